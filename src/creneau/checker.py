@@ -1,0 +1,83 @@
+"""One check of one target: its source's flow through a polite session, turned into a
+CheckResult whatever happens (a fault becomes `error`, never an exception)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from creneau import sources
+from creneau.http import FetchError, HostCoolingDown, PoliteClient
+from creneau.results import CheckResult, Status
+from creneau.sources import FlowOutcome
+from creneau.targets import TargetBase
+
+log = logging.getLogger(__name__)
+
+CHECK_DEADLINE_SECONDS = 300.0
+
+
+async def run_check(
+    target: TargetBase,
+    client: PoliteClient,
+    *,
+    deadline: float = CHECK_DEADLINE_SECONDS,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> CheckResult:
+    """Raises `http.TooSoon` (nothing was done) when the target was checked too recently."""
+    source = sources.get(target.system)
+    started_at, clock = now(), time.perf_counter()
+
+    def result(
+        status: Status,
+        detail: str,
+        outcome: FlowOutcome | None = None,
+        requests: int = 0,
+        next_attempt_at: datetime | None = None,
+    ) -> CheckResult:
+        page = outcome.last_page if outcome else None
+        return CheckResult(
+            target=target.name,
+            system=target.system,
+            url=target.url,
+            status=status,
+            checked_at=started_at,
+            duration_ms=round((time.perf_counter() - clock) * 1000),
+            http_status=page.status if page else None,
+            detail=detail,
+            guichets=outcome.guichets if outcome else (),
+            page_sha256=page.sha256 if page else None,
+            requests=requests,
+            next_attempt_at=next_attempt_at,
+        )
+
+    try:
+        async with client.session(target.name, target.url) as session:
+            try:
+                async with asyncio.timeout(deadline):
+                    outcome = await source.check(target, session)
+            except FetchError as failure:
+                session.verdict = failure.status
+                return result(failure.status, failure.detail, requests=session.requests)
+            except TimeoutError:
+                session.verdict = Status.ERROR
+                return result(
+                    Status.ERROR,
+                    f"the check took longer than {deadline:g}s",
+                    requests=session.requests,
+                )
+            except Exception as bug:  # a source that raises must not take the daemon down
+                log.exception("%s: the %s source failed", target.name, source.__name__)
+                session.verdict = Status.ERROR
+                return result(
+                    Status.ERROR,
+                    f"internal error: {type(bug).__name__}: {bug}",
+                    requests=session.requests,
+                )
+            session.verdict = outcome.status
+            return result(outcome.status, outcome.detail, outcome, session.requests)
+    except HostCoolingDown as cooling:
+        return result(cooling.status, cooling.detail, next_attempt_at=cooling.until)

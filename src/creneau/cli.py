@@ -1,0 +1,491 @@
+"""The `creneau` command. Exit codes: 0 done, 1 failure at run time, 2 bad usage or config."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from creneau import __version__, sources
+from creneau.redact import RedactingFilter, redact
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default="config.toml",
+    envvar="CRENEAU_CONFIG",
+    show_default=True,
+    help="Configuration file (TOML).",
+)
+STATUS_STYLE = {
+    "available": "bold green",
+    "none": "dim",
+    "blocked": "red",
+    "overloaded": "yellow",
+    "closed": "yellow",
+    "captcha": "magenta",
+    "error": "red",
+    "unknown": "magenta",
+}
+
+
+def main() -> None:
+    """Entry point: bad input exits 2 with one line; a crash prints no secret."""
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as failure:
+        failure.show()
+        sys.exit(failure.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except Exception:
+        click.echo(redact(traceback.format_exc()), err=True)
+        click.echo("creneau: internal error (above); please report it.", err=True)
+        sys.exit(1)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="creneau")
+@click.option("-v", "--verbose", is_flag=True, help="Log HTTP and scheduling details.")
+def cli(verbose: bool) -> None:
+    """Watch préfecture booking pages politely and alert when slots appear.
+    creneau never books, never solves a CAPTCHA, never hides what it is."""
+    _setup_logging(logging.DEBUG if verbose else logging.INFO)
+
+
+# --- shared helpers ----------------------------------------------------------------------
+
+
+def _setup_logging(level: int) -> None:
+    from rich.logging import RichHandler
+
+    handler = RichHandler(
+        console=err,
+        show_path=False,
+        markup=False,
+        rich_tracebacks=False,
+        log_time_format="%H:%M:%S",
+    )
+    handler.addFilter(RedactingFilter())
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    for noisy in ("httpx", "httpcore", "apscheduler", "apprise", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _fail_config(lines: Sequence[str]) -> NoReturn:
+    for line in lines:
+        click.echo(redact(line), err=True)
+    sys.exit(2)
+
+
+def _load(config_path: Path) -> Any:
+    from creneau.config import ConfigError, load_config
+
+    try:
+        return load_config(config_path)
+    except ConfigError as failure:
+        _fail_config(failure.lines)
+
+
+def _open_store(url: str) -> Any:
+    from creneau.store import Store
+
+    store = Store(url)
+    try:
+        store.upgrade()
+    except Exception as failure:
+        click.echo(redact(f"creneau: cannot open the database {url}: {failure}"), err=True)
+        sys.exit(1)
+    return store
+
+
+def _local(at: datetime | None, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if at else "—"
+
+
+# --- check ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@CONFIG_OPTION
+@click.option("--system", type=click.Choice(sources.SYSTEMS), help="Ad-hoc check: the system.")
+@click.option("--url", help="Ad-hoc check: the booking page URL (no config needed).")
+@click.option("--desk", "desks", multiple=True, help="Ad-hoc check: desk (planning) id to read.")
+@click.option(
+    "--contact",
+    envvar="CRENEAU_CONTACT",
+    help="Ad-hoc check: your e-mail, sent in the User-Agent so the site can reach you.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per target per line.")
+def check(
+    names: tuple[str, ...],
+    config_path: Path,
+    system: str | None,
+    url: str | None,
+    desks: tuple[str, ...],
+    contact: str | None,
+    as_json: bool,
+) -> None:
+    """Check targets once (all, or the NAMES given) and record what they show."""
+    from creneau.config import default_database_url
+
+    if url or system:
+        if not (url and system):
+            raise click.UsageError("an ad-hoc check needs both --system and --url")
+        if names:
+            raise click.UsageError("give either target NAMES or --system/--url, not both")
+        target = _ad_hoc_target(system, url, list(desks))
+        config = _load(config_path) if config_path.exists() else None
+        database = config.creneau.database if config else default_database_url()
+        contact = contact or (config.creneau.contact if config else None)
+        asyncio.run(_check_targets([target], database, contact, config, as_json))
+        return
+    config = _load(config_path)
+    known = {target.name: target for target in config.targets}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise click.UsageError(
+            f"no target named {', '.join(unknown)} in {config_path} (targets: {', '.join(known)})"
+        )
+    targets = [known[name] for name in names] if names else config.targets
+    asyncio.run(
+        _check_targets(targets, config.creneau.database, config.creneau.contact, config, as_json)
+    )
+
+
+def _ad_hoc_target(system: str, url: str, desks: list[str]) -> Any:
+    from pydantic import ValidationError
+
+    from creneau.config import describe_errors
+
+    fields: dict[str, Any] = {"name": "ad-hoc", "system": system, "url": url, "every": "60s"}
+    if desks:
+        fields["desks"] = desks
+    try:
+        return sources.get(system).Target.model_validate(fields)
+    except ValidationError as failure:
+        _fail_config([f"--{line}" for line in describe_errors(failure, fields)])
+
+
+async def _check_targets(
+    targets: list[Any], database: str, contact: str | None, config: Any, as_json: bool
+) -> None:
+    from creneau import outbox
+    from creneau.checker import run_check
+    from creneau.deliver import Sender
+    from creneau.http import PoliteClient, TooSoon
+    from creneau.watch import record
+
+    store = _open_store(database)
+    zone = config.creneau.zone if config else ZoneInfo("Europe/Paris")
+    client = PoliteClient(contact, config.budget_for if config else _default_budget)
+    for name, at in store.last_checks().items():
+        client.remember_check(name, at)
+    queued = 0
+    for target in targets:
+        try:
+            result = await run_check(target, client)
+        except TooSoon as early:
+            click.echo(f"{target.name}: skipped, {early.detail}", err=True)
+            continue
+        is_ad_hoc = config is None or target.name == "ad-hoc"
+        destinations = (
+            []
+            if is_ad_hoc
+            else outbox.destinations(
+                [
+                    (c.name, [u.get_secret_value() for u in c.urls])
+                    for c in config.channels_for(target)
+                ]
+            )
+        )
+        if is_ad_hoc:
+            result = _named_by_url(result)
+        recorded = record(store, result, destinations, zone)
+        queued += recorded.queued
+        if as_json:
+            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        else:
+            _print_result(result, len(recorded.appeared), zone)
+    if queued and config is not None:
+        channels = [(c.name, [u.get_secret_value() for u in c.urls]) for c in config.notify]
+        deliveries = await Sender(store, channels).deliver_due()
+        sent = sum(delivery.ok for delivery in deliveries)
+        click.echo(f"alerts: {sent} sent, {len(deliveries) - sent} to retry (outbox)", err=True)
+
+
+def _named_by_url(result: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(result, target=result.url)
+
+
+def _default_budget(host: str) -> Any:
+    from creneau.config import LOOPBACK_BUDGET
+    from creneau.http import HostBudget
+    from creneau.targets import is_loopback
+
+    return LOOPBACK_BUDGET if is_loopback(f"http://{host}/") else HostBudget()
+
+
+def _print_result(result: Any, new: int, zone: ZoneInfo) -> None:
+    style = STATUS_STYLE.get(result.status.value, "")
+    headline = f"[bold]{result.target}[/bold]  [{style}]{result.status.value}[/{style}]"
+    if result.slots:
+        headline += f"  {len(result.slots)} slots ({new} new)"
+    out.print(headline)
+    if result.detail:
+        out.print(f"  {result.detail}", markup=False)
+    if result.guichets:
+        table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
+        for column in ("guichet", "status", "slots"):
+            table.add_column(column)
+        for guichet in result.guichets:
+            times = ", ".join(
+                s.start.astimezone(zone).strftime("%a %d/%m %H:%M") for s in guichet.slots[:6]
+            )
+            more = f" … (+{len(guichet.slots) - 6})" if len(guichet.slots) > 6 else ""
+            gstyle = STATUS_STYLE.get(guichet.status.value, "")
+            table.add_row(
+                guichet.label, f"[{gstyle}]{guichet.status.value}[/{gstyle}]", times + more
+            )
+        out.print(table)
+
+
+# --- parse ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("system", type=click.Choice(sources.SYSTEMS))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file per line.")
+def parse(system: str, files: tuple[Path, ...], as_json: bool) -> None:
+    """Classify saved pages offline, as a check would (no network)."""
+    from creneau.page import Page
+
+    source = sources.get(system)
+    for file in files:
+        reading = source.parse_page(Page.from_file(file))
+        if as_json:
+            click.echo(json.dumps({"file": str(file), **reading.to_json()}, ensure_ascii=False))
+            continue
+        status = reading.status.value if reading.status else "step"
+        style = STATUS_STYLE.get(status, "cyan")
+        out.print(
+            f"[bold]{file}[/bold]  [{style}]{status}[/{style}]  {reading.kind}  {reading.detail}"
+        )
+        for choice in reading.choices:
+            out.print(f"  desk {choice.id}  {choice.label}", markup=False)
+        for slot in reading.slots:
+            out.print(f"  slot {slot.start.isoformat()}  key {slot.key}", markup=False)
+
+
+# --- run -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@CONFIG_OPTION
+def run(config_path: Path) -> None:
+    """Run the daemon: check every target on its schedule and send alerts."""
+    from creneau.daemon import Daemon, run_until_signal
+
+    config = _load(config_path)
+    store = _open_store(config.creneau.database)
+    daemon = Daemon(config, store)
+    logging.getLogger("creneau").info(
+        "creneau %s: %d targets, database %s",
+        __version__,
+        len(config.targets),
+        _database_label(config.creneau.database),
+    )
+    asyncio.run(run_until_signal(daemon))
+    logging.getLogger("creneau").info("stopped")
+
+
+def _database_label(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- history -------------------------------------------------------------------------------
+
+
+@cli.group()
+def history() -> None:
+    """Questions answered from what creneau recorded."""
+
+
+@history.command("releases")
+@CONFIG_OPTION
+@click.option("--target", "target_name", help="Only this target.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per release per line.")
+def history_releases(config_path: Path, target_name: str | None, as_json: bool) -> None:
+    """Each release: the slots that appeared in one check at one guichet."""
+    from creneau import history as queries
+    from creneau.config import default_database_url
+
+    config = _load(config_path) if config_path.exists() else None
+    store = _open_store(config.creneau.database if config else default_database_url())
+    zone = config.creneau.zone if config else ZoneInfo("Europe/Paris")
+    found = queries.releases(store, target_name)
+    if as_json:
+        for release in found:
+            click.echo(json.dumps(release.to_json(), ensure_ascii=False))
+        return
+    print_releases(found, zone)
+
+
+def print_releases(found: Sequence[Any], zone: ZoneInfo) -> None:
+    if not found:
+        out.print("No release recorded yet.")
+        return
+    table = Table(title="Releases", header_style="bold")
+    for column in ("seen at", "after check at", "target", "guichet", "slots", "first slot"):
+        table.add_column(column)
+    for release in found:
+        table.add_row(
+            _local(release.seen_at, zone),
+            _local(release.previous_check_at, zone),
+            release.target,
+            release.guichet,
+            str(release.slot_count),
+            release.slot_starts[0].astimezone(zone).strftime("%a %d/%m %H:%M"),
+        )
+    out.print(table)
+
+
+def print_summaries(store: Any, zone: ZoneInfo) -> None:
+    from creneau import history as queries
+
+    for summary in queries.summaries(store):
+        statuses = ", ".join(
+            f"{status} {count}"
+            for status, count in sorted(summary.by_status.items(), key=lambda kv: -kv[1])
+        )
+        out.print(
+            f"[bold]{summary.target}[/bold]: {summary.checks} checks "
+            f"({statuses}) from {_local(summary.first_check, zone)} "
+            f"to {_local(summary.last_check, zone)}; {summary.releases} releases"
+        )
+
+
+# --- notify-test, db, health ----------------------------------------------------------------
+
+
+@cli.command("notify-test")
+@CONFIG_OPTION
+def notify_test(config_path: Path) -> None:
+    """Send a test message to every configured channel URL and report each outcome."""
+    from creneau import outbox
+    from creneau.deliver import send_one
+
+    config = _load(config_path)
+    if not config.notify:
+        _fail_config([f"{config_path}: notify: no channel configured (add a [[notify]] table)"])
+    message = outbox.test_message()
+    failures = 0
+    for channel in config.notify:
+        for index, secret in enumerate(channel.urls):
+            url = secret.get_secret_value()
+            ok, error = asyncio.run(send_one(url, message.title, message.body))
+            label = f"{channel.name} #{index + 1} ({url.split('://', 1)[0]}://…)"
+            if ok:
+                out.print(f"[green]sent[/green]    {label}")
+            else:
+                failures += 1
+                out.print(f"[red]failed[/red]  {label}: {redact(error)}")
+    sys.exit(1 if failures else 0)
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@CONFIG_OPTION
+def db_upgrade(config_path: Path) -> None:
+    """Apply pending migrations (the daemon also does this at start)."""
+    config = _load(config_path)
+    _open_store(config.creneau.database)
+    out.print(f"database up to date: {_database_label(config.creneau.database)}")
+
+
+@cli.command()
+@CONFIG_OPTION
+@click.option(
+    "--max-age",
+    default="",
+    help='Oldest acceptable last check, e.g. "15m" '
+    "(default: twice the longest interval plus a minute).",
+)
+def health(config_path: Path, max_age: str) -> None:
+    """Exit 0 when the daemon completed a check recently, 1 otherwise (for HEALTHCHECK)."""
+    from creneau.targets import parse_duration
+
+    config = _load(config_path)
+    store = _open_store(config.creneau.database)
+    limit = (
+        parse_duration(max_age)
+        if max_age
+        else max(t.every + t.jitter for t in config.targets) * 2 + timedelta(minutes=1)
+    )
+    last = max(store.last_checks().values(), default=None)
+    age = datetime.now(UTC) - last if last else None
+    if age is None or age > limit:
+        click.echo(f"unhealthy: last check {'never' if age is None else f'{age} ago'}", err=True)
+        sys.exit(1)
+    out.print(f"healthy: last check {age.total_seconds():.0f}s ago")
+
+
+# --- simulator and demo ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--port", default=8089, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
+def simulate(port: int, host: str) -> None:
+    """Serve the simulated préfecture on a loopback address until interrupted."""
+    from creneau.simulator.prefecture import default_prefecture, demo_timetable
+    from creneau.simulator.server import SimulatorServer
+
+    try:
+        server = SimulatorServer(default_prefecture(demo_timetable()), host, port)
+    except (ValueError, OSError) as failure:
+        raise click.UsageError(str(failure)) from None
+    out.print(f"Simulated préfecture on {server.url} — bookings:")
+    for booking in server.prefecture.bookings.values():
+        out.print(f"  {server.booking_url(booking.id)}  {booking.summary}", markup=False)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+@cli.command()
+@click.option("--seconds", default=50, show_default=True, help="How long the demo runs.")
+def demo(seconds: int) -> None:
+    """Simulator + daemon + a simulated phone, for about a minute, then a history summary."""
+    from creneau.demo import run_demo
+
+    sys.exit(run_demo(seconds, out))

@@ -1,0 +1,232 @@
+"""`creneau run`: schedules every target with APScheduler, records each check, and keeps the
+outbox moving. Stops cleanly on SIGINT/SIGTERM; resumes from the store after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
+
+from creneau import outbox
+from creneau.checker import run_check
+from creneau.config import Config
+from creneau.deliver import Sender
+from creneau.http import PoliteClient, TooSoon
+from creneau.results import Status
+from creneau.store import Store
+from creneau.targets import TargetBase, format_duration
+from creneau.watch import Recorded, record
+
+log = logging.getLogger("creneau")
+
+T = TypeVar("T")
+STOP_GRACE_SECONDS = 10.0
+FIRST_CHECKS_SPREAD = timedelta(seconds=60)
+
+
+class DatabaseThread:
+    """All store calls of the daemon run on one worker thread, so a slow or briefly locked
+    database never stalls the event loop, and SQLite sees one writer."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="creneau-db")
+
+    async def __call__(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, partial(function, *args))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)  # lets a transaction in progress commit
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        client: PoliteClient | None = None,
+        on_recorded: Callable[[Recorded], None] | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.client = client or PoliteClient(config.creneau.contact, config.budget_for)
+        self.db = DatabaseThread()
+        self.now = now
+        self.on_recorded = on_recorded
+        channels = [(c.name, [u.get_secret_value() for u in c.urls]) for c in config.notify]
+        self.sender = Sender(store, channels, db=self.db, now=now)
+        self._destinations = {
+            target.name: outbox.destinations(
+                [
+                    (c.name, [u.get_secret_value() for u in c.urls])
+                    for c in config.channels_for(target)
+                ]
+            )
+            for target in config.targets
+        }
+        self._wake_sender = asyncio.Event()
+        self._in_flight: set[asyncio.Task[Any]] = set()
+        self.scheduler: AsyncIOScheduler | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.db(self.store.upgrade)
+        last_checks = await self.db(self.store.last_checks)
+        for name, at in last_checks.items():
+            self.client.remember_check(name, at)
+        self.scheduler = AsyncIOScheduler(timezone=self.config.creneau.zone)
+        targets = self.config.targets
+        for index, target in enumerate(targets):
+            first = self._first_run(target, last_checks.get(target.name), index, len(targets))
+            self.scheduler.add_job(
+                self.watch,
+                IntervalTrigger(
+                    seconds=target.every.total_seconds(),
+                    jitter=target.jitter.total_seconds() or None,
+                ),
+                args=[target],
+                id=target.name,
+                name=target.name,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(1, int(target.every.total_seconds())),
+                next_run_time=first,
+            )
+            log.info(
+                "watching %s (%s, every %s ± %s) first check at %s",
+                target.name,
+                target.system,
+                format_duration(target.every),
+                format_duration(target.jitter),
+                first.astimezone().strftime("%H:%M:%S"),
+            )
+        self.scheduler.start()
+        sender = asyncio.create_task(self._deliver_until(stop))
+        try:
+            await stop.wait()
+        finally:
+            self.scheduler.shutdown(wait=False)
+            await self._finish_in_flight()
+            self._wake_sender.set()
+            await sender
+            self.db.close()
+
+    def _first_run(
+        self, target: TargetBase, last: datetime | None, index: int, count: int
+    ) -> datetime:
+        """Spread first checks over up to a minute; never earlier than the interval allows
+        after the last check recorded before a restart."""
+        spread = min(target.every, FIRST_CHECKS_SPREAD)
+        first = self.now() + spread * (index / max(count, 1))
+        if last is not None:
+            first = max(first, last + target.every)
+        return first
+
+    async def watch(self, target: TargetBase) -> Recorded | None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            return await self._watch(target)
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    async def _watch(self, target: TargetBase) -> Recorded | None:
+        try:
+            result = await run_check(target, self.client, now=self.now)
+        except TooSoon as early:
+            log.info("%s: skipped, %s", target.name, early.detail)
+            return None
+        try:
+            recorded = await self.db(
+                record,
+                self.store,
+                result,
+                self._destinations[target.name],
+                self.config.creneau.zone,
+            )
+        except SQLAlchemyError as failure:
+            log.error(
+                "%s: could not record the check (%s); will try again next time",
+                target.name,
+                type(failure).__name__,
+            )
+            return None
+        self._log(recorded)
+        if result.next_attempt_at and self.scheduler:
+            self._postpone(target, result.next_attempt_at)
+        if recorded.queued:
+            self._wake_sender.set()
+        if self.on_recorded:
+            self.on_recorded(recorded)
+        return recorded
+
+    def _postpone(self, target: TargetBase, until: datetime) -> None:
+        job = self.scheduler.get_job(target.name) if self.scheduler else None
+        if job is not None and job.next_run_time and job.next_run_time < until:
+            job.modify(next_run_time=until)
+
+    def _log(self, recorded: Recorded) -> None:
+        result = recorded.result
+        parts = [f"{result.target}: {result.status.value}"]
+        if result.status is Status.AVAILABLE:
+            parts.append(f"{len(result.slots)} slot(s), {len(recorded.appeared)} new")
+        if result.detail and result.status is not Status.AVAILABLE:
+            parts.append(result.detail)
+        parts.append(f"{result.requests} requests, {result.duration_ms} ms")
+        level = logging.WARNING if result.status in (Status.UNKNOWN, Status.ERROR) else logging.INFO
+        log.log(level, " · ".join(parts))
+
+    async def _finish_in_flight(self) -> None:
+        if not self._in_flight:
+            return
+        _done, pending = await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+    async def _deliver_until(self, stop: asyncio.Event) -> None:
+        while True:
+            try:
+                await self.sender.deliver_due()
+            except SQLAlchemyError as failure:
+                log.error("outbox: database unavailable (%s); retrying", type(failure).__name__)
+            except Exception:
+                log.exception("outbox: delivery round failed; retrying")
+            if stop.is_set():
+                return
+            await self._sleep_until_due(stop)
+
+    async def _sleep_until_due(self, stop: asyncio.Event) -> None:
+        self._wake_sender.clear()  # before reading the outbox, so no wake-up is lost
+        try:
+            next_due = await self.db(self.store.next_due)
+        except SQLAlchemyError:
+            next_due = None
+        wait = 30.0
+        if next_due is not None:
+            wait = min(wait, max(0.5, (next_due - self.now()).total_seconds()))
+        waiters = [asyncio.create_task(self._wake_sender.wait()), asyncio.create_task(stop.wait())]
+        await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+
+
+async def run_until_signal(daemon: Daemon) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await daemon.run(stop)

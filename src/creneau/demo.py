@@ -1,0 +1,98 @@
+"""`creneau demo`: the simulated préfecture, the real daemon and a simulated phone, for
+about a minute; then what the history says. Nothing leaves 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.panel import Panel
+
+from creneau.config import Config
+from creneau.daemon import Daemon
+from creneau.history import releases
+from creneau.simulator.phone import Phone, Received
+from creneau.simulator.prefecture import default_prefecture, demo_timetable
+from creneau.simulator.server import SimulatorServer
+from creneau.store import Store
+
+
+def demo_config(database: str, booking_url: str, quiet_url: str, phone_url: str) -> Config:
+    return Config.model_validate(
+        {
+            "creneau": {
+                "database": database,
+                "timezone": "Europe/Paris",
+                "contact": "demo@creneau.invalid",
+            },
+            "notify": [{"name": "phone", "urls": [phone_url]}],
+            "target": [
+                {
+                    "name": "nanterre-titres",
+                    "system": "ezbooking",
+                    "url": booking_url,
+                    "every": "4s",
+                    "jitter": "1s",
+                    "notify": ["phone"],
+                },
+                {
+                    "name": "bobigny-etudiants",
+                    "system": "ezbooking",
+                    "url": quiet_url,
+                    "every": "10s",
+                    "jitter": "2s",
+                    "notify": ["phone"],
+                },
+            ],
+        }
+    )
+
+
+def run_demo(seconds: int, console: Console) -> int:
+    def show(message: Received) -> None:
+        console.print(
+            Panel(message.body, title=f"📱 {message.title}", border_style="green", expand=False)
+        )
+
+    with (
+        tempfile.TemporaryDirectory(prefix="creneau-demo-") as workdir,
+        SimulatorServer(default_prefecture(demo_timetable())) as simulator,
+        Phone(on_message=show) as phone,
+    ):
+        database = f"sqlite:///{Path(workdir) / 'demo.db'}"
+        config = demo_config(
+            database,
+            simulator.booking_url("1001"),
+            simulator.booking_url("1003"),
+            phone.apprise_url,
+        )
+        console.rule("creneau demo")
+        console.print(
+            f"Simulated préfecture at {simulator.url} (try it in a browser). "
+            f"Slots appear at booking 1001 after ~8 s and ~30 s.\n"
+            f"The daemon checks every 4 s here; on a real site the floor is 60 s."
+        )
+        store = Store(database)
+        asyncio.run(_run_for(Daemon(config, store), seconds))
+        console.rule("history")
+        from creneau.cli import print_releases, print_summaries
+
+        print_releases(releases(store), config.creneau.zone)
+        print_summaries(store, config.creneau.zone)
+        store.close()
+        if not phone.messages:
+            console.print("[red]No alert reached the phone: something is wrong.[/red]")
+            return 1
+        console.print(
+            f"\n{len(phone.messages)} alert(s) reached the simulated phone. "
+            "creneau never books: a person does, by hand."
+        )
+        return 0
+
+
+async def _run_for(daemon: Daemon, seconds: int) -> None:
+    stop = asyncio.Event()
+    asyncio.get_running_loop().call_later(seconds, stop.set)
+    await daemon.run(stop)

@@ -1,0 +1,109 @@
+"""What one check of one target found: the status taxonomy, guichets and slots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    AVAILABLE = "available"  # at least one free slot
+    NONE = "none"  # the page says there is no slot
+    BLOCKED = "blocked"  # 403, 429, robots.txt disallows, host cooling down after a block
+    OVERLOADED = "overloaded"  # 5xx, "Service surchargé"
+    CLOSED = "closed"  # booking not open, maintenance
+    CAPTCHA = "captcha"  # a human must act
+    ERROR = "error"  # network, timeout, redirect loop, oversized body
+    UNKNOWN = "unknown"  # a page we do not recognise: the layout changed
+
+
+# When guichets disagree, the overall status is the first of these that any guichet has.
+# "none" comes last: it is only the overall status when every guichet said so.
+_SEVERITY = [
+    Status.AVAILABLE,
+    Status.BLOCKED,
+    Status.OVERLOADED,
+    Status.CAPTCHA,
+    Status.CLOSED,
+    Status.ERROR,
+    Status.UNKNOWN,
+    Status.NONE,
+]
+
+
+def overall_status(statuses: list[Status]) -> Status:
+    """Combine guichet statuses; an empty list means nothing was recognised."""
+    if not statuses:
+        return Status.UNKNOWN
+    present = set(statuses)
+    return next(status for status in _SEVERITY if status in present)
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: datetime  # tz-aware, in the booking site's time zone
+    guichet_id: str
+    guichet: str
+    key: str  # the site's own identifier for the slot (ezbooking: the epoch)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "guichet": self.guichet,
+            "guichet_id": self.guichet_id,
+            "start": self.start.isoformat(),
+            "key": self.key,
+        }
+
+
+@dataclass(frozen=True)
+class GuichetResult:
+    id: str
+    label: str
+    status: Status
+    slots: tuple[Slot, ...] = ()
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "status": self.status.value,
+            "detail": self.detail,
+            "slots": [slot.to_json() for slot in self.slots],
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    target: str
+    system: str
+    url: str
+    status: Status
+    checked_at: datetime  # tz-aware UTC, when the check started
+    duration_ms: int = 0
+    http_status: int | None = None
+    detail: str = ""
+    guichets: tuple[GuichetResult, ...] = ()
+    page_sha256: str | None = None
+    requests: int = 0
+    next_attempt_at: datetime | None = None  # set when the host asked us to wait
+
+    @property
+    def slots(self) -> list[Slot]:
+        return sorted(slot for guichet in self.guichets for slot in guichet.slots)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "system": self.system,
+            "url": self.url,
+            "status": self.status.value,
+            "http_status": self.http_status,
+            "checked_at": self.checked_at.isoformat(),
+            "duration_ms": self.duration_ms,
+            "detail": self.detail,
+            "guichets": [guichet.to_json() for guichet in self.guichets],
+            "slots": [slot.to_json() for slot in self.slots],
+        }

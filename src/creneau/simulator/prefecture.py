@@ -1,0 +1,351 @@
+"""A simulated préfecture running the ezbooking flow: bookings, desks whose slots are
+released and taken on a timetable, sessions, failure behaviours, and a log of every request
+(so tests can count what creneau sent). No sockets here: `handle` maps a request to a
+response; `server.py` puts it on 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import parse_qs
+
+from creneau.simulator import pages
+from creneau.simulator.pages import GRID_TIMES, PARIS
+
+BEHAVIOURS = (
+    "normal",
+    "forbidden",
+    "rate-limited",
+    "bad-gateway",
+    "overloaded",
+    "closed",
+    "maintenance",
+    "changed",
+    "captcha",
+)
+STEP = re.compile(r"^/booking/create/(?P<booking>\d+)(?:/(?P<step>\d+))?/?$")
+GRID = re.compile(r"^/ezjscore/call/bookingserver::planning::assign::(\d+)::(\d+)::(\d+)$")
+
+
+@dataclass
+class Desk:
+    id: str
+    label: str
+    free: set[int] = field(default_factory=set)  # slot start epochs
+
+
+@dataclass
+class Booking:
+    id: str
+    title: str
+    desks: list[Desk]
+    information_step: bool = False
+    behaviour: str = "normal"
+    summary: str = ""
+
+    def desk(self, desk_id: str) -> Desk | None:
+        return next((desk for desk in self.desks if desk.id == desk_id), None)
+
+
+@dataclass(frozen=True)
+class Event:
+    """At `at` seconds after start, release `count` slots at a desk, or take them
+    (count 0 = take all)."""
+
+    at: float
+    booking: str
+    desk: str
+    action: str  # "release" | "take"
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: str = ""
+    host: str = "127.0.0.1"
+    cookies: dict[str, str] = field(default_factory=dict)
+    form: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse_form(cls, body: bytes) -> dict[str, str]:
+        return {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+
+
+@dataclass
+class Response:
+    status: int
+    body: str
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    at: float  # the simulator's monotonic clock
+    host: str
+    method: str
+    path: str
+    status: int
+
+
+@dataclass
+class _Session:
+    accepted: bool = False
+    planning: str | None = None
+
+
+class Prefecture:
+    def __init__(
+        self,
+        bookings: list[Booking],
+        timetable: list[Event] | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        today: Callable[[], date] = lambda: datetime.now(PARIS).date(),
+    ) -> None:
+        self.bookings = {booking.id: booking for booking in bookings}
+        self.timetable = sorted(timetable or [], key=lambda event: event.at)
+        self.clock = clock
+        self.today = today
+        self.started = clock()
+        self.log: list[LoggedRequest] = []
+        self.violations: list[str] = []  # requests a monitor must never make
+        self.released: list[tuple[float, str, str, list[int]]] = []  # (at, booking, desk, epochs)
+        self._sessions: dict[str, _Session] = {}
+        self._lock = threading.Lock()
+
+    # --- driving the timetable ---------------------------------------------------------------
+
+    def release(self, booking_id: str, desk_id: str, count: int) -> list[int]:
+        with self._lock:
+            return self._release(booking_id, desk_id, count)
+
+    def take(self, booking_id: str, desk_id: str, count: int = 0) -> None:
+        with self._lock:
+            self._take(booking_id, desk_id, count)
+
+    def set_behaviour(self, booking_id: str, behaviour: str) -> None:
+        if behaviour not in BEHAVIOURS:
+            raise ValueError(f"unknown behaviour {behaviour!r}")
+        with self._lock:
+            self.bookings[booking_id].behaviour = behaviour
+
+    def _advance(self) -> None:
+        elapsed = self.clock() - self.started
+        while self.timetable and self.timetable[0].at <= elapsed:
+            event = self.timetable.pop(0)
+            if event.action == "release":
+                self._release(event.booking, event.desk, event.count)
+            else:
+                self._take(event.booking, event.desk, event.count)
+
+    def _release(self, booking_id: str, desk_id: str, count: int) -> list[int]:
+        desk = self.bookings[booking_id].desk(desk_id)
+        assert desk is not None, f"no desk {desk_id} in booking {booking_id}"
+        taken = {epoch for d in self.bookings[booking_id].desks for epoch in d.free}
+        epochs = [epoch for epoch in self._bookable_epochs() if epoch not in taken][:count]
+        desk.free.update(epochs)
+        self.released.append((self.clock(), booking_id, desk_id, epochs))
+        return epochs
+
+    def _take(self, booking_id: str, desk_id: str, count: int) -> None:
+        desk = self.bookings[booking_id].desk(desk_id)
+        assert desk is not None, f"no desk {desk_id} in booking {booking_id}"
+        for epoch in sorted(desk.free)[: count or len(desk.free)]:
+            desk.free.discard(epoch)
+
+    def _bookable_epochs(self) -> list[int]:
+        """Working-day slots from tomorrow to the end of next week: the two weeks a
+        client reads by default."""
+        today = self.today()
+        end = today - timedelta(days=today.weekday()) + timedelta(days=13)
+        epochs = []
+        day = today + timedelta(days=1)
+        while day <= end:
+            if day.weekday() < 5:
+                for label in GRID_TIMES:
+                    hour, minute = map(int, label.split(":"))
+                    at = datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS)
+                    epochs.append(int(at.timestamp()))
+            day += timedelta(days=1)
+        return epochs
+
+    # --- serving -------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> tuple[Response, str | None]:
+        """The response, and a new session id to set as the eZSESSID cookie (or None)."""
+        with self._lock:
+            self._advance()
+            response, new_session = self._route(request)
+            self.log.append(
+                LoggedRequest(
+                    self.clock(), request.host, request.method, request.path, response.status
+                )
+            )
+            return response, new_session
+
+    def _route(self, request: Request) -> tuple[Response, str | None]:
+        grid = GRID.match(request.path)
+        step = STEP.match(request.path)
+        booking_id = grid.group(1) if grid else step.group("booking") if step else None
+        booking = self.bookings.get(booking_id or "")
+        if booking is None:
+            return Response(404, pages.nginx_error(404, "Not Found")), None
+        if failure := self._failure(booking):
+            return failure, None
+        session_id = request.cookies.get("eZSESSID")
+        session = self._sessions.get(session_id or "")
+        new_session = None
+        if session is None:
+            new_session = secrets.token_hex(16)
+            session = self._sessions[new_session] = _Session()
+        if grid:
+            return self._grid(booking, session, grid.group(2), int(grid.group(3))), new_session
+        assert step is not None
+        return self._step(booking, session, step.group("step") or "0", request), new_session
+
+    def _failure(self, booking: Booking) -> Response | None:
+        match booking.behaviour:
+            case "forbidden":
+                return Response(403, pages.nginx_error(403, "Forbidden"))
+            case "rate-limited":
+                return Response(
+                    429, pages.nginx_error(429, "Too Many Requests"), headers={"Retry-After": "120"}
+                )
+            case "bad-gateway":
+                return Response(502, pages.nginx_error(502, "Bad Gateway"))
+            case "overloaded":
+                return Response(200, pages.OVERLOADED)
+            case "closed":
+                return Response(200, pages.CLOSED)
+            case "maintenance":
+                return Response(503, pages.MAINTENANCE)
+            case "changed":
+                return Response(200, pages.CHANGED)
+        return None
+
+    def _step(self, booking: Booking, session: _Session, step: str, request: Request) -> Response:
+        base = f"/booking/create/{booking.id}"
+        if step in ("5", "6"):
+            self.violations.append(f"{request.method} {request.path}")
+            return Response(403, pages.nginx_error(403, "Forbidden"))
+        if step == "0":
+            if booking.behaviour == "captcha":
+                return Response(200, pages.captcha(booking.id, booking.title))
+            if request.method == "POST" and request.form.get("condition") == "on":
+                session.accepted = True
+                if len(booking.desks) == 1:
+                    session.planning = booking.desks[0].id
+                    return self._redirect(self._after_desk(booking, session))
+                return self._redirect(f"{base}/1")
+            return Response(200, pages.conditions(booking.id, booking.title))
+        if not session.accepted:
+            return self._redirect(base)
+        if step == "1":
+            if request.method == "POST":
+                desk = booking.desk(request.form.get("planning", ""))
+                if desk is None:
+                    return self._redirect(f"{base}/1")
+                session.planning = desk.id
+                return self._redirect(self._after_desk(booking, session))
+            desks = [(desk.id, desk.label) for desk in booking.desks]
+            return Response(200, pages.desk_choice(booking.id, booking.title, desks))
+        if step == "2":
+            return Response(200, pages.no_slot(booking.id, booking.title))
+        if step == "3":
+            if request.method == "POST":
+                return self._redirect(f"{base}/4")
+            return Response(200, pages.information(booking.id, booking.title))
+        if step == "4" and session.planning:
+            return Response(200, pages.calendar(booking.id, booking.title, session.planning))
+        return self._redirect(base)
+
+    def _after_desk(self, booking: Booking, session: _Session) -> str:
+        desk = booking.desk(session.planning or "")
+        base = f"/booking/create/{booking.id}"
+        if desk is None or not desk.free:
+            return f"{base}/2"
+        return f"{base}/3" if booking.information_step else f"{base}/4"
+
+    def _grid(self, booking: Booking, session: _Session, planning: str, offset: int) -> Response:
+        desk = booking.desk(planning)
+        if not session.accepted or desk is None:
+            return Response(200, pages.grid_error("Session expirée"), "application/json")
+        today = self.today()
+        monday = today - timedelta(days=today.weekday()) + timedelta(days=offset)
+        return Response(200, pages.week_grid(booking.id, monday, desk.free), "application/json")
+
+    @staticmethod
+    def _redirect(location: str) -> Response:
+        return Response(302, "", headers={"Location": location})
+
+
+def default_bookings() -> list[Booking]:
+    """The bookings `creneau simulate` serves: one per case a watcher meets."""
+
+    def single(booking_id: str, title: str, behaviour: str, summary: str) -> Booking:
+        return Booking(
+            booking_id,
+            title,
+            [Desk(f"{booking_id}1", "Guichet unique")],
+            behaviour=behaviour,
+            summary=summary,
+        )
+
+    return [
+        Booking(
+            "1001",
+            "Remise de titre de séjour — Nanterre",
+            [
+                Desk("14006", "Guichet 1 - Remise de titre"),
+                Desk("14007", "Guichet 2 - Remise de titre"),
+                Desk("14012", "Guichet 5 - Étudiants"),
+            ],
+            information_step=True,
+            summary="3 desks; slots come and go on a timetable",
+        ),
+        Booking(
+            "1002",
+            "Naturalisation — entretien",
+            [Desk("15001", "Bureau des naturalisations")],
+            summary="one desk; free slots from the start",
+        ),
+        Booking(
+            "1003",
+            "Titre de séjour étudiant — Bobigny",
+            [Desk("16001", "Guichet A"), Desk("16002", "Guichet B")],
+            summary="2 desks; never a free slot",
+        ),
+        single("1403", "Carte grise", "forbidden", "answers 403 Forbidden"),
+        single("1429", "Permis de conduire", "rate-limited", "answers 429 with Retry-After"),
+        single("1502", "Passeport", "bad-gateway", "answers 502 Bad Gateway"),
+        single("1503", "Duplicata", "overloaded", 'says "Service surchargé"'),
+        single("1410", "Regroupement familial", "closed", "says the page is not available"),
+        single("1411", "Asile", "maintenance", "shows a maintenance page (503)"),
+        single("1999", "Changement d'adresse", "changed", "a redesigned page (unknown)"),
+        single("1666", "Titre de voyage", "captcha", "asks for a CAPTCHA"),
+    ]
+
+
+def default_prefecture(timetable: list[Event] | None = None) -> Prefecture:
+    prefecture = Prefecture(default_bookings(), timetable)
+    prefecture.release("1002", "15001", 4)
+    return prefecture
+
+
+def demo_timetable() -> list[Event]:
+    """About a minute of life at booking 1001: two releases, slots taken in between."""
+    return [
+        Event(8, "1001", "14007", "release", 3),
+        Event(22, "1001", "14007", "take", 2),
+        Event(30, "1001", "14006", "release", 2),
+        Event(44, "1001", "14006", "take", 0),
+        Event(44, "1001", "14007", "take", 0),
+    ]

@@ -1,0 +1,83 @@
+"""Booking systems, one module each. A source module exposes:
+
+- `Target`: the pydantic model of its targets (TargetBase + its own fields, `system` literal);
+- `parse_page(page) -> Reading`: pure, what one saved or fetched page says;
+- `async check(target, session) -> FlowOutcome`: the request flow, driving `parse_page`.
+
+The daemon, the CLI and the config look systems up here by name and know nothing else of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
+
+from creneau.page import Page
+from creneau.results import GuichetResult, Slot, Status
+
+if TYPE_CHECKING:
+    from creneau.http import Session
+    from creneau.targets import TargetBase
+
+SYSTEMS: tuple[str, ...] = ("ezbooking",)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Something the page offers to pick, e.g. a desk (guichet)."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one page says. `status` is None for an intermediate step that says nothing about
+    slots yet (a terms page, a desk choice); the flow then moves on."""
+
+    kind: str
+    status: Status | None
+    detail: str = ""
+    choices: tuple[Choice, ...] = ()
+    slots: tuple[Slot, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()  # form values the next step needs
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "status": self.status.value if self.status else None,
+            "detail": self.detail,
+            "choices": [{"id": c.id, "label": c.label} for c in self.choices],
+            "slots": [slot.to_json() for slot in self.slots],
+        }
+
+
+@dataclass(frozen=True)
+class FlowOutcome:
+    """What a source's flow found. `status` applies when no guichet was reached."""
+
+    guichets: tuple[GuichetResult, ...]
+    status: Status
+    detail: str = ""
+    last_page: Page | None = None
+
+
+class Source(Protocol):
+    Target: type[TargetBase]
+
+    def parse_page(self, page: Page) -> Reading: ...
+
+    async def check(self, target: Any, session: Session) -> FlowOutcome: ...
+
+
+def get(system: str) -> Source:
+    if system not in SYSTEMS:
+        raise KeyError(f'unknown system "{system}" (known: {", ".join(SYSTEMS)})')
+    module: ModuleType = importlib.import_module(f"creneau.sources.{system}")
+    return module  # type: ignore[return-value]
+
+
+def target_models() -> tuple[type[TargetBase], ...]:
+    return tuple(get(system).Target for system in SYSTEMS)

@@ -1,0 +1,71 @@
+"""Page signals every booking system shares: refusals, overload, closure, CAPTCHAs."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from creneau.page import Page
+from creneau.results import Status
+from creneau.sources import Reading
+
+_TAG = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>", re.DOTALL | re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
+
+# Phrases are matched on folded text: lower case, no accents, straight apostrophes.
+OVERLOADED_PHRASES = re.compile(
+    r"service (est )?(momentanement |actuellement |temporairement )?surcharge"
+    r"|trop de (demandes|connexions|requetes)"
+)
+CLOSED_PHRASES = re.compile(
+    r"cette page n'est pas disponible pour le moment"
+    r"|(site|service|page) (est )?(actuellement |momentanement |temporairement )?"
+    r"(en|en cours de) maintenance"
+    r"|operation de maintenance"
+    r"|prise de rendez-vous (est )?(actuellement |momentanement |temporairement )?"
+    r"(fermee|suspendue|indisponible)"
+)
+CAPTCHA_MARKERS = re.compile(
+    r"captcha|code de securite|recopiez les caracteres|saisissez les caracteres",
+)
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, apostrophes straightened, whitespace collapsed."""
+    text = text.replace("\u2019", "'").replace("\u00a0", " ").lower()
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return _SPACE.sub(" ", text).strip()
+
+
+def visible_text(markup: str) -> str:
+    """The page's text without tags, scripts and styles, folded for phrase matching."""
+    return fold(html.unescape(_TAG.sub(" ", markup)))
+
+
+def read_failure(page: Page, text: str | None = None) -> Reading | None:
+    """A page that says the site refuses, is overloaded or is closed; None otherwise.
+    `text` is the page's folded visible text, when the caller has it already."""
+    if page.status in (403, 429):
+        name = "forbidden" if page.status == 403 else "rate-limited"
+        why = "the site refuses our requests" if page.status == 403 else "too many requests"
+        return Reading(name, Status.BLOCKED, f"HTTP {page.status}: {why}")
+    if text is None:
+        text = visible_text(page.text)
+    # What the page says beats its status: a maintenance page is often served as a 503.
+    if OVERLOADED_PHRASES.search(text):
+        return Reading("overloaded", Status.OVERLOADED, "the site says it is overloaded")
+    if match := CLOSED_PHRASES.search(text):
+        return Reading("closed", Status.CLOSED, f'the site says: "{match.group(0)}"')
+    if page.status >= 500:
+        return Reading("server-error", Status.OVERLOADED, f"HTTP {page.status} from the site")
+    if page.status == 404:
+        return Reading("not-found", Status.ERROR, "HTTP 404: no such page (check the URL)")
+    if page.status >= 400:
+        return Reading("client-error", Status.ERROR, f"HTTP {page.status}")
+    return None
+
+
+def looks_like_captcha(text: str) -> bool:
+    return CAPTCHA_MARKERS.search(text) is not None

@@ -1,0 +1,312 @@
+"""The only module that touches the database: checks, slots and the notification outbox.
+
+SQLite by default (WAL, busy timeout), PostgreSQL by URL. Schema changes go through Alembic
+migrations, applied by `creneau db upgrade` and at daemon start."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from creneau.diff import KnownSlot, SlotChanges
+from creneau.results import CheckResult, Slot
+from creneau.store.schema import CheckRow, NotificationRow, SlotRow
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    """The database cannot be opened or migrated; the message says why."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where an outbox row goes: a channel name and one of its URLs (held by the config)."""
+
+    channel: str
+    url: str
+
+    @property
+    def key(self) -> str:
+        return url_key(self.url)
+
+    @property
+    def label(self) -> str:
+        return self.url.split("://", 1)[0][:40] + "://"
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    target: str
+    kind: str  # slots | trouble | test
+    title: str
+    body: str
+    extra: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PendingNotification:
+    id: int
+    created_at: datetime
+    target: str
+    kind: str
+    channel: str
+    url_key: str
+    title: str
+    body: str
+    attempts: int
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- schema ---------------------------------------------------------------------------
+
+    def upgrade(self) -> None:
+        """Apply every pending migration (idempotent)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    # --- writing a check ------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self._sessions.begin() as session:
+            yield Transaction(session)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def last_checks(self) -> dict[str, datetime]:
+        """When each target was last checked."""
+        query = select(CheckRow.target, func.max(CheckRow.started_at)).group_by(CheckRow.target)
+        with self._sessions() as session:
+            return {target: at for target, at in session.execute(query)}
+
+    def checks(self, target: str | None = None) -> list[CheckRow]:
+        query = select(CheckRow).order_by(CheckRow.started_at, CheckRow.id)
+        if target:
+            query = query.where(CheckRow.target == target)
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
+    def slots(self, target: str | None = None) -> list[SlotRow]:
+        query = select(SlotRow).order_by(SlotRow.first_seen, SlotRow.start)
+        if target:
+            query = query.where(SlotRow.target == target)
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
+    def notifications(self, state: str | None = None) -> list[NotificationRow]:
+        query = select(NotificationRow).order_by(NotificationRow.id)
+        if state:
+            query = query.where(NotificationRow.state == state)
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session for the history queries."""
+        with self._sessions() as session:
+            yield session
+
+    # --- the outbox, sender side ------------------------------------------------------------
+
+    def due_notifications(self, now: datetime, limit: int = 100) -> list[PendingNotification]:
+        query = (
+            select(NotificationRow)
+            .where(NotificationRow.state == "pending", NotificationRow.next_attempt_at <= now)
+            .order_by(NotificationRow.created_at, NotificationRow.id)
+            .limit(limit)
+        )
+        with self._sessions() as session:
+            return [
+                PendingNotification(
+                    row.id,
+                    row.created_at,
+                    row.target,
+                    row.kind,
+                    row.channel,
+                    row.url_key,
+                    row.payload.get("title", ""),
+                    row.payload.get("body", ""),
+                    row.attempts,
+                )
+                for row in session.scalars(query)
+            ]
+
+    def next_due(self) -> datetime | None:
+        query = select(func.min(NotificationRow.next_attempt_at)).where(
+            NotificationRow.state == "pending"
+        )
+        with self._sessions() as session:
+            return session.scalar(query)
+
+    def mark_sent(self, notification_id: int, at: datetime) -> None:
+        self._update(
+            notification_id,
+            state="sent",
+            sent_at=at,
+            last_error="",
+            attempts=NotificationRow.attempts + 1,
+        )
+
+    def mark_failed(self, notification_id: int, error: str, retry_at: datetime | None) -> None:
+        """A failed attempt: retried at `retry_at`, or given up for good when it is None."""
+        values: dict[str, Any] = {
+            "last_error": error[:2000],
+            "attempts": NotificationRow.attempts + 1,
+        }
+        if retry_at is None:
+            values["state"] = "failed"
+        else:
+            values["next_attempt_at"] = retry_at
+        self._update(notification_id, **values)
+
+    def mark_expired(self, notification_id: int, reason: str) -> None:
+        self._update(notification_id, state="expired", last_error=reason)
+
+    def _update(self, notification_id: int, **values: Any) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.id == notification_id)
+                .values(**values)
+            )
+
+
+class Transaction:
+    """The writes of one check, committed together: the check, its slots, its alerts."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_check(self, result: CheckResult) -> int:
+        row = CheckRow(
+            target=result.target,
+            system=result.system,
+            started_at=result.checked_at,
+            duration_ms=result.duration_ms,
+            status=result.status.value,
+            http_status=result.http_status,
+            detail=result.detail[:2000],
+            page_sha256=result.page_sha256,
+            slot_count=len(result.slots),
+            requests=result.requests,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def known_slots(self, target: str, seen: Sequence[Slot]) -> list[KnownSlot]:
+        """Slots still open, and any earlier sighting of the slots seen now."""
+        starts = {slot.start for slot in seen}
+        query = select(SlotRow).where(
+            SlotRow.target == target,
+            SlotRow.gone_at.is_(None) | SlotRow.start.in_(starts),
+        )
+        return [
+            KnownSlot(row.id, row.guichet_id, row.start, row.first_seen, row.gone_at)
+            for row in self.session.scalars(query)
+        ]
+
+    def apply(self, target: str, check_id: int, at: datetime, changes: SlotChanges) -> None:
+        for slot in changes.new:
+            self.session.add(
+                SlotRow(
+                    target=target,
+                    guichet_id=slot.guichet_id,
+                    guichet=slot.guichet,
+                    start=slot.start,
+                    key=slot.key,
+                    first_seen=at,
+                    last_seen=at,
+                    gone_at=None,
+                    first_check_id=check_id,
+                )
+            )
+        if changes.returned:
+            self.session.execute(
+                update(SlotRow)
+                .where(SlotRow.id.in_(changes.returned))
+                .values(first_seen=at, last_seen=at, gone_at=None, first_check_id=check_id)
+            )
+        if changes.still_open:
+            self.session.execute(
+                update(SlotRow).where(SlotRow.id.in_(changes.still_open)).values(last_seen=at)
+            )
+        if changes.gone:
+            self.session.execute(
+                update(SlotRow).where(SlotRow.id.in_(changes.gone)).values(gone_at=at)
+            )
+
+    def enqueue(
+        self,
+        message: OutboxMessage,
+        destinations: Sequence[Destination],
+        at: datetime,
+        check_id: int | None = None,
+    ) -> int:
+        for destination in destinations:
+            self.session.add(
+                NotificationRow(
+                    created_at=at,
+                    target=message.target,
+                    check_id=check_id,
+                    kind=message.kind,
+                    channel=destination.channel,
+                    url_key=destination.key,
+                    url_label=destination.label,
+                    payload={"title": message.title, "body": message.body, **(message.extra or {})},
+                    state="pending",
+                    attempts=0,
+                    last_error="",
+                    next_attempt_at=at,
+                    sent_at=None,
+                )
+            )
+        return len(destinations)
+
+
+def _engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+    return engine

@@ -1,0 +1,104 @@
+"""The tables. Every timestamp is tz-aware UTC in and out, whatever the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Refuses naive datetimes; stores UTC (naive on SQLite, which drops offsets);
+    always returns tz-aware UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: creneau stores tz-aware UTC only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class CheckRow(Base):
+    """One check of one target, whatever it found."""
+
+    __tablename__ = "checks"
+    __table_args__ = (Index("ix_checks_target_started", "target", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(String(100))
+    system: Mapped[str] = mapped_column(String(30))
+    started_at: Mapped[datetime]
+    duration_ms: Mapped[int]
+    status: Mapped[str] = mapped_column(String(12))
+    http_status: Mapped[int | None]
+    detail: Mapped[str] = mapped_column(Text, default="")
+    page_sha256: Mapped[str | None] = mapped_column(String(64))
+    slot_count: Mapped[int] = mapped_column(default=0)
+    requests: Mapped[int] = mapped_column(default=0)
+
+
+class SlotRow(Base):
+    """A slot as creneau saw it: when it first appeared, was last seen, and went."""
+
+    __tablename__ = "slots"
+    __table_args__ = (
+        UniqueConstraint("target", "guichet_id", "start", name="uq_slots_target_guichet_start"),
+        Index("ix_slots_first_check", "first_check_id"),
+        Index("ix_slots_open", "target", "gone_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(String(100))
+    guichet_id: Mapped[str] = mapped_column(String(100))
+    guichet: Mapped[str] = mapped_column(String(300))
+    start: Mapped[datetime]
+    key: Mapped[str] = mapped_column(String(200))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    gone_at: Mapped[datetime | None]
+    first_check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"))
+
+
+class NotificationRow(Base):
+    """The outbox: one row per message per channel URL. Written in the transaction of the
+    check that caused it; only the sender reads it. URLs are never stored (they hold
+    secrets): `url_key` is a digest that finds the URL in the running config."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    target: Mapped[str] = mapped_column(String(100))
+    check_id: Mapped[int | None] = mapped_column(ForeignKey("checks.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(100))
+    url_key: Mapped[str] = mapped_column(String(16))
+    url_label: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

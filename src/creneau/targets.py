@@ -1,0 +1,93 @@
+"""What every watched target has in common, whatever its booking system; durations; loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+
+INTERVAL_FLOOR = timedelta(seconds=60)
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: object) -> timedelta:
+    """'90s', '5m', '1h30m', '2d' → timedelta. Anything else raises ValueError."""
+    if isinstance(text, timedelta):
+        return text
+    if not isinstance(text, str):
+        raise ValueError(f'expected a duration such as "90s", "5m" or "1h" (got {text!r})')
+    compact = text.replace(" ", "").lower()
+    parts = _DURATION_PART.findall(compact)
+    if not compact or "".join(number + unit for number, unit in parts) != compact:
+        raise ValueError(f'expected a duration such as "90s", "5m" or "1h" (got "{text}")')
+    return timedelta(seconds=sum(float(n) * _UNIT_SECONDS[unit] for n, unit in parts))
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = value.total_seconds()
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    whole = int(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if whole >= size:
+            parts.append(f"{whole // size}{unit}")
+            whole %= size
+    return "".join(parts) or "0s"
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def is_loopback(url: str) -> bool:
+    """True for localhost and 127.0.0.0/8 (and ::1): the simulator and tests live there."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class TargetBase(BaseModel):
+    """Fields every target has. Each booking system adds its own in its source module."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")
+    system: str  # each source narrows it to its own name
+    url: str
+    every: Duration = timedelta(minutes=5)
+    jitter: Duration = timedelta(seconds=30)
+    notify: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f'must be an http(s) URL (got "{url}")')
+        return url
+
+    @field_validator("every")
+    @classmethod
+    def _floor(cls, every: timedelta, info: ValidationInfo) -> timedelta:
+        url = info.data.get("url", "")
+        if every < INTERVAL_FLOOR and not is_loopback(url):
+            raise ValueError(
+                f"must be at least {INTERVAL_FLOOR.total_seconds():.0f}s (got {format_duration(every)})"
+            )
+        if every <= timedelta(0):
+            raise ValueError("must be positive")
+        return every
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.url).hostname or "").lower()

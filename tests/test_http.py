@@ -1,0 +1,300 @@
+"""The polite client: what it sends, what it refuses to do, and how it ends bad answers."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from creneau import __version__
+from creneau.http import (
+    MAX_REDIRECTS,
+    FetchError,
+    HostBudget,
+    HostCoolingDown,
+    PoliteClient,
+    TokenBucket,
+    TooSoon,
+    retry_after,
+)
+from creneau.results import Status
+from servers import Answer, ScriptedServer
+
+
+class Streamed(httpx.AsyncByteStream):
+    """A body the client must stream, as from a socket (MockTransport pre-reads bytes)."""
+
+    def __init__(self, data: bytes = b"ok") -> None:
+        self.data = data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.data
+
+
+def ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, stream=Streamed())
+
+
+def fast_client(**kwargs: object) -> PoliteClient:
+    defaults: dict[str, object] = {"request_timeout": 5.0, "retries": 2, "retry_backoff": 0.01}
+    defaults.update(kwargs)
+    return PoliteClient("ops@example.org", lambda host: HostBudget(600, 60), **defaults)
+
+
+async def test_user_agent_is_honest_and_cookies_last_the_session() -> None:
+    def first(seen: object) -> Answer:
+        return Answer(200, b"ok", {"Set-Cookie": "eZSESSID=abc; path=/"})
+
+    with ScriptedServer({"/a": first, "/b": lambda seen: Answer(200, b"ok")}) as server:
+        client = fast_client()
+        async with client.session("t", server.url) as session:
+            await session.get(f"{server.url}/a")
+            await session.get(f"{server.url}/b")
+        async with client.session("t2", server.url) as session:
+            await session.get(f"{server.url}/b")
+    agents = {seen.headers["User-Agent"] for seen in server.seen}
+    assert agents == {
+        f"creneau/{__version__} (+https://github.com/creneau/creneau; ops@example.org)"
+    }
+    assert [seen.headers.get("Cookie") for seen in server.seen] == [None, "eZSESSID=abc", None]
+
+
+async def test_post_redirect_becomes_get_and_is_followed() -> None:
+    routes = {
+        "/form": lambda s: Answer(302, b"", {"Location": "/next"}),
+        "/next": lambda s: Answer(200, b"<p>step 1</p>"),
+    }
+    with ScriptedServer(routes) as server:
+        async with fast_client().session("t", server.url) as session:
+            page = await session.post(f"{server.url}/form", {"condition": "on"})
+    assert (page.status, page.url, page.body) == (200, f"{server.url}/next", b"<p>step 1</p>")
+    assert [(s.method, s.path) for s in server.seen] == [("POST", "/form"), ("GET", "/next")]
+
+
+async def test_a_redirect_loop_ends_as_an_error_after_five_hops() -> None:
+    with ScriptedServer({"/loop": lambda s: Answer(302, b"", {"Location": "/loop"})}) as server:
+        async with fast_client().session("t", server.url) as session:
+            with pytest.raises(FetchError, match="redirect loop: more than 5 redirects"):
+                await session.get(f"{server.url}/loop")
+    assert len(server.seen) == MAX_REDIRECTS + 1
+
+
+async def test_an_endless_body_is_cut_at_the_size_cap() -> None:
+    def endless(seen: object) -> Answer:
+        return Answer(200, iter(lambda: b"x" * 65536, None))
+
+    with ScriptedServer({"/big": endless}) as server:
+        async with fast_client(max_body_bytes=1024 * 1024).session("t", server.url) as session:
+            with pytest.raises(FetchError, match="larger than 1024 KiB"):
+                await session.get(f"{server.url}/big")
+
+
+async def test_a_gzip_bomb_is_cut_without_inflating_it() -> None:
+    bomb = gzip.compress(b"\0" * (32 * 1024 * 1024))  # 32 MiB that compress to ~32 KiB
+    with ScriptedServer(
+        {
+            "/bomb": lambda s: Answer(
+                200, bomb, {"Content-Encoding": "gzip", "Content-Type": "text/html"}
+            )
+        }
+    ) as server:
+        async with fast_client(max_body_bytes=1024 * 1024).session("t", server.url) as session:
+            with pytest.raises(FetchError, match="larger than 1024 KiB"):
+                await session.get(f"{server.url}/bomb")
+
+
+async def test_gzip_bodies_are_decoded() -> None:
+    with ScriptedServer(
+        {
+            "/z": lambda s: Answer(
+                200, gzip.compress("créneau".encode()), {"Content-Encoding": "gzip"}
+            )
+        }
+    ) as server:
+        async with fast_client().session("t", server.url) as session:
+            page = await session.get(f"{server.url}/z")
+    assert page.body == "créneau".encode()
+
+
+async def test_a_slow_drip_ends_at_the_request_deadline() -> None:
+    def drip() -> Iterator[bytes]:
+        for _ in range(100):
+            time.sleep(0.2)
+            yield b"."
+
+    with ScriptedServer({"/slow": lambda s: Answer(200, drip())}) as server:
+        started = time.monotonic()
+        async with fast_client(request_timeout=1.0, retries=0).session("t", server.url) as s:
+            with pytest.raises(FetchError, match="no complete answer .* within 1s"):
+                await s.get(f"{server.url}/slow")
+    assert time.monotonic() - started < 5
+
+
+async def test_502_is_retried_twice_then_returned() -> None:
+    with ScriptedServer({"/x": lambda s: Answer(502, b"bad gateway")}) as server:
+        async with fast_client().session("t", server.url) as session:
+            page = await session.get(f"{server.url}/x")
+    assert page.status == 502
+    assert len(server.seen) == 3
+
+
+async def test_403_is_never_retried_and_stops_every_later_request_to_the_host() -> None:
+    with ScriptedServer({"/x": lambda s: Answer(403, b"no")}) as server:
+        client = fast_client()
+        async with client.session("t", server.url) as session:
+            page = await session.get(f"{server.url}/x")
+            assert page.status == 403
+            with pytest.raises(HostCoolingDown) as cooling:
+                await session.get(f"{server.url}/x")
+        with pytest.raises(HostCoolingDown):
+            async with client.session("other-target", server.url) as session:
+                await session.get(f"{server.url}/x")
+    assert len(server.seen) == 1
+    assert cooling.value.status is Status.BLOCKED
+    wait = cooling.value.until - datetime.now(UTC)
+    assert timedelta(minutes=4) < wait <= timedelta(minutes=5.5)
+
+
+async def test_429_retry_after_is_honoured_exactly() -> None:
+    with ScriptedServer(
+        {"/x": lambda s: Answer(429, b"slow down", {"Retry-After": "7200"})}
+    ) as server:
+        client = fast_client()
+        async with client.session("t", server.url) as session:
+            await session.get(f"{server.url}/x")
+        with pytest.raises(HostCoolingDown) as cooling:
+            async with client.session("t", server.url):
+                pass
+    wait = cooling.value.until - datetime.now(UTC)
+    assert timedelta(hours=1, minutes=59) < wait <= timedelta(hours=2)
+    assert len(server.seen) == 1
+
+
+async def test_503_with_retry_after_is_not_retried_and_sets_the_next_attempt() -> None:
+    with ScriptedServer({"/x": lambda s: Answer(503, b"busy", {"Retry-After": "600"})}) as s:
+        client = fast_client()
+        async with client.session("t", s.url) as session:
+            page = await session.get(f"{s.url}/x")
+        with pytest.raises(HostCoolingDown) as cooling:
+            async with client.session("t", s.url):
+                pass
+    assert page.status == 503 and len(s.seen) == 1
+    assert cooling.value.status is Status.OVERLOADED
+    wait = cooling.value.until - datetime.now(UTC)
+    assert timedelta(minutes=9) < wait <= timedelta(minutes=10)
+
+
+async def test_three_failed_checks_in_a_row_cool_the_host_down() -> None:
+    client = fast_client()
+    for _ in range(2):
+        async with client.session("t", "http://127.0.0.1:9/") as session:
+            session.verdict = Status.OVERLOADED
+    async with client.session("t", "http://127.0.0.1:9/") as session:
+        session.verdict = Status.NONE  # a good check resets the count
+    for _ in range(3):
+        async with client.session("t", "http://127.0.0.1:9/") as session:
+            session.verdict = Status.ERROR
+    with pytest.raises(HostCoolingDown, match="3 failed checks in a row"):
+        async with client.session("t", "http://127.0.0.1:9/"):
+            pass
+
+
+async def test_connection_refused_is_an_error_after_retries() -> None:
+    client = fast_client(retries=1)
+    async with client.session("t", "http://127.0.0.1:9/") as session:
+        with pytest.raises(FetchError, match="ConnectError"):
+            await session.get("http://127.0.0.1:9/booking/create/1")
+
+
+async def test_public_hosts_get_at_most_one_check_per_minute() -> None:
+    transport = httpx.MockTransport(ok)
+    now = [datetime(2026, 11, 23, 12, 0, tzinfo=UTC)]
+    client = PoliteClient(None, transport=transport, now=lambda: now[0])
+    url = "https://prefecture.example.org/booking/create/1"
+    async with client.session("t", url) as session:
+        await session.get(url)
+    now[0] += timedelta(seconds=59)
+    with pytest.raises(TooSoon, match="at most one check per 1m"):
+        async with client.session("t", url):
+            pass
+    now[0] += timedelta(seconds=1)
+    async with client.session("t", url) as session:
+        assert (await session.get(url)).status == 200
+
+
+async def test_the_floor_survives_a_restart_through_remembered_checks() -> None:
+    client = PoliteClient(None, transport=httpx.MockTransport(ok))
+    client.remember_check("t", datetime.now(UTC) - timedelta(seconds=10))
+    with pytest.raises(TooSoon):
+        async with client.session("t", "https://prefecture.example.org/booking/create/1"):
+            pass
+
+
+async def test_one_request_in_flight_per_host_and_the_bucket_spaces_them() -> None:
+    clock = [0.0]
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        if seconds > 0:  # httpx and the handler yield with sleep(0); only waits count
+            sleeps.append(seconds)
+            clock[0] += seconds
+        await original(0)
+
+    original = asyncio.sleep
+    in_flight = 0
+    most = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await original(0)
+        in_flight -= 1
+        return httpx.Response(200, stream=Streamed())
+
+    client = PoliteClient(
+        None,
+        lambda host: HostBudget(per_minute=6, burst=2),
+        transport=httpx.MockTransport(handler),
+        monotonic=lambda: clock[0],
+    )
+    url = "https://prefecture.example.org/booking/create/1"
+    try:
+        asyncio.sleep = fake_sleep  # type: ignore[assignment]
+        async with client.session("t", url) as session:
+            await asyncio.gather(*(session.get(url) for _ in range(4)))
+    finally:
+        asyncio.sleep = original  # type: ignore[assignment]
+    assert most == 1
+    assert sleeps == [pytest.approx(10.0), pytest.approx(10.0)]  # 6/min: a token every 10 s
+
+
+def test_token_bucket_refills_at_its_rate() -> None:
+    clock = [0.0]
+    bucket = TokenBucket(per_second=0.1, capacity=2, clock=lambda: clock[0])
+    bucket.take()
+    bucket.take()
+    assert bucket.seconds_until_token() == pytest.approx(10.0)
+    clock[0] = 25.0
+    assert bucket.seconds_until_token() == 0.0
+    assert bucket.tokens == pytest.approx(2.0)  # capped at capacity
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("120", 120),
+        ("", 0),
+        ("soon", 0),
+        ("Mon, 23 Nov 2026 12:10:00 GMT", 600),
+        ("Mon, 23 Nov 2026 11:00:00 GMT", 0),
+    ],
+)
+def test_retry_after_forms(value: str, seconds: int) -> None:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    assert retry_after({"retry-after": value}, now) == timedelta(seconds=seconds)
