@@ -6,10 +6,10 @@ from datetime import UTC, timedelta
 
 import pytest
 
+from conftest import FIXTURES
 from creneau.page import Page
 from creneau.results import Status
 from creneau.sources import Choice, ezbooking
-from conftest import FIXTURES
 
 PAGES = FIXTURES / "ezbooking"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import ssl
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -130,7 +131,7 @@ async def test_a_slow_drip_ends_at_the_request_deadline() -> None:
     with ScriptedServer({"/slow": lambda s: Answer(200, drip())}) as server:
         started = time.monotonic()
         async with fast_client(request_timeout=1.0, retries=0).session("t", server.url) as s:
-            with pytest.raises(FetchError, match="no complete answer .* within 1s"):
+            with pytest.raises(FetchError, match=r"no complete answer .* within 1s"):
                 await s.get(f"{server.url}/slow")
     assert time.monotonic() - started < 5
 
@@ -183,7 +184,8 @@ async def test_503_with_retry_after_is_not_retried_and_sets_the_next_attempt() -
         with pytest.raises(HostCoolingDown) as cooling:
             async with client.session("t", s.url):
                 pass
-    assert page.status == 503 and len(s.seen) == 1
+    assert page.status == 503
+    assert len(s.seen) == 1
     assert cooling.value.status is Status.OVERLOADED
     wait = cooling.value.until - datetime.now(UTC)
     assert timedelta(minutes=9) < wait <= timedelta(minutes=10)
@@ -272,6 +274,12 @@ async def test_one_request_in_flight_per_host_and_the_bucket_spaces_them() -> No
         asyncio.sleep = original  # type: ignore[assignment]
     assert most == 1
     assert sleeps == [pytest.approx(10.0), pytest.approx(10.0)]  # 6/min: a token every 10 s
+
+
+def test_tls_is_always_verified() -> None:
+    tls = fast_client().tls
+    assert tls.verify_mode is ssl.CERT_REQUIRED
+    assert tls.check_hostname is True
 
 
 def test_token_bucket_refills_at_its_rate() -> None:

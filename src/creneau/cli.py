@@ -21,7 +21,7 @@ from rich.table import Table
 from creneau import __version__, sources
 from creneau.redact import RedactingFilter, redact
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 CONFIG_OPTION = click.option(

@@ -82,7 +82,8 @@ class TargetBase(BaseModel):
         url = info.data.get("url", "")
         if every < INTERVAL_FLOOR and not is_loopback(url):
             raise ValueError(
-                f"must be at least {INTERVAL_FLOOR.total_seconds():.0f}s (got {format_duration(every)})"
+                f"must be at least {INTERVAL_FLOOR.total_seconds():.0f}s "
+                f"(got {format_duration(every)})"
             )
         if every <= timedelta(0):
             raise ValueError("must be positive")

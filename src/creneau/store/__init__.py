@@ -105,7 +105,7 @@ class Store:
         """When each target was last checked."""
         query = select(CheckRow.target, func.max(CheckRow.started_at)).group_by(CheckRow.target)
         with self._sessions() as session:
-            return {target: at for target, at in session.execute(query)}
+            return dict(session.execute(query).all())  # type: ignore[arg-type]
 
     def checks(self, target: str | None = None) -> list[CheckRow]:
         query = select(CheckRow).order_by(CheckRow.started_at, CheckRow.id)

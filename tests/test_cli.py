@@ -1,0 +1,197 @@
+"""The command line: parse, history, notify-test, health, db upgrade."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import FIXTURES
+from creneau.cli import cli
+from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.simulator.phone import Phone
+from creneau.store import Store
+from creneau.watch import record
+
+PARIS_SLOT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def write_config(tmp_path: Path, phone_url: str = "json://127.0.0.1:9/") -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+[creneau]
+database = "sqlite:///creneau.db"
+contact = "tests@example.org"
+[[notify]]
+name = "phone"
+urls = ["{phone_url}"]
+[[target]]
+name = "nanterre"
+system = "ezbooking"
+url = "http://127.0.0.1:9/booking/create/1001"
+every = "2s"
+""")
+    return path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    done = CliRunner().invoke(cli, list(args))
+    return done.exit_code, done.stdout, done.stderr
+
+
+def test_parse_prints_one_exact_json_line_per_file() -> None:
+    files = [
+        str(FIXTURES / "ezbooking" / name)
+        for name in ("no-slot.html", "week-grid-3-free.json", "changed-layout.html")
+    ]
+    code, stdout, _ = invoke("parse", "ezbooking", *files, "--json")
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    assert code == 0
+    assert [(line["kind"], line["status"]) for line in lines] == [
+        ("no-slot", "none"),
+        ("week-grid", "available"),
+        ("unknown", "unknown"),
+    ]
+    assert [s["key"] for s in lines[1]["slots"]] == ["1796112000", "1796112900", "1796304600"]
+
+
+def test_parse_refuses_an_unknown_system() -> None:
+    code, _, stderr = invoke("parse", "doctolib", str(FIXTURES / "ezbooking" / "no-slot.html"))
+    assert code == 2
+    assert "Invalid value" in stderr
+    assert "'doctolib'" in stderr
+
+
+def recorded_history(tmp_path: Path) -> Path:
+    config = write_config(tmp_path)
+    store = Store(f"sqlite:///{tmp_path / 'creneau.db'}")
+    store.upgrade()
+    t0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    for minutes, slots in (
+        (0, []),
+        (5, [PARIS_SLOT, PARIS_SLOT + timedelta(minutes=15)]),
+        (10, [PARIS_SLOT]),
+    ):
+        status = Status.AVAILABLE if slots else Status.NONE
+        guichet = GuichetResult(
+            "14007",
+            "Guichet 2",
+            status,
+            tuple(Slot(s, "14007", "Guichet 2", str(int(s.timestamp()))) for s in slots),
+        )
+        record(
+            store,
+            CheckResult(
+                "nanterre",
+                "ezbooking",
+                "http://127.0.0.1:9/booking/create/1001",
+                status,
+                t0 + timedelta(minutes=minutes),
+                guichets=(guichet,),
+            ),
+            [],
+            store_zone(),
+        )
+    store.close()
+    return config
+
+
+def store_zone():  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/Paris")
+
+
+def test_history_releases_json(tmp_path: Path) -> None:
+    config = recorded_history(tmp_path)
+    code, stdout, _ = invoke("history", "releases", "--config", str(config), "--json")
+    assert code == 0
+    assert [json.loads(line) for line in stdout.splitlines()] == [
+        {
+            "target": "nanterre",
+            "guichet": "Guichet 2",
+            "guichet_id": "14007",
+            "seen_at": "2026-11-23T08:05:00+00:00",
+            "previous_check_at": "2026-11-23T08:00:00+00:00",
+            "slot_count": 2,
+            "slots": ["2026-12-01T08:00:00+00:00", "2026-12-01T08:15:00+00:00"],
+        }
+    ]
+
+
+def test_history_releases_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    config = recorded_history(tmp_path)
+    code, stdout, _ = invoke("history", "releases", "--config", str(config))
+    assert code == 0
+    assert "2026-11-23 09:05:00" in stdout  # seen at, in Paris time
+    assert "Guichet 2" in stdout
+
+
+def test_notify_test_reports_each_url(tmp_path: Path, phone: Phone) -> None:
+    config = tmp_path / "config.toml"
+    write_config(tmp_path)
+    text = config.read_text().replace(
+        'urls = ["json://127.0.0.1:9/"]', f'urls = ["{phone.apprise_url}", "json://127.0.0.1:9/"]'
+    )
+    config.write_text(text)
+    code, stdout, _ = invoke("notify-test", "--config", str(config))
+    assert code == 1
+    assert "sent    phone #1 (json://…)" in stdout
+    assert "failed  phone #2 (json://…)" in stdout
+    assert [m.title for m in phone.messages] == ["creneau : message de test"]
+
+
+def test_health_says_unhealthy_then_healthy(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    code, _, stderr = invoke("health", "--config", str(config))
+    assert (code, stderr.strip()) == (1, "unhealthy: last check never")
+    store = Store(f"sqlite:///{tmp_path / 'creneau.db'}")
+    record(
+        store,
+        CheckResult("nanterre", "ezbooking", "u", Status.NONE, datetime.now(UTC)),
+        [],
+        store_zone(),
+    )
+    code, stdout, _ = invoke("health", "--config", str(config))
+    assert code == 0
+    assert stdout.startswith("healthy: last check")
+
+
+def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    code, stdout, _ = invoke("db", "upgrade", "--config", str(config))
+    assert code == 0
+    assert stdout.strip() == f"database up to date: sqlite:///{tmp_path / 'creneau.db'}"
+    assert (tmp_path / "creneau.db").exists()
+
+
+def test_check_by_name_and_unknown_name(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    code, _, stderr = invoke("check", "nope", "--config", str(config))
+    assert code == 2
+    assert "no target named nope" in stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["check", "--url", "http://127.0.0.1:9/booking/create/1"], ["check", "--system", "ezbooking"]],
+)
+def test_ad_hoc_check_needs_both_system_and_url(args: list[str]) -> None:
+    code, _, stderr = invoke(*args)
+    assert code == 2
+    assert "needs both --system and --url" in stderr
+
+
+def test_ad_hoc_check_with_a_bad_url_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, stderr = invoke("check", "--system", "ezbooking", "--url", "https://example.org/")
+    assert code == 2
+    assert stderr.strip() == (
+        '--url: must look like https://<host>/booking/create/<id> (got "https://example.org/")'
+    )

@@ -1,0 +1,173 @@
+"""The daemon end to end on loopback: simulator releases slots, the phone receives exactly
+one alert per release, a restart re-announces nothing, a broken target harms no other."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from creneau.config import Config
+from creneau.daemon import Daemon
+from creneau.simulator.phone import Phone
+from creneau.simulator.prefecture import Prefecture
+from creneau.simulator.server import SimulatorServer
+from creneau.sources import ezbooking
+from creneau.store import Store
+
+
+def config_for(database: str, phone: Phone, targets: list[dict[str, object]]) -> Config:
+    return Config.model_validate(
+        {
+            "creneau": {"database": database, "contact": "tests@example.org"},
+            "notify": [{"name": "phone", "urls": [phone.apprise_url]}],
+            "target": [
+                {"system": "ezbooking", "every": "500ms", "jitter": "0s", **t} for t in targets
+            ],
+            "hosts": {"127.0.0.1": {"per_minute": 6000, "burst": 60}},  # loopback may go faster
+        }
+    )
+
+
+async def until(condition: Callable[[], bool], seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+class Running:
+    """A daemon running in the test's event loop until `stop()`."""
+
+    def __init__(self, config: Config, store: Store) -> None:
+        self.checks: list[str] = []
+        self.daemon = Daemon(
+            config,
+            store,
+            on_recorded=lambda r: self.checks.append(f"{r.result.target}:{r.result.status.value}"),
+        )
+        self.stop_event = asyncio.Event()
+        self.task = asyncio.create_task(self.daemon.run(self.stop_event))
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        await asyncio.wait_for(self.task, 15)
+
+
+async def test_one_alert_per_release_and_none_again_after_a_restart(
+    simulator: SimulatorServer, prefecture: Prefecture, phone: Phone, tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path / 'creneau.db'}"
+    config = config_for(
+        database, phone, [{"name": "nanterre", "url": simulator.booking_url("1001")}]
+    )
+    store = Store(database)
+
+    running = Running(config, store)
+    await until(lambda: len(running.checks) >= 1)
+    prefecture.release("1001", "14007", 2)
+    await until(lambda: len(phone.messages) >= 1)
+    checks_at_alert = len(running.checks)
+    await until(lambda: len(running.checks) >= checks_at_alert + 2)  # same slots seen again
+    await running.stop()
+
+    restarted = Running(config, store)
+    await until(lambda: len(restarted.checks) >= 2)
+    prefecture.release("1001", "14006", 1)
+    await until(lambda: len(phone.messages) >= 2)
+    await until(lambda: len(restarted.checks) >= 5)
+    await restarted.stop()
+
+    assert [m.title for m in phone.messages] == [
+        "2 nouveaux créneaux — Guichet 2 - Remise de titre",
+        "1 nouveau créneau — Guichet 1 - Remise de titre",
+    ]
+    assert "creneau ne réserve jamais à votre place" in phone.messages[0].body
+    assert simulator.booking_url("1001") in phone.messages[0].body
+    assert [n.state for n in store.notifications()] == ["sent", "sent"]
+    assert prefecture.violations == []
+
+
+async def test_a_target_whose_adapter_raises_does_not_stop_the_others(
+    simulator: SimulatorServer,
+    prefecture: Prefecture,
+    phone: Phone,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_check = ezbooking.check
+
+    async def sometimes_broken(target: ezbooking.Target, session: object) -> object:
+        if target.name == "broken":
+            raise RuntimeError("adapter bug")
+        return await real_check(target, session)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ezbooking, "check", sometimes_broken)
+    database = f"sqlite:///{tmp_path / 'creneau.db'}"
+    config = config_for(
+        database,
+        phone,
+        [
+            {"name": "broken", "url": simulator.booking_url("1003")},
+            {"name": "fine", "url": simulator.booking_url("1001")},
+        ],
+    )
+    store = Store(database)
+    running = Running(config, store)
+    await until(lambda: running.checks.count("broken:error") >= 2)
+    prefecture.release("1001", "14012", 1)
+    await until(lambda: len(phone.messages) >= 1)
+    await running.stop()
+    assert phone.messages[0].title == "1 nouveau créneau — Guichet 5 - Étudiants"
+    errors = [c.detail for c in store.checks("broken")]
+    assert set(errors) == {"internal error: RuntimeError: adapter bug"}
+
+
+@pytest.mark.slow
+def test_creneau_run_stops_cleanly_on_sigterm(
+    simulator: SimulatorServer, prefecture: Prefecture, phone: Phone, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f"""
+[creneau]
+database = "sqlite:///creneau.db"
+contact = "tests@example.org"
+[[notify]]
+name = "phone"
+urls = ["{phone.apprise_url}"]
+[[target]]
+name = "nanterre"
+system = "ezbooking"
+url = "{simulator.booking_url("1001")}"
+every = "1s"
+jitter = "0s"
+""")
+    prefecture.release("1001", "14007", 1)
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "creneau", "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        messages = phone.wait_for(1, timeout=30)
+        time.sleep(1.5)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _out, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, err
+    assert "stopped" in err
+    assert [m.title for m in messages] == ["1 nouveau créneau — Guichet 2 - Remise de titre"]
+    with sqlite3.connect(tmp_path / "creneau.db") as db:
+        assert db.execute("pragma integrity_check").fetchone() == ("ok",)
+        assert db.execute("select count(*) from checks").fetchone()[0] >= 2

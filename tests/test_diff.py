@@ -1,0 +1,100 @@
+"""The slot diff: new, still open, back again, gone — and only where the page settled it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from creneau.diff import KnownSlot, diff_slots
+from creneau.results import CheckResult, GuichetResult, Slot, Status
+
+T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def slot(guichet: str, minutes: int) -> Slot:
+    start = T0 + timedelta(minutes=minutes)
+    return Slot(start, guichet, f"Guichet {guichet}", str(int(start.timestamp())))
+
+
+def result(*guichets: tuple[str, Status, list[Slot]]) -> CheckResult:
+    return CheckResult(
+        target="t",
+        system="ezbooking",
+        url="https://example.org/booking/create/1",
+        status=Status.AVAILABLE,
+        checked_at=T0,
+        guichets=tuple(GuichetResult(g, g, status, tuple(slots)) for g, status, slots in guichets),
+    )
+
+
+def known(row_id: int, s: Slot, gone: bool = False) -> KnownSlot:
+    return KnownSlot(
+        row_id,
+        s.guichet_id,
+        s.start,
+        T0 - timedelta(hours=1),
+        T0 - timedelta(minutes=5) if gone else None,
+    )
+
+
+def test_first_sighting_is_new() -> None:
+    a, b = slot("1", 0), slot("1", 15)
+    changes = diff_slots([], result(("1", Status.AVAILABLE, [a, b])))
+    assert (changes.new, changes.appeared, changes.gone) == ([a, b], [a, b], [])
+
+
+def test_a_slot_still_there_is_not_new() -> None:
+    a, b = slot("1", 0), slot("1", 15)
+    changes = diff_slots([known(7, a)], result(("1", Status.AVAILABLE, [a, b])))
+    assert (changes.new, changes.still_open, changes.appeared) == ([b], [7], [b])
+
+
+def test_a_slot_no_longer_shown_is_gone_when_the_page_settled_it() -> None:
+    a = slot("1", 0)
+    changes = diff_slots([known(7, a)], result(("1", Status.NONE, [])))
+    assert changes.gone == [7]
+
+
+def test_a_failed_or_unknown_guichet_forgets_nothing() -> None:
+    a, b = slot("1", 0), slot("2", 0)
+    changes = diff_slots(
+        [known(7, a), known(8, b)], result(("1", Status.OVERLOADED, []), ("2", Status.UNKNOWN, []))
+    )
+    assert (changes.gone, changes.new) == ([], [])
+
+
+def test_a_slot_that_comes_back_is_announced_again() -> None:
+    a = slot("1", 0)
+    changes = diff_slots([known(7, a, gone=True)], result(("1", Status.AVAILABLE, [a])))
+    assert (changes.new, changes.returned, changes.appeared) == ([], [7], [a])
+
+
+def test_a_slot_listed_twice_on_a_page_counts_once() -> None:
+    a = slot("1", 0)
+    changes = diff_slots([], result(("1", Status.AVAILABLE, [a, a])))
+    assert changes.new == [a]
+
+
+slots_strategy = st.lists(
+    st.builds(slot, st.sampled_from(["1", "2", "3"]), st.integers(0, 40)), max_size=20
+)
+
+
+@given(before=slots_strategy, now=slots_strategy, failed=st.sets(st.sampled_from(["1", "2", "3"])))
+def test_every_slot_seen_is_accounted_for_once_and_only_settled_guichets_lose_slots(
+    before: list[Slot], now: list[Slot], failed: set[str]
+) -> None:
+    earlier = {(s.guichet_id, s.start): known(i, s) for i, s in enumerate(before)}
+    guichets = []
+    for g in ("1", "2", "3"):
+        status = Status.ERROR if g in failed else Status.AVAILABLE
+        guichets.append((g, status, [s for s in now if s.guichet_id == g and g not in failed]))
+    check = result(*guichets)
+    changes = diff_slots(list(earlier.values()), check)
+    seen = {(s.guichet_id, s.start) for s in check.slots}
+    assert {(s.guichet_id, s.start) for s in changes.new} == seen - set(earlier)
+    assert len(changes.new) + len(changes.still_open) + len(changes.returned) == len(seen)
+    gone_keys = {key for key, k in earlier.items() if k.id in changes.gone}
+    assert gone_keys == {key for key in set(earlier) - seen if key[0] not in failed}

@@ -1,0 +1,123 @@
+"""The store: UTC in and out, migrations that match the models, one transaction per check."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.store import Destination, Store
+from creneau.store.schema import Base
+from creneau.watch import record
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def check_result(at: datetime, slots: list[Slot], status: Status = Status.AVAILABLE) -> CheckResult:
+    return CheckResult(
+        target="t",
+        system="ezbooking",
+        url="https://example.org/booking/create/1",
+        status=status,
+        checked_at=at,
+        duration_ms=12,
+        http_status=200,
+        guichets=(GuichetResult("1", "Guichet 1", status, tuple(slots)),),
+    )
+
+
+def a_slot(hour: int) -> Slot:
+    start = datetime(2026, 12, 1, hour, 0, tzinfo=PARIS)
+    return Slot(start, "1", "Guichet 1", str(int(start.timestamp())))
+
+
+def test_migrations_create_exactly_the_models(store: Store) -> None:
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, Base.metadata) == []
+        assert set(inspect(connection).get_table_names()) >= {"checks", "slots", "notifications"}
+
+
+def test_upgrade_twice_is_harmless(store: Store) -> None:
+    store.upgrade()
+    with store.engine.connect() as connection:
+        assert connection.execute(text("select version_num from alembic_version")).scalar()
+
+
+def test_timestamps_come_back_as_the_same_instant_in_utc(store: Store) -> None:
+    paris_time = datetime(2026, 3, 29, 3, 30, tzinfo=PARIS)  # just after the spring change
+    record(store, check_result(paris_time, [a_slot(9)]), [], PARIS)
+    row = store.checks()[0]
+    assert row.started_at == paris_time
+    assert row.started_at.tzinfo is UTC
+    assert store.slots()[0].start == a_slot(9).start
+    assert store.last_checks() == {"t": paris_time}
+
+
+def test_naive_timestamps_are_refused(store: Store) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
+        record(store, check_result(datetime(2026, 1, 1), []), [], PARIS)
+    assert store.checks() == []
+
+
+def test_sqlite_runs_in_wal_mode(store: Store) -> None:
+    with store.engine.connect() as connection:
+        assert connection.execute(text("pragma journal_mode")).scalar() == "wal"
+
+
+def test_a_check_its_slots_and_its_alert_are_written_together(store: Store) -> None:
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    destinations = [
+        Destination("phone", "json://127.0.0.1:1/"),
+        Destination("phone", "ntfy://ntfy.sh/topic"),
+    ]
+    recorded = record(store, check_result(at, [a_slot(9), a_slot(10)]), destinations, PARIS)
+    assert (recorded.queued, len(recorded.appeared)) == (2, 2)
+    rows = store.notifications()
+    assert [(r.check_id, r.state, r.url_label) for r in rows] == [
+        (recorded.check_id, "pending", "json://"),
+        (recorded.check_id, "pending", "ntfy://"),
+    ]
+    assert rows[0].payload["title"] == "2 nouveaux créneaux — Guichet 1"
+    assert "ntfy.sh" not in repr([r.payload for r in rows])  # URLs stay in the config
+
+
+def test_a_failure_inside_the_transaction_leaves_nothing_half_written(store: Store) -> None:
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+    class Broken(Destination):
+        @property
+        def key(self) -> str:
+            raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        record(store, check_result(at, [a_slot(9)]), [Broken("phone", "json://x/")], PARIS)
+    assert (store.checks(), store.slots(), store.notifications()) == ([], [], [])
+
+
+def test_slot_lifecycle_across_checks(store: Store) -> None:
+    t = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    step = timedelta(minutes=5)
+    dest = [Destination("phone", "json://127.0.0.1:1/")]
+    first = record(store, check_result(t, [a_slot(9), a_slot(10)]), dest, PARIS)
+    again = record(store, check_result(t + step, [a_slot(9), a_slot(10)]), dest, PARIS)
+    blocked = record(store, check_result(t + 2 * step, [], Status.BLOCKED), dest, PARIS)
+    one_gone = record(store, check_result(t + 3 * step, [a_slot(9)]), dest, PARIS)
+    back = record(store, check_result(t + 4 * step, [a_slot(9), a_slot(10)]), dest, PARIS)
+    assert [r.queued for r in (first, again, blocked, one_gone, back)] == [1, 0, 0, 0, 1]
+    assert [len(r.appeared) for r in (first, again, blocked, one_gone, back)] == [2, 0, 0, 0, 1]
+    rows = {row.start: row for row in store.slots()}
+    nine, ten = rows[a_slot(9).start], rows[a_slot(10).start]
+    assert (nine.first_seen, nine.last_seen, nine.gone_at) == (t, t + 4 * step, None)
+    assert (ten.first_seen, ten.gone_at, ten.first_check_id) == (t + 4 * step, None, back.check_id)
+
+
+def test_offsets_other_than_utc_are_normalised(store: Store) -> None:
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=-5)))
+    record(store, check_result(at, []), [], PARIS)
+    assert store.checks()[0].started_at == at.astimezone(UTC)
