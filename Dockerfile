@@ -9,6 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     CRENEAU_CONFIG=/config/config.toml \
+    XDG_DATA_HOME=/data \
     TZ=Europe/Paris
 
 RUN apt-get update \
