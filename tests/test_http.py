@@ -306,3 +306,15 @@ def test_token_bucket_refills_at_its_rate() -> None:
 def test_retry_after_forms(value: str, seconds: int) -> None:
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     assert retry_after({"retry-after": value}, now) == timedelta(seconds=seconds)
+
+
+async def test_a_session_can_resume_with_cookies_and_hand_them_over() -> None:
+    def set_more(seen: object) -> Answer:
+        return Answer(200, b"ok", {"Set-Cookie": "step=2; path=/"})
+
+    with ScriptedServer({"/x": set_more}) as server:
+        async with fast_client().session("t", server.url, {"SESSION": "abc"}) as session:
+            await session.get(f"{server.url}/x")
+            handed_over = session.cookies()
+    assert server.seen[0].headers["Cookie"] == "SESSION=abc"
+    assert handed_over == {"SESSION": "abc", "step": "2"}

@@ -3,7 +3,8 @@ something: sessions, step order, redirects, and a log of what was asked."""
 
 from __future__ import annotations
 
-from creneau.simulator.prefecture import Event, Prefecture, Request, default_bookings
+from creneau.simulator.prefecture import Event, Prefecture, default_bookings
+from creneau.simulator.wire import Request
 
 
 def sim(timetable: list[Event] | None = None, clock: list[float] | None = None) -> Prefecture:
@@ -13,16 +14,15 @@ def sim(timetable: list[Event] | None = None, clock: list[float] | None = None) 
 
 def test_without_a_session_every_step_goes_back_to_the_terms() -> None:
     prefecture = sim()
-    response, new_session = prefecture.handle(Request("GET", "/booking/create/1001/4"))
+    response = prefecture.handle(Request("GET", "/booking/create/1001/4"))
     assert (response.status, response.headers["Location"]) == (302, "/booking/create/1001")
-    assert new_session is not None
+    assert "eZSESSID" in response.set_cookies
 
 
 def test_accepting_the_terms_leads_to_the_desk_choice() -> None:
     prefecture = sim()
-    _, session = prefecture.handle(Request("GET", "/booking/create/1001"))
-    assert session
-    response, _ = prefecture.handle(
+    session = prefecture.handle(Request("GET", "/booking/create/1001")).set_cookies["eZSESSID"]
+    response = prefecture.handle(
         Request(
             "POST",
             "/booking/create/1001/0",
@@ -31,7 +31,7 @@ def test_accepting_the_terms_leads_to_the_desk_choice() -> None:
         )
     )
     assert response.headers["Location"] == "/booking/create/1001/1"
-    page, _ = prefecture.handle(
+    page = prefecture.handle(
         Request("GET", "/booking/create/1001/1", cookies={"eZSESSID": session})
     )
     assert 'id="planning14006"' in page.body

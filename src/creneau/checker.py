@@ -52,6 +52,7 @@ async def run_check(
             page_sha256=page.sha256 if page else None,
             requests=requests,
             next_attempt_at=next_attempt_at,
+            facts=outcome.facts if outcome else {},
         )
 
     try:

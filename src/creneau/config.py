@@ -119,7 +119,7 @@ class Config(_Strict):
             return HostBudget(settings.per_minute, settings.burst)
         if is_loopback(f"http://{host}/"):
             return LOOPBACK_BUDGET
-        return HostBudget()
+        return sources.host_budgets().get(host, HostBudget())
 
 
 def load_config(path: Path) -> Config:

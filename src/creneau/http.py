@@ -226,13 +226,16 @@ class PoliteClient:
             self._last_check[target_key] = started_at
 
     @asynccontextmanager
-    async def session(self, target_key: str, url: str) -> AsyncIterator[Session]:
-        """A cookie jar for one check of one target. Refuses to start before the floor;
-        on exit, feeds the check's verdict to the host's breaker."""
+    async def session(
+        self, target_key: str, url: str, cookies: Mapping[str, str] | None = None
+    ) -> AsyncIterator[Session]:
+        """A cookie jar for one check of one target (seeded with `cookies` to resume a site
+        session a person opened, e.g. after solving a CAPTCHA). Refuses to start before the
+        floor; on exit, feeds the check's verdict to the host's breaker."""
         self._enforce_floor(target_key, url)
         host = (urlsplit(url).hostname or "").lower()
         self.gate(host).breaker.check(host, self.now())
-        session = Session(self, host)
+        session = Session(self, host, cookies)
         try:
             yield session
         finally:
@@ -256,7 +259,9 @@ class PoliteClient:
 class Session:
     """One check's conversation with a site: cookies persist across its requests."""
 
-    def __init__(self, client: PoliteClient, host: str) -> None:
+    def __init__(
+        self, client: PoliteClient, host: str, cookies: Mapping[str, str] | None = None
+    ) -> None:
         self._client = client
         self.host = host
         self.requests = 0
@@ -271,7 +276,12 @@ class Session:
             follow_redirects=False,
             verify=client.tls,
             transport=client._transport,
+            cookies=dict(cookies or {}),
         )
+
+    def cookies(self) -> dict[str, str]:
+        """The site session's cookies, to hand over to a later check."""
+        return {cookie.name: cookie.value or "" for cookie in self._http.cookies.jar}
 
     async def aclose(self) -> None:
         await self._http.aclose()

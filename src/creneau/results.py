@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -89,6 +89,7 @@ class CheckResult:
     page_sha256: str | None = None
     requests: int = 0
     next_attempt_at: datetime | None = None  # set when the host asked us to wait
+    facts: dict[str, str] = field(default_factory=dict)  # what the site said besides slots
 
     @property
     def slots(self) -> list[Slot]:

@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from urllib.parse import parse_qs
 
 from creneau.simulator import pages
 from creneau.simulator.pages import GRID_TIMES, PARIS
+from creneau.simulator.wire import Request, Response
 
 BEHAVIOURS = (
     "normal",
@@ -62,28 +62,6 @@ class Event:
     desk: str
     action: str  # "release" | "take"
     count: int = 0
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    query: str = ""
-    host: str = "127.0.0.1"
-    cookies: dict[str, str] = field(default_factory=dict)
-    form: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def parse_form(cls, body: bytes) -> dict[str, str]:
-        return {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-
-
-@dataclass
-class Response:
-    status: int
-    body: str
-    content_type: str = "text/html; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -179,17 +157,21 @@ class Prefecture:
 
     # --- serving -------------------------------------------------------------------------------
 
-    def handle(self, request: Request) -> tuple[Response, str | None]:
-        """The response, and a new session id to set as the eZSESSID cookie (or None)."""
+    def handles(self, path: str) -> bool:
+        return path.startswith(("/booking/", "/ezjscore/"))
+
+    def handle(self, request: Request) -> Response:
         with self._lock:
             self._advance()
             response, new_session = self._route(request)
+            if new_session:
+                response.set_cookies["eZSESSID"] = new_session
             self.log.append(
                 LoggedRequest(
                     self.clock(), request.host, request.method, request.path, response.status
                 )
             )
-            return response, new_session
+            return response
 
     def _route(self, request: Request) -> tuple[Response, str | None]:
         grid = GRID.match(request.path)

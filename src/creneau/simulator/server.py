@@ -1,25 +1,50 @@
-"""Puts a simulated préfecture on a loopback address, in a background thread."""
+"""Puts simulated sites on a loopback address, in a background thread. Requests go to the
+first site whose `handles(path)` is true; every request is logged with its host."""
 
 from __future__ import annotations
 
 import json
 import socket
 import threading
+import time
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from creneau.simulator.prefecture import Prefecture, Request, Response
+from creneau.simulator.prefecture import Prefecture
+from creneau.simulator.wire import Request, Response, Site
 from creneau.targets import is_loopback
 
 
+@dataclass(frozen=True)
+class Hit:
+    """One request as the server saw it, for budget assertions."""
+
+    at: float  # time.monotonic()
+    host: str
+    method: str
+    path: str
+    status: int
+
+
 class SimulatorServer:
-    def __init__(self, prefecture: Prefecture, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        prefecture: Prefecture | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        sites: list[Site] | None = None,
+    ) -> None:
         if not is_loopback(f"http://{host}/"):
             raise ValueError("the simulator only listens on loopback addresses")
         self.prefecture = prefecture
-        self._server = ThreadingHTTPServer((host, port), _handler_for(prefecture))
+        self.sites: list[Site] = ([prefecture] if prefecture else []) + list(sites or [])
+        self.hits: list[Hit] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -54,8 +79,19 @@ class SimulatorServer:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
+    def dispatch(self, request: Request) -> Response:
+        site = next((site for site in self.sites if site.handles(request.path)), None)
+        response = site.handle(request) if site else Response(404, "<h1>404 Not Found</h1>")
+        with self._lock:
+            self.hits.append(
+                Hit(time.monotonic(), request.host, request.method, request.path, response.status)
+            )
+        return response
 
-def _handler_for(prefecture: Prefecture) -> type[BaseHTTPRequestHandler]:
+
+def _handler_for(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
+    prefecture = server.prefecture
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "prefecture-simulee/1"
@@ -90,23 +126,21 @@ def _handler_for(prefecture: Prefecture) -> type[BaseHTTPRequestHandler]:
                 (self.headers.get("Host") or "").split(":")[0],
                 cookies,
                 Request.parse_form(body) if method == "POST" else {},
+                {k.lower(): v for k, v in self.headers.items()},
             )
-            response, new_session = prefecture.handle(request)
-            if new_session:
-                response.headers["Set-Cookie"] = f"eZSESSID={new_session}; path=/; HttpOnly"
-            self._write(response)
+            self._write(server.dispatch(request))
 
         def _admin(self, method: str, path: str, query: dict[str, list[str]]) -> None:
             arg = {key: values[-1] for key, values in query.items()}
             payload: Any
             if path == "/_sim/requests":
-                payload = [vars(entry) for entry in prefecture.log]
-            elif path == "/_sim/release" and method == "POST":
+                payload = [vars(hit) for hit in server.hits]
+            elif prefecture and path == "/_sim/release" and method == "POST":
                 payload = prefecture.release(arg["booking"], arg["desk"], int(arg.get("count", 1)))
-            elif path == "/_sim/take" and method == "POST":
+            elif prefecture and path == "/_sim/take" and method == "POST":
                 prefecture.take(arg["booking"], arg["desk"], int(arg.get("count", 0)))
                 payload = "ok"
-            elif path == "/_sim/behaviour" and method == "POST":
+            elif prefecture and path == "/_sim/behaviour" and method == "POST":
                 prefecture.set_behaviour(arg["booking"], arg["behaviour"])
                 payload = "ok"
             else:
@@ -118,21 +152,25 @@ def _handler_for(prefecture: Prefecture) -> type[BaseHTTPRequestHandler]:
             rows = "".join(
                 f'<li><a href="/booking/create/{b.id}">/booking/create/{b.id}</a> — '
                 f"{b.title}: {b.summary}</li>"
-                for b in prefecture.bookings.values()
+                for b in (prefecture.bookings.values() if prefecture else [])
             )
             self._write(Response(200, f"<h1>Préfecture simulée</h1><ul>{rows}</ul>"))
 
         def _write(self, response: Response) -> None:
-            data = response.body.encode("utf-8")
+            data = (
+                response.body.encode("utf-8") if isinstance(response.body, str) else response.body
+            )
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in response.headers.items():
                 self.send_header(name, value)
+            for name, value in response.set_cookies.items():
+                self.send_header("Set-Cookie", f"{name}={value}; path=/; HttpOnly")
             self.end_headers()
             self.wfile.write(data)
 
         def log_message(self, format: str, *args: Any) -> None:
-            pass  # the prefecture keeps its own log
+            pass  # the server keeps its own log (hits)
 
     return Handler

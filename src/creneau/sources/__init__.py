@@ -1,8 +1,11 @@
 """Booking systems, one module each. A source module exposes:
 
 - `Target`: the pydantic model of its targets (TargetBase + its own fields, `system` literal);
-- `parse_page(page) -> Reading`: pure, what one saved or fetched page says;
-- `async check(target, session) -> FlowOutcome`: the request flow, driving `parse_page`.
+- `parse_page(page, target=None) -> Reading`: pure, what one saved or fetched page says
+  (`target` only for systems whose parsing depends on its settings, like `html`);
+- `async check(target, session) -> FlowOutcome`: the request flow, driving `parse_page`;
+- optionally `HOST_BUDGETS: dict[str, HostBudget]`: default budgets for the hosts it knows
+  (below a site's published limit), which a `[hosts."…"]` table in the config overrides.
 
 The daemon, the CLI and the config look systems up here by name and know nothing else of them.
 """
@@ -10,7 +13,7 @@ The daemon, the CLI and the config look systems up here by name and know nothing
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -43,6 +46,7 @@ class Reading:
     choices: tuple[Choice, ...] = ()
     slots: tuple[Slot, ...] = ()
     fields: tuple[tuple[str, str], ...] = ()  # form values the next step needs
+    facts: dict[str, str] = field(default_factory=dict)  # e.g. when the site last released
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +55,7 @@ class Reading:
             "detail": self.detail,
             "choices": [{"id": c.id, "label": c.label} for c in self.choices],
             "slots": [slot.to_json() for slot in self.slots],
+            "facts": self.facts,
         }
 
 
@@ -62,12 +67,13 @@ class FlowOutcome:
     status: Status
     detail: str = ""
     last_page: Page | None = None
+    facts: dict[str, str] = field(default_factory=dict)
 
 
 class Source(Protocol):
     Target: type[TargetBase]
 
-    def parse_page(self, page: Page) -> Reading: ...
+    def parse_page(self, page: Page, target: Any = None) -> Reading: ...
 
     async def check(self, target: Any, session: Session) -> FlowOutcome: ...
 
@@ -81,3 +87,11 @@ def get(system: str) -> Source:
 
 def target_models() -> tuple[type[TargetBase], ...]:
     return tuple(get(system).Target for system in SYSTEMS)
+
+
+def host_budgets() -> dict[str, Any]:
+    """Default budgets the sources declare for the hosts they know."""
+    budgets: dict[str, Any] = {}
+    for system in SYSTEMS:
+        budgets.update(getattr(get(system), "HOST_BUDGETS", {}))
+    return budgets

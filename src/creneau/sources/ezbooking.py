@@ -66,7 +66,7 @@ class Target(TargetBase):
 # --- parsing: pure functions of a page ---------------------------------------------------
 
 
-def parse_page(page: Page) -> Reading:
+def parse_page(page: Page, target: Target | None = None) -> Reading:
     """Classify one ezbooking page (an HTML step or a JSON week grid)."""
     head = page.text[:1024]
     if page.status == 200 and (found := ERROR_TITLE.search(head)):
