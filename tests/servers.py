@@ -34,6 +34,11 @@ class ScriptedServer:
         self._server.daemon_threads = True
 
     @property
+    def pages(self) -> list[Seen]:
+        """Requests other than the client's robots.txt fetch."""
+        return [seen for seen in self.seen if seen.path != "/robots.txt"]
+
+    @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 
 from conftest import FIXTURES
 from creneau.cli import cli
+from creneau.outbox import Routing
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.simulator.phone import Phone
 from creneau.store import Store
 from creneau.watch import record
 
+PARIS = ZoneInfo("Europe/Paris")
 PARIS_SLOT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
@@ -92,17 +95,10 @@ def recorded_history(tmp_path: Path) -> Path:
                 t0 + timedelta(minutes=minutes),
                 guichets=(guichet,),
             ),
-            [],
-            store_zone(),
+            Routing(PARIS),
         )
     store.close()
     return config
-
-
-def store_zone():  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Europe/Paris")
 
 
 def test_history_releases_json(tmp_path: Path) -> None:
@@ -153,8 +149,7 @@ def test_health_says_unhealthy_then_healthy(tmp_path: Path) -> None:
     record(
         store,
         CheckResult("nanterre", "ezbooking", "u", Status.NONE, datetime.now(UTC)),
-        [],
-        store_zone(),
+        Routing(PARIS),
     )
     code, stdout, _ = invoke("health", "--config", str(config))
     assert code == 0

@@ -62,7 +62,7 @@ async def test_user_agent_is_honest_and_cookies_last_the_session() -> None:
     assert agents == {
         f"creneau/{__version__} (+https://github.com/creneau/creneau; ops@example.org)"
     }
-    assert [seen.headers.get("Cookie") for seen in server.seen] == [None, "eZSESSID=abc", None]
+    assert [seen.headers.get("Cookie") for seen in server.pages] == [None, "eZSESSID=abc", None]
 
 
 async def test_post_redirect_becomes_get_and_is_followed() -> None:
@@ -74,7 +74,7 @@ async def test_post_redirect_becomes_get_and_is_followed() -> None:
         async with fast_client().session("t", server.url) as session:
             page = await session.post(f"{server.url}/form", {"condition": "on"})
     assert (page.status, page.url, page.body) == (200, f"{server.url}/next", b"<p>step 1</p>")
-    assert [(s.method, s.path) for s in server.seen] == [("POST", "/form"), ("GET", "/next")]
+    assert [(s.method, s.path) for s in server.pages] == [("POST", "/form"), ("GET", "/next")]
 
 
 async def test_a_redirect_loop_ends_as_an_error_after_five_hops() -> None:
@@ -82,7 +82,7 @@ async def test_a_redirect_loop_ends_as_an_error_after_five_hops() -> None:
         async with fast_client().session("t", server.url) as session:
             with pytest.raises(FetchError, match="redirect loop: more than 5 redirects"):
                 await session.get(f"{server.url}/loop")
-    assert len(server.seen) == MAX_REDIRECTS + 1
+    assert len(server.pages) == MAX_REDIRECTS + 1
 
 
 async def test_an_endless_body_is_cut_at_the_size_cap() -> None:
@@ -141,7 +141,7 @@ async def test_502_is_retried_twice_then_returned() -> None:
         async with fast_client().session("t", server.url) as session:
             page = await session.get(f"{server.url}/x")
     assert page.status == 502
-    assert len(server.seen) == 3
+    assert len(server.pages) == 3
 
 
 async def test_403_is_never_retried_and_stops_every_later_request_to_the_host() -> None:
@@ -155,7 +155,7 @@ async def test_403_is_never_retried_and_stops_every_later_request_to_the_host() 
         with pytest.raises(HostCoolingDown):
             async with client.session("other-target", server.url) as session:
                 await session.get(f"{server.url}/x")
-    assert len(server.seen) == 1
+    assert len(server.pages) == 1
     assert cooling.value.status is Status.BLOCKED
     wait = cooling.value.until - datetime.now(UTC)
     assert timedelta(minutes=4) < wait <= timedelta(minutes=5.5)
@@ -173,7 +173,7 @@ async def test_429_retry_after_is_honoured_exactly() -> None:
                 pass
     wait = cooling.value.until - datetime.now(UTC)
     assert timedelta(hours=1, minutes=59) < wait <= timedelta(hours=2)
-    assert len(server.seen) == 1
+    assert len(server.pages) == 1
 
 
 async def test_503_with_retry_after_is_not_retried_and_sets_the_next_attempt() -> None:
@@ -185,7 +185,7 @@ async def test_503_with_retry_after_is_not_retried_and_sets_the_next_attempt() -
             async with client.session("t", s.url):
                 pass
     assert page.status == 503
-    assert len(s.seen) == 1
+    assert len(s.pages) == 1
     assert cooling.value.status is Status.OVERLOADED
     wait = cooling.value.until - datetime.now(UTC)
     assert timedelta(minutes=9) < wait <= timedelta(minutes=10)
@@ -216,7 +216,13 @@ async def test_connection_refused_is_an_error_after_retries() -> None:
 async def test_public_hosts_get_at_most_one_check_per_minute() -> None:
     transport = httpx.MockTransport(ok)
     now = [datetime(2026, 11, 23, 12, 0, tzinfo=UTC)]
-    client = PoliteClient(None, transport=transport, now=lambda: now[0])
+    start = now[0]
+    client = PoliteClient(
+        None,
+        transport=transport,
+        now=lambda: now[0],
+        monotonic=lambda: (now[0] - start).total_seconds(),
+    )
     url = "https://prefecture.example.org/booking/create/1"
     async with client.session("t", url) as session:
         await session.get(url)
@@ -273,7 +279,8 @@ async def test_one_request_in_flight_per_host_and_the_bucket_spaces_them() -> No
     finally:
         asyncio.sleep = original  # type: ignore[assignment]
     assert most == 1
-    assert sleeps == [pytest.approx(10.0), pytest.approx(10.0)]  # 6/min: a token every 10 s
+    # robots.txt + 4 pages = 5 requests; a burst of 2, then 6/min: a token every 10 s.
+    assert sleeps == [pytest.approx(10.0)] * 3
 
 
 def test_tls_is_always_verified() -> None:
@@ -316,5 +323,5 @@ async def test_a_session_can_resume_with_cookies_and_hand_them_over() -> None:
         async with fast_client().session("t", server.url, {"SESSION": "abc"}) as session:
             await session.get(f"{server.url}/x")
             handed_over = session.cookies()
-    assert server.seen[0].headers["Cookie"] == "SESSION=abc"
+    assert server.pages[0].headers["Cookie"] == "SESSION=abc"
     assert handed_over == {"SESSION": "abc", "step": "2"}

@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from creneau.outbox import Routing
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.store import Destination, Store
 from creneau.store.schema import Base
@@ -51,7 +52,7 @@ def test_upgrade_twice_is_harmless(store: Store) -> None:
 
 def test_timestamps_come_back_as_the_same_instant_in_utc(store: Store) -> None:
     paris_time = datetime(2026, 3, 29, 3, 30, tzinfo=PARIS)  # just after the spring change
-    record(store, check_result(paris_time, [a_slot(9)]), [], PARIS)
+    record(store, check_result(paris_time, [a_slot(9)]), Routing(PARIS))
     row = store.checks()[0]
     assert row.started_at == paris_time
     assert row.started_at.tzinfo is UTC
@@ -61,7 +62,7 @@ def test_timestamps_come_back_as_the_same_instant_in_utc(store: Store) -> None:
 
 def test_naive_timestamps_are_refused(store: Store) -> None:
     with pytest.raises(Exception, match="naive datetime"):
-        record(store, check_result(datetime(2026, 1, 1), []), [], PARIS)
+        record(store, check_result(datetime(2026, 1, 1), []), Routing(PARIS))
     assert store.checks() == []
 
 
@@ -76,7 +77,9 @@ def test_a_check_its_slots_and_its_alert_are_written_together(store: Store) -> N
         Destination("phone", "json://127.0.0.1:1/"),
         Destination("phone", "ntfy://ntfy.sh/topic"),
     ]
-    recorded = record(store, check_result(at, [a_slot(9), a_slot(10)]), destinations, PARIS)
+    recorded = record(
+        store, check_result(at, [a_slot(9), a_slot(10)]), Routing(PARIS, destinations)
+    )
     assert (recorded.queued, len(recorded.appeared)) == (2, 2)
     rows = store.notifications()
     assert [(r.check_id, r.state, r.url_label) for r in rows] == [
@@ -96,7 +99,7 @@ def test_a_failure_inside_the_transaction_leaves_nothing_half_written(store: Sto
             raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError):
-        record(store, check_result(at, [a_slot(9)]), [Broken("phone", "json://x/")], PARIS)
+        record(store, check_result(at, [a_slot(9)]), Routing(PARIS, [Broken("phone", "json://x/")]))
     assert (store.checks(), store.slots(), store.notifications()) == ([], [], [])
 
 
@@ -104,11 +107,11 @@ def test_slot_lifecycle_across_checks(store: Store) -> None:
     t = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     step = timedelta(minutes=5)
     dest = [Destination("phone", "json://127.0.0.1:1/")]
-    first = record(store, check_result(t, [a_slot(9), a_slot(10)]), dest, PARIS)
-    again = record(store, check_result(t + step, [a_slot(9), a_slot(10)]), dest, PARIS)
-    blocked = record(store, check_result(t + 2 * step, [], Status.BLOCKED), dest, PARIS)
-    one_gone = record(store, check_result(t + 3 * step, [a_slot(9)]), dest, PARIS)
-    back = record(store, check_result(t + 4 * step, [a_slot(9), a_slot(10)]), dest, PARIS)
+    first = record(store, check_result(t, [a_slot(9), a_slot(10)]), Routing(PARIS, dest))
+    again = record(store, check_result(t + step, [a_slot(9), a_slot(10)]), Routing(PARIS, dest))
+    blocked = record(store, check_result(t + 2 * step, [], Status.BLOCKED), Routing(PARIS, dest))
+    one_gone = record(store, check_result(t + 3 * step, [a_slot(9)]), Routing(PARIS, dest))
+    back = record(store, check_result(t + 4 * step, [a_slot(9), a_slot(10)]), Routing(PARIS, dest))
     assert [r.queued for r in (first, again, blocked, one_gone, back)] == [1, 0, 0, 0, 1]
     assert [len(r.appeared) for r in (first, again, blocked, one_gone, back)] == [2, 0, 0, 0, 1]
     rows = {row.start: row for row in store.slots()}
@@ -119,5 +122,5 @@ def test_slot_lifecycle_across_checks(store: Store) -> None:
 
 def test_offsets_other_than_utc_are_normalised(store: Store) -> None:
     at = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=-5)))
-    record(store, check_result(at, []), [], PARIS)
+    record(store, check_result(at, []), Routing(PARIS))
     assert store.checks()[0].started_at == at.astimezone(UTC)

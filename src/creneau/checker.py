@@ -56,7 +56,9 @@ async def run_check(
         )
 
     try:
-        async with client.session(target.name, target.url) as session:
+        async with client.session(
+            target.name, target.url, respect_robots=target.respect_robots
+        ) as session:
             try:
                 async with asyncio.timeout(deadline):
                     outcome = await source.check(target, session)

@@ -189,17 +189,21 @@ def _ad_hoc_target(system: str, url: str, desks: list[str]) -> Any:
 async def _check_targets(
     targets: list[Any], database: str, contact: str | None, config: Any, as_json: bool
 ) -> None:
+    import dataclasses
+
     from creneau import outbox
     from creneau.checker import run_check
     from creneau.deliver import Sender
     from creneau.http import PoliteClient, TooSoon
-    from creneau.watch import record
+    from creneau.watch import HostReport, record
 
     store = _open_store(database)
-    zone = config.creneau.zone if config else ZoneInfo("Europe/Paris")
     client = PoliteClient(contact, config.budget_for if config else _default_budget)
     for name, at in store.last_checks().items():
         client.remember_check(name, at)
+    client.restore_hosts(store.host_states())
+    routes = outbox.routes(config) if config else {}
+    ad_hoc = outbox.Routing(config.creneau.zone if config else ZoneInfo("Europe/Paris"))
     queued = 0
     for target in targets:
         try:
@@ -207,27 +211,21 @@ async def _check_targets(
         except TooSoon as early:
             click.echo(f"{target.name}: skipped, {early.detail}", err=True)
             continue
-        is_ad_hoc = config is None or target.name == "ad-hoc"
-        destinations = (
-            []
-            if is_ad_hoc
-            else outbox.destinations(
-                [
-                    (c.name, [u.get_secret_value() for u in c.urls])
-                    for c in config.channels_for(target)
-                ]
-            )
-        )
-        if is_ad_hoc:
+        if target.name not in routes:
             result = _named_by_url(result)
-        recorded = record(store, result, destinations, zone)
+        host = HostReport(
+            target.host,
+            dataclasses.replace(client.host_state(target.host)),
+            client.take_transitions(target.host),
+        )
+        recorded = record(store, result, routes.get(target.name, ad_hoc), host)
         queued += recorded.queued
         if as_json:
             click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         else:
-            _print_result(result, len(recorded.appeared), zone)
+            _print_result(result, len(recorded.appeared), ad_hoc.zone)
     if queued and config is not None:
-        channels = [(c.name, [u.get_secret_value() for u in c.urls]) for c in config.notify]
+        channels = [(channel.name, channel.secret_urls) for channel in config.notify]
         deliveries = await Sender(store, channels).deliver_due()
         sent = sum(delivery.ok for delivery in deliveries)
         click.echo(f"alerts: {sent} sent, {len(deliveries) - sent} to retry (outbox)", err=True)
@@ -319,8 +317,48 @@ def run(config_path: Path) -> None:
         len(config.targets),
         _database_label(config.creneau.database),
     )
-    asyncio.run(run_until_signal(daemon))
+    asyncio.run(run_until_signal(daemon, lambda: print_plan(config, daemon.first_checks())))
     logging.getLogger("creneau").info("stopped")
+
+
+def print_plan(config: Any, first_checks: dict[str, datetime]) -> None:
+    """The start-up summary: what is watched, how often, within which budgets."""
+    from creneau.targets import format_duration
+
+    zone = config.creneau.zone
+    table = Table(title="Targets", header_style="bold")
+    for column in ("target", "system", "host", "every", "burst", "windows", "first check"):
+        table.add_column(column)
+    for target in config.targets:
+        burst = "—"
+        if target.burst:
+            windows = ", ".join(window.text for window in target.burst.windows)
+            burst = f"{format_duration(target.burst.every)} in {windows}"
+        table.add_row(
+            target.name,
+            target.system,
+            target.host,
+            f"{format_duration(target.every)} ± {format_duration(target.jitter)}",
+            burst,
+            ", ".join(w.text for w in target.windows) or "always",
+            _local(first_checks.get(target.name), zone),
+        )
+    err.print(table)
+    hosts = Table(title="Hosts", header_style="bold")
+    for column in ("host", "budget", "targets", "checks per hour (at most)"):
+        hosts.add_column(column)
+    for host in sorted({target.host for target in config.targets}):
+        mine = [target for target in config.targets if target.host == host]
+        budget = config.budget_for(host)
+        shortest = [min(t.every, t.burst.every) if t.burst else t.every for t in mine]
+        per_hour = sum(3600 / interval.total_seconds() for interval in shortest)
+        hosts.add_row(
+            host,
+            f"{budget.per_minute:g}/min, bursts of {budget.burst}",
+            str(len(mine)),
+            f"{per_hour:.0f}",
+        )
+    err.print(hosts)
 
 
 def _database_label(url: str) -> str:
@@ -458,6 +496,49 @@ def health(config_path: Path, max_age: str) -> None:
         click.echo(f"unhealthy: last check {'never' if age is None else f'{age} ago'}", err=True)
         sys.exit(1)
     out.print(f"healthy: last check {age.total_seconds():.0f}s ago")
+
+
+@cli.command()
+@CONFIG_OPTION
+def status(config_path: Path) -> None:
+    """Each target's last check, next check and host state, and the outbox."""
+    from creneau import history as queries
+
+    config = _load(config_path)
+    store = _open_store(config.creneau.database)
+    zone = config.creneau.zone
+    last = {row.target: row for row in queries.last_check_rows(store)}
+    next_checks = store.next_checks()
+    hosts = store.host_states()
+    now = datetime.now(UTC)
+    table = Table(title="Targets", header_style="bold")
+    for column in ("target", "last check", "status", "detail", "next check", "host"):
+        table.add_column(column)
+    for target in config.targets:
+        row = last.get(target.name)
+        state = hosts.get(target.host)
+        host_text = f"{target.host}: ok"
+        if state and state.open_until and state.open_until > now:
+            host_text = (
+                f"{target.host}: cooling down until {_local(state.open_until, zone)} "
+                f"({state.reason})"
+            )
+        elif state and state.not_before and state.not_before > now:
+            host_text = f"{target.host}: Retry-After until {_local(state.not_before, zone)}"
+        status_text = row.status if row else "never checked"
+        style = STATUS_STYLE.get(status_text, "default")
+        table.add_row(
+            target.name,
+            _local(row.started_at if row else None, zone),
+            f"[{style}]{status_text}[/{style}]",
+            row.detail[:60] if row else "",
+            _local(next_checks.get(target.name), zone),
+            host_text,
+        )
+    out.print(table)
+    pending = store.notifications("pending")
+    failed = store.notifications("failed")
+    out.print(f"outbox: {len(pending)} pending, {len(failed)} failed")
 
 
 # --- simulator and demo ---------------------------------------------------------------------

@@ -74,6 +74,11 @@ class Channel(_Strict):
     name: str = Field(min_length=1, max_length=100)
     urls: list[SecretStr] = Field(min_length=1)
 
+    @property
+    def secret_urls(self) -> list[str]:
+        """The URLs with their secrets: for the sender only, never for display."""
+        return [url.get_secret_value() for url in self.urls]
+
     @field_validator("urls")
     @classmethod
     def _apprise_urls(cls, urls: list[SecretStr]) -> list[SecretStr]:

@@ -4,6 +4,8 @@ outbox moving. Stops cleanly on SIGINT/SIGTERM; resumes from the store after a r
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
 import signal
 from collections.abc import Callable
@@ -13,7 +15,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from creneau import outbox
@@ -22,9 +23,10 @@ from creneau.config import Config
 from creneau.deliver import Sender
 from creneau.http import PoliteClient, TooSoon
 from creneau.results import Status
+from creneau.schedule import PoliteTrigger, Spacing
 from creneau.store import Store
-from creneau.targets import TargetBase, format_duration
-from creneau.watch import Recorded, record
+from creneau.targets import TargetBase
+from creneau.watch import HostReport, Recorded, record
 
 log = logging.getLogger("creneau")
 
@@ -64,17 +66,10 @@ class Daemon:
         self.db = DatabaseThread()
         self.now = now
         self.on_recorded = on_recorded
-        channels = [(c.name, [u.get_secret_value() for u in c.urls]) for c in config.notify]
+        channels = [(channel.name, channel.secret_urls) for channel in config.notify]
         self.sender = Sender(store, channels, db=self.db, now=now)
-        self._destinations = {
-            target.name: outbox.destinations(
-                [
-                    (c.name, [u.get_secret_value() for u in c.urls])
-                    for c in config.channels_for(target)
-                ]
-            )
-            for target in config.targets
-        }
+        self.routes = outbox.routes(config)
+        self.spacing = Spacing()
         self._wake_sender = asyncio.Event()
         self._in_flight: set[asyncio.Task[Any]] = set()
         self.scheduler: AsyncIOScheduler | None = None
@@ -84,16 +79,15 @@ class Daemon:
         last_checks = await self.db(self.store.last_checks)
         for name, at in last_checks.items():
             self.client.remember_check(name, at)
+        self.client.restore_hosts(await self.db(self.store.host_states))
         self.scheduler = AsyncIOScheduler(timezone=self.config.creneau.zone)
         targets = self.config.targets
         for index, target in enumerate(targets):
             first = self._first_run(target, last_checks.get(target.name), index, len(targets))
+            plan = target.plan(self.config.creneau.zone)
             self.scheduler.add_job(
                 self.watch,
-                IntervalTrigger(
-                    seconds=target.every.total_seconds(),
-                    jitter=target.jitter.total_seconds() or None,
-                ),
+                PoliteTrigger(target.name, plan, self.spacing),
                 args=[target],
                 id=target.name,
                 name=target.name,
@@ -102,14 +96,7 @@ class Daemon:
                 misfire_grace_time=max(1, int(target.every.total_seconds())),
                 next_run_time=first,
             )
-            log.info(
-                "watching %s (%s, every %s ± %s) first check at %s",
-                target.name,
-                target.system,
-                format_duration(target.every),
-                format_duration(target.jitter),
-                first.astimezone().strftime("%H:%M:%S"),
-            )
+            await self._save_next_check(target.name, first)
         self.scheduler.start()
         sender = asyncio.create_task(self._deliver_until(stop))
         try:
@@ -121,16 +108,23 @@ class Daemon:
             await sender
             self.db.close()
 
+    def first_checks(self) -> dict[str, datetime]:
+        """When each target will first be checked (after `run` has started)."""
+        if self.scheduler is None:
+            return {}
+        return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+
     def _first_run(
         self, target: TargetBase, last: datetime | None, index: int, count: int
     ) -> datetime:
         """Spread first checks over up to a minute; never earlier than the interval allows
-        after the last check recorded before a restart."""
+        after the last check recorded before a restart; inside the target's windows."""
         spread = min(target.every, FIRST_CHECKS_SPREAD)
         first = self.now() + spread * (index / max(count, 1))
         if last is not None:
             first = max(first, last + target.every)
-        return first
+        first = target.plan(self.config.creneau.zone).first_check(first)
+        return self.spacing.reserve(target.name, first)
 
     async def watch(self, target: TargetBase) -> Recorded | None:
         task = asyncio.current_task()
@@ -148,14 +142,13 @@ class Daemon:
         except TooSoon as early:
             log.info("%s: skipped, %s", target.name, early.detail)
             return None
+        host = HostReport(
+            target.host,
+            dataclasses.replace(self.client.host_state(target.host)),
+            self.client.take_transitions(target.host),
+        )
         try:
-            recorded = await self.db(
-                record,
-                self.store,
-                result,
-                self._destinations[target.name],
-                self.config.creneau.zone,
-            )
+            recorded = await self.db(record, self.store, result, self.routes[target.name], host)
         except SQLAlchemyError as failure:
             log.error(
                 "%s: could not record the check (%s); will try again next time",
@@ -164,18 +157,29 @@ class Daemon:
             )
             return None
         self._log(recorded)
-        if result.next_attempt_at and self.scheduler:
+        if result.next_attempt_at:
             self._postpone(target, result.next_attempt_at)
+        await self._save_next_check(target.name, self._next_run(target.name))
         if recorded.queued:
             self._wake_sender.set()
         if self.on_recorded:
             self.on_recorded(recorded)
         return recorded
 
+    def _next_run(self, name: str) -> datetime | None:
+        job = self.scheduler.get_job(name) if self.scheduler else None
+        return job.next_run_time if job else None
+
+    async def _save_next_check(self, name: str, at: datetime | None) -> None:
+        # Only `creneau status` reads it, and the next check writes it again.
+        with contextlib.suppress(SQLAlchemyError):
+            await self.db(self.store.save_next_check, name, at, self.now())
+
     def _postpone(self, target: TargetBase, until: datetime) -> None:
+        """The host asked us to wait (Retry-After, cool-down): no check of it before then."""
         job = self.scheduler.get_job(target.name) if self.scheduler else None
         if job is not None and job.next_run_time and job.next_run_time < until:
-            job.modify(next_run_time=until)
+            job.modify(next_run_time=self.spacing.reserve(target.name, until))
 
     def _log(self, recorded: Recorded) -> None:
         result = recorded.result
@@ -224,9 +228,11 @@ class Daemon:
             waiter.cancel()
 
 
-async def run_until_signal(daemon: Daemon) -> None:
+async def run_until_signal(daemon: Daemon, on_started: Callable[[], None] | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    if on_started:
+        loop.call_later(0.5, on_started)
     await daemon.run(stop)

@@ -1,14 +1,13 @@
 """The only door to the network. Every request of every target passes through here, so the
-politeness rules are enforced in one place: the interval floor per target, one request in
-flight and a token bucket per host, a circuit breaker per host, Retry-After, bounded bodies
-and deadlines. Source modules receive a `Session`; they never see httpx."""
+politeness rules of `politeness.py` are enforced in one place: the interval floor per target,
+one request in flight and a token bucket per host, the host's breaker and Retry-After
+deadline, robots.txt, bounded bodies and deadlines. Source modules receive a `Session`; they
+never see httpx."""
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import random
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -22,8 +21,21 @@ import tenacity
 
 from creneau import PROJECT_URL, __version__
 from creneau.page import Page
+from creneau.politeness import (
+    Cooling,
+    HostBudget,
+    HostGuard,
+    HostState,
+    HostTransition,
+    TokenBucket,
+    retry_after,
+    robots_allows,
+    robots_is_fresh,
+)
 from creneau.results import Status
 from creneau.targets import INTERVAL_FLOOR, format_duration, is_loopback
+
+__all__ = ["FetchError", "HostBudget", "HostCoolingDown", "PoliteClient", "Session", "TooSoon"]
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +43,6 @@ MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 2 * 1024 * 1024
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-BREAKER_FIRST_COOLDOWN = timedelta(minutes=5)
-BREAKER_MAX_COOLDOWN = timedelta(hours=2)
-FAILURES_BEFORE_COOLDOWN = 3
 
 
 def user_agent(contact: str | None) -> str:
@@ -52,87 +61,18 @@ class FetchError(Exception):
 
 
 class HostCoolingDown(FetchError):
-    """The host's breaker is open: no request is sent until `until`."""
+    """No request may go to the host before `until`."""
 
-    def __init__(self, host: str, until: datetime, reason: str, status: Status) -> None:
-        when = until.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        super().__init__(f"{host} is cooling down after {reason}; next attempt at {when}", status)
-        self.until = until
+    def __init__(self, host: str, cooling: Cooling) -> None:
+        when = cooling.until.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        super().__init__(
+            f"{host} is cooling down ({cooling.reason}); next attempt at {when}", cooling.status
+        )
+        self.until = cooling.until
 
 
 class TooSoon(FetchError):
     """A check of a target was attempted before the interval floor allows."""
-
-
-@dataclass(frozen=True)
-class HostBudget:
-    per_minute: float = 6.0
-    burst: int = 10
-
-
-@dataclass
-class TokenBucket:
-    """Classic token bucket on a monotonic clock."""
-
-    per_second: float
-    capacity: float
-    clock: Callable[[], float]
-    tokens: float = field(init=False)
-    updated: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.tokens = self.capacity
-        self.updated = self.clock()
-
-    def _refill(self) -> None:
-        now = self.clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.per_second)
-        self.updated = now
-
-    def seconds_until_token(self) -> float:
-        self._refill()
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.per_second
-
-    def take(self) -> None:
-        self._refill()
-        self.tokens -= 1
-
-
-@dataclass
-class Breaker:
-    """Per-host circuit breaker: opens on a refusal (403/429) at once, or after repeated
-    failures; the cool-down doubles each time it reopens, and one good check closes it."""
-
-    open_until: datetime | None = None
-    reason: str = ""
-    status: Status = Status.BLOCKED
-    consecutive_failures: int = 0
-    openings: int = 0
-
-    def check(self, host: str, now: datetime) -> None:
-        if self.open_until is not None and now < self.open_until:
-            raise HostCoolingDown(host, self.open_until, self.reason, self.status)
-
-    def trip(self, now: datetime, reason: str, status: Status, at_least: timedelta) -> None:
-        cooldown = min(BREAKER_MAX_COOLDOWN, BREAKER_FIRST_COOLDOWN * 2**self.openings)
-        cooldown *= random.uniform(0.9, 1.1)
-        self.open_until = now + max(cooldown, at_least)
-        self.reason = reason
-        self.status = status
-        self.openings += 1
-        self.consecutive_failures = 0
-
-    def record_check(self, status: Status, now: datetime) -> None:
-        if status in (Status.ERROR, Status.OVERLOADED):
-            self.consecutive_failures += 1
-            if self.consecutive_failures >= FAILURES_BEFORE_COOLDOWN:
-                self.trip(
-                    now, f"{FAILURES_BEFORE_COOLDOWN} failed checks in a row", status, timedelta(0)
-                )
-        elif status is not Status.BLOCKED:
-            self.consecutive_failures = 0
-            self.openings = 0
-            self.open_until = None
 
 
 @dataclass
@@ -140,24 +80,9 @@ class HostGate:
     """Everything the client knows about one host."""
 
     bucket: TokenBucket
-    breaker: Breaker = field(default_factory=Breaker)
+    guard: HostGuard
     in_flight: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
-def retry_after(page_headers: Mapping[str, str], now: datetime) -> timedelta:
-    """Parse Retry-After (seconds or HTTP date); zero when absent or unreadable."""
-    value = page_headers.get("retry-after", "").strip()
-    if not value:
-        return timedelta(0)
-    if value.isdigit():
-        return timedelta(seconds=int(value))
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return timedelta(0)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(timedelta(0), when - now)
+    robots_fetch: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class _BoundedGunzip:
@@ -177,6 +102,10 @@ class _BoundedGunzip:
 
 def _too_large(limit: int) -> str:
     return f"response body larger than {limit // 1024} KiB: not read further"
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 class PoliteClient:
@@ -199,7 +128,8 @@ class PoliteClient:
         self.user_agent = user_agent(contact)
         self._budget_for = budget_for
         self._gates: dict[str, HostGate] = {}
-        self._last_check: dict[str, datetime] = {}
+        self._last_check: dict[str, tuple[datetime, float | None]] = {}
+        self._known_states: dict[str, HostState] = {}
         self.max_body_bytes = max_body_bytes
         self.request_timeout = request_timeout
         self.connect_timeout = connect_timeout
@@ -212,60 +142,102 @@ class PoliteClient:
         # It always verifies certificates and host names; there is no switch to turn that off.
         self.tls = httpx.create_ssl_context()
 
-    def gate(self, host: str) -> HostGate:
-        if host not in self._gates:
-            budget = self._budget_for(host)
-            bucket = TokenBucket(budget.per_minute / 60, budget.burst, self.monotonic)
-            self._gates[host] = HostGate(bucket)
-        return self._gates[host]
+    # --- state that outlives the process --------------------------------------------------
+
+    def restore_hosts(self, states: Mapping[str, HostState]) -> None:
+        """Seed breakers, Retry-After deadlines and robots.txt caches from the store."""
+        self._known_states.update(states)
+        for host, state in states.items():
+            if host in self._gates:
+                self._gates[host].guard.state = state
+
+    def host_state(self, host: str) -> HostState:
+        return self.gate(host).guard.state
+
+    def take_transitions(self, host: str) -> list[HostTransition]:
+        return self.gate(host).guard.take_transitions()
 
     def remember_check(self, target_key: str, started_at: datetime) -> None:
         """Seed the floor with a check made earlier (by another process, before a restart)."""
         known = self._last_check.get(target_key)
-        if known is None or started_at > known:
-            self._last_check[target_key] = started_at
+        if known is None or started_at > known[0]:
+            self._last_check[target_key] = (started_at, None)
+
+    def gate(self, host: str) -> HostGate:
+        if host not in self._gates:
+            budget = self._budget_for(host)
+            bucket = TokenBucket(budget.per_minute / 60, budget.burst, self.monotonic)
+            self._gates[host] = HostGate(bucket, HostGuard(host, self._known_states.get(host)))
+        return self._gates[host]
+
+    # --- one check ----------------------------------------------------------------------------
 
     @asynccontextmanager
     async def session(
-        self, target_key: str, url: str, cookies: Mapping[str, str] | None = None
+        self,
+        target_key: str,
+        url: str,
+        cookies: Mapping[str, str] | None = None,
+        *,
+        respect_robots: bool = True,
     ) -> AsyncIterator[Session]:
         """A cookie jar for one check of one target (seeded with `cookies` to resume a site
         session a person opened, e.g. after solving a CAPTCHA). Refuses to start before the
-        floor; on exit, feeds the check's verdict to the host's breaker."""
-        self._enforce_floor(target_key, url)
-        host = (urlsplit(url).hostname or "").lower()
-        self.gate(host).breaker.check(host, self.now())
-        session = Session(self, host, cookies)
+        floor or while the host cools down; on exit, feeds the verdict to the host's breaker."""
+        host = _host(url)
+        guard = self.gate(host).guard
+        if cooling := guard.cooling(self.now(), starting_check=True):
+            raise HostCoolingDown(host, cooling)
+        try:
+            self._enforce_floor(target_key, url)
+        except TooSoon:
+            guard.probing = False
+            raise
+        session = Session(self, host, cookies, respect_robots=respect_robots)
         try:
             yield session
         finally:
             await session.aclose()
-            if session.verdict is not None:
-                self.gate(host).breaker.record_check(session.verdict, self.now())
+            if session.verdict is None:
+                guard.probing = False  # the caller said nothing of the check: no evidence
+            else:
+                guard.finish_check(session.verdict, self.now())
 
     def _enforce_floor(self, target_key: str, url: str) -> None:
         """At most one check of a target per INTERVAL_FLOOR; loopback hosts are exempt."""
-        now = self.now()
+        now, mono = self.now(), self.monotonic()
         last = self._last_check.get(target_key)
-        if last is not None and not is_loopback(url) and now - last < INTERVAL_FLOOR:
-            wait = last + INTERVAL_FLOOR - now
-            raise TooSoon(
-                f"last checked {format_duration(now - last)} ago; at most one check per "
-                f"{format_duration(INTERVAL_FLOOR)} (wait {format_duration(wait)})"
+        if last is not None and not is_loopback(url):
+            last_wall, last_mono = last
+            elapsed = (
+                timedelta(seconds=mono - last_mono) if last_mono is not None else now - last_wall
             )
-        self._last_check[target_key] = now
+            # A wall clock that went backwards says nothing of the time really elapsed.
+            if timedelta(0) <= elapsed < INTERVAL_FLOOR:
+                raise TooSoon(
+                    f"last checked {format_duration(elapsed)} ago; at most one check per "
+                    f"{format_duration(INTERVAL_FLOOR)} "
+                    f"(wait {format_duration(INTERVAL_FLOOR - elapsed)})"
+                )
+        self._last_check[target_key] = (now, mono)
 
 
 class Session:
     """One check's conversation with a site: cookies persist across its requests."""
 
     def __init__(
-        self, client: PoliteClient, host: str, cookies: Mapping[str, str] | None = None
+        self,
+        client: PoliteClient,
+        host: str,
+        cookies: Mapping[str, str] | None = None,
+        *,
+        respect_robots: bool = True,
     ) -> None:
         self._client = client
         self.host = host
         self.requests = 0
         self.verdict: Status | None = None
+        self._respect_robots = respect_robots
         self._http = httpx.AsyncClient(
             headers={
                 "User-Agent": client.user_agent,
@@ -310,6 +282,7 @@ class Session:
         headers: Mapping[str, str] | None,
     ) -> Page:
         for _hop in range(MAX_REDIRECTS + 1):
+            await self._check_robots(url)
             page = await self._send_with_retries(method, url, data, headers)
             location = page.header("location")
             if page.status not in REDIRECT_STATUSES or not location:
@@ -319,6 +292,41 @@ class Session:
                 method, data = "GET", None
         raise FetchError(f"redirect loop: more than {MAX_REDIRECTS} redirects (last to {url})")
 
+    async def _check_robots(self, url: str) -> None:
+        if not self._respect_robots:
+            return
+        host = _host(url)
+        gate = self._client.gate(host)
+        state = gate.guard.state
+        if not robots_is_fresh(state, self._client.now()):
+            async with gate.robots_fetch:  # concurrent checks share one fetch
+                if not robots_is_fresh(state, self._client.now()):
+                    await self._fetch_robots(url, state)
+        if not robots_allows(state.robots_txt or "", url):
+            raise FetchError(
+                f"{host}/robots.txt disallows {urlsplit(url).path} for creneau "
+                "(the target's respect_robots = false overrides it)",
+                Status.BLOCKED,
+            )
+
+    async def _fetch_robots(self, url: str, state: HostState) -> None:
+        """Fetched at most once a day per host; a 4xx means no rules. When the site fails,
+        the cached copy is used, or, with none, the check waits for a better moment."""
+        parts = urlsplit(url)
+        robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        try:
+            page = await self._send_with_retries("GET", robots_url, None, None)
+        except FetchError as failure:
+            if state.robots_txt is not None:
+                return
+            raise FetchError(f"robots.txt unreachable: {failure.detail}", failure.status) from None
+        if page.status >= 500 or page.status in REDIRECT_STATUSES:
+            if state.robots_txt is not None:
+                return
+            raise FetchError(f"robots.txt unreachable: HTTP {page.status}", Status.OVERLOADED)
+        state.robots_txt = page.text if page.status < 400 else ""
+        state.robots_fetched_at = self._client.now()
+
     async def _send_with_retries(
         self,
         method: str,
@@ -326,13 +334,10 @@ class Session:
         data: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
     ) -> Page:
+        backoff = self._client.retry_backoff
         retrying = tenacity.AsyncRetrying(
             stop=tenacity.stop_after_attempt(self._client.retries + 1),
-            wait=tenacity.wait_exponential(
-                multiplier=self._client.retry_backoff,
-                min=self._client.retry_backoff,
-                max=10 * self._client.retry_backoff,
-            ),
+            wait=tenacity.wait_exponential(multiplier=backoff, min=backoff, max=10 * backoff),
             retry=tenacity.retry_if_exception_type(_Retryable),
             reraise=True,
         )
@@ -353,32 +358,32 @@ class Session:
         data: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
     ) -> Page:
-        host = (urlsplit(url).hostname or "").lower()
+        host = _host(url)
         gate = self._client.gate(host)
         async with gate.in_flight:
-            gate.breaker.check(host, self._client.now())
+            if cooling := gate.guard.cooling(self._client.now()):
+                raise HostCoolingDown(host, cooling)
             # Holding the host's lock, nobody else takes tokens meanwhile: one sleep is enough.
             if (wait := gate.bucket.seconds_until_token()) > 0:
                 await asyncio.sleep(wait)
             gate.bucket.take()
             self.requests += 1
             page = await self._exchange(method, url, data, headers)
-        self._watch_for_refusal(gate, host, page)
+        self._obey(gate, page)
         if page.status in RETRYABLE_STATUSES and not page.header("retry-after"):
             raise _Retryable(f"HTTP {page.status}", page)
         return page
 
-    def _watch_for_refusal(self, gate: HostGate, host: str, page: Page) -> None:
+    def _obey(self, gate: HostGate, page: Page) -> None:
         """A 403 or 429 means "stop": open the breaker now, whatever the flow does next.
-        A 503 with Retry-After also sets the earliest next request."""
+        A 503 with Retry-After sets the earliest next request, exactly."""
         now = self._client.now()
         wait = retry_after(page.headers, now)
         if page.status in (403, 429):
-            gate.breaker.trip(now, f"HTTP {page.status}", Status.BLOCKED, wait)
+            gate.guard.refused(now, page.status, wait)
             self.verdict = Status.BLOCKED
         elif page.status == 503 and wait:
-            gate.breaker.trip(now, "HTTP 503 with Retry-After", Status.OVERLOADED, wait)
-            gate.breaker.openings -= 1  # a stated Retry-After is not an escalation
+            gate.guard.asked_to_wait(now, wait, "HTTP 503 with Retry-After")
 
     async def _exchange(
         self,

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from creneau.results import Slot
+from creneau.politeness import HostTransition
+from creneau.results import Slot, Status
 from creneau.store import Destination, OutboxMessage
+
+if TYPE_CHECKING:
+    from creneau.config import Config
 
 NEVER_BOOKS = "creneau ne réserve jamais à votre place : réservez vous-même sur le site."
 
@@ -60,6 +66,31 @@ def new_slots_message(
     )
 
 
+def host_message(transition: HostTransition, zone: ZoneInfo) -> OutboxMessage:
+    """One alert when a host starts refusing or failing, one when it answers again."""
+    host = transition.host
+    if transition.kind == "up":
+        return OutboxMessage(
+            target="",
+            kind="trouble",
+            title=f"Site de nouveau joignable : {host}",
+            body=f"{host} répond de nouveau ; creneau a repris la surveillance.",
+        )
+    blocked = transition.status is Status.BLOCKED
+    until = transition.until.astimezone(zone).strftime("%H:%M") if transition.until else "?"
+    return OutboxMessage(
+        target="",
+        kind="trouble",
+        title=f"Site {'bloqué' if blocked else 'surchargé'} : {host}",
+        body=(
+            f"{host} {'refuse nos requêtes' if blocked else 'est surchargé'} "
+            f"({transition.reason}). creneau se met en pause et réessaiera vers {until}, "
+            "tout seul : vous n'avez rien à faire. Vous serez prévenu quand le site "
+            "répondra de nouveau."
+        ),
+    )
+
+
 def test_message() -> OutboxMessage:
     return OutboxMessage(
         target="",
@@ -72,3 +103,31 @@ def test_message() -> OutboxMessage:
 def destinations(channels: Sequence[tuple[str, Sequence[str]]]) -> list[Destination]:
     """(channel name, its URLs) pairs → one destination per URL."""
     return [Destination(name, url) for name, urls in channels for url in urls]
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where a target's alerts go."""
+
+    zone: ZoneInfo
+    destinations: Sequence[Destination] = ()  # the target's channels
+    host_destinations: Sequence[Destination] = ()  # channels of every target on its host
+
+
+def routes(config: Config) -> dict[str, Routing]:
+    """Each target's routing: its own channels, and for host-wide news (a site that blocks
+    or recovers) the channels of every target on the same host, each URL once."""
+    own = {
+        target.name: destinations([(c.name, c.secret_urls) for c in config.channels_for(target)])
+        for target in config.targets
+    }
+    by_host: dict[str, dict[str, Destination]] = defaultdict(dict)
+    for target in config.targets:
+        for destination in own[target.name]:
+            by_host[target.host][destination.key] = destination
+    return {
+        target.name: Routing(
+            config.creneau.zone, own[target.name], list(by_host[target.host].values())
+        )
+        for target in config.targets
+    }

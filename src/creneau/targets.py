@@ -5,10 +5,14 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+
+if TYPE_CHECKING:
+    from creneau.schedule import CheckPlan
 
 INTERVAL_FLOOR = timedelta(seconds=60)
 
@@ -56,6 +60,26 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+def _windows(value: object) -> object:
+    from creneau.schedule import Window
+
+    if isinstance(value, list):
+        return [Window.parse(item) if isinstance(item, str) else item for item in value]
+    return value
+
+
+Windows = Annotated[list[Any], BeforeValidator(_windows)]
+
+
+class Burst(BaseModel):
+    """Known release times, checked more often: `{ windows = [...], every = "60s" }`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    windows: Windows = Field(min_length=1)
+    every: Duration
+
+
 class TargetBase(BaseModel):
     """Fields every target has. Each booking system adds its own in its source module."""
 
@@ -67,6 +91,9 @@ class TargetBase(BaseModel):
     every: Duration = timedelta(minutes=5)
     jitter: Duration = timedelta(seconds=30)
     notify: list[str] = Field(default_factory=list)
+    windows: Windows = Field(default_factory=list)  # when to check at all; empty = always
+    burst: Burst | None = None
+    respect_robots: bool = True
 
     @field_validator("url")
     @classmethod
@@ -88,6 +115,28 @@ class TargetBase(BaseModel):
         if every <= timedelta(0):
             raise ValueError("must be positive")
         return every
+
+    @field_validator("burst")
+    @classmethod
+    def _burst_floor(cls, burst: Burst | None, info: ValidationInfo) -> Burst | None:
+        if burst and burst.every < INTERVAL_FLOOR and not is_loopback(info.data.get("url", "")):
+            raise ValueError(
+                f"every must be at least {INTERVAL_FLOOR.total_seconds():.0f}s "
+                f"(got {format_duration(burst.every)})"
+            )
+        return burst
+
+    def plan(self, zone: ZoneInfo) -> CheckPlan:
+        from creneau.schedule import CheckPlan
+
+        return CheckPlan(
+            every=self.every,
+            jitter=self.jitter,
+            zone=zone,
+            windows=tuple(self.windows),
+            burst_windows=tuple(self.burst.windows) if self.burst else (),
+            burst_every=self.burst.every if self.burst else None,
+        )
 
     @property
     def host(self) -> str:

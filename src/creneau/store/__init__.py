@@ -18,8 +18,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from creneau.diff import KnownSlot, SlotChanges
-from creneau.results import CheckResult, Slot
-from creneau.store.schema import CheckRow, NotificationRow, SlotRow
+from creneau.politeness import HostState
+from creneau.results import CheckResult, Slot, Status
+from creneau.store.schema import CheckRow, HostRow, NotificationRow, SlotRow, TargetStateRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -106,6 +107,19 @@ class Store:
         query = select(CheckRow.target, func.max(CheckRow.started_at)).group_by(CheckRow.target)
         with self._sessions() as session:
             return dict(session.execute(query).all())  # type: ignore[arg-type]
+
+    def host_states(self) -> dict[str, HostState]:
+        with self._sessions() as session:
+            return {row.name: _host_state(row) for row in session.scalars(select(HostRow))}
+
+    def next_checks(self) -> dict[str, datetime | None]:
+        with self._sessions() as session:
+            rows = session.scalars(select(TargetStateRow))
+            return {row.name: row.next_check_at for row in rows}
+
+    def save_next_check(self, target: str, at: datetime | None, now: datetime) -> None:
+        with self._sessions.begin() as session:
+            session.merge(TargetStateRow(name=target, next_check_at=at, updated_at=now))
 
     def checks(self, target: str | None = None) -> list[CheckRow]:
         query = select(CheckRow).order_by(CheckRow.started_at, CheckRow.id)
@@ -264,6 +278,22 @@ class Transaction:
                 update(SlotRow).where(SlotRow.id.in_(changes.gone)).values(gone_at=at)
             )
 
+    def save_host_state(self, host: str, state: HostState, at: datetime) -> None:
+        self.session.merge(
+            HostRow(
+                name=host,
+                not_before=state.not_before,
+                open_until=state.open_until,
+                reason=state.reason,
+                status=state.status.value,
+                consecutive_failures=state.consecutive_failures,
+                openings=state.openings,
+                robots_txt=state.robots_txt,
+                robots_fetched_at=state.robots_fetched_at,
+                updated_at=at,
+            )
+        )
+
     def enqueue(
         self,
         message: OutboxMessage,
@@ -290,6 +320,19 @@ class Transaction:
                 )
             )
         return len(destinations)
+
+
+def _host_state(row: HostRow) -> HostState:
+    return HostState(
+        not_before=row.not_before,
+        open_until=row.open_until,
+        reason=row.reason,
+        status=Status(row.status),
+        consecutive_failures=row.consecutive_failures,
+        openings=row.openings,
+        robots_txt=row.robots_txt,
+        robots_fetched_at=row.robots_fetched_at,
+    )
 
 
 def _engine(url: str) -> Engine:

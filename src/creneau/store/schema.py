@@ -102,3 +102,30 @@ class NotificationRow(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class HostRow(Base):
+    """A host's politeness state: breaker, Retry-After deadline, robots.txt cache."""
+
+    __tablename__ = "hosts"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    not_before: Mapped[datetime | None]
+    open_until: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default="blocked")
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    openings: Mapped[int] = mapped_column(default=0)
+    robots_txt: Mapped[str | None] = mapped_column(Text)
+    robots_fetched_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class TargetStateRow(Base):
+    """What the daemon plans and carries for a target between checks."""
+
+    __tablename__ = "target_states"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_check_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

@@ -17,7 +17,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "checks",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -88,7 +87,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table("slots", schema=None) as batch_op:
         batch_op.drop_index("ix_slots_open")
         batch_op.drop_index("ix_slots_first_check")

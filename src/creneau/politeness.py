@@ -1,0 +1,206 @@
+"""The rules of good behaviour towards a site, as pure state machines: the token bucket, the
+per-host circuit breaker with its half-open probe, Retry-After deadlines, robots.txt rules.
+`http.py` applies them to real requests; the store persists `HostState` so that a restart or
+a one-shot `creneau check` honours them too. No I/O here."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from creneau.results import Status
+
+BREAKER_FIRST_COOLDOWN = timedelta(minutes=5)
+BREAKER_MAX_COOLDOWN = timedelta(hours=2)
+BREAKER_JITTER = 0.1  # ± 10 %
+FAILURES_BEFORE_COOLDOWN = 3
+ROBOTS_MAX_AGE = timedelta(days=1)
+ROBOTS_AGENT = "creneau"
+FAILED = (Status.ERROR, Status.OVERLOADED)
+
+
+@dataclass(frozen=True)
+class HostBudget:
+    per_minute: float = 6.0
+    burst: int = 10
+
+
+@dataclass
+class TokenBucket:
+    """Classic token bucket on a monotonic clock."""
+
+    per_second: float
+    capacity: float
+    clock: Callable[[], float]
+    tokens: float = field(init=False)
+    updated: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.capacity
+        self.updated = self.clock()
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.per_second)
+        self.updated = now
+
+    def seconds_until_token(self) -> float:
+        self._refill()
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.per_second
+
+    def take(self) -> None:
+        self._refill()
+        self.tokens -= 1
+
+
+@dataclass
+class HostState:
+    """What creneau remembers about a host across checks and restarts."""
+
+    not_before: datetime | None = None  # a Retry-After deadline
+    open_until: datetime | None = None  # the breaker is open (cooling down) until then
+    reason: str = ""
+    status: Status = Status.BLOCKED  # what targets report while it cools down
+    consecutive_failures: int = 0
+    openings: int = 0  # reopenings since it last closed: the cool-down doubles with each
+    robots_txt: str | None = None
+    robots_fetched_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HostTransition:
+    """The breaker opened ("down") or a probe closed it ("up"): worth one alert each."""
+
+    host: str
+    kind: str  # "down" | "up"
+    status: Status
+    reason: str
+    at: datetime
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Cooling:
+    """Why no request may go to the host now, and until when."""
+
+    until: datetime
+    reason: str
+    status: Status
+
+
+class HostGuard:
+    """Applies the breaker and Retry-After rules to one host's `HostState`."""
+
+    def __init__(self, host: str, state: HostState | None = None) -> None:
+        self.host = host
+        self.state = state or HostState()
+        self.probing = False
+        self.transitions: list[HostTransition] = []
+
+    def cooling(self, now: datetime, *, starting_check: bool = False) -> Cooling | None:
+        """None when a request may go now. The first check after a cool-down is the probe:
+        while it runs, other checks wait."""
+        state = self.state
+        if state.not_before and now < state.not_before:
+            return Cooling(state.not_before, f"{state.reason or 'Retry-After'}", state.status)
+        if state.open_until is None:
+            return None
+        if now < state.open_until:
+            return Cooling(state.open_until, state.reason, state.status)
+        if self.probing and starting_check:
+            return Cooling(now + timedelta(minutes=1), "a probe check is in progress", state.status)
+        if starting_check:
+            self.probing = True
+        return None
+
+    def refused(self, now: datetime, http_status: int, wait: timedelta) -> None:
+        """403 or 429: the site says stop. 429's Retry-After is a floor for the cool-down."""
+        if http_status == 429 and wait:
+            self.state.not_before = now + wait
+        self._trip(now, f"HTTP {http_status}", Status.BLOCKED, wait)
+
+    def asked_to_wait(self, now: datetime, wait: timedelta, reason: str) -> None:
+        """A 503 with Retry-After: no request before the deadline, exactly."""
+        self.state.not_before = now + wait
+        self.state.reason = reason
+        self.state.status = Status.OVERLOADED
+
+    def finish_check(self, status: Status, now: datetime) -> None:
+        """Feed a check's verdict: failures count, the probe decides, success closes."""
+        was_probe, self.probing = self.probing, False
+        state = self.state
+        if status in FAILED:
+            state.consecutive_failures += 1
+            if was_probe or state.consecutive_failures >= FAILURES_BEFORE_COOLDOWN:
+                reason = (
+                    "the probe check failed"
+                    if was_probe
+                    else f"{FAILURES_BEFORE_COOLDOWN} failed checks in a row"
+                )
+                self._trip(now, reason, status, timedelta(0))
+            return
+        if status is Status.BLOCKED:
+            return  # a refusal already opened the breaker; robots.txt blocks are not faults
+        if state.open_until is not None:
+            if now < state.open_until:
+                return  # another check opened it meanwhile: this one proves nothing
+            self.transitions.append(HostTransition(self.host, "up", status, "answers again", now))
+        state.not_before = None
+        state.open_until = None
+        state.openings = 0
+        state.consecutive_failures = 0
+        state.reason = ""
+
+    def _trip(self, now: datetime, reason: str, status: Status, at_least: timedelta) -> None:
+        state = self.state
+        cooldown = min(BREAKER_MAX_COOLDOWN, BREAKER_FIRST_COOLDOWN * 2**state.openings)
+        cooldown *= random.uniform(1 - BREAKER_JITTER, 1 + BREAKER_JITTER)
+        state.open_until = now + max(cooldown, at_least)
+        if state.openings == 0:
+            self.transitions.append(
+                HostTransition(self.host, "down", status, reason, now, state.open_until)
+            )
+        state.openings += 1
+        state.consecutive_failures = 0
+        state.reason = reason
+        state.status = status
+
+    def take_transitions(self) -> list[HostTransition]:
+        taken, self.transitions = self.transitions, []
+        return taken
+
+
+def retry_after(headers: Mapping[str, str], now: datetime) -> timedelta:
+    """Parse Retry-After (seconds or HTTP date); zero when absent or unreadable."""
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return timedelta(0)
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return timedelta(0)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(timedelta(0), when - now)
+
+
+def robots_allows(robots_txt: str, url: str) -> bool:
+    """What the site's robots.txt says of creneau fetching `url` (empty text allows all)."""
+    if not robots_txt.strip():
+        return True
+    from protego import Protego
+
+    return bool(Protego.parse(robots_txt).can_fetch(url, ROBOTS_AGENT))
+
+
+def robots_is_fresh(state: HostState, now: datetime) -> bool:
+    return (
+        state.robots_txt is not None
+        and state.robots_fetched_at is not None
+        and now - state.robots_fetched_at < ROBOTS_MAX_AGE
+    )

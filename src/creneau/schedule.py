@@ -1,0 +1,206 @@
+"""When to check a target next: its interval and jitter, the windows outside of which it is
+not checked, burst windows with a shorter interval, and spacing so that no two targets are
+checked in the same second. Pure date arithmetic plus a thin APScheduler 3 trigger."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+
+_DAY_NAMES = {
+    "mon": 0,
+    "tue": 1,
+    "wed": 2,
+    "thu": 3,
+    "fri": 4,
+    "sat": 5,
+    "sun": 6,
+    "lun": 0,
+    "mar": 1,
+    "mer": 2,
+    "jeu": 3,
+    "ven": 4,
+    "sam": 5,
+    "dim": 6,
+}
+_WINDOW = re.compile(
+    r"^\s*(?P<days>[A-Za-zé,\- *]+?)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$"
+)
+WINDOW_EXAMPLE = '"Mon-Fri 07:30-18:30"'
+
+
+@dataclass(frozen=True)
+class Window:
+    """Days of the week and a local time range; a range whose end is before its start runs
+    past midnight and belongs to the day it starts ("Sun 23:30-00:30")."""
+
+    days: frozenset[int]
+    start: time
+    end: time  # time(0) with `to_midnight` means 24:00
+    text: str
+    to_midnight: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> Window:
+        found = _WINDOW.match(text)
+        if found is None:
+            raise ValueError(f'expected days and hours such as {WINDOW_EXAMPLE} (got "{text}")')
+        days = _parse_days(found.group("days"), text)
+        start, end = _parse_time(found.group("start"), text), _parse_time(found.group("end"), text)
+        end_text = found.group("end")
+        to_midnight = end_text == "24:00" or (end_text == "00:00" and start != time(0))
+        if start == end and not to_midnight:
+            raise ValueError(f'the window "{text}" is empty: start and end are equal')
+        return cls(
+            frozenset(days), start, time(0) if to_midnight else end, text.strip(), to_midnight
+        )
+
+    @property
+    def crosses_midnight(self) -> bool:
+        return self.to_midnight or self.end < self.start
+
+    def contains(self, local: datetime) -> bool:
+        """`local` is a wall-clock time in the target's zone."""
+        at, day = local.time().replace(tzinfo=None), local.weekday()
+        if not self.crosses_midnight:
+            return day in self.days and self.start <= at < self.end
+        return (day in self.days and at >= self.start) or (
+            (day - 1) % 7 in self.days and at < self.end and not self.to_midnight
+        )
+
+    def openings(self, after: datetime, zone: ZoneInfo) -> list[datetime]:
+        """Start instants of this window in the 8 days from `after` (its local date)."""
+        first = after.astimezone(zone).date()
+        starts = []
+        for offset in range(-1, 8):
+            day = first + timedelta(days=offset)
+            if day.weekday() in self.days:
+                starts.append(datetime.combine(day, self.start, tzinfo=zone))
+        return starts
+
+
+def _parse_days(text: str, whole: str) -> set[int]:
+    text = text.strip().lower()
+    if text in ("daily", "*", "tous", "every day"):
+        return set(range(7))
+    days: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        ends = part.split("-")
+        if len(ends) > 2 or any(name[:3] not in _DAY_NAMES for name in ends):
+            raise ValueError(f'unknown day in "{whole}" (use Mon Tue Wed Thu Fri Sat Sun)')
+        first, last = _DAY_NAMES[ends[0][:3]], _DAY_NAMES[ends[-1][:3]]
+        span = (last - first) % 7
+        days.update((first + step) % 7 for step in range(span + 1))
+    return days
+
+
+def _parse_time(text: str, whole: str) -> time:
+    hours, minutes = map(int, text.split(":"))
+    if hours == 24 and minutes == 0:
+        return time(0)
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise ValueError(f'invalid time "{text}" in "{whole}"')
+    return time(hours, minutes)
+
+
+def inside(windows: Sequence[Window], instant: datetime, zone: ZoneInfo) -> bool:
+    local = instant.astimezone(zone)
+    return any(window.contains(local) for window in windows)
+
+
+def next_opening(windows: Sequence[Window], after: datetime, zone: ZoneInfo) -> datetime:
+    """`after` itself when inside a window, else the earliest window start after it."""
+    if not windows or inside(windows, after, zone):
+        return after
+    starts = [
+        start
+        for window in windows
+        for start in window.openings(after, zone)
+        if start > after and inside(windows, start, zone)
+    ]
+    if not starts:  # windows that never exist (e.g. only in a skipped DST hour)
+        raise ValueError("the check windows never open")
+    return min(starts)
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    """A target's timing rules."""
+
+    every: timedelta
+    jitter: timedelta
+    zone: ZoneInfo
+    windows: tuple[Window, ...] = ()
+    burst_windows: tuple[Window, ...] = ()
+    burst_every: timedelta | None = None
+
+    def interval_at(self, instant: datetime) -> timedelta:
+        if self.burst_every and inside(self.burst_windows, instant, self.zone):
+            return min(self.every, self.burst_every)
+        return self.every
+
+    def next_check(self, previous: datetime, rand: Callable[[], float] = random.random) -> datetime:
+        """The next check after one at `previous`: interval plus jitter; pulled forward to
+        the start of a burst window that opens meanwhile; pushed into the next check window
+        when it falls outside all of them."""
+        candidate = previous + self.interval_at(previous) + self.jitter * rand()
+        if self.burst_every:
+            for window in self.burst_windows:
+                for start in window.openings(previous, self.zone):
+                    if previous < start < candidate:
+                        candidate = start + min(self.jitter, self.burst_every) * rand()
+        if self.windows and not inside(self.windows, candidate, self.zone):
+            candidate = next_opening(self.windows, candidate, self.zone) + self.jitter * rand()
+        return candidate
+
+    def first_check(self, now: datetime, rand: Callable[[], float] = random.random) -> datetime:
+        if self.windows and not inside(self.windows, now, self.zone):
+            return next_opening(self.windows, now, self.zone) + self.jitter * rand()
+        return now
+
+
+class Spacing:
+    """Keeps planned checks of different targets out of the same second."""
+
+    def __init__(self) -> None:
+        self._held: dict[int, str] = {}
+        self._by_key: dict[str, int] = {}
+
+    def reserve(self, key: str, when: datetime) -> datetime:
+        self.release(key)
+        while self._held.get(int(when.timestamp()), key) != key:
+            when += timedelta(seconds=1)
+        second = int(when.timestamp())
+        self._held[second] = key
+        self._by_key[key] = second
+        return when
+
+    def release(self, key: str) -> None:
+        second = self._by_key.pop(key, None)
+        if second is not None and self._held.get(second) == key:
+            del self._held[second]
+
+
+class PoliteTrigger(BaseTrigger):
+    """APScheduler 3 trigger applying a CheckPlan and the shared Spacing."""
+
+    def __init__(self, key: str, plan: CheckPlan, spacing: Spacing) -> None:
+        self.key = key
+        self.plan = plan
+        self.spacing = spacing
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
+        if previous_fire_time is None:
+            candidate = self.plan.first_check(now)
+        else:
+            candidate = self.plan.next_check(previous_fire_time)
+        return self.spacing.reserve(self.key, candidate)
+
+    def __str__(self) -> str:
+        return f"polite[every={self.plan.every}]"
