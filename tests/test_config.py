@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 
 from creneau.config import ConfigError, load_config
 from creneau.redact import redact
+from creneau.sources import SYSTEMS
 from creneau.targets import format_duration, parse_duration
 
 ROOT = Path(__file__).resolve().parent.parent
+KNOWN = ", ".join(SYSTEMS)
 
 GOOD = """
 [creneau]
@@ -100,11 +102,11 @@ MISTAKES = [
     (with_target(**BASE, evry='"5m"'), 'target "paris-etudiant".evry: unknown key'),
     (
         with_target(**{**BASE, "system": '"doctolib"'}),
-        'target "paris-etudiant".system: unknown system "doctolib" (known: ezbooking)',
+        f'target "paris-etudiant".system: unknown system "doctolib" (known: {KNOWN})',
     ),
     (
         with_target(name='"x"', url=BASE["url"]),
-        'target "x": system is required (one of: ezbooking)',
+        f'target "x": system is required (one of: {KNOWN})',
     ),
     (
         with_target(**{**BASE, "url": '"https://example.org/rdv"'}),

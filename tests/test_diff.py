@@ -98,3 +98,16 @@ def test_every_slot_seen_is_accounted_for_once_and_only_settled_guichets_lose_sl
     assert len(changes.new) + len(changes.still_open) + len(changes.returned) == len(seen)
     gone_keys = {key for key, k in earlier.items() if k.id in changes.gone}
     assert gone_keys == {key for key in set(earlier) - seen if key[0] not in failed}
+
+
+def test_a_page_that_says_no_slot_settles_guichets_it_no_longer_names() -> None:
+    a = slot("guichet-2", 0)
+    page_wide_none = CheckResult(
+        target="t",
+        system="html",
+        url="https://example.org/rdv",
+        status=Status.NONE,
+        checked_at=T0,
+        guichets=(GuichetResult("page", "page", Status.NONE),),
+    )
+    assert diff_slots([known(7, a)], page_wide_none).gone == [7]

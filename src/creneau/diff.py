@@ -38,6 +38,10 @@ class SlotChanges:
 
 def diff_slots(known: list[KnownSlot], result: CheckResult) -> SlotChanges:
     settled = {g.id for g in result.guichets if g.status in SETTLED}
+    if result.status is Status.NONE:
+        # The page as a whole says "no slot": every guichet seen before is settled, even one
+        # a page only names beside its slots (html tables do).
+        settled |= {k.guichet_id for k in known}
     by_key = {(k.guichet_id, k.start): k for k in known}
     changes = SlotChanges()
     seen_keys = set()

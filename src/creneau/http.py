@@ -118,6 +118,7 @@ class PoliteClient:
         *,
         max_body_bytes: int = MAX_BODY_BYTES,
         request_timeout: float = 30.0,
+        check_deadline: float = 120.0,
         connect_timeout: float = 10.0,
         retries: int = 2,
         retry_backoff: float = 1.0,
@@ -132,6 +133,7 @@ class PoliteClient:
         self._known_states: dict[str, HostState] = {}
         self.max_body_bytes = max_body_bytes
         self.request_timeout = request_timeout
+        self.check_deadline = check_deadline
         self.connect_timeout = connect_timeout
         self.retries = retries
         self.retry_backoff = retry_backoff
@@ -237,6 +239,9 @@ class Session:
         self.host = host
         self.requests = 0
         self.verdict: Status | None = None
+        # Time spent waiting for the site, over all requests of the check. Time queued for
+        # our own budget (the host's lock, tokens) does not count: the site is not slow.
+        self.talking = 0.0
         self._respect_robots = respect_robots
         self._http = httpx.AsyncClient(
             headers={
@@ -392,8 +397,15 @@ class Session:
         data: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
     ) -> Page:
+        left = self._client.check_deadline - self.talking
+        if left <= 0:
+            raise FetchError(
+                f"the check spent more than {self._client.check_deadline:g}s waiting for the site"
+            )
+        timeout = min(self._client.request_timeout, left)
+        started = self._client.monotonic()
         try:
-            async with asyncio.timeout(self._client.request_timeout):
+            async with asyncio.timeout(timeout):
                 request = self._http.build_request(method, url, data=data, headers=headers)
                 response = await self._http.send(request, stream=True)
                 try:
@@ -401,13 +413,13 @@ class Session:
                 finally:
                     await response.aclose()
         except TimeoutError:
-            raise _Retryable(
-                f"no complete answer from {url} within {self._client.request_timeout:g}s"
-            ) from None
+            raise _Retryable(f"no complete answer from {url} within {timeout:g}s") from None
         except httpx.TransportError as failure:
             raise _Retryable(
                 f"{type(failure).__name__}: {failure or 'connection failed'}"
             ) from None
+        finally:
+            self.talking += self._client.monotonic() - started
         return Page(
             url=str(response.url),
             status=response.status_code,

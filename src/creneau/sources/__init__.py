@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from creneau.http import Session
     from creneau.targets import TargetBase
 
-SYSTEMS: tuple[str, ...] = ("ezbooking",)
+SYSTEMS: tuple[str, ...] = ("ezbooking", "rdvsp", "html")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,279 @@
+"""Politeness proved from the servers' own logs: the real daemon (APScheduler, triggers,
+checks, store) runs against simulated préfectures for simulated hours, in virtual time.
+Hosts are ordinary names (not loopback), so the 60 s floor and the default budgets apply."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import apscheduler.schedulers.base
+import pytest
+
+from creneau.config import Config
+from creneau.daemon import Daemon
+from creneau.http import PoliteClient
+from creneau.politeness import BREAKER_FIRST_COOLDOWN, BREAKER_JITTER
+from creneau.simulator.prefecture import Prefecture, default_bookings
+from creneau.simulator.server import Hit
+from creneau.simulator.transport import SimulatedInternet
+from creneau.simulator.wire import Request, Response
+from creneau.store import Store
+
+START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+MINUTE = 60.0
+
+
+class VirtualClock:
+    """Wall-clock time that follows the (virtual) event-loop time."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.origin = loop.time()
+
+    def now(self) -> datetime:
+        return START + timedelta(seconds=self.loop.time() - self.origin)
+
+    def monotonic(self) -> float:
+        return self.loop.time()
+
+
+@pytest.fixture
+def virtual_scheduler(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[VirtualClock], None]]:
+    """APScheduler 3 reads datetime.now(); point it at the virtual clock."""
+
+    def install(clock: VirtualClock) -> None:
+        class LoopDateTime(datetime):
+            @classmethod
+            def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+                moment = clock.now()
+                return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+        monkeypatch.setattr(apscheduler.schedulers.base, "datetime", LoopDateTime)
+
+    return install
+
+
+async def run_daemon(
+    tmp_path: Path,
+    internet: SimulatedInternet,
+    clock: VirtualClock,
+    targets: list[dict],
+    hours: float,
+    hosts: dict[str, dict] | None = None,
+) -> Store:
+    config = Config.model_validate(
+        {
+            "creneau": {
+                "database": f"sqlite:///{tmp_path / 'creneau.db'}",
+                "contact": "tests@example.org",
+            },
+            "target": targets,
+            "hosts": hosts or {},
+        }
+    )
+    store = Store(config.creneau.database)
+    client = PoliteClient(
+        "tests@example.org",
+        config.budget_for,
+        transport=internet,
+        now=clock.now,
+        monotonic=clock.monotonic,
+        retry_backoff=1.0,
+    )
+    daemon = Daemon(config, store, client=client, now=clock.now)
+    stop = asyncio.Event()
+    clock.loop.call_later(hours * 3600, stop.set)
+    await daemon.run(stop)
+    return store
+
+
+def ezbooking_targets(host: str, count: int, prefix: str = "t", **fields: object) -> list[dict]:
+    return [
+        {
+            "name": f"{prefix}{i}",
+            "system": "ezbooking",
+            "url": f"https://{host}/booking/create/1001",
+            "every": "5m",
+            "jitter": "30s",
+            **fields,
+        }
+        for i in range(count)
+    ]
+
+
+def assert_within_budget(hits: list[Hit], per_minute: float, burst: int) -> None:
+    """No window of any length holds more requests than a token bucket allows."""
+    by_host: dict[str, list[float]] = defaultdict(list)
+    for hit in hits:
+        by_host[hit.host].append(hit.at)
+    for host, times in by_host.items():
+        times.sort()
+        for i, start in enumerate(times):
+            for length in (1.0, 10.0, MINUTE, 10 * MINUTE):
+                count = bisect.bisect_right(times, start + length) - i
+                allowed = burst + per_minute * length / MINUTE + 1e-9
+                assert count <= allowed, (
+                    f"{host}: {count} requests in {length:g}s from t={start:.1f} "
+                    f"(allowed {allowed:.1f})"
+                )
+
+
+def check_starts(hits: list[Hit]) -> dict[str, list[float]]:
+    """When each check began, as the server saw it: the first page of each flow."""
+    starts: dict[str, list[float]] = defaultdict(list)
+    for hit in hits:
+        if hit.method == "GET" and hit.path.rstrip("/").endswith("/booking/create/1001"):
+            starts[hit.host].append(hit.at)
+    return starts
+
+
+def prefecture_with_slots() -> Prefecture:
+    prefecture = Prefecture(default_bookings())
+    prefecture.release("1001", "14007", 3)
+    return prefecture
+
+
+@pytest.mark.looptime
+async def test_ten_targets_on_one_host_stay_within_the_default_budget(
+    tmp_path: Path, virtual_scheduler: Callable[[VirtualClock], None]
+) -> None:
+    clock = VirtualClock(asyncio.get_running_loop())
+    virtual_scheduler(clock)
+    internet = SimulatedInternet(
+        {"prefecture-a.test": prefecture_with_slots()}, clock=clock.monotonic
+    )
+    store = await run_daemon(
+        tmp_path, internet, clock, ezbooking_targets("prefecture-a.test", 10), hours=2
+    )
+    assert_within_budget(internet.hits, per_minute=6, burst=10)
+    checks = store.checks()
+    per_target = {
+        name: [c for c in checks if c.target == name] for name in {c.target for c in checks}
+    }
+    assert len(per_target) == 10
+    for rows in per_target.values():
+        starts = [row.started_at for row in rows]
+        assert all(b - a >= timedelta(seconds=60) for a, b in itertools.pairwise(starts))
+    requests = len(internet.hits)
+    # 6 a minute for 2 hours is the most the host may see; robots.txt included.
+    assert requests <= 10 + 6 * 120
+    assert {c.status for c in checks} <= {"available", "none"}
+
+
+@pytest.mark.looptime
+async def test_two_hundred_targets_on_three_hosts_never_exceed_any_budget(
+    tmp_path: Path, virtual_scheduler: Callable[[VirtualClock], None]
+) -> None:
+    clock = VirtualClock(asyncio.get_running_loop())
+    virtual_scheduler(clock)
+    hosts = ["prefecture-a.test", "prefecture-b.test", "prefecture-c.test"]
+    internet = SimulatedInternet(
+        {host: prefecture_with_slots() for host in hosts}, clock=clock.monotonic
+    )
+    targets = [
+        t
+        for index, host in enumerate(hosts)
+        for t in ezbooking_targets(host, 67 if index < 2 else 66, prefix=f"h{index}-")
+    ]
+    budgets = {"prefecture-c.test": {"per_minute": 20, "burst": 5}}
+    await run_daemon(tmp_path, internet, clock, targets, hours=1, hosts=budgets)
+    a_and_b = [hit for hit in internet.hits if hit.host != "prefecture-c.test"]
+    assert_within_budget(a_and_b, per_minute=6, burst=10)
+    assert_within_budget(
+        [hit for hit in internet.hits if hit.host == "prefecture-c.test"], per_minute=20, burst=5
+    )
+    # Demand far exceeds supply: the hosts get their budget's worth, used to the full.
+    per_host = defaultdict(int)
+    for hit in internet.hits:
+        per_host[hit.host] += 1
+    assert per_host["prefecture-a.test"] >= 6 * 60 * 0.9
+    assert per_host["prefecture-c.test"] >= 20 * 60 * 0.9
+
+
+class Refusing:
+    """A site that answers every request with 403, or 503 with Retry-After."""
+
+    def __init__(self, status: int, headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.headers = headers or {}
+
+    def handles(self, path: str) -> bool:
+        return True
+
+    def handle(self, request: Request) -> Response:
+        return Response(self.status, "<h1>no</h1>", headers=dict(self.headers))
+
+
+@pytest.mark.looptime
+async def test_a_403_storm_is_met_with_exponential_silence_and_one_alert(
+    tmp_path: Path, virtual_scheduler: Callable[[VirtualClock], None]
+) -> None:
+    clock = VirtualClock(asyncio.get_running_loop())
+    virtual_scheduler(clock)
+    internet = SimulatedInternet({"prefecture-a.test": Refusing(403)}, clock=clock.monotonic)
+    targets = ezbooking_targets("prefecture-a.test", 5, every="1m", jitter="5s")
+    targets[0]["notify"] = []
+    store = await run_daemon(tmp_path, internet, clock, targets, hours=4)
+    times = sorted(hit.at - clock.origin for hit in internet.hits)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    first = BREAKER_FIRST_COOLDOWN.total_seconds() * (1 - BREAKER_JITTER)
+    # robots.txt is the first 403; after it, the host hears nothing for a cool-down that
+    # doubles each time: 5, 10, 20, 40, 80 min…, capped at 2 h.
+    expected = [first * 2**n for n in range(len(gaps))]
+    assert len(times) <= 7
+    for gap, least in zip(gaps, expected, strict=True):
+        assert gap >= min(least, 2 * 3600 * (1 - BREAKER_JITTER)) - 1
+    statuses = {row.status for row in store.checks()}
+    assert statuses == {"blocked"}
+
+
+@pytest.mark.looptime
+async def test_retry_after_on_503_is_honoured_exactly(
+    tmp_path: Path, virtual_scheduler: Callable[[VirtualClock], None]
+) -> None:
+    clock = VirtualClock(asyncio.get_running_loop())
+    virtual_scheduler(clock)
+    internet = SimulatedInternet(
+        {"prefecture-a.test": Refusing(503, {"Retry-After": "600"})}, clock=clock.monotonic
+    )
+    targets = ezbooking_targets("prefecture-a.test", 3, every="1m", jitter="5s")
+    await run_daemon(
+        tmp_path,
+        internet,
+        clock,
+        targets,
+        hours=1,
+        hosts={"prefecture-a.test": {"per_minute": 30, "burst": 10}},
+    )
+    times = sorted(hit.at for hit in internet.hits)
+    assert times, "the host was never asked"
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert all(gap >= 600 - 1e-6 for gap in gaps), gaps
+    assert len(times) <= 7
+
+
+@pytest.mark.looptime
+async def test_a_slow_drip_host_is_checked_no_faster_and_ends_as_errors(
+    tmp_path: Path, virtual_scheduler: Callable[[VirtualClock], None]
+) -> None:
+    clock = VirtualClock(asyncio.get_running_loop())
+    virtual_scheduler(clock)
+    internet = SimulatedInternet(
+        {"prefecture-a.test": prefecture_with_slots()},
+        clock=clock.monotonic,
+        delay=lambda request: 45.0,
+    )
+    store = await run_daemon(
+        tmp_path, internet, clock, ezbooking_targets("prefecture-a.test", 3), hours=1
+    )
+    assert_within_budget(internet.hits, per_minute=6, burst=10)
+    rows = store.checks()
+    assert rows
+    assert {row.status for row in rows} <= {"error", "blocked", "overloaded"}
+    assert any("within 30s" in row.detail for row in rows)
