@@ -172,13 +172,26 @@ def test_check_by_name_and_unknown_name(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "args",
-    [["check", "--url", "http://127.0.0.1:9/booking/create/1"], ["check", "--system", "ezbooking"]],
+    ("args", "message"),
+    [
+        (
+            ["check", "--url", "http://127.0.0.1:9/booking/create/1"],
+            "an ad-hoc check needs --system (and --url or --set)",
+        ),
+        (["check", "--system", "ezbooking"], "--url: is required"),
+        (
+            ["check", "--system", "ants", "--set", "latitude=95"],
+            "--set latitude: must be between -90 and 90 (got 95.0)",
+        ),
+    ],
 )
-def test_ad_hoc_check_needs_both_system_and_url(args: list[str]) -> None:
+def test_ad_hoc_check_needs_what_the_system_needs(
+    args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     code, _, stderr = invoke(*args)
     assert code == 2
-    assert "needs both --system and --url" in stderr
+    assert message in stderr
 
 
 def test_ad_hoc_check_with_a_bad_url_is_one_line(

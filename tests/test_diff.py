@@ -89,8 +89,9 @@ def test_every_slot_seen_is_accounted_for_once_and_only_settled_guichets_lose_sl
     earlier = {(s.guichet_id, s.start): known(i, s) for i, s in enumerate(before)}
     guichets = []
     for g in ("1", "2", "3"):
-        status = Status.ERROR if g in failed else Status.AVAILABLE
-        guichets.append((g, status, [s for s in now if s.guichet_id == g and g not in failed]))
+        seen = [s for s in now if s.guichet_id == g and g not in failed]
+        status = Status.ERROR if g in failed else Status.AVAILABLE if seen else Status.NONE
+        guichets.append((g, status, seen))
     check = result(*guichets)
     changes = diff_slots(list(earlier.values()), check)
     seen = {(s.guichet_id, s.start) for s in check.slots}
@@ -111,3 +112,23 @@ def test_a_page_that_says_no_slot_settles_guichets_it_no_longer_names() -> None:
         guichets=(GuichetResult("page", "page", Status.NONE),),
     )
     assert diff_slots([known(7, a)], page_wide_none).gone == [7]
+
+
+def test_available_without_any_listed_slot_forgets_nothing() -> None:
+    a = slot("1", 0)
+    changes = diff_slots([known(7, a)], result(("1", Status.AVAILABLE, [])))
+    assert changes.gone == []
+
+
+def test_a_complete_answer_settles_guichets_it_no_longer_lists() -> None:
+    a, b = slot("1", 0), slot("2", 0)
+    check = CheckResult(
+        target="t",
+        system="ants",
+        url="https://example.org/api",
+        status=Status.AVAILABLE,
+        checked_at=T0,
+        guichets=(GuichetResult("2", "2", Status.AVAILABLE, (b,)),),
+        complete=True,
+    )
+    assert diff_slots([known(7, a), known(8, b)], check).gone == [7]

@@ -22,11 +22,14 @@ async def run_check(
     client: PoliteClient,
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    cookies: dict[str, str] | None = None,
 ) -> CheckResult:
     """Raises `http.TooSoon` (nothing was done) when the target was checked too recently.
     The client bounds the time spent waiting for the site (its `check_deadline`)."""
     source = sources.get(target.system)
+    keeps_session = getattr(source, "KEEPS_SESSION", False)
     started_at, clock = now(), time.perf_counter()
+    kept: dict[str, str] | None = None
 
     def result(
         status: Status,
@@ -50,11 +53,18 @@ async def run_check(
             requests=requests,
             next_attempt_at=next_attempt_at,
             facts=outcome.facts if outcome else {},
+            complete=outcome.complete if outcome else False,
+            site_session=kept,
+            site_session_used=(cookies or {}) if keeps_session else None,
+            page=page,
         )
 
     try:
         async with client.session(
-            target.name, target.url, respect_robots=target.respect_robots
+            target.name,
+            target.url,
+            cookies if keeps_session else None,
+            respect_robots=target.respect_robots,
         ) as session:
             try:
                 outcome = await source.check(target, session)
@@ -70,6 +80,8 @@ async def run_check(
                     requests=session.requests,
                 )
             session.verdict = outcome.status
+            if keeps_session:  # a session that ends on a CAPTCHA is spent
+                kept = {} if outcome.status is Status.CAPTCHA else session.cookies()
             return result(outcome.status, outcome.detail, outcome, session.requests)
     except HostCoolingDown as cooling:
         return result(cooling.status, cooling.detail, next_attempt_at=cooling.until)

@@ -134,6 +134,14 @@ def _local(at: datetime | None, zone: ZoneInfo) -> str:
 @click.option("--url", help="Ad-hoc check: the booking page URL (no config needed).")
 @click.option("--desk", "desks", multiple=True, help="Ad-hoc check: desk (planning) id to read.")
 @click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Ad-hoc check: any other target setting, e.g. --set latitude=48.85 "
+    "(values are read as TOML: numbers, true/false, [lists], or plain text).",
+)
+@click.option(
     "--contact",
     envvar="CRENEAU_CONTACT",
     help="Ad-hoc check: your e-mail, sent in the User-Agent so the site can reach you.",
@@ -145,18 +153,19 @@ def check(
     system: str | None,
     url: str | None,
     desks: tuple[str, ...],
+    settings: tuple[str, ...],
     contact: str | None,
     as_json: bool,
 ) -> None:
     """Check targets once (all, or the NAMES given) and record what they show."""
     from creneau.config import default_database_url
 
-    if url or system:
-        if not (url and system):
-            raise click.UsageError("an ad-hoc check needs both --system and --url")
+    if url or system or settings:
+        if not system:
+            raise click.UsageError("an ad-hoc check needs --system (and --url or --set)")
         if names:
             raise click.UsageError("give either target NAMES or --system/--url, not both")
-        target = _ad_hoc_target(system, url, list(desks))
+        target = _ad_hoc_target(system, url, list(desks), settings)
         config = _load(config_path) if config_path.exists() else None
         database = config.creneau.database if config else default_database_url()
         contact = contact or (config.creneau.contact if config else None)
@@ -175,30 +184,47 @@ def check(
     )
 
 
-def _ad_hoc_target(system: str, url: str, desks: list[str]) -> Any:
+def _ad_hoc_target(
+    system: str, url: str | None, desks: list[str], settings: tuple[str, ...]
+) -> Any:
+    import tomllib
+
     from pydantic import ValidationError
 
     from creneau.config import describe_errors
 
-    fields: dict[str, Any] = {"name": "ad-hoc", "system": system, "url": url, "every": "60s"}
+    fields: dict[str, Any] = {"name": "ad-hoc", "system": system, "every": "60s"}
+    if url:
+        fields["url"] = url
     if desks:
         fields["desks"] = desks
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or not key.strip():
+            raise click.UsageError(f"--set {setting}: expected KEY=VALUE")
+        try:
+            fields[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            fields[key.strip()] = value
     try:
         return sources.get(system).Target.model_validate(fields)
     except ValidationError as failure:
-        _fail_config([f"--{line}" for line in describe_errors(failure, fields)])
+        _fail_config(
+            [
+                f"--{line}" if line.split(":")[0] in ("url", "desks") else f"--set {line}"
+                for line in describe_errors(failure, fields)
+            ]
+        )
 
 
 async def _check_targets(
     targets: list[Any], database: str, contact: str | None, config: Any, as_json: bool
 ) -> None:
-    import dataclasses
-
     from creneau import outbox
-    from creneau.checker import run_check
+    from creneau.config import default_data_dir
     from creneau.deliver import Sender
     from creneau.http import PoliteClient, TooSoon
-    from creneau.watch import HostReport, record
+    from creneau.watch import watch_once
 
     store = _open_store(database)
     client = PoliteClient(contact, config.budget_for if config else _default_budget)
@@ -207,37 +233,32 @@ async def _check_targets(
     client.restore_hosts(store.host_states())
     routes = outbox.routes(config) if config else {}
     ad_hoc = outbox.Routing(config.creneau.zone if config else ZoneInfo("Europe/Paris"))
+    pages_dir = config.creneau.pages_dir if config else default_data_dir() / "pages"
     queued = 0
     for target in targets:
+        routing = routes.get(target.name, ad_hoc)
         try:
-            result = await run_check(target, client)
+            recorded = await watch_once(
+                target,
+                client,
+                store,
+                routing,
+                pages_dir=pages_dir,
+                name_in_store=None if target.name in routes else target.url,
+            )
         except TooSoon as early:
             click.echo(f"{target.name}: skipped, {early.detail}", err=True)
             continue
-        if target.name not in routes:
-            result = _named_by_url(result)
-        host = HostReport(
-            target.host,
-            dataclasses.replace(client.host_state(target.host)),
-            client.take_transitions(target.host),
-        )
-        recorded = record(store, result, routes.get(target.name, ad_hoc), host)
         queued += recorded.queued
         if as_json:
-            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+            click.echo(json.dumps(recorded.result.to_json(), ensure_ascii=False))
         else:
-            _print_result(result, len(recorded.appeared), ad_hoc.zone)
+            _print_result(recorded.result, len(recorded.appeared), routing.zone)
     if queued and config is not None:
         channels = [(channel.name, channel.secret_urls) for channel in config.notify]
         deliveries = await Sender(store, channels).deliver_due()
         sent = sum(delivery.ok for delivery in deliveries)
         click.echo(f"alerts: {sent} sent, {len(deliveries) - sent} to retry (outbox)", err=True)
-
-
-def _named_by_url(result: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(result, target=result.url)
 
 
 def _default_budget(host: str) -> Any:
@@ -444,6 +465,131 @@ def print_summaries(store: Any, zone: ZoneInfo) -> None:
             f"({statuses}) from {_local(summary.first_check, zone)} "
             f"to {_local(summary.last_check, zone)}; {summary.releases} releases"
         )
+
+
+# --- captcha: a person solves it --------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("name")
+@CONFIG_OPTION
+@click.option(
+    "--image",
+    "image_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to save the CAPTCHA image (default: in the data directory).",
+)
+def captcha(name: str, config_path: Path, image_path: Path | None) -> None:
+    """Solve a site's CAPTCHA yourself so creneau can go on watching. creneau shows you the
+    image and sends what you type; it never reads or solves a CAPTCHA itself."""
+    config = _load(config_path)
+    target = next((t for t in config.targets if t.name == name), None)
+    if target is None:
+        raise click.UsageError(f"no target named {name} in {config_path}")
+    source = sources.get(target.system)
+    if not hasattr(source, "start_captcha"):
+        raise click.UsageError(f"{name}: the {target.system} system never asks for a CAPTCHA")
+    image_path = image_path or config.creneau.data_dir.expanduser() / "captcha" / f"{name}.png"
+    sys.exit(asyncio.run(_solve_captcha(config, target, source, image_path)))
+
+
+async def _solve_captcha(config: Any, target: Any, source: Any, image_path: Path) -> int:
+    from creneau import outbox
+    from creneau.deliver import Sender
+    from creneau.http import FetchError, PoliteClient
+    from creneau.results import Status
+    from creneau.watch import watch_once
+
+    store = _open_store(config.creneau.database)
+    client = PoliteClient(config.creneau.contact, config.budget_for)
+    client.restore_hosts(store.host_states())
+    try:
+        # A person's action, not a periodic check: it has its own floor key.
+        async with client.session(
+            f"{target.name}#captcha", target.url, respect_robots=target.respect_robots
+        ) as session:
+            cookies = await _ask_a_person(target, source, session, image_path)
+            session.verdict = Status.NONE if cookies is not None else Status.CAPTCHA
+    except FetchError as failure:
+        click.echo(f"{target.name}: {failure.detail}", err=True)
+        return 1
+    if cookies is None:
+        return 1
+    with store.transaction() as tx:
+        tx.save_site_session(target.name, cookies, datetime.now(UTC))
+    recorded = await watch_once(
+        target,
+        client,
+        store,
+        outbox.routes(config)[target.name],
+        pages_dir=config.creneau.pages_dir,
+    )
+    _print_result(recorded.result, len(recorded.appeared), config.creneau.zone)
+    if recorded.queued:
+        channels = [(channel.name, channel.secret_urls) for channel in config.notify]
+        await Sender(store, channels).deliver_due()
+    out.print(
+        "The daemon goes on checking with this session until the site ends it; "
+        "you will be alerted then."
+    )
+    return 0
+
+
+async def _ask_a_person(
+    target: Any, source: Any, session: Any, image_path: Path, tries: int = 3
+) -> dict[str, str] | None:
+    """Show the image, send what the person types; the site session's cookies on success."""
+    from creneau.results import Status
+
+    for _ in range(tries):
+        try:
+            challenge = await source.start_captcha(target, session)
+        except ValueError as unavailable:
+            click.echo(f"{target.name}: {getattr(unavailable, 'detail', unavailable)}", err=True)
+            return None
+        await asyncio.to_thread(_save_image, image_path, challenge.image)
+        if not show_inline(challenge.image):
+            out.print(f"Open the image and read the code: {image_path}", markup=False)
+        code = await asyncio.to_thread(
+            click.prompt, "Code shown in the image (empty to stop)", default="", show_default=False
+        )
+        if not code.strip():
+            return None
+        reading = await source.submit_captcha(target, session, challenge, code)
+        if reading.status is not Status.CAPTCHA:
+            return session.cookies()
+        out.print("The site did not accept that code; here is a new image.")
+    return None
+
+
+def _save_image(path: Path, image: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(image)
+
+
+def show_inline(image: bytes) -> bool:
+    """Draw the image in terminals that can (iTerm2, WezTerm, kitty); False elsewhere."""
+    import base64
+    import os
+
+    if not sys.stdout.isatty():
+        return False
+    data = base64.b64encode(image).decode("ascii")
+    if (
+        os.environ.get("TERM_PROGRAM") in ("iTerm.app", "WezTerm")
+        or os.environ.get("LC_TERMINAL") == "iTerm2"
+    ):
+        sys.stdout.write(f"\033]1337;File=inline=1;size={len(image)}:{data}\a\n")
+        return True
+    if "kitty" in os.environ.get("TERM", ""):
+        chunks = [data[i : i + 4096] for i in range(0, len(data), 4096)]
+        for index, chunk in enumerate(chunks):
+            more = 1 if index < len(chunks) - 1 else 0
+            head = "a=T,f=100," if index == 0 else ""
+            sys.stdout.write(f"\033_G{head}m={more};{chunk}\033\\")
+        sys.stdout.write("\n")
+        return True
+    return False
 
 
 # --- notify-test, db, health ----------------------------------------------------------------

@@ -26,8 +26,13 @@ MAX_PUBLIC_PER_MINUTE = 30.0
 LOOPBACK_BUDGET = HostBudget(per_minute=600, burst=60)
 
 
+def default_data_dir() -> Path:
+    """$XDG_DATA_HOME/creneau (~/.local/share/creneau on Linux; /data/creneau in Docker)."""
+    return user_data_path("creneau")
+
+
 def default_database_url() -> str:
-    return f"sqlite:///{user_data_path('creneau') / 'creneau.db'}"
+    return f"sqlite:///{default_data_dir() / 'creneau.db'}"
 
 
 class ConfigError(Exception):
@@ -46,6 +51,7 @@ class Settings(_Strict):
     database: str = Field(default_factory=default_database_url)
     timezone: str = "Europe/Paris"
     contact: str = Field(min_length=3, description="goes into the User-Agent")
+    data_dir: Path = Field(default_factory=default_data_dir)
 
     @field_validator("timezone")
     @classmethod
@@ -68,6 +74,11 @@ class Settings(_Strict):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def pages_dir(self) -> Path:
+        """Where unrecognised pages are kept (see archive.py)."""
+        return self.data_dir.expanduser() / "pages"
 
 
 class Channel(_Strict):

@@ -5,49 +5,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import signal
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
 from creneau import outbox
-from creneau.checker import run_check
 from creneau.config import Config
 from creneau.deliver import Sender
 from creneau.http import PoliteClient, TooSoon
 from creneau.results import Status
 from creneau.schedule import PoliteTrigger, Spacing
-from creneau.store import Store
+from creneau.store import DatabaseThread, Store
 from creneau.targets import TargetBase
-from creneau.watch import HostReport, Recorded, record
+from creneau.watch import Recorded, watch_once
 
 log = logging.getLogger("creneau")
 
 T = TypeVar("T")
 STOP_GRACE_SECONDS = 10.0
 FIRST_CHECKS_SPREAD = timedelta(seconds=60)
-
-
-class DatabaseThread:
-    """All store calls of the daemon run on one worker thread, so a slow or briefly locked
-    database never stalls the event loop, and SQLite sees one writer."""
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="creneau-db")
-
-    async def __call__(self, function: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, partial(function, *args))
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)  # lets a transaction in progress commit
 
 
 class Daemon:
@@ -138,24 +119,26 @@ class Daemon:
 
     async def _watch(self, target: TargetBase) -> Recorded | None:
         try:
-            result = await run_check(target, self.client, now=self.now)
+            recorded = await watch_once(
+                target,
+                self.client,
+                self.store,
+                self.routes[target.name],
+                db=self.db,
+                pages_dir=self.config.creneau.pages_dir,
+                now=self.now,
+            )
         except TooSoon as early:
             log.info("%s: skipped, %s", target.name, early.detail)
             return None
-        host = HostReport(
-            target.host,
-            dataclasses.replace(self.client.host_state(target.host)),
-            self.client.take_transitions(target.host),
-        )
-        try:
-            recorded = await self.db(record, self.store, result, self.routes[target.name], host)
-        except SQLAlchemyError as failure:
+        except (SQLAlchemyError, OSError) as failure:
             log.error(
                 "%s: could not record the check (%s); will try again next time",
                 target.name,
                 type(failure).__name__,
             )
             return None
+        result = recorded.result
         self._log(recorded)
         if result.next_attempt_at:
             self._postpone(target, result.next_attempt_at)

@@ -7,24 +7,16 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
 
 from creneau.redact import redact
-from creneau.store import PendingNotification, Store, url_key
+from creneau.store import PendingNotification, Store, StoreCall, inline, url_key
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-DbCall = Callable[..., Awaitable[Any]]
 
 EXPIRY = {"slots": timedelta(hours=6)}
 DEFAULT_EXPIRY = timedelta(hours=24)
 SEND_TIMEOUT_SECONDS = 30
-
-
-async def inline(function: Callable[..., T], *args: Any) -> T:
-    """Runs a store call on the event loop's thread (tests, one-shot commands)."""
-    return function(*args)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -66,7 +58,7 @@ class Sender:
         store: Store,
         channels: Sequence[tuple[str, Sequence[str]]],
         *,
-        db: DbCall = inline,
+        db: StoreCall = inline,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         send: Callable[[str, str, str], Awaitable[tuple[bool, str]]] = send_one,
     ) -> None:

@@ -37,7 +37,16 @@ class SlotChanges:
 
 
 def diff_slots(known: list[KnownSlot], result: CheckResult) -> SlotChanges:
-    settled = {g.id for g in result.guichets if g.status in SETTLED}
+    # A guichet said to be available without any slot listed (only "from such a day") does
+    # not say which earlier slots went.
+    settled = {
+        g.id
+        for g in result.guichets
+        if g.status is Status.NONE or (g.status is Status.AVAILABLE and g.slots)
+    }
+    if result.complete and result.status in SETTLED:
+        present = {g.id for g in result.guichets}
+        settled |= {k.guichet_id for k in known if k.guichet_id not in present}
     if result.status is Status.NONE:
         # The page as a whole says "no slot": every guichet seen before is settled, even one
         # a page only names beside its slots (html tables do).

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -131,3 +132,52 @@ def routes(config: Config) -> dict[str, Routing]:
         )
         for target in config.targets
     }
+
+
+PERSON_NEEDED = (Status.CAPTCHA, Status.UNKNOWN)
+ALERT_AT_MOST_EVERY = timedelta(hours=1)
+
+
+def person_alert_due(
+    previous: str | None, previous_at: datetime | None, status: Status, now: datetime
+) -> bool:
+    """Alert when a target enters a state only a person can resolve (a CAPTCHA, a page that
+    changed), once per state change and never more than once an hour per target."""
+    if status not in PERSON_NEEDED or previous == status.value:
+        return False
+    return previous_at is None or now - previous_at >= ALERT_AT_MOST_EVERY
+
+
+def next_alert_state(previous: str | None, status: Status, alerted: bool) -> str | None:
+    """A good answer clears the state; other troubles leave it as it was."""
+    if alerted:
+        return status.value
+    if status in (Status.AVAILABLE, Status.NONE):
+        return None
+    return previous
+
+
+def person_message(
+    target: str, url: str, status: Status, detail: str, saved_page: str | None
+) -> OutboxMessage:
+    if status is Status.CAPTCHA:
+        return OutboxMessage(
+            target=target,
+            kind="trouble",
+            title=f"Action requise : {target}",
+            body=(
+                f"{target} : le site demande un CAPTCHA. creneau ne le résout jamais. "
+                f"Lancez « creneau captcha {target} » et recopiez le code de l'image ; "
+                f"creneau reprendra ensuite la surveillance.\n{url}"
+            ),
+        )
+    where = f"\nPage enregistrée : {saved_page}" if saved_page else ""
+    return OutboxMessage(
+        target=target,
+        kind="trouble",
+        title=f"Page modifiée : {target}",
+        body=(
+            f"{target} : creneau ne reconnaît plus la page ({detail}). Impossible de dire "
+            f"s'il y a des créneaux : vérifiez vous-même.\n{url}{where}"
+        ),
+    )

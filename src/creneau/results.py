@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from creneau.page import Page
 
 
 class Status(StrEnum):
@@ -90,6 +93,10 @@ class CheckResult:
     requests: int = 0
     next_attempt_at: datetime | None = None  # set when the host asked us to wait
     facts: dict[str, str] = field(default_factory=dict)  # what the site said besides slots
+    complete: bool = False  # the answer lists every guichet that has slots
+    site_session: dict[str, str] | None = None  # cookies to keep, for sources that keep them
+    site_session_used: dict[str, str] | None = None  # the cookies the check started with
+    page: Page | None = field(default=None, repr=False, compare=False)  # the decisive page
 
     @property
     def slots(self) -> list[Slot]:

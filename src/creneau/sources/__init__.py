@@ -5,7 +5,9 @@
   (`target` only for systems whose parsing depends on its settings, like `html`);
 - `async check(target, session) -> FlowOutcome`: the request flow, driving `parse_page`;
 - optionally `HOST_BUDGETS: dict[str, HostBudget]`: default budgets for the hosts it knows
-  (below a site's published limit), which a `[hosts."…"]` table in the config overrides.
+  (below a site's published limit), which a `[hosts."…"]` table in the config overrides;
+- optionally `KEEPS_SESSION = True`: the site's cookies are kept between checks (a session a
+  person opened by solving a CAPTCHA).
 
 The daemon, the CLI and the config look systems up here by name and know nothing else of them.
 """
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from creneau.http import Session
     from creneau.targets import TargetBase
 
-SYSTEMS: tuple[str, ...] = ("ezbooking", "rdvsp", "html")
+SYSTEMS: tuple[str, ...] = ("ezbooking", "rdvpref", "rdvsp", "ants", "html")
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class FlowOutcome:
     detail: str = ""
     last_page: Page | None = None
     facts: dict[str, str] = field(default_factory=dict)
+    complete: bool = False  # guichets absent from the answer have no slot (all were listed)
 
 
 class Source(Protocol):

@@ -172,7 +172,7 @@ async def check(target: Target, session: Session) -> FlowOutcome:
         guichet, last = await _read_desk(
             session, base, booking_id, desk, reading, entry, target.weeks
         )
-        return _outcome((guichet,), last)
+        return _outcome((guichet,), last, complete=True)
     offered = {choice.id: choice for choice in reading.choices}
     wanted = target.desks or list(offered)
     guichets: list[GuichetResult] = []
@@ -203,7 +203,8 @@ async def check(target: Target, session: Session) -> FlowOutcome:
             session, base, booking_id, offered[desk_id], parse_page(page), page, target.weeks
         )
         guichets.append(guichet)
-    return _outcome(tuple(guichets), last)
+    # Reading every desk the page offers, a desk that is gone has no slot either.
+    return _outcome(tuple(guichets), last, complete=not target.desks)
 
 
 async def _read_desk(
@@ -259,16 +260,18 @@ def _host_said_stop(guichets: list[GuichetResult]) -> bool:
     )
 
 
-def _outcome(guichets: tuple[GuichetResult, ...], last: Page) -> FlowOutcome:
+def _outcome(
+    guichets: tuple[GuichetResult, ...], last: Page, *, complete: bool = False
+) -> FlowOutcome:
     status = overall_status([g.status for g in guichets])
     details = {g.detail for g in guichets}
     if len(guichets) == 1 or len(details) == 1:
         prefix = f"{len(guichets)} desks: " if len(guichets) > 1 else ""
-        return FlowOutcome(guichets, status, prefix + guichets[0].detail, last)
+        return FlowOutcome(guichets, status, prefix + guichets[0].detail, last, complete=complete)
     detail = "; ".join(
         f"{g.label}: {g.detail}" for g in guichets if g.detail and g.status is not Status.AVAILABLE
     )
-    return FlowOutcome(guichets, status, detail, last)
+    return FlowOutcome(guichets, status, detail, last, complete=complete)
 
 
 def _booking(url: str) -> tuple[str, str]:

@@ -5,13 +5,16 @@ migrations, applied by `creneau db upgrade` and at daemon start."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.engine import make_url
@@ -25,8 +28,28 @@ from creneau.store.schema import CheckRow, HostRow, NotificationRow, SlotRow, Ta
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class StoreError(Exception):
-    """The database cannot be opened or migrated; the message says why."""
+T = TypeVar("T")
+StoreCall = Callable[..., Awaitable[Any]]
+
+
+async def inline(function: Callable[..., T], *args: Any) -> T:
+    """Runs a store call on the caller's thread (one-shot commands, tests)."""
+    return function(*args)
+
+
+class DatabaseThread:
+    """Runs store calls on one worker thread, so a slow or briefly locked database never
+    stalls the event loop, and SQLite sees one writer."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="creneau-db")
+
+    async def __call__(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, partial(function, *args))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)  # lets a transaction in progress commit
 
 
 @dataclass(frozen=True)
@@ -119,7 +142,14 @@ class Store:
 
     def save_next_check(self, target: str, at: datetime | None, now: datetime) -> None:
         with self._sessions.begin() as session:
-            session.merge(TargetStateRow(name=target, next_check_at=at, updated_at=now))
+            row = _target_state(session, target, now)
+            row.next_check_at = at
+
+    def site_session(self, target: str) -> dict[str, str] | None:
+        """Cookies of the site session a person opened for this target, if any."""
+        with self._sessions() as session:
+            row = session.get(TargetStateRow, target)
+            return dict(row.site_session) if row and row.site_session else None
 
     def checks(self, target: str | None = None) -> list[CheckRow]:
         query = select(CheckRow).order_by(CheckRow.started_at, CheckRow.id)
@@ -278,6 +308,28 @@ class Transaction:
                 update(SlotRow).where(SlotRow.id.in_(changes.gone)).values(gone_at=at)
             )
 
+    def alert_state(self, target: str) -> tuple[str | None, datetime | None]:
+        """The last state that needed a person and was alerted, and when."""
+        row = self.session.get(TargetStateRow, target)
+        return (row.alert_state, row.alert_state_at) if row else (None, None)
+
+    def save_alert_state(self, target: str, state: str | None, at: datetime) -> None:
+        row = _target_state(self.session, target, at)
+        if state != row.alert_state:
+            row.alert_state, row.alert_state_at = state, at if state else row.alert_state_at
+
+    def save_site_session(self, target: str, cookies: dict[str, str], at: datetime) -> None:
+        _target_state(self.session, target, at).site_session = cookies or None
+
+    def replace_site_session(
+        self, target: str, used: dict[str, str], cookies: dict[str, str], at: datetime
+    ) -> None:
+        """Keep a check's cookies only if the session it started with is still the stored
+        one: a person may have opened a new session while the check ran."""
+        row = _target_state(self.session, target, at)
+        if (row.site_session or {}) == used:
+            row.site_session = cookies or None
+
     def save_host_state(self, host: str, state: HostState, at: datetime) -> None:
         self.session.merge(
             HostRow(
@@ -320,6 +372,22 @@ class Transaction:
                 )
             )
         return len(destinations)
+
+
+def _target_state(session: Session, name: str, now: datetime) -> TargetStateRow:
+    row = session.get(TargetStateRow, name)
+    if row is None:
+        row = TargetStateRow(
+            name=name,
+            next_check_at=None,
+            site_session=None,
+            alert_state=None,
+            alert_state_at=None,
+            updated_at=now,
+        )
+        session.add(row)
+    row.updated_at = now
+    return row
 
 
 def _host_state(row: HostRow) -> HostState:

@@ -129,3 +129,8 @@ class TargetStateRow(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     next_check_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # Cookies of a site session a person opened (after a CAPTCHA), for the next checks.
+    site_session: Mapped[dict[str, Any] | None]
+    # The last state that needed a person and was alerted (captcha, unknown), and when.
+    alert_state: Mapped[str | None] = mapped_column(String(12))
+    alert_state_at: Mapped[datetime | None]

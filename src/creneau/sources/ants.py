@@ -1,0 +1,439 @@
+"""The ANTS search API for passport and identity-card appointments in mairies:
+GET https://api.rendezvouspasseport.ants.gouv.fr/api/SlotsFromPosition.
+
+It answers, in JSON, the meeting points (mairies) around a position, each with its
+`available_slots` ({datetime, callback_url}). One check is one GET. Each meeting point is a
+guichet. A slot's `callback_url` is the mairie's own booking page: it is shown to the user
+and never requested.
+
+Slot times: the API's hub rewrites every mairie's slot as the mairie's wall-clock time
+followed by a literal "Z", so the "Z" or "+00:00" it serves does NOT mean UTC (see
+`ZERO_OFFSET_IS_PARIS_WALL_CLOCK`). A naive time is Paris wall-clock time too. Any other
+offset is taken at its word and converted to Europe/Paris.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+
+from creneau.http import HostBudget
+from creneau.page import Page
+from creneau.results import GuichetResult, Slot, Status, overall_status
+from creneau.sources import Choice, FlowOutcome, Reading
+from creneau.sources.common import fold, read_failure
+from creneau.targets import TargetBase
+
+if TYPE_CHECKING:
+    from creneau.http import Session
+
+SITE_ZONE = ZoneInfo("Europe/Paris")
+
+API_HOST = "api.rendezvouspasseport.ants.gouv.fr"
+API_PATH = "/api/SlotsFromPosition"
+API_URL = f"https://{API_HOST}{API_PATH}"
+
+# The API allows 30 requests a minute per address (slowapi "30/minute"); one check is one
+# request, so a few targets share this comfortably.
+HOST_BUDGETS: dict[str, HostBudget] = {API_HOST: HostBudget(per_minute=12, burst=3)}
+
+# Query parameters, as the API names them.
+PARAM_LONGITUDE = "longitude"
+PARAM_LATITUDE = "latitude"
+PARAM_START_DATE = "start_date"
+PARAM_END_DATE = "end_date"
+PARAM_RADIUS = "radius_km"
+PARAM_REASON = "reason"
+PARAM_DOCUMENTS = "documents_number"
+
+# The answer: a JSON list of meeting points.
+POINT_ID = "id"
+POINT_NAME = "name"
+POINT_CITY = "city_name"
+POINT_ZIP = "zip_code"
+POINT_ADDRESS = "public_entry_address"
+POINT_DISTANCE = "distance_km"
+POINT_WEBSITE = "website"
+POINT_SLOTS = "available_slots"
+SLOT_DATETIME = "datetime"
+SLOT_CALLBACK = "callback_url"
+# Error envelopes: FastAPI's {"detail": …} and slowapi's {"error": …}.
+ERROR_KEYS = ("detail", "error")
+
+REASONS = ("CNI", "PASSPORT", "CNI-PASSPORT")
+# The API answers any other radius with HTTP 403 "radius_km value not allowed".
+RADIUS_CHOICES_KM = (5, 10, 15, 20, 25, 30)
+MAX_DOCUMENTS = 5
+MAX_DAYS = 180
+# The hub (hubrdvmairie, Editor.get_available_time_slots) strips each mairie's offset and
+# writes the wall-clock time with a literal "Z"; its response model then serves "+00:00".
+# Should the API ever serve true UTC, set this to False: "Z" then converts like any offset.
+ZERO_OFFSET_IS_PARIS_WALL_CLOCK = True
+SLOT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+ERROR_TITLE = re.compile(r"<title>\s*(401|403|429|50[0-9])\b", re.IGNORECASE)
+FACT_PREFIX = "meeting_point."
+MAX_API_MESSAGE = 200
+
+
+class Target(TargetBase):
+    system: Literal["ants"] = "ants"
+    url: str = Field(default=API_URL, description="the SlotsFromPosition endpoint")
+    latitude: float = Field(description="where to search from, in decimal degrees")
+    longitude: float = Field(description="where to search from, in decimal degrees")
+    radius_km: int = Field(default=10, description="one of 5, 10, 15, 20, 25, 30")
+    reason: str = Field(description="CNI, PASSPORT or CNI-PASSPORT")
+    documents_number: int = Field(default=1, description="people applying together (1-5)")
+    days: int = Field(default=60, description="how many days ahead to look (1-180)")
+    meeting_points: list[str] = Field(
+        default_factory=list, description="meeting point ids to report; empty = all listed"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _endpoint(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if not parts.path.endswith(API_PATH) or parts.query or parts.fragment:
+            raise ValueError(f'must be the API endpoint, e.g. "{API_URL}" (got "{url}")')
+        return url
+
+    @field_validator("latitude")
+    @classmethod
+    def _latitude(cls, value: float) -> float:
+        return _within(value, -90, 90)
+
+    @field_validator("longitude")
+    @classmethod
+    def _longitude(cls, value: float) -> float:
+        return _within(value, -180, 180)
+
+    @field_validator("radius_km")
+    @classmethod
+    def _radius(cls, value: int) -> int:
+        if value not in RADIUS_CHOICES_KM:
+            choices = ", ".join(str(km) for km in RADIUS_CHOICES_KM)
+            raise ValueError(f"must be one of {choices} km: the API refuses others (got {value})")
+        return value
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> str:
+        reason = value.strip().upper() if isinstance(value, str) else value
+        if reason not in REASONS:
+            raise ValueError(f"must be one of {', '.join(REASONS)} (got {value!r})")
+        return str(reason)
+
+    @field_validator("documents_number")
+    @classmethod
+    def _documents(cls, value: int) -> int:
+        if not 1 <= value <= MAX_DOCUMENTS:
+            raise ValueError(f"must be between 1 and {MAX_DOCUMENTS} (got {value})")
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: int) -> int:
+        if not 1 <= value <= MAX_DAYS:
+            raise ValueError(f"must be between 1 and {MAX_DAYS} days (got {value})")
+        return value
+
+    @field_validator("meeting_points")
+    @classmethod
+    def _point_ids(cls, ids: list[str]) -> list[str]:
+        cleaned = [point_id.strip() for point_id in ids]
+        if any(not point_id for point_id in cleaned):
+            raise ValueError("meeting point ids must not be empty")
+        return cleaned
+
+
+def _within(value: float, low: float, high: float) -> float:
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"must be between {low} and {high} (got {value})")
+    return value
+
+
+def query_params(target: Target, today: date) -> dict[str, str]:
+    """The API's query for `target`, looking `target.days` ahead from `today`."""
+    return {
+        PARAM_LONGITUDE: repr(float(target.longitude)),
+        PARAM_LATITUDE: repr(float(target.latitude)),
+        PARAM_START_DATE: today.isoformat(),
+        PARAM_END_DATE: (today + timedelta(days=target.days)).isoformat(),
+        PARAM_RADIUS: str(target.radius_km),
+        PARAM_REASON: target.reason,
+        PARAM_DOCUMENTS: str(target.documents_number),
+    }
+
+
+# --- parsing: pure functions of a page ---------------------------------------------------
+
+
+class ShapeError(ValueError):
+    """The JSON is not the list of meeting points this module knows."""
+
+
+def parse_page(page: Page, target: Target | None = None) -> Reading:
+    """Classify one answer of the API: meeting points and their slots, or why not."""
+    if not page.is_json and page.status == 200 and (found := ERROR_TITLE.search(page.text[:1024])):
+        page = Page(page.url, int(found.group(1)), page.body, page.headers)
+    if page.status != 200:
+        return _refusal(page)
+    if not page.is_json:
+        return read_failure(page) or Reading(
+            "not-json", Status.UNKNOWN, "the API answered with something other than JSON"
+        )
+    try:
+        data = json.loads(page.text)
+    except ValueError:
+        return Reading("unknown", Status.UNKNOWN, "the API's answer is not valid JSON")
+    if message := _api_message(data):
+        return Reading("api-error", Status.UNKNOWN, f'the API answered an error: "{message}"')
+    try:
+        points = read_meeting_points(data)
+    except ShapeError as changed:
+        return Reading("unknown", Status.UNKNOWN, f"unexpected answer shape: {changed}")
+    return _reading(points)
+
+
+def _refusal(page: Page) -> Reading:
+    reading = read_failure(page) or Reading(
+        "unexpected-status", Status.UNKNOWN, f"HTTP {page.status} from the API"
+    )
+    kind, detail = reading.kind, reading.detail
+    if page.status == 401:
+        kind = "unauthorized"
+        detail = "HTTP 401: the API asks for an access token, which creneau does not have"
+    if page.is_json and (message := _api_message(_json_or_none(page.text))):
+        detail = f'{detail} ("{message}")'
+    return Reading(kind, reading.status, detail)
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _api_message(data: Any) -> str:
+    """The message of an error envelope such as {"detail": "…"}, or ""."""
+    if not isinstance(data, dict):
+        return ""
+    for key in ERROR_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())[:MAX_API_MESSAGE]
+        if value:
+            return json.dumps(value, ensure_ascii=False)[:MAX_API_MESSAGE]
+    return ""
+
+
+@dataclass(frozen=True)
+class MeetingPoint:
+    """One meeting point of the answer, as creneau reports it."""
+
+    id: str
+    name: str
+    city: str = ""
+    zip_code: str = ""
+    address: str = ""
+    website: str = ""
+    distance_km: float | None = None
+    slots: tuple[Slot, ...] = ()
+    booking_urls: tuple[str, ...] = ()  # the mairie's own pages for these slots
+
+    @property
+    def label(self) -> str:
+        if not self.city or fold(self.city) in fold(self.name):
+            return self.name
+        return f"{self.name} ({self.city})"
+
+    @property
+    def description(self) -> str:
+        """Distance, address and where to book, for the guichet's detail."""
+        parts = [f"{len(self.slots)} free slot(s)" if self.slots else "no free slot listed"]
+        if self.distance_km is not None:
+            parts.append(f"{self.distance_km:g} km")
+        place = " ".join(part for part in (self.zip_code, self.city) if part)
+        if where := ", ".join(part for part in (self.address, place) if part):
+            parts.append(where)
+        if self.booking_urls:
+            parts.append(f"book on {self.booking_urls[0]}")
+        elif self.website:
+            parts.append(self.website)
+        return " · ".join(parts)
+
+
+def read_meeting_points(data: Any) -> list[MeetingPoint]:
+    """The meeting points of a decoded answer; ShapeError when it is not the known shape.
+    Unknown extra fields are ignored; optional fields of the wrong type count as absent."""
+    if not isinstance(data, list):
+        raise ShapeError(f"expected a list of meeting points, got {_kind(data)}")
+    points: dict[str, MeetingPoint] = {}
+    for index, raw in enumerate(data):
+        if not isinstance(raw, dict):
+            raise ShapeError(f"meeting point #{index + 1} is {_kind(raw)}, not an object")
+        point = _meeting_point(raw, index)
+        earlier = points.get(point.id)
+        points[point.id] = _merged(earlier, point) if earlier else point
+    return list(points.values())
+
+
+def _meeting_point(raw: dict[str, Any], index: int) -> MeetingPoint:
+    point_id = _point_id(raw, index)
+    point = MeetingPoint(
+        id=point_id,
+        name=_required_text(raw, POINT_NAME, f"meeting point {point_id}"),
+        city=_optional_text(raw, POINT_CITY),
+        zip_code=_optional_text(raw, POINT_ZIP),
+        address=_optional_text(raw, POINT_ADDRESS),
+        website=_optional_text(raw, POINT_WEBSITE),
+        distance_km=_optional_number(raw, POINT_DISTANCE),
+    )
+    slots, booking_urls = _slots(raw.get(POINT_SLOTS), point)
+    return replace(point, slots=slots, booking_urls=booking_urls)
+
+
+def _merged(earlier: MeetingPoint, again: MeetingPoint) -> MeetingPoint:
+    """A meeting point listed twice stays one guichet, with the slots of both."""
+    slots = tuple(sorted({*earlier.slots, *again.slots}))
+    return replace(earlier, slots=slots, booking_urls=earlier.booking_urls + again.booking_urls)
+
+
+def _point_id(raw: dict[str, Any], index: int) -> str:
+    value = raw.get(POINT_ID)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ShapeError(f'meeting point #{index + 1} has no usable "{POINT_ID}"')
+
+
+def _required_text(raw: dict[str, Any], key: str, where: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ShapeError(f'{where} has no usable "{key}"')
+    return " ".join(value.split())
+
+
+def _optional_text(raw: dict[str, Any], key: str) -> str:
+    value = raw.get(key)
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _optional_number(raw: dict[str, Any], key: str) -> float | None:
+    value = raw.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _slots(entries: Any, point: MeetingPoint) -> tuple[tuple[Slot, ...], tuple[str, ...]]:
+    if not isinstance(entries, list):
+        raise ShapeError(f'meeting point {point.id} has no "{POINT_SLOTS}" list')
+    found: dict[datetime, str] = {}
+    for number, entry in enumerate(entries, start=1):
+        where = f"meeting point {point.id}, slot #{number}"
+        if not isinstance(entry, dict):
+            raise ShapeError(f"{where} is {_kind(entry)}, not an object")
+        start = slot_start(_required_text(entry, SLOT_DATETIME, where), where)
+        callback = entry.get(SLOT_CALLBACK)
+        found.setdefault(start, callback.strip() if isinstance(callback, str) else "")
+    starts = sorted(found)
+    slots = tuple(
+        Slot(start, point.id, point.label, key=f"{point.id}@{start.isoformat()}")
+        for start in starts
+    )
+    return slots, tuple(found[start] for start in starts if found[start])
+
+
+def slot_start(text: str, where: str = "slot") -> datetime:
+    """A slot's `datetime` as an aware Europe/Paris time (see the module docstring)."""
+    if not SLOT_TIME.match(text):
+        raise ShapeError(f'{where}: "{text[:40]}" is not a date and time')
+    try:
+        parsed = datetime.fromisoformat(text)
+        offset = parsed.utcoffset()
+        if offset is None or (offset == timedelta(0) and ZERO_OFFSET_IS_PARIS_WALL_CLOCK):
+            return parsed.replace(tzinfo=SITE_ZONE)
+        return parsed.astimezone(SITE_ZONE)
+    except (ValueError, OverflowError):
+        raise ShapeError(f'{where}: "{text[:40]}" is not a date and time') from None
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number")
+
+
+def _reading(points: list[MeetingPoint]) -> Reading:
+    slots = tuple(sorted(slot for point in points for slot in point.slots))
+    choices = tuple(Choice(point.id, point.label) for point in points)
+    facts = {f"{FACT_PREFIX}{point.id}": point.description for point in points}
+    if slots:
+        with_slots = sum(1 for point in points if point.slots)
+        detail = f"{len(slots)} free slot(s) at {with_slots} of {len(points)} meeting point(s)"
+        return Reading("slots", Status.AVAILABLE, detail, choices, slots, facts=facts)
+    if points:
+        detail = f"{len(points)} meeting point(s), none with a free slot"
+    else:
+        detail = "the API lists no meeting point with a free slot"
+    return Reading("no-slot", Status.NONE, detail, choices, facts=facts)
+
+
+# --- the flow: one request -----------------------------------------------------------------
+
+NOT_LISTED = "not in the API's answer, which lists only meeting points with free slots"
+
+
+async def check(target: Target, session: Session) -> FlowOutcome:
+    page = await session.get(target.url, params=query_params(target, paris_today()))
+    reading = parse_page(page, target)
+    if reading.status not in (Status.AVAILABLE, Status.NONE):
+        return FlowOutcome((), reading.status or Status.UNKNOWN, reading.detail, page)
+    guichets = guichets_of(reading, target.meeting_points)
+    status = overall_status([g.status for g in guichets]) if guichets else Status.NONE
+    detail = reading.detail
+    if target.meeting_points:
+        free = sum(len(g.slots) for g in guichets)
+        detail = f"{free} free slot(s) at the {len(guichets)} meeting point(s) watched"
+    facts = {key: value for key, value in reading.facts.items() if _about(key, guichets)}
+    # The API lists only meeting points with free slots: one missing has none.
+    return FlowOutcome(guichets, status, detail, page, facts, complete=True)
+
+
+def _about(fact: str, guichets: tuple[GuichetResult, ...]) -> bool:
+    return any(fact == f"{FACT_PREFIX}{guichet.id}" for guichet in guichets)
+
+
+def paris_today() -> date:
+    return datetime.now(SITE_ZONE).date()
+
+
+def guichets_of(reading: Reading, wanted: list[str]) -> tuple[GuichetResult, ...]:
+    """One guichet per meeting point listed (or per id in `wanted`, when given)."""
+    listed = {choice.id: choice for choice in reading.choices}
+    guichets = []
+    for point_id in wanted or list(listed):
+        choice = listed.get(point_id)
+        if choice is None:
+            guichets.append(GuichetResult(point_id, point_id, Status.NONE, detail=NOT_LISTED))
+            continue
+        slots = tuple(slot for slot in reading.slots if slot.guichet_id == point_id)
+        status = Status.AVAILABLE if slots else Status.NONE
+        detail = reading.facts.get(f"{FACT_PREFIX}{point_id}", "")
+        guichets.append(GuichetResult(point_id, choice.label, status, slots, detail))
+    return tuple(guichets)

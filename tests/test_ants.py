@@ -1,0 +1,748 @@
+"""The ANTS source: every saved answer parsed exactly, any JSON parsed without a crash or a
+false "none", the target's validation, and whole checks against the simulated API."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import time_machine
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from conftest import FIXTURES
+from creneau.http import HostBudget, PoliteClient
+from creneau.page import Page
+from creneau.results import GuichetResult, Status
+from creneau.simulator.ants import AntsApi
+from creneau.simulator.server import SimulatorServer
+from creneau.simulator.wire import Request
+from creneau.sources import FlowOutcome, Reading, ants
+
+ANSWERS = FIXTURES / "ants"
+STATUS_IN_NAME = re.compile(r"-(\d{3})\.\w+$")
+PARIS_10 = "Mairie du 10e arrondissement (Paris)"
+MONTREUIL = "Hôtel de ville de Montreuil"
+VERSAILLES = "Mairie de Versailles"
+SECLIN = "Mairie de Seclin"
+
+
+def served(name: str, status: int | None = None) -> Page:
+    """A saved answer, served with the HTTP status its name carries (else 200)."""
+    page = Page.from_file(ANSWERS / name)
+    found = STATUS_IN_NAME.search(name)
+    code = status if status is not None else int(found.group(1)) if found else 200
+    return Page(page.url, code, page.body, page.headers)
+
+
+def slots_of(reading: Reading) -> list[tuple[str, str, str, str]]:
+    return [(s.guichet_id, s.guichet, s.start.isoformat(), s.key) for s in reading.slots]
+
+
+def guichets(reading: Reading, wanted: list[str] | None = None) -> list[tuple[str, str, Status]]:
+    return [(g.id, g.label, g.status) for g in ants.guichets_of(reading, wanted or [])]
+
+
+# --- every saved answer, exactly ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    kind: str
+    status: Status
+    detail: str
+    guichets: tuple[tuple[str, str, Status], ...] = ()
+    slots: tuple[tuple[str, str], ...] = ()  # (guichet id, ISO start)
+
+
+def slot_list(guichet_id: str, *starts: str) -> tuple[tuple[str, str], ...]:
+    return tuple((guichet_id, start) for start in starts)
+
+
+EXPECTED: dict[str, Expected] = {
+    "slots-3-points.json": Expected(
+        "slots",
+        Status.AVAILABLE,
+        "5 free slot(s) at 3 of 3 meeting point(s)",
+        (
+            ("1201", PARIS_10, Status.AVAILABLE),
+            ("1202", MONTREUIL, Status.AVAILABLE),
+            ("1203", VERSAILLES, Status.AVAILABLE),
+        ),
+        (
+            ("1201", "2026-06-02T09:00:00+02:00"),
+            ("1201", "2026-06-02T09:20:00+02:00"),
+            ("1203", "2026-06-03T10:00:00+02:00"),
+            ("1202", "2026-06-04T14:40:00+02:00"),
+            ("1203", "2026-06-11T15:00:00+02:00"),
+        ),
+    ),
+    "no-slot.json": Expected(
+        "no-slot",
+        Status.NONE,
+        "2 meeting point(s), none with a free slot",
+        (("1201", PARIS_10, Status.NONE), ("1202", MONTREUIL, Status.NONE)),
+    ),
+    "empty-list.json": Expected(
+        "no-slot", Status.NONE, "the API lists no meeting point with a free slot"
+    ),
+    "datetime-forms.json": Expected(
+        "slots",
+        Status.AVAILABLE,
+        "6 free slot(s) at 1 of 1 meeting point(s)",
+        (("9001", SECLIN, Status.AVAILABLE),),
+        slot_list(
+            "9001",
+            "2026-06-02T09:40:00+02:00",  # "09:40:00.000Z": wall clock, fraction dropped
+            "2026-06-02T10:00:00+02:00",  # "10:00Z": the editors' short form
+            "2026-06-02T10:20:00+02:00",  # "+00:00", and again naive: one slot
+            "2026-06-02T10:40:00+02:00",  # naive
+            "2026-06-02T11:00:00+02:00",  # "10:00:00+01:00": a real offset, converted
+            "2026-06-02T11:20:00+02:00",  # a space instead of "T"
+        ),
+    ),
+    "clock-change-october.json": Expected(
+        "slots",
+        Status.AVAILABLE,
+        "2 free slot(s) at 1 of 1 meeting point(s)",
+        (("1203", VERSAILLES, Status.AVAILABLE),),
+        slot_list("1203", "2026-10-23T08:30:00+02:00", "2026-10-26T09:00:00+01:00"),
+    ),
+    "same-point-twice.json": Expected(
+        "slots",
+        Status.AVAILABLE,
+        "2 free slot(s) at 1 of 1 meeting point(s)",
+        (("1201", PARIS_10, Status.AVAILABLE),),
+        slot_list("1201", "2026-06-02T09:00:00+02:00", "2026-06-05T14:00:00+02:00"),
+    ),
+    "changed-shape.json": Expected(
+        "unknown",
+        Status.UNKNOWN,
+        "unexpected answer shape: expected a list of meeting points, got an object",
+    ),
+    "slot-without-datetime.json": Expected(
+        "unknown",
+        Status.UNKNOWN,
+        'unexpected answer shape: meeting point 1201, slot #1 has no usable "datetime"',
+    ),
+    "slot-date-only.json": Expected(
+        "unknown",
+        Status.UNKNOWN,
+        'unexpected answer shape: meeting point 1201, slot #1: "2026-06-02" is not a date and time',
+    ),
+    "meeting-point-without-slots-field.json": Expected(
+        "unknown",
+        Status.UNKNOWN,
+        'unexpected answer shape: meeting point 1201 has no "available_slots" list',
+    ),
+    "invalid-json.json": Expected("unknown", Status.UNKNOWN, "the API's answer is not valid JSON"),
+    "unauthorized-401.json": Expected(
+        "unauthorized",
+        Status.ERROR,
+        "HTTP 401: the API asks for an access token, which creneau does not have "
+        '("X-HUB-RDV-AUTH-TOKEN header invalid")',
+    ),
+    "radius-not-allowed-403.json": Expected(
+        "forbidden",
+        Status.BLOCKED,
+        'HTTP 403: the site refuses our requests ("radius_km value not allowed")',
+    ),
+    "rate-limited-429.json": Expected(
+        "rate-limited",
+        Status.BLOCKED,
+        'HTTP 429: too many requests ("Rate limit exceeded: 30 per 1 minute")',
+    ),
+    "validation-error-422.json": Expected(
+        "client-error",
+        Status.ERROR,
+        'HTTP 422 ("[{"loc": ["query", "latitude"], "msg": "field required"}]")',
+    ),
+    "rate-limited-429.html": Expected(
+        "rate-limited", Status.BLOCKED, "HTTP 429: too many requests"
+    ),
+    "bad-gateway-502.html": Expected("server-error", Status.OVERLOADED, "HTTP 502 from the site"),
+    "not-json.html": Expected(
+        "not-json", Status.UNKNOWN, "the API answered with something other than JSON"
+    ),
+    "maintenance.html": Expected(
+        "closed", Status.CLOSED, 'the site says: "site est actuellement en maintenance"'
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_saved_answer_is_parsed_exactly(name: str) -> None:
+    expected = EXPECTED[name]
+    reading = ants.parse_page(served(name))
+    assert (reading.kind, reading.status, reading.detail) == (
+        expected.kind,
+        expected.status,
+        expected.detail,
+    )
+    assert [(s.guichet_id, s.start.isoformat()) for s in reading.slots] == list(expected.slots)
+    assert guichets(reading) == list(expected.guichets)
+
+
+def test_every_saved_answer_is_covered_by_a_test() -> None:
+    assert {path.name for path in ANSWERS.iterdir()} == set(EXPECTED)
+
+
+def test_slot_keys_and_labels_name_the_meeting_point_and_the_paris_start() -> None:
+    assert slots_of(ants.parse_page(served("slots-3-points.json")))[:3] == [
+        ("1201", PARIS_10, "2026-06-02T09:00:00+02:00", "1201@2026-06-02T09:00:00+02:00"),
+        ("1201", PARIS_10, "2026-06-02T09:20:00+02:00", "1201@2026-06-02T09:20:00+02:00"),
+        ("1203", VERSAILLES, "2026-06-03T10:00:00+02:00", "1203@2026-06-03T10:00:00+02:00"),
+    ]
+
+
+def test_guichet_details_give_distance_address_and_the_mairie_booking_page() -> None:
+    reading = ants.parse_page(served("slots-3-points.json"))
+    assert [g.detail for g in ants.guichets_of(reading, [])] == [
+        "2 free slot(s) · 1.73 km · 72 Rue du Faubourg Saint-Martin, 75010 Paris · "
+        "book on https://rdv.mairie10.paris.fr/passeport-cni?date=2026-06-02T09:00",
+        "1 free slot(s) · 6.71 km · 1 Place Jean Jaurès, 93100 Montreuil · "
+        "book on https://www.montreuil.fr/rendez-vous/titres?date=2026-06-04T14:40",
+        "2 free slot(s) · 16.9 km · 4 Avenue de Paris, 78000 Versailles · "
+        "book on https://www.versailles.fr/prendre-rendez-vous?date=2026-06-03T10:00",
+    ]
+    none = ants.parse_page(served("no-slot.json"))
+    assert ants.guichets_of(none, [])[1].detail == (
+        "no free slot listed · 6.71 km · 1 Place Jean Jaurès, 93100 Montreuil · "
+        "https://www.montreuil.fr"
+    )
+
+
+def test_elapsed_time_across_the_october_clock_change_is_real_time() -> None:
+    first, second = (s.start for s in ants.parse_page(served("clock-change-october.json")).slots)
+    # 06:30Z → 08:00Z: three days and 1h30 of real time, not the 0h30 of the wall clocks.
+    assert second.astimezone(UTC) - first.astimezone(UTC) == timedelta(days=3, hours=1, minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "status"),
+    [
+        ("rate-limited-429.html", "rate-limited", Status.BLOCKED),
+        ("bad-gateway-502.html", "server-error", Status.OVERLOADED),
+        ("unauthorized-401.json", "api-error", Status.UNKNOWN),
+        ("rate-limited-429.json", "api-error", Status.UNKNOWN),
+        ("radius-not-allowed-403.json", "api-error", Status.UNKNOWN),
+    ],
+)
+def test_error_answers_saved_as_200_are_still_not_none(
+    name: str, kind: str, status: Status
+) -> None:
+    """`creneau parse` serves saved files as 200: an nginx error title or an API error
+    envelope must still say what it is."""
+    reading = ants.parse_page(served(name, status=200))
+    assert (reading.kind, reading.status) == (kind, status)
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "expected"),
+    [
+        (403, "forbidden", Status.BLOCKED),
+        (429, "rate-limited", Status.BLOCKED),
+        (500, "server-error", Status.OVERLOADED),
+        (503, "server-error", Status.OVERLOADED),
+        (404, "not-found", Status.ERROR),
+        (401, "unauthorized", Status.ERROR),
+        (204, "unexpected-status", Status.UNKNOWN),
+    ],
+)
+def test_http_status_decides_even_when_the_body_is_a_valid_answer(
+    status: int, kind: str, expected: Status
+) -> None:
+    reading = ants.parse_page(served("slots-3-points.json", status=status))
+    assert (reading.kind, reading.status, reading.slots) == (kind, expected, ())
+
+
+# --- any JSON: never a crash, never a false "none" ---------------------------------------------
+
+
+def mostly(good: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """`good` four times in five (`|` would weigh every branch of `bad` like `good`)."""
+    return st.integers(min_value=0, max_value=4).flatmap(lambda n: bad if n == 0 else good)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=25,
+)
+anything = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+good_times = st.sampled_from(
+    ["2026-06-02T09:00:00+00:00", "2026-06-02T09:00Z", "2026-06-02T09:20:00", "2026-06-02 10:00"]
+)
+good_slot = st.fixed_dictionaries(
+    {"datetime": good_times}, optional={"callback_url": st.text(max_size=10)}
+)
+bad_slot = anything | st.fixed_dictionaries(
+    {},
+    optional={
+        "datetime": st.sampled_from(["2026-06-02", "9h", "", "2026-13-02T09:00"]) | anything,
+        "callback_url": anything,
+    },
+)
+
+
+slot_lists = st.lists(mostly(good_slot, bad_slot), max_size=3)
+good_ids = st.sampled_from(["1201", "1202", " 7 "]) | st.integers(min_value=0, max_value=9999)
+good_names = st.sampled_from(["Mairie de Paris 10", "Mairie annexe"])
+good_point = st.fixed_dictionaries(
+    {"id": good_ids, "name": good_names, "available_slots": slot_lists},
+    optional={"city_name": anything, "distance_km": anything, "zip_code": anything},
+)
+bad_point = anything | st.fixed_dictionaries(
+    {},
+    optional={
+        "id": good_ids | st.sampled_from(["", "  "]) | anything,
+        "name": good_names | st.sampled_from(["", "  "]) | anything,
+        "available_slots": slot_lists | anything,
+    },
+)
+# Mostly well-formed answers with a flaw here and there: every branch of the parser is hit.
+near_points = st.lists(mostly(good_point, bad_point), max_size=4)
+
+
+def is_known_shape_without_slots(value: Any) -> bool:
+    """The one shape that may say "none": a list of well-formed meeting points, each with
+    an empty `available_slots` list."""
+
+    def usable_id(point_id: Any) -> bool:
+        if isinstance(point_id, bool):
+            return False
+        return isinstance(point_id, int) or (isinstance(point_id, str) and bool(point_id.strip()))
+
+    return isinstance(value, list) and all(
+        isinstance(point, dict)
+        and usable_id(point.get("id"))
+        and isinstance(point.get("name"), str)
+        and bool(point["name"].strip())
+        and point.get("available_slots") == []
+        for point in value
+    )
+
+
+def check_invariants(value: Any) -> None:
+    body = json.dumps(value).encode()
+    reading = ants.parse_page(Page("https://example.org/api", 200, body, {}))
+    assert reading.status in (Status.AVAILABLE, Status.NONE, Status.UNKNOWN)
+    if reading.status is Status.NONE:
+        assert is_known_shape_without_slots(value), reading.detail
+    if reading.status is Status.AVAILABLE:
+        assert isinstance(value, list)
+        assert reading.slots
+        assert all(slot.start.tzinfo is not None for slot in reading.slots)
+    else:
+        assert reading.slots == ()
+
+
+@settings(max_examples=300)
+@given(json_values)
+def test_any_json_value_never_raises_and_never_says_none_unless_known(value: Any) -> None:
+    check_invariants(value)
+
+
+@settings(max_examples=300)
+@given(near_points)
+def test_almost_known_answers_never_raise_and_never_say_none_unless_known(value: Any) -> None:
+    check_invariants(value)
+
+
+@given(st.binary(max_size=200))
+def test_any_body_never_raises(body: bytes) -> None:
+    reading = ants.parse_page(Page("https://example.org/api", 200, body, {}))
+    assert reading.status is not Status.AVAILABLE or reading.slots
+
+
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.integers(min_value=-12 * 60, max_value=14 * 60).filter(bool),
+)
+def test_a_real_offset_keeps_the_instant(moment: datetime, minutes: int) -> None:
+    stamped = moment.replace(tzinfo=timezone(timedelta(minutes=minutes)))
+    start = ants.slot_start(stamped.isoformat())
+    assert start.tzinfo is ants.SITE_ZONE
+    # The same instant, now on Paris clocks. (Compared in UTC: an aware time in the October
+    # fold never equals one of another zone, by PEP 495's rule.)
+    assert start.astimezone(UTC) == stamped.astimezone(UTC)
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)))
+def test_naive_and_zero_offset_times_are_paris_wall_clock(moment: datetime) -> None:
+    moment = moment.replace(microsecond=0)
+    for text in (moment.isoformat(), f"{moment.isoformat()}Z", f"{moment.isoformat()}+00:00"):
+        start = ants.slot_start(text)
+        assert (start.tzinfo, start.replace(tzinfo=None)) == (ants.SITE_ZONE, moment)
+
+
+# --- the target -------------------------------------------------------------------------------
+
+
+def make_target(**fields: Any) -> ants.Target:
+    base: dict[str, Any] = {
+        "name": "passeport-paris",
+        "latitude": 48.8566,
+        "longitude": 2.3522,
+        "reason": "PASSPORT",
+    }
+    return ants.Target(**(base | fields))
+
+
+def test_a_target_needs_only_a_position_and_a_reason() -> None:
+    target = make_target(reason=" cni-passport ")
+    assert (target.url, target.host, target.reason) == (
+        "https://api.rendezvouspasseport.ants.gouv.fr/api/SlotsFromPosition",
+        "api.rendezvouspasseport.ants.gouv.fr",
+        "CNI-PASSPORT",
+    )
+    assert (target.radius_km, target.documents_number, target.days) == (10, 1, 60)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"latitude": 91}, "latitude", "must be between -90 and 90 (got 91.0)"),
+        ({"longitude": float("nan")}, "longitude", "must be between -180 and 180 (got nan)"),
+        ({"radius_km": 7}, "radius_km", "must be one of 5, 10, 15, 20, 25, 30 km"),
+        ({"reason": "visa"}, "reason", "must be one of CNI, PASSPORT, CNI-PASSPORT"),
+        ({"documents_number": 6}, "documents_number", "must be between 1 and 5 (got 6)"),
+        ({"days": 0}, "days", "must be between 1 and 180 days (got 0)"),
+        ({"meeting_points": ["1201", " "]}, "meeting_points", "ids must not be empty"),
+        ({"url": "https://rendezvouspasseport.ants.gouv.fr/"}, "url", "must be the API"),
+        ({"url": f"{ants.API_URL}?radius_km=5"}, "url", "must be the API endpoint"),
+        ({"every": "30s"}, "every", "must be at least 60s"),
+    ],
+)
+def test_invalid_targets_are_refused_with_a_clear_message(
+    fields: dict[str, Any], field: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        make_target(**fields)
+    errors = {".".join(map(str, e["loc"])): e["msg"] for e in refused.value.errors()}
+    assert list(errors) == [field]
+    assert message in errors[field]
+
+
+TOML_EXAMPLE = """
+[[target]]
+name = "passeport-paris-11"
+system = "ants"
+latitude = 48.8589
+longitude = 2.3800
+radius_km = 10
+reason = "PASSPORT"
+documents_number = 1
+days = 60
+every = "10m"
+"""
+
+
+def test_the_documented_toml_block_is_a_valid_target() -> None:
+    (table,) = tomllib.loads(TOML_EXAMPLE)["target"]
+    target = ants.Target(**table)
+    assert (target.url, target.every, target.meeting_points) == (
+        ants.API_URL,
+        timedelta(minutes=10),
+        [],
+    )
+
+
+def test_the_query_is_built_from_the_target() -> None:
+    target = make_target(radius_km=25, documents_number=3, days=45, longitude=-1.6778)
+    assert ants.query_params(target, date(2026, 12, 20)) == {
+        "longitude": "-1.6778",
+        "latitude": "48.8566",
+        "start_date": "2026-12-20",
+        "end_date": "2027-02-03",
+        "radius_km": "25",
+        "reason": "PASSPORT",
+        "documents_number": "3",
+    }
+
+
+def test_today_is_the_date_in_paris_not_in_utc() -> None:
+    with time_machine.travel(datetime(2026, 3, 28, 23, 30, tzinfo=UTC), tick=False):
+        assert ants.paris_today() == date(2026, 3, 29)
+
+
+def test_the_real_host_budget_stays_below_the_published_limit() -> None:
+    budget = ants.HOST_BUDGETS[make_target().host]
+    assert budget.per_minute < 30
+    assert budget.burst <= 5
+    assert set(ants.HOST_BUDGETS) == {"api.rendezvouspasseport.ants.gouv.fr"}
+
+
+# --- whole checks against the simulated API ------------------------------------------------------
+
+TODAY = date(2026, 6, 1)  # a Monday: the simulator releases from Tuesday 2 June on
+
+
+@pytest.fixture
+def api() -> AntsApi:
+    return AntsApi(today=lambda: TODAY)
+
+
+@pytest.fixture
+def server(api: AntsApi, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorServer]:
+    monkeypatch.setattr(ants, "paris_today", lambda: TODAY)
+    with SimulatorServer(sites=[api]) as running:
+        yield running
+
+
+def sim_target(server: SimulatorServer, **fields: Any) -> ants.Target:
+    base: dict[str, Any] = {"url": f"{server.url}/api/SlotsFromPosition", "every": "5s"}
+    base |= {"radius_km": 20, "documents_number": 2}
+    return make_target(**(base | fields))
+
+
+ROBOTS = "/robots.txt"  # the client reads it once per host before the first request
+
+
+async def run(target: ants.Target) -> tuple[FlowOutcome, int]:
+    """One check through a fresh polite client: the outcome and the API requests it sent."""
+    client = PoliteClient("t@example.org", lambda h: HostBudget(6000, 60), retry_backoff=0.01)
+    async with client.session(target.name, target.url) as session:
+        outcome = await ants.check(target, session)
+        return outcome, session.requests - 1  # minus the robots.txt fetch
+
+
+def flow_slots(outcome: FlowOutcome) -> list[tuple[str, str, str]]:
+    return [(s.guichet_id, s.start.isoformat(), s.key) for g in outcome.guichets for s in g.slots]
+
+
+async def test_released_slots_are_found_exactly_at_their_meeting_point(
+    server: SimulatorServer, api: AntsApi
+) -> None:
+    api.release("1203", 2)
+    api.release("1201", 1)
+    api.release("1204", 3)  # Lille: 200 km away, outside the radius
+    outcome, requests = await run(sim_target(server))
+    assert (outcome.status, outcome.detail, requests) == (
+        Status.AVAILABLE,
+        "3 free slot(s) at 2 of 2 meeting point(s)",
+        1,
+    )
+    assert [(g.id, g.label, g.status) for g in outcome.guichets] == [
+        ("1201", PARIS_10, Status.AVAILABLE),
+        ("1203", VERSAILLES, Status.AVAILABLE),
+    ]
+    assert flow_slots(outcome) == [
+        ("1201", "2026-06-02T09:00:00+02:00", "1201@2026-06-02T09:00:00+02:00"),
+        ("1203", "2026-06-02T09:00:00+02:00", "1203@2026-06-02T09:00:00+02:00"),
+        ("1203", "2026-06-02T09:20:00+02:00", "1203@2026-06-02T09:20:00+02:00"),
+    ]
+    assert set(outcome.facts) == {"meeting_point.1201", "meeting_point.1203"}
+    assert api.violations == []
+
+
+async def test_the_query_sent_is_exactly_the_target_s(
+    server: SimulatorServer, api: AntsApi
+) -> None:
+    await run(sim_target(server, reason="cni", days=30, documents_number=4, radius_km=5))
+    assert [(entry.method, entry.path, entry.params) for entry in api.log] == [
+        (
+            "GET",
+            "/api/SlotsFromPosition",
+            {
+                "longitude": "2.3522",
+                "latitude": "48.8566",
+                "start_date": "2026-06-01",
+                "end_date": "2026-07-01",
+                "radius_km": "5",
+                "reason": "CNI",
+                "documents_number": "4",
+            },
+        )
+    ]
+
+
+async def test_the_mairies_booking_pages_are_never_requested(
+    server: SimulatorServer, api: AntsApi
+) -> None:
+    api.release("1202", 4)
+    outcome, _requests = await run(sim_target(server))
+    assert "book on http://127.0.0.1:" in outcome.guichets[0].detail  # offered to the user…
+    assert [hit.path for hit in server.hits] == [ROBOTS, "/api/SlotsFromPosition"]  # …not fetched
+
+
+async def test_no_free_slot_is_none_with_no_guichet(server: SimulatorServer) -> None:
+    outcome, _requests = await run(sim_target(server))
+    assert (outcome.status, outcome.guichets, outcome.detail) == (
+        Status.NONE,
+        (),
+        "the API lists no meeting point with a free slot",
+    )
+
+
+async def test_taken_slots_disappear(server: SimulatorServer, api: AntsApi) -> None:
+    api.release("1201", 2)
+    api.take("1201", 1)
+    outcome, _requests = await run(sim_target(server))
+    assert flow_slots(outcome) == [
+        ("1201", "2026-06-02T09:20:00+02:00", "1201@2026-06-02T09:20:00+02:00")
+    ]
+    api.take("1201")
+    outcome, _requests = await run(sim_target(server))
+    assert (outcome.status, outcome.guichets) == (Status.NONE, ())
+
+
+async def test_slots_beyond_the_days_looked_ahead_are_not_reported(
+    server: SimulatorServer, api: AntsApi
+) -> None:
+    released = api.release("1201", 10)  # eight on Tuesday 2 June, two on Wednesday
+    outcome, _requests = await run(sim_target(server, days=1))
+    assert [s.start for s in outcome.guichets[0].slots] == released[:8]
+    assert {s.start.date() for s in outcome.guichets[0].slots} == {date(2026, 6, 2)}
+
+
+async def test_watched_meeting_points_absent_from_the_answer_are_none(
+    server: SimulatorServer, api: AntsApi
+) -> None:
+    api.release("1201", 2)
+    api.release("1203", 1)  # listed by the API, but not watched
+    outcome, _requests = await run(sim_target(server, meeting_points=["1202", "1201"]))
+    assert [(g.id, g.label, g.status, g.detail, len(g.slots)) for g in outcome.guichets] == [
+        ("1202", "1202", Status.NONE, ants.NOT_LISTED, 0),
+        ("1201", PARIS_10, Status.AVAILABLE, outcome.guichets[1].detail, 2),
+    ]
+    assert (outcome.status, outcome.detail) == (
+        Status.AVAILABLE,
+        "2 free slot(s) at the 2 meeting point(s) watched",
+    )
+    assert set(outcome.facts) == {"meeting_point.1201"}
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "status", "http_status", "requests", "detail"),
+    [
+        (
+            "rate-limited",
+            Status.BLOCKED,
+            429,
+            1,
+            'HTTP 429: too many requests ("Rate limit exceeded: 30 per 1 minute")',
+        ),
+        ("bad-gateway", Status.OVERLOADED, 502, 3, "HTTP 502 from the site"),  # 2 retries
+        (
+            "changed-shape",
+            Status.UNKNOWN,
+            200,
+            1,
+            "unexpected answer shape: expected a list of meeting points, got an object",
+        ),
+        (
+            "unauthorized",
+            Status.ERROR,
+            401,
+            1,
+            "HTTP 401: the API asks for an access token, which creneau does not have "
+            '("X-HUB-RDV-AUTH-TOKEN header invalid")',
+        ),
+    ],
+)
+async def test_each_failure_behaviour_has_its_status(
+    server: SimulatorServer,
+    api: AntsApi,
+    behaviour: str,
+    status: Status,
+    http_status: int,
+    requests: int,
+    detail: str,
+) -> None:
+    api.release("1201", 3)
+    api.set_behaviour(behaviour)
+    outcome, sent = await run(sim_target(server))
+    assert outcome.last_page is not None
+    assert (outcome.status, outcome.last_page.status, sent, len(api.log)) == (
+        status,
+        http_status,
+        requests,
+        requests,
+    )
+    assert (outcome.guichets, outcome.detail) == ((), detail)
+
+
+async def test_a_rate_limited_answer_says_when_to_come_back(
+    server: SimulatorServer, api: AntsApi
+) -> None:
+    api.set_behaviour("rate-limited")
+    outcome, _requests = await run(sim_target(server))
+    assert outcome.last_page is not None
+    assert outcome.last_page.header("retry-after") == "60"
+
+
+# --- the simulator itself -------------------------------------------------------------------------
+
+
+def ask(api: AntsApi, query: str) -> tuple[int, Any]:
+    response = api.handle(Request("GET", "/api/SlotsFromPosition", query, headers={}))
+    return response.status, json.loads(response.body)
+
+
+FULL_QUERY = (
+    "longitude=2.3522&latitude=48.8566&start_date=2026-06-01&end_date=2026-06-30"
+    "&radius_km=10&reason=CNI&documents_number=1"
+)
+
+
+def test_the_simulator_refuses_a_query_missing_parameters(api: AntsApi) -> None:
+    assert ask(api, "longitude=2.35&latitude=48.85&reason=CNI") == (
+        400,
+        {"detail": "missing query parameter(s): start_date, end_date, radius_km, documents_number"},
+    )
+    assert ask(api, FULL_QUERY.replace("radius_km=10", "radius_km=12")) == (
+        403,
+        {"detail": "radius_km value not allowed"},
+    )
+    assert ask(api, FULL_QUERY.replace("reason=CNI", "reason=VISA"))[0] == 400
+    assert len(api.violations) == 3
+
+
+def test_the_simulator_lists_only_points_with_slots_in_the_window(api: AntsApi) -> None:
+    api.release("1201", 1)
+    api.release("1202", 1)
+    status, points = ask(api, FULL_QUERY)
+    assert status == 200
+    assert [(p["id"], p["distance_km"], len(p["available_slots"])) for p in points] == [
+        ("1201", 1.73, 1),
+        ("1202", 6.68, 1),
+    ]
+    assert points[0]["available_slots"][0]["datetime"] == "2026-06-02T09:00:00+00:00"
+    assert api.log[-1].params["reason"] == "CNI"
+
+
+def test_the_simulator_keeps_the_api_s_own_limit() -> None:
+    now = [0.0]
+    api = AntsApi(clock=lambda: now[0], today=lambda: TODAY)
+    statuses = [ask(api, FULL_QUERY)[0] for _ in range(31)]
+    assert statuses == [200] * 30 + [429]
+    assert api.violations == ["more than 30 requests in a minute"]
+    now[0] = 61.0
+    assert ask(api, FULL_QUERY)[0] == 200
+
+
+def test_the_simulator_knows_its_behaviours(api: AntsApi) -> None:
+    with pytest.raises(ValueError, match="unknown behaviour"):
+        api.set_behaviour("teapot")
+
+
+def test_guichets_of_reports_only_what_was_asked() -> None:
+    reading = ants.parse_page(served("slots-3-points.json"))
+    picked = ants.guichets_of(reading, ["1203"])
+    assert picked == (
+        GuichetResult(
+            "1203",
+            VERSAILLES,
+            Status.AVAILABLE,
+            tuple(s for s in reading.slots if s.guichet_id == "1203"),
+            reading.facts["meeting_point.1203"],
+        ),
+    )

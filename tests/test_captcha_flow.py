@@ -1,0 +1,166 @@
+"""A person in the loop: the daemon meets a CAPTCHA and asks for a human once; the human
+runs `creneau captcha`, reads the image and types the code; the daemon carries on with that
+site session, alerts the slots, and reports the CAPTCHA again when the session ends."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from creneau.cli import cli
+from creneau.config import load_config
+from creneau.daemon import Daemon
+from creneau.outbox import person_alert_due
+from creneau.results import Status
+from creneau.simulator.phone import Phone
+from creneau.simulator.rdvpref import RdvPrefecture, default_demarches
+from creneau.simulator.server import SimulatorServer
+from creneau.store import Store
+
+
+async def until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def site() -> RdvPrefecture:
+    return RdvPrefecture(default_demarches(), session_ttl=3.0)
+
+
+@pytest.fixture
+def server(site: RdvPrefecture) -> SimulatorServer:
+    with SimulatorServer(sites=[site]) as running:
+        yield running
+
+
+def write_config(tmp_path: Path, server: SimulatorServer, phone: Phone) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+[creneau]
+contact = "tests@example.org"
+database = "sqlite:///creneau.db"
+data_dir = "{tmp_path / "data"}"
+[[notify]]
+name = "phone"
+urls = ["{phone.apprise_url}"]
+[[target]]
+name = "allier"
+system = "rdvpref"
+url = "{server.url}/rdvpref/reservation/demarche/4418/"
+every = "500ms"
+jitter = "0s"
+[hosts."127.0.0.1"]
+per_minute = 6000
+burst = 60
+""")
+    return path
+
+
+async def test_from_captcha_to_slots_with_a_person_typing_the_code(
+    site: RdvPrefecture,
+    server: SimulatorServer,
+    phone: Phone,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config_path = write_config(tmp_path, server, phone)
+    config = load_config(config_path)
+    store = Store(config.creneau.database)
+    statuses: list[str] = []
+    daemon = Daemon(config, store, on_recorded=lambda r: statuses.append(r.result.status.value))
+    stop = asyncio.Event()
+    running = asyncio.create_task(daemon.run(stop))
+
+    await until(lambda: "captcha" in statuses)
+    await until(lambda: len(phone.messages) >= 1)
+    await until(lambda: statuses.count("captcha") >= 3)  # still captcha, no new alert
+    assert [m.title for m in phone.messages] == ["Action requise : allier"]
+    assert "creneau captcha allier" in phone.messages[0].body
+
+    site.release("4418", 2)
+    typed: list[str] = []
+
+    def person(*_args: object, **_kwargs: object) -> str:
+        image = tmp_path / "data" / "captcha" / "allier.png"
+        assert image.read_bytes().startswith(b"\x89PNG")  # the person looks at the image
+        typed.append(site.last_captcha_code or "")
+        return typed[-1]
+
+    monkeypatch.setattr(click, "prompt", person)
+    done = await asyncio.to_thread(
+        CliRunner().invoke, cli, ["captcha", "allier", "--config", str(config_path)]
+    )
+    assert done.exit_code == 0, done.output
+    assert len(typed) == 1
+
+    await until(lambda: len(phone.messages) >= 2)
+    assert (
+        phone.messages[1].title
+        == "2 nouveaux créneaux — Remise de titre de séjour - Préfecture de l'Allier"
+    )
+    await until(lambda: statuses[-1] == "available")
+    await until(lambda: statuses[-1] == "captcha", seconds=10)  # the 3 s session ended
+    stop.set()
+    await asyncio.wait_for(running, 15)
+
+    assert len(phone.messages) == 2  # the second "captcha" falls within the hour
+    assert store.site_session("allier") is None  # a spent session is forgotten
+    assert site.violations == []
+
+
+def test_a_wrong_code_gets_a_new_image_then_the_person_gives_up(
+    site: RdvPrefecture,
+    server: SimulatorServer,
+    phone: Phone,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config_path = write_config(tmp_path, server, phone)
+    answers = iter(["WRONG1", ""])
+    monkeypatch.setattr(click, "prompt", lambda *a, **k: next(answers))
+    done = CliRunner().invoke(cli, ["captcha", "allier", "--config", str(config_path)])
+    assert done.exit_code == 1
+    assert "did not accept that code" in done.output
+    store = Store(load_config(config_path).creneau.database)
+    assert store.site_session("allier") is None
+
+
+def test_captcha_refuses_a_system_without_captcha(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[creneau]\ncontact = "a@b.org"\n[[target]]\nname = "n"\n'
+        'system = "ezbooking"\nurl = "http://127.0.0.1:9/booking/create/1"\n'
+    )
+    done = CliRunner().invoke(cli, ["captcha", "n", "--config", str(path)])
+    assert done.exit_code == 2
+    assert "the ezbooking system never asks for a CAPTCHA" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("previous", "ago", "status", "due"),
+    [
+        (None, None, Status.CAPTCHA, True),
+        ("captcha", timedelta(hours=3), Status.CAPTCHA, False),  # same state: once per change
+        (None, timedelta(minutes=20), Status.CAPTCHA, False),  # at most one an hour
+        (None, timedelta(minutes=61), Status.UNKNOWN, True),
+        ("captcha", timedelta(hours=2), Status.UNKNOWN, True),
+        (None, None, Status.BLOCKED, False),  # hosts have their own alerts
+        (None, None, Status.NONE, False),
+    ],
+)
+def test_when_a_person_is_alerted(
+    previous: str | None, ago: timedelta | None, status: Status, due: bool
+) -> None:
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    assert person_alert_due(previous, now - ago if ago else None, status, now) is due

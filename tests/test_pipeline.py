@@ -1,0 +1,95 @@
+"""The pieces around a check: an unrecognised page is kept and alerted once with its path;
+ad-hoc checks of any system from the command line; slots gone from a complete answer."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+from creneau.archive import keep_page
+from creneau.cli import cli
+from creneau.http import PoliteClient
+from creneau.outbox import Routing
+from creneau.page import Page
+from creneau.simulator.ants import AntsApi
+from creneau.simulator.prefecture import Prefecture
+from creneau.simulator.server import SimulatorServer
+from creneau.sources import ezbooking
+from creneau.store import Destination, Store
+from creneau.watch import watch_once
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def test_archive_keeps_the_last_pages_of_a_target(tmp_path: Path) -> None:
+    at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    paths = [
+        keep_page(
+            tmp_path,
+            "nanterre/titres",
+            Page("u", 200, f"<p>{i}</p>".encode()),
+            at + timedelta(minutes=i),
+            keep=3,
+        )
+        for i in range(5)
+    ]
+    folder = tmp_path / "nanterre_titres"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in paths[2:])
+    assert paths[-1].read_bytes() == b"<p>4</p>"
+    assert paths[-1].name.startswith("20261124T090400Z-")
+
+
+async def test_a_changed_page_is_kept_and_alerted_once(
+    simulator: SimulatorServer,
+    prefecture: Prefecture,
+    store: Store,
+    client: PoliteClient,
+    tmp_path: Path,
+) -> None:
+    target = ezbooking.Target(name="asile", url=simulator.booking_url("1999"), every="1s")
+    routing = Routing(PARIS, [Destination("phone", "json://127.0.0.1:9/")])
+    first = await watch_once(target, client, store, routing, pages_dir=tmp_path)
+    second = await watch_once(target, client, store, routing, pages_dir=tmp_path)
+    assert [first.result.status.value, second.result.status.value] == ["unknown", "unknown"]
+    alerts = [n for n in store.notifications() if n.kind == "trouble"]
+    assert [n.payload["title"] for n in alerts] == ["Page modifiée : asile"]
+    saved = list((tmp_path / "asile").iterdir())
+    assert len(saved) == 1  # the same page in the same second is one file
+    assert str(saved[0].parent) in alerts[0].payload["body"]
+    assert b"app-rdv" in saved[0].read_bytes()  # the page as the site sent it
+
+
+def test_ad_hoc_ants_check_with_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    api = AntsApi()
+    point = next(iter(api.points))
+    released = api.release(point, 2)
+    with SimulatorServer(sites=[api]) as server:
+        done = CliRunner().invoke(
+            cli,
+            [
+                "check",
+                "--system",
+                "ants",
+                "--url",
+                f"{server.url}/api/SlotsFromPosition",
+                "--set",
+                "latitude=48.8589",
+                "--set",
+                "longitude=2.38",
+                "--set",
+                "reason=PASSPORT",
+                "--json",
+            ],
+        )
+    assert done.exit_code == 0, done.output
+    line = json.loads(done.stdout)
+    assert line["status"] == "available"
+    assert sorted(slot["start"] for slot in line["slots"]) == sorted(
+        start.isoformat() for start in released
+    )
