@@ -9,10 +9,10 @@ import bisect
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from contextlib import ExitStack
+from datetime import timedelta
 from pathlib import Path
 
-import apscheduler.schedulers.base
 import pytest
 
 from creneau.config import Config
@@ -22,41 +22,18 @@ from creneau.politeness import BREAKER_FIRST_COOLDOWN, BREAKER_JITTER
 from creneau.simulator.prefecture import Prefecture, default_bookings
 from creneau.simulator.server import Hit
 from creneau.simulator.transport import SimulatedInternet
+from creneau.simulator.virtual_time import VirtualClock, scheduler_follows
 from creneau.simulator.wire import Request, Response
 from creneau.store import Store
 
-START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 MINUTE = 60.0
 
 
-class VirtualClock:
-    """Wall-clock time that follows the (virtual) event-loop time."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.origin = loop.time()
-
-    def now(self) -> datetime:
-        return START + timedelta(seconds=self.loop.time() - self.origin)
-
-    def monotonic(self) -> float:
-        return self.loop.time()
-
-
 @pytest.fixture
-def virtual_scheduler(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[VirtualClock], None]]:
-    """APScheduler 3 reads datetime.now(); point it at the virtual clock."""
-
-    def install(clock: VirtualClock) -> None:
-        class LoopDateTime(datetime):
-            @classmethod
-            def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
-                moment = clock.now()
-                return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
-
-        monkeypatch.setattr(apscheduler.schedulers.base, "datetime", LoopDateTime)
-
-    return install
+def virtual_scheduler() -> Iterator[Callable[[VirtualClock], None]]:
+    """APScheduler reads datetime.now(): make it follow the test's virtual clock."""
+    with ExitStack() as stack:
+        yield lambda clock: stack.enter_context(scheduler_follows(clock))
 
 
 async def run_daemon(

@@ -355,14 +355,24 @@ def run(config_path: Path) -> None:
         len(config.targets),
         _database_label(config.creneau.database),
     )
-    asyncio.run(run_until_signal(daemon, lambda: print_plan(config, daemon.first_checks())))
+    observed = store.requests_per_check(datetime.now(UTC) - timedelta(days=7))
+    asyncio.run(
+        run_until_signal(daemon, lambda: print_plan(config, daemon.first_checks(), observed))
+    )
     logging.getLogger("creneau").info("stopped")
 
 
-def print_plan(config: Any, first_checks: dict[str, datetime]) -> None:
-    """The start-up summary: what is watched, how often, within which budgets."""
+REQUESTS_PER_CHECK_GUESS = 7.0  # before any check was recorded: a one-desk ezbooking flow
+
+
+def print_plan(
+    config: Any, first_checks: dict[str, datetime], observed: dict[str, float] | None = None
+) -> None:
+    """The start-up summary: what is watched, how often, within which budgets; and a
+    warning for a host whose targets need more requests than its budget allows."""
     from creneau.targets import format_duration
 
+    observed = observed or {}
     zone = config.creneau.zone
     table = Table(title="Targets", header_style="bold")
     for column in ("target", "system", "host", "every", "burst", "windows", "first check"):
@@ -383,20 +393,33 @@ def print_plan(config: Any, first_checks: dict[str, datetime]) -> None:
         )
     err.print(table)
     hosts = Table(title="Hosts", header_style="bold")
-    for column in ("host", "budget", "targets", "checks per hour (at most)"):
+    for column in ("host", "budget", "targets", "requests per hour needed"):
         hosts.add_column(column)
+    warnings = []
     for host in sorted({target.host for target in config.targets}):
         mine = [target for target in config.targets if target.host == host]
         budget = config.budget_for(host)
-        shortest = [min(t.every, t.burst.every) if t.burst else t.every for t in mine]
-        per_hour = sum(3600 / interval.total_seconds() for interval in shortest)
+        needed = sum(
+            observed.get(t.name, REQUESTS_PER_CHECK_GUESS) * 3600 / t.every.total_seconds()
+            for t in mine
+        )
+        allowed = budget.per_minute * 60
         hosts.add_row(
             host,
             f"{budget.per_minute:g}/min, bursts of {budget.burst}",
             str(len(mine)),
-            f"{per_hour:.0f}",
+            f"~{needed:.0f} (of {allowed:.0f} allowed)",
         )
+        if needed > allowed:
+            warnings.append(
+                f"{host}: its {len(mine)} target(s) need ~{needed:.0f} requests an hour and "
+                f"its budget allows {allowed:.0f}: checks will be about "
+                f"{needed / allowed:.1f}× further apart than configured. Check less often, "
+                "watch fewer desks, or accept it: creneau never exceeds the budget."
+            )
     err.print(hosts)
+    for warning in warnings:
+        logging.getLogger("creneau").warning(warning)
 
 
 def _database_label(url: str) -> str:

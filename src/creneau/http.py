@@ -81,7 +81,8 @@ class HostGate:
 
     bucket: TokenBucket
     guard: HostGuard
-    in_flight: asyncio.Lock = field(default_factory=asyncio.Lock)
+    in_flight: asyncio.Lock = field(default_factory=asyncio.Lock)  # one request at a time
+    check_turn: asyncio.Lock = field(default_factory=asyncio.Lock)  # one check at a time
     robots_fetch: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -184,26 +185,29 @@ class PoliteClient:
         respect_robots: bool = True,
     ) -> AsyncIterator[Session]:
         """A cookie jar for one check of one target (seeded with `cookies` to resume a site
-        session a person opened, e.g. after solving a CAPTCHA). Refuses to start before the
-        floor or while the host cools down; on exit, feeds the verdict to the host's breaker."""
+        session a person opened, e.g. after solving a CAPTCHA). Checks of one host take turns:
+        each runs from start to end without others' requests in between, so what it reports
+        is fresh. Refuses to start before the floor or while the host cools down; on exit,
+        feeds the verdict to the host's breaker."""
         host = _host(url)
-        guard = self.gate(host).guard
-        if cooling := guard.cooling(self.now(), starting_check=True):
-            raise HostCoolingDown(host, cooling)
-        try:
-            self._enforce_floor(target_key, url)
-        except TooSoon:
-            guard.probing = False
-            raise
-        session = Session(self, host, cookies, respect_robots=respect_robots)
-        try:
-            yield session
-        finally:
-            await session.aclose()
-            if session.verdict is None:
-                guard.probing = False  # the caller said nothing of the check: no evidence
-            else:
-                guard.finish_check(session.verdict, self.now())
+        gate = self.gate(host)
+        async with gate.check_turn:
+            if cooling := gate.guard.cooling(self.now(), starting_check=True):
+                raise HostCoolingDown(host, cooling)
+            try:
+                self._enforce_floor(target_key, url)
+            except TooSoon:
+                gate.guard.probing = False
+                raise
+            session = Session(self, host, cookies, respect_robots=respect_robots)
+            try:
+                yield session
+            finally:
+                await session.aclose()
+                if session.verdict is None:
+                    gate.guard.probing = False  # the caller said nothing: no evidence
+                else:
+                    gate.guard.finish_check(session.verdict, self.now())
 
     def _enforce_floor(self, target_key: str, url: str) -> None:
         """At most one check of a target per INTERVAL_FLOOR; loopback hosts are exempt."""

@@ -131,6 +131,16 @@ class Store:
         with self._sessions() as session:
             return dict(session.execute(query).all())  # type: ignore[arg-type]
 
+    def requests_per_check(self, since: datetime) -> dict[str, float]:
+        """Each target's average number of requests per check that reached the site."""
+        query = (
+            select(CheckRow.target, func.avg(CheckRow.requests))
+            .where(CheckRow.started_at >= since, CheckRow.requests > 0)
+            .group_by(CheckRow.target)
+        )
+        with self._sessions() as session:
+            return {target: float(mean) for target, mean in session.execute(query)}
+
     def host_states(self) -> dict[str, HostState]:
         with self._sessions() as session:
             return {row.name: _host_state(row) for row in session.scalars(select(HostRow))}

@@ -1,0 +1,90 @@
+"""`make bench`: every figure with the command that produced it and the machine it ran on;
+printed as a table and written to bench/results.json. A benchmark, not a test: it reports,
+and says where a target is missed, rather than failing."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import politeness
+from bench.figures import Figure
+
+SECTIONS: dict[str, Callable[[], list[Figure]]] = {
+    "politeness": politeness.measure,
+}
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def machine() -> dict[str, object]:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        model = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo.read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "",
+        )
+    return {
+        "python": platform.python_version(),
+        "system": platform.platform(),
+        "cores": os.cpu_count(),
+        "cpu": model,
+    }
+
+
+def main(argv: list[str]) -> int:
+    wanted = argv or list(SECTIONS)
+    console = Console()
+    figures: list[Figure] = []
+    timings = {}
+    for name in wanted:
+        started = time.perf_counter()
+        console.print(f"[bold]{name}[/bold] …")
+        figures += SECTIONS[name]()
+        timings[name] = round(time.perf_counter() - started, 1)
+    table = Table(title="creneau benchmark", header_style="bold")
+    for column in ("section", "figure", "value", "target", ""):
+        table.add_column(column)
+    for figure in figures:
+        mark = (
+            "" if figure.ok is None else ("[green]ok[/green]" if figure.ok else "[red]missed[/red]")
+        )
+        table.add_row(
+            figure.section, figure.name, f"{figure.value:g} {figure.unit}", figure.target, mark
+        )
+    console.print(table)
+    facts = machine()
+    console.print(f"machine: {facts}; command: make bench (python bench/run.py {' '.join(wanted)})")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": facts,
+                "command": "make bench",
+                "seconds": timings,
+                "figures": [figure.to_json() for figure in figures],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+    console.print(f"written: {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
