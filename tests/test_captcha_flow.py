@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from creneau.cli import cli
 from creneau.config import load_config
 from creneau.daemon import Daemon
-from creneau.outbox import person_alert_due
-from creneau.results import Status
+from creneau.outbox import person_alert_due, trouble_state
+from creneau.results import CheckResult, Status
 from creneau.simulator.phone import Phone
 from creneau.simulator.rdvpref import RdvPrefecture, default_demarches
 from creneau.simulator.server import SimulatorServer
@@ -148,19 +148,27 @@ def test_captcha_refuses_a_system_without_captcha(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("previous", "ago", "status", "due"),
+    ("previous", "ago", "status", "failing_for", "due"),
     [
-        (None, None, Status.CAPTCHA, True),
-        ("captcha", timedelta(hours=3), Status.CAPTCHA, False),  # same state: once per change
-        (None, timedelta(minutes=20), Status.CAPTCHA, False),  # at most one an hour
-        (None, timedelta(minutes=61), Status.UNKNOWN, True),
-        ("captcha", timedelta(hours=2), Status.UNKNOWN, True),
-        (None, None, Status.BLOCKED, False),  # hosts have their own alerts
-        (None, None, Status.NONE, False),
+        (None, None, Status.CAPTCHA, None, True),
+        ("captcha", timedelta(hours=3), Status.CAPTCHA, None, False),  # once per change
+        (None, timedelta(minutes=20), Status.CAPTCHA, None, False),  # at most one an hour
+        (None, timedelta(minutes=61), Status.UNKNOWN, None, True),
+        ("captcha", timedelta(hours=2), Status.UNKNOWN, None, True),
+        (None, None, Status.BLOCKED, timedelta(hours=1), False),  # hosts alert on their own
+        (None, None, Status.BLOCKED, timedelta(hours=3), True),  # but 3 h is a long failure
+        ("failing", timedelta(hours=5), Status.ERROR, timedelta(hours=6), False),
+        (None, None, Status.NONE, None, False),
     ],
 )
 def test_when_a_person_is_alerted(
-    previous: str | None, ago: timedelta | None, status: Status, due: bool
+    previous: str | None,
+    ago: timedelta | None,
+    status: Status,
+    failing_for: timedelta | None,
+    due: bool,
 ) -> None:
     now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-    assert person_alert_due(previous, now - ago if ago else None, status, now) is due
+    result = CheckResult("t", "rdvpref", "https://example.org/", status, now)
+    state = trouble_state(result, now - failing_for if failing_for else None, timedelta(hours=2))
+    assert person_alert_due(previous, now - ago if ago else None, state, now) is due

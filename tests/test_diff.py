@@ -54,7 +54,7 @@ def test_a_slot_still_there_is_not_new() -> None:
 def test_a_slot_no_longer_shown_is_gone_when_the_page_settled_it() -> None:
     a = slot("1", 0)
     changes = diff_slots([known(7, a)], result(("1", Status.NONE, [])))
-    assert changes.gone == [7]
+    assert [k.id for k in changes.gone] == [7]
 
 
 def test_a_failed_or_unknown_guichet_forgets_nothing() -> None:
@@ -65,10 +65,21 @@ def test_a_failed_or_unknown_guichet_forgets_nothing() -> None:
     assert (changes.gone, changes.new) == ([], [])
 
 
-def test_a_slot_that_comes_back_is_announced_again() -> None:
+def test_a_slot_that_comes_back_after_a_while_is_announced_again() -> None:
     a = slot("1", 0)
-    changes = diff_slots([known(7, a, gone=True)], result(("1", Status.AVAILABLE, [a])))
+    gone_long_ago = KnownSlot(7, "1", a.start, T0 - timedelta(hours=2), T0 - timedelta(hours=1))
+    changes = diff_slots([gone_long_ago], result(("1", Status.AVAILABLE, [a])))
     assert (changes.new, changes.returned, changes.appeared) == ([], [7], [a])
+
+
+def test_a_slot_that_blinks_out_and_back_within_the_hysteresis_is_not_new() -> None:
+    a = slot("1", 0)
+    changes = diff_slots(
+        [known(7, a, gone=True)],
+        result(("1", Status.AVAILABLE, [a])),
+        hysteresis=timedelta(minutes=10),
+    )
+    assert (changes.reopened, changes.appeared) == ([7], [])
 
 
 def test_a_slot_listed_twice_on_a_page_counts_once() -> None:
@@ -97,7 +108,7 @@ def test_every_slot_seen_is_accounted_for_once_and_only_settled_guichets_lose_sl
     seen = {(s.guichet_id, s.start) for s in check.slots}
     assert {(s.guichet_id, s.start) for s in changes.new} == seen - set(earlier)
     assert len(changes.new) + len(changes.still_open) + len(changes.returned) == len(seen)
-    gone_keys = {key for key, k in earlier.items() if k.id in changes.gone}
+    gone_keys = {(k.guichet_id, k.start) for k in changes.gone}
     assert gone_keys == {key for key in set(earlier) - seen if key[0] not in failed}
 
 
@@ -111,7 +122,7 @@ def test_a_page_that_says_no_slot_settles_guichets_it_no_longer_names() -> None:
         checked_at=T0,
         guichets=(GuichetResult("page", "page", Status.NONE),),
     )
-    assert diff_slots([known(7, a)], page_wide_none).gone == [7]
+    assert [k.id for k in diff_slots([known(7, a)], page_wide_none).gone] == [7]
 
 
 def test_available_without_any_listed_slot_forgets_nothing() -> None:
@@ -131,4 +142,4 @@ def test_a_complete_answer_settles_guichets_it_no_longer_lists() -> None:
         guichets=(GuichetResult("2", "2", Status.AVAILABLE, (b,)),),
         complete=True,
     )
-    assert diff_slots([known(7, a), known(8, b)], check).gone == [7]
+    assert [k.id for k in diff_slots([known(7, a), known(8, b)], check).gone] == [7]

@@ -57,10 +57,10 @@ async def test_a_changed_page_is_kept_and_alerted_once(
     second = await watch_once(target, client, store, routing, pages_dir=tmp_path)
     assert [first.result.status.value, second.result.status.value] == ["unknown", "unknown"]
     alerts = [n for n in store.notifications() if n.kind == "trouble"]
-    assert [n.payload["title"] for n in alerts] == ["Page modifiée : asile"]
+    assert [n.payload["event"] for n in alerts] == ["page_changed"]
     saved = list((tmp_path / "asile").iterdir())
     assert len(saved) == 1  # the same page in the same second is one file
-    assert str(saved[0].parent) in alerts[0].payload["body"]
+    assert alerts[0].payload["saved_page"] == str(saved[0])
     assert b"app-rdv" in saved[0].read_bytes()  # the page as the site sent it
 
 

@@ -153,8 +153,8 @@ async def test_a_cool_down_survives_a_restart_and_is_alerted_once(
             pass
     again = await watch_once(target, second_process, store, routing)
     assert again.result.requests == 0
-    titles = [n.payload["title"] for n in store.notifications()]
-    assert titles == ["Site bloqué : 127.0.0.1"]
+    events = [(n.payload["event"], n.payload["host"]) for n in store.notifications()]
+    assert events == [("host_down", "127.0.0.1")]
 
 
 def test_a_one_shot_check_honours_a_stored_cool_down(

@@ -86,7 +86,11 @@ def test_a_check_its_slots_and_its_alert_are_written_together(store: Store) -> N
         (recorded.check_id, "pending", "json://"),
         (recorded.check_id, "pending", "ntfy://"),
     ]
-    assert rows[0].payload["title"] == "2 nouveaux créneaux — Guichet 1"
+    assert rows[0].payload["event"] == "new_slots"
+    assert [slot["start"] for slot in rows[0].payload["slots"]] == [
+        a_slot(9).start.isoformat(),
+        a_slot(10).start.isoformat(),
+    ]
     assert "ntfy.sh" not in repr([r.payload for r in rows])  # URLs stay in the config
 
 
@@ -105,7 +109,7 @@ def test_a_failure_inside_the_transaction_leaves_nothing_half_written(store: Sto
 
 def test_slot_lifecycle_across_checks(store: Store) -> None:
     t = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-    step = timedelta(minutes=5)
+    step = timedelta(minutes=15)  # longer than the hysteresis: a slot back is new again
     dest = [Destination("phone", "json://127.0.0.1:1/")]
     first = record(store, check_result(t, [a_slot(9), a_slot(10)]), Routing(PARIS, dest))
     again = record(store, check_result(t + step, [a_slot(9), a_slot(10)]), Routing(PARIS, dest))

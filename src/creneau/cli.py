@@ -255,10 +255,11 @@ async def _check_targets(
         else:
             _print_result(recorded.result, len(recorded.appeared), routing.zone)
     if queued and config is not None:
-        channels = [(channel.name, channel.secret_urls) for channel in config.notify]
-        deliveries = await Sender(store, channels).deliver_due()
+        deliveries = await Sender.from_config(store, config).deliver_due()
         sent = sum(delivery.ok for delivery in deliveries)
-        click.echo(f"alerts: {sent} sent, {len(deliveries) - sent} to retry (outbox)", err=True)
+        click.echo(
+            f"alerts: {sent} sent, {len(deliveries) - sent} held or to retry (outbox)", err=True
+        )
 
 
 def _default_budget(host: str) -> Any:
@@ -549,8 +550,7 @@ async def _solve_captcha(config: Any, target: Any, source: Any, image_path: Path
     )
     _print_result(recorded.result, len(recorded.appeared), config.creneau.zone)
     if recorded.queued:
-        channels = [(channel.name, channel.secret_urls) for channel in config.notify]
-        await Sender(store, channels).deliver_due()
+        await Sender.from_config(store, config).deliver_due()
     out.print(
         "The daemon goes on checking with this session until the site ends it; "
         "you will be alerted then."
@@ -622,13 +622,14 @@ def show_inline(image: bytes) -> bool:
 @CONFIG_OPTION
 def notify_test(config_path: Path) -> None:
     """Send a test message to every configured channel URL and report each outcome."""
-    from creneau import outbox
     from creneau.deliver import send_one
+    from creneau.messages import Messages
 
     config = _load(config_path)
     if not config.notify:
         _fail_config([f"{config_path}: notify: no channel configured (add a [[notify]] table)"])
-    message = outbox.test_message()
+    messages = Messages(config.creneau.language, config.creneau.zone, config.templates)
+    message = messages.render([{"event": "test"}])
     failures = 0
     for channel in config.notify:
         for index, secret in enumerate(channel.urls):
@@ -641,6 +642,65 @@ def notify_test(config_path: Path) -> None:
                 failures += 1
                 out.print(f"[red]failed[/red]  {label}: {redact(error)}")
     sys.exit(1 if failures else 0)
+
+
+@cli.group("outbox", invoke_without_command=True)
+@CONFIG_OPTION
+@click.option("--all", "show_all", is_flag=True, help="Also list alerts already sent.")
+@click.pass_context
+def outbox_group(ctx: click.Context, config_path: Path, show_all: bool) -> None:
+    """Alerts waiting to go out, failed or expired, with their last error."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from creneau.messages import Messages
+
+    config = _load(config_path)
+    store = _open_store(config.creneau.database)
+    messages = Messages(config.creneau.language, config.creneau.zone, config.templates)
+    rows = [row for row in store.notifications() if show_all or row.state != "sent"]
+    if not rows:
+        out.print("The outbox is empty: every alert went out.")
+        return
+    table = Table(header_style="bold")
+    for column in (
+        "id",
+        "created",
+        "state",
+        "channel",
+        "attempts",
+        "next try",
+        "alert",
+        "last error",
+    ):
+        table.add_column(column)
+    for row in rows:
+        title = messages.render([row.payload]).title if "event" in row.payload else row.kind
+        next_try = (
+            _local(row.next_attempt_at, config.creneau.zone) if row.state == "pending" else ""
+        )
+        table.add_row(
+            str(row.id),
+            _local(row.created_at, config.creneau.zone),
+            row.state,
+            f"{row.channel} ({row.url_label})",
+            str(row.attempts),
+            next_try,
+            title,
+            redact(row.last_error),
+        )
+    out.print(table)
+
+
+@outbox_group.command("retry")
+@click.argument("notification_id", type=int)
+@CONFIG_OPTION
+def outbox_retry(notification_id: int, config_path: Path) -> None:
+    """Send alert ID again now (the daemon picks it up within seconds)."""
+    config = _load(config_path)
+    store = _open_store(config.creneau.database)
+    if not store.retry_now(notification_id, datetime.now(UTC)):
+        raise click.UsageError(f"no alert {notification_id} waiting, failed or expired")
+    out.print(f"alert {notification_id} is due now")
 
 
 @cli.group()

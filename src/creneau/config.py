@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_path
@@ -18,8 +19,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from creneau import redact, sources
+from creneau.diff import HYSTERESIS
 from creneau.http import HostBudget
-from creneau.targets import TargetBase, is_loopback
+from creneau.targets import Duration, TargetBase, is_loopback
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MAX_PUBLIC_PER_MINUTE = 30.0
@@ -52,6 +54,18 @@ class Settings(_Strict):
     timezone: str = "Europe/Paris"
     contact: str = Field(min_length=3, description="goes into the User-Agent")
     data_dir: Path = Field(default_factory=default_data_dir)
+    language: Literal["fr", "en"] = "fr"
+    hysteresis: Duration = HYSTERESIS  # a slot gone and back within this is not new again
+    failing_after: Duration | None = timedelta(hours=2)  # one alert when no clear answer
+    heartbeat: str | None = None  # "HH:MM": a daily "still watching" message
+    alert_expiry: Duration = timedelta(hours=6)  # a slot alert older than this is not sent
+
+    @field_validator("heartbeat")
+    @classmethod
+    def _clock_time(cls, value: str | None) -> str | None:
+        if value is not None:
+            _parse_clock(value)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -84,6 +98,22 @@ class Settings(_Strict):
 class Channel(_Strict):
     name: str = Field(min_length=1, max_length=100)
     urls: list[SecretStr] = Field(min_length=1)
+    kinds: list[Literal["slots", "trouble", "heartbeat"]] = Field(
+        default_factory=lambda: ["slots", "trouble", "heartbeat"], min_length=1
+    )
+    quiet: str | None = None  # "23:00-07:00": hold delivery, then send one digest
+    wake_for_slots: bool = False  # during quiet hours, send slot alerts at once anyway
+
+    @field_validator("quiet")
+    @classmethod
+    def _quiet_hours(cls, value: str | None) -> str | None:
+        if value is not None:
+            quiet_hours(value)
+        return value
+
+    @property
+    def quiet_hours(self) -> tuple[time, time] | None:
+        return quiet_hours(self.quiet) if self.quiet else None
 
     @property
     def secret_urls(self) -> list[str]:
@@ -115,6 +145,7 @@ class Config(_Strict):
     notify: list[Channel] = Field(default_factory=list)
     target: list[TargetConfig] = Field(default_factory=list)  # type: ignore[valid-type]
     hosts: dict[str, HostSettings] = Field(default_factory=dict)
+    templates: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @property
     def targets(self) -> list[TargetBase]:
@@ -136,6 +167,25 @@ class Config(_Strict):
         if is_loopback(f"http://{host}/"):
             return LOOPBACK_BUDGET
         return sources.host_budgets().get(host, HostBudget())
+
+
+def _parse_clock(text: str) -> time:
+    try:
+        hours, minutes = (int(part) for part in text.strip().split(":"))
+        return time(hours, minutes)
+    except ValueError:
+        raise ValueError(f'expected a time such as "09:00" (got "{text}")') from None
+
+
+def quiet_hours(text: str) -> tuple[time, time]:
+    """'23:00-07:00' → (23:00, 07:00); a range may run past midnight."""
+    start, sep, end = text.partition("-")
+    if not sep:
+        raise ValueError(f'expected hours such as "23:00-07:00" (got "{text}")')
+    begins, ends = _parse_clock(start), _parse_clock(end)
+    if begins == ends:
+        raise ValueError(f'"{text}" is empty: start and end are equal')
+    return begins, ends
 
 
 def load_config(path: Path) -> Config:
@@ -283,6 +333,10 @@ def _cross_check(config: Config) -> list[str]:
                     f'target "{target.name}".notify: no channel named "{wanted}" '
                     f"(channels: {known})"
                 )
+    if config.templates:
+        from creneau.messages import check_overrides
+
+        lines += [f"templates.{problem}" for problem in check_overrides(config.templates)]
     for host, settings in config.hosts.items():
         if settings.per_minute > MAX_PUBLIC_PER_MINUTE and not is_loopback(f"http://{host}/"):
             lines.append(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from creneau import outbox
@@ -22,7 +23,7 @@ from creneau.results import Status
 from creneau.schedule import PoliteTrigger, Spacing
 from creneau.store import DatabaseThread, Store
 from creneau.targets import TargetBase
-from creneau.watch import Recorded, watch_once
+from creneau.watch import Recorded, heartbeat, watch_once
 
 log = logging.getLogger("creneau")
 
@@ -47,8 +48,7 @@ class Daemon:
         self.db = DatabaseThread()
         self.now = now
         self.on_recorded = on_recorded
-        channels = [(channel.name, channel.secret_urls) for channel in config.notify]
-        self.sender = Sender(store, channels, db=self.db, now=now)
+        self.sender = Sender.from_config(store, config, db=self.db, now=now)
         self.routes = outbox.routes(config)
         self.spacing = Spacing()
         self._wake_sender = asyncio.Event()
@@ -78,6 +78,16 @@ class Daemon:
                 next_run_time=first,
             )
             await self._save_next_check(target.name, first)
+        if self.config.creneau.heartbeat:
+            hour, minute = self.config.creneau.heartbeat.split(":")
+            self.scheduler.add_job(
+                self.heartbeat,
+                CronTrigger(hour=int(hour), minute=int(minute), timezone=self.config.creneau.zone),
+                id="heartbeat",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=3600,
+            )
         self.scheduler.start()
         sender = asyncio.create_task(self._deliver_until(stop))
         try:
@@ -148,6 +158,16 @@ class Daemon:
         if self.on_recorded:
             self.on_recorded(recorded)
         return recorded
+
+    async def heartbeat(self) -> None:
+        """The daily "still watching" message, so that silence can be trusted."""
+        since = self.now() - timedelta(days=1)
+        try:
+            await self.db(heartbeat, self.store, self.config, since)
+        except SQLAlchemyError as failure:
+            log.error("heartbeat: database unavailable (%s)", type(failure).__name__)
+            return
+        self._wake_sender.set()
 
     def _next_run(self, name: str) -> datetime | None:
         job = self.scheduler.get_job(name) if self.scheduler else None

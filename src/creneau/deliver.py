@@ -1,22 +1,31 @@
 """Delivers the outbox through Apprise, one channel URL at a time, and records each outcome.
-Apprise is imported here only, when there is something to send: it is the heaviest import."""
+Due events for one URL are merged: one message per target, or one digest when quiet hours
+end. A failing URL is retried with backoff and never holds back the others. Apprise is
+imported here only, when there is something to send: it is the heaviest import."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+from creneau.outbox import quiet_until
 from creneau.redact import redact
 from creneau.store import PendingNotification, Store, StoreCall, inline, url_key
 
+if TYPE_CHECKING:
+    from creneau.config import Config
+    from creneau.messages import Messages
+
 log = logging.getLogger(__name__)
 
-
-EXPIRY = {"slots": timedelta(hours=6)}
-DEFAULT_EXPIRY = timedelta(hours=24)
+SLOT_ALERT_EXPIRY = timedelta(hours=6)
+OTHER_ALERT_EXPIRY = timedelta(hours=24)
 SEND_TIMEOUT_SECONDS = 30
+Send = Callable[[str, str, str], Awaitable[tuple[bool, str]]]
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -25,9 +34,20 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 @dataclass(frozen=True)
+class ChannelPlan:
+    name: str
+    urls: Sequence[str]
+    quiet: tuple[time, time] | None = None
+    wake_for_slots: bool = False
+
+
+@dataclass(frozen=True)
 class Delivery:
-    notification: PendingNotification
+    """One message sent (or not) to one URL, for one or more outbox rows."""
+
+    notifications: tuple[PendingNotification, ...]
     ok: bool
+    title: str = ""
     error: str = ""
 
 
@@ -41,7 +61,7 @@ async def send_one(url: str, title: str, body: str) -> tuple[bool, str]:
     result = await sender.async_notify(
         body=body,
         title=title,
-        body_format=apprise.NotifyFormat.TEXT,
+        body_format=apprise.NotifyFormat.MARKDOWN,
         timeout=SEND_TIMEOUT_SECONDS,
     )
     if result:
@@ -51,54 +71,143 @@ async def send_one(url: str, title: str, body: str) -> tuple[bool, str]:
 
 
 class Sender:
-    """Drains due outbox rows: sends each to its URL, marks it sent or schedules a retry."""
+    """Drains due outbox rows: merges, renders, sends, marks sent or schedules a retry."""
 
     def __init__(
         self,
         store: Store,
-        channels: Sequence[tuple[str, Sequence[str]]],
+        channels: Sequence[ChannelPlan],
         *,
+        messages: Messages | None = None,
+        zone: ZoneInfo | None = None,
         db: StoreCall = inline,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        send: Callable[[str, str, str], Awaitable[tuple[bool, str]]] = send_one,
+        send: Send = send_one,
+        slot_expiry: timedelta = SLOT_ALERT_EXPIRY,
     ) -> None:
         self.store = store
-        self.urls = {(name, url_key(url)): url for name, urls in channels for url in urls}
+        self.plans = {plan.name: plan for plan in channels}
+        self.urls = {(plan.name, url_key(url)): url for plan in channels for url in plan.urls}
+        self.zone = zone or ZoneInfo("Europe/Paris")
+        self._messages = messages
         self.db = db
         self.now = now
         self.send = send
+        self.slot_expiry = slot_expiry
+
+    @classmethod
+    def from_config(cls, store: Store, config: Config, **kwargs: object) -> Sender:
+        from creneau.messages import Messages
+
+        plans = [
+            ChannelPlan(c.name, c.secret_urls, c.quiet_hours, c.wake_for_slots)
+            for c in config.notify
+        ]
+        settings = config.creneau
+        messages = Messages(settings.language, settings.zone, config.templates)
+        return cls(
+            store,
+            plans,
+            messages=messages,
+            zone=settings.zone,
+            slot_expiry=settings.alert_expiry,
+            **kwargs,
+        )  # type: ignore[arg-type]
+
+    @property
+    def messages(self) -> Messages:
+        if self._messages is None:  # Jinja2, like Apprise, only once there is something to say
+            from creneau.messages import Messages
+
+            self._messages = Messages(zone=self.zone)
+        return self._messages
 
     async def deliver_due(self) -> list[Delivery]:
         due: list[PendingNotification] = await self.db(self.store.due_notifications, self.now())
-        return [await self._deliver(notification) for notification in due]
+        by_url: dict[tuple[str, str], list[PendingNotification]] = {}
+        for row in due:  # oldest first, as the store returns them
+            by_url.setdefault((row.channel, row.url_key), []).append(row)
+        deliveries = []
+        for (channel, key), rows in by_url.items():
+            deliveries += await self._deliver_to(channel, key, rows)
+        return deliveries
 
-    async def _deliver(self, notification: PendingNotification) -> Delivery:
-        now = self.now()
-        age = now - notification.created_at
-        if age > EXPIRY.get(notification.kind, DEFAULT_EXPIRY):
-            reason = f"not sent: older than {EXPIRY.get(notification.kind, DEFAULT_EXPIRY)}"
-            await self.db(self.store.mark_expired, notification.id, reason)
-            return Delivery(notification, False, reason)
-        url = self.urls.get((notification.channel, notification.url_key))
+    async def _deliver_to(
+        self, channel: str, key: str, rows: list[PendingNotification]
+    ) -> list[Delivery]:
+        url = self.urls.get((channel, key))
         if url is None:
-            reason = f'channel "{notification.channel}" no longer has this URL in the config'
-            await self.db(self.store.mark_failed, notification.id, reason, None)
-            return Delivery(notification, False, reason)
+            reason = f'channel "{channel}" no longer has this URL in the config'
+            await self.db(self.store.mark_failed, [row.id for row in rows], reason, None)
+            return [Delivery(tuple(rows), False, error=reason)]
+        rows = await self._drop_expired(rows)
+        rows = await self._hold_for_quiet_hours(self.plans.get(channel), rows)
+        return [await self._send(url, channel, group) for group in self._groups(rows)]
+
+    async def _drop_expired(self, rows: list[PendingNotification]) -> list[PendingNotification]:
+        """A slot alert that could not go out in time is worth nothing late: expired, not
+        sent. Alerts held for quiet hours are meant to go late, in the digest."""
+        now = self.now()
+        expired = [
+            row for row in rows if not row.held and now - row.created_at > self._expiry(row.kind)
+        ]
+        if expired:
+            reason = f"not sent: older than {self._expiry(expired[0].kind)}"
+            await self.db(self.store.mark_expired, [row.id for row in expired], reason)
+        return [row for row in rows if row not in expired]
+
+    def _expiry(self, kind: str) -> timedelta:
+        return self.slot_expiry if kind == "slots" else OTHER_ALERT_EXPIRY
+
+    async def _hold_for_quiet_hours(
+        self, plan: ChannelPlan | None, rows: list[PendingNotification]
+    ) -> list[PendingNotification]:
+        if plan is None or plan.quiet is None or not rows:
+            return rows
+        until = quiet_until(self.now(), *plan.quiet, self.zone)
+        if until is None:
+            return rows
+        held = [row for row in rows if not (plan.wake_for_slots and row.kind == "slots")]
+        if held:
+            await self.db(self.store.mark_held, [row.id for row in held], until)
+        return [row for row in rows if row not in held]
+
+    @staticmethod
+    def _groups(rows: list[PendingNotification]) -> list[list[PendingNotification]]:
+        """After quiet hours, one digest; otherwise one message per target."""
+        if not rows:
+            return []
+        if any(row.held for row in rows):
+            return [rows]
+        groups: dict[str, list[PendingNotification]] = {}
+        for row in rows:
+            groups.setdefault(row.target or f"#{row.id}", []).append(row)
+        return list(groups.values())
+
+    async def _send(self, url: str, channel: str, rows: list[PendingNotification]) -> Delivery:
+        ids = [row.id for row in rows]
+        events = [row.event for row in rows]
         try:
-            ok, error = await self.send(url, notification.title, notification.body)
+            rendered = self.messages.render(events)
+        except Exception as failure:  # a template from the config must not lose an alert
+            from creneau.messages import Messages
+
+            log.error("a message template failed (%s); sending the default text", failure)
+            rendered = Messages(self.messages.language, self.zone).render(events)
+        try:
+            ok, error = await self.send(url, rendered.title, rendered.body)
         except Exception as failure:  # a plugin bug must not lose the alert
             ok, error = False, redact(f"{type(failure).__name__}: {failure}")
         if ok:
-            await self.db(self.store.mark_sent, notification.id, self.now())
-            return Delivery(notification, True)
-        retry_at = self.now() + retry_delay(notification.attempts + 1)
-        await self.db(self.store.mark_failed, notification.id, error, retry_at)
+            await self.db(self.store.mark_sent, ids, self.now())
+            return Delivery(tuple(rows), True, rendered.title)
+        attempts = max(row.attempts for row in rows) + 1
+        retry_at = self.now() + retry_delay(attempts)
+        await self.db(self.store.mark_failed, ids, error, retry_at)
         log.warning(
-            "%s: alert %d to %s not delivered (%s); retry at %s",
-            notification.target,
-            notification.id,
-            notification.channel,
+            "alert to %s not delivered (%s); retry at %s",
+            channel,
             error,
-            retry_at.astimezone().strftime("%H:%M:%S"),
+            retry_at.astimezone(self.zone).strftime("%H:%M:%S"),
         )
-        return Delivery(notification, False, error)
+        return Delivery(tuple(rows), False, rendered.title, error)

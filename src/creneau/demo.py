@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.markdown import Markdown
 from rich.panel import Panel
 
 from creneau.config import Config
@@ -53,7 +54,12 @@ def demo_config(database: str, booking_url: str, quiet_url: str, phone_url: str)
 def run_demo(seconds: int, console: Console) -> int:
     def show(message: Received) -> None:
         console.print(
-            Panel(message.body, title=f"📱 {message.title}", border_style="green", expand=False)
+            Panel(
+                Markdown(message.body, hyperlinks=False),
+                title=f"📱 {message.title}",
+                border_style="green",
+                width=min(80, console.width),
+            )
         )
 
     with (

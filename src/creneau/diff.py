@@ -4,13 +4,14 @@ Pure: no database, no clock."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from creneau.results import CheckResult, Slot, Status
 
 # Only a guichet that answered "these are the slots" or "no slot" says anything about what
 # disappeared; a blocked, failed or unrecognised answer leaves earlier slots as they were.
 SETTLED = (Status.AVAILABLE, Status.NONE)
+HYSTERESIS = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -20,23 +21,57 @@ class KnownSlot:
     start: datetime
     first_seen: datetime
     gone_at: datetime | None
+    guichet: str = ""
+    key: str = ""
+
+    def as_slot(self) -> Slot:
+        return Slot(self.start, self.guichet_id, self.guichet, self.key)
 
 
 @dataclass(frozen=True)
 class SlotChanges:
     new: list[Slot] = field(default_factory=list)  # never seen before
-    returned: list[int] = field(default_factory=list)  # seen, gone, and now back
+    returned: list[int] = field(default_factory=list)  # gone a while, and back: new again
     returned_slots: list[Slot] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)  # blinked out and back: not new
     still_open: list[int] = field(default_factory=list)
-    gone: list[int] = field(default_factory=list)
+    gone: list[KnownSlot] = field(default_factory=list)
 
     @property
     def appeared(self) -> list[Slot]:
-        """Slots to announce: new ones and ones that came back."""
+        """Slots to announce: new ones and ones that came back after a while."""
         return sorted(self.new + self.returned_slots)
 
 
-def diff_slots(known: list[KnownSlot], result: CheckResult) -> SlotChanges:
+def diff_slots(
+    known: list[KnownSlot], result: CheckResult, hysteresis: timedelta = HYSTERESIS
+) -> SlotChanges:
+    settled = _settled_guichets(known, result)
+    by_key = {(k.guichet_id, k.start): k for k in known}
+    changes = SlotChanges()
+    seen_keys = set()
+    for slot in result.slots:
+        key = (slot.guichet_id, slot.start)
+        if key in seen_keys:
+            continue
+        seen_keys.add(key)
+        earlier = by_key.get(key)
+        if earlier is None:
+            changes.new.append(slot)
+        elif earlier.gone_at is None:
+            changes.still_open.append(earlier.id)
+        elif result.checked_at - earlier.gone_at < hysteresis:
+            changes.reopened.append(earlier.id)
+        else:
+            changes.returned.append(earlier.id)
+            changes.returned_slots.append(slot)
+    for key, earlier in by_key.items():
+        if earlier.gone_at is None and key not in seen_keys and earlier.guichet_id in settled:
+            changes.gone.append(earlier)
+    return changes
+
+
+def _settled_guichets(known: list[KnownSlot], result: CheckResult) -> set[str]:
     # A guichet said to be available without any slot listed (only "from such a day") does
     # not say which earlier slots went.
     settled = {
@@ -51,23 +86,4 @@ def diff_slots(known: list[KnownSlot], result: CheckResult) -> SlotChanges:
         # The page as a whole says "no slot": every guichet seen before is settled, even one
         # a page only names beside its slots (html tables do).
         settled |= {k.guichet_id for k in known}
-    by_key = {(k.guichet_id, k.start): k for k in known}
-    changes = SlotChanges()
-    seen_keys = set()
-    for slot in result.slots:
-        key = (slot.guichet_id, slot.start)
-        if key in seen_keys:
-            continue
-        seen_keys.add(key)
-        earlier = by_key.get(key)
-        if earlier is None:
-            changes.new.append(slot)
-        elif earlier.gone_at is not None:
-            changes.returned.append(earlier.id)
-            changes.returned_slots.append(slot)
-        else:
-            changes.still_open.append(earlier.id)
-    for key, earlier in by_key.items():
-        if earlier.gone_at is None and key not in seen_keys and earlier.guichet_id in settled:
-            changes.gone.append(earlier.id)
-    return changes
+    return settled

@@ -130,3 +130,49 @@ def summaries(store: Store, target: str | None = None) -> list[TargetSummary]:
             )
         )
     return summary
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What a target went through since a time: for the daily heartbeat."""
+
+    target: str
+    checks: int
+    status: str
+    last_release: datetime | None
+
+    def to_event(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "checks": self.checks,
+            "status": self.status,
+            "last_release": self.last_release.isoformat() if self.last_release else None,
+        }
+
+
+def activity(store: Store, since: datetime) -> list[Activity]:
+    counts = (
+        select(CheckRow.target, func.count())
+        .where(CheckRow.started_at >= since)
+        .group_by(CheckRow.target)
+    )
+    releases_at = select(SlotRow.target, func.max(SlotRow.first_seen)).group_by(SlotRow.target)
+    with store.read() as session:
+        checks = dict(session.execute(counts).all())
+        last_release = dict(session.execute(releases_at).all())
+    last = {row.target: row.status for row in last_check_rows(store)}
+    return [
+        Activity(name, checks.get(name, 0), last.get(name, "never checked"), last_release.get(name))
+        for name in sorted(set(last) | set(checks))
+    ]
+
+
+def last_check_rows(store: Store) -> list[CheckRow]:
+    """The most recent check of each target."""
+    latest = (
+        select(CheckRow.target, func.max(CheckRow.id).label("id"))
+        .group_by(CheckRow.target)
+        .subquery()
+    )
+    with store.read() as session:
+        return list(session.scalars(select(CheckRow).join(latest, CheckRow.id == latest.c.id)))

@@ -1,183 +1,207 @@
-"""What to tell whom: turns slot changes into messages and routes them to channel URLs.
-Pure: the store writes the result in the check's own transaction."""
+"""What to tell whom: turns what a check found into outbox events, and routes each to the
+channel URLs that take its kind (slots, trouble, heartbeat). Pure: the store writes the events
+in the check's own transaction; `messages.py` renders them when they are sent."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from creneau.diff import HYSTERESIS
 from creneau.politeness import HostTransition
-from creneau.results import Slot, Status
-from creneau.store import Destination, OutboxMessage
+from creneau.results import CheckResult, Slot, Status
+from creneau.store import ALL_KINDS, Destination, OutboxEvent
 
 if TYPE_CHECKING:
     from creneau.config import Config
 
-NEVER_BOOKS = "creneau ne réserve jamais à votre place : réservez vous-même sur le site."
-
-_WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-_MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
-
-
-def french_datetime(slot: Slot, zone: ZoneInfo) -> str:
-    """'mardi 1 décembre 2026 à 09:00' in the user's time zone."""
-    at = slot.start.astimezone(zone)
-    return f"{_WEEKDAYS[at.weekday()]} {at.day} {_MONTHS[at.month - 1]} {at.year} à {at:%H:%M}"
-
-
-def new_slots_message(
-    target: str, url: str, slots: Sequence[Slot], zone: ZoneInfo
-) -> OutboxMessage:
-    """One message per target per check: how many, where, when, and the booking page."""
-    by_guichet: dict[str, list[Slot]] = defaultdict(list)
-    for slot in sorted(slots):
-        by_guichet[slot.guichet or slot.guichet_id].append(slot)
-    count = len(slots)
-    noun = "nouveau créneau" if count == 1 else "nouveaux créneaux"
-    title = f"{count} {noun} — {', '.join(by_guichet)}"
-    lines = [f"{target} : {count} {noun}", ""]
-    for guichet, guichet_slots in by_guichet.items():
-        lines.append(guichet)
-        lines += [f"  • {french_datetime(slot, zone)}" for slot in guichet_slots]
-        lines.append("")
-    lines += [f"Réserver : {url}", NEVER_BOOKS]
-    return OutboxMessage(
-        target=target,
-        kind="slots",
-        title=title,
-        body="\n".join(lines),
-        extra={"slots": [slot.to_json() for slot in sorted(slots)]},
-    )
-
-
-def host_message(transition: HostTransition, zone: ZoneInfo) -> OutboxMessage:
-    """One alert when a host starts refusing or failing, one when it answers again."""
-    host = transition.host
-    if transition.kind == "up":
-        return OutboxMessage(
-            target="",
-            kind="trouble",
-            title=f"Site de nouveau joignable : {host}",
-            body=f"{host} répond de nouveau ; creneau a repris la surveillance.",
-        )
-    blocked = transition.status is Status.BLOCKED
-    until = transition.until.astimezone(zone).strftime("%H:%M") if transition.until else "?"
-    return OutboxMessage(
-        target="",
-        kind="trouble",
-        title=f"Site {'bloqué' if blocked else 'surchargé'} : {host}",
-        body=(
-            f"{host} {'refuse nos requêtes' if blocked else 'est surchargé'} "
-            f"({transition.reason}). creneau se met en pause et réessaiera vers {until}, "
-            "tout seul : vous n'avez rien à faire. Vous serez prévenu quand le site "
-            "répondra de nouveau."
-        ),
-    )
-
-
-def test_message() -> OutboxMessage:
-    return OutboxMessage(
-        target="",
-        kind="test",
-        title="creneau : message de test",
-        body="Ce canal recevra les alertes de créneaux. " + NEVER_BOOKS,
-    )
-
-
-def destinations(channels: Sequence[tuple[str, Sequence[str]]]) -> list[Destination]:
-    """(channel name, its URLs) pairs → one destination per URL."""
-    return [Destination(name, url) for name, urls in channels for url in urls]
+PERSON_NEEDED = {Status.CAPTCHA: "captcha", Status.UNKNOWN: "page_changed"}
+NO_CLEAR_ANSWER = (
+    Status.BLOCKED,
+    Status.OVERLOADED,
+    Status.CLOSED,
+    Status.ERROR,
+    Status.UNKNOWN,
+    Status.CAPTCHA,
+)
+ALERT_AT_MOST_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class Routing:
-    """Where a target's alerts go."""
+    """Where a target's alerts go, and which of its slots are worth one."""
 
     zone: ZoneInfo
     destinations: Sequence[Destination] = ()  # the target's channels
     host_destinations: Sequence[Destination] = ()  # channels of every target on its host
+    before: date | None = None  # only slots before this day alert
+    within: timedelta | None = None  # only slots within this time from the check alert
+    on_gone: bool = False  # also tell when slots go, and how long they lasted
+    failing_after: timedelta | None = None  # tell once when no clear answer came for this long
+    hysteresis: timedelta = HYSTERESIS  # a slot back within this is not new again
+
+    def worth_alerting(self, slot: Slot, checked_at: datetime) -> bool:
+        if self.before and slot.start.astimezone(self.zone).date() >= self.before:
+            return False
+        return not (self.within and slot.start > checked_at + self.within)
+
+
+def slot_event(slot: Slot, lasted: float | None = None) -> dict[str, Any]:
+    event = slot.to_json()
+    if lasted is not None:
+        event["lasted"] = lasted
+    return event
+
+
+def new_slots(result: CheckResult, slots: Sequence[Slot]) -> OutboxEvent:
+    """One event per target per check: the slots that appeared, where and when."""
+    return OutboxEvent(
+        result.target,
+        "slots",
+        {
+            "event": "new_slots",
+            "target": result.target,
+            "url": result.url,
+            "slots": [slot_event(slot) for slot in sorted(slots)],
+        },
+    )
+
+
+def slots_gone(result: CheckResult, gone: Sequence[tuple[Slot, float]]) -> OutboxEvent:
+    return OutboxEvent(
+        result.target,
+        "slots",
+        {
+            "event": "slots_gone",
+            "target": result.target,
+            "url": result.url,
+            "slots": [slot_event(slot, lasted) for slot, lasted in sorted(gone)],
+        },
+    )
+
+
+def host_event(transition: HostTransition) -> OutboxEvent:
+    """One alert when a host starts refusing or failing, one when it answers again."""
+    return OutboxEvent(
+        "",
+        "trouble",
+        {
+            "event": "host_down" if transition.kind == "down" else "host_up",
+            "host": transition.host,
+            "status": transition.status.value,
+            "reason": transition.reason,
+            "until": transition.until.isoformat() if transition.until else None,
+        },
+    )
+
+
+def person_alert_due(
+    previous: str | None, previous_at: datetime | None, state: str | None, now: datetime
+) -> bool:
+    """Alert when a target enters a state that needs a person (a CAPTCHA, a page that
+    changed, a long failure), once per state change, never more than once an hour."""
+    if state is None or previous == state:
+        return False
+    return previous_at is None or now - previous_at >= ALERT_AT_MOST_EVERY
+
+
+def trouble_state(
+    result: CheckResult, failing_since: datetime | None, failing_after: timedelta | None
+) -> str | None:
+    """The state a person should hear of, or None: a clear answer clears it."""
+    if result.status in PERSON_NEEDED:
+        return PERSON_NEEDED[result.status]
+    if (
+        failing_after
+        and failing_since
+        and result.status in NO_CLEAR_ANSWER
+        and result.checked_at - failing_since >= failing_after
+    ):
+        return "failing"
+    return None
+
+
+def trouble_event(
+    result: CheckResult, state: str, saved_page: str | None, failing_since: datetime | None
+) -> OutboxEvent:
+    event: dict[str, Any] = {
+        "event": state,
+        "target": result.target,
+        "url": result.url,
+        "status": result.status.value,
+        "detail": result.detail,
+        "saved_page": saved_page,
+    }
+    if state == "failing" and failing_since:
+        event["since"] = failing_since.isoformat()
+    return OutboxEvent(result.target, "trouble", event)
+
+
+def heartbeat_event(since: datetime, lines: Sequence[dict[str, Any]]) -> OutboxEvent:
+    return OutboxEvent(
+        "",
+        "heartbeat",
+        {
+            "event": "heartbeat",
+            "since": since.isoformat(),
+            "checks": sum(line["checks"] for line in lines),
+            "targets": list(lines),
+        },
+    )
+
+
+def destinations(
+    channels: Sequence[tuple[str, Sequence[str]]], kinds: dict[str, frozenset[str]] | None = None
+) -> list[Destination]:
+    """(channel name, its URLs) pairs → one destination per URL."""
+    kinds = kinds or {}
+    return [
+        Destination(name, url, kinds.get(name, ALL_KINDS))
+        for name, urls in channels
+        for url in urls
+    ]
 
 
 def routes(config: Config) -> dict[str, Routing]:
     """Each target's routing: its own channels, and for host-wide news (a site that blocks
     or recovers) the channels of every target on the same host, each URL once."""
+    kinds = {channel.name: frozenset(channel.kinds) for channel in config.notify}
     own = {
-        target.name: destinations([(c.name, c.secret_urls) for c in config.channels_for(target)])
+        target.name: destinations(
+            [(c.name, c.secret_urls) for c in config.channels_for(target)], kinds
+        )
         for target in config.targets
     }
     by_host: dict[str, dict[str, Destination]] = defaultdict(dict)
     for target in config.targets:
         for destination in own[target.name]:
             by_host[target.host][destination.key] = destination
+    settings = config.creneau
     return {
         target.name: Routing(
-            config.creneau.zone, own[target.name], list(by_host[target.host].values())
+            settings.zone,
+            own[target.name],
+            list(by_host[target.host].values()),
+            before=target.before,
+            within=target.within,
+            on_gone=target.on_gone,
+            failing_after=settings.failing_after,
         )
         for target in config.targets
     }
 
 
-PERSON_NEEDED = (Status.CAPTCHA, Status.UNKNOWN)
-ALERT_AT_MOST_EVERY = timedelta(hours=1)
-
-
-def person_alert_due(
-    previous: str | None, previous_at: datetime | None, status: Status, now: datetime
-) -> bool:
-    """Alert when a target enters a state only a person can resolve (a CAPTCHA, a page that
-    changed), once per state change and never more than once an hour per target."""
-    if status not in PERSON_NEEDED or previous == status.value:
-        return False
-    return previous_at is None or now - previous_at >= ALERT_AT_MOST_EVERY
-
-
-def next_alert_state(previous: str | None, status: Status, alerted: bool) -> str | None:
-    """A good answer clears the state; other troubles leave it as it was."""
-    if alerted:
-        return status.value
-    if status in (Status.AVAILABLE, Status.NONE):
-        return None
-    return previous
-
-
-def person_message(
-    target: str, url: str, status: Status, detail: str, saved_page: str | None
-) -> OutboxMessage:
-    if status is Status.CAPTCHA:
-        return OutboxMessage(
-            target=target,
-            kind="trouble",
-            title=f"Action requise : {target}",
-            body=(
-                f"{target} : le site demande un CAPTCHA. creneau ne le résout jamais. "
-                f"Lancez « creneau captcha {target} » et recopiez le code de l'image ; "
-                f"creneau reprendra ensuite la surveillance.\n{url}"
-            ),
-        )
-    where = f"\nPage enregistrée : {saved_page}" if saved_page else ""
-    return OutboxMessage(
-        target=target,
-        kind="trouble",
-        title=f"Page modifiée : {target}",
-        body=(
-            f"{target} : creneau ne reconnaît plus la page ({detail}). Impossible de dire "
-            f"s'il y a des créneaux : vérifiez vous-même.\n{url}{where}"
-        ),
-    )
+def quiet_until(now: datetime, start: time, end: time, zone: ZoneInfo) -> datetime | None:
+    """When quiet hours (a daily local range, maybe past midnight) end, if `now` is in them."""
+    local = now.astimezone(zone)
+    today = local.date()
+    for day in (today - timedelta(days=1), today):
+        begins = datetime.combine(day, start, tzinfo=zone)
+        ends = datetime.combine(day if end > start else day + timedelta(days=1), end, tzinfo=zone)
+        if begins <= local < ends:
+            return ends
+    return None

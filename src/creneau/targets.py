@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -94,6 +94,9 @@ class TargetBase(BaseModel):
     windows: Windows = Field(default_factory=list)  # when to check at all; empty = always
     burst: Burst | None = None
     respect_robots: bool = True
+    before: date | None = None  # only slots before this day alert; later ones are kept quiet
+    within: Duration | None = None  # only slots within this time from now alert
+    on_gone: bool = False  # also alert when slots go, with how long they lasted
 
     @field_validator("url")
     @classmethod

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from creneau import archive, outbox, sources
 from creneau.checker import run_check
@@ -20,6 +21,9 @@ from creneau.politeness import HostState, HostTransition
 from creneau.results import CheckResult, Slot, Status
 from creneau.store import Store, StoreCall, Transaction, inline
 from creneau.targets import TargetBase
+
+if TYPE_CHECKING:
+    from creneau.config import Config
 
 
 @dataclass(frozen=True)
@@ -80,14 +84,23 @@ def record(
 ) -> Recorded:
     with store.transaction() as tx:
         check_id = tx.add_check(result)
-        changes = diff_slots(tx.known_slots(result.target, result.slots), result)
+        known = tx.known_slots(result.target, result.slots)
+        changes = diff_slots(known, result, routing.hysteresis)
         tx.apply(result.target, check_id, result.checked_at, changes)
+        worth = [s for s in changes.appeared if routing.worth_alerting(s, result.checked_at)]
         queued = 0
-        if changes.appeared and routing.destinations:
-            message = outbox.new_slots_message(
-                result.target, result.url, changes.appeared, routing.zone
+        if worth:
+            queued += tx.enqueue(
+                outbox.new_slots(result, worth), routing.destinations, result.checked_at, check_id
             )
-            queued += tx.enqueue(message, routing.destinations, result.checked_at, check_id)
+        if routing.on_gone and changes.gone:
+            gone = [
+                (slot.as_slot(), (result.checked_at - slot.first_seen).total_seconds())
+                for slot in changes.gone
+            ]
+            queued += tx.enqueue(
+                outbox.slots_gone(result, gone), routing.destinations, result.checked_at, check_id
+            )
         if result.site_session is not None:
             tx.replace_site_session(
                 result.target,
@@ -95,32 +108,50 @@ def record(
                 result.site_session,
                 result.checked_at,
             )
-        queued += _alert_if_a_person_is_needed(tx, result, routing, check_id, saved_page)
+        queued += _alert_trouble(tx, result, routing, check_id, saved_page)
         if host is not None:
             tx.save_host_state(host.name, host.state, result.checked_at)
             for transition in host.transitions:
-                message = outbox.host_message(transition, routing.zone)
                 queued += tx.enqueue(
-                    message, routing.host_destinations, result.checked_at, check_id
+                    outbox.host_event(transition),
+                    routing.host_destinations,
+                    result.checked_at,
+                    check_id,
                 )
-    return Recorded(result, check_id, changes.appeared, len(changes.gone), queued)
+    return Recorded(result, check_id, worth, len(changes.gone), queued)
 
 
-def _alert_if_a_person_is_needed(
+def _alert_trouble(
     tx: Transaction,
     result: CheckResult,
     routing: Routing,
     check_id: int,
     saved_page: str | None,
 ) -> int:
+    """One alert when the target enters a state a person should hear of; a clear answer
+    clears it. At most one such alert an hour per target."""
     previous, previous_at = tx.alert_state(result.target)
-    due = outbox.person_alert_due(previous, previous_at, result.status, result.checked_at)
-    tx.save_alert_state(
-        result.target, outbox.next_alert_state(previous, result.status, due), result.checked_at
-    )
-    if not due or not routing.destinations:
+    failing_since = tx.failing_since(result.target) if routing.failing_after else None
+    state = outbox.trouble_state(result, failing_since, routing.failing_after)
+    due = outbox.person_alert_due(previous, previous_at, state, result.checked_at)
+    if due:
+        tx.save_alert_state(result.target, state, result.checked_at)
+    elif result.status in (Status.AVAILABLE, Status.NONE):
+        tx.save_alert_state(result.target, None, result.checked_at)
+    if not due or state is None:
         return 0
-    message = outbox.person_message(
-        result.target, result.url, result.status, result.detail, saved_page
+    event = outbox.trouble_event(result, state, saved_page, failing_since)
+    return tx.enqueue(event, routing.destinations, result.checked_at, check_id)
+
+
+def heartbeat(store: Store, config: Config, since: datetime) -> int:
+    """Queue the daily "still watching" message to every channel that takes it."""
+    from creneau.history import activity
+
+    lines = [line.to_event() for line in activity(store, since)]
+    kinds = {channel.name: frozenset(channel.kinds) for channel in config.notify}
+    everywhere = outbox.destinations(
+        [(channel.name, channel.secret_urls) for channel in config.notify], kinds
     )
-    return tx.enqueue(message, routing.destinations, result.checked_at, check_id)
+    with store.transaction() as tx:
+        return tx.enqueue(outbox.heartbeat_event(since, lines), everywhere, datetime.now(UTC))

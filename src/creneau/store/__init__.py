@@ -52,12 +52,17 @@ class DatabaseThread:
         self._pool.shutdown(wait=True)  # lets a transaction in progress commit
 
 
+ALL_KINDS = frozenset({"slots", "trouble", "heartbeat"})
+
+
 @dataclass(frozen=True)
 class Destination:
-    """Where an outbox row goes: a channel name and one of its URLs (held by the config)."""
+    """Where an outbox row goes: a channel name and one of its URLs (held by the config),
+    for the kinds of alert the channel takes."""
 
     channel: str
     url: str
+    kinds: frozenset[str] = ALL_KINDS
 
     @property
     def key(self) -> str:
@@ -73,12 +78,13 @@ def url_key(url: str) -> str:
 
 
 @dataclass(frozen=True)
-class OutboxMessage:
+class OutboxEvent:
+    """Something to tell: `event` is a JSON-able mapping with an "event" name, rendered by
+    `messages.py` only when it is sent."""
+
     target: str
-    kind: str  # slots | trouble | test
-    title: str
-    body: str
-    extra: dict[str, Any] | None = None
+    kind: str  # slots | trouble | heartbeat
+    event: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -89,9 +95,9 @@ class PendingNotification:
     kind: str
     channel: str
     url_key: str
-    title: str
-    body: str
+    event: dict[str, Any]
     attempts: int
+    held: bool
 
 
 class Store:
@@ -206,9 +212,9 @@ class Store:
                     row.kind,
                     row.channel,
                     row.url_key,
-                    row.payload.get("title", ""),
-                    row.payload.get("body", ""),
+                    dict(row.payload),
                     row.attempts,
+                    row.held,
                 )
                 for row in session.scalars(query)
             ]
@@ -220,16 +226,12 @@ class Store:
         with self._sessions() as session:
             return session.scalar(query)
 
-    def mark_sent(self, notification_id: int, at: datetime) -> None:
+    def mark_sent(self, ids: Sequence[int], at: datetime) -> None:
         self._update(
-            notification_id,
-            state="sent",
-            sent_at=at,
-            last_error="",
-            attempts=NotificationRow.attempts + 1,
+            ids, state="sent", sent_at=at, last_error="", attempts=NotificationRow.attempts + 1
         )
 
-    def mark_failed(self, notification_id: int, error: str, retry_at: datetime | None) -> None:
+    def mark_failed(self, ids: Sequence[int], error: str, retry_at: datetime | None) -> None:
         """A failed attempt: retried at `retry_at`, or given up for good when it is None."""
         values: dict[str, Any] = {
             "last_error": error[:2000],
@@ -239,17 +241,30 @@ class Store:
             values["state"] = "failed"
         else:
             values["next_attempt_at"] = retry_at
-        self._update(notification_id, **values)
+        self._update(ids, **values)
 
-    def mark_expired(self, notification_id: int, reason: str) -> None:
-        self._update(notification_id, state="expired", last_error=reason)
+    def mark_expired(self, ids: Sequence[int], reason: str) -> None:
+        self._update(ids, state="expired", last_error=reason)
 
-    def _update(self, notification_id: int, **values: Any) -> None:
+    def mark_held(self, ids: Sequence[int], until: datetime) -> None:
+        """Quiet hours: deliver at `until`, as part of a digest."""
+        self._update(ids, held=True, next_attempt_at=until)
+
+    def retry_now(self, notification_id: int, at: datetime) -> bool:
+        """`creneau outbox retry ID`: make a pending, failed or expired row due now."""
+        with self._sessions.begin() as session:
+            row = session.get(NotificationRow, notification_id)
+            if row is None or row.state == "sent":
+                return False
+            row.state, row.next_attempt_at = "pending", at
+            if row.kind == "slots":  # a person asked for it: a fresh expiry window
+                row.created_at = at
+            return True
+
+    def _update(self, ids: Sequence[int], **values: Any) -> None:
         with self._sessions.begin() as session:
             session.execute(
-                update(NotificationRow)
-                .where(NotificationRow.id == notification_id)
-                .values(**values)
+                update(NotificationRow).where(NotificationRow.id.in_(ids)).values(**values)
             )
 
 
@@ -271,6 +286,7 @@ class Transaction:
             page_sha256=result.page_sha256,
             slot_count=len(result.slots),
             requests=result.requests,
+            facts=result.facts or None,
         )
         self.session.add(row)
         self.session.flush()
@@ -284,7 +300,9 @@ class Transaction:
             SlotRow.gone_at.is_(None) | SlotRow.start.in_(starts),
         )
         return [
-            KnownSlot(row.id, row.guichet_id, row.start, row.first_seen, row.gone_at)
+            KnownSlot(
+                row.id, row.guichet_id, row.start, row.first_seen, row.gone_at, row.guichet, row.key
+            )
             for row in self.session.scalars(query)
         ]
 
@@ -313,10 +331,28 @@ class Transaction:
             self.session.execute(
                 update(SlotRow).where(SlotRow.id.in_(changes.still_open)).values(last_seen=at)
             )
-        if changes.gone:
+        if changes.reopened:
             self.session.execute(
-                update(SlotRow).where(SlotRow.id.in_(changes.gone)).values(gone_at=at)
+                update(SlotRow)
+                .where(SlotRow.id.in_(changes.reopened))
+                .values(last_seen=at, gone_at=None)
             )
+        if changes.gone:
+            gone = [known.id for known in changes.gone]
+            self.session.execute(update(SlotRow).where(SlotRow.id.in_(gone)).values(gone_at=at))
+
+    def failing_since(self, target: str) -> datetime | None:
+        """When the target's run of checks without a clear answer began (None: the last
+        check gave one, or there is none)."""
+        last_clear = select(func.max(CheckRow.id)).where(
+            CheckRow.target == target, CheckRow.status.in_(("available", "none"))
+        )
+        return self.session.scalar(
+            select(func.min(CheckRow.started_at)).where(
+                CheckRow.target == target,
+                CheckRow.id > func.coalesce(last_clear.scalar_subquery(), 0),
+            )
+        )
 
     def alert_state(self, target: str) -> tuple[str | None, datetime | None]:
         """The last state that needed a person and was alerted, and when."""
@@ -358,30 +394,33 @@ class Transaction:
 
     def enqueue(
         self,
-        message: OutboxMessage,
+        event: OutboxEvent,
         destinations: Sequence[Destination],
         at: datetime,
         check_id: int | None = None,
     ) -> int:
-        for destination in destinations:
+        """One row per destination that takes this kind of alert; the count."""
+        wanted = [d for d in destinations if event.kind in d.kinds]
+        for destination in wanted:
             self.session.add(
                 NotificationRow(
                     created_at=at,
-                    target=message.target,
+                    target=event.target,
                     check_id=check_id,
-                    kind=message.kind,
+                    kind=event.kind,
                     channel=destination.channel,
                     url_key=destination.key,
                     url_label=destination.label,
-                    payload={"title": message.title, "body": message.body, **(message.extra or {})},
+                    payload=event.event,
                     state="pending",
+                    held=False,
                     attempts=0,
                     last_error="",
                     next_attempt_at=at,
                     sent_at=None,
                 )
             )
-        return len(destinations)
+        return len(wanted)
 
 
 def _target_state(session: Session, name: str, now: datetime) -> TargetStateRow:

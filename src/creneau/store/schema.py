@@ -56,6 +56,7 @@ class CheckRow(Base):
     page_sha256: Mapped[str | None] = mapped_column(String(64))
     slot_count: Mapped[int] = mapped_column(default=0)
     requests: Mapped[int] = mapped_column(default=0)
+    facts: Mapped[dict[str, Any] | None]  # what the site said besides slots (release times)
 
 
 class SlotRow(Base):
@@ -98,6 +99,7 @@ class NotificationRow(Base):
     url_label: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]]
     state: Mapped[str] = mapped_column(String(10), default="pending")
+    held: Mapped[bool] = mapped_column(default=False)  # waited for a channel's quiet hours
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     next_attempt_at: Mapped[datetime]

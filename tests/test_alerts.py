@@ -1,0 +1,291 @@
+"""What is alerted, and how it reads: deadline filter, slots gone, flapping slots, a long
+failure; every message in French and English; the outbox and status commands."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+from creneau.cli import cli
+from creneau.messages import Messages, check_overrides
+from creneau.outbox import Routing
+from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.store import Destination, Store
+from creneau.watch import record
+
+PARIS = ZoneInfo("Europe/Paris")
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+PHONE = [Destination("phone", "json://127.0.0.1:9/")]
+
+
+def slot(day: int, hour: int = 9) -> Slot:
+    start = datetime(2026, 12, day, hour, 0, tzinfo=PARIS)
+    return Slot(start, "1", "Guichet 1", str(int(start.timestamp())))
+
+
+def check(at: datetime, *slots: Slot, status: Status | None = None) -> CheckResult:
+    status = status or (Status.AVAILABLE if slots else Status.NONE)
+    return CheckResult(
+        "nanterre",
+        "ezbooking",
+        "https://example.org/booking/create/1",
+        status,
+        at,
+        guichets=(GuichetResult("1", "Guichet 1", status, tuple(slots)),),
+    )
+
+
+def events(store: Store) -> list[dict]:
+    return [row.payload for row in store.notifications()]
+
+
+def test_only_slots_before_the_deadline_alert_but_all_are_stored(store: Store) -> None:
+    routing = Routing(PARIS, PHONE, before=date(2026, 12, 10))
+    record(store, check(T0, slot(5), slot(20)), routing)
+    assert [[s["start"] for s in e["slots"]] for e in events(store)] == [
+        [slot(5).start.isoformat()]
+    ]
+    assert len(store.slots()) == 2
+
+
+def test_within_counts_from_the_check(store: Store) -> None:
+    routing = Routing(PARIS, PHONE, within=timedelta(days=12))  # until 5 Dec, 10:00 Paris
+    record(store, check(T0, slot(1), slot(5), slot(20)), routing)
+    assert [len(e["slots"]) for e in events(store)] == [2]
+
+
+def test_nothing_is_sent_when_every_new_slot_is_past_the_deadline(store: Store) -> None:
+    record(store, check(T0, slot(20)), Routing(PARIS, PHONE, before=date(2026, 12, 10)))
+    assert events(store) == []
+
+
+def test_slots_gone_are_told_with_how_long_they_lasted(store: Store) -> None:
+    routing = Routing(PARIS, PHONE, on_gone=True)
+    record(store, check(T0, slot(5), slot(6)), routing)
+    record(store, check(T0 + timedelta(minutes=25), slot(6)), routing)
+    gone = [e for e in events(store) if e["event"] == "slots_gone"]
+    told = [(datetime.fromisoformat(s["start"]), s["lasted"]) for e in gone for s in e["slots"]]
+    assert told == [(slot(5).start, 1500.0)]
+
+
+def test_flapping_slots_are_announced_once(store: Store) -> None:
+    routing = Routing(PARIS, PHONE, hysteresis=timedelta(minutes=10))
+    for minutes, present in ((0, True), (2, False), (4, True), (6, False), (8, True)):
+        record(
+            store, check(T0 + timedelta(minutes=minutes), *([slot(5)] if present else [])), routing
+        )
+    assert [e["event"] for e in events(store)] == ["new_slots"]
+    record(store, check(T0 + timedelta(minutes=10)), routing)
+    record(store, check(T0 + timedelta(minutes=30), slot(5)), routing)  # gone for 20 min
+    assert [e["event"] for e in events(store)] == ["new_slots", "new_slots"]
+
+
+def test_a_long_failure_is_told_once(store: Store) -> None:
+    routing = Routing(PARIS, PHONE, failing_after=timedelta(hours=2))
+    record(store, check(T0), routing)
+    for minutes in range(10, 6 * 60, 10):
+        record(store, check(T0 + timedelta(minutes=minutes), status=Status.OVERLOADED), routing)
+    failing = [e for e in events(store) if e["event"] == "failing"]
+    assert [e["since"] for e in failing] == [(T0 + timedelta(minutes=10)).isoformat()]
+    record(store, check(T0 + timedelta(hours=7)), routing)
+    for minutes in range(10, 3 * 60, 10):
+        at = T0 + timedelta(hours=7, minutes=minutes)
+        record(store, check(at, status=Status.ERROR), routing)
+    assert len([e for e in events(store) if e["event"] == "failing"]) == 2
+
+
+SLOTS = [
+    {
+        "guichet": "Guichet 2",
+        "guichet_id": "2",
+        "start": "2026-12-01T08:00:00+00:00",
+        "key": "a",
+        "lasted": 5400.0,
+    }
+]
+EVENTS = {
+    "new_slots": {"event": "new_slots", "target": "nanterre", "url": "https://x/", "slots": SLOTS},
+    "slots_gone": {
+        "event": "slots_gone",
+        "target": "nanterre",
+        "url": "https://x/",
+        "slots": SLOTS,
+    },
+    "host_down": {
+        "event": "host_down",
+        "host": "pref.example",
+        "status": "blocked",
+        "reason": "HTTP 403",
+        "until": "2026-11-23T10:05:00+00:00",
+    },
+    "host_up": {
+        "event": "host_up",
+        "host": "pref.example",
+        "status": "none",
+        "reason": "",
+        "until": None,
+    },
+    "captcha": {
+        "event": "captcha",
+        "target": "allier",
+        "url": "https://x/",
+        "status": "captcha",
+        "detail": "",
+        "saved_page": None,
+    },
+    "page_changed": {
+        "event": "page_changed",
+        "target": "asile",
+        "url": "https://x/",
+        "status": "unknown",
+        "detail": "no booking form",
+        "saved_page": "/p.html",
+    },
+    "failing": {
+        "event": "failing",
+        "target": "nanterre",
+        "url": "https://x/",
+        "status": "overloaded",
+        "detail": "HTTP 502",
+        "saved_page": None,
+        "since": "2026-11-23T07:00:00+00:00",
+    },
+    "heartbeat": {
+        "event": "heartbeat",
+        "since": "2026-11-22T08:00:00+00:00",
+        "checks": 288,
+        "targets": [
+            {
+                "target": "nanterre",
+                "checks": 288,
+                "status": "none",
+                "last_release": "2026-11-20T23:58:00+00:00",
+            }
+        ],
+    },
+    "test": {"event": "test"},
+}
+TITLES = {
+    "fr": {
+        "new_slots": "1 nouveau créneau — Guichet 2",
+        "slots_gone": "1 créneau parti — nanterre",
+        "host_down": "Site bloqué : pref.example",
+        "host_up": "Site de nouveau joignable : pref.example",
+        "captcha": "Action requise : allier",
+        "page_changed": "Page modifiée : asile",
+        "failing": "Surveillance en échec : nanterre",
+        "heartbeat": "creneau veille toujours",
+        "test": "creneau : message de test",
+    },
+    "en": {
+        "new_slots": "1 new slot — Guichet 2",
+        "slots_gone": "1 slot gone — nanterre",
+        "host_down": "Site blocking us: pref.example",
+        "host_up": "Site reachable again: pref.example",
+        "captcha": "Action needed: allier",
+        "page_changed": "Page changed: asile",
+        "failing": "Watching is failing: nanterre",
+        "heartbeat": "creneau is still watching",
+        "test": "creneau: test message",
+    },
+}
+BODY_MARKS = {
+    "fr": {
+        "new_slots": "- mardi 1 décembre 2026 à 09:00",
+        "slots_gone": "visible 1 h 30",
+        "host_down": "réessaiera vers 11:05",
+        "captcha": "`creneau captcha allier`",
+        "page_changed": "Page enregistrée : /p.html",
+        "failing": "depuis lundi 23 novembre 2026 à 08:00",
+        "heartbeat": "dernière apparition de créneaux samedi 21 novembre 2026 à 00:58",
+    },
+    "en": {
+        "new_slots": "- Tuesday 1 December 2026, 09:00",
+        "slots_gone": "visible for 1 h 30 min",
+        "host_down": "around 11:05",
+        "captcha": "`creneau captcha allier`",
+        "page_changed": "Page saved: /p.html",
+        "failing": "since Monday 23 November 2026, 08:00",
+        "heartbeat": "slots last appeared Saturday 21 November 2026, 00:58",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("name", list(EVENTS))
+def test_every_message_reads_right(language: str, name: str) -> None:
+    rendered = Messages(language, PARIS).render([EVENTS[name]])
+    assert rendered.title == TITLES[language][name]
+    assert BODY_MARKS[language].get(name, "") in rendered.body
+
+
+def test_every_slot_message_says_creneau_never_books() -> None:
+    for language in ("fr", "en"):
+        body = Messages(language, PARIS).render([EVENTS["new_slots"]]).body
+        assert "creneau ne réserve jamais à votre place" in body
+        assert "https://x/" in body
+
+
+def test_templates_can_be_overridden_and_bad_ones_are_named() -> None:
+    custom = Messages("fr", PARIS, {"new_slots": {"title": "RDV ! {{ count }} à {{ target }}"}})
+    assert custom.render([EVENTS["new_slots"]]).title == "RDV ! 1 à nanterre"
+    assert check_overrides(
+        {"new_slot": {"title": "x"}, "captcha": {"title": "{{ oops", "subject": "x"}}
+    ) == [
+        "new_slot: unknown message (known: new_slots, slots_gone, host_down, host_up, "
+        "captcha, page_changed, failing, heartbeat, test, digest)",
+        "captcha.title: unexpected end of template, expected 'end of print statement'.",
+        "captcha.subject: unknown key (title or body)",
+    ]
+
+
+def config_with(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[creneau]\ncontact = "a@b.org"\ndatabase = "sqlite:///c.db"\n'
+        '[[notify]]\nname = "phone"\nurls = ["json://127.0.0.1:9/"]\n'
+        '[[target]]\nname = "nanterre"\nsystem = "ezbooking"\n'
+        'url = "https://example.org/booking/create/1"\n'
+    )
+    return path
+
+
+def test_outbox_lists_what_waits_and_retry_makes_it_due(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    path = config_with(tmp_path)
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}")
+    store.upgrade()
+    record(store, check(T0, slot(5)), Routing(PARIS, PHONE))
+    row = store.notifications()[0]
+    store.mark_failed([row.id], "HTTP 503 from ntfy", None)
+    listing = CliRunner().invoke(cli, ["outbox", "--config", str(path)])
+    assert listing.exit_code == 0, listing.output
+    assert "failed" in listing.stdout
+    assert "1 nouveau créneau — Guichet 1" in listing.stdout
+    assert "HTTP 503 from ntfy" in listing.stdout
+    retried = CliRunner().invoke(cli, ["outbox", "retry", str(row.id), "--config", str(path)])
+    assert retried.exit_code == 0
+    assert store.notifications()[0].state == "pending"
+    missing = CliRunner().invoke(cli, ["outbox", "retry", "999", "--config", str(path)])
+    assert missing.exit_code == 2
+
+
+def test_status_shows_last_and_next_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    path = config_with(tmp_path)
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}")
+    store.upgrade()
+    record(store, check(T0, slot(5)), Routing(PARIS, PHONE))
+    store.save_next_check("nanterre", T0 + timedelta(minutes=5), T0)
+    done = CliRunner().invoke(cli, ["status", "--config", str(path)])
+    assert done.exit_code == 0, done.output
+    assert "2026-11-23 10:00:00" in done.stdout  # last check, Paris time
+    assert "2026-11-23 10:05:00" in done.stdout  # next check
+    assert "available" in done.stdout
+    assert "outbox: 1 pending, 0 failed" in done.stdout
