@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench faults clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "creneau needs Python 3.11 or newer (set PYTHON=python3.x)")'
@@ -21,6 +21,9 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+faults: $(STAMP)
+	$(BIN)/python -m pytest -m long -s tests/faults
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

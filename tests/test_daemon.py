@@ -171,3 +171,23 @@ jitter = "0s"
     with sqlite3.connect(tmp_path / "creneau.db") as db:
         assert db.execute("pragma integrity_check").fetchone() == ("ok",)
         assert db.execute("select count(*) from checks").fetchone()[0] >= 2
+
+
+@pytest.mark.slow
+def test_a_sigterm_during_start_up_also_stops_cleanly(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[creneau]\ncontact = "t@example.org"\ndatabase = "sqlite:///c.db"\n'
+        '[[target]]\nname = "t"\nsystem = "ezbooking"\n'
+        'url = "http://127.0.0.1:9/booking/create/1"\nevery = "1s"\n'
+    )
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "creneau", "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.4)  # still importing
+    daemon.send_signal(signal.SIGTERM)
+    daemon.communicate(timeout=30)
+    assert daemon.returncode == 0

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -345,6 +346,9 @@ def parse(
 @CONFIG_OPTION
 def run(config_path: Path) -> None:
     """Run the daemon: check every target on its schedule and send alerts."""
+    # Until the event loop takes over the signals, a SIGTERM during start-up (imports, the
+    # database migration) stops cleanly too: a migration's transaction rolls back.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     from creneau.daemon import Daemon, run_until_signal
 
     config = _load(config_path)

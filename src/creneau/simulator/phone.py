@@ -22,9 +22,12 @@ class Received:
 
 
 class Phone:
-    def __init__(self, on_message: Callable[[Received], None] | None = None) -> None:
+    def __init__(
+        self, on_message: Callable[[Received], None] | None = None, delay: float = 0.0
+    ) -> None:
         self.messages: list[Received] = []
         self.up = True
+        self.delay = delay  # seconds before answering: a slow service
         self.on_message = on_message
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -89,6 +92,8 @@ class Phone:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
+                if phone.delay:
+                    time.sleep(phone.delay)
                 if not phone.up:
                     self.send_response(500)
                     self.end_headers()
