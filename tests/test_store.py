@@ -128,3 +128,17 @@ def test_offsets_other_than_utc_are_normalised(store: Store) -> None:
     at = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=-5)))
     record(store, check_result(at, []), Routing(PARIS))
     assert store.checks()[0].started_at == at.astimezone(UTC)
+
+
+def test_the_head_revision_is_alembic_s_and_upgrading_a_current_database_skips_alembic(
+    store: Store,
+) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from creneau.store import MIGRATIONS, head_revision
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == head_revision()
+    assert store.revision() == head_revision()

@@ -9,8 +9,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from creneau.simulator.server import QuietServer
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class Phone:
         self.delay = delay  # seconds before answering: a slow service
         self.on_message = on_message
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = QuietServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
 
     @property

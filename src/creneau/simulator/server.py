@@ -44,7 +44,7 @@ class SimulatorServer:
         self.sites: list[Site] = ([prefecture] if prefecture else []) + list(sites or [])
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server = QuietServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -174,3 +174,14 @@ def _handler_for(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             pass  # the server keeps its own log (hits)
 
     return Handler
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A client that goes away mid-request (a killed daemon, a timeout) is not an error
+    worth a traceback here."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
