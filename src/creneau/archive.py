@@ -1,8 +1,11 @@
-"""Pages kept as received, so a parser can be fixed from what the site really sent: the
-last few unrecognised pages of each target, under the data directory."""
+"""Pages kept as received, under the data directory: the last few unrecognised pages of each
+target (so a parser can be fixed from what the site really sent), and, when `keep_pages` is
+on, every page by its SHA-256 (stored once however often it was seen, gzip-compressed), so
+that an evidence export can include the pages exactly as received."""
 
 from __future__ import annotations
 
+import gzip
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,3 +28,24 @@ def keep_page(
     for old in sorted(folder.iterdir())[:-keep]:
         old.unlink(missing_ok=True)
     return path
+
+
+def keep_by_hash(directory: Path, page: Page) -> Path:
+    """`<directory>/by-sha256/<2 hex>/<sha256>.gz`; written once per distinct page."""
+    path = page_path(directory, page.sha256)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(gzip.compress(page.body, mtime=0))
+        partial.replace(path)  # never a half-written page under its final name
+    return path
+
+
+def page_path(directory: Path, sha256: str) -> Path:
+    return directory / "by-sha256" / sha256[:2] / f"{sha256}.gz"
+
+
+def read_kept(directory: Path, sha256: str) -> bytes | None:
+    """The page exactly as received, or None when it was not kept."""
+    path = page_path(directory, sha256)
+    return gzip.decompress(path.read_bytes()) if path.exists() else None

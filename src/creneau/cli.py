@@ -245,6 +245,7 @@ async def _check_targets(
                 store,
                 routing,
                 pages_dir=pages_dir,
+                keep_pages=bool(config and config.creneau.keep_pages),
                 name_in_store=None if target.name in routes else target.url,
             )
         except TooSoon as early:

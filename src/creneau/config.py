@@ -59,6 +59,8 @@ class Settings(_Strict):
     failing_after: Duration | None = timedelta(hours=2)  # one alert when no clear answer
     heartbeat: str | None = None  # "HH:MM": a daily "still watching" message
     alert_expiry: Duration = timedelta(hours=6)  # a slot alert older than this is not sent
+    retention: Duration = timedelta(days=90)  # raw checks older than this become hourly counts
+    keep_pages: bool = False  # keep every page as received (deduplicated), for evidence
 
     @field_validator("heartbeat")
     @classmethod

@@ -136,6 +136,7 @@ class Daemon:
                 self.routes[target.name],
                 db=self.db,
                 pages_dir=self.config.creneau.pages_dir,
+                keep_pages=self.config.creneau.keep_pages,
                 now=self.now,
             )
         except TooSoon as early:

@@ -63,6 +63,7 @@ def releases(store: Store, target: str | None = None) -> list[Release]:
             SlotRow.guichet,
             SlotRow.start,
             SlotRow.first_check_id,
+            SlotRow.previous_check_at,
             CheckRow.started_at,
         )
         .join(CheckRow, CheckRow.id == SlotRow.first_check_id)
@@ -83,19 +84,11 @@ def releases(store: Store, target: str | None = None) -> list[Release]:
                     guichet_id=first.guichet_id,
                     guichet=first.guichet,
                     seen_at=first.started_at,
-                    previous_check_at=_previous_check(session, first.target, first.started_at),
+                    previous_check_at=first.previous_check_at,
                     slot_starts=tuple(row.start for row in rows),
                 )
             )
     return found
-
-
-def _previous_check(session: Any, target: str, before: datetime) -> datetime | None:
-    return session.scalar(
-        select(func.max(CheckRow.started_at)).where(
-            CheckRow.target == target, CheckRow.started_at < before
-        )
-    )
 
 
 def summaries(store: Store, target: str | None = None) -> list[TargetSummary]:

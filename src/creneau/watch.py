@@ -52,6 +52,7 @@ async def watch_once(
     *,
     db: StoreCall = inline,
     pages_dir: Path | None = None,
+    keep_pages: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     name_in_store: str | None = None,
 ) -> Recorded:
@@ -61,6 +62,8 @@ async def watch_once(
     result = await run_check(target, client, now=now, cookies=cookies)
     if name_in_store:
         result = dataclasses.replace(result, target=name_in_store)
+    if keep_pages and pages_dir and result.page is not None:
+        await db(archive.keep_by_hash, pages_dir, result.page)
     saved_page = None
     if result.status is Status.UNKNOWN and result.page is not None and pages_dir:
         saved = await db(

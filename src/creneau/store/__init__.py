@@ -317,6 +317,13 @@ class Transaction:
         ]
 
     def apply(self, target: str, check_id: int, at: datetime, changes: SlotChanges) -> None:
+        previous = None
+        if changes.new or changes.returned:
+            previous = self.session.scalar(
+                select(func.max(CheckRow.started_at)).where(
+                    CheckRow.target == target, CheckRow.started_at < at
+                )
+            )
         for slot in changes.new:
             self.session.add(
                 SlotRow(
@@ -329,13 +336,20 @@ class Transaction:
                     last_seen=at,
                     gone_at=None,
                     first_check_id=check_id,
+                    previous_check_at=previous,
                 )
             )
         if changes.returned:
             self.session.execute(
                 update(SlotRow)
                 .where(SlotRow.id.in_(changes.returned))
-                .values(first_seen=at, last_seen=at, gone_at=None, first_check_id=check_id)
+                .values(
+                    first_seen=at,
+                    last_seen=at,
+                    gone_at=None,
+                    first_check_id=check_id,
+                    previous_check_at=previous,
+                )
             )
         if changes.still_open:
             self.session.execute(

@@ -79,6 +79,9 @@ class SlotRow(Base):
     last_seen: Mapped[datetime]
     gone_at: Mapped[datetime | None]
     first_check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"))
+    # The check before the one that first saw it: the release happened in between. Kept here
+    # so that releases stay exact when old checks are rolled into hourly aggregates.
+    previous_check_at: Mapped[datetime | None]
 
 
 class NotificationRow(Base):
@@ -136,3 +139,16 @@ class TargetStateRow(Base):
     # The last state that needed a person and was alerted (captcha, unknown), and when.
     alert_state: Mapped[str | None] = mapped_column(String(12))
     alert_state_at: Mapped[datetime | None]
+
+
+class CheckHourRow(Base):
+    """Checks older than the retention period, rolled up: per target, UTC hour and status,
+    how many there were. Enough to keep the heatmap and uptime queries exact."""
+
+    __tablename__ = "check_hours"
+
+    target: Mapped[str] = mapped_column(String(100), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)  # UTC, on the hour
+    status: Mapped[str] = mapped_column(String(12), primary_key=True)
+    checks: Mapped[int]
+    requests: Mapped[int] = mapped_column(default=0)
