@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from creneau.outbox import Routing
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.store import Destination, Store
-from creneau.store.schema import Base
+from creneau.store.schema import Base, CheckHourRow
 from creneau.watch import record
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -142,3 +142,41 @@ def test_the_head_revision_is_alembic_s_and_upgrading_a_current_database_skips_a
     config.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(config).get_current_head() == head_revision()
     assert store.revision() == head_revision()
+
+
+def test_old_checks_roll_into_hourly_counts_and_releases_survive(store: Store) -> None:
+    dest = [Destination("phone", "json://127.0.0.1:9/")]
+    t = datetime(2026, 1, 5, 8, 10, tzinfo=UTC)
+    for minutes in range(0, 120, 10):  # 12 checks over two hours; slots appear at 08:30
+        slots = [a_slot(9)] if minutes >= 20 else []
+        record(
+            store,
+            check_result(
+                t + timedelta(minutes=minutes), slots, Status.AVAILABLE if slots else Status.NONE
+            ),
+            Routing(PARIS, dest),
+        )
+    store.mark_sent([n.id for n in store.notifications()], t)
+    recent = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
+    record(store, check_result(recent, []), Routing(PARIS))
+    assert store.roll_up(before=datetime(2026, 2, 1, tzinfo=UTC), batch=5) == 12
+    assert [c.started_at for c in store.checks()] == [recent]
+    with store.read() as session:
+        hours = {
+            (row.hour.isoformat(), row.status): row.checks
+            for row in session.scalars(select(CheckHourRow))
+        }
+    assert hours == {
+        ("2026-01-05T08:00:00+00:00", "none"): 2,
+        ("2026-01-05T08:00:00+00:00", "available"): 3,
+        ("2026-01-05T09:00:00+00:00", "available"): 6,
+        ("2026-01-05T10:00:00+00:00", "available"): 1,
+    }
+    [kept] = store.slots()
+    assert (kept.first_seen, kept.previous_check_at, kept.first_check_id) == (
+        t + timedelta(minutes=20),
+        t + timedelta(minutes=10),
+        None,
+    )
+    assert store.notifications() == []  # sent long ago: forgotten
+    assert store.roll_up(before=datetime(2026, 2, 1, tzinfo=UTC)) == 0

@@ -33,12 +33,24 @@ def keep_page(
 def keep_by_hash(directory: Path, page: Page) -> Path:
     """`<directory>/by-sha256/<2 hex>/<sha256>.gz`; written once per distinct page."""
     path = page_path(directory, page.sha256)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        partial.write_bytes(gzip.compress(page.body, mtime=0))
-        partial.replace(path)  # never a half-written page under its final name
+    if path.exists():
+        path.touch()  # last seen now: pruning goes by the last time a page was received
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.write_bytes(gzip.compress(page.body, mtime=0))
+    partial.replace(path)  # never a half-written page under its final name
     return path
+
+
+def prune_kept(directory: Path, before: datetime) -> int:
+    """Forget pages last received before `before` (the retention period); how many."""
+    pruned = 0
+    for path in (directory / "by-sha256").glob("*/*.gz"):
+        if path.stat().st_mtime < before.timestamp():
+            path.unlink(missing_ok=True)
+            pruned += 1
+    return pruned
 
 
 def page_path(directory: Path, sha256: str) -> Path:

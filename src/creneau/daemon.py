@@ -13,9 +13,10 @@ from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from creneau import outbox
+from creneau import archive, outbox
 from creneau.config import Config
 from creneau.deliver import Sender
 from creneau.http import PoliteClient, TooSoon
@@ -88,6 +89,14 @@ class Daemon:
                 coalesce=True,
                 misfire_grace_time=3600,
             )
+        self.scheduler.add_job(
+            self.roll_up,
+            IntervalTrigger(hours=6),
+            id="retention",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=self.now() + timedelta(minutes=5),
+        )
         self.scheduler.start()
         sender = asyncio.create_task(self._deliver_until(stop))
         try:
@@ -169,6 +178,25 @@ class Daemon:
             log.error("heartbeat: database unavailable (%s)", type(failure).__name__)
             return
         self._wake_sender.set()
+
+    async def roll_up(self) -> None:
+        """Keep raw checks for the retention period; older ones become hourly counts."""
+        cutoff = self.now() - self.config.creneau.retention
+        try:
+            rolled = await self.db(self.store.roll_up, cutoff)
+            pruned = 0
+            if self.config.creneau.keep_pages:
+                pruned = await self.db(archive.prune_kept, self.config.creneau.pages_dir, cutoff)
+        except (SQLAlchemyError, OSError) as failure:
+            log.error("retention: could not roll up old checks (%s)", type(failure).__name__)
+            return
+        if rolled or pruned:
+            log.info(
+                "retention: %d checks before %s rolled into hourly counts, %d pages forgotten",
+                rolled,
+                cutoff.date(),
+                pruned,
+            )
 
     def _next_run(self, name: str) -> datetime | None:
         job = self.scheduler.get_job(name) if self.scheduler else None

@@ -16,14 +16,21 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, func, inspect, select, text, update
+from sqlalchemy import Engine, create_engine, delete, event, func, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from creneau.diff import KnownSlot, SlotChanges
 from creneau.politeness import HostState
 from creneau.results import CheckResult, Slot, Status
-from creneau.store.schema import CheckRow, HostRow, NotificationRow, SlotRow, TargetStateRow
+from creneau.store.schema import (
+    CheckHourRow,
+    CheckRow,
+    HostRow,
+    NotificationRow,
+    SlotRow,
+    TargetStateRow,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -203,6 +210,42 @@ class Store:
         """A read-only session for the history queries."""
         with self._sessions() as session:
             yield session
+
+    # --- retention ----------------------------------------------------------------------------
+
+    def roll_up(self, before: datetime, batch: int = 20_000) -> int:
+        """Count checks older than `before` into hourly rows per target and status, then
+        delete them (releases keep their own times on the slot rows); also forget alerts
+        sent, expired or failed before then. Returns how many checks were rolled up."""
+        rolled = 0
+        while True:
+            with self._sessions.begin() as session:
+                rows = session.execute(
+                    select(
+                        CheckRow.id,
+                        CheckRow.target,
+                        CheckRow.started_at,
+                        CheckRow.status,
+                        CheckRow.requests,
+                    )
+                    .where(CheckRow.started_at < before)
+                    .order_by(CheckRow.id)
+                    .limit(batch)
+                ).all()
+                if not rows:
+                    break
+                _add_hours(session, rows)
+                session.execute(
+                    delete(CheckRow).where(CheckRow.id <= rows[-1].id, CheckRow.started_at < before)
+                )
+                rolled += len(rows)
+        with self._sessions.begin() as session:
+            session.execute(
+                delete(NotificationRow).where(
+                    NotificationRow.created_at < before, NotificationRow.state != "pending"
+                )
+            )
+        return rolled
 
     # --- the outbox, sender side ------------------------------------------------------------
 
@@ -445,6 +488,26 @@ class Transaction:
                 )
             )
         return len(wanted)
+
+
+def _add_hours(session: Session, rows: Sequence[Any]) -> None:
+    counts: dict[tuple[str, datetime, str], list[int]] = {}
+    for row in rows:
+        hour = row.started_at.replace(minute=0, second=0, microsecond=0)
+        count = counts.setdefault((row.target, hour, row.status), [0, 0])
+        count[0] += 1
+        count[1] += row.requests
+    for (target, hour, status), (checks, requests) in counts.items():
+        existing = session.get(CheckHourRow, (target, hour, status))
+        if existing is None:
+            session.add(
+                CheckHourRow(
+                    target=target, hour=hour, status=status, checks=checks, requests=requests
+                )
+            )
+        else:
+            existing.checks += checks
+            existing.requests += requests
 
 
 def head_revision() -> str:

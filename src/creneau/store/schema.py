@@ -78,7 +78,10 @@ class SlotRow(Base):
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     gone_at: Mapped[datetime | None]
-    first_check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"))
+    # The check that first saw it; None once that check was rolled into hourly counts.
+    first_check_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checks.id", name="fk_slots_first_check", ondelete="SET NULL")
+    )
     # The check before the one that first saw it: the release happened in between. Kept here
     # so that releases stay exact when old checks are rolled into hourly aggregates.
     previous_check_at: Mapped[datetime | None]
@@ -95,7 +98,9 @@ class NotificationRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime]
     target: Mapped[str] = mapped_column(String(100))
-    check_id: Mapped[int | None] = mapped_column(ForeignKey("checks.id"))
+    check_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checks.id", name="fk_notifications_check", ondelete="SET NULL")
+    )
     kind: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(100))
     url_key: Mapped[str] = mapped_column(String(16))
