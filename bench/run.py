@@ -17,11 +17,12 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import politeness
+from bench import adaptive, politeness
 from bench.figures import Figure
 
 SECTIONS: dict[str, Callable[[], list[Figure]]] = {
     "politeness": politeness.measure,
+    "adaptive": adaptive.measure,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

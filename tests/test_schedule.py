@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from creneau.schedule import CheckPlan, Spacing, Window, inside, next_opening
+from creneau.schedule import (
+    CheckPlan,
+    Spacing,
+    Window,
+    adaptive_intervals,
+    inside,
+    next_opening,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -151,3 +158,34 @@ def test_spacing_frees_a_target_s_previous_second() -> None:
     spacing.reserve("a", at)
     spacing.reserve("a", at + timedelta(minutes=5))
     assert spacing.reserve("b", at) == at
+
+
+def test_adaptive_intervals_spend_the_same_checks_where_releases_happened() -> None:
+    every = timedelta(hours=2)  # few enough checks that no hour reaches the floor
+    mondays_at_nine = [9] * 10  # hour of week 9: Monday 09:00-09:59
+    intervals = adaptive_intervals(mondays_at_nine, every, timedelta(seconds=60))
+    assert intervals is not None
+    weekly = sum(timedelta(hours=1) / interval for interval in intervals)
+    assert weekly == pytest.approx(timedelta(days=7) / every)  # the same budget
+    assert intervals[9] < intervals[8] == intervals[10] < intervals[40]  # hot, warm, cold
+    assert intervals[40] > every  # cold hours get fewer checks than the fixed interval
+
+
+def test_the_floor_caps_an_hour_and_the_rest_goes_to_the_others() -> None:
+    floor, every = timedelta(seconds=60), timedelta(seconds=90)
+    intervals = adaptive_intervals([9] * 1000, every, floor)
+    assert intervals is not None
+    assert min(intervals) == floor
+    weekly = sum(timedelta(hours=1) / interval for interval in intervals)
+    assert weekly == pytest.approx(timedelta(days=7) / every)
+    assert adaptive_intervals([], timedelta(minutes=5), floor) is None
+
+
+def test_an_adaptive_plan_checks_more_often_in_the_hot_hour() -> None:
+    intervals = adaptive_intervals([9] * 10, timedelta(minutes=5), timedelta(seconds=60))
+    rule = plan(adaptive=intervals)
+    hot = paris(2026, 11, 23, 9, 10)  # a Monday
+    cold = paris(2026, 11, 25, 16, 10)  # a Wednesday afternoon
+    assert rule.next_check(hot, rand=lambda: 0.0) - hot < timedelta(minutes=2)
+    waited = rule.next_check(cold, rand=lambda: 0.0) - cold
+    assert waited > timedelta(minutes=5)  # the cold hours lend their checks to the hot one

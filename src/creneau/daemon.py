@@ -21,9 +21,15 @@ from creneau.config import Config
 from creneau.deliver import Sender
 from creneau.http import PoliteClient, TooSoon
 from creneau.results import Status
-from creneau.schedule import PoliteTrigger, Spacing
+from creneau.schedule import (
+    CheckPlan,
+    PoliteTrigger,
+    Spacing,
+    adaptive_intervals,
+    hour_of_week,
+)
 from creneau.store import DatabaseThread, Store
-from creneau.targets import TargetBase
+from creneau.targets import INTERVAL_FLOOR, TargetBase, is_loopback
 from creneau.watch import Recorded, heartbeat, watch_once
 
 log = logging.getLogger("creneau")
@@ -66,7 +72,7 @@ class Daemon:
         targets = self.config.targets
         for index, target in enumerate(targets):
             first = self._first_run(target, last_checks.get(target.name), index, len(targets))
-            plan = target.plan(self.config.creneau.zone)
+            plan = await self._plan(target)
             self.scheduler.add_job(
                 self.watch,
                 PoliteTrigger(target.name, plan, self.spacing),
@@ -88,6 +94,10 @@ class Daemon:
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=3600,
+            )
+        if any(target.adaptive for target in targets):
+            self.scheduler.add_job(
+                self.adapt, IntervalTrigger(days=1), id="adaptive", max_instances=1, coalesce=True
             )
         self.scheduler.add_job(
             self.roll_up,
@@ -178,6 +188,26 @@ class Daemon:
             log.error("heartbeat: database unavailable (%s)", type(failure).__name__)
             return
         self._wake_sender.set()
+
+    async def _plan(self, target: TargetBase) -> CheckPlan:
+        """The target's timing; for an adaptive one, shaped by its past releases."""
+        zone = self.config.creneau.zone
+        if not target.adaptive:
+            return target.plan(zone)
+        try:
+            times = await self.db(self.store.release_times, target.name)
+        except SQLAlchemyError:
+            times = []
+        floor = timedelta(seconds=1) if is_loopback(target.url) else INTERVAL_FLOOR
+        hours = [hour_of_week(at, zone) for at in times]
+        return target.plan(zone, adaptive_intervals(hours, target.every, floor))
+
+    async def adapt(self) -> None:
+        """Once a day, adaptive targets learn from the releases seen since."""
+        for target in self.config.targets:
+            job = self.scheduler.get_job(target.name) if self.scheduler else None
+            if target.adaptive and job is not None:
+                job.trigger.plan = await self._plan(target)
 
     async def roll_up(self) -> None:
         """Keep raw checks for the retention period; older ones become hourly counts."""

@@ -129,6 +129,60 @@ def next_opening(windows: Sequence[Window], after: datetime, zone: ZoneInfo) -> 
     return min(starts)
 
 
+HOURS_IN_A_WEEK = 7 * 24
+ADAPTIVE_BASELINE = 0.4  # share of checks spread evenly, so that a new pattern is still found
+
+
+def hour_of_week(instant: datetime, zone: ZoneInfo) -> int:
+    """0 for Monday 00:00-00:59 local time, … 167 for Sunday 23:00-23:59."""
+    local = instant.astimezone(zone)
+    return local.weekday() * 24 + local.hour
+
+
+def adaptive_intervals(
+    release_hours: Sequence[int],
+    every: timedelta,
+    floor: timedelta,
+    baseline: float = ADAPTIVE_BASELINE,
+) -> tuple[timedelta, ...] | None:
+    """An interval for each hour of the week that spends the same number of checks a week
+    as `every` does: `baseline` of them evenly, the rest in proportion to where past releases
+    fell (each also counting half in the hours either side: release times vary). An hour
+    never gets more checks than `floor` allows; what it cannot take goes to the others.
+    None without any history."""
+    if not release_hours:
+        return None
+    weights = [0.0] * HOURS_IN_A_WEEK
+    for hour in release_hours:
+        weights[hour % HOURS_IN_A_WEEK] += 1.0
+        weights[(hour - 1) % HOURS_IN_A_WEEK] += 0.5
+        weights[(hour + 1) % HOURS_IN_A_WEEK] += 0.5
+    total = sum(weights)
+    weekly_checks = timedelta(days=7) / every
+    checks = [
+        weekly_checks * (baseline / HOURS_IN_A_WEEK + (1 - baseline) * weight / total)
+        for weight in weights
+    ]
+    checks = _cap(checks, timedelta(hours=1) / floor)
+    return tuple(timedelta(hours=1) / count for count in checks)
+
+
+def _cap(checks: list[float], most: float) -> list[float]:
+    """Water-filling: hours above `most` checks keep `most`; their excess is shared by the
+    others in proportion to what they have, until none is above (or all are full)."""
+    checks = list(checks)
+    for _ in range(len(checks)):
+        excess = sum(max(0.0, count - most) for count in checks)
+        room = [i for i, count in enumerate(checks) if count < most]
+        if excess <= 1e-9 or not room:
+            break
+        checks = [min(count, most) for count in checks]
+        share = sum(checks[i] for i in room)
+        for i in room:
+            checks[i] += excess * checks[i] / share
+    return [min(count, most) for count in checks]
+
+
 @dataclass(frozen=True)
 class CheckPlan:
     """A target's timing rules."""
@@ -139,11 +193,13 @@ class CheckPlan:
     windows: tuple[Window, ...] = ()
     burst_windows: tuple[Window, ...] = ()
     burst_every: timedelta | None = None
+    adaptive: tuple[timedelta, ...] | None = None  # by hour of week (see adaptive_intervals)
 
     def interval_at(self, instant: datetime) -> timedelta:
+        every = self.adaptive[hour_of_week(instant, self.zone)] if self.adaptive else self.every
         if self.burst_every and inside(self.burst_windows, instant, self.zone):
-            return min(self.every, self.burst_every)
-        return self.every
+            return min(every, self.burst_every)
+        return every
 
     def next_check(self, previous: datetime, rand: Callable[[], float] = random.random) -> datetime:
         """The next check after one at `previous`: interval plus jitter; pulled forward to

@@ -97,6 +97,7 @@ class TargetBase(BaseModel):
     before: date | None = None  # only slots before this day alert; later ones are kept quiet
     within: Duration | None = None  # only slots within this time from now alert
     on_gone: bool = False  # also alert when slots go, with how long they lasted
+    adaptive: bool = False  # check more when this target's slots were released in the past
 
     @field_validator("url")
     @classmethod
@@ -129,10 +130,11 @@ class TargetBase(BaseModel):
             )
         return burst
 
-    def plan(self, zone: ZoneInfo) -> CheckPlan:
+    def plan(self, zone: ZoneInfo, adaptive: tuple[timedelta, ...] | None = None) -> CheckPlan:
         from creneau.schedule import CheckPlan
 
         return CheckPlan(
+            adaptive=adaptive if self.adaptive else None,
             every=self.every,
             jitter=self.jitter,
             zone=zone,

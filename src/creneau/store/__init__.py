@@ -164,6 +164,20 @@ class Store:
         with self._sessions() as session:
             return {target: float(mean) for target, mean in session.execute(query)}
 
+    def release_times(self, target: str) -> list[datetime]:
+        """When each past release of a target most likely happened: halfway between the
+        last check that did not see its slots and the first that did."""
+        query = (
+            select(SlotRow.first_seen, SlotRow.previous_check_at)
+            .where(SlotRow.target == target)
+            .distinct()
+        )
+        with self._sessions() as session:
+            return [
+                first_seen - (first_seen - previous) / 2 if previous else first_seen
+                for first_seen, previous in session.execute(query)
+            ]
+
     def host_states(self) -> dict[str, HostState]:
         with self._sessions() as session:
             return {row.name: _host_state(row) for row in session.scalars(select(HostRow))}
