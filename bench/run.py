@@ -17,10 +17,11 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import adaptive, politeness
+from bench import adaptive, parse, politeness
 from bench.figures import Figure
 
 SECTIONS: dict[str, Callable[[], list[Figure]]] = {
+    "parse": parse.measure,
     "politeness": politeness.measure,
     "adaptive": adaptive.measure,
 }
