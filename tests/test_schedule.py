@@ -97,12 +97,22 @@ def plan(**fields: object) -> CheckPlan:
     return CheckPlan(**{**defaults, **fields})  # type: ignore[arg-type]
 
 
-def test_the_interval_and_jitter() -> None:
+def test_jitter_is_half_either_side_of_the_interval() -> None:
     rule = plan(jitter=timedelta(seconds=30))
     previous = paris(2026, 11, 24, 10, 0)
-    assert rule.next_check(previous, rand=lambda: 0.5) == previous + timedelta(
-        minutes=5, seconds=15
+    assert [rule.next_check(previous, rand=lambda r=r: r) - previous for r in (0, 0.5, 1)] == [
+        timedelta(minutes=4, seconds=45),
+        timedelta(minutes=5),
+        timedelta(minutes=5, seconds=15),
+    ]
+
+
+def test_jitter_never_brings_checks_closer_than_the_floor() -> None:
+    rule = plan(
+        every=timedelta(seconds=60), jitter=timedelta(seconds=30), floor=timedelta(seconds=60)
     )
+    previous = paris(2026, 11, 24, 10, 0)
+    assert rule.next_check(previous, rand=lambda: 0.0) - previous == timedelta(seconds=60)
 
 
 def test_outside_the_windows_the_next_check_waits_for_the_opening() -> None:

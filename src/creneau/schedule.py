@@ -194,6 +194,7 @@ class CheckPlan:
     burst_windows: tuple[Window, ...] = ()
     burst_every: timedelta | None = None
     adaptive: tuple[timedelta, ...] | None = None  # by hour of week (see adaptive_intervals)
+    floor: timedelta = timedelta(0)  # no two checks closer than this, jitter included
 
     def interval_at(self, instant: datetime) -> timedelta:
         every = self.adaptive[hour_of_week(instant, self.zone)] if self.adaptive else self.every
@@ -205,7 +206,10 @@ class CheckPlan:
         """The next check after one at `previous`: interval plus jitter; pulled forward to
         the start of a burst window that opens meanwhile; pushed into the next check window
         when it falls outside all of them."""
-        candidate = previous + self.interval_at(previous) + self.jitter * rand()
+        # Jitter is ± half its value around the interval, so that checks average `every`;
+        # it never brings two checks closer than the floor.
+        interval = self.interval_at(previous) + self.jitter * (rand() - 0.5)
+        candidate = previous + max(interval, self.floor)
         if self.burst_every:
             for window in self.burst_windows:
                 for start in window.openings(previous, self.zone):

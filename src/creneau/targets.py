@@ -141,6 +141,7 @@ class TargetBase(BaseModel):
             windows=tuple(self.windows),
             burst_windows=tuple(self.burst.windows) if self.burst else (),
             burst_every=self.burst.every if self.burst else None,
+            floor=timedelta(0) if is_loopback(self.url) else INTERVAL_FLOOR,
         )
 
     @property
