@@ -17,11 +17,12 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import adaptive, parse, politeness
+from bench import adaptive, delay, parse, politeness
 from bench.figures import Figure
 
 SECTIONS: dict[str, Callable[[], list[Figure]]] = {
     "parse": parse.measure,
+    "detection delay": delay.measure,
     "politeness": politeness.measure,
     "adaptive": adaptive.measure,
 }
