@@ -17,7 +17,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import adaptive, delay, parse, politeness
+from bench import adaptive, delay, footprint, parse, politeness
 from bench.figures import Figure
 
 SECTIONS: dict[str, Callable[[], list[Figure]]] = {
@@ -25,6 +25,7 @@ SECTIONS: dict[str, Callable[[], list[Figure]]] = {
     "detection delay": delay.measure,
     "politeness": politeness.measure,
     "adaptive": adaptive.measure,
+    "footprint": footprint.measure,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
