@@ -18,8 +18,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import soupsieve
-from bs4 import BeautifulSoup, Tag
 from pydantic import Field, field_validator, model_validator
 
 from creneau.page import Page
@@ -29,6 +27,8 @@ from creneau.sources.common import fold, looks_like_captcha, read_failure, visib
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
+
     from creneau.http import Session
 
 PAGE_GUICHET_ID = "page"
@@ -184,6 +184,8 @@ class Target(TargetBase):
     def _css(cls, selector: str | None) -> str | None:
         if selector is None:
             return None
+        import soupsieve  # only for configs that use this system
+
         try:
             soupsieve.compile(selector)
         except (soupsieve.SelectorSyntaxError, NotImplementedError) as failure:
@@ -273,7 +275,7 @@ def analyse(page: Page, target: Target | None) -> Analysis:
     text = visible_text(page.text)
     if failure := read_failure(page, text):
         return Analysis(failure)
-    soup = BeautifulSoup(page.text, "lxml")
+    soup = _soup(page.text)
     phrase = _none_phrase_in(text, target.none_text)
     elements = _slot_elements(soup, target)
     if elements:
@@ -422,7 +424,7 @@ def _href(element: Tag) -> str:
 # --- guichets ----------------------------------------------------------------------------------
 
 
-_Locator = Callable[[Tag], Choice]
+_Locator = Callable[["Tag"], Choice]
 
 
 def _page_guichet(target: Target) -> Choice:
@@ -505,3 +507,11 @@ async def check(target: Target, session: Session) -> FlowOutcome:
     reading = analysis.reading
     status = reading.status or Status.UNKNOWN
     return FlowOutcome(analysis.guichets, status, reading.detail, page)
+
+
+def _soup(markup: str) -> BeautifulSoup:
+    """BeautifulSoup is imported when a page is parsed: a daemon without a target of this
+    system never loads it."""
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(markup, "lxml")

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from bs4 import BeautifulSoup, Tag
 from pydantic import field_validator
 
 from creneau.http import HostBudget
@@ -32,6 +31,8 @@ from creneau.sources.common import looks_like_captcha, read_failure, visible_tex
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
+
     from creneau.http import Session
 
 SITE_ZONE = ZoneInfo("Europe/Paris")
@@ -171,7 +172,7 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
         return failure
     if BOT_WALL.search(text):
         return Reading("bot-wall", Status.BLOCKED, "an anti-bot wall answered instead of the site")
-    soup = BeautifulSoup(page.text, "lxml")
+    soup = _soup(page.text)
     vue_data = read_vue_data(soup)
     facts = release_facts(text, vue_data)
     if _is_captcha_page(soup):
@@ -491,7 +492,7 @@ class CaptchEtatAnswer:
 
 def read_captcha_form(markup: str, page_url: str) -> CaptchaForm | None:
     """The CAPTCHA form of a cgu/ page, or None when the page has none."""
-    soup = BeautifulSoup(markup, "lxml")
+    soup = _soup(markup)
     if not _is_captcha_page(soup):
         return None
     form = _captcha_form(soup)
@@ -507,7 +508,7 @@ def read_captcha_form(markup: str, page_url: str) -> CaptchaForm | None:
 
 def read_captchetat_answer(markup: str, endpoint: str, style: str) -> CaptchEtatAnswer | None:
     """Parse the PISTE API's `?get=html` answer; None when it holds no CAPTCHA id."""
-    soup = BeautifulSoup(markup, "lxml")
+    soup = _soup(markup)
     id_input = soup.select_one(CAPTCHA_ID_INPUT)
     captcha_id = str(id_input.get("value", "")).strip() if id_input else ""
     if not captcha_id:
@@ -695,3 +696,11 @@ async def submit_captcha(
         # The answer was not a page of the flow (e.g. an empty 200): look at creneau/ itself.
         reading = parse_page(await session.get(demarche_urls(target.url).slots))
     return reading
+
+
+def _soup(markup: str) -> BeautifulSoup:
+    """BeautifulSoup is imported when a page is parsed: a daemon without a target of this
+    system never loads it."""
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(markup, "lxml")

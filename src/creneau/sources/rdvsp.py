@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, parse_qsl, urlencode, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from bs4 import BeautifulSoup, Tag
 from pydantic import Field, ValidationInfo, field_validator
 
 from creneau.http import HostBudget
@@ -34,6 +33,8 @@ from creneau.sources.common import fold, looks_like_captcha, read_failure, visib
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
+
     from creneau.http import Session
 
 SITE_ZONE = ZoneInfo("Europe/Paris")
@@ -164,7 +165,7 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
         return Reading("maintenance", Status.CLOSED, "the site shows its maintenance page")
     if failure is not None:
         return failure
-    soup = BeautifulSoup(page.text, "lxml")
+    soup = _soup(page.text)
     if soup.select(SLOT_LINK):
         return _parse_slots(soup)
     if found := NO_SLOT.search(text):
@@ -464,3 +465,11 @@ def _outcome(guichets: tuple[GuichetResult, ...], last: Page) -> FlowOutcome:
     found = sum(len(g.slots) for g in guichets)
     summary = f"{len(guichets)} places, {found} slots"
     return FlowOutcome(guichets, status, f"{summary}; {detail}" if detail else summary, last)
+
+
+def _soup(markup: str) -> BeautifulSoup:
+    """BeautifulSoup is imported when a page is parsed: a daemon without a target of this
+    system never loads it."""
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(markup, "lxml")
