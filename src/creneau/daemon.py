@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ log = logging.getLogger("creneau")
 T = TypeVar("T")
 STOP_GRACE_SECONDS = 10.0
 FIRST_CHECKS_SPREAD = timedelta(seconds=60)
+FIRST_CHECKS_PER_TARGET = timedelta(seconds=0.3)
 
 
 class Daemon:
@@ -57,7 +59,7 @@ class Daemon:
         self.on_recorded = on_recorded
         self.sender = Sender.from_config(store, config, db=self.db, now=now)
         self.routes = outbox.routes(config)
-        self.spacing = Spacing()
+        self.spacing: defaultdict[str, Spacing] = defaultdict(Spacing)  # one per host
         self._wake_sender = asyncio.Event()
         self._in_flight: set[asyncio.Task[Any]] = set()
         self.scheduler: AsyncIOScheduler | None = None
@@ -75,7 +77,7 @@ class Daemon:
             plan = await self._plan(target)
             self.scheduler.add_job(
                 self.watch,
-                PoliteTrigger(target.name, plan, self.spacing),
+                PoliteTrigger(target.name, plan, self.spacing[target.host]),
                 args=[target],
                 id=target.name,
                 name=target.name,
@@ -127,14 +129,15 @@ class Daemon:
     def _first_run(
         self, target: TargetBase, last: datetime | None, index: int, count: int
     ) -> datetime:
-        """Spread first checks over up to a minute; never earlier than the interval allows
-        after the last check recorded before a restart; inside the target's windows."""
-        spread = min(target.every, FIRST_CHECKS_SPREAD)
+        """Spread first checks over a minute, or more with many targets (never longer than
+        the interval); never earlier than the interval allows after the last check recorded
+        before a restart; inside the target's windows."""
+        spread = min(target.every, max(FIRST_CHECKS_SPREAD, FIRST_CHECKS_PER_TARGET * count))
         first = self.now() + spread * (index / max(count, 1))
         if last is not None:
             first = max(first, last + target.every)
         first = target.plan(self.config.creneau.zone).first_check(first)
-        return self.spacing.reserve(target.name, first)
+        return self.spacing[target.host].reserve(target.name, first)
 
     async def watch(self, target: TargetBase) -> Recorded | None:
         task = asyncio.current_task()
@@ -241,7 +244,7 @@ class Daemon:
         """The host asked us to wait (Retry-After, cool-down): no check of it before then."""
         job = self.scheduler.get_job(target.name) if self.scheduler else None
         if job is not None and job.next_run_time and job.next_run_time < until:
-            job.modify(next_run_time=self.spacing.reserve(target.name, until))
+            job.modify(next_run_time=self.spacing[target.host].reserve(target.name, until))
 
     def _log(self, recorded: Recorded) -> None:
         result = recorded.result

@@ -226,7 +226,8 @@ class CheckPlan:
 
 
 class Spacing:
-    """Keeps planned checks of different targets out of the same second."""
+    """Keeps the planned checks of one host's targets out of the same second (one Spacing per
+    host: different hosts may share a second, or a thousand targets could not fit)."""
 
     def __init__(self) -> None:
         self._held: dict[int, str] = {}
