@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +44,42 @@ def store(tmp_path: Path) -> Iterator[Store]:
     database.upgrade()
     yield database
     database.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    from postgres import server
+
+    # Not under pytest's own temporary folder: the postgres user cannot enter it.
+    folder = Path(tempfile.mkdtemp(prefix="creneau-postgres-"))
+    try:
+        with server(folder) as url:
+            yield url
+    except FileNotFoundError as missing:
+        pytest.skip(f"no PostgreSQL server for the store's tests: {missing}")
+    except subprocess.CalledProcessError as failure:
+        pytest.skip(f"PostgreSQL did not start: {failure.stderr.decode(errors='replace')}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_store(postgres_server: str, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A fresh, migrated database on the session's PostgreSQL server."""
+    from sqlalchemy import create_engine, text
+
+    name = f"t{abs(hash(request.node.nodeid)) % 10**12}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    database = Store(postgres_server.rsplit("/", 1)[0] + f"/{name}")
+    database.upgrade()
+    yield database
+    database.close()
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
 
 
 @pytest.fixture

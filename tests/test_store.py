@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +19,18 @@ from creneau.store.schema import Base, CheckHourRow
 from creneau.watch import record
 
 PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Every test here runs on SQLite and on a real PostgreSQL server."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("postgres_store")
+        return
+    database = Store(f"sqlite:///{tmp_path / 'creneau.db'}")
+    database.upgrade()
+    yield database
+    database.close()
 
 
 def check_result(at: datetime, slots: list[Slot], status: Status = Status.AVAILABLE) -> CheckResult:
@@ -67,6 +81,8 @@ def test_naive_timestamps_are_refused(store: Store) -> None:
 
 
 def test_sqlite_runs_in_wal_mode(store: Store) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite setting")
     with store.engine.connect() as connection:
         assert connection.execute(text("pragma journal_mode")).scalar() == "wal"
 
