@@ -17,7 +17,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import adaptive, delay, footprint, parse, politeness, scale
+from bench import adaptive, delay, footprint, history, parse, politeness, scale
 from bench.figures import Figure
 
 SECTIONS: dict[str, Callable[[], list[Figure]]] = {
@@ -26,6 +26,7 @@ SECTIONS: dict[str, Callable[[], list[Figure]]] = {
     "politeness": politeness.measure,
     "adaptive": adaptive.measure,
     "footprint": footprint.measure,
+    "history": history.measure,
     "scale": scale.measure,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"

@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from creneau import __version__, sources
+from creneau.evidence_cli import evidence
+from creneau.history_cli import history
 from creneau.redact import RedactingFilter, redact
 
 out = Console(highlight=False, soft_wrap=True)
@@ -118,6 +120,31 @@ def _open_store(url: str) -> Any:
     except Exception as failure:
         click.echo(redact(f"creneau: cannot open the database {url}: {failure}"), err=True)
         sys.exit(1)
+    return store
+
+
+def _migrated_apart(url: str, config_path: Path) -> Any:
+    """The store, with any pending migration applied by a child `creneau db upgrade`: the
+    daemon then never loads Alembic (~11 MB it would keep for as long as it runs)."""
+    import subprocess
+
+    from creneau.store import Store, head_revision
+
+    store = Store(url)
+    try:
+        current = store.revision()
+    except Exception as failure:
+        click.echo(redact(f"creneau: cannot open the database {url}: {failure}"), err=True)
+        sys.exit(1)
+    if current != head_revision():
+        done = subprocess.run(
+            [sys.executable, "-m", "creneau", "db", "upgrade", "--config", str(config_path)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            click.echo(redact(done.stderr.strip() or "creneau: the migration failed"), err=True)
+            sys.exit(done.returncode)
     return store
 
 
@@ -353,7 +380,7 @@ def run(config_path: Path) -> None:
     from creneau.daemon import Daemon, run_until_signal
 
     config = _load(config_path)
-    store = _open_store(config.creneau.database)
+    store = _migrated_apart(config.creneau.database, config_path)
     daemon = Daemon(config, store)
     logging.getLogger("creneau").info(
         "creneau %s: %d targets, database %s",
@@ -434,66 +461,10 @@ def _database_label(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-# --- history -------------------------------------------------------------------------------
+# --- history (history_cli.py) -------------------------------------------------------------
 
-
-@cli.group()
-def history() -> None:
-    """Questions answered from what creneau recorded."""
-
-
-@history.command("releases")
-@CONFIG_OPTION
-@click.option("--target", "target_name", help="Only this target.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per release per line.")
-def history_releases(config_path: Path, target_name: str | None, as_json: bool) -> None:
-    """Each release: the slots that appeared in one check at one guichet."""
-    from creneau import history as queries
-    from creneau.config import default_database_url
-
-    config = _load(config_path) if config_path.exists() else None
-    store = _open_store(config.creneau.database if config else default_database_url())
-    zone = config.creneau.zone if config else ZoneInfo("Europe/Paris")
-    found = queries.releases(store, target_name)
-    if as_json:
-        for release in found:
-            click.echo(json.dumps(release.to_json(), ensure_ascii=False))
-        return
-    print_releases(found, zone)
-
-
-def print_releases(found: Sequence[Any], zone: ZoneInfo) -> None:
-    if not found:
-        out.print("No release recorded yet.")
-        return
-    table = Table(title="Releases", header_style="bold")
-    for column in ("seen at", "after check at", "target", "guichet", "slots", "first slot"):
-        table.add_column(column)
-    for release in found:
-        table.add_row(
-            _local(release.seen_at, zone),
-            _local(release.previous_check_at, zone),
-            release.target,
-            release.guichet,
-            str(release.slot_count),
-            release.slot_starts[0].astimezone(zone).strftime("%a %d/%m %H:%M"),
-        )
-    out.print(table)
-
-
-def print_summaries(store: Any, zone: ZoneInfo) -> None:
-    from creneau import history as queries
-
-    for summary in queries.summaries(store):
-        statuses = ", ".join(
-            f"{status} {count}"
-            for status, count in sorted(summary.by_status.items(), key=lambda kv: -kv[1])
-        )
-        out.print(
-            f"[bold]{summary.target}[/bold]: {summary.checks} checks "
-            f"({statuses}) from {_local(summary.first_check, zone)} "
-            f"to {_local(summary.last_check, zone)}; {summary.releases} releases"
-        )
+cli.add_command(history)
+cli.add_command(evidence)
 
 
 # --- captcha: a person solves it --------------------------------------------------------------

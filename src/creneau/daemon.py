@@ -62,6 +62,7 @@ class Daemon:
         self.spacing: defaultdict[str, Spacing] = defaultdict(Spacing)  # one per host
         self._wake_sender = asyncio.Event()
         self._in_flight: set[asyncio.Task[Any]] = set()
+        self._database_failing = False
         self.scheduler: AsyncIOScheduler | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -165,12 +166,9 @@ class Daemon:
             log.info("%s: skipped, %s", target.name, early.detail)
             return None
         except (SQLAlchemyError, OSError) as failure:
-            log.error(
-                "%s: could not record the check (%s); will try again next time",
-                target.name,
-                type(failure).__name__,
-            )
+            self._database_trouble(failure)
             return None
+        self._database_back()
         result = recorded.result
         self._log(recorded)
         if result.next_attempt_at:
@@ -230,6 +228,24 @@ class Daemon:
                 cutoff.date(),
                 pruned,
             )
+
+    def _database_trouble(self, failure: Exception) -> None:
+        """Said once: the checks go on, and the next one that can be recorded says so."""
+        if self._database_failing:
+            log.debug("database still unavailable: %s", failure)
+            return
+        self._database_failing = True
+        reason = str(getattr(failure, "orig", None) or failure or type(failure).__name__)
+        log.error(
+            "cannot write to the database (%s): checks go on but are not recorded "
+            "until it works again",
+            reason,
+        )
+
+    def _database_back(self) -> None:
+        if self._database_failing:
+            self._database_failing = False
+            log.info("the database works again; checks are recorded")
 
     def _next_run(self, name: str) -> datetime | None:
         job = self.scheduler.get_job(name) if self.scheduler else None

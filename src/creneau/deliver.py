@@ -94,6 +94,7 @@ class Sender:
         self.now = now
         self.send = send
         self.slot_expiry = slot_expiry
+        self._failing: set[tuple[str, str]] = set()  # URLs whose trouble was already logged
 
     @classmethod
     def from_config(cls, store: Store, config: Config, **kwargs: object) -> Sender:
@@ -198,14 +199,23 @@ class Sender:
             ok, error = await self.send(url, rendered.title, rendered.body)
         except Exception as failure:  # a plugin bug must not lose the alert
             ok, error = False, redact(f"{type(failure).__name__}: {failure}")
+        url_id = (channel, rows[0].url_key)
         if ok:
             await self.db(self.store.mark_sent, ids, self.now())
+            if url_id in self._failing:
+                self._failing.discard(url_id)
+                log.info("channel %s delivers again; the alerts that waited went out", channel)
             return Delivery(tuple(rows), True, rendered.title)
         attempts = max(row.attempts for row in rows) + 1
         retry_at = self.now() + retry_delay(attempts)
         await self.db(self.store.mark_failed, ids, error, retry_at)
-        log.warning(
-            "alert to %s not delivered (%s); retry at %s",
+        # Said once per outage; the outbox (creneau outbox) keeps every attempt's error.
+        level = logging.DEBUG if url_id in self._failing else logging.WARNING
+        self._failing.add(url_id)
+        log.log(
+            level,
+            "channel %s does not take alerts (%s); they wait in the outbox and "
+            "are retried (next at %s)",
             channel,
             error,
             retry_at.astimezone(self.zone).strftime("%H:%M:%S"),

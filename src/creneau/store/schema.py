@@ -43,7 +43,12 @@ class CheckRow(Base):
     """One check of one target, whatever it found."""
 
     __tablename__ = "checks"
-    __table_args__ = (Index("ix_checks_target_started", "target", "started_at"),)
+    __table_args__ = (
+        Index("ix_checks_target_started", "target", "started_at"),
+        # Uptime counts each (target, day, status) as one range of this index: 0.8 s instead
+        # of ~10 s on a year of checks at one a minute for 10 targets.
+        Index("ix_checks_target_status_started", "target", "status", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     target: Mapped[str] = mapped_column(String(100))

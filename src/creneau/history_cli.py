@@ -1,0 +1,716 @@
+"""`creneau history …`: the history queries on the command line. Each command prints rich
+tables, or one JSON object per line (`--json`), or CSV (`--csv`); `heatmap --svg FILE` also
+draws the heatmap as an SVG file. The definitions (release, observation hour, probability,
+censoring, recommendation) are in `creneau.history`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import partial
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+from rich.color import Color
+from rich.console import Console
+from rich.panel import Panel
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from creneau.history import (
+        HeatCell,
+        Heatmap,
+        Lifetime,
+        Release,
+        Scope,
+        TargetReport,
+        UptimeDay,
+    )
+    from creneau.store import Store
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+T = TypeVar("T")
+
+DEFAULT_ZONE = "Europe/Paris"
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The heatmap's colour scale, from "never" to "every observed hour" (ColorBrewer Greens).
+PALE = (247, 252, 245)
+DARK = (0, 68, 27)
+SVG_CELL_W, SVG_CELL_H = 44, 34
+SVG_LEFT, SVG_TOP = 48, 56  # room for the weekday names and the hours
+
+
+# --- options shared by every query -------------------------------------------------------------
+
+
+def _query_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        # Same as the main CLI's --config (importing it from there would be circular).
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(path_type=Path),
+            default="config.toml",
+            envvar="CRENEAU_CONFIG",
+            show_default=True,
+            help="Configuration file (TOML); without it, the default database and Paris time.",
+        ),
+        click.option(
+            "--since",
+            help="From this day (YYYY-MM-DD, local) or instant (ISO 8601; local if no offset).",
+        ),
+        click.option(
+            "--until",
+            help="Up to this day, included (YYYY-MM-DD, local), or instant, excluded (ISO 8601).",
+        ),
+        click.option("--target", "target_name", help="Only this target."),
+        click.option("--guichet", help="Only this guichet (its id or its label)."),
+        click.option("--json", "as_json", is_flag=True, help="One JSON object per line."),
+        click.option("--csv", "as_csv", is_flag=True, help="CSV: a header, then one row each."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a history command was asked: the store, the time zone, the scope, the format."""
+
+    store: Store
+    zone: ZoneInfo
+    scope: Scope
+    output: str  # "table", "json" or "csv"
+
+
+def _query(
+    config_path: Path,
+    since: str | None,
+    until: str | None,
+    target_name: str | None,
+    guichet: str | None,
+    as_json: bool,
+    as_csv: bool,
+) -> Query:
+    from creneau.cli import _load, _open_store
+    from creneau.config import default_database_url
+    from creneau.history import Scope
+
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    config = _load(config_path) if config_path.exists() else None
+    zone = config.creneau.zone if config else ZoneInfo(DEFAULT_ZONE)
+    start = parse_when("--since", since, zone, end_of_day=False) if since else None
+    end = parse_when("--until", until, zone, end_of_day=True) if until else None
+    if start and end and start >= end:
+        raise click.UsageError(f"--since {since} is not before --until {until}")
+    store = _open_store(config.creneau.database if config else default_database_url())
+    output = "json" if as_json else "csv" if as_csv else "table"
+    return Query(store, zone, Scope(start, end, target_name, guichet), output)
+
+
+def parse_when(option: str, text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
+    """A day (local; `end_of_day`: the midnight that ends it) or an ISO 8601 instant (local
+    when it has no offset), as a tz-aware datetime."""
+    try:
+        if DATE_ONLY.match(text):
+            day = date.fromisoformat(text)
+            if end_of_day:
+                day += timedelta(days=1)
+            return datetime.combine(day, time(0), zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.UsageError(
+            f"{option} {text!r}: expected a day (YYYY-MM-DD) or an ISO 8601 date and time "
+            "(e.g. 2026-03-29T08:30)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _emit_json(objects: Iterable[dict[str, Any]]) -> None:
+    for item in objects:
+        click.echo(json.dumps(item, ensure_ascii=False))
+
+
+def _emit_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    click.echo(buffer.getvalue(), nl=False)
+
+
+def _answer(
+    query: Query,
+    items: Sequence[T],
+    to_json: Callable[[T], dict[str, Any]],
+    columns: Sequence[str],
+    to_row: Callable[[T], Sequence[Any]],
+    show: Callable[[], None],
+) -> None:
+    """Print the items as the command was asked: JSON lines, CSV, or rich (`show`)."""
+    if query.output == "json":
+        _emit_json(to_json(item) for item in items)
+    elif query.output == "csv":
+        _emit_csv(columns, (to_row(item) for item in items))
+    else:
+        show()
+
+
+def _local(at: datetime | None, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if at else "—"
+
+
+def _iso(at: datetime | None) -> str:
+    return at.isoformat() if at else ""
+
+
+def format_duration(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    seconds = round(value.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d}"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def _percent(share: float | None) -> str:
+    if share is None:
+        return "—"
+    return f"{share:.0%}" if share in (0, 1) else f"{share:.1%}"
+
+
+# --- the group ---------------------------------------------------------------------------------
+
+
+@click.group()
+def history() -> None:
+    """Questions answered from what creneau recorded: when slots are released, how long they
+    stay, how often the site answered. Times are shown in the configured time zone."""
+
+
+# --- releases ----------------------------------------------------------------------------------
+
+
+@history.command("releases")
+@_query_options
+def releases_command(**options: Any) -> None:
+    """Each release: the slots that appeared in one check at one guichet, with the check before
+    (the release happened in between) and the dates they offer."""
+    from creneau import history as queries
+
+    query = _query(**options)
+    found = queries.releases(query.store, query.scope)
+    show = partial(print_releases, found, query.zone)
+    _answer(query, found, _release_json, RELEASE_COLUMNS, _release_row, show)
+
+
+RELEASE_COLUMNS = (
+    "target",
+    "guichet_id",
+    "guichet",
+    "seen_at",
+    "previous_check_at",
+    "slot_count",
+    "first_slot",
+    "last_slot",
+    "all_gone_after_s",
+    "slots",
+)
+
+
+def _release_json(release: Release) -> dict[str, Any]:
+    return release.to_json()
+
+
+def _release_row(release: Release) -> tuple[Any, ...]:
+    return (
+        release.target,
+        release.guichet_id,
+        release.guichet,
+        _iso(release.seen_at),
+        _iso(release.previous_check_at),
+        release.slot_count,
+        _iso(min(release.slot_starts)),
+        _iso(max(release.slot_starts)),
+        _seconds(release.all_gone_after),
+        " ".join(start.isoformat() for start in release.slot_starts),
+    )
+
+
+def _seconds(value: timedelta | None) -> str:
+    return f"{value.total_seconds():g}" if value is not None else ""
+
+
+def print_releases(found: Sequence[Release], zone: ZoneInfo) -> None:
+    if not found:
+        out.print("No release recorded yet.")
+        return
+    table = Table(title="Releases", header_style="bold")
+    for column in (
+        "seen at",
+        "after check at",
+        "target",
+        "guichet",
+        "slots",
+        "dates offered",
+        "all gone after",
+    ):
+        table.add_column(column)
+    for release in found:
+        table.add_row(
+            _local(release.seen_at, zone),
+            _previous_check(release, zone),
+            release.target,
+            release.guichet,
+            str(release.slot_count),
+            dates_offered(release.slot_starts, zone),
+            _gone_after(release),
+        )
+    out.print(table)
+
+
+def _gone_after(release: Release) -> str:
+    lasted = release.all_gone_after
+    return "still shown" if lasted is None else format_duration(lasted)
+
+
+def _previous_check(release: Release, zone: ZoneInfo) -> str:
+    """The check before a release; its time alone when it is the same day."""
+    if release.previous_check_at is None:
+        return "—"
+    previous = release.previous_check_at.astimezone(zone)
+    if previous.date() == release.seen_at.astimezone(zone).date():
+        return previous.strftime("%H:%M:%S")
+    return _local(previous, zone)
+
+
+def dates_offered(starts: Sequence[datetime], zone: ZoneInfo) -> str:
+    days = sorted({start.astimezone(zone).date() for start in starts})
+    if len(days) <= 3:
+        return ", ".join(day.strftime("%a %d/%m") for day in days)
+    return f"{days[0].strftime('%a %d/%m')} → {days[-1].strftime('%a %d/%m')} ({len(days)} days)"
+
+
+# --- heatmap -----------------------------------------------------------------------------------
+
+
+@history.command("heatmap")
+@_query_options
+@click.option(
+    "--svg",
+    "svg_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw it into this SVG file.",
+)
+def heatmap_command(svg_path: Path | None, **options: Any) -> None:
+    """Release probability by weekday × hour (local time): the share of observed hours in
+    which a release was seen. An hour is observed when a check got a clear answer
+    (available or none); a cell never observed is blank, not "never"."""
+    from creneau import history as queries
+
+    query = _query(**options)
+    grid = queries.heatmap(query.store, query.zone, query.scope)
+    title = _heatmap_title(query)
+    if svg_path:
+        svg_path.write_text(heatmap_svg(grid, title), encoding="utf-8")
+        err.print(f"heatmap drawn in {svg_path}", markup=False)
+    show = partial(print_heatmap, grid, title)
+    _answer(query, grid.cells, _cell_json, HEATMAP_COLUMNS, _cell_row, show)
+
+
+HEATMAP_COLUMNS = ("weekday", "hour", "observed_hours", "release_hours", "releases", "probability")
+
+
+def _cell_json(cell: HeatCell) -> dict[str, Any]:
+    return cell.to_json()
+
+
+def _cell_row(cell: HeatCell) -> tuple[Any, ...]:
+    probability = "" if cell.probability is None else f"{cell.probability:.4f}"
+    return (
+        WEEKDAY_NAMES[cell.weekday],
+        cell.hour,
+        cell.observed_hours,
+        cell.release_hours,
+        cell.releases,
+        probability,
+    )
+
+
+def _heatmap_title(query: Query) -> str:
+    what = query.scope.target or "all targets"
+    if query.scope.guichet:
+        what += f", guichet {query.scope.guichet}"
+    return f"Release probability — {what} ({query.zone.key})"
+
+
+def _shade(probability: float) -> tuple[int, int, int]:
+    return tuple(  # type: ignore[return-value]
+        round(pale + (dark - pale) * probability) for pale, dark in zip(PALE, DARK, strict=True)
+    )
+
+
+def print_heatmap(grid: Heatmap, title: str) -> None:
+    if not grid.observed_hours:
+        out.print("No observed hour in this period: nothing to draw.")
+        return
+    table = Table(
+        title=title,
+        header_style="bold",
+        padding=(0, 1),
+        caption="each cell: probability·observed hours; blank: never observed",
+    )
+    table.add_column("hour", justify="right")
+    for name in WEEKDAY_NAMES:
+        table.add_column(name, justify="right")
+    for hour in range(24):
+        row = [f"{hour:02d}h"]
+        for weekday in range(7):
+            row.append(_terminal_cell(grid.cell(weekday, hour)))
+        table.add_row(*row)
+    out.print(table)
+    out.print(f"{grid.releases} releases over {grid.observed_hours} observed hours.")
+
+
+def _terminal_cell(cell: HeatCell) -> Text:
+    if cell.probability is None:
+        return Text("")
+    style = Style(
+        bgcolor=Color.from_rgb(*_shade(cell.probability)),
+        color="white" if cell.probability >= 0.5 else "black",
+    )
+    return Text(f"{cell.probability:.0%}·{cell.observed_hours}", style=style)
+
+
+def heatmap_svg(grid: Heatmap, title: str) -> str:
+    """The heatmap as a standalone SVG: hours across, weekdays down, each cell shaded by its
+    probability, with the probability and the observed hours written in it and a tooltip."""
+    width, height = SVG_LEFT + 24 * SVG_CELL_W + 12, SVG_TOP + 7 * SVG_CELL_H + 40
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<text x="{SVG_LEFT}" y="22" font-size="15" font-weight="bold">{escape(title)}</text>',
+        *_svg_labels(),
+        *(_svg_cell(cell) for cell in grid.cells),
+        f'<text x="{SVG_LEFT}" y="{height - 16}">Each cell: share of observed hours with a '
+        f"release, and the number of observed hours (checked with a clear answer). Grey: "
+        f"never observed. {grid.releases} releases, {grid.observed_hours} observed hours, "
+        f"{escape(grid.zone)} time.</text>",
+        "</svg>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _svg_labels() -> list[str]:
+    hours = [
+        f'<text x="{SVG_LEFT + (hour + 0.5) * SVG_CELL_W}" y="{SVG_TOP - 8}" '
+        f'text-anchor="middle">{hour:02d}h</text>'
+        for hour in range(24)
+    ]
+    days = [
+        f'<text x="{SVG_LEFT - 8}" y="{SVG_TOP + (weekday + 0.5) * SVG_CELL_H + 4}" '
+        f'text-anchor="end">{name}</text>'
+        for weekday, name in enumerate(WEEKDAY_NAMES)
+    ]
+    return hours + days
+
+
+def _svg_cell(cell: HeatCell) -> str:
+    x, y = SVG_LEFT + cell.hour * SVG_CELL_W, SVG_TOP + cell.weekday * SVG_CELL_H
+    w, h = SVG_CELL_W, SVG_CELL_H
+    name = f"{WEEKDAY_NAMES[cell.weekday]} {cell.hour:02d}:00–{(cell.hour + 1) % 24:02d}:00"
+    if cell.probability is None:
+        tooltip = f"{name}: never observed"
+        fill, ink, label, under = "#e0e0e0", "#777777", "–", ""
+    else:
+        tooltip = (
+            f"{name}: {cell.probability:.0%} ({cell.release_hours} of {cell.observed_hours} "
+            f"observed hours had a release; {cell.releases} releases)"
+        )
+        red, green, blue = _shade(cell.probability)
+        fill = f"#{red:02x}{green:02x}{blue:02x}"
+        ink = "#ffffff" if cell.probability >= 0.5 else "#000000"
+        label, under = f"{cell.probability:.0%}", f"{cell.observed_hours}h"
+    middle = x + w / 2
+    return (
+        f"<g><title>{escape(tooltip)}</title>"
+        f'<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}" stroke="#ffffff"/>'
+        f'<text x="{middle}" y="{y + 15}" text-anchor="middle" fill="{ink}">'
+        f"{escape(label)}</text>"
+        f'<text x="{middle}" y="{y + 27}" text-anchor="middle" fill="{ink}" font-size="8">'
+        f"{escape(under)}</text></g>"
+    )
+
+
+# --- lifetime ----------------------------------------------------------------------------------
+
+
+@history.command("lifetime")
+@_query_options
+def lifetime_command(**options: Any) -> None:
+    """How long slots stay visible, per guichet: median and p90 over the slots that went
+    (first seen → gone). Slots still shown when the checks ended are censored: counted apart,
+    left out of the median and p90."""
+    from creneau import history as queries
+
+    query = _query(**options)
+    found = queries.lifetimes(query.store, query.scope)
+    show = partial(print_lifetimes, found)
+    _answer(query, found, _lifetime_json, LIFETIME_COLUMNS, _lifetime_row, show)
+
+
+LIFETIME_COLUMNS = (
+    "target",
+    "guichet_id",
+    "guichet",
+    "slots",
+    "gone",
+    "censored",
+    "median_s",
+    "p90_s",
+)
+
+
+def _lifetime_json(line: Lifetime) -> dict[str, Any]:
+    return line.to_json()
+
+
+def _lifetime_row(line: Lifetime) -> tuple[Any, ...]:
+    return (
+        line.target,
+        line.guichet_id,
+        line.guichet,
+        line.gone + line.censored,
+        line.gone,
+        line.censored,
+        _seconds(line.median),
+        _seconds(line.p90),
+    )
+
+
+def print_lifetimes(found: Sequence[Lifetime]) -> None:
+    if not found:
+        out.print("No slot recorded in this period.")
+        return
+    table = Table(
+        title="How long slots stay visible",
+        header_style="bold",
+        caption="median and p90 over the slots that went; censored: still shown when the "
+        "checks ended, not in the median",
+    )
+    for column in ("target", "guichet", "slots", "gone", "censored", "median", "p90"):
+        table.add_column(
+            column, justify="right" if column in ("slots", "gone", "censored") else "left"
+        )
+    for line in found:
+        table.add_row(
+            line.target,
+            line.guichet,
+            str(line.gone + line.censored),
+            str(line.gone),
+            str(line.censored),
+            format_duration(line.median),
+            format_duration(line.p90),
+        )
+    out.print(table)
+
+
+# --- uptime ------------------------------------------------------------------------------------
+
+
+@history.command("uptime")
+@_query_options
+def uptime_command(**options: Any) -> None:
+    """Share of checks per status per local day: how often the site even answered. Checks are
+    per target: --guichet selects the targets that have that guichet."""
+    from creneau import history as queries
+
+    query = _query(**options)
+    days = queries.uptime(query.store, query.zone, query.scope)
+    columns = ("target", "day", "checks", "clear", *queries.STATUSES)
+    show = partial(print_uptime, days, queries.STATUSES)
+    _answer(query, days, _uptime_json, columns, partial(_uptime_row, queries.STATUSES), show)
+
+
+def _uptime_json(day: UptimeDay) -> dict[str, Any]:
+    return day.to_json()
+
+
+def _uptime_row(statuses: Sequence[str], day: UptimeDay) -> tuple[Any, ...]:
+    shares = (f"{day.share(status):.4f}" for status in statuses)
+    return (day.target, day.day.isoformat(), day.checks, f"{day.clear:.4f}", *shares)
+
+
+def print_uptime(days: Sequence[UptimeDay], statuses: Sequence[str]) -> None:
+    if not days:
+        out.print("No check recorded in this period.")
+        return
+    for target, mine in itertools.groupby(days, key=lambda day: day.target):
+        print_target_uptime(target, list(mine), statuses)
+
+
+def print_target_uptime(target: str, days: Sequence[UptimeDay], statuses: Sequence[str]) -> None:
+    present = [status for status in statuses if any(day.counts.get(status) for day in days)]
+    table = Table(
+        title=f"{target}: checks per status per day",
+        header_style="bold",
+        caption="clear: available or none, the site answered",
+    )
+    for column in ("day", "checks", "clear", *present):
+        table.add_column(column, justify="left" if column == "day" else "right")
+    for day in days:
+        table.add_row(
+            day.day.strftime("%Y-%m-%d %a"),
+            str(day.checks),
+            _percent(day.clear),
+            *(_percent(day.share(status)) for status in present),
+        )
+    out.print(table)
+
+
+# --- summary -----------------------------------------------------------------------------------
+
+
+@history.command("summary")
+@_query_options
+def summary_command(**options: Any) -> None:
+    """One screen per target: last release, typical release hours, typical lifetime, and when
+    to check (the fewest quarter-hours covering 80 % of past releases)."""
+    from creneau import history as queries
+
+    query = _query(**options)
+    found = queries.reports(query.store, query.zone, query.scope)
+    show = partial(print_reports, found, query.zone)
+    _answer(query, found, _report_json, SUMMARY_COLUMNS, _report_row, show)
+
+
+SUMMARY_COLUMNS = (
+    "target",
+    "releases",
+    "last_release_at",
+    "observed_hours",
+    "observed_days",
+    "typical_hours",
+    "median_lifetime_s",
+    "p90_lifetime_s",
+    "censored",
+    "recommendation",
+)
+
+
+def _report_json(report: TargetReport) -> dict[str, Any]:
+    return report.to_json()
+
+
+def _report_row(report: TargetReport) -> tuple[Any, ...]:
+    last = report.last_release
+    return (
+        report.target,
+        report.releases,
+        _iso(last.seen_at if last else None),
+        report.observed_hours,
+        report.observed_days,
+        " ".join(f"{typical.hour:02d}h:{typical.releases}" for typical in report.typical_hours),
+        _seconds(report.lifetime.median),
+        _seconds(report.lifetime.p90),
+        report.lifetime.censored,
+        report.recommendation.text(),
+    )
+
+
+def print_reports(found: Sequence[TargetReport], zone: ZoneInfo) -> None:
+    if not found:
+        out.print("Nothing recorded in this period.")
+    for report in found:
+        print_report(report, zone)
+
+
+def print_report(report: TargetReport, zone: ZoneInfo) -> None:
+    last = report.last_release
+    lines = Table.grid(padding=(0, 2))
+    lines.add_column(style="bold", no_wrap=True)
+    lines.add_column()
+    lines.add_row("Last release", _last_release_text(last, zone) if last else "none yet")
+    lines.add_row(
+        "Releases",
+        f"{report.releases} in {report.observed_hours} observed hours over "
+        f"{report.observed_days} days",
+    )
+    lines.add_row("Release hours", _typical_hours_text(report))
+    lines.add_row("Lifetime", _lifetime_text(report.lifetime))
+    lines.add_row("When to check", report.recommendation.text())
+    panel = Panel(lines, title=report.target, title_align="left", expand=False)
+    out.print(panel, soft_wrap=False)
+
+
+def _last_release_text(release: Release, zone: ZoneInfo) -> str:
+    seen = release.seen_at.astimezone(zone)
+    after = (
+        f", after a check at {release.previous_check_at.astimezone(zone):%H:%M}"
+        if release.previous_check_at
+        else ""
+    )
+    return (
+        f"{seen:%a %Y-%m-%d %H:%M}{after}: {release.slot_count} slots at {release.guichet} "
+        f"({dates_offered(release.slot_starts, zone)})"
+    )
+
+
+def _typical_hours_text(report: TargetReport) -> str:
+    if not report.typical_hours:
+        return "none seen"
+    return ", ".join(
+        f"{typical.hour:02d}h ({typical.releases} releases, "
+        f"{_percent(typical.probability)} of observed hours)"
+        for typical in report.typical_hours
+    )
+
+
+def _lifetime_text(lifetime: Lifetime) -> str:
+    if not lifetime.gone:
+        return f"no slot went yet ({lifetime.censored} still shown)"
+    return (
+        f"median {format_duration(lifetime.median)}, p90 {format_duration(lifetime.p90)} "
+        f"(over {lifetime.gone} slots that went; {lifetime.censored} still shown, not counted)"
+    )
+
+
+# --- the demo's closing summary ------------------------------------------------------------------
+
+
+def print_summaries(store: Store, zone: ZoneInfo) -> None:
+    from creneau import history as queries
+
+    for summary in queries.summaries(store):
+        statuses = ", ".join(
+            f"{status} {count}"
+            for status, count in sorted(summary.by_status.items(), key=lambda kv: -kv[1])
+        )
+        out.print(
+            f"[bold]{summary.target}[/bold]: {summary.checks} checks "
+            f"({statuses}) from {_local(summary.first_check, zone)} "
+            f"to {_local(summary.last_check, zone)}; {summary.releases} releases"
+        )

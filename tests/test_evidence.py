@@ -1,0 +1,493 @@
+"""The evidence export: the exact rows of every check, the pages byte for byte as received, a
+manifest that `sha256sum -c` accepts, a summary that says "no slot" only when true, the
+hourly counts of the rolled-up past, the --max-pages bound, no secret anywhere, and one-line
+errors."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner, Result
+
+from creneau import archive
+from creneau.config import Config, load_config
+from creneau.evidence import EvidenceError, parse_period
+from creneau.evidence_cli import evidence
+from creneau.outbox import Routing
+from creneau.page import Page
+from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.store import Store
+from creneau.store.schema import CheckHourRow
+from creneau.watch import record
+
+PARIS = ZoneInfo("Europe/Paris")
+URL = "https://pref.example/booking/create/989"
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # 09:00 in Paris
+TOKEN = "tg-Secret-Token-4242"  # from ${TG_TOKEN}, in a notification URL
+CHAT = "chat-Secret-777"  # written as is in the notification URL
+
+NONE_PAGE = Page(URL, 200, b"<html><p>Il n'existe plus de plage horaire libre</p></html>")
+BUSY_PAGE = Page(URL, 503, b"<html><h1>Service surcharg\xc3\xa9</h1></html>")
+FORBIDDEN_PAGE = Page(URL, 403, b"<html>Forbidden</html>")
+GRID_PAGE = Page(URL, 200, b'  {"week": [], "free": 0}', {"content-type": "application/json"})
+SLOT_PAGE = Page(URL, 200, b"<html><a class='slot'>mardi 1 d\xc3\xa9cembre 09:00</a></html>")
+
+
+@dataclass(frozen=True)
+class Setup:
+    config_path: Path
+    config: Config
+    store: Store
+
+    @property
+    def pages_dir(self) -> Path:
+        return self.config.creneau.pages_dir
+
+
+@pytest.fixture
+def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
+    monkeypatch.setenv("TG_TOKEN", TOKEN)
+    monkeypatch.setenv("COLUMNS", "300")
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+[creneau]
+contact = "asso@example.org"
+database = "sqlite:///c.db"
+data_dir = "{tmp_path / "data"}"
+keep_pages = true
+[[notify]]
+name = "phone"
+urls = ["tgram://${{TG_TOKEN}}/{CHAT}"]
+[[target]]
+name = "nanterre"
+system = "ezbooking"
+url = "{URL}"
+[[target]]
+name = "other"
+system = "ezbooking"
+url = "https://other.example/booking/create/1"
+""")
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}")
+    store.upgrade()
+    yield Setup(path, load_config(path), store)
+    store.close()
+
+
+def add_check(
+    setup: Setup,
+    at: datetime,
+    status: Status,
+    http_status: int | None,
+    page: Page | None = None,
+    *,
+    kept: bool = True,
+    detail: str = "",
+    slots: tuple[Slot, ...] = (),
+    target: str = "nanterre",
+) -> None:
+    if page is not None and kept:
+        archive.keep_by_hash(setup.pages_dir, page)
+    result = CheckResult(
+        target,
+        "ezbooking",
+        URL,
+        status,
+        at,
+        http_status=http_status,
+        detail=detail,
+        guichets=(GuichetResult("14007", "Guichet 2", status, slots),),
+        page_sha256=page.sha256 if page else None,
+        page=page,
+    )
+    record(setup.store, result, Routing(PARIS))
+
+
+def add_hours(setup: Setup, *rows: tuple[datetime, str, int]) -> None:
+    with setup.store.transaction() as tx:
+        for hour, status, count in rows:
+            tx.session.add(
+                CheckHourRow(target="nanterre", hour=hour, status=status, checks=count, requests=0)
+            )
+
+
+def a_fortnight_without_slots(setup: Setup) -> None:
+    add_check(setup, T0, Status.NONE, 200, NONE_PAGE)
+    add_check(setup, T0 + timedelta(minutes=5), Status.NONE, 200, NONE_PAGE)
+    add_check(
+        setup, T0 + timedelta(minutes=10), Status.OVERLOADED, 503, BUSY_PAGE, detail="HTTP 503"
+    )
+    add_check(setup, T0 + timedelta(minutes=15), Status.ERROR, None, detail="timeout after 30s")
+    add_check(setup, T0 + timedelta(minutes=20), Status.BLOCKED, 403, FORBIDDEN_PAGE, kept=False)
+    add_check(setup, T0 + timedelta(minutes=25), Status.NONE, 200, GRID_PAGE)
+    # outside the period, or another target: never exported
+    add_check(setup, datetime(2026, 10, 31, 22, 30, tzinfo=UTC), Status.NONE, 200, NONE_PAGE)
+    add_check(setup, datetime(2026, 11, 3, 0, 0, tzinfo=UTC), Status.NONE, 200, NONE_PAGE)
+    add_check(setup, T0, Status.AVAILABLE, 200, SLOT_PAGE, target="other", slots=(slot(),))
+
+
+def slot() -> Slot:
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=PARIS)
+    return Slot(start, "14007", "Guichet 2", str(int(start.timestamp())))
+
+
+def export(setup: Setup, out: Path, *args: str) -> Result:
+    return CliRunner().invoke(
+        evidence,
+        ["nanterre", "--config", str(setup.config_path), "--out", str(out), *args],
+    )
+
+
+def rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        return list(csv.reader(file))
+
+
+def summary(out: Path) -> dict[str, str]:
+    return dict(rows(out / "summary.csv")[1:])
+
+
+def html_text(out: Path) -> str:
+    return (out / "summary.html").read_text(encoding="utf-8")
+
+
+# --- checks.csv, pages, manifest --------------------------------------------------------
+
+
+def test_every_check_of_the_period_is_one_exact_row(setup: Setup, tmp_path: Path) -> None:
+    a_fortnight_without_slots(setup)
+    out = tmp_path / "export"
+    done = export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02")
+    assert done.exit_code == 0, done.output
+    none, busy, grid = NONE_PAGE.sha256, BUSY_PAGE.sha256, GRID_PAGE.sha256
+    assert rows(out / "checks.csv") == [
+        ["utc", "local", "url", "status", "http_status", "slots", "detail", "page_sha256",
+         "page_file"],
+        ["2026-11-02T08:00:00Z", "2026-11-02T09:00:00+01:00", URL, "none", "200", "0", "",
+         none, f"pages/{none}.html"],
+        ["2026-11-02T08:05:00Z", "2026-11-02T09:05:00+01:00", URL, "none", "200", "0", "",
+         none, f"pages/{none}.html"],
+        ["2026-11-02T08:10:00Z", "2026-11-02T09:10:00+01:00", URL, "overloaded", "503", "0",
+         "HTTP 503", busy, f"pages/{busy}.html"],
+        ["2026-11-02T08:15:00Z", "2026-11-02T09:15:00+01:00", URL, "error", "", "0",
+         "timeout after 30s", "", "no page received"],
+        ["2026-11-02T08:20:00Z", "2026-11-02T09:20:00+01:00", URL, "blocked", "403", "0", "",
+         FORBIDDEN_PAGE.sha256, "not kept"],
+        ["2026-11-02T08:25:00Z", "2026-11-02T09:25:00+01:00", URL, "none", "200", "0", "",
+         grid, f"pages/{grid}.json"],
+    ]  # fmt: skip
+    assert not (out / "hours.csv").exists()
+
+
+def test_pages_are_the_bytes_received_each_once(setup: Setup, tmp_path: Path) -> None:
+    a_fortnight_without_slots(setup)
+    out = tmp_path / "export"
+    assert export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02").exit_code == 0
+    files = sorted((out / "pages").iterdir())
+    assert [path.name for path in files] == sorted(
+        [f"{NONE_PAGE.sha256}.html", f"{BUSY_PAGE.sha256}.html", f"{GRID_PAGE.sha256}.json"]
+    )
+    for path in files:
+        body = path.read_bytes()
+        assert hashlib.sha256(body).hexdigest() == path.name.split(".")[0]
+        assert body == archive.read_kept(setup.pages_dir, path.name.split(".")[0])
+    assert (out / "pages" / f"{BUSY_PAGE.sha256}.html").read_bytes() == BUSY_PAGE.body
+
+
+def test_the_manifest_verifies_with_sha256sum(setup: Setup, tmp_path: Path) -> None:
+    a_fortnight_without_slots(setup)
+    out = tmp_path / "export"
+    done = export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02")
+    assert done.exit_code == 0, done.output
+    manifest = (out / "MANIFEST.sha256").read_text()
+    listed = [line.split("  ", 1)[1] for line in manifest.splitlines()]
+    on_disk = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert listed == [name for name in on_disk if name != "MANIFEST.sha256"]
+    assert {"summary.html", "summary.csv", "checks.csv"} <= set(listed)
+    own = hashlib.sha256((out / "MANIFEST.sha256").read_bytes()).hexdigest()
+    assert done.stdout.splitlines()[-1] == f"SHA-256 of MANIFEST.sha256: {own}"
+    sha256sum = shutil.which("sha256sum")
+    if sha256sum is None:
+        pytest.skip("the sha256sum binary (GNU coreutils) is not installed")
+    verified = subprocess.run(
+        [sha256sum, "-c", "MANIFEST.sha256"], cwd=out, capture_output=True, text=True
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.count(": OK") == len(listed)
+    (out / "checks.csv").write_bytes((out / "checks.csv").read_bytes().replace(b"503", b"200"))
+    tampered = subprocess.run([sha256sum, "-c", "MANIFEST.sha256"], cwd=out, capture_output=True)
+    assert tampered.returncode != 0
+
+
+# --- the summary ------------------------------------------------------------------------------
+
+
+def test_summary_states_period_counts_and_no_slot(setup: Setup, tmp_path: Path) -> None:
+    a_fortnight_without_slots(setup)
+    out = tmp_path / "export"
+    assert export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02").exit_code == 0
+    page = html_text(out)
+    assert (
+        "Du dimanche 1 novembre 2026 à 00:00:00 au mardi 3 novembre 2026 à 00:00:00 "
+        "(heure légale, fuseau Europe/Paris), soit du 2026-10-31 23:00:00 au "
+        "2026-11-02 23:00:00 (UTC), fin exclue." in page
+    )
+    assert (
+        "Sur cette période, aucun créneau n'a été proposé lors des 6 vérifications effectuées."
+        in page
+    )
+    assert (
+        "Le site a indiqué explicitement l'absence de créneau 3 fois ; 3 vérifications n'ont "
+        "pas permis de consulter les disponibilités" in page
+    )
+    assert "5 des 6 vérifications ont reçu une réponse du site (un code HTTP)." in page
+    assert (
+        "Première vérification : lundi 2 novembre 2026 à 09:00:00 (2026-11-02 08:00:00 UTC). "
+        "Dernière vérification : lundi 2 novembre 2026 à 09:25:00 (2026-11-02 08:25:00 UTC)."
+        in page
+    )
+    assert "intervalle le plus court constaté ici : 300 s" in page
+    assert "3 pages incluses dans pages/" in page
+    assert "Pour 1 vérification, la page n'a pas été conservée" in page
+    assert "In this period, no slot was offered in any of the 6 checks made." in page
+    assert "Des créneaux" not in page
+    for external in ("<link", "<script", "src=", "url("):
+        assert external not in page  # self-contained: prints the same anywhere, offline
+    facts = summary(out)
+    assert facts["checks_total"] == "6"
+    assert facts["status_none"] == "3"
+    assert facts["status_overloaded"] == "1"
+    assert facts["status_blocked"] == "1"
+    assert facts["status_error"] == "1"
+    assert facts["slots_offered"] == "no"
+    assert facts["first_check_utc"] == "2026-11-02T08:00:00Z"
+    assert facts["last_check_utc"] == "2026-11-02T08:25:00Z"
+    assert facts["period_start_local"] == "2026-11-01T00:00:00+01:00"
+
+
+def test_slots_offered_are_said_plainly_with_their_dates(setup: Setup, tmp_path: Path) -> None:
+    a_fortnight_without_slots(setup)
+    add_check(setup, T0 + timedelta(hours=2), Status.AVAILABLE, 200, SLOT_PAGE, slots=(slot(),))
+    add_check(setup, T0 + timedelta(hours=2, minutes=5), Status.NONE, 200, NONE_PAGE)
+    out = tmp_path / "export"
+    assert export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02").exit_code == 0
+    page = html_text(out)
+    assert "aucun créneau n'a été proposé" not in page
+    assert "no slot was offered" not in page
+    assert (
+        "Des créneaux ONT été proposés pendant cette période : 1 des 8 vérifications en a vu "
+        "(liste ci-dessous)." in page
+    )
+    assert '<td>02/11/2026 11:00:00</td><td>2026-11-02 10:00:00</td><td class="n">1</td>' in page
+    assert (
+        "<td>Guichet 2</td><td>01/12/2026 09:00:00</td><td>02/11/2026 11:00:00</td>"
+        "<td>02/11/2026 11:00:00</td>" in page
+    )
+    assert summary(out)["slots_offered"] == "yes"
+    assert [r[3:6] for r in rows(out / "checks.csv")[7:]] == [
+        ["available", "200", "1"],
+        ["none", "200", "0"],
+    ]
+    assert (out / "pages" / f"{SLOT_PAGE.sha256}.html").read_bytes() == SLOT_PAGE.body
+
+
+def test_no_check_at_all_claims_nothing(setup: Setup, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    assert export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02").exit_code == 0
+    page = html_text(out)
+    assert "Aucune vérification n'a été enregistrée pendant cette période" in page
+    assert "aucun créneau n'a été proposé" not in page
+    assert rows(out / "checks.csv") == [rows(out / "checks.csv")[0]]
+
+
+# --- the rolled-up past -----------------------------------------------------------------------
+
+
+def test_rolled_up_hours_are_reported_as_counts(setup: Setup, tmp_path: Path) -> None:
+    a_fortnight_without_slots(setup)
+    add_hours(
+        setup,
+        (datetime(2026, 10, 30, 10, tzinfo=UTC), "none", 9),  # before the period
+        (datetime(2026, 11, 1, 10, tzinfo=UTC), "none", 12),
+        (datetime(2026, 11, 1, 11, tzinfo=UTC), "none", 11),
+        (datetime(2026, 11, 1, 11, tzinfo=UTC), "overloaded", 1),
+    )
+    out = tmp_path / "export"
+    assert export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02").exit_code == 0
+    assert rows(out / "hours.csv") == [
+        ["hour_utc", "hour_local", "status", "checks"],
+        ["2026-11-01T10:00:00Z", "2026-11-01T11:00:00+01:00", "none", "12"],
+        ["2026-11-01T11:00:00Z", "2026-11-01T12:00:00+01:00", "none", "11"],
+        ["2026-11-01T11:00:00Z", "2026-11-01T12:00:00+01:00", "overloaded", "1"],
+    ]
+    page = html_text(out)
+    assert (
+        "Du dimanche 1 novembre 2026 à 11:00:00 au dimanche 1 novembre 2026 à 13:00:00, "
+        "creneau ne conserve plus le détail de chaque vérification (durée de conservation : "
+        "90 jours) : seuls des totaux par heure et par résultat subsistent, soit 24 "
+        "vérifications." in page
+    )
+    assert '<td>01/11/2026</td><td class="n">23</td><td class="n">1</td><td class="n">24</td>' in (
+        page
+    )
+    assert "aucun créneau n'a été proposé lors des 30 vérifications effectuées" in page
+    assert "5 des 6 vérifications détaillées ont reçu une réponse du site" in page
+    assert "Première vérification détaillée : lundi 2 novembre 2026 à 09:00:00" in page
+    facts = summary(out)
+    assert (facts["checks_total"], facts["checks_hourly_counts_only"]) == ("30", "24")
+    assert facts["status_none"] == "26"
+
+
+def test_slots_known_only_from_hourly_counts_are_not_hidden(setup: Setup, tmp_path: Path) -> None:
+    add_hours(
+        setup,
+        (datetime(2026, 11, 1, 10, tzinfo=UTC), "none", 10),
+        (datetime(2026, 11, 1, 10, tzinfo=UTC), "available", 2),
+    )
+    out = tmp_path / "export"
+    assert export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02").exit_code == 0
+    page = html_text(out)
+    assert "Des créneaux ONT été proposés pendant cette période : 2 des 12 vérifications" in page
+    assert "aucun créneau n'a été proposé" not in page
+    assert summary(out)["slots_offered"] == "yes"
+
+
+# --- bounds and secrets -----------------------------------------------------------------------
+
+
+def test_max_pages_bounds_the_pages_copied(setup: Setup, tmp_path: Path) -> None:
+    a_fortnight_without_slots(setup)
+    out = tmp_path / "export"
+    done = export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02", "--max-pages", "1")
+    assert done.exit_code == 0, done.output
+    assert [p.name for p in (out / "pages").iterdir()] == [f"{NONE_PAGE.sha256}.html"]
+    assert [r[8] for r in rows(out / "checks.csv")[1:]] == [
+        f"pages/{NONE_PAGE.sha256}.html",
+        f"pages/{NONE_PAGE.sha256}.html",
+        "not included: --max-pages 1 reached",
+        "no page received",
+        "not kept",
+        "not included: --max-pages 1 reached",
+    ]
+    assert (
+        "Limite atteinte (--max-pages 1) : 2 autres pages conservées ne sont pas incluses"
+        in html_text(out)
+    )
+    assert summary(out)["pages_left_out_by_max_pages"] == "2"
+
+
+def test_no_secret_from_the_config_reaches_any_file(setup: Setup, tmp_path: Path) -> None:
+    a_fortnight_without_slots(setup)
+    echo = Page(URL, 200, f"<html>you came from tgram://{TOKEN}/x</html>".encode())
+    add_check(setup, T0 + timedelta(hours=1), Status.UNKNOWN, 200, echo, detail=f"saw {TOKEN}")
+    out = tmp_path / "export"
+    done = export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02")
+    assert done.exit_code == 0, done.output
+    files = [path for path in out.rglob("*") if path.is_file()]
+    assert len(files) >= 6
+    for path in files:
+        body = path.read_bytes()
+        for secret in (TOKEN, CHAT, "tgram://"):
+            assert secret.encode() not in body, f"{secret} in {path.name}"
+    last = rows(out / "checks.csv")[-1]
+    assert last[6:] == ["saw ***", echo.sha256, "withheld: contains a secret from the config"]
+    assert TOKEN not in done.output
+
+
+# --- the period and errors ------------------------------------------------------------------
+
+
+def test_period_dates_are_local_days_and_times_exact() -> None:
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    summer = parse_period("2026-07-01", "2026-07-01", PARIS, now)
+    assert (summer.start, summer.end) == (
+        datetime(2026, 6, 30, 22, tzinfo=UTC),
+        datetime(2026, 7, 1, 22, tzinfo=UTC),
+    )
+    around_dst = parse_period("2026-10-25", "2026-10-25", PARIS, now)  # a 25-hour day
+    assert around_dst.end - around_dst.start == timedelta(hours=25)
+    exact = parse_period("2026-11-01T08:30", "2026-11-02T10:00+00:00", PARIS, now)
+    assert (exact.start, exact.end) == (
+        datetime(2026, 11, 1, 7, 30, tzinfo=UTC),
+        datetime(2026, 11, 2, 10, tzinfo=UTC),
+    )
+    assert parse_period("2026-11-01", None, PARIS, now).end == now
+    with pytest.raises(EvidenceError, match="the period is empty"):
+        parse_period("2026-11-02", "2026-11-01", PARIS, now)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "yesterday"], '--since: expected a date such as 2026-11-01 or 2026-11-01T08:00 (got "yesterday")'),  # noqa: E501
+        (["--since", "2026-11-01", "--until", "2026-13-01"], '--until: expected a date such as 2026-11-01 or 2026-11-01T08:00 (got "2026-13-01")'),  # noqa: E501
+        (["--since", "2026-11-05", "--until", "2026-11-01"], "the period is empty: its end (2026-11-01T23:00:00Z) is not after its start (2026-11-04T23:00:00Z)"),  # noqa: E501
+    ],
+)  # fmt: skip
+def test_bad_dates_are_one_line_exit_2(
+    setup: Setup, tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "export"
+    done = export(setup, out, *args)
+    assert done.exit_code == 2
+    assert done.stderr.splitlines() == [f"Error: {message}"]
+    assert not out.exists()
+
+
+def test_unknown_target_is_one_line_exit_2(setup: Setup, tmp_path: Path) -> None:
+    done = CliRunner().invoke(
+        evidence,
+        ["nowhere", "--config", str(setup.config_path), "--since", "2026-11-01", "--out",
+         str(tmp_path / "x")],
+    )  # fmt: skip
+    assert done.exit_code == 2
+    assert done.stderr.splitlines() == [
+        f"Error: no target named nowhere in {setup.config_path} (targets: nanterre, other)"
+    ]
+
+
+def test_an_existing_folder_is_never_overwritten(setup: Setup, tmp_path: Path) -> None:
+    a_fortnight_without_slots(setup)
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "letter.odt").write_bytes(b"draft")
+    done = export(setup, used, "--since", "2026-11-01")
+    assert done.exit_code == 2
+    assert done.stderr.splitlines() == [
+        f"Error: --out {used}: the folder is not empty (choose a new one)"
+    ]
+    assert [p.name for p in used.iterdir()] == ["letter.odt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert export(setup, empty, "--since", "2026-11-01").exit_code == 0
+    assert (empty / "MANIFEST.sha256").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_a_damaged_kept_copy_is_named_not_copied(setup: Setup, tmp_path: Path) -> None:
+    add_check(setup, T0, Status.NONE, 200, NONE_PAGE)
+    archive.page_path(setup.pages_dir, NONE_PAGE.sha256).write_bytes(b"not gzip at all")
+    out = tmp_path / "export"
+    assert export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02").exit_code == 0
+    assert rows(out / "checks.csv")[1][7:] == [
+        NONE_PAGE.sha256,
+        "not included: the kept copy is unreadable or does not match its SHA-256",
+    ]
+    assert not (out / "pages").exists()
+
+
+def test_out_must_not_be_a_file(setup: Setup, tmp_path: Path) -> None:
+    letter = tmp_path / "letter.txt"
+    letter.write_text("draft")
+    done = export(setup, letter, "--since", "2026-11-01")
+    assert done.exit_code == 2
+    assert done.stderr.splitlines() == [f"Error: --out {letter}: exists and is not a folder"]
+    assert letter.read_text() == "draft"
