@@ -29,7 +29,7 @@ from creneau.http import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
 from creneau.sources import Choice, FlowOutcome, Reading
-from creneau.sources.common import fold, read_failure
+from creneau.sources.common import NotJson, fold, load_json, read_failure
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
@@ -190,8 +190,8 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
             "not-json", Status.UNKNOWN, "the API answered with something other than JSON"
         )
     try:
-        data = json.loads(page.text)
-    except ValueError:
+        data = load_json(page.text)
+    except NotJson:
         return Reading("unknown", Status.UNKNOWN, "the API's answer is not valid JSON")
     if message := _api_message(data):
         return Reading("api-error", Status.UNKNOWN, f'the API answered an error: "{message}"')
@@ -217,8 +217,8 @@ def _refusal(page: Page) -> Reading:
 
 def _json_or_none(text: str) -> Any:
     try:
-        return json.loads(text)
-    except ValueError:
+        return load_json(text)
+    except NotJson:
         return None
 
 

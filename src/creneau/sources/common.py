@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import unicodedata
+from typing import Any
 
 from creneau.page import Page
 from creneau.results import Status
@@ -69,3 +71,16 @@ def read_failure(page: Page, text: str | None = None) -> Reading | None:
 
 def looks_like_captcha(text: str) -> bool:
     return CAPTCHA_MARKERS.search(text) is not None
+
+
+class NotJson(ValueError):
+    """A body that is not JSON a parser can read (invalid, or nested too deep)."""
+
+
+def load_json(text: str) -> Any:
+    """json.loads that fails only with NotJson: a hostile body nested thousands of levels
+    deep raises RecursionError, which is not a ValueError."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as failure:
+        raise NotJson(str(failure)[:200]) from None

@@ -8,7 +8,6 @@ Step 5 picks a slot and step 6 is a CAPTCHA: creneau never goes past step 4.
 from __future__ import annotations
 
 import html
-import json
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
@@ -22,7 +21,13 @@ from pydantic import Field, field_validator
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
 from creneau.sources import Choice, FlowOutcome, Reading
-from creneau.sources.common import looks_like_captcha, read_failure, visible_text
+from creneau.sources.common import (
+    NotJson,
+    load_json,
+    looks_like_captcha,
+    read_failure,
+    visible_text,
+)
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
@@ -144,8 +149,8 @@ def _desk_choices(form: lxml.html.HtmlElement) -> list[Choice]:
 
 def _parse_week_grid(text: str) -> Reading:
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = load_json(text)
+    except NotJson:
         return Reading("unknown", Status.UNKNOWN, "week grid is not valid JSON")
     if not isinstance(data, dict):
         return Reading("unknown", Status.UNKNOWN, "week grid JSON is not an object")

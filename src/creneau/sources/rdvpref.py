@@ -12,7 +12,6 @@ person to read and `submit_captcha` sends what they typed. Nothing here goes pas
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +26,13 @@ from creneau.http import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status
 from creneau.sources import Choice, FlowOutcome, Reading
-from creneau.sources.common import looks_like_captcha, read_failure, visible_text
+from creneau.sources.common import (
+    NotJson,
+    load_json,
+    looks_like_captcha,
+    read_failure,
+    visible_text,
+)
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
@@ -266,8 +271,8 @@ def read_vue_data(soup: BeautifulSoup) -> dict[str, Any]:
     if script is None:
         return {}
     try:
-        data = json.loads(script.get_text())
-    except (ValueError, RecursionError):
+        data = load_json(script.get_text())
+    except NotJson:
         return {}
     vue_data = data.get(VUE_DATA_KEY) if isinstance(data, dict) else None
     return vue_data if isinstance(vue_data, dict) else {}
