@@ -175,6 +175,128 @@ MISTAKES = [
 ]
 
 
+ANTS = "https://api.rendezvouspasseport.ants.gouv.fr/api/SlotsFromPosition"
+
+
+def full(
+    creneau: str = "",
+    notify: str = "",
+    target: str = "",
+    extra: str = "",
+    system: str = "ezbooking",
+    url: str = "https://www.example.gouv.fr/booking/create/1",
+) -> str:
+    return (
+        f'[creneau]\ncontact = "a@b.org"\n{creneau}\n[[notify]]\nname = "phone"\n'
+        f'urls = ["json://127.0.0.1:9/"]\n{notify}\n[[target]]\nname = "t"\n'
+        f'system = "{system}"\nurl = "{url}"\n{target}\n{extra}\n'
+    )
+
+
+MISTAKES += [
+    (
+        full(notify='kinds = ["sms"]'),
+        "notify \"phone\".kinds[0]: Input should be 'slots', 'trouble' or 'heartbeat'",
+    ),
+    (
+        full(notify='quiet = "23-7"'),
+        'notify "phone".quiet: expected hours such as "23:00-07:00" (got "23-7")',
+    ),
+    (
+        full(notify='quiet = "23:00-23:00"'),
+        'notify "phone".quiet: "23:00-23:00" is empty: start and end are equal',
+    ),
+    (
+        full(creneau='heartbeat = "9h"'),
+        'creneau.heartbeat: expected a time such as "09:00" (got "9h")',
+    ),
+    (full(creneau='language = "de"'), "creneau.language: Input should be 'fr' or 'en'"),
+    (
+        full(creneau='failing_after = "never"'),
+        'creneau.failing_after: expected a duration such as "90s", "5m" or "1h" (got "never")',
+    ),
+    (
+        full(creneau="retention = 90"),
+        'creneau.retention: expected a duration such as "90s", "5m" or "1h" (got 90)',
+    ),
+    (
+        full(target='burst = { windows = ["Mon-Fri 08:50-09:10"], every = "10s" }'),
+        'target "t".burst: every must be at least 60s (got 10s)',
+    ),
+    (
+        full(target='windows = ["weekdays 9-17"]'),
+        'target "t".windows: expected days and hours such as "Mon-Fri 07:30-18:30" '
+        '(got "weekdays 9-17")',
+    ),
+    (
+        full(target='before = "2027-13-01"'),
+        'target "t".before: Input should be a valid date or datetime, month value is outside '
+        "expected range of 1-12",
+    ),
+    (
+        full(target='within = "thirty days"'),
+        'target "t".within: expected a duration such as "90s", "5m" or "1h" (got "thirty days")',
+    ),
+    (full(target='desks = "14006"'), 'target "t".desks: Input should be a valid list'),
+    (
+        full(extra='[hosts."www.example.gouv.fr"]\nburst = 100'),
+        'hosts."www.example.gouv.fr".burst: Input should be less than or equal to 60',
+    ),
+    (
+        full(extra='[hosts."www.example.gouv.fr"]\nper_minute = 0'),
+        'hosts."www.example.gouv.fr".per_minute: Input should be greater than 0',
+    ),
+    (full(extra="[alerts]\nx = 1"), "alerts: unknown key"),
+    (
+        full(extra='[templates.new_slot]\ntitle = "x"'),
+        "templates.new_slot: unknown message (known: new_slots, slots_gone, host_down, host_up, "
+        "captcha, page_changed, failing, heartbeat, test, digest)",
+    ),
+    (
+        full(extra='[templates.new_slots]\ntitle = "{{ count "'),
+        "templates.new_slots.title: unexpected end of template, expected 'end of print statement'.",
+    ),
+    (
+        full(
+            system="ants",
+            url=ANTS,
+            target='latitude = 48.8\nlongitude = 2.3\nreason = "PASSPORT"\nradius_km = 7',
+        ),
+        'target "t".radius_km: must be one of 5, 10, 15, 20, 25, 30 km: the API refuses others '
+        "(got 7)",
+    ),
+    (
+        full(system="ants", url=ANTS, target="latitude = 48.8\nlongitude = 2.3"),
+        'target "t".reason: is required',
+    ),
+    (
+        full(system="rdvpref", url="https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/"),
+        'target "t".url: must look like https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/'
+        "reservation/demarche/<id>/ (any step after it is fine; got "
+        '"https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/")',
+    ),
+    (
+        full(system="html", url="https://example.org/rdv", target='slot_selector = "li[[["'),
+        'target "t".slot_selector: not a valid CSS selector "li[[[": Malformed attribute '
+        "selector at position 2",
+    ),
+    (
+        full(system="html", url="https://example.org/rdv"),
+        'target "t": give slot_selector (what one slot looks like), none_text (phrases that '
+        'mean "no slot") or both',
+    ),
+    (
+        full(system="rdvsp", url="https://rdv.anct.gouv.fr/users/rdv_wizard_step/new"),
+        'target "t".url: this is a booking link (/users/rdv_wizard_step/new), not a search: '
+        "use the /prendre_rdv?… page that lists the places or the slots",
+    ),
+]
+
+
+def test_the_table_covers_thirty_mistakes_and_more() -> None:
+    assert len(MISTAKES) >= 30
+
+
 @pytest.mark.parametrize(("text", "message"), MISTAKES)
 def test_each_mistake_is_one_line_naming_place_and_problem(
     tmp_path: Path, text: str, message: str

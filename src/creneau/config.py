@@ -182,9 +182,12 @@ def _parse_clock(text: str) -> time:
 def quiet_hours(text: str) -> tuple[time, time]:
     """'23:00-07:00' → (23:00, 07:00); a range may run past midnight."""
     start, sep, end = text.partition("-")
+    try:
+        begins, ends = _parse_clock(start), _parse_clock(end)
+    except ValueError:
+        raise ValueError(f'expected hours such as "23:00-07:00" (got "{text}")') from None
     if not sep:
         raise ValueError(f'expected hours such as "23:00-07:00" (got "{text}")')
-    begins, ends = _parse_clock(start), _parse_clock(end)
     if begins == ends:
         raise ValueError(f'"{text}" is empty: start and end are equal')
     return begins, ends
