@@ -8,6 +8,7 @@ storage format SQLAlchemy writes, so a year builds in seconds."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import statistics
 import tempfile
@@ -234,7 +235,51 @@ def measure() -> list[Figure]:
         figures += raw_figures + rolled_figures
         figures.append(same_answers(raw_answers, rolled_answers))
         figures += without_proposed_index(raw, year)
+        figures += store_size(raw, year)
     return figures
+
+
+def store_size(raw: Path, year: Year) -> list[Figure]:
+    """Bytes per check, and the file after a year with the default 90-day retention, rolled
+    up by the daemon's own job (Store.roll_up) on a copy."""
+    raw_size = _vacuumed_size(raw)
+    kept = raw.with_name("kept.db")
+    shutil.copy(raw, kept)
+    store = Store(f"sqlite:///{kept}")
+    end = START + timedelta(minutes=MINUTES)
+    started = time.perf_counter()
+    rolled = store.roll_up(before=end - timedelta(days=90), batch=100_000)
+    roll_s = time.perf_counter() - started
+    store.close()
+    kept_size = _vacuumed_size(kept)
+    return [
+        Figure(
+            "store",
+            "bytes per check (SQLite, indexes included)",
+            round(raw_size / year.checks),
+            "B",
+            details={"file_mb": round(raw_size / 2**20)},
+        ),
+        Figure(
+            "store",
+            f"a year at one check a minute for {TARGETS} targets, all raw",
+            round(raw_size / 2**20),
+            "MB",
+        ),
+        Figure(
+            "store",
+            "the same year with 90 days raw and the rest as hourly counts",
+            round(kept_size / 2**20),
+            "MB",
+            details={"checks_rolled_up": rolled, "roll_up_s": round(roll_s, 1)},
+        ),
+    ]
+
+
+def _vacuumed_size(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        db.execute("VACUUM")
+    return path.stat().st_size
 
 
 def same_answers(raw: dict[str, Any], rolled: dict[str, Any]) -> Figure:
