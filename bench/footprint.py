@@ -152,7 +152,7 @@ def chromium_load(url: str, workdir: Path) -> dict[str, float] | None:
     return {"cpu_s": cpu, "peak_rss_mb": peak}
 
 
-def creneau_check_cost(url: str, rounds: int = 50) -> dict[str, float]:
+def creneau_check_cost(url: str, rounds: int = 20, batches: int = 5) -> dict[str, float]:
     """CPU per check of the same page, in the running process (no interpreter start). The
     simulator answers from other threads of this process: only this thread's time counts."""
     client = PoliteClient("bench@example.org", lambda host: HostBudget(60000, 1000))
@@ -160,10 +160,13 @@ def creneau_check_cost(url: str, rounds: int = 50) -> dict[str, float]:
     async def checks() -> float:
         target = ezbooking.Target(name="cost", url=url, every="1s")
         await run_check(target, client)  # warm up: imports, TLS context, parser caches
-        started = time.thread_time()
-        for _ in range(rounds):
-            await run_check(target, client)
-        return (time.thread_time() - started) / rounds
+        costs = []
+        for _ in range(batches):  # the best batch, as timeit does: the others met other work
+            started = time.thread_time()
+            for _ in range(rounds):
+                await run_check(target, client)
+            costs.append((time.thread_time() - started) / rounds)
+        return min(costs)
 
     return {"cpu_s": asyncio.run(checks())}
 
@@ -223,7 +226,8 @@ def measure() -> list[Figure]:
                 )
             )
         url = server.booking_url("1002")
-        browser = chromium_load(url, workdir)
+        loads = [chromium_load(url, workdir) for _ in range(3)]
+        browser = min(loads, key=lambda load: load["cpu_s"]) if all(loads) else None
         check = creneau_check_cost(url)
         figures.append(
             Figure(
@@ -238,7 +242,7 @@ def measure() -> list[Figure]:
             figures.append(
                 Figure(
                     "footprint",
-                    "CPU of one headless Chromium page load",
+                    "CPU of one headless Chromium page load (browser start included, best of 3)",
                     round(browser["cpu_s"] * 1000),
                     "ms",
                     details=browser,

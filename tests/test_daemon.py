@@ -191,3 +191,33 @@ def test_a_sigterm_during_start_up_also_stops_cleanly(tmp_path: Path) -> None:
     daemon.send_signal(signal.SIGTERM)
     daemon.communicate(timeout=30)
     assert daemon.returncode == 0
+
+
+async def test_targets_may_be_named_like_the_daemon_s_own_jobs(
+    simulator: SimulatorServer, phone: Phone, tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path / 'creneau.db'}"
+    names = ["retention", "heartbeat", "adaptive"]
+    config = Config.model_validate(
+        {
+            "creneau": {"database": database, "contact": "tests@example.org", "heartbeat": "09:00"},
+            "target": [
+                {
+                    "name": name,
+                    "system": "ezbooking",
+                    "url": simulator.booking_url("1003"),
+                    "every": "500ms",
+                    "adaptive": True,
+                }
+                for name in names
+            ],
+        }
+    )
+    checked: set[str] = set()
+    daemon = Daemon(config, Store(database), on_recorded=lambda r: checked.add(r.result.target))
+    stop = asyncio.Event()
+    running = asyncio.create_task(daemon.run(stop))
+    await until(lambda: checked == set(names))
+    assert set(daemon.first_checks()) == set(names)
+    stop.set()
+    await asyncio.wait_for(running, 15)

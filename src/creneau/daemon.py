@@ -10,7 +10,7 @@ import signal
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -35,7 +35,6 @@ from creneau.watch import Recorded, heartbeat, watch_once
 
 log = logging.getLogger("creneau")
 
-T = TypeVar("T")
 STOP_GRACE_SECONDS = 10.0
 FIRST_CHECKS_SPREAD = timedelta(seconds=60)
 FIRST_CHECKS_PER_TARGET = timedelta(seconds=0.3)
@@ -93,19 +92,19 @@ class Daemon:
             self.scheduler.add_job(
                 self.heartbeat,
                 CronTrigger(hour=int(hour), minute=int(minute), timezone=self.config.creneau.zone),
-                id="heartbeat",
+                id="#heartbeat",
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=3600,
             )
         if any(target.adaptive for target in targets):
             self.scheduler.add_job(
-                self.adapt, IntervalTrigger(days=1), id="adaptive", max_instances=1, coalesce=True
+                self.adapt, IntervalTrigger(days=1), id="#adaptive", max_instances=1, coalesce=True
             )
         self.scheduler.add_job(
             self.roll_up,
             IntervalTrigger(hours=6),
-            id="retention",
+            id="#retention",
             max_instances=1,
             coalesce=True,
             next_run_time=self.now() + timedelta(minutes=5),
@@ -125,7 +124,12 @@ class Daemon:
         """When each target will first be checked (after `run` has started)."""
         if self.scheduler is None:
             return {}
-        return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+        # The daemon's own jobs have ids starting with "#", which target names cannot have.
+        return {
+            job.id: job.next_run_time
+            for job in self.scheduler.get_jobs()
+            if not job.id.startswith("#")
+        }
 
     def _first_run(
         self, target: TargetBase, last: datetime | None, index: int, count: int
@@ -146,6 +150,8 @@ class Daemon:
             self._in_flight.add(task)
         try:
             return await self._watch(target)
+        except asyncio.CancelledError:
+            return None  # the daemon is stopping; APScheduler would log it as a failure
         finally:
             if task is not None:
                 self._in_flight.discard(task)
