@@ -22,20 +22,13 @@ from rich.table import Table
 from creneau import __version__, sources
 from creneau.evidence_cli import evidence
 from creneau.history_cli import history
+from creneau.options import config_option
 from creneau.redact import RedactingFilter, redact
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default="config.toml",
-    envvar="CRENEAU_CONFIG",
-    show_default=True,
-    help="Configuration file (TOML).",
-)
+CONFIG_OPTION = config_option()
 STATUS_STYLE = {
     "available": "bold green",
     "none": "dim",

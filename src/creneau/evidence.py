@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from creneau import __version__, archive
+from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
 from creneau.page import Page
 from creneau.redact import redact
 from creneau.results import Status
@@ -62,9 +63,6 @@ STATUS_FR = {
     "error": "échec technique (réseau, délai dépassé, réponse trop grande)",
     "unknown": "page non reconnue",
 }
-_WEEKDAYS_FR = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-_MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-              "septembre", "octobre", "novembre", "décembre"]  # fmt: skip
 
 
 class EvidenceError(ValueError):
@@ -640,7 +638,7 @@ def _short_fr(at: datetime, zone: ZoneInfo) -> str:
 
 def _long_fr(at: datetime, zone: ZoneInfo) -> str:
     local = at.astimezone(zone)
-    day, month = _WEEKDAYS_FR[local.weekday()], _MONTHS_FR[local.month - 1]
+    day, month = FRENCH_DAYS[local.weekday()], FRENCH_MONTHS[local.month - 1]
     return f"{day} {local.day} {month} {local.year} à {local:%H:%M:%S}"
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from creneau.evidence import DEFAULT_MAX_PAGES, MANIFEST, EvidenceError, Exported
+from creneau.options import config_option
 
 
 class EvidenceUsageError(click.ClickException):
@@ -44,15 +45,7 @@ class EvidenceUsageError(click.ClickException):
     type=click.IntRange(min=0),
     help="At most this many distinct saved pages are copied into the export.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default="config.toml",
-    envvar="CRENEAU_CONFIG",
-    show_default=True,
-    help="Configuration file (TOML).",
-)
+@config_option()
 def evidence(
     name: str,
     since: str,

@@ -27,6 +27,8 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from creneau.options import config_option
+
 if TYPE_CHECKING:
     from creneau.history import (
         HeatCell,
@@ -59,15 +61,8 @@ SVG_LEFT, SVG_TOP = 48, 56  # room for the weekday names and the hours
 
 def _query_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        # Same as the main CLI's --config (importing it from there would be circular).
-        click.option(
-            "--config",
-            "config_path",
-            type=click.Path(path_type=Path),
-            default="config.toml",
-            envvar="CRENEAU_CONFIG",
-            show_default=True,
-            help="Configuration file (TOML); without it, the default database and Paris time.",
+        config_option(
+            "Configuration file (TOML); without it, the default database and Paris time."
         ),
         click.option(
             "--since",

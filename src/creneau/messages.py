@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, StrictUndefined, TemplateError
 
+from creneau.dates import long_datetime
+
 KINDS = {
     "new_slots": "slots", "slots_gone": "slots",
     "host_down": "trouble", "host_up": "trouble", "captcha": "trouble",
@@ -23,16 +25,6 @@ KINDS = {
 EVENTS = tuple(KINDS)
 LANGUAGES = ("fr", "en")
 
-_WEEKDAYS = {
-    "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
-    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-}
-_MONTHS = {
-    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"],
-}  # fmt: skip
 
 _FR: dict[str, dict[str, str]] = {
     "new_slots": {
@@ -257,12 +249,7 @@ class Messages:
         return context
 
     def _when(self, at: datetime) -> str:
-        local = at.astimezone(self.zone)
-        day = _WEEKDAYS[self.language][local.weekday()]
-        month = _MONTHS[self.language][local.month - 1]
-        if self.language == "fr":
-            return f"{day} {local.day} {month} {local.year} à {local:%H:%M}"
-        return f"{day} {local.day} {month} {local.year}, {local:%H:%M}"
+        return long_datetime(at, self.zone, self.language)
 
     def _clock(self, at: datetime | None) -> str:
         return at.astimezone(self.zone).strftime("%H:%M") if at else "?"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from creneau.dates import long_datetime
 from creneau.simulator.pages import PARIS
 from creneau.simulator.phone import Phone
 from creneau.simulator.prefecture import Prefecture, default_bookings
@@ -64,23 +65,7 @@ burst = 60
 
 def slot_label(start: datetime) -> str:
     """How a slot reads in a French message."""
-    days = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-    months = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ]
-    at = start.astimezone(PARIS)
-    return f"{days[at.weekday()]} {at.day} {months[at.month - 1]} {at.year} à {at:%H:%M}"
+    return long_datetime(start, PARIS)
 
 
 def run_storm(tmp_path: Path, kills: int, seed: int) -> dict[str, float]:

@@ -13,6 +13,7 @@ from html import escape
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
 from creneau.simulator.wire import Request, Response
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -30,21 +31,6 @@ BEHAVIOURS = (
 SLOT_TIMES = ((9, 0), (9, 30), (10, 15), (14, 0), (15, 45))
 SLOT_LENGTH = timedelta(minutes=15)
 FIRST_SLOT_NUMBER = 7001
-_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 @dataclass(frozen=True)
@@ -223,7 +209,7 @@ def french_long(start: datetime) -> str:
     day = "1er" if start.day == 1 else str(start.day)
     minutes = f"{start.minute:02d}" if start.minute else ""
     return (
-        f"{_DAYS[start.weekday()]} {day} {_MONTHS[start.month - 1]} {start.year} "
+        f"{FRENCH_DAYS[start.weekday()]} {day} {FRENCH_MONTHS[start.month - 1]} {start.year} "
         f"à {start.hour}h{minutes}"
     )
 

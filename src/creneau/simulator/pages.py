@@ -7,23 +7,10 @@ from datetime import date, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
+from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
+
 PARIS = ZoneInfo("Europe/Paris")
 GRID_TIMES = [f"{h:02d}:{m:02d}" for h in (9, 10, 11, 14, 15, 16) for m in (0, 15, 30, 45)]
-_DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-_MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 
 
 def layout(title: str, body: str) -> str:
@@ -121,7 +108,9 @@ def captcha(booking_id: str, title: str) -> str:
 def week_grid(booking_id: str, monday: date, free: set[int]) -> str:
     sunday = monday + timedelta(days=6)
     label = f"Semaine du {_long(monday)} au {_long(sunday)}"
-    head = "".join(f"<th>{_DAYS[i][:3]}. {monday + timedelta(days=i):%d/%m}</th>" for i in range(7))
+    head = "".join(
+        f"<th>{FRENCH_DAYS[i][:3]}. {monday + timedelta(days=i):%d/%m}</th>" for i in range(7)
+    )
     rows = []
     for time_label in GRID_TIMES:
         hour, minute = map(int, time_label.split(":"))
@@ -151,7 +140,7 @@ def grid_error(message: str) -> str:
 
 
 def _long(day: date) -> str:
-    return f"{_DAYS[day.weekday()]} {day:%d} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{FRENCH_DAYS[day.weekday()]} {day:%d} {FRENCH_MONTHS[day.month - 1]} {day.year}"
 
 
 def nginx_error(code: int, reason: str) -> str:

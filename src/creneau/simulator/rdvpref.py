@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
+from creneau.dates import FRENCH_DAYS
 from creneau.simulator.wire import Request, Response
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -36,7 +37,6 @@ STEP = re.compile(r"^/rdvpref/reservation/demarche/(?P<id>\d+)/(?P<step>.*)$")
 # The steps a watcher may use; any other step of a démarche is booking and is refused.
 ALLOWED_STEPS = {("GET", ""), ("GET", "cgu/"), ("POST", "_validerCaptcha"), ("GET", "creneau/")}
 SLOT_MINUTES = tuple(range(8 * 60 + 30, 11 * 60 + 30, 15))  # 08:30 … 11:15, every 15 min
-_DAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 @dataclass
@@ -442,7 +442,7 @@ def _radios(monday: date, shown: list[tuple[str, datetime]]) -> str:
         )
         columns.append(
             f'<div class="column col items-center blocCreneauSelection">'
-            f'<h3 class="celulleHeader text-bold text-center">{_DAY_NAMES[day.weekday()]}<br>'
+            f'<h3 class="celulleHeader text-bold text-center">{FRENCH_DAYS[day.weekday()]}<br>'
             f"{day:%d/%m}</h3><ul>{items}</ul></div>"
         )
     return '<div class="row q-gutter-xs">' + "\n".join(columns) + "</div>"

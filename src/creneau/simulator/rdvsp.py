@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from html import escape
 from urllib.parse import urlencode
 
+from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
 from creneau.simulator.pages import PARIS, nginx_error
 from creneau.simulator.wire import Request, Response
 
@@ -26,21 +27,6 @@ BOOKING_PATHS = ("/users/rdv_wizard_step", "/prescripteur", "/prendre_rdv_prescr
 MOTIF = "Demande de passeport-public_office"
 MOTIF_NAME = "Demande de passeport"
 SLOT_TIMES = ("09:00", "09:20", "09:40", "10:00", "10:20", "10:40", "14:00", "14:20", "14:40")
-WEEK_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 NO_SLOT_SENTENCE = (
     "Malheureusement, aucun créneau correspondant à votre recherche n'a été trouvé. "
     "Veuillez réessayer ultérieurement."
@@ -229,8 +215,8 @@ def rails_time(start: datetime) -> str:
 
 def human_time(start: datetime) -> str:
     """l(starts_at, format: :human): 'mardi 01 décembre 2026 à 09h00'."""
-    day = WEEK_DAYS[start.weekday()]
-    return f"{day} {start:%d} {MONTHS[start.month - 1]} {start:%Y} à {start:%Hh%M}"
+    day = FRENCH_DAYS[start.weekday()]
+    return f"{day} {start:%d} {FRENCH_MONTHS[start.month - 1]} {start:%Y} à {start:%Hh%M}"
 
 
 def link(path: str, params: dict[str, str], **more: str) -> str:
@@ -294,7 +280,7 @@ def week_page(
         )
         cell = buttons or '<p class="fr-text--sm">Pas de créneau disponible</p>\n'
         columns.append(
-            f'<div class="fr-col"><p><strong>{WEEK_DAYS[day.weekday()]}</strong><br>'
+            f'<div class="fr-col"><p><strong>{FRENCH_DAYS[day.weekday()]}</strong><br>'
             f"{day:%d/%m}</p>\n{cell}</div>\n"
         )
     overlay = ""

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from creneau.dates import FRENCH_MONTHS
 from creneau.http import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
@@ -87,20 +88,7 @@ START_VALUE = re.compile(
 HUMAN_TIME = re.compile(
     r"(?P<day>\d{1,2}) (?P<month>[a-z]+) (?P<year>\d{4}) a (?P<hour>\d{1,2})h(?P<minute>\d{2})"
 )
-MONTHS = (
-    "janvier",
-    "fevrier",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "aout",
-    "septembre",
-    "octobre",
-    "novembre",
-    "decembre",
-)
+FOLDED_MONTHS = tuple(fold(month) for month in FRENCH_MONTHS)  # the page text is folded
 
 NEXT_FIELD = "next"  # Reading.fields key of the "Prochaine disponibilité" link
 NEXT_FACT = "next_availability"  # Reading.facts key, ISO start; per place: "next_availability:<id>"
@@ -316,12 +304,12 @@ def parse_start(value: str) -> datetime | None:
 def parse_human(text: str) -> datetime | None:
     """'mardi 01 décembre 2026 à 09h00' → that time in Paris; None when unreadable."""
     found = HUMAN_TIME.search(fold(text))
-    if found is None or found.group("month") not in MONTHS:
+    if found is None or found.group("month") not in FOLDED_MONTHS:
         return None
     try:
         return datetime(
             int(found.group("year")),
-            MONTHS.index(found.group("month")) + 1,
+            FOLDED_MONTHS.index(found.group("month")) + 1,
             int(found.group("day")),
             int(found.group("hour")),
             int(found.group("minute")),
