@@ -24,6 +24,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from creneau.dates import FRENCH_DAYS
+from creneau.simulator.pages import nginx_error
 from creneau.simulator.wire import Request, Response
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -478,14 +479,6 @@ def _publication(release: tuple[datetime, date] | None) -> dict[str, str] | None
 
 def _day(day: date) -> str:
     return f"{day:%d/%m/%Y}"
-
-
-def nginx_error(status: int, reason: str) -> str:
-    return (
-        f"<html>\n<head><title>{status} {reason}</title></head>\n<body>\n"
-        f"<center><h1>{status} {reason}</h1></center>\n<hr><center>nginx</center>\n"
-        "</body>\n</html>\n"
-    )
 
 
 MAINTENANCE = """<!DOCTYPE html>
