@@ -69,7 +69,16 @@ def test_a_slot_that_comes_back_after_a_while_is_announced_again() -> None:
     a = slot("1", 0)
     gone_long_ago = KnownSlot(7, "1", a.start, T0 - timedelta(hours=2), T0 - timedelta(hours=1))
     changes = diff_slots([gone_long_ago], result(("1", Status.AVAILABLE, [a])))
-    assert (changes.new, changes.returned, changes.appeared) == ([], [7], [a])
+    assert (changes.new, changes.returned, changes.appeared) == ([], [a], [a])
+
+
+def test_only_the_latest_appearance_of_a_slot_counts() -> None:
+    a = slot("1", 0)
+    first = KnownSlot(7, "1", a.start, T0 - timedelta(hours=3), T0 - timedelta(hours=2))
+    latest = KnownSlot(9, "1", a.start, T0 - timedelta(minutes=30), None)
+    for known_ in ([first, latest], [latest, first]):
+        changes = diff_slots(known_, result(("1", Status.NONE, [])))
+        assert [k.id for k in changes.gone] == [9]
 
 
 def test_a_slot_that_blinks_out_and_back_within_the_hysteresis_is_not_new() -> None:

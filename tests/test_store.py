@@ -134,10 +134,41 @@ def test_slot_lifecycle_across_checks(store: Store) -> None:
     back = record(store, check_result(t + 4 * step, [a_slot(9), a_slot(10)]), Routing(PARIS, dest))
     assert [r.queued for r in (first, again, blocked, one_gone, back)] == [1, 0, 0, 0, 1]
     assert [len(r.appeared) for r in (first, again, blocked, one_gone, back)] == [2, 0, 0, 0, 1]
-    rows = {row.start: row for row in store.slots()}
-    nine, ten = rows[a_slot(9).start], rows[a_slot(10).start]
+    nine, ten_first, ten_back = store.slots()  # ordered by first_seen, then start
+    assert nine.start == a_slot(9).start
     assert (nine.first_seen, nine.last_seen, nine.gone_at) == (t, t + 4 * step, None)
-    assert (ten.first_seen, ten.gone_at, ten.first_check_id) == (t + 4 * step, None, back.check_id)
+    # The slot at 10:00 went and came back: two appearances, the first kept as it was.
+    assert ten_first.start == ten_back.start == a_slot(10).start
+    assert (ten_first.first_seen, ten_first.last_seen, ten_first.gone_at) == (
+        t,
+        t + step,
+        t + 3 * step,
+    )
+    assert (ten_first.first_check_id, ten_first.previous_check_at) == (first.check_id, None)
+    assert (ten_back.first_seen, ten_back.gone_at, ten_back.first_check_id) == (
+        t + 4 * step,
+        None,
+        back.check_id,
+    )
+    assert ten_back.previous_check_at == t + 3 * step
+
+
+def test_the_0008_migration_keeps_slots_and_lets_one_come_back(tmp_path: Path) -> None:
+    old = Store(f"sqlite:///{tmp_path / 'old.db'}")
+    old.upgrade(to="0007")
+    t = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    dest = [Destination("phone", "json://127.0.0.1:1/")]
+    record(old, check_result(t, [a_slot(9)]), Routing(PARIS, dest))
+    record(old, check_result(t + timedelta(hours=1), [], Status.NONE), Routing(PARIS, dest))
+    old.upgrade()
+    back = record(old, check_result(t + timedelta(hours=2), [a_slot(9)]), Routing(PARIS, dest))
+    assert old.revision() == "0008"
+    assert len(back.appeared) == 1
+    assert [(s.first_seen, s.gone_at) for s in old.slots()] == [
+        (t, t + timedelta(hours=1)),
+        (t + timedelta(hours=2), None),
+    ]
+    old.close()
 
 
 def test_offsets_other_than_utc_are_normalised(store: Store) -> None:

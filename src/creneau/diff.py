@@ -31,8 +31,9 @@ class KnownSlot:
 @dataclass(frozen=True)
 class SlotChanges:
     new: list[Slot] = field(default_factory=list)  # never seen before
-    returned: list[int] = field(default_factory=list)  # gone a while, and back: new again
-    returned_slots: list[Slot] = field(default_factory=list)
+    # Gone a while, and back (a booking cancelled, a desk reopened): a new appearance, announced
+    # again and recorded beside the earlier one, which keeps its own first and last sighting.
+    returned: list[Slot] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)  # blinked out and back: not new
     still_open: list[int] = field(default_factory=list)
     gone: list[KnownSlot] = field(default_factory=list)
@@ -40,14 +41,14 @@ class SlotChanges:
     @property
     def appeared(self) -> list[Slot]:
         """Slots to announce: new ones and ones that came back after a while."""
-        return sorted(self.new + self.returned_slots)
+        return sorted(self.new + self.returned)
 
 
 def diff_slots(
     known: list[KnownSlot], result: CheckResult, hysteresis: timedelta = HYSTERESIS
 ) -> SlotChanges:
     settled = _settled_guichets(known, result)
-    by_key = {(k.guichet_id, k.start): k for k in known}
+    by_key = _latest_appearances(known)
     changes = SlotChanges()
     seen_keys = set()
     for slot in result.slots:
@@ -63,12 +64,20 @@ def diff_slots(
         elif result.checked_at - earlier.gone_at < hysteresis:
             changes.reopened.append(earlier.id)
         else:
-            changes.returned.append(earlier.id)
-            changes.returned_slots.append(slot)
+            changes.returned.append(slot)
     for key, earlier in by_key.items():
         if earlier.gone_at is None and key not in seen_keys and earlier.guichet_id in settled:
             changes.gone.append(earlier)
     return changes
+
+
+def _latest_appearances(known: list[KnownSlot]) -> dict[tuple[str, datetime], KnownSlot]:
+    latest: dict[tuple[str, datetime], KnownSlot] = {}
+    for sighting in known:
+        key = (sighting.guichet_id, sighting.start)
+        if key not in latest or sighting.first_seen > latest[key].first_seen:
+            latest[key] = sighting
+    return latest
 
 
 def _settled_guichets(known: list[KnownSlot], result: CheckResult) -> set[str]:

@@ -188,7 +188,7 @@ def read_history(store: Store, target: str, period: Period) -> History:
             SlotRow.first_seen < period.end,
             SlotRow.last_seen >= period.start,
         )
-        .order_by(SlotRow.start, SlotRow.guichet)
+        .order_by(SlotRow.start, SlotRow.guichet, SlotRow.first_seen)
     )
     with store.read() as session:
         return History(

@@ -118,7 +118,7 @@ class Store:
 
     # --- schema ---------------------------------------------------------------------------
 
-    def upgrade(self) -> None:
+    def upgrade(self, to: str = "head") -> None:
         """Apply every pending migration (idempotent). Alembic is loaded only when one is
         pending: it costs ~11 MB and a good part of the start-up time."""
         if self.revision() == head_revision():
@@ -130,7 +130,7 @@ class Store:
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, to)
 
     def revision(self) -> str | None:
         """The schema revision the database is at (None: not created yet)."""
@@ -360,7 +360,7 @@ class Transaction:
         return row.id
 
     def known_slots(self, target: str, seen: Sequence[Slot]) -> list[KnownSlot]:
-        """Slots still open, and any earlier sighting of the slots seen now."""
+        """Slots still open, and every earlier appearance of the slots seen now."""
         starts = {slot.start for slot in seen}
         query = select(SlotRow).where(
             SlotRow.target == target,
@@ -381,7 +381,7 @@ class Transaction:
                     CheckRow.target == target, CheckRow.started_at < at
                 )
             )
-        for slot in changes.new:
+        for slot in changes.new + changes.returned:
             self.session.add(
                 SlotRow(
                     target=target,
@@ -389,18 +389,6 @@ class Transaction:
                     guichet=slot.guichet,
                     start=slot.start,
                     key=slot.key,
-                    first_seen=at,
-                    last_seen=at,
-                    gone_at=None,
-                    first_check_id=check_id,
-                    previous_check_at=previous,
-                )
-            )
-        if changes.returned:
-            self.session.execute(
-                update(SlotRow)
-                .where(SlotRow.id.in_(changes.returned))
-                .values(
                     first_seen=at,
                     last_seen=at,
                     gone_at=None,

@@ -65,11 +65,12 @@ class CheckRow(Base):
 
 
 class SlotRow(Base):
-    """A slot as creneau saw it: when it first appeared, was last seen, and went."""
+    """One appearance of a slot: when it was first seen, last seen, and went. A slot that comes
+    back after it went (beyond the hysteresis) is a new appearance, a row of its own."""
 
     __tablename__ = "slots"
     __table_args__ = (
-        UniqueConstraint("target", "guichet_id", "start", name="uq_slots_target_guichet_start"),
+        UniqueConstraint("target", "guichet_id", "start", "first_seen", name="uq_slots_appearance"),
         Index("ix_slots_first_check", "first_check_id"),
         Index("ix_slots_open", "target", "gone_at"),
     )
