@@ -11,7 +11,7 @@ import shutil
 import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -655,3 +655,32 @@ def test_cli_summary(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert code == 0
     assert "Last release   Mon 2026-03-30 09:20, after a check at 09:00" in stdout
     assert "median 40 min, p90 1 h 00" in stdout
+
+
+def test_summary_repeats_what_the_site_last_said_of_its_releases(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spring = Store(f"sqlite:///{config.parent / 'creneau.db'}")
+    said = {
+        "last_release_at": "2026-03-30T11:58:00+02:00",
+        "last_release_week": "2026-04-13",
+    }
+    older = {"last_release_at": "2026-03-23T11:58:00+01:00"}
+    after, hour = SPRING_END + timedelta(hours=1), timedelta(hours=1)
+    for at, facts in ((after, older), (after + hour, said), (after + 2 * hour, {})):
+        record(spring, replace(check_at(at, []), facts=facts), Routing(PARIS))
+    spring.close()
+    [report] = history.reports(spring, PARIS)
+    assert report.site_says == said
+    [before] = history.reports(spring, PARIS, Scope(until=after + hour))
+    assert before.site_says == older
+    monkeypatch.setenv("COLUMNS", "200")
+    code, stdout, _ = run("summary", "--config", str(config))
+    assert code == 0
+    assert (
+        "The site says  slots last put online Mon 2026-03-30 11:58, for the week of 2026-04-13"
+        in stdout
+    )
+    code, stdout, _ = run("summary", "--config", str(config), "--csv")
+    [row] = csv.DictReader(io.StringIO(stdout))
+    assert row["site_last_release_at"] == "2026-03-30T11:58:00+02:00"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
+from creneau.history import site_release_facts
 from creneau.outbox import Routing
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.store import Destination, Store
@@ -227,3 +229,15 @@ def test_old_checks_roll_into_hourly_counts_and_releases_survive(store: Store) -
     )
     assert store.notifications() == []  # sent long ago: forgotten
     assert store.roll_up(before=datetime(2026, 2, 1, tzinfo=UTC)) == 0
+
+
+def test_what_a_site_said_of_its_releases_is_read_back_on_both_databases(store: Store) -> None:
+    t = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    said = {"last_release_at": "2026-11-23T11:58:00+01:00", "last_release_week": "2026-12-07"}
+    for minutes, facts in ((0, said), (10, {"other": "x"}), (20, {})):
+        record(
+            store,
+            replace(check_result(t + timedelta(minutes=minutes), []), facts=facts),
+            Routing(PARIS),
+        )
+    assert site_release_facts(store) == {"t": said}

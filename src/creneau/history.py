@@ -46,6 +46,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Text,
     and_,
     cast,
     column,
@@ -920,6 +921,9 @@ class TargetReport:
     lifetime: Lifetime
     recommendation: Recommendation
     heatmap: Heatmap = field(repr=False)
+    # What the site itself last said of its releases (RDV Préfecture's "Dernière mise en ligne
+    # de rendez-vous : le … à …"): last_release_at, last_release_week, next_release_at, …
+    site_says: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -940,6 +944,7 @@ class TargetReport:
             ],
             "lifetime": self.lifetime.to_json(),
             "recommendation": self.recommendation.to_json(),
+            "site_says": self.site_says,
         }
 
 
@@ -947,10 +952,50 @@ def reports(store: Store, zone: ZoneInfo, scope: Scope = EVERYTHING) -> list[Tar
     """The `summary` screen of each target in the scope."""
     found = releases(store, scope)
     local = LocalHours(zone)
+    said = site_release_facts(store, scope)
     return [
-        _report(history, [release for release in found if release.target == history.target], local)
+        replace(
+            _report(
+                history, [release for release in found if release.target == history.target], local
+            ),
+            site_says=said.get(history.target, {}),
+        )
         for history in hourly_histories(store, scope)
     ]
+
+
+SITE_RELEASE_FACTS = (
+    "last_release_at",
+    "last_release_week",
+    "next_release_at",
+    "next_release_week",
+)
+RECENT_CHECKS = 1000  # a week at 10 minutes: the statement is looked for in these only
+
+
+def site_release_facts(store: Store, scope: Scope = EVERYTHING) -> dict[str, dict[str, str]]:
+    """Per target, the release times the site itself announced in the latest of its recent
+    checks (in the scope) that carried them."""
+    said = {}
+    with _reading(store) as db:
+        for target in _targets(db, scope):
+            recent = select(CheckRow.started_at, CheckRow.facts).where(CheckRow.target == target)
+            if scope.since:
+                recent = recent.where(CheckRow.started_at >= scope.since)
+            if scope.until:
+                recent = recent.where(CheckRow.started_at < scope.until)
+            latest = recent.order_by(CheckRow.started_at.desc()).limit(RECENT_CHECKS).subquery()
+            query = (
+                select(latest.c.facts)
+                .where(cast(latest.c.facts, Text).like('%release_at"%'))
+                .order_by(latest.c.started_at.desc())
+                .limit(1)
+            )
+            facts = db.scalar(query) or {}
+            found = {key: facts[key] for key in SITE_RELEASE_FACTS if key in facts}
+            if found:
+                said[target] = found
+    return said
 
 
 def _report(history: HourlyHistory, found: Sequence[Release], local: LocalHours) -> TargetReport:

@@ -613,6 +613,7 @@ SUMMARY_COLUMNS = (
     "p90_lifetime_s",
     "censored",
     "recommendation",
+    "site_last_release_at",
 )
 
 
@@ -633,6 +634,7 @@ def _report_row(report: TargetReport) -> tuple[Any, ...]:
         _seconds(report.lifetime.p90),
         report.lifetime.censored,
         report.recommendation.text(),
+        report.site_says.get("last_release_at"),
     )
 
 
@@ -657,6 +659,8 @@ def print_report(report: TargetReport, zone: ZoneInfo) -> None:
     lines.add_row("Release hours", _typical_hours_text(report))
     lines.add_row("Lifetime", _lifetime_text(report.lifetime))
     lines.add_row("When to check", report.recommendation.text())
+    if report.site_says:
+        lines.add_row("The site says", _site_says_text(report.site_says, zone))
     panel = Panel(lines, title=report.target, title_align="left", expand=False)
     out.print(panel, soft_wrap=False)
 
@@ -672,6 +676,18 @@ def _last_release_text(release: Release, zone: ZoneInfo) -> str:
         f"{seen:%a %Y-%m-%d %H:%M}{after}: {release.slot_count} slots at {release.guichet} "
         f"({dates_offered(release.slot_starts, zone)})"
     )
+
+
+def _site_says_text(said: dict[str, str], zone: ZoneInfo) -> str:
+    parts = []
+    for name, label in (("last_release", "slots last put online"), ("next_release", "next")):
+        if f"{name}_at" not in said:
+            continue
+        at = datetime.fromisoformat(said[f"{name}_at"]).astimezone(zone)
+        week = said.get(f"{name}_week")
+        for_week = f", for the week of {week}" if week else ""
+        parts.append(f"{label} {at:%a %Y-%m-%d %H:%M}{for_week}")
+    return "; ".join(parts)
 
 
 def _typical_hours_text(report: TargetReport) -> str:
