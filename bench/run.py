@@ -5,6 +5,7 @@ and says where a target is missed, rather than failing."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import sys
@@ -54,6 +55,9 @@ def machine() -> dict[str, object]:
 
 def main(argv: list[str]) -> int:
     wanted = argv or list(SECTIONS)
+    # The daemons run in this process: quiet APScheduler's skipped-run warnings as
+    # `creneau run` does (a check waiting for its host's turn is expected on a busy host).
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     console = Console()
     figures: list[Figure] = []
     timings = {}
