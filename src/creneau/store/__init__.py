@@ -119,8 +119,9 @@ class Store:
     # --- schema ---------------------------------------------------------------------------
 
     def upgrade(self, to: str = "head") -> None:
-        """Apply every pending migration (idempotent). Alembic is loaded only when one is
-        pending: it costs ~11 MB and a good part of the start-up time."""
+        """Apply every pending migration (idempotent), or those up to `to` (tests of a
+        migration). Alembic is loaded only when one is pending: it costs ~11 MB and a good
+        part of the start-up time."""
         if self.revision() == head_revision():
             return
         from alembic import command
