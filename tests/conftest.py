@@ -21,6 +21,15 @@ from creneau.store import Store
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _offline() -> Iterator[None]:
+    """No test reaches past loopback: an outside connection or name lookup fails at once."""
+    from offline import offline
+
+    with offline():
+        yield
+
+
 @pytest.fixture
 def prefecture() -> Prefecture:
     return default_prefecture()

@@ -98,6 +98,8 @@ def test_a_long_failure_is_told_once(store: Store) -> None:
     assert len([e for e in events(store) if e["event"] == "failing"]) == 2
 
 
+# Only rendered into messages, never fetched; a reserved name (RFC 2606) that cannot resolve.
+BOOKING_URL = "https://pref.example/booking/create/1"
 SLOTS = [
     {
         "guichet": "Guichet 2",
@@ -108,11 +110,11 @@ SLOTS = [
     }
 ]
 EVENTS = {
-    "new_slots": {"event": "new_slots", "target": "nanterre", "url": "https://x/", "slots": SLOTS},
+    "new_slots": {"event": "new_slots", "target": "nanterre", "url": BOOKING_URL, "slots": SLOTS},
     "slots_gone": {
         "event": "slots_gone",
         "target": "nanterre",
-        "url": "https://x/",
+        "url": BOOKING_URL,
         "slots": SLOTS,
     },
     "host_down": {
@@ -132,7 +134,7 @@ EVENTS = {
     "captcha": {
         "event": "captcha",
         "target": "allier",
-        "url": "https://x/",
+        "url": BOOKING_URL,
         "status": "captcha",
         "detail": "",
         "saved_page": None,
@@ -140,7 +142,7 @@ EVENTS = {
     "page_changed": {
         "event": "page_changed",
         "target": "asile",
-        "url": "https://x/",
+        "url": BOOKING_URL,
         "status": "unknown",
         "detail": "no booking form",
         "saved_page": "/p.html",
@@ -148,7 +150,7 @@ EVENTS = {
     "failing": {
         "event": "failing",
         "target": "nanterre",
-        "url": "https://x/",
+        "url": BOOKING_URL,
         "status": "overloaded",
         "detail": "HTTP 502",
         "saved_page": None,
@@ -227,7 +229,7 @@ def test_every_slot_message_says_creneau_never_books() -> None:
     for language in ("fr", "en"):
         body = Messages(language, PARIS).render([EVENTS["new_slots"]]).body
         assert "creneau ne réserve jamais à votre place" in body
-        assert "https://x/" in body
+        assert BOOKING_URL in body
 
 
 def test_templates_can_be_overridden_and_bad_ones_are_named() -> None:

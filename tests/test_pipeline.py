@@ -53,13 +53,18 @@ async def test_a_changed_page_is_kept_and_alerted_once(
 ) -> None:
     target = ezbooking.Target(name="asile", url=simulator.booking_url("1999"), every="1s")
     routing = Routing(PARIS, [Destination("phone", "json://127.0.0.1:9/")])
-    first = await watch_once(target, client, store, routing, pages_dir=tmp_path)
-    second = await watch_once(target, client, store, routing, pages_dir=tmp_path)
+    at = datetime(2026, 11, 24, 9, 0, 0, tzinfo=UTC)  # both checks in the same second
+
+    def now() -> datetime:
+        return at
+
+    first = await watch_once(target, client, store, routing, pages_dir=tmp_path, now=now)
+    second = await watch_once(target, client, store, routing, pages_dir=tmp_path, now=now)
     assert [first.result.status.value, second.result.status.value] == ["unknown", "unknown"]
     alerts = [n for n in store.notifications() if n.kind == "trouble"]
     assert [n.payload["event"] for n in alerts] == ["page_changed"]
     saved = list((tmp_path / "asile").iterdir())
-    assert len(saved) == 1  # the same page in the same second is one file
+    assert [path.name[:17] for path in saved] == ["20261124T090000Z-"]  # one file, one second
     assert alerts[0].payload["saved_page"] == str(saved[0])
     assert b"app-rdv" in saved[0].read_bytes()  # the page as the site sent it
 
