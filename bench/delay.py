@@ -16,10 +16,11 @@ from bench.figures import Figure
 from creneau.config import Config
 from creneau.daemon import Daemon
 from creneau.http import PoliteClient
+from creneau.simulator.pages import PARIS
 from creneau.simulator.prefecture import Prefecture, default_bookings
 from creneau.simulator.transport import SimulatedInternet
 from creneau.simulator.virtual_time import VirtualClock, run_virtual
-from creneau.store import Store
+from creneau.store import DatabaseThread, Store
 
 HOST = "prefecture.example"
 RELEASES = 200  # per run; a desk offers ~216 distinct times over two weeks
@@ -29,7 +30,7 @@ JITTER = timedelta(seconds=30)
 
 def scenario(every: timedelta, workdir: Path, seed: int):  # type: ignore[no-untyped-def]
     async def run(clock: VirtualClock) -> tuple[list[float], list[float]]:
-        prefecture = Prefecture(default_bookings())
+        prefecture = Prefecture(default_bookings(), today=lambda: clock.today(PARIS))
         internet = SimulatedInternet({HOST: prefecture}, clock=clock.monotonic)
         config = Config.model_validate(
             {
@@ -57,7 +58,7 @@ def scenario(every: timedelta, workdir: Path, seed: int):  # type: ignore[no-unt
             now=clock.now,
             monotonic=clock.monotonic,
         )
-        daemon = Daemon(config, store, client=client, now=clock.now)
+        daemon = Daemon(config, store, client=client, now=clock.now, db=DatabaseThread(inline=True))
         received: list[datetime] = []
 
         async def phone(url: str, title: str, body: str) -> tuple[bool, str]:

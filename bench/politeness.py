@@ -14,10 +14,11 @@ from bench.figures import Figure
 from creneau.config import Config
 from creneau.daemon import Daemon
 from creneau.http import PoliteClient
+from creneau.simulator.pages import PARIS
 from creneau.simulator.prefecture import Prefecture, default_bookings
 from creneau.simulator.transport import SimulatedInternet
 from creneau.simulator.virtual_time import VirtualClock, run_virtual
-from creneau.store import Store
+from creneau.store import DatabaseThread, Store
 
 HOST = "prefecture.example"
 HOURS = 3
@@ -26,7 +27,7 @@ FLOWS = {"1002": "one desk", "1001": "three desks and an information step"}
 
 def scenario(targets: int, booking: str, workdir: Path):  # type: ignore[no-untyped-def]
     async def run(clock: VirtualClock) -> dict[str, float]:
-        prefecture = Prefecture(default_bookings())
+        prefecture = Prefecture(default_bookings(), today=lambda: clock.today(PARIS))
         prefecture.release("1001", "14007", 3)
         prefecture.release("1002", "15001", 3)
         internet = SimulatedInternet({HOST: prefecture}, clock=clock.monotonic)
@@ -56,7 +57,8 @@ def scenario(targets: int, booking: str, workdir: Path):  # type: ignore[no-unty
         )
         stop = asyncio.Event()
         clock.loop.call_later(HOURS * 3600, stop.set)
-        await Daemon(config, store, client=client, now=clock.now).run(stop)
+        inline = DatabaseThread(inline=True)
+        await Daemon(config, store, client=client, now=clock.now, db=inline).run(stop)
         gaps: list[float] = []
         for index in range(targets):
             starts = [row.started_at for row in store.checks(f"t{index}")]

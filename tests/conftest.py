@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,20 @@ def _offline() -> Iterator[None]:
     from offline import offline
 
     with offline():
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _moved_clock() -> Iterator[None]:
+    """CRENEAU_TEST_DATE=2036-06-01 runs the suite with the real clock moved to that date
+    (ticking on from it): a test that compares a fixed date with now() fails then."""
+    moved = os.environ.get("CRENEAU_TEST_DATE")
+    if not moved:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(datetime.fromisoformat(moved).replace(tzinfo=UTC), tick=True):
         yield
 
 

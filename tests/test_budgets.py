@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import bisect
 import itertools
+import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from creneau.config import Config
 from creneau.daemon import Daemon
@@ -24,9 +27,10 @@ from creneau.simulator.server import Hit
 from creneau.simulator.transport import SimulatedInternet
 from creneau.simulator.virtual_time import VirtualClock, scheduler_follows
 from creneau.simulator.wire import Request, Response
-from creneau.store import Store
+from creneau.store import DatabaseThread, Store
 
 MINUTE = 60.0
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture
@@ -63,7 +67,7 @@ async def run_daemon(
         monotonic=clock.monotonic,
         retry_backoff=1.0,
     )
-    daemon = Daemon(config, store, client=client, now=clock.now)
+    daemon = Daemon(config, store, client=client, now=clock.now, db=DatabaseThread(inline=True))
     stop = asyncio.Event()
     clock.loop.call_later(hours * 3600, stop.set)
     await daemon.run(stop)
@@ -110,8 +114,8 @@ def check_starts(hits: list[Hit]) -> dict[str, list[float]]:
     return starts
 
 
-def prefecture_with_slots() -> Prefecture:
-    prefecture = Prefecture(default_bookings())
+def prefecture_with_slots(clock: VirtualClock) -> Prefecture:
+    prefecture = Prefecture(default_bookings(), today=lambda: clock.today(PARIS))
     prefecture.release("1001", "14007", 3)
     return prefecture
 
@@ -123,7 +127,7 @@ async def test_ten_targets_on_one_host_stay_within_the_default_budget(
     clock = VirtualClock(asyncio.get_running_loop())
     virtual_scheduler(clock)
     internet = SimulatedInternet(
-        {"prefecture-a.test": prefecture_with_slots()}, clock=clock.monotonic
+        {"prefecture-a.test": prefecture_with_slots(clock)}, clock=clock.monotonic
     )
     store = await run_daemon(
         tmp_path, internet, clock, ezbooking_targets("prefecture-a.test", 10), hours=2
@@ -151,7 +155,7 @@ async def test_two_hundred_targets_on_three_hosts_never_exceed_any_budget(
     virtual_scheduler(clock)
     hosts = ["prefecture-a.test", "prefecture-b.test", "prefecture-c.test"]
     internet = SimulatedInternet(
-        {host: prefecture_with_slots() for host in hosts}, clock=clock.monotonic
+        {host: prefecture_with_slots(clock) for host in hosts}, clock=clock.monotonic
     )
     targets = [
         t
@@ -242,7 +246,7 @@ async def test_a_slow_drip_host_is_checked_no_faster_and_ends_as_errors(
     clock = VirtualClock(asyncio.get_running_loop())
     virtual_scheduler(clock)
     internet = SimulatedInternet(
-        {"prefecture-a.test": prefecture_with_slots()},
+        {"prefecture-a.test": prefecture_with_slots(clock)},
         clock=clock.monotonic,
         delay=lambda request: 45.0,
     )
@@ -254,3 +258,40 @@ async def test_a_slow_drip_host_is_checked_no_faster_and_ends_as_errors(
     assert rows
     assert {row.status for row in rows} <= {"error", "blocked", "overloaded"}
     assert any("within 30s" in row.detail for row in rows)
+
+
+async def _mixed_scenario(tmp_path: Path) -> tuple[list[tuple[float, str, str, int]], list[str]]:
+    """An hour of two hosts, one answering and one refusing, from a seeded start."""
+    random.seed(20)
+    clock = VirtualClock(asyncio.get_running_loop())
+    internet = SimulatedInternet(
+        {"prefecture-a.test": prefecture_with_slots(clock), "prefecture-b.test": Refusing(403)},
+        clock=clock.monotonic,
+    )
+    targets = ezbooking_targets("prefecture-a.test", 3) + ezbooking_targets(
+        "prefecture-b.test", 2, prefix="b", every="1m", jitter="5s"
+    )
+    with scheduler_follows(clock):
+        store = await run_daemon(tmp_path, internet, clock, targets, hours=1)
+    hits = [
+        (round(hit.at - clock.origin, 3), hit.host, hit.path, hit.status) for hit in internet.hits
+    ]
+    checks = [f"{row.target} {row.started_at - clock.start} {row.status}" for row in store.checks()]
+    store.close()
+    return hits, checks
+
+
+@pytest.mark.looptime
+async def test_a_virtual_scenario_is_the_same_whatever_the_real_date(tmp_path: Path) -> None:
+    """Nothing under virtual time reads the real clock: moving it years ahead or behind
+    changes no request and no status."""
+    runs = []
+    for index, years in enumerate((0, 12, -12)):
+        moved = datetime.now(UTC) + timedelta(days=365 * years)
+        with time_machine.travel(moved, tick=True):
+            runs.append(await _mixed_scenario(tmp_path / str(index)))
+    hits, checks = runs[0]
+    assert {200, 403} <= {status for *_, status in hits}
+    assert len(checks) > 20
+    assert runs[1] == runs[0]
+    assert runs[2] == runs[0]

@@ -1,3 +1,3 @@
-from creneau.cli import main
+from creneau.entry import main
 
 main()

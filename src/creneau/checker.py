@@ -72,7 +72,7 @@ async def run_check(
                 session.verdict = failure.status
                 return result(failure.status, failure.detail, requests=session.requests)
             except Exception as bug:  # a source that raises must not take the daemon down
-                log.exception("%s: the %s source failed", target.name, source.__name__)
+                log.exception("%s: the %s source failed", target.name, target.system)
                 session.verdict = Status.ERROR
                 return result(
                     Status.ERROR,

@@ -8,11 +8,12 @@ import json
 import logging
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import click
@@ -24,6 +25,14 @@ from creneau.evidence_cli import evidence
 from creneau.history_cli import history
 from creneau.options import config_option
 from creneau.redact import RedactingFilter, redact
+
+if TYPE_CHECKING:
+    from creneau.config import Config
+    from creneau.http import HostBudget, Session
+    from creneau.results import CheckResult
+    from creneau.sources import HandsCaptchaToAPerson
+    from creneau.store import Store
+    from creneau.targets import TargetBase
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -58,12 +67,21 @@ def main() -> None:
         sys.exit(1)
 
 
+# Long-running commands: Ctrl-C, like SIGTERM, is their normal way to stop (status 0). The
+# others are interrupted by it as any command is (status 130).
+STOPPED_BY_SIGNALS = frozenset({"run", "demo", "simulate"})
+
+
 @click.group()
 @click.version_option(__version__, prog_name="creneau")
 @click.option("-v", "--verbose", is_flag=True, help="Log HTTP and scheduling details.")
-def cli(verbose: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """Watch préfecture booking pages politely and alert when slots appear.
     creneau never books, never solves a CAPTCHA, never hides what it is."""
+    on_main_thread = threading.current_thread() is threading.main_thread()  # (tests: not)
+    if ctx.invoked_subcommand not in STOPPED_BY_SIGNALS and on_main_thread:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     _setup_logging(logging.DEBUG if verbose else logging.INFO)
 
 
@@ -95,7 +113,7 @@ def _fail_config(lines: Sequence[str]) -> NoReturn:
     sys.exit(2)
 
 
-def _load(config_path: Path) -> Any:
+def _load(config_path: Path) -> Config:
     from creneau.config import ConfigError, load_config
 
     try:
@@ -104,7 +122,7 @@ def _load(config_path: Path) -> Any:
         _fail_config(failure.lines)
 
 
-def _open_store(url: str) -> Any:
+def _open_store(url: str) -> Store:
     from creneau.store import Store
 
     store = Store(url)
@@ -116,7 +134,7 @@ def _open_store(url: str) -> Any:
     return store
 
 
-def _migrated_apart(url: str, config_path: Path) -> Any:
+def _migrated_apart(url: str, config_path: Path) -> Store:
     """The store, with any pending migration applied by a child `creneau db upgrade`: the
     daemon then never loads Alembic (~11 MB it would keep for as long as it runs)."""
     import subprocess
@@ -207,7 +225,7 @@ def check(
 
 def _ad_hoc_target(
     system: str, url: str | None, desks: list[str], settings: tuple[str, ...]
-) -> Any:
+) -> TargetBase:
     import tomllib
 
     from pydantic import ValidationError
@@ -239,7 +257,11 @@ def _ad_hoc_target(
 
 
 async def _check_targets(
-    targets: list[Any], database: str, contact: str | None, config: Any, as_json: bool
+    targets: Sequence[TargetBase],
+    database: str,
+    contact: str | None,
+    config: Config | None,
+    as_json: bool,
 ) -> None:
     from creneau import outbox
     from creneau.config import default_data_dir
@@ -284,7 +306,7 @@ async def _check_targets(
         )
 
 
-def _default_budget(host: str) -> Any:
+def _default_budget(host: str) -> HostBudget:
     from creneau.config import LOOPBACK_BUDGET
     from creneau.http import HostBudget
     from creneau.targets import is_loopback
@@ -292,7 +314,7 @@ def _default_budget(host: str) -> Any:
     return LOOPBACK_BUDGET if is_loopback(f"http://{host}/") else HostBudget()
 
 
-def _print_result(result: Any, new: int, zone: ZoneInfo) -> None:
+def _print_result(result: CheckResult, new: int, zone: ZoneInfo) -> None:
     style = STATUS_STYLE.get(result.status.value, "")
     headline = f"[bold]{result.target}[/bold]  [{style}]{result.status.value}[/{style}]"
     if result.slots:
@@ -367,10 +389,10 @@ def parse(
 @CONFIG_OPTION
 def run(config_path: Path) -> None:
     """Run the daemon: check every target on its schedule and send alerts."""
-    # Until the event loop takes over the signals, a SIGTERM during start-up (imports, the
-    # database migration) stops cleanly too: a migration's transaction rolls back.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Until the event loop takes the signals over, SIGTERM and SIGINT stop it quietly
+    # (creneau.entry); a migration's transaction rolls back.
     from creneau.daemon import Daemon, run_until_signal
+    from creneau.entry import stop_quietly_on_signals
 
     config = _load(config_path)
     store = _migrated_apart(config.creneau.database, config_path)
@@ -385,6 +407,7 @@ def run(config_path: Path) -> None:
     asyncio.run(
         run_until_signal(daemon, lambda: print_plan(config, daemon.first_checks(), observed))
     )
+    stop_quietly_on_signals()  # closing the loop restored the default handlers
     logging.getLogger("creneau").info("stopped")
 
 
@@ -392,7 +415,7 @@ REQUESTS_PER_CHECK_GUESS = 7.0  # before any check was recorded: a one-desk ezbo
 
 
 def print_plan(
-    config: Any, first_checks: dict[str, datetime], observed: dict[str, float] | None = None
+    config: Config, first_checks: dict[str, datetime], observed: dict[str, float] | None = None
 ) -> None:
     """The start-up summary: what is watched, how often, within which budgets; and a
     warning for a host whose targets need more requests than its budget allows."""
@@ -479,14 +502,16 @@ def captcha(name: str, config_path: Path, image_path: Path | None) -> None:
     target = next((t for t in config.targets if t.name == name), None)
     if target is None:
         raise click.UsageError(f"no target named {name} in {config_path}")
-    source = sources.get(target.system)
-    if not hasattr(source, "start_captcha"):
+    source = sources.captcha_handler(target.system)
+    if source is None:
         raise click.UsageError(f"{name}: the {target.system} system never asks for a CAPTCHA")
     image_path = image_path or config.creneau.data_dir.expanduser() / "captcha" / f"{name}.png"
     sys.exit(asyncio.run(_solve_captcha(config, target, source, image_path)))
 
 
-async def _solve_captcha(config: Any, target: Any, source: Any, image_path: Path) -> int:
+async def _solve_captcha(
+    config: Config, target: TargetBase, source: HandsCaptchaToAPerson, image_path: Path
+) -> int:
     from creneau import outbox
     from creneau.deliver import Sender
     from creneau.http import FetchError, PoliteClient
@@ -528,7 +553,11 @@ async def _solve_captcha(config: Any, target: Any, source: Any, image_path: Path
 
 
 async def _ask_a_person(
-    target: Any, source: Any, session: Any, image_path: Path, tries: int = 3
+    target: TargetBase,
+    source: HandsCaptchaToAPerson,
+    session: Session,
+    image_path: Path,
+    tries: int = 3,
 ) -> dict[str, str] | None:
     """Show the image, send what the person types; the site session's cookies on success."""
     from creneau.results import Status
@@ -782,19 +811,16 @@ def simulate(port: int, host: str) -> None:
     rdvsp.release(next(iter(rdvsp.lieux)), 3)
     ants.release(next(iter(ants.points)), 3)
     page.release(page.guichets[0].id, 2)
+    prefecture = default_prefecture(demo_timetable())
     try:
-        server = SimulatorServer(
-            default_prefecture(demo_timetable()), host, port, sites=[rdvpref, rdvsp, ants, page]
-        )
+        server = SimulatorServer(prefecture, host, port, sites=[rdvpref, rdvsp, ants, page])
     except (ValueError, OSError) as failure:
         raise click.UsageError(str(failure)) from None
     lines = [
         f"Simulated sites on {server.url} (nothing here is a real booking):",
         'ezbooking (system = "ezbooking"):',
     ]
-    lines += [
-        f"  {server.booking_url(b.id)}  {b.summary}" for b in server.prefecture.bookings.values()
-    ]
+    lines += [f"  {server.booking_url(b.id)}  {b.summary}" for b in prefecture.bookings.values()]
     lines += ['RDV Préfecture (system = "rdvpref"; creneau captcha NAME shows the code):']
     lines += [
         f"  {server.url}/rdvpref/reservation/demarche/{d.id}/  {d.summary}"

@@ -10,7 +10,7 @@ import re
 import tomllib
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_path
@@ -101,7 +101,8 @@ class Channel(_Strict):
     name: str = Field(min_length=1, max_length=100)
     urls: list[SecretStr] = Field(min_length=1)
     kinds: list[Literal["slots", "trouble", "heartbeat"]] = Field(
-        default_factory=lambda: ["slots", "trouble", "heartbeat"], min_length=1
+        default_factory=lambda: ["slots", "trouble", "heartbeat"],  # type: ignore[arg-type]
+        min_length=1,  # (pydantic's stubs cannot match the lambda to the Literal list)
     )
     quiet: str | None = None  # "23:00-07:00": hold delivery, then send one digest
     wake_for_slots: bool = False  # during quiet hours, send slot alerts at once anyway
@@ -136,16 +137,19 @@ class HostSettings(_Strict):
     burst: int = Field(default=10, ge=1, le=60)
 
 
-TargetConfig = Annotated[
-    Union[tuple(sources.target_models())],  # noqa: UP007 - built from the registry
-    Field(discriminator="system"),
-]
+if TYPE_CHECKING:
+    TargetConfig = TargetBase
+else:  # one model per system, told apart by `system`: built from the registry
+    TargetConfig = Annotated[
+        Union[tuple(sources.target_models())],  # noqa: UP007
+        Field(discriminator="system"),
+    ]
 
 
 class Config(_Strict):
     creneau: Settings
     notify: list[Channel] = Field(default_factory=list)
-    target: list[TargetConfig] = Field(default_factory=list)  # type: ignore[valid-type]
+    target: list[TargetConfig] = Field(default_factory=list)
     hosts: dict[str, HostSettings] = Field(default_factory=dict)
     templates: dict[str, dict[str, str]] = Field(default_factory=dict)
 
@@ -168,7 +172,8 @@ class Config(_Strict):
             return HostBudget(settings.per_minute, settings.burst)
         if is_loopback(f"http://{host}/"):
             return LOOPBACK_BUDGET
-        return sources.host_budgets().get(host, HostBudget())
+        budget: HostBudget = sources.host_budgets().get(host, HostBudget())
+        return budget
 
 
 def _parse_clock(text: str) -> time:
@@ -244,7 +249,7 @@ def _problem(error: Any) -> str:
         return f'unknown system "{context.get("tag")}" (known: {", ".join(sources.SYSTEMS)})'
     if kind == "union_tag_not_found":
         return f"system is required (one of: {', '.join(sources.SYSTEMS)})"
-    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return str(message).removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
 def _place(loc: tuple[Any, ...], data: Any) -> str:
@@ -315,6 +320,7 @@ def _resolve_database(data: Any, base: Path) -> Any:
     file = url.removeprefix("sqlite:///")
     if file.startswith(("/", ":memory:")):
         return data
+    assert isinstance(settings, dict)  # it held the URL
     resolved = {**settings, "database": f"sqlite:///{(base / file).resolve()}"}
     return {**data, "creneau": resolved}
 

@@ -49,11 +49,14 @@ class Daemon:
         client: PoliteClient | None = None,
         on_recorded: Callable[[Recorded], None] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        db: DatabaseThread | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.client = client or PoliteClient(config.creneau.contact, config.budget_for)
-        self.db = DatabaseThread()
+        # Virtual-time runs pass a DatabaseThread(inline=True): a worker thread runs in real
+        # time, and the virtual clock would not wait for it.
+        self.db = db or DatabaseThread()
         self.now = now
         self.on_recorded = on_recorded
         self.sender = Sender.from_config(store, config, db=self.db, now=now)
@@ -99,11 +102,15 @@ class Daemon:
             )
         if any(target.adaptive for target in targets):
             self.scheduler.add_job(
-                self.adapt, IntervalTrigger(days=1), id="#adaptive", max_instances=1, coalesce=True
+                self.adapt,
+                IntervalTrigger(days=1, start_date=self.now() + timedelta(days=1)),
+                id="#adaptive",
+                max_instances=1,
+                coalesce=True,
             )
         self.scheduler.add_job(
             self.roll_up,
-            IntervalTrigger(hours=6),
+            IntervalTrigger(hours=6, start_date=self.now() + timedelta(hours=6)),
             id="#retention",
             max_instances=1,
             coalesce=True,
@@ -188,9 +195,10 @@ class Daemon:
 
     async def heartbeat(self) -> None:
         """The daily "still watching" message, so that silence can be trusted."""
-        since = self.now() - timedelta(days=1)
+        now = self.now()
+        since = now - timedelta(days=1)
         try:
-            await self.db(heartbeat, self.store, self.config, since)
+            await self.db(heartbeat, self.store, self.config, since, now)
         except SQLAlchemyError as failure:
             log.error("heartbeat: database unavailable (%s)", type(failure).__name__)
             return

@@ -30,7 +30,8 @@ Send = Callable[[str, str, str], Awaitable[tuple[bool, str]]]
 
 def retry_delay(attempts: int) -> timedelta:
     """30 s after the first failure, doubling, at most 30 min."""
-    return min(timedelta(minutes=30), timedelta(seconds=30) * 2 ** max(0, attempts - 1))
+    backoff: timedelta = timedelta(seconds=30) * 2 ** max(0, attempts - 1)
+    return min(timedelta(minutes=30), backoff)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,14 @@ class Sender:
         self._failing: set[tuple[str, str]] = set()  # URLs whose trouble was already logged
 
     @classmethod
-    def from_config(cls, store: Store, config: Config, **kwargs: object) -> Sender:
+    def from_config(
+        cls,
+        store: Store,
+        config: Config,
+        *,
+        db: StoreCall = inline,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> Sender:
         from creneau.messages import Messages
 
         plans = [
@@ -112,8 +120,9 @@ class Sender:
             messages=messages,
             zone=settings.zone,
             slot_expiry=settings.alert_expiry,
-            **kwargs,
-        )  # type: ignore[arg-type]
+            db=db,
+            now=now,
+        )
 
     @property
     def messages(self) -> Messages:

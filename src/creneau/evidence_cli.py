@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from creneau.evidence import DEFAULT_MAX_PAGES, MANIFEST, EvidenceError, Exported
 from creneau.options import config_option
+
+if TYPE_CHECKING:
+    from creneau.config import Config
+    from creneau.targets import TargetBase
 
 
 class EvidenceUsageError(click.ClickException):
@@ -76,7 +80,7 @@ def evidence(
     _report(done)
 
 
-def _target(config: Any, name: str, config_path: Path) -> Any:
+def _target(config: Config, name: str, config_path: Path) -> TargetBase:
     known = {target.name: target for target in config.targets}
     if name not in known:
         raise EvidenceUsageError(

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -87,6 +87,7 @@ QUARTER_MINUTES = 15
 MAX_WINDOWS = timedelta(hours=4)
 
 T = TypeVar("T")
+Columns = TypeVarTuple("Columns")
 
 
 # --- scope -----------------------------------------------------------------------------------
@@ -142,7 +143,7 @@ def quantile(durations: Sequence[timedelta], q: float) -> timedelta | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _slots_in(query: Select[Any], scope: Scope) -> Select[Any]:
+def _slots_in(query: Select[*Columns], scope: Scope) -> Select[*Columns]:
     if scope.since:
         query = query.where(SlotRow.first_seen >= scope.since)
     if scope.until:
@@ -502,7 +503,9 @@ def _rolled_clear_hours(db: Connection, target: str, scope: Scope) -> set[int]:
     return set(db.scalars(query.distinct()))
 
 
-def _epoch_hour_sql(db: Connection, at: ColumnElement[datetime]) -> ColumnElement[int]:
+def _epoch_hour_sql(
+    db: Connection, at: ColumnElement[datetime] | InstrumentedAttribute[datetime]
+) -> ColumnElement[int]:
     """`epoch_hour` computed by the database: thousands of hours are read as plain integers,
     not parsed into datetimes one by one."""
     if db.dialect.name == "sqlite":

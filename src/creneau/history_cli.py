@@ -381,7 +381,7 @@ def print_heatmap(grid: Heatmap, title: str) -> None:
     for name in WEEKDAY_NAMES:
         table.add_column(name, justify="right")
     for hour in range(24):
-        row = [f"{hour:02d}h"]
+        row: list[str | Text] = [f"{hour:02d}h"]
         for weekday in range(7):
             row.append(_terminal_cell(grid.cell(weekday, hour)))
         table.add_row(*row)

@@ -5,7 +5,7 @@ in the check's own transaction; `messages.py` renders them when they are sent.""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -155,7 +155,8 @@ def heartbeat_event(since: datetime, lines: Sequence[dict[str, Any]]) -> OutboxE
 
 
 def destinations(
-    channels: Sequence[tuple[str, Sequence[str]]], kinds: dict[str, frozenset[str]] | None = None
+    channels: Sequence[tuple[str, Sequence[str]]],
+    kinds: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Destination]:
     """(channel name, its URLs) pairs → one destination per URL."""
     kinds = kinds or {}

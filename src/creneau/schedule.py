@@ -248,7 +248,7 @@ class Spacing:
             del self._held[second]
 
 
-class PoliteTrigger(BaseTrigger):
+class PoliteTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no types
     """APScheduler 3 trigger applying a CheckPlan and the shared Spacing."""
 
     def __init__(self, key: str, plan: CheckPlan, spacing: Spacing) -> None:

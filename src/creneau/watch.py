@@ -75,7 +75,8 @@ async def watch_once(
         dataclasses.replace(client.host_state(target.host)),
         client.take_transitions(target.host),
     )
-    return await db(record, store, result, routing, host, saved_page)
+    recorded: Recorded = await db(record, store, result, routing, host, saved_page)
+    return recorded
 
 
 def record(
@@ -147,7 +148,7 @@ def _alert_trouble(
     return tx.enqueue(event, routing.destinations, result.checked_at, check_id)
 
 
-def heartbeat(store: Store, config: Config, since: datetime) -> int:
+def heartbeat(store: Store, config: Config, since: datetime, now: datetime) -> int:
     """Queue the daily "still watching" message to every channel that takes it."""
     from creneau.history import activity
 
@@ -157,4 +158,4 @@ def heartbeat(store: Store, config: Config, since: datetime) -> int:
         [(channel.name, channel.secret_urls) for channel in config.notify], kinds
     )
     with store.transaction() as tx:
-        return tx.enqueue(outbox.heartbeat_event(since, lines), everywhere, datetime.now(UTC))
+        return tx.enqueue(outbox.heartbeat_event(since, lines), everywhere, now)

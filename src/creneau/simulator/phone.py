@@ -38,7 +38,7 @@ class Phone:
     @property
     def apprise_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"json://{host}:{port}/"
+        return f"json://{host!s}:{port}/"
 
     def start(self) -> Phone:
         threading.Thread(

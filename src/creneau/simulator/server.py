@@ -51,7 +51,7 @@ class SimulatorServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def booking_url(self, booking_id: str) -> str:
         return f"{self.url}/booking/create/{booking_id}"

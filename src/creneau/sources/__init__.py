@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status
@@ -49,6 +49,10 @@ class Reading:
     slots: tuple[Slot, ...] = ()
     fields: tuple[tuple[str, str], ...] = ()  # form values the next step needs
     facts: dict[str, str] = field(default_factory=dict)  # e.g. when the site last released
+    # For `creneau parse --explain`: the named rule (a module constant) that decided, and
+    # for each slot the element or JSON path it was read from (same order as `slots`).
+    rule: str = ""
+    read_from: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,11 +85,33 @@ class Source(Protocol):
     async def check(self, target: Any, session: Session) -> FlowOutcome: ...
 
 
+class CaptchaImage(Protocol):
+    """A CAPTCHA image a person reads (the source keeps what it needs to send the code)."""
+
+    image: bytes
+
+
+class HandsCaptchaToAPerson(Source, Protocol):
+    """A source whose site may ask for an image CAPTCHA that a person can solve
+    (`creneau captcha NAME`): it shows the image and sends what the person typed."""
+
+    async def start_captcha(self, target: Any, session: Session) -> CaptchaImage: ...
+
+    async def submit_captcha(
+        self, target: Any, session: Session, challenge: Any, code: str
+    ) -> Reading: ...
+
+
+def captcha_handler(system: str) -> HandsCaptchaToAPerson | None:
+    source = get(system)
+    return cast(HandsCaptchaToAPerson, source) if hasattr(source, "start_captcha") else None
+
+
 def get(system: str) -> Source:
     if system not in SYSTEMS:
         raise KeyError(f'unknown system "{system}" (known: {", ".join(SYSTEMS)})')
     module: ModuleType = importlib.import_module(f"creneau.sources.{system}")
-    return module  # type: ignore[return-value]
+    return cast(Source, module)
 
 
 def target_models() -> tuple[type[TargetBase], ...]:

@@ -46,17 +46,23 @@ async def inline(function: Callable[..., T], *args: Any) -> T:
 
 class DatabaseThread:
     """Runs store calls on one worker thread, so a slow or briefly locked database never
-    stalls the event loop, and SQLite sees one writer."""
+    stalls the event loop, and SQLite sees one writer. `inline` runs them on the caller's
+    thread instead (virtual-time runs, whose clock must not race a real thread)."""
 
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="creneau-db")
+    def __init__(self, *, inline: bool = False) -> None:
+        self._pool = (
+            None if inline else ThreadPoolExecutor(max_workers=1, thread_name_prefix="creneau-db")
+        )
 
     async def __call__(self, function: Callable[..., T], *args: Any) -> T:
+        if self._pool is None:
+            return function(*args)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, partial(function, *args))
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)  # lets a transaction in progress commit
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)  # lets a transaction in progress commit
 
 
 ALL_KINDS = frozenset({"slots", "trouble", "heartbeat"})
@@ -153,7 +159,7 @@ class Store:
         """When each target was last checked."""
         query = select(CheckRow.target, func.max(CheckRow.started_at)).group_by(CheckRow.target)
         with self._sessions() as session:
-            return dict(session.execute(query).all())  # type: ignore[arg-type]
+            return {row[0]: row[1] for row in session.execute(query)}
 
     def requests_per_check(self, since: datetime) -> dict[str, float]:
         """Each target's average number of requests per check that reached the site."""
