@@ -18,13 +18,15 @@ from pathlib import Path
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 
 from bench.figures import Figure
-from creneau.config import LOOPBACK_BUDGET, Config
+from creneau.config import Config
 from creneau.daemon import Daemon
+from creneau.http import HostBudget
 from creneau.store import Store
 
 HOSTS = 50
 TARGETS = 1000
 SECONDS = float(os.environ.get("BENCH_SCALE_SECONDS", "600"))
+BUDGET = HostBudget(per_minute=600, burst=60)  # per loopback host, set in the config
 
 
 def serve(
@@ -68,6 +70,10 @@ async def watch(urls: list[str], workdir: Path) -> dict[str, float]:
     config = Config.model_validate(
         {
             "creneau": {"database": f"sqlite:///{workdir / 'scale.db'}", "contact": "b@e.org"},
+            "hosts": {
+                f"127.0.0.{n}": {"per_minute": BUDGET.per_minute, "burst": BUDGET.burst}
+                for n in range(1, HOSTS + 1)
+            },
             "target": [
                 {
                     "name": f"t{i}",
@@ -125,10 +131,7 @@ def measure() -> list[Figure]:
         for at, host in hits.get(timeout=60):
             by_host.setdefault(host, []).append(at)
     servers.join(timeout=60)
-    broken = sum(
-        violations(times, LOOPBACK_BUDGET.per_minute, LOOPBACK_BUDGET.burst)
-        for times in by_host.values()
-    )
+    broken = sum(violations(times, BUDGET.per_minute, BUDGET.burst) for times in by_host.values())
     per_check_ms = result["cpu_s"] / max(result["checks"], 1) * 1000
     share = result["cpu_s"] / elapsed
     details = {**result, "seconds": round(elapsed), "requests": sum(map(len, by_host.values()))}

@@ -13,14 +13,16 @@ from pathlib import Path
 import pytest
 
 from creneau import redact
-from creneau.config import LOOPBACK_BUDGET
-from creneau.http import PoliteClient
+from creneau.http import HostBudget, PoliteClient
 from creneau.simulator.phone import Phone
 from creneau.simulator.prefecture import Prefecture, default_prefecture
 from creneau.simulator.server import SimulatorServer
 from creneau.store import Store
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# Loopback hosts get the default budget like any host; tests that check the simulator often
+# give it this one, as a user would in a [hosts."127.0.0.1"] table.
+SIMULATOR_BUDGET = HostBudget(per_minute=600, burst=60)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -109,7 +111,7 @@ def postgres_store(postgres_server: str, request: pytest.FixtureRequest) -> Iter
 
 @pytest.fixture
 def client() -> PoliteClient:
-    return PoliteClient("tests@example.org", lambda host: LOOPBACK_BUDGET, retry_backoff=0.01)
+    return PoliteClient("tests@example.org", lambda host: SIMULATOR_BUDGET, retry_backoff=0.01)
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -18,11 +17,12 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from conftest import FIXTURES
+from creneau import redact
 from creneau.http import HostBudget, PoliteClient
 from creneau.page import Page
 from creneau.results import GuichetResult, Status
-from creneau.simulator.ants import AntsApi
-from creneau.simulator.server import SimulatorServer
+from creneau.simulator.ants import SIMULATOR_TOKEN, AntsApi
+from creneau.simulator.transport import SimulatedInternet
 from creneau.simulator.wire import Request
 from creneau.sources import FlowOutcome, Reading, ants
 
@@ -146,8 +146,21 @@ EXPECTED: dict[str, Expected] = {
     "unauthorized-401.json": Expected(
         "unauthorized",
         Status.ERROR,
-        "HTTP 401: the API asks for an access token, which creneau does not have "
+        "HTTP 401: the hub refused the target's token (X-HUB-RDV-AUTH-TOKEN) "
         '("X-HUB-RDV-AUTH-TOKEN header invalid")',
+    ),
+    "slots-rdvsp-editor.json": Expected(
+        "slots",
+        Status.AVAILABLE,
+        "3 free slot(s) at 1 of 1 meeting point(s)",
+        (("87", "Mairie de Sannois", Status.AVAILABLE),),
+        # RDV Service Public's "…T09:00Z" is Paris wall-clock time; the hub serves "+00:00".
+        slot_list(
+            "87",
+            "2026-12-01T09:00:00+01:00",
+            "2026-12-01T09:25:00+01:00",
+            "2026-12-01T09:50:00+01:00",
+        ),
     ),
     "radius-not-allowed-403.json": Expected(
         "forbidden",
@@ -191,7 +204,76 @@ def test_each_saved_answer_is_parsed_exactly(name: str) -> None:
 
 
 def test_every_saved_answer_is_covered_by_a_test() -> None:
-    assert {path.name for path in ANSWERS.iterdir()} == set(EXPECTED)
+    saved = {path.name for path in ANSWERS.iterdir()} - {"SOURCES.md"}
+    assert saved == set(EXPECTED)
+
+
+def test_every_saved_answer_has_its_provenance() -> None:
+    sources = (ANSWERS / "SOURCES.md").read_text(encoding="utf-8")
+    assert [name for name in sorted(EXPECTED) if f"`{name}`" not in sources] == []
+
+
+RULES = {
+    "slots-3-points.json": "POINT_SLOTS",
+    "no-slot.json": "POINT_SLOTS",
+    "changed-shape.json": "ShapeError",
+    "invalid-json.json": "common.NotJson",
+    "unauthorized-401.json": "HUB_REFUSAL",
+    "radius-not-allowed-403.json": "common.read_failure",
+    "not-json.html": "Page.is_json",
+    "maintenance.html": "common.read_failure",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_each_reading_names_the_rule_that_decided(name: str) -> None:
+    assert ants.parse_page(served(name)).rule == RULES[name]
+
+
+def test_each_slot_says_where_in_the_answer_it_was_read() -> None:
+    reading = ants.parse_page(served("slots-3-points.json"))
+    assert list(zip(slots_of(reading), reading.read_from, strict=True))[:3] == [
+        (slots_of(reading)[0], "$[0].available_slots[1]"),  # the answer lists 09:20 first
+        (slots_of(reading)[1], "$[0].available_slots[0]"),
+        (slots_of(reading)[2], "$[2].available_slots[0]"),
+    ]
+    assert len(reading.read_from) == len(reading.slots)
+
+
+def test_each_slot_keeps_the_mairie_booking_page_for_alerts() -> None:
+    reading = ants.parse_page(served("slots-rdvsp-editor.json"))
+    booking = {k: v for k, v in reading.facts.items() if k.startswith("booking_url:")}
+    assert booking == {
+        f"booking_url:87@2026-12-01T{hm}:00+01:00": "https://rdv.anct.gouv.fr/creneaux?duration=25"
+        f"&lieu_id=87&motif_id=2301&public_link_organisation_id=31&starts_at=2026-12-01+{q}"
+        for hm, q in (("09:00", "09%3A00"), ("09:25", "09%3A25"), ("09:50", "09%3A50"))
+    }
+
+
+def test_booking_pages_kept_are_capped_earliest_first() -> None:
+    slots = [
+        {"datetime": f"2026-06-{day:02d}T{hour:02d}:00:00+00:00", "callback_url": f"u{day}-{hour}"}
+        for day in range(1, 30)
+        for hour in range(8, 12)
+    ]
+    answer = [{"id": "1", "name": "Mairie", "available_slots": slots}]
+    reading = ants.parse_page(Page("https://example.org/api", 200, json.dumps(answer).encode()))
+    booking = [k for k in reading.facts if k.startswith("booking_url:")]
+    assert len(booking) == ants.MAX_BOOKING_URL_FACTS
+    assert booking[0] == "booking_url:1@2026-06-01T08:00:00+02:00"
+    assert len(reading.slots) == 29 * 4
+
+
+def test_slots_in_a_200_answer_win_over_a_banner_phrase() -> None:
+    answer = [
+        {
+            "id": "5",
+            "name": "Mairie — opération de maintenance du site, trop de demandes",
+            "available_slots": [{"datetime": "2026-06-02T09:00Z", "callback_url": "x"}],
+        }
+    ]
+    reading = ants.parse_page(Page("https://example.org/api", 200, json.dumps(answer).encode()))
+    assert (reading.kind, reading.status, len(reading.slots)) == ("slots", Status.AVAILABLE, 1)
 
 
 def test_slot_keys_and_labels_name_the_meeting_point_and_the_paris_start() -> None:
@@ -386,12 +468,16 @@ def test_naive_and_zero_offset_times_are_paris_wall_clock(moment: datetime) -> N
 # --- the target -------------------------------------------------------------------------------
 
 
+TOKEN = "hub-token-for-tests-7f3a"
+
+
 def make_target(**fields: Any) -> ants.Target:
     base: dict[str, Any] = {
         "name": "passeport-paris",
         "latitude": 48.8566,
         "longitude": 2.3522,
         "reason": "PASSPORT",
+        "token": TOKEN,
     }
     return ants.Target(**(base | fields))
 
@@ -431,10 +517,51 @@ def test_invalid_targets_are_refused_with_a_clear_message(
     assert message in errors[field]
 
 
+@pytest.mark.parametrize("token", [None, "", "   "])
+def test_a_target_without_a_token_says_what_is_missing_and_where_to_get_one(
+    token: str | None,
+) -> None:
+    fields: dict[str, Any] = {"token": token} if token is not None else {}
+    with pytest.raises(ValidationError) as refused:
+        ants.Target(name="p", latitude=48.8, longitude=2.3, reason="CNI", **fields)
+    (error,) = refused.value.errors()
+    assert error["loc"] == ("token",)
+    message = error["msg"].removeprefix("Value error, ")
+    assert message.startswith("is required: the ANTS hub answers only requests carrying a token")
+    for needed in (
+        "X-HUB-RDV-AUTH-TOKEN",
+        '401 "X-HUB-RDV-AUTH-TOKEN header invalid"',
+        "https://rendez-vous-api.france-identite.fr/docs",
+        "gitlab.com/france-identite/rendez-vous-mairie",
+        'token = "${ANTS_TOKEN}"',
+        'system = "rdvsp"',
+    ):
+        assert needed in message
+
+
+def test_the_token_is_never_printed() -> None:
+    target = make_target()
+    assert TOKEN not in repr(target)
+    assert TOKEN not in str(target)
+    assert TOKEN not in target.model_dump_json()
+    assert target.token is not None
+    assert target.token.get_secret_value() == TOKEN
+    assert redact.redact(f"sent {TOKEN}") == "sent ***"
+
+
+def test_an_api_message_echoing_the_token_is_masked() -> None:
+    make_target()  # registers the token, as loading the config does
+    body = json.dumps({"detail": f"token {TOKEN} revoked"}).encode()
+    reading = ants.parse_page(Page("https://example.org/api", 401, body, {}))
+    assert TOKEN not in reading.detail
+    assert reading.detail.endswith('("token *** revoked")')
+
+
 TOML_EXAMPLE = """
 [[target]]
 name = "passeport-paris-11"
 system = "ants"
+token = "hub-token-from-the-environment"
 latitude = 48.8589
 longitude = 2.3800
 radius_km = 10
@@ -480,35 +607,37 @@ def test_the_real_host_budget_stays_below_the_published_limit() -> None:
     assert set(ants.HOST_BUDGETS) == {"api.rendezvouspasseport.ants.gouv.fr"}
 
 
-# --- whole checks against the simulated API ------------------------------------------------------
+# --- whole checks against the simulated API (in process: no socket) ---------------------------
 
 TODAY = date(2026, 6, 1)  # a Monday: the simulator releases from Tuesday 2 June on
+HOST = "127.0.0.1"
 
 
 @pytest.fixture
-def api() -> AntsApi:
+def api(monkeypatch: pytest.MonkeyPatch) -> AntsApi:
+    monkeypatch.setattr(ants, "paris_today", lambda: TODAY)
     return AntsApi(today=lambda: TODAY)
 
 
 @pytest.fixture
-def server(api: AntsApi, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorServer]:
-    monkeypatch.setattr(ants, "paris_today", lambda: TODAY)
-    with SimulatorServer(sites=[api]) as running:
-        yield running
+def internet(api: AntsApi) -> SimulatedInternet:
+    return SimulatedInternet({HOST: api})
 
 
-def sim_target(server: SimulatorServer, **fields: Any) -> ants.Target:
-    base: dict[str, Any] = {"url": f"{server.url}/api/SlotsFromPosition", "every": "5s"}
-    base |= {"radius_km": 20, "documents_number": 2}
+def sim_target(**fields: Any) -> ants.Target:
+    base: dict[str, Any] = {"url": f"http://{HOST}/api/SlotsFromPosition", "every": "5s"}
+    base |= {"radius_km": 20, "documents_number": 2, "token": SIMULATOR_TOKEN}
     return make_target(**(base | fields))
 
 
 ROBOTS = "/robots.txt"  # the client reads it once per host before the first request
 
 
-async def run(target: ants.Target) -> tuple[FlowOutcome, int]:
+async def run(target: ants.Target, internet: SimulatedInternet) -> tuple[FlowOutcome, int]:
     """One check through a fresh polite client: the outcome and the API requests it sent."""
-    client = PoliteClient("t@example.org", lambda h: HostBudget(6000, 60), retry_backoff=0.01)
+    client = PoliteClient(
+        "t@example.org", lambda h: HostBudget(6000, 60), retry_backoff=0.01, transport=internet
+    )
     async with client.session(target.name, target.url) as session:
         outcome = await ants.check(target, session)
         return outcome, session.requests - 1  # minus the robots.txt fetch
@@ -518,13 +647,17 @@ def flow_slots(outcome: FlowOutcome) -> list[tuple[str, str, str]]:
     return [(s.guichet_id, s.start.isoformat(), s.key) for g in outcome.guichets for s in g.slots]
 
 
+def day_after(days: int) -> date:
+    return TODAY + timedelta(days=days)
+
+
 async def test_released_slots_are_found_exactly_at_their_meeting_point(
-    server: SimulatorServer, api: AntsApi
+    api: AntsApi, internet: SimulatedInternet
 ) -> None:
     api.release("1203", 2)
     api.release("1201", 1)
     api.release("1204", 3)  # Lille: 200 km away, outside the radius
-    outcome, requests = await run(sim_target(server))
+    outcome, requests = await run(sim_target(), internet)
     assert (outcome.status, outcome.detail, requests) == (
         Status.AVAILABLE,
         "3 free slot(s) at 2 of 2 meeting point(s)",
@@ -534,47 +667,69 @@ async def test_released_slots_are_found_exactly_at_their_meeting_point(
         ("1201", PARIS_10, Status.AVAILABLE),
         ("1203", VERSAILLES, Status.AVAILABLE),
     ]
+    tuesday = day_after(1).isoformat()
     assert flow_slots(outcome) == [
-        ("1201", "2026-06-02T09:00:00+02:00", "1201@2026-06-02T09:00:00+02:00"),
-        ("1203", "2026-06-02T09:00:00+02:00", "1203@2026-06-02T09:00:00+02:00"),
-        ("1203", "2026-06-02T09:20:00+02:00", "1203@2026-06-02T09:20:00+02:00"),
+        ("1201", f"{tuesday}T09:00:00+02:00", f"1201@{tuesday}T09:00:00+02:00"),
+        ("1203", f"{tuesday}T09:00:00+02:00", f"1203@{tuesday}T09:00:00+02:00"),
+        ("1203", f"{tuesday}T09:20:00+02:00", f"1203@{tuesday}T09:20:00+02:00"),
     ]
-    assert set(outcome.facts) == {"meeting_point.1201", "meeting_point.1203"}
+    booking = {k for k in outcome.facts if k.startswith("booking_url:")}
+    assert set(outcome.facts) - booking == {"meeting_point.1201", "meeting_point.1203"}
+    assert booking == {f"booking_url:{key}" for _, _, key in flow_slots(outcome)}
+    assert outcome.facts[f"booking_url:1201@{tuesday}T09:00:00+02:00"] == (
+        f"http://{HOST}/mairie/1201/rendez-vous?date={tuesday}T09:00"
+    )
     assert api.violations == []
 
 
-async def test_the_query_sent_is_exactly_the_target_s(
-    server: SimulatorServer, api: AntsApi
+async def test_the_query_and_the_token_sent_are_exactly_the_target_s(
+    api: AntsApi, internet: SimulatedInternet
 ) -> None:
-    await run(sim_target(server, reason="cni", days=30, documents_number=4, radius_km=5))
-    assert [(entry.method, entry.path, entry.params) for entry in api.log] == [
+    await run(sim_target(reason="cni", days=30, documents_number=4, radius_km=5), internet)
+    assert [(entry.method, entry.path, entry.params, entry.status) for entry in api.log] == [
         (
             "GET",
             "/api/SlotsFromPosition",
             {
                 "longitude": "2.3522",
                 "latitude": "48.8566",
-                "start_date": "2026-06-01",
-                "end_date": "2026-07-01",
+                "start_date": TODAY.isoformat(),
+                "end_date": day_after(30).isoformat(),
                 "radius_km": "5",
                 "reason": "CNI",
                 "documents_number": "4",
             },
+            200,  # the simulator answers only with X-HUB-RDV-AUTH-TOKEN set to its token
         )
     ]
+    assert api.violations == []
+
+
+async def test_a_token_the_hub_did_not_issue_is_an_error_that_names_the_header(
+    api: AntsApi, internet: SimulatedInternet
+) -> None:
+    api.release("1201", 2)
+    outcome, requests = await run(sim_target(token="not-one-of-the-hub-s"), internet)
+    assert (outcome.status, outcome.guichets, requests) == (Status.ERROR, (), 1)
+    assert outcome.detail == (
+        "HTTP 401: the hub refused the target's token (X-HUB-RDV-AUTH-TOKEN) "
+        '("X-HUB-RDV-AUTH-TOKEN header invalid")'
+    )
+    assert "not-one-of-the-hub-s" not in outcome.detail
+    assert api.violations == ["a request without a valid X-HUB-RDV-AUTH-TOKEN"]
 
 
 async def test_the_mairies_booking_pages_are_never_requested(
-    server: SimulatorServer, api: AntsApi
+    api: AntsApi, internet: SimulatedInternet
 ) -> None:
     api.release("1202", 4)
-    outcome, _requests = await run(sim_target(server))
-    assert "book on http://127.0.0.1:" in outcome.guichets[0].detail  # offered to the user…
-    assert [hit.path for hit in server.hits] == [ROBOTS, "/api/SlotsFromPosition"]  # …not fetched
+    outcome, _requests = await run(sim_target(), internet)
+    assert f"book on http://{HOST}/mairie/1202/" in outcome.guichets[0].detail  # offered…
+    assert [hit.path for hit in internet.hits] == [ROBOTS, "/api/SlotsFromPosition"]  # …not fetched
 
 
-async def test_no_free_slot_is_none_with_no_guichet(server: SimulatorServer) -> None:
-    outcome, _requests = await run(sim_target(server))
+async def test_no_free_slot_is_none_with_no_guichet(internet: SimulatedInternet) -> None:
+    outcome, _requests = await run(sim_target(), internet)
     assert (outcome.status, outcome.guichets, outcome.detail) == (
         Status.NONE,
         (),
@@ -582,33 +737,34 @@ async def test_no_free_slot_is_none_with_no_guichet(server: SimulatorServer) -> 
     )
 
 
-async def test_taken_slots_disappear(server: SimulatorServer, api: AntsApi) -> None:
+async def test_taken_slots_disappear(api: AntsApi, internet: SimulatedInternet) -> None:
     api.release("1201", 2)
     api.take("1201", 1)
-    outcome, _requests = await run(sim_target(server))
+    outcome, _requests = await run(sim_target(), internet)
+    tuesday = day_after(1).isoformat()
     assert flow_slots(outcome) == [
-        ("1201", "2026-06-02T09:20:00+02:00", "1201@2026-06-02T09:20:00+02:00")
+        ("1201", f"{tuesday}T09:20:00+02:00", f"1201@{tuesday}T09:20:00+02:00")
     ]
     api.take("1201")
-    outcome, _requests = await run(sim_target(server))
+    outcome, _requests = await run(sim_target(), internet)
     assert (outcome.status, outcome.guichets) == (Status.NONE, ())
 
 
 async def test_slots_beyond_the_days_looked_ahead_are_not_reported(
-    server: SimulatorServer, api: AntsApi
+    api: AntsApi, internet: SimulatedInternet
 ) -> None:
-    released = api.release("1201", 10)  # eight on Tuesday 2 June, two on Wednesday
-    outcome, _requests = await run(sim_target(server, days=1))
+    released = api.release("1201", 10)  # eight on the Tuesday, two on the Wednesday
+    outcome, _requests = await run(sim_target(days=1), internet)
     assert [s.start for s in outcome.guichets[0].slots] == released[:8]
-    assert {s.start.date() for s in outcome.guichets[0].slots} == {date(2026, 6, 2)}
+    assert {s.start.date() for s in outcome.guichets[0].slots} == {day_after(1)}
 
 
 async def test_watched_meeting_points_absent_from_the_answer_are_none(
-    server: SimulatorServer, api: AntsApi
+    api: AntsApi, internet: SimulatedInternet
 ) -> None:
     api.release("1201", 2)
     api.release("1203", 1)  # listed by the API, but not watched
-    outcome, _requests = await run(sim_target(server, meeting_points=["1202", "1201"]))
+    outcome, _requests = await run(sim_target(meeting_points=["1202", "1201"]), internet)
     assert [(g.id, g.label, g.status, g.detail, len(g.slots)) for g in outcome.guichets] == [
         ("1202", "1202", Status.NONE, ants.NOT_LISTED, 0),
         ("1201", PARIS_10, Status.AVAILABLE, outcome.guichets[1].detail, 2),
@@ -617,7 +773,10 @@ async def test_watched_meeting_points_absent_from_the_answer_are_none(
         Status.AVAILABLE,
         "2 free slot(s) at the 2 meeting point(s) watched",
     )
-    assert set(outcome.facts) == {"meeting_point.1201"}
+    assert {k for k in outcome.facts if not k.startswith("booking_url:")} == {"meeting_point.1201"}
+    assert {k.partition("@")[0] for k in outcome.facts if k.startswith("booking_url:")} == {
+        "booking_url:1201"
+    }
 
 
 @pytest.mark.parametrize(
@@ -639,18 +798,18 @@ async def test_watched_meeting_points_absent_from_the_answer_are_none(
             "unexpected answer shape: expected a list of meeting points, got an object",
         ),
         (
-            "unauthorized",
+            "unauthorized",  # a token the hub no longer accepts
             Status.ERROR,
             401,
             1,
-            "HTTP 401: the API asks for an access token, which creneau does not have "
+            "HTTP 401: the hub refused the target's token (X-HUB-RDV-AUTH-TOKEN) "
             '("X-HUB-RDV-AUTH-TOKEN header invalid")',
         ),
     ],
 )
 async def test_each_failure_behaviour_has_its_status(
-    server: SimulatorServer,
     api: AntsApi,
+    internet: SimulatedInternet,
     behaviour: str,
     status: Status,
     http_status: int,
@@ -659,7 +818,7 @@ async def test_each_failure_behaviour_has_its_status(
 ) -> None:
     api.release("1201", 3)
     api.set_behaviour(behaviour)
-    outcome, sent = await run(sim_target(server))
+    outcome, sent = await run(sim_target(), internet)
     assert outcome.last_page is not None
     assert (outcome.status, outcome.last_page.status, sent, len(api.log)) == (
         status,
@@ -671,10 +830,10 @@ async def test_each_failure_behaviour_has_its_status(
 
 
 async def test_a_rate_limited_answer_says_when_to_come_back(
-    server: SimulatorServer, api: AntsApi
+    api: AntsApi, internet: SimulatedInternet
 ) -> None:
     api.set_behaviour("rate-limited")
-    outcome, _requests = await run(sim_target(server))
+    outcome, _requests = await run(sim_target(), internet)
     assert outcome.last_page is not None
     assert outcome.last_page.header("retry-after") == "60"
 
@@ -682,28 +841,67 @@ async def test_a_rate_limited_answer_says_when_to_come_back(
 # --- the simulator itself -------------------------------------------------------------------------
 
 
-def ask(api: AntsApi, query: str) -> tuple[int, Any]:
-    response = api.handle(Request("GET", "/api/SlotsFromPosition", query, headers={}))
+def ask(api: AntsApi, query: str, token: str | None = SIMULATOR_TOKEN) -> tuple[int, Any]:
+    headers = {"x-hub-rdv-auth-token": token} if token is not None else {}
+    response = api.handle(Request("GET", "/api/SlotsFromPosition", query, headers=headers))
     return response.status, json.loads(response.body)
 
 
 FULL_QUERY = (
-    "longitude=2.3522&latitude=48.8566&start_date=2026-06-01&end_date=2026-06-30"
+    f"longitude=2.3522&latitude=48.8566&start_date={TODAY}&end_date={day_after(29)}"
     "&radius_km=10&reason=CNI&documents_number=1"
 )
 
 
-def test_the_simulator_refuses_a_query_missing_parameters(api: AntsApi) -> None:
-    assert ask(api, "longitude=2.35&latitude=48.85&reason=CNI") == (
-        400,
-        {"detail": "missing query parameter(s): start_date, end_date, radius_km, documents_number"},
+@pytest.mark.parametrize("token", [None, "", "someone-else-s"])
+def test_the_simulator_answers_only_with_its_token_as_the_hub_does(
+    api: AntsApi, token: str | None
+) -> None:
+    assert ask(api, FULL_QUERY, token) == (401, {"detail": "X-HUB-RDV-AUTH-TOKEN header invalid"})
+    assert (
+        AntsApi(tokens=("mine",))
+        .handle(
+            Request(
+                "GET",
+                "/api/SlotsFromPosition",
+                FULL_QUERY,
+                headers={"x-hub-rdv-auth-token": "mine"},
+            )
+        )
+        .status
+        == 200
+    )
+
+
+def missing(name: str) -> dict[str, Any]:
+    return {"loc": ["query", name], "msg": "field required", "type": "value_error.missing"}
+
+
+def test_the_simulator_validates_the_query_as_fastapi_does(api: AntsApi) -> None:
+    assert ask(api, "longitude=2.35&latitude=abc&reason=CNI") == (
+        422,
+        {
+            "detail": [
+                missing("start_date"),
+                missing("end_date"),
+                {
+                    "loc": ["query", "latitude"],
+                    "msg": "value is not a valid float",
+                    "type": "type_error.float",
+                },
+            ]
+        },
     )
     assert ask(api, FULL_QUERY.replace("radius_km=10", "radius_km=12")) == (
         403,
         {"detail": "radius_km value not allowed"},
     )
-    assert ask(api, FULL_QUERY.replace("reason=CNI", "reason=VISA"))[0] == 400
-    assert len(api.violations) == 3
+    # radius_km defaults to 40, which the hub then refuses.
+    assert ask(api, FULL_QUERY.replace("&radius_km=10", ""))[0] == 403
+    # An unknown reason goes to the mairies' software, which refuses it: no meeting point.
+    api.release("1201", 1)
+    assert ask(api, FULL_QUERY.replace("reason=CNI", "reason=VISA")) == (200, [])
+    assert len(api.violations) == 4
 
 
 def test_the_simulator_lists_only_points_with_slots_in_the_window(api: AntsApi) -> None:
@@ -715,16 +913,17 @@ def test_the_simulator_lists_only_points_with_slots_in_the_window(api: AntsApi) 
         ("1201", 1.73, 1),
         ("1202", 6.68, 1),
     ]
-    assert points[0]["available_slots"][0]["datetime"] == "2026-06-02T09:00:00+00:00"
+    assert points[0]["available_slots"][0]["datetime"] == f"{day_after(1)}T09:00:00+00:00"
     assert api.log[-1].params["reason"] == "CNI"
 
 
 def test_the_simulator_keeps_the_api_s_own_limit() -> None:
     now = [0.0]
     api = AntsApi(clock=lambda: now[0], today=lambda: TODAY)
+    assert ask(api, FULL_QUERY, token=None)[0] == 401  # refused before the limit counts it
     statuses = [ask(api, FULL_QUERY)[0] for _ in range(31)]
     assert statuses == [200] * 30 + [429]
-    assert api.violations == ["more than 30 requests in a minute"]
+    assert api.violations[1:] == ["more than 30 requests in a minute"]
     now[0] = 61.0
     assert ask(api, FULL_QUERY)[0] == 200
 

@@ -5,10 +5,12 @@ site session, alerts the slots, and reports the CAPTCHA again when the session e
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -25,12 +27,12 @@ from creneau.simulator.server import SimulatorServer
 from creneau.store import Store
 
 
-async def until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+def until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -67,7 +69,36 @@ burst = 60
     return path
 
 
-async def test_from_captcha_to_slots_with_a_person_typing_the_code(
+class DaemonInThread:
+    """The daemon on its own thread and event loop, so that `creneau captcha` runs on the
+    main thread, as in a terminal."""
+
+    def __init__(self, config: Any, statuses: list[str]) -> None:
+        self.config = config
+        self.statuses = statuses
+        self.loop = asyncio.new_event_loop()
+        self.stop = asyncio.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        store = Store(self.config.creneau.database)
+        daemon = Daemon(
+            self.config, store, on_recorded=lambda r: self.statuses.append(r.result.status.value)
+        )
+        try:
+            self.loop.run_until_complete(daemon.run(self.stop))
+        finally:
+            store.close()
+            self.loop.close()
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.stop.set)
+        self.thread.join(15)
+        assert not self.thread.is_alive()
+
+
+def test_from_captcha_to_slots_with_a_person_typing_the_code(
     site: RdvPrefecture,
     server: SimulatorServer,
     phone: Phone,
@@ -76,15 +107,12 @@ async def test_from_captcha_to_slots_with_a_person_typing_the_code(
 ) -> None:
     config_path = write_config(tmp_path, server, phone)
     config = load_config(config_path)
-    store = Store(config.creneau.database)
     statuses: list[str] = []
-    daemon = Daemon(config, store, on_recorded=lambda r: statuses.append(r.result.status.value))
-    stop = asyncio.Event()
-    running = asyncio.create_task(daemon.run(stop))
+    daemon = DaemonInThread(config, statuses)
 
-    await until(lambda: "captcha" in statuses)
-    await until(lambda: len(phone.messages) >= 1)
-    await until(lambda: statuses.count("captcha") >= 3)  # still captcha, no new alert
+    until(lambda: "captcha" in statuses)
+    until(lambda: len(phone.messages) >= 1)
+    until(lambda: statuses.count("captcha") >= 3)  # still captcha, no new alert
     assert [m.title for m in phone.messages] == ["Action requise : allier"]
     assert "creneau captcha allier" in phone.messages[0].body
 
@@ -98,24 +126,23 @@ async def test_from_captcha_to_slots_with_a_person_typing_the_code(
         return typed[-1]
 
     monkeypatch.setattr(click, "prompt", person)
-    done = await asyncio.to_thread(
-        CliRunner().invoke, cli, ["captcha", "allier", "--config", str(config_path)]
-    )
+    done = CliRunner().invoke(cli, ["captcha", "allier", "--config", str(config_path)])
     assert done.exit_code == 0, done.output
     assert len(typed) == 1
 
-    await until(lambda: len(phone.messages) >= 2)
+    until(lambda: len(phone.messages) >= 2)
     assert (
         phone.messages[1].title
         == "2 nouveaux créneaux — Remise de titre de séjour - Préfecture de l'Allier"
     )
-    await until(lambda: statuses[-1] == "available")
-    await until(lambda: statuses[-1] == "captcha", seconds=10)  # the 3 s session ended
-    stop.set()
-    await asyncio.wait_for(running, 15)
+    until(lambda: statuses[-1] == "available")
+    until(lambda: statuses[-1] == "captcha", seconds=10)  # the 3 s session ended
+    daemon.close()
 
     assert len(phone.messages) == 2  # the second "captcha" falls within the hour
+    store = Store(config.creneau.database)
     assert store.site_session("allier") is None  # a spent session is forgotten
+    store.close()
     assert site.violations == []
 
 
@@ -134,6 +161,46 @@ def test_a_wrong_code_gets_a_new_image_then_the_person_gives_up(
     assert "did not accept that code" in done.output
     store = Store(load_config(config_path).creneau.database)
     assert store.site_session("allier") is None
+
+
+@pytest.mark.parametrize(
+    ("challenge", "reason"),
+    [
+        ("recaptcha", 'the site asks for a Google reCAPTCHA ("I\'m not a robot")'),
+        ("turnstile", "the site answers with a Cloudflare Turnstile challenge"),
+        ("interstitial", "the site shows a verification page creneau does not recognise"),
+    ],
+)
+def test_creneau_captcha_refuses_a_challenge_only_a_browser_can_pass(
+    site: RdvPrefecture,
+    server: SimulatorServer,
+    phone: Phone,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    challenge: str,
+    reason: str,
+) -> None:
+    site.set_behaviour("4418", challenge)
+    config_path = write_config(tmp_path, server, phone)
+    asked: list[str] = []
+
+    def person(*_args: object, **_kwargs: object) -> str:
+        asked.append("asked")
+        return ""
+
+    monkeypatch.setattr(click, "prompt", person)
+    done = CliRunner().invoke(cli, ["captcha", "allier", "--config", str(config_path)])
+    assert done.exit_code == 1
+    cgu = f"{server.url}/rdvpref/reservation/demarche/4418/cgu/"
+    assert f"allier: {cgu}: {reason}" in done.stderr
+    assert "creneau cannot hand it to you" in done.stderr
+    assert asked == []  # nobody was asked to type a code
+    assert [(e.method, e.path) for e in site.log] == [
+        ("GET", "/rdvpref/reservation/demarche/4418/cgu/")
+    ]  # one look, no retry, no CAPTCHA image asked for
+    store = Store(load_config(config_path).creneau.database)
+    assert store.site_session("allier") is None
+    store.close()
 
 
 def test_captcha_refuses_a_system_without_captcha(tmp_path: Path) -> None:

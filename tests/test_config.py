@@ -260,13 +260,14 @@ MISTAKES += [
         full(
             system="ants",
             url=ANTS,
-            target='latitude = 48.8\nlongitude = 2.3\nreason = "PASSPORT"\nradius_km = 7',
+            target='latitude = 48.8\nlongitude = 2.3\nreason = "PASSPORT"\nradius_km = 7\n'
+            'token = "x"',
         ),
         'target "t".radius_km: must be one of 5, 10, 15, 20, 25, 30 km: the API refuses others '
         "(got 7)",
     ),
     (
-        full(system="ants", url=ANTS, target="latitude = 48.8\nlongitude = 2.3"),
+        full(system="ants", url=ANTS, target='latitude = 48.8\nlongitude = 2.3\ntoken = "x"'),
         'target "t".reason: is required',
     ),
     (

@@ -150,6 +150,9 @@ system = "ezbooking"
 url = "{simulator.booking_url("1001")}"
 every = "1s"
 jitter = "0s"
+[hosts."127.0.0.1"]
+per_minute = 600
+burst = 60
 """)
     prefecture.release("1001", "14007", 1)
     daemon = subprocess.Popen(
@@ -161,7 +164,8 @@ jitter = "0s"
     )
     try:
         messages = phone.wait_for(1, timeout=30)
-        time.sleep(1.5)
+        while checks_recorded(tmp_path / "creneau.db") < 2:
+            time.sleep(0.05)
     finally:
         daemon.send_signal(signal.SIGTERM)
         _out, err = daemon.communicate(timeout=30)
@@ -174,6 +178,11 @@ jitter = "0s"
 
 
 @pytest.mark.slow
+def checks_recorded(database: Path) -> int:
+    with sqlite3.connect(database) as db:
+        return int(db.execute("select count(*) from checks").fetchone()[0])
+
+
 def catches(pid: int, signum: int) -> bool:
     """Whether the process has a handler for `signum` (Linux: SigCgt in /proc/PID/status)."""
     try:
@@ -252,6 +261,7 @@ async def test_targets_may_be_named_like_the_daemon_s_own_jobs(
                 }
                 for name in names
             ],
+            "hosts": {"127.0.0.1": {"per_minute": 600, "burst": 60}},
         }
     )
     checked: set[str] = set()

@@ -1,4 +1,5 @@
-"""Every saved ezbooking page, parsed exactly."""
+"""Every saved ezbooking page, parsed exactly (fixtures/ezbooking/SOURCES.md says what each
+one is built from)."""
 
 from __future__ import annotations
 
@@ -12,68 +13,142 @@ from creneau.results import Status
 from creneau.sources import Choice, ezbooking
 
 PAGES = FIXTURES / "ezbooking"
+WEEK = "Semaine du lundi 30 novembre 2026 au dimanche 06 décembre 2026"
+OPENED = "the calendar step opened: the desk has a free slot"
 
 
-def parse(name: str, status: int = 200) -> ezbooking.Reading:
+def parse(name: str, status: int = 200, content_type: str = "") -> ezbooking.Reading:
     page = Page.from_file(PAGES / name)
-    if status != 200:
-        page = Page(page.url, status, page.body, page.headers)
-    return ezbooking.parse_page(page)
+    headers = {"content-type": content_type} if content_type else page.headers
+    return ezbooking.parse_page(Page(page.url, status, page.body, headers))
 
 
-@pytest.mark.parametrize(
-    ("name", "kind", "status"),
-    [
-        ("conditions.html", "conditions", None),
-        ("desk-choice.html", "desk-choice", None),
-        ("information.html", "information", None),
-        ("calendar.html", "calendar", None),
-        ("no-slot.html", "no-slot", Status.NONE),
-        ("no-slot-la-demande.html", "no-slot", Status.NONE),
-        ("captcha.html", "captcha", Status.CAPTCHA),
-        ("overloaded.html", "overloaded", Status.OVERLOADED),
-        ("closed.html", "closed", Status.CLOSED),
-        ("maintenance.html", "closed", Status.CLOSED),
-        ("forbidden-403.html", "forbidden", Status.BLOCKED),
-        ("rate-limited-429.html", "rate-limited", Status.BLOCKED),
-        ("bad-gateway-502.html", "server-error", Status.OVERLOADED),
-        ("unavailable-503.html", "server-error", Status.OVERLOADED),
-        ("changed-layout.html", "unknown", Status.UNKNOWN),
-        ("week-grid-3-free.json", "week-grid", Status.AVAILABLE),
-        ("week-grid-none-free.json", "week-grid", Status.NONE),
-        ("week-grid-changed.json", "unknown", Status.UNKNOWN),
-        ("week-grid-error.json", "unknown", Status.UNKNOWN),
-    ],
-)
-def test_each_saved_page_is_classified(name: str, kind: str, status: Status | None) -> None:
+EXPECTED = [
+    ("conditions.html", "conditions", None, "CONDITION_BOX", "terms to accept"),
+    ("desk-choice.html", "desk-choice", None, "DESK_FIELDSET", "3 desks offered"),
+    ("information.html", "information", None, "FORM_STEP", "information before the calendar"),
+    ("calendar.html", "calendar", Status.AVAILABLE, "CALENDAR_STEP", OPENED),
+    ("calendar-no-planning.html", "calendar", Status.AVAILABLE, "CALENDAR_STEP", OPENED),
+    (
+        "calendar-slots-and-banner.html",
+        "calendar",
+        Status.AVAILABLE,
+        "SLOT_LINK",
+        "the calendar step shows 3 free slot(s)",
+    ),
+    ("no-slot.html", "no-slot", Status.NONE, "NO_SLOT", "the page says there is no free slot"),
+    (
+        "no-slot-la-demande.html",
+        "no-slot",
+        Status.NONE,
+        "NO_SLOT",
+        "the page says there is no free slot",
+    ),
+    (
+        "no-slot-finish-button.html",
+        "no-slot",
+        Status.NONE,
+        "FINISH_BUTTON",
+        "the no-slot step (only a 'Terminer' button)",
+    ),
+    ("captcha.html", "captcha", Status.CAPTCHA, "CAPTCHA", "the site asks for a CAPTCHA"),
+    (
+        "overloaded.html",
+        "overloaded",
+        Status.OVERLOADED,
+        "OVERLOADED_PHRASES",
+        "the site says it is overloaded",
+    ),
+    (
+        "closed.html",
+        "closed",
+        Status.CLOSED,
+        "CLOSED_PHRASES",
+        'the site says: "cette page n\'est pas disponible pour le moment"',
+    ),
+    (
+        "maintenance.html",
+        "closed",
+        Status.CLOSED,
+        "CLOSED_PHRASES",
+        'the site says: "site en maintenance"',
+    ),
+    (
+        "forbidden-403.html",
+        "forbidden",
+        Status.BLOCKED,
+        "ERROR_TITLE",
+        "HTTP 403: the site refuses our requests",
+    ),
+    (
+        "rate-limited-429.html",
+        "rate-limited",
+        Status.BLOCKED,
+        "ERROR_TITLE",
+        "HTTP 429: too many requests",
+    ),
+    (
+        "bad-gateway-502.html",
+        "server-error",
+        Status.OVERLOADED,
+        "ERROR_TITLE",
+        "HTTP 502 from the site",
+    ),
+    (
+        "unavailable-503.html",
+        "server-error",
+        Status.OVERLOADED,
+        "ERROR_TITLE",
+        "HTTP 503 from the site",
+    ),
+    ("changed-layout.html", "unknown", Status.UNKNOWN, "FORM", "no booking form on the page"),
+    ("week-grid-3-free.json", "week-grid", Status.AVAILABLE, "SLOT_LINK", WEEK),
+    ("week-grid-bare-3-free.html", "week-grid", Status.AVAILABLE, "SLOT_LINK", WEEK),
+    ("week-grid-escaped-3-free.html", "week-grid", Status.AVAILABLE, "SLOT_LINK", WEEK),
+    (
+        "week-grid-dst-2-free.json",
+        "week-grid",
+        Status.AVAILABLE,
+        "SLOT_LINK",
+        "Semaine du lundi 19 octobre 2026 au dimanche 25 octobre 2026",
+    ),
+    # An empty week is no answer about the desk (its calendar opened): never "none".
+    ("week-grid-none-free.json", "week-grid", None, "WEEK_HEADER", f"{WEEK}: no free slot"),
+    ("week-grid-bare-none-free.html", "week-grid", None, "WEEK_HEADER", f"{WEEK}: no free slot"),
+    (
+        "week-grid-changed.json",
+        "unknown",
+        Status.UNKNOWN,
+        "WEEK_HEADER",
+        "week grid without a table or any slot link",
+    ),
+    (
+        "week-grid-error.json",
+        "unknown",
+        Status.UNKNOWN,
+        "GRID_ENVELOPE",
+        "week grid error: Erreur : planning introuvable",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "kind", "status", "rule", "detail"), EXPECTED)
+def test_each_saved_page_is_read_exactly(
+    name: str, kind: str, status: Status | None, rule: str, detail: str
+) -> None:
     reading = parse(name)
-    assert (reading.kind, reading.status) == (kind, status)
+    assert (reading.kind, reading.status, reading.rule, reading.detail) == (
+        kind,
+        status,
+        rule,
+        detail,
+    )
+    assert len(reading.read_from) == len(reading.slots)
 
 
 def test_every_fixture_is_covered_by_a_test() -> None:
-    tested = {
-        "conditions.html",
-        "desk-choice.html",
-        "information.html",
-        "calendar.html",
-        "no-slot.html",
-        "no-slot-la-demande.html",
-        "captcha.html",
-        "overloaded.html",
-        "closed.html",
-        "maintenance.html",
-        "forbidden-403.html",
-        "rate-limited-429.html",
-        "bad-gateway-502.html",
-        "unavailable-503.html",
-        "changed-layout.html",
-        "week-grid-3-free.json",
-        "week-grid-none-free.json",
-        "week-grid-changed.json",
-        "week-grid-error.json",
-        "week-grid-dst-2-free.json",
-    }
-    assert {path.name for path in PAGES.iterdir()} == tested
+    saved = {path.name for path in PAGES.iterdir() if path.suffix in (".html", ".json")}
+    assert saved == {name for name, *_ in EXPECTED}
 
 
 def test_terms_page_gives_the_form_to_post() -> None:
@@ -92,17 +167,119 @@ def test_desk_choice_lists_every_desk_with_its_label() -> None:
 
 
 def test_calendar_names_the_planning_its_grid_comes_from() -> None:
-    assert parse("calendar.html").choices == (Choice("14007", ""),)
+    reading = parse("calendar.html")
+    assert (reading.choices, reading.facts) == ((Choice("14007", ""),), {})
 
 
-def test_week_grid_slots_are_exact_with_paris_offset() -> None:
+def test_a_calendar_that_names_no_planning_offers_none() -> None:
+    # The flow must not fall back to the booking id (989 here): they always differ.
+    assert parse("calendar-no-planning.html").choices == ()
+
+
+def test_a_calendar_call_with_a_literal_offset_says_where_the_weeks_start() -> None:
+    markup = (
+        b'<form id="FormBookingCreate" action="/booking/create/13525/4"></form>'
+        b"<script>Y.io.ez('bookingserver::planning::assign::13525::14202::175');</script>"
+    )
+    reading = ezbooking.parse_page(Page("https://example.org/booking/create/13525/4", 200, markup))
+    assert (reading.kind, reading.choices, reading.facts) == (
+        "calendar",
+        (Choice("14202", ""),),
+        {"first_day_offset": "175"},
+    )
+
+
+def test_a_calendar_may_carry_its_planning_in_a_form_field() -> None:
+    markup = (
+        b'<form id="FormBookingCreate" action="/booking/create/13525/4">'
+        b'<input type="hidden" name="planning" value="14202"></form>'
+    )
+    reading = ezbooking.parse_page(Page("https://example.org/booking/create/13525/4", 200, markup))
+    assert (reading.kind, reading.choices) == ("calendar", (Choice("14202", ""),))
+
+
+def slots_of(reading: ezbooking.Reading) -> list[tuple[str, str, str, str]]:
+    return [(s.start.isoformat(), s.key, s.guichet_id, s.guichet) for s in reading.slots]
+
+
+THREE_FREE = [
+    ("2026-12-01T09:00:00+01:00", "1796112000", "", ""),
+    ("2026-12-01T09:15:00+01:00", "1796112900", "", ""),
+    ("2026-12-03T14:30:00+01:00", "1796304600", "", ""),
+]
+
+
+def test_week_grid_in_the_json_envelope_slots_are_exact_with_paris_offset() -> None:
     reading = parse("week-grid-3-free.json")
-    assert reading.detail == "Semaine du lundi 30 novembre 2026 au dimanche 06 décembre 2026"
-    assert [(slot.start.isoformat(), slot.key) for slot in reading.slots] == [
-        ("2026-12-01T09:00:00+01:00", "1796112000"),
-        ("2026-12-01T09:15:00+01:00", "1796112900"),
-        ("2026-12-03T14:30:00+01:00", "1796304600"),
-    ]
+    assert slots_of(reading) == THREE_FREE
+    assert reading.read_from == tuple(
+        f'$.content td.status-1.free > a[href="/booking/create/989/5/{key}"]'
+        for _, key, _, _ in THREE_FREE
+    )
+
+
+def test_the_bare_html_week_is_read_from_its_links_without_any_free_class() -> None:
+    # ezjscore answers HTML unless JSON is asked for; the bots read this form.
+    reading = parse("week-grid-bare-3-free.html", content_type="text/html; charset=utf-8")
+    assert slots_of(reading) == THREE_FREE
+    assert reading.read_from == tuple(
+        f'a[href="/booking/create/13525/5/{key}"]' for _, key, _, _ in THREE_FREE
+    )
+
+
+def test_the_escaped_html_week_is_unescaped_once_and_read() -> None:
+    reading = parse("week-grid-escaped-3-free.html", content_type="text/html; charset=utf-8")
+    assert slots_of(reading) == THREE_FREE
+    assert reading.read_from[0] == '(escaped) a[href="/booking/create/13525/5/1796112000"]'
+
+
+def test_the_bare_week_is_read_whatever_content_type_it_comes_with() -> None:
+    for content_type in ("application/xhtml+xml", "text/plain", "text/javascript"):
+        reading = parse("week-grid-bare-3-free.html", content_type=content_type)
+        assert (reading.kind, slots_of(reading)) == ("week-grid", THREE_FREE)
+
+
+def test_slots_seen_win_over_a_banner() -> None:
+    reading = parse("calendar-slots-and-banner.html")
+    assert slots_of(reading) == THREE_FREE
+    assert reading.read_from[0] == 'a[href="/booking/create/989/5/1796112000"]'
+
+
+def test_a_banner_decides_when_no_slot_is_seen() -> None:
+    without_grid = (PAGES / "calendar-slots-and-banner.html").read_bytes()
+    without_grid = without_grid.replace(b"/5/", b"/x/")
+    reading = ezbooking.parse_page(Page("https://example.org/", 200, without_grid))
+    assert (reading.kind, reading.status, reading.rule) == (
+        "overloaded",
+        Status.OVERLOADED,
+        "OVERLOADED_PHRASES",
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("https://example.org/ezjscore/call/x", b"<table><tr><td>complet</td></tr></table>"),
+        (
+            "file:///saved.json",
+            b'{"error_text": "", "content": "<table><tr><td></td></tr></table>"}',
+        ),
+    ],
+)
+def test_a_grid_answer_whose_week_header_is_gone_is_an_empty_week(url: str, body: bytes) -> None:
+    reading = ezbooking.parse_page(Page(url, 200, body))
+    assert (reading.kind, reading.status, reading.rule, reading.detail) == (
+        "week-grid",
+        None,
+        "GRID_TABLE",
+        "a week without its header: no free slot",
+    )
+
+
+def test_a_relative_slot_link_is_a_slot_too() -> None:
+    body = b'<table><tr><td><a href="booking/create/13525/5/1796112000">libre</a></td></tr></table>'
+    reading = ezbooking.parse_page(Page("https://example.org/ezjscore/call/x", 200, body))
+    assert [slot.key for slot in reading.slots] == ["1796112000"]
 
 
 def test_week_grid_across_the_october_clock_change() -> None:
@@ -131,7 +308,7 @@ def test_http_status_decides_when_the_page_says_nothing(
     status: int, kind: str, expected: Status
 ) -> None:
     reading = parse("changed-layout.html", status=status)
-    assert (reading.kind, reading.status) == (kind, expected)
+    assert (reading.kind, reading.status, reading.rule) == (kind, expected, "HTTP_STATUS")
 
 
 def test_a_maintenance_page_served_as_503_is_closed_not_overloaded() -> None:
@@ -145,10 +322,13 @@ def test_a_maintenance_page_served_as_503_is_closed_not_overloaded() -> None:
         b"",
         b"<html><body><p>Bonjour</p></body></html>",
         b'{"content": 3}',
+        b'{"unrelated": "object"}',
         b"[1, 2]",
         b"\xff\xfe\x00garbage",
+        b"Session expir\xc3\xa9e",  # ezjscore's HTML answer to a failed call
         b'<form id="FormBookingCreate" action="/booking/create/1/9"></form>',
         b'<form id="FormBookingCreate"><fieldset id="fchoix_Booking"></fieldset></form>',
+        b'<a href="/booking/create/1/5/notanepoch">libre</a>',
     ],
 )
 def test_unrecognised_pages_are_unknown_never_none(body: bytes) -> None:

@@ -1,10 +1,13 @@
-"""The `html` system: target settings checked at config time, French dates, every saved page
-parsed exactly, pages it cannot recognise never read as "no slot", and whole checks against
-the simulated page (loopback only)."""
+"""The `html` system: target settings checked at config time, French dates (with a format and in
+their common forms), every saved page parsed exactly, slots whose time cannot be read still
+counted, slots winning over banners, pages it cannot recognise never read as "no slot", and
+whole checks against the simulated page (loopback only)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
+from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,10 +18,12 @@ from pydantic import ValidationError
 
 from conftest import FIXTURES
 from creneau.config import describe_errors
+from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
+from creneau.diff import KnownSlot, diff_slots
 from creneau.http import HostBudget, PoliteClient
 from creneau.page import Page
-from creneau.results import Status
-from creneau.simulator.html import HtmlBookingSite, Layout, french_long
+from creneau.results import CheckResult, Status
+from creneau.simulator.html import HtmlBookingSite, Layout, french_human, french_long
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import FlowOutcome, html
 from creneau.sources.common import fold, visible_text
@@ -52,6 +57,16 @@ CONSULATE = html.Target(
     url="https://www.consulat-france-geneve.example/rendez-vous",
     **CONSULATE_SETTINGS,
 )
+# Nothing but what one slot looks like: issue 13, point 11.
+PLAGES = html.Target(
+    name="plages", url="https://www.prefecture.example/rdv/plages", slot_selector="li.plage.libre"
+)
+GRID = html.Target(
+    name="grille", url="https://rdv.example/prendre_rdv", slot_selector="a.fr-btn--tertiary"
+)
+# The test's clock: the day the saved pages are taken to have been served. Dates without a
+# year on them are counted from it.
+PAGE_DAY = date(2026, 11, 30)
 
 GUICHET_2 = ("guichet-2-remise-de-titre", "Guichet 2 – Remise de titre")
 GUICHET_5 = ("guichet-5-etudiants", "Guichet 5 – Étudiants")
@@ -65,7 +80,7 @@ def parse(name: str, target: html.Target | None, status: int = 200) -> html.Anal
     page = Page.from_file(PAGES / name)
     if status != 200:
         page = Page(page.url, status, page.body, page.headers)
-    return html.analyse(page, target)
+    return html.analyse(page, target, PAGE_DAY)
 
 
 def guichets_of(analysis: html.Analysis) -> list[tuple[str, str, Status, str]]:
@@ -80,6 +95,13 @@ def slots_of(analysis: html.Analysis) -> list[tuple[str, str, str]]:
 
 NONE_DETAIL_PREFECTURE = 'the page says "Aucun rendez-vous n\'est disponible"'
 NONE_DETAIL_CONSULATE = 'the page says "aucun créneau disponible"'
+PLAGES_SLOTS = [
+    ("page", "2026-12-08T09:30:00+01:00", "/rdv/plage/5501"),
+    ("page", "2026-12-08T10:15:00+01:00", "/rdv/plage/5502"),
+    ("page", "2027-01-07T14:00:00+01:00", "/rdv/plage/5517"),
+]
+PLAGES_GUICHET = [("page", "plages", Status.AVAILABLE, "")]
+UNREAD = 'without a readable time: "Horaire communiqué par courriel"'
 EXPECTED: dict[str, tuple[html.Target, str, Status, str, list[Any], list[Any]]] = {
     "prefecture-table-3-slots.html": (
         PREFECTURE,
@@ -93,26 +115,26 @@ EXPECTED: dict[str, tuple[html.Target, str, Status, str, list[Any], list[Any]]] 
             (GUICHET_2[0], "2026-12-01T09:30:00+01:00", f"{CHOOSE}88207"),
         ],
     ),
+    # Rows whose time cannot be read are slots all the same, with a stand-in start.
     "prefecture-table-unreadable-time.html": (
         PREFECTURE,
         "slots",
         Status.AVAILABLE,
-        "1 slot at 2 guichets; Guichet 2 – Remise de titre: 1 slot unread: cannot read the time "
-        'of "Date à confirmer"; Guichet 5 – Étudiants: cannot read the time of '
-        '"Horaire communiqué par courriel"',
+        '3 slots at 2 guichets; Guichet 2 – Remise de titre: 1 slot without a readable time: "Date'
+        f' à confirmer"; Guichet 5 – Étudiants: 1 slot {UNREAD}',
         [
-            (
-                *GUICHET_2,
-                Status.AVAILABLE,
-                '1 slot unread: cannot read the time of "Date à confirmer"',
-            ),
-            (
-                *GUICHET_5,
-                Status.UNKNOWN,
-                'cannot read the time of "Horaire communiqué par courriel"',
-            ),
+            (*GUICHET_2, Status.AVAILABLE, '1 slot without a readable time: "Date à confirmer"'),
+            (*GUICHET_5, Status.AVAILABLE, f"1 slot {UNREAD}"),
         ],
-        [(GUICHET_2[0], "2026-10-29T10:45:00+01:00", f"{CHOOSE}88140")],
+        [
+            (GUICHET_2[0], "1970-01-07T22:23:02+01:00", "time-not-read:Date à confirmer"),
+            (
+                GUICHET_5[0],
+                "1970-01-09T16:37:17+01:00",
+                "time-not-read:Horaire communiqué par courriel",
+            ),
+            (GUICHET_2[0], "2026-10-29T10:45:00+01:00", f"{CHOOSE}88140"),
+        ],
     ),
     "prefecture-table-no-slot.html": (
         PREFECTURE,
@@ -201,6 +223,117 @@ EXPECTED: dict[str, tuple[html.Target, str, Status, str, list[Any], list[Any]]] 
         [],
         [],
     ),
+    "plages-slot-selector-only.html": (
+        PLAGES,
+        "slots",
+        Status.AVAILABLE,
+        "3 slots",
+        PLAGES_GUICHET,
+        PLAGES_SLOTS,
+    ),
+    # Slots seen win over a banner (issue 13, point 12).
+    "plages-under-maintenance-banner.html": (
+        PLAGES,
+        "slots",
+        Status.AVAILABLE,
+        "3 slots; a banner is on the page too, not decisive beside slots (the site says: "
+        '"operation de maintenance")',
+        PLAGES_GUICHET,
+        PLAGES_SLOTS,
+    ),
+    "plages-under-busy-banner.html": (
+        PLAGES,
+        "slots",
+        Status.AVAILABLE,
+        "3 slots; a banner is on the page too, not decisive beside slots (the site says it is "
+        "overloaded)",
+        PLAGES_GUICHET,
+        PLAGES_SLOTS,
+    ),
+    # Two elements of the same text stay two slots; each carries its text.
+    "plages-times-not-read.html": (
+        PLAGES,
+        "slots",
+        Status.AVAILABLE,
+        f"4 slots; 3 slots {UNREAD} (and 2 more)",
+        [("page", "plages", Status.AVAILABLE, f"3 slots {UNREAD} (and 2 more)")],
+        [
+            (
+                "page",
+                "1970-01-10T14:33:28+01:00",
+                "time-not-read:Horaire communiqué par courriel #2",
+            ),
+            (
+                "page",
+                "1970-01-11T10:39:59+01:00",
+                "time-not-read:Matinée du mercredi (heure précisée sur place)",
+            ),
+            ("page", "1970-01-23T07:36:25+01:00", "time-not-read:Horaire communiqué par courriel"),
+            ("page", "2026-12-08T09:30:00+01:00", "/rdv/plage/5602"),
+        ],
+    ),
+    # The common forms, without a slot_time_format; four have no year (PAGE_DAY gives it).
+    "plages-common-date-forms.html": (
+        PLAGES,
+        "slots",
+        Status.AVAILABLE,
+        "7 slots",
+        PLAGES_GUICHET,
+        [
+            ("page", "2026-12-07T14:00:00+01:00", "/rdv/plage/5"),
+            ("page", "2026-12-08T09:30:00+01:00", "/rdv/plage/1"),
+            ("page", "2026-12-08T09:45:00+01:00", "/rdv/plage/2"),
+            ("page", "2026-12-08T10:00:00+01:00", "/rdv/plage/3"),
+            ("page", "2026-12-08T10:15:00+01:00", "/rdv/plage/4"),
+            ("page", "2026-12-08T11:30:00+01:00", "/rdv/plage/6"),
+            ("page", "2026-12-09T08:45:00+01:00", "/rdv/plage/7"),
+        ],
+    ),
+    # Buttons that show "09:30" and say the day in their aria-label, as rdv-service-public's.
+    "week-grid-aria-labels.html": (
+        GRID,
+        "slots",
+        Status.AVAILABLE,
+        "3 slots",
+        [("page", "grille", Status.AVAILABLE, "")],
+        [
+            (
+                "page",
+                "2026-12-08T09:30:00+01:00",
+                "/prendre_rdv/creneau?motif_id=7&starts_at=2026-12-08+09%3A30%3A00+%2B0100",
+            ),
+            (
+                "page",
+                "2026-12-08T10:00:00+01:00",
+                "/prendre_rdv/creneau?motif_id=7&starts_at=2026-12-08+10%3A00%3A00+%2B0100",
+            ),
+            (
+                "page",
+                "2027-01-01T11:00:00+01:00",  # the next 1 January after PAGE_DAY
+                "/prendre_rdv/creneau?motif_id=7&starts_at=2027-01-01+11%3A00%3A00+%2B0100",
+            ),
+        ],
+    ),
+}
+# The rule that decided each page (`Reading.rule`, for `creneau parse --explain`).
+RULES = {
+    "prefecture-table-3-slots.html": "slot_selector",
+    "prefecture-table-unreadable-time.html": "slot_selector",
+    "prefecture-table-no-slot.html": "none_text",
+    "prefecture-changed-layout.html": "UNRECOGNISED",
+    "prefecture-overloaded.html": "OVERLOADED_PHRASES",
+    "prefecture-maintenance.html": "CLOSED_PHRASES",
+    "consulate-list-4-slots.html": "slot_selector",
+    "consulate-list-no-slot.html": "none_text",
+    "consulate-captcha.html": "CAPTCHA_MARKERS",
+    "consulate-forbidden-403.html": "ERROR_TITLE",
+    "consulate-unavailable-503.html": "ERROR_TITLE",
+    "plages-slot-selector-only.html": "slot_selector",
+    "plages-under-maintenance-banner.html": "slot_selector",
+    "plages-under-busy-banner.html": "slot_selector",
+    "plages-times-not-read.html": "slot_selector",
+    "plages-common-date-forms.html": "slot_selector",
+    "week-grid-aria-labels.html": "slot_selector",
 }
 
 
@@ -209,15 +342,29 @@ def test_each_saved_page_is_parsed_exactly(name: str) -> None:
     target, kind, status, detail, guichets, slots = EXPECTED[name]
     analysis = parse(name, target)
     reading = analysis.reading
-    assert (reading.kind, reading.status, reading.detail) == (kind, status, detail)
+    assert (reading.kind, reading.status, reading.detail, reading.rule) == (
+        kind,
+        status,
+        detail,
+        RULES[name],
+    )
     assert guichets_of(analysis) == guichets
     assert slots_of(analysis) == slots
     assert [(c.id, c.label) for c in reading.choices] == [(g[0], g[1]) for g in guichets]
-    assert html.parse_page(Page.from_file(PAGES / name), target) == reading
+    assert len(reading.read_from) == len(reading.slots)
+    assert all(0 < len(origin) <= html.READ_FROM_LIMIT for origin in reading.read_from)
+    page = Page.from_file(PAGES / name)
+    assert html.parse_page(page, target, reference=PAGE_DAY) == reading
 
 
 def test_every_fixture_is_covered_by_a_test() -> None:
-    assert {path.name for path in PAGES.iterdir()} == set(EXPECTED)
+    fixtures = {path.name for path in PAGES.glob("*.html")}
+    assert fixtures == set(EXPECTED) == set(RULES)
+
+
+def test_every_fixture_says_where_it_comes_from() -> None:
+    sources = (PAGES / "SOURCES.md").read_text(encoding="utf-8")
+    assert [name for name in sorted(EXPECTED) if f"`{name}`" not in sources] == []
 
 
 def test_without_a_guichet_selector_the_page_is_one_guichet_named_after_the_target() -> None:
@@ -235,43 +382,52 @@ def test_without_a_guichet_selector_the_page_is_one_guichet_named_after_the_targ
 def test_unreadable_slots_are_counted_when_others_were_read() -> None:
     target = PREFECTURE.model_copy(update={"guichet_selector": None})
     analysis = parse("prefecture-table-unreadable-time.html", target)
-    detail = '2 slots unread: cannot read the time of "Date à confirmer" (and 1 more)'
+    detail = '2 slots without a readable time: "Date à confirmer" (and 1 more)'
     assert guichets_of(analysis) == [("page", "nanterre-titres", Status.AVAILABLE, detail)]
-    assert analysis.reading.detail == f"1 slot; {detail}"
-
-
-def test_a_page_of_slots_whose_times_are_all_unreadable_is_unknown_not_none() -> None:
-    target = PREFECTURE.model_copy(update={"slot_time_format": "%d/%m/%Y %H:%M"})
-    analysis = parse("prefecture-table-3-slots.html", target)
-    assert analysis.reading.status is Status.UNKNOWN
-    assert analysis.reading.kind == "unreadable-slots"
-    assert analysis.reading.slots == ()
-    assert guichets_of(analysis) == [
-        (
-            *GUICHET_2,
-            Status.UNKNOWN,
-            'cannot read the time of "vendredi 23 octobre 2026 à 14h15" (and 1 more)',
-        ),
-        (*GUICHET_5, Status.UNKNOWN, 'cannot read the time of "mardi 27 octobre 2026 à 9h"'),
+    assert analysis.reading.detail == f"3 slots; {detail}"
+    assert [(s.guichet, html.has_unreadable_time(s)) for s in analysis.reading.slots] == [
+        ("nanterre-titres — Horaire communiqué par courriel", True),
+        ("nanterre-titres — Date à confirmer", True),
+        ("nanterre-titres", False),
     ]
 
 
-def test_a_slot_without_its_time_element_is_reported_with_its_text() -> None:
+def test_a_format_that_does_not_fit_falls_back_to_the_common_forms() -> None:
+    # Before issue 13 these rows were "unreadable-slots" and the page `unknown`.
+    target = PREFECTURE.model_copy(update={"slot_time_format": "%d/%m/%Y %H:%M"})
+    analysis = parse("prefecture-table-3-slots.html", target)
+    assert (analysis.reading.kind, analysis.reading.status) == ("slots", Status.AVAILABLE)
+    assert slots_of(analysis) == EXPECTED["prefecture-table-3-slots.html"][5]
+
+
+def test_a_slot_without_its_time_element_is_a_slot_named_by_its_text() -> None:
     target = PREFECTURE.model_copy(update={"slot_time_selector": "td.heure"})
     analysis = parse("prefecture-table-3-slots.html", target)
-    assert analysis.guichets[1].status is Status.UNKNOWN
-    assert analysis.guichets[1].detail == (
-        'cannot read the time of "Guichet 5 – Étudiants mardi 27 octobre 2026 à 9h Choisir ce '
-        'créneau"'
+    text = "Guichet 5 – Étudiants mardi 27 octobre 2026 à 9h Choisir ce créneau"
+    assert guichets_of(analysis)[1] == (
+        *GUICHET_5,
+        Status.AVAILABLE,
+        f'1 slot without a readable time: "{text}"',
     )
+    assert [s.key for s in analysis.guichets[1].slots] == [f"time-not-read:{text}"]
 
 
 def test_the_same_page_without_the_none_phrase_configured_is_unknown() -> None:
     target = PREFECTURE.model_copy(update={"none_text": []})
     reading = parse("prefecture-table-no-slot.html", target).reading
-    # The "no slot" row now reads as a slot whose time is unreadable: unknown, never none.
-    assert (reading.kind, reading.status) == ("unreadable-slots", Status.UNKNOWN)
-    assert reading.detail.startswith('0 slots; cannot read the time of "Aucun rendez-vous')
+    # The row that says "Aucun rendez-vous" is not a slot, and without the target's own
+    # phrase it is not "no slot" either: unknown, with what to add.
+    assert (reading.kind, reading.status, reading.rule, reading.slots) == (
+        "no-slot-words",
+        Status.UNKNOWN,
+        "NO_SLOT_WORDS",
+        (),
+    )
+    assert reading.detail == (
+        'the elements slot_selector matches say there is no slot ("Aucun rendez-vous n’est '
+        'disponible pour le moment. De nouveaux créneaux seront …"), but no none_text phrase '
+        "names it: add that phrase to none_text"
+    )
 
 
 def test_a_target_of_phrases_only_reads_the_no_slot_page() -> None:
@@ -287,10 +443,11 @@ def test_a_target_of_phrases_only_reads_the_no_slot_page() -> None:
 
 def test_without_a_target_the_page_cannot_be_read() -> None:
     reading = html.parse_page(Page.from_file(PAGES / "prefecture-table-3-slots.html"))
-    assert (reading.kind, reading.status, reading.detail) == (
+    assert (reading.kind, reading.status, reading.detail, reading.rule) == (
         "no-target",
         Status.UNKNOWN,
         "the html system needs a target's selectors and phrases to read a page",
+        "NO_TARGET",
     )
 
 
@@ -399,6 +556,320 @@ def test_the_zone_decides_the_offset() -> None:
     assert start.isoformat() == "2027-03-28T10:00:00+02:00"
 
 
+# --- a slot whose time is not read is a slot (issue 13, point 11) -------------------------------
+
+ISSUE_EXAMPLE = (
+    '<ul><li class="plage libre"><a href="/rdv/reserver/81">mardi 8 décembre 2026 à 09h30</a></li>'
+    '<li class="plage libre"><a href="/rdv/reserver/82">Horaire à confirmer</a></li></ul>'
+)
+REMISE = html.Target(
+    name="remise-de-titre", url="https://www.prefecture.example/rdv", slot_selector="li.plage.libre"
+)
+
+
+def plages_page(*texts: str, headers: dict[str, str] | None = None) -> Page:
+    items = "".join(f'<li class="plage libre"><a href="#">{text}</a></li>' for text in texts)
+    body = f"<main><ul>{items}</ul></main>".encode()
+    return Page("https://www.prefecture.example/rdv", 200, body, headers or {})
+
+
+def test_the_issue_example_is_read_with_only_a_slot_selector() -> None:
+    # Before issue 13: "unreadable-slots", unknown, 0 slots.
+    page = Page("https://www.prefecture.example/rdv", 200, ISSUE_EXAMPLE.encode())
+    reading = html.parse_page(page, REMISE)
+    assert (reading.kind, reading.status, reading.detail, reading.rule) == (
+        "slots",
+        Status.AVAILABLE,
+        '2 slots; 1 slot without a readable time: "Horaire à confirmer"',
+        "slot_selector",
+    )
+    assert [(s.start.isoformat(), s.guichet_id, s.guichet, s.key) for s in reading.slots] == [
+        (
+            "1970-01-08T04:02:15+01:00",
+            "page",
+            "remise-de-titre — Horaire à confirmer",
+            "time-not-read:Horaire à confirmer",
+        ),
+        ("2026-12-08T09:30:00+01:00", "page", "remise-de-titre", "/rdv/reserver/81"),
+    ]
+    assert reading.read_from == (
+        "ul > li.plage.libre:nth-of-type(2) (time not read)",
+        "ul > li.plage.libre:nth-of-type(1)",
+    )
+
+
+def test_a_page_of_slots_none_of_whose_times_is_read_is_available() -> None:
+    reading = html.parse_page(plages_page("Date à confirmer", "Sur convocation"), REMISE)
+    assert (reading.kind, reading.status) == ("slots", Status.AVAILABLE)
+    assert sorted(s.guichet for s in reading.slots) == [
+        "remise-de-titre — Date à confirmer",
+        "remise-de-titre — Sur convocation",
+    ]
+    assert all(html.has_unreadable_time(slot) for slot in reading.slots)
+
+
+def check_result(reading_of: html.Analysis, at: datetime) -> CheckResult:
+    status = reading_of.reading.status or Status.UNKNOWN
+    return CheckResult("t", "html", "https://x", status, at, guichets=reading_of.guichets)
+
+
+def test_slots_without_a_time_are_new_once_and_gone_when_they_go() -> None:
+    clock = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    texts = ("Horaire communiqué par courriel", "Horaire communiqué par courriel", "Matinée")
+    first = html.analyse(plages_page(*texts), REMISE)
+    changes = diff_slots([], check_result(first, clock))
+    assert len(changes.new) == 3  # two elements of the same text stay two slots
+    known = [
+        KnownSlot(number, s.guichet_id, s.start, clock, None, s.guichet, s.key)
+        for number, s in enumerate(changes.new)
+    ]
+    again = html.analyse(plages_page(*texts), REMISE)
+    seen_again = diff_slots(known, check_result(again, clock + timedelta(minutes=5)))
+    assert (seen_again.new, sorted(seen_again.still_open)) == ([], [0, 1, 2])
+    # A readable slot appears before them and "Matinée" goes: only those two change.
+    later = html.analyse(plages_page("mardi 8 décembre 2026 à 09h30", *texts[:2]), REMISE)
+    changed = diff_slots(known, check_result(later, clock + timedelta(minutes=10)))
+    assert [s.start.isoformat() for s in changed.new] == ["2026-12-08T09:30:00+01:00"]
+    assert [gone.guichet for gone in changed.gone] == ["remise-de-titre — Matinée"]
+
+
+def test_a_stand_in_start_is_flagged_and_passes_every_alert_filter() -> None:
+    from creneau.outbox import Routing
+
+    now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    reading = html.parse_page(Page("https://x", 200, ISSUE_EXAMPLE.encode()), REMISE)
+    unread, read = reading.slots
+    assert (html.has_unreadable_time(unread), html.has_unreadable_time(read)) == (True, False)
+    strict = Routing(PARIS, before=now.date() + timedelta(days=1), within=timedelta(hours=1))
+    # Its time is unknown: the user is told rather than filtered out.
+    assert (strict.worth_alerting(unread, now), strict.worth_alerting(read, now)) == (True, False)
+
+
+def test_stand_ins_do_not_depend_on_the_run() -> None:
+    # Stored slots are matched by their start: a stand-in must never change between versions.
+    assert html.unreadable_time_stand_in("page\nDate à confirmer\n1").isoformat() == (
+        "1970-01-16T12:49:57+00:00"
+    )
+
+
+# --- dates in their common forms, without a slot_time_format -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mardi 8 décembre 2026 à 09h30", "2026-12-08T09:30:00+01:00"),
+        ("08/12/2026 09:30", "2026-12-08T09:30:00+01:00"),
+        ("le 8 déc. à 9h30", "2026-12-08T09:30:00+01:00"),
+        ("8 décembre à 9 h 30", "2026-12-08T09:30:00+01:00"),
+        ("lundi 07/12 - 14:00", "2026-12-07T14:00:00+01:00"),
+        ("2026-12-08T09:30", "2026-12-08T09:30:00+01:00"),
+        ("2026-12-08T08:30:00Z", "2026-12-08T09:30:00+01:00"),
+        ("2026-12-08 09:30:00+01:00", "2026-12-08T09:30:00+01:00"),
+        # rdv-service-public's forms (config/locales/fr.yml and its slot buttons)
+        ("mardi 08 décembre 2026 à 09h30", "2026-12-08T09:30:00+01:00"),
+        ("mardi 8/12 à 09h30", "2026-12-08T09:30:00+01:00"),
+        ("mardi 8/12 vers 09h30", "2026-12-08T09:30:00+01:00"),
+        ("08/12/2026 à 09:30", "2026-12-08T09:30:00+01:00"),
+        ("08 décembre 2026 09h 30min 00s", "2026-12-08T09:30:00+01:00"),
+        ("Choisir le créneau du mardi 8 déc. à 09:30", "2026-12-08T09:30:00+01:00"),
+        # around them
+        ("Le 26/03/2027 de 09:30 à 09:45 Réserver", "2027-03-26T09:30:00+01:00"),
+        ("09:30 — mardi 8 décembre 2026", "2026-12-08T09:30:00+01:00"),
+        ("1er mars à 8h05", "2027-03-01T08:05:00+01:00"),
+        ("mar. 1 mar. à 8h", "2027-03-01T08:00:00+01:00"),
+        ("08/12/26 9h", "2026-12-08T09:00:00+01:00"),
+        ("29/02 à 10h", "2028-02-29T10:00:00+01:00"),
+        ("samedi\u00a015\u00a0août\u00a02026 à\u202f11h15", "2026-08-15T11:15:00+02:00"),
+    ],
+)
+def test_common_forms_are_read_without_a_format(text: str, expected: str) -> None:
+    start = html.read_common_datetime(text, PARIS, PAGE_DAY)
+    assert start is not None
+    assert start.isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Date à confirmer",
+        "mardi 8 décembre 2026",  # a day, no time
+        "31/11/2026 09:30",
+        "08/12/2026 25:00",
+        "08/12/2026 09:75",
+        "1 brumaire 2026 à 9h30",
+        "Guichet 2 – 14h30",  # a time, no day
+    ],
+)
+def test_text_without_a_full_date_and_time_is_not_read(text: str) -> None:
+    assert html.read_common_datetime(text, PARIS, PAGE_DAY) is None
+
+
+def test_a_date_without_a_year_is_the_next_one_on_or_after_the_page_day() -> None:
+    today = PAGE_DAY
+    yesterday, tomorrow = today - timedelta(days=1), today + timedelta(days=1)
+
+    def read(day: date) -> str:
+        start = html.read_common_datetime(f"{day:%d/%m} à 10h", PARIS, today)
+        return start.date().isoformat() if start else ""
+
+    assert (read(today), read(tomorrow), read(yesterday)) == (
+        today.isoformat(),
+        tomorrow.isoformat(),
+        yesterday.replace(year=today.year + 1).isoformat(),
+    )
+    # No page day at all: no guess from the real clock.
+    assert html.read_common_datetime(f"{today:%d/%m} à 10h", PARIS, None) is None
+
+
+def test_the_year_comes_from_the_page_date_header_in_the_site_zone() -> None:
+    # 23:30 in London on 30 November is already 1 December in Paris: "30/11" is next year's.
+    served = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+    headers = {"date": format_datetime(served, usegmt=True)}
+    reading = html.parse_page(plages_page("30/11 à 09h00", headers=headers), REMISE)
+    assert [s.start.isoformat() for s in reading.slots] == ["2027-11-30T09:00:00+01:00"]
+    # An explicit day (a check's clock, a test's) wins over the header.
+    day = served.date() - timedelta(days=1)
+    reading = html.parse_page(plages_page("30/11 à 09h00", headers=headers), REMISE, reference=day)
+    assert [s.start.isoformat() for s in reading.slots] == ["2026-11-30T09:00:00+01:00"]
+    # Neither: still a slot, its time unread.
+    reading = html.parse_page(plages_page("30/11 à 09h00"), REMISE)
+    assert reading.status is Status.AVAILABLE
+    assert [html.has_unreadable_time(s) for s in reading.slots] == [True]
+
+
+ABBREVIATED_MONTHS = (  # rdv-service-public, config/locales/fr.yml: date.abbr_month_names
+    "jan.", "fév.", "mar.", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+    "déc.",
+)  # fmt: skip
+
+
+def _hour_words(at: datetime) -> str:
+    return f"{at.hour}h{at.minute:02d}" if at.minute else f"{at.hour}h"
+
+
+def _weekday(at: datetime) -> str:
+    return FRENCH_DAYS[at.weekday()]
+
+
+def _month(at: datetime) -> str:
+    return FRENCH_MONTHS[at.month - 1]
+
+
+def _abbreviated_month(at: datetime) -> str:
+    return ABBREVIATED_MONTHS[at.month - 1]
+
+
+# Each form: how a page writes the moment, and whether the year is written.
+WRITTEN_FORMS: list[tuple[str, Any, bool]] = [
+    ("french_long", french_long, True),
+    ("french_human", french_human, True),
+    ("numeric", lambda at: f"{at:%d/%m/%Y %H:%M}", True),
+    ("dense", lambda at: f"{at:%d/%m/%Y} à {at:%H:%M}", True),
+    ("iso", lambda at: f"{at:%Y-%m-%dT%H:%M}", True),
+    ("rails default", lambda at: f"{at:%d} {_month(at)} {at:%Y %Hh %Mmin %Ss}", True),
+    ("le d abbr", lambda at: f"le {at.day} {_abbreviated_month(at)} à {_hour_words(at)}", False),
+    ("d month h", lambda at: f"{at.day} {_month(at)} à {at.hour} h {at:%M}", False),
+    ("weekday dd/mm", lambda at: f"{_weekday(at)} {at:%d/%m} - {at:%H:%M}", False),
+    ("rails short", lambda at: f"{_weekday(at)} {at.day}/{at:%m} à {at:%Hh%M}", False),
+    (
+        "aria-label",
+        lambda at: (
+            f"Choisir le créneau du {_weekday(at)} {at.day} {_abbreviated_month(at)} à {at:%H:%M}"
+        ),
+        False,
+    ),
+]
+AROUND = st.sampled_from(
+    [("", ""), ("Créneau disponible : ", ""), ("", " — Réserver"), ("Guichet 3 — ", " (15 min)")]
+)
+
+
+@st.composite
+def written_slots(draw: st.DrawFn) -> tuple[date, datetime, str]:
+    """A page day, a slot's moment on or after it (within the year for forms without one),
+    and the moment written in one of the forms."""
+    today = draw(st.dates(min_value=date(2001, 1, 1), max_value=date(2090, 12, 31)))
+    _, write, has_year = draw(st.sampled_from(WRITTEN_FORMS))
+    ahead = draw(st.integers(0, 3 * 365 if has_year else 364))
+    day = today + timedelta(days=ahead)
+    moment = datetime(
+        day.year, day.month, day.day, draw(st.integers(0, 23)), draw(st.integers(0, 59))
+    )
+    before, after = draw(AROUND)
+    return today, moment, f"{before}{write(moment)}{after}"
+
+
+@settings(max_examples=400, deadline=None)
+@given(case=written_slots())
+def test_french_date_texts_round_trip_through_the_reader(
+    case: tuple[date, datetime, str],
+) -> None:
+    today, moment, text = case
+    start = html.read_common_datetime(text, PARIS, today)
+    assert start is not None, text
+    assert (start.replace(tzinfo=None), start.tzinfo) == (moment, PARIS), text
+    # The same through a whole page whose Date header says the day.
+    served = datetime.combine(today, datetime.min.time(), tzinfo=PARIS) + timedelta(hours=12)
+    page = plages_page(
+        escape(text), headers={"date": format_datetime(served.astimezone(UTC), usegmt=True)}
+    )
+    reading = html.parse_page(page, REMISE)
+    assert [(s.start.replace(tzinfo=None), s.guichet) for s in reading.slots] == [
+        (moment, "remise-de-titre")
+    ]
+
+
+# --- slots seen win over a banner (issue 13, point 12) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("banner", "status", "rule"),
+    [
+        ("Une opération de maintenance est prévue ce soir.", Status.CLOSED, "CLOSED_PHRASES"),
+        ("Trop de demandes : réessayez plus tard.", Status.OVERLOADED, "OVERLOADED_PHRASES"),
+    ],
+)
+def test_a_banner_decides_only_when_no_slot_is_seen(banner: str, status: Status, rule: str) -> None:
+    with_slot = f"<p>{banner}</p>{ISSUE_EXAMPLE}".encode()
+    without = f"<p>{banner}</p><ul></ul>".encode()
+    read = html.parse_page(Page("https://x", 200, with_slot), REMISE)
+    alone = html.parse_page(Page("https://x", 200, without), REMISE)
+    # Before issue 13 the banner won: closed / overloaded with the slots on the page.
+    assert (read.status, read.rule, len(read.slots)) == (Status.AVAILABLE, "slot_selector", 2)
+    assert (alone.status, alone.rule, alone.slots) == (status, rule, ())
+
+
+# --- what `creneau parse --explain` will show ---------------------------------------------------
+
+
+def test_read_from_names_each_slot_element_in_the_order_of_the_slots() -> None:
+    reading = parse("plages-slot-selector-only.html", PLAGES).reading
+    assert reading.read_from == (
+        "main#contenu > ul.plages > li.plage.libre:nth-of-type(1)",
+        "main#contenu > ul.plages > li.plage.libre:nth-of-type(2)",
+        "main#contenu > ul.plages > li.plage.libre:nth-of-type(3)",
+    )
+    consulate = parse("consulate-list-4-slots.html", CONSULATE).reading
+    services = "div#contenu > div.services > ul.creneaux"
+    assert list(zip([s.key for s in consulate.slots], consulate.read_from, strict=True)) == [
+        ("/rdv/reserver/4411", f"{services}:nth-of-type(1) > li:nth-of-type(1)"),
+        ("/rdv/reserver/5102", f"{services}:nth-of-type(2) > li:nth-of-type(1)"),
+        ("/rdv/reserver/4415", f"{services}:nth-of-type(1) > li:nth-of-type(2)"),
+        ("/rdv/reserver/5107", f"{services}:nth-of-type(2) > li:nth-of-type(2)"),
+    ]
+
+
+def test_a_long_path_keeps_its_end() -> None:
+    deep = "".join(f'<div class="niveau-{n} {"x" * 30}">' for n in range(8))
+    markup = f'{deep}<span class="plage libre">08/12/2026 09:30</span>{"</div>" * 8}'
+    target = html.Target(name="t", url="https://x", slot_selector="span.plage")
+    (origin,) = html.parse_page(Page("https://x", 200, markup.encode()), target).read_from
+    assert len(origin) == html.READ_FROM_LIMIT
+    assert origin.startswith("…")
+    assert origin.endswith("> span.plage.libre")
+
+
 # --- settings checked at config time -----------------------------------------------------------
 
 
@@ -425,6 +896,10 @@ def problems(**fields: Any) -> list[str]:
         (
             {"none_text": ["aucun"], "slot_time_selector": "td"},
             "slot_time_selector needs slot_selector",
+        ),
+        (
+            {"none_text": ["aucun"], "slot_time_format": "%d/%m/%Y %H:%M"},
+            "slot_time_format needs slot_selector",
         ),
         (
             {"slot_selector": "tr[class="},
@@ -480,10 +955,11 @@ def test_bad_settings_give_one_clear_line(fields: dict[str, Any], message: str) 
 
 def test_good_settings_keep_their_defaults() -> None:
     target = html.Target(name="t", url="https://example.org/rdv", slot_selector="li")
+    # No slot_time_format: the common forms are read (before issue 13: "%d/%m/%Y %H:%M").
     assert (target.system, target.none_text, target.slot_time_format, target.timezone) == (
         "html",
         [],
-        "%d/%m/%Y %H:%M",
+        None,
         "Europe/Paris",
     )
 
@@ -560,8 +1036,15 @@ def client() -> PoliteClient:
     return PoliteClient("t@example.org", lambda host: HostBudget(6000, 60), retry_backoff=0.01)
 
 
+SIM_SETTINGS: dict[str, dict[str, Any]] = {
+    "prefecture": PREFECTURE_SETTINGS,
+    "consulate": CONSULATE_SETTINGS,
+    "plages": {"slot_selector": "li.plage.libre"},
+}
+
+
 def sim_target(server: SimulatorServer, site: HtmlBookingSite) -> html.Target:
-    settings = PREFECTURE_SETTINGS if site.layout == "prefecture" else CONSULATE_SETTINGS
+    settings = SIM_SETTINGS[site.layout]
     return html.Target(name=f"sim-{site.layout}", url=f"{server.url}{site.path}", **settings)
 
 
@@ -680,7 +1163,7 @@ async def test_a_consulate_without_slots_says_none_for_each_service(
         ("captcha", Status.CAPTCHA),
     ],
 )
-@pytest.mark.parametrize("layout", ["prefecture", "consulate"])
+@pytest.mark.parametrize("layout", ["prefecture", "consulate", "plages"])
 async def test_a_page_that_is_not_the_listing_is_never_read_as_none(
     layout: Layout, behaviour: str, status: Status
 ) -> None:
@@ -718,3 +1201,75 @@ def test_simulated_dates_are_written_as_prefectures_write_them() -> None:
         "mardi 1er décembre 2026 à 9h30"
     )
     assert french_long(datetime(2026, 8, 15, 14, 0, tzinfo=PARIS)) == "samedi 15 août 2026 à 14h"
+
+
+def test_the_plages_are_written_as_the_issue_writes_them() -> None:
+    assert french_human(datetime(2026, 12, 8, 9, 30, tzinfo=PARIS)) == (
+        "mardi 8 décembre 2026 à 09h30"
+    )
+
+
+# --- only a slot_selector, against the simulated page (issue 13, point 11) ----------------------
+
+
+async def check_with(
+    server: SimulatorServer, site: HtmlBookingSite, **settings: Any
+) -> FlowOutcome:
+    target = html.Target(name="seul", url=f"{server.url}{site.path}", **settings)
+    async with client().session(target.name, target.url) as session:
+        return await html.check(target, session)
+
+
+async def test_a_slot_selector_is_all_the_plages_page_needs() -> None:
+    site = HtmlBookingSite("plages", "/rdv/plages", today=date(2026, 12, 4))  # a Friday
+    released = site.release("page", 3)
+    with SimulatorServer(sites=[site]) as server:
+        outcome = await check_with(server, site, slot_selector="li.plage.libre")
+        site.take("page")
+        emptied = await check_with(server, site, slot_selector="li.plage.libre")
+    assert outcome.status is Status.AVAILABLE
+    assert outcome_slots(outcome) == [
+        ("page", slot.start.isoformat(), f"/rdv/plages/reserver/{slot.number}") for slot in released
+    ]
+    assert [slot.start.isoformat() for slot in released] == [
+        "2026-12-07T09:00:00+01:00",
+        "2026-12-07T09:30:00+01:00",
+        "2026-12-07T10:15:00+01:00",
+    ]
+    # No slot, and no phrase given that says so: unknown, never none.
+    assert (emptied.status, emptied.guichets) == (Status.UNKNOWN, ())
+    assert site.violations == []
+
+
+@pytest.mark.parametrize(
+    ("layout", "selector"),
+    [("prefecture", "table.rdv-disponibles tbody tr"), ("consulate", "ul.creneaux li")],
+)
+async def test_the_other_layouts_need_no_time_settings_either(
+    layout: Layout, selector: str
+) -> None:
+    site = HtmlBookingSite(layout, today=date(2026, 10, 22))
+    released = site.release(site.guichets[1].id, 4)
+    with SimulatorServer(sites=[site]) as server:
+        outcome = await check_with(server, site, slot_selector=selector)
+    booking = "choisir?creneau=" if layout == "prefecture" else "reserver/"
+    assert outcome.status is Status.AVAILABLE
+    assert outcome_slots(outcome) == [
+        ("page", slot.start.isoformat(), f"{site.path}/{booking}{slot.number}") for slot in released
+    ]
+
+
+@pytest.mark.parametrize("behaviour", ["maintenance-notice", "busy-notice"])
+@pytest.mark.parametrize("layout", ["prefecture", "consulate", "plages"])
+async def test_slots_under_a_banner_are_available(layout: Layout, behaviour: str) -> None:
+    # Before issue 13 the banner won: closed or overloaded, the slots unannounced.
+    site = HtmlBookingSite(layout, today=date(2026, 10, 22))
+    released = site.release(site.guichets[0].id, 2)
+    site.set_behaviour(behaviour)
+    with SimulatorServer(sites=[site]) as server:
+        outcome = await check(server, site)
+    assert outcome.status is Status.AVAILABLE
+    assert [start for _, start, _ in outcome_slots(outcome)] == [
+        slot.start.isoformat() for slot in released
+    ]
+    assert "a banner is on the page too" in outcome.detail

@@ -16,7 +16,7 @@ from creneau.cli import cli
 from creneau.http import PoliteClient
 from creneau.outbox import Routing
 from creneau.page import Page
-from creneau.simulator.ants import AntsApi
+from creneau.simulator.ants import SIMULATOR_TOKEN, AntsApi
 from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import ezbooking
@@ -89,10 +89,13 @@ def test_ad_hoc_ants_check_with_settings(tmp_path: Path, monkeypatch: pytest.Mon
                 "longitude=2.38",
                 "--set",
                 "reason=PASSPORT",
+                "--set",
+                f"token={SIMULATOR_TOKEN}",
                 "--json",
             ],
         )
     assert done.exit_code == 0, done.output
+    assert SIMULATOR_TOKEN not in done.output
     line = json.loads(done.stdout)
     assert line["status"] == "available"
     assert sorted(slot["start"] for slot in line["slots"]) == sorted(

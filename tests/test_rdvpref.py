@@ -1,14 +1,16 @@
-"""RDV Préfecture (rdvpref): every saved page parsed exactly, and the whole human-in-the-loop
-flow against the simulated site: check → CAPTCHA → a person reads the image and types the
-code → slots, until the site session expires. Loopback only; creneau never books."""
+"""RDV Préfecture (rdvpref): every saved page parsed exactly (fixtures/rdvpref/SOURCES.md says
+what each is built from), every challenge named with what a person can do about it, and the
+whole human-in-the-loop flow against the simulated site, over loopback and in process:
+check → CAPTCHA → a person reads the image and types the code → slots, until the site
+session expires. creneau never books and never passes a challenge."""
 
 from __future__ import annotations
 
 import json
 import struct
 import zlib
-from collections.abc import AsyncIterator, Iterator
-from datetime import date, datetime
+from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,6 +30,7 @@ from creneau.simulator.rdvpref import (
     default_demarches,
 )
 from creneau.simulator.server import SimulatorServer
+from creneau.simulator.transport import SimulatedInternet
 from creneau.sources import Choice, FlowOutcome, Reading, rdvpref
 from creneau.sources.common import visible_text
 
@@ -35,12 +38,25 @@ PAGES = FIXTURES / "rdvpref"
 SITE = "https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/reservation/demarche"
 ALLIER = "Remise de titre de séjour - Préfecture de l'Allier"
 VAL_DE_MARNE = "Titre de séjour - Préfecture du Val-de-Marne"
+BROWSER_ONLY = (
+    "creneau cannot hand it to you (it is not an image and a code): only a browser on the "
+    "site can pass it. creneau does not retry it; it looks again at the next check"
+)
+IMAGE = (
+    'the site asks for its image CAPTCHA (the "code de sécurité"): creneau can hand it to '
+    "you — run `creneau captcha {name}` and type the code"
+)
 
 
-def parse(name: str, url: str = f"{SITE}/4418/creneau/", status: int = 200) -> Reading:
+def parse(
+    name: str,
+    url: str = f"{SITE}/4418/creneau/",
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Reading:
     page = Page.from_file(PAGES / name, url=url)
-    if status != 200:
-        page = Page(page.url, status, page.body, page.headers)
+    if status != 200 or headers:
+        page = Page(page.url, status, page.body, {**page.headers, **(headers or {})})
     return rdvpref.parse_page(page)
 
 
@@ -51,54 +67,159 @@ def slots(reading: Reading) -> list[tuple[str, str, str, str]]:
 # --- every saved page ---------------------------------------------------------------------
 
 CLASSIFIED = [
-    ("cgu-captcha.html", "4418/cgu/", "captcha", Status.CAPTCHA),
-    ("session-expired-back-to-cgu.html", "4418/cgu/", "captcha", Status.CAPTCHA),
-    ("cgu-plain-captcha-form.html", "16040/cgu/", "captcha", Status.CAPTCHA),
-    ("demarche-home.html", "4418/", "demarche", None),
-    ("creneau-3-free.html", "4418/creneau/", "creneau", Status.AVAILABLE),
-    ("creneau-2-free-json-only.html", "16040/creneau/", "creneau", Status.AVAILABLE),
-    ("creneau-2-free-radios-only.html", "2246/creneau/", "creneau", Status.AVAILABLE),
-    ("creneau-later-first-availability.html", "4418/creneau/", "creneau-later", Status.AVAILABLE),
-    ("creneau-none.html", "16040/creneau/", "creneau-none", Status.NONE),
-    ("creneau-none-with-last-release.html", "4418/creneau/", "creneau-none", Status.NONE),
-    ("forbidden-403.html", "4418/creneau/", "forbidden", Status.BLOCKED),
-    ("bad-gateway-502.html", "4418/creneau/", "server-error", Status.OVERLOADED),
-    ("maintenance.html", "4418/creneau/", "closed", Status.CLOSED),
-    ("changed-layout.html", "4418/creneau/", "unknown", Status.UNKNOWN),
-    ("bot-wall-incapsula.html", "4418/creneau/", "bot-wall", Status.BLOCKED),
-    ("captchetat-html-answer.html", "4418/cgu/", "unknown", Status.UNKNOWN),
+    ("cgu-captcha.html", "4418/cgu/", "captcha", Status.CAPTCHA, "CAPTCHETAT_WIDGET"),
+    (
+        "session-expired-back-to-cgu.html",
+        "4418/cgu/?error=errorSessionInvalide",
+        "captcha",
+        Status.CAPTCHA,
+        "SESSION_INVALID",
+    ),
+    ("cgu-plain-captcha-form.html", "16040/cgu/", "captcha", Status.CAPTCHA, "CODE_INPUT"),
+    ("demarche-home.html", "4418/", "demarche", None, "HOME_PHRASE"),
+    ("creneau-3-free.html", "4418/creneau/", "creneau", Status.AVAILABLE, "SLOT_FIELDS"),
+    (
+        "creneau-2-free-json-only.html",
+        "16040/creneau/",
+        "creneau",
+        Status.AVAILABLE,
+        "SLOT_FIELDS",
+    ),
+    (
+        "creneau-2-free-radios-only.html",
+        "2246/creneau/",
+        "creneau",
+        Status.AVAILABLE,
+        "SLOT_RADIO",
+    ),
+    (
+        "creneau-2-free-maintenance-banner.html",
+        "4418/creneau/",
+        "creneau",
+        Status.AVAILABLE,
+        "SLOT_FIELDS",
+    ),
+    (
+        "creneau-later-first-availability.html",
+        "4418/creneau/",
+        "creneau-later",
+        Status.AVAILABLE,
+        "CRITERIA_FIRST_FREE_DAY",
+    ),
+    (
+        "creneau-none.html",
+        "16040/creneau/",
+        "creneau-none",
+        Status.NONE,
+        "CRITERIA_FIRST_FREE_DAY",
+    ),
+    (
+        "creneau-none-raw.html",
+        "16040/creneau/",
+        "creneau-none",
+        Status.NONE,
+        "CRITERIA_FIRST_FREE_DAY",
+    ),
+    (
+        "creneau-none-formatted-instants.html",
+        "16040/creneau/",
+        "creneau-none",
+        Status.NONE,
+        "CRITERIA_FIRST_FREE_DAY",
+    ),
+    (
+        "creneau-none-iso-instants.html",
+        "16040/creneau/",
+        "creneau-none",
+        Status.NONE,
+        "CRITERIA_FIRST_FREE_DAY",
+    ),
+    (
+        "creneau-none-with-last-release.html",
+        "4418/creneau/",
+        "creneau-none",
+        Status.NONE,
+        "NO_SLOT",
+    ),
+    ("creneau-week-empty.html", "4418/creneau/", "unknown", Status.UNKNOWN, "WEEK_EMPTY"),
+    ("forbidden-403.html", "4418/creneau/", "forbidden", Status.BLOCKED, "HTTP_STATUS"),
+    ("bad-gateway-502.html", "4418/creneau/", "server-error", Status.OVERLOADED, "HTTP_STATUS"),
+    ("maintenance.html", "4418/creneau/", "closed", Status.CLOSED, "common.CLOSED_PHRASES"),
+    ("changed-layout.html", "4418/creneau/", "unknown", Status.UNKNOWN, "UNKNOWN_PAGE"),
+    ("captchetat-html-answer.html", "4418/cgu/", "unknown", Status.UNKNOWN, "UNKNOWN_PAGE"),
+    ("bot-wall-incapsula.html", "4418/creneau/", "bot-wall", Status.CAPTCHA, "INCAPSULA_WALL"),
+    (
+        "recaptcha-after-code.html",
+        "4418/_validerCaptcha",
+        "recaptcha",
+        Status.CAPTCHA,
+        "RECAPTCHA_ELEMENTS",
+    ),
+    ("hcaptcha-gate.html", "4418/cgu/", "hcaptcha", Status.CAPTCHA, "HCAPTCHA_ELEMENTS"),
+    ("turnstile-widget.html", "4418/cgu/", "turnstile", Status.CAPTCHA, "TURNSTILE_ELEMENTS"),
+    (
+        "cloudflare-challenge-403.html",
+        "4418/_validerCaptcha",
+        "turnstile",
+        Status.CAPTCHA,
+        "CLOUDFLARE_CHALLENGE_PAGE",
+    ),
+    (
+        "interstitial-unknown.html",
+        "4418/creneau/",
+        "interstitial",
+        Status.CAPTCHA,
+        "INTERSTITIAL_PHRASES",
+    ),
 ]
 
+LAST_RELEASE = {
+    "last_release_at": "2026-05-04T11:58:00+02:00",
+    "last_release_week": "2026-05-18",
+}
+BOTH_RELEASES = {
+    **LAST_RELEASE,
+    "next_release_at": "2026-05-11T12:00:00+02:00",
+    "next_release_week": "2026-05-25",
+}
 EXPECTED_FACTS = {
-    "creneau-3-free.html": {
-        "last_release_at": "2026-05-04T11:58:00+02:00",
-        "last_release_week": "2026-05-18",
-        "first_availability": "2026-05-18",
-    },
+    "cgu-captcha.html": {"challenge": "image"},
+    "session-expired-back-to-cgu.html": {"challenge": "image"},
+    "cgu-plain-captcha-form.html": {"challenge": "image"},
+    "creneau-3-free.html": {**LAST_RELEASE, "first_availability": "2026-05-18"},
     "creneau-2-free-json-only.html": {"first_availability": "2026-10-27"},
     "creneau-2-free-radios-only.html": {"first_availability": "2026-09-08"},
+    "creneau-2-free-maintenance-banner.html": {"first_availability": "2026-05-18"},
     "creneau-later-first-availability.html": {"first_availability": "2026-06-15"},
-    "creneau-none-with-last-release.html": {
-        "last_release_at": "2026-05-04T11:58:00+02:00",
-        "last_release_week": "2026-05-18",
-        "next_release_at": "2026-05-11T12:00:00+02:00",
-        "next_release_week": "2026-05-25",
-    },
+    "creneau-none-raw.html": LAST_RELEASE,
+    "creneau-none-formatted-instants.html": BOTH_RELEASES,
+    "creneau-none-iso-instants.html": BOTH_RELEASES,
+    "creneau-none-with-last-release.html": BOTH_RELEASES,
+    "bot-wall-incapsula.html": {"challenge": "bot-wall"},
+    "recaptcha-after-code.html": {"challenge": "recaptcha"},
+    "hcaptcha-gate.html": {"challenge": "hcaptcha"},
+    "turnstile-widget.html": {"challenge": "turnstile"},
+    "cloudflare-challenge-403.html": {"challenge": "turnstile"},
+    "interstitial-unknown.html": {"challenge": "interstitial"},
 }
 
 
-@pytest.mark.parametrize(("name", "step", "kind", "status"), CLASSIFIED)
-def test_each_saved_page_is_classified_with_its_exact_facts(
-    name: str, step: str, kind: str, status: Status | None
+@pytest.mark.parametrize(("name", "step", "kind", "status", "rule"), CLASSIFIED)
+def test_each_saved_page_is_classified_with_its_exact_facts_and_rule(
+    name: str, step: str, kind: str, status: Status | None, rule: str
 ) -> None:
     reading = parse(name, f"{SITE}/{step}")
-    assert (reading.kind, reading.status) == (kind, status)
+    assert (reading.kind, reading.status, reading.rule) == (kind, status, rule)
     assert reading.facts == EXPECTED_FACTS.get(name, {})
+    assert len(reading.read_from) == len(reading.slots)
 
 
-def test_every_fixture_is_covered_by_a_test() -> None:
-    tested = {name for name, *_ in CLASSIFIED} | {"captcha.png"}
+def test_every_fixture_is_covered_by_a_test_and_by_sources_md() -> None:
+    tested = {name for name, *_ in CLASSIFIED} | {"captcha.png", "SOURCES.md"}
     assert {path.name for path in PAGES.iterdir()} == tested
+    sources = (PAGES / "SOURCES.md").read_text(encoding="utf-8")
+    for name in tested - {"SOURCES.md"}:
+        assert f"`{name}`" in sources, name
 
 
 def test_three_free_slots_are_exact_with_the_demarche_as_guichet() -> None:
@@ -110,22 +231,34 @@ def test_three_free_slots_are_exact_with_the_demarche_as_guichet() -> None:
         ("2026-05-18T09:15:00+02:00", "5101235", "4418", ALLIER),
         ("2026-05-20T14:30:00+02:00", "5101240", "4418", ALLIER),
     ]
+    assert reading.read_from == (
+        "$.vueData.tranchesHoraires[0]",
+        "$.vueData.tranchesHoraires[1]",
+        "$.vueData.tranchesHoraires[2]",
+    )
 
 
 def test_slots_from_the_page_json_alone_in_winter_time() -> None:
     # Minutes come as a number or as "09:30"; the clocks went back on 25/10/2026.
-    assert slots(parse("creneau-2-free-json-only.html", f"{SITE}/16040/creneau/")) == [
+    reading = parse("creneau-2-free-json-only.html", f"{SITE}/16040/creneau/")
+    assert slots(reading) == [
         ("2026-10-27T09:30:00+01:00", "7730001", "16040", VAL_DE_MARNE),
         ("2026-10-29T10:00:00+01:00", "7730002", "16040", VAL_DE_MARNE),
     ]
+    assert reading.read_from == ("$.vueData.tranches[1]", "$.vueData.tranches[0]")
 
 
 def test_slots_from_rendered_radios_take_their_year_from_the_criteria() -> None:
     rhone = "Naturalisation - Préfecture du Rhône"
-    assert slots(parse("creneau-2-free-radios-only.html", f"{SITE}/2246/creneau/")) == [
+    reading = parse("creneau-2-free-radios-only.html", f"{SITE}/2246/creneau/")
+    assert slots(reading) == [
         ("2026-09-08T08:30:00+02:00", "6600101", "2246", rhone),
         ("2026-09-10T11:15:00+02:00", "6600102", "2246", rhone),
     ]
+    assert reading.read_from == (
+        'input#trhId_6600101 + label "08h30"',
+        'input#trhId_6600102 + label "11h15"',
+    )
 
 
 def test_a_week_shown_without_slot_but_a_later_first_day_is_not_none() -> None:
@@ -136,27 +269,148 @@ def test_a_week_shown_without_slot_but_a_later_first_day_is_not_none() -> None:
     )
 
 
-def test_no_slot_pages_say_so_and_carry_no_slot() -> None:
-    for name in ("creneau-none.html", "creneau-none-with-last-release.html"):
-        reading = parse(name)
-        assert (reading.slots, reading.detail) == (
-            (),
-            'the page says "Aucun créneau disponible"',
-        )
-
-
-def test_terms_page_gives_the_fields_to_resubmit() -> None:
-    assert parse("cgu-captcha.html", f"{SITE}/4418/cgu/").fields == (
-        ("CTX", "d8c2f1a9b0e34c7f"),
-        ("reservation.cguAcceptees", "true"),
+def test_the_next_availability_button_of_a_rendered_page_is_read_without_json() -> None:
+    body = (
+        "<p>Aucun créneau disponible sur cette semaine</p>"
+        "<button>Prochaine disponibilité le 22/06/2026</button>"
     )
+    reading = rdvpref.parse_page(page_with({}, body))
+    assert (reading.kind, reading.status, reading.rule, reading.facts) == (
+        "creneau-later",
+        Status.AVAILABLE,
+        "NEXT_AVAILABILITY",
+        {"first_availability": "2026-06-22"},
+    )
+
+
+NO_FREE_DAY = "the site says no day is free from 04/05/2026 to 29/06/2026 (no first free day)"
+
+
+@pytest.mark.parametrize(
+    ("name", "detail"),
+    [
+        ("creneau-none.html", NO_FREE_DAY),
+        ("creneau-none-raw.html", NO_FREE_DAY),
+        ("creneau-none-formatted-instants.html", NO_FREE_DAY),
+        ("creneau-none-iso-instants.html", NO_FREE_DAY),
+        ("creneau-none-with-last-release.html", 'the page says "Aucun créneau disponible"'),
+    ],
+)
+def test_no_slot_pages_say_why_and_carry_no_slot(name: str, detail: str) -> None:
+    reading = parse(name)
+    assert (reading.slots, reading.detail) == ((), detail)
+
+
+def test_a_criteria_search_that_starts_after_the_first_bookable_day_proves_nothing() -> None:
+    criteria = {"premierJour": "11/05/2026", "dateMin": "04/05/2026", "datePremiereDispo": ""}
+    reading = rdvpref.parse_page(page_with({"critere": criteria}))
+    assert (reading.kind, reading.status) == ("unknown", Status.UNKNOWN)
+
+
+def test_criteria_without_a_first_free_day_field_are_not_none() -> None:
+    criteria = {"premierJour": "04/05/2026", "dateMin": "04/05/2026"}
+    reading = rdvpref.parse_page(page_with({"critere": criteria}))
+    assert (reading.kind, reading.status) == ("unknown", Status.UNKNOWN)
+
+
+def test_a_week_without_slot_is_not_a_demarche_without_slot() -> None:
+    reading = parse("creneau-week-empty.html")
+    assert reading.detail == (
+        'the page says the week shown has no slot ("Aucun créneau disponible sur cette '
+        'semaine") but not whether a later week has one'
+    )
+
+
+# --- point 12: slots seen win over banners -------------------------------------------------
+
+
+def test_slots_and_a_maintenance_banner_are_available() -> None:
+    name = "creneau-2-free-maintenance-banner.html"
+    reading = parse(name)
+    banner = visible_text((PAGES / name).read_text(encoding="utf-8"))
+    assert "operation de maintenance" in banner
+    assert "trop de demandes" in banner
+    assert (reading.status, reading.detail) == (Status.AVAILABLE, "2 free slot(s) shown")
+    assert slots(reading) == [
+        ("2026-05-18T09:30:00+02:00", "5101301", "4418", ALLIER),
+        ("2026-05-19T10:15:00+02:00", "5101302", "4418", ALLIER),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("banner", "status"),
+    [
+        ("Trop de demandes : le service est momentanément surchargé.", Status.OVERLOADED),
+        ("Une opération de maintenance est en cours.", Status.CLOSED),
+    ],
+)
+def test_a_banner_decides_only_when_no_slot_is_seen(banner: str, status: Status) -> None:
+    slot = {"trhId": 9, "dateLocale": "18/05/2026", "minutesDebut": 540}
+    with_slot = rdvpref.parse_page(page_with({"t": [slot]}, f"<p>{banner}</p>"))
+    assert (with_slot.status, [s.key for s in with_slot.slots]) == (Status.AVAILABLE, ["9"])
+    without = rdvpref.parse_page(page_with({"critere": {"premierJour": "x"}}, f"<p>{banner}</p>"))
+    assert without.status is status
+
+
+# --- point 7: publication instants as Vertigo writes them ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("instant", "key"),
+    [
+        ("04/05/2026   11h58", "instantPublication_fmt"),  # "dd/MM/yyyy ' ' HH'h'mm"
+        ("04/05/2026   11h58", "instantPublication"),
+        ("04/05/2026 11:58", "instantPublication"),  # Vertigo-UI's encoder before 2025-03
+        ("2026-05-04T11:58", "instantPublication"),  # and since, in the site's zone
+        ("2026-05-04T09:58:00Z", "instantPublication"),
+    ],
+)
+def test_the_last_release_is_read_from_every_form_vertigo_writes(instant: str, key: str) -> None:
+    publication = {"dateMin": "20/05/2026", key: instant}
+    reading = rdvpref.parse_page(page_with({"precedentePub": publication}))
+    assert reading.facts == LAST_RELEASE
+
+
+def test_the_vertigo_instant_pattern_gives_three_spaces() -> None:
+    # dd/MM/yyyy, then an unquoted space, a quoted space (' '), an unquoted space, HH'h'mm:
+    # DateTimeFormatter copies the three, as the saved page shows.
+    text = (PAGES / "creneau-none-formatted-instants.html").read_text(encoding="utf-8")
+    assert '"instantPublication_fmt":"04/05/2026   11h58"' in text
+    assert rdvpref._read_instant("04/05/2026   11h58") == datetime(2026, 5, 4, 11, 58, tzinfo=PARIS)
+
+
+# --- the image CAPTCHA -------------------------------------------------------------------------
+
+
+def test_terms_page_gives_the_context_the_browser_would_post() -> None:
+    # Vertigo-UI binds the CTX field to the page state: v-bind:value="vueData.CTX".
+    reading = parse("cgu-captcha.html", f"{SITE}/4418/cgu/")
+    assert reading.fields == (("CTX", "d8c2f1a9b0e34c7f0a1b2c3d4e5f6a7b$5c4d3e2f1a0b9c8d"),)
+    assert reading.detail == IMAGE.format(name="<name>")
+
+
+def test_a_target_name_goes_into_the_command_a_person_runs() -> None:
+    target = rdvpref.Target(name="allier", url=f"{SITE}/4418/")
+    page = Page.from_file(PAGES / "cgu-captcha.html", url=f"{SITE}/4418/cgu/")
+    assert rdvpref.parse_page(page, target).detail == IMAGE.format(name="allier")
 
 
 def test_a_wrong_code_brings_the_terms_page_back_with_its_error() -> None:
     reading = parse("cgu-captcha.html", f"{SITE}/4418/cgu/?error=invalidCaptcha")
-    assert (reading.status, reading.detail) == (
+    assert (reading.status, reading.detail, reading.rule) == (
         Status.CAPTCHA,
         "the code typed was not accepted: the site shows a new CAPTCHA",
+        "INVALID_CAPTCHA",
+    )
+
+
+def test_an_ended_session_is_said_so() -> None:
+    reading = parse(
+        "session-expired-back-to-cgu.html", f"{SITE}/4418/cgu/?error=errorSessionInvalide"
+    )
+    assert reading.detail == (
+        "the site session has ended (the site says errorSessionInvalide); "
+        + IMAGE.format(name="<name>")
     )
 
 
@@ -166,7 +420,7 @@ def test_captchetat_form_is_read_from_the_terms_page() -> None:
     )
     assert form == rdvpref.CaptchaForm(
         form_url=f"{SITE}/4418/_validerCaptcha",
-        fields=(("CTX", "d8c2f1a9b0e34c7f"), ("reservation.cguAcceptees", "true")),
+        fields=(("CTX", "d8c2f1a9b0e34c7f0a1b2c3d4e5f6a7b$5c4d3e2f1a0b9c8d"),),
         code_field="captchaUsercode",
         widget=rdvpref.CaptchEtatWidget(
             endpoint="https://api.piste.gouv.fr/piste/captcha/simple-captcha-endpoint",
@@ -207,6 +461,38 @@ def test_the_captchetat_answer_gives_the_id_hidden_fields_and_image() -> None:
         fields=(("BDC_VCID_captchaFR", captcha_id), ("BDC_BackWorkaround_captchaFR", "0")),
         image_url=f"{endpoint}?get=image&c=captchaFR&t={captcha_id}",
     )
+
+
+def test_the_captcha_id_comes_from_the_script_when_botdetect_gives_no_field() -> None:
+    markup = (
+        '<img id="captchaFR_CaptchaImage" src="simple-captcha-endpoint?get=image&amp;t=ab12">'
+        '<script src="simple-captcha-endpoint?get=script-include&amp;c=captchaFR&amp;t=ab12">'
+        "</script>"
+    )
+    answer = rdvpref.read_captchetat_answer(markup, rdvpref.CAPTCHETAT_ENDPOINT, "captchaFR")
+    assert answer is not None
+    assert answer.captcha_id == "ab12"
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        ("simple-captcha-endpoint?get=image&t=1", "https://api.piste.gouv.fr/piste/captcha/"),
+        (
+            "/captcha/simple-captcha-endpoint?get=image&t=1",
+            "https://api.piste.gouv.fr/piste/captcha/",
+        ),
+        (
+            "https://elsewhere.example/x/simple-captcha-endpoint?get=image&t=1",
+            "https://api.piste.gouv.fr/piste/captcha/",
+        ),
+    ],
+)
+def test_image_addresses_are_rebased_on_the_endpoint_as_the_site_does(
+    src: str, expected: str
+) -> None:
+    rebased = rdvpref.rebase_on_endpoint(src, rdvpref.CAPTCHETAT_ENDPOINT)
+    assert rebased == expected + "simple-captcha-endpoint?get=image&t=1"
 
 
 def test_a_page_without_captcha_has_no_captcha_form() -> None:
@@ -257,6 +543,72 @@ def test_only_images_are_taken_for_a_captcha(data: bytes, expected: str | None) 
     assert rdvpref.image_type(data) == expected
 
 
+# --- point 6: every challenge is named, with what a person can do -------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "detail"),
+    [
+        (
+            "recaptcha-after-code.html",
+            f'the site asks for a Google reCAPTCHA ("I\'m not a robot"): {BROWSER_ONLY}',
+        ),
+        ("hcaptcha-gate.html", f"the site asks for an hCaptcha challenge: {BROWSER_ONLY}"),
+        (
+            "turnstile-widget.html",
+            f"the site answers with a Cloudflare Turnstile challenge: {BROWSER_ONLY}",
+        ),
+        (
+            "cloudflare-challenge-403.html",
+            f"the site answers with a Cloudflare Turnstile challenge: {BROWSER_ONLY}",
+        ),
+        (
+            "bot-wall-incapsula.html",
+            "an anti-bot wall (Imperva Incapsula) answered instead of the site: " + BROWSER_ONLY,
+        ),
+        (
+            "interstitial-unknown.html",
+            "the site shows a verification page creneau does not recognise: creneau cannot "
+            "hand it to you; open the page in a browser. creneau does not retry it; it looks "
+            "again at the next check",
+        ),
+    ],
+)
+def test_browser_only_challenges_say_creneau_cannot_hand_them_over(name: str, detail: str) -> None:
+    reading = parse(name)
+    assert (reading.status, reading.detail, reading.slots) == (Status.CAPTCHA, detail, ())
+
+
+def test_a_cloudflare_challenge_served_as_403_is_a_challenge_not_a_refusal() -> None:
+    headers = {"cf-mitigated": "challenge"}
+    reading = parse("changed-layout.html", status=403, headers=headers)
+    assert (reading.kind, reading.status, reading.rule, reading.facts) == (
+        "turnstile",
+        Status.CAPTCHA,
+        "CLOUDFLARE_CHALLENGE_HEADER",
+        {"challenge": "turnstile"},
+    )
+    assert parse("cloudflare-challenge-403.html", status=403).status is Status.CAPTCHA
+
+
+def test_a_vendor_script_alone_on_a_slot_page_is_no_challenge() -> None:
+    script = '<script src="https://www.google.com/recaptcha/api.js"></script>'
+    criteria = {"premierJour": "04/05/2026", "dateMin": "04/05/2026", "datePremiereDispo": ""}
+    on_slot_page = rdvpref.parse_page(page_with({"critere": criteria}, script))
+    assert (on_slot_page.status, on_slot_page.rule) == (Status.NONE, "CRITERIA_FIRST_FREE_DAY")
+    elsewhere = rdvpref.parse_page(page_with({}, f"<p>Un instant</p>{script}"))
+    assert (elsewhere.status, elsewhere.rule) == (Status.CAPTCHA, "RECAPTCHA_SCRIPT")
+
+
+def test_a_vendor_widget_on_a_slot_page_without_slots_is_a_challenge() -> None:
+    widget = '<div class="h-captcha" data-sitekey="x"></div>'
+    criteria = {"premierJour": "04/05/2026", "dateMin": "04/05/2026", "datePremiereDispo": ""}
+    reading = rdvpref.parse_page(
+        page_with({"critere": criteria}, widget + "Aucun créneau disponible")
+    )
+    assert (reading.status, reading.facts["challenge"]) == (Status.CAPTCHA, "hcaptcha")
+
+
 @pytest.mark.parametrize(
     ("status", "kind", "expected"),
     [
@@ -278,7 +630,7 @@ def test_a_maintenance_page_served_as_503_is_closed_not_overloaded() -> None:
     assert (reading.kind, reading.status) == ("closed", Status.CLOSED)
 
 
-def page_with(vue_data: dict[str, object], body: str = "") -> Page:
+def page_with(vue_data: Mapping[str, object], body: str = "") -> Page:
     data = json.dumps({"vueData": vue_data})
     markup = f'<h1>D</h1>{body}<script type="application/json" id="vui-init-data">{data}</script>'
     return Page(f"{SITE}/7/creneau/", 200, markup.encode())
@@ -317,32 +669,28 @@ def test_a_slot_page_without_slots_nor_the_no_slot_phrase_is_unknown() -> None:
     assert (reading.kind, reading.status) == ("unknown", Status.UNKNOWN)
 
 
-def test_release_line_is_read_from_json_when_the_page_does_not_show_it() -> None:
-    publication = {"dateMin": "20/05/2026", "instantPublication": "2026-05-04T09:58:00Z"}
-    reading = rdvpref.parse_page(page_with({"precedentePub": publication}))
-    # An ISO instant is given in Paris time; the week is the Monday of its first day.
-    assert reading.facts == {
-        "last_release_at": "2026-05-04T11:58:00+02:00",
-        "last_release_week": "2026-05-18",
-    }
-
-
-# --- never NONE without the phrase, never an exception ------------------------------------
+# --- never NONE without the site saying so, never an exception ------------------------------
 
 FRAGMENTS = st.sampled_from(
     [
         "Aucun créneau disponible",
+        "Aucun créneau disponible sur cette semaine",
         "Choisissez votre créneau",
         "Dernière mise en ligne de rendez-vous : le 04/05/2026 à 11:58",
         "pour des créneaux de la semaine du 31/02/2026",
+        "Prochaine disponibilité le 31/02/2026",
         '<input type="radio" id="trhId_1"><label for="trhId_1">25h99</label>',
         '<div class="blocCreneauSelection"><h3>lundi 40/13</h3>',
         "<rdv-choix-tranche>",
         "<rdv-captchetat token=x>",
         '<input name="captchaUsercode">',
+        '<div class="g-recaptcha">',
+        '<script src="https://js.hcaptcha.com/1/api.js"></script>',
+        "window._cf_chl_opt",
         '<script type="application/json" id="vui-init-data">',
         "</script>",
         '{"vueData": {"t": [{"trhId": 1, "dateLocale": "18/05/2026"}]}}',
+        '{"vueData": {"critere": {"premierJour": "x", "datePremiereDispo": ""}}}',
         '{"vueData": {"c": {"premierJour": "x", "datePremiereDispo": 5}}}',
         "<title>503",
         "Prendre un rendez-vous <a href='/cgu/'>",
@@ -359,13 +707,15 @@ JSON_VALUES = st.recursive(
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(parts=st.lists(FRAGMENTS | st.text(max_size=30), max_size=12), status=st.integers(200, 599))
-def test_random_pages_never_raise_and_never_say_none_without_the_phrase(
+def test_random_pages_never_raise_and_never_say_none_unless_the_site_does(
     parts: list[str], status: int
 ) -> None:
     markup = "".join(parts)
     reading = rdvpref.parse_page(Page(f"{SITE}/1/creneau/", status, markup.encode()))
     if reading.status is Status.NONE:
-        assert "aucun creneau disponible" in visible_text(markup)
+        said = "aucun creneau disponible" in visible_text(markup)
+        assert said or reading.rule == "CRITERIA_FIRST_FREE_DAY"
+    assert len(reading.read_from) == len(reading.slots)
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
@@ -421,22 +771,51 @@ class OnePage:
         return self.page
 
 
+def fixture_page(name: str, step: str) -> Page:
+    return Page.from_file(PAGES / name, url=f"{SITE}/4418/{step}")
+
+
 @pytest.mark.parametrize(
-    ("page", "status", "guichets"),
+    ("page", "status", "guichets", "challenge"),
     [
         # Sent to the démarche's home page instead of creneau/: the session is gone too.
-        (Page.from_file(PAGES / "demarche-home.html", url=f"{SITE}/4418/"), Status.CAPTCHA, []),
-        (page_with({"t": [{"trhId": 1, "dateLocale": "x"}]}), Status.UNKNOWN, ["4418"]),
+        (fixture_page("demarche-home.html", ""), Status.CAPTCHA, [], "image"),
+        (page_with({"t": [{"trhId": 1, "dateLocale": "x"}]}), Status.UNKNOWN, ["4418"], None),
+        (fixture_page("recaptcha-after-code.html", "creneau/"), Status.CAPTCHA, [], "recaptcha"),
+        (fixture_page("interstitial-unknown.html", "creneau/"), Status.CAPTCHA, [], "interstitial"),
     ],
 )
 async def test_check_reads_creneau_once_and_never_calls_a_page_none_it_does_not_know(
-    page: Page, status: Status, guichets: list[str]
+    page: Page, status: Status, guichets: list[str], challenge: str | None
 ) -> None:
     stand_in = OnePage(page)
     target = rdvpref.Target(name="allier", url=f"{SITE}/4418/")
     outcome = await rdvpref.check(target, stand_in)  # type: ignore[arg-type]
     assert (outcome.status, [g.id for g in outcome.guichets]) == (status, guichets)
-    assert stand_in.asked == [f"{SITE}/4418/creneau/"]
+    assert outcome.facts.get("challenge") == challenge
+    assert stand_in.asked == [f"{SITE}/4418/creneau/"]  # one request: no retry
+
+
+async def test_sent_home_says_the_session_is_gone_and_what_to_run() -> None:
+    target = rdvpref.Target(name="allier", url=f"{SITE}/4418/")
+    outcome = await rdvpref.check(target, OnePage(fixture_page("demarche-home.html", "")))  # type: ignore[arg-type]
+    assert outcome.detail == (
+        "the site sent us back to the démarche's page: the site session is gone; "
+        + IMAGE.format(name="allier")
+    )
+
+
+async def test_start_captcha_refuses_a_browser_only_challenge_with_its_reason() -> None:
+    target = rdvpref.Target(name="allier", url=f"{SITE}/4418/")
+    stand_in = OnePage(fixture_page("recaptcha-after-code.html", "cgu/"))
+    with pytest.raises(rdvpref.CaptchaUnavailable) as refused:
+        await rdvpref.start_captcha(target, stand_in)  # type: ignore[arg-type]
+    assert refused.value.challenge == "recaptcha"
+    assert str(refused.value) == (
+        f'{SITE}/4418/cgu/: the site asks for a Google reCAPTCHA ("I\'m not a robot"): '
+        + BROWSER_ONLY
+    )
+    assert stand_in.asked == [f"{SITE}/4418/cgu/"]
 
 
 # --- the whole flow against the simulated site ----------------------------------------------
@@ -455,14 +834,12 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+TODAY = datetime(2026, 5, 4, 11, 58, 30, tzinfo=PARIS)
+
+
 @pytest.fixture
 def site(clock: FakeClock) -> RdvPrefecture:
-    return RdvPrefecture(
-        default_demarches(),
-        session_ttl=600,
-        clock=clock,
-        now=lambda: datetime(2026, 5, 4, 11, 58, 30, tzinfo=PARIS),
-    )
+    return RdvPrefecture(default_demarches(), session_ttl=600, clock=clock, now=lambda: TODAY)
 
 
 @pytest.fixture
@@ -513,16 +890,18 @@ async def test_without_a_site_session_the_check_asks_for_a_human(
 ) -> None:
     target = target_for(server)
     outcome, requests = await check_with(polite, target)
-    assert (outcome.status, outcome.detail, outcome.guichets) == (
+    assert (outcome.status, outcome.detail, outcome.guichets, outcome.facts) == (
         Status.CAPTCHA,
-        "a human is needed: run `creneau captcha d4418`",
+        "the site session has ended (the site says errorSessionInvalide); "
+        + IMAGE.format(name="d4418"),
         (),
+        {"challenge": "image"},
     )
     # robots.txt, creneau/ and the cgu/ page it redirects to; nothing is typed.
     assert requests == 3
-    assert [(e.method, e.path, e.status) for e in site.log] == [
-        ("GET", "/rdvpref/reservation/demarche/4418/creneau/", 302),
-        ("GET", "/rdvpref/reservation/demarche/4418/cgu/", 200),
+    assert [(e.method, e.path, e.query, e.status) for e in site.log] == [
+        ("GET", "/rdvpref/reservation/demarche/4418/creneau/", "", 302),
+        ("GET", "/rdvpref/reservation/demarche/4418/cgu/", "error=errorSessionInvalide", 200),
     ]
 
 
@@ -544,11 +923,11 @@ async def test_the_human_flow_from_captcha_to_slots_and_back(
     assert challenge.form_url == f"{server.url}/rdvpref/reservation/demarche/4418/_validerCaptcha"
     assert [name for name, _ in challenge.fields] == [
         "CTX",
-        "cguAccepte",
         "BDC_VCID_captchaFR",
         "BDC_BackWorkaround_captchaFR",
         "captchaId",
     ]
+    assert "$" in dict(challenge.fields)["CTX"]  # read from the page state, as a browser does
 
     wrong = await rdvpref.submit_captcha(target, person_session, challenge, "ZZZZZZ")
     assert (wrong.kind, wrong.status, wrong.detail) == (
@@ -579,11 +958,7 @@ async def test_the_human_flow_from_captcha_to_slots_and_back(
     assert [(s.start.isoformat(), s.key, s.guichet_id, s.guichet) for s in guichet.slots] == [
         (start, key, "4418", ALLIER) for start, key in zip(starts, released, strict=True)
     ]
-    assert outcome.facts == {
-        "last_release_at": "2026-05-04T11:58:00+02:00",
-        "last_release_week": "2026-05-18",
-        "first_availability": "2026-05-18",
-    }
+    assert outcome.facts == {**LAST_RELEASE, "first_availability": "2026-05-18"}
 
     site.take("4418")
     site.announce_next_release(
@@ -593,21 +968,14 @@ async def test_the_human_flow_from_captcha_to_slots_and_back(
     outcome, _ = await check_with(polite, target, cookies)
     assert (outcome.status, outcome.detail) == (
         Status.NONE,
-        'the page says "Aucun créneau disponible"',
+        "the site says no day is free from 04/05/2026 to 29/06/2026 (no first free day)",
     )
-    assert outcome.facts == {
-        "last_release_at": "2026-05-04T11:58:00+02:00",
-        "last_release_week": "2026-05-18",
-        "next_release_at": "2026-05-11T12:00:00+02:00",
-        "next_release_week": "2026-05-25",
-    }
+    assert outcome.facts == BOTH_RELEASES
 
     clock.now += 1  # the site session is 600 s old: the site sends us back to cgu/
     outcome, _ = await check_with(polite, target, cookies)
-    assert (outcome.status, outcome.detail) == (
-        Status.CAPTCHA,
-        "a human is needed: run `creneau captcha d4418`",
-    )
+    assert (outcome.status, outcome.facts) == (Status.CAPTCHA, {"challenge": "image"})
+    assert outcome.detail.endswith("run `creneau captcha d4418` and type the code")
     assert site.log[-1].path == "/rdvpref/reservation/demarche/4418/cgu/"
     assert_no_booking_request(site)
 
@@ -646,21 +1014,22 @@ async def test_a_plain_captcha_form_works_the_same(
     assert_no_booking_request(site)
 
 
-async def test_the_terms_box_must_be_ticked_for_the_code_to_count(
+async def test_the_code_counts_only_with_the_pages_context(
     server: SimulatorServer, site: RdvPrefecture, person_session: Session
 ) -> None:
+    # Vertigo-UI refuses a POST without the CTX of the page it serves.
     target = target_for(server)
     challenge = await rdvpref.start_captcha(target, person_session)
     code = site.captcha_code(person_session.cookies()["JSESSIONID"])
-    unticked = rdvpref.CaptchaChallenge(
+    without_context = rdvpref.CaptchaChallenge(
         challenge.image,
         challenge.content_type,
         challenge.form_url,
-        tuple(field for field in challenge.fields if field[0] != "cguAccepte"),
+        tuple(field for field in challenge.fields if field[0] != "CTX"),
         challenge.code_field,
     )
-    reading = await rdvpref.submit_captcha(target, person_session, unticked, code)
-    assert reading.status is Status.CAPTCHA
+    reading = await rdvpref.submit_captcha(target, person_session, without_context, code)
+    assert (reading.status, reading.rule) == (Status.CAPTCHA, "SESSION_INVALID")
 
 
 async def test_an_empty_code_is_not_sent(
@@ -674,6 +1043,39 @@ async def test_an_empty_code_is_not_sent(
     assert len(site.log) == sent
 
 
+async def test_a_recaptcha_chained_after_the_code_is_refused_plainly(
+    server: SimulatorServer, site: RdvPrefecture, polite: PoliteClient, person_session: Session
+) -> None:
+    target = target_for(server, "9040")  # chains a reCAPTCHA after the image
+    challenge = await rdvpref.start_captcha(target, person_session)
+    code = site.captcha_code(person_session.cookies()["JSESSIONID"])
+    sent = len(site.log)
+    with pytest.raises(rdvpref.CaptchaUnavailable) as refused:
+        await rdvpref.submit_captcha(target, person_session, challenge, code)
+    assert (refused.value.challenge, str(refused.value)) == (
+        "recaptcha",
+        'after the code was sent, the site asks for a Google reCAPTCHA ("I\'m not a robot"): '
+        + BROWSER_ONLY,
+    )
+    assert len(site.log) == sent + 1  # the POST only: nothing retried, nothing else tried
+    # The daemon's check with that session names the same challenge, in one request.
+    outcome, requests = await check_with(polite, target, person_session.cookies())
+    assert (outcome.status, outcome.facts, requests) == (
+        Status.CAPTCHA,
+        {"challenge": "recaptcha"},
+        2,  # robots.txt, creneau/
+    )
+    with pytest.raises(rdvpref.CaptchaUnavailable, match="Google reCAPTCHA"):
+        await rdvpref.start_captcha(target, person_session)
+    assert_no_booking_request(site)
+
+
+BOT_WALL_DETAIL = (
+    "an anti-bot wall (Imperva Incapsula) answered instead of the site: " + BROWSER_ONLY
+)
+TURNSTILE_DETAIL = f"the site answers with a Cloudflare Turnstile challenge: {BROWSER_ONLY}"
+
+
 @pytest.mark.parametrize(
     ("demarche", "status", "detail"),
     [
@@ -681,10 +1083,11 @@ async def test_an_empty_code_is_not_sent(
         ("1502", Status.OVERLOADED, "HTTP 502 from the site"),
         ("1411", Status.CLOSED, 'the site says: "site en maintenance"'),
         ("1999", Status.UNKNOWN, "not a page of RDV Préfecture we know"),
-        ("1666", Status.BLOCKED, "an anti-bot wall answered instead of the site"),
+        ("1666", Status.CAPTCHA, BOT_WALL_DETAIL),
+        ("1777", Status.CAPTCHA, TURNSTILE_DETAIL),
     ],
 )
-async def test_failures_are_reported_never_as_none(
+async def test_failures_and_walls_are_reported_never_as_none(
     server: SimulatorServer,
     site: RdvPrefecture,
     polite: PoliteClient,
@@ -725,3 +1128,192 @@ async def test_start_captcha_fails_clearly_when_the_captcha_service_refuses(
     assert refused.value.reading.status is Status.ERROR
     assert "HTTP 401" in str(refused.value)
     assert (await rdvpref.start_captcha(target, person_session)).content_type == "image/png"
+
+
+# --- in process: the real flow through the simulated internet ---------------------------------
+
+RDVPREF_HOST, PISTE_HOST = "rdvpref.test", "piste.test"
+
+
+class Internet:
+    """The simulated site behind two host names, as the real one (its pages and the PISTE
+    CAPTCHA service), and a client on a clock the test moves."""
+
+    def __init__(self, **options: object) -> None:
+        self.monotonic = 0.0
+        self.site = RdvPrefecture(
+            default_demarches(),
+            session_ttl=600,
+            clock=lambda: self.monotonic,
+            now=lambda: TODAY,
+            captchetat_url=f"https://{PISTE_HOST}/piste/captcha/simple-captcha-endpoint",
+            **options,  # type: ignore[arg-type]
+        )
+        self.transport = SimulatedInternet(
+            {RDVPREF_HOST: self.site, PISTE_HOST: self.site}, clock=lambda: self.monotonic
+        )
+
+    def client(self) -> PoliteClient:
+        return PoliteClient(
+            "t@example.org",
+            lambda host: HostBudget(6000, 60),
+            retry_backoff=0.01,
+            monotonic=lambda: self.monotonic,
+            transport=self.transport,
+        )
+
+    def target(self, demarche: str = "4418") -> rdvpref.Target:
+        url = f"https://{RDVPREF_HOST}/rdvpref/reservation/demarche/{demarche}/"
+        return rdvpref.Target(name=f"d{demarche}", url=url)
+
+    async def open(self, target: rdvpref.Target) -> tuple[Reading, dict[str, str]]:
+        async with self.client().session("captcha", target.url) as session:
+            challenge = await rdvpref.start_captcha(target, session)
+            code = self.site.captcha_code(session.cookies()["JSESSIONID"])
+            reading = await rdvpref.submit_captcha(target, session, challenge, code)
+            return reading, session.cookies()
+
+    async def check(
+        self, target: rdvpref.Target, cookies: dict[str, str] | None = None
+    ) -> FlowOutcome:
+        self.monotonic += 61  # past the floor between two checks of a target
+        async with self.client().session(target.name, target.url, cookies=cookies) as session:
+            return await rdvpref.check(target, session)
+
+    def paths(self) -> list[tuple[str, str, str]]:
+        return [(hit.host, hit.method, hit.path) for hit in self.transport.hits]
+
+
+async def test_the_captchetat_service_on_its_own_host_is_reached_with_the_bearer_token() -> None:
+    internet = Internet()
+    target = internet.target()
+    internet.site.release("4418", 2)
+    reading, cookies = await internet.open(target)
+    assert (reading.kind, len(reading.slots)) == ("creneau", 2)
+    demarche = "/rdvpref/reservation/demarche/4418"
+    endpoint = "/piste/captcha/simple-captcha-endpoint"
+    assert internet.paths() == [
+        (RDVPREF_HOST, "GET", "/robots.txt"),
+        (RDVPREF_HOST, "GET", f"{demarche}/cgu/"),
+        (PISTE_HOST, "GET", "/robots.txt"),
+        (PISTE_HOST, "GET", endpoint),  # get=html
+        (PISTE_HOST, "GET", endpoint),  # get=image
+        (RDVPREF_HOST, "POST", f"{demarche}/_validerCaptcha"),
+        (RDVPREF_HOST, "GET", f"{demarche}/creneau/"),
+    ]
+    outcome = await internet.check(target, cookies)
+    assert (outcome.status, len(outcome.guichets[0].slots)) == (Status.AVAILABLE, 2)
+
+
+@pytest.mark.parametrize(
+    ("date_style", "expected"),
+    [
+        ("encoded-2024", LAST_RELEASE),
+        ("encoded-2025", LAST_RELEASE),
+        ("formatted", LAST_RELEASE),
+    ],
+)
+async def test_the_last_release_survives_every_way_vertigo_writes_it(
+    date_style: str, expected: dict[str, str]
+) -> None:
+    internet = Internet(date_style=date_style)
+    target = internet.target("16040")
+    internet.site.release("16040", 1, week_of=date(2026, 5, 18))
+    internet.site.take("16040")
+    reading, cookies = await internet.open(target)
+    assert (reading.status, reading.facts) == (Status.NONE, expected)
+    outcome = await internet.check(target, cookies)
+    assert (outcome.status, outcome.facts) == (Status.NONE, expected)
+
+
+async def test_a_site_that_opens_on_this_week_still_names_the_first_free_day() -> None:
+    internet = Internet(opens_on_first_free_week=False)
+    target = internet.target()
+    internet.site.release("4418", 2, week_of=date(2026, 6, 15))
+    reading, _ = await internet.open(target)
+    assert (reading.kind, reading.status, reading.facts["first_availability"]) == (
+        "creneau-later",
+        Status.AVAILABLE,
+        "2026-06-15",
+    )
+
+
+async def test_slots_win_over_a_banner_through_the_flow() -> None:
+    internet = Internet()
+    target = internet.target()
+    internet.site.release("4418", 1)
+    internet.site.set_banner("4418", "Une opération de maintenance est prévue ce soir.")
+    reading, cookies = await internet.open(target)
+    assert reading.status is Status.AVAILABLE
+    outcome = await internet.check(target, cookies)
+    assert (outcome.status, outcome.detail) == (Status.AVAILABLE, "1 free slot(s) shown")
+
+
+@pytest.mark.parametrize(
+    ("challenge", "kind"),
+    [
+        ("recaptcha", "recaptcha"),
+        ("hcaptcha", "hcaptcha"),
+        ("turnstile", "turnstile"),
+        ("bot-wall", "bot-wall"),
+        ("interstitial", "interstitial"),
+    ],
+)
+async def test_each_challenge_in_front_of_the_site_is_named_once_per_check(
+    challenge: str, kind: str
+) -> None:
+    internet = Internet()
+    internet.site.set_behaviour("4418", challenge)
+    target = internet.target()
+    outcome = await internet.check(target)
+    assert (outcome.status, outcome.facts, outcome.guichets) == (
+        Status.CAPTCHA,
+        {"challenge": kind},
+        (),
+    )
+    assert "only a browser" in outcome.detail or "open the page in a browser" in outcome.detail
+    site_requests = [p for p in internet.paths() if p[2].startswith("/rdvpref/")]
+    assert site_requests == [(RDVPREF_HOST, "GET", "/rdvpref/reservation/demarche/4418/creneau/")]
+
+
+@pytest.mark.parametrize("challenge", ["recaptcha", "hcaptcha", "interstitial", "bot-wall"])
+async def test_creneau_captcha_refuses_a_challenge_that_is_not_an_image(challenge: str) -> None:
+    internet = Internet()
+    internet.site.set_behaviour("4418", challenge)
+    target = internet.target()
+    async with internet.client().session("captcha", target.url) as session:
+        with pytest.raises(rdvpref.CaptchaUnavailable) as refused:
+            await rdvpref.start_captcha(target, session)
+    assert refused.value.challenge == challenge
+    assert not any(p[0] == PISTE_HOST for p in internet.paths())  # no image was asked for
+
+
+async def test_a_turnstile_chained_after_the_code_stops_the_person_and_the_daemon() -> None:
+    internet = Internet()
+    internet.site.chain_challenge("4418", "turnstile")
+    target = internet.target()
+    async with internet.client().session("captcha", target.url) as session:
+        challenge = await rdvpref.start_captcha(target, session)
+        code = internet.site.captcha_code(session.cookies()["JSESSIONID"])
+        with pytest.raises(rdvpref.CaptchaUnavailable) as refused:
+            await rdvpref.submit_captcha(target, session, challenge, code)
+        cookies = session.cookies()
+    assert refused.value.challenge == "turnstile"
+    assert refused.value.reading.rule == "CLOUDFLARE_CHALLENGE_HEADER"
+    # The daemon's next check with that session meets the same page and names it.
+    outcome = await internet.check(target, cookies)
+    assert (outcome.status, outcome.detail, outcome.facts) == (
+        Status.CAPTCHA,
+        TURNSTILE_DETAIL,
+        {"challenge": "turnstile"},
+    )
+    assert_no_booking_request(internet.site)
+
+
+def test_every_simulated_demarche_is_served_on_both_hosts_alike() -> None:
+    internet = Internet()
+    assert {d.id for d in internet.site.demarches.values()} >= {"4418", "9040", "1777"}
+    assert internet.site.handles("/piste/captcha/simple-captcha-endpoint")
+    with pytest.raises(ValueError, match="unknown challenge"):
+        internet.site.chain_challenge("4418", "captcha-of-the-future")
+    assert timedelta(seconds=internet.site.session_ttl) == timedelta(minutes=10)

@@ -1,12 +1,11 @@
 """RDV Service Public: every saved page parsed exactly, the target's checks, random pages that
 never read as "none" without the site's sentence, and whole checks against the simulated site
-(on 127.0.0.1 only), which creneau never asks for a booking page."""
+(in process, through the simulated transport), which creneau never asks for a booking page."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
@@ -18,8 +17,8 @@ from conftest import FIXTURES
 from creneau.http import HostBudget, PoliteClient
 from creneau.page import Page
 from creneau.results import Status
-from creneau.simulator.rdvsp import NO_SLOT_SENTENCE, RdvspSite
-from creneau.simulator.server import SimulatorServer
+from creneau.simulator.rdvsp import NO_SLOT_SENTENCE, PHONE_MOTIF, RdvspSite
+from creneau.simulator.transport import SimulatedInternet
 from creneau.sources import Choice, FlowOutcome, Reading, rdvsp
 from creneau.sources.common import visible_text
 
@@ -29,6 +28,7 @@ SITE_URL = "https://rdv.anct.gouv.fr/prendre_rdv?departement=92&motif_name_with_
 TODAY = date(2026, 11, 23)  # a Monday: the simulated site's weeks are fixed
 ISSY, VANVES, MALAKOFF = "412", "413", "415"
 ISSY_NAME = "Mairie d'Issy-les-Moulineaux"
+SANNOIS = "Mairie de Sannois (15 Place du Général Leclerc, Sannois, 95110)"
 
 
 def parse(name: str, status: int | None = None) -> Reading:
@@ -93,6 +93,53 @@ EXPECTED: dict[str, tuple[str, Status | None, tuple[Choice, ...], list[tuple[str
         ),
         [],
     ),
+    "slots-dsfr-2-days.html": (
+        "creneaux",
+        Status.AVAILABLE,
+        (Choice("87", SANNOIS),),  # the recap's "Lieu : <full name>"
+        [
+            row("87", SANNOIS, "2026-12-01T09:00:00+01:00"),
+            row("87", SANNOIS, "2026-12-01T09:50:00+01:00"),
+            row("87", SANNOIS, "2026-12-03T14:40:00+01:00"),
+        ],
+    ),
+    "search-places-dsfr.html": (
+        "lieu-selection",
+        None,
+        (Choice("87", "Mairie de Sannois"), Choice("88", "Mairie annexe du Moulin")),
+        [],
+    ),
+    "organisation-selection.html": (
+        "organisation-selection",
+        None,
+        (
+            Choice("56", "Mairie de Lens"),
+            Choice("57", "Mairie de Liévin"),
+            Choice("58", "Mairie d'Arras"),  # named by the card that opens its modal
+        ),
+        [],
+    ),
+    "organisation-week.html": (
+        "creneaux",
+        Status.AVAILABLE,
+        (Choice("56", "Mairie de Lens"),),  # creneaux-lieu- has no id: the links name it
+        [
+            row("56", "Mairie de Lens", "2026-12-01T14:00:00+01:00"),
+            row("56", "Mairie de Lens", "2026-12-01T14:15:00+01:00"),
+        ],
+    ),
+    "ants-count.html": ("ants-count", None, (), []),
+    "ants-count-refused.html": ("ants-count", Status.UNKNOWN, (), []),
+    "motif-choice-dsfr.html": (
+        "motif-selection",
+        None,
+        (
+            Choice("Passeport-public_office", "Passeport"),
+            Choice("Carte d'identité-public_office", "Carte d'identité"),
+            Choice("Information titres-phone", "Information titres"),
+        ),
+        [],
+    ),
     "maintenance.html": ("maintenance", Status.CLOSED, (), []),
     "forbidden-403.html": ("forbidden", Status.BLOCKED, (), []),
     "rate-limited-429.html": ("rate-limited", Status.BLOCKED, (), []),
@@ -112,7 +159,102 @@ def test_each_saved_page_is_read_exactly(name: str) -> None:
 
 
 def test_every_saved_page_is_covered() -> None:
-    assert {path.name for path in PAGES.iterdir()} == set(EXPECTED)
+    assert {path.name for path in PAGES.iterdir()} - {"SOURCES.md"} == set(EXPECTED)
+
+
+def test_every_saved_page_has_its_provenance() -> None:
+    sources = (PAGES / "SOURCES.md").read_text(encoding="utf-8")
+    assert [name for name in sorted(EXPECTED) if f"`{name}`" not in sources] == []
+
+
+RULES = {
+    "slots-3-free.html": "SLOT_LINK",
+    "search-places.html": "PLACE_LINK",
+    "search-places-dsfr.html": "PLACE_LINK",
+    "organisation-selection.html": "ORGANISATION_LINK",
+    "next-availability.html": "NEXT_AVAILABILITY_LABEL",
+    "no-slot.html": "NO_SLOT",
+    "ants-count.html": "ANTS_COUNT_INPUT",
+    "ants-count-refused.html": "ANTS_COUNT_REFUSED",
+    "motif-choice-dsfr.html": "MOTIF_CHOICE_HEADING",
+    "maintenance.html": "MAINTENANCE_PAGE",
+    "forbidden-403.html": "common.read_failure",
+    "changed-layout.html": "UNKNOWN_PAGE",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_each_reading_names_the_rule_that_decided(name: str) -> None:
+    rule = parse(name).rule
+    assert rule == RULES[name]
+    assert rule.removeprefix("common.") in vars(rdvsp) or rule == "common.read_failure"
+
+
+def test_each_slot_says_which_link_it_was_read_from() -> None:
+    reading = parse("slots-dsfr-2-days.html")
+    assert reading.read_from == (
+        'a[href*="starts_at=2026-12-01+09%3A00%3A00+%2B0100"]',
+        'a[href*="starts_at=2026-12-01+09%3A50%3A00+%2B0100"]',
+        'a[href*="starts_at=2026-12-03+14%3A40%3A00+%2B0100"]',
+    )
+
+
+def test_the_count_step_gives_the_form_to_send_back() -> None:
+    reading = parse("ants-count.html")
+    assert reading.fields == (
+        ("@action", "/prendre_rdv"),
+        ("public_link_organisation_id", "31"),
+        ("departement", "92"),
+        ("motif_name_with_location_type", "Passeport-public_office"),
+        ("service_id", "7"),
+    )
+    assert reading.detail == (
+        "the site asks how many ANTS pre-applications (ants_pre_demandes_count) to search for"
+    )
+    page = "https://rdv.anct.gouv.fr/prendre_rdv?public_link_organisation_id=31"
+    assert rdvsp.ants_count_url(page, reading, 2) == (
+        "https://rdv.anct.gouv.fr/prendre_rdv?public_link_organisation_id=31&departement=92"
+        "&motif_name_with_location_type=Passeport-public_office&service_id=7"
+        "&ants_pre_demandes_count=2"
+    )
+
+
+def test_a_refused_count_says_what_the_site_accepts() -> None:
+    reading = parse("ants-count-refused.html")
+    assert reading.detail == (
+        "the site refused the number of ANTS pre-applications (ants_pre_demandes_count): "
+        "it accepts 1 to 6"
+    )
+    # The refused value, a hidden field too, is not sent back.
+    assert "ants_pre_demandes_count" not in dict(reading.fields)
+
+
+BANNERS = [
+    '<div class="fr-notice"><p>Opération de maintenance prévue ce soir.</p></div>',
+    "<p>Service momentanément surchargé : trop de demandes.</p>",
+    "<p>La prise de rendez-vous est temporairement suspendue.</p>",
+]
+
+
+@pytest.mark.parametrize("banner", BANNERS)
+@pytest.mark.parametrize("status", [200, 503])
+def test_slots_seen_win_over_a_banner(banner: str, status: int) -> None:
+    saved = (PAGES / "slots-3-free.html").read_text(encoding="utf-8")
+    body = saved.replace("<main", f"{banner}<main", 1).encode("utf-8")
+    reading = rdvsp.parse_page(Page(SITE_URL, status, body))
+    assert (reading.kind, reading.status, len(reading.slots)) == ("creneaux", Status.AVAILABLE, 3)
+    # Without slots, the banner decides.
+    empty = (PAGES / "next-availability.html").read_text(encoding="utf-8")
+    reading = rdvsp.parse_page(
+        Page(SITE_URL, 200, empty.replace("<main", f"{banner}<main", 1).encode())
+    )
+    assert reading.status in (Status.CLOSED, Status.OVERLOADED)
+
+
+def test_a_refusal_status_decides_even_with_slots() -> None:
+    saved = (PAGES / "slots-3-free.html").read_bytes()
+    reading = rdvsp.parse_page(Page(SITE_URL, 429, saved))
+    assert (reading.kind, reading.status, reading.slots) == ("rate-limited", Status.BLOCKED, ())
 
 
 def test_place_list_gives_each_place_its_link_and_next_availability() -> None:
@@ -267,6 +409,44 @@ def test_target_mistakes_are_explained(fields: dict[str, object], message: str) 
     assert message in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"ants_pre_demandes_count": 0}, "greater than or equal to 1"),
+        ({"ants_pre_demandes_count": 7}, "less than or equal to 6"),
+        (
+            {"url": f"{SITE_URL}&ants_pre_demandes_count=2", "ants_pre_demandes_count": 3},
+            "the url already says ants_pre_demandes_count=2: drop one of the two",
+        ),
+        ({"organisations": ["Lens"]}, "organisation ids are numbers"),
+        (
+            {"url": f"{SITE_URL}&user_selected_organisation_id=56", "organisations": ["57"]},
+            "the url already picks user_selected_organisation_id=56",
+        ),
+    ],
+)
+def test_count_and_organisation_mistakes_are_explained(
+    fields: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        rdvsp.Target(name="t", **({"url": SITE_URL} | fields))
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "setting", "count"),
+    [
+        (SITE_URL, None, 1),  # the site's own default
+        (f"{SITE_URL}&ants_pre_demandes_count=4", None, 4),
+        (SITE_URL, 2, 2),
+        (f"{SITE_URL}&ants_pre_demandes_count=2", 2, 2),
+    ],
+)
+def test_the_count_searched_for(url: str, setting: int | None, count: int) -> None:
+    target = rdvsp.Target(name="t", url=url, ants_pre_demandes_count=setting)
+    assert rdvsp.ants_count(target) == count
+
+
 def test_a_pinned_place_may_be_repeated_in_lieux() -> None:
     target = rdvsp.Target(name="t", url=f"{SITE_URL}&lieu_id=412", lieux=["412"])
     assert target.lieux == ["412"]
@@ -294,10 +474,17 @@ FRAGMENTS = [
     "Aucun créneau n'est disponible",
     "RDV Service Public rencontre un problème, nous travaillons pour le résoudre",
     "Saisissez les caractères",
+    '<form action="/prendre_rdv" method="get"><input type="hidden" name="departement" value="9">',
+    '<input type="text" name="ants_pre_demandes_count" value="1">',
+    "</form>",
+    "Veuillez choisir un nombre de pré-demandes entre 1 et 6",
+    '<li class="fr-card"><div class="fr-card__title"><a href="/prendre_rdv?'
+    'user_selected_organisation_id=5&amp;date=2026-12-01+09%3A00%3A00+%2B0100">Mairie</a></div>',
+    '<li class="list-group-item">Lieu :&nbsp;Mairie (1 rue)</li>',
     "<p>",
     "<a href=",
 ]
-INTERMEDIATE_KINDS = {"lieu-selection", "next-availability", "motif-selection"}
+INTERMEDIATE_KINDS = set(rdvsp.INTERMEDIATE_KINDS)
 
 
 def says_no_slot(body: str) -> bool:
@@ -333,7 +520,14 @@ def test_random_bytes_never_raise(body: bytes) -> None:
     assert_sound(rdvsp.parse_page(page), page.text)
 
 
-# --- whole checks against the simulated site -----------------------------------------------
+# --- whole checks against the simulated site, in process -----------------------------------
+
+ROOT = "http://127.0.0.1"
+
+
+def later(days: int) -> date:
+    """A day relative to the simulator's own today (a Monday)."""
+    return TODAY + timedelta(days=days)
 
 
 @pytest.fixture
@@ -342,19 +536,25 @@ def site() -> RdvspSite:
 
 
 @pytest.fixture
-def server(site: RdvspSite) -> Iterator[SimulatorServer]:
-    with SimulatorServer(sites=[site]) as running:
-        yield running
+def internet(site: RdvspSite) -> SimulatedInternet:
+    return SimulatedInternet({"127.0.0.1": site})
+
+
+@pytest.fixture(autouse=True)
+def _never_books(site: RdvspSite) -> object:
+    yield
     assert site.violations == []  # no booking page was ever requested
 
 
-def target(server: SimulatorServer, site: RdvspSite, **fields: object) -> rdvsp.Target:
-    params = {k: str(v) for k, v in fields.pop("params", {}).items()}  # type: ignore[attr-defined]
-    return rdvsp.Target(name="mairies", url=site.search_url(server.url, **params), **fields)
+def target(site: RdvspSite, **fields: object) -> rdvsp.Target:
+    params: dict[str, str | None] = fields.pop("params", {})  # type: ignore[assignment]
+    return rdvsp.Target(name="mairies", url=site.search_url(ROOT, **params), **fields)
 
 
-async def check(target: rdvsp.Target) -> FlowOutcome:
-    client = PoliteClient("t@example.org", lambda host: HostBudget(6000, 60), retry_backoff=0.01)
+async def check(target: rdvsp.Target, internet: SimulatedInternet) -> FlowOutcome:
+    client = PoliteClient(
+        "t@example.org", lambda host: HostBudget(6000, 60), retry_backoff=0.01, transport=internet
+    )
     async with client.session(target.name, target.url) as session:
         return await rdvsp.check(target, session)
 
@@ -368,33 +568,79 @@ def queries(site: RdvspSite) -> list[dict[str, list[str]]]:
 
 
 async def test_released_slots_are_found_exactly_at_their_place(
-    server: SimulatorServer, site: RdvspSite
+    site: RdvspSite, internet: SimulatedInternet
 ) -> None:
     released = site.release(ISSY, 3)
-    outcome = await check(target(server, site))
+    outcome = await check(target(site), internet)
     assert outcome.status is Status.AVAILABLE
     assert [(g.id, g.label, g.status) for g in outcome.guichets] == [
         (ISSY, ISSY_NAME, Status.AVAILABLE)
     ]
     assert slot_rows(outcome) == rows_of(released, ISSY, ISSY_NAME)
+    tuesday = later(1).isoformat()
     assert [start.isoformat() for start in released] == [
-        "2026-11-24T09:00:00+01:00",
-        "2026-11-24T09:20:00+01:00",
-        "2026-11-24T09:40:00+01:00",
+        f"{tuesday}T09:00:00+01:00",
+        f"{tuesday}T09:20:00+01:00",
+        f"{tuesday}T09:40:00+01:00",
     ]
     # The search, then the place's week through the site's own link (with its date).
     assert [logged.path for logged in site.log] == ["/prendre_rdv", "/prendre_rdv"]
     assert queries(site)[1]["lieu_id"] == [ISSY]
-    assert queries(site)[1]["date"] == ["2026-11-24 09:00:00 +0100"]
+    assert queries(site)[1]["date"] == [f"{tuesday} 09:00:00 +0100"]
+    assert outcome.facts == {}  # the URL carried the count: no count step
+
+
+async def test_a_passport_url_without_the_count_goes_through_the_count_step(
+    site: RdvspSite, internet: SimulatedInternet
+) -> None:
+    released = site.release(VANVES, 2)
+    outcome = await check(target(site, params={"ants_pre_demandes_count": None}), internet)
+    assert slot_rows(outcome) == rows_of(released, VANVES, "Mairie de Vanves")
+    first, count, week = queries(site)
+    assert "ants_pre_demandes_count" not in first
+    # The form sent back as a browser would: its hidden fields, and the count (1 by default).
+    assert count == {
+        "public_link_organisation_id": ["31"],
+        "departement": ["92"],
+        "motif_name_with_location_type": ["Demande de passeport-public_office"],
+        "service_id": ["7"],
+        "ants_pre_demandes_count": ["1"],
+    }
+    assert week["ants_pre_demandes_count"] == ["1"]
+    assert outcome.detail == "2 slots in the week shown (ants_pre_demandes_count=1)"
+    assert outcome.facts == {"ants_pre_demandes_count": "1"}
+
+
+async def test_the_count_configured_is_the_count_searched_for(
+    site: RdvspSite, internet: SimulatedInternet
+) -> None:
+    site.release(ISSY, 1)
+    pinned = target(site, params={"ants_pre_demandes_count": None}, ants_pre_demandes_count=3)
+    outcome = await check(pinned, internet)
+    assert outcome.status is Status.AVAILABLE
+    assert [q.get("ants_pre_demandes_count") for q in queries(site)] == [None, ["3"], ["3"]]
+
+
+async def test_a_count_the_site_refuses_is_unknown_with_what_it_accepts(
+    site: RdvspSite, internet: SimulatedInternet
+) -> None:
+    site.release(ISSY, 1)
+    outcome = await check(target(site, params={"ants_pre_demandes_count": "9"}), internet)
+    assert (outcome.status, outcome.guichets) == (Status.UNKNOWN, ())
+    assert outcome.detail == (
+        "the site refused the number of ANTS pre-applications (ants_pre_demandes_count): "
+        "it accepts 1 to 6 (ants_pre_demandes_count=9)"
+    )
+    assert len(site.log) == 1  # a refused count is not sent again
 
 
 async def test_places_beyond_max_lieux_report_only_their_next_availability(
-    server: SimulatorServer, site: RdvspSite
+    site: RdvspSite, internet: SimulatedInternet
 ) -> None:
     issy = site.release(ISSY, 2)
-    vanves = site.release(VANVES, 1, first_day=date(2026, 11, 30))
-    malakoff = site.release(MALAKOFF, 4, first_day=date(2026, 12, 2))
-    outcome = await check(target(server, site, max_lieux=2))
+    vanves = site.release(VANVES, 1, first_day=later(7))
+    malakoff = site.release(MALAKOFF, 4, first_day=later(9))
+    outcome = await check(target(site, max_lieux=2), internet)
     assert [(g.id, g.status) for g in outcome.guichets] == [
         (ISSY, Status.AVAILABLE),
         (VANVES, Status.AVAILABLE),
@@ -412,11 +658,11 @@ async def test_places_beyond_max_lieux_report_only_their_next_availability(
 
 
 async def test_only_the_configured_places_are_read(
-    server: SimulatorServer, site: RdvspSite
+    site: RdvspSite, internet: SimulatedInternet
 ) -> None:
     issy = site.release(ISSY, 2)
     site.release(VANVES, 2)
-    outcome = await check(target(server, site, lieux=[ISSY, "999"]))
+    outcome = await check(target(site, lieux=[ISSY, "999"]), internet)
     assert [(g.id, g.status) for g in outcome.guichets] == [
         (ISSY, Status.AVAILABLE),
         ("999", Status.NONE),
@@ -430,53 +676,57 @@ async def test_only_the_configured_places_are_read(
 
 
 async def test_a_configured_place_without_availability_is_none(
-    server: SimulatorServer, site: RdvspSite
+    site: RdvspSite, internet: SimulatedInternet
 ) -> None:
     site.release(ISSY, 2)
-    outcome = await check(target(server, site, lieux=[VANVES]))
+    outcome = await check(target(site, lieux=[VANVES]), internet)
     assert [(g.id, g.status) for g in outcome.guichets] == [(VANVES, Status.NONE)]
     assert outcome.status is Status.NONE
     assert len(site.log) == 1
 
 
 async def test_no_slot_anywhere_is_none_in_one_request(
-    server: SimulatorServer, site: RdvspSite
+    site: RdvspSite, internet: SimulatedInternet
 ) -> None:
-    outcome = await check(target(server, site))
+    outcome = await check(target(site), internet)
     assert (outcome.status, outcome.guichets) == (Status.NONE, ())
     assert outcome.detail == "the site says no slot matches the search"
     assert len(site.log) == 1
 
 
-async def test_slots_released_then_taken_are_none(server: SimulatorServer, site: RdvspSite) -> None:
+async def test_slots_released_then_taken_are_none(
+    site: RdvspSite, internet: SimulatedInternet
+) -> None:
     site.release(MALAKOFF, 2)
     site.take(MALAKOFF)
-    outcome = await check(target(server, site))
+    outcome = await check(target(site), internet)
     assert outcome.status is Status.NONE
 
 
 async def test_a_pinned_place_follows_the_link_to_its_next_availability(
-    server: SimulatorServer, site: RdvspSite
+    site: RdvspSite, internet: SimulatedInternet
 ) -> None:
-    later = site.release(VANVES, 2, first_day=date(2026, 12, 7))
+    coming = site.release(VANVES, 2, first_day=later(14))
     pinned = target(
-        server, site, params={"lieu_id": VANVES, "date": "2026-11-01", "autofocus": "last"}
+        site, params={"lieu_id": VANVES, "date": later(-22).isoformat(), "autofocus": "last"}
     )
-    outcome = await check(pinned)
+    outcome = await check(pinned, internet)
     assert outcome.status is Status.AVAILABLE
-    assert slot_rows(outcome) == rows_of(later, VANVES, "Mairie de Vanves")
+    # Named as the week page names it: the recap's "Lieu : <full name>".
+    full_name = "Mairie de Vanves (23 Rue Mary Besseyre, 92170 Vanves)"
+    assert slot_rows(outcome) == rows_of(coming, VANVES, full_name)
     first, second = queries(site)
     assert "date" not in first
     assert "autofocus" not in first
-    assert second["date"] == ["2026-12-07 09:00:00 +0100"]
+    assert second["date"] == [f"{later(14)} 09:00:00 +0100"]
     assert second["autofocus"] == ["first"]
 
 
 async def test_a_pinned_place_without_slot_is_none(
-    server: SimulatorServer, site: RdvspSite
+    site: RdvspSite, internet: SimulatedInternet
 ) -> None:
     site.release(ISSY, 5)
-    outcome = await check(target(server, site, params={"lieu_id": VANVES}))
+    outcome = await check(target(site, params={"lieu_id": VANVES}), internet)
     assert (outcome.status, outcome.guichets) == (Status.NONE, ())
     assert len(site.log) == 1
 
@@ -492,24 +742,28 @@ async def test_a_pinned_place_without_slot_is_none(
     ],
 )
 async def test_each_failure_has_its_status(
-    server: SimulatorServer, site: RdvspSite, behaviour: str, status: Status, http_status: int
+    site: RdvspSite,
+    internet: SimulatedInternet,
+    behaviour: str,
+    status: Status,
+    http_status: int,
 ) -> None:
     site.release(ISSY, 3)
     site.set_behaviour(behaviour)
-    outcome = await check(target(server, site))
+    outcome = await check(target(site), internet)
     assert (outcome.status, outcome.guichets) == (status, ())
     assert outcome.last_page is not None
     assert outcome.last_page.status == http_status
 
 
 async def test_a_refusal_on_one_place_stops_the_reading(
-    server: SimulatorServer, site: RdvspSite
+    site: RdvspSite, internet: SimulatedInternet
 ) -> None:
     site.release(ISSY, 1)
-    vanves = site.release(VANVES, 1, first_day=date(2026, 11, 30))
-    site.release(MALAKOFF, 1, first_day=date(2026, 12, 1))
+    vanves = site.release(VANVES, 1, first_day=later(7))
+    site.release(MALAKOFF, 1, first_day=later(8))
     site.set_behaviour("forbidden", ISSY)
-    outcome = await check(target(server, site))
+    outcome = await check(target(site), internet)
     assert [(g.id, g.status) for g in outcome.guichets] == [
         (ISSY, Status.BLOCKED),
         (VANVES, Status.AVAILABLE),
@@ -521,25 +775,108 @@ async def test_a_refusal_on_one_place_stops_the_reading(
 
 
 async def test_a_changed_week_page_is_unknown_not_none(
-    server: SimulatorServer, site: RdvspSite
+    site: RdvspSite, internet: SimulatedInternet
 ) -> None:
     site.release(ISSY, 2)
     site.set_behaviour("changed", ISSY)
-    outcome = await check(target(server, site))
+    outcome = await check(target(site), internet)
     assert [(g.id, g.status) for g in outcome.guichets] == [(ISSY, Status.UNKNOWN)]
     assert outcome.status is Status.UNKNOWN
 
 
 async def test_a_url_without_motif_says_which_to_add(
-    server: SimulatorServer, site: RdvspSite
+    site: RdvspSite, internet: SimulatedInternet
 ) -> None:
-    url = f"{server.url}/prendre_rdv?departement=92"
-    outcome = await check(rdvsp.Target(name="t", url=url))
+    url = f"{ROOT}/prendre_rdv?public_link_organisation_id=31&departement=92"
+    outcome = await check(rdvsp.Target(name="t", url=url), internet)
     assert outcome.status is Status.UNKNOWN
     assert outcome.detail == (
         "the URL stops at the choice of a motif: add motif_name_with_location_type= one of "
-        '"Demande de passeport-public_office"'
+        f'"Demande de passeport-public_office", "{PHONE_MOTIF}"'
     )
+
+
+async def test_a_search_without_the_mairie_s_public_link_says_how_to_copy_it(
+    site: RdvspSite, internet: SimulatedInternet
+) -> None:
+    site.release(ISSY, 2)
+    outcome = await check(target(site, params={"public_link_organisation_id": None}), internet)
+    assert (outcome.status, outcome.guichets) == (Status.UNKNOWN, ())
+    assert outcome.detail == (
+        "the site sent the search to / instead of showing it: on rdv.anct.gouv.fr a search "
+        "starts from the mairie's public link (/org/…); copy the address with "
+        "public_link_organisation_id=… once the motif is chosen"
+    )
+    assert [(hit.path, hit.status) for hit in internet.hits] == [
+        ("/robots.txt", 404),
+        ("/prendre_rdv", 302),
+        ("/", 404),
+    ]
+
+
+# --- motifs without a place: organisations --------------------------------------------------
+
+
+@pytest.fixture
+def solidarites() -> RdvspSite:
+    """A domain that searches by address (RDV Solidarités): no public link needed, and a
+    motif without a place lists organisations."""
+    return RdvspSite(today=lambda: TODAY, requires_public_link=False)
+
+
+def by_phone(site: RdvspSite, **fields: object) -> rdvsp.Target:
+    params = dict.fromkeys(("public_link_organisation_id", "ants_pre_demandes_count"))
+    url = site.search_url(ROOT, motif_name_with_location_type=PHONE_MOTIF, **params)
+    return rdvsp.Target(name="telephone", url=url, **fields)
+
+
+async def test_each_organisation_listed_is_a_guichet_with_its_week(
+    solidarites: RdvspSite,
+) -> None:
+    issy = solidarites.release("31", 2)
+    vanves = solidarites.release("32", 1, first_day=later(3))
+    internet = SimulatedInternet({"127.0.0.1": solidarites})
+    outcome = await check(by_phone(solidarites), internet)
+    assert [(g.id, g.label, g.status) for g in outcome.guichets] == [
+        ("31", "Ville d'Issy-les-Moulineaux", Status.AVAILABLE),
+        ("32", "Ville de Vanves", Status.AVAILABLE),
+    ]
+    assert slot_rows(outcome) == [
+        *rows_of(issy, "31", "Ville d'Issy-les-Moulineaux"),
+        *rows_of(vanves, "32", "Ville de Vanves"),
+    ]
+    first, *weeks = queries(solidarites)
+    assert "user_selected_organisation_id" not in first
+    assert [week["user_selected_organisation_id"] for week in weeks] == [["31"], ["32"]]
+    assert solidarites.violations == []
+
+
+async def test_only_the_configured_organisations_are_read(solidarites: RdvspSite) -> None:
+    vanves = solidarites.release("32", 2)
+    internet = SimulatedInternet({"127.0.0.1": solidarites})
+    outcome = await check(by_phone(solidarites, organisations=["32", "99"]), internet)
+    assert [(g.id, g.status, g.detail) for g in outcome.guichets] == [
+        ("32", Status.AVAILABLE, "2 slots in the week shown"),
+        (
+            "99",
+            Status.NONE,
+            "not listed: the site lists only organisations with an availability (listed: 32)",
+        ),
+    ]
+    assert slot_rows(outcome) == rows_of(vanves, "32", "Ville de Vanves")
+    assert len(solidarites.log) == 2
+
+
+async def test_a_phone_motif_from_the_public_link_reads_that_organisation_s_week(
+    site: RdvspSite, internet: SimulatedInternet
+) -> None:
+    issy = site.release("31", 3)
+    url = site.search_url(
+        ROOT, motif_name_with_location_type=PHONE_MOTIF, ants_pre_demandes_count=None
+    )
+    outcome = await check(rdvsp.Target(name="t", url=url), internet)
+    assert slot_rows(outcome) == rows_of(issy, "31", "Ville d'Issy-les-Moulineaux")
+    assert len(site.log) == 1
 
 
 class SavedPages:
@@ -571,8 +908,22 @@ async def test_an_empty_week_is_followed_once_then_its_announcement_is_reported(
     )
 
 
+async def test_a_count_step_that_comes_back_is_unknown_and_says_what_to_set() -> None:
+    session = SavedPages("ants-count.html")
+    outcome = await rdvsp.check(rdvsp.Target(name="t", url=SITE_URL), session)  # type: ignore[arg-type]
+    assert len(session.urls) == 2  # the form is sent once, never in a loop
+    assert session.urls[1].endswith("&ants_pre_demandes_count=1")
+    assert (outcome.status, outcome.detail) == (
+        Status.UNKNOWN,
+        "the site still asks for the number of ANTS pre-applications after "
+        "ants_pre_demandes_count=1: it accepts 1 to 6 (set ants_pre_demandes_count in the "
+        "target) (ants_pre_demandes_count=1)",
+    )
+
+
 def test_the_simulated_site_serves_only_its_own_paths(site: RdvspSite) -> None:
     assert site.handles("/prendre_rdv")
     assert site.handles("/users/rdv_wizard_step/new")
     assert not site.handles("/booking/create/1")
     assert not site.handles("/robots.txt")
+    assert not site.handles("/")

@@ -28,7 +28,7 @@ from creneau.redact import RedactingFilter, redact
 
 if TYPE_CHECKING:
     from creneau.config import Config
-    from creneau.http import HostBudget, Session
+    from creneau.http import Session
     from creneau.results import CheckResult
     from creneau.sources import HandsCaptchaToAPerson
     from creneau.store import Store
@@ -266,11 +266,11 @@ async def _check_targets(
     from creneau import outbox
     from creneau.config import default_data_dir
     from creneau.deliver import Sender
-    from creneau.http import PoliteClient, TooSoon
+    from creneau.http import HostBudget, PoliteClient, TooSoon
     from creneau.watch import watch_once
 
     store = _open_store(database)
-    client = PoliteClient(contact, config.budget_for if config else _default_budget)
+    client = PoliteClient(contact, config.budget_for if config else lambda host: HostBudget())
     for name, at in store.last_checks().items():
         client.remember_check(name, at)
     client.restore_hosts(store.host_states())
@@ -304,14 +304,6 @@ async def _check_targets(
         click.echo(
             f"alerts: {sent} sent, {len(deliveries) - sent} held or to retry (outbox)", err=True
         )
-
-
-def _default_budget(host: str) -> HostBudget:
-    from creneau.config import LOOPBACK_BUDGET
-    from creneau.http import HostBudget
-    from creneau.targets import is_loopback
-
-    return LOOPBACK_BUDGET if is_loopback(f"http://{host}/") else HostBudget()
 
 
 def _print_result(result: CheckResult, new: int, zone: ZoneInfo) -> None:

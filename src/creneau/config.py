@@ -25,7 +25,6 @@ from creneau.targets import Duration, TargetBase, is_loopback
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MAX_PUBLIC_PER_MINUTE = 30.0
-LOOPBACK_BUDGET = HostBudget(per_minute=600, burst=60)
 
 
 def default_data_dir() -> Path:
@@ -170,8 +169,6 @@ class Config(_Strict):
         if host in self.hosts:
             settings = self.hosts[host]
             return HostBudget(settings.per_minute, settings.burst)
-        if is_loopback(f"http://{host}/"):
-            return LOOPBACK_BUDGET
         budget: HostBudget = sources.host_budgets().get(host, HostBudget())
         return budget
 

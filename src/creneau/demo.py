@@ -19,6 +19,8 @@ from creneau.simulator.prefecture import default_prefecture, demo_timetable
 from creneau.simulator.server import SimulatorServer
 from creneau.store import Store
 
+DEMO_HOST_BUDGET = {"per_minute": 600, "burst": 60}
+
 
 def demo_config(database: str, booking_url: str, quiet_url: str, phone_url: str) -> Config:
     return Config.model_validate(
@@ -29,6 +31,9 @@ def demo_config(database: str, booking_url: str, quiet_url: str, phone_url: str)
                 "contact": "demo@creneau.invalid",
             },
             "notify": [{"name": "phone", "urls": [phone_url]}],
+            # The simulator is on loopback, which gets the default budget like any host: the
+            # demo's pace needs more.
+            "hosts": {"127.0.0.1": DEMO_HOST_BUDGET},
             "target": [
                 {
                     "name": "nanterre-titres",

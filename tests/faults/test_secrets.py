@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from creneau import redact
 from creneau.simulator.phone import Phone
 from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
+from processes import StderrLines
 
 ENV_TOKEN = "ENVtoken-7d41f0c2e9"
 URL_TOKEN = "URLtoken-b83a55e104"
@@ -59,6 +59,9 @@ system = "ezbooking"
 url = "{simulator.booking_url("1001")}"
 every = "500ms"
 jitter = "0s"
+[hosts."127.0.0.1"]
+per_minute = 600
+burst = 60
 """)
     env = {**os.environ, "PHONE_TOKEN": ENV_TOKEN, "COLUMNS": "200"}
     prefecture.release("1001", "14007", 2)
@@ -69,10 +72,11 @@ jitter = "0s"
         text=True,
         env=env,
     )
-    time.sleep(8)
+    stderr = StderrLines(daemon)
+    stderr.wait_for("does not take alerts")  # the failure was logged…
     daemon.send_signal(signal.SIGTERM)
-    logs = "".join(daemon.communicate(timeout=30))
-    assert "does not take alerts" in logs  # the failure was logged…
+    out, _ = daemon.communicate(timeout=30)
+    logs = out + stderr.rest()
     outputs = [logs]
     for command in (
         ["status"],

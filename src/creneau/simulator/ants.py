@@ -1,10 +1,14 @@
-"""A simulated ANTS search API (GET /api/SlotsFromPosition): meeting points around a
+"""A simulated ANTS hub search API (GET /api/SlotsFromPosition): meeting points around a
 position, slots that tests release and take, failure behaviours, the API's own limit of 30
 requests a minute, and a log of every request with its query parameters. No sockets here:
 `handle` maps a request to a response; `server.py` puts it on 127.0.0.1.
 
-Like the real hub, it lists only the meeting points that have a free slot in the window, and
-writes each slot as the mairie's wall-clock time labelled "+00:00"."""
+Like the real hub (fixtures/ants/SOURCES.md): it answers only requests carrying one of its
+tokens in X-HUB-RDV-AUTH-TOKEN (401 "X-HUB-RDV-AUTH-TOKEN header invalid" otherwise), then
+validates the query as FastAPI does (422), then counts the request against its limit (429),
+then refuses a radius it does not offer (403); it lists only the meeting points that have a
+free slot in the window, and writes each slot as the mairie's wall-clock time labelled
+"+00:00"."""
 
 from __future__ import annotations
 
@@ -24,15 +28,13 @@ from creneau.simulator.wire import Request, Response
 PARIS = ZoneInfo("Europe/Paris")
 API_PATH = "/api/SlotsFromPosition"
 BEHAVIOURS = ("normal", "rate-limited", "bad-gateway", "changed-shape", "unauthorized")
-REQUIRED_PARAMS = (
-    "longitude",
-    "latitude",
-    "start_date",
-    "end_date",
-    "radius_km",
-    "reason",
-    "documents_number",
-)
+TOKEN_HEADER = "x-hub-rdv-auth-token"
+HUB_REFUSAL = "X-HUB-RDV-AUTH-TOKEN header invalid"
+# The token the simulator accepts unless told otherwise: public, for the demo and tests.
+SIMULATOR_TOKEN = "creneau-simulator-token"
+# slots_from_position's Query parameters: the required ones, and the defaults of the others.
+REQUIRED_PARAMS = ("longitude", "latitude", "start_date", "end_date")
+DEFAULTS = {"radius_km": "40", "reason": "CNI", "documents_number": "1"}
 REASONS = ("CNI", "PASSPORT", "CNI-PASSPORT")
 RADIUS_CHOICES_KM = (5, 10, 15, 20, 25, 30)
 LIMIT_PER_MINUTE = 30
@@ -119,12 +121,11 @@ def default_points() -> list[MeetingPoint]:
 
 
 class BadQuery(ValueError):
-    """A query the API refuses: 400, or 403 for a radius it does not offer."""
+    """A query FastAPI refuses before the hub's code runs: 422 and pydantic's error list."""
 
-    def __init__(self, detail: str, status: int = 400) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,8 @@ class Query:
     start_date: date
     end_date: date
     radius_km: int
+    reason: str
+    documents_number: int
 
 
 class AntsApi:
@@ -148,8 +151,10 @@ class AntsApi:
         *,
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], date] = lambda: datetime.now(PARIS).date(),
+        tokens: tuple[str, ...] = (SIMULATOR_TOKEN,),
     ) -> None:
         self.points = {point.id: point for point in points or default_points()}
+        self.tokens = tokens
         self.behaviour = "normal"
         self.clock = clock
         self.today = today
@@ -209,25 +214,37 @@ class AntsApi:
             return response
 
     def _answer(self, request: Request) -> Response:
+        if request.method != "GET":
+            return _json(405, {"detail": "Method Not Allowed"})
+        if request.headers.get(TOKEN_HEADER) not in self.tokens:
+            self.violations.append("a request without a valid X-HUB-RDV-AUTH-TOKEN")
+            return _json(401, {"detail": HUB_REFUSAL})
+        try:
+            query = _query(request.params)
+        except BadQuery as bad:
+            self.violations.append(f"bad query: {bad.errors}")
+            return _json(422, {"detail": bad.errors})
         if self._over_limit():
             self.violations.append(f"more than {LIMIT_PER_MINUTE} requests in a minute")
             return _json(429, {"error": f"Rate limit exceeded: {LIMIT_PER_MINUTE} per 1 minute"})
         if failure := self._failure():
             return failure
-        if request.method != "GET":
-            return _json(405, {"detail": "Method Not Allowed"})
-        try:
-            query = _query(request.params)
-        except BadQuery as bad:
-            self.violations.append(f"bad query: {bad.detail}")
-            return _json(bad.status, {"detail": bad.detail})
+        if query.radius_km not in RADIUS_CHOICES_KM:
+            self.violations.append(f"radius_km={query.radius_km}")
+            return _json(403, {"detail": "radius_km value not allowed"})
+        if query.reason not in REASONS or query.documents_number < 1:
+            # The hub passes these on unchecked; the mairies' software refuses them, and the
+            # hub drops the meeting points whose software failed.
+            self.violations.append(f"reason={query.reason} documents={query.documents_number}")
+            return _json(200, [])
         host = request.headers.get("host", "127.0.0.1")
         return _json(200, self._meeting_points(query, host))
 
     def _over_limit(self) -> bool:
+        """slowapi counts the requests that reached the endpoint (auth and query passed)."""
         now = self.clock()
-        recent = [entry for entry in self.log if now - entry.at < 60]
-        return len(recent) >= LIMIT_PER_MINUTE
+        counted = [e for e in self.log if now - e.at < 60 and e.status not in (401, 405, 422)]
+        return len(counted) >= LIMIT_PER_MINUTE
 
     def _failure(self) -> Response | None:
         match self.behaviour:
@@ -258,30 +275,35 @@ class AntsApi:
         return points
 
 
+# pydantic v1's messages, as FastAPI answers them for a bad query parameter.
+TYPE_ERRORS = {
+    float: ("value is not a valid float", "type_error.float"),
+    int: ("value is not a valid integer", "type_error.integer"),
+    date: ("invalid date format", "value_error.date"),
+}
+
+
 def _query(params: dict[str, str]) -> Query:
-    missing = [name for name in REQUIRED_PARAMS if not params.get(name)]
-    if missing:
-        raise BadQuery(f"missing query parameter(s): {', '.join(missing)}")
-    try:
-        query = Query(
-            longitude=float(params["longitude"]),
-            latitude=float(params["latitude"]),
-            start_date=date.fromisoformat(params["start_date"]),
-            end_date=date.fromisoformat(params["end_date"]),
-            radius_km=int(params["radius_km"]),
-        )
-        documents = int(params["documents_number"])
-    except ValueError as bad:
-        raise BadQuery(f"malformed query parameter: {bad}") from None
-    if params["reason"] not in REASONS:
-        raise BadQuery(f"reason must be one of {', '.join(REASONS)}")
-    if not 1 <= documents <= 5:
-        raise BadQuery("documents_number must be between 1 and 5")
-    if query.end_date < query.start_date:
-        raise BadQuery("end_date is before start_date")
-    if query.radius_km not in RADIUS_CHOICES_KM:
-        raise BadQuery("radius_km value not allowed", status=403)
-    return query
+    values = DEFAULTS | params
+    errors = [
+        {"loc": ["query", name], "msg": "field required", "type": "value_error.missing"}
+        for name in REQUIRED_PARAMS
+        if name not in params
+    ]
+    kinds = {"longitude": float, "latitude": float, "start_date": date, "end_date": date}
+    kinds |= {"radius_km": int, "documents_number": int}
+    read: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        if name not in values:
+            continue
+        try:
+            read[name] = date.fromisoformat(values[name]) if kind is date else kind(values[name])
+        except ValueError:
+            message, error_type = TYPE_ERRORS[kind]
+            errors.append({"loc": ["query", name], "msg": message, "type": error_type})
+    if errors:
+        raise BadQuery(errors)
+    return Query(**read, reason=values["reason"])
 
 
 def _point_json(

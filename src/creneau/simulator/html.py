@@ -1,8 +1,10 @@
 """A simulated generic booking page, as the `html` system meets one: a préfecture table of
-"rendez-vous disponibles" or a consulate list of créneaux per service. Slots are released and
-taken by the test; the page can switch to a changed layout, a refusal, an overload, a
-maintenance notice or a CAPTCHA. Following a slot's link (booking) is a violation: creneau
-never books. No sockets here: `server.py` puts the site on 127.0.0.1."""
+"rendez-vous disponibles", a consulate list of créneaux per service, or a bare list of free
+"plages" that a target reads with nothing but a slot_selector. Slots are released and taken by
+the test; the page can switch to a changed layout, a refusal, an overload, a maintenance page or
+a CAPTCHA, or keep its slots under a maintenance or "trop de demandes" banner. Following a
+slot's link (booking) is a violation: creneau never books. No sockets here: `server.py` puts
+the site on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
 from creneau.simulator.wire import Request, Response
 
 PARIS = ZoneInfo("Europe/Paris")
-Layout = Literal["prefecture", "consulate"]
+Layout = Literal["prefecture", "consulate", "plages"]
 BEHAVIOURS = (
     "normal",
     "changed",
@@ -27,6 +29,8 @@ BEHAVIOURS = (
     "overloaded",
     "maintenance",
     "captcha",
+    "maintenance-notice",  # the slots, under a banner announcing an "opération de maintenance"
+    "busy-notice",  # the slots, under a banner about "trop de demandes"
 )
 SLOT_TIMES = ((9, 0), (9, 30), (10, 15), (14, 0), (15, 45))
 SLOT_LENGTH = timedelta(minutes=15)
@@ -54,6 +58,13 @@ CONSULATE_GUICHETS = (
     Guichet("passeports-et-cartes-d-identite", "Passeports et cartes d’identité"),
     Guichet("visas", "Visas"),
 )
+# One list, no guichet named on the page: a target without guichet_selector calls it "page".
+PLAGES_GUICHETS = (Guichet("page", "Accueil des étrangers"),)
+GUICHETS: dict[str, tuple[Guichet, ...]] = {
+    "prefecture": PREFECTURE_GUICHETS,
+    "consulate": CONSULATE_GUICHETS,
+    "plages": PLAGES_GUICHETS,
+}
 
 
 @dataclass
@@ -73,8 +84,7 @@ class HtmlBookingSite:
 
     def __post_init__(self) -> None:
         if not self.guichets:
-            defaults = PREFECTURE_GUICHETS if self.layout == "prefecture" else CONSULATE_GUICHETS
-            self.guichets = defaults
+            self.guichets = GUICHETS[self.layout]
 
     # --- driving it ----------------------------------------------------------------------------
 
@@ -112,7 +122,7 @@ class HtmlBookingSite:
 
     def _upcoming_starts(self) -> list[datetime]:
         today = self.today or datetime.now(self.zone).date()
-        starts = []
+        starts: list[datetime] = []
         for offset in range(1, 22):
             day = today + timedelta(days=offset)
             if day.weekday() < 5:
@@ -153,7 +163,10 @@ class HtmlBookingSite:
             case "changed":
                 return Response(200, _frame("Prendre rendez-vous", self._tiles()))
         slots = sorted(self.free)
-        body = self._table(slots) if self.layout == "prefecture" else self._lists(slots)
+        layouts = {"prefecture": self._table, "consulate": self._lists, "plages": self._plages}
+        body = layouts[self.layout](slots)
+        notices = {"maintenance-notice": MAINTENANCE_NOTICE, "busy-notice": BUSY_NOTICE}
+        body = notices.get(self.behaviour, "") + body
         return Response(200, _frame("Rendez-vous disponibles", body))
 
     # --- the layouts ---------------------------------------------------------------------------
@@ -194,6 +207,18 @@ class HtmlBookingSite:
             sections.append(f'<h2 class="service">{escape(guichet.label)}</h2>\n{listing}')
         return '<div class="services">\n' + "\n".join(sections) + "\n</div>"
 
+    def _plages(self, slots: list[SimulatedSlot]) -> str:
+        """The free slots as links in a list, each naming its day and time in words: the
+        form of the example in issue 13 (point 11)."""
+        items = "\n".join(
+            f'<li class="plage libre"><a href="{self.path}/reserver/{slot.number}">'
+            f"{french_human(slot.start)}</a></li>"
+            for slot in slots
+        )
+        if not slots:
+            return '<p class="plages-vides">Aucune plage horaire libre pour le moment.</p>'
+        return f'<ul class="plages">\n{items}\n</ul>'
+
     def _tiles(self) -> str:
         """The redesign: tiles instead of rows, and no sentence when there is no slot."""
         tiles = "\n".join(
@@ -214,11 +239,28 @@ def french_long(start: datetime) -> str:
     )
 
 
+def french_human(start: datetime) -> str:
+    """'mardi 8 décembre 2026 à 09h30': the day in words, the time as rdv-service-public's
+    "%Hh%M" (config/locales/fr.yml, time.formats.human), the day without a leading zero."""
+    return (
+        f"{FRENCH_DAYS[start.weekday()]} {start.day} {FRENCH_MONTHS[start.month - 1]} "
+        f"{start.year} à {start:%H}h{start:%M}"
+    )
+
+
 OVERLOADED = (
     "<p><strong>Service surchargé</strong></p>"
     "<p>Trop de connexions simultanées : veuillez réessayer ultérieurement.</p>"
 )
 MAINTENANCE = "<p>Le site est actuellement en maintenance. Merci de revenir plus tard.</p>"
+MAINTENANCE_NOTICE = (
+    '<div class="fr-notice"><p>Une opération de maintenance est prévue ce soir de 20h à 22h : '
+    "la prise de rendez-vous sera alors indisponible.</p></div>\n"
+)
+BUSY_NOTICE = (
+    '<div class="fr-notice"><p>En raison de trop de demandes, les pages peuvent mettre du '
+    "temps à s’afficher.</p></div>\n"
+)
 CAPTCHA = (
     '<form method="post" action="/verification"><p>Saisissez les caractères de l’image.</p>'
     '<img src="/verification.png" alt="image"><input name="code"></form>'

@@ -80,15 +80,30 @@ def information(booking_id: str, title: str) -> str:
     )
 
 
-def calendar(booking_id: str, title: str, planning: str) -> str:
+def calendar(booking_id: str, title: str, planning: str, *, names_planning: bool = True) -> str:
+    """Step 4. Its week grid is loaded by the page's script through ezjscore's io-ez, which
+    names the planning (a reconstruction: no calendar page is public, see SOURCES.md)."""
+    call = (
+        f"'bookingserver::planning::assign::{booking_id}::{planning}::'"
+        if names_planning
+        else "window.planningCall"  # a page that does not name its planning
+    )
+    script = (
+        f"<script>\nYUI().use('io-ez', 'node', function (Y) {{\n  var offset = 0;\n"
+        f"  Y.io.ez({call} + offset, {{ on: {{ success: function (id, r) {{\n"
+        f"    Y.one('#planning_content').setContent(r.responseJSON.content); }} }} }});\n"
+        f"}});\n</script>"
+    )
     return layout(
         title,
         f"""
 <form name="create" method="post" id="FormBookingCreate" action="/booking/create/{booking_id}/4">
-<input type="button" value="Première plage horaire libre" class="Bbutton">
-<div id="planning_content"></div>
+<p><img src="/design/images/etape_4r.png" alt="Étape 4"></p>
+<div id="inner_Booking"><div id="planning_content"></div></div>
+<input type="submit" value="Première plage horaire libre" name="nextButton" class="Bbutton">
+<input type="submit" value="Etape précédente" name="previousButton" class="Bbutton">
 </form>
-<script>load('/ezjscore/call/bookingserver::planning::assign::{booking_id}::{planning}::0');</script>""",
+{script}""",
     )
 
 
@@ -105,7 +120,10 @@ def captcha(booking_id: str, title: str) -> str:
     )
 
 
-def week_grid(booking_id: str, monday: date, free: set[int]) -> str:
+def week_table(booking_id: str, monday: date, free: set[int]) -> str:
+    """One week of a planning, as the bots read it: a `th colspan="7"` naming the week, each
+    free slot a link to step 5 ending in its epoch, whose text is "libre"; a legend after
+    the table. No class marks a free cell (none is confirmed)."""
     sunday = monday + timedelta(days=6)
     label = f"Semaine du {_long(monday)} au {_long(sunday)}"
     head = "".join(
@@ -122,21 +140,22 @@ def week_grid(booking_id: str, monday: date, free: set[int]) -> str:
             )
             if epoch in free:
                 cells.append(
-                    f'<td class="status-1 free"><a href="/booking/create/{booking_id}'
-                    f'/5/{epoch}">{time_label}</a></td>'
+                    f'<td><a href="/booking/create/{booking_id}/5/{epoch}" '
+                    f'title="{time_label}">libre</a></td>'
                 )
             else:
-                cells.append(f'<td class="status-0 busy">{time_label}</td>')
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    table = (
-        f'<table><thead><tr><th colspan="7">{label}</th></tr><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+                cells.append("<td></td>")
+        rows.append(f"<tr><th>{time_label}</th>{''.join(cells)}</tr>")
+    return (
+        f'<table><thead><tr><th></th><th colspan="7">{label}</th></tr>'
+        f"<tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        "<p>Légende : <span>libre</span> <span>complet</span></p>"
     )
-    return json.dumps({"error_text": "", "content": table}, ensure_ascii=False)
 
 
-def grid_error(message: str) -> str:
-    return json.dumps({"error_text": message, "content": ""}, ensure_ascii=False)
+def envelope(content: str, error_text: str = "") -> str:
+    """ezjscore's JSON answer (modules/ezjscore/call.php, when the request asks for JSON)."""
+    return json.dumps({"error_text": error_text, "content": content}, ensure_ascii=False)
 
 
 def _long(day: date) -> str:

@@ -1,10 +1,16 @@
 """A simulated préfecture running the ezbooking flow: bookings, desks whose slots are
 released and taken on a timetable, sessions, failure behaviours, and a log of every request
 (so tests can count what creneau sent). No sockets here: `handle` maps a request to a
-response; `server.py` puts it on 127.0.0.1."""
+response; `server.py` puts it on 127.0.0.1.
+
+It follows the public evidence (fixtures/ezbooking/SOURCES.md): planning ids differ from
+booking ids; the calendar step opens only for a desk with a free slot; ezjscore answers the
+week in its JSON envelope only when the request asks for JSON (`Accept`, or an `http_accept`
+parameter) and the bare HTML otherwise; no class marks a free cell."""
 
 from __future__ import annotations
 
+import html
 import re
 import secrets
 import threading
@@ -29,7 +35,16 @@ BEHAVIOURS = (
     "captcha",
 )
 STEP = re.compile(r"^/booking/create/(?P<booking>\d+)(?:/(?P<step>\d+))?/?$")
-GRID = re.compile(r"^/ezjscore/call/bookingserver::planning::assign::(\d+)::(\d+)::(\d+)$")
+GRID = re.compile(r"^/ezjscore/call/bookingserver::planning::assign::(\d+)::(\d+)::(-?\d+)$")
+HORIZON_WEEKS = 16  # how far ahead a planning has slots to release
+# ezjscAjaxContent::getHttpAccept: the first Accept entry containing one of these wins.
+EZJSCORE_ACCEPT_ALIASES = (
+    ("html", "xhtml"),
+    ("json", "json"),
+    ("javascript", "json"),
+    ("xml", "xml"),
+    ("text", "text"),
+)
 
 
 @dataclass
@@ -47,6 +62,8 @@ class Booking:
     information_step: bool = False
     behaviour: str = "normal"
     summary: str = ""
+    no_slot_step: str = "2"  # "1": back to the desk choice, as the Préfecture de police does
+    calendar_names_planning: bool = True
 
     def desk(self, desk_id: str) -> Desk | None:
         return next((desk for desk in self.desks if desk.id == desk_id), None)
@@ -87,8 +104,11 @@ class Prefecture:
         *,
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], date] = lambda: datetime.now(PARIS).date(),
+        xhtml_escaped: bool = False,
     ) -> None:
         self.bookings = {booking.id: booking for booking in bookings}
+        # ezjscore's textEncode escapes its HTML answer; the bots read it bare (the default).
+        self.xhtml_escaped = xhtml_escaped
         self.timetable = sorted(timetable or [], key=lambda event: event.at)
         self.clock = clock
         self.today = today
@@ -101,9 +121,12 @@ class Prefecture:
 
     # --- driving the timetable ---------------------------------------------------------------
 
-    def release(self, booking_id: str, desk_id: str, count: int) -> list[int]:
+    def release(
+        self, booking_id: str, desk_id: str, count: int, *, not_before: date | None = None
+    ) -> list[int]:
+        """Free the `count` earliest bookable slots (from `not_before` on, when given)."""
         with self._lock:
-            return self._release(booking_id, desk_id, count)
+            return self._release(booking_id, desk_id, count, not_before)
 
     def take(self, booking_id: str, desk_id: str, count: int = 0) -> None:
         with self._lock:
@@ -124,11 +147,14 @@ class Prefecture:
             else:
                 self._take(event.booking, event.desk, event.count)
 
-    def _release(self, booking_id: str, desk_id: str, count: int) -> list[int]:
+    def _release(
+        self, booking_id: str, desk_id: str, count: int, not_before: date | None = None
+    ) -> list[int]:
         desk = self.bookings[booking_id].desk(desk_id)
         assert desk is not None, f"no desk {desk_id} in booking {booking_id}"
         taken = {epoch for d in self.bookings[booking_id].desks for epoch in d.free}
-        epochs = [epoch for epoch in self._bookable_epochs() if epoch not in taken][:count]
+        bookable = self._bookable_epochs(not_before)
+        epochs = [epoch for epoch in bookable if epoch not in taken][:count]
         desk.free.update(epochs)
         self.released.append((self.clock(), booking_id, desk_id, epochs))
         return epochs
@@ -139,13 +165,12 @@ class Prefecture:
         for epoch in sorted(desk.free)[: count or len(desk.free)]:
             desk.free.discard(epoch)
 
-    def _bookable_epochs(self) -> list[int]:
-        """Working-day slots from tomorrow to the end of next week: the two weeks a
-        client reads by default."""
+    def _bookable_epochs(self, not_before: date | None = None) -> list[int]:
+        """Working-day slots from tomorrow (or `not_before`) to the end of the horizon."""
         today = self.today()
-        end = today - timedelta(days=today.weekday()) + timedelta(days=13)
+        end = today - timedelta(days=today.weekday()) + timedelta(weeks=HORIZON_WEEKS, days=-1)
         epochs = []
-        day = today + timedelta(days=1)
+        day = max(today + timedelta(days=1), not_before or today)
         while day <= end:
             if day.weekday() < 5:
                 for label in GRID_TIMES:
@@ -189,7 +214,8 @@ class Prefecture:
             new_session = secrets.token_hex(16)
             session = self._sessions[new_session] = _Session()
         if grid:
-            return self._grid(booking, session, grid.group(2), int(grid.group(3))), new_session
+            answer = self._grid(booking, session, grid.group(2), int(grid.group(3)))
+            return self._as_ezjscore(answer, ezjscore_answer_type(request)), new_session
         assert step is not None
         return self._step(booking, session, step.group("step") or "0", request), new_session
 
@@ -246,27 +272,75 @@ class Prefecture:
                 return self._redirect(f"{base}/4")
             return Response(200, pages.information(booking.id, booking.title))
         if step == "4" and session.planning:
-            return Response(200, pages.calendar(booking.id, booking.title, session.planning))
+            page = pages.calendar(
+                booking.id,
+                booking.title,
+                session.planning,
+                names_planning=booking.calendar_names_planning,
+            )
+            return Response(200, page)
         return self._redirect(base)
 
     def _after_desk(self, booking: Booking, session: _Session) -> str:
         desk = booking.desk(session.planning or "")
         base = f"/booking/create/{booking.id}"
         if desk is None or not desk.free:
-            return f"{base}/2"
+            return f"{base}/{booking.no_slot_step}"
         return f"{base}/3" if booking.information_step else f"{base}/4"
 
-    def _grid(self, booking: Booking, session: _Session, planning: str, offset: int) -> Response:
+    def _grid(
+        self, booking: Booking, session: _Session, planning: str, offset: int
+    ) -> tuple[str, str]:
+        """(error_text, content) of ezjscore's answer for one week of a planning."""
         desk = booking.desk(planning)
         if not session.accepted or desk is None:
-            return Response(200, pages.grid_error("Session expirée"), "application/json")
+            return "Session expirée", ""
         today = self.today()
         monday = today - timedelta(days=today.weekday()) + timedelta(days=offset)
-        return Response(200, pages.week_grid(booking.id, monday, desk.free), "application/json")
+        return "", pages.week_table(booking.id, monday, desk.free)
+
+    def _as_ezjscore(self, answer: tuple[str, str], answer_type: str) -> Response:
+        """modules/ezjscore/call.php: json_encode of the envelope when JSON was asked for;
+        otherwise the non-empty parts joined by commas, served as eZ Publish's default
+        text/html (call.php sets no type for xhtml)."""
+        error_text, content = answer
+        headers = {"Vary": "Accept"}
+        if answer_type == "json":
+            body = pages.envelope(content, error_text)
+            return Response(200, body, "application/json; charset=utf-8", headers=headers)
+        text = ",".join(part for part in (error_text, content) if part)
+        body = html.escape(text, quote=True) if self.xhtml_escaped else text
+        return Response(200, body, "text/html; charset=utf-8", headers=headers)
 
     @staticmethod
     def _redirect(location: str) -> Response:
         return Response(302, "", headers={"Location": location})
+
+
+def ezjscore_answer_type(request: Request) -> str:
+    """ezjscAjaxContent::getHttpAccept with its default aliases: the `http_accept` parameter
+    (POST, then GET) or the Accept header; the first entry naming an alias wins; xhtml by
+    default. call.php's `ContentType` query parameter overrides it."""
+    if "ContentType" in request.params:
+        return (
+            "json"
+            if request.params["ContentType"] == "javascript"
+            else request.params["ContentType"]
+        )
+    accept = next(
+        (
+            source[name]
+            for source in (request.form, request.params)
+            for name in ("http_accept", "HTTP_ACCEPT")
+            if name in source
+        ),
+        request.headers.get("accept", ""),
+    )
+    for entry in accept.split(","):
+        for alias, answer_type in EZJSCORE_ACCEPT_ALIASES:
+            if alias in entry:
+                return answer_type
+    return "xhtml"
 
 
 def default_bookings() -> list[Booking]:
@@ -305,6 +379,19 @@ def default_bookings() -> list[Booking]:
             [Desk("16001", "Guichet A"), Desk("16002", "Guichet B")],
             summary="2 desks; never a free slot",
         ),
+        Booking(
+            "1004",
+            "Admission exceptionnelle au séjour — Bobigny",
+            [Desk("20687", "Guichet unique")],
+            summary="one desk, planning 20687; its first free slot four weeks out",
+        ),
+        Booking(
+            "1005",
+            "Titres de séjour — Préfecture de police",
+            [Desk("990", "Guichets 1 à 4"), Desk("1000", "Guichets 5 à 8")],
+            no_slot_step="1",
+            summary="2 desks; no slot sends you back to the desk choice",
+        ),
         single("1403", "Carte grise", "forbidden", "answers 403 Forbidden"),
         single("1429", "Permis de conduire", "rate-limited", "answers 429 with Retry-After"),
         single("1502", "Passeport", "bad-gateway", "answers 502 Bad Gateway"),
@@ -319,6 +406,7 @@ def default_bookings() -> list[Booking]:
 def default_prefecture(timetable: list[Event] | None = None) -> Prefecture:
     prefecture = Prefecture(default_bookings(), timetable)
     prefecture.release("1002", "15001", 4)
+    prefecture.release("1004", "20687", 3, not_before=prefecture.today() + timedelta(weeks=4))
     return prefecture
 
 

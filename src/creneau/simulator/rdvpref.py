@@ -1,12 +1,23 @@
-"""A simulated RDV Préfecture (/rdvpref/reservation/demarche/<id>/…): démarches whose slots
-are released and taken, a terms page with a CaptchEtat CAPTCHA whose code the simulator knows
-(tests read it as a person reads the image, which is a real PNG showing the code), site
-sessions that expire and send you back to cgu/, the "Dernière mise en ligne" line, failure
-behaviours, and a log of every request. Anything past creneau/ (choosing a slot, personal
-details, confirmation) is refused and recorded as a violation.
+"""A simulated RDV Préfecture (/rdvpref/reservation/demarche/<id>/…), shaped after the same
+public evidence as sources/rdvpref.py (fixtures/rdvpref/SOURCES.md): démarches whose slots
+are released and taken; a terms page (cgu/) whose <rdv-captchetat> loads a CaptchEtat image
+CAPTCHA from a PISTE-like endpoint with a bearer token (tests read the code as a person reads
+the image, a real PNG showing it); Vertigo-UI's page state in script#vui-init-data, its CTX
+context that every POST must carry, and the three ways Vertigo writes dates and instants;
+site sessions that expire; the challenges bots met after the code (a reCAPTCHA checkbox, a
+Cloudflare Turnstile page, hCaptcha, an Incapsula wall, an unknown verification page), each
+as a gate in front of a démarche or chained after a right code; banners; failure behaviours;
+and a log of every request. Anything past creneau/ (choosing a slot, personal details,
+confirmation) is refused and recorded as a violation.
+
+Guesses, marked so in SOURCES.md: where an expired session or a missing CTX sends you
+(cgu/?error=errorSessionInvalide), that creneau/ opens on the week of the first free slot,
+the names of the slot list and of the publications in the page state, and the markup around
+every challenge beyond its vendor's documented markers.
 
 No sockets here: `handle` maps a request to a response; put it on 127.0.0.1 with
-`SimulatorServer(sites=[RdvPrefecture(default_demarches())])`."""
+`SimulatorServer(sites=[RdvPrefecture(default_demarches())])`, or in-process with
+`SimulatedInternet({"rdvpref.test": site, "piste.test": site})`."""
 
 from __future__ import annotations
 
@@ -28,12 +39,13 @@ from creneau.simulator.pages import nginx_error
 from creneau.simulator.wire import Request, Response
 
 PARIS = ZoneInfo("Europe/Paris")
-BEHAVIOURS = ("normal", "forbidden", "bad-gateway", "maintenance", "changed", "bot-wall")
+CHALLENGES = ("recaptcha", "hcaptcha", "turnstile", "bot-wall", "interstitial")
+BEHAVIOURS = ("normal", "forbidden", "bad-gateway", "maintenance", "changed", *CHALLENGES)
+DATE_STYLES = ("encoded-2024", "encoded-2025", "formatted")
 SESSION_COOKIE = "JSESSIONID"
 CAPTCHA_ENDPOINT_PATH = "/piste/captcha/simple-captcha-endpoint"
 INLINE_IMAGE_PATH = "/rdvpref/captcha/image"
 CAPTCHA_STYLE = "captchaFR"
-TERMS_BOX = "cguAccepte"
 STEP = re.compile(r"^/rdvpref/reservation/demarche/(?P<id>\d+)/(?P<step>.*)$")
 # The steps a watcher may use; any other step of a démarche is booking and is refused.
 ALLOWED_STEPS = {("GET", ""), ("GET", "cgu/"), ("POST", "_validerCaptcha"), ("GET", "creneau/")}
@@ -49,6 +61,8 @@ class Demarche:
     last_release: tuple[datetime, date] | None = None  # when, for the week of
     next_release: tuple[datetime, date] | None = None
     summary: str = ""
+    chained: str = ""  # a challenge the site asks for after a right code
+    banner: str = ""  # a notice shown above the slots (maintenance, overload…)
 
 
 @dataclass(frozen=True)
@@ -65,9 +79,11 @@ class LoggedRequest:
 class _Session:
     id: str
     token: str  # the CaptchEtat bearer token the terms page hands out
+    ctx: str = ""  # Vertigo-UI's view context of the last page served
     captcha_id: str | None = None
     code: str | None = None
     opened_at: float | None = None  # when a person passed the CAPTCHA
+    pending: str = ""  # a chained challenge the session must pass in a browser
 
 
 class RdvPrefecture:
@@ -79,14 +95,26 @@ class RdvPrefecture:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(PARIS),
         inline_captcha: bool = False,
-        render_radios: bool = True,
+        rendered: bool = False,
+        date_style: str = "encoded-2024",
+        opens_on_first_free_week: bool = True,
+        captchetat_url: str = "",
     ) -> None:
+        if date_style not in DATE_STYLES:
+            raise ValueError(f"unknown date style {date_style!r} (known: {DATE_STYLES})")
         self.demarches = {demarche.id: demarche for demarche in demarches}
         self.session_ttl = session_ttl
         self.clock = clock
         self.now = now
         self.inline_captcha = inline_captcha  # a plain <img> in the form instead of CaptchEtat
-        self.render_radios = render_radios  # the radios as a browser shows them, not only JSON
+        # What a browser shows once the page's Vue components ran (a page saved from a
+        # browser); the server itself sends the components' tags and the JSON state only.
+        self.rendered = rendered
+        self.date_style = date_style
+        self.opens_on_first_free_week = opens_on_first_free_week
+        # Where <rdv-captchetat> points: this host by default, or another (the real site
+        # uses api.piste.gouv.fr), served by this same object.
+        self.captchetat_url = captchetat_url or CAPTCHA_ENDPOINT_PATH
         self.log: list[LoggedRequest] = []
         self.violations: list[str] = []  # requests a watcher must never make
         self.last_captcha_code: str | None = None
@@ -134,10 +162,23 @@ class RdvPrefecture:
             self.demarches[demarche_id].next_release = (at, _monday(week_of))
 
     def set_behaviour(self, demarche_id: str, behaviour: str) -> None:
+        """How every page of the démarche answers: normally, failing, or behind a challenge."""
         if behaviour not in BEHAVIOURS:
             raise ValueError(f"unknown behaviour {behaviour!r}")
         with self._lock:
             self.demarches[demarche_id].behaviour = behaviour
+
+    def chain_challenge(self, demarche_id: str, challenge: str) -> None:
+        """After a right code, ask for `challenge` (e.g. "recaptcha") before creneau/, as bots
+        reported in 2025; "" stops it."""
+        if challenge and challenge not in CHALLENGES:
+            raise ValueError(f"unknown challenge {challenge!r} (known: {CHALLENGES})")
+        with self._lock:
+            self.demarches[demarche_id].chained = challenge
+
+    def set_banner(self, demarche_id: str, text: str) -> None:
+        with self._lock:
+            self.demarches[demarche_id].banner = text
 
     # --- serving -----------------------------------------------------------------------------
 
@@ -189,6 +230,8 @@ class RdvPrefecture:
         if where not in ALLOWED_STEPS:
             self.violations.append(f"{request.method} {request.path}")
             return Response(403, nginx_error(403, "Forbidden"))
+        if session.pending:  # the chained challenge stands in front of every page
+            return challenge_page(session.pending, demarche)
         match where:
             case ("GET", ""):
                 return Response(200, home_page(demarche))
@@ -199,19 +242,26 @@ class RdvPrefecture:
         return self._slots(demarche, session)
 
     def _terms(self, demarche: Demarche, session: _Session) -> Response:
+        session.ctx = _new_ctx()
         if self.inline_captcha:
             self._new_captcha(session)
-            return Response(200, terms_page(demarche, session, inline=True))
-        return Response(200, terms_page(demarche, session, inline=False))
+        return Response(
+            200, terms_page(demarche, session, self.inline_captcha, self.captchetat_url)
+        )
 
     def _validate(self, demarche: Demarche, session: _Session, form: dict[str, str]) -> Response:
         base = f"/rdvpref/reservation/demarche/{demarche.id}"
+        # Vertigo-UI refuses a POST without its view context (AbstractVSpringMvcController).
+        if not session.ctx or form.get("CTX") != session.ctx:
+            return _redirect(f"{base}/cgu/?error=errorSessionInvalide")
         expected = (session.captcha_id, (session.code or "").upper())
         typed = (form.get("captchaId"), form.get("captchaUsercode", "").strip().upper())
-        accepted = form.get(TERMS_BOX) in ("true", "on")
         session.captcha_id = session.code = None  # an image answers once, right or wrong
-        if expected[0] is None or typed != expected or not accepted:
+        if expected[0] is None or typed != expected:
             return _redirect(f"{base}/cgu/?error=invalidCaptcha")
+        if demarche.chained:
+            session.pending = demarche.chained
+            return challenge_page(demarche.chained, demarche)
         session.opened_at = self.clock()
         return _redirect(f"{base}/creneau/")
 
@@ -220,9 +270,17 @@ class RdvPrefecture:
         opened = session.opened_at
         if opened is None or self.clock() - opened >= self.session_ttl:
             session.opened_at = None
-            return _redirect(f"{base}/cgu/")
-        today = self.now().date()
-        return Response(200, slots_page(demarche, today, self.render_radios))
+            return _redirect(f"{base}/cgu/?error=errorSessionInvalide")
+        session.ctx = _new_ctx()
+        page = SlotsPage(
+            demarche,
+            self.now().date(),
+            session.ctx,
+            self.date_style,
+            self.opens_on_first_free_week,
+            self.rendered,
+        )
+        return Response(200, page.html())
 
     def _captchetat(self, request: Request) -> Response:
         """The PISTE API: `get=html` issues a CAPTCHA, `get=image` draws it."""
@@ -261,13 +319,34 @@ def _failure(behaviour: str) -> Response | None:
             return Response(503, MAINTENANCE)
         case "changed":
             return Response(200, CHANGED)
+    if behaviour in CHALLENGES:
+        return challenge_page(behaviour, None)
+    return None
+
+
+def challenge_page(challenge: str, demarche: Demarche | None) -> Response:
+    """What the site answers while `challenge` stands in front of it."""
+    title = demarche.title if demarche else "Rendez-vous en préfecture"
+    match challenge:
+        case "recaptcha":
+            return Response(200, layout(title, RECAPTCHA_GATE.format(title=escape(title))))
+        case "hcaptcha":
+            return Response(200, layout(title, HCAPTCHA_GATE.format(title=escape(title))))
+        case "turnstile":
+            headers = {"cf-mitigated": "challenge", "Server": "cloudflare"}
+            return Response(403, CLOUDFLARE_CHALLENGE, headers=headers)
         case "bot-wall":
             return Response(200, BOT_WALL)
-    return None
+    return Response(200, layout(title, INTERSTITIAL))
 
 
 def _redirect(location: str) -> Response:
     return Response(302, "", headers={"Location": location})
+
+
+def _new_ctx() -> str:
+    """Vertigo-UI's view context id: "<init>$<uid>" (AbstractVSpringMvcController)."""
+    return f"{secrets.token_hex(16)}${secrets.token_hex(8)}"
 
 
 def _monday(day: date) -> date:
@@ -280,16 +359,6 @@ def _week_starts(monday: date) -> list[datetime]:
         for day in (monday + timedelta(days=offset) for offset in range(5))
         for minutes in SLOT_MINUTES
     ]
-
-
-def _week_shown(demarche: Demarche, today: date) -> tuple[date, list[tuple[str, datetime]]]:
-    """The site shows the week of the first free slot (this week when there is none)."""
-    if not demarche.free:
-        return _monday(today), []
-    monday = _monday(min(demarche.free.values()).date())
-    sunday = monday + timedelta(days=6)
-    shown = [(k, start) for k, start in demarche.free.items() if monday <= start.date() <= sunday]
-    return monday, sorted(shown, key=lambda item: item[1])
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -312,6 +381,15 @@ aucun vrai rendez-vous ici</p></header>
 """
 
 
+def vertigo_form(action: str, content: str) -> str:
+    """Vertigo-UI's form fragment (form.html): the CTX field is bound to the page state."""
+    return (
+        f'<form action="{action}" method="post" autocomplete="off" spellcheck="false" '
+        f'accept-charset="UTF-8">\n{content}\n'
+        '<input type="hidden" name="CTX" v-bind:value="vueData.CTX">\n</form>'
+    )
+
+
 def home_page(demarche: Demarche) -> str:
     base = f"/rdvpref/reservation/demarche/{demarche.id}"
     return layout(
@@ -323,111 +401,165 @@ def home_page(demarche: Demarche) -> str:
     )
 
 
-def terms_page(demarche: Demarche, session: _Session, *, inline: bool) -> str:
+def terms_page(demarche: Demarche, session: _Session, inline: bool, endpoint: str) -> str:
     base = f"/rdvpref/reservation/demarche/{demarche.id}"
     if inline:
         captcha = (
-            f'<input type="hidden" name="captchaId" value="{session.captcha_id}">\n'
-            f'<img id="{CAPTCHA_STYLE}_CaptchaImage" src="{INLINE_IMAGE_PATH}?t='
-            f'{session.captcha_id}" alt="Code de sécurité">'
+            f'<div class="captcha"><img id="{CAPTCHA_STYLE}_CaptchaImage" src="'
+            f'{INLINE_IMAGE_PATH}?t={session.captcha_id}" alt="Code de sécurité"></div>\n'
+            f'<input type="hidden" name="captchaId" value="{session.captcha_id}">'
         )
     else:
         captcha = (
-            f'<rdv-captchetat endpoint-url="{CAPTCHA_ENDPOINT_PATH}" '
+            f'<rdv-captchetat endpoint-url="{escape(endpoint)}" '
             f'captcha-style-name="{CAPTCHA_STYLE}" token="{session.token}"></rdv-captchetat>'
         )
-    return layout(
-        f"{demarche.title} - Conditions générales d'utilisation",
-        f"""<h1 class="fr-h2">{escape(demarche.title)}</h1>
-<form method="post" action="{base}/cgu/" id="formulaire-cgu">
-<input type="hidden" name="CTX" value="{secrets.token_hex(8)}">
-<h2>Conditions générales d'utilisation</h2>
+    content = f"""<h2>Conditions générales d'utilisation</h2>
 <p>Le service de prise de rendez-vous est gratuit. Un rendez-vous réservé et non honoré
 prive une autre personne d'un créneau.</p>
-<div class="fr-checkbox-group"><input type="checkbox" id="{TERMS_BOX}" name="{TERMS_BOX}"
- value="true"><label for="{TERMS_BOX}">J'ai lu et j'accepte les conditions générales
-d'utilisation</label></div>
 <h2>Vérification</h2>
 <p>Recopiez les caractères de l'image ci-dessous (code de sécurité).</p>
 {captcha}
 <label class="fr-label" for="captchaFormulaireExtInput">Code de sécurité</label>
 <input class="fr-input" type="text" id="captchaFormulaireExtInput" name="captchaUsercode"
  autocomplete="off">
-<button type="submit" class="fr-btn" formaction="{base}/_validerCaptcha">Suivant</button>
-</form>""",
-        {"vueData": {"CTX": "cgu"}},
+<button type="submit" class="fr-btn" formaction="{base}/_validerCaptcha"><span>Suivant</span>
+</button>"""
+    return layout(
+        f"{demarche.title} - Conditions générales d'utilisation",
+        f'<h1 class="fr-h2">{escape(demarche.title)}</h1>\n'
+        + vertigo_form(f"{base}/cgu/", content),
+        {"vueData": {"CTX": session.ctx}, "componentStates": {}, "vuiLang": "fr"},
     )
 
 
 def captchetat_markup(style: str, captcha_id: str) -> str:
-    """The PISTE API's `get=html` answer: BotDetect markup around the image."""
-    query = f"c={escape(style)}&amp;t={captcha_id}"
-    return f"""<div class="BDC_CaptchaDiv" id="{escape(style)}_CaptchaDiv">
-<div class="BDC_CaptchaImageDiv" id="{escape(style)}_CaptchaImageDiv">
-<img class="BDC_CaptchaImage" id="{escape(style)}_CaptchaImage"
- src="simple-captcha-endpoint?get=image&amp;{query}" alt="Code de sécurité"></div>
-<div class="BDC_CaptchaIconsDiv"><a id="{escape(style)}_SoundLink"
+    """The PISTE API's `get=html` answer: BotDetect markup around the image (the site's
+    component expects `id="captchaFR_CaptchaImage" src="…"` and BDC_VCID_<style>; woob reads
+    the id from the script's `t`)."""
+    style = escape(style)
+    query = f"c={style}&amp;t={captcha_id}"
+    return f"""<div class="BDC_CaptchaDiv" id="{style}_CaptchaDiv">
+<div class="BDC_CaptchaImageDiv" id="{style}_CaptchaImageDiv">
+<img id="{style}_CaptchaImage" src="simple-captcha-endpoint?get=image&amp;{query}"
+ class="BDC_CaptchaImage" alt="Retapez le code de l'image"></div>
+<div class="BDC_CaptchaIconsDiv"><a id="{style}_SoundLink" title="Énoncer le code du captcha"
  href="simple-captcha-endpoint?get=sound&amp;{query}">Écouter</a></div>
-<input type="hidden" name="BDC_VCID_{escape(style)}" id="BDC_VCID_{escape(style)}"
- value="{captcha_id}">
-<input type="hidden" name="BDC_BackWorkaround_{escape(style)}"
- id="BDC_BackWorkaround_{escape(style)}" value="0">
+<input type="hidden" name="BDC_VCID_{style}" id="BDC_VCID_{style}" value="{captcha_id}">
+<input type="hidden" name="BDC_BackWorkaround_{style}" id="BDC_BackWorkaround_{style}" value="0">
 </div>
 <script src="simple-captcha-endpoint?get=script-include&amp;{query}&amp;cs=203"></script>
 """
 
 
-def slots_page(demarche: Demarche, today: date, render_radios: bool) -> str:
-    monday, shown = _week_shown(demarche, today)
-    first_free = min(demarche.free.values()).date() if demarche.free else None
-    vue_data = {
-        "CTX": secrets.token_hex(8),
-        "critereTrancheHoraire": {
-            "ageIds": [int(demarche.id) * 10],
-            "premierJour": _day(monday),
-            "dateMin": _day(today),
-            "minutesMin": 0,
-            "dateMax": _day(today + timedelta(weeks=8)),
-            "datePremiereDispo": _day(first_free) if first_free else "",
-        },
-        "tranchesHoraires": [
-            {
-                "trhId": int(slot_id),
-                "dateLocale": _day(start.date()),
-                "minutesDebut": start.hour * 60 + start.minute,
-                "minutesFin": start.hour * 60 + start.minute + 15,
-                "nbGuichet": 1,
-            }
-            for slot_id, start in shown
-        ],
-        "precedentePublication": _publication(demarche.last_release),
-        "prochainePublication": _publication(demarche.next_release),
-        "reservation": {"trhId": None},
-    }
-    if shown:
-        heading = "<h2>Choisissez votre créneau</h2>"
-        body = _radios(monday, shown) if render_radios else ""
-    else:
-        heading = "<h2>Choix du créneau</h2>"
+@dataclass(frozen=True)
+class SlotsPage:
+    """creneau/: the page state a Vertigo-UI page carries, and <rdv-choix-tranche> bound to
+    it; with `rendered`, also what the component shows in a browser."""
+
+    demarche: Demarche
+    today: date
+    ctx: str
+    date_style: str
+    opens_on_first_free_week: bool
+    rendered: bool
+
+    def html(self) -> str:
+        monday, shown = self.week_shown()
+        demarche = self.demarche
         body = (
-            '<div class="text-center q-pa-md">Aucun créneau disponible.<br>'
-            "Veuillez réessayer ultérieurement.</div>" + _release_lines(demarche)
+            (f'<div class="fr-notice"><p>{escape(demarche.banner)}</p></div>\n')
+            if demarche.banner
+            else ""
         )
-    return layout(
-        f"{demarche.title} - Créneau",
-        f"""<h1 class="fr-h2">{escape(demarche.title)}</h1>
-{heading}
-<form method="post" action="/rdvpref/reservation/demarche/{demarche.id}/creneau/">
-<rdv-choix-tranche v-model="vueData.reservation.trhId" :tranches="vueData.tranchesHoraires"
- :premier-jour="vueData.critereTrancheHoraire.premierJour" :nombre-de-jour="5"
- :nombre-de-ligne="6" :precedente-pub="vueData.precedentePublication"
- :prochaine-pub="vueData.prochainePublication">
-{body}
+        heading = "Choisissez votre créneau" if shown else "Choix du créneau"
+        inner = self.rendered_component(monday, shown) if self.rendered else ""
+        content = f"""<h2>{heading}</h2>
+<rdv-choix-tranche v-model="vueData.reservation.trhId" :is-display-calendar="true"
+ :is-current-min-week="true" :is-current-max-week="false"
+ :premier-jour="vueData.critere.premierJour" :premiere-dispo="vueData.critere.datePremiereDispo"
+ :tranches="vueData.tranchesHoraires" :nombre-de-jour="5" :nombre-de-ligne="6"
+ :precedente-pub="vueData.precedentePublication" :prochaine-pub="vueData.prochainePublication">
+{inner}
 </rdv-choix-tranche>
-<button type="submit" class="fr-btn">Suivant</button>
-</form>""",
-        {"vueData": vue_data, "componentStates": {}, "vuiLang": "fr"},
-    )
+<button type="submit" class="fr-btn">Suivant</button>"""
+        return layout(
+            f"{demarche.title} - Créneau",
+            f'<h1 class="fr-h2">{escape(demarche.title)}</h1>\n{body}'
+            + vertigo_form(f"/rdvpref/reservation/demarche/{demarche.id}/creneau/", content),
+            {"vueData": self.vue_data(monday, shown), "componentStates": {}, "vuiLang": "fr"},
+        )
+
+    def week_shown(self) -> tuple[date, list[tuple[str, datetime]]]:
+        """This week, or (a guess) the week of the first free slot."""
+        free = self.demarche.free
+        monday = _monday(self.today)
+        if free and self.opens_on_first_free_week:
+            monday = max(monday, _monday(min(free.values()).date()))
+        sunday = monday + timedelta(days=6)
+        shown = [(k, start) for k, start in free.items() if monday <= start.date() <= sunday]
+        return monday, sorted(shown, key=lambda item: item[1])
+
+    def vue_data(self, monday: date, shown: list[tuple[str, datetime]]) -> dict[str, object]:
+        free = self.demarche.free
+        first_free = min(free.values()).date() if free else None
+        return {
+            "CTX": self.ctx,
+            "critere": {
+                "ageIds": [int(self.demarche.id) * 10],
+                "premierJour": self.day(monday),
+                "dateMin": self.day(self.today),
+                "minutesMin": 0,
+                "dateMax": self.day(self.today + timedelta(weeks=8)),
+                "datePremiereDispo": self.day(first_free) if first_free else "",
+            },
+            "tranchesHoraires": [
+                {
+                    "trhId": int(slot_id),
+                    "dateLocale": self.day(start.date()),
+                    "minutesDebut": start.hour * 60 + start.minute,
+                    "minutesFin": start.hour * 60 + start.minute + 15,
+                    "nbGuichet": 1,
+                }
+                for slot_id, start in shown
+            ],
+            "precedentePublication": self.publication(self.demarche.last_release),
+            "prochainePublication": self.publication(self.demarche.next_release),
+            "reservation": {"trhId": None},
+        }
+
+    def day(self, day: date) -> str:
+        """A LocalDate as Vertigo-UI sends it: dd/MM/yyyy, or ISO since its 2025-03 encoder."""
+        return f"{day:%Y-%m-%d}" if self.date_style == "encoded-2025" else f"{day:%d/%m/%Y}"
+
+    def publication(self, release: tuple[datetime, date] | None) -> dict[str, str] | None:
+        if release is None:
+            return None
+        at, monday = release
+        range_ = {"dateMin": self.day(monday), "dateMax": self.day(monday + timedelta(days=4))}
+        match self.date_style:
+            case "encoded-2025":
+                return {**range_, "instantPublication": f"{at:%Y-%m-%dT%H:%M}"}
+            case "formatted":  # PInstant's formatter, "dd/MM/yyyy ' ' HH'h'mm"
+                return {**range_, "instantPublication_fmt": f"{at:%d/%m/%Y}   {at:%H}h{at:%M}"}
+        return {**range_, "instantPublication": f"{at:%d/%m/%Y %H:%M}"}
+
+    def rendered_component(self, monday: date, shown: list[tuple[str, datetime]]) -> str:
+        """What <rdv-choix-tranche> shows in a browser (the site's component template)."""
+        if shown:
+            return _radios(monday, shown)
+        demarche = self.demarche
+        if demarche.free:
+            first = min(demarche.free.values()).date()
+            return (
+                '<div class="text-center q-pa-md">Aucun créneau disponible sur cette semaine'
+                f'</div><div class="text-center q-pa-md"><button class="q-btn">Prochaine '
+                f"disponibilité le {first:%d/%m/%Y}</button></div>"
+            )
+        return (
+            '<div class="text-center q-pa-md">Aucun créneau disponible à partir de cette date.'
+            "<br/>Veuillez réessayer ultérieurement.</div>" + _release_lines(demarche)
+        )
 
 
 def _radios(monday: date, shown: list[tuple[str, datetime]]) -> str:
@@ -466,21 +598,6 @@ def _release_lines(demarche: Demarche) -> str:
     return "\n".join(lines)
 
 
-def _publication(release: tuple[datetime, date] | None) -> dict[str, str] | None:
-    if release is None:
-        return None
-    at, monday = release
-    return {
-        "dateMin": _day(monday),
-        "dateMax": _day(monday + timedelta(days=4)),
-        "instantPublication": f"{at:%d/%m/%Y %H:%M}",
-    }
-
-
-def _day(day: date) -> str:
-    return f"{day:%d/%m/%Y}"
-
-
 MAINTENANCE = """<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><title>RDV Préfecture - Maintenance</title></head>
 <body><h1>Site en maintenance</h1>
@@ -501,6 +618,42 @@ src="/_Incapsula_Resource?SWUDNSAI=31&amp;xinfo=1-2-3" frameborder=0 width="100%
 Request unsuccessful. Incapsula incident ID: 1234000010000001-1234567890123456</iframe>
 </body></html>
 """
+
+# Google's documented markup (developers.google.com/recaptcha/docs/display) and kednasai's
+# "div.g-recaptcha" and "Suivant"; the rest of the page is a guess.
+RECAPTCHA_GATE = """<h1 class="fr-h2">{title}</h1>
+<script src="https://www.google.com/recaptcha/api.js" async defer></script>
+<form action="#" method="post">
+<p>Merci de confirmer que vous n'êtes pas un robot.</p>
+<div class="g-recaptcha" data-sitekey="6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI"></div>
+<button type="submit" class="fr-btn"><span>Suivant</span></button>
+</form>"""
+
+# docs.hcaptcha.com's documented markup; the rest is a guess.
+HCAPTCHA_GATE = """<h1 class="fr-h2">{title}</h1>
+<script src="https://js.hcaptcha.com/1/api.js" async defer></script>
+<form action="#" method="post">
+<div class="h-captcha" data-sitekey="10000000-ffff-ffff-ffff-000000000001"></div>
+<button type="submit" class="fr-btn"><span>Suivant</span></button>
+</form>"""
+
+# A Cloudflare challenge page, served 403 with "cf-mitigated: challenge" (Cloudflare docs);
+# its title and _cf_chl_opt/challenge-platform markers as bots quote them; the rest a guess.
+CLOUDFLARE_CHALLENGE = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
+<meta http-equiv="Content-Type" content="text/html; charset=UTF-8">
+<meta name="robots" content="noindex,nofollow"></head><body>
+<div class="main-wrapper" role="main"><div class="main-content">
+<h1 class="zone-name-title h1">www.rdv-prefecture.interieur.gouv.fr</h1>
+<p>Verifying you are human. This may take a few seconds.</p></div></div>
+<script>(function(){window._cf_chl_opt={cvId:'3',cZone:'www.rdv-prefecture.interieur.gouv.fr',
+cType:'managed',cRay:'8f0000000000abcd',cH:'simulated'};var a=document.createElement('script');
+a.src='/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1?ray=8f0000000000abcd';
+document.getElementsByTagName('head')[0].appendChild(a);}());</script></body></html>
+"""
+
+# unconfirmed: a verification page no vendor marker identifies.
+INTERSTITIAL = """<h1 class="fr-h2">Vérification de sécurité</h1>
+<p>Merci de patienter pendant que nous vérifions votre navigateur.</p>"""
 
 
 # --- the CAPTCHA image: a real PNG drawn with a 3x5 font, no imaging library ---------------
@@ -571,9 +724,16 @@ def default_demarches() -> list[Demarche]:
     return [
         Demarche("4418", "Remise de titre de séjour - Préfecture de l'Allier", summary="slots"),
         Demarche("16040", "Titre de séjour - Préfecture du Val-de-Marne", summary="never a slot"),
+        Demarche(
+            "9040",
+            "Admission exceptionnelle au séjour - Préfecture du Rhône",
+            chained="recaptcha",
+            summary="a reCAPTCHA checkbox after the image CAPTCHA (browser only)",
+        ),
         failing("1403", "Carte de résident", "forbidden", "answers 403 Forbidden"),
         failing("1502", "Naturalisation", "bad-gateway", "answers 502 Bad Gateway"),
         failing("1411", "Asile", "maintenance", "shows a maintenance page (503)"),
         failing("1999", "Changement d'adresse", "changed", "a redesigned page (unknown)"),
         failing("1666", "Titre de voyage", "bot-wall", "an anti-bot wall (Incapsula)"),
+        failing("1777", "Duplicata", "turnstile", "a Cloudflare Turnstile page (browser only)"),
     ]

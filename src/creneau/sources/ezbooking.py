@@ -1,14 +1,19 @@
-"""The legacy eZ Publish booking module of many préfectures: /booking/create/<id>[/<step>].
+"""The legacy eZ Publish booking module of some préfectures: /booking/create/<id>[/<step>].
 
 Steps: 0 terms → 1 desk choice → 2 "no slot" | 3 information → 4 calendar, whose weeks come
 from /ezjscore/call/bookingserver::planning::assign::<booking>::<planning>::<day offset>.
-Step 5 picks a slot and step 6 is a CAPTCHA: creneau never goes past step 4.
+The module opens the calendar only when the desk has a free slot: reaching it means
+"available", and the weeks are read on until the first free slot is named. Step 5 picks a
+slot and step 6 is a CAPTCHA: creneau never goes past step 4. Evidence for every name below:
+fixtures/ezbooking/SOURCES.md.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
@@ -18,11 +23,13 @@ import lxml.html
 from lxml import etree
 from pydantic import Field, field_validator
 
+from creneau.http import FetchError
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
 from creneau.sources import Choice, FlowOutcome, Reading
 from creneau.sources.common import (
     NotJson,
+    fold,
     load_json,
     looks_like_captcha,
     read_failure,
@@ -35,32 +42,65 @@ if TYPE_CHECKING:
 
 SITE_ZONE = ZoneInfo("Europe/Paris")
 
-# Everything this module knows of the site's markup, in one place (XPath: lxml is C-fast,
-# and a check parses four pages or more).
+# --- everything this module knows of the site, in one place ----------------------------------
+# (XPath: lxml is C-fast, and a check parses four pages or more.)
+
 FORM = '//form[@id="FormBookingCreate"]'
 CONDITION_BOX = './/input[@id="condition" and @name="condition"]'
 NEXT_BUTTON = './/input[@name="nextButton"]'
+FINISH_BUTTON = './/input[@name="finishButton"]/@value'  # 2ooom: "Terminer" = no dates
+FINISH_LABEL = "terminer"  # folded
 DESK_FIELDSET = './/fieldset[@id="fchoix_Booking"]'
 DESK_RADIO = './/input[@name="planning"]'
 DESK_LABEL = ".//label[@for=$radio]"
-FREE_SLOT_LINK = './/td[contains(concat(" ", normalize-space(@class), " "), " free ")]//a/@href'
-WEEK_HEADER = './/th[@colspan="7"]'
-FIRST_FREE_BUTTON = "premiere plage horaire libre"  # folded: no accents
+STEP_IMAGE = re.compile(r"/etape_(\d)r\.png")  # the active step's image (2ooom)
+FIRST_FREE_BUTTON = "premiere plage horaire libre"  # folded value of step 4's nextButton
 NEXT_STEP_LABEL = "Etape suivante"
-NO_SLOT = re.compile(
-    r"il n'existe plus de plage horaire libre pour (votre|la) demande de rendez-vous"
-)
-SLOT_HREF = re.compile(r"/booking/create/(\d+)/5/(\d{9,11})")
-PLANNING_CALL = re.compile(r"bookingserver::planning::assign::(\d+)::(\d+)")
+NO_SLOT = re.compile(r"il n'existe plus de plage horaire libre")  # folded
 FORM_STEP = re.compile(r"/booking/create/\d+/(\d)")
 BOOKING_URL = re.compile(r"^(?P<base>.*/booking/create/(?P<id>\d+))(?:/\d+)?/?$")
 ERROR_TITLE = re.compile(r"<title>\s*(403|429|50[0-9])\b", re.IGNORECASE)
+
+# The week grid: a slot is a link to step 5 ending in the slot's epoch (2ooom's watcher.py);
+# the cell's class is only described, never required (no site's grid markup is public).
+SLOT_LINK = './/a[contains(@href, "booking/create/")]'
+SLOT_HREF = re.compile(r"booking/create/(\d+)/5/(\d{9,11})(?![\d])")
+WEEK_HEADER = './/th[@colspan="7"]'
+GRID_CALL_PATH = "/ezjscore/call/"  # where the week grids are asked for
+GRID_TABLE = ".//table"  # a grid answer whose week header is gone still has its table
+GRID_ENVELOPE = ("error_text", "content")  # ezjscore's answer when the request asks for JSON
+# ezjscore's textEncode (since 2012) escapes the HTML when JSON was not asked for.
+ESCAPED_GRID = re.compile(r"&lt;(?:table|tr|th|td|a)\b", re.IGNORECASE)
+RAW_GRID = re.compile(r"<(?:table|tr|th|td|a)\b", re.IGNORECASE)
+
+# unconfirmed: no public copy of a calendar page shows how it names its planning id; these
+# are the two forms the bots' sniffing suggests (the AJAX call in a script, a form field).
+PLANNING_CALL = re.compile(r"planning::assign::(\d+)::(\d+)(?:::(-?\d+))?")
+PLANNING_FIELD = './/input[@name="planning"]/@value'
+
+# The site's own JavaScript (ezjscore's io-ez) sends these; ezjscore then answers the JSON
+# envelope. Without them it answers HTML, which `parse_page` reads as well.
+GRID_REQUEST_HEADERS = {
+    "Accept": "application/json,text/javascript,*/*",
+    "X-Requested-With": "XMLHttpRequest",
+}
+# How far a desk whose calendar opened is read to name its first free slot: 13 weeks, about
+# three months, as far as the bots read (0…91 days). Each week is one request, in the budget.
+MAX_WEEKS_SEARCHED = 13
+# unconfirmed: the grid's day offset counts from today on one site (Puy-de-Dôme) and from a
+# fixed day on another (2ooom's Hauts-de-Seine); a literal offset in the page's call wins.
+FIRST_DAY_OFFSET = 0
+
+FAILURE_RULES = {"overloaded": "OVERLOADED_PHRASES", "closed": "CLOSED_PHRASES"}  # common.py
+HOST_STOPS = (Status.BLOCKED, Status.OVERLOADED, Status.CAPTCHA, Status.CLOSED)
 
 
 class Target(TargetBase):
     system: Literal["ezbooking"] = "ezbooking"
     desks: list[str] = Field(default_factory=list, description="planning ids; empty = all")
-    weeks: int = Field(default=2, ge=1, le=6, description="calendar weeks read per desk")
+    weeks: int = Field(
+        default=2, ge=1, le=6, description="calendar weeks listed from the first free slot"
+    )
 
     @field_validator("url")
     @classmethod
@@ -74,21 +114,44 @@ class Target(TargetBase):
 
 
 def parse_page(page: Page, target: Target | None = None) -> Reading:
-    """Classify one ezbooking page (an HTML step or a JSON week grid)."""
-    head = page.text[:1024]
-    if page.status == 200 and (found := ERROR_TITLE.search(head)):
-        page = Page(page.url, int(found.group(1)), page.body, page.headers)
-    if page.is_json and page.status == 200:
-        return _parse_week_grid(page.text)
+    """Classify one ezbooking page: an HTML step, or a week grid (JSON envelope or HTML)."""
+    page, from_title = _with_status_from_error_title(page)
+    if page.status >= 400:
+        return _named_failure(read_failure(page), from_title)
+    if page.is_json:
+        grid = _envelope_grid(page.text)
+        failure = None if grid.slots else read_failure(page)
+        return _named_failure(failure, from_title) if failure else grid
+    tree, where = _html_tree(page.text)
+    forms = tree.xpath(FORM)
+    found = _slot_links(tree, where)
+    if found:  # slots seen win over any banner
+        return _calendar(forms[0], page.text, found) if forms else _week(tree, found)
     text = visible_text(page.text)
     if failure := read_failure(page, text):
-        return failure
-    forms = _tree(page.text).xpath(FORM)
-    if not forms:
-        if looks_like_captcha(text):
-            return Reading("captcha", Status.CAPTCHA, "the site asks for a CAPTCHA")
-        return Reading("unknown", Status.UNKNOWN, "no booking form on the page")
-    return _parse_step(forms[0], text, page.text)
+        return _named_failure(failure, from_title)
+    if forms:
+        return _parse_step(forms[0], text, page.text)
+    if tree.xpath(WEEK_HEADER) or (GRID_CALL_PATH in page.url and tree.xpath(GRID_TABLE)):
+        return _week(tree, [])
+    if looks_like_captcha(text):
+        return Reading("captcha", Status.CAPTCHA, "the site asks for a CAPTCHA", rule="CAPTCHA")
+    return Reading("unknown", Status.UNKNOWN, "no booking form on the page", rule="FORM")
+
+
+def _with_status_from_error_title(page: Page) -> tuple[Page, bool]:
+    """A saved error page comes back as 200 from a file: its <title> tells the real status."""
+    found = ERROR_TITLE.search(page.text[:1024]) if page.status == 200 else None
+    if found is None:
+        return page, False
+    return Page(page.url, int(found.group(1)), page.body, page.headers), True
+
+
+def _named_failure(failure: Reading | None, from_title: bool) -> Reading:
+    if failure is None:  # read_failure answers every status >= 400; keep the parser total
+        return Reading("unknown", Status.UNKNOWN, "unrecognised error page", rule="HTTP_STATUS")
+    rule = FAILURE_RULES.get(failure.kind, "ERROR_TITLE" if from_title else "HTTP_STATUS")
+    return replace(failure, rule=rule)
 
 
 def _tree(markup: str) -> lxml.html.HtmlElement:
@@ -102,38 +165,130 @@ def _tree(markup: str) -> lxml.html.HtmlElement:
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")  # lxml refuses one in a str
 
 
+# --- the week grid ---------------------------------------------------------------------------
+
+
+def _html_tree(markup: str) -> tuple[lxml.html.HtmlElement, str]:
+    """The page as a tree, and how its slots are described: ezjscore's HTML answer may come
+    escaped (textEncode), which is unescaped once here."""
+    if ESCAPED_GRID.search(markup) and not RAW_GRID.search(markup):
+        return _tree(f"<html><body>{html.unescape(markup)}</body></html>"), "(escaped) "
+    return _tree(markup), ""
+
+
+def _envelope_grid(text: str) -> Reading:
+    """ezjscore's JSON answer: {"error_text": …, "content": <the week's HTML>}."""
+    try:
+        data = load_json(text)
+    except NotJson:
+        return Reading("unknown", Status.UNKNOWN, "week grid is not valid JSON", rule="NOT_JSON")
+    if not isinstance(data, dict) or not any(key in data for key in GRID_ENVELOPE):
+        detail = "JSON without ezjscore's error_text/content envelope"
+        return Reading("unknown", Status.UNKNOWN, detail, rule="GRID_ENVELOPE")
+    if data.get("error_text"):
+        detail = f"week grid error: {str(data['error_text'])[:200]}"
+        return Reading("unknown", Status.UNKNOWN, detail, rule="GRID_ENVELOPE")
+    content = data.get("content")
+    tree = _tree(f"<html><body>{content if isinstance(content, str) else ''}</body></html>")
+    found = _slot_links(tree, "$.content ")
+    if found or tree.xpath(WEEK_HEADER) or tree.xpath(GRID_TABLE):
+        return _week(tree, found)
+    detail = "week grid without a table or any slot link"
+    return Reading("unknown", Status.UNKNOWN, detail, rule="WEEK_HEADER")
+
+
+def _week(tree: lxml.html.HtmlElement, found: Sequence[tuple[Slot, str]]) -> Reading:
+    headers = tree.xpath(WEEK_HEADER)
+    week = " ".join(headers[0].text_content().split()) if headers else ""
+    if not found:
+        # One week without a free slot says nothing of the desk: the flow reads on.
+        detail = f"{week or 'a week without its header'}: no free slot"
+        return Reading("week-grid", None, detail, rule="WEEK_HEADER" if week else "GRID_TABLE")
+    slots, read_from = zip(*found, strict=True)
+    detail = week or f"{len(slots)} free slot(s), no week header"
+    return Reading(
+        "week-grid", Status.AVAILABLE, detail, slots=slots, read_from=read_from, rule="SLOT_LINK"
+    )
+
+
+def _slot_links(tree: lxml.html.HtmlElement, where: str) -> list[tuple[Slot, str]]:
+    """Each slot once, in time order, with the element it was read from."""
+    found: dict[str, tuple[Slot, str]] = {}
+    for link in tree.xpath(SLOT_LINK):
+        href = link.get("href", "")
+        match = SLOT_HREF.search(href)
+        if match is None or match.group(2) in found:
+            continue
+        epoch = match.group(2)
+        start = datetime.fromtimestamp(int(epoch), SITE_ZONE)
+        slot = Slot(start=start, guichet_id="", guichet="", key=epoch)
+        found[epoch] = (slot, _described(link, href, where))
+    return sorted(found.values())
+
+
+def _described(link: lxml.html.HtmlElement, href: str, where: str) -> str:
+    """`td.status-1.free > a[href="…"]`: the link, and its cell's classes when it has any."""
+    cell = link.getparent()
+    classes = ".".join(cell.get("class", "").split()) if cell is not None else ""
+    parent = f"{cell.tag}.{classes} > " if cell is not None and classes else ""
+    return f'{where}{parent}a[href="{href}"]'[:120]
+
+
+# --- the steps -------------------------------------------------------------------------------
+
+
 def _parse_step(form: lxml.html.HtmlElement, text: str, markup: str) -> Reading:
-    step = _form_step(form)
+    step = _step(form, markup)
     if form.xpath(CONDITION_BOX):
-        buttons = form.xpath(NEXT_BUTTON)
-        value = buttons[0].get("value", "") if buttons else ""
-        return Reading(
-            "conditions",
-            None,
-            "terms to accept",
-            fields=(("condition", "on"), ("nextButton", value)),
-        )
+        return _conditions(form)
     if form.xpath(DESK_FIELDSET):
         desks = tuple(_desk_choices(form))
         if desks:
-            return Reading("desk-choice", None, f"{len(desks)} desks offered", choices=desks)
-        return Reading("unknown", Status.UNKNOWN, "desk choice without any desk")
+            detail = f"{len(desks)} desks offered"
+            return Reading("desk-choice", None, detail, choices=desks, rule="DESK_FIELDSET")
+        return Reading(
+            "unknown", Status.UNKNOWN, "desk choice without any desk", rule="DESK_FIELDSET"
+        )
     if NO_SLOT.search(text):
-        return Reading("no-slot", Status.NONE, "the page says there is no free slot")
-    if FIRST_FREE_BUTTON in text or step == "4":
-        plannings = {m.group(2) for m in PLANNING_CALL.finditer(markup)}
-        choices = tuple(Choice(p, "") for p in sorted(plannings))
-        return Reading("calendar", None, "week calendar", choices=choices)
+        return Reading(
+            "no-slot", Status.NONE, "the page says there is no free slot", rule="NO_SLOT"
+        )
+    if step == "2" and FINISH_LABEL in {fold(value) for value in form.xpath(FINISH_BUTTON)}:
+        detail = "the no-slot step (only a 'Terminer' button)"
+        return Reading("no-slot", Status.NONE, detail, rule="FINISH_BUTTON")
+    if step == "4" or FIRST_FREE_BUTTON in _button_values(form):
+        return _calendar(form, markup)
     if step == "6" or looks_like_captcha(text):
-        return Reading("captcha", Status.CAPTCHA, "the site asks for a CAPTCHA")
+        return Reading("captcha", Status.CAPTCHA, "the site asks for a CAPTCHA", rule="CAPTCHA")
     if step == "3" and form.xpath(NEXT_BUTTON):
-        return Reading("information", None, "information before the calendar")
-    return Reading("unknown", Status.UNKNOWN, f"unrecognised booking step {step or '?'}")
+        return Reading("information", None, "information before the calendar", rule="FORM_STEP")
+    detail = f"unrecognised booking step {step or '?'}"
+    return Reading("unknown", Status.UNKNOWN, detail, rule="FORM_STEP")
 
 
-def _form_step(form: lxml.html.HtmlElement) -> str:
+def _step(form: lxml.html.HtmlElement, markup: str) -> str:
+    """The step the form posts to; the active step's image when the action says none."""
     found = FORM_STEP.search(form.get("action", ""))
-    return found.group(1) if found else ""
+    if found:
+        return found.group(1)
+    image = STEP_IMAGE.search(markup)
+    return image.group(1) if image else ""
+
+
+def _button_values(form: lxml.html.HtmlElement) -> set[str]:
+    return {fold(button.get("value", "")) for button in form.xpath(NEXT_BUTTON)}
+
+
+def _conditions(form: lxml.html.HtmlElement) -> Reading:
+    buttons = form.xpath(NEXT_BUTTON)
+    value = buttons[0].get("value", "") if buttons else ""
+    return Reading(
+        "conditions",
+        None,
+        "terms to accept",
+        fields=(("condition", "on"), ("nextButton", value)),
+        rule="CONDITION_BOX",
+    )
 
 
 def _desk_choices(form: lxml.html.HtmlElement) -> list[Choice]:
@@ -147,32 +302,52 @@ def _desk_choices(form: lxml.html.HtmlElement) -> list[Choice]:
     return choices
 
 
-def _parse_week_grid(text: str) -> Reading:
-    try:
-        data = load_json(text)
-    except NotJson:
-        return Reading("unknown", Status.UNKNOWN, "week grid is not valid JSON")
-    if not isinstance(data, dict):
-        return Reading("unknown", Status.UNKNOWN, "week grid JSON is not an object")
-    if data.get("error_text"):
-        return Reading("unknown", Status.UNKNOWN, f"week grid error: {data['error_text']}")
-    grid = _tree(f"<html><body>{data.get('content', '')}</body></html>")
-    headers = grid.xpath(WEEK_HEADER)
-    if not headers:
-        return Reading("unknown", Status.UNKNOWN, "week grid without its week header")
-    week = " ".join(headers[0].text_content().split())
-    slots = []
-    for href in grid.xpath(FREE_SLOT_LINK):
-        found = SLOT_HREF.search(href)
-        if found:
-            epoch = found.group(2)
-            start = datetime.fromtimestamp(int(epoch), SITE_ZONE)
-            slots.append(Slot(start=start, guichet_id="", guichet="", key=epoch))
-    status = Status.AVAILABLE if slots else Status.NONE
-    return Reading("week-grid", status, week, slots=tuple(sorted(slots)))
+def _calendar(
+    form: lxml.html.HtmlElement, markup: str, found: Sequence[tuple[Slot, str]] = ()
+) -> Reading:
+    """The calendar step: the site opens it only for a desk with a free slot. Its weeks come
+    later (AJAX); a page saved from a browser may hold one, whose slots are kept."""
+    calls = list(PLANNING_CALL.finditer(markup))
+    plannings = {call.group(2) for call in calls}
+    plannings |= {value.strip() for value in form.xpath(PLANNING_FIELD) if value.strip()}
+    offsets = {call.group(3) for call in calls if call.group(3)}
+    facts = {"first_day_offset": offsets.pop()} if len(offsets) == 1 else {}
+    detail = (
+        f"the calendar step shows {len(found)} free slot(s)"
+        if found
+        else "the calendar step opened: the desk has a free slot"
+    )
+    return Reading(
+        "calendar",
+        Status.AVAILABLE,
+        detail,
+        choices=tuple(Choice(planning, "") for planning in sorted(plannings)),
+        slots=tuple(slot for slot, _ in found),
+        read_from=tuple(where for _, where in found),
+        facts=facts,
+        rule="SLOT_LINK" if found else "CALENDAR_STEP",
+    )
 
 
 # --- the flow: which request next --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Desk:
+    """A desk to read: the guichet it is reported as, and its planning id when known."""
+
+    base: str  # https://host/booking/create/<booking>
+    booking: str
+    guichet: Choice
+    planning: str  # "" when only the calendar page can tell
+    chosen: bool  # reached by posting a desk choice
+
+
+@dataclass(frozen=True)
+class _DeskRead:
+    guichet: GuichetResult
+    page: Page
+    halted: Status | None = None  # the host refused or failed: read no further desk
 
 
 async def check(target: Target, session: Session) -> FlowOutcome:
@@ -183,98 +358,167 @@ async def check(target: Target, session: Session) -> FlowOutcome:
         entry = await session.post(f"{base}/0", dict(reading.fields))
         reading = parse_page(entry)
     if reading.kind != "desk-choice":
-        # One-desk bookings skip the choice: the booking itself is the guichet.
+        # A one-desk booking skips the choice: the booking is the guichet, and only the
+        # calendar page (or the one desk configured) names its planning.
         title = _page_title(entry)
-        desk = Choice(booking_id, title or f"booking {booking_id}")
-        guichet, last = await _read_desk(
-            session, base, booking_id, desk, reading, entry, target.weeks
+        planning = target.desks[0] if len(target.desks) == 1 else ""
+        desk = _Desk(
+            base, booking_id, Choice(booking_id, title or f"booking {booking_id}"), planning, False
         )
-        return _outcome((guichet,), last, complete=True)
-    offered = {choice.id: choice for choice in reading.choices}
-    wanted = target.desks or list(offered)
+        read = await _read_desk(session, desk, reading, entry, target.weeks)
+        return _outcome((read.guichet,), read.page, complete=True)
+    return await _read_desks(session, target, base, booking_id, reading.choices, entry)
+
+
+async def _read_desks(
+    session: Session,
+    target: Target,
+    base: str,
+    booking_id: str,
+    choices: tuple[Choice, ...],
+    last: Page,
+) -> FlowOutcome:
+    offered = {choice.id: choice for choice in choices}
     guichets: list[GuichetResult] = []
-    last = entry
-    for desk_id in wanted:
+    halted: Status | None = None
+    for desk_id in target.desks or list(offered):
         if desk_id not in offered:
-            guichets.append(
-                GuichetResult(
-                    desk_id,
-                    desk_id,
-                    Status.UNKNOWN,
-                    detail=f"desk {desk_id} is not offered (offered: {', '.join(offered)})",
-                )
-            )
+            detail = f"desk {desk_id} is not offered (offered: {', '.join(offered)})"
+            guichets.append(GuichetResult(desk_id, desk_id, Status.UNKNOWN, detail=detail))
             continue
-        if _host_said_stop(guichets):
-            guichets.append(
-                GuichetResult(
-                    desk_id,
-                    offered[desk_id].label,
-                    guichets[-1].status,
-                    detail="not checked: the site refused or failed",
-                )
-            )
+        if halted is not None:
+            detail = "not checked: the site refused or failed"
+            guichets.append(GuichetResult(desk_id, offered[desk_id].label, halted, detail=detail))
             continue
+        # The desk's radio value is the planning id its calendar asks for (2ooom's watcher).
         page = await session.post(f"{base}/1", {"planning": desk_id, "nextButton": NEXT_STEP_LABEL})
-        guichet, last = await _read_desk(
-            session, base, booking_id, offered[desk_id], parse_page(page), page, target.weeks
-        )
-        guichets.append(guichet)
+        desk = _Desk(base, booking_id, offered[desk_id], desk_id, True)
+        read = await _read_desk(session, desk, parse_page(page), page, target.weeks)
+        guichets.append(read.guichet)
+        last, halted = read.page, read.halted or _halt_of(read.guichet)
     # Reading every desk the page offers, a desk that is gone has no slot either.
     return _outcome(tuple(guichets), last, complete=not target.desks)
 
 
+def _halt_of(guichet: GuichetResult) -> Status | None:
+    return guichet.status if guichet.status in HOST_STOPS else None
+
+
 async def _read_desk(
-    session: Session,
-    base: str,
-    booking_id: str,
-    desk: Choice,
-    reading: Reading,
-    page: Page,
-    weeks: int,
-) -> tuple[GuichetResult, Page]:
+    session: Session, desk: _Desk, reading: Reading, page: Page, weeks: int
+) -> _DeskRead:
+    if desk.chosen and reading.kind == "desk-choice":
+        return _DeskRead(_back_to_desk_choice(desk), page)
     if reading.kind == "information":
-        page = await session.post(f"{base}/3", {"nextButton": NEXT_STEP_LABEL})
+        page = await session.post(f"{desk.base}/3", {"nextButton": NEXT_STEP_LABEL})
         reading = parse_page(page)
     if reading.kind != "calendar":
         status = reading.status or Status.UNKNOWN
         detail = reading.detail if reading.status else f"unexpected {reading.kind} page"
-        return GuichetResult(desk.id, desk.label, status, detail=detail), page
-    planning = reading.choices[0].id if len(reading.choices) == 1 else desk.id
-    slots: list[Slot] = []
-    trouble = ""
-    for week in range(weeks):
-        page = await session.get(
-            _planning_url(base, booking_id, planning, 7 * week),
-            headers={"X-Requested-With": "XMLHttpRequest"},
+        return _DeskRead(_guichet(desk, status, detail=detail), page)
+    planning = _planning_of(reading, desk)
+    if not planning:
+        detail = (
+            "the calendar opened (the desk has a free slot) but its page names no planning id "
+            'for the week grid; set desks = ["<id>"] to the id your browser\'s developer '
+            "tools show in /ezjscore/call/bookingserver::planning::assign::<booking>::<id>"
         )
+        return _DeskRead(_guichet(desk, Status.UNKNOWN, detail=detail), page)
+    first_offset = int(reading.facts.get("first_day_offset", FIRST_DAY_OFFSET))
+    return await _read_weeks(session, desk, planning, first_offset, weeks, page)
+
+
+def _back_to_desk_choice(desk: _Desk) -> GuichetResult:
+    # The Préfecture de police says "no slot" by sending you back to the desk choice.
+    detail = "the site sent us back to the desk choice: no free slot"
+    return _guichet(desk, Status.NONE, detail=detail)
+
+
+def _planning_of(reading: Reading, desk: _Desk) -> str:
+    """The planning id of the week grid: what the calendar page names, else the desk chosen
+    (its radio value) or configured. Never the booking id: they differ on every site."""
+    named = [choice.id for choice in reading.choices]
+    if len(named) == 1:
+        return named[0]
+    if desk.planning and (not named or desk.planning in named):
+        return desk.planning
+    return ""
+
+
+@dataclass
+class _Weeks:
+    """What the weeks read so far showed."""
+
+    slots: list[Slot]
+    read: int = 0
+    first_free_week: int | None = None
+    trouble: str = ""
+    trouble_status: Status | None = None
+
+    def more_to_read(self, listed: int) -> bool:
+        if self.trouble:
+            return False
+        if self.first_free_week is None:
+            return self.read < MAX_WEEKS_SEARCHED
+        return self.read < self.first_free_week + listed
+
+
+async def _read_weeks(
+    session: Session, desk: _Desk, planning: str, first_offset: int, listed: int, page: Page
+) -> _DeskRead:
+    """Week after week until the first free slot is named, then `listed` weeks from it."""
+    weeks = _Weeks([])
+    while weeks.more_to_read(listed):
+        url = _planning_url(desk.base, desk.booking, planning, first_offset + 7 * weeks.read)
+        try:
+            page = await session.get(url, headers=GRID_REQUEST_HEADERS)
+        except FetchError as failure:
+            weeks.trouble = f"week {weeks.read + 1}: {failure.detail}"
+            weeks.trouble_status = failure.status
+            break
         grid = parse_page(page)
         if grid.kind != "week-grid":
-            trouble = f"week {week + 1}: {grid.detail}"
-            status_if_empty = grid.status or Status.UNKNOWN
+            weeks.trouble = f"week {weeks.read + 1}: {grid.detail}"
+            weeks.trouble_status = grid.status or Status.UNKNOWN
             break
-        slots.extend(_at_desk(slot, desk) for slot in grid.slots)
-    else:
-        status_if_empty = Status.NONE
-    if slots:
-        return GuichetResult(
-            desk.id, desk.label, Status.AVAILABLE, tuple(slots), detail=trouble
-        ), page
-    detail = trouble or f"calendar shown but no free slot in the next {weeks} week(s)"
-    return GuichetResult(desk.id, desk.label, status_if_empty, detail=detail), page
+        if grid.slots and weeks.first_free_week is None:
+            weeks.first_free_week = weeks.read
+        weeks.slots.extend(_at_desk(slot, desk.guichet) for slot in grid.slots)
+        weeks.read += 1
+    return _DeskRead(_weeks_result(desk, weeks), page, _halted_by(weeks))
+
+
+def _weeks_result(desk: _Desk, weeks: _Weeks) -> GuichetResult:
+    if weeks.slots:
+        return _guichet(desk, Status.AVAILABLE, tuple(weeks.slots), weeks.trouble)
+    opened = "the calendar opened (the desk has a free slot)"
+    stopped = weeks.trouble_status
+    if stopped is not None and stopped in (*HOST_STOPS, Status.UNKNOWN):
+        # The host refused, or its grid is unreadable: say so rather than a bare "available".
+        return _guichet(desk, stopped, detail=f"{opened} but {weeks.trouble}")
+    detail = (
+        f"{opened} but no free slot was found in the {weeks.read} week(s) read: "
+        "the first one lies beyond"
+    )
+    if weeks.trouble:
+        detail = f"{opened}; no free slot in the {weeks.read} week(s) read, then {weeks.trouble}"
+    return _guichet(desk, Status.AVAILABLE, detail=detail)
+
+
+def _halted_by(weeks: _Weeks) -> Status | None:
+    """A refusal or a failed connection stops the check: the next desk would meet it too."""
+    stopped = weeks.trouble_status
+    return stopped if stopped is not None and stopped in (*HOST_STOPS, Status.ERROR) else None
+
+
+def _guichet(
+    desk: _Desk, status: Status, slots: tuple[Slot, ...] = (), detail: str = ""
+) -> GuichetResult:
+    return GuichetResult(desk.guichet.id, desk.guichet.label, status, slots, detail=detail)
 
 
 def _at_desk(slot: Slot, desk: Choice) -> Slot:
     return Slot(start=slot.start, guichet_id=desk.id, guichet=desk.label, key=slot.key)
-
-
-def _host_said_stop(guichets: list[GuichetResult]) -> bool:
-    return bool(guichets) and guichets[-1].status in (
-        Status.BLOCKED,
-        Status.OVERLOADED,
-        Status.CAPTCHA,
-        Status.CLOSED,
-    )
 
 
 def _outcome(

@@ -1,20 +1,27 @@
 """Any other booking page, described by the target: CSS selectors for the slots, phrases that
-mean "no slot", and how to read a slot's date and time (French day and month names included).
+mean "no slot", and optionally how to read a slot's date and time (the common French and ISO
+forms are read without being told).
 
 This module owns the `html` target settings and their config-time checks, the French date
-normalisation, and the reading of one page into guichets and slots. The flow is one GET of the
-target's URL per check. A page that shows neither a slot nor a "no slot" phrase is `unknown`,
-never `none`: silence about slots must not read as "no slot".
+reading, and the reading of one page into guichets and slots. The flow is one GET of the
+target's URL per check. An element the slot_selector matches is a slot even when its time
+cannot be read (it then carries a stand-in start, see `UNREADABLE_TIME_BASE`); slots seen win
+over a banner; a page that shows neither a slot nor a "no slot" phrase is `unknown`, never
+`none`: silence about slots must not read as "no slot".
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +41,17 @@ if TYPE_CHECKING:
 PAGE_GUICHET_ID = "page"
 ERROR_TITLE = re.compile(r"<title>\s*(403|429|50[0-9])\b", re.IGNORECASE)
 QUOTE_LIMIT = 80
+READ_FROM_LIMIT = 120  # characters of each `Reading.read_from` entry
+PATH_DEPTH = 4  # elements named in a slot's path, up to the nearest one with an id
+
+# Names of the rules a Reading reports as `rule` (for `creneau parse --explain`).
+RULE_SLOTS = "slot_selector"  # the target's selector matched slot elements
+RULE_NO_SLOT = "none_text"  # one of the target's phrases is on the page
+RULE_NO_TARGET = "NO_TARGET"
+RULE_UNRECOGNISED = "UNRECOGNISED"  # neither slots nor a phrase: unknown
+RULE_CAPTCHA = "CAPTCHA_MARKERS"  # sources/common.py
+RULE_HTTP_STATUS = "HTTP_STATUS"  # a 4xx/5xx answer, read by common.read_failure
+FAILURE_RULES = {"overloaded": "OVERLOADED_PHRASES", "closed": "CLOSED_PHRASES"}  # common.py
 
 # --- French dates ------------------------------------------------------------------------------
 
@@ -149,6 +167,182 @@ def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+# --- French dates in their common forms (no slot_time_format needed) ---------------------------
+
+# Each pattern runs on folded text (`_folded_for_dates`): lower case, no accents, "1er" as 1.
+# The forms are those French booking pages print, e.g. betagouv/rdv-service-public's
+# config/locales/fr.yml: "%A %d %B %Y à %Hh%M", "%A %-d/%m à %Hh%M", "%d/%m/%Y à %H:%M",
+# and its slot buttons' aria-label "Choisir le créneau du %A %-d %b à %H:%M".
+ISO_DATETIME = re.compile(
+    r"(?<!\d)(\d{4})-(\d{2})-(\d{2})[t ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
+    r"(z|[+-]\d{2}:?\d{2})?(?!\d)"
+)
+NUMERIC_DATE = re.compile(
+    r"(?<![\d/.-])(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}|\d{2}))?(?![\d]|[/.-]\d)"
+)
+NAMED_DATE = re.compile(
+    rf"(?<!\d)(\d{{1,2}}) ({_alternatives(MONTH_NUMBERS)})(?![a-z])\.?(?: (\d{{4}}))?(?!\d)"
+)
+CLOCK_TIME = re.compile(
+    r"(?<![\d:])(\d{1,2})(?: ?h ?(\d{2})(?!\d)| ?h(?![a-z\d])| ?: ?(\d{2})(?!\d))"
+)
+YEARS_AHEAD = 8  # how far a date without a year may lie: 29 February recurs within 8 years
+
+
+@dataclass(frozen=True)
+class _DateFound:
+    start: int  # where the date is in the folded text
+    end: int
+    day: int
+    month: int
+    year: int | None  # None: the text gives no year
+
+
+def read_common_datetime(text: str, zone: ZoneInfo, reference: date | None) -> datetime | None:
+    """The date and time a text names in one of the common French or ISO forms, as wall-clock
+    time in `zone` ("mardi 8 décembre 2026 à 09h30", "08/12/2026 09:30", "le 8 déc. à 9h30",
+    "8 décembre à 9 h 30", "lundi 07/12 - 14:00", "2026-12-08T09:30"). A date without a year is
+    the next such date on or after `reference` (the page's date); without a reference, or
+    without a time of day, None."""
+    folded = _folded_for_dates(text)
+    if iso := ISO_DATETIME.search(folded):
+        return _iso_datetime(iso, zone)
+    for found in _dates_in(folded):
+        day = _full_date(found, reference)
+        if day is None:
+            continue
+        clock = _clock_near(folded, found)
+        if clock is None:
+            return None
+        hour, minute = clock
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+    return None
+
+
+def _folded_for_dates(text: str) -> str:
+    return FIRST_OF_MONTH.sub("1", SPACES.sub(" ", _unaccent(text)).strip())
+
+
+def _iso_datetime(found: re.Match[str], zone: ZoneInfo) -> datetime | None:
+    year, month, day, hour, minute = (int(found.group(i)) for i in range(1, 6))
+    second = int(found.group(6) or 0)
+    try:
+        naive = datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+    offset = found.group(7)
+    if offset is None:
+        return naive.replace(tzinfo=zone)
+    # An explicit offset names an instant: shown in the site's zone.
+    return naive.replace(tzinfo=_fixed_zone(offset)).astimezone(zone)
+
+
+def _fixed_zone(offset: str) -> timezone:
+    if offset == "z":
+        return UTC
+    sign = -1 if offset[0] == "-" else 1
+    digits = offset[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def _dates_in(folded: str) -> Iterator[_DateFound]:
+    """Day-month(-year) candidates, in the order they appear."""
+    found = []
+    for match in NUMERIC_DATE.finditer(folded):
+        day, month, year = match.group(1), match.group(2), match.group(3)
+        found.append(_DateFound(match.start(), match.end(), int(day), int(month), _year(year)))
+    for match in NAMED_DATE.finditer(folded):
+        day, month, year = match.group(1), MONTH_NUMBERS[match.group(2)], match.group(3)
+        found.append(_DateFound(match.start(), match.end(), int(day), month, _year(year)))
+    return iter(sorted(found, key=lambda candidate: candidate.start))
+
+
+def _year(digits: str | None) -> int | None:
+    if digits is None:
+        return None
+    return int(digits) + 2000 if len(digits) == 2 else int(digits)
+
+
+def _full_date(found: _DateFound, reference: date | None) -> date | None:
+    if found.year is not None:
+        with suppress(ValueError):
+            return date(found.year, found.month, found.day)
+        return None
+    if reference is None:
+        return None
+    for year in range(reference.year, reference.year + YEARS_AHEAD + 1):
+        with suppress(ValueError):
+            if (candidate := date(year, found.month, found.day)) >= reference:
+                return candidate
+    return None
+
+
+def _clock_near(folded: str, found: _DateFound) -> tuple[int, int] | None:
+    """The first time of day after the date, else the last one before it."""
+    after = CLOCK_TIME.search(folded, found.end)
+    before = [*CLOCK_TIME.finditer(folded[: found.start])]
+    for match in [after, *reversed(before)]:
+        if match is None:
+            continue
+        hour, minute = int(match.group(1)), int(match.group(2) or match.group(3) or 0)
+        if hour < 24 and minute < 60:
+            return hour, minute
+    return None
+
+
+def page_date(page: Page, zone: ZoneInfo) -> date | None:
+    """The day the page was served, in the site's zone, from its Date header."""
+    sent = page.header("date")
+    if not sent:
+        return None
+    try:
+        at = parsedate_to_datetime(sent)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(zone).date()
+
+
+# --- slots whose time cannot be read -----------------------------------------------------------
+
+# Such a slot is still a slot (a missed alert is the one mistake that matters), but a Slot needs
+# a start, and the diff knows a slot by (guichet_id, start). Its start is a stand-in: a second of
+# January 1970 picked from a hash of the element's text (and its rank among elements of the same
+# text), so the same element seen again keeps its start and two elements never share one. Being
+# in the past, a stand-in passes every "only slots before/within" filter: the user is told.
+UNREADABLE_TIME_BASE = datetime(1970, 1, 1, tzinfo=UTC)
+UNREADABLE_TIME_SPREAD = timedelta(days=28)
+UNREADABLE_KEY_PREFIX = "time-not-read:"
+
+
+def unreadable_time_stand_in(identity: str) -> datetime:
+    """The stand-in start for an element of this identity (its guichet, text and rank)."""
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).digest()
+    seconds = int.from_bytes(digest[:8], "big") % int(UNREADABLE_TIME_SPREAD.total_seconds())
+    return UNREADABLE_TIME_BASE + timedelta(seconds=seconds)
+
+
+def has_unreadable_time(slot: Slot) -> bool:
+    """A slot whose start is a stand-in: the page showed it without a time creneau could read.
+    Its `key` (after UNREADABLE_KEY_PREFIX) and its `guichet` label carry the element's text."""
+    return slot.start < UNREADABLE_TIME_BASE + UNREADABLE_TIME_SPREAD + timedelta(days=1)
+
+
+# unconfirmed: generic wording of an empty row in a slot list, gathered from pages that say it
+# ("Pas de créneau disponible": betagouv/rdv-service-public app/views/search/_creneaux.html.slim;
+# "Il n'existe plus de plage horaire libre…": the ezbooking pages, quoted by many bots; "Aucun
+# créneau disponible" / "Aucun rendez-vous" in booking front-ends). A matched element carrying
+# it is not a slot; with nothing else on the page the answer is `unknown`, never `none`.
+NO_SLOT_WORDS = re.compile(
+    r"\b(aucun|aucune|pas de|plus de) (creneau|creneaux|rendez-vous|rdv|plage|plages|place"
+    r"|places|disponibilite|disponibilites)\b"
+)
+# Where else an element may carry its time: the HTML <time datetime="…"> attribute, and the
+# aria-label or title of a slot button (rdv-service-public's buttons show "09:30" and say
+# "Choisir le créneau du mardi 8 déc. à 09:30" in their aria-label).
+TIME_ATTRIBUTES = ("datetime", "aria-label", "title")
+ATTRIBUTE_TAGS_LIMIT = 20
+
+
 # --- the target --------------------------------------------------------------------------------
 
 
@@ -164,8 +358,10 @@ class Target(TargetBase):
     slot_time_pattern: str | None = Field(
         default=None, description="regex searched in the time text; its groups, joined, are read"
     )
-    slot_time_format: str = Field(
-        default="%d/%m/%Y %H:%M", description="strptime-like; French day and month names allowed"
+    slot_time_format: str | None = Field(
+        default=None,
+        description="strptime-like, French day and month names allowed; without it (or when it "
+        "does not fit) the common French and ISO forms are read",
     )
     guichet_selector: str | None = Field(
         default=None, description="CSS: names the guichet, inside a slot or the nearest before it"
@@ -206,8 +402,8 @@ class Target(TargetBase):
 
     @field_validator("slot_time_format")
     @classmethod
-    def _format(cls, time_format: str) -> str:
-        if problem := time_format_problem(time_format):
+    def _format(cls, time_format: str | None) -> str | None:
+        if time_format is not None and (problem := time_format_problem(time_format)):
             raise ValueError(problem)
         return time_format
 
@@ -229,7 +425,12 @@ class Target(TargetBase):
             )
         orphans = [
             name
-            for name in ("slot_time_selector", "slot_time_pattern", "guichet_selector")
+            for name in (
+                "slot_time_selector",
+                "slot_time_pattern",
+                "slot_time_format",
+                "guichet_selector",
+            )
             if getattr(self, name) is not None
         ]
         if self.slot_selector is None and orphans:
@@ -255,36 +456,58 @@ class Analysis:
 
 @dataclass(frozen=True)
 class _SlotElement:
-    """One element the slot_selector matched: its slot, or the text whose time was unreadable."""
+    """One element the slot_selector matched, as read: its start, or None when its time could
+    not be read (`shown` then says what the page shows instead)."""
 
     guichet: Choice
-    slot: Slot | None
-    unreadable: str = ""
+    start: datetime | None
+    shown: str  # the text that names its time (the whole element's when that is missing)
+    text: str  # the whole element's visible text: its identity when its time is unread
+    href: str
+    path: str  # where it is in the page, for `read_from`
 
 
-def parse_page(page: Page, target: Target | None = None) -> Reading:
-    """Classify one page with the target's selectors and phrases."""
-    return analyse(page, target).reading
+def parse_page(
+    page: Page, target: Target | None = None, *, reference: date | None = None
+) -> Reading:
+    """Classify one page with the target's selectors and phrases. `reference`: the day dates
+    without a year are counted from (default: the page's Date header)."""
+    return analyse(page, target, reference).reading
 
 
-def analyse(page: Page, target: Target | None) -> Analysis:
+def analyse(page: Page, target: Target | None, reference: date | None = None) -> Analysis:
     if target is None:
         detail = "the html system needs a target's selectors and phrases to read a page"
-        return Analysis(Reading("no-target", Status.UNKNOWN, detail))
-    page = _with_status_from_error_title(page)
-    text = visible_text(page.text)
-    if failure := read_failure(page, text):
-        return Analysis(failure)
-    soup = _soup(page.text)
-    phrase = _none_phrase_in(text, target.none_text)
-    elements = _slot_elements(soup, target)
+        return Analysis(Reading("no-target", Status.UNKNOWN, detail, rule=RULE_NO_TARGET))
+    served = _with_status_from_error_title(page)
+    text = visible_text(served.text)
+    if served.status >= 400 and (failure := read_failure(served, text)) is not None:
+        # A refusal or an error page: slots on it are not to be trusted.
+        return Analysis(_with_failure_rule(failure, served is not page))
+    soup = _soup(served.text)
+    elements, empty_rows = _slot_elements(soup, target)
+    banner = read_failure(served, text)
     if elements:
-        return _slots_found(soup, elements, target)
-    if phrase is not None:
+        day = reference or page_date(page, target.zone)
+        return _slots_found(soup, elements, target, day, banner)
+    if banner is not None:
+        return Analysis(_with_failure_rule(banner, False))
+    return _without_slots(soup, text, target, empty_rows)
+
+
+def _without_slots(
+    soup: BeautifulSoup, text: str, target: Target, empty_rows: list[Tag]
+) -> Analysis:
+    """A page that shows no slot and no banner: "no slot" only in the target's own words."""
+    if (phrase := _none_phrase_in(text, target.none_text)) is not None:
         return _no_slot(soup, phrase, target)
     if looks_like_captcha(text):
-        return Analysis(Reading("captcha", Status.CAPTCHA, "the site asks for a CAPTCHA"))
-    return Analysis(Reading("unknown", Status.UNKNOWN, _nothing_recognised(target)))
+        detail = "the site asks for a CAPTCHA"
+        return Analysis(Reading("captcha", Status.CAPTCHA, detail, rule=RULE_CAPTCHA))
+    if empty_rows:
+        return Analysis(_empty_rows_only(empty_rows))
+    detail = _nothing_recognised(target)
+    return Analysis(Reading("unknown", Status.UNKNOWN, detail, rule=RULE_UNRECOGNISED))
 
 
 def _with_status_from_error_title(page: Page) -> Page:
@@ -293,21 +516,41 @@ def _with_status_from_error_title(page: Page) -> Page:
     return Page(page.url, int(found.group(1)), page.body, page.headers) if found else page
 
 
+def _with_failure_rule(failure: Reading, status_from_title: bool) -> Reading:
+    rule = FAILURE_RULES.get(failure.kind, RULE_HTTP_STATUS)
+    if status_from_title and rule == RULE_HTTP_STATUS:
+        rule = "ERROR_TITLE"
+    return replace(failure, rule=rule)
+
+
 def _none_phrase_in(text: str, phrases: list[str]) -> str | None:
     return next((phrase for phrase in phrases if fold(phrase) in text), None)
 
 
-def _slot_elements(soup: BeautifulSoup, target: Target) -> list[Tag]:
-    """The slot_selector's matches, less those that carry a "no slot" phrase: sites often put
-    "Aucun rendez-vous" in a row where the slots would be."""
+def _slot_elements(soup: BeautifulSoup, target: Target) -> tuple[list[Tag], list[Tag]]:
+    """The slot_selector's matches, less those that say there is no slot: sites often put
+    "Aucun rendez-vous" in a row where the slots would be. Second: the ones NO_SLOT_WORDS
+    set aside (a target's own none_text phrases decide on their own)."""
     if target.slot_selector is None:
-        return []
+        return [], []
     phrases = [fold(phrase) for phrase in target.none_text]
-    return [
-        element
-        for element in soup.select(target.slot_selector)
-        if not any(phrase in fold(element.get_text(" ")) for phrase in phrases)
-    ]
+    slots: list[Tag] = []
+    empty_rows: list[Tag] = []
+    for element in soup.select(target.slot_selector):
+        text = fold(element.get_text(" "))
+        if any(phrase in text for phrase in phrases):
+            continue
+        (empty_rows if NO_SLOT_WORDS.search(text) else slots).append(element)
+    return slots, empty_rows
+
+
+def _empty_rows_only(empty_rows: list[Tag]) -> Reading:
+    said = _quote(_text_of(empty_rows[0]))
+    detail = (
+        f"the elements slot_selector matches say there is no slot ({said}), but no none_text "
+        "phrase names it: add that phrase to none_text"
+    )
+    return Reading("no-slot-words", Status.UNKNOWN, detail, rule="NO_SLOT_WORDS")
 
 
 def _nothing_recognised(target: Target) -> str:
@@ -324,51 +567,112 @@ def _no_slot(soup: BeautifulSoup, phrase: str, target: Target) -> Analysis:
     detail = f'the page says "{phrase}"'
     guichets = _guichets_on_page(_guichet_names(soup, target, [])) or [_page_guichet(target)]
     results = tuple(GuichetResult(g.id, g.label, Status.NONE, detail=detail) for g in guichets)
-    return Analysis(Reading("no-slot", Status.NONE, detail, choices=tuple(guichets)), results)
+    reading = Reading("no-slot", Status.NONE, detail, choices=tuple(guichets), rule=RULE_NO_SLOT)
+    return Analysis(reading, results)
 
 
-def _slots_found(soup: BeautifulSoup, elements: list[Tag], target: Target) -> Analysis:
+def _slots_found(
+    soup: BeautifulSoup,
+    elements: list[Tag],
+    target: Target,
+    reference: date | None,
+    banner: Reading | None,
+) -> Analysis:
     names = _guichet_names(soup, target, elements)
     locate = _guichet_locator(soup, names, target)
-    read = [_read_slot_element(element, locate(element), target) for element in elements]
+    paths = _ElementPaths()
+    read = [
+        _read_slot_element(element, locate(element), paths(element), target, reference)
+        for element in elements
+    ]
+    placed = sorted(_as_slots(read, target.zone))
     guichets = _unique([*_guichets_on_page(names), *(r.guichet for r in read)])
     results = tuple(
-        _guichet_result(guichet, [r for r in read if r.guichet.id == guichet.id])
+        _guichet_result(
+            guichet,
+            [slot for slot, _ in placed if slot.guichet_id == guichet.id],
+            [r for r in read if r.guichet.id == guichet.id and r.start is None],
+        )
         for guichet in guichets
     )
-    slots = tuple(sorted(slot for result in results for slot in result.slots))
-    status = overall_status([result.status for result in results])
+    detail = _summary(results, len(placed))
+    if banner is not None:
+        # Slots seen win: a banner ("opération de maintenance", "trop de demandes") decides
+        # only on a page without any slot.
+        detail += f"; a banner is on the page too, not decisive beside slots ({banner.detail})"
     reading = Reading(
-        "slots" if slots else "unreadable-slots",
-        status,
-        _summary(results, len(slots)),
+        "slots",
+        overall_status([result.status for result in results]),
+        detail,
         choices=tuple(Choice(r.id, r.label) for r in results),
-        slots=slots,
+        slots=tuple(slot for slot, _ in placed),
+        rule=RULE_SLOTS,
+        read_from=tuple(origin for _, origin in placed),
     )
     return Analysis(reading, results)
 
 
-def _guichet_result(guichet: Choice, read: list[_SlotElement]) -> GuichetResult:
-    slots = tuple(sorted(r.slot for r in read if r.slot is not None))
-    unreadable = [r.unreadable for r in read if r.slot is None]
-    if not read:
+def _as_slots(read: list[_SlotElement], zone: ZoneInfo) -> list[tuple[Slot, str]]:
+    """Each element as a Slot, with where it was read from."""
+    stand_ins = _StandIns(zone)
+    placed = []
+    for element in read:
+        if element.start is None:
+            placed.append((stand_ins.slot(element), f"{element.path} (time not read)"))
+            continue
+        guichet = element.guichet
+        key = element.href or f"{guichet.id}@{element.start.isoformat()}"
+        slot = Slot(start=element.start, guichet_id=guichet.id, guichet=guichet.label, key=key)
+        placed.append((slot, element.path))
+    return [(slot, _read_from(origin)) for slot, origin in placed]
+
+
+class _StandIns:
+    """Slots for the elements of one page whose time is unread, in page order: each start is
+    the stand-in of (guichet, element text, rank among elements of that text), moved on by a
+    second in the rare case another element of the page already has it."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self.rank: Counter[tuple[str, str]] = Counter()
+        self.shown_rank: Counter[tuple[str, str]] = Counter()
+        self.taken: set[tuple[str, datetime]] = set()
+
+    def slot(self, element: _SlotElement) -> Slot:
+        guichet = element.guichet
+        self.rank[guichet.id, element.text] += 1
+        start = unreadable_time_stand_in(
+            f"{guichet.id}\n{element.text}\n{self.rank[guichet.id, element.text]}"
+        )
+        while (guichet.id, start) in self.taken:
+            start += timedelta(seconds=1)
+        self.taken.add((guichet.id, start))
+        self.shown_rank[guichet.id, element.shown] += 1
+        count = self.shown_rank[guichet.id, element.shown]
+        shown = _short(element.shown)
+        return Slot(
+            start=start.astimezone(self.zone),
+            guichet_id=guichet.id,
+            guichet=f"{guichet.label} — {shown}",
+            key=f"{UNREADABLE_KEY_PREFIX}{shown}" + (f" #{count}" if count > 1 else ""),
+        )
+
+
+def _guichet_result(
+    guichet: Choice, slots: list[Slot], unreadable: list[_SlotElement]
+) -> GuichetResult:
+    if not slots:
         return GuichetResult(
             guichet.id, guichet.label, Status.NONE, detail="no slot listed for this guichet"
         )
-    if not slots:
-        return GuichetResult(
-            guichet.id, guichet.label, Status.UNKNOWN, detail=_unreadable_detail(unreadable)
-        )
-    detail = ""
-    if unreadable:
-        count = f"{len(unreadable)} slot{'s' if len(unreadable) > 1 else ''}"
-        detail = f"{count} unread: {_unreadable_detail(unreadable)}"
-    return GuichetResult(guichet.id, guichet.label, Status.AVAILABLE, slots, detail)
+    detail = _unreadable_detail([r.shown for r in unreadable]) if unreadable else ""
+    return GuichetResult(guichet.id, guichet.label, Status.AVAILABLE, tuple(sorted(slots)), detail)
 
 
-def _unreadable_detail(unreadable: list[str]) -> str:
-    more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
-    return f"cannot read the time of {_quote(unreadable[0])}{more}"
+def _unreadable_detail(shown: list[str]) -> str:
+    count = f"{len(shown)} slot{'s' if len(shown) > 1 else ''}"
+    more = f" (and {len(shown) - 1} more)" if len(shown) > 1 else ""
+    return f"{count} without a readable time: {_quote(shown[0])}{more}"
 
 
 def _summary(results: tuple[GuichetResult, ...], slot_count: int) -> str:
@@ -382,25 +686,43 @@ def _summary(results: tuple[GuichetResult, ...], slot_count: int) -> str:
     return "; ".join([found, *notes])
 
 
-def _read_slot_element(element: Tag, guichet: Choice, target: Target) -> _SlotElement:
+def _read_slot_element(
+    element: Tag, guichet: Choice, path: str, target: Target, reference: date | None
+) -> _SlotElement:
+    text = _text_of(element)
     if target.slot_time_selector is None:
         holder: Tag | None = element
     else:
         holder = element.select_one(target.slot_time_selector)
     if holder is None:
-        return _SlotElement(guichet, None, _text_of(element))
-    text = _text_of(holder)
+        return _SlotElement(guichet, None, text, text, _href(element), path)
+    shown = _text_of(holder) or text
+    for candidate in [shown, *_time_attributes(holder)]:
+        start = _read_time(candidate, target, reference)
+        if start is not None:
+            return _SlotElement(guichet, start, shown, text, _href(element), path)
+    return _SlotElement(guichet, None, shown, text, _href(element), path)
+
+
+def _read_time(text: str, target: Target, reference: date | None) -> datetime | None:
+    """The target's format first, when it has one; the common forms otherwise or after."""
     when = _time_text(text, target.slot_time_pattern)
     if when is None:
-        return _SlotElement(guichet, None, text)
-    try:
-        start = parse_french_datetime(when, target.slot_time_format, target.zone)
-    except ValueError:
-        return _SlotElement(guichet, None, text)
-    key = _href(element) or f"{guichet.id}@{start.isoformat()}"
-    return _SlotElement(
-        guichet, Slot(start=start, guichet_id=guichet.id, guichet=guichet.label, key=key)
-    )
+        return None
+    if target.slot_time_format is not None:
+        with suppress(ValueError):
+            return parse_french_datetime(when, target.slot_time_format, target.zone)
+    return read_common_datetime(when, target.zone, reference)
+
+
+def _time_attributes(holder: Tag) -> list[str]:
+    tags = [holder, *holder.find_all(True, limit=ATTRIBUTE_TAGS_LIMIT)]
+    return [
+        str(value)
+        for tag in tags
+        for name in TIME_ATTRIBUTES
+        if isinstance(value := tag.get(name), str) and value.strip()
+    ]
 
 
 def _time_text(text: str, pattern: str | None) -> str | None:
@@ -419,6 +741,56 @@ def _href(element: Tag) -> str:
     link = element if element.name == "a" and element.has_attr("href") else None
     link = link or element.select_one("a[href]")
     return str(link["href"]).strip() if link else ""
+
+
+class _ElementPaths:
+    """Short CSS-like paths to elements: up to PATH_DEPTH steps, from the nearest ancestor
+    with an id (e.g. 'ul#plages > li.plage.libre:nth-of-type(2)'). Sibling ranks are counted
+    once per parent: a page of thousands of slots stays linear."""
+
+    def __init__(self) -> None:
+        self._ranks: dict[int, dict[int, tuple[int, int]]] = {}  # parent → child → (n, of)
+
+    def __call__(self, element: Tag) -> str:
+        steps: list[str] = []
+        node: Tag | None = element
+        while node is not None and node.name not in ("[document]", "html", "body"):
+            steps.append(self._step(node))
+            if node.get("id") or len(steps) == PATH_DEPTH:
+                break
+            node = node.parent
+        return " > ".join(reversed(steps))
+
+    def _step(self, node: Tag) -> str:
+        if isinstance(ident := node.get("id"), str) and ident:
+            return f"{node.name}#{ident}"
+        classes = node.get("class")
+        names = classes.split() if isinstance(classes, str) else list(classes or [])
+        step = node.name + "".join(f".{name}" for name in names[:3])
+        position, of = self._rank(node)
+        return f"{step}:nth-of-type({position})" if of > 1 else step
+
+    def _rank(self, node: Tag) -> tuple[int, int]:
+        parent = node.parent
+        if parent is None:
+            return 1, 1
+        if id(parent) not in self._ranks:
+            children = parent.find_all(True, recursive=False)
+            totals = Counter(child.name for child in children)
+            seen: Counter[str] = Counter()
+            ranks = {}
+            for child in children:
+                seen[child.name] += 1
+                ranks[id(child)] = (seen[child.name], totals[child.name])
+            self._ranks[id(parent)] = ranks
+        return self._ranks[id(parent)].get(id(node), (1, 1))
+
+
+def _read_from(description: str) -> str:
+    """At most READ_FROM_LIMIT characters, the end kept (the element itself is at the end)."""
+    if len(description) <= READ_FROM_LIMIT:
+        return description
+    return "…" + description[-(READ_FROM_LIMIT - 1) :]
 
 
 # --- guichets ----------------------------------------------------------------------------------
@@ -493,9 +865,12 @@ def _text_of(element: Tag) -> str:
     return " ".join(element.get_text(" ").split())
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
+
+
 def _quote(text: str) -> str:
-    short = text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
-    return f'"{short}"'
+    return f'"{_short(text)}"'
 
 
 # --- the flow: one GET per check ---------------------------------------------------------------

@@ -1,20 +1,24 @@
 """RDV Préfecture, the national booking system: /rdvpref/reservation/demarche/<id>/<step>/.
 
-A démarche's `cgu/` page shows the terms and a CAPTCHA (CaptchEtat: the image comes from the
-PISTE API, a person types the "code de sécurité"); the form goes to `_validerCaptcha`, and the
-site session (a cookie) then reaches `creneau/`, which shows one week of free slots or says
-"Aucun créneau disponible". An expired session is sent back to `cgu/`.
+A démarche's `cgu/` page carries an image CAPTCHA (CaptchEtat: the image comes from the PISTE
+API, a person types the "code de sécurité"); the form goes to `_validerCaptcha`, and the site
+session (a cookie) then reaches `creneau/`, whose JSON state lists the week's free slots and
+the first free day. Some flows chain a second, browser-only challenge (a reCAPTCHA checkbox, a
+Cloudflare Turnstile page) after the code. Every constant below says where it comes from;
+fixtures/rdvpref/SOURCES.md gives the repositories and commits.
 
-creneau never types the code. `check` reads `creneau/` with the cookies of a session a person
-opened and reports CAPTCHA when that session is gone; `start_captcha` fetches the image for a
-person to read and `submit_captcha` sends what they typed. Nothing here goes past `creneau/`.
+creneau never types the code and never passes a challenge. `check` reads `creneau/` once with
+the cookies of a session a person opened and reports `captcha`, naming the challenge, when
+the session is gone; `start_captcha` fetches the image for a person to read and
+`submit_captcha` sends what they typed. Neither retries a challenge, and nothing here goes past
+`creneau/`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -26,13 +30,7 @@ from creneau.http import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status
 from creneau.sources import Choice, FlowOutcome, Reading
-from creneau.sources.common import (
-    NotJson,
-    load_json,
-    looks_like_captcha,
-    read_failure,
-    visible_text,
-)
+from creneau.sources.common import NotJson, load_json, read_failure, visible_text
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
@@ -40,6 +38,7 @@ if TYPE_CHECKING:
 
     from creneau.http import Session
 
+# unconfirmed: the zone of the site's Vertigo LocaleManager; its instants carry no offset.
 SITE_ZONE = ZoneInfo("Europe/Paris")
 KEEPS_SESSION = True  # the session a person opened by solving the CAPTCHA serves later checks
 SITE_HOST = "www.rdv-prefecture.interieur.gouv.fr"
@@ -51,75 +50,165 @@ HOST_BUDGETS = {
     CAPTCHETAT_HOST: HostBudget(per_minute=4.0, burst=4),
 }
 
-# --- everything this module knows of the site's markup, in one place ----------------------
-# Confirmed from the site's own Vue components, its framework (Vertigo) and woob's module:
-# the steps, `_validerCaptcha`, `captchaId`, `captchaUsercode`, `?error=invalidCaptcha`,
-# <rdv-captchetat>, BDC_VCID_<style>, <style>_CaptchaImage, script#vui-init-data, the slot
-# fields (trhId, dateLocale, minutesDebut), the criteria and publication fields, radio ids
-# `trhId_<id>`, labels "09h30" and day headers "lundi 18/05". Not confirmed: the names of the
-# objects inside vueData (found here by their shape) and the terms checkbox.
+# --- the steps (woob modules/rdvprefecture/browser.py; peykart and kednasai bots) ----------
 DEMARCHE_URL = re.compile(
     r"^(?P<base>https?://[^/?#]+/rdvpref/reservation/demarche/(?P<id>\d+))(?:/[^?#]*)?$"
 )
 CGU_STEP = "cgu/"
 SLOTS_STEP = "creneau/"
 VALIDATE_CAPTCHA_STEP = "_validerCaptcha"
-INVALID_CAPTCHA = ("error", "invalidCaptcha")  # query parameter of cgu/ after a wrong code
+ERROR_PARAM = "error"  # cgu/?error=…
+INVALID_CAPTCHA = "invalidCaptcha"  # woob browser.py: a wrong code
+# unconfirmed: what it means; peykart shows only the URL cgu/?error=errorSessionInvalide.
+SESSION_INVALID = "errorSessionInvalide"
 
+# --- the image CAPTCHA: <rdv-captchetat> (the site's own Vue component, woob pages.py) -----
 CAPTCHETAT_WIDGET = "rdv-captchetat"
 CAPTCHETAT_ENDPOINT_ATTR = "endpoint-url"
 CAPTCHETAT_STYLE_ATTR = "captcha-style-name"
 CAPTCHETAT_TOKEN_ATTR = "token"
-CAPTCHETAT_ENDPOINT = f"https://{CAPTCHETAT_HOST}/piste/captcha/simple-captcha-endpoint"
+CAPTCHETAT_HANDLER = "simple-captcha-endpoint"
+CAPTCHETAT_ENDPOINT = f"https://{CAPTCHETAT_HOST}/piste/captcha/{CAPTCHETAT_HANDLER}"
 CAPTCHETAT_DEFAULT_STYLE = "captchaFR"
-CAPTCHA_ID_FIELD = "captchaId"
-CAPTCHA_ID_INPUT = "input[id^=BDC_VCID_]"
-CAPTCHA_IMAGE = "img[id$=_CaptchaImage], img.BDC_CaptchaImage, img[src*=captcha i]"
-CODE_FIELD = "captchaUsercode"
-CODE_INPUT = f"input[name={CODE_FIELD}], input#captchaFormulaireExtInput"
-VALIDATE_BUTTON = f"[formaction*={VALIDATE_CAPTCHA_STEP}]"
-TERMS_CHECKBOX = re.compile(r"cgu|accept|condition", re.IGNORECASE)  # id or name of the box
-HOME_START_LINK = "a[href*='/cgu']"
+CAPTCHA_ID_FIELD = "captchaId"  # the component's hidden input; woob's captcha_vars
+CAPTCHA_ID_INPUT = "input[id^=BDC_VCID_]"  # the component reads BDC_VCID_<style>
+CAPTCHA_ID_SCRIPT = "script[src*='t=']"  # woob reads the id from the script's `t`
+CAPTCHA_IMAGE_ID = "img[id$=_CaptchaImage]"  # component: id="captchaFR_CaptchaImage"
+# unconfirmed: other images a CAPTCHA page might use (kednasai selects "div.captcha img").
+CAPTCHA_IMAGE_FALLBACK = "div.captcha img, img.BDC_CaptchaImage, img[src*=captcha i]"
+CAPTCHA_IMAGE_ACCEPT = "image/png"  # the component's Accept for the image
+CODE_FIELD = "captchaUsercode"  # woob
+CODE_INPUT = f"input[name={CODE_FIELD}], input#captchaFormulaireExtInput"  # woob, peykart
+VALIDATE_BUTTON = f"[formaction*={VALIDATE_CAPTCHA_STEP}]"  # bots click this button
+# unconfirmed: no source shows a terms checkbox on cgu/; ticked for the person if present.
+TERMS_CHECKBOX = re.compile(r"cgu|accept|condition", re.IGNORECASE)
+# Vertigo-UI forms bind hidden inputs to the page state (form.html: v-bind:value="vueData.CTX").
+BOUND_VALUE_ATTRS = ("v-bind:value", ":value")
+BOUND_VALUE = re.compile(r"^vueData((?:\.\w+)+)$")
+HOME_START_LINK = "a[href*='/cgu']"  # unconfirmed: the démarche page links to cgu/
 
+# --- the slots page: script#vui-init-data (vertigo-ui-mpa.js) and <rdv-choix-tranche> -------
 INIT_DATA = "script#vui-init-data"
 VUE_DATA_KEY = "vueData"
 SLOTS_WIDGET = "rdv-choix-tranche"
-SLOT_RADIO = "input[id^=trhId_]"
+SLOT_RADIO = "input[id^=trhId_]"  # component: :id="'trhId_' + trhId"
 SLOT_RADIO_PREFIX = "trhId_"
-DAY_COLUMN = "blocCreneauSelection"  # class of the column holding one day's radios
+DAY_COLUMN = "blocCreneauSelection"  # component: the column holding one day's radios
 DAY_HEADER = "h3"
+# Vertigo's TrancheHoraire (agenda_model.ksp); the list holding them is found by its shape.
 SLOT_ID = "trhId"
 SLOT_DAY = "dateLocale"
 SLOT_START_MINUTES = "minutesDebut"
+SLOT_FIELDS = (SLOT_ID, SLOT_DAY, SLOT_START_MINUTES)
+# Vertigo's CritereTrancheHoraire, under "critere" (peykart reads `"critere":{…}`).
+CRITERIA_KEY = "critere"
 CRITERIA_FIRST_DAY = "premierJour"
-CRITERIA_FIRST_FREE_DAY = "datePremiereDispo"
-PUBLICATION_INSTANT = "instantPublication"
+CRITERIA_FIRST_BOOKABLE_DAY = "dateMin"
+CRITERIA_LAST_DAY = "dateMax"
+CRITERIA_FIRST_FREE_DAY = "datePremiereDispo"  # "" = no free day up to dateMax (peykart)
+# Vertigo's PublicationRange; Vertigo-UI sends `<field>_fmt` when a page asks for the
+# formatted value (MapUiObject). The keys holding the two publications are guesses, from
+# FoPlanningServices.getPrecedentePublication / getProchainePublication.
+PUBLICATION_INSTANT_KEYS = ("instantPublication", "instantPublication_fmt")
 PUBLICATION_FIRST_DAY = "dateMin"
-PREVIOUS_PUBLICATION_KEY = re.compile(r"precedente", re.IGNORECASE)
-NEXT_PUBLICATION_KEY = re.compile(r"prochaine", re.IGNORECASE)
-TITLE = "h1"
+PREVIOUS_PUBLICATION_KEY = re.compile(r"precedente", re.IGNORECASE)  # unconfirmed
+NEXT_PUBLICATION_KEY = re.compile(r"prochaine", re.IGNORECASE)  # unconfirmed
+TITLE = "h1"  # unconfirmed: the démarche's name as the page heading
 
-# Phrases are matched on folded text (lower case, no accents).
-SLOTS_HEADING = "choisissez votre creneau"
-NO_SLOT = re.compile(r"aucun creneau disponible")
-HOME_PHRASE = "prendre un rendez-vous"
+# Phrases are matched on folded text (lower case, no accents); all from the site's
+# <rdv-choix-tranche> component unless said.
+SLOTS_HEADING = "choisissez votre creneau"  # peykart isSecondStep
+NO_SLOT = re.compile(r"aucun creneau disponible(?! sur cette semaine)")  # woob, kednasai
+WEEK_EMPTY = re.compile(r"aucun creneau disponible sur cette semaine")
+NEXT_AVAILABILITY = re.compile(r"prochaine disponibilite le (\d{1,2}/\d{1,2}/\d{4})")
+HOME_PHRASE = "prendre un rendez-vous"  # unconfirmed
 _RELEASE = (
     r"mise en ligne de (?:nouveaux )?rendez-vous ?:? ?le (\d{1,2}/\d{1,2}/\d{4}) a (\d{1,2})[:h]"
     r"(\d{2})(?: pour des creneaux de la semaine du (\d{1,2}/\d{1,2}/\d{4}))?"
 )
 LAST_RELEASE = re.compile(r"derniere " + _RELEASE)
 NEXT_RELEASE = re.compile(r"prochaine " + _RELEASE)
-BOT_WALL = re.compile(
-    r"incapsula incident id|request unsuccessful\. incapsula"
-    r"|attention required! \| cloudflare|verify(ing)? you are human"
-)
+# unconfirmed: an error page served with 200 whose title starts with its status.
 ERROR_TITLE = re.compile(r"<title>\s*(403|429|50[0-9])\b", re.IGNORECASE)
-HUMAN_NEEDED = "a human is needed: run `creneau captcha {name}`"
+UNKNOWN_PAGE = "not a page of RDV Préfecture we know"
+
+# --- challenges: what may stand between creneau and creneau/ -------------------------------
+Challenge = Literal["image", "recaptcha", "hcaptcha", "turnstile", "bot-wall", "interstitial"]
+# Google's reCAPTCHA docs (g-recaptcha, api.js, enterprise.js); kednasai "div.g-recaptcha",
+# "g-recaptcha-response".
+RECAPTCHA_ELEMENTS = (
+    ".g-recaptcha, textarea[name=g-recaptcha-response], #g-recaptcha-response, "
+    "iframe[src*='/recaptcha/'], iframe[title*=reCAPTCHA]"
+)
+RECAPTCHA_SCRIPT = re.compile(r"/recaptcha/(?:api|enterprise)\.js")
+# docs.hcaptcha.com: class "h-captcha", js.hcaptcha.com/1/api.js, "h-captcha-response".
+HCAPTCHA_ELEMENTS = ".h-captcha, [name=h-captcha-response], iframe[src*='hcaptcha.com']"
+HCAPTCHA_SCRIPT = re.compile(r"hcaptcha\.com/1/api\.js")
+# Cloudflare's Turnstile docs (class "cf-turnstile", challenges.cloudflare.com/turnstile/v0/
+# api.js, "cf-turnstile-response") and its challenge pages ("cf-mitigated: challenge").
+TURNSTILE_ELEMENTS = (
+    ".cf-turnstile, [name=cf-turnstile-response], iframe[src*='challenges.cloudflare.com']"
+)
+TURNSTILE_SCRIPT = re.compile(r"challenges\.cloudflare\.com/turnstile/")
+CLOUDFLARE_CHALLENGE_HEADER = ("cf-mitigated", "challenge")
+CLOUDFLARE_CHALLENGE_PAGE = re.compile(r"\b_cf_chl_opt\b|/cdn-cgi/challenge-platform/")
+# Imperva (Incapsula): its block page and the challenge resource it loads.
+INCAPSULA_WALL = re.compile(r"incapsula incident id|request unsuccessful\. incapsula")
+INCAPSULA_RESOURCE = re.compile(r"/_Incapsula_Resource\?")
+# unconfirmed: Cloudflare's older block/captcha page title.
+CLOUDFLARE_WALL = re.compile(r"attention required! \| cloudflare")
+# unconfirmed: words of a verification page no vendor marker identifies.
+INTERSTITIAL_PHRASES = re.compile(
+    r"captcha|code de securite|recopiez les caracteres|saisissez les caracteres"
+    r"|verify(?:ing)? you are (?:a )?human|verifi\w* que vous (?:n'etes pas un robot|etes humain)"
+    r"|je ne suis pas un robot|i'm not a robot|verification de securite|security check"
+)
+# (kind, vendor, the prefix of its two constants above, its elements, its script)
+VENDOR_MARKERS: tuple[tuple[Challenge, str, str, str, re.Pattern[str]], ...] = (
+    ("recaptcha", "Google reCAPTCHA", "RECAPTCHA", RECAPTCHA_ELEMENTS, RECAPTCHA_SCRIPT),
+    ("hcaptcha", "hCaptcha", "HCAPTCHA", HCAPTCHA_ELEMENTS, HCAPTCHA_SCRIPT),
+    ("turnstile", "Cloudflare", "TURNSTILE", TURNSTILE_ELEMENTS, TURNSTILE_SCRIPT),
+)
+BROWSER_ONLY = (
+    "creneau cannot hand it to you (it is not an image and a code): only a browser on the "
+    "site can pass it. creneau does not retry it; it looks again at the next check"
+)
+CHALLENGE_DETAILS: dict[str, str] = {
+    "image": (
+        'the site asks for its image CAPTCHA (the "code de sécurité"): creneau can hand it '
+        "to you — run `creneau captcha {name}` and type the code"
+    ),
+    "recaptcha": f'the site asks for a Google reCAPTCHA ("I\'m not a robot"): {BROWSER_ONLY}',
+    "hcaptcha": f"the site asks for an hCaptcha challenge: {BROWSER_ONLY}",
+    "turnstile": f"the site answers with a Cloudflare Turnstile challenge: {BROWSER_ONLY}",
+    "bot-wall": f"an anti-bot wall ({{vendor}}) answered instead of the site: {BROWSER_ONLY}",
+    "interstitial": (
+        "the site shows a verification page creneau does not recognise: creneau cannot hand "
+        "it to you; open the page in a browser. creneau does not retry it; it looks again at "
+        "the next check"
+    ),
+}
+WRONG_CODE = "the code typed was not accepted: the site shows a new CAPTCHA"
+SESSION_ENDED = "the site session has ended (the site says errorSessionInvalide)"
+SENT_HOME = "the site sent us back to the démarche's page: the site session is gone"
+FAILURE_RULES = {
+    "forbidden": "HTTP_STATUS",
+    "rate-limited": "HTTP_STATUS",
+    "server-error": "HTTP_STATUS",
+    "not-found": "HTTP_STATUS",
+    "client-error": "HTTP_STATUS",
+    "overloaded": "common.OVERLOADED_PHRASES",
+    "closed": "common.CLOSED_PHRASES",
+}
 
 _DAY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 _CLOCK = re.compile(r"^(\d{1,2})[:h](\d{2})")
-_INSTANT = re.compile(r"^(\d{1,2}/\d{1,2}/\d{4})[ T](\d{1,2})[:h](\d{2})")
+# Vertigo writes instants three ways: Vertigo-UI's encoder before 2025-03 "04/05/2026 11:58",
+# after it "2026-05-04T11:58" (both in the site's zone), and the PInstant smart type's
+# formatter, pattern "dd/MM/yyyy ' ' HH'h'mm": "04/05/2026   11h58" (three spaces).
+_INSTANT = re.compile(r"^(\d{1,2}/\d{1,2}/\d{4})\s+(\d{1,2})[:h](\d{2})$")
+_ZONELESS_ISO_INSTANT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::\d{2})?$")
 _HEADER_DAY = re.compile(r"(\d{1,2})/(\d{1,2})")
 _JSON_DEPTH = 8
 
@@ -169,48 +258,102 @@ def _without_query(url: str) -> str:
 
 
 def parse_page(page: Page, target: Target | None = None) -> Reading:
-    """Classify one RDV Préfecture page: CAPTCHA, slots, no slot, a failure, or unknown."""
+    """Classify one RDV Préfecture page: slots, a challenge, a failure, no slot, or unknown.
+    Slots seen win over everything; a vendor challenge over banners; a banner over the rest."""
     if page.status == 200 and (found := ERROR_TITLE.search(page.text[:1024])):
         page = Page(page.url, int(found.group(1)), page.body, page.headers)
+    name = target.name if target is not None else "<name>"
     text = visible_text(page.text)
-    if failure := read_failure(page, text):
-        return failure
-    if BOT_WALL.search(text):
-        return Reading("bot-wall", Status.BLOCKED, "an anti-bot wall answered instead of the site")
     soup = _soup(page.text)
     vue_data = read_vue_data(soup)
     facts = release_facts(text, vue_data)
+    slots_page = _is_slots_page(soup, text, vue_data)
+    slots = _slots_reading(soup, text, vue_data, page.url, facts) if slots_page else None
+    if slots is not None and slots.slots:
+        return slots
+    if vendor := third_party_challenge(page, soup, text, widgets_only=slots_page):
+        return _challenge_reading(vendor[0], vendor[1], name, facts, vendor=vendor[2])
+    if failure := read_failure(page, text):
+        return replace(failure, facts=facts, rule=FAILURE_RULES.get(failure.kind, ""))
+    if slots is not None:
+        return slots
     if _is_captcha_page(soup):
-        return _captcha_reading(soup, page.url, facts)
-    if _is_slots_page(soup, text, vue_data):
-        return _slots_reading(soup, text, vue_data, page.url, facts)
+        return _image_captcha_reading(soup, vue_data, page.url, name, facts)
     if HOME_PHRASE in text and soup.select_one(HOME_START_LINK):
-        return Reading("demarche", None, "the démarche's home page", facts=facts)
-    if looks_like_captcha(text):
-        return Reading("captcha", Status.CAPTCHA, "the site asks for a CAPTCHA", facts=facts)
-    return Reading("unknown", Status.UNKNOWN, "not a page of RDV Préfecture we know", facts=facts)
+        return Reading(
+            "demarche", None, "the démarche's home page", facts=facts, rule="HOME_PHRASE"
+        )
+    if INTERSTITIAL_PHRASES.search(text):
+        return _challenge_reading("interstitial", "INTERSTITIAL_PHRASES", name, facts)
+    return Reading("unknown", Status.UNKNOWN, UNKNOWN_PAGE, facts=facts, rule="UNKNOWN_PAGE")
+
+
+def third_party_challenge(
+    page: Page, soup: BeautifulSoup, text: str, *, widgets_only: bool = False
+) -> tuple[Challenge, str, str] | None:
+    """A challenge only a browser can pass: (kind, the rule that saw it, vendor). With
+    `widgets_only`, a vendor's script alone does not count (a page may load one to score
+    visitors without asking them anything)."""
+    header, value = CLOUDFLARE_CHALLENGE_HEADER
+    if page.header(header).strip().lower() == value:
+        return "turnstile", "CLOUDFLARE_CHALLENGE_HEADER", "Cloudflare"
+    scripts = " ".join(str(tag.get("src", "")) for tag in soup.select("script[src]"))
+    for kind, vendor, name, elements, script in VENDOR_MARKERS:
+        if soup.select_one(elements):
+            return kind, f"{name}_ELEMENTS", vendor
+        if not widgets_only and script.search(scripts):
+            return kind, f"{name}_SCRIPT", vendor
+    if CLOUDFLARE_CHALLENGE_PAGE.search(page.text):
+        return "turnstile", "CLOUDFLARE_CHALLENGE_PAGE", "Cloudflare"
+    if INCAPSULA_WALL.search(text) or INCAPSULA_RESOURCE.search(page.text):
+        return "bot-wall", "INCAPSULA_WALL", "Imperva Incapsula"
+    if CLOUDFLARE_WALL.search(text):
+        return "bot-wall", "CLOUDFLARE_WALL", "Cloudflare"
+    return None
+
+
+def _challenge_reading(
+    kind: Challenge, rule: str, name: str, facts: dict[str, str], *, vendor: str = ""
+) -> Reading:
+    detail = CHALLENGE_DETAILS[kind].format(name=name, vendor=vendor)
+    reading_kind = "captcha" if kind == "image" else kind
+    return Reading(
+        reading_kind, Status.CAPTCHA, detail, facts={**facts, "challenge": kind}, rule=rule
+    )
+
+
+def challenge_of(reading: Reading) -> str:
+    """The challenge a reading names ("" when it names none)."""
+    return reading.facts.get("challenge", "") if reading.status is Status.CAPTCHA else ""
 
 
 def _is_captcha_page(soup: BeautifulSoup) -> bool:
     return bool(soup.select_one(CAPTCHETAT_WIDGET) or soup.select_one(CODE_INPUT))
 
 
-def _captcha_reading(soup: BeautifulSoup, url: str, facts: dict[str, str]) -> Reading:
-    wrong = parse_qs(urlsplit(url).query).get(INVALID_CAPTCHA[0], []) == [INVALID_CAPTCHA[1]]
-    detail = (
-        "the code typed was not accepted: the site shows a new CAPTCHA"
-        if wrong
-        else "the site asks for a CAPTCHA (terms page)"
-    )
+def _image_captcha_reading(
+    soup: BeautifulSoup, vue_data: dict[str, Any], url: str, name: str, facts: dict[str, str]
+) -> Reading:
+    error = parse_qs(urlsplit(url).query).get(ERROR_PARAM, [""])[0]
+    image = CHALLENGE_DETAILS["image"].format(name=name)
+    if error == INVALID_CAPTCHA:
+        detail, rule = WRONG_CODE, "INVALID_CAPTCHA"
+    elif error == SESSION_INVALID:
+        detail, rule = f"{SESSION_ENDED}; {image}", "SESSION_INVALID"
+    else:
+        detail = image
+        rule = "CAPTCHETAT_WIDGET" if soup.select_one(CAPTCHETAT_WIDGET) else "CODE_INPUT"
     scope = _captcha_form(soup) or soup
-    fields = _hidden_fields(scope) + _terms_boxes(scope)
-    return Reading("captcha", Status.CAPTCHA, detail, fields=fields, facts=facts)
+    fields = _hidden_fields(scope, vue_data) + _terms_boxes(scope)
+    facts = {**facts, "challenge": "image"}
+    return Reading("captcha", Status.CAPTCHA, detail, fields=fields, facts=facts, rule=rule)
 
 
 def _is_slots_page(soup: BeautifulSoup, text: str, vue_data: dict[str, Any]) -> bool:
     return bool(
         SLOTS_HEADING in text
         or NO_SLOT.search(text)
+        or WEEK_EMPTY.search(text)
         or soup.select_one(SLOTS_WIDGET)
         or soup.select_one(SLOT_RADIO)
         or _slot_lists(vue_data)
@@ -223,32 +366,77 @@ def _slots_reading(
 ) -> Reading:
     demarche = _demarche_choice(soup, url)
     criteria = _criteria(vue_data)
-    first_free = _read_day(criteria.get(CRITERIA_FIRST_FREE_DAY))
+    first_free, first_free_rule = _first_free_day(criteria, text)
     if first_free:
         facts = {**facts, "first_availability": first_free.isoformat()}
-    slots, unreadable = _slots_from_json(vue_data, demarche)
-    if not slots and not unreadable:
-        slots, unreadable = _slots_from_radios(soup, _read_day(criteria.get(CRITERIA_FIRST_DAY)))
-        slots = [_at(slot, demarche) for slot in slots]
-    found = tuple(sorted(set(slots)))
+    found, unreadable, rule = _slots_from_json(vue_data, demarche)
+    if not found and not unreadable:
+        first_day = _read_day(criteria.get(CRITERIA_FIRST_DAY))
+        found, unreadable = _slots_from_radios(soup, first_day, demarche)
+        rule = "SLOT_RADIO"
+    found = sorted(dict(found).items())  # one origin per slot, in time order
+    slots = tuple(slot for slot, _ in found)
+    read_from = tuple(origin for _, origin in found)
 
-    def reading(kind: str, status: Status, detail: str) -> Reading:
-        return Reading(kind, status, detail, (demarche,), found, facts=facts)
+    def reading(kind: str, status: Status, detail: str, rule: str) -> Reading:
+        return Reading(
+            kind, status, detail, (demarche,), slots, facts=facts, rule=rule, read_from=read_from
+        )
 
-    if found:
+    if slots:
         more = f" ({unreadable} more could not be read)" if unreadable else ""
-        return reading("creneau", Status.AVAILABLE, f"{len(found)} free slot(s) shown{more}")
+        return reading("creneau", Status.AVAILABLE, f"{len(slots)} free slot(s) shown{more}", rule)
     if unreadable:
-        return reading("unknown", Status.UNKNOWN, f"{unreadable} slot(s) shown but none readable")
+        shown = f"{unreadable} slot(s) shown but none readable"
+        return reading("unknown", Status.UNKNOWN, shown, rule)
     if first_free:
         return reading(
             "creneau-later",
             Status.AVAILABLE,
             f"no slot in the week shown; the site says the first free day is {first_free:%d/%m/%Y}",
+            first_free_rule,
         )
+    if no_free_day := _no_free_day(criteria):
+        return reading("creneau-none", Status.NONE, no_free_day, "CRITERIA_FIRST_FREE_DAY")
     if NO_SLOT.search(text):
-        return reading("creneau-none", Status.NONE, 'the page says "Aucun créneau disponible"')
-    return reading("unknown", Status.UNKNOWN, "slot page without slots nor the no-slot phrase")
+        said = 'the page says "Aucun créneau disponible"'
+        return reading("creneau-none", Status.NONE, said, "NO_SLOT")
+    if WEEK_EMPTY.search(text):
+        said = (
+            'the page says the week shown has no slot ("Aucun créneau disponible sur cette '
+            'semaine") but not whether a later week has one'
+        )
+        return reading("unknown", Status.UNKNOWN, said, "WEEK_EMPTY")
+    return reading(
+        "unknown", Status.UNKNOWN, "slot page without slots nor the no-slot phrase", "UNKNOWN_PAGE"
+    )
+
+
+def _first_free_day(criteria: dict[str, Any], text: str) -> tuple[date | None, str]:
+    """The first free day the site names: its criteria, or the "Prochaine disponibilité le …"
+    button of a rendered page."""
+    if day := _read_day(criteria.get(CRITERIA_FIRST_FREE_DAY)):
+        return day, "CRITERIA_FIRST_FREE_DAY"
+    found = NEXT_AVAILABILITY.search(text)
+    if found and (day := _read_day(found.group(1))):
+        return day, "NEXT_AVAILABILITY"
+    return None, ""
+
+
+def _no_free_day(criteria: dict[str, Any]) -> str:
+    """Why the site's own search says there is no free day, or "" when it does not say so.
+    `datePremiereDispo` is searched from `premierJour` to `dateMax` (Vertigo's
+    TkGetDatePremiereDisponibiliteByAgeIds); it proves nothing when the week shown starts
+    after the first bookable day."""
+    if criteria.get(CRITERIA_FIRST_FREE_DAY) != "":
+        return ""
+    first_day = _read_day(criteria.get(CRITERIA_FIRST_DAY))
+    bookable = _read_day(criteria.get(CRITERIA_FIRST_BOOKABLE_DAY))
+    if first_day is None or bookable is None or first_day > bookable:
+        return ""
+    last = _read_day(criteria.get(CRITERIA_LAST_DAY))
+    until = f" to {last:%d/%m/%Y}" if last else ""
+    return f"the site says no day is free from {bookable:%d/%m/%Y}{until} (no first free day)"
 
 
 def _demarche_choice(soup: BeautifulSoup, url: str) -> Choice:
@@ -278,23 +466,24 @@ def read_vue_data(soup: BeautifulSoup) -> dict[str, Any]:
     return vue_data if isinstance(vue_data, dict) else {}
 
 
-def _walk(value: Any, depth: int = 0) -> Iterator[tuple[str, Any]]:
-    """Every (key, value) pair inside vueData, depth first, bounded."""
+def _walk(value: Any, path: str = "$.vueData", depth: int = 0) -> Iterator[tuple[str, str, Any]]:
+    """Every (path, key, value) inside vueData, depth first, bounded."""
     if depth > _JSON_DEPTH:
         return
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, inner in items:
-        yield str(key), inner
+        here = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}"
+        yield here, str(key), inner
         if isinstance(inner, dict | list):
-            yield from _walk(inner, depth + 1)
+            yield from _walk(inner, here, depth + 1)
 
 
-def _slot_lists(vue_data: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    """Lists of objects shaped like the site's time slots (TrancheHoraire)."""
+def _slot_lists(vue_data: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Lists of objects shaped like the site's time slots (TrancheHoraire), with their path."""
     lists = []
-    for _key, value in _walk(vue_data):
+    for path, _key, value in _walk(vue_data):
         if isinstance(value, list) and value and all(_is_slot(item) for item in value):
-            lists.append(value)
+            lists.append((path, value))
     return lists
 
 
@@ -303,41 +492,51 @@ def _is_slot(item: Any) -> bool:
 
 
 def _criteria(vue_data: dict[str, Any]) -> dict[str, Any]:
-    """The search criteria object (CritereTrancheHoraire): first day, first free day…"""
-    for _key, value in _walk(vue_data):
+    """The search criteria (CritereTrancheHoraire): under "critere", else found by shape."""
+    named = vue_data.get(CRITERIA_KEY)
+    if isinstance(named, dict) and CRITERIA_FIRST_DAY in named:
+        return named
+    for _path, _key, value in _walk(vue_data):
         if isinstance(value, dict) and CRITERIA_FIRST_DAY in value:
             return value
     return {}
 
 
-def _slots_from_json(vue_data: dict[str, Any], demarche: Choice) -> tuple[list[Slot], int]:
+def _slots_from_json(
+    vue_data: dict[str, Any], demarche: Choice
+) -> tuple[list[tuple[Slot, str]], int, str]:
     slots, unreadable = [], 0
-    for items in _slot_lists(vue_data):
-        for item in items:
+    for path, items in _slot_lists(vue_data):
+        for index, item in enumerate(items):
             day = _read_day(item.get(SLOT_DAY))
             minutes = _read_minutes(item.get(SLOT_START_MINUTES))
             key = str(item.get(SLOT_ID, "")).strip()
             if day is None or minutes is None or not key:
                 unreadable += 1
                 continue
-            start = _local(day, minutes)
-            slots.append(Slot(start=start, guichet_id=demarche.id, guichet=demarche.label, key=key))
-    return slots, unreadable
+            slot = Slot(_local(day, minutes), demarche.id, demarche.label, key)
+            slots.append((slot, f"{path}[{index}]"))
+    return slots, unreadable, "SLOT_FIELDS"
 
 
-def _slots_from_radios(soup: BeautifulSoup, first_day: date | None) -> tuple[list[Slot], int]:
+def _slots_from_radios(
+    soup: BeautifulSoup, first_day: date | None, demarche: Choice
+) -> tuple[list[tuple[Slot, str]], int]:
     """Slots from rendered radios: the day comes from the column header ("lundi 18/05"),
     its year from the criteria's first day, the time from the label ("09h30")."""
     slots, unreadable = [], 0
     for radio in soup.select(SLOT_RADIO):
-        key = str(radio.get("id", ""))[len(SLOT_RADIO_PREFIX) :]
+        radio_id = str(radio.get("id", ""))
+        key = radio_id[len(SLOT_RADIO_PREFIX) :]
         day = _radio_day(radio, first_day)
-        label = soup.find("label", attrs={"for": str(radio.get("id", ""))})
-        minutes = _read_minutes(label.get_text(" ").strip() if label else None)
+        label = soup.find("label", attrs={"for": radio_id})
+        label_text = label.get_text(" ").strip() if label else ""
+        minutes = _read_minutes(label_text or None)
         if not key or day is None or minutes is None:
             unreadable += 1
             continue
-        slots.append(Slot(start=_local(day, minutes), guichet_id="", guichet="", key=key))
+        slot = Slot(_local(day, minutes), demarche.id, demarche.label, key)
+        slots.append((slot, f'input#{radio_id} + label "{label_text[:20]}"'))
     return slots, unreadable
 
 
@@ -363,7 +562,8 @@ def _local(day: date, minutes: int) -> datetime:
 
 
 def _read_day(value: Any) -> date | None:
-    """'18/05/2026' (how Vertigo writes a LocalDate) or '2026-05-18'."""
+    """'18/05/2026' (Vertigo's PLocalDate and its UI encoder before 2025-03) or '2026-05-18'
+    (the encoder since)."""
     if not isinstance(value, str):
         return None
     text = value.strip()
@@ -378,7 +578,8 @@ def _read_day(value: Any) -> date | None:
 
 
 def _read_minutes(value: Any) -> int | None:
-    """Minutes after midnight: 570, '570', '09:30' or '09h30'."""
+    """Minutes after midnight: 570, '570', '09:30' (Vertigo's FormatterMinutes) or '09h30'
+    (the component's label)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -427,27 +628,39 @@ def _release_from_text(found: re.Match[str]) -> tuple[datetime, date | None] | N
 def _release_from_json(
     vue_data: dict[str, Any], key: re.Pattern[str]
 ) -> tuple[datetime, date | None] | None:
-    for name, value in _walk(vue_data):
-        if key.search(name) and isinstance(value, dict) and PUBLICATION_INSTANT in value:
-            at = _read_instant(value[PUBLICATION_INSTANT])
-            if at is None:
-                return None
-            first = _read_day(value.get(PUBLICATION_FIRST_DAY))
-            return at, first - timedelta(days=first.weekday()) if first else None
+    for _path, name, value in _walk(vue_data):
+        if not key.search(name) or not isinstance(value, dict):
+            continue
+        instants = [value[field] for field in PUBLICATION_INSTANT_KEYS if field in value]
+        if not instants:
+            continue
+        at = next(filter(None, map(_read_instant, instants)), None)
+        if at is None:
+            return None
+        first = _read_day(value.get(PUBLICATION_FIRST_DAY))
+        return at, first - timedelta(days=first.weekday()) if first else None
     return None
 
 
 def _read_instant(value: Any) -> datetime | None:
-    """'04/05/2026 11:58' (Paris time, as the site formats it) or an ISO instant."""
+    """An instant as Vertigo writes it (see _INSTANT), in the site's zone, or an ISO instant
+    with its offset."""
     if not isinstance(value, str):
         return None
-    if found := _INSTANT.match(value.strip()):
+    text = value.strip()
+    if found := _INSTANT.match(text):
         day, hours, minutes = _read_day(found.group(1)), int(found.group(2)), int(found.group(3))
         if day is None or hours > 23 or minutes > 59:
             return None
         return _local(day, hours * 60 + minutes)
+    if found := _ZONELESS_ISO_INSTANT.match(text):
+        year, month, day_of_month, hours, minutes = map(int, found.groups())
+        try:
+            return datetime(year, month, day_of_month, hours, minutes, tzinfo=SITE_ZONE)
+        except ValueError:
+            return None
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
     return moment.astimezone(SITE_ZONE) if moment.tzinfo else None
@@ -479,7 +692,7 @@ class CaptchaForm:
     """What the cgu/ page says about how to answer its CAPTCHA."""
 
     form_url: str
-    fields: tuple[tuple[str, str], ...]  # hidden fields and the terms checkbox
+    fields: tuple[tuple[str, str], ...]  # hidden fields (CTX…) and any terms checkbox
     code_field: str
     widget: CaptchEtatWidget | None
     image_url: str  # empty when the widget gives it
@@ -502,11 +715,11 @@ def read_captcha_form(markup: str, page_url: str) -> CaptchaForm | None:
         return None
     form = _captcha_form(soup)
     scope: Tag = form or soup
-    fields = _hidden_fields(scope) + _terms_boxes(scope)
+    fields = _hidden_fields(scope, read_vue_data(soup)) + _terms_boxes(scope)
     code_input = scope.select_one(CODE_INPUT)
     code_field = str(code_input.get("name") or CODE_FIELD) if code_input else CODE_FIELD
     widget = _widget(soup, page_url)
-    image = scope.select_one(CAPTCHA_IMAGE)
+    image = _captcha_image(scope)
     image_url = urljoin(page_url, str(image.get("src", ""))) if image and not widget else ""
     return CaptchaForm(_form_url(scope, form, page_url), fields, code_field, widget, image_url)
 
@@ -517,19 +730,31 @@ def read_captchetat_answer(markup: str, endpoint: str, style: str) -> CaptchEtat
     id_input = soup.select_one(CAPTCHA_ID_INPUT)
     captcha_id = str(id_input.get("value", "")).strip() if id_input else ""
     if not captcha_id:
-        script = soup.select_one("script[src*='t=']")
+        script = soup.select_one(CAPTCHA_ID_SCRIPT)
         params = parse_qs(urlsplit(str(script.get("src", ""))).query) if script else {}
         captcha_id = params.get("t", [""])[0]
     if not captcha_id:
         return None
-    image = soup.select_one(CAPTCHA_IMAGE)
+    image = _captcha_image(soup)
     src = str(image.get("src", "")) if image else ""
-    # The site's own component rebases the markup's relative addresses on the endpoint.
     if src:
-        image_url = urljoin(endpoint, src)
+        image_url = rebase_on_endpoint(src, endpoint)
     else:
         image_url = CaptchEtatWidget(endpoint, style, "").image_url(captcha_id)
-    return CaptchEtatAnswer(captcha_id, _hidden_fields(soup), image_url)
+    return CaptchEtatAnswer(captcha_id, _hidden_fields(soup, {}), image_url)
+
+
+def rebase_on_endpoint(src: str, endpoint: str) -> str:
+    """What the site's component does to the markup's addresses (changeRelativeToAbsoluteUrls):
+    everything before the handler's name is replaced by the endpoint's base."""
+    handler = endpoint.rstrip("/").rsplit("/", 1)[-1]
+    if handler and handler in src and handler in endpoint:
+        return endpoint[: endpoint.rindex(handler)] + src[src.index(handler) :]
+    return urljoin(endpoint, src)
+
+
+def _captcha_image(scope: Tag) -> Tag | None:
+    return scope.select_one(CAPTCHA_IMAGE_ID) or scope.select_one(CAPTCHA_IMAGE_FALLBACK)
 
 
 def _captcha_form(soup: BeautifulSoup) -> Tag | None:
@@ -540,11 +765,28 @@ def _captcha_form(soup: BeautifulSoup) -> Tag | None:
     return soup.select_one("form")
 
 
-def _hidden_fields(scope: Tag) -> tuple[tuple[str, str], ...]:
-    return tuple(
-        (str(field["name"]), str(field.get("value", "")))
-        for field in scope.select("input[type=hidden][name]")
-    )
+def _hidden_fields(scope: Tag, vue_data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Hidden inputs and their values; a value bound to the page state (v-bind:value=
+    "vueData.CTX") is read from it, as the browser would send it."""
+    fields = []
+    for field in scope.select("input[type=hidden][name]"):
+        value = field.get("value")
+        if value is None:
+            value = _bound_value(field, vue_data)
+        fields.append((str(field["name"]), str(value)))
+    return tuple(fields)
+
+
+def _bound_value(field: Tag, vue_data: dict[str, Any]) -> str:
+    for attribute in BOUND_VALUE_ATTRS:
+        found = BOUND_VALUE.match(str(field.get(attribute, "")).strip())
+        if found is None:
+            continue
+        value: Any = vue_data
+        for part in found.group(1).split(".")[1:]:
+            value = value.get(part) if isinstance(value, dict) else None
+        return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return ""
 
 
 def _terms_boxes(scope: Tag) -> tuple[tuple[str, str], ...]:
@@ -596,15 +838,19 @@ def image_type(data: bytes) -> str | None:
 
 
 async def check(target: Target, session: Session) -> FlowOutcome:
-    """Read creneau/ with the session's cookies. Never passes a CAPTCHA: when the site asks
-    for one (or sends us back to cgu/), a person must run `creneau captcha <name>`."""
+    """Read creneau/ once with the session's cookies. Never passes a challenge and never
+    retries one: when the site asks for one, the outcome names it and says whether a person
+    can solve it through `creneau captcha`."""
     urls = demarche_urls(target.url)
     page = await session.get(urls.slots)
-    reading = parse_page(page)
+    reading = parse_page(page, target)
     facts = dict(reading.facts)
-    if reading.kind in ("captcha", "demarche"):
-        detail = HUMAN_NEEDED.format(name=target.name)
-        return FlowOutcome((), Status.CAPTCHA, detail, page, facts)
+    if reading.kind == "demarche":
+        image = CHALLENGE_DETAILS["image"].format(name=target.name)
+        facts["challenge"] = "image"
+        return FlowOutcome((), Status.CAPTCHA, f"{SENT_HOME}; {image}", page, facts)
+    if reading.status is Status.CAPTCHA:
+        return FlowOutcome((), Status.CAPTCHA, reading.detail, page, facts)
     if reading.kind.startswith("creneau") or reading.choices:
         guichet = _guichet(urls.demarche_id, reading)
         return FlowOutcome((guichet,), guichet.status, reading.detail, page, facts)
@@ -628,39 +874,44 @@ class CaptchaChallenge:
     image: bytes
     content_type: str
     form_url: str  # where submit_captcha posts
-    fields: tuple[tuple[str, str], ...]  # hidden fields (and the terms box) to resubmit
+    fields: tuple[tuple[str, str], ...]  # hidden fields (and any terms box) to resubmit
     code_field: str  # the name of the "code de sécurité" field
     image_url: str = ""
     page_url: str = ""
 
 
 class CaptchaUnavailable(ValueError):
-    """cgu/ gave no CAPTCHA to show (refused, failed, or not a CAPTCHA page)."""
+    """No image CAPTCHA a person could solve here: the site refused, failed, or asks for a
+    challenge only a browser can pass (`challenge` names it, "" when there is none)."""
 
     def __init__(self, detail: str, reading: Reading) -> None:
         super().__init__(detail)
         self.detail = detail
         self.reading = reading
+        self.challenge = challenge_of(reading)
 
 
 async def start_captcha(target: Target, session: Session) -> CaptchaChallenge:
     """Open the terms page and fetch its CAPTCHA image (three requests with CaptchEtat).
-    Raises CaptchaUnavailable, whose `reading` says why, when there is no CAPTCHA to show."""
+    Raises CaptchaUnavailable, whose `reading` says why, when there is no image CAPTCHA to
+    show — in particular when the site asks for a challenge only a browser can pass."""
     urls = demarche_urls(target.url)
     page = await session.get(urls.cgu)
-    reading = parse_page(page)
+    reading = parse_page(page, target)
+    if challenge_of(reading) not in ("", "image"):
+        raise CaptchaUnavailable(f"{urls.cgu}: {reading.detail}", reading)
     form = read_captcha_form(page.text, page.url) if reading.kind == "captcha" else None
     if form is None:
         raise CaptchaUnavailable(f"{urls.cgu} shows no CAPTCHA: {reading.detail}", reading)
     fields, image_url, headers = form.fields, form.image_url, {}
     if form.widget is not None:
-        answer = await _load_captchetat(session, form.widget)
+        answer = await _load_captchetat(session, form.widget, target)
         fields = fields + answer.fields + ((CAPTCHA_ID_FIELD, answer.captcha_id),)
         image_url, headers = answer.image_url, form.widget.headers()
     if not image_url:
         unknown = Reading("unknown", Status.UNKNOWN, "CAPTCHA form without an image")
         raise CaptchaUnavailable(f"{urls.cgu}: the CAPTCHA has no image", unknown)
-    image = await session.get(image_url, headers={**headers, "Accept": "image/*"})
+    image = await session.get(image_url, headers={**headers, "Accept": CAPTCHA_IMAGE_ACCEPT})
     content_type = image_type(image.body) if image.status == 200 else None
     if content_type is None:
         failure = read_failure(image) or Reading("unknown", Status.UNKNOWN, "not an image")
@@ -676,8 +927,15 @@ async def start_captcha(target: Target, session: Session) -> CaptchaChallenge:
     )
 
 
-async def _load_captchetat(session: Session, widget: CaptchEtatWidget) -> CaptchEtatAnswer:
+async def _load_captchetat(
+    session: Session, widget: CaptchEtatWidget, target: Target | None = None
+) -> CaptchEtatAnswer:
     page = await session.get(widget.html_url(), headers=widget.headers())
+    soup = _soup(page.text)
+    if vendor := third_party_challenge(page, soup, visible_text(page.text)):
+        name = target.name if target is not None else "<name>"
+        blocked = _challenge_reading(vendor[0], vendor[1], name, {}, vendor=vendor[2])
+        raise CaptchaUnavailable(f"the CAPTCHA service: {blocked.detail}", blocked)
     failure = read_failure(page)
     answer = None if failure else read_captchetat_answer(page.text, widget.endpoint, widget.style)
     if answer is None:
@@ -690,16 +948,27 @@ async def submit_captcha(
     target: Target, session: Session, challenge: CaptchaChallenge, code: str
 ) -> Reading:
     """Send the code a person typed; return the reading of the page reached: slots or no
-    slot when it was right, CAPTCHA again (a new image) when it was wrong. The caller then
+    slot when it was right, the image CAPTCHA again (a new image) when it was wrong. Raises
+    CaptchaUnavailable when the site then asks for a challenge only a browser can pass (a
+    reCAPTCHA chained after the code): a person cannot go on through creneau. The caller
     keeps `session.cookies()` for the daemon's checks."""
     typed = code.strip()
     if not typed:
         raise ValueError("the code is empty: type the characters shown in the image")
     data = {**dict(challenge.fields), challenge.code_field: typed}
-    reading = parse_page(await session.post(challenge.form_url, data))
+    reading = _browser_only_refused(
+        parse_page(await session.post(challenge.form_url, data), target)
+    )
     if reading.status is None or reading.kind == "unknown":
         # The answer was not a page of the flow (e.g. an empty 200): look at creneau/ itself.
-        reading = parse_page(await session.get(demarche_urls(target.url).slots))
+        page = await session.get(demarche_urls(target.url).slots)
+        reading = _browser_only_refused(parse_page(page, target))
+    return reading
+
+
+def _browser_only_refused(reading: Reading) -> Reading:
+    if challenge_of(reading) not in ("", "image"):
+        raise CaptchaUnavailable(f"after the code was sent, {reading.detail}", reading)
     return reading
 
 

@@ -1,17 +1,19 @@
 """RDV Service Public (rdv.anct.gouv.fr, formerly RDV Solidarités): the public search of the
-betagouv Rails app that mairies and some préfectures use, `/prendre_rdv?departement=…&
-motif_name_with_location_type=…`.
+betagouv Rails app that mairies and some préfectures use, `/prendre_rdv?…`.
 
-One search URL walks the app's steps: the choice of a motif, then of a place (lieu), each
-listed with its next availability, then a week of slots at one place (`lieu_id=…`), each slot
-a link to the booking wizard (`/users/rdv_wizard_step/new?…&starts_at=…`). When nothing
-matches, the page says "Malheureusement, aucun créneau correspondant à votre recherche n'a été
-trouvé". Each place is a guichet.
+One search URL walks the app's steps (`CreneauWizardForUsers::CurrentStepPicker`): the choice
+of a motif; for passport and identity-card motifs, the number of ANTS pre-applications
+(`ants_pre_demandes_count`); then, for a motif at a place, the choice of a place (lieu), or,
+for a motif without a place (phone, at home), the choice of an organisation; each listed with
+its next availability; then a week of slots, each slot a link to the booking wizard
+(`/users/rdv_wizard_step/new?…&starts_at=…`). When nothing matches, the page says "aucun
+créneau correspondant à votre recherche n'a été trouvé". Each place (or organisation) is a
+guichet. Evidence for every name below: fixtures/rdvsp/SOURCES.md.
 
 This module owns the `rdvsp` target settings, the reading of those pages and the flow: the
-search page, then the week of each listed place (at most `max_lieux` of them), following a
-"Prochaine disponibilité" link once when a week is empty. It never requests a slot's link:
-that is where booking starts.
+search page, the pre-application count when the site asks for it, then the week of each
+listed place or organisation (at most `max_lieux`), following a "Prochaine disponibilité"
+link once when a week is empty. It never requests a slot's link: that is where booking starts.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ if TYPE_CHECKING:
 
 SITE_ZONE = ZoneInfo("Europe/Paris")
 
-# The app publishes no rate limit for its HTML pages (its Rack::Attack rule covers /api/v1
-# only); one check is 1 + max_lieux (+1) requests, which this burst absorbs.
+# unconfirmed: the app publishes no rate limit for its HTML pages (its Rack::Attack rule
+# covers /api/v1 only); one check is 2 + max_lieux (+1) requests, which this burst absorbs.
 HOST_BUDGETS: dict[str, HostBudget] = {
     host: HostBudget(per_minute=6, burst=8)
     for host in ("rdv.anct.gouv.fr", "www.rdv-solidarites.fr", "www.rdv-aide-numerique.fr")
@@ -49,35 +51,55 @@ HOST_BUDGETS: dict[str, HostBudget] = {
 
 # --- everything this module knows of the site, in one place ----------------------------------
 
-SEARCH_PATH = "/prendre_rdv"
+SEARCH_PATH = "/prendre_rdv"  # prendre_rdv_path
 # Where booking starts (slot links lead there): never requested, and not a valid target URL.
 BOOKING_PATHS = ("/users/rdv_wizard_step", "/prescripteur", "/prendre_rdv_prescripteur")
 PARAM_LIEU = "lieu_id"
+PARAM_ORGANISATION = "user_selected_organisation_id"  # _organisation_selection
+PARAM_PUBLIC_LINK = (
+    "public_link_organisation_id"  # SearchController#redirect_to_organisation_search
+)
 PARAM_DATE = "date"
 PARAM_STARTS_AT = "starts_at"
 PARAM_MOTIF = "motif_name_with_location_type"
+PARAM_ANTS_COUNT = "ants_pre_demandes_count"  # _ants_pre_demandes_count_selection
 # A URL copied after browsing pins a week ("date") that goes stale: checks start from today.
 STALE_PARAMS = ("date", "autofocus")
 
-CRENEAUX_BLOCK = "div[id^='creneaux-lieu-']"  # _creneaux.html.slim: div id="creneaux-lieu-<id>"
+CRENEAUX_BLOCK = "div[id^='creneaux-lieu-']"  # _creneaux: div id="creneaux-lieu-#{lieu&.id}"
 CRENEAUX_BLOCK_PREFIX = "creneaux-lieu-"
 SLOT_LINK = "a[href*='starts_at=']"  # link_to wizard_after_creneau_selection_path(starts_at:)
-SELECTED_PLACE_NAME = "h2.card-title"  # _creneau_selection: the chosen lieu's card
-PLACE_CARD = "div.card"  # _lieu_selection: one .card per lieu
-PLACE_LINK = "a[href*='lieu_id=']"
-PLACE_NAME = "h4.card-title"
+SELECTED_PLACE_NAME = "h2.card-title"  # _creneau_selection (2024): the chosen lieu's card
+SUMMARY_ITEM = "li.list-group-item"  # _selected_motif_recap (2025+): "Lieu : <full name>"
+SUMMARY_PLACE_LABEL = "lieu :"
+# What names a listed place or organisation: the link itself (DSFR cards, 2025+:
+# `.fr-card__title = link_to name, …`), else the card's title (2024: h4.card-title).
+PLACE_LINK = "a[href*='lieu_id=']"  # _lieu_selection: prendre_rdv_path(…lieu_id:, date:)
+ORGANISATION_LINK = "a[href*='user_selected_organisation_id=']"  # _organisation_selection
+CARD_CLASSES = ["card", "fr-card"]
+CARD_TITLE = ".fr-card__title, h4.card-title, h3.card-title"
 MOTIF_LINK = "a[href*='motif_name_with_location_type=']"
-MOTIF_NAME = "h3.card-title"  # _motif_selection_card.html.slim
+MOTIF_NAME = "h3.card-title"  # _motif_selection_card (2024); _motif_card (2025+) names the link
+ANTS_COUNT_INPUT = "input[name='ants_pre_demandes_count']"  # f.text_field :ants_pre_demandes_count
+HIDDEN_INPUT = "input[type='hidden'][name]"  # hidden_field_tag key, value
+# AntsPreDemandesCountValidator.count_valid?: 1 to 6 ("entre 1 et 6"); the form's own
+# default is 1 (`value: context.query_params[:ants_pre_demandes_count] || 1`).
+ANTS_COUNT_MIN, ANTS_COUNT_MAX, ANTS_COUNT_DEFAULT = 1, 6, 1
 
 # Phrases, matched on folded text (lower case, no accents, straight apostrophes).
-NO_SLOT = re.compile(
-    r"malheureusement, aucun creneau correspondant a votre (recherche|invitation) "
-    r"n'a ete trouve"
-)
+NO_SLOT = re.compile(r"aucun creneau correspondant a votre (recherche|invitation) n'a ete trouve")
 NEXT_AVAILABILITY_LABEL = "prochaine disponibilite le"
 MOTIF_CHOICE_HEADING = "selectionnez le motif de votre rdv"
+ANTS_COUNT_REFUSED = "veuillez choisir un nombre de pre-demandes entre 1 et 6"
 # public/maintenance.html ("Service indisponible"), served by the host during an outage.
 MAINTENANCE_PAGE = re.compile(r"rencontre un probleme, nous travaillons pour le resoudre")
+# Link texts that name no place: the "next availability" link (2024) and a restriction
+# modal's confirm button (2025+, `confirm_message: "Accepter"`).
+GENERIC_LINK_TEXTS = (NEXT_AVAILABILITY_LABEL, "accepter")
+MODAL_CLASS = "modal"  # common/_modal: div.modal.fade id=…
+CHOICE_NOUNS = {
+    PARAM_LIEU: "lieu", PARAM_ORGANISATION: "organisation", PARAM_PUBLIC_LINK: "organisation",
+}  # fmt: skip
 
 # How the app writes a time in a link: Rails' TimeWithZone#to_s, "2026-12-01 09:00:00 +0100".
 START_VALUE = re.compile(
@@ -85,28 +107,62 @@ START_VALUE = re.compile(
     r"(?:\.\d+)?\s*(?P<offset>Z|UTC|[+-]\d{2}:?\d{2})?\s*$"
 )
 # ... and in text, l(starts_at, format: :human): "mardi 01 décembre 2026 à 09h00" (folded).
+# unconfirmed: the locale's :human format was not read; used only when a link has no date=.
 HUMAN_TIME = re.compile(
     r"(?P<day>\d{1,2}) (?P<month>[a-z]+) (?P<year>\d{4}) a (?P<hour>\d{1,2})h(?P<minute>\d{2})"
 )
 FOLDED_MONTHS = tuple(fold(month) for month in FRENCH_MONTHS)  # the page text is folded
 
+# Kinds of page, and the rules (names above) that decide them.
+KIND_SLOTS, KIND_EMPTY_WEEK = "creneaux", "next-availability"
+KIND_PLACES, KIND_ORGANISATIONS = "lieu-selection", "organisation-selection"
+KIND_MOTIFS, KIND_ANTS_COUNT = "motif-selection", "ants-count"
+INTERMEDIATE_KINDS = (
+    KIND_EMPTY_WEEK,
+    KIND_PLACES,
+    KIND_ORGANISATIONS,
+    KIND_MOTIFS,
+    KIND_ANTS_COUNT,
+)
+
+UNKNOWN_PAGE = "no place, slot or no-slot sentence on the page"  # what none of the rules saw
+
 NEXT_FIELD = "next"  # Reading.fields key of the "Prochaine disponibilité" link
+ACTION_FIELD = "@action"  # Reading.fields key of the count form's action (no input has this name)
 NEXT_FACT = "next_availability"  # Reading.facts key, ISO start; per place: "next_availability:<id>"
+ANTS_COUNT_FACT = "ants_pre_demandes_count"  # the count a check searched with
 STOP_STATUSES = (Status.BLOCKED, Status.OVERLOADED, Status.CAPTCHA, Status.CLOSED)
+MAX_READ_FROM = 120
 
 
 class Target(TargetBase):
     """`url` is the search page as a person sees it once the motif is chosen, e.g.
-    https://rdv.anct.gouv.fr/prendre_rdv?departement=92&motif_name_with_location_type=…
-    (with `lieu_id=…` to watch one place only). Its `date` and `autofocus` are dropped: each
-    check searches from today."""
+    https://rdv.anct.gouv.fr/prendre_rdv?public_link_organisation_id=…&departement=92&
+    motif_name_with_location_type=… (with `lieu_id=…` to watch one place only). Its `date`
+    and `autofocus` are dropped: each check searches from today."""
 
     system: Literal["rdvsp"] = "rdvsp"
     lieux: list[str] = Field(
         default_factory=list, description="lieu ids (the lieu_id of the site's links); empty = all"
     )
+    organisations: list[str] = Field(
+        default_factory=list,
+        description="for motifs without a place (phone, at home): organisation ids (the "
+        "user_selected_organisation_id of the site's links); empty = all",
+    )
     max_lieux: int = Field(
-        default=6, ge=1, le=20, description="places whose week of slots is read per check"
+        default=6,
+        ge=1,
+        le=20,
+        description="places (or organisations) whose week of slots is read per check",
+    )
+    ants_pre_demandes_count: int | None = Field(
+        default=None,
+        ge=ANTS_COUNT_MIN,
+        le=ANTS_COUNT_MAX,
+        description="passport / identity card: how many people apply together (the site's "
+        f"ants_pre_demandes_count, {ANTS_COUNT_MIN}-{ANTS_COUNT_MAX}); default: the URL's, else "
+        f"{ANTS_COUNT_DEFAULT}",
     )
 
     @field_validator("url")
@@ -123,57 +179,100 @@ class Target(TargetBase):
             raise ValueError(f'must be a search page, https://<host>/prendre_rdv?… (got "{url}")')
         if not parts.query:
             raise ValueError(
-                "must carry the search parameters, e.g. /prendre_rdv?departement=92&"
-                "motif_name_with_location_type=… (copy the address once the motif is chosen)"
+                "must carry the search parameters, e.g. /prendre_rdv?public_link_organisation_id="
+                "…&departement=92&motif_name_with_location_type=… (copy the address once the "
+                "motif is chosen)"
             )
         return url
 
     @field_validator("lieux")
     @classmethod
     def _lieu_ids(cls, lieux: list[str], info: ValidationInfo) -> list[str]:
-        for lieu in lieux:
-            if not lieu.isdigit():
-                raise ValueError(f'lieu ids are numbers, the lieu_id=… of the links (got "{lieu}")')
-        pinned = _query_value(info.data.get("url", ""), PARAM_LIEU)
-        if pinned and lieux and lieux != [pinned]:
+        return _ids(lieux, info.data.get("url", ""), PARAM_LIEU, "lieux", "lieu ids")
+
+    @field_validator("organisations")
+    @classmethod
+    def _organisation_ids(cls, ids: list[str], info: ValidationInfo) -> list[str]:
+        url = info.data.get("url", "")
+        return _ids(ids, url, PARAM_ORGANISATION, "organisations", "organisation ids")
+
+    @field_validator("ants_pre_demandes_count")
+    @classmethod
+    def _same_count_as_url(cls, count: int | None, info: ValidationInfo) -> int | None:
+        in_url = _query_value(info.data.get("url", ""), PARAM_ANTS_COUNT)
+        if count is not None and in_url and in_url != str(count):
             raise ValueError(
-                f"the url already picks lieu_id={pinned}: drop `lieux` or the url's lieu_id"
+                f"the url already says {PARAM_ANTS_COUNT}={in_url}: drop one of the two"
             )
-        return lieux
+        return count
+
+
+def _ids(ids: list[str], url: str, param: str, field: str, what: str) -> list[str]:
+    for value in ids:
+        if not value.isdigit():
+            raise ValueError(f'{what} are numbers, the {param}=… of the links (got "{value}")')
+    pinned = _query_value(url, param)
+    if pinned and ids and ids != [pinned]:
+        raise ValueError(f"the url already picks {param}={pinned}: drop `{field}` or the url's")
+    return ids
 
 
 # --- parsing: pure functions of a page ---------------------------------------------------
 
 
 def parse_page(page: Page, target: Target | None = None) -> Reading:
-    """Classify one page of the public search."""
+    """Classify one page of the public search. Slots seen win over any banner."""
     text = visible_text(page.text)
-    failure = read_failure(page, text)
-    if (failure is None or failure.kind == "server-error") and MAINTENANCE_PAGE.search(text):
-        return Reading("maintenance", Status.CLOSED, "the site shows its maintenance page")
-    if failure is not None:
-        return failure
+    refused = _failure_reading(page, text) if page.status in (403, 429) else None
+    if refused is not None:  # a refusal, not a banner: the host's breaker needs it
+        return refused
     soup = _soup(page.text)
     if soup.select(SLOT_LINK):
         return _parse_slots(soup)
+    if (failure := _failure_reading(page, text)) is not None:
+        return failure
     if found := NO_SLOT.search(text):
         about = "search" if found.group(1) == "recherche" else "invitation"
-        return Reading("no-slot", Status.NONE, f"the site says no slot matches the {about}")
+        return Reading(
+            "no-slot", Status.NONE, f"the site says no slot matches the {about}", rule="NO_SLOT"
+        )
+    if form := _ants_count_form(soup):
+        return _parse_ants_count(form, text)
     block = soup.select_one(CRENEAUX_BLOCK)
     if block is not None:
         return _parse_empty_week(soup, block)
-    if places := _place_links(soup):
-        return _parse_places(places)
+    if places := _choice_links(soup, PLACE_LINK, PARAM_LIEU):
+        return _parse_choices(KIND_PLACES, places, "places", "PLACE_LINK")
+    if organisations := _choice_links(soup, ORGANISATION_LINK, PARAM_ORGANISATION):
+        return _parse_choices(
+            KIND_ORGANISATIONS, organisations, "organisations", "ORGANISATION_LINK"
+        )
     if MOTIF_CHOICE_HEADING in text and (motifs := _motif_choices(soup)):
-        return Reading("motif-selection", None, f"{len(motifs)} motifs offered", choices=motifs)
+        detail = f"{len(motifs)} motifs offered"
+        return Reading(KIND_MOTIFS, None, detail, choices=motifs, rule="MOTIF_CHOICE_HEADING")
     if looks_like_captcha(text):
-        return Reading("captcha", Status.CAPTCHA, "the site asks for a CAPTCHA")
-    return Reading("unknown", Status.UNKNOWN, "no place, slot or no-slot sentence on the page")
+        detail = "the site asks for a CAPTCHA"
+        return Reading("captcha", Status.CAPTCHA, detail, rule="common.CAPTCHA_MARKERS")
+    return Reading("unknown", Status.UNKNOWN, UNKNOWN_PAGE, rule="UNKNOWN_PAGE")
+
+
+def _failure_reading(page: Page, text: str) -> Reading | None:
+    failure = read_failure(page, text)
+    if (failure is None or failure.kind == "server-error") and MAINTENANCE_PAGE.search(text):
+        return Reading(
+            "maintenance",
+            Status.CLOSED,
+            "the site shows its maintenance page",
+            rule="MAINTENANCE_PAGE",
+        )
+    if failure is None:
+        return None
+    return Reading(failure.kind, failure.status, failure.detail, rule="common.read_failure")
 
 
 def _parse_slots(soup: Tag) -> Reading:
     place = _selected_place(soup)
-    slots: set[Slot] = set()
+    found: dict[Slot, str] = {}
     unreadable = 0
     for link in soup.select(SLOT_LINK):
         href = str(link.get("href", ""))
@@ -181,19 +280,41 @@ def _parse_slots(soup: Tag) -> Reading:
         if start is None:
             unreadable += 1
             continue
-        lieu = place.id or _query_value(href, PARAM_LIEU)
-        slots.add(
-            Slot(start=start, guichet_id=lieu, guichet=place.label, key=slot_key(lieu, start))
-        )
-    if not slots:
-        return Reading(
-            "unknown", Status.UNKNOWN, f"{unreadable} slot links without a readable time"
-        )
-    detail = f"{len(slots)} slots in the week shown"
+        guichet = place.id or _guichet_in(href)
+        slot = Slot(start, guichet, place.label, slot_key(guichet, start))
+        found.setdefault(slot, _clip(f'a[href*="{_raw_param(href, PARAM_STARTS_AT)}"]'))
+    if not found:
+        detail = f"{unreadable} slot links without a readable time"
+        return Reading("unknown", Status.UNKNOWN, detail, rule="SLOT_LINK")
+    detail = f"{len(found)} slots in the week shown"
     if unreadable:
         detail += f" ({unreadable} more links without a readable time)"
-    choices = (place,) if place.id else ()
-    return Reading("creneaux", Status.AVAILABLE, detail, choices, tuple(sorted(slots)))
+    slots = tuple(sorted(found))
+    if not place.id and place.label:  # an organisation's week: its links name it
+        place = Choice(slots[0].guichet_id, place.label)
+    return Reading(
+        KIND_SLOTS,
+        Status.AVAILABLE,
+        detail,
+        (place,) if place.id else (),
+        slots,
+        rule="SLOT_LINK",
+        read_from=tuple(found[slot] for slot in slots),
+    )
+
+
+def _guichet_in(href: str) -> str:
+    """A slot link carries the search's parameters: the place, or the organisation."""
+    return _guichet_param(href)[1]
+
+
+def _guichet_param(url: str) -> tuple[str, str]:
+    """What a search URL or a slot link names as the guichet: the place, the organisation
+    picked, or the organisation whose public link the search came from."""
+    for param in (PARAM_LIEU, PARAM_ORGANISATION, PARAM_PUBLIC_LINK):
+        if value := _query_value(url, param):
+            return param, value
+    return "", ""
 
 
 def _parse_empty_week(soup: Tag, block: Tag) -> Reading:
@@ -203,73 +324,141 @@ def _parse_empty_week(soup: Tag, block: Tag) -> Reading:
         href = str(link.get("href", ""))
         if NEXT_AVAILABILITY_LABEL in fold(link.get_text(" ")) and _is_search_link(href):
             start = parse_start(_query_value(href, PARAM_DATE)) or parse_human(link.get_text(" "))
-            facts = {NEXT_FACT: start.isoformat()} if start else {}
             return Reading(
-                "next-availability",
+                KIND_EMPTY_WEEK,
                 None,
                 "no slot this week; the site links to its next availability",
                 choices,
                 fields=((NEXT_FIELD, href),),
-                facts=facts,
+                facts={NEXT_FACT: start.isoformat()} if start else {},
+                rule="NEXT_AVAILABILITY_LABEL",
             )
-    return Reading(
-        "unknown", Status.UNKNOWN, "a week of slots with no slot and no next availability", choices
-    )
+    detail = "a week of slots with no slot and no next availability"
+    return Reading("unknown", Status.UNKNOWN, detail, choices, rule="CRENEAUX_BLOCK")
 
 
 def _selected_place(soup: Tag) -> Choice:
     block = soup.select_one(CRENEAUX_BLOCK)
     lieu = str(block.get("id", ""))[len(CRENEAUX_BLOCK_PREFIX) :] if block is not None else ""
     heading = soup.select_one(SELECTED_PLACE_NAME)
-    return Choice(lieu, _text(heading) if heading is not None else "")
+    if heading is not None:
+        return Choice(lieu, _text(heading))
+    for item in soup.select(SUMMARY_ITEM):
+        words = _text(item)
+        at = fold(words).find(SUMMARY_PLACE_LABEL)
+        if at >= 0:
+            name = words[at + len(SUMMARY_PLACE_LABEL) :].strip(" :\u00a0")
+            return Choice(lieu, name.removesuffix(" modifier").strip())
+    return Choice(lieu, "")
 
 
 @dataclass(frozen=True)
-class _PlaceLink:
-    place: Choice
+class _ChoiceLink:
+    choice: Choice
     href: str
     next_start: datetime | None
 
 
-def _place_links(soup: Tag) -> list[_PlaceLink]:
-    """One entry per lieu, in the page's order (a lieu whose motif has a restriction has a
-    second link, in its modal, to the same place)."""
-    seen: dict[str, _PlaceLink] = {}
-    for card in soup.select(PLACE_CARD):
-        name = card.select_one(PLACE_NAME)
-        for link in card.select(PLACE_LINK):
-            href = str(link.get("href", ""))
-            lieu = _query_value(href, PARAM_LIEU)
-            if not lieu or lieu in seen or not _is_search_link(href) or name is None:
-                continue
-            start = parse_start(_query_value(href, PARAM_DATE)) or parse_human(link.get_text(" "))
-            seen[lieu] = _PlaceLink(Choice(lieu, _text(name)), href, start)
+def _choice_links(soup: Tag, selector: str, param: str) -> list[_ChoiceLink]:
+    """One entry per place (or organisation), in the page's order. A motif with a
+    restriction shows a second link to the same place, in its modal."""
+    seen: dict[str, _ChoiceLink] = {}
+    for link in soup.select(selector):
+        href = str(link.get("href", ""))
+        ident = _query_value(href, param)
+        if not ident.isdigit() or ident in seen or not _is_search_link(href):
+            continue
+        card = link.find_parent(["li", "div"], class_=CARD_CLASSES) or link.parent
+        name = _link_name(link) or _card_title(card) or _opener_title(soup, link)
+        name = name or f"{CHOICE_NOUNS[param]} {ident}"
+        start = parse_start(_query_value(href, PARAM_DATE)) or parse_human(
+            _text(card) if card is not None else link.get_text(" ")
+        )
+        seen[ident] = _ChoiceLink(Choice(ident, name), href, start)
     return list(seen.values())
 
 
-def _parse_places(places: list[_PlaceLink]) -> Reading:
+def _link_name(link: Tag) -> str:
+    name = _text(link)
+    if not name or any(generic in fold(name) for generic in GENERIC_LINK_TEXTS):
+        return ""
+    return name
+
+
+def _card_title(card: Tag | None) -> str:
+    if card is None:
+        return ""
+    title = card.select_one(CARD_TITLE)
+    return _text(title) if title is not None else ""
+
+
+def _opener_title(soup: Tag, link: Tag) -> str:
+    """A link in a restriction modal ("Accepter") is named by the card that opens the modal
+    (_organisation_selection: `.fr-card__body aria-controls="rdv-restriction-motif-<id>"`)."""
+    modal = link.find_parent(class_=MODAL_CLASS)
+    modal_id = str(modal.get("id", "")) if modal is not None else ""
+    if not re.fullmatch(r"[\w-]+", modal_id):  # page text is data: no quotes in a selector
+        return ""
+    opener = soup.select_one(f'[aria-controls="{modal_id}"]')
+    if opener is None:
+        return ""
+    return _card_title(opener.find_parent(["li", "div"], class_=CARD_CLASSES) or opener)
+
+
+def _parse_choices(kind: str, links: list[_ChoiceLink], what: str, rule: str) -> Reading:
     facts = {
-        f"{NEXT_FACT}:{link.place.id}": link.next_start.isoformat()
-        for link in places
+        f"{NEXT_FACT}:{link.choice.id}": link.next_start.isoformat()
+        for link in links
         if link.next_start is not None
     }
     return Reading(
-        "lieu-selection",
+        kind,
         None,
-        f"{len(places)} places with an availability",
-        choices=tuple(link.place for link in places),
-        fields=tuple((link.place.id, link.href) for link in places),
+        f"{len(links)} {what} with an availability",
+        choices=tuple(link.choice for link in links),
+        fields=tuple((link.choice.id, link.href) for link in links),
         facts=facts,
+        rule=rule,
     )
+
+
+def _ants_count_form(soup: Tag) -> Tag | None:
+    field = soup.select_one(ANTS_COUNT_INPUT)
+    if field is None:
+        return None
+    form = field.find_parent("form")
+    if form is None or not _is_search_link(str(form.get("action", ""))):
+        return None
+    return form
+
+
+def _parse_ants_count(form: Tag, text: str) -> Reading:
+    hidden = tuple(
+        (str(field.get("name")), str(field.get("value", "")))
+        for field in form.select(HIDDEN_INPUT)
+        if field.get("name") != PARAM_ANTS_COUNT
+    )
+    fields = ((ACTION_FIELD, str(form.get("action", ""))), *hidden)
+    if ANTS_COUNT_REFUSED in text:
+        detail = (
+            f"the site refused the number of ANTS pre-applications ({PARAM_ANTS_COUNT}): "
+            f"it accepts {ANTS_COUNT_MIN} to {ANTS_COUNT_MAX}"
+        )
+        return Reading(
+            KIND_ANTS_COUNT, Status.UNKNOWN, detail, fields=fields, rule="ANTS_COUNT_REFUSED"
+        )
+    detail = f"the site asks how many ANTS pre-applications ({PARAM_ANTS_COUNT}) to search for"
+    return Reading(KIND_ANTS_COUNT, None, detail, fields=fields, rule="ANTS_COUNT_INPUT")
 
 
 def _motif_choices(soup: Tag) -> tuple[Choice, ...]:
     choices: dict[str, Choice] = {}
     for link in soup.select(MOTIF_LINK):
         motif = _query_value(str(link.get("href", "")), PARAM_MOTIF)
-        name = link.select_one(MOTIF_NAME)
+        heading = link.select_one(MOTIF_NAME)
+        name = _text(heading) if heading is not None else _text(link)
         if motif and motif not in choices:
-            choices[motif] = Choice(motif, _text(name) if name is not None else motif)
+            choices[motif] = Choice(motif, name or motif)
     return tuple(choices.values())
 
 
@@ -319,14 +508,20 @@ def parse_human(text: str) -> datetime | None:
         return None
 
 
-def slot_key(lieu: str, start: datetime) -> str:
+def slot_key(guichet: str, start: datetime) -> str:
     """Stable across checks: the app shows one slot per place and start time."""
-    return f"{lieu}@{start.isoformat()}"
+    return f"{guichet}@{start.isoformat()}"
 
 
 def _query_value(url: str, name: str) -> str:
     values = parse_qs(urlsplit(url).query).get(name, [])
     return values[-1] if values else ""
+
+
+def _raw_param(href: str, name: str) -> str:
+    """`name=value` as the link writes it (still URL-encoded)."""
+    found = re.search(rf"(?:^|[?&]){re.escape(name)}=[^&#]*", href)
+    return found.group(0).lstrip("?&") if found else name
 
 
 def _is_search_link(href: str) -> bool:
@@ -335,6 +530,10 @@ def _is_search_link(href: str) -> bool:
 
 def _text(tag: Tag) -> str:
     return " ".join(tag.get_text(" ").split())
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_READ_FROM else text[: MAX_READ_FROM - 1] + "…"
 
 
 # --- the flow: which request next --------------------------------------------------------
@@ -349,26 +548,94 @@ def search_url(url: str) -> str:
     return parts._replace(query=urlencode(kept), fragment="").geturl()
 
 
+def ants_count(target: Target) -> int:
+    """The number of pre-applications a check searches for: the target's, the URL's, or 1."""
+    if target.ants_pre_demandes_count is not None:
+        return target.ants_pre_demandes_count
+    in_url = _query_value(target.url, PARAM_ANTS_COUNT)
+    return int(in_url) if in_url.isdigit() else ANTS_COUNT_DEFAULT
+
+
+def ants_count_url(page_url: str, reading: Reading, count: int) -> str:
+    """The count form submitted as a browser would (GET, its hidden fields, the count)."""
+    action = SEARCH_PATH
+    kept: list[tuple[str, str]] = []
+    for name, value in reading.fields:
+        if name == ACTION_FIELD:
+            action = value or SEARCH_PATH
+        elif name not in STALE_PARAMS:
+            kept.append((name, value))
+    query = urlencode([*kept, (PARAM_ANTS_COUNT, str(count))])
+    return urlsplit(urljoin(page_url, action))._replace(query=query, fragment="").geturl()
+
+
 async def check(target: Target, session: Session) -> FlowOutcome:
     url = search_url(target.url)
     page = await session.get(url)
     reading = parse_page(page)
-    if reading.kind == "lieu-selection":
-        return await _read_places(target, session, page, reading)
-    if reading.kind in ("creneaux", "next-availability"):
-        lieu = _query_value(url, PARAM_LIEU)
-        place = reading.choices[0] if reading.choices else Choice(lieu, f"lieu {lieu or '?'}")
+    counted = None
+    if reading.kind == KIND_ANTS_COUNT:
+        counted = ants_count(target)
+        if reading.status is None:  # asked, not refused: answer once, as the form would
+            page = await session.get(ants_count_url(page.url, reading, counted))
+            reading = parse_page(page)
+    outcome = await _follow(target, session, url, page, reading)
+    if counted is None:
+        return outcome
+    facts = {**outcome.facts, ANTS_COUNT_FACT: str(counted)}
+    detail = f"{outcome.detail} ({PARAM_ANTS_COUNT}={counted})"
+    return FlowOutcome(outcome.guichets, outcome.status, detail, outcome.last_page, facts)
+
+
+async def _follow(
+    target: Target, session: Session, url: str, page: Page, reading: Reading
+) -> FlowOutcome:
+    if reading.kind == KIND_PLACES:
+        return await _read_choices(target.lieux, target, session, page, reading)
+    if reading.kind == KIND_ORGANISATIONS:
+        return await _read_choices(target.organisations, target, session, page, reading)
+    if reading.kind in (KIND_SLOTS, KIND_EMPTY_WEEK):
+        param, ident = _guichet_param(url)
+        place = reading.choices[0] if reading.choices else Choice(ident, "")
+        if not place.id:
+            place = Choice(ident, place.label)
+        if not place.label:
+            place = Choice(place.id, f"{CHOICE_NOUNS.get(param, 'lieu')} {place.id or '?'}")
         guichet, last = await _finish_place(session, place, page, reading)
         return _outcome((guichet,), last)
-    if reading.kind == "motif-selection":
+    if reading.kind == KIND_MOTIFS:
         offered = ", ".join(f'"{choice.id}"' for choice in reading.choices)
         detail = f"the URL stops at the choice of a motif: add {PARAM_MOTIF}= one of {offered}"
         return FlowOutcome((), Status.UNKNOWN, detail, page)
+    if reading.kind == KIND_ANTS_COUNT:
+        if reading.status is not None:
+            return FlowOutcome((), reading.status, reading.detail, page)
+        detail = (
+            f"the site still asks for the number of ANTS pre-applications after "
+            f"{PARAM_ANTS_COUNT}={ants_count(target)}: it accepts "
+            f"{ANTS_COUNT_MIN} to {ANTS_COUNT_MAX} (set ants_pre_demandes_count in the target)"
+        )
+        return FlowOutcome((), Status.UNKNOWN, detail, page)
+    if reading.status in (Status.UNKNOWN, Status.ERROR) and not _is_search_link(page.url):
+        return FlowOutcome((), Status.UNKNOWN, _left_the_search(target, page), page)
     return FlowOutcome((), reading.status or Status.UNKNOWN, reading.detail, page)
 
 
-async def _read_places(
-    target: Target, session: Session, page: Page, reading: Reading
+def _left_the_search(target: Target, page: Page) -> str:
+    """The app sends a search it does not allow to its home page (SearchController
+    #search_allowed?: on RDV Service Public, a search goes through an organisation's link)."""
+    where = urlsplit(page.url).path or "/"
+    detail = f"the site sent the search to {where} instead of showing it"
+    if not _query_value(target.url, PARAM_PUBLIC_LINK):
+        detail += (
+            f": on rdv.anct.gouv.fr a search starts from the mairie's public link (/org/…); "
+            f"copy the address with {PARAM_PUBLIC_LINK}=… once the motif is chosen"
+        )
+    return detail
+
+
+async def _read_choices(
+    wanted: list[str], target: Target, session: Session, page: Page, reading: Reading
 ) -> FlowOutcome:
     offered = {choice.id: choice for choice in reading.choices}
     links = dict(reading.fields)
@@ -376,17 +643,17 @@ async def _read_places(
     last = page
     read = 0
     refused = False  # the site refused or failed: no more requests this check
-    for lieu in target.lieux or list(offered):
-        if lieu not in offered:
-            guichets.append(_not_listed(lieu, offered))
+    for ident in wanted or list(offered):
+        if ident not in offered:
+            guichets.append(_not_listed(ident, offered, reading.kind))
             continue
-        place = offered[lieu]
+        place = offered[ident]
         if refused or read >= target.max_lieux:
             why = "the site refused or failed" if refused else f"max_lieux = {target.max_lieux}"
             guichets.append(_next_only(place, reading.facts, f"week not read: {why}"))
             continue
         read += 1
-        guichet, last = await _read_place(session, place, urljoin(page.url, links[lieu]))
+        guichet, last = await _read_place(session, place, urljoin(page.url, links[ident]))
         guichets.append(guichet)
         refused = guichet.status in STOP_STATUSES
     return _outcome(tuple(guichets), last)
@@ -400,17 +667,17 @@ async def _read_place(session: Session, place: Choice, url: str) -> tuple[Guiche
 async def _finish_place(
     session: Session, place: Choice, page: Page, reading: Reading
 ) -> tuple[GuichetResult, Page]:
-    if reading.kind == "next-availability":
+    if reading.kind == KIND_EMPTY_WEEK:
         # An empty week (a place pinned in the URL, or a slot taken since the list was drawn):
         # the site links to the week of its next availability.
         page = await session.get(urljoin(page.url, dict(reading.fields)[NEXT_FIELD]))
         later = parse_page(page)
-        if later.kind == "next-availability":
+        if later.kind == KIND_EMPTY_WEEK:
             facts = {f"{NEXT_FACT}:{place.id}": later.facts.get(NEXT_FACT, "")}
             detail = "the site announces a next availability but shows no slot in its week"
             return _next_only(place, facts, detail), page
         reading = later
-    if reading.kind == "creneaux":
+    if reading.kind == KIND_SLOTS:
         slots = tuple(_at_place(slot, place) for slot in reading.slots)
         return GuichetResult(place.id, place.label, Status.AVAILABLE, slots, reading.detail), page
     status = reading.status or Status.UNKNOWN
@@ -431,12 +698,14 @@ def _next_only(place: Choice, facts: dict[str, str], why: str) -> GuichetResult:
     return GuichetResult(place.id, place.label, Status.AVAILABLE, (slot,), detail)
 
 
-def _not_listed(lieu: str, offered: dict[str, Choice]) -> GuichetResult:
-    # The app lists only the places that have an availability (SearchContext's
-    # next_availability_by_lieux drops the others): a place it does not list has none.
+def _not_listed(ident: str, offered: dict[str, Choice], kind: str) -> GuichetResult:
+    # The app lists only the places (organisations) that have a next availability:
+    # Steps::LieuSelection / Steps::OrganisationSelection drop the others (`.compact`).
+    what = "places" if kind == KIND_PLACES else "organisations"
+    label = f"lieu {ident}" if kind == KIND_PLACES else f"organisation {ident}"
     listed = ", ".join(offered) or "none"
-    detail = f"not listed: the site lists only places with an availability (listed: {listed})"
-    return GuichetResult(lieu, f"lieu {lieu}", Status.NONE, detail=detail)
+    detail = f"not listed: the site lists only {what} with an availability (listed: {listed})"
+    return GuichetResult(ident, label, Status.NONE, detail=detail)
 
 
 def _at_place(slot: Slot, place: Choice) -> Slot:
