@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import httpx
@@ -194,6 +194,7 @@ def test_ad_hoc_check_prints_the_json_contract(
             "guichet_id": "14012",
             "start": start,
             "key": str(epoch),
+            "time_known": True,
         }
         for start, epoch in zip(starts(released), sorted(released), strict=True)
     ]
@@ -277,7 +278,13 @@ def test_the_json_check_of_a_far_first_slot_says_available_with_the_slots(
     line = json.loads(done.stdout)
     assert line["status"] == "available"
     assert line["slots"] == [
-        {"guichet": FAR_TITLE, "guichet_id": "1004", "start": start, "key": str(epoch)}
+        {
+            "guichet": FAR_TITLE,
+            "guichet_id": "1004",
+            "start": start,
+            "key": str(epoch),
+            "time_known": True,
+        }
         for start, epoch in zip(starts(released), sorted(released), strict=True)
     ]
 
@@ -295,6 +302,20 @@ async def test_a_calendar_with_no_slot_in_the_weeks_searched_is_available_never_
         f"{ezbooking.MAX_WEEKS_SEARCHED} week(s) read: the first one lies beyond"
     )
     assert grid_offsets(internet) == [7 * week for week in range(ezbooking.MAX_WEEKS_SEARCHED)]
+
+
+async def test_a_desk_says_how_far_its_weeks_were_read() -> None:
+    today = a_day_of_this_week(2)
+    prefecture = Prefecture(default_bookings(), today=lambda: today)
+    prefecture.release("1004", "20687", 1, not_before=today + timedelta(days=15))
+    internet = SimulatedInternet({"prefecture.test": prefecture})
+    result = await run_check(on_test_host("1004"), in_process(internet))
+    (guichet,) = result.guichets
+    weeks = len(grid_offsets(internet))
+    monday = today - timedelta(days=today.weekday())
+    assert guichet.read_until == datetime.combine(
+        monday + timedelta(weeks=weeks), time(0), tzinfo=ezbooking.SITE_ZONE
+    )
 
 
 async def test_the_week_grid_is_asked_for_as_the_site_s_own_script_asks() -> None:

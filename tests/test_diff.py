@@ -152,3 +152,19 @@ def test_a_complete_answer_settles_guichets_it_no_longer_lists() -> None:
         complete=True,
     )
     assert [k.id for k in diff_slots([known(7, a), known(8, b)], check).gone] == [7]
+
+
+def test_a_slot_beyond_what_the_check_read_is_not_gone() -> None:
+    near, other, far = slot("1", 0), slot("1", 15), slot("1", 60 * 24 * 30)
+    answer = CheckResult(
+        target="t",
+        system="ezbooking",
+        url="https://example.org/booking/create/1",
+        status=Status.AVAILABLE,
+        checked_at=T0,
+        guichets=(
+            GuichetResult("1", "1", Status.AVAILABLE, (other,), read_until=T0 + timedelta(days=14)),
+        ),
+    )
+    changes = diff_slots([known(1, near), known(2, far)], answer)
+    assert [gone.id for gone in changes.gone] == [1]

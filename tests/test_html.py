@@ -22,7 +22,7 @@ from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
 from creneau.diff import KnownSlot, diff_slots
 from creneau.http import HostBudget, PoliteClient
 from creneau.page import Page
-from creneau.results import CheckResult, Status
+from creneau.results import CheckResult, Status, unreadable_time_stand_in
 from creneau.simulator.html import HtmlBookingSite, Layout, french_human, french_long
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import FlowOutcome, html
@@ -385,7 +385,7 @@ def test_unreadable_slots_are_counted_when_others_were_read() -> None:
     detail = '2 slots without a readable time: "Date à confirmer" (and 1 more)'
     assert guichets_of(analysis) == [("page", "nanterre-titres", Status.AVAILABLE, detail)]
     assert analysis.reading.detail == f"3 slots; {detail}"
-    assert [(s.guichet, html.has_unreadable_time(s)) for s in analysis.reading.slots] == [
+    assert [(s.guichet, not s.time_known) for s in analysis.reading.slots] == [
         ("nanterre-titres — Horaire communiqué par courriel", True),
         ("nanterre-titres — Date à confirmer", True),
         ("nanterre-titres", False),
@@ -605,7 +605,7 @@ def test_a_page_of_slots_none_of_whose_times_is_read_is_available() -> None:
         "remise-de-titre — Date à confirmer",
         "remise-de-titre — Sur convocation",
     ]
-    assert all(html.has_unreadable_time(slot) for slot in reading.slots)
+    assert all(not slot.time_known for slot in reading.slots)
 
 
 def check_result(reading_of: html.Analysis, at: datetime) -> CheckResult:
@@ -639,7 +639,7 @@ def test_a_stand_in_start_is_flagged_and_passes_every_alert_filter() -> None:
     now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     reading = html.parse_page(Page("https://x", 200, ISSUE_EXAMPLE.encode()), REMISE)
     unread, read = reading.slots
-    assert (html.has_unreadable_time(unread), html.has_unreadable_time(read)) == (True, False)
+    assert (not unread.time_known, not read.time_known) == (True, False)
     strict = Routing(PARIS, before=now.date() + timedelta(days=1), within=timedelta(hours=1))
     # Its time is unknown: the user is told rather than filtered out.
     assert (strict.worth_alerting(unread, now), strict.worth_alerting(read, now)) == (True, False)
@@ -647,7 +647,7 @@ def test_a_stand_in_start_is_flagged_and_passes_every_alert_filter() -> None:
 
 def test_stand_ins_do_not_depend_on_the_run() -> None:
     # Stored slots are matched by their start: a stand-in must never change between versions.
-    assert html.unreadable_time_stand_in("page\nDate à confirmer\n1").isoformat() == (
+    assert unreadable_time_stand_in("page\nDate à confirmer\n1").isoformat() == (
         "1970-01-16T12:49:57+00:00"
     )
 
@@ -735,7 +735,7 @@ def test_the_year_comes_from_the_page_date_header_in_the_site_zone() -> None:
     # Neither: still a slot, its time unread.
     reading = html.parse_page(plages_page("30/11 à 09h00"), REMISE)
     assert reading.status is Status.AVAILABLE
-    assert [html.has_unreadable_time(s) for s in reading.slots] == [True]
+    assert [not s.time_known for s in reading.slots] == [True]
 
 
 ABBREVIATED_MONTHS = (  # rdv-service-public, config/locales/fr.yml: date.abbr_month_names

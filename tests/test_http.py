@@ -77,6 +77,20 @@ async def test_post_redirect_becomes_get_and_is_followed() -> None:
     assert [(s.method, s.path) for s in server.pages] == [("POST", "/form"), ("GET", "/next")]
 
 
+async def test_headers_given_for_one_host_never_follow_a_redirect_to_another() -> None:
+    with ScriptedServer({"/api": lambda s: Answer(200, b"{}")}) as other:
+        elsewhere = other.url.replace("127.0.0.1", "localhost")
+        routes = {
+            "/api": lambda s: Answer(302, b"", {"Location": f"{elsewhere}/api"}),
+            "/here": lambda s: Answer(302, b"", {"Location": "/api"}),
+        }
+        with ScriptedServer(routes) as server:
+            async with fast_client().session("t", server.url) as session:
+                await session.get(f"{server.url}/here", headers={"X-Token": "secret-value"})
+    assert [s.headers.get("X-Token") for s in server.pages] == ["secret-value", "secret-value"]
+    assert [s.headers.get("X-Token") for s in other.pages] == [None]
+
+
 async def test_a_redirect_loop_ends_as_an_error_after_five_hops() -> None:
     with ScriptedServer({"/loop": lambda s: Answer(302, b"", {"Location": "/loop"})}) as server:
         async with fast_client().session("t", server.url) as session:

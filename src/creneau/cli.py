@@ -320,7 +320,10 @@ def _print_result(result: CheckResult, new: int, zone: ZoneInfo) -> None:
             table.add_column(column)
         for guichet in result.guichets:
             times = ", ".join(
-                s.start.astimezone(zone).strftime("%a %d/%m %H:%M") for s in guichet.slots[:6]
+                s.start.astimezone(zone).strftime("%a %d/%m %H:%M")
+                if s.time_known
+                else "time not read"
+                for s in guichet.slots[:6]
             )
             more = f" … (+{len(guichet.slots) - 6})" if len(guichet.slots) > 6 else ""
             gstyle = STATUS_STYLE.get(guichet.status.value, "")
@@ -344,9 +347,19 @@ def _print_result(result: CheckResult, new: int, zone: ZoneInfo) -> None:
     "target_name",
     help="Read with this target's settings (html needs its selectors and phrases).",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also show the rule that decided and the element each slot was read from.",
+)
 @CONFIG_OPTION
 def parse(
-    system: str, files: tuple[Path, ...], as_json: bool, target_name: str | None, config_path: Path
+    system: str,
+    files: tuple[Path, ...],
+    as_json: bool,
+    target_name: str | None,
+    explain: bool,
+    config_path: Path,
 ) -> None:
     """Classify saved pages offline, as a check would (no network)."""
     from creneau.page import Page
@@ -361,17 +374,69 @@ def parse(
     for file in files:
         reading = source.parse_page(Page.from_file(file), target)
         if as_json:
-            click.echo(json.dumps({"file": str(file), **reading.to_json()}, ensure_ascii=False))
+            line = {"file": str(file), **reading.to_json()}
+            if explain:
+                line |= {"rule": reading.rule, "read_from": list(reading.read_from)}
+            click.echo(json.dumps(line, ensure_ascii=False))
             continue
         status = reading.status.value if reading.status else "step"
         style = STATUS_STYLE.get(status, "cyan")
-        out.print(
-            f"[bold]{file}[/bold]  [{style}]{status}[/{style}]  {reading.kind}  {reading.detail}"
-        )
+        out.print(f"[bold]{file}[/bold]  [{style}]{status}[/{style}]  ", end="", markup=True)
+        out.print(f"{reading.kind}  {reading.detail}", markup=False)
+        if explain:
+            out.print(f"  decided by {reading.rule or '(no rule named)'}", markup=False)
         for choice in reading.choices:
             out.print(f"  desk {choice.id}  {choice.label}", markup=False)
-        for slot in reading.slots:
-            out.print(f"  slot {slot.start.isoformat()}  key {slot.key}", markup=False)
+        for index, slot in enumerate(reading.slots):
+            start = slot.start.isoformat() if slot.time_known else "time not read"
+            out.print(f"  slot {start}  key {slot.key}", markup=False)
+            if explain and index < len(reading.read_from):
+                out.print(f"       read from {reading.read_from[index]}", markup=False)
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("name")
+@CONFIG_OPTION
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to write the report folder.",
+)
+@click.option("--pages", "last", default=10, show_default=True, help="How many pages at most.")
+def report(name: str, config_path: Path, out_dir: Path, last: int) -> None:
+    """Gather what a fix needs when a site changed: the last pages kept for target NAME
+    (secrets and personal data removed), how creneau reads each, its settings and version."""
+    from creneau import report as reports
+
+    config = _load(config_path)
+    target = next((t for t in config.targets if t.name == name), None)
+    if target is None:
+        raise click.UsageError(f"no target named {name} in {config_path}")
+    store = _open_store(config.creneau.database)
+    rows = store.checks(name)[-50:]
+    pages_dir = config.creneau.pages_dir
+    kept = reports.read_kept_files(pages_dir / reports.file_name(name), last)
+    kept += reports.read_kept_by_hash(
+        pages_dir, [row.page_sha256 for row in rows if row.page_sha256], last
+    )
+    checks = [
+        reports.CheckLine(row.started_at, row.status, row.http_status, row.detail)
+        for row in rows[-20:]
+    ]
+    folder = reports.write_report(out_dir, target, kept[-last:], checks, datetime.now(UTC))
+    out.print(f"report written: {folder} ({len(kept[-last:])} page(s))", markup=False)
+    if not kept:
+        out.print(
+            "No page was kept for this target yet: creneau keeps the pages it does not "
+            "recognise, and every page with keep_pages = true.",
+            markup=False,
+        )
 
 
 # --- run -----------------------------------------------------------------------------------
@@ -558,7 +623,7 @@ async def _ask_a_person(
         try:
             challenge = await source.start_captcha(target, session)
         except ValueError as unavailable:
-            click.echo(f"{target.name}: {getattr(unavailable, 'detail', unavailable)}", err=True)
+            _say_no_image(target, unavailable)
             return None
         await asyncio.to_thread(_save_image, image_path, challenge.image)
         if not show_inline(challenge.image):
@@ -568,11 +633,26 @@ async def _ask_a_person(
         )
         if not code.strip():
             return None
-        reading = await source.submit_captcha(target, session, challenge, code)
+        try:
+            reading = await source.submit_captcha(target, session, challenge, code)
+        except ValueError as unavailable:  # e.g. a reCAPTCHA chained after the right code
+            _say_no_image(target, unavailable)
+            return None
         if reading.status is not Status.CAPTCHA:
             return session.cookies()
         out.print("The site did not accept that code; here is a new image.")
     return None
+
+
+def _say_no_image(target: TargetBase, unavailable: ValueError) -> None:
+    """Why there is no image to show; for a challenge only a browser passes, what to do."""
+    click.echo(f"{target.name}: {getattr(unavailable, 'detail', unavailable)}", err=True)
+    if getattr(unavailable, "challenge", "") not in ("", "image"):
+        click.echo(
+            f"creneau cannot show you this check; open {redact(target.url)} in a browser. creneau "
+            "keeps watching and will ask again when the site shows its image CAPTCHA.",
+            err=True,
+        )
 
 
 def _save_image(path: Path, image: bytes) -> None:

@@ -65,9 +65,12 @@ def diff_slots(
             changes.reopened.append(earlier.id)
         else:
             changes.returned.append(slot)
+    read_until = {g.id: g.read_until for g in result.guichets if g.read_until is not None}
     for key, earlier in by_key.items():
         if earlier.gone_at is None and key not in seen_keys and earlier.guichet_id in settled:
-            changes.gone.append(earlier)
+            limit = read_until.get(earlier.guichet_id)
+            if limit is None or earlier.start < limit:
+                changes.gone.append(earlier)
     return changes
 
 

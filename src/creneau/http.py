@@ -299,6 +299,8 @@ class Session:
             url = urljoin(page.url, location)
             if page.status in (301, 302, 303) and method == "POST":
                 method, data = "GET", None
+            if _host(url) != _host(page.url):
+                headers = None  # a token meant for one host never follows to another
         raise FetchError(f"redirect loop: more than {MAX_REDIRECTS} redirects (last to {url})")
 
     async def _check_robots(self, url: str) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,23 @@ def overall_status(statuses: list[Status]) -> Status:
     return next(status for status in _SEVERITY if status in present)
 
 
+# A slot a page shows without a time creneau can read (an html target) is still a slot: a
+# missed alert is the one mistake that matters. But a Slot needs a start, and the diff knows a
+# slot by (guichet_id, start), so its start is a stand-in: a second of January 1970 picked from
+# a hash of the element's text and rank, so that the same element seen again keeps its start
+# and two elements never share one. Being in the past, a stand-in passes every "only slots
+# before/within" filter: the user is told. Its guichet label and key carry the page's text.
+UNREADABLE_TIME_BASE = datetime(1970, 1, 1, tzinfo=UTC)
+UNREADABLE_TIME_SPREAD = timedelta(days=28)
+
+
+def unreadable_time_stand_in(identity: str) -> datetime:
+    """The stand-in start for an element of this identity (its guichet, text and rank)."""
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).digest()
+    seconds = int.from_bytes(digest[:8], "big") % int(UNREADABLE_TIME_SPREAD.total_seconds())
+    return UNREADABLE_TIME_BASE + timedelta(seconds=seconds)
+
+
 @dataclass(frozen=True, order=True)
 class Slot:
     start: datetime  # tz-aware, in the booking site's time zone
@@ -51,12 +69,18 @@ class Slot:
     guichet: str
     key: str  # the site's own identifier for the slot (ezbooking: the epoch)
 
+    @property
+    def time_known(self) -> bool:
+        """False for a stand-in start (see UNREADABLE_TIME_BASE)."""
+        return self.start >= UNREADABLE_TIME_BASE + UNREADABLE_TIME_SPREAD + timedelta(days=1)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "guichet": self.guichet,
             "guichet_id": self.guichet_id,
             "start": self.start.isoformat(),
             "key": self.key,
+            "time_known": self.time_known,
         }
 
 
@@ -67,6 +91,9 @@ class GuichetResult:
     status: Status
     slots: tuple[Slot, ...] = ()
     detail: str = ""
+    # The answer covers slots before this instant only (a calendar read for some weeks): a
+    # slot seen earlier at a later time is neither confirmed nor gone. None: all of them.
+    read_until: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -14,7 +14,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ import lxml.html
 from lxml import etree
 from pydantic import Field, field_validator
 
+from creneau.dates import FRENCH_MONTHS
 from creneau.http import FetchError
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
@@ -72,6 +73,11 @@ GRID_ENVELOPE = ("error_text", "content")  # ezjscore's answer when the request 
 # ezjscore's textEncode (since 2012) escapes the HTML when JSON was not asked for.
 ESCAPED_GRID = re.compile(r"&lt;(?:table|tr|th|td|a)\b", re.IGNORECASE)
 RAW_GRID = re.compile(r"<(?:table|tr|th|td|a)\b", re.IGNORECASE)
+
+# The week header names its days ("Semaine du lundi 30 novembre 2026 au dimanche 06 décembre
+# 2026", folded): the last one is how far the grid reaches.
+FOLDED_MONTHS = tuple(fold(month) for month in FRENCH_MONTHS)
+WEEK_HEADER_DAY = re.compile(rf"(\d{{1,2}})(?:er)? ({'|'.join(FOLDED_MONTHS)}) (\d{{4}})")
 
 # unconfirmed: no public copy of a calendar page shows how it names its planning id; these
 # are the two forms the bots' sniffing suggests (the AJAX call in a script, a form field).
@@ -454,6 +460,7 @@ class _Weeks:
     first_free_week: int | None = None
     trouble: str = ""
     trouble_status: Status | None = None
+    read_until: datetime | None = None  # the end of the last week whose grid was read
 
     def more_to_read(self, listed: int) -> bool:
         if self.trouble:
@@ -485,12 +492,30 @@ async def _read_weeks(
             weeks.first_free_week = weeks.read
         weeks.slots.extend(_at_desk(slot, desk.guichet) for slot in grid.slots)
         weeks.read += 1
+        weeks.read_until = _read_until(weeks.read_until, grid)
     return _DeskRead(_weeks_result(desk, weeks), page, _halted_by(weeks))
+
+
+def _read_until(before: datetime | None, grid: Reading) -> datetime | None:
+    """How far the weeks read reach: the day after the last one the grid's header names, or
+    else just after its last slot (never further than what was seen)."""
+    found = list(WEEK_HEADER_DAY.finditer(fold(grid.detail)))
+    if found:
+        day, month, year = found[-1].groups()
+        month_number = FOLDED_MONTHS.index(month) + 1
+        end = datetime(int(year), month_number, int(day), tzinfo=SITE_ZONE) + timedelta(days=1)
+    elif grid.slots:
+        end = max(slot.start for slot in grid.slots) + timedelta(seconds=1)
+    else:
+        return before
+    return end if before is None else max(before, end)
 
 
 def _weeks_result(desk: _Desk, weeks: _Weeks) -> GuichetResult:
     if weeks.slots:
-        return _guichet(desk, Status.AVAILABLE, tuple(weeks.slots), weeks.trouble)
+        return _guichet(
+            desk, Status.AVAILABLE, tuple(weeks.slots), weeks.trouble, weeks.read_until
+        )
     opened = "the calendar opened (the desk has a free slot)"
     stopped = weeks.trouble_status
     if stopped is not None and stopped in (*HOST_STOPS, Status.UNKNOWN):
@@ -512,9 +537,15 @@ def _halted_by(weeks: _Weeks) -> Status | None:
 
 
 def _guichet(
-    desk: _Desk, status: Status, slots: tuple[Slot, ...] = (), detail: str = ""
+    desk: _Desk,
+    status: Status,
+    slots: tuple[Slot, ...] = (),
+    detail: str = "",
+    read_until: datetime | None = None,
 ) -> GuichetResult:
-    return GuichetResult(desk.guichet.id, desk.guichet.label, status, slots, detail=detail)
+    return GuichetResult(
+        desk.guichet.id, desk.guichet.label, status, slots, detail=detail, read_until=read_until
+    )
 
 
 def _at_desk(slot: Slot, desk: Choice) -> Slot:

@@ -5,14 +5,13 @@ forms are read without being told).
 This module owns the `html` target settings and their config-time checks, the French date
 reading, and the reading of one page into guichets and slots. The flow is one GET of the
 target's URL per check. An element the slot_selector matches is a slot even when its time
-cannot be read (it then carries a stand-in start, see `UNREADABLE_TIME_BASE`); slots seen win
-over a banner; a page that shows neither a slot nor a "no slot" phrase is `unknown`, never
-`none`: silence about slots must not read as "no slot".
+cannot be read (it then carries a stand-in start, see `results.UNREADABLE_TIME_BASE`);
+slots seen win over a banner; a page that shows neither a slot nor a "no slot" phrase is
+`unknown`, never `none`: silence about slots must not read as "no slot".
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from bisect import bisect_left
@@ -28,7 +27,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from creneau.page import Page
-from creneau.results import GuichetResult, Slot, Status, overall_status
+from creneau.results import (
+    GuichetResult,
+    Slot,
+    Status,
+    overall_status,
+    unreadable_time_stand_in,
+)
 from creneau.sources import Choice, FlowOutcome, Reading
 from creneau.sources.common import fold, looks_like_captcha, read_failure, visible_text
 from creneau.targets import TargetBase
@@ -304,27 +309,7 @@ def page_date(page: Page, zone: ZoneInfo) -> date | None:
 
 # --- slots whose time cannot be read -----------------------------------------------------------
 
-# Such a slot is still a slot (a missed alert is the one mistake that matters), but a Slot needs
-# a start, and the diff knows a slot by (guichet_id, start). Its start is a stand-in: a second of
-# January 1970 picked from a hash of the element's text (and its rank among elements of the same
-# text), so the same element seen again keeps its start and two elements never share one. Being
-# in the past, a stand-in passes every "only slots before/within" filter: the user is told.
-UNREADABLE_TIME_BASE = datetime(1970, 1, 1, tzinfo=UTC)
-UNREADABLE_TIME_SPREAD = timedelta(days=28)
 UNREADABLE_KEY_PREFIX = "time-not-read:"
-
-
-def unreadable_time_stand_in(identity: str) -> datetime:
-    """The stand-in start for an element of this identity (its guichet, text and rank)."""
-    digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).digest()
-    seconds = int.from_bytes(digest[:8], "big") % int(UNREADABLE_TIME_SPREAD.total_seconds())
-    return UNREADABLE_TIME_BASE + timedelta(seconds=seconds)
-
-
-def has_unreadable_time(slot: Slot) -> bool:
-    """A slot whose start is a stand-in: the page showed it without a time creneau could read.
-    Its `key` (after UNREADABLE_KEY_PREFIX) and its `guichet` label carry the element's text."""
-    return slot.start < UNREADABLE_TIME_BASE + UNREADABLE_TIME_SPREAD + timedelta(days=1)
 
 
 # unconfirmed: generic wording of an empty row in a slot list, gathered from pages that say it

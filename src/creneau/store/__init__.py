@@ -199,6 +199,15 @@ class Store:
             row = _target_state(session, target, now)
             row.next_check_at = at
 
+    def open_slots(self, target: str) -> set[tuple[str, datetime]]:
+        """(guichet id, start) of the target's slots seen at its last clear answer and not
+        gone since: what the site offers now, as far as creneau knows."""
+        query = select(SlotRow.guichet_id, SlotRow.start).where(
+            SlotRow.target == target, SlotRow.gone_at.is_(None)
+        )
+        with self._sessions() as session:
+            return {(row[0], row[1]) for row in session.execute(query)}
+
     def site_session(self, target: str) -> dict[str, str] | None:
         """Cookies of the site session a person opened for this target, if any."""
         with self._sessions() as session:
