@@ -10,14 +10,17 @@ import json
 import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
+from creneau import archive
 from creneau.checker import run_check
 from creneau.cli import cli
 from creneau.http import HostBudget, PoliteClient
+from creneau.outbox import Routing
 from creneau.results import Status
 from creneau.simulator.pages import PARIS, nginx_error
 from creneau.simulator.prefecture import Booking, Desk, Prefecture, default_bookings
@@ -25,6 +28,8 @@ from creneau.simulator.server import SimulatorServer
 from creneau.simulator.transport import SimulatedInternet
 from creneau.simulator.wire import Request, Response
 from creneau.sources import ezbooking
+from creneau.store import Store
+from creneau.watch import watch_once
 
 GRID_CALL = re.compile(r"^/ezjscore/call/bookingserver::planning::assign::(\d+)::(\d+)::(-?\d+)$")
 FAR_TITLE = "Admission exceptionnelle au séjour — Bobigny"
@@ -438,3 +443,27 @@ async def test_a_refusal_while_reading_weeks_keeps_the_slots_seen_and_stops() ->
         ("14012", Status.BLOCKED, "not checked: the site refused or failed"),
     ]
     assert result.status is Status.AVAILABLE
+
+
+async def test_with_keep_pages_every_page_a_multi_desk_check_read_is_listed_and_kept(
+    tmp_path: Path, store: Store
+) -> None:
+    prefecture = Prefecture(default_bookings(), today=lambda: a_day_of_this_week(1))
+    prefecture.release("1001", "14007", 2)
+    internet = SimulatedInternet({"prefecture.test": prefecture})
+    pages_dir = tmp_path / "pages"
+    await watch_once(
+        on_test_host("1001"),
+        in_process(internet),
+        store,
+        Routing(PARIS),
+        pages_dir=pages_dir,
+        keep_pages=True,
+    )
+    (row,) = store.checks()
+    answered = [hit for hit in internet.hits if hit.path != "/robots.txt" and hit.status == 200]
+    assert [urlsplit(page["url"]).path for page in row.pages] == [hit.path for hit in answered]
+    assert all(archive.read_kept(pages_dir, page["sha256"]) for page in row.pages)
+    assert row.page_sha256 == row.pages[-1]["sha256"]
+    # The desk with the slots and the desks without were answered by different pages.
+    assert len({page["sha256"] for page in row.pages}) > 3

@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from click.testing import CliRunner
 
 from conftest import FIXTURES
@@ -144,8 +145,19 @@ def test_notify_test_reports_each_url(tmp_path: Path, phone: Phone) -> None:
 def test_health_says_unhealthy_then_healthy(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     code, _, stderr = invoke("health", "--config", str(config))
-    assert (code, stderr.strip()) == (1, "unhealthy: last check never")
+    assert (code, stderr.strip()) == (
+        1,
+        f"creneau: no database at {tmp_path / 'creneau.db'} (creneau run or creneau db upgrade "
+        "creates it; check [creneau] database in the config)",
+    )
+    assert not (tmp_path / "creneau.db").exists()
     store = Store(f"sqlite:///{tmp_path / 'creneau.db'}")
+    store.upgrade()
+    code, _, stderr = invoke("health", "--config", str(config))
+    assert (code, stderr.strip()) == (
+        1,
+        "unhealthy: nanterre: never checked (is creneau run running?)",
+    )
     record(
         store,
         CheckResult("nanterre", "ezbooking", "u", Status.NONE, datetime.now(UTC)),
@@ -153,7 +165,31 @@ def test_health_says_unhealthy_then_healthy(tmp_path: Path) -> None:
     )
     code, stdout, _ = invoke("health", "--config", str(config))
     assert code == 0
-    assert stdout.startswith("healthy: last check")
+    assert stdout.startswith("healthy: 1 target(s) on schedule; last check ")
+
+
+def test_health_follows_each_target_s_windows(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    config.write_text(
+        config.read_text().replace(
+            'every = "2s"', 'every = "5m"\nwindows = ["Mon-Fri 09:00-10:00"]'
+        )
+    )
+    store = Store(f"sqlite:///{tmp_path / 'creneau.db'}")
+    store.upgrade()
+    friday_evening = datetime(2030, 3, 1, 9, 58, tzinfo=PARIS)  # the clock this test sets
+    assert friday_evening.weekday() == 4
+    record(
+        store,
+        CheckResult("nanterre", "ezbooking", "u", Status.NONE, friday_evening),
+        Routing(PARIS),
+    )
+    with time_machine.travel(friday_evening + timedelta(days=2, hours=12), tick=False):
+        assert invoke("health", "--config", str(config))[0] == 0  # Sunday night: none due
+    with time_machine.travel(friday_evening + timedelta(days=3, hours=1), tick=False):
+        code, _, stderr = invoke("health", "--config", str(config))
+    assert code == 1
+    assert stderr.startswith("unhealthy: nanterre: its check was due at 2030-03-04 09:")
 
 
 def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:

@@ -13,15 +13,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
+from creneau import daemon as daemon_module
 from creneau.config import Config
 from creneau.daemon import Daemon
+from creneau.http import PoliteClient
 from creneau.simulator.phone import Phone
 from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import ezbooking
 from creneau.store import Store
+from creneau.store.lock import AlreadyRunning
+from processes import StderrLines
 
 
 def config_for(database: str, phone: Phone, targets: list[dict[str, object]]) -> Config:
@@ -272,3 +277,106 @@ async def test_targets_may_be_named_like_the_daemon_s_own_jobs(
     assert set(daemon.first_checks()) == set(names)
     stop.set()
     await asyncio.wait_for(running, 15)
+
+
+class Hanging(httpx.AsyncBaseTransport):
+    """A site that takes every request and never answers."""
+
+    def __init__(self) -> None:
+        self.asked = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.asked.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_check_in_flight_when_the_daemon_stops_is_recorded_as_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(daemon_module, "STOP_GRACE_SECONDS", 0.1)
+    database = f"sqlite:///{tmp_path / 'creneau.db'}"
+    config = Config.model_validate(
+        {
+            "creneau": {"database": database, "contact": "tests@example.org"},
+            "target": [
+                {
+                    "name": "slow",
+                    "system": "ezbooking",
+                    "url": "http://127.0.0.1:9/booking/create/1",
+                    "every": "1s",
+                    "respect_robots": False,
+                }
+            ],
+        }
+    )
+    site = Hanging()
+    client = PoliteClient("tests@example.org", config.budget_for, transport=site)
+    store = Store(database)
+    daemon = Daemon(config, store, client=client)
+    stop = asyncio.Event()
+    running = asyncio.create_task(daemon.run(stop))
+    await asyncio.wait_for(site.asked.wait(), 30)
+    stop.set()
+    await asyncio.wait_for(running, 30)
+    assert [(row.target, row.status, row.detail) for row in store.checks()] == [
+        ("slow", "error", daemon_module.INTERRUPTED)
+    ]
+
+
+@pytest.mark.slow
+def test_sighup_is_said_and_ignored(tmp_path: Path) -> None:
+    daemon = start_daemon(tmp_path)
+    stderr = StderrLines(daemon)
+    stderr.wait_for("first check")
+    daemon.send_signal(signal.SIGHUP)
+    stderr.wait_for("SIGHUP ignored")
+    daemon.send_signal(signal.SIGTERM)
+    daemon.wait(timeout=30)
+    assert daemon.returncode == 0, stderr.rest()
+    assert "stopped" in stderr.rest()
+
+
+@pytest.mark.slow
+def test_a_second_daemon_on_the_same_database_refuses_to_start(tmp_path: Path) -> None:
+    first = start_daemon(tmp_path)
+    first_lines = StderrLines(first)
+    first_lines.wait_for("first check")
+    second = subprocess.run(
+        [sys.executable, "-m", "creneau", "run", "--config", str(tmp_path / "config.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    first.send_signal(signal.SIGTERM)
+    first.wait(timeout=30)
+    assert second.returncode == 2
+    (line,) = second.stderr.splitlines()
+    assert line.startswith(f"creneau: another creneau run already uses {tmp_path / 'c.db'} (pid ")
+    assert line.endswith("stop it first")
+    assert first.returncode == 0
+
+
+def test_the_daemon_lock_is_free_again_once_released(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}")
+    lock = store.daemon_lock()
+    lock.acquire()
+    with pytest.raises(AlreadyRunning, match="another creneau run already uses"):
+        store.daemon_lock().acquire()
+    lock.release()
+    again = store.daemon_lock()
+    again.acquire()
+    again.release()
+
+
+def test_on_postgresql_a_second_daemon_is_refused_too(postgres_store: Store) -> None:
+    lock = postgres_store.daemon_lock()
+    lock.acquire()
+    other = Store(postgres_store.url)
+    with pytest.raises(AlreadyRunning, match="already active on this PostgreSQL database"):
+        other.daemon_lock().acquire()
+    lock.release()
+    again = other.daemon_lock()
+    again.acquire()
+    again.release()
+    other.close()

@@ -91,6 +91,24 @@ async def test_headers_given_for_one_host_never_follow_a_redirect_to_another() -
     assert [s.headers.get("X-Token") for s in other.pages] == [None]
 
 
+async def test_proxy_settings_in_the_environment_are_ignored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with (
+        ScriptedServer({"/": lambda s: Answer(200, b"proxy")}) as proxy,
+        ScriptedServer({"/page": lambda s: Answer(200, b"site")}) as site,
+    ):
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+            monkeypatch.setenv(name, proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        site_url = site.url.replace("127.0.0.1", "localhost")
+        async with fast_client().session("t", site_url) as session:
+            page = await session.get(f"{site_url}/page")
+    assert page.body == b"site"
+    assert proxy.seen == []
+
+
 async def test_a_redirect_loop_ends_as_an_error_after_five_hops() -> None:
     with ScriptedServer({"/loop": lambda s: Answer(302, b"", {"Location": "/loop"})}) as server:
         async with fast_client().session("t", server.url) as session:

@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from creneau.schedule import (
+    RETRY_PLANNING_AFTER,
     CheckPlan,
+    PoliteTrigger,
     Spacing,
     Window,
     adaptive_intervals,
@@ -199,3 +201,11 @@ def test_an_adaptive_plan_checks_more_often_in_the_hot_hour() -> None:
     assert rule.next_check(hot, rand=lambda: 0.0) - hot < timedelta(minutes=2)
     waited = rule.next_check(cold, rand=lambda: 0.0) - cold
     assert waited > timedelta(minutes=5)  # the cold hours lend their checks to the hot one
+
+
+def test_a_plan_that_overflows_never_stops_the_scheduler(caplog: pytest.LogCaptureFixture) -> None:
+    plan = CheckPlan(every=timedelta(days=999_999_999), jitter=timedelta(0), zone=PARIS)
+    trigger = PoliteTrigger("huge", plan, Spacing())
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    assert trigger.get_next_fire_time(now, now) == now + RETRY_PLANNING_AFTER
+    assert "huge: cannot plan its next check" in caplog.text

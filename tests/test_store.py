@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -16,7 +17,7 @@ from sqlalchemy import inspect, select, text
 from creneau.history import site_release_facts
 from creneau.outbox import Routing
 from creneau.results import CheckResult, GuichetResult, Slot, Status
-from creneau.store import Destination, Store
+from creneau.store import Destination, Store, head_revision, url_keys
 from creneau.store.schema import Base, CheckHourRow
 from creneau.watch import record
 
@@ -160,11 +161,35 @@ def test_the_0008_migration_keeps_slots_and_lets_one_come_back(tmp_path: Path) -
     old.upgrade(to="0007")
     t = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     dest = [Destination("phone", "json://127.0.0.1:1/")]
-    record(old, check_result(t, [a_slot(9)]), Routing(PARIS, dest))
-    record(old, check_result(t + timedelta(hours=1), [], Status.NONE), Routing(PARIS, dest))
+    slot = a_slot(9)
+    naive = {"t": t.replace(tzinfo=None), "gone": (t + timedelta(hours=1)).replace(tzinfo=None)}
+    with old.engine.begin() as connection:  # as 0007 wrote them (today's model has more)
+        for started, status in ((naive["t"], "available"), (naive["gone"], "none")):
+            connection.execute(
+                text(
+                    "insert into checks (target, system, started_at, duration_ms, status, "
+                    "detail, slot_count, requests) values ('t', 'ezbooking', :at, 1, :status, "
+                    "'', 0, 1)"
+                ),
+                {"at": started, "status": status},
+            )
+        connection.execute(
+            text(
+                "insert into slots (target, guichet_id, guichet, start, key, first_seen, "
+                "last_seen, gone_at, first_check_id) values ('t', :guichet_id, :guichet, "
+                ":start, :key, :t, :t, :gone, 1)"
+            ),
+            {
+                "guichet_id": slot.guichet_id,
+                "guichet": slot.guichet,
+                "start": slot.start.astimezone(UTC).replace(tzinfo=None),
+                "key": slot.key,
+                **naive,
+            },
+        )
     old.upgrade()
     back = record(old, check_result(t + timedelta(hours=2), [a_slot(9)]), Routing(PARIS, dest))
-    assert old.revision() == "0008"
+    assert old.revision() == head_revision()
     assert len(back.appeared) == 1
     assert [(s.first_seen, s.gone_at) for s in old.slots()] == [
         (t, t + timedelta(hours=1)),
@@ -241,3 +266,33 @@ def test_what_a_site_said_of_its_releases_is_read_back_on_both_databases(store: 
             Routing(PARIS),
         )
     assert site_release_facts(store) == {"t": said}
+
+
+def test_a_notification_url_is_found_by_a_keyed_digest_kept_per_installation(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(url_keys, "_secret", None)
+    url = "ntfy://ntfy.sh/guessable-topic"
+    url_keys.load_or_create(tmp_path / "data")
+    keyed = url_keys.url_key(url)
+    assert keyed != hashlib.sha256(url.encode()).hexdigest()[:16]
+    assert (tmp_path / "data" / url_keys.SECRET_FILE).stat().st_mode & 0o777 == 0o600
+    monkeypatch.setattr(url_keys, "_secret", None)
+    url_keys.load_or_create(tmp_path / "data")  # another process of this installation
+    assert url_keys.url_key(url) == keyed
+    monkeypatch.setattr(url_keys, "_secret", None)
+    url_keys.load_or_create(tmp_path / "elsewhere")  # another installation
+    assert url_keys.url_key(url) != keyed
+
+
+def test_rows_of_an_earlier_version_are_re_keyed(store: Store) -> None:
+    url = "json://127.0.0.1:1/"
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    record(store, check_result(at, [a_slot(9)]), Routing(PARIS, [Destination("phone", url)]))
+    with store.engine.begin() as connection:
+        connection.execute(
+            text("update notifications set url_key = :legacy"),
+            {"legacy": hashlib.sha256(url.encode()).hexdigest()[:16]},
+        )
+    assert store.rekey_outbox([url, "json://127.0.0.1:2/"]) == 1
+    assert [row.url_key for row in store.notifications()] == [url_keys.url_key(url)]

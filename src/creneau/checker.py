@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from creneau import sources
 from creneau.http import FetchError, HostCoolingDown, PoliteClient
+from creneau.page import Page
 from creneau.results import CheckResult, Status
 from creneau.sources import FlowOutcome
 from creneau.targets import TargetBase
@@ -30,6 +31,7 @@ async def run_check(
     keeps_session = getattr(source, "KEEPS_SESSION", False)
     started_at, clock = now(), time.perf_counter()
     kept: dict[str, str] | None = None
+    pages: list[Page] = []  # every page the session read, for evidence
 
     def result(
         status: Status,
@@ -57,6 +59,7 @@ async def run_check(
             site_session=kept,
             site_session_used=(cookies or {}) if keeps_session else None,
             page=page,
+            pages=tuple(pages),
         )
 
     try:
@@ -66,6 +69,7 @@ async def run_check(
             cookies if keeps_session else None,
             respect_robots=target.respect_robots,
         ) as session:
+            pages = session.pages
             try:
                 outcome = await source.check(target, session)
             except FetchError as failure:

@@ -20,11 +20,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from creneau import __version__, sources
+from creneau import __version__, logs, sources
 from creneau.evidence_cli import evidence
 from creneau.history_cli import history
 from creneau.options import config_option
-from creneau.redact import RedactingFilter, redact
+from creneau.redact import redact
 
 if TYPE_CHECKING:
     from creneau.config import Config
@@ -82,29 +82,10 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     on_main_thread = threading.current_thread() is threading.main_thread()  # (tests: not)
     if ctx.invoked_subcommand not in STOPPED_BY_SIGNALS and on_main_thread:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    _setup_logging(logging.DEBUG if verbose else logging.INFO)
+    logs.setup(logging.DEBUG if verbose else logging.INFO, err)
 
 
 # --- shared helpers ----------------------------------------------------------------------
-
-
-def _setup_logging(level: int) -> None:
-    from rich.logging import RichHandler
-
-    handler = RichHandler(
-        console=err,
-        show_path=False,
-        markup=False,
-        rich_tracebacks=False,
-        log_time_format="%H:%M:%S",
-    )
-    handler.addFilter(RedactingFilter())
-    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
-    for noisy in ("httpx", "httpcore", "apprise", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # A check still waiting for its host's budget when its next turn comes makes APScheduler
-    # warn that it skipped a run: expected on a busy host, and the start-up summary says so.
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
 def _fail_config(lines: Sequence[str]) -> NoReturn:
@@ -115,11 +96,15 @@ def _fail_config(lines: Sequence[str]) -> NoReturn:
 
 def _load(config_path: Path) -> Config:
     from creneau.config import ConfigError, load_config
+    from creneau.store import url_keys
 
     try:
-        return load_config(config_path)
+        config = load_config(config_path)
     except ConfigError as failure:
         _fail_config(failure.lines)
+    logs.use_zone(config.creneau.zone)
+    url_keys.load_or_create(config.creneau.data_dir)
+    return config
 
 
 def _open_store(url: str) -> Store:
@@ -132,6 +117,31 @@ def _open_store(url: str) -> Store:
         click.echo(redact(f"creneau: cannot open the database {url}: {failure}"), err=True)
         sys.exit(1)
     return store
+
+
+def _existing_store(url: str) -> Store:
+    """The database, which must exist already: only `run` and `db upgrade` create one."""
+    from sqlalchemy.engine import make_url
+
+    if not _database_exists(url):
+        path = Path(make_url(url).database or "").expanduser()
+        click.echo(
+            f"creneau: no database at {path} (creneau run or creneau db upgrade creates "
+            "it; check [creneau] database in the config)",
+            err=True,
+        )
+        sys.exit(1)
+    return _open_store(url)
+
+
+def _database_exists(url: str) -> bool:
+    """False only for an SQLite file that is not there (a server database is asked)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return True
+    return Path(parsed.database).expanduser().exists()
 
 
 def _migrated_apart(url: str, config_path: Path) -> Store:
@@ -418,8 +428,9 @@ def report(name: str, config_path: Path, out_dir: Path, last: int) -> None:
     target = next((t for t in config.targets if t.name == name), None)
     if target is None:
         raise click.UsageError(f"no target named {name} in {config_path}")
-    store = _open_store(config.creneau.database)
-    rows = store.checks(name)[-50:]
+    rows = []
+    if _database_exists(config.creneau.database):  # pages are files: a report needs no database
+        rows = _existing_store(config.creneau.database).checks(name)[-50:]
     pages_dir = config.creneau.pages_dir
     kept = reports.read_kept_files(pages_dir / reports.file_name(name), last)
     kept += reports.read_kept_by_hash(
@@ -450,9 +461,16 @@ def run(config_path: Path) -> None:
     # (creneau.entry); a migration's transaction rolls back.
     from creneau.daemon import Daemon, run_until_signal
     from creneau.entry import stop_quietly_on_signals
+    from creneau.store.lock import AlreadyRunning
 
     config = _load(config_path)
     store = _migrated_apart(config.creneau.database, config_path)
+    lock = store.daemon_lock()
+    try:
+        lock.acquire()
+    except AlreadyRunning as running:
+        click.echo(redact(f"creneau: {running}"), err=True)
+        sys.exit(2)
     daemon = Daemon(config, store)
     logging.getLogger("creneau").info(
         "creneau %s: %d targets, database %s",
@@ -465,6 +483,7 @@ def run(config_path: Path) -> None:
         run_until_signal(daemon, lambda: print_plan(config, daemon.first_checks(), observed))
     )
     stop_quietly_on_signals()  # closing the loop restored the default handlers
+    lock.release()
     logging.getLogger("creneau").info("stopped")
 
 
@@ -725,7 +744,7 @@ def outbox_group(ctx: click.Context, config_path: Path, show_all: bool) -> None:
     from creneau.messages import Messages
 
     config = _load(config_path)
-    store = _open_store(config.creneau.database)
+    store = _existing_store(config.creneau.database)
     messages = Messages(config.creneau.language, config.creneau.zone, config.templates)
     rows = [row for row in store.notifications() if show_all or row.state != "sent"]
     if not rows:
@@ -767,7 +786,7 @@ def outbox_group(ctx: click.Context, config_path: Path, show_all: bool) -> None:
 def outbox_retry(notification_id: int, config_path: Path) -> None:
     """Send alert ID again now (the daemon picks it up within seconds)."""
     config = _load(config_path)
-    store = _open_store(config.creneau.database)
+    store = _existing_store(config.creneau.database)
     if not store.retry_now(notification_id, datetime.now(UTC)):
         raise click.UsageError(f"no alert {notification_id} waiting, failed or expired")
     out.print(f"alert {notification_id} is due now")
@@ -792,26 +811,33 @@ def db_upgrade(config_path: Path) -> None:
 @click.option(
     "--max-age",
     default="",
-    help='Oldest acceptable last check, e.g. "15m" '
-    "(default: twice the longest interval plus a minute).",
+    help='Instead of each target\'s plan: the oldest acceptable last check, e.g. "15m".',
 )
 def health(config_path: Path, max_age: str) -> None:
-    """Exit 0 when the daemon completed a check recently, 1 otherwise (for HEALTHCHECK)."""
-    from creneau.targets import parse_duration
+    """Exit 0 when every target is checked as its plan says (its interval, its windows),
+    1 otherwise (for a container's HEALTHCHECK)."""
+    from creneau.health import overdue
+    from creneau.targets import format_duration, parse_duration
 
     config = _load(config_path)
-    store = _open_store(config.creneau.database)
-    limit = (
-        parse_duration(max_age)
-        if max_age
-        else max(t.every + t.jitter for t in config.targets) * 2 + timedelta(minutes=1)
-    )
-    last = max(store.last_checks().values(), default=None)
-    age = datetime.now(UTC) - last if last else None
-    if age is None or age > limit:
-        click.echo(f"unhealthy: last check {'never' if age is None else f'{age} ago'}", err=True)
-        sys.exit(1)
-    out.print(f"healthy: last check {age.total_seconds():.0f}s ago")
+    store = _existing_store(config.creneau.database)
+    now = datetime.now(UTC)
+    last_checks = store.last_checks()
+    last = max(last_checks.values(), default=None)
+    if max_age:
+        if last is None or now - last > parse_duration(max_age):
+            ago = "never" if last is None else f"{format_duration(now - last)} ago"
+            click.echo(f"unhealthy: last check {ago}", err=True)
+            sys.exit(1)
+    else:
+        zone = config.creneau.zone
+        late = overdue(config.targets, zone, store.next_checks(), last_checks, now)
+        if late:
+            problems = "; ".join(item.describe(now, zone) for item in late)
+            click.echo(f"unhealthy: {problems}", err=True)
+            sys.exit(1)
+    ago = "never" if last is None else f"{format_duration(now - last)} ago"
+    out.print(f"healthy: {len(config.targets)} target(s) on schedule; last check {ago}")
 
 
 @cli.command()
@@ -821,7 +847,7 @@ def status(config_path: Path) -> None:
     from creneau import history as queries
 
     config = _load(config_path)
-    store = _open_store(config.creneau.database)
+    store = _existing_store(config.creneau.database)
     zone = config.creneau.zone
     last = {row.target: row for row in queries.last_check_rows(store)}
     next_checks = store.next_checks()

@@ -21,7 +21,7 @@ from creneau import archive, outbox
 from creneau.config import Config
 from creneau.deliver import Sender
 from creneau.http import PoliteClient, TooSoon
-from creneau.results import Status
+from creneau.results import CheckResult, Status
 from creneau.schedule import (
     CheckPlan,
     PoliteTrigger,
@@ -31,11 +31,12 @@ from creneau.schedule import (
 )
 from creneau.store import DatabaseThread, Store
 from creneau.targets import INTERVAL_FLOOR, TargetBase, is_loopback
-from creneau.watch import Recorded, heartbeat, watch_once
+from creneau.watch import Recorded, heartbeat, record, watch_once
 
 log = logging.getLogger("creneau")
 
 STOP_GRACE_SECONDS = 10.0
+INTERRUPTED = "interrupted: creneau stopped during the check"
 FIRST_CHECKS_SPREAD = timedelta(seconds=60)
 FIRST_CHECKS_PER_TARGET = timedelta(seconds=0.3)
 
@@ -69,6 +70,8 @@ class Daemon:
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.db(self.store.upgrade)
+        urls = [url for channel in self.config.notify for url in channel.secret_urls]
+        await self.db(self.store.rekey_outbox, urls)
         last_checks = await self.db(self.store.last_checks)
         for name, at in last_checks.items():
             self.client.remember_check(name, at)
@@ -76,20 +79,10 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone=self.config.creneau.zone)
         targets = self.config.targets
         for index, target in enumerate(targets):
-            first = self._first_run(target, last_checks.get(target.name), index, len(targets))
-            plan = await self._plan(target)
-            self.scheduler.add_job(
-                self.watch,
-                PoliteTrigger(target.name, plan, self.spacing[target.host]),
-                args=[target],
-                id=target.name,
-                name=target.name,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=max(1, int(target.every.total_seconds())),
-                next_run_time=first,
-            )
-            await self._save_next_check(target.name, first)
+            try:
+                await self._schedule(target, last_checks.get(target.name), index, len(targets))
+            except (ArithmeticError, ValueError) as failure:  # one target, not all of them
+                log.error("%s: not scheduled (%s); the other targets are", target.name, failure)
         if self.config.creneau.heartbeat:
             hour, minute = self.config.creneau.heartbeat.split(":")
             self.scheduler.add_job(
@@ -127,6 +120,25 @@ class Daemon:
             await sender
             self.db.close()
 
+    async def _schedule(
+        self, target: TargetBase, last: datetime | None, index: int, count: int
+    ) -> None:
+        assert self.scheduler is not None
+        first = self._first_run(target, last, index, count)
+        plan = await self._plan(target)
+        self.scheduler.add_job(
+            self.watch,
+            PoliteTrigger(target.name, plan, self.spacing[target.host]),
+            args=[target],
+            id=target.name,
+            name=target.name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(target.every.total_seconds())),
+            next_run_time=first,
+        )
+        await self._save_next_check(target.name, first)
+
     def first_checks(self) -> dict[str, datetime]:
         """When each target will first be checked (after `run` has started)."""
         if self.scheduler is None:
@@ -155,13 +167,29 @@ class Daemon:
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
+        started = self.now()
         try:
             return await self._watch(target)
         except asyncio.CancelledError:
-            return None  # the daemon is stopping; APScheduler would log it as a failure
+            # The daemon is stopping (APScheduler would log it as a failure): the check is
+            # recorded as interrupted, so that the history shows it was attempted.
+            await self._record_interrupted(target, started)
+            return None
         finally:
             if task is not None:
                 self._in_flight.discard(task)
+
+    async def _record_interrupted(self, target: TargetBase, started: datetime) -> None:
+        result = CheckResult(
+            target=target.name,
+            system=target.system,
+            url=target.url,
+            status=Status.ERROR,
+            checked_at=started,
+            detail=INTERRUPTED,
+        )
+        with contextlib.suppress(SQLAlchemyError, OSError):
+            await self.db(record, self.store, result, outbox.Routing(self.config.creneau.zone))
 
     async def _watch(self, target: TargetBase) -> Recorded | None:
         try:
@@ -328,6 +356,14 @@ async def run_until_signal(daemon: Daemon, on_started: Callable[[], None] | None
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, _hangup)
     if on_started:
         loop.call_later(0.5, on_started)
     await daemon.run(stop)
+
+
+def _hangup() -> None:
+    log.warning(
+        "SIGHUP ignored: creneau does not reload its configuration yet; restart it to apply "
+        "changes (it resumes from the database)"
+    )

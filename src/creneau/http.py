@@ -143,6 +143,7 @@ class PoliteClient:
         self._transport = transport  # tests only: an in-process transport
         # Loading the CA bundle costs ~50 ms of CPU: once per client, not once per check.
         # It always verifies certificates and host names; there is no switch to turn that off.
+        # The bundle is SSL_CERT_FILE's (or SSL_CERT_DIR's) when set, else certifi's.
         self.tls = httpx.create_ssl_context()
 
     # --- state that outlives the process --------------------------------------------------
@@ -242,6 +243,7 @@ class Session:
         self._client = client
         self.host = host
         self.requests = 0
+        self.pages: list[Page] = []  # every answer read (robots.txt and redirects aside)
         self.verdict: Status | None = None
         # Time spent waiting for the site, over all requests of the check. Time queued for
         # our own budget (the host's lock, tokens) does not count: the site is not slow.
@@ -256,6 +258,9 @@ class Session:
             timeout=httpx.Timeout(client.request_timeout, connect=client.connect_timeout),
             follow_redirects=False,
             verify=client.tls,
+            # Never a proxy, a .netrc or certificates from the environment: every request
+            # goes straight to the site, from this machine's own address.
+            trust_env=False,
             transport=client._transport,
             cookies=dict(cookies or {}),
         )
@@ -295,6 +300,7 @@ class Session:
             page = await self._send_with_retries(method, url, data, headers)
             location = page.header("location")
             if page.status not in REDIRECT_STATUSES or not location:
+                self.pages.append(page)
                 return page
             url = urljoin(page.url, location)
             if page.status in (301, 302, 303) and method == "POST":

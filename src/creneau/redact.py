@@ -4,6 +4,7 @@ a terminal or the database: everything printed or stored as free text passes thr
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
 _secrets: set[str] = set()
@@ -20,6 +21,18 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def redact_url(url: str) -> str:
+    """The URL without user name and password, secrets masked: fit to show or store."""
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        url = urlunsplit(parts._replace(netloc=netloc))
+    return redact(url)
 
 
 class RedactingFilter(logging.Filter):

@@ -124,6 +124,7 @@ class CheckResult:
     site_session: dict[str, str] | None = None  # cookies to keep, for sources that keep them
     site_session_used: dict[str, str] | None = None  # the cookies the check started with
     page: Page | None = field(default=None, repr=False, compare=False)  # the decisive page
+    pages: tuple[Page, ...] = field(default=(), repr=False, compare=False)  # all, in order
 
     @property
     def slots(self) -> list[Slot]:

@@ -4,6 +4,7 @@ checked in the same second. Pure date arithmetic plus a thin APScheduler 3 trigg
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -248,6 +249,10 @@ class Spacing:
             del self._held[second]
 
 
+RETRY_PLANNING_AFTER = timedelta(hours=1)
+log = logging.getLogger(__name__)
+
+
 class PoliteTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no types
     """APScheduler 3 trigger applying a CheckPlan and the shared Spacing."""
 
@@ -257,11 +262,21 @@ class PoliteTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no 
         self.spacing = spacing
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
-        if previous_fire_time is None:
-            candidate = self.plan.first_check(now)
-        else:
-            candidate = self.plan.next_check(previous_fire_time)
-        return self.spacing.reserve(self.key, candidate)
+        # An exception here would stop APScheduler's loop, and every target with it.
+        try:
+            if previous_fire_time is None:
+                candidate = self.plan.first_check(now)
+            else:
+                candidate = self.plan.next_check(previous_fire_time)
+            return self.spacing.reserve(self.key, candidate)
+        except (ArithmeticError, ValueError) as failure:
+            log.error(
+                "%s: cannot plan its next check (%s); trying again in %s",
+                self.key,
+                failure,
+                RETRY_PLANNING_AFTER,
+            )
+            return now + RETRY_PLANNING_AFTER
 
     def __str__(self) -> str:
         return f"polite[every={self.plan.every}]"

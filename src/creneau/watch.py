@@ -62,8 +62,10 @@ async def watch_once(
     result = await run_check(target, client, now=now, cookies=cookies)
     if name_in_store:
         result = dataclasses.replace(result, target=name_in_store)
-    if keep_pages and pages_dir and result.page is not None:
-        await db(archive.keep_by_hash, pages_dir, result.page)
+    if keep_pages and pages_dir:
+        read = result.pages or ((result.page,) if result.page else ())
+        for page in {page.sha256: page for page in read}.values():
+            await db(archive.keep_by_hash, pages_dir, page)
     saved_page = None
     if result.status is Status.UNKNOWN and result.page is not None and pages_dir:
         saved = await db(
@@ -75,7 +77,7 @@ async def watch_once(
         dataclasses.replace(client.host_state(target.host)),
         client.take_transitions(target.host),
     )
-    recorded: Recorded = await db(record, store, result, routing, host, saved_page)
+    recorded: Recorded = await db(record, store, result, routing, host, saved_page, keep_pages)
     return recorded
 
 
@@ -85,9 +87,10 @@ def record(
     routing: Routing,
     host: HostReport | None = None,
     saved_page: str | None = None,
+    keep_pages: bool = False,
 ) -> Recorded:
     with store.transaction() as tx:
-        check_id = tx.add_check(result)
+        check_id = tx.add_check(result, keep_pages=keep_pages)
         known = tx.known_slots(result.target, result.slots)
         changes = diff_slots(known, result, routing.hysteresis)
         tx.apply(result.target, check_id, result.checked_at, changes)

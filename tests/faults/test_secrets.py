@@ -75,8 +75,9 @@ burst = 60
     stderr = StderrLines(daemon)
     stderr.wait_for("does not take alerts")  # the failure was logged…
     daemon.send_signal(signal.SIGTERM)
-    out, _ = daemon.communicate(timeout=30)
-    logs = out + stderr.rest()
+    daemon.wait(timeout=30)
+    assert daemon.stdout is not None
+    logs = daemon.stdout.read() + stderr.rest()
     outputs = [logs]
     for command in (
         ["status"],

@@ -513,9 +513,7 @@ def _read_until(before: datetime | None, grid: Reading) -> datetime | None:
 
 def _weeks_result(desk: _Desk, weeks: _Weeks) -> GuichetResult:
     if weeks.slots:
-        return _guichet(
-            desk, Status.AVAILABLE, tuple(weeks.slots), weeks.trouble, weeks.read_until
-        )
+        return _guichet(desk, Status.AVAILABLE, tuple(weeks.slots), weeks.trouble, weeks.read_until)
     opened = "the calendar opened (the desk has a free slot)"
     stopped = weeks.trouble_status
     if stopped is not None and stopped in (*HOST_STOPS, Status.UNKNOWN):

@@ -6,7 +6,6 @@ migrations, applied by `creneau db upgrade` and at daemon start."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -14,15 +13,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, create_engine, delete, event, func, inspect, select, text, update
+from sqlalchemy import (
+    CursorResult,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from creneau.diff import KnownSlot, SlotChanges
 from creneau.politeness import HostState
+from creneau.redact import redact_url
 from creneau.results import CheckResult, Slot, Status
+from creneau.store.lock import DaemonLock
 from creneau.store.schema import (
     CheckHourRow,
     CheckRow,
@@ -31,6 +43,8 @@ from creneau.store.schema import (
     SlotRow,
     TargetStateRow,
 )
+from creneau.store.url_keys import legacy_url_key
+from creneau.store.url_keys import url_key as url_key
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -86,10 +100,6 @@ class Destination:
         return self.url.split("://", 1)[0][:40] + "://"
 
 
-def url_key(url: str) -> str:
-    return hashlib.sha256(url.encode()).hexdigest()[:16]
-
-
 @dataclass(frozen=True)
 class OutboxEvent:
     """Something to tell: `event` is a JSON-able mapping with an "event" name, rendered by
@@ -121,6 +131,10 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def daemon_lock(self) -> DaemonLock:
+        """The lock that keeps a second `creneau run` off this database."""
+        return DaemonLock(self.url, self.engine)
 
     # --- schema ---------------------------------------------------------------------------
 
@@ -344,6 +358,19 @@ class Store:
                 row.created_at = at
             return True
 
+    def rekey_outbox(self, urls: Sequence[str]) -> int:
+        """Rows written with the unkeyed digest of a configured URL get the keyed one."""
+        changed = 0
+        with self._sessions.begin() as session:
+            for url in urls:
+                done = session.execute(
+                    update(NotificationRow)
+                    .where(NotificationRow.url_key == legacy_url_key(url))
+                    .values(url_key=url_key(url))
+                )
+                changed += cast(CursorResult[Any], done).rowcount
+        return changed
+
     def _update(self, ids: Sequence[int], **values: Any) -> None:
         with self._sessions.begin() as session:
             session.execute(
@@ -357,7 +384,7 @@ class Transaction:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add_check(self, result: CheckResult) -> int:
+    def add_check(self, result: CheckResult, *, keep_pages: bool = False) -> int:
         row = CheckRow(
             target=result.target,
             system=result.system,
@@ -370,6 +397,7 @@ class Transaction:
             slot_count=len(result.slots),
             requests=result.requests,
             facts=result.facts or None,
+            pages=_pages_read(result) if keep_pages else None,
         )
         self.session.add(row)
         self.session.flush()
@@ -506,6 +534,13 @@ class Transaction:
                 )
             )
         return len(wanted)
+
+
+def _pages_read(result: CheckResult) -> list[dict[str, Any]]:
+    return [
+        {"sha256": page.sha256, "url": redact_url(page.url), "status": page.status}
+        for page in result.pages
+    ]
 
 
 def _add_hours(session: Session, rows: Sequence[Any]) -> None:

@@ -36,6 +36,7 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSON(),
+        list[dict[str, Any]]: JSON(),
     }
 
 
@@ -62,6 +63,9 @@ class CheckRow(Base):
     slot_count: Mapped[int] = mapped_column(default=0)
     requests: Mapped[int] = mapped_column(default=0)
     facts: Mapped[dict[str, Any] | None]  # what the site said besides slots (release times)
+    # With keep_pages: every page the check read, in order ({"sha256", "url", "status"}); the
+    # pages themselves are kept by hash (archive.py). `page_sha256` is the deciding one's.
+    pages: Mapped[list[dict[str, Any]] | None]
 
 
 class SlotRow(Base):
