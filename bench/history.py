@@ -74,6 +74,27 @@ def check_time(target: int, minute: int) -> datetime:
     return START + timedelta(seconds=minute * 60 + (minute * 7 + target * 13) % 40)
 
 
+def status_of(target: int, minute: int) -> str:
+    """The status CHECKS_SQL gives check `minute` of target `target`."""
+    draw = (minute * 2654435761 + target * 40503) % 1000
+    if draw < 8:
+        return "error"
+    if draw < 12:
+        return "overloaded"
+    if draw < 14:
+        return "blocked"
+    return "closed" if 7200 <= minute % 10080 <= 7259 else "none"
+
+
+def last_clear(target: int, minute: int) -> int:
+    """The last check before `minute` with a clear answer: what the store records as a
+    release's previous check."""
+    earlier = minute - 1
+    while status_of(target, earlier) not in ("none", "available"):
+        earlier -= 1
+    return earlier
+
+
 def target_name(target: int) -> str:
     return f"prefecture-{target:02d}"
 
@@ -142,7 +163,7 @@ def release_rows() -> tuple[list[tuple[Any, ...]], list[tuple[int, int]]]:
                             _stored(gone - timedelta(minutes=1) if gone else seen),
                             _stored(gone) if gone else None,
                             target * MINUTES + index + 1,
-                            _stored(check_time(target, index - 1)),
+                            _stored(check_time(target, last_clear(target, index))),
                         )
                     )
     return slots, release_checks

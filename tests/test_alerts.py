@@ -1,10 +1,14 @@
 """What is alerted, and how it reads: deadline filter, slots gone, flapping slots, a long
-failure; every message in French and English; the outbox and status commands."""
+failure; every message in French and English; the booking page of each slot, no secret in
+an alert or the outbox, what a person can do about a CAPTCHA, slots whose time was not read;
+the outbox and status commands."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +24,7 @@ from creneau.watch import record
 PARIS = ZoneInfo("Europe/Paris")
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PHONE = [Destination("phone", "json://127.0.0.1:9/")]
+HOUR = timedelta(hours=1)
 
 
 def slot(day: int, hour: int = 9) -> Slot:
@@ -39,7 +44,7 @@ def check(at: datetime, *slots: Slot, status: Status | None = None) -> CheckResu
     )
 
 
-def events(store: Store) -> list[dict]:
+def events(store: Store) -> list[dict[str, Any]]:
     return [row.payload for row in store.notifications()]
 
 
@@ -109,7 +114,7 @@ SLOTS = [
         "lasted": 5400.0,
     }
 ]
-EVENTS = {
+EVENTS: dict[str, dict[str, Any]] = {
     "new_slots": {"event": "new_slots", "target": "nanterre", "url": BOOKING_URL, "slots": SLOTS},
     "slots_gone": {
         "event": "slots_gone",
@@ -138,6 +143,7 @@ EVENTS = {
         "status": "captcha",
         "detail": "",
         "saved_page": None,
+        "challenge": "image",
     },
     "page_changed": {
         "event": "page_changed",
@@ -239,7 +245,7 @@ def test_templates_can_be_overridden_and_bad_ones_are_named() -> None:
         {"new_slot": {"title": "x"}, "captcha": {"title": "{{ oops", "subject": "x"}}
     ) == [
         "new_slot: unknown message (known: new_slots, slots_gone, host_down, host_up, "
-        "captcha, page_changed, failing, heartbeat, test, digest)",
+        "captcha, page_changed, failing, stalled, store_failing, heartbeat, test, digest)",
         "captcha.title: unexpected end of template, expected 'end of print statement'.",
         "captcha.subject: unknown key (title or body)",
     ]
@@ -291,3 +297,147 @@ def test_status_shows_last_and_next_checks(tmp_path: Path, monkeypatch: pytest.M
     assert "2026-11-23 10:05:00" in done.stdout  # next check
     assert "available" in done.stdout
     assert "outbox: 1 pending, 0 failed" in done.stdout
+
+
+# --- what an alert holds: the page to book on, no secret, the challenge, unread times -------
+
+ANTS_API = "https://api.rendezvouspasseport.ants.gouv.fr/api/SlotsFromPosition"
+MAIRIE = "https://rdv.mairie10.paris.fr/passeport-cni?date=2026-06-02T09:00"  # never fetched
+
+
+def ants_check(at: datetime, facts: dict[str, str]) -> CheckResult:
+    slots = tuple(
+        Slot(datetime(2026, 6, 2, hour, 0, tzinfo=PARIS), "1201", "Mairie du 10e", f"k{hour}")
+        for hour in (9, 10)
+    )
+    return CheckResult(
+        "passeport",
+        "ants",
+        ANTS_API,
+        Status.AVAILABLE,
+        at,
+        guichets=(GuichetResult("1201", "Mairie du 10e", Status.AVAILABLE, slots),),
+        facts=facts,
+    )
+
+
+def test_ants_alerts_link_each_slot_to_its_booking_page_never_to_the_api(store: Store) -> None:
+    facts = {"booking_url:k9": MAIRIE, "booking_url:k10": "javascript:alert(1)"}
+    record(store, ants_check(T0, facts), Routing(PARIS, PHONE))
+    event = events(store)[0]
+    assert event["url"] == "https://rendezvouspasseport.ants.gouv.fr/"
+    assert [s.get("booking_url") for s in event["slots"]] == [MAIRIE, None]
+    body = Messages("fr", PARIS).render([event]).body
+    assert "api/SlotsFromPosition" not in body
+    assert "javascript" not in body
+    assert (
+        "- mardi 2 juin 2026 à 09:00 — [réserver ce créneau]"
+        "(https://rdv.mairie10.paris.fr/passeport-cni?date=2026-06-02T09:00)\n"
+        "- mardi 2 juin 2026 à 10:00\n" in body
+    )
+    assert "[Réserver sur le site](https://rendezvouspasseport.ants.gouv.fr/)" in body
+
+
+def test_secrets_in_a_target_url_reach_neither_the_outbox_nor_the_alert(store: Store) -> None:
+    import json
+
+    from creneau import redact
+
+    redact.register("pw-Zq81xx")
+    redact.register("key-Pz3Lmm")
+    url = "http://admin:pw-Zq81xx@pref.example/ok?apikey=key-Pz3Lmm&demarche=12"
+    result = CheckResult(
+        "nanterre",
+        "html",
+        url,
+        Status.AVAILABLE,
+        T0,
+        detail=f"read {url}",
+        guichets=(GuichetResult("1", "Guichet 1", Status.AVAILABLE, (slot(5),)),),
+    )
+    record(store, result, Routing(PARIS, PHONE))
+    record(
+        store,
+        dataclasses.replace(result, status=Status.UNKNOWN, checked_at=T0 + HOUR),
+        Routing(PARIS, PHONE),
+    )
+    stored = json.dumps(events(store))
+    for secret in ("pw-Zq81xx", "key-Pz3Lmm", "admin:"):
+        assert secret not in stored
+    assert [e["url"] for e in events(store)] == ["http://pref.example/ok?demarche=12"] * 2
+    for language in ("fr", "en"):
+        for event in events(store):
+            body = Messages(language, PARIS).render([event]).body
+            assert "pw-Zq81xx" not in body
+            assert "key-Pz3Lmm" not in body
+            assert "http://pref.example/ok?demarche=12" in body
+
+
+def test_old_payloads_with_credentials_are_linked_without_them() -> None:
+    from creneau import redact
+
+    redact.register("tok-Wq55rr")
+    event = {
+        "event": "new_slots",
+        "target": "nanterre",
+        "url": "https://user:tok-Wq55rr@pref.example/a?t=tok-Wq55rr",
+        "slots": SLOTS,
+    }
+    body = Messages("fr", PARIS).render([event]).body
+    assert "[Réserver sur le site](https://pref.example/a)" in body
+    assert "tok-Wq55rr" not in body
+
+
+@pytest.mark.parametrize(
+    ("challenge", "fr", "en"),
+    [
+        (
+            "image",
+            "Lancez `creneau captcha allier` et recopiez le code de l'image",
+            "Run `creneau captcha allier` and type the code from the image",
+        ),
+        (
+            "recaptcha",
+            "le site demande un reCAPTCHA de Google (« Je ne suis pas un robot »). creneau ne le "
+            "passe jamais et ne peut pas vous le transmettre : seul un navigateur sur le site "
+            "peut le passer. creneau regarde de nouveau à chaque vérification.",
+            'the site asks for a Google reCAPTCHA ("I\'m not a robot"). creneau never passes it '
+            "and cannot hand it to you: only a browser on the site can pass it. creneau looks "
+            "again at each check.",
+        ),
+        ("turnstile", "une vérification Cloudflare Turnstile", "a Cloudflare Turnstile check"),
+        ("bot-wall", "un contrôle anti-robots", "an anti-bot check"),
+        ("interstitial", "une page de vérification", "a verification page"),
+        ("hcaptcha", "un test hCaptcha", "an hCaptcha challenge"),
+    ],
+)
+def test_a_captcha_alert_says_what_a_person_can_do(
+    store: Store, challenge: str, fr: str, en: str
+) -> None:
+    result = dataclasses.replace(
+        check(T0, status=Status.CAPTCHA), target="allier", facts={"challenge": challenge}
+    )
+    record(store, result, Routing(PARIS, PHONE))
+    event = events(store)[0]
+    assert (event["event"], event["challenge"]) == ("captcha", challenge)
+    for language, says in (("fr", fr), ("en", en)):
+        body = Messages(language, PARIS).render([event]).body
+        assert says in body
+        assert ("creneau captcha allier" in body) == (challenge == "image")
+
+
+def test_a_slot_whose_time_was_not_read_shows_its_text_not_1970(store: Store) -> None:
+    stand_in = datetime(1970, 1, 9, 3, 25, 7, tzinfo=UTC)
+    unread = Slot(stand_in, "1", "Guichet 1 — Mardi matin", "time-not-read:Mardi matin")
+    result = check(T0, slot(5), unread)
+    record(store, result, Routing(PARIS, PHONE))
+    event = events(store)[0]
+    assert [s.get("time_known", True) for s in event["slots"]] == [False, True]
+    french = Messages("fr", PARIS).render([event]).body
+    assert "**Guichet 1**\n- samedi 5 décembre 2026 à 09:00\n- Mardi matin (heure non lue)\n" in (
+        french
+    )
+    assert "1970" not in french
+    english = Messages("en", PARIS).render([event])
+    assert "- Mardi matin (time not read)" in english.body
+    assert english.title == "2 new slots — Guichet 1"

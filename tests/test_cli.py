@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -239,3 +240,32 @@ def test_ad_hoc_check_with_a_bad_url_is_one_line(
     assert stderr.strip() == (
         '--url: must look like https://<host>/booking/create/<id> (got "https://example.org/")'
     )
+
+
+HOSTILE = "[bold red]ALERTE[/bold red] [link=http://evil.example]lien[/link] \x1b[31m\x1b]0;t\x07"
+
+
+def test_page_text_in_the_terminal_is_shown_never_obeyed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from creneau import cli as cli_module
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli_module, "out", Console(file=screen, force_terminal=True, width=400))
+    slot = Slot(PARIS_SLOT, "1", HOSTILE, "k")
+    result = CheckResult(
+        "t",
+        "html",
+        "u",
+        Status.AVAILABLE,
+        datetime.now(UTC),
+        detail=HOSTILE,
+        guichets=(GuichetResult("1", HOSTILE, Status.AVAILABLE, (slot,)),),
+    )
+    cli_module._print_result(result, 1, PARIS)
+    shown = screen.getvalue()
+    assert "[bold red]ALERTE[/bold red] [link=http://evil.example]lien[/link]" in shown
+    assert "\x1b]8;" not in shown  # no hyperlink
+    assert "\x1b]0;" not in shown  # no window title
+    assert "\x1b[31m" not in shown  # the page's own colour code
+    assert "␛[31m␛]0;t␇" in shown

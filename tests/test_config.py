@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -10,11 +12,27 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
 
-from creneau.config import ConfigError, load_config
+from creneau.config import (
+    Channel,
+    ConfigError,
+    HostSettings,
+    Settings,
+    describe_errors,
+    load_config,
+)
 from creneau.redact import redact
-from creneau.sources import SYSTEMS
-from creneau.targets import format_duration, parse_duration
+from creneau.sources import SYSTEMS, target_models
+from creneau.sources import get as target_system
+from creneau.targets import (
+    LONGEST_DURATION,
+    Burst,
+    DurationTooLong,
+    TargetBase,
+    format_duration,
+    parse_duration,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWN = ", ".join(SYSTEMS)
@@ -46,6 +64,8 @@ def write(tmp_path: Path, text: str) -> Path:
 def errors_of(tmp_path: Path, text: str) -> list[str]:
     with pytest.raises(ConfigError) as failure:
         load_config(write(tmp_path, text))
+    path = str(tmp_path / "config.toml")
+    assert all(line.startswith(f"{path}: ") and line.isprintable() for line in failure.value.lines)
     return [line.split(": ", 1)[1] for line in failure.value.lines]
 
 
@@ -67,11 +87,70 @@ def test_a_good_config_loads_with_secrets_from_the_environment(
     assert config.creneau.database == f"sqlite:///{tmp_path / 'creneau.db'}"
 
 
+EXAMPLE = ROOT / "config.example.toml"
+# A commented table header, or a commented `key = value` line at the start of a comment.
+COMMENTED = re.compile(r"^# (\[.*|[a-z_]+ = .*)$")
+
+
+def example_environment(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    for name in set(re.findall(r"\$\{(\w+)\}", text)):
+        monkeypatch.setenv(name, "0a" * 16)  # hex digits: the form Apprise's Twilio URL needs
+    monkeypatch.setenv("TWILIO_SID", "AC" + "0a" * 16)
+
+
 def test_the_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NTFY_TOPIC", "creneau-example")
-    config = load_config(ROOT / "config.example.toml")
+    example_environment(monkeypatch, EXAMPLE.read_text(encoding="utf-8"))
+    config = load_config(EXAMPLE)
     assert [target.name for target in config.targets] == ["nanterre-titres"]
     assert config.channels_for(config.targets[0])[0].name == "phone"
+    assert config.warnings == []
+
+
+def test_every_commented_setting_and_table_of_the_example_is_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    example_environment(monkeypatch, text)
+    uncommented = "\n".join(
+        found.group(1) if (found := COMMENTED.match(line)) else line for line in text.splitlines()
+    )
+    config = load_config(write(tmp_path, uncommented))
+    assert [(target.name, target.system) for target in config.targets] == [
+        ("nanterre-titres", "ezbooking"),
+        ("allier-titres", "rdvpref"),
+        ("passeport-issy", "rdvsp"),
+        ("passeport-paris-11", "ants"),
+        ("nanterre-page", "html"),
+    ]
+    assert [channel.name for channel in config.notify] == ["phone", "sms"]
+    settings = config.creneau
+    assert (settings.database, settings.data_dir) == (
+        f"sqlite:///{tmp_path / 'creneau.db'}",
+        Path("/srv/creneau"),
+    )
+    assert (settings.retention, settings.keep_pages) == (timedelta(days=90), False)
+    first = config.targets[0]
+    assert (first.adaptive, first.within, first.burst is not None) == (
+        False,
+        timedelta(days=30),
+        True,
+    )
+    assert set(config.hosts) == {"www.hauts-de-seine.gouv.fr"}
+    assert set(config.templates) == {"new_slots"}
+
+
+def settable_fields() -> list[tuple[str, str]]:
+    models: list[type[BaseModel]] = [Settings, Channel, HostSettings, Burst, TargetBase]
+    models += target_models()
+    return sorted(
+        {(f"{m.__module__}.{m.__name__}", field) for m in models for field in m.model_fields}
+    )
+
+
+@pytest.mark.parametrize(("model", "field"), settable_fields())
+def test_every_setting_appears_in_the_example_at_least_commented(model: str, field: str) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert re.search(rf"^#? ?{field} = |[{{,] {field} = ", text, re.MULTILINE), (model, field)
 
 
 def with_target(**fields: str) -> str:
@@ -121,11 +200,11 @@ MISTAKES = [
     (with_target(system=BASE["system"], url=BASE["url"]), "target[0].name: is required"),
     (
         with_target(**{**BASE, "name": '"a b"'}),
-        "target \"a b\".name: String should match pattern '^[\\w.-]+$'",
+        "target \"a b\".name: may contain only letters, digits, '.', '_' and '-' (got \"a b\")",
     ),
     (
         with_target(**BASE, weeks="9"),
-        'target "paris-etudiant".weeks: Input should be less than or equal to 6',
+        'target "paris-etudiant".weeks: must be at most 6 (got 9)',
     ),
     (
         with_target(**BASE, notify='["sms"]'),
@@ -154,7 +233,7 @@ MISTAKES = [
     ),
     (
         with_target(**BASE) + '[[notify]]\nname = "phone"\nurls = []\n',
-        'notify "phone".urls: List should have at least 1 item after validation, not 0',
+        'notify "phone".urls: must not be empty',
     ),
     (
         with_target(**BASE) + '[hosts."pprdv.interieur.gouv.fr"]\nper_minute = 60\n',
@@ -196,7 +275,7 @@ def full(
 MISTAKES += [
     (
         full(notify='kinds = ["sms"]'),
-        "notify \"phone\".kinds[0]: Input should be 'slots', 'trouble' or 'heartbeat'",
+        'notify "phone".kinds[0]: must be "slots", "trouble" or "heartbeat" (got "sms")',
     ),
     (
         full(notify='quiet = "23-7"'),
@@ -210,7 +289,7 @@ MISTAKES += [
         full(creneau='heartbeat = "9h"'),
         'creneau.heartbeat: expected a time such as "09:00" (got "9h")',
     ),
-    (full(creneau='language = "de"'), "creneau.language: Input should be 'fr' or 'en'"),
+    (full(creneau='language = "de"'), 'creneau.language: must be "fr" or "en" (got "de")'),
     (
         full(creneau='failing_after = "never"'),
         'creneau.failing_after: expected a duration such as "90s", "5m" or "1h" (got "never")',
@@ -230,27 +309,30 @@ MISTAKES += [
     ),
     (
         full(target='before = "2027-13-01"'),
-        'target "t".before: Input should be a valid date or datetime, month value is outside '
-        "expected range of 1-12",
+        'target "t".before: must be a date such as 2027-03-01 (got "2027-13-01": month value '
+        "is outside expected range of 1-12)",
     ),
     (
         full(target='within = "thirty days"'),
         'target "t".within: expected a duration such as "90s", "5m" or "1h" (got "thirty days")',
     ),
-    (full(target='desks = "14006"'), 'target "t".desks: Input should be a valid list'),
+    (
+        full(target='desks = "14006"'),
+        'target "t".desks: must be a list in brackets, such as ["14006"] (got "14006")',
+    ),
     (
         full(extra='[hosts."www.example.gouv.fr"]\nburst = 100'),
-        'hosts."www.example.gouv.fr".burst: Input should be less than or equal to 60',
+        'hosts."www.example.gouv.fr".burst: must be at most 60 (got 100)',
     ),
     (
         full(extra='[hosts."www.example.gouv.fr"]\nper_minute = 0'),
-        'hosts."www.example.gouv.fr".per_minute: Input should be greater than 0',
+        'hosts."www.example.gouv.fr".per_minute: must be more than 0 (got 0)',
     ),
     (full(extra="[alerts]\nx = 1"), "alerts: unknown key"),
     (
         full(extra='[templates.new_slot]\ntitle = "x"'),
         "templates.new_slot: unknown message (known: new_slots, slots_gone, host_down, host_up, "
-        "captcha, page_changed, failing, heartbeat, test, digest)",
+        "captcha, page_changed, failing, stalled, store_failing, heartbeat, test, digest)",
     ),
     (
         full(extra='[templates.new_slots]\ntitle = "{{ count "'),
@@ -294,6 +376,186 @@ MISTAKES += [
 ]
 
 
+def with_urls(urls: str) -> str:
+    return full().replace('urls = ["json://127.0.0.1:9/"]', f"urls = {urls}")
+
+
+SUPPORTED_DATABASES = (
+    'creneau works with SQLite ("sqlite:///creneau.db") and PostgreSQL through psycopg '
+    '("postgresql+psycopg://user:password@host/creneau")'
+)
+WIKI = "https://github.com/caronc/apprise/wiki"
+
+# Durations: every one is bounded, and the message says the range (issue 14, item 2).
+MISTAKES += [
+    (
+        full(target='every = "3000000d"'),
+        'target "t".every: must be between 1m and 7d (got 3000000d)',
+    ),
+    (
+        full(target='every = "99999999999d"'),
+        'target "t".every: must be between 1m and 7d (got 99999999999d)',
+    ),
+    (
+        full(target=f'every = "{"9" * 400}s"'),
+        f'target "t".every: must be between 1m and 7d (got {"9" * 40}…)',
+    ),
+    (full(target='jitter = "3650d"'), 'target "t".jitter: must be between 0s and 6h (got 3650d)'),
+    (
+        full(target='every = "5m"\njitter = "10m"'),
+        'target "t".jitter: must be at most every (5m): checks come every 5m give or take half '
+        "the jitter (got 10m)",
+    ),
+    (
+        full(target='burst = { windows = ["Mon-Fri 08:50-09:10"], every = "2h" }'),
+        'target "t".burst.every: must be between 1m and 1h (got 2h)',
+    ),
+    (
+        full(target='every = "5m"\nburst = { windows = ["Mon 09:00-09:10"], every = "10m" }'),
+        'target "t".burst: every must be shorter than the target\'s every (5m): a burst checks '
+        "more often (got 10m)",
+    ),
+    (full(target='within = "0s"'), 'target "t".within: must be between 1m and 366d (got 0s)'),
+    (
+        full(target='within = "2y"'),
+        'target "t".within: expected a duration such as "90s", "5m" or "1h" (got "2y")',
+    ),
+    (full(creneau='hysteresis = "2d"'), "creneau.hysteresis: must be between 0s and 1d (got 2d)"),
+    (
+        full(creneau='failing_after = "1m"'),
+        "creneau.failing_after: must be between 5m and 7d (got 1m)",
+    ),
+    (
+        full(creneau='alert_expiry = "30d"'),
+        "creneau.alert_expiry: must be between 1m and 7d (got 30d)",
+    ),
+    (full(creneau='retention = "1h"'), "creneau.retention: must be between 1d and 3650d (got 1h)"),
+    (
+        full(creneau='retention = "1e999d"'),
+        'creneau.retention: expected a duration such as "90s", "5m" or "1h" (got "1e999d")',
+    ),
+]
+
+# Tracebacks before, and what was accepted but wrong (issue 14, item 15).
+MISTAKES += [
+    (
+        full(creneau='database = "mysql+nonexist://x"'),
+        f'creneau.database: {SUPPORTED_DATABASES}, not "mysql+nonexist"',
+    ),
+    (
+        full(creneau='database = "mysql://u:pw@db.example/c"'),
+        f'creneau.database: {SUPPORTED_DATABASES}, not "mysql"',
+    ),
+    (
+        full(creneau='database = "postgresql+asyncpg://u:pw@db.example/c"'),
+        f'creneau.database: {SUPPORTED_DATABASES}, not "postgresql+asyncpg"',
+    ),
+    (
+        with_urls('["json://127.0.0.1:9/", "nosuchservice://abc"]'),
+        f'notify "phone".urls[1]: Apprise does not recognise this URL\'s scheme "nosuchservice" '
+        f"(see {WIKI})",
+    ),
+    (
+        with_urls('["file:///tmp/x"]'),
+        'notify "phone".urls[0]: Apprise does not recognise this URL\'s scheme "file" '
+        f"(see {WIKI})",
+    ),
+    (
+        with_urls('["tgram://"]'),
+        'notify "phone".urls[0]: Apprise cannot read this "tgram" URL: a part it needs is missing '
+        f"or malformed (see the service's page in {WIKI})",
+    ),
+    (
+        with_urls('["https://example.org/hook"]'),
+        'notify "phone".urls[0]: Apprise does not recognise this web address as a service it can '
+        f"notify: use the service's own scheme, such as ntfy:// or json:// (see {WIKI})",
+    ),
+    (
+        full(target='on_gone = "yes"'),
+        'target "t".on_gone: must be true or false, without quotes (got "yes")',
+    ),
+    (
+        full(target='respect_robots = "false"'),
+        'target "t".respect_robots: must be true or false, without quotes (got "false")',
+    ),
+    (
+        full(target="adaptive = 1"),
+        'target "t".adaptive: must be true or false, without quotes (got 1)',
+    ),
+    (
+        full(creneau='heartbeat = "99999999999999999999:00"'),  # OverflowError before
+        'creneau.heartbeat: expected a time such as "09:00" (got "99999999999999999999:00")',
+    ),
+    (
+        full(notify='quiet = "23:00-7:99999999999999999999"'),
+        'notify "phone".quiet: expected hours such as "23:00-07:00" '
+        '(got "23:00-7:99999999999999999999")',
+    ),
+    (
+        full(creneau='heartbeat = "24:00"'),
+        'creneau.heartbeat: expected a time such as "09:00" (got "24:00")',
+    ),
+    (
+        full(creneau='keep_pages = "on"'),
+        'creneau.keep_pages: must be true or false, without quotes (got "on")',
+    ),
+    (
+        full(notify='wake_for_slots = "yes"'),
+        'notify "phone".wake_for_slots: must be true or false, without quotes (got "yes")',
+    ),
+    (
+        full(target='weeks = "two"'),
+        'target "t".weeks: must be a whole number, without quotes (got "two")',
+    ),
+    (
+        full(target="weeks = 2.5"),
+        'target "t".weeks: must be a whole number, without quotes (got 2.5)',
+    ),
+    (
+        full(target="name = 5").replace('name = "t"\n', ""),
+        "target[0].name: must be text in quotes (got 5)",
+    ),
+    (full(target="").replace('name = "t"', 'name = ""'), "target[0].name: must not be empty"),
+    (
+        full(target="").replace('name = "t"', 'name = "a\\nb"'),
+        "target \"a\\nb\".name: may contain only letters, digits, '.', '_' and '-' (got \"a\\nb\")",
+    ),
+    (full(creneau="data_dir = 5"), "creneau.data_dir: must be a folder, as text in quotes (got 5)"),
+    (
+        full(creneau="").replace('contact = "a@b.org"', 'contact = "ab"'),
+        "creneau.contact: must be at least 3 characters",
+    ),
+    (
+        full(extra='[hosts."127.0.0.1"]\nper_minute = inf'),
+        'hosts."127.0.0.1".per_minute: must be a finite number (got inf)',
+    ),
+    (
+        full(
+            system="ants",
+            url=ANTS,
+            target='latitude = "north"\nlongitude = 2.3\nreason = "CNI"\ntoken = "x"',
+        ),
+        'target "t".latitude: must be a number, without quotes (got "north")',
+    ),
+    (
+        full(
+            system="ants",
+            url=ANTS,
+            target='latitude = 48.8\nlongitude = 2.3\nreason = "CNI"\ntoken = 123456',
+        ),
+        'target "t".token: must be text in quotes',
+    ),
+    (
+        full(target="").replace("[[target]]", "[target]"),
+        "target: write [[target]], with two brackets: there may be several",
+    ),
+    (
+        full(target="").replace("[creneau]", "[[creneau]]"),
+        "creneau: write [creneau], a table with one bracket",
+    ),
+]
+
+
 def test_the_table_covers_thirty_mistakes_and_more() -> None:
     assert len(MISTAKES) >= 30
 
@@ -323,8 +585,27 @@ def test_a_missing_file_says_how_to_start(tmp_path: Path) -> None:
     ]
 
 
-def test_the_cli_exits_2_with_the_line_and_no_traceback(tmp_path: Path) -> None:
-    path = write(tmp_path, with_target(**BASE, every='"10s"'))
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            with_target(**BASE, every='"10s"'),
+            'target "paris-etudiant".every: must be at least 60s (got 10s)',
+        ),
+        (  # a traceback at load before
+            with_target(**BASE, every='"99999999999d"'),
+            'target "paris-etudiant".every: must be between 1m and 7d (got 99999999999d)',
+        ),
+        (  # a traceback at the first use of the database before
+            with_target(**BASE).replace("[creneau]", '[creneau]\ndatabase = "mysql+nonexist://x"'),
+            f'creneau.database: {SUPPORTED_DATABASES}, not "mysql+nonexist"',
+        ),
+    ],
+)
+def test_the_cli_exits_2_with_the_line_and_no_traceback(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = write(tmp_path, text)
     done = subprocess.run(
         [sys.executable, "-m", "creneau", "check", "--config", str(path)],
         capture_output=True,
@@ -332,10 +613,158 @@ def test_the_cli_exits_2_with_the_line_and_no_traceback(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 2
-    assert done.stderr.strip() == (
-        f'{path}: target "paris-etudiant".every: must be at least 60s (got 10s)'
-    )
+    assert done.stderr.strip() == f"{path}: {message}"
     assert done.stdout == ""
+
+
+def test_a_missing_database_driver_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    def not_installed() -> None:
+        raise ModuleNotFoundError("No module named 'psycopg'")
+
+    monkeypatch.setattr(PGDialect_psycopg, "import_dbapi", not_installed)
+    database = 'database = "postgresql+psycopg://u:pw@db.example/c"'
+    assert errors_of(tmp_path, full(creneau=database)) == [
+        "creneau.database: psycopg, the driver of postgresql+psycopg, is not installed: "
+        "pip install 'creneau[postgres]'"
+    ]
+
+
+def test_a_byte_order_mark_at_the_start_is_not_a_mistake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_TOKEN", "123456:SECRET-TOKEN")
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))  # what Notepad writes
+    assert load_config(path).targets[0].name == "paris-etudiant"
+
+
+def test_a_file_in_another_encoding_says_so_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(
+        with_target(**BASE).replace("a@b.org", "prefecture-rdv@é.fr").encode("latin-1")
+    )
+    with pytest.raises(ConfigError) as failure:
+        load_config(path)
+    assert failure.value.lines == [
+        f"{path}: not UTF-8 text (byte 0xe9 on line 2): save the file as UTF-8"
+    ]
+
+
+def test_an_apprise_url_without_tls_checks_loads_with_a_warning_that_hides_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_TOKEN", "123456:SECRET-TOKEN")
+    text = GOOD.replace('"ntfy://ntfy.sh/topic"', '"ntfys://ntfy.example.org/t0pic?verify=no"')
+    config = load_config(write(tmp_path, text))
+    assert config.warnings == [
+        f'{tmp_path / "config.toml"}: notify "phone".urls[0]: verify=no: Apprise will not check '
+        "this service's TLS certificate, so anyone on the network path can read or forge these "
+        "alerts (remove it unless the service's certificate is self-signed and you accept that)"
+    ]
+    assert load_config(write(tmp_path, GOOD)).warnings == []
+
+
+def test_a_refused_apprise_url_is_never_shown_nor_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("TEST_TOKEN", "123456:SECRET-TOKEN")
+    text = GOOD.replace("tgram://${TEST_TOKEN}/42", "tgrm://${TEST_TOKEN}/42")
+    with pytest.raises(ConfigError) as failure:
+        load_config(write(tmp_path, text))
+    assert failure.value.lines == [
+        f'{tmp_path / "config.toml"}: notify "phone".urls[1]: Apprise does not recognise this '
+        f'URL\'s scheme "tgrm" (see {WIKI})'
+    ]
+    assert "SECRET" not in caplog.text
+    assert logging.getLogger("apprise").disabled is False  # silenced only while reading
+
+
+def test_the_data_dir_is_the_sqlite_database_folder_unless_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    base = with_target(**BASE)
+    beside = base.replace("[creneau]", '[creneau]\ndatabase = "sqlite:///state/creneau.db"')
+    assert load_config(write(tmp_path, beside)).creneau.data_dir == tmp_path / "state"
+    given = beside.replace("[creneau]", '[creneau]\ndata_dir = "/srv/creneau"')
+    assert load_config(write(tmp_path, given)).creneau.data_dir == Path("/srv/creneau")
+    postgres = base.replace(
+        "[creneau]", '[creneau]\ndatabase = "postgresql+psycopg://u:pw@db.example/c"'
+    )
+    assert load_config(write(tmp_path, postgres)).creneau.data_dir == tmp_path / "xdg" / "creneau"
+    assert load_config(write(tmp_path, base)).creneau.data_dir == tmp_path / "xdg" / "creneau"
+
+
+def test_an_unwritten_jitter_never_exceeds_every_and_a_written_one_may_not(
+    tmp_path: Path,
+) -> None:
+    loopback = {**BASE, "url": '"http://127.0.0.1:8089/booking/create/1001"', "every": '"2s"'}
+    assert load_config(write(tmp_path, with_target(**loopback))).targets[0].jitter == timedelta(
+        seconds=2
+    )
+    assert load_config(write(tmp_path, with_target(**BASE))).targets[0].jitter == timedelta(
+        seconds=30
+    )
+    assert errors_of(tmp_path, with_target(**loopback, jitter='"30s"')) == [
+        'target "paris-etudiant".jitter: must be at most every (2s): checks come every 2s give '
+        "or take half the jitter (got 30s)"
+    ]
+
+
+def parsed(text: str) -> timedelta | str:
+    """The duration, or the message of the ValueError (any other exception fails the test)."""
+    try:
+        return parse_duration(text)
+    except DurationTooLong as refused:
+        return f"too long: {refused}"
+    except ValueError as refused:
+        return str(refused)
+
+
+@given(st.text())
+def test_any_text_is_a_duration_or_a_value_error(text: str) -> None:
+    value = parsed(text)
+    if isinstance(value, str):
+        assert value.isprintable()
+    else:
+        assert timedelta(0) <= value <= LONGEST_DURATION
+
+
+DURATION_LIKE = r"\A( ?[0-9]{1,400}(\.[0-9]{0,30})?(ms|s|m|h|d|M|H|D)){1,4}\Z"
+
+
+@given(st.from_regex(DURATION_LIKE))
+def test_huge_numbers_are_refused_as_too_long_never_overflow(text: str) -> None:
+    value = parsed(text)
+    if isinstance(value, timedelta):
+        assert timedelta(0) <= value <= LONGEST_DURATION
+    elif value.startswith("too long: "):
+        assert value.startswith("too long: is far too long: at most 36600d (got ")
+        assert value.isprintable()
+    else:  # "1.s": a dot without decimals is not a number
+        assert re.search(r"\.(ms|s|m|h|d)", text, re.IGNORECASE), value
+
+
+@given(
+    st.one_of(st.text(max_size=30), st.from_regex(DURATION_LIKE)),
+    st.sampled_from(["every", "jitter", "within"]),
+)
+def test_a_target_given_any_duration_is_valid_or_one_clean_line(text: str, key: str) -> None:
+    fields = {"name": "t", "url": "https://www.example.gouv.fr/booking/create/1", key: text}
+    try:
+        target_system("ezbooking").Target.model_validate(fields)
+    except ValidationError as failure:
+        lines = describe_errors(failure, fields)
+    else:
+        lines = []
+    assert all(line.startswith(f"{key}: ") for line in lines)
+    assert all(line.isprintable() for line in lines)
+    assert len(lines) <= 1
 
 
 @given(st.integers(min_value=1, max_value=10 * 86400))

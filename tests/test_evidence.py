@@ -32,7 +32,7 @@ from creneau.watch import record
 PARIS = ZoneInfo("Europe/Paris")
 URL = "https://pref.example/booking/create/989"
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # 09:00 in Paris
-TOKEN = "tg-Secret-Token-4242"  # from ${TG_TOKEN}, in a notification URL
+TOKEN = "424242:tg-Secret-Token"  # from ${TG_TOKEN}, in a notification URL (a bot token)
 CHAT = "chat-Secret-777"  # written as is in the notification URL
 
 NONE_PAGE = Page(URL, 200, b"<html><p>Il n'existe plus de plage horaire libre</p></html>")
@@ -306,6 +306,36 @@ def test_no_check_at_all_claims_nothing(setup: Setup, tmp_path: Path) -> None:
     assert "Aucune vérification n'a été enregistrée pendant cette période" in page
     assert "aucun créneau n'a été proposé" not in page
     assert rows(out / "checks.csv") == [rows(out / "checks.csv")[0]]
+
+
+def test_page_text_is_data_in_the_html_and_csv(setup: Setup, tmp_path: Path) -> None:
+    # A guichet label and a detail a hostile page could carry: tags, escape sequences, a
+    # spreadsheet formula.
+    label = "<script>alert(1)</script> [bold red]ALERTE[/bold red] \x1b]0;titre\x07\x9b2J"
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=PARIS)
+    hostile = Slot(start, "14007", label, str(int(start.timestamp())))
+    detail = '=HYPERLINK("http://evil.example","Réservez")\n\x1b[31mURGENT'
+    add_check(setup, T0, Status.NONE, 200, NONE_PAGE)
+    add_check(setup, T0 + timedelta(minutes=5), Status.AVAILABLE, 200, SLOT_PAGE, slots=(hostile,))
+    add_check(setup, T0 + timedelta(minutes=10), Status.UNKNOWN, 200, detail=detail)
+    out = tmp_path / "export"
+    assert export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02").exit_code == 0
+    page = html_text(out)
+    assert (
+        "<td>&lt;script&gt;alert(1)&lt;/script&gt; [bold red]ALERTE[/bold red] ␛]0;titre␇�2J"
+        "</td><td>01/12/2026 09:00:00</td>" in page
+    )
+    assert "<script>" not in page
+    assert [row[6] for row in rows(out / "checks.csv")[1:]] == [
+        "",
+        "",
+        '\'=HYPERLINK("http://evil.example","Réservez") ␛[31mURGENT',
+    ]
+    for name in ("summary.html", "summary.csv", "checks.csv"):
+        written = (out / name).read_text(encoding="utf-8-sig")
+        assert "\x1b" not in written, name
+        assert "\x9b" not in written, name
+        assert "\x07" not in written, name
 
 
 # --- the rolled-up past -----------------------------------------------------------------------

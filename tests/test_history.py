@@ -219,6 +219,160 @@ def test_releases_need_no_checks_once_rolled_up(spring: Store) -> None:
     assert history.releases(spring) == before
 
 
+# --- first sightings and blind stretches ---------------------------------------------------------
+
+
+def three_minutes_on_monday(store: Store) -> None:
+    """The issue's short run: checks every minute from Monday 14:00; the first already shows 5
+    slots at guichet 1; guichet 2's 2 slots appear at 14:01:30, seen at 14:02."""
+    start = paris(30, 14)
+    offers = [
+        Offer("1", start - timedelta(days=1), timedelta(days=2), count=5),
+        Offer("2", start + timedelta(seconds=90), timedelta(days=2)),
+    ]
+    watch(store, start, start + timedelta(minutes=3), offers, every=timedelta(minutes=1))
+
+
+def test_slots_shown_at_the_first_check_are_no_release(store: Store) -> None:
+    three_minutes_on_monday(store)
+    [release] = history.releases(store)
+    assert (release.guichet_id, release.seen_at, release.previous_check_at) == (
+        "2",
+        paris(30, 14, 2),
+        paris(30, 14, 1),
+    )
+    grid = history.heatmap(store, PARIS)
+    monday_2pm = grid.cell(MON, 14)
+    assert (monday_2pm.observed_hours, monday_2pm.release_hours, monday_2pm.releases) == (1, 1, 1)
+    assert [(line.guichet_id, line.censored) for line in history.lifetimes(store)] == [("2", 2)]
+    [report] = history.reports(store, PARIS)
+    assert (report.releases, report.last_release) == (1, release)
+    [summary] = history.summaries(store)
+    assert summary.releases == 1
+    assert history.release_times(store, "nanterre") == [paris(30, 14, 1) + timedelta(seconds=30)]
+    [seen] = history.activity(store, paris(30, 0))
+    assert seen.last_release == paris(30, 14, 2)
+
+
+def test_a_target_that_only_ever_showed_its_first_slots_has_no_release(store: Store) -> None:
+    start = paris(30, 14)
+    offer = Offer("1", start - timedelta(days=1), timedelta(days=2), count=5)
+    watch(store, start, start + timedelta(minutes=3), [offer], every=timedelta(minutes=1))
+    assert len(store.slots()) == 5
+    assert history.releases(store) == []
+    grid = history.heatmap(store, PARIS)
+    assert (grid.releases, grid.cell(MON, 14).observed_hours, grid.cell(MON, 14).probability) == (
+        0,
+        1,
+        0.0,
+    )
+    assert history.lifetimes(store) == []
+    [report] = history.reports(store, PARIS)
+    assert (report.releases, report.last_release, report.typical_hours) == (0, None, ())
+    assert history.release_times(store, "nanterre") == []
+    assert history.activity(store, start)[0].last_release is None
+
+
+def blocked_until(end: datetime) -> Callable[[datetime], Status | None]:
+    return lambda at: Status.BLOCKED if at < end else None
+
+
+def test_slots_at_the_first_clear_answer_after_blocked_checks_are_no_release(
+    store: Store,
+) -> None:
+    # Blocked at 09:00 and 09:20 (the slow first sightings' previous check is one of these),
+    # first clear answer at 09:40 with slots that were there all along.
+    offer = Offer("1", paris(28, 8), timedelta(days=1))
+    watch(store, paris(28, 9), paris(28, 11), [offer], trouble=blocked_until(paris(28, 9, 40)))
+    # The store keeps the last clear answer before a sighting: none before the first one.
+    assert [slot.previous_check_at for slot in store.slots()] == [None, None]
+    assert history.releases(store) == []
+    assert history.heatmap(store, PARIS).releases == 0
+    assert history.release_times(store, "nanterre") == []
+
+
+def blocked_between(start: datetime, end: datetime) -> Callable[[datetime], Status | None]:
+    return lambda at: Status.BLOCKED if start <= at < end else None
+
+
+def test_a_release_after_a_blocked_run_is_known_since_the_last_clear_answer(
+    spring_database: Path, tmp_path: Path
+) -> None:
+    # Every 20 min from Saturday 08:00: guichet 2's slots appear at 08:30, seen at 08:40, gone
+    # at 09:00; blocked from 10:00 to 11:40 (two whole hours); guichet 1's slots appear at
+    # 11:30, seen at 12:00. Their release happened after 09:40, the last clear answer, not
+    # after 11:40 (blocked, saw nothing).
+    raw = Store(f"sqlite:///{tmp_path / 'raw.db'}")
+    raw.upgrade()
+    offers = [
+        Offer("2", paris(28, 8, 30), timedelta(minutes=20)),
+        Offer("1", paris(28, 11, 30), timedelta(days=1)),
+    ]
+    trouble = blocked_between(paris(28, 10), paris(28, 12))
+    watch(raw, paris(28, 8), paris(28, 14), offers, trouble=trouble)
+    assert [slot.previous_check_at for slot in raw.slots()] == [
+        paris(28, 8, 20),
+        paris(28, 8, 20),
+        paris(28, 9, 40),
+        paris(28, 9, 40),
+    ]
+    morning, noon = history.releases(raw)
+    assert (morning.seen_at, morning.previous_check_at) == (paris(28, 8, 40), paris(28, 8, 20))
+    assert (noon.seen_at, noon.previous_check_at) == (paris(28, 12), paris(28, 9, 40))
+    assert not noon.precise
+    grid = history.heatmap(raw, PARIS)
+    # Not placed at 12h: it may have happened in any hour from 09:40 on.
+    assert (grid.releases, grid.unplaced, grid.cell(SAT, 8).release_hours) == (1, 1, 1)
+    assert (grid.cell(SAT, 12).observed_hours, grid.cell(SAT, 12).release_hours) == (1, 0)
+    assert history.release_times(raw, "nanterre") == [paris(28, 8, 30), paris(28, 10, 50)]
+    [report] = history.reports(raw, PARIS)
+    assert report.releases == 2
+    assert [(typical.hour, typical.releases) for typical in report.typical_hours] == [(8, 1)]
+    raw.close()
+    # Rolled up: the slot rows keep the last clear answer, so the answer is the same.
+    shutil.copyfile(tmp_path / "raw.db", tmp_path / "rolled.db")
+    rolled = Store(f"sqlite:///{tmp_path / 'rolled.db'}")
+    roll_up(rolled, paris(28, 14))
+    assert [r.previous_check_at for r in history.releases(rolled)] == [
+        paris(28, 8, 20),
+        paris(28, 9, 40),
+    ]
+    assert history.heatmap(rolled, PARIS) == grid
+    rolled.close()
+
+
+def test_a_release_after_one_failed_check_is_still_placed(store: Store) -> None:
+    # 09:00 none, 09:20 error, 09:40 slots (appeared 09:30): known within 40 minutes.
+    offer = Offer("1", paris(28, 9, 30), timedelta(days=1))
+    failing = {paris(28, 9, 20): Status.ERROR}
+    watch(store, paris(28, 9), paris(28, 10, 30), [offer], trouble=failing.get)
+    [release] = history.releases(store)
+    assert (release.seen_at, release.previous_check_at, release.precise) == (
+        paris(28, 9, 40),
+        paris(28, 9),
+        True,
+    )
+    grid = history.heatmap(store, PARIS)
+    assert (grid.releases, grid.unplaced, grid.cell(SAT, 9).probability) == (1, 0, 1.0)
+
+
+def test_cli_heatmap_counts_no_release_at_the_first_check(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    store = Store(f"sqlite:///{tmp_path / 'creneau.db'}")
+    store.upgrade()
+    start = paris(30, 14)
+    offer = Offer("1", start - timedelta(days=1), timedelta(days=2), count=5)
+    watch(store, start, start + timedelta(minutes=3), [offer], every=timedelta(minutes=1))
+    store.close()
+    code, stdout, _ = run("heatmap", "--config", str(config))
+    assert code == 0
+    assert "0%·1" in stdout
+    assert "100%" not in stdout
+    assert "0 releases over 1 observed hours." in stdout
+    code, stdout, _ = run("releases", "--config", str(config), "--json")
+    assert (code, stdout) == (0, "")
+
+
 # --- lifetimes ---------------------------------------------------------------------------------
 
 
@@ -684,3 +838,98 @@ def test_summary_repeats_what_the_site_last_said_of_its_releases(
     code, stdout, _ = run("summary", "--config", str(config), "--csv")
     [row] = csv.DictReader(io.StringIO(stdout))
     assert row["site_last_release_at"] == "2026-03-30T11:58:00+02:00"
+
+
+# --- page text on the terminal ---------------------------------------------------------------
+
+HOSTILE = (
+    "[bold red]ALERTE[/bold red] [link=http://evil.example]lien[/link] :warning: "
+    "\x1b[31mrouge\x1b]0;titre\x07 \x9b2J"
+)
+HOSTILE_SHOWN = (
+    "[bold red]ALERTE[/bold red] [link=http://evil.example]lien[/link] :warning: "
+    "␛[31mrouge␛]0;titre␇ �2J"
+)
+FORMULA = '=HYPERLINK("http://evil.example","Réservez")'
+
+
+def hostile_history(tmp_path: Path) -> Path:
+    """Two checks: nothing, then a slot at a guichet labelled with a formula and two at one
+    labelled with Rich markup and escape sequences (the latest release)."""
+    config = write_config(tmp_path)
+    store = Store(f"sqlite:///{tmp_path / 'creneau.db'}")
+    store.upgrade()
+    seen = paris(30, 9, 20)
+    slots = [
+        Slot(seen + timedelta(days=9, hours=index), guichet_id, label, str(index))
+        for index, (guichet_id, label) in enumerate(
+            [("1", FORMULA), ("2", HOSTILE), ("2", HOSTILE)]
+        )
+    ]
+    for at, shown in ((paris(30, 9), []), (seen, slots)):
+        guichets = tuple(
+            GuichetResult(
+                gid,
+                label,
+                Status.AVAILABLE if any(s.guichet_id == gid for s in shown) else Status.NONE,
+                tuple(s for s in shown if s.guichet_id == gid),
+            )
+            for gid, label in (("1", FORMULA), ("2", HOSTILE))
+        )
+        status = Status.AVAILABLE if shown else Status.NONE
+        result = CheckResult("nanterre", "ezbooking", "http://x", status, at, guichets=guichets)
+        record(store, result, Routing(PARIS))
+    store.close()
+    return config
+
+
+def test_cli_tables_print_page_text_literally(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    config = hostile_history(tmp_path)
+    for command in ("releases", "lifetime", "summary"):
+        code, stdout, stderr = run(command, "--config", str(config))
+        assert (code, stderr) == (0, ""), command
+        assert HOSTILE_SHOWN in stdout, command
+        assert "\x1b" not in stdout, command
+        assert "\x9b" not in stdout, command
+        assert "⚠" not in stdout, command
+
+
+def test_cli_json_keeps_page_text_exact_and_escaped(tmp_path: Path) -> None:
+    config = hostile_history(tmp_path)
+    code, stdout, _ = run("releases", "--config", str(config), "--json")
+    assert code == 0
+    assert [json.loads(line)["guichet"] for line in stdout.splitlines()] == [FORMULA, HOSTILE]
+    assert "\x1b" not in stdout
+    assert "\x9b" not in stdout
+    assert "\\u009b2J" in stdout
+
+
+def test_cli_csv_cells_are_one_line_and_never_formulas(tmp_path: Path) -> None:
+    config = hostile_history(tmp_path)
+    code, stdout, _ = run("releases", "--config", str(config), "--csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(stdout)))
+    assert [(row["guichet_id"], row["guichet"]) for row in rows] == [
+        ("1", "'" + FORMULA),
+        ("2", HOSTILE_SHOWN),
+    ]
+    code, stdout, _ = run("lifetime", "--config", str(config), "--csv")
+    assert [row["guichet"] for row in csv.DictReader(io.StringIO(stdout))] == [
+        "'" + FORMULA,
+        HOSTILE_SHOWN,
+    ]
+
+
+def test_svg_title_with_a_hostile_guichet_is_well_formed(tmp_path: Path) -> None:
+    config = hostile_history(tmp_path)
+    svg = tmp_path / "heat.svg"
+    code, _, _ = run("heatmap", "--config", str(config), "--guichet", HOSTILE, "--svg", str(svg))
+    assert code == 0
+    root = ElementTree.parse(svg).getroot()
+    [title, *_] = root.iter("{http://www.w3.org/2000/svg}text")
+    assert (
+        title.text == f"Release probability — all targets, guichet {HOSTILE_SHOWN} (Europe/Paris)"
+    )

@@ -40,4 +40,4 @@ def test_off_a_terminal_each_record_is_one_line_with_date_and_offset(
 def test_control_characters_from_a_page_are_shown_not_obeyed(captured: io.StringIO) -> None:
     logging.getLogger("creneau").info("label \x1b[31mred\x1b]0;title\x07 %s", "\x1b[2J")
     assert "\x1b" not in captured.getvalue()
-    assert "\\x1b[31mred\\x1b]0;title\\x07 \\x1b[2J" in captured.getvalue()
+    assert "␛[31mred␛]0;title␇ ␛[2J" in captured.getvalue()

@@ -296,3 +296,24 @@ def test_rows_of_an_earlier_version_are_re_keyed(store: Store) -> None:
         )
     assert store.rekey_outbox([url, "json://127.0.0.1:2/"]) == 1
     assert [row.url_key for row in store.notifications()] == [url_keys.url_key(url)]
+
+
+def test_a_release_is_dated_from_the_last_clear_answer_and_0010_fixes_older_rows(
+    tmp_path: Path,
+) -> None:
+    old = Store(f"sqlite:///{tmp_path / 'old.db'}")
+    old.upgrade(to="0009")
+    t = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    record(old, check_result(t, [], Status.NONE), Routing(PARIS))
+    record(old, check_result(t + timedelta(minutes=5), [], Status.BLOCKED), Routing(PARIS))
+    record(old, check_result(t + timedelta(minutes=10), [a_slot(9)]), Routing(PARIS))
+    assert [s.previous_check_at for s in old.slots()] == [t]  # the clear one, not the block
+    with old.engine.begin() as connection:  # as versions before 0010 wrote it
+        connection.execute(
+            text(
+                "update slots set previous_check_at = (select started_at from checks where id = 2)"
+            ),
+        )
+    old.upgrade()
+    assert [s.previous_check_at for s in old.slots()] == [t]
+    old.close()

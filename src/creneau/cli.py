@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import sys
@@ -19,12 +18,14 @@ from zoneinfo import ZoneInfo
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from creneau import __version__, logs, sources
 from creneau.evidence_cli import evidence
 from creneau.history_cli import history
 from creneau.options import config_option
-from creneau.redact import redact
+from creneau.redact import public_link, redact
+from creneau.terminal import json_line, plain
 
 if TYPE_CHECKING:
     from creneau.config import Config
@@ -103,6 +104,8 @@ def _load(config_path: Path) -> Config:
     except ConfigError as failure:
         _fail_config(failure.lines)
     logs.use_zone(config.creneau.zone)
+    for warning in config.warnings:
+        logging.getLogger("creneau").warning(warning)
     url_keys.load_or_create(config.creneau.data_dir)
     return config
 
@@ -298,14 +301,14 @@ async def _check_targets(
                 routing,
                 pages_dir=pages_dir,
                 keep_pages=bool(config and config.creneau.keep_pages),
-                name_in_store=None if target.name in routes else target.url,
+                name_in_store=None if target.name in routes else public_link(target.url),
             )
         except TooSoon as early:
             click.echo(f"{target.name}: skipped, {early.detail}", err=True)
             continue
         queued += recorded.queued
         if as_json:
-            click.echo(json.dumps(recorded.result.to_json(), ensure_ascii=False))
+            click.echo(json_line(recorded.result.to_json()))
         else:
             _print_result(recorded.result, len(recorded.appeared), routing.zone)
     if queued and config is not None:
@@ -318,12 +321,12 @@ async def _check_targets(
 
 def _print_result(result: CheckResult, new: int, zone: ZoneInfo) -> None:
     style = STATUS_STYLE.get(result.status.value, "")
-    headline = f"[bold]{result.target}[/bold]  [{style}]{result.status.value}[/{style}]"
+    headline = Text.assemble(plain(result.target, "bold"), "  ", plain(result.status.value, style))
     if result.slots:
-        headline += f"  {len(result.slots)} slots ({new} new)"
+        headline.append(f"  {len(result.slots)} slots ({new} new)")
     out.print(headline)
     if result.detail:
-        out.print(f"  {result.detail}", markup=False)
+        out.print(Text.assemble("  ", plain(result.detail)))
     if result.guichets:
         table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
         for column in ("guichet", "status", "slots"):
@@ -338,7 +341,7 @@ def _print_result(result: CheckResult, new: int, zone: ZoneInfo) -> None:
             more = f" … (+{len(guichet.slots) - 6})" if len(guichet.slots) > 6 else ""
             gstyle = STATUS_STYLE.get(guichet.status.value, "")
             table.add_row(
-                guichet.label, f"[{gstyle}]{guichet.status.value}[/{gstyle}]", times + more
+                plain(guichet.label), plain(guichet.status.value, gstyle), plain(times + more)
             )
         out.print(table)
 
@@ -387,21 +390,28 @@ def parse(
             line = {"file": str(file), **reading.to_json()}
             if explain:
                 line |= {"rule": reading.rule, "read_from": list(reading.read_from)}
-            click.echo(json.dumps(line, ensure_ascii=False))
+            click.echo(json_line(line))
             continue
         status = reading.status.value if reading.status else "step"
         style = STATUS_STYLE.get(status, "cyan")
-        out.print(f"[bold]{file}[/bold]  [{style}]{status}[/{style}]  ", end="", markup=True)
-        out.print(f"{reading.kind}  {reading.detail}", markup=False)
+        out.print(
+            Text.assemble(
+                plain(str(file), "bold"),
+                "  ",
+                plain(status, style),
+                "  ",
+                plain(f"{reading.kind}  {reading.detail}"),
+            )
+        )
         if explain:
-            out.print(f"  decided by {reading.rule or '(no rule named)'}", markup=False)
+            out.print(plain(f"  decided by {reading.rule or '(no rule named)'}"))
         for choice in reading.choices:
-            out.print(f"  desk {choice.id}  {choice.label}", markup=False)
+            out.print(plain(f"  desk {choice.id}  {choice.label}"))
         for index, slot in enumerate(reading.slots):
             start = slot.start.isoformat() if slot.time_known else "time not read"
-            out.print(f"  slot {start}  key {slot.key}", markup=False)
+            out.print(plain(f"  slot {start}  key {slot.key}"))
             if explain and index < len(reading.read_from):
-                out.print(f"       read from {reading.read_from[index]}", markup=False)
+                out.print(plain(f"       read from {reading.read_from[index]}"))
 
 
 # --- report --------------------------------------------------------------------------------
@@ -711,19 +721,19 @@ def show_inline(image: bytes) -> bool:
 @CONFIG_OPTION
 def notify_test(config_path: Path) -> None:
     """Send a test message to every configured channel URL and report each outcome."""
-    from creneau.deliver import send_one
+    from creneau.deliver import channel_of, send_one
     from creneau.messages import Messages
 
     config = _load(config_path)
     if not config.notify:
         _fail_config([f"{config_path}: notify: no channel configured (add a [[notify]] table)"])
     messages = Messages(config.creneau.language, config.creneau.zone, config.templates)
-    message = messages.render([{"event": "test"}])
     failures = 0
     for channel in config.notify:
         for index, secret in enumerate(channel.urls):
             url = secret.get_secret_value()
-            ok, error = asyncio.run(send_one(url, message.title, message.body))
+            message = messages.render([{"event": "test"}], channel_of(url))
+            ok, error = asyncio.run(send_one(url, message.title, message.body, message.format))
             label = f"{channel.name} #{index + 1} ({url.split('://', 1)[0]}://…)"
             if ok:
                 out.print(f"[green]sent[/green]    {label}")
@@ -771,11 +781,11 @@ def outbox_group(ctx: click.Context, config_path: Path, show_all: bool) -> None:
             str(row.id),
             _local(row.created_at, config.creneau.zone),
             row.state,
-            f"{row.channel} ({row.url_label})",
+            plain(f"{row.channel} ({row.url_label})"),
             str(row.attempts),
             next_try,
-            title,
-            redact(row.last_error),
+            plain(title),
+            plain(redact(row.last_error)),
         )
     out.print(table)
 
@@ -870,12 +880,12 @@ def status(config_path: Path) -> None:
         status_text = row.status if row else "never checked"
         style = STATUS_STYLE.get(status_text, "default")
         table.add_row(
-            target.name,
+            plain(target.name),
             _local(row.started_at if row else None, zone),
-            f"[{style}]{status_text}[/{style}]",
-            row.detail[:60] if row else "",
+            plain(status_text, style),
+            plain(row.detail[:60] if row else ""),
             _local(next_checks.get(target.name), zone),
-            host_text,
+            plain(host_text),
         )
     out.print(table)
     pending = store.notifications("pending")

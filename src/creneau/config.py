@@ -5,26 +5,75 @@ Every mistake becomes one line naming the file, the place and the problem, e.g.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_path
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from creneau import redact, sources
 from creneau.diff import HYSTERESIS
 from creneau.http import HostBudget
-from creneau.targets import Duration, TargetBase, is_loopback
+from creneau.targets import (
+    NAME_CHARACTERS,
+    NAME_PATTERN,
+    DurationWithin,
+    Flag,
+    TargetBase,
+    is_loopback,
+    one_line,
+    shown,
+)
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")  # at most 2 digits: int() cannot overflow time()
 MAX_PUBLIC_PER_MINUTE = 30.0
+APPRISE_WIKI = "https://github.com/caronc/apprise/wiki"
+# The databases creneau is built and tested on: (SQLAlchemy dialect, driver).
+SUPPORTED_DATABASES = (("sqlite", "pysqlite"), ("postgresql", "psycopg"))
+SUPPORTED_DATABASES_TEXT = (
+    'creneau works with SQLite ("sqlite:///creneau.db") and PostgreSQL through psycopg '
+    '("postgresql+psycopg://user:password@host/creneau")'
+)
+
+# The bounds of each setting's duration, and why:
+# a slot gone and back after more than a day is a new release for anyone watching;
+Hysteresis = Annotated[timedelta, BeforeValidator(DurationWithin(timedelta(0), timedelta(days=1)))]
+# below 5 minutes one slow check (up to 120 s, retries included) would raise the alert, and
+# a week of silence left unannounced defeats its purpose;
+FailingAfter = Annotated[
+    timedelta, BeforeValidator(DurationWithin(timedelta(minutes=5), timedelta(days=7)))
+]
+# a slot alert needs time for a retry or two (30 s, then doubling), and one a week late is
+# noise: slots rarely last a day;
+AlertExpiry = Annotated[
+    timedelta, BeforeValidator(DurationWithin(timedelta(minutes=1), timedelta(days=7)))
+]
+# raw checks are rolled up every 6 hours, so keeping less than a day of them makes the
+# history hourly at once; ten years is beyond any use of the evidence.
+Retention = Annotated[
+    timedelta, BeforeValidator(DurationWithin(timedelta(days=1), timedelta(days=3650)))
+]
 
 
 def default_data_dir() -> Path:
@@ -34,6 +83,22 @@ def default_data_dir() -> Path:
 
 def default_database_url() -> str:
     return f"sqlite:///{default_data_dir() / 'creneau.db'}"
+
+
+def sqlite_folder(url: object) -> Path | None:
+    """The folder of an SQLite database file; None for another database or in memory."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    file = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not file or file == ":memory:":
+        return None
+    if file.startswith("file:"):  # an SQLite URI (uri=true): no plain path to take
+        return None
+    return Path(file).expanduser().parent
 
 
 class ConfigError(Exception):
@@ -52,14 +117,24 @@ class Settings(_Strict):
     database: str = Field(default_factory=default_database_url)
     timezone: str = "Europe/Paris"
     contact: str = Field(min_length=3, description="goes into the User-Agent")
-    data_dir: Path = Field(default_factory=default_data_dir)
+    data_dir: Path = Field(default_factory=default_data_dir)  # see _data_dir_beside_database
     language: Literal["fr", "en"] = "fr"
-    hysteresis: Duration = HYSTERESIS  # a slot gone and back within this is not new again
-    failing_after: Duration | None = timedelta(hours=2)  # one alert when no clear answer
+    hysteresis: Hysteresis = HYSTERESIS  # a slot gone and back within this is not new again
+    failing_after: FailingAfter | None = timedelta(hours=2)  # one alert when no clear answer
     heartbeat: str | None = None  # "HH:MM": a daily "still watching" message
-    alert_expiry: Duration = timedelta(hours=6)  # a slot alert older than this is not sent
-    retention: Duration = timedelta(days=90)  # raw checks older than this become hourly counts
-    keep_pages: bool = False  # keep every page as received (deduplicated), for evidence
+    alert_expiry: AlertExpiry = timedelta(hours=6)  # a slot alert older than this is not sent
+    retention: Retention = timedelta(days=90)  # raw checks older than this become hourly counts
+    keep_pages: Flag = False  # keep every page as received (deduplicated), for evidence
+
+    @model_validator(mode="before")
+    @classmethod
+    def _data_dir_beside_database(cls, data: Any) -> Any:
+        """data_dir, unless given: the SQLite database's folder (kept pages and CAPTCHA images
+        next to the checks they belong to), else the user's data directory."""
+        if not isinstance(data, dict) or "data_dir" in data:
+            return data
+        folder = sqlite_folder(data.get("database"))
+        return {**data, "data_dir": folder} if folder else data
 
     @field_validator("heartbeat")
     @classmethod
@@ -81,9 +156,22 @@ class Settings(_Strict):
     @classmethod
     def _database_url(cls, url: str) -> str:
         try:
-            make_url(url)
+            parsed = make_url(url)
         except ArgumentError:
             raise ValueError('must be an SQLAlchemy URL such as "sqlite:///creneau.db"') from None
+        try:
+            dialect = parsed.get_dialect()  # NoSuchModuleError is an ArgumentError
+        except (ArgumentError, ImportError):
+            raise ValueError(f'{SUPPORTED_DATABASES_TEXT}, not "{parsed.drivername}"') from None
+        if (dialect.name, dialect.driver) not in SUPPORTED_DATABASES:
+            raise ValueError(f'{SUPPORTED_DATABASES_TEXT}, not "{parsed.drivername}"')
+        try:
+            dialect.import_dbapi()
+        except ImportError:
+            raise ValueError(
+                f"{dialect.driver}, the driver of {parsed.drivername}, is not installed: "
+                "pip install 'creneau[postgres]'"
+            ) from None
         return url
 
     @property
@@ -104,7 +192,7 @@ class Channel(_Strict):
         min_length=1,  # (pydantic's stubs cannot match the lambda to the Literal list)
     )
     quiet: str | None = None  # "23:00-07:00": hold delivery, then send one digest
-    wake_for_slots: bool = False  # during quiet hours, send slot alerts at once anyway
+    wake_for_slots: Flag = False  # during quiet hours, send slot alerts at once anyway
 
     @field_validator("quiet")
     @classmethod
@@ -132,7 +220,7 @@ class Channel(_Strict):
 
 
 class HostSettings(_Strict):
-    per_minute: float = Field(default=6.0, gt=0)
+    per_minute: float = Field(default=6.0, gt=0, allow_inf_nan=False)
     burst: int = Field(default=10, ge=1, le=60)
 
 
@@ -151,10 +239,18 @@ class Config(_Strict):
     target: list[TargetConfig] = Field(default_factory=list)
     hosts: dict[str, HostSettings] = Field(default_factory=dict)
     templates: dict[str, dict[str, str]] = Field(default_factory=dict)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
 
     @property
     def targets(self) -> list[TargetBase]:
         return list(self.target)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What load_config accepted but the user should know (an Apprise URL with TLS
+        checks off), one line each, naming file and place like the errors: for the CLI to
+        log at start."""
+        return list(self._warnings)
 
     def channel(self, name: str) -> Channel:
         return next(channel for channel in self.notify if channel.name == name)
@@ -174,11 +270,13 @@ class Config(_Strict):
 
 
 def _parse_clock(text: str) -> time:
+    found = CLOCK.fullmatch(text.strip())
     try:
-        hours, minutes = (int(part) for part in text.strip().split(":"))
-        return time(hours, minutes)
-    except ValueError:
-        raise ValueError(f'expected a time such as "09:00" (got "{text}")') from None
+        if found is None:
+            raise ValueError
+        return time(int(found.group(1)), int(found.group(2)))
+    except ValueError:  # no match, or 24:00, 09:60
+        raise ValueError(f'expected a time such as "09:00" (got {shown(text)})') from None
 
 
 def quiet_hours(text: str) -> tuple[time, time]:
@@ -187,57 +285,158 @@ def quiet_hours(text: str) -> tuple[time, time]:
     try:
         begins, ends = _parse_clock(start), _parse_clock(end)
     except ValueError:
-        raise ValueError(f'expected hours such as "23:00-07:00" (got "{text}")') from None
+        raise ValueError(f'expected hours such as "23:00-07:00" (got {shown(text)})') from None
     if not sep:
-        raise ValueError(f'expected hours such as "23:00-07:00" (got "{text}")')
+        raise ValueError(f'expected hours such as "23:00-07:00" (got {shown(text)})')
     if begins == ends:
         raise ValueError(f'"{text}" is empty: start and end are equal')
     return begins, ends
 
 
 def load_config(path: Path) -> Config:
-    """Read, interpolate and validate; raise ConfigError with one line per mistake."""
+    """Read, interpolate and validate; raise ConfigError with one line per mistake. What is
+    accepted but worth a word (TLS checks off for a channel) is in `Config.warnings`."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte order mark, which some Windows editors write, is not a mistake
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError([f"{name}: no such file (start from config.example.toml)"]) from None
-    except (OSError, UnicodeDecodeError) as failure:
-        raise ConfigError([f"{name}: cannot read: {failure}"]) from None
+    except UnicodeDecodeError as failure:
+        line = failure.object[: failure.start].count(b"\n") + 1
+        byte = failure.object[failure.start]
+        raise ConfigError(
+            [f"{name}: not UTF-8 text (byte {byte:#04x} on line {line}): save the file as UTF-8"]
+        ) from None
+    except OSError as failure:
+        raise ConfigError([f"{name}: cannot read: {failure.strerror or failure}"]) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as failure:
         raise ConfigError([f"{name}: {_toml_problem(failure)}"]) from None
     data, problems = _interpolate(raw, ())
     if problems:
-        raise ConfigError([f"{name}: {_place(loc, raw)}: {why}" for loc, why in problems])
+        raise _error(name, [f"{_place(loc, raw)}: {why}" for loc, why in problems])
     data = _resolve_database(data, path.parent)
     try:
         config = Config.model_validate(data)
     except ValidationError as failure:
-        raise ConfigError([f"{name}: {line}" for line in describe_errors(failure, data)]) from None
+        raise _error(name, describe_errors(failure, data)) from None
     problems_found = _cross_check(config)
     if problems_found:
-        raise ConfigError([f"{name}: {line}" for line in problems_found])
+        raise _error(name, problems_found)
+    mistakes, warnings = check_channel_urls(config, data)
+    if mistakes:
+        raise _error(name, mistakes)
     for channel in config.notify:
         for url in channel.urls:
             redact.register(url.get_secret_value())
+    config._warnings = [one_line(f"{name}: {line}") for line in warnings]
     return config
+
+
+def _error(name: str, lines: list[str]) -> ConfigError:
+    return ConfigError([one_line(f"{name}: {line}") for line in lines])
+
+
+def check_channel_urls(config: Config, data: Any) -> tuple[list[str], list[str]]:
+    """Each Apprise URL as Apprise itself reads it: (mistakes, warnings), one line each
+    naming the place, never the URL (it holds secrets). Apprise is imported here, not at the
+    top: it is the heaviest import (~18 MB once its services are loaded)."""
+    if not config.notify:
+        return [], []
+    import apprise
+
+    services = apprise.NotificationManager()  # type: ignore[no-untyped-call]  # (untyped)
+    mistakes: list[str] = []
+    warnings: list[str] = []
+    with _apprise_silenced():
+        for i, channel in enumerate(config.notify):
+            for j, url in enumerate(channel.secret_urls):
+                place = _place(("notify", i, "urls", j), data)
+                try:
+                    service = apprise.Apprise.instantiate(url)
+                except Exception:  # third-party parsers reading user text: "cannot read"
+                    service = None
+                if service is None:
+                    mistakes.append(f"{place}: {_unreadable(url, services)}")
+                elif not service.verify_certificate:
+                    warnings.append(f"{place}: {TLS_UNCHECKED}")
+    return mistakes, warnings
+
+
+TLS_UNCHECKED = (
+    "verify=no: Apprise will not check this service's TLS certificate, so anyone on the "
+    "network path can read or forge these alerts (remove it unless the service's "
+    "certificate is self-signed and you accept that)"
+)
+
+
+def _unreadable(url: str, services: Any) -> str:
+    """Why Apprise rejected a URL, in words that never quote it."""
+    scheme = url.partition("://")[0].strip().lower()
+    if not re.fullmatch(r"[a-z][a-z0-9+.-]{0,31}", scheme):
+        return (
+            "Apprise cannot read this URL: it must start with a service's scheme:// "
+            f"(see {APPRISE_WIKI})"
+        )
+    if scheme in ("http", "https"):
+        return (
+            "Apprise does not recognise this web address as a service it can notify: use the "
+            f"service's own scheme, such as ntfy:// or json:// (see {APPRISE_WIKI})"
+        )
+    if scheme not in services:
+        return f'Apprise does not recognise this URL\'s scheme "{scheme}" (see {APPRISE_WIKI})'
+    if not services[scheme].enabled:
+        return (
+            f'Apprise cannot use "{scheme}" here: it needs a package or a desktop that this '
+            "machine lacks"
+        )
+    return (
+        f'Apprise cannot read this "{scheme}" URL: a part it needs is missing or malformed '
+        f"(see the service's page in {APPRISE_WIKI})"
+    )
+
+
+@contextmanager
+def _apprise_silenced() -> Iterator[None]:
+    """Apprise logs what it cannot parse with the URL in it: not while the config is read."""
+    logger = logging.getLogger("apprise")
+    before, logger.disabled = logger.disabled, True
+    try:
+        yield
+    finally:
+        logger.disabled = before
 
 
 def describe_errors(failure: ValidationError, data: Any) -> list[str]:
     lines = []
-    for error in failure.errors(include_url=False, include_input=False):
+    for error in failure.errors(include_url=False):
         loc = error["loc"]
         if error["type"] == "union_tag_invalid":
             loc = (*loc, "system")  # pydantic places it on the table; the key is at fault
         place = _place(loc, data)
-        lines.append(f"{place}: {_problem(error)}" if place else _problem(error))
+        problem = _problem(error)
+        lines.append(one_line(f"{place}: {problem}" if place else problem))
     return lines
 
 
+# Where the value itself may be a secret, a message never shows it.
+SECRET_KEYS = frozenset({"urls", "token", "database"})
+NUMBER_COMPARISONS = {
+    "greater_than": ("more than", "gt"),
+    "greater_than_equal": ("at least", "ge"),
+    "less_than": ("less than", "lt"),
+    "less_than_equal": ("at most", "le"),
+}
+
+
 def _problem(error: Any) -> str:
-    kind, message, context = error["type"], error["msg"], error.get("ctx") or {}
+    """pydantic's error, as a person would say it (the value as written, when not secret)."""
+    kind, context = error["type"], error.get("ctx") or {}
+    loc = error["loc"]
+    secret = any(isinstance(key, str) and key in SECRET_KEYS for key in loc)
+    got = "" if secret or "input" not in error else f" (got {shown(error['input'])})"
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
@@ -246,7 +445,75 @@ def _problem(error: Any) -> str:
         return f'unknown system "{context.get("tag")}" (known: {", ".join(sources.SYSTEMS)})'
     if kind == "union_tag_not_found":
         return f"system is required (one of: {', '.join(sources.SYSTEMS)})"
-    return str(message).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind in ("value_error", "assertion_error"):
+        return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind in NUMBER_COMPARISONS:
+        words, bound = NUMBER_COMPARISONS[kind]
+        return f"must be {words} {_number(context.get(bound))}{got}"
+    value = None if secret else error.get("input")
+    return _type_problem(kind, context, loc, got, value) or _fallback(str(error["msg"]), got)
+
+
+def _number(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _type_problem(
+    kind: str, context: dict[str, Any], loc: tuple[Any, ...], got: str, value: object
+) -> str:
+    """The wrong kind of value, or the right kind in the wrong shape; "" if not known here.
+    `got` is " (got <value as written>)", or "" where the value is not to be shown."""
+    if kind in ("bool_type", "bool_parsing"):
+        return f"must be true or false, without quotes{got}"
+    if kind in ("int_type", "int_parsing", "int_from_float", "int_parsing_size"):
+        return f"must be a whole number, without quotes{got}"
+    if kind in ("float_type", "float_parsing"):
+        return f"must be a number, without quotes{got}"
+    if kind == "finite_number":
+        return f"must be a finite number{got}"
+    if kind in ("string_type", "string_sub_type"):
+        return f"must be text in quotes{got}"
+    if kind == "string_too_short":
+        least = context.get("min_length", 1)
+        return "must not be empty" if least == 1 else f"must be at least {least} characters"
+    if kind == "string_too_long":
+        return f"must be at most {context.get('max_length')} characters"
+    if kind == "string_pattern_mismatch":
+        if context.get("pattern") == NAME_PATTERN:
+            return f"may contain only {NAME_CHARACTERS}{got}"
+        return f"is not written the way this setting expects{got}"
+    if kind == "literal_error":
+        expected = str(context.get("expected", "")).replace("'", '"')
+        return f"must be {expected}{got}"
+    if kind == "too_short":
+        least, actual = context.get("min_length", 1), context.get("actual_length", 0)
+        return "must not be empty" if least == 1 else f"must list at least {least} (got {actual})"
+    if kind == "too_long":
+        return f"must list at most {context.get('max_length')} (got {context.get('actual_length')})"
+    if kind == "list_type":
+        if loc in (("target",), ("notify",)):
+            return f"write [[{loc[0]}]], with two brackets: there may be several"
+        example = shown(value) if isinstance(value, str) and got else '"…"'
+        return f"must be a list in brackets, such as [{example}]{got}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        if loc == ("creneau",):
+            return "write [creneau], a table with one bracket"
+        return f"must be a table (keys and values), not a single value{got}"
+    if kind.startswith("date"):  # date_parsing, date_from_datetime_parsing…: why, if said
+        why = f": {context['error']}" if context.get("error") else ""
+        return f"must be a date such as 2027-03-01{got[:-1] + why + ')' if got else why}"
+    if kind.startswith("url"):
+        return "must be a web address such as https://example.org/…"
+    if kind == "path_type":
+        return f"must be a folder, as text in quotes{got}"
+    return ""
+
+
+def _fallback(message: str, got: str) -> str:
+    """An error type not listed above: pydantic's words, made to read like the others."""
+    message = re.sub(r"^Input should be", "must be", message)
+    message = re.sub(r"^Value should have", "must have", message)
+    return f"{message}{got}"
 
 
 def _place(loc: tuple[Any, ...], data: Any) -> str:

@@ -15,12 +15,14 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.exc import SQLAlchemyError
 
-from creneau import archive, outbox
+from creneau import archive, history, outbox
 from creneau.config import Config
 from creneau.deliver import Sender
+from creneau.health import overdue
 from creneau.http import PoliteClient, TooSoon
+from creneau.outage import StoreOutage
+from creneau.outbox import ALERT_AT_MOST_EVERY
 from creneau.results import CheckResult, Status
 from creneau.schedule import (
     CheckPlan,
@@ -29,13 +31,14 @@ from creneau.schedule import (
     adaptive_intervals,
     hour_of_week,
 )
-from creneau.store import DatabaseThread, Store
+from creneau.store import STORE_FAILURES, DatabaseThread, OutboxEvent, Store
 from creneau.targets import INTERVAL_FLOOR, TargetBase, is_loopback
-from creneau.watch import Recorded, heartbeat, record, watch_once
+from creneau.watch import NotRecorded, Recorded, enqueue_now, heartbeat, record, watch_once
 
 log = logging.getLogger("creneau")
 
 STOP_GRACE_SECONDS = 10.0
+WATCHDOG_EVERY = timedelta(minutes=1)
 INTERRUPTED = "interrupted: creneau stopped during the check"
 FIRST_CHECKS_SPREAD = timedelta(seconds=60)
 FIRST_CHECKS_PER_TARGET = timedelta(seconds=0.3)
@@ -65,7 +68,10 @@ class Daemon:
         self.spacing: defaultdict[str, Spacing] = defaultdict(Spacing)  # one per host
         self._wake_sender = asyncio.Event()
         self._in_flight: set[asyncio.Task[Any]] = set()
-        self._database_failing = False
+        everyone = outbox.destinations([(c.name, c.secret_urls) for c in config.notify])
+        self.outage = StoreOutage(self.sender.send_now, everyone)
+        self._last_done: dict[str, datetime] = {}  # each target's last completed check
+        self._stalled_told_at: datetime | None = None
         self.scheduler: AsyncIOScheduler | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -73,8 +79,11 @@ class Daemon:
         urls = [url for channel in self.config.notify for url in channel.secret_urls]
         await self.db(self.store.rekey_outbox, urls)
         last_checks = await self.db(self.store.last_checks)
+        self._last_done.update(last_checks)
         for name, at in last_checks.items():
             self.client.remember_check(name, at)
+        for target in self.config.targets:
+            self.outage.seed(target.name, await self.db(self.store.open_slots, target.name))
         self.client.restore_hosts(await self.db(self.store.host_states))
         self.scheduler = AsyncIOScheduler(timezone=self.config.creneau.zone)
         targets = self.config.targets
@@ -111,6 +120,7 @@ class Daemon:
         )
         self.scheduler.start()
         sender = asyncio.create_task(self._deliver_until(stop))
+        watchdog = asyncio.create_task(self._watch_the_plan(stop))
         try:
             await stop.wait()
         finally:
@@ -118,6 +128,7 @@ class Daemon:
             await self._finish_in_flight()
             self._wake_sender.set()
             await sender
+            await watchdog
             self.db.close()
 
     async def _schedule(
@@ -188,10 +199,12 @@ class Daemon:
             checked_at=started,
             detail=INTERRUPTED,
         )
-        with contextlib.suppress(SQLAlchemyError, OSError):
+        with contextlib.suppress(*STORE_FAILURES):
             await self.db(record, self.store, result, outbox.Routing(self.config.creneau.zone))
 
     async def _watch(self, target: TargetBase) -> Recorded | None:
+        if self.outage.since is not None:
+            await self._catch_up()
         try:
             recorded = await watch_once(
                 target,
@@ -206,10 +219,12 @@ class Daemon:
         except TooSoon as early:
             log.info("%s: skipped, %s", target.name, early.detail)
             return None
-        except (SQLAlchemyError, OSError) as failure:
-            self._database_trouble(failure)
+        except NotRecorded as missed:
+            self._last_done[target.name] = missed.result.checked_at
+            await self.outage.not_recorded(missed, self.routes[target.name], self.now())
             return None
-        self._database_back()
+        self._last_done[target.name] = recorded.result.checked_at
+        self.outage.remember(recorded.result)
         result = recorded.result
         self._log(recorded)
         if result.next_attempt_at:
@@ -227,7 +242,7 @@ class Daemon:
         since = now - timedelta(days=1)
         try:
             await self.db(heartbeat, self.store, self.config, since, now)
-        except SQLAlchemyError as failure:
+        except STORE_FAILURES as failure:
             log.error("heartbeat: database unavailable (%s)", type(failure).__name__)
             return
         self._wake_sender.set()
@@ -238,8 +253,8 @@ class Daemon:
         if not target.adaptive:
             return target.plan(zone)
         try:
-            times = await self.db(self.store.release_times, target.name)
-        except SQLAlchemyError:
+            times = await self.db(history.release_times, self.store, target.name)
+        except STORE_FAILURES:
             times = []
         floor = timedelta(seconds=1) if is_loopback(target.url) else INTERVAL_FLOOR
         hours = [hour_of_week(at, zone) for at in times]
@@ -260,7 +275,7 @@ class Daemon:
             pruned = 0
             if self.config.creneau.keep_pages:
                 pruned = await self.db(archive.prune_kept, self.config.creneau.pages_dir, cutoff)
-        except (SQLAlchemyError, OSError) as failure:
+        except STORE_FAILURES as failure:
             log.error("retention: could not roll up old checks (%s)", type(failure).__name__)
             return
         if rolled or pruned:
@@ -271,23 +286,55 @@ class Daemon:
                 pruned,
             )
 
-    def _database_trouble(self, failure: Exception) -> None:
-        """Said once: the checks go on, and the next one that can be recorded says so."""
-        if self._database_failing:
-            log.debug("database still unavailable: %s", failure)
-            return
-        self._database_failing = True
-        reason = str(getattr(failure, "orig", None) or failure or type(failure).__name__)
-        log.error(
-            "cannot write to the database (%s): checks go on but are not recorded "
-            "until it works again",
-            reason,
-        )
+    async def _catch_up(self) -> None:
+        """Before a check is recorded, those made while the database failed (their alerts
+        went directly): oldest first, so that the new check's diff knows their slots."""
+        backlog = self.outage.backlog
+        quiet = outbox.Routing(self.config.creneau.zone)
+        caught = 0
+        while backlog:
+            missed = backlog[0]
+            try:
+                await self.db(record, self.store, missed.result, quiet, missed.host)
+            except STORE_FAILURES:
+                return  # still failing: the next check will say so
+            backlog.popleft()
+            caught += 1
+        self.outage.recovered()
+        if caught:
+            log.info("caught up: %d checks made meanwhile are recorded", caught)
 
-    def _database_back(self) -> None:
-        if self._database_failing:
-            self._database_failing = False
-            log.info("the database works again; checks are recorded")
+    async def _watch_the_plan(self, stop: asyncio.Event) -> None:
+        """Every minute, outside APScheduler (whose loop may be what broke): a target whose
+        check is overdue by its own plan means a daemon in trouble; people are told."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), WATCHDOG_EVERY.total_seconds())
+            if stop.is_set():
+                return
+            await self._look_for_stalls()
+
+    async def _look_for_stalls(self) -> None:
+        now = self.now()
+        planned = {name: self._next_run(name) for name in self.first_checks()}
+        zone = self.config.creneau.zone
+        late = overdue(self.config.targets, zone, planned, self._last_done, now)
+        if not late:
+            self._stalled_told_at = None
+            return
+        lines = [item.describe(now, zone) for item in late]
+        log.error("checks are not made as planned: %s", "; ".join(lines))
+        told = self._stalled_told_at
+        if told is not None and now - told < ALERT_AT_MOST_EVERY:
+            return
+        self._stalled_told_at = now
+        event = OutboxEvent("", "trouble", {"event": "stalled", "late": lines})
+        everyone = self.outage.everyone
+        try:
+            await self.db(enqueue_now, self.store, event, everyone, now)
+            self._wake_sender.set()
+        except STORE_FAILURES:
+            await self.sender.send_now(everyone, event)
 
     def _next_run(self, name: str) -> datetime | None:
         job = self.scheduler.get_job(name) if self.scheduler else None
@@ -295,7 +342,7 @@ class Daemon:
 
     async def _save_next_check(self, name: str, at: datetime | None) -> None:
         # Only `creneau status` reads it, and the next check writes it again.
-        with contextlib.suppress(SQLAlchemyError):
+        with contextlib.suppress(*STORE_FAILURES):
             await self.db(self.store.save_next_check, name, at, self.now())
 
     def _postpone(self, target: TargetBase, until: datetime) -> None:
@@ -328,7 +375,7 @@ class Daemon:
         while True:
             try:
                 await self.sender.deliver_due()
-            except SQLAlchemyError as failure:
+            except STORE_FAILURES as failure:
                 log.error("outbox: database unavailable (%s); retrying", type(failure).__name__)
             except Exception:
                 log.exception("outbox: delivery round failed; retrying")
@@ -340,7 +387,7 @@ class Daemon:
         self._wake_sender.clear()  # before reading the outbox, so no wake-up is lost
         try:
             next_due = await self.db(self.store.next_due)
-        except SQLAlchemyError:
+        except STORE_FAILURES:
             next_due = None
         wait = 30.0
         if next_due is not None:

@@ -1,31 +1,47 @@
 """Delivers the outbox through Apprise, one channel URL at a time, and records each outcome.
-Due events for one URL are merged: one message per target, or one digest when quiet hours
-end. A failing URL is retried with backoff and never holds back the others. Apprise is
-imported here only, when there is something to send: it is the heaviest import."""
+When anything is due for a URL, everything that waits for it goes as one message, oldest
+first, rendered in the channel's own format (Apprise tells it per URL) and capped to what it
+accepts. What no longer holds is not sent late: slots already gone are left out, an alert
+whose trouble has cleared is withdrawn. A failing URL is retried with backoff and never holds
+back the others. Apprise is imported here only, when there is something to send: it is the
+heaviest import."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from creneau.outbox import quiet_until
 from creneau.redact import redact
-from creneau.store import PendingNotification, Store, StoreCall, inline, url_key
+from creneau.store import (
+    Destination,
+    OutboxEvent,
+    PendingNotification,
+    Store,
+    StoreCall,
+    inline,
+    url_key,
+)
 
 if TYPE_CHECKING:
     from creneau.config import Config
-    from creneau.messages import Messages
+    from creneau.messages import Channel, Messages
 
 log = logging.getLogger(__name__)
 
 SLOT_ALERT_EXPIRY = timedelta(hours=6)
 OTHER_ALERT_EXPIRY = timedelta(hours=24)
 SEND_TIMEOUT_SECONDS = 30
-Send = Callable[[str, str, str], Awaitable[tuple[bool, str]]]
+# Rows of a URL that wait for a later retry (or for quiet hours to end) go along when another
+# row of that URL is due: one message, oldest first, instead of one per backoff schedule.
+WAITING_LOOKAHEAD = timedelta(days=2)
+WAITING_LIMIT = 500
+PERSON_STATES = ("captcha", "page_changed", "failing")  # outbox.trouble_state's states
+Send = Callable[[str, str, str, str], Awaitable[tuple[bool, str]]]  # url, title, body, format
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -52,8 +68,106 @@ class Delivery:
     error: str = ""
 
 
-async def send_one(url: str, title: str, body: str) -> tuple[bool, str]:
-    """Send through Apprise; (True, "") or (False, a reason without secrets)."""
+class CurrentState(Protocol):
+    """What creneau knows now, to send only what still holds."""
+
+    def open_slots(self, target: str) -> set[tuple[str, datetime]]:
+        """(guichet id, start) of the slots the target offers now."""
+        ...
+
+    def alert_state(self, target: str) -> str | None:
+        """The trouble the target is in as last alerted (None: a clear answer since)."""
+        ...
+
+    def host_is_up(self, host: str) -> bool:
+        """The host's breaker closed again after a probe."""
+        ...
+
+
+class StoreState:
+    """CurrentState read from the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def open_slots(self, target: str) -> set[tuple[str, datetime]]:
+        return self.store.open_slots(target)
+
+    def alert_state(self, target: str) -> str | None:
+        with self.store.transaction() as tx:  # reads only
+            return tx.alert_state(target)[0]
+
+    def host_is_up(self, host: str) -> bool:
+        state = self.store.host_states().get(host)
+        return state is not None and state.open_until is None
+
+
+def stale_alerts(rows: Sequence[PendingNotification], state: CurrentState) -> dict[int, str]:
+    """Trouble alerts that no longer hold, with why: the target gave a clear answer (or is in
+    another trouble, told by a newer alert), the host answers again. The "back up" alert of a
+    host whose "down" alert is withdrawn goes with it: alone, it would mean nothing."""
+    reasons: dict[int, str] = {}
+    states: dict[str, str | None] = {}
+    recovered: set[str] = set()
+    for row in rows:
+        name = row.event.get("event")
+        if name in PERSON_STATES:
+            if row.target not in states:
+                states[row.target] = state.alert_state(row.target)
+            now = states[row.target]
+            if now != name:
+                shown = redact(row.target)
+                reasons[row.id] = (
+                    f"withdrawn: {shown} has given a clear answer since"
+                    if now is None
+                    else f"withdrawn: {shown} is now in another state ({now}), alerted anew"
+                )
+        elif name == "host_down":
+            host = str(row.event.get("host", ""))
+            if state.host_is_up(host):
+                reasons[row.id] = f"withdrawn: {host} answers again"
+                recovered.add(host)
+        elif name == "host_up" and row.event.get("host") in recovered:
+            reasons[row.id] = "withdrawn: the alert that the site was down was withdrawn"
+    return reasons
+
+
+def channel_of(url: str) -> Channel:
+    """The format a channel shows and the lengths it takes, as Apprise's plugin declares
+    them: Markdown where the plugin takes it, else the plugin's own format (HTML for
+    e-mail, text for SMS, ntfy, Signal)."""
+    import apprise
+
+    from creneau.messages import DEFAULT_BODY_MAXLEN, FORMATS, Channel
+
+    try:
+        plugin = apprise.Apprise.instantiate(url)
+        if plugin is None:
+            return Channel()
+        resolve = getattr(plugin, "resolve_format", None)  # Apprise 2: plugins of many formats
+        chosen = resolve(apprise.NotifyFormat.MARKDOWN) if resolve else plugin.notify_format
+        format = str(getattr(chosen, "value", chosen))
+        body_maxlen = int(plugin.body_maxlen or 0)
+        title_maxlen = int(plugin.title_maxlen or 0)
+    except Exception:  # a plugin that cannot say must not lose the alert
+        return Channel()
+    if format not in FORMATS:
+        format = "text"
+    return Channel(
+        format,
+        body_maxlen if body_maxlen > 0 else DEFAULT_BODY_MAXLEN,
+        title_maxlen,
+        # Markdown channels put the title in the message (Discord, Telegram); e-mail's is
+        # a plain subject unless the plugin has no title.
+        title_markup=format == "markdown" or (format == "html" and title_maxlen <= 0),
+    )
+
+
+async def send_one(
+    url: str, title: str, body: str, body_format: str = "markdown"
+) -> tuple[bool, str]:
+    """Send through Apprise, the body written in `body_format` (text, markdown, html);
+    (True, "") or (False, a reason without secrets)."""
     import apprise
 
     sender = apprise.Apprise()
@@ -62,7 +176,7 @@ async def send_one(url: str, title: str, body: str) -> tuple[bool, str]:
     result = await sender.async_notify(
         body=body,
         title=title,
-        body_format=apprise.NotifyFormat.MARKDOWN,
+        body_format=apprise.NotifyFormat(body_format),
         timeout=SEND_TIMEOUT_SECONDS,
     )
     if result:
@@ -85,6 +199,8 @@ class Sender:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         send: Send = send_one,
         slot_expiry: timedelta = SLOT_ALERT_EXPIRY,
+        state: CurrentState | None = None,
+        channel_of: Callable[[str], Channel] = channel_of,
     ) -> None:
         self.store = store
         self.plans = {plan.name: plan for plan in channels}
@@ -95,6 +211,9 @@ class Sender:
         self.now = now
         self.send = send
         self.slot_expiry = slot_expiry
+        self.state: CurrentState = state or StoreState(store)
+        self._channel_of = channel_of
+        self._channels: dict[str, Channel] = {}
         self._failing: set[tuple[str, str]] = set()  # URLs whose trouble was already logged
 
     @classmethod
@@ -132,14 +251,43 @@ class Sender:
             self._messages = Messages(zone=self.zone)
         return self._messages
 
+    async def send_now(self, destinations: Sequence[Destination], event: OutboxEvent) -> int:
+        """Send at once, without the outbox: for when the database cannot be written. Each
+        URL that takes the event's kind gets one message; how many went out."""
+        sent = 0
+        for destination in destinations:
+            if event.kind not in destination.kinds:
+                continue
+            shows = self._channel(destination.url)
+            rendered = self.messages.render([event.event], shows)
+            try:
+                ok, error = await self.send(
+                    destination.url, rendered.title, rendered.body, rendered.format
+                )
+            except Exception as failure:  # a plugin bug must not stop the others
+                ok, error = False, redact(f"{type(failure).__name__}: {failure}")
+            if not ok:
+                log.warning("channel %s: direct alert not sent (%s)", destination.channel, error)
+            sent += ok
+        return sent
+
     async def deliver_due(self) -> list[Delivery]:
-        due: list[PendingNotification] = await self.db(self.store.due_notifications, self.now())
+        now = self.now()
+        due: list[PendingNotification] = await self.db(self.store.due_notifications, now)
+        if not due:
+            return []
+        waiting: list[PendingNotification] = await self.db(
+            self.store.due_notifications, now + WAITING_LOOKAHEAD, WAITING_LIMIT
+        )
+        urls = {(row.channel, row.url_key) for row in due}
+        rows = {row.id: row for row in waiting if (row.channel, row.url_key) in urls}
+        rows.update((row.id, row) for row in due)
         by_url: dict[tuple[str, str], list[PendingNotification]] = {}
-        for row in due:  # oldest first, as the store returns them
+        for row in sorted(rows.values(), key=lambda row: (row.created_at, row.id)):
             by_url.setdefault((row.channel, row.url_key), []).append(row)
         deliveries = []
-        for (channel, key), rows in by_url.items():
-            deliveries += await self._deliver_to(channel, key, rows)
+        for (channel, key), url_rows in by_url.items():
+            deliveries += await self._deliver_to(channel, key, url_rows)
         return deliveries
 
     async def _deliver_to(
@@ -152,7 +300,46 @@ class Sender:
             return [Delivery(tuple(rows), False, error=reason)]
         rows = await self._drop_expired(rows)
         rows = await self._hold_for_quiet_hours(self.plans.get(channel), rows)
-        return [await self._send(url, channel, group) for group in self._groups(rows)]
+        rows = await self._withdraw_stale(rows)
+        if not rows:
+            return []
+        events = await self.db(self._current_events, rows)
+        from creneau.messages import merge
+
+        if not merge(events):
+            reason = "not sent: every slot it announced was gone before it could be delivered"
+            await self.db(self.store.mark_expired, [row.id for row in rows], reason)
+            return []
+        return [await self._send(url, channel, rows, events)]
+
+    async def _withdraw_stale(self, rows: list[PendingNotification]) -> list[PendingNotification]:
+        reasons: dict[int, str] = await self.db(stale_alerts, rows, self.state)
+        by_reason: dict[str, list[int]] = {}
+        for row_id, reason in reasons.items():
+            by_reason.setdefault(reason, []).append(row_id)
+        for reason, ids in by_reason.items():
+            await self.db(self.store.mark_expired, ids, reason)
+        return [row for row in rows if row.id not in reasons]
+
+    def _current_events(self, rows: list[PendingNotification]) -> list[Mapping[str, Any]]:
+        """The rows' events as they hold now: new slots that are gone are left out."""
+        from creneau.messages import still_open
+
+        open_slots: dict[str, set[tuple[str, datetime]]] = {}
+        events: list[Mapping[str, Any]] = []
+        for row in rows:
+            if row.event.get("event") == "new_slots":
+                if row.target not in open_slots:
+                    open_slots[row.target] = self.state.open_slots(row.target)
+                events.append(still_open(row.event, open_slots[row.target]))
+            else:
+                events.append(row.event)
+        return events
+
+    def _channel(self, url: str) -> Channel:
+        if url not in self._channels:
+            self._channels[url] = self._channel_of(url)
+        return self._channels[url]
 
     async def _drop_expired(self, rows: list[PendingNotification]) -> list[PendingNotification]:
         """A slot alert that could not go out in time is worth nothing late: expired, not
@@ -182,30 +369,24 @@ class Sender:
             await self.db(self.store.mark_held, [row.id for row in held], until)
         return [row for row in rows if row not in held]
 
-    @staticmethod
-    def _groups(rows: list[PendingNotification]) -> list[list[PendingNotification]]:
-        """After quiet hours, one digest; otherwise one message per target."""
-        if not rows:
-            return []
-        if any(row.held for row in rows):
-            return [rows]
-        groups: dict[str, list[PendingNotification]] = {}
-        for row in rows:
-            groups.setdefault(row.target or f"#{row.id}", []).append(row)
-        return list(groups.values())
-
-    async def _send(self, url: str, channel: str, rows: list[PendingNotification]) -> Delivery:
+    async def _send(
+        self,
+        url: str,
+        channel: str,
+        rows: list[PendingNotification],
+        events: list[Mapping[str, Any]],
+    ) -> Delivery:
         ids = [row.id for row in rows]
-        events = [row.event for row in rows]
+        shows = self._channel(url)
         try:
-            rendered = self.messages.render(events)
+            rendered = self.messages.render(events, shows)
         except Exception as failure:  # a template from the config must not lose an alert
             from creneau.messages import Messages
 
             log.error("a message template failed (%s); sending the default text", failure)
-            rendered = Messages(self.messages.language, self.zone).render(events)
+            rendered = Messages(self.messages.language, self.zone).render(events, shows)
         try:
-            ok, error = await self.send(url, rendered.title, rendered.body)
+            ok, error = await self.send(url, rendered.title, rendered.body, rendered.format)
         except Exception as failure:  # a plugin bug must not lose the alert
             ok, error = False, redact(f"{type(failure).__name__}: {failure}")
         url_id = (channel, rows[0].url_key)
@@ -215,7 +396,8 @@ class Sender:
                 self._failing.discard(url_id)
                 log.info("channel %s delivers again; the alerts that waited went out", channel)
             return Delivery(tuple(rows), True, rendered.title)
-        attempts = max(row.attempts for row in rows) + 1
+        # The freshest alert sets the pace: a new one is retried soon, whatever waited before.
+        attempts = min(row.attempts for row in rows) + 1
         retry_at = self.now() + retry_delay(attempts)
         await self.db(self.store.mark_failed, ids, error, retry_at)
         # Said once per outage; the outbox (creneau outbox) keeps every attempt's error.

@@ -12,13 +12,17 @@ and the files written:
     MANIFEST.sha256  the SHA-256 of every other file (`sha256sum -c MANIFEST.sha256`)
 
 Nothing from the config is written but the target's name, system and URL (redacted) and the
-time zone: no notification URL, no `${ENV}` value, no contact address."""
+time zone: no notification URL, no `${ENV}` value, no contact address.
+
+Text from the pages (guichet labels, a check's detail) is data: in summary.html it is
+HTML-escaped, and in every CSV cell it is one line without control characters, with a leading
+apostrophe when a spreadsheet would take it for a formula (`=`, `+`, `-`, `@`): these files
+are opened by people, in spreadsheets (see `creneau.terminal`)."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import html
 import io
 import os
 import shutil
@@ -36,6 +40,7 @@ from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
 from creneau.page import Page
 from creneau.redact import redact
 from creneau.results import Status
+from creneau.terminal import csv_row, html_text
 
 if TYPE_CHECKING:
     from creneau.config import Config
@@ -653,7 +658,7 @@ def _days_fr(value: timedelta) -> str:
 def _csv(rows: Iterable[Sequence[object]]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(rows)
+    writer.writerows(csv_row(row) for row in rows)
     # The BOM lets spreadsheet programs read the accents right.
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -758,7 +763,8 @@ code { font-family: "DejaVu Sans Mono", monospace; font-size: .9em; word-break: 
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=False)
+    """Text between tags (never an attribute: quotes stay as they are)."""
+    return html_text(text, quote=False)
 
 
 def _table(head: Sequence[str] | None, rows: Iterable[Sequence[object]], numeric: set[int]) -> str:

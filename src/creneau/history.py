@@ -3,19 +3,27 @@ often the site was even reachable, and when it is worth checking.
 
 Definitions (the `creneau history` commands' help refers to them):
 
-- A *release* is the set of slots first seen in one check of one target at one guichet. It
-  happened between `previous_check_at` (the last check before, which did not show them) and
-  `seen_at` (`slots.first_seen`, the check that did). Read from `slots` only: releases stay
-  exact after old checks are rolled up.
+- A *release* is the set of slots first seen in one check of one target at one guichet,
+  when an earlier check of the target got a clear answer (`available` or `none`) that did not
+  show them. It happened between that last clear check (`previous_check_at`) and `seen_at`
+  (`slots.first_seen`). Slots seen at the target's first clear answer were already there: a
+  *first sighting*, in no statistic (releases, heatmap, summary, lifetimes, adaptive polling).
+  A check that was blocked, failed or not understood saw nothing, so a release seen after a
+  run of them is known only since the clear check before the run (see "The check before a
+  release" below for what the store tells after old checks are rolled up).
 - An *observation hour* is a UTC clock hour in which the target was checked at least once
   with a clear answer (`available` or `none`): only such a check could have seen a release,
   so an hour spent blocked or failing is not counted as "no release". Read from raw `checks`
   and from the hourly roll-up `check_hours` alike; an hour in either (or split between both)
   counts once. An hour in which a release was seen is always an observation hour.
+- A release is *placed* in the hour it was seen when its time is known within PRECISE_WITHIN
+  (an hour): one seen after a longer blind stretch (a blocked run, a night outside the
+  target's windows) may have happened in any hour of it, so the heatmap and the typical hours
+  count it apart (`unplaced`), as the recommendation leaves it out.
 - A *heatmap cell* is a local weekday × local hour (the configured zone) of an hour's start.
   Each real hour counts once: in autumn the repeated 02:00 adds two hours to its cell, in
   spring the skipped 02:00 adds none. Its *probability* is (observation hours with at least
-  one release) / (observation hours); over several targets, target-hours are counted.
+  one placed release) / (observation hours); over several targets, target-hours are counted.
 - A slot's *lifetime* is `first_seen` → `gone_at`. A slot without `gone_at` (still shown, or
   the checks stopped) is *censored*: counted, never in the median or p90, which are computed
   on the slots that went (p90 interpolates linearly between ranks).
@@ -48,6 +56,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    case,
     cast,
     column,
     exists,
@@ -175,7 +184,8 @@ def _reading(store: Store) -> Iterator[Connection]:
 @dataclass(frozen=True)
 class Release:
     """Slots first seen in one check at one guichet. The release happened between
-    `previous_check_at` (the last check that did not see them) and `seen_at`."""
+    `previous_check_at` (the last check with a clear answer, which did not show them; the
+    start of its hour when only hourly counts tell) and `seen_at`."""
 
     target: str
     guichet_id: str
@@ -220,23 +230,36 @@ class Release:
 
 
 def releases(store: Store, scope: Scope = EVERYTHING) -> list[Release]:
-    """Every release in the scope, oldest first."""
+    """Every release in the scope, oldest first (first sightings left out)."""
     query = _slots_in(
         select(
             SlotRow.target,
             SlotRow.guichet_id,
             SlotRow.guichet,
             _bulk_utc(SlotRow.first_seen),
-            _bulk_utc(SlotRow.previous_check_at),
             _bulk_utc(SlotRow.start),
             _bulk_utc(SlotRow.gone_at),
         ),
         scope,
     ).order_by(SlotRow.first_seen, SlotRow.target, SlotRow.guichet_id, SlotRow.start)
     with _reading(store) as db:
+        since = clear_checks_before(db, scope)
         rows = db.execute(query).all()
     groups = itertools.groupby(rows, key=lambda row: (row.target, row.guichet_id, row.first_seen))
-    return [_release(list(group)) for _, group in groups]
+    found = []
+    for (target, _guichet, seen_at), group in groups:
+        if (target, seen_at) in since:
+            found.append(_release(list(group), since[target, seen_at]))
+    return found
+
+
+def release_times(store: Store, target: str) -> list[datetime]:
+    """When each past release of a target most likely happened, oldest first: halfway between
+    the last clear check that did not show its slots and the check that did. For adaptive
+    polling; first sightings are not releases."""
+    with _reading(store) as db:
+        since = clear_checks_before(db, Scope(target=target))
+    return sorted(seen - (seen - previous) / 2 for (_, seen), previous in since.items())
 
 
 class _BulkUTC(TypeDecorator[datetime]):
@@ -260,16 +283,149 @@ def _bulk_utc(column_: InstrumentedAttribute[Any]) -> ColumnElement[datetime]:
     return type_coerce(column_, _BulkUTC()).label(column_.key)
 
 
-def _release(rows: Sequence[Any]) -> Release:
+def _release(rows: Sequence[Any], previous_clear_check: datetime) -> Release:
     first = rows[0]
     return Release(
         target=first.target,
         guichet_id=first.guichet_id,
         guichet=first.guichet,
         seen_at=first.first_seen,
-        previous_check_at=first.previous_check_at,
+        previous_check_at=previous_clear_check,
         slot_starts=tuple(row.start for row in rows),
         slot_gone_at=tuple(row.gone_at for row in rows),
+    )
+
+
+# --- the check before a release ----------------------------------------------------------------
+#
+# A slot row keeps `previous_check_at`: the check just before the one that first saw it,
+# whatever that check answered (NULL: the target's first check). A release needs the last
+# check with a CLEAR answer before it, which is `previous_check_at` when that check was clear
+# and an earlier one when it was blocked, failed or not understood. While the checks are raw,
+# the status of that check, and the last clear one before it, are read exactly. Once rolled
+# up, only the statuses of its hour remain: an hour with a clear answer is taken to mean that
+# the check was clear (most are; but that answer may be the very check that saw the slots,
+# or a later one: an hour's counts cannot tell); an hour without one means it was not, and
+# the release is then known only since the start of the last hour with a clear answer. So
+# raw and rolled-up checks give the same releases except where the check before one was not
+# clear. A target whose first clear answer came after blocked checks and already showed the
+# slots is a first sighting either way. (Recording the last clear check on the slot row when
+# it is written would make all of this exact and the same forever.)
+
+
+def clear_checks_before(db: Connection, scope: Scope) -> dict[tuple[str, datetime], datetime]:
+    """For each check in the scope that first saw slots, keyed (target, seen at): the last
+    check before it with a clear answer (a lower bound, see above). A check that has none is
+    a first sighting and is left out."""
+    found: dict[tuple[str, datetime], datetime] = {}
+    rolled: list[tuple[str, datetime, datetime]] = []
+    no_raw_clear: list[tuple[str, datetime, datetime]] = []
+    for target, seen_at, previous, status, *earlier in db.execute(_sightings(scope)):
+        if status in CLEAR:
+            found[target, seen_at] = previous
+        elif status is None:
+            rolled.append((target, seen_at, previous))
+        elif any(earlier):
+            found[target, seen_at] = max(at for at in earlier if at is not None)
+        else:
+            no_raw_clear.append((target, seen_at, previous))
+    unclear = _hours_without_clear_answer(db, [(target, at) for target, _, at in rolled])
+    for target, seen_at, previous in rolled:
+        if (target, epoch_hour(previous)) in unclear:
+            no_raw_clear.append((target, seen_at, previous))
+        else:  # a clear answer in its hour, or no hourly row that says otherwise
+            found[target, seen_at] = previous
+    for target, seen_at, previous in no_raw_clear:
+        hour = _last_clear_hour(db, target, previous)
+        if hour is not None:
+            found[target, seen_at] = hour
+    return found
+
+
+def _sightings(scope: Scope) -> Select[Any]:
+    """Each (target, seen at, previous check) of the slots in the scope, with the status of
+    that previous check (NULL once rolled up) and, when it was not clear, the last raw check
+    before it that said "none" and the last that said "available" (NULL: none left raw)."""
+    sightings = _slots_in(
+        select(SlotRow.target, SlotRow.first_seen, SlotRow.previous_check_at)
+        .where(SlotRow.previous_check_at.is_not(None))
+        .distinct(),
+        scope,
+    ).subquery()
+    # The check's id, then its status: a seek in the (target, started_at) index and one by
+    # primary key (asked for the status at once, SQLite scans the (target, status,
+    # started_at) index instead, which holds it).
+    previous_id = (
+        select(CheckRow.id)
+        .where(
+            CheckRow.target == sightings.c.target,
+            CheckRow.started_at == sightings.c.previous_check_at,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    with_id = select(*sightings.c, previous_id.label("previous_id")).subquery()
+    status = select(CheckRow.status).where(CheckRow.id == with_id.c.previous_id)
+    with_status = select(*with_id.c, status.scalar_subquery().label("status")).subquery()
+
+    def last_raw(answer: str) -> ColumnElement[datetime]:
+        # One seek each in the (target, status, started_at) index, only when needed.
+        last = (
+            select(func.max(CheckRow.started_at))
+            .where(
+                CheckRow.target == with_status.c.target,
+                CheckRow.status == answer,
+                CheckRow.started_at < with_status.c.previous_check_at,
+            )
+            .scalar_subquery()
+        )
+        return case((with_status.c.status.not_in(CLEAR), last))
+
+    return select(
+        with_status.c.target,
+        with_status.c.first_seen,
+        with_status.c.previous_check_at,
+        with_status.c.status,
+        *(last_raw(answer) for answer in CLEAR),
+    )
+
+
+def _hours_without_clear_answer(
+    db: Connection, moments: Sequence[tuple[str, datetime]]
+) -> set[tuple[str, int]]:
+    """Of the (target, UTC hour) of these moments, those `check_hours` holds checks for, none
+    of them with a clear answer; hours as epoch hours."""
+    wanted: dict[str, set[datetime]] = defaultdict(set)
+    for target, at in moments:
+        wanted[target].add(floor_hour(at))
+    hour = _epoch_hour_sql(db, CheckHourRow.hour)
+    clear = func.max(case((CheckHourRow.status.in_(CLEAR), 1), else_=0))
+    found: set[tuple[str, int]] = set()
+    for target, hours in wanted.items():
+        for chunk in _chunks(sorted(hours), DAYS_PER_QUERY):
+            query = (
+                select(hour)
+                .where(CheckHourRow.target == target, CheckHourRow.hour.in_(chunk))
+                .group_by(CheckHourRow.hour)
+                .having(clear == 0)
+            )
+            found.update((target, unclear) for unclear in db.scalars(query))
+    return found
+
+
+def _last_clear_hour(db: Connection, target: str, before: datetime) -> datetime | None:
+    """The start of the last hour in `check_hours` with a clear answer, up to the hour of
+    `before`: that hour holds no clear answer when `before` was rolled up (that is how it got
+    here), and only older checks when it was split at the retention cut-off."""
+    return db.scalar(
+        select(CheckHourRow.hour)
+        .where(
+            CheckHourRow.target == target,
+            CheckHourRow.status.in_(CLEAR),
+            CheckHourRow.hour <= before,
+        )
+        .order_by(CheckHourRow.hour.desc())
+        .limit(1)
     )
 
 
@@ -366,13 +522,24 @@ class HourlyHistory:
 
     target: str
     observed: frozenset[int]
-    releases: Counter[int]  # hour → releases seen in it (one per guichet)
+    releases: Counter[int]  # hour → releases placed in it (one per guichet)
+    unplaced: int = 0  # releases whose time is known only within more than PRECISE_WITHIN
 
 
-def hourly_histories(store: Store, scope: Scope = EVERYTHING) -> list[HourlyHistory]:
+def hourly_histories(
+    store: Store, scope: Scope = EVERYTHING, found: Sequence[Release] | None = None
+) -> list[HourlyHistory]:
+    """`found`: the releases of `scope.whole_hours()` when the caller has them already."""
     hours = scope.whole_hours()
     with _reading(store) as db:
-        seen = _release_hours(db, hours)
+        if found is None:
+            seen, unplaced = _release_hours(db, hours)
+        else:
+            seen, unplaced = _placed(
+                (release.target, release.seen_at, release.previous_check_at)
+                for release in found
+                if release.previous_check_at is not None
+            )
         histories = []
         for target in _targets(db, scope):
             mine = seen.get(target, Counter())
@@ -381,7 +548,7 @@ def hourly_histories(store: Store, scope: Scope = EVERYTHING) -> list[HourlyHist
                 | _rolled_clear_hours(db, target, hours)
                 | set(mine)
             )
-            histories.append(HourlyHistory(target, frozenset(observed), mine))
+            histories.append(HourlyHistory(target, frozenset(observed), mine, unplaced[target]))
     return histories
 
 
@@ -411,14 +578,32 @@ def _distinct(db: Connection, indexed: InstrumentedAttribute[str]) -> list[str]:
     return found
 
 
-def _release_hours(db: Connection, hours: Scope) -> dict[str, Counter[int]]:
+def _release_hours(db: Connection, hours: Scope) -> tuple[dict[str, Counter[int]], Counter[str]]:
+    since = clear_checks_before(db, hours)
     query = _slots_in(
         select(SlotRow.target, SlotRow.guichet_id, SlotRow.first_seen).distinct(), hours
     )
-    found: dict[str, Counter[int]] = defaultdict(Counter)
-    for target, _guichet, seen_at in db.execute(query):
-        found[target][epoch_hour(seen_at)] += 1
-    return found
+    return _placed(
+        (target, seen_at, since[target, seen_at])
+        for target, _guichet, seen_at in db.execute(query)
+        if (target, seen_at) in since  # else a first sighting
+    )
+
+
+def _placed(
+    found: Iterable[tuple[str, datetime, datetime]],
+) -> tuple[dict[str, Counter[int]], Counter[str]]:
+    """From releases (target, seen at, last clear check before; one per guichet): per target,
+    the releases placed in each hour they were seen, and how many could not be placed (their
+    time known only within more than PRECISE_WITHIN)."""
+    placed: dict[str, Counter[int]] = defaultdict(Counter)
+    unplaced: Counter[str] = Counter()
+    for target, seen_at, previous in found:
+        if seen_at - previous <= PRECISE_WITHIN:
+            placed[target][epoch_hour(seen_at)] += 1
+        else:
+            unplaced[target] += 1
+    return placed, unplaced
 
 
 def _clip(start: datetime, end: datetime, scope: Scope) -> tuple[datetime, datetime]:
@@ -547,6 +732,7 @@ class HeatCell:
 class Heatmap:
     zone: str
     cells: tuple[HeatCell, ...]  # 7 × 24, Monday 00h first
+    unplaced: int = 0  # releases in no cell: their time is known only within more than an hour
 
     def cell(self, weekday: int, hour: int) -> HeatCell:
         return self.cells[weekday * 24 + hour]
@@ -598,10 +784,12 @@ def heatmap_of(histories: Iterable[HourlyHistory], local: LocalHours) -> Heatmap
     observed: Counter[int] = Counter()
     release_hours: Counter[int] = Counter()
     seen: Counter[int] = Counter()
+    unplaced = 0
     for history in histories:
         observed.update(history.observed)
         release_hours.update(history.releases.keys())
         seen.update(history.releases)
+        unplaced += history.unplaced
     observed_cells, release_cells, seen_cells = (
         local.cells(counter) for counter in (observed, release_hours, seen)
     )
@@ -611,7 +799,7 @@ def heatmap_of(histories: Iterable[HourlyHistory], local: LocalHours) -> Heatmap
         )
         for index in range(7 * 24)
     )
-    return Heatmap(str(local.zone), cells)
+    return Heatmap(str(local.zone), cells, unplaced)
 
 
 # --- uptime ----------------------------------------------------------------------------------
@@ -956,6 +1144,8 @@ def reports(store: Store, zone: ZoneInfo, scope: Scope = EVERYTHING) -> list[Tar
     found = releases(store, scope)
     local = LocalHours(zone)
     said = site_release_facts(store, scope)
+    # Over whole hours (a period given in days), the heatmap counts the same releases.
+    same = found if scope.whole_hours() == scope else None
     return [
         replace(
             _report(
@@ -963,7 +1153,7 @@ def reports(store: Store, zone: ZoneInfo, scope: Scope = EVERYTHING) -> list[Tar
             ),
             site_says=said.get(history.target, {}),
         )
-        for history in hourly_histories(store, scope)
+        for history in hourly_histories(store, scope, same)
     ]
 
 
@@ -1113,10 +1303,11 @@ def activity(store: Store, since: datetime) -> list[Activity]:
         .where(CheckRow.started_at >= since)
         .group_by(CheckRow.target)
     )
-    releases_at = select(SlotRow.target, func.max(SlotRow.first_seen)).group_by(SlotRow.target)
-    with store.read() as session:
-        checks = dict(session.execute(counts).all())
-        last_release = dict(session.execute(releases_at).all())
+    last_release: dict[str, datetime] = {}
+    with _reading(store) as db:
+        checks: dict[str, int] = dict(db.execute(counts).all())
+        for target, seen_at in clear_checks_before(db, EVERYTHING):
+            last_release[target] = max(seen_at, last_release.get(target, seen_at))
     last = {row.target: row.status for row in last_check_rows(store)}
     return [
         Activity(name, checks.get(name, 0), last.get(name, "never checked"), last_release.get(name))

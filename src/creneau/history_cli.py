@@ -1,20 +1,20 @@
 """`creneau history …`: the history queries on the command line. Each command prints rich
 tables, or one JSON object per line (`--json`), or CSV (`--csv`); `heatmap --svg FILE` also
 draws the heatmap as an SVG file. The definitions (release, observation hour, probability,
-censoring, recommendation) are in `creneau.history`."""
+censoring, recommendation) are in `creneau.history`. Every text from a page or the store
+(guichet labels, what the site said) goes out through `creneau.terminal`: printed literally,
+never as markup, an escape sequence or a spreadsheet formula."""
 
 from __future__ import annotations
 
 import csv
 import io
 import itertools
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import partial
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from creneau.options import config_option
+from creneau.terminal import csv_row, html_text, json_line, plain
 
 if TYPE_CHECKING:
     from creneau.history import (
@@ -138,14 +139,14 @@ def parse_when(option: str, text: str, zone: ZoneInfo, *, end_of_day: bool) -> d
 
 def _emit_json(objects: Iterable[dict[str, Any]]) -> None:
     for item in objects:
-        click.echo(json.dumps(item, ensure_ascii=False))
+        click.echo(json_line(item))
 
 
 def _emit_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(csv_row(header))
+    writer.writerows(csv_row(row) for row in rows)
     click.echo(buffer.getvalue(), nl=False)
 
 
@@ -211,8 +212,9 @@ def history() -> None:
 @history.command("releases")
 @_query_options
 def releases_command(**options: Any) -> None:
-    """Each release: the slots that appeared in one check at one guichet, with the check before
-    (the release happened in between) and the dates they offer."""
+    """Each release: the slots that appeared in one check at one guichet, with the last check
+    before it that got a clear answer (the release happened in between) and the dates they
+    offer. Slots already shown at a target's first clear answer are no release."""
     from creneau import history as queries
 
     query = _query(**options)
@@ -265,7 +267,7 @@ def print_releases(found: Sequence[Release], zone: ZoneInfo) -> None:
     table = Table(title="Releases", header_style="bold")
     for column in (
         "seen at",
-        "after check at",
+        "after clear check at",
         "target",
         "guichet",
         "slots",
@@ -277,8 +279,8 @@ def print_releases(found: Sequence[Release], zone: ZoneInfo) -> None:
         table.add_row(
             _local(release.seen_at, zone),
             _previous_check(release, zone),
-            release.target,
-            release.guichet,
+            plain(release.target),
+            plain(release.guichet),
             str(release.slot_count),
             dates_offered(release.slot_starts, zone),
             _gone_after(release),
@@ -292,7 +294,7 @@ def _gone_after(release: Release) -> str:
 
 
 def _previous_check(release: Release, zone: ZoneInfo) -> str:
-    """The check before a release; its time alone when it is the same day."""
+    """The last clear check before a release; its time alone when it is the same day."""
     if release.previous_check_at is None:
         return "—"
     previous = release.previous_check_at.astimezone(zone)
@@ -322,7 +324,9 @@ def dates_offered(starts: Sequence[datetime], zone: ZoneInfo) -> str:
 def heatmap_command(svg_path: Path | None, **options: Any) -> None:
     """Release probability by weekday × hour (local time): the share of observed hours in
     which a release was seen. An hour is observed when a check got a clear answer
-    (available or none); a cell never observed is blank, not "never"."""
+    (available or none); a cell never observed is blank, not "never". A release seen more
+    than an hour after the last clear answer (after a blocked run, a night unchecked) is
+    counted apart, in no cell."""
     from creneau import history as queries
 
     query = _query(**options)
@@ -330,7 +334,7 @@ def heatmap_command(svg_path: Path | None, **options: Any) -> None:
     title = _heatmap_title(query)
     if svg_path:
         svg_path.write_text(heatmap_svg(grid, title), encoding="utf-8")
-        err.print(f"heatmap drawn in {svg_path}", markup=False)
+        err.print(plain(f"heatmap drawn in {svg_path}"))
     show = partial(print_heatmap, grid, title)
     _answer(query, grid.cells, _cell_json, HEATMAP_COLUMNS, _cell_row, show)
 
@@ -372,7 +376,7 @@ def print_heatmap(grid: Heatmap, title: str) -> None:
         out.print("No observed hour in this period: nothing to draw.")
         return
     table = Table(
-        title=title,
+        title=plain(title),
         header_style="bold",
         padding=(0, 1),
         caption="each cell: probability·observed hours; blank: never observed",
@@ -386,7 +390,18 @@ def print_heatmap(grid: Heatmap, title: str) -> None:
             row.append(_terminal_cell(grid.cell(weekday, hour)))
         table.add_row(*row)
     out.print(table)
-    out.print(f"{grid.releases} releases over {grid.observed_hours} observed hours.")
+    out.print(
+        f"{grid.releases} releases over {grid.observed_hours} observed hours.{_unplaced(grid)}"
+    )
+
+
+def _unplaced(grid: Heatmap) -> str:
+    if not grid.unplaced:
+        return ""
+    return (
+        f" {grid.unplaced} more, seen after more than an hour without a clear answer, "
+        "may have happened in any hour of that stretch: in no cell."
+    )
 
 
 def _terminal_cell(cell: HeatCell) -> Text:
@@ -407,13 +422,13 @@ def heatmap_svg(grid: Heatmap, title: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<text x="{SVG_LEFT}" y="22" font-size="15" font-weight="bold">{escape(title)}</text>',
+        f'<text x="{SVG_LEFT}" y="22" font-size="15" font-weight="bold">{html_text(title)}</text>',
         *_svg_labels(),
         *(_svg_cell(cell) for cell in grid.cells),
         f'<text x="{SVG_LEFT}" y="{height - 16}">Each cell: share of observed hours with a '
         f"release, and the number of observed hours (checked with a clear answer). Grey: "
         f"never observed. {grid.releases} releases, {grid.observed_hours} observed hours, "
-        f"{escape(grid.zone)} time.</text>",
+        f"{html_text(grid.zone)} time.{html_text(_unplaced(grid))}</text>",
         "</svg>",
     ]
     return "\n".join(parts) + "\n"
@@ -451,12 +466,12 @@ def _svg_cell(cell: HeatCell) -> str:
         label, under = f"{cell.probability:.0%}", f"{cell.observed_hours}h"
     middle = x + w / 2
     return (
-        f"<g><title>{escape(tooltip)}</title>"
+        f"<g><title>{html_text(tooltip)}</title>"
         f'<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}" stroke="#ffffff"/>'
         f'<text x="{middle}" y="{y + 15}" text-anchor="middle" fill="{ink}">'
-        f"{escape(label)}</text>"
+        f"{html_text(label)}</text>"
         f'<text x="{middle}" y="{y + 27}" text-anchor="middle" fill="{ink}" font-size="8">'
-        f"{escape(under)}</text></g>"
+        f"{html_text(under)}</text></g>"
     )
 
 
@@ -522,8 +537,8 @@ def print_lifetimes(found: Sequence[Lifetime]) -> None:
         )
     for line in found:
         table.add_row(
-            line.target,
-            line.guichet,
+            plain(line.target),
+            plain(line.guichet),
             str(line.gone + line.censored),
             str(line.gone),
             str(line.censored),
@@ -570,7 +585,7 @@ def print_uptime(days: Sequence[UptimeDay], statuses: Sequence[str]) -> None:
 def print_target_uptime(target: str, days: Sequence[UptimeDay], statuses: Sequence[str]) -> None:
     present = [status for status in statuses if any(day.counts.get(status) for day in days)]
     table = Table(
-        title=f"{target}: checks per status per day",
+        title=plain(f"{target}: checks per status per day"),
         header_style="bold",
         caption="clear: available or none, the site answered",
     )
@@ -650,7 +665,7 @@ def print_report(report: TargetReport, zone: ZoneInfo) -> None:
     lines = Table.grid(padding=(0, 2))
     lines.add_column(style="bold", no_wrap=True)
     lines.add_column()
-    lines.add_row("Last release", _last_release_text(last, zone) if last else "none yet")
+    lines.add_row("Last release", plain(_last_release_text(last, zone) if last else "none yet"))
     lines.add_row(
         "Releases",
         f"{report.releases} in {report.observed_hours} observed hours over "
@@ -660,8 +675,8 @@ def print_report(report: TargetReport, zone: ZoneInfo) -> None:
     lines.add_row("Lifetime", _lifetime_text(report.lifetime))
     lines.add_row("When to check", report.recommendation.text())
     if report.site_says:
-        lines.add_row("The site says", _site_says_text(report.site_says, zone))
-    panel = Panel(lines, title=report.target, title_align="left", expand=False)
+        lines.add_row("The site says", plain(_site_says_text(report.site_says, zone)))
+    panel = Panel(lines, title=plain(report.target), title_align="left", expand=False)
     out.print(panel, soft_wrap=False)
 
 
@@ -691,12 +706,17 @@ def _site_says_text(said: dict[str, str], zone: ZoneInfo) -> str:
 
 
 def _typical_hours_text(report: TargetReport) -> str:
+    unplaced = report.heatmap.unplaced
+    at_no_hour = f"; {unplaced} more at no known hour" if unplaced else ""
     if not report.typical_hours:
-        return "none seen"
-    return ", ".join(
-        f"{typical.hour:02d}h ({typical.releases} releases, "
-        f"{_percent(typical.probability)} of observed hours)"
-        for typical in report.typical_hours
+        return f"none seen{at_no_hour}"
+    return (
+        ", ".join(
+            f"{typical.hour:02d}h ({typical.releases} releases, "
+            f"{_percent(typical.probability)} of observed hours)"
+            for typical in report.typical_hours
+        )
+        + at_no_hour
     )
 
 
@@ -721,7 +741,12 @@ def print_summaries(store: Store, zone: ZoneInfo) -> None:
             for status, count in sorted(summary.by_status.items(), key=lambda kv: -kv[1])
         )
         out.print(
-            f"[bold]{summary.target}[/bold]: {summary.checks} checks "
-            f"({statuses}) from {_local(summary.first_check, zone)} "
-            f"to {_local(summary.last_check, zone)}; {summary.releases} releases"
+            Text.assemble(
+                plain(summary.target, "bold"),
+                plain(
+                    f": {summary.checks} checks ({statuses}) from "
+                    f"{_local(summary.first_check, zone)} to {_local(summary.last_check, zone)}; "
+                    f"{summary.releases} releases"
+                ),
+            )
         )

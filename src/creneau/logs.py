@@ -6,18 +6,17 @@ zone, as in every table, once the config is loaded."""
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from creneau.redact import RedactingFilter
+from creneau.terminal import clean
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
 NOISY = ("httpx", "httpcore", "apprise", "alembic")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _zone: tzinfo | None = None  # None: the machine's own, until the config names one
 
 
@@ -30,16 +29,14 @@ def _local(created: float) -> datetime:
     return datetime.fromtimestamp(created, _zone).astimezone(_zone)
 
 
-def _visible(text: str) -> str:
-    """Control characters (an escape sequence in a page's text) shown, not obeyed."""
-    return _CONTROL.sub(lambda found: f"\\x{ord(found.group(0)):02x}", text)
-
-
 class _Printable(logging.Filter):
+    """Control characters (an escape sequence in a page's text) shown, not obeyed."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if _CONTROL.search(message):
-            record.msg, record.args = _visible(message), None
+        shown = clean(message, keep_newlines=True)
+        if shown != message:
+            record.msg, record.args = shown, None
         return True
 
 

@@ -1,20 +1,26 @@
 """How alerts read. Each event in the outbox is rendered, when it is sent, by a Jinja2
-template: a plain title and a Markdown body (Apprise turns Markdown into plain text for
-channels that only take text). Defaults in French and English; the config can override any
-template. Several events for one target merge into one message; a digest gathers many."""
+template, in the format the channel shows: plain text (with bare links), Markdown or HTML
+(with the address visible, so that an e-mail's text part keeps it). Every value a template
+prints is data: control characters removed, escaped for the format; markup comes only from
+the filters (`strong`, `em`, `code`, `link`, `heading`). Defaults in French and English; the
+config can override any template. Several events for one URL make one message, capped to
+what the channel accepts."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+import html
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, StrictUndefined, TemplateError
+from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
 from creneau.dates import long_datetime
+from creneau.outbox import booking_link
 
 KINDS = {
     "new_slots": "slots", "slots_gone": "slots",
@@ -24,29 +30,54 @@ KINDS = {
 }  # fmt: skip
 EVENTS = tuple(KINDS)
 LANGUAGES = ("fr", "en")
+FORMATS = ("text", "markdown", "html")
 
+# A message lists at most this many slots per target, the first by time, then "and N more":
+# past that, a list helps nobody choose (a release of 1,200 slots once made 40,962 characters).
+MAX_SLOTS_LISTED = 50
+# Used when Apprise cannot say what a channel accepts (its own default is 32768 and 250).
+DEFAULT_BODY_MAXLEN = 4000
+DEFAULT_TITLE_MAXLEN = 250
+# A channel with a smaller limit (an SMS segment is 160) still gets the first slot and the
+# link: the service sends it in a few segments rather than creneau sending nothing useful.
+MIN_BODY_ROOM = 480
+MAX_FIELD = 300  # a label or detail from a page, in characters
+# Room Apprise needs to put the title into the body of a channel without titles.
+TITLE_IN_BODY_ROOM = 20
+
+# Slots whose time the page did not show readably carry a stand-in start in January 1970
+# (sources/html.py: UNREADABLE_TIME_BASE) and the element's text in their key.
+TIME_KNOWN_FROM = datetime(1971, 1, 1, tzinfo=UTC)
+UNREADABLE_KEY_PREFIX = "time-not-read:"  # sources/html.py: UNREADABLE_KEY_PREFIX
 
 _FR: dict[str, dict[str, str]] = {
     "new_slots": {
         "title": "{{ count }} {{ 'nouveau créneau' if count == 1 else 'nouveaux créneaux' }}"
                  " — {{ guichets | join(', ') }}",
         "body": (
-            "**{{ target }}** : {{ count }} "
+            "{{ target | strong }} : {{ count }} "
             "{{ 'nouveau créneau' if count == 1 else 'nouveaux créneaux' }}\n"
-            "{% for guichet, slots in by_guichet %}\n**{{ guichet }}**\n"
-            "{% for slot in slots %}- {{ slot.start | when }}\n{% endfor %}"
-            "{% endfor %}\n"
-            "[Réserver sur le site]({{ url }})\n\n"
-            "_creneau ne réserve jamais à votre place : réservez vous-même sur le site._"),
+            "{% for guichet, slots in by_guichet %}\n{{ guichet | strong }}\n"
+            "{% for slot in slots %}- {{ slot | when }}"
+            "{% if slot.booking_url %} — {{ slot.booking_url | link('réserver ce créneau') }}"
+            "{% endif %}\n{% endfor %}{% endfor %}"
+            "{% if more %}… et {{ more }} {{ 'autre' if more == 1 else 'autres' }}\n{% endif %}"
+            "{% if gone_meanwhile %}\n{{ gone_meanwhile }} "
+            "{{ 'autre créneau apparu entre-temps est déjà parti' if gone_meanwhile == 1 else "
+            "'autres créneaux apparus entre-temps sont déjà partis' }}.\n{% endif %}"
+            "\n{{ url | link('Réserver sur le site') }}\n\n"
+            "{{ 'creneau ne réserve jamais à votre place : réservez vous-même sur le site.'"
+            " | em }}"),
     },
     "slots_gone": {
         "title": "{{ count }} {{ 'créneau parti' if count == 1 else 'créneaux partis' }}"
                  " — {{ target }}",
         "body": (
-            "**{{ target }}** : {{ 'ce créneau a' if count == 1 else 'ces créneaux ont' }}"
+            "{{ target | strong }} : {{ 'ce créneau a' if count == 1 else 'ces créneaux ont' }}"
             " disparu.\n"
-            "{% for slot in slots %}- {{ slot.start | when }} ({{ slot.guichet }}), "
-            "visible {{ slot.lasted | duration }}\n{% endfor %}"),
+            "{% for slot in slots %}- {{ slot | when }} ({{ slot.guichet }}), "
+            "visible {{ slot.lasted | duration }}\n{% endfor %}"
+            "{% if more %}… et {{ more }} {{ 'autre' if more == 1 else 'autres' }}{% endif %}"),
     },
     "host_down": {
         "title": "Site {{ 'bloqué' if status == 'blocked' else 'surchargé' }} : {{ host }}",
@@ -63,40 +94,63 @@ _FR: dict[str, dict[str, str]] = {
     "captcha": {
         "title": "Action requise : {{ target }}",
         "body": (
-            "**{{ target }}** : le site demande un CAPTCHA. creneau ne le résout jamais. "
-            "Lancez `creneau captcha {{ target }}` et recopiez le code de l'image ; creneau "
-            "reprendra ensuite la surveillance.\n\n{{ url }}"),
+            "{{ target | strong }} : "
+            "{% if challenge == 'image' %}le site demande un CAPTCHA (une image à recopier). "
+            "creneau ne le résout jamais. Lancez {{ ('creneau captcha ' ~ target) | code }} et "
+            "recopiez le code de l'image ; creneau reprendra ensuite la surveillance."
+            "{% else %}le site demande {{ challenge_name }}. creneau ne le passe jamais et ne "
+            "peut pas vous le transmettre : seul un navigateur sur le site peut le passer. "
+            "creneau regarde de nouveau à chaque vérification.{% endif %}"
+            "\n\n{{ url | link }}"),
     },
     "page_changed": {
         "title": "Page modifiée : {{ target }}",
         "body": (
-            "**{{ target }}** : creneau ne reconnaît plus la page ({{ detail }}). Impossible "
-            "de dire s'il y a des créneaux : vérifiez vous-même.\n\n{{ url }}"
+            "{{ target | strong }} : creneau ne reconnaît plus la page ({{ detail }}). "
+            "Impossible de dire s'il y a des créneaux : vérifiez vous-même.\n\n{{ url | link }}"
             "{% if saved_page %}\n\nPage enregistrée : {{ saved_page }}{% endif %}"),
     },
     "failing": {
         "title": "Surveillance en échec : {{ target }}",
         "body": (
-            "**{{ target }}** : aucune réponse claire du site depuis {{ since | when }} "
+            "{{ target | strong }} : aucune réponse claire du site depuis {{ since | when }} "
             "(dernier état : {{ status }}, {{ detail }}). creneau continue d'essayer."),
+    },
+    "stalled": {
+        "title": "creneau ne vérifie plus comme prévu",
+        "body": (
+            "creneau n'a pas fait les vérifications prévues :\n"
+            "{% for line in late %}- {{ line }}\n{% endfor %}"
+            "\nSans vérification, pas d'alerte : regardez ses journaux, ou redémarrez-le."),
+    },
+    "store_failing": {
+        "title": "creneau ne peut plus écrire dans sa base de données",
+        "body": (
+            "creneau ne peut plus écrire dans sa base de données ({{ reason }}) depuis "
+            "{{ since | when }}. Il continue de vérifier et vous envoie directement les "
+            "nouveaux créneaux ; rien n'est enregistré tant que la base ne fonctionne pas de "
+            "nouveau (vérifiez le disque et le fichier), puis il rattrape ce qu'il a vu."),
     },
     "heartbeat": {
         "title": "creneau veille toujours",
         "body": (
             "{{ checks }} vérifications depuis {{ since | when }}."
-            "{% for line in targets %}\n- **{{ line.target }}** : {{ line.checks }} "
+            "{% for line in targets %}\n- {{ line.target | strong }} : {{ line.checks }} "
             "vérifications, dernier état {{ line.status }}"
             "{% if line.last_release %}, dernière apparition de créneaux "
             "{{ line.last_release | when }}{% endif %}{% endfor %}"),
     },
     "test": {
         "title": "creneau : message de test",
-        "body": ("Ce canal recevra les alertes de créneaux. _creneau ne réserve jamais à "
-                 "votre place : réservez vous-même sur le site._"),
+        "body": ("Ce canal recevra les alertes de créneaux. "
+                 "{{ 'creneau ne réserve jamais à votre place : réservez vous-même sur le site.'"
+                 " | em }}"),
     },
     "digest": {
         "title": "{{ count }} alertes creneau",
-        "body": "{% for part in parts %}### {{ part.title }}\n\n{{ part.body }}\n\n{% endfor %}",
+        "body": (
+            "{% for part in parts %}{{ part.title | heading }}\n\n{{ part.body }}\n\n"
+            "{% endfor %}"),
     },
 }  # fmt: skip
 
@@ -105,20 +159,27 @@ _EN: dict[str, dict[str, str]] = {
         "title": "{{ count }} new slot{{ '' if count == 1 else 's' }}"
                  " — {{ guichets | join(', ') }}",
         "body": (
-            "**{{ target }}**: {{ count }} new slot{{ '' if count == 1 else 's' }}\n"
-            "{% for guichet, slots in by_guichet %}\n**{{ guichet }}**\n"
-            "{% for slot in slots %}- {{ slot.start | when }}\n{% endfor %}"
-            "{% endfor %}\n"
-            "[Book on the site]({{ url }})\n\n"
-            "_creneau never books for you (« creneau ne réserve jamais à votre place »): "
-            "book it yourself on the site._"),
+            "{{ target | strong }}: {{ count }} new slot{{ '' if count == 1 else 's' }}\n"
+            "{% for guichet, slots in by_guichet %}\n{{ guichet | strong }}\n"
+            "{% for slot in slots %}- {{ slot | when }}"
+            "{% if slot.booking_url %} — {{ slot.booking_url | link('book this slot') }}"
+            "{% endif %}\n{% endfor %}{% endfor %}"
+            "{% if more %}… and {{ more }} more\n{% endif %}"
+            "{% if gone_meanwhile %}\n{{ gone_meanwhile }} "
+            "{{ 'other slot that appeared meanwhile is' if gone_meanwhile == 1 else "
+            "'other slots that appeared meanwhile are' }} already gone.\n{% endif %}"
+            "\n{{ url | link('Book on the site') }}\n\n"
+            "{{ 'creneau never books for you (« creneau ne réserve jamais à votre place »): "
+            "book it yourself on the site.' | em }}"),
     },
     "slots_gone": {
         "title": "{{ count }} slot{{ '' if count == 1 else 's' }} gone — {{ target }}",
         "body": (
-            "**{{ target }}**: {{ 'this slot is' if count == 1 else 'these slots are' }} gone.\n"
-            "{% for slot in slots %}- {{ slot.start | when }} ({{ slot.guichet }}), "
-            "visible for {{ slot.lasted | duration }}\n{% endfor %}"),
+            "{{ target | strong }}: {{ 'this slot is' if count == 1 else 'these slots are' }}"
+            " gone.\n"
+            "{% for slot in slots %}- {{ slot | when }} ({{ slot.guichet }}), "
+            "visible for {{ slot.lasted | duration }}\n{% endfor %}"
+            "{% if more %}… and {{ more }} more{% endif %}"),
     },
     "host_down": {
         "title": "Site {{ 'blocking us' if status == 'blocked' else 'overloaded' }}: {{ host }}",
@@ -134,49 +195,168 @@ _EN: dict[str, dict[str, str]] = {
     "captcha": {
         "title": "Action needed: {{ target }}",
         "body": (
-            "**{{ target }}**: the site asks for a CAPTCHA. creneau never solves one. Run "
-            "`creneau captcha {{ target }}` and type the code from the image; creneau then "
-            "goes on watching.\n\n{{ url }}"),
+            "{{ target | strong }}: "
+            "{% if challenge == 'image' %}the site asks for a CAPTCHA (an image to copy). "
+            "creneau never solves one. Run {{ ('creneau captcha ' ~ target) | code }} and type "
+            "the code from the image; creneau then goes on watching."
+            "{% else %}the site asks for {{ challenge_name }}. creneau never passes it and "
+            "cannot hand it to you: only a browser on the site can pass it. creneau looks "
+            "again at each check.{% endif %}"
+            "\n\n{{ url | link }}"),
     },
     "page_changed": {
         "title": "Page changed: {{ target }}",
         "body": (
-            "**{{ target }}**: creneau no longer recognises the page ({{ detail }}), so it "
-            "cannot tell whether slots exist: check it yourself.\n\n{{ url }}"
+            "{{ target | strong }}: creneau no longer recognises the page ({{ detail }}), so "
+            "it cannot tell whether slots exist: check it yourself.\n\n{{ url | link }}"
             "{% if saved_page %}\n\nPage saved: {{ saved_page }}{% endif %}"),
     },
     "failing": {
         "title": "Watching is failing: {{ target }}",
         "body": (
-            "**{{ target }}**: no clear answer from the site since {{ since | when }} "
+            "{{ target | strong }}: no clear answer from the site since {{ since | when }} "
             "(last: {{ status }}, {{ detail }}). creneau keeps trying."),
+    },
+    "stalled": {
+        "title": "creneau is not checking as planned",
+        "body": (
+            "creneau has not made the checks it planned:\n"
+            "{% for line in late %}- {{ line }}\n{% endfor %}"
+            "\nWithout checks there are no alerts: look at its logs, or restart it."),
+    },
+    "store_failing": {
+        "title": "creneau cannot write to its database",
+        "body": (
+            "creneau cannot write to its database ({{ reason }}) since {{ since | when }}. It "
+            "goes on checking and sends you new slots directly; nothing is recorded until "
+            "the database works again (check the disk and the file), then it catches up with "
+            "what it saw."),
     },
     "heartbeat": {
         "title": "creneau is still watching",
         "body": (
             "{{ checks }} checks since {{ since | when }}."
-            "{% for line in targets %}\n- **{{ line.target }}**: {{ line.checks }} checks, "
+            "{% for line in targets %}\n- {{ line.target | strong }}: {{ line.checks }} checks, "
             "last status {{ line.status }}"
             "{% if line.last_release %}, slots last appeared {{ line.last_release | when }}"
             "{% endif %}{% endfor %}"),
     },
     "test": {
         "title": "creneau: test message",
-        "body": "This channel will receive slot alerts. _creneau never books for you._",
+        "body": ("This channel will receive slot alerts. "
+                 "{{ 'creneau never books for you.' | em }}"),
     },
     "digest": {
         "title": "{{ count }} creneau alerts",
-        "body": "{% for part in parts %}### {{ part.title }}\n\n{{ part.body }}\n\n{% endfor %}",
+        "body": (
+            "{% for part in parts %}{{ part.title | heading }}\n\n{{ part.body }}\n\n"
+            "{% endfor %}"),
     },
 }  # fmt: skip
 
 DEFAULTS = {"fr": _FR, "en": _EN}
+
+# What a challenge is called in a message (rdvpref's `challenge` fact; "" for the systems
+# that do not name theirs).
+CHALLENGE_NAMES = {
+    "fr": {
+        "image": "un CAPTCHA (une image à recopier)",
+        "recaptcha": "un reCAPTCHA de Google (« Je ne suis pas un robot »)",
+        "hcaptcha": "un test hCaptcha",
+        "turnstile": "une vérification Cloudflare Turnstile",
+        "bot-wall": "un contrôle anti-robots",
+        "interstitial": "une page de vérification",
+        "": "une vérification (CAPTCHA)",
+    },
+    "en": {
+        "image": "a CAPTCHA (an image to copy)",
+        "recaptcha": 'a Google reCAPTCHA ("I\'m not a robot")',
+        "hcaptcha": "an hCaptcha challenge",
+        "turnstile": "a Cloudflare Turnstile check",
+        "bot-wall": "an anti-bot check",
+        "interstitial": "a verification page",
+        "": "a verification (CAPTCHA)",
+    },
+}
+STYLES = {
+    "text": {"strong": "{}", "em": "{}", "code": '"{}"', "heading": "{}"},
+    "markdown": {"strong": "**{}**", "em": "_{}_", "code": "`{}`", "heading": "### {}"},
+    "html": {
+        "strong": "<b>{}</b>",
+        "em": "<i>{}</i>",
+        "code": "<code>{}</code>",
+        "heading": "<b>{}</b>",
+    },
+}
+TIME_NOT_READ = {"fr": "heure non lue", "en": "time not read"}
+LINK_SEPARATOR = {"fr": " : ", "en": ": "}
+
+
+@dataclass(frozen=True)
+class Channel:
+    """What a channel shows (Apprise says it per URL): its format and the lengths it takes."""
+
+    format: str = "markdown"  # text | markdown | html
+    body_maxlen: int = DEFAULT_BODY_MAXLEN
+    title_maxlen: int = DEFAULT_TITLE_MAXLEN  # 0: no title, Apprise puts it in the body
+    title_markup: bool = False  # the channel reads the title in its format, not as plain text
+
+    def body_room(self, title: str) -> int:
+        room = self.body_maxlen
+        if self.title_maxlen <= 0:
+            room -= len(title) + TITLE_IN_BODY_ROOM
+        return max(room, MIN_BODY_ROOM)
 
 
 @dataclass(frozen=True)
 class Rendered:
     title: str
     body: str
+    format: str = "markdown"
+
+
+class Safe(str):
+    """Text made by creneau's own filters: already in the channel's format."""
+
+
+# Control characters (C0, DEL, C1: terminal escape sequences), zero-width and bidirectional
+# controls: never shown. Whitespace, newlines included, folds to one space.
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b\u200c\u200e\u200f\u202a-\u202e"
+                        "\u2060-\u2064\u2066-\u2069\ufeff]")  # fmt: skip
+# CommonMark escapes any ASCII punctuation with a backslash. These start markup anywhere in
+# a line (emphasis, links, code, raw HTML, autolinks, tables, strikethrough, entities,
+# mentions); the rest only matter at the start of a line.
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>|~@&])")
+_MARKDOWN_LINE_START = re.compile(r"^(\d+(?=[.)])|(?=[#>+=-]))")
+
+
+def clean(text: str, limit: int = MAX_FIELD) -> str:
+    """Page text as one line of data: no control character, no run of whitespace."""
+    text = " ".join(_INVISIBLE.sub("", text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def escape(text: str, format: str) -> str:
+    """Text shown as itself in this format."""
+    if format == "html":
+        return html.escape(text, quote=True)
+    if format == "markdown":
+        text = _MARKDOWN_INLINE.sub(r"\\\1", text)
+        return _MARKDOWN_LINE_START.sub(lambda m: m.group(1) + "\\", text, count=1)
+    return text
+
+
+def link_target(url: str, format: str) -> str:
+    """A link's address, written so that the format cannot read it as anything else."""
+    address = quote(url, safe=":/?#[]@!$&*+,;=%-._~")
+    return html.escape(address, quote=True) if format == "html" else address
+
+
+def _code(text: str, format: str) -> str:
+    """A command to type. A Markdown code span shows its content as is: nothing to escape
+    but the backtick that would end it."""
+    text = clean(text).replace("`", "'")
+    return STYLES[format]["code"].format(text if format == "markdown" else escape(text, format))
 
 
 class Messages:
@@ -190,51 +370,132 @@ class Messages:
     ) -> None:
         self.language = language
         self.zone = zone or ZoneInfo("Europe/Paris")
-        self._env = Environment(
-            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
-        )
-        self._env.filters["when"] = self._when
-        self._env.filters["clock"] = self._clock
-        self._env.filters["duration"] = self._duration
-        sources = {event: dict(parts) for event, parts in DEFAULTS[language].items()}
+        self._sources = {event: dict(parts) for event, parts in DEFAULTS[language].items()}
         for event, parts in (overrides or {}).items():
-            sources[event] = {**sources[event], **parts}
-        self._templates = {
-            event: {part: self._env.from_string(text) for part, text in parts.items()}
-            for event, parts in sources.items()
-        }
+            self._sources[event] = {**self._sources[event], **parts}
+        self._templates: dict[str, dict[str, dict[str, Template]]] = {}
+        self._compiled("text")  # a broken override shows at once, not at the first alert
 
-    def render(self, events: Sequence[Mapping[str, Any]]) -> Rendered:
-        """One message for these events: merged per target, a digest beyond one."""
+    def render(
+        self, events: Sequence[Mapping[str, Any]], channel: Channel | None = None
+    ) -> Rendered:
+        """One message for these events, oldest first: merged per target, a digest beyond
+        one, in the channel's format and within what it accepts."""
+        channel = channel or Channel()
         merged = merge(events)
-        if len(merged) == 1:
-            return self._one(merged[0])
-        parts = [self._one(event) for event in merged]
-        return self._render("digest", {"count": len(parts), "parts": parts})
+        title = self._title(merged, channel)
+        room = channel.body_room(title)
+        longest = max((len(event.get("slots", ())) for event in merged), default=0)
+        listed = min(longest, MAX_SLOTS_LISTED)
+        body = self._body(merged, channel.format, listed)
+        if len(body) > room and listed > 1:
+            listed = self._most_slots_within(merged, channel.format, listed, room)
+            body = self._body(merged, channel.format, listed)
+        return Rendered(title, _cut(body, room, channel.format), channel.format)
 
-    def _one(self, event: Mapping[str, Any]) -> Rendered:
-        return self._render(event["event"], self._context(event))
+    def _most_slots_within(
+        self, events: list[Mapping[str, Any]], format: str, listed: int, room: int
+    ) -> int:
+        """The most slots per target whose message fits (at least one: the first slot and
+        the link are what the message is for)."""
+        low, high = 1, listed - 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            if len(self._body(events, format, middle)) <= room:
+                low = middle
+            else:
+                high = middle - 1
+        return low
 
-    def _render(self, name: str, context: dict[str, Any]) -> Rendered:
-        template = self._templates[name]
-        title = " ".join(template["title"].render(context).split())
-        return Rendered(title, template["body"].render(context).strip())
+    def _title(self, events: list[Mapping[str, Any]], channel: Channel) -> str:
+        if len(events) == 1:
+            title = self._part(events[0], "title", "text", MAX_SLOTS_LISTED)
+        else:
+            title = self._part({"event": "digest", "count": len(events)}, "title", "text", 0)
+        title = " ".join(title.split())
+        if channel.title_maxlen > 0 and len(title) > channel.title_maxlen:
+            title = title[: channel.title_maxlen - 1].rstrip() + "…"
+        return escape(title, channel.format) if channel.title_markup else title
 
-    def _context(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def _body(self, events: list[Mapping[str, Any]], format: str, listed: int) -> str:
+        if len(events) == 1:
+            body = self._part(events[0], "body", format, listed)
+        else:
+            parts = [
+                {
+                    "title": " ".join(self._part(event, "title", "text", listed).split()),
+                    "body": Safe(self._part(event, "body", format, listed)),
+                }
+                for event in events
+            ]
+            digest = {"event": "digest", "count": len(parts), "parts": parts}
+            body = self._part(digest, "body", format, listed)
+        body = re.sub(r"\n{3,}", "\n\n", body.strip())
+        return body.replace("\n", "<br>") if format == "html" else body
+
+    def _part(self, event: Mapping[str, Any], part: str, format: str, listed: int) -> str:
+        name = event["event"]
+        context = event if name == "digest" else self._context(event, listed)
+        return self._compiled(format)[name][part].render(context).strip()
+
+    def _compiled(self, format: str) -> dict[str, dict[str, Template]]:
+        if format not in self._templates:
+            env = self._environment(format)
+            self._templates[format] = {
+                event: {part: env.from_string(text) for part, text in parts.items()}
+                for event, parts in self._sources.items()
+            }
+        return self._templates[format]
+
+    def _environment(self, format: str) -> Environment:
+        def data(value: Any) -> str:
+            if isinstance(value, Safe):
+                return value
+            return escape(clean(str(value)), format)
+
+        def markup(style: str) -> Callable[[Any], Safe]:
+            return lambda value: Safe(STYLES[format][style].format(data(value)))
+
+        env = _bare_environment(finalize=data)
+        for style in ("strong", "em", "heading"):
+            env.filters[style] = markup(style)
+        env.filters["code"] = lambda value: Safe(_code(str(value), format))
+        env.filters["link"] = lambda url, label=None: self._link(url, label, format, data)
+        env.filters["when"] = lambda at: self._when(at, data)
+        env.filters["clock"] = self._clock
+        env.filters["duration"] = self._duration
+        return env
+
+    def _link(self, url: Any, label: str | None, format: str, data: Callable[[Any], str]) -> Safe:
+        """A link that reads the same in every format: the label, then the address — which
+        is visible except in Markdown, where the label carries it."""
+        address = booking_link(str(url or ""))
+        if not address:
+            return Safe(data(label) if label else "")
+        target = link_target(address, format)
+        if format == "markdown":
+            return Safe(f"[{data(label)}]({target})" if label else f"<{target}>")
+        shown = f'<a href="{target}">{target}</a>' if format == "html" else target
+        return Safe(f"{data(label)}{LINK_SEPARATOR[self.language]}{shown}" if label else shown)
+
+    def _context(self, event: Mapping[str, Any], listed: int) -> dict[str, Any]:
         context = dict(event)
         for key in ("since", "until", "last_release"):
             if isinstance(context.get(key), str):
                 context[key] = datetime.fromisoformat(context[key])
         if "slots" in event:
-            slots = [_slot(raw) for raw in event["slots"]]
-            by_guichet: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for slot in sorted(slots, key=lambda s: s["start"]):
-                by_guichet[slot["guichet"]].append(slot)
+            slots = sorted((_slot(raw) for raw in event["slots"]), key=_by_time)
+            shown = slots[:listed]
+            by_guichet: dict[str, list[dict[str, Any]]] = {}
+            for slot in shown:
+                by_guichet.setdefault(slot["guichet"], []).append(slot)
             context.update(
-                slots=slots,
+                slots=shown,
                 count=len(slots),
+                more=len(slots) - len(shown),
                 by_guichet=list(by_guichet.items()),
-                guichets=list(by_guichet),
+                guichets=list(dict.fromkeys(slot["guichet"] for slot in slots)),
+                gone_meanwhile=int(event.get("gone_meanwhile", 0)),
             )
         if "targets" in event:
             context["targets"] = [
@@ -246,10 +507,26 @@ class Messages:
                 }
                 for line in event["targets"]
             ]
+        if event["event"] == "captcha":
+            challenge = str(event.get("challenge") or "")
+            names = CHALLENGE_NAMES[self.language]
+            context["challenge"] = challenge
+            context["challenge_name"] = names.get(challenge, names[""])
+        context.setdefault("url", "")
         return context
 
-    def _when(self, at: datetime) -> str:
-        return long_datetime(at, self.zone, self.language)
+    def _when(self, at: Any, data: Callable[[Any], str]) -> Safe:
+        """A slot or a moment, in words; a slot whose time the page did not show readably
+        says so, with the element's text."""
+        if isinstance(at, Mapping):
+            if not at["time_known"]:
+                return Safe(f"{data(at['text'])} ({TIME_NOT_READ[self.language]})")
+            at = at["start"]
+        if not isinstance(at, datetime):
+            return Safe(data(at))
+        if at < TIME_KNOWN_FROM:
+            return Safe(TIME_NOT_READ[self.language])
+        return Safe(long_datetime(at, self.zone, self.language))
 
     def _clock(self, at: datetime | None) -> str:
         return at.astimezone(self.zone).strftime("%H:%M") if at else "?"
@@ -262,15 +539,54 @@ class Messages:
         return f"{hours} h {minutes:02d}" if self.language == "fr" else f"{hours} h {minutes} min"
 
 
+def _bare_environment(finalize: Callable[[Any], str] | None = None) -> Environment:
+    env = Environment(
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        finalize=finalize,
+    )
+    for name in ("strong", "em", "code", "heading", "link", "when", "clock", "duration"):
+        env.filters[name] = str
+    return env
+
+
 def _slot(raw: Mapping[str, Any]) -> dict[str, Any]:
     slot = dict(raw)
-    slot["start"] = datetime.fromisoformat(raw["start"])
+    start = datetime.fromisoformat(raw["start"])
+    slot["start"] = start
+    slot["time_known"] = raw.get("time_known") is not False and start >= TIME_KNOWN_FROM
+    slot["booking_url"] = booking_link(str(raw.get("booking_url") or ""))
+    slot.setdefault("guichet", "")
+    if not slot["time_known"]:
+        text = str(raw.get("key", "")).removeprefix(UNREADABLE_KEY_PREFIX)
+        slot["text"] = text
+        # The source puts the element's text after the guichet's own label: group by that.
+        shown = re.sub(r" #\d+$", "", text)
+        slot["guichet"] = str(slot["guichet"]).removesuffix(f" — {shown}")
     return slot
+
+
+def _by_time(slot: Mapping[str, Any]) -> tuple[bool, datetime]:
+    return (not slot["time_known"], slot["start"])
+
+
+def _cut(body: str, room: int, format: str) -> str:
+    """The last resort when even the shortest list does not fit (a digest of many alerts):
+    whole lines, then "…"."""
+    if len(body) <= room:
+        return body
+    line_end = "<br>" if format == "html" else "\n"
+    kept = body[: room - 1]
+    if line_end in kept:
+        kept = kept[: kept.rindex(line_end)]
+    return kept.rstrip() + line_end + "…"
 
 
 def merge(events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """New slots of one target merge into one event (and slots gone, likewise); a slot
-    that appeared and went before the message left is not announced at all."""
+    that appeared and went before the message left is not announced at all, and a "new
+    slots" event left without a slot is dropped."""
     merged: list[Mapping[str, Any]] = []
     index: dict[tuple[str, str], int] = {}
     for event in events:
@@ -283,11 +599,17 @@ def merge(events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         earlier = dict(merged[index[key]])
         seen = {slot["key"] for slot in earlier["slots"]}
         earlier["slots"] = earlier["slots"] + [s for s in event["slots"] if s["key"] not in seen]
+        gone_meanwhile = int(earlier.get("gone_meanwhile", 0)) + int(event.get("gone_meanwhile", 0))
+        if gone_meanwhile:
+            earlier["gone_meanwhile"] = gone_meanwhile
         merged[index[key]] = earlier
-    return [event for event in map(_without_stale_slots(merged), merged) if event]
+    clean_up = _without_stale_slots(merged)
+    return [event for event in map(clean_up, merged) if event is not None]
 
 
-def _without_stale_slots(events: list[Mapping[str, Any]]):  # type: ignore[no-untyped-def]
+def _without_stale_slots(
+    events: list[Mapping[str, Any]],
+) -> Callable[[Mapping[str, Any]], Mapping[str, Any] | None]:
     gone = {
         (e.get("target"), s["key"])
         for e in events
@@ -299,19 +621,37 @@ def _without_stale_slots(events: list[Mapping[str, Any]]):  # type: ignore[no-un
     }
     both = gone & new
 
-    def clean(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        if event["event"] not in ("new_slots", "slots_gone") or not both:
+    def clean_up(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        if event["event"] not in ("new_slots", "slots_gone"):
             return event
         slots = [s for s in event["slots"] if (event.get("target"), s["key"]) not in both]
         return {**event, "slots": slots} if slots else None
 
-    return clean
+    return clean_up
+
+
+def still_open(
+    event: Mapping[str, Any], open_slots: set[tuple[str, datetime]]
+) -> Mapping[str, Any]:
+    """A "new slots" event without the slots that are gone by now (counted in
+    `gone_meanwhile`): a slot is never announced as new once it is gone."""
+    if event.get("event") != "new_slots":
+        return event
+    kept = [
+        slot
+        for slot in event["slots"]
+        if (str(slot.get("guichet_id", "")), datetime.fromisoformat(slot["start"])) in open_slots
+    ]
+    gone = len(event["slots"]) - len(kept)
+    if not gone:
+        return event
+    return {**event, "slots": kept, "gone_meanwhile": int(event.get("gone_meanwhile", 0)) + gone}
 
 
 def check_overrides(overrides: Mapping[str, Mapping[str, str]]) -> list[str]:
     """Problems with templates from the config, as "event.part: problem" lines."""
     problems = []
-    env = Environment(undefined=StrictUndefined)
+    env = _bare_environment()
     for event, parts in overrides.items():
         if event not in DEFAULTS["fr"]:
             problems.append(f"{event}: unknown message (known: {', '.join(DEFAULTS['fr'])})")
@@ -321,7 +661,7 @@ def check_overrides(overrides: Mapping[str, Mapping[str, str]]) -> list[str]:
                 problems.append(f"{event}.{part}: unknown key (title or body)")
                 continue
             try:
-                env.parse(text)
+                env.from_string(text)
             except TemplateError as failure:
                 problems.append(f"{event}.{part}: {failure.message}")
     return problems

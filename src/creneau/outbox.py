@@ -1,18 +1,22 @@
 """What to tell whom: turns what a check found into outbox events, and routes each to the
 channel URLs that take its kind (slots, trouble, heartbeat). Pure: the store writes the events
-in the check's own transaction; `messages.py` renders them when they are sent."""
+in the check's own transaction; `messages.py` renders them when they are sent. An event holds
+no secret: links lose their credentials, and every string passes through `redact`."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from creneau.diff import HYSTERESIS
 from creneau.politeness import HostTransition
+from creneau.redact import public_link, redact
 from creneau.results import CheckResult, Slot, Status
 from creneau.store import ALL_KINDS, Destination, OutboxEvent
 
@@ -29,6 +33,14 @@ NO_CLEAR_ANSWER = (
     Status.CAPTCHA,
 )
 ALERT_AT_MOST_EVERY = timedelta(hours=1)
+# Where a person books, for systems whose target URL is an API nobody can book on. ANTS: "Un
+# site national permet de chercher un créneau pour prendre ce rendez-vous :
+# rendezvouspasseport.ants.gouv.fr" (betagouv/rdv-service-public, docs/interconnexions/ants.md).
+SEARCH_PAGES = {"ants": "https://rendezvouspasseport.ants.gouv.fr/"}
+BOOKING_URL_FACT = "booking_url:"  # sources/ants.py: BOOKING_FACT_PREFIX + the slot's key
+CHALLENGE_FACT = "challenge"  # sources/rdvpref.py: what stands between creneau and the slots
+MAX_LINK = 2000
+_USERINFO = re.compile(r"(?<=://)[^/?#@\s]*@")
 
 
 @dataclass(frozen=True)
@@ -50,23 +62,54 @@ class Routing:
         return not (self.within and slot.start > checked_at + self.within)
 
 
-def slot_event(slot: Slot, lasted: float | None = None) -> dict[str, Any]:
-    event = slot.to_json()
+def booking_link(url: str) -> str:
+    """A link fit to put in an alert: http(s) to a host, no credentials, no secret, no
+    whitespace or control character; "" for anything else (a page's `javascript:` link)."""
+    if len(url) > MAX_LINK or any(char.isspace() or ord(char) < 32 for char in url.strip()):
+        return ""
+    link = public_link(url)
+    parts = urlsplit(link)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return ""
+    return link
+
+
+def page_link(result: CheckResult) -> str:
+    """Where a person books for this target: its page, or the system's own search page when
+    the target is an API."""
+    return public_link(SEARCH_PAGES.get(result.system, result.url))
+
+
+def shown_target(name: str) -> str:
+    """A target's name as an alert shows it (an ad-hoc check is named by its URL)."""
+    return public_link(name) if "://" in name else redact(name)
+
+
+def slot_event(slot: Slot, lasted: float | None = None, booking_url: str = "") -> dict[str, Any]:
+    event: dict[str, Any] = scrubbed(slot.to_json())
+    event["time_known"] = slot.time_known
+    if link := booking_link(booking_url):
+        event["booking_url"] = link
     if lasted is not None:
         event["lasted"] = lasted
     return event
 
 
 def new_slots(result: CheckResult, slots: Sequence[Slot]) -> OutboxEvent:
-    """One event per target per check: the slots that appeared, where and when."""
+    """One event per target per check: the slots that appeared, where and when, each with
+    the page where it is booked when the site gave one."""
     return OutboxEvent(
         result.target,
         "slots",
         {
             "event": "new_slots",
-            "target": result.target,
-            "url": result.url,
-            "slots": [slot_event(slot) for slot in sorted(slots)],
+            "target": shown_target(result.target),
+            "system": result.system,
+            "url": page_link(result),
+            "slots": [
+                slot_event(slot, booking_url=result.facts.get(BOOKING_URL_FACT + slot.key, ""))
+                for slot in sorted(slots)
+            ],
         },
     )
 
@@ -77,11 +120,24 @@ def slots_gone(result: CheckResult, gone: Sequence[tuple[Slot, float]]) -> Outbo
         "slots",
         {
             "event": "slots_gone",
-            "target": result.target,
-            "url": result.url,
+            "target": shown_target(result.target),
+            "system": result.system,
+            "url": page_link(result),
             "slots": [slot_event(slot, lasted) for slot, lasted in sorted(gone)],
         },
     )
+
+
+def scrubbed(value: Any) -> Any:
+    """Every string of a payload with the registered secrets masked, and the credentials
+    of any address in it (a detail may quote the URL) left out."""
+    if isinstance(value, str):
+        return redact(_USERINFO.sub("", value))
+    if isinstance(value, dict):
+        return {key: scrubbed(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrubbed(item) for item in value]
+    return value
 
 
 def host_event(transition: HostTransition) -> OutboxEvent:
@@ -93,7 +149,7 @@ def host_event(transition: HostTransition) -> OutboxEvent:
             "event": "host_down" if transition.kind == "down" else "host_up",
             "host": transition.host,
             "status": transition.status.value,
-            "reason": transition.reason,
+            "reason": redact(transition.reason),
             "until": transition.until.isoformat() if transition.until else None,
         },
     )
@@ -130,15 +186,18 @@ def trouble_event(
 ) -> OutboxEvent:
     event: dict[str, Any] = {
         "event": state,
-        "target": result.target,
-        "url": result.url,
+        "target": shown_target(result.target),
+        "system": result.system,
+        "url": page_link(result),
         "status": result.status.value,
         "detail": result.detail,
         "saved_page": saved_page,
     }
+    if state == "captcha":  # image: a person passes it through creneau; others: a browser
+        event["challenge"] = result.facts.get(CHALLENGE_FACT, "")
     if state == "failing" and failing_since:
         event["since"] = failing_since.isoformat()
-    return OutboxEvent(result.target, "trouble", event)
+    return OutboxEvent(result.target, "trouble", scrubbed(event))
 
 
 def heartbeat_event(since: datetime, lines: Sequence[dict[str, Any]]) -> OutboxEvent:

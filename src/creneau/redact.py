@@ -4,7 +4,7 @@ a terminal or the database: everything printed or stored as free text passes thr
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 MASK = "***"
 _secrets: set[str] = set()
@@ -23,16 +23,28 @@ def redact(text: str) -> str:
     return text
 
 
-def redact_url(url: str) -> str:
-    """The URL without user name and password, secrets masked: fit to show or store."""
-    parts = urlsplit(url)
-    if parts.username is not None or parts.password is not None:
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        url = urlunsplit(parts._replace(netloc=netloc))
-    return redact(url)
+def public_link(url: str) -> str:
+    """The page as a person may open it and as it may be stored: without credentials
+    (user:password@) and without a query parameter that carries a secret from the config;
+    any other secret in it masked."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port is not None else host
+    query = "&".join(
+        field for field in parts.query.split("&") if field and not _holds_secret(field)
+    )
+    return redact(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+
+
+def _holds_secret(field: str) -> bool:
+    decoded = unquote_plus(field)
+    return redact(decoded) != decoded or redact(field) != field
 
 
 class RedactingFilter(logging.Filter):

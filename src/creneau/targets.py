@@ -5,37 +5,98 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 if TYPE_CHECKING:
     from creneau.schedule import CheckPlan
 
 INTERVAL_FLOOR = timedelta(seconds=60)
+# Every duration is bounded when the config is read, so that no absurd value reaches the
+# scheduler (APScheduler raises OverflowError past the year 9999, and stops every target).
+# A slot lasts minutes to days: a page checked less often than weekly is not watched.
+EVERY_CEILING = timedelta(days=7)
+# Jitter only keeps watchers from hitting a site in the same second; hours only make checks
+# late. It is also at most `every` (the spread is half of it either side of the interval).
+JITTER_CEILING = timedelta(hours=6)
+DEFAULT_EVERY = timedelta(minutes=5)
+DEFAULT_JITTER = timedelta(seconds=30)
+# A burst is more checks around a release minute: checks an hour apart are not a burst.
+BURST_CEILING = timedelta(hours=1)
+# No booking system watched here offers slots more than a few months ahead.
+WITHIN_RANGE = (timedelta(minutes=1), timedelta(days=366))
+# Longer than this, no duration means anything here; it keeps the arithmetic finite.
+LONGEST_DURATION = timedelta(days=36600)
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+NAME_PATTERN = r"^[\w.-]+$"
+NAME_CHARACTERS = "letters, digits, '.', '_' and '-'"  # NAME_PATTERN, in a person's words
+
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_SHOWN_CHARACTERS = 40
+
+
+class DurationTooLong(ValueError):
+    """A duration written correctly but longer than any setting allows."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(
+            f"is far too long: at most {format_duration(LONGEST_DURATION)} (got {text})"
+        )
+        self.text = text
+
+
+def shown(value: object) -> str:
+    """A value from the file as a message shows it: quoted if text, on one line, clipped."""
+    if isinstance(value, str):
+        return f'"{clipped(value)}"'
+    return clipped(repr(value) if isinstance(value, float) else str(value))
+
+
+def clipped(text: str) -> str:
+    """At most a few dozen characters of `text`, on one line."""
+    short = text if len(text) <= _SHOWN_CHARACTERS else text[:_SHOWN_CHARACTERS] + "…"
+    return one_line(short)
+
+
+def one_line(text: str) -> str:
+    """Control characters (a newline in a TOML string…) written as escapes: one line stays one."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def parse_duration(text: object) -> timedelta:
-    """'90s', '5m', '1h30m', '2d' → timedelta. Anything else raises ValueError."""
+    """'90s', '5m', '1h30m', '2d' → timedelta. Whatever the text, anything else raises
+    ValueError and nothing else (DurationTooLong beyond LONGEST_DURATION, never an overflow)."""
     if isinstance(text, timedelta):
         return text
     if not isinstance(text, str):
-        raise ValueError(f'expected a duration such as "90s", "5m" or "1h" (got {text!r})')
+        raise ValueError(f'expected a duration such as "90s", "5m" or "1h" (got {shown(text)})')
     compact = text.replace(" ", "").lower()
     parts = _DURATION_PART.findall(compact)
     if not compact or "".join(number + unit for number, unit in parts) != compact:
-        raise ValueError(f'expected a duration such as "90s", "5m" or "1h" (got "{text}")')
-    return timedelta(seconds=sum(float(n) * _UNIT_SECONDS[unit] for n, unit in parts))
+        raise ValueError(f'expected a duration such as "90s", "5m" or "1h" (got {shown(text)})')
+    # float() turns a thousand digits into inf, never an error: compare before timedelta().
+    seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    if not seconds <= LONGEST_DURATION.total_seconds():
+        raise DurationTooLong(clipped(text.strip()))
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:
     seconds = value.total_seconds()
-    if seconds < 1:
+    if 0 < seconds < 1:
         return f"{round(seconds * 1000)}ms"
     whole = int(seconds)
     parts = []
@@ -46,7 +107,47 @@ def format_duration(value: timedelta) -> str:
     return "".join(parts) or "0s"
 
 
+class DurationWithin:
+    """Parses a duration and refuses it outside [low, high], saying the range. `shown_low`,
+    when given, is the low end the message states (the 60s floor of a real site, enforced
+    elsewhere because a loopback target may go below it)."""
+
+    def __init__(
+        self, low: timedelta, high: timedelta, *, shown_low: timedelta | None = None
+    ) -> None:
+        self.low, self.high = low, high
+        self.shown_low = low if shown_low is None else shown_low
+
+    def __call__(self, value: object) -> timedelta:
+        try:
+            duration = parse_duration(value)
+        except DurationTooLong as too_long:
+            self._refuse(too_long.text)
+        if not self.low <= duration <= self.high:
+            self._refuse(format_duration(duration))
+        return duration
+
+    def _refuse(self, got: str) -> NoReturn:
+        low, high = format_duration(self.shown_low), format_duration(self.high)
+        raise ValueError(f"must be between {low} and {high} (got {got})")
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Every = Annotated[
+    timedelta,
+    BeforeValidator(
+        DurationWithin(timedelta(milliseconds=1), EVERY_CEILING, shown_low=INTERVAL_FLOOR)
+    ),
+]
+Jitter = Annotated[timedelta, BeforeValidator(DurationWithin(timedelta(0), JITTER_CEILING))]
+BurstEvery = Annotated[
+    timedelta,
+    BeforeValidator(
+        DurationWithin(timedelta(milliseconds=1), BURST_CEILING, shown_low=INTERVAL_FLOOR)
+    ),
+]
+Within = Annotated[timedelta, BeforeValidator(DurationWithin(*WITHIN_RANGE))]
+Flag = StrictBool  # true or false: "yes", 1 or "false" (which pydantic takes) are mistakes
 
 
 def is_loopback(url: str) -> bool:
@@ -77,7 +178,7 @@ class Burst(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     windows: Windows = Field(min_length=1)
-    every: Duration
+    every: BurstEvery
 
 
 class TargetBase(BaseModel):
@@ -85,19 +186,32 @@ class TargetBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
     system: str  # each source narrows it to its own name
     url: str
-    every: Duration = timedelta(minutes=5)
-    jitter: Duration = timedelta(seconds=30)
+    every: Every = DEFAULT_EVERY
+    jitter: Jitter = DEFAULT_JITTER  # unless written: at most `every` (see _default_jitter)
     notify: list[str] = Field(default_factory=list)
     windows: Windows = Field(default_factory=list)  # when to check at all; empty = always
     burst: Burst | None = None
-    respect_robots: bool = True
+    respect_robots: Flag = True
     before: date | None = None  # only slots before this day alert; later ones are kept quiet
-    within: Duration | None = None  # only slots within this time from now alert
-    on_gone: bool = False  # also alert when slots go, with how long they lasted
-    adaptive: bool = False  # check more when this target's slots were released in the past
+    within: Within | None = None  # only slots within this time from now alert
+    on_gone: Flag = False  # also alert when slots go, with how long they lasted
+    adaptive: Flag = False  # check more when this target's slots were released in the past
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_jitter(cls, data: Any) -> Any:
+        """Unless written, jitter is 30s, or `every` when shorter (a simulator checked every
+        2s): a jitter longer than `every` is a mistake only when the user wrote it."""
+        if not isinstance(data, dict) or "jitter" in data:
+            return data
+        try:
+            every = parse_duration(data.get("every", DEFAULT_EVERY))
+        except ValueError:
+            return data  # `every` reports its own mistake
+        return {**data, "jitter": min(DEFAULT_JITTER, every)}
 
     @field_validator("url")
     @classmethod
@@ -116,9 +230,19 @@ class TargetBase(BaseModel):
                 f"must be at least {INTERVAL_FLOOR.total_seconds():.0f}s "
                 f"(got {format_duration(every)})"
             )
-        if every <= timedelta(0):
-            raise ValueError("must be positive")
         return every
+
+    @field_validator("jitter")
+    @classmethod
+    def _jitter_within_every(cls, jitter: timedelta, info: ValidationInfo) -> timedelta:
+        every = info.data.get("every")
+        if isinstance(every, timedelta) and jitter > every:
+            raise ValueError(
+                f"must be at most every ({format_duration(every)}): checks come every "
+                f"{format_duration(every)} give or take half the jitter "
+                f"(got {format_duration(jitter)})"
+            )
+        return jitter
 
     @field_validator("burst")
     @classmethod
@@ -127,6 +251,12 @@ class TargetBase(BaseModel):
             raise ValueError(
                 f"every must be at least {INTERVAL_FLOOR.total_seconds():.0f}s "
                 f"(got {format_duration(burst.every)})"
+            )
+        every = info.data.get("every")
+        if burst and isinstance(every, timedelta) and burst.every >= every:
+            raise ValueError(
+                f"every must be shorter than the target's every ({format_duration(every)}): "
+                f"a burst checks more often (got {format_duration(burst.every)})"
             )
         return burst
 

@@ -5,6 +5,7 @@ anything is sent. The daemon and `creneau check` both go through `watch_once`.""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,15 @@ from creneau.http import PoliteClient
 from creneau.outbox import Routing
 from creneau.politeness import HostState, HostTransition
 from creneau.results import CheckResult, Slot, Status
-from creneau.store import Store, StoreCall, Transaction, inline
+from creneau.store import (
+    STORE_FAILURES,
+    Destination,
+    OutboxEvent,
+    Store,
+    StoreCall,
+    Transaction,
+    inline,
+)
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
@@ -33,6 +42,16 @@ class HostReport:
     name: str
     state: HostState
     transitions: Sequence[HostTransition] = ()
+
+
+class NotRecorded(Exception):
+    """The check was made but the store could not record it: its result, kept for later."""
+
+    def __init__(self, result: CheckResult, host: HostReport, failure: Exception) -> None:
+        super().__init__(str(failure))
+        self.result = result
+        self.host = host
+        self.failure = failure
 
 
 @dataclass(frozen=True)
@@ -56,29 +75,47 @@ async def watch_once(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     name_in_store: str | None = None,
 ) -> Recorded:
-    """Raises `http.TooSoon` when the target was checked too recently (nothing was done)."""
+    """Raises `http.TooSoon` when the target was checked too recently (nothing was done),
+    and NotRecorded, holding the result, when the check was made but not recorded: a store
+    that cannot be read or written never prevents the check itself."""
     keeps_session = getattr(sources.get(target.system), "KEEPS_SESSION", False)
-    cookies = await db(store.site_session, target.name) if keeps_session else None
+    cookies = None
+    if keeps_session:
+        with contextlib.suppress(*STORE_FAILURES):  # checked without it, then
+            cookies = await db(store.site_session, target.name)
     result = await run_check(target, client, now=now, cookies=cookies)
     if name_in_store:
         result = dataclasses.replace(result, target=name_in_store)
-    if keep_pages and pages_dir:
-        read = result.pages or ((result.page,) if result.page else ())
-        for page in {page.sha256: page for page in read}.values():
-            await db(archive.keep_by_hash, pages_dir, page)
-    saved_page = None
-    if result.status is Status.UNKNOWN and result.page is not None and pages_dir:
-        saved = await db(
-            archive.keep_page, pages_dir, result.target, result.page, result.checked_at
-        )
-        saved_page = str(saved)
     host = HostReport(
         target.host,
         dataclasses.replace(client.host_state(target.host)),
         client.take_transitions(target.host),
     )
-    recorded: Recorded = await db(record, store, result, routing, host, saved_page, keep_pages)
+    try:
+        saved_page = await _keep_pages(result, db, pages_dir, keep_pages)
+        recorded: Recorded = await db(record, store, result, routing, host, saved_page, keep_pages)
+    except STORE_FAILURES as failure:
+        raise NotRecorded(result, host, failure) from failure
     return recorded
+
+
+async def _keep_pages(
+    result: CheckResult, db: StoreCall, pages_dir: Path | None, keep_pages: bool
+) -> str | None:
+    """Keep the pages read (keep_pages), and an unrecognised page in any case; the path of
+    the latter, for the alert."""
+    if pages_dir is None:
+        return None
+    if keep_pages:
+        read = result.pages or ((result.page,) if result.page else ())
+        for page in {page.sha256: page for page in read}.values():
+            await db(archive.keep_by_hash, pages_dir, page)
+    if result.status is Status.UNKNOWN and result.page is not None:
+        saved = await db(
+            archive.keep_page, pages_dir, result.target, result.page, result.checked_at
+        )
+        return str(saved)
+    return None
 
 
 def record(
@@ -149,6 +186,14 @@ def _alert_trouble(
         return 0
     event = outbox.trouble_event(result, state, saved_page, failing_since)
     return tx.enqueue(event, routing.destinations, result.checked_at, check_id)
+
+
+def enqueue_now(
+    store: Store, event: OutboxEvent, destinations: Sequence[Destination], at: datetime
+) -> int:
+    """Queue an alert that no check caused (the daemon's own trouble)."""
+    with store.transaction() as tx:
+        return tx.enqueue(event, destinations, at)
 
 
 def heartbeat(store: Store, config: Config, since: datetime, now: datetime) -> int:

@@ -11,10 +11,13 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from creneau import daemon as daemon_module
+from creneau import health
 from creneau.config import Config
 from creneau.daemon import Daemon
 from creneau.simulator.phone import Phone
@@ -179,3 +182,70 @@ async def test_a_full_disk_is_said_once_and_recording_resumes_when_space_returns
     await running.stop()
     assert said(caplog, logging.ERROR, "cannot write to the database") == 1
     assert said(caplog, logging.INFO, "the database works again") == 1
+
+
+async def test_a_full_disk_is_told_directly_new_slots_still_go_and_the_checks_are_caught_up(
+    small_disk: Path,
+    simulator: SimulatorServer,
+    prefecture: Prefecture,
+    phone: Phone,
+) -> None:
+    running = Running(config_for(f"sqlite:///{small_disk / 'c.db'}", phone, simulator))
+    await until(lambda: running.checks >= 2)
+    filler = small_disk / "filler"
+    with filler.open("wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        except OSError:
+            pass
+    prefecture.release("1001", "14007", 2)
+    await until(lambda: len(phone.messages) >= 2)
+    titles = sorted(message.title for message in phone.messages)
+    assert titles == [
+        "2 nouveaux créneaux — Guichet 2 - Remise de titre",
+        "creneau ne peut plus écrire dans sa base de données",
+    ]
+    recorded_before = running.checks
+    os.unlink(filler)
+    await until(lambda: running.checks >= recorded_before + 2)
+    await running.stop()
+    caught_up = [row for row in running.store.checks() if row.slot_count == 2]
+    assert caught_up, "the checks made while the disk was full were recorded afterwards"
+    assert len(running.store.slots()) == 2
+    assert len(phone.messages) == 2  # the catch-up announced nothing twice
+
+
+async def test_a_deleted_database_is_told_directly_and_health_fails(
+    simulator: SimulatorServer, prefecture: Prefecture, phone: Phone, tmp_path: Path
+) -> None:
+    database = tmp_path / "c.db"
+    running = Running(config_for(f"sqlite:///{database}", phone, simulator))
+    await until(lambda: running.checks >= 2)
+    database.unlink()
+    await until(lambda: len(phone.messages) >= 1)
+    assert [message.title for message in phone.messages] == [
+        "creneau ne peut plus écrire dans sa base de données"
+    ]
+    assert "was deleted" in phone.messages[0].body
+    await running.stop()
+    assert not database.exists()  # nothing recreated it behind the user's back
+
+
+async def test_a_daemon_that_stops_checking_says_so(
+    simulator: SimulatorServer,
+    phone: Phone,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(daemon_module, "WATCHDOG_EVERY", timedelta(milliseconds=200))
+    monkeypatch.setattr(health, "HEALTH_GRACE", timedelta(seconds=1))
+    running = Running(config_for(f"sqlite:///{tmp_path / 'c.db'}", phone, simulator))
+    await until(lambda: running.checks >= 1)
+    assert running.daemon.scheduler is not None
+    running.daemon.scheduler.pause()  # as if APScheduler's loop had died
+    await until(lambda: len(phone.messages) >= 1)
+    await running.stop()
+    assert [message.title for message in phone.messages] == ["creneau ne vérifie plus comme prévu"]
+    assert "nanterre: its check was due at" in phone.messages[0].body

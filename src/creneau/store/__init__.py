@@ -6,6 +6,7 @@ migrations, applied by `creneau db upgrade` and at daemon start."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -28,11 +29,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from creneau.diff import KnownSlot, SlotChanges
 from creneau.politeness import HostState
-from creneau.redact import redact_url
+from creneau.redact import public_link
 from creneau.results import CheckResult, Slot, Status
 from creneau.store.lock import DaemonLock
 from creneau.store.schema import (
@@ -47,6 +49,9 @@ from creneau.store.url_keys import legacy_url_key
 from creneau.store.url_keys import url_key as url_key
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# What a store call raises when the database cannot be read or written (locked, corrupted,
+# deleted, a full disk): callers above the store catch these, and never name SQLAlchemy.
+STORE_FAILURES: tuple[type[Exception], ...] = (SQLAlchemyError, OSError)
 
 
 T = TypeVar("T")
@@ -80,6 +85,7 @@ class DatabaseThread:
 
 
 ALL_KINDS = frozenset({"slots", "trouble", "heartbeat"})
+CLEAR_STATUSES = ("available", "none")  # the answers that say which slots there are
 
 
 @dataclass(frozen=True)
@@ -123,11 +129,18 @@ class PendingNotification:
     held: bool
 
 
+class DatabaseGone(OSError):
+    """The SQLite file was deleted or replaced while creneau had it open: what it would write
+    would go to a file nobody reads any more."""
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._file = _sqlite_file(url)
+        self._identity: tuple[int, int] | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -164,8 +177,25 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
+        self.ensure_same_file()
         with self._sessions.begin() as session:
             yield Transaction(session)
+
+    def ensure_same_file(self) -> None:
+        """Raises DatabaseGone when the SQLite file opened is no longer where it was."""
+        if self._file is None:
+            return
+        try:
+            status = os.stat(self._file)
+        except FileNotFoundError:
+            raise DatabaseGone(f"the database file {self._file} was deleted") from None
+        identity = (status.st_dev, status.st_ino)
+        if self._identity is None:
+            self._identity = identity
+        elif identity != self._identity:
+            raise DatabaseGone(
+                f"the database file {self._file} was replaced (restart creneau to use it)"
+            )
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -184,20 +214,6 @@ class Store:
         )
         with self._sessions() as session:
             return {target: float(mean) for target, mean in session.execute(query)}
-
-    def release_times(self, target: str) -> list[datetime]:
-        """When each past release of a target most likely happened: halfway between the
-        last check that did not see its slots and the first that did."""
-        query = (
-            select(SlotRow.first_seen, SlotRow.previous_check_at)
-            .where(SlotRow.target == target)
-            .distinct()
-        )
-        with self._sessions() as session:
-            return [
-                first_seen - (first_seen - previous) / 2 if previous else first_seen
-                for first_seen, previous in session.execute(query)
-            ]
 
     def host_states(self) -> dict[str, HostState]:
         with self._sessions() as session:
@@ -420,11 +436,7 @@ class Transaction:
     def apply(self, target: str, check_id: int, at: datetime, changes: SlotChanges) -> None:
         previous = None
         if changes.new or changes.returned:
-            previous = self.session.scalar(
-                select(func.max(CheckRow.started_at)).where(
-                    CheckRow.target == target, CheckRow.started_at < at
-                )
-            )
+            previous = self._last_clear_check(target, at)
         for slot in changes.new + changes.returned:
             self.session.add(
                 SlotRow(
@@ -453,6 +465,32 @@ class Transaction:
         if changes.gone:
             gone = [known.id for known in changes.gone]
             self.session.execute(update(SlotRow).where(SlotRow.id.in_(gone)).values(gone_at=at))
+
+    def _last_clear_check(self, target: str, before: datetime) -> datetime | None:
+        """When the target last gave a clear answer (available or none) before `before`: a
+        slot first seen now was released since then. None: this is its first clear answer,
+        and its slots were there before creneau looked (not a release)."""
+        # One seek per status: with IN and max(), SQLite may read every check of the target.
+        found = [
+            self.session.scalar(
+                select(func.max(CheckRow.started_at)).where(
+                    CheckRow.target == target,
+                    CheckRow.status == status,
+                    CheckRow.started_at < before,
+                )
+            )
+            for status in CLEAR_STATUSES
+        ]
+        if known := [at for at in found if at is not None]:
+            return max(known)
+        # Rolled up into hourly counts: the start of the last hour with a clear answer.
+        return self.session.scalar(
+            select(func.max(CheckHourRow.hour)).where(
+                CheckHourRow.target == target,
+                CheckHourRow.status.in_(CLEAR_STATUSES),
+                CheckHourRow.hour <= before,
+            )
+        )
 
     def failing_since(self, target: str) -> datetime | None:
         """When the target's run of checks without a clear answer began (None: the last
@@ -538,7 +576,7 @@ class Transaction:
 
 def _pages_read(result: CheckResult) -> list[dict[str, Any]]:
     return [
-        {"sha256": page.sha256, "url": redact_url(page.url), "status": page.status}
+        {"sha256": page.sha256, "url": public_link(page.url), "status": page.status}
         for page in result.pages
     ]
 
@@ -596,6 +634,13 @@ def _host_state(row: HostRow) -> HostState:
         robots_txt=row.robots_txt,
         robots_fetched_at=row.robots_fetched_at,
     )
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
 
 
 def _engine(url: str) -> Engine:

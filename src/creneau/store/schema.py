@@ -94,6 +94,8 @@ class SlotRow(Base):
     )
     # The check before the one that first saw it: the release happened in between. Kept here
     # so that releases stay exact when old checks are rolled into hourly aggregates.
+    # The target's last clear answer (available or none) before the check that first saw the
+    # slot: its release happened since. NULL: seen at the first clear answer (not a release).
     previous_check_at: Mapped[datetime | None]
 
 
