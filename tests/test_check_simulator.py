@@ -467,3 +467,21 @@ async def test_with_keep_pages_every_page_a_multi_desk_check_read_is_listed_and_
     assert row.page_sha256 == row.pages[-1]["sha256"]
     # The desk with the slots and the desks without were answered by different pages.
     assert len({page["sha256"] for page in row.pages}) > 3
+
+
+def test_an_ad_hoc_check_ignores_an_unrelated_config_in_the_folder(
+    simulator: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.delenv("CRENEAU_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.toml").write_text('[creneau]\ncontact = "${NOT_SET_ANYWHERE}"\n')
+    url = simulator.booking_url("1003")
+    done = CliRunner().invoke(cli, ["check", "--system", "ezbooking", "--url", url, "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["status"] == "none"
+    named = CliRunner().invoke(
+        cli, ["check", "--system", "ezbooking", "--url", url, "--config", "config.toml"]
+    )
+    assert named.exit_code == 2
+    assert "NOT_SET_ANYWHERE is not set" in named.output

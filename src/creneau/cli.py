@@ -218,7 +218,11 @@ def check(
         if names:
             raise click.UsageError("give either target NAMES or --system/--url, not both")
         target = _ad_hoc_target(system, url, list(desks), settings)
-        config = _load(config_path) if config_path.exists() else None
+        # A config.toml that happens to be in the folder is not the user's choice: only one
+        # named with --config (or CRENEAU_CONFIG) lends its database, contact and budgets.
+        named = click.get_current_context().get_parameter_source("config_path")
+        chosen = named is not None and named is not click.core.ParameterSource.DEFAULT
+        config = _load(config_path) if chosen else None
         database = config.creneau.database if config else default_database_url()
         contact = contact or (config.creneau.contact if config else None)
         asyncio.run(_check_targets([target], database, contact, config, as_json))
@@ -521,7 +525,7 @@ def print_plan(
             target.name,
             target.system,
             target.host,
-            f"{format_duration(target.every)} ± {format_duration(target.jitter)}",
+            f"{format_duration(target.every)} ± {format_duration(target.jitter / 2)}",
             burst,
             ", ".join(w.text for w in target.windows) or "always",
             _local(first_checks.get(target.name), zone),
