@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from bench.figures import Figure
-from creneau.checker import run_check
-from creneau.http import HostBudget, PoliteClient
+from creneau.check.run import run_check
+from creneau.fetch.client import HostBudget, PoliteClient
 from creneau.simulator.phone import Phone
 from creneau.simulator.prefecture import default_prefecture
 from creneau.simulator.server import SimulatorServer

@@ -13,12 +13,12 @@ from pathlib import Path
 from bench.figures import Figure
 from creneau.config import Config
 from creneau.daemon import Daemon
-from creneau.http import PoliteClient
+from creneau.fetch.client import PoliteClient
 from creneau.simulator.pages import PARIS
 from creneau.simulator.prefecture import Prefecture, default_bookings
-from creneau.simulator.transport import SimulatedInternet
-from creneau.simulator.virtual_time import VirtualClock, run_virtual
 from creneau.store import DatabaseThread, Store
+from harness.transport import SimulatedInternet
+from harness.virtual_time import VirtualClock, run_virtual
 
 HOST = "prefecture.example"
 HOURS = 3

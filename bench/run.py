@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # harness/
 
 from bench import adaptive, delay, footprint, history, parse, politeness, scale
 from bench.figures import Figure

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from creneau import redact
-from creneau.http import HostBudget, PoliteClient
+from creneau.fetch.client import HostBudget, PoliteClient
 from creneau.simulator.phone import Phone
 from creneau.simulator.prefecture import Prefecture, default_prefecture
 from creneau.simulator.server import SimulatorServer

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from creneau.alerts.events import Routing
+from creneau.alerts.messages import Messages, check_overrides
+from creneau.check.record import record
 from creneau.cli import cli
-from creneau.messages import Messages, check_overrides
-from creneau.outbox import Routing
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.store import Destination, Store
-from creneau.watch import record
 
 PARIS = ZoneInfo("Europe/Paris")
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -18,13 +18,13 @@ from pydantic import ValidationError
 
 from conftest import FIXTURES
 from creneau import redact
-from creneau.http import HostBudget, PoliteClient
+from creneau.fetch.client import HostBudget, PoliteClient
 from creneau.page import Page
 from creneau.results import GuichetResult, Status
 from creneau.simulator.ants import SIMULATOR_TOKEN, AntsApi
-from creneau.simulator.transport import SimulatedInternet
 from creneau.simulator.wire import Request
 from creneau.sources import FlowOutcome, Reading, ants
+from harness.transport import SimulatedInternet
 
 ANSWERS = FIXTURES / "ants"
 STATUS_IN_NAME = re.compile(r"-(\d{3})\.\w+$")

@@ -20,14 +20,14 @@ import time_machine
 
 from creneau.config import Config
 from creneau.daemon import INTERRUPTED, Daemon
-from creneau.http import PoliteClient
-from creneau.politeness import BREAKER_FIRST_COOLDOWN, BREAKER_JITTER
+from creneau.fetch.client import PoliteClient
+from creneau.fetch.politeness import BREAKER_FIRST_COOLDOWN, BREAKER_JITTER
 from creneau.simulator.prefecture import Prefecture, default_bookings
 from creneau.simulator.server import Hit
-from creneau.simulator.transport import SimulatedInternet
-from creneau.simulator.virtual_time import VirtualClock, scheduler_follows
 from creneau.simulator.wire import Request, Response
 from creneau.store import DatabaseThread, Store
+from harness.transport import SimulatedInternet
+from harness.virtual_time import VirtualClock, scheduler_follows
 
 MINUTE = 60.0
 PARIS = ZoneInfo("Europe/Paris")

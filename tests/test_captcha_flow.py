@@ -16,10 +16,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from creneau.alerts.events import person_alert_due, trouble_state
 from creneau.cli import cli
 from creneau.config import load_config
 from creneau.daemon import Daemon
-from creneau.outbox import person_alert_due, trouble_state
 from creneau.results import CheckResult, Status
 from creneau.simulator.phone import Phone
 from creneau.simulator.rdvpref import RdvPrefecture, default_demarches

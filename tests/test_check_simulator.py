@@ -16,20 +16,20 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from creneau import archive
-from creneau.checker import run_check
+from creneau.alerts.events import Routing
+from creneau.check.record import watch_once
+from creneau.check.run import run_check
 from creneau.cli import cli
-from creneau.http import HostBudget, PoliteClient
-from creneau.outbox import Routing
+from creneau.fetch.client import HostBudget, PoliteClient
 from creneau.results import Status
 from creneau.simulator.pages import PARIS, nginx_error
 from creneau.simulator.prefecture import Booking, Desk, Prefecture, default_bookings
 from creneau.simulator.server import SimulatorServer
-from creneau.simulator.transport import SimulatedInternet
 from creneau.simulator.wire import Request, Response
 from creneau.sources import ezbooking
 from creneau.store import Store
-from creneau.watch import watch_once
+from creneau.store import pages as archive
+from harness.transport import SimulatedInternet
 
 GRID_CALL = re.compile(r"^/ezjscore/call/bookingserver::planning::assign::(\d+)::(\d+)::(-?\d+)$")
 FAR_TITLE = "Admission exceptionnelle au séjour — Bobigny"

@@ -13,12 +13,12 @@ import time_machine
 from click.testing import CliRunner
 
 from conftest import FIXTURES
+from creneau.alerts.events import Routing
+from creneau.check.record import record
 from creneau.cli import cli
-from creneau.outbox import Routing
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.simulator.phone import Phone
 from creneau.store import Store
-from creneau.watch import record
 
 PARIS = ZoneInfo("Europe/Paris")
 PARIS_SLOT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

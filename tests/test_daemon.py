@@ -19,7 +19,7 @@ import pytest
 from creneau import daemon as daemon_module
 from creneau.config import Config
 from creneau.daemon import Daemon
-from creneau.http import PoliteClient
+from creneau.fetch.client import PoliteClient
 from creneau.simulator.phone import Phone
 from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer

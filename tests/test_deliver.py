@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from creneau import redact
-from creneau.deliver import ChannelPlan, Sender, retry_delay
-from creneau.diff import diff_slots
+from creneau.alerts.deliver import ChannelPlan, Sender, retry_delay
+from creneau.check.diff import diff_slots
+from creneau.check.record import HostReport
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.simulator.phone import Phone
 from creneau.store import Destination, OutboxEvent, Store
-from creneau.watch import HostReport
 
 PARIS = ZoneInfo("Europe/Paris")
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -375,8 +375,8 @@ async def test_piled_up_releases_go_as_one_message_oldest_first_without_the_gone
 ) -> None:
     # The receiver is down; releases A, B, C at 13:30:15, :27, :39 (A's slot gone by :39);
     # the receiver is back at 13:31:07. Each row has its own backoff, so C was due first.
-    from creneau.outbox import Routing
-    from creneau.watch import record
+    from creneau.alerts.events import Routing
+    from creneau.check.record import record
 
     start = paris(2026, 11, 23, 13, 30, 0)
     a, b, c = (paris(2026, 12, day, 9, 0) for day in (1, 2, 3))
@@ -405,8 +405,8 @@ async def test_piled_up_releases_go_as_one_message_oldest_first_without_the_gone
 
 
 async def test_an_alert_whose_slots_all_went_is_not_sent(store: Store) -> None:
-    from creneau.outbox import Routing
-    from creneau.watch import record
+    from creneau.alerts.events import Routing
+    from creneau.check.record import record
 
     clock, channel = Clock(), Recorder()
     send = sender(store, clock, channel)
@@ -427,8 +427,8 @@ async def test_an_alert_whose_slots_all_went_is_not_sent(store: Store) -> None:
 async def test_a_trouble_alert_is_withdrawn_once_the_target_answers_clearly(
     store: Store, status: Status, alert: str
 ) -> None:
-    from creneau.outbox import Routing
-    from creneau.watch import record
+    from creneau.alerts.events import Routing
+    from creneau.check.record import record
 
     clock, channel = Clock(), Recorder()
     send = sender(store, clock, channel)
@@ -449,8 +449,8 @@ async def test_a_trouble_alert_is_withdrawn_once_the_target_answers_clearly(
 
 
 async def test_a_trouble_alert_that_still_holds_is_sent_late(store: Store) -> None:
-    from creneau.outbox import Routing
-    from creneau.watch import record
+    from creneau.alerts.events import Routing
+    from creneau.check.record import record
 
     clock, channel = Clock(), Recorder()
     send = sender(store, clock, channel)
@@ -465,7 +465,7 @@ async def test_a_trouble_alert_that_still_holds_is_sent_late(store: Store) -> No
 
 
 def host_report(kind: str, at: datetime) -> HostReport:
-    from creneau.politeness import HostState, HostTransition
+    from creneau.fetch.politeness import HostState, HostTransition
 
     until = at + timedelta(minutes=5) if kind == "down" else None
     state = HostState(open_until=until, reason="HTTP 403" if until else "")
@@ -477,8 +477,8 @@ def host_report(kind: str, at: datetime) -> HostReport:
 async def test_a_host_down_alert_is_withdrawn_when_the_host_is_back_up(
     store: Store, back_up: bool
 ) -> None:
-    from creneau.outbox import Routing
-    from creneau.watch import record
+    from creneau.alerts.events import Routing
+    from creneau.check.record import record
 
     clock, channel = Clock(), Recorder()
     send = sender(store, clock, channel)

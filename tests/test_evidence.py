@@ -18,16 +18,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner, Result
 
-from creneau import archive
+from creneau.alerts.events import Routing
+from creneau.check.record import record
+from creneau.cli.evidence import evidence
 from creneau.config import Config, load_config
 from creneau.evidence import EvidenceError, parse_period
-from creneau.evidence_cli import evidence
-from creneau.outbox import Routing
 from creneau.page import Page
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.store import Store
+from creneau.store import pages as archive
 from creneau.store.schema import CheckHourRow
-from creneau.watch import record
 
 PARIS = ZoneInfo("Europe/Paris")
 URL = "https://pref.example/booking/create/989"

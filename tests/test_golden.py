@@ -18,13 +18,13 @@ import time_machine
 from click.testing import CliRunner
 
 from conftest import FIXTURES
+from creneau.alerts.events import Routing
+from creneau.check.record import record
 from creneau.cli import cli
-from creneau.outbox import Routing
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.simulator.prefecture import Prefecture, default_bookings
 from creneau.simulator.server import SimulatorServer
 from creneau.store import Destination, Store
-from creneau.watch import record
 
 GOLDEN = Path(__file__).parent / "golden"
 PARIS = ZoneInfo("Europe/Paris")

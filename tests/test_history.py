@@ -22,14 +22,14 @@ from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
 from creneau import history
+from creneau.alerts.events import Routing
+from creneau.check.record import record
 from creneau.cli import cli
+from creneau.cli.history import parse_when
 from creneau.history import Release, Scope
-from creneau.history_cli import parse_when
-from creneau.outbox import Routing
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.store import Store
 from creneau.store.schema import CheckHourRow, CheckRow, SlotRow
-from creneau.watch import record
 
 PARIS = ZoneInfo("Europe/Paris")
 GUICHETS = {"1": "Guichet 1", "2": "Guichet 2"}

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from conftest import FIXTURES
+from creneau.check.diff import KnownSlot, diff_slots
 from creneau.config import describe_errors
 from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
-from creneau.diff import KnownSlot, diff_slots
-from creneau.http import HostBudget, PoliteClient
+from creneau.fetch.client import HostBudget, PoliteClient
 from creneau.page import Page
 from creneau.results import CheckResult, Status, unreadable_time_stand_in
 from creneau.simulator.html import HtmlBookingSite, Layout, french_human, french_long
@@ -634,7 +634,7 @@ def test_slots_without_a_time_are_new_once_and_gone_when_they_go() -> None:
 
 
 def test_a_stand_in_start_is_flagged_and_passes_every_alert_filter() -> None:
-    from creneau.outbox import Routing
+    from creneau.alerts.events import Routing
 
     now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     reading = html.parse_page(Page("https://x", 200, ISSUE_EXAMPLE.encode()), REMISE)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from creneau import __version__
-from creneau.http import (
+from creneau.fetch.client import (
     MAX_REDIRECTS,
     FetchError,
     HostBudget,

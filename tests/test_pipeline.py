@@ -11,17 +11,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from creneau.archive import keep_page
+from creneau.alerts.events import Routing
+from creneau.check.record import watch_once
 from creneau.cli import cli
-from creneau.http import PoliteClient
-from creneau.outbox import Routing
+from creneau.fetch.client import PoliteClient
 from creneau.page import Page
 from creneau.simulator.ants import SIMULATOR_TOKEN, AntsApi
 from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import ezbooking
 from creneau.store import Destination, Store
-from creneau.watch import watch_once
+from creneau.store.pages import keep_page
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -9,19 +9,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from creneau.checker import run_check
+from creneau.alerts.events import Routing
+from creneau.check.record import watch_once
+from creneau.check.run import run_check
 from creneau.cli import cli
-from creneau.http import HostCoolingDown, PoliteClient
-from creneau.outbox import Routing
-from creneau.politeness import BREAKER_FIRST_COOLDOWN, HostGuard, robots_allows
+from creneau.fetch.client import HostCoolingDown, PoliteClient
+from creneau.fetch.politeness import BREAKER_FIRST_COOLDOWN, HostGuard, robots_allows
 from creneau.results import Status
 from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
-from creneau.simulator.transport import SimulatedInternet
 from creneau.simulator.wire import Request, Response
 from creneau.sources import ezbooking
 from creneau.store import Destination, Store
-from creneau.watch import watch_once
+from harness.transport import SimulatedInternet
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

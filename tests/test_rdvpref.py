@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from conftest import FIXTURES
-from creneau.http import HostBudget, PoliteClient, Session
+from creneau.fetch.client import HostBudget, PoliteClient, Session
 from creneau.page import Page
 from creneau.results import Status
 from creneau.simulator.rdvpref import (
@@ -30,9 +30,9 @@ from creneau.simulator.rdvpref import (
     default_demarches,
 )
 from creneau.simulator.server import SimulatorServer
-from creneau.simulator.transport import SimulatedInternet
 from creneau.sources import Choice, FlowOutcome, Reading, rdvpref
 from creneau.sources.common import visible_text
+from harness.transport import SimulatedInternet
 
 PAGES = FIXTURES / "rdvpref"
 SITE = "https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/reservation/demarche"

@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from conftest import FIXTURES
-from creneau.http import HostBudget, PoliteClient
+from creneau.fetch.client import HostBudget, PoliteClient
 from creneau.page import Page
 from creneau.results import Status
 from creneau.simulator.rdvsp import NO_SLOT_SENTENCE, PHONE_MOTIF, RdvspSite
-from creneau.simulator.transport import SimulatedInternet
 from creneau.sources import Choice, FlowOutcome, Reading, rdvsp
 from creneau.sources.common import visible_text
+from harness.transport import SimulatedInternet
 
 PAGES = FIXTURES / "rdvsp"
 STATUS_IN_NAME = re.compile(r"-(\d{3})\.html$")

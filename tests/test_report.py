@@ -10,10 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import FIXTURES
-from creneau import archive, redact
+from creneau import redact
 from creneau.cli import cli
 from creneau.page import Page
 from creneau.report import scrub_html, scrub_json, scrub_text
+from creneau.store import pages as archive
 
 SECRET = "s3cret-Pa55word"
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from creneau.schedule import (
+from creneau.daemon.schedule import (
     RETRY_PLANNING_AFTER,
     CheckPlan,
     PoliteTrigger,

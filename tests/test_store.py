@@ -14,12 +14,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
+from creneau.alerts.events import Routing
+from creneau.check.record import record
 from creneau.history import site_release_facts
-from creneau.outbox import Routing
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.store import Destination, Store, head_revision, url_keys
 from creneau.store.schema import Base, CheckHourRow
-from creneau.watch import record
 
 PARIS = ZoneInfo("Europe/Paris")
 

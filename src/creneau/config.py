@@ -32,8 +32,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from creneau import redact, sources
-from creneau.diff import HYSTERESIS
-from creneau.http import HostBudget
+from creneau.check.diff import HYSTERESIS
+from creneau.fetch.client import HostBudget
 from creneau.targets import (
     NAME_CHARACTERS,
     NAME_PATTERN,
@@ -609,7 +609,7 @@ def _cross_check(config: Config) -> list[str]:
                     f"(channels: {known})"
                 )
     if config.templates:
-        from creneau.messages import check_overrides
+        from creneau.alerts.messages import check_overrides
 
         lines += [f"templates.{problem}" for problem in check_overrides(config.templates)]
     for host, settings in config.hosts.items():

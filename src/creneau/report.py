@@ -125,7 +125,7 @@ def read_kept_files(folder: Path, last: int) -> list[KeptPage]:
 
 def read_kept_by_hash(pages_dir: Path, hashes: Iterable[str], last: int) -> list[KeptPage]:
     """Pages `keep_pages` stored by hash, for the given hashes (newest last), once each."""
-    from creneau.archive import read_kept
+    from creneau.store.pages import read_kept
 
     found: list[KeptPage] = []
     for sha256 in dict.fromkeys(hashes):

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 if TYPE_CHECKING:
-    from creneau.schedule import CheckPlan
+    from creneau.daemon.schedule import CheckPlan
 
 INTERVAL_FLOOR = timedelta(seconds=60)
 # Every duration is bounded when the config is read, so that no absurd value reaches the
@@ -162,7 +162,7 @@ def is_loopback(url: str) -> bool:
 
 
 def _windows(value: object) -> object:
-    from creneau.schedule import Window
+    from creneau.daemon.schedule import Window
 
     if isinstance(value, list):
         return [Window.parse(item) if isinstance(item, str) else item for item in value]
@@ -261,7 +261,7 @@ class TargetBase(BaseModel):
         return burst
 
     def plan(self, zone: ZoneInfo, adaptive: tuple[timedelta, ...] | None = None) -> CheckPlan:
-        from creneau.schedule import CheckPlan
+        from creneau.daemon.schedule import CheckPlan
 
         return CheckPlan(
             adaptive=adaptive if self.adaptive else None,

@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from creneau import daemon as daemon_module
-from creneau import health
 from creneau.config import Config
-from creneau.daemon import Daemon
+from creneau.daemon import Daemon, health
 from creneau.simulator.phone import Phone
 from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer

@@ -23,7 +23,7 @@ from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status
 
 if TYPE_CHECKING:
-    from creneau.http import Session
+    from creneau.fetch.client import Session
     from creneau.targets import TargetBase
 
 SYSTEMS: tuple[str, ...] = ("ezbooking", "rdvpref", "rdvsp", "ants", "html")

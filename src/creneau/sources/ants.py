@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 
 from creneau import redact
-from creneau.http import HostBudget
+from creneau.fetch.client import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
 from creneau.sources import Choice, FlowOutcome, Reading
@@ -41,7 +41,7 @@ from creneau.sources.common import NotJson, fold, load_json, read_failure
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
-    from creneau.http import Session
+    from creneau.fetch.client import Session
 
 SITE_ZONE = ZoneInfo("Europe/Paris")
 

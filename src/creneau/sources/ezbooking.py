@@ -24,7 +24,7 @@ from lxml import etree
 from pydantic import Field, field_validator
 
 from creneau.dates import FRENCH_MONTHS
-from creneau.http import FetchError
+from creneau.fetch.client import FetchError
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
 from creneau.sources import Choice, FlowOutcome, Reading
@@ -39,7 +39,7 @@ from creneau.sources.common import (
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
-    from creneau.http import Session
+    from creneau.fetch.client import Session
 
 SITE_ZONE = ZoneInfo("Europe/Paris")
 

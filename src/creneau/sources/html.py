@@ -41,7 +41,7 @@ from creneau.targets import TargetBase
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
 
-    from creneau.http import Session
+    from creneau.fetch.client import Session
 
 PAGE_GUICHET_ID = "page"
 ERROR_TITLE = re.compile(r"<title>\s*(403|429|50[0-9])\b", re.IGNORECASE)

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import field_validator
 
-from creneau.http import HostBudget
+from creneau.fetch.client import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status
 from creneau.sources import Choice, FlowOutcome, Reading
@@ -36,7 +36,7 @@ from creneau.targets import TargetBase
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
 
-    from creneau.http import Session
+    from creneau.fetch.client import Session
 
 # unconfirmed: the zone of the site's Vertigo LocaleManager; its instants carry no offset.
 SITE_ZONE = ZoneInfo("Europe/Paris")

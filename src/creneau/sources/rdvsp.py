@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, ValidationInfo, field_validator
 
 from creneau.dates import FRENCH_MONTHS
-from creneau.http import HostBudget
+from creneau.fetch.client import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
 from creneau.sources import Choice, FlowOutcome, Reading
@@ -38,7 +38,7 @@ from creneau.targets import TargetBase
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
 
-    from creneau.http import Session
+    from creneau.fetch.client import Session
 
 SITE_ZONE = ZoneInfo("Europe/Paris")
 

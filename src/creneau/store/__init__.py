@@ -32,8 +32,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from creneau.diff import KnownSlot, SlotChanges
-from creneau.politeness import HostState
+from creneau.check.diff import KnownSlot, SlotChanges
+from creneau.fetch.politeness import HostState
 from creneau.redact import public_link
 from creneau.results import CheckResult, Slot, Status
 from creneau.store.lock import DaemonLock

@@ -16,24 +16,26 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from creneau import archive, history, outbox
+from creneau import history
+from creneau.alerts import events as outbox
+from creneau.alerts.deliver import Sender
+from creneau.alerts.events import ALERT_AT_MOST_EVERY
+from creneau.check.record import NotRecorded, Recorded, enqueue_now, heartbeat, record, watch_once
 from creneau.config import Config
-from creneau.deliver import Sender
-from creneau.health import overdue
-from creneau.http import PoliteClient, TooSoon
-from creneau.outage import StoreOutage
-from creneau.outbox import ALERT_AT_MOST_EVERY
-from creneau.results import CheckResult, Status
-from creneau.schedule import (
+from creneau.daemon.health import overdue
+from creneau.daemon.outage import StoreOutage
+from creneau.daemon.schedule import (
     CheckPlan,
     PoliteTrigger,
     Spacing,
     adaptive_intervals,
     hour_of_week,
 )
+from creneau.fetch.client import PoliteClient, TooSoon
+from creneau.results import CheckResult, Status
 from creneau.store import STORE_FAILURES, DatabaseThread, OutboxEvent, Store
+from creneau.store import pages as archive
 from creneau.targets import INTERVAL_FLOOR, TargetBase, is_loopback
-from creneau.watch import NotRecorded, Recorded, enqueue_now, heartbeat, record, watch_once
 
 log = logging.getLogger("creneau")
 

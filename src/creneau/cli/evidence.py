@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from creneau.cli.options import config_option
 from creneau.evidence import DEFAULT_MAX_PAGES, MANIFEST, EvidenceError, Exported
-from creneau.options import config_option
 
 if TYPE_CHECKING:
     from creneau.config import Config

@@ -35,11 +35,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from creneau import __version__, archive
+from creneau import __version__
 from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
 from creneau.page import Page
 from creneau.redact import redact
 from creneau.results import Status
+from creneau.store import pages as archive
 from creneau.terminal import csv_row, html_text
 
 if TYPE_CHECKING:

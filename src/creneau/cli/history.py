@@ -27,7 +27,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from creneau.options import config_option
+from creneau.cli.options import config_option
 from creneau.terminal import csv_row, html_text, json_line, plain
 
 if TYPE_CHECKING:

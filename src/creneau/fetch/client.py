@@ -20,8 +20,7 @@ import httpx
 import tenacity
 
 from creneau import PROJECT_URL, __version__
-from creneau.page import Page
-from creneau.politeness import (
+from creneau.fetch.politeness import (
     Cooling,
     HostBudget,
     HostGuard,
@@ -32,6 +31,7 @@ from creneau.politeness import (
     robots_allows,
     robots_is_fresh,
 )
+from creneau.page import Page
 from creneau.results import Status
 from creneau.targets import INTERVAL_FLOOR, format_duration, is_loopback
 

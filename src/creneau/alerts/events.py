@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from creneau.diff import HYSTERESIS
-from creneau.politeness import HostTransition
+from creneau.check.diff import HYSTERESIS
+from creneau.fetch.politeness import HostTransition
 from creneau.redact import public_link, redact
 from creneau.results import CheckResult, Slot, Status
 from creneau.store import ALL_KINDS, Destination, OutboxEvent

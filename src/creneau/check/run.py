@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from creneau import sources
-from creneau.http import FetchError, HostCoolingDown, PoliteClient
+from creneau.fetch.client import FetchError, HostCoolingDown, PoliteClient
 from creneau.page import Page
 from creneau.results import CheckResult, Status
 from creneau.sources import FlowOutcome

@@ -88,7 +88,7 @@ def run_demo(seconds: int, console: Console) -> int:
         store = Store(database)
         asyncio.run(_run_for(Daemon(config, store), seconds))
         console.rule("history")
-        from creneau.history_cli import print_releases, print_summaries
+        from creneau.cli.history import print_releases, print_summaries
 
         print_releases(releases(store), config.creneau.zone)
         print_summaries(store, config.creneau.zone)

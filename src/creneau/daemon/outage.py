@@ -10,12 +10,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
-from creneau import outbox
-from creneau.diff import SETTLED
-from creneau.outbox import Routing
+from creneau.alerts import events as outbox
+from creneau.alerts.events import Routing
+from creneau.check.diff import SETTLED
+from creneau.check.record import NotRecorded
 from creneau.results import CheckResult, Slot, Status
 from creneau.store import Destination, OutboxEvent
-from creneau.watch import NotRecorded
 
 log = logging.getLogger("creneau")
 

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from creneau import archive, outbox, sources
-from creneau.checker import run_check
-from creneau.diff import diff_slots
-from creneau.http import PoliteClient
-from creneau.outbox import Routing
-from creneau.politeness import HostState, HostTransition
+from creneau import sources
+from creneau.alerts import events as outbox
+from creneau.alerts.events import Routing
+from creneau.check.diff import diff_slots
+from creneau.check.run import run_check
+from creneau.fetch.client import PoliteClient
+from creneau.fetch.politeness import HostState, HostTransition
 from creneau.results import CheckResult, Slot, Status
 from creneau.store import (
     STORE_FAILURES,
@@ -29,6 +30,7 @@ from creneau.store import (
     Transaction,
     inline,
 )
+from creneau.store import pages as archive
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:

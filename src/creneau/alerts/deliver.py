@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from creneau.outbox import quiet_until
+from creneau.alerts.events import quiet_until
 from creneau.redact import redact
 from creneau.store import (
     Destination,
@@ -28,8 +28,8 @@ from creneau.store import (
 )
 
 if TYPE_CHECKING:
+    from creneau.alerts.messages import Channel, Messages
     from creneau.config import Config
-    from creneau.messages import Channel, Messages
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def channel_of(url: str) -> Channel:
     e-mail, text for SMS, ntfy, Signal)."""
     import apprise
 
-    from creneau.messages import DEFAULT_BODY_MAXLEN, FORMATS, Channel
+    from creneau.alerts.messages import DEFAULT_BODY_MAXLEN, FORMATS, Channel
 
     try:
         plugin = apprise.Apprise.instantiate(url)
@@ -225,7 +225,7 @@ class Sender:
         db: StoreCall = inline,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> Sender:
-        from creneau.messages import Messages
+        from creneau.alerts.messages import Messages
 
         plans = [
             ChannelPlan(c.name, c.secret_urls, c.quiet_hours, c.wake_for_slots)
@@ -246,7 +246,7 @@ class Sender:
     @property
     def messages(self) -> Messages:
         if self._messages is None:  # Jinja2, like Apprise, only once there is something to say
-            from creneau.messages import Messages
+            from creneau.alerts.messages import Messages
 
             self._messages = Messages(zone=self.zone)
         return self._messages
@@ -304,7 +304,7 @@ class Sender:
         if not rows:
             return []
         events = await self.db(self._current_events, rows)
-        from creneau.messages import merge
+        from creneau.alerts.messages import merge
 
         if not merge(events):
             reason = "not sent: every slot it announced was gone before it could be delivered"
@@ -323,7 +323,7 @@ class Sender:
 
     def _current_events(self, rows: list[PendingNotification]) -> list[Mapping[str, Any]]:
         """The rows' events as they hold now: new slots that are gone are left out."""
-        from creneau.messages import still_open
+        from creneau.alerts.messages import still_open
 
         open_slots: dict[str, set[tuple[str, datetime]]] = {}
         events: list[Mapping[str, Any]] = []
@@ -381,7 +381,7 @@ class Sender:
         try:
             rendered = self.messages.render(events, shows)
         except Exception as failure:  # a template from the config must not lose an alert
-            from creneau.messages import Messages
+            from creneau.alerts.messages import Messages
 
             log.error("a message template failed (%s); sending the default text", failure)
             rendered = Messages(self.messages.language, self.zone).render(events, shows)

@@ -21,15 +21,15 @@ from rich.table import Table
 from rich.text import Text
 
 from creneau import __version__, logs, sources
-from creneau.evidence_cli import evidence
-from creneau.history_cli import history
-from creneau.options import config_option
+from creneau.cli.evidence import evidence
+from creneau.cli.history import history
+from creneau.cli.options import config_option
 from creneau.redact import public_link, redact
 from creneau.terminal import json_line, plain
 
 if TYPE_CHECKING:
     from creneau.config import Config
-    from creneau.http import Session
+    from creneau.fetch.client import Session
     from creneau.results import CheckResult
     from creneau.sources import HandsCaptchaToAPerson
     from creneau.store import Store
@@ -280,11 +280,11 @@ async def _check_targets(
     config: Config | None,
     as_json: bool,
 ) -> None:
-    from creneau import outbox
+    from creneau.alerts import events as outbox
+    from creneau.alerts.deliver import Sender
+    from creneau.check.record import watch_once
     from creneau.config import default_data_dir
-    from creneau.deliver import Sender
-    from creneau.http import HostBudget, PoliteClient, TooSoon
-    from creneau.watch import watch_once
+    from creneau.fetch.client import HostBudget, PoliteClient, TooSoon
 
     store = _open_store(database)
     client = PoliteClient(contact, config.budget_for if config else lambda host: HostBudget())
@@ -602,11 +602,11 @@ def captcha(name: str, config_path: Path, image_path: Path | None) -> None:
 async def _solve_captcha(
     config: Config, target: TargetBase, source: HandsCaptchaToAPerson, image_path: Path
 ) -> int:
-    from creneau import outbox
-    from creneau.deliver import Sender
-    from creneau.http import FetchError, PoliteClient
+    from creneau.alerts import events as outbox
+    from creneau.alerts.deliver import Sender
+    from creneau.check.record import watch_once
+    from creneau.fetch.client import FetchError, PoliteClient
     from creneau.results import Status
-    from creneau.watch import watch_once
 
     store = _open_store(config.creneau.database)
     client = PoliteClient(config.creneau.contact, config.budget_for)
@@ -725,8 +725,8 @@ def show_inline(image: bytes) -> bool:
 @CONFIG_OPTION
 def notify_test(config_path: Path) -> None:
     """Send a test message to every configured channel URL and report each outcome."""
-    from creneau.deliver import channel_of, send_one
-    from creneau.messages import Messages
+    from creneau.alerts.deliver import channel_of, send_one
+    from creneau.alerts.messages import Messages
 
     config = _load(config_path)
     if not config.notify:
@@ -755,7 +755,7 @@ def outbox_group(ctx: click.Context, config_path: Path, show_all: bool) -> None:
     """Alerts waiting to go out, failed or expired, with their last error."""
     if ctx.invoked_subcommand is not None:
         return
-    from creneau.messages import Messages
+    from creneau.alerts.messages import Messages
 
     config = _load(config_path)
     store = _existing_store(config.creneau.database)
@@ -830,7 +830,7 @@ def db_upgrade(config_path: Path) -> None:
 def health(config_path: Path, max_age: str) -> None:
     """Exit 0 when every target is checked as its plan says (its interval, its windows),
     1 otherwise (for a container's HEALTHCHECK)."""
-    from creneau.health import overdue
+    from creneau.daemon.health import overdue
     from creneau.targets import format_duration, parse_duration
 
     config = _load(config_path)
@@ -957,6 +957,6 @@ def simulate(port: int, host: str) -> None:
 @click.option("--seconds", default=50, show_default=True, help="How long the demo runs.")
 def demo(seconds: int) -> None:
     """Simulator + daemon + a simulated phone, for about a minute, then a history summary."""
-    from creneau.demo import run_demo
+    from creneau.cli.demo import run_demo
 
     sys.exit(run_demo(seconds, out))

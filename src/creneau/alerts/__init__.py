@@ -1,0 +1,1 @@
+"""alerts: what a check found → events in the outbox → messages → delivery."""

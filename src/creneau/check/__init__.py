@@ -1,0 +1,1 @@
+"""check: one check of one target, its slots diffed against what was known, recorded."""
