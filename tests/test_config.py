@@ -22,6 +22,7 @@ from creneau.config import (
     describe_errors,
     load_config,
 )
+from creneau.dates import compact_duration
 from creneau.redact import redact
 from creneau.sources import SYSTEMS, target_models
 from creneau.sources import get as target_system
@@ -30,7 +31,6 @@ from creneau.targets import (
     Burst,
     DurationTooLong,
     TargetBase,
-    format_duration,
     parse_duration,
 )
 
@@ -770,7 +770,7 @@ def test_a_target_given_any_duration_is_valid_or_one_clean_line(text: str, key: 
 @given(st.integers(min_value=1, max_value=10 * 86400))
 def test_durations_round_trip(seconds: int) -> None:
     value = timedelta(seconds=seconds)
-    assert parse_duration(format_duration(value)) == value
+    assert parse_duration(compact_duration(value)) == value
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,11 @@
-"""Dates as people read them: day and month names in French and English, and the long form
-alerts use ("mardi 1 décembre 2026 à 09:00")."""
+"""Dates, times and durations as people read them, in one place: day and month names in
+French and English, the long form alerts use ("mardi 1 décembre 2026 à 09:00"), the local
+time tables show, and each way a duration is written (in the config, in tables, in
+messages)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = {
@@ -17,6 +19,7 @@ MONTHS = {
            "September", "October", "November", "December"),
 }  # fmt: skip
 FRENCH_DAYS, FRENCH_MONTHS = WEEKDAYS["fr"], MONTHS["fr"]
+SHORT_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # tables, JSON, CSV
 
 
 def long_datetime(at: datetime, zone: ZoneInfo, language: str = "fr") -> str:
@@ -27,3 +30,54 @@ def long_datetime(at: datetime, zone: ZoneInfo, language: str = "fr") -> str:
     if language == "fr":
         return f"{day} {local.day} {month} {local.year} à {local:%H:%M}"
     return f"{day} {local.day} {month} {local.year}, {local:%H:%M}"
+
+
+def local_time(at: datetime | None, zone: ZoneInfo, missing: str = "—") -> str:
+    """'2026-12-01 09:00:00' in `zone`, as every table shows a moment."""
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if at else missing
+
+
+def compact_duration(value: timedelta) -> str:
+    """'1h30m', '90ms': how the config writes durations (and what its errors show)."""
+    seconds = value.total_seconds()
+    if 0 < seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    whole = int(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if whole >= size:
+            parts.append(f"{whole // size}{unit}")
+            whole %= size
+    return "".join(parts) or "0s"
+
+
+def table_duration(value: timedelta | None) -> str:
+    """'45 s', '12 min', '1 h 05', '2 d 3 h', '—': a measured duration in a table."""
+    if value is None:
+        return "—"
+    seconds = round(value.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d}"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def window_length(value: timedelta) -> str:
+    """'1 h 30', '2 h': the length of a recommended check window (whole minutes)."""
+    minutes = int(value.total_seconds()) // 60
+    return f"{minutes // 60} h {minutes % 60:02d}" if minutes % 60 else f"{minutes // 60} h"
+
+
+def message_duration(seconds: float, language: str = "fr") -> str:
+    """'12 min', '1 h 05' / '1 h 5 min': how long a slot lasted, in an alert."""
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d}" if language == "fr" else f"{hours} h {minutes} min"

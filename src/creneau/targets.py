@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from creneau.dates import compact_duration
+
 if TYPE_CHECKING:
     from creneau.daemon.schedule import CheckPlan
 
@@ -53,7 +55,7 @@ class DurationTooLong(ValueError):
 
     def __init__(self, text: str) -> None:
         super().__init__(
-            f"is far too long: at most {format_duration(LONGEST_DURATION)} (got {text})"
+            f"is far too long: at most {compact_duration(LONGEST_DURATION)} (got {text})"
         )
         self.text = text
 
@@ -94,19 +96,6 @@ def parse_duration(text: object) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def format_duration(value: timedelta) -> str:
-    seconds = value.total_seconds()
-    if 0 < seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    whole = int(seconds)
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if whole >= size:
-            parts.append(f"{whole // size}{unit}")
-            whole %= size
-    return "".join(parts) or "0s"
-
-
 class DurationWithin:
     """Parses a duration and refuses it outside [low, high], saying the range. `shown_low`,
     when given, is the low end the message states (the 60s floor of a real site, enforced
@@ -124,11 +113,11 @@ class DurationWithin:
         except DurationTooLong as too_long:
             self._refuse(too_long.text)
         if not self.low <= duration <= self.high:
-            self._refuse(format_duration(duration))
+            self._refuse(compact_duration(duration))
         return duration
 
     def _refuse(self, got: str) -> NoReturn:
-        low, high = format_duration(self.shown_low), format_duration(self.high)
+        low, high = compact_duration(self.shown_low), compact_duration(self.high)
         raise ValueError(f"must be between {low} and {high} (got {got})")
 
 
@@ -228,7 +217,7 @@ class TargetBase(BaseModel):
         if every < INTERVAL_FLOOR and not is_loopback(url):
             raise ValueError(
                 f"must be at least {INTERVAL_FLOOR.total_seconds():.0f}s "
-                f"(got {format_duration(every)})"
+                f"(got {compact_duration(every)})"
             )
         return every
 
@@ -238,9 +227,9 @@ class TargetBase(BaseModel):
         every = info.data.get("every")
         if isinstance(every, timedelta) and jitter > every:
             raise ValueError(
-                f"must be at most every ({format_duration(every)}): checks come every "
-                f"{format_duration(every)} give or take half the jitter "
-                f"(got {format_duration(jitter)})"
+                f"must be at most every ({compact_duration(every)}): checks come every "
+                f"{compact_duration(every)} give or take half the jitter "
+                f"(got {compact_duration(jitter)})"
             )
         return jitter
 
@@ -250,13 +239,13 @@ class TargetBase(BaseModel):
         if burst and burst.every < INTERVAL_FLOOR and not is_loopback(info.data.get("url", "")):
             raise ValueError(
                 f"every must be at least {INTERVAL_FLOOR.total_seconds():.0f}s "
-                f"(got {format_duration(burst.every)})"
+                f"(got {compact_duration(burst.every)})"
             )
         every = info.data.get("every")
         if burst and isinstance(every, timedelta) and burst.every >= every:
             raise ValueError(
-                f"every must be shorter than the target's every ({format_duration(every)}): "
-                f"a burst checks more often (got {format_duration(burst.every)})"
+                f"every must be shorter than the target's every ({compact_duration(every)}): "
+                f"a burst checks more often (got {compact_duration(burst.every)})"
             )
         return burst
 

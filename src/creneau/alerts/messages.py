@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
 from creneau.alerts.events import booking_link
-from creneau.dates import long_datetime
+from creneau.dates import long_datetime, message_duration
 
 KINDS = {
     "new_slots": "slots", "slots_gone": "slots",
@@ -463,7 +463,7 @@ class Messages:
         env.filters["link"] = lambda url, label=None: self._link(url, label, format, data)
         env.filters["when"] = lambda at: self._when(at, data)
         env.filters["clock"] = self._clock
-        env.filters["duration"] = self._duration
+        env.filters["duration"] = lambda seconds: message_duration(seconds, self.language)
         return env
 
     def _link(self, url: Any, label: str | None, format: str, data: Callable[[Any], str]) -> Safe:
@@ -530,13 +530,6 @@ class Messages:
 
     def _clock(self, at: datetime | None) -> str:
         return at.astimezone(self.zone).strftime("%H:%M") if at else "?"
-
-    def _duration(self, seconds: float) -> str:
-        minutes = round(seconds / 60)
-        if minutes < 60:
-            return f"{minutes} min"
-        hours, minutes = divmod(minutes, 60)
-        return f"{hours} h {minutes:02d}" if self.language == "fr" else f"{hours} h {minutes} min"
 
 
 def _bare_environment(finalize: Callable[[Any], str] | None = None) -> Environment:

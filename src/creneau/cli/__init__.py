@@ -24,6 +24,7 @@ from creneau import __version__, logs, sources
 from creneau.cli.evidence import evidence
 from creneau.cli.history import history
 from creneau.cli.options import config_option
+from creneau.dates import local_time
 from creneau.redact import public_link, redact
 from creneau.terminal import json_line, plain
 
@@ -170,10 +171,6 @@ def _migrated_apart(url: str, config_path: Path) -> Store:
             click.echo(redact(done.stderr.strip() or "creneau: the migration failed"), err=True)
             sys.exit(done.returncode)
     return store
-
-
-def _local(at: datetime | None, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if at else "—"
 
 
 # --- check ---------------------------------------------------------------------------------
@@ -509,7 +506,7 @@ def print_plan(
 ) -> None:
     """The start-up summary: what is watched, how often, within which budgets; and a
     warning for a host whose targets need more requests than its budget allows."""
-    from creneau.targets import format_duration
+    from creneau.dates import compact_duration
 
     observed = observed or {}
     zone = config.creneau.zone
@@ -520,15 +517,15 @@ def print_plan(
         burst = "—"
         if target.burst:
             windows = ", ".join(window.text for window in target.burst.windows)
-            burst = f"{format_duration(target.burst.every)} in {windows}"
+            burst = f"{compact_duration(target.burst.every)} in {windows}"
         table.add_row(
             target.name,
             target.system,
             target.host,
-            f"{format_duration(target.every)} ± {format_duration(target.jitter / 2)}",
+            f"{compact_duration(target.every)} ± {compact_duration(target.jitter / 2)}",
             burst,
             ", ".join(w.text for w in target.windows) or "always",
-            _local(first_checks.get(target.name), zone),
+            local_time(first_checks.get(target.name), zone),
         )
     err.print(table)
     hosts = Table(title="Hosts", header_style="bold")
@@ -779,11 +776,11 @@ def outbox_group(ctx: click.Context, config_path: Path, show_all: bool) -> None:
     for row in rows:
         title = messages.render([row.payload]).title if "event" in row.payload else row.kind
         next_try = (
-            _local(row.next_attempt_at, config.creneau.zone) if row.state == "pending" else ""
+            local_time(row.next_attempt_at, config.creneau.zone) if row.state == "pending" else ""
         )
         table.add_row(
             str(row.id),
-            _local(row.created_at, config.creneau.zone),
+            local_time(row.created_at, config.creneau.zone),
             row.state,
             plain(f"{row.channel} ({row.url_label})"),
             str(row.attempts),
@@ -831,7 +828,8 @@ def health(config_path: Path, max_age: str) -> None:
     """Exit 0 when every target is checked as its plan says (its interval, its windows),
     1 otherwise (for a container's HEALTHCHECK)."""
     from creneau.daemon.health import overdue
-    from creneau.targets import format_duration, parse_duration
+    from creneau.dates import compact_duration
+    from creneau.targets import parse_duration
 
     config = _load(config_path)
     store = _existing_store(config.creneau.database)
@@ -840,7 +838,7 @@ def health(config_path: Path, max_age: str) -> None:
     last = max(last_checks.values(), default=None)
     if max_age:
         if last is None or now - last > parse_duration(max_age):
-            ago = "never" if last is None else f"{format_duration(now - last)} ago"
+            ago = "never" if last is None else f"{compact_duration(now - last)} ago"
             click.echo(f"unhealthy: last check {ago}", err=True)
             sys.exit(1)
     else:
@@ -850,7 +848,7 @@ def health(config_path: Path, max_age: str) -> None:
             problems = "; ".join(item.describe(now, zone) for item in late)
             click.echo(f"unhealthy: {problems}", err=True)
             sys.exit(1)
-    ago = "never" if last is None else f"{format_duration(now - last)} ago"
+    ago = "never" if last is None else f"{compact_duration(now - last)} ago"
     out.print(f"healthy: {len(config.targets)} target(s) on schedule; last check {ago}")
 
 
@@ -876,19 +874,19 @@ def status(config_path: Path) -> None:
         host_text = f"{target.host}: ok"
         if state and state.open_until and state.open_until > now:
             host_text = (
-                f"{target.host}: cooling down until {_local(state.open_until, zone)} "
+                f"{target.host}: cooling down until {local_time(state.open_until, zone)} "
                 f"({state.reason})"
             )
         elif state and state.not_before and state.not_before > now:
-            host_text = f"{target.host}: Retry-After until {_local(state.not_before, zone)}"
+            host_text = f"{target.host}: Retry-After until {local_time(state.not_before, zone)}"
         status_text = row.status if row else "never checked"
         style = STATUS_STYLE.get(status_text, "default")
         table.add_row(
             plain(target.name),
-            _local(row.started_at if row else None, zone),
+            local_time(row.started_at if row else None, zone),
             plain(status_text, style),
             plain(row.detail[:60] if row else ""),
-            _local(next_checks.get(target.name), zone),
+            local_time(next_checks.get(target.name), zone),
             plain(host_text),
         )
     out.print(table)

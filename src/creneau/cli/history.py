@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from creneau.cli.options import config_option
+from creneau.dates import SHORT_WEEKDAYS, local_time, table_duration
 from creneau.terminal import csv_row, html_text, json_line, plain
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
 
 DEFAULT_ZONE = "Europe/Paris"
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The heatmap's colour scale, from "never" to "every observed hour" (ColorBrewer Greens).
 PALE = (247, 252, 245)
@@ -167,28 +167,8 @@ def _answer(
         show()
 
 
-def _local(at: datetime | None, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if at else "—"
-
-
 def _iso(at: datetime | None) -> str:
     return at.isoformat() if at else ""
-
-
-def format_duration(value: timedelta | None) -> str:
-    if value is None:
-        return "—"
-    seconds = round(value.total_seconds())
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d}"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
 
 
 def _percent(share: float | None) -> str:
@@ -277,7 +257,7 @@ def print_releases(found: Sequence[Release], zone: ZoneInfo) -> None:
         table.add_column(column)
     for release in found:
         table.add_row(
-            _local(release.seen_at, zone),
+            local_time(release.seen_at, zone),
             _previous_check(release, zone),
             plain(release.target),
             plain(release.guichet),
@@ -290,7 +270,7 @@ def print_releases(found: Sequence[Release], zone: ZoneInfo) -> None:
 
 def _gone_after(release: Release) -> str:
     lasted = release.all_gone_after
-    return "still shown" if lasted is None else format_duration(lasted)
+    return "still shown" if lasted is None else table_duration(lasted)
 
 
 def _previous_check(release: Release, zone: ZoneInfo) -> str:
@@ -300,7 +280,7 @@ def _previous_check(release: Release, zone: ZoneInfo) -> str:
     previous = release.previous_check_at.astimezone(zone)
     if previous.date() == release.seen_at.astimezone(zone).date():
         return previous.strftime("%H:%M:%S")
-    return _local(previous, zone)
+    return local_time(previous, zone)
 
 
 def dates_offered(starts: Sequence[datetime], zone: ZoneInfo) -> str:
@@ -349,7 +329,7 @@ def _cell_json(cell: HeatCell) -> dict[str, Any]:
 def _cell_row(cell: HeatCell) -> tuple[Any, ...]:
     probability = "" if cell.probability is None else f"{cell.probability:.4f}"
     return (
-        WEEKDAY_NAMES[cell.weekday],
+        SHORT_WEEKDAYS[cell.weekday],
         cell.hour,
         cell.observed_hours,
         cell.release_hours,
@@ -382,7 +362,7 @@ def print_heatmap(grid: Heatmap, title: str) -> None:
         caption="each cell: probability·observed hours; blank: never observed",
     )
     table.add_column("hour", justify="right")
-    for name in WEEKDAY_NAMES:
+    for name in SHORT_WEEKDAYS:
         table.add_column(name, justify="right")
     for hour in range(24):
         row: list[str | Text] = [f"{hour:02d}h"]
@@ -443,7 +423,7 @@ def _svg_labels() -> list[str]:
     days = [
         f'<text x="{SVG_LEFT - 8}" y="{SVG_TOP + (weekday + 0.5) * SVG_CELL_H + 4}" '
         f'text-anchor="end">{name}</text>'
-        for weekday, name in enumerate(WEEKDAY_NAMES)
+        for weekday, name in enumerate(SHORT_WEEKDAYS)
     ]
     return hours + days
 
@@ -451,7 +431,7 @@ def _svg_labels() -> list[str]:
 def _svg_cell(cell: HeatCell) -> str:
     x, y = SVG_LEFT + cell.hour * SVG_CELL_W, SVG_TOP + cell.weekday * SVG_CELL_H
     w, h = SVG_CELL_W, SVG_CELL_H
-    name = f"{WEEKDAY_NAMES[cell.weekday]} {cell.hour:02d}:00–{(cell.hour + 1) % 24:02d}:00"
+    name = f"{SHORT_WEEKDAYS[cell.weekday]} {cell.hour:02d}:00–{(cell.hour + 1) % 24:02d}:00"
     if cell.probability is None:
         tooltip = f"{name}: never observed"
         fill, ink, label, under = "#e0e0e0", "#777777", "–", ""
@@ -542,8 +522,8 @@ def print_lifetimes(found: Sequence[Lifetime]) -> None:
             str(line.gone + line.censored),
             str(line.gone),
             str(line.censored),
-            format_duration(line.median),
-            format_duration(line.p90),
+            table_duration(line.median),
+            table_duration(line.p90),
         )
     out.print(table)
 
@@ -724,7 +704,7 @@ def _lifetime_text(lifetime: Lifetime) -> str:
     if not lifetime.gone:
         return f"no slot went yet ({lifetime.censored} still shown)"
     return (
-        f"median {format_duration(lifetime.median)}, p90 {format_duration(lifetime.p90)} "
+        f"median {table_duration(lifetime.median)}, p90 {table_duration(lifetime.p90)} "
         f"(over {lifetime.gone} slots that went; {lifetime.censored} still shown, not counted)"
     )
 
@@ -745,7 +725,8 @@ def print_summaries(store: Store, zone: ZoneInfo) -> None:
                 plain(summary.target, "bold"),
                 plain(
                     f": {summary.checks} checks ({statuses}) from "
-                    f"{_local(summary.first_check, zone)} to {_local(summary.last_check, zone)}; "
+                    f"{local_time(summary.first_check, zone)} to "
+                    f"{local_time(summary.last_check, zone)}; "
                     f"{summary.releases} releases"
                 ),
             )

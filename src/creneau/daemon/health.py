@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from creneau.targets import TargetBase, format_duration
+from creneau.dates import compact_duration
+from creneau.targets import TargetBase
 
 # A check may wait for its host's turn and budget, then take up to the check deadline.
 HEALTH_GRACE = timedelta(minutes=5)
@@ -25,7 +26,7 @@ class Overdue:
     def describe(self, now: datetime, zone: ZoneInfo) -> str:
         if self.due is None:
             return f"{self.target}: never checked (is creneau run running?)"
-        late = format_duration(now - self.due)
+        late = compact_duration(now - self.due)
         local = self.due.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
         return f"{self.target}: its check was due at {local}, {late} ago"
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from creneau import __version__
-from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
+from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS, local_time
 from creneau.page import Page
 from creneau.redact import redact
 from creneau.results import Status
@@ -486,7 +486,7 @@ def period_fr(facts: Facts) -> str:
 def period_en(facts: Facts) -> str:
     start, end = facts.period.start, facts.period.end
     return (
-        f"From {_local(start, facts.zone)} to {_local(end, facts.zone)} ({facts.zone.key} "
+        f"From {local_time(start, facts.zone)} to {local_time(end, facts.zone)} ({facts.zone.key} "
         f"time), that is {_utc(start)} to {_utc(end)} (UTC), end excluded."
     )
 
@@ -535,7 +535,7 @@ def hours_en(facts: Facts) -> str:
     if span is None:
         return ""
     return (
-        f"From {_local(span[0], facts.zone)} to {_local(span[1], facts.zone)}, only hourly "
+        f"From {local_time(span[0], facts.zone)} to {local_time(span[1], facts.zone)}, only hourly "
         f"counts per result remain ({_plural(facts.hourly, 'check', 'checks')}); no per-check "
         "row exists there (hours.csv)."
     )
@@ -626,16 +626,12 @@ def _iso_utc(at: datetime) -> str:
     return at.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _iso_local(at: datetime, zone: ZoneInfo) -> str:
+def _isolocal_time(at: datetime, zone: ZoneInfo) -> str:
     return at.astimezone(zone).replace(microsecond=0).isoformat()
 
 
 def _utc(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _local(at: datetime, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _short_fr(at: datetime, zone: ZoneInfo) -> str:
@@ -681,7 +677,7 @@ def check_rows(facts: Facts) -> list[list[str]]:
     return [
         [
             _iso_utc(check.at),
-            _iso_local(check.at, facts.zone),
+            _isolocal_time(check.at, facts.zone),
             facts.url,
             check.status,
             "" if check.http_status is None else str(check.http_status),
@@ -699,7 +695,7 @@ HOUR_COLUMNS = ["hour_utc", "hour_local", "status", "checks"]
 
 def hour_rows(facts: Facts) -> list[list[str]]:
     return [
-        [_iso_utc(hour.hour), _iso_local(hour.hour, facts.zone), hour.status, str(hour.checks)]
+        [_iso_utc(hour.hour), _isolocal_time(hour.hour, facts.zone), hour.status, str(hour.checks)]
         for hour in facts.history.hours
     ]
 
@@ -715,8 +711,8 @@ def summary_rows(facts: Facts) -> list[list[str]]:
         ["time_zone", facts.zone.key],
         ["period_start_utc", _iso_utc(facts.period.start)],
         ["period_end_utc", _iso_utc(facts.period.end)],
-        ["period_start_local", _iso_local(facts.period.start, facts.zone)],
-        ["period_end_local", _iso_local(facts.period.end, facts.zone)],
+        ["period_start_local", _isolocal_time(facts.period.start, facts.zone)],
+        ["period_end_local", _isolocal_time(facts.period.end, facts.zone)],
         ["checks_total", str(facts.total)],
         ["checks_detailed", str(facts.detailed)],
         ["checks_hourly_counts_only", str(facts.hourly)],

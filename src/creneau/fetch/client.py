@@ -20,6 +20,7 @@ import httpx
 import tenacity
 
 from creneau import PROJECT_URL, __version__
+from creneau.dates import compact_duration
 from creneau.fetch.politeness import (
     Cooling,
     HostBudget,
@@ -33,7 +34,7 @@ from creneau.fetch.politeness import (
 )
 from creneau.page import Page
 from creneau.results import Status
-from creneau.targets import INTERVAL_FLOOR, format_duration, is_loopback
+from creneau.targets import INTERVAL_FLOOR, is_loopback
 
 __all__ = ["FetchError", "HostBudget", "HostCoolingDown", "PoliteClient", "Session", "TooSoon"]
 
@@ -222,9 +223,9 @@ class PoliteClient:
             # A wall clock that went backwards says nothing of the time really elapsed.
             if timedelta(0) <= elapsed < INTERVAL_FLOOR:
                 raise TooSoon(
-                    f"last checked {format_duration(elapsed)} ago; at most one check per "
-                    f"{format_duration(INTERVAL_FLOOR)} "
-                    f"(wait {format_duration(INTERVAL_FLOOR - elapsed)})"
+                    f"last checked {compact_duration(elapsed)} ago; at most one check per "
+                    f"{compact_duration(INTERVAL_FLOOR)} "
+                    f"(wait {compact_duration(INTERVAL_FLOOR - elapsed)})"
                 )
         self._last_check[target_key] = (now, mono)
 

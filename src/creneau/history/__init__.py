@@ -74,6 +74,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
+from creneau.dates import SHORT_WEEKDAYS, window_length
 from creneau.results import Status
 from creneau.store import Store
 from creneau.store.schema import CheckHourRow, CheckRow, SlotRow, UTCDateTime
@@ -81,7 +82,6 @@ from creneau.store.schema import CheckHourRow, CheckRow, SlotRow, UTCDateTime
 HOUR = timedelta(hours=1)
 CLEAR = (Status.AVAILABLE.value, Status.NONE.value)
 STATUSES = tuple(status.value for status in Status)
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAYS_PER_QUERY = 1000  # keeps a query's bound parameters far below every database's limit
 MMAP_BYTES = 1 << 30  # SQLite only maps what it reads: an upper bound, not an allocation
 
@@ -719,7 +719,7 @@ class HeatCell:
     def to_json(self) -> dict[str, Any]:
         probability = self.probability
         return {
-            "weekday": WEEKDAYS[self.weekday],
+            "weekday": SHORT_WEEKDAYS[self.weekday],
             "hour": self.hour,
             "observed_hours": self.observed_hours,
             "release_hours": self.release_hours,
@@ -993,7 +993,7 @@ class Window:
         return {
             "start": _clock(self.start),
             "end": _clock(self.end),
-            "weekdays": [WEEKDAYS[day] for day in sorted(self.weekdays)],
+            "weekdays": [SHORT_WEEKDAYS[day] for day in sorted(self.weekdays)],
             "releases": self.releases,
         }
 
@@ -1068,7 +1068,7 @@ def recommend(found: Sequence[Release], observed_days: int, zone: ZoneInfo) -> R
             covered,
             len(precise),
             f"no clear pattern: covering {COVER:.0%} of {len(precise)} releases takes "
-            f"{_duration_text(span)} of the day; check all day",
+            f"{window_length(span)} of the day; check all day",
         )
     return Recommendation(_windows(sorted(chosen), by_quarter, zone), covered, len(precise))
 
@@ -1094,11 +1094,6 @@ def _windows(
             )
         )
     return tuple(windows)
-
-
-def _duration_text(value: timedelta) -> str:
-    minutes = int(value.total_seconds()) // 60
-    return f"{minutes // 60} h {minutes % 60:02d}" if minutes % 60 else f"{minutes // 60} h"
 
 
 @dataclass(frozen=True)
