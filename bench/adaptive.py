@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bench.figures import Figure
-from creneau.daemon.schedule import CheckPlan, adaptive_intervals, hour_of_week
+from creneau.plan import CheckPlan, adaptive_intervals, hour_of_week
 from creneau.targets import INTERVAL_FLOOR
 
 PARIS = ZoneInfo("Europe/Paris")

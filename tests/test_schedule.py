@@ -10,10 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from creneau.daemon.schedule import (
-    RETRY_PLANNING_AFTER,
+from creneau.daemon.schedule import RETRY_PLANNING_AFTER, PoliteTrigger
+from creneau.plan import (
     CheckPlan,
-    PoliteTrigger,
     Spacing,
     Window,
     adaptive_intervals,

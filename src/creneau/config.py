@@ -32,8 +32,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from creneau import redact, sources
+from creneau.alerts.kinds import KINDS, AlertKind
 from creneau.check.diff import HYSTERESIS
-from creneau.fetch.client import HostBudget
+from creneau.fetch.politeness import HostBudget
 from creneau.targets import (
     NAME_CHARACTERS,
     NAME_PATTERN,
@@ -187,10 +188,7 @@ class Settings(_Strict):
 class Channel(_Strict):
     name: str = Field(min_length=1, max_length=100)
     urls: list[SecretStr] = Field(min_length=1)
-    kinds: list[Literal["slots", "trouble", "heartbeat"]] = Field(
-        default_factory=lambda: ["slots", "trouble", "heartbeat"],  # type: ignore[arg-type]
-        min_length=1,  # (pydantic's stubs cannot match the lambda to the Literal list)
-    )
+    kinds: list[AlertKind] = Field(default_factory=lambda: list(KINDS), min_length=1)
     quiet: str | None = None  # "23:00-07:00": hold delivery, then send one digest
     wake_for_slots: Flag = False  # during quiet hours, send slot alerts at once anyway
 

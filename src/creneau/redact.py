@@ -7,6 +7,7 @@ import logging
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 MASK = "***"
+MAX_LINK = 2000  # longer is not a link a person follows
 _secrets: set[str] = set()
 
 
@@ -45,6 +46,18 @@ def public_link(url: str) -> str:
 def _holds_secret(field: str) -> bool:
     decoded = unquote_plus(field)
     return redact(decoded) != decoded or redact(field) != field
+
+
+def booking_link(url: str) -> str:
+    """A link fit to put in an alert: http(s) to a host, no credentials, no secret, no
+    whitespace or control character; "" for anything else (a page's `javascript:` link)."""
+    if len(url) > MAX_LINK or any(char.isspace() or ord(char) < 32 for char in url.strip()):
+        return ""
+    link = public_link(url)
+    parts = urlsplit(link)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return ""
+    return link
 
 
 class RedactingFilter(logging.Filter):

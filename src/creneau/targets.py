@@ -23,7 +23,7 @@ from pydantic import (
 from creneau.dates import compact_duration
 
 if TYPE_CHECKING:
-    from creneau.daemon.schedule import CheckPlan
+    from creneau.plan import CheckPlan
 
 INTERVAL_FLOOR = timedelta(seconds=60)
 # Every duration is bounded when the config is read, so that no absurd value reaches the
@@ -151,7 +151,7 @@ def is_loopback(url: str) -> bool:
 
 
 def _windows(value: object) -> object:
-    from creneau.daemon.schedule import Window
+    from creneau.plan import Window
 
     if isinstance(value, list):
         return [Window.parse(item) if isinstance(item, str) else item for item in value]
@@ -250,7 +250,7 @@ class TargetBase(BaseModel):
         return burst
 
     def plan(self, zone: ZoneInfo, adaptive: tuple[timedelta, ...] | None = None) -> CheckPlan:
-        from creneau.daemon.schedule import CheckPlan
+        from creneau.plan import CheckPlan
 
         return CheckPlan(
             adaptive=adaptive if self.adaptive else None,

@@ -11,12 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from creneau.check.diff import HYSTERESIS
 from creneau.fetch.politeness import HostTransition
-from creneau.redact import public_link, redact
+from creneau.redact import booking_link, public_link, redact
 from creneau.results import CheckResult, Slot, Status
 from creneau.store import ALL_KINDS, Destination, OutboxEvent
 
@@ -60,18 +59,6 @@ class Routing:
         if self.before and slot.start.astimezone(self.zone).date() >= self.before:
             return False
         return not (self.within and slot.start > checked_at + self.within)
-
-
-def booking_link(url: str) -> str:
-    """A link fit to put in an alert: http(s) to a host, no credentials, no secret, no
-    whitespace or control character; "" for anything else (a page's `javascript:` link)."""
-    if len(url) > MAX_LINK or any(char.isspace() or ord(char) < 32 for char in url.strip()):
-        return ""
-    link = public_link(url)
-    parts = urlsplit(link)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return ""
-    return link
 
 
 def page_link(result: CheckResult) -> str:

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
-from creneau.alerts.events import booking_link
 from creneau.dates import long_datetime, message_duration
+from creneau.redact import booking_link
 
 KINDS = {
     "new_slots": "slots", "slots_gone": "slots",

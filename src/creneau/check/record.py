@@ -34,7 +34,7 @@ from creneau.store import pages as archive
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
-    from creneau.config import Config
+    pass
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ async def watch_once(
     """Raises `http.TooSoon` when the target was checked too recently (nothing was done),
     and NotRecorded, holding the result, when the check was made but not recorded: a store
     that cannot be read or written never prevents the check itself."""
-    keeps_session = getattr(sources.get(target.system), "KEEPS_SESSION", False)
+    keeps_session = sources.keeps_session(target.system)
     cookies = None
     if keeps_session:
         with contextlib.suppress(*STORE_FAILURES):  # checked without it, then
@@ -196,16 +196,3 @@ def enqueue_now(
     """Queue an alert that no check caused (the daemon's own trouble)."""
     with store.transaction() as tx:
         return tx.enqueue(event, destinations, at)
-
-
-def heartbeat(store: Store, config: Config, since: datetime, now: datetime) -> int:
-    """Queue the daily "still watching" message to every channel that takes it."""
-    from creneau.history import activity
-
-    lines = [line.to_event() for line in activity(store, since)]
-    kinds = {channel.name: frozenset(channel.kinds) for channel in config.notify}
-    everywhere = outbox.destinations(
-        [(channel.name, channel.secret_urls) for channel in config.notify], kinds
-    )
-    with store.transaction() as tx:
-        return tx.enqueue(outbox.heartbeat_event(since, lines), everywhere, now)

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from creneau import sources
-from creneau.fetch.client import FetchError, HostCoolingDown, PoliteClient
+from creneau.fetch.client import PoliteClient
+from creneau.fetch.errors import FetchError, HostCoolingDown
 from creneau.page import Page
 from creneau.results import CheckResult, Status
 from creneau.sources import FlowOutcome
@@ -28,7 +29,7 @@ async def run_check(
     """Raises `http.TooSoon` (nothing was done) when the target was checked too recently.
     The client bounds the time spent waiting for the site (its `check_deadline`)."""
     source = sources.get(target.system)
-    keeps_session = getattr(source, "KEEPS_SESSION", False)
+    keeps_session = source.KEEPS_SESSION
     started_at, clock = now(), time.perf_counter()
     kept: dict[str, str] | None = None
     pages: list[Page] = []  # every page the session read, for evidence

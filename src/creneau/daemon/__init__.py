@@ -20,18 +20,14 @@ from creneau import history
 from creneau.alerts import events as outbox
 from creneau.alerts.deliver import Sender
 from creneau.alerts.events import ALERT_AT_MOST_EVERY
-from creneau.check.record import NotRecorded, Recorded, enqueue_now, heartbeat, record, watch_once
+from creneau.check.record import NotRecorded, Recorded, enqueue_now, record, watch_once
 from creneau.config import Config
 from creneau.daemon.health import overdue
+from creneau.daemon.heartbeat import heartbeat
 from creneau.daemon.outage import StoreOutage
-from creneau.daemon.schedule import (
-    CheckPlan,
-    PoliteTrigger,
-    Spacing,
-    adaptive_intervals,
-    hour_of_week,
-)
+from creneau.daemon.schedule import PoliteTrigger
 from creneau.fetch.client import PoliteClient, TooSoon
+from creneau.plan import CheckPlan, Spacing, adaptive_intervals, hour_of_week
 from creneau.results import CheckResult, Status
 from creneau.store import STORE_FAILURES, DatabaseThread, OutboxEvent, Store
 from creneau.store import pages as archive

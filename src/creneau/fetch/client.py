@@ -21,8 +21,8 @@ import tenacity
 
 from creneau import PROJECT_URL, __version__
 from creneau.dates import compact_duration
+from creneau.fetch.errors import FetchError, HostCoolingDown, TooSoon
 from creneau.fetch.politeness import (
-    Cooling,
     HostBudget,
     HostGuard,
     HostState,
@@ -50,30 +50,6 @@ def user_agent(contact: str | None) -> str:
     """An honest User-Agent that names the program and lets the site reach its operator."""
     reach = f"+{PROJECT_URL}" + (f"; {contact}" if contact else "")
     return f"creneau/{__version__} ({reach})"
-
-
-class FetchError(Exception):
-    """A request that produced no usable page. `status` is what the check should report."""
-
-    def __init__(self, detail: str, status: Status = Status.ERROR) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
-
-
-class HostCoolingDown(FetchError):
-    """No request may go to the host before `until`."""
-
-    def __init__(self, host: str, cooling: Cooling) -> None:
-        when = cooling.until.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        super().__init__(
-            f"{host} is cooling down ({cooling.reason}); next attempt at {when}", cooling.status
-        )
-        self.until = cooling.until
-
-
-class TooSoon(FetchError):
-    """A check of a target was attempted before the interval floor allows."""
 
 
 @dataclass

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from creneau.simulator import Simulated
 from creneau.simulator.pages import nginx_error
 from creneau.simulator.wire import Request, Response
 
@@ -339,3 +340,17 @@ def _booking_page(host: str, point: MeetingPoint, start: datetime) -> str:
 
 def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(status, json.dumps(payload, ensure_ascii=False), JSON, dict(headers or {}))
+
+
+def _with_slots() -> AntsApi:
+    site = AntsApi()
+    site.release(next(iter(site.points)), 3)
+    return site
+
+
+SIMULATED = Simulated(
+    'ANTS passport/CNI (system = "ants", --set latitude=48.86 --set longitude=2.35 '
+    f"--set reason=PASSPORT --set token={SIMULATOR_TOKEN}):",
+    _with_slots,
+    lambda site, root: [f"  {root}{API_PATH}"],
+)

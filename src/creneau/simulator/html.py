@@ -16,6 +16,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
+from creneau.simulator import Simulated
 from creneau.simulator.wire import Request, Response
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -284,3 +285,16 @@ def _apache_error(code: int, reason: str) -> str:
         f"<title>{code} {reason}</title>\n</head><body>\n<h1>{reason}</h1>\n<hr>\n"
         "<address>Apache Server</address>\n</body></html>\n"
     )
+
+
+def _with_slots() -> HtmlBookingSite:
+    site = HtmlBookingSite()
+    site.release(site.guichets[0].id, 2)
+    return site
+
+
+SIMULATED = Simulated(
+    'a generic page (system = "html"; selectors in fixtures/html/):',
+    _with_slots,
+    lambda site, root: [f"  {root}{site.path}"],
+)

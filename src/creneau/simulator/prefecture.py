@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from creneau.simulator import pages
+from creneau.simulator import Simulated, pages
 from creneau.simulator.pages import GRID_TIMES, PARIS
 from creneau.simulator.wire import Request, Response
 
@@ -419,3 +419,17 @@ def demo_timetable() -> list[Event]:
         Event(44, "1001", "14006", "take", 0),
         Event(44, "1001", "14007", "take", 0),
     ]
+
+
+def _simulated_prefecture() -> Prefecture:
+    return default_prefecture(demo_timetable())
+
+
+SIMULATED = Simulated(
+    'ezbooking (system = "ezbooking"):',
+    _simulated_prefecture,
+    lambda site, root: [
+        f"  {root}/booking/create/{booking.id}  {booking.summary}"
+        for booking in site.bookings.values()
+    ],
+)

@@ -35,6 +35,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from creneau.dates import FRENCH_DAYS
+from creneau.simulator import Simulated
 from creneau.simulator.pages import nginx_error
 from creneau.simulator.wire import Request, Response
 
@@ -737,3 +738,19 @@ def default_demarches() -> list[Demarche]:
         failing("1666", "Titre de voyage", "bot-wall", "an anti-bot wall (Incapsula)"),
         failing("1777", "Duplicata", "turnstile", "a Cloudflare Turnstile page (browser only)"),
     ]
+
+
+def _with_slots() -> RdvPrefecture:
+    site = RdvPrefecture(default_demarches())
+    site.release(next(iter(site.demarches)), 3)
+    return site
+
+
+SIMULATED = Simulated(
+    'RDV Préfecture (system = "rdvpref"; creneau captcha NAME shows the code):',
+    _with_slots,
+    lambda site, root: [
+        f"  {root}/rdvpref/reservation/demarche/{demarche.id}/  {demarche.summary}"
+        for demarche in site.demarches.values()
+    ],
+)

@@ -21,6 +21,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
+from creneau.simulator import Simulated
 from creneau.simulator.pages import PARIS, nginx_error
 from creneau.simulator.wire import Request, Response
 
@@ -538,4 +539,17 @@ CHANGED = layout(
 <form action="/creneaux/reservation" method="post">
 <button type="submit" class="fr-btn" name="creneau" value="2301/2026-12-01T09:00">09:00</button>
 </form>"""
+)
+
+
+def _with_slots() -> RdvspSite:
+    site = RdvspSite()
+    site.release(next(iter(site.lieux)), 3)
+    return site
+
+
+SIMULATED = Simulated(
+    'RDV Service Public (system = "rdvsp"):',
+    _with_slots,
+    lambda site, root: [f"  {site.search_url(root)}"],
 )

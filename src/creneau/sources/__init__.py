@@ -4,10 +4,12 @@
 - `parse_page(page, target=None) -> Reading`: pure, what one saved or fetched page says
   (`target` only for systems whose parsing depends on its settings, like `html`);
 - `async check(target, session) -> FlowOutcome`: the request flow, driving `parse_page`;
-- optionally `HOST_BUDGETS: dict[str, HostBudget]`: default budgets for the hosts it knows
-  (below a site's published limit), which a `[hosts."…"]` table in the config overrides;
-- optionally `KEEPS_SESSION = True`: the site's cookies are kept between checks (a session a
-  person opened by solving a CAPTCHA).
+- `HOST_BUDGETS: dict[str, HostBudget]`: default budgets for the hosts it knows (below a
+  site's published limit), which a `[hosts."…"]` table in the config overrides;
+- `KEEPS_SESSION: bool`: whether the site's cookies are kept between checks (a session a
+  person opened by solving a CAPTCHA);
+- optionally `start_captcha` / `submit_captcha` (`HandsCaptchaToAPerson`): an image CAPTCHA
+  a person can solve through creneau.
 
 The daemon, the CLI and the config look systems up here by name and know nothing else of them.
 """
@@ -15,6 +17,7 @@ The daemon, the CLI and the config look systems up here by name and know nothing
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -24,6 +27,7 @@ from creneau.results import GuichetResult, Slot, Status
 
 if TYPE_CHECKING:
     from creneau.fetch.client import Session
+    from creneau.fetch.politeness import HostBudget
     from creneau.targets import TargetBase
 
 SYSTEMS: tuple[str, ...] = ("ezbooking", "rdvpref", "rdvsp", "ants", "html")
@@ -79,6 +83,8 @@ class FlowOutcome:
 
 class Source(Protocol):
     Target: type[TargetBase]
+    HOST_BUDGETS: Mapping[str, HostBudget]
+    KEEPS_SESSION: bool
 
     def parse_page(self, page: Page, target: Any = None) -> Reading: ...
 
@@ -118,9 +124,13 @@ def target_models() -> tuple[type[TargetBase], ...]:
     return tuple(get(system).Target for system in SYSTEMS)
 
 
-def host_budgets() -> dict[str, Any]:
+def keeps_session(system: str) -> bool:
+    return get(system).KEEPS_SESSION
+
+
+def host_budgets() -> dict[str, HostBudget]:
     """Default budgets the sources declare for the hosts they know."""
-    budgets: dict[str, Any] = {}
+    budgets: dict[str, HostBudget] = {}
     for system in SYSTEMS:
-        budgets.update(getattr(get(system), "HOST_BUDGETS", {}))
+        budgets.update(get(system).HOST_BUDGETS)
     return budgets

@@ -28,22 +28,29 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 
 from creneau import redact
-from creneau.fetch.client import HostBudget
+from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
 from creneau.sources import Choice, FlowOutcome, Reading
-from creneau.sources.common import NotJson, fold, load_json, read_failure
+from creneau.sources.common import (
+    SITE_ZONE,
+    NotJson,
+    fold,
+    load_json,
+    read_failure,
+    status_from_error_title,
+)
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
     from creneau.fetch.client import Session
 
-SITE_ZONE = ZoneInfo("Europe/Paris")
+KEEPS_SESSION = False  # each check starts a new site session
+
 
 # unconfirmed: the production host and the "/api" prefix. The router declares
 # "/SlotsFromPosition"; rdv-service-public's docs link the hub's preproduction API at
@@ -108,7 +115,6 @@ MAX_DAYS = 180  # unconfirmed: the hub takes any start_date..end_date
 # to False: "Z" then converts like any offset.
 ZERO_OFFSET_IS_PARIS_WALL_CLOCK = True
 SLOT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-ERROR_TITLE = re.compile(r"<title>\s*(401|403|429|50[0-9])\b", re.IGNORECASE)
 FACT_PREFIX = "meeting_point."
 # Each slot's callback_url (the mairie's booking page), for alerts to link to. Capped so a
 # check listing hundreds of slots does not store hundreds of URLs: the earliest are kept.
@@ -230,8 +236,8 @@ class ShapeError(ValueError):
 def parse_page(page: Page, target: Target | None = None) -> Reading:
     """Classify one answer of the API: meeting points and their slots, or why not. A 200 JSON
     list is read before anything else: slots seen win over any banner."""
-    if not page.is_json and page.status == 200 and (found := ERROR_TITLE.search(page.text[:1024])):
-        page = Page(page.url, int(found.group(1)), page.body, page.headers)
+    if not page.is_json:
+        page, _ = status_from_error_title(page)
     if page.status != 200:
         return _refusal(page)
     if not page.is_json:

@@ -6,11 +6,24 @@ import html
 import json
 import re
 import unicodedata
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from creneau.page import Page
 from creneau.results import Status
 from creneau.sources import Reading
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
+
+# Every supported site is French and shows its times in Paris time (for RDV Préfecture the
+# zone of its Vertigo LocaleManager is unconfirmed: its instants carry no offset).
+SITE_ZONE = ZoneInfo("Europe/Paris")
+# A saved error page comes back as 200 from a file: its <title> tells the real status.
+ERROR_TITLE = re.compile(r"<title>\s*(401|403|429|50[0-9])\b", re.IGNORECASE)
+# The names `creneau parse --explain` gives the rules of `read_failure`.
+FAILURE_RULES = {"overloaded": "OVERLOADED_PHRASES", "closed": "CLOSED_PHRASES"}
 
 _TAG = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>", re.DOTALL | re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
@@ -67,6 +80,28 @@ def read_failure(page: Page, text: str | None = None) -> Reading | None:
     if page.status >= 400:
         return Reading("client-error", Status.ERROR, f"HTTP {page.status}")
     return None
+
+
+def status_from_error_title(page: Page) -> tuple[Page, bool]:
+    """The page with the status its error <title> gives, and whether it gave one."""
+    found = ERROR_TITLE.search(page.text[:1024]) if page.status == 200 else None
+    if found is None:
+        return page, False
+    return Page(page.url, int(found.group(1)), page.body, page.headers), True
+
+
+def failure_named(failure: Reading, from_title: bool) -> Reading:
+    """A `read_failure` reading with the rule that decided it."""
+    rule = FAILURE_RULES.get(failure.kind, "ERROR_TITLE" if from_title else "HTTP_STATUS")
+    return replace(failure, rule=rule)
+
+
+def html_soup(markup: str) -> BeautifulSoup:
+    """BeautifulSoup is imported when a page is parsed: a daemon without a target of a
+    system that uses it never loads it."""
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(markup, "lxml")
 
 
 def looks_like_captcha(text: str) -> bool:

@@ -13,27 +13,30 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import lxml.html
 from lxml import etree
 from pydantic import Field, field_validator
 
 from creneau.dates import FRENCH_MONTHS
-from creneau.fetch.client import FetchError
+from creneau.fetch.errors import FetchError
+from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
 from creneau.sources import Choice, FlowOutcome, Reading
 from creneau.sources.common import (
+    SITE_ZONE,
     NotJson,
+    failure_named,
     fold,
     load_json,
     looks_like_captcha,
     read_failure,
+    status_from_error_title,
     visible_text,
 )
 from creneau.targets import TargetBase
@@ -41,7 +44,9 @@ from creneau.targets import TargetBase
 if TYPE_CHECKING:
     from creneau.fetch.client import Session
 
-SITE_ZONE = ZoneInfo("Europe/Paris")
+HOST_BUDGETS: dict[str, HostBudget] = {}  # the default budget: no published limit known
+KEEPS_SESSION = False  # each check starts a new site session
+
 
 # --- everything this module knows of the site, in one place ----------------------------------
 # (XPath: lxml is C-fast, and a check parses four pages or more.)
@@ -60,7 +65,6 @@ NEXT_STEP_LABEL = "Etape suivante"
 NO_SLOT = re.compile(r"il n'existe plus de plage horaire libre")  # folded
 FORM_STEP = re.compile(r"/booking/create/\d+/(\d)")
 BOOKING_URL = re.compile(r"^(?P<base>.*/booking/create/(?P<id>\d+))(?:/\d+)?/?$")
-ERROR_TITLE = re.compile(r"<title>\s*(403|429|50[0-9])\b", re.IGNORECASE)
 
 # The week grid: a slot is a link to step 5 ending in the slot's epoch (2ooom's watcher.py);
 # the cell's class is only described, never required (no site's grid markup is public).
@@ -97,7 +101,6 @@ MAX_WEEKS_SEARCHED = 13
 # fixed day on another (2ooom's Hauts-de-Seine); a literal offset in the page's call wins.
 FIRST_DAY_OFFSET = 0
 
-FAILURE_RULES = {"overloaded": "OVERLOADED_PHRASES", "closed": "CLOSED_PHRASES"}  # common.py
 HOST_STOPS = (Status.BLOCKED, Status.OVERLOADED, Status.CAPTCHA, Status.CLOSED)
 
 
@@ -121,7 +124,7 @@ class Target(TargetBase):
 
 def parse_page(page: Page, target: Target | None = None) -> Reading:
     """Classify one ezbooking page: an HTML step, or a week grid (JSON envelope or HTML)."""
-    page, from_title = _with_status_from_error_title(page)
+    page, from_title = status_from_error_title(page)
     if page.status >= 400:
         return _named_failure(read_failure(page), from_title)
     if page.is_json:
@@ -145,19 +148,10 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
     return Reading("unknown", Status.UNKNOWN, "no booking form on the page", rule="FORM")
 
 
-def _with_status_from_error_title(page: Page) -> tuple[Page, bool]:
-    """A saved error page comes back as 200 from a file: its <title> tells the real status."""
-    found = ERROR_TITLE.search(page.text[:1024]) if page.status == 200 else None
-    if found is None:
-        return page, False
-    return Page(page.url, int(found.group(1)), page.body, page.headers), True
-
-
 def _named_failure(failure: Reading | None, from_title: bool) -> Reading:
     if failure is None:  # read_failure answers every status >= 400; keep the parser total
         return Reading("unknown", Status.UNKNOWN, "unrecognised error page", rule="HTTP_STATUS")
-    rule = FAILURE_RULES.get(failure.kind, "ERROR_TITLE" if from_title else "HTTP_STATUS")
-    return replace(failure, rule=rule)
+    return failure_named(failure, from_title)
 
 
 def _tree(markup: str) -> lxml.html.HtmlElement:

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
+from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
 from creneau.results import (
     GuichetResult,
@@ -35,7 +36,15 @@ from creneau.results import (
     unreadable_time_stand_in,
 )
 from creneau.sources import Choice, FlowOutcome, Reading
-from creneau.sources.common import fold, looks_like_captcha, read_failure, visible_text
+from creneau.sources.common import (
+    FAILURE_RULES,
+    fold,
+    html_soup,
+    looks_like_captcha,
+    read_failure,
+    status_from_error_title,
+    visible_text,
+)
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
@@ -43,8 +52,10 @@ if TYPE_CHECKING:
 
     from creneau.fetch.client import Session
 
+HOST_BUDGETS: dict[str, HostBudget] = {}  # the default budget: no published limit known
+KEEPS_SESSION = False  # each check starts a new site session
+
 PAGE_GUICHET_ID = "page"
-ERROR_TITLE = re.compile(r"<title>\s*(403|429|50[0-9])\b", re.IGNORECASE)
 QUOTE_LIMIT = 80
 READ_FROM_LIMIT = 120  # characters of each `Reading.read_from` entry
 PATH_DEPTH = 4  # elements named in a slot's path, up to the nearest one with an id
@@ -56,7 +67,6 @@ RULE_NO_TARGET = "NO_TARGET"
 RULE_UNRECOGNISED = "UNRECOGNISED"  # neither slots nor a phrase: unknown
 RULE_CAPTCHA = "CAPTCHA_MARKERS"  # sources/common.py
 RULE_HTTP_STATUS = "HTTP_STATUS"  # a 4xx/5xx answer, read by common.read_failure
-FAILURE_RULES = {"overloaded": "OVERLOADED_PHRASES", "closed": "CLOSED_PHRASES"}  # common.py
 
 # --- French dates ------------------------------------------------------------------------------
 
@@ -464,12 +474,12 @@ def analyse(page: Page, target: Target | None, reference: date | None = None) ->
     if target is None:
         detail = "the html system needs a target's selectors and phrases to read a page"
         return Analysis(Reading("no-target", Status.UNKNOWN, detail, rule=RULE_NO_TARGET))
-    served = _with_status_from_error_title(page)
+    served, _ = status_from_error_title(page)
     text = visible_text(served.text)
     if served.status >= 400 and (failure := read_failure(served, text)) is not None:
         # A refusal or an error page: slots on it are not to be trusted.
         return Analysis(_with_failure_rule(failure, served is not page))
-    soup = _soup(served.text)
+    soup = html_soup(served.text)
     elements, empty_rows = _slot_elements(soup, target)
     banner = read_failure(served, text)
     if elements:
@@ -493,12 +503,6 @@ def _without_slots(
         return Analysis(_empty_rows_only(empty_rows))
     detail = _nothing_recognised(target)
     return Analysis(Reading("unknown", Status.UNKNOWN, detail, rule=RULE_UNRECOGNISED))
-
-
-def _with_status_from_error_title(page: Page) -> Page:
-    """A saved error page comes back as 200 from a file: its <title> tells the real status."""
-    found = ERROR_TITLE.search(page.text[:1024]) if page.status == 200 else None
-    return Page(page.url, int(found.group(1)), page.body, page.headers) if found else page
 
 
 def _with_failure_rule(failure: Reading, status_from_title: bool) -> Reading:
@@ -867,11 +871,3 @@ async def check(target: Target, session: Session) -> FlowOutcome:
     reading = analysis.reading
     status = reading.status or Status.UNKNOWN
     return FlowOutcome(analysis.guichets, status, reading.detail, page)
-
-
-def _soup(markup: str) -> BeautifulSoup:
-    """BeautifulSoup is imported when a page is parsed: a daemon without a target of this
-    system never loads it."""
-    from bs4 import BeautifulSoup
-
-    return BeautifulSoup(markup, "lxml")

@@ -22,15 +22,22 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urljoin, urlsplit
-from zoneinfo import ZoneInfo
 
 from pydantic import field_validator
 
-from creneau.fetch.client import HostBudget
+from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status
 from creneau.sources import Choice, FlowOutcome, Reading
-from creneau.sources.common import NotJson, load_json, read_failure, visible_text
+from creneau.sources.common import (
+    SITE_ZONE,
+    NotJson,
+    html_soup,
+    load_json,
+    read_failure,
+    status_from_error_title,
+    visible_text,
+)
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
@@ -38,9 +45,9 @@ if TYPE_CHECKING:
 
     from creneau.fetch.client import Session
 
-# unconfirmed: the zone of the site's Vertigo LocaleManager; its instants carry no offset.
-SITE_ZONE = ZoneInfo("Europe/Paris")
 KEEPS_SESSION = True  # the session a person opened by solving the CAPTCHA serves later checks
+# The readings of the creneau/ page (the slots step): what the flow reports as the démarche.
+SLOTS_PAGE_KINDS = frozenset({"creneau", "creneau-later", "creneau-none"})
 SITE_HOST = "www.rdv-prefecture.interieur.gouv.fr"
 CAPTCHETAT_HOST = "api.piste.gouv.fr"
 
@@ -129,7 +136,6 @@ _RELEASE = (
 LAST_RELEASE = re.compile(r"derniere " + _RELEASE)
 NEXT_RELEASE = re.compile(r"prochaine " + _RELEASE)
 # unconfirmed: an error page served with 200 whose title starts with its status.
-ERROR_TITLE = re.compile(r"<title>\s*(403|429|50[0-9])\b", re.IGNORECASE)
 UNKNOWN_PAGE = "not a page of RDV Préfecture we know"
 
 # --- challenges: what may stand between creneau and creneau/ -------------------------------
@@ -260,11 +266,10 @@ def _without_query(url: str) -> str:
 def parse_page(page: Page, target: Target | None = None) -> Reading:
     """Classify one RDV Préfecture page: slots, a challenge, a failure, no slot, or unknown.
     Slots seen win over everything; a vendor challenge over banners; a banner over the rest."""
-    if page.status == 200 and (found := ERROR_TITLE.search(page.text[:1024])):
-        page = Page(page.url, int(found.group(1)), page.body, page.headers)
+    page, _ = status_from_error_title(page)
     name = target.name if target is not None else "<name>"
     text = visible_text(page.text)
-    soup = _soup(page.text)
+    soup = html_soup(page.text)
     vue_data = read_vue_data(soup)
     facts = release_facts(text, vue_data)
     slots_page = _is_slots_page(soup, text, vue_data)
@@ -710,7 +715,7 @@ class CaptchEtatAnswer:
 
 def read_captcha_form(markup: str, page_url: str) -> CaptchaForm | None:
     """The CAPTCHA form of a cgu/ page, or None when the page has none."""
-    soup = _soup(markup)
+    soup = html_soup(markup)
     if not _is_captcha_page(soup):
         return None
     form = _captcha_form(soup)
@@ -726,7 +731,7 @@ def read_captcha_form(markup: str, page_url: str) -> CaptchaForm | None:
 
 def read_captchetat_answer(markup: str, endpoint: str, style: str) -> CaptchEtatAnswer | None:
     """Parse the PISTE API's `?get=html` answer; None when it holds no CAPTCHA id."""
-    soup = _soup(markup)
+    soup = html_soup(markup)
     id_input = soup.select_one(CAPTCHA_ID_INPUT)
     captcha_id = str(id_input.get("value", "")).strip() if id_input else ""
     if not captcha_id:
@@ -851,7 +856,7 @@ async def check(target: Target, session: Session) -> FlowOutcome:
         return FlowOutcome((), Status.CAPTCHA, f"{SENT_HOME}; {image}", page, facts)
     if reading.status is Status.CAPTCHA:
         return FlowOutcome((), Status.CAPTCHA, reading.detail, page, facts)
-    if reading.kind.startswith("creneau") or reading.choices:
+    if reading.kind in SLOTS_PAGE_KINDS or reading.choices:
         guichet = _guichet(urls.demarche_id, reading)
         return FlowOutcome((guichet,), guichet.status, reading.detail, page, facts)
     status = reading.status or Status.UNKNOWN
@@ -931,7 +936,7 @@ async def _load_captchetat(
     session: Session, widget: CaptchEtatWidget, target: Target | None = None
 ) -> CaptchEtatAnswer:
     page = await session.get(widget.html_url(), headers=widget.headers())
-    soup = _soup(page.text)
+    soup = html_soup(page.text)
     if vendor := third_party_challenge(page, soup, visible_text(page.text)):
         name = target.name if target is not None else "<name>"
         blocked = _challenge_reading(vendor[0], vendor[1], name, {}, vendor=vendor[2])
@@ -970,11 +975,3 @@ def _browser_only_refused(reading: Reading) -> Reading:
     if challenge_of(reading) not in ("", "image"):
         raise CaptchaUnavailable(f"after the code was sent, {reading.detail}", reading)
     return reading
-
-
-def _soup(markup: str) -> BeautifulSoup:
-    """BeautifulSoup is imported when a page is parsed: a daemon without a target of this
-    system never loads it."""
-    from bs4 import BeautifulSoup
-
-    return BeautifulSoup(markup, "lxml")

@@ -23,24 +23,31 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, parse_qsl, urlencode, urljoin, urlsplit
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from creneau.dates import FRENCH_MONTHS
-from creneau.fetch.client import HostBudget
+from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
 from creneau.sources import Choice, FlowOutcome, Reading
-from creneau.sources.common import fold, looks_like_captcha, read_failure, visible_text
+from creneau.sources.common import (
+    SITE_ZONE,
+    fold,
+    html_soup,
+    looks_like_captcha,
+    read_failure,
+    visible_text,
+)
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
-    from bs4 import BeautifulSoup, Tag
+    from bs4 import Tag
 
     from creneau.fetch.client import Session
 
-SITE_ZONE = ZoneInfo("Europe/Paris")
+
+KEEPS_SESSION = False  # each check starts a new site session
 
 # unconfirmed: the app publishes no rate limit for its HTML pages (its Rack::Attack rule
 # covers /api/v1 only); one check is 2 + max_lieux (+1) requests, which this burst absorbs.
@@ -226,7 +233,7 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
     refused = _failure_reading(page, text) if page.status in (403, 429) else None
     if refused is not None:  # a refusal, not a banner: the host's breaker needs it
         return refused
-    soup = _soup(page.text)
+    soup = html_soup(page.text)
     if soup.select(SLOT_LINK):
         return _parse_slots(soup)
     if (failure := _failure_reading(page, text)) is not None:
@@ -722,11 +729,3 @@ def _outcome(guichets: tuple[GuichetResult, ...], last: Page) -> FlowOutcome:
     found = sum(len(g.slots) for g in guichets)
     summary = f"{len(guichets)} places, {found} slots"
     return FlowOutcome(guichets, status, f"{summary}; {detail}" if detail else summary, last)
-
-
-def _soup(markup: str) -> BeautifulSoup:
-    """BeautifulSoup is imported when a page is parsed: a daemon without a target of this
-    system never loads it."""
-    from bs4 import BeautifulSoup
-
-    return BeautifulSoup(markup, "lxml")

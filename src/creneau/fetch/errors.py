@@ -1,0 +1,31 @@
+"""Why a request or a check produced no page: raised by the client, caught by the flows and
+the checker. Light on purpose: a source module imports it without loading httpx."""
+
+from __future__ import annotations
+
+from creneau.fetch.politeness import Cooling
+from creneau.results import Status
+
+
+class FetchError(Exception):
+    """A request that produced no usable page. `status` is what the check should report."""
+
+    def __init__(self, detail: str, status: Status = Status.ERROR) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+
+
+class HostCoolingDown(FetchError):
+    """No request may go to the host before `until`."""
+
+    def __init__(self, host: str, cooling: Cooling) -> None:
+        when = cooling.until.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        super().__init__(
+            f"{host} is cooling down ({cooling.reason}); next attempt at {when}", cooling.status
+        )
+        self.until = cooling.until
+
+
+class TooSoon(FetchError):
+    """A check of a target was attempted before the interval floor allows."""
