@@ -1,4 +1,5 @@
-"""The ANTS source: every saved answer parsed exactly, any JSON parsed without a crash or a
+"""The ANTS source: what saved answers give beyond their reading (each one's whole reading is
+in its `.expected.json`, tests/test_fixtures.py), any JSON parsed without a crash or a
 false "none", the target's validation, and whole checks against the simulated API."""
 
 from __future__ import annotations
@@ -6,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -50,184 +50,36 @@ def guichets(reading: Reading, wanted: list[str] | None = None) -> list[tuple[st
     return [(g.id, g.label, g.status) for g in ants.guichets_of(reading, wanted or [])]
 
 
-# --- every saved answer, exactly ------------------------------------------------------------
+# --- saved answers -------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Expected:
-    kind: str
-    status: Status
-    detail: str
-    guichets: tuple[tuple[str, str, Status], ...] = ()
-    slots: tuple[tuple[str, str], ...] = ()  # (guichet id, ISO start)
-
-
-def slot_list(guichet_id: str, *starts: str) -> tuple[tuple[str, str], ...]:
-    return tuple((guichet_id, start) for start in starts)
-
-
-EXPECTED: dict[str, Expected] = {
-    "slots-3-points.json": Expected(
-        "slots",
-        Status.AVAILABLE,
-        "5 free slot(s) at 3 of 3 meeting point(s)",
-        (
-            ("1201", PARIS_10, Status.AVAILABLE),
-            ("1202", MONTREUIL, Status.AVAILABLE),
-            ("1203", VERSAILLES, Status.AVAILABLE),
-        ),
-        (
-            ("1201", "2026-06-02T09:00:00+02:00"),
-            ("1201", "2026-06-02T09:20:00+02:00"),
-            ("1203", "2026-06-03T10:00:00+02:00"),
-            ("1202", "2026-06-04T14:40:00+02:00"),
-            ("1203", "2026-06-11T15:00:00+02:00"),
-        ),
-    ),
-    "no-slot.json": Expected(
-        "no-slot",
-        Status.NONE,
-        "2 meeting point(s), none with a free slot",
-        (("1201", PARIS_10, Status.NONE), ("1202", MONTREUIL, Status.NONE)),
-    ),
-    "empty-list.json": Expected(
-        "no-slot", Status.NONE, "the API lists no meeting point with a free slot"
-    ),
-    "datetime-forms.json": Expected(
-        "slots",
-        Status.AVAILABLE,
-        "6 free slot(s) at 1 of 1 meeting point(s)",
-        (("9001", SECLIN, Status.AVAILABLE),),
-        slot_list(
-            "9001",
-            "2026-06-02T09:40:00+02:00",  # "09:40:00.000Z": wall clock, fraction dropped
-            "2026-06-02T10:00:00+02:00",  # "10:00Z": the editors' short form
-            "2026-06-02T10:20:00+02:00",  # "+00:00", and again naive: one slot
-            "2026-06-02T10:40:00+02:00",  # naive
-            "2026-06-02T11:00:00+02:00",  # "10:00:00+01:00": a real offset, converted
-            "2026-06-02T11:20:00+02:00",  # a space instead of "T"
-        ),
-    ),
-    "clock-change-october.json": Expected(
-        "slots",
-        Status.AVAILABLE,
-        "2 free slot(s) at 1 of 1 meeting point(s)",
-        (("1203", VERSAILLES, Status.AVAILABLE),),
-        slot_list("1203", "2026-10-23T08:30:00+02:00", "2026-10-26T09:00:00+01:00"),
-    ),
-    "same-point-twice.json": Expected(
-        "slots",
-        Status.AVAILABLE,
-        "2 free slot(s) at 1 of 1 meeting point(s)",
-        (("1201", PARIS_10, Status.AVAILABLE),),
-        slot_list("1201", "2026-06-02T09:00:00+02:00", "2026-06-05T14:00:00+02:00"),
-    ),
-    "changed-shape.json": Expected(
-        "unknown",
-        Status.UNKNOWN,
-        "unexpected answer shape: expected a list of meeting points, got an object",
-    ),
-    "slot-without-datetime.json": Expected(
-        "unknown",
-        Status.UNKNOWN,
-        'unexpected answer shape: meeting point 1201, slot #1 has no usable "datetime"',
-    ),
-    "slot-date-only.json": Expected(
-        "unknown",
-        Status.UNKNOWN,
-        'unexpected answer shape: meeting point 1201, slot #1: "2026-06-02" is not a date and time',
-    ),
-    "meeting-point-without-slots-field.json": Expected(
-        "unknown",
-        Status.UNKNOWN,
-        'unexpected answer shape: meeting point 1201 has no "available_slots" list',
-    ),
-    "invalid-json.json": Expected("unknown", Status.UNKNOWN, "the API's answer is not valid JSON"),
-    "unauthorized-401.json": Expected(
-        "unauthorized",
-        Status.ERROR,
-        "HTTP 401: the hub refused the target's token (X-HUB-RDV-AUTH-TOKEN) "
-        '("X-HUB-RDV-AUTH-TOKEN header invalid")',
-    ),
-    "slots-rdvsp-editor.json": Expected(
-        "slots",
-        Status.AVAILABLE,
-        "3 free slot(s) at 1 of 1 meeting point(s)",
-        (("87", "Mairie de Sannois", Status.AVAILABLE),),
-        # RDV Service Public's "…T09:00Z" is Paris wall-clock time; the hub serves "+00:00".
-        slot_list(
-            "87",
-            "2026-12-01T09:00:00+01:00",
-            "2026-12-01T09:25:00+01:00",
-            "2026-12-01T09:50:00+01:00",
-        ),
-    ),
-    "radius-not-allowed-403.json": Expected(
-        "forbidden",
-        Status.BLOCKED,
-        'HTTP 403: the site refuses our requests ("radius_km value not allowed")',
-    ),
-    "rate-limited-429.json": Expected(
-        "rate-limited",
-        Status.BLOCKED,
-        'HTTP 429: too many requests ("Rate limit exceeded: 30 per 1 minute")',
-    ),
-    "validation-error-422.json": Expected(
-        "client-error",
-        Status.ERROR,
-        'HTTP 422 ("[{"loc": ["query", "latitude"], "msg": "field required"}]")',
-    ),
-    "rate-limited-429.html": Expected(
-        "rate-limited", Status.BLOCKED, "HTTP 429: too many requests"
-    ),
-    "bad-gateway-502.html": Expected("server-error", Status.OVERLOADED, "HTTP 502 from the site"),
-    "not-json.html": Expected(
-        "not-json", Status.UNKNOWN, "the API answered with something other than JSON"
-    ),
-    "maintenance.html": Expected(
-        "closed", Status.CLOSED, 'the site says: "site est actuellement en maintenance"'
-    ),
+SAVED_ANSWERS = sorted(
+    path.name
+    for path in ANSWERS.iterdir()
+    if path.name != "SOURCES.md" and not path.name.endswith(".expected.json")
+)
+# Each meeting point listed is a guichet: available with its slots, else none.
+GUICHETS = {
+    "slots-3-points.json": [
+        ("1201", PARIS_10, Status.AVAILABLE),
+        ("1202", MONTREUIL, Status.AVAILABLE),
+        ("1203", VERSAILLES, Status.AVAILABLE),
+    ],
+    "no-slot.json": [("1201", PARIS_10, Status.NONE), ("1202", MONTREUIL, Status.NONE)],
+    "datetime-forms.json": [("9001", SECLIN, Status.AVAILABLE)],
+    "clock-change-october.json": [("1203", VERSAILLES, Status.AVAILABLE)],
+    "same-point-twice.json": [("1201", PARIS_10, Status.AVAILABLE)],
+    "slots-rdvsp-editor.json": [("87", "Mairie de Sannois", Status.AVAILABLE)],
 }
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_each_saved_answer_is_parsed_exactly(name: str) -> None:
-    expected = EXPECTED[name]
-    reading = ants.parse_page(served(name))
-    assert (reading.kind, reading.status, reading.detail) == (
-        expected.kind,
-        expected.status,
-        expected.detail,
-    )
-    assert [(s.guichet_id, s.start.isoformat()) for s in reading.slots] == list(expected.slots)
-    assert guichets(reading) == list(expected.guichets)
-
-
-def test_every_saved_answer_is_covered_by_a_test() -> None:
-    saved = {path.name for path in ANSWERS.iterdir()} - {"SOURCES.md"}
-    assert saved == set(EXPECTED)
+@pytest.mark.parametrize("name", SAVED_ANSWERS)
+def test_each_meeting_point_listed_is_a_guichet(name: str) -> None:
+    assert guichets(ants.parse_page(served(name))) == GUICHETS.get(name, [])
 
 
 def test_every_saved_answer_has_its_provenance() -> None:
     sources = (ANSWERS / "SOURCES.md").read_text(encoding="utf-8")
-    assert [name for name in sorted(EXPECTED) if f"`{name}`" not in sources] == []
-
-
-RULES = {
-    "slots-3-points.json": "POINT_SLOTS",
-    "no-slot.json": "POINT_SLOTS",
-    "changed-shape.json": "ShapeError",
-    "invalid-json.json": "common.NotJson",
-    "unauthorized-401.json": "HUB_REFUSAL",
-    "radius-not-allowed-403.json": "common.read_failure",
-    "not-json.html": "Page.is_json",
-    "maintenance.html": "common.read_failure",
-}
-
-
-@pytest.mark.parametrize("name", sorted(RULES))
-def test_each_reading_names_the_rule_that_decided(name: str) -> None:
-    assert ants.parse_page(served(name)).rule == RULES[name]
+    assert [name for name in SAVED_ANSWERS if f"`{name}`" not in sources] == []
 
 
 def test_each_slot_says_where_in_the_answer_it_was_read() -> None:

@@ -1,5 +1,7 @@
-"""Every saved ezbooking page, parsed exactly (fixtures/ezbooking/SOURCES.md says what each
-one is built from)."""
+"""ezbooking pages beyond their reading: the form, desks and planning each step gives, exact
+slots, and pages built in code (edge cases, HTTP statuses). Each saved page's whole reading is
+in its `.expected.json` (tests/test_fixtures.py); fixtures/ezbooking/SOURCES.md says what each
+page is built from."""
 
 from __future__ import annotations
 
@@ -13,142 +15,12 @@ from creneau.results import Status
 from creneau.sources import Choice, ezbooking
 
 PAGES = FIXTURES / "ezbooking"
-WEEK = "Semaine du lundi 30 novembre 2026 au dimanche 06 décembre 2026"
-OPENED = "the calendar step opened: the desk has a free slot"
 
 
 def parse(name: str, status: int = 200, content_type: str = "") -> ezbooking.Reading:
     page = Page.from_file(PAGES / name)
     headers = {"content-type": content_type} if content_type else page.headers
     return ezbooking.parse_page(Page(page.url, status, page.body, headers))
-
-
-EXPECTED = [
-    ("conditions.html", "conditions", None, "CONDITION_BOX", "terms to accept"),
-    ("desk-choice.html", "desk-choice", None, "DESK_FIELDSET", "3 desks offered"),
-    ("information.html", "information", None, "FORM_STEP", "information before the calendar"),
-    ("calendar.html", "calendar", Status.AVAILABLE, "CALENDAR_STEP", OPENED),
-    ("calendar-no-planning.html", "calendar", Status.AVAILABLE, "CALENDAR_STEP", OPENED),
-    (
-        "calendar-slots-and-banner.html",
-        "calendar",
-        Status.AVAILABLE,
-        "SLOT_LINK",
-        "the calendar step shows 3 free slot(s)",
-    ),
-    ("no-slot.html", "no-slot", Status.NONE, "NO_SLOT", "the page says there is no free slot"),
-    (
-        "no-slot-la-demande.html",
-        "no-slot",
-        Status.NONE,
-        "NO_SLOT",
-        "the page says there is no free slot",
-    ),
-    (
-        "no-slot-finish-button.html",
-        "no-slot",
-        Status.NONE,
-        "FINISH_BUTTON",
-        "the no-slot step (only a 'Terminer' button)",
-    ),
-    ("captcha.html", "captcha", Status.CAPTCHA, "CAPTCHA", "the site asks for a CAPTCHA"),
-    (
-        "overloaded.html",
-        "overloaded",
-        Status.OVERLOADED,
-        "OVERLOADED_PHRASES",
-        "the site says it is overloaded",
-    ),
-    (
-        "closed.html",
-        "closed",
-        Status.CLOSED,
-        "CLOSED_PHRASES",
-        'the site says: "cette page n\'est pas disponible pour le moment"',
-    ),
-    (
-        "maintenance.html",
-        "closed",
-        Status.CLOSED,
-        "CLOSED_PHRASES",
-        'the site says: "site en maintenance"',
-    ),
-    (
-        "forbidden-403.html",
-        "forbidden",
-        Status.BLOCKED,
-        "ERROR_TITLE",
-        "HTTP 403: the site refuses our requests",
-    ),
-    (
-        "rate-limited-429.html",
-        "rate-limited",
-        Status.BLOCKED,
-        "ERROR_TITLE",
-        "HTTP 429: too many requests",
-    ),
-    (
-        "bad-gateway-502.html",
-        "server-error",
-        Status.OVERLOADED,
-        "ERROR_TITLE",
-        "HTTP 502 from the site",
-    ),
-    (
-        "unavailable-503.html",
-        "server-error",
-        Status.OVERLOADED,
-        "ERROR_TITLE",
-        "HTTP 503 from the site",
-    ),
-    ("changed-layout.html", "unknown", Status.UNKNOWN, "FORM", "no booking form on the page"),
-    ("week-grid-3-free.json", "week-grid", Status.AVAILABLE, "SLOT_LINK", WEEK),
-    ("week-grid-bare-3-free.html", "week-grid", Status.AVAILABLE, "SLOT_LINK", WEEK),
-    ("week-grid-escaped-3-free.html", "week-grid", Status.AVAILABLE, "SLOT_LINK", WEEK),
-    (
-        "week-grid-dst-2-free.json",
-        "week-grid",
-        Status.AVAILABLE,
-        "SLOT_LINK",
-        "Semaine du lundi 19 octobre 2026 au dimanche 25 octobre 2026",
-    ),
-    # An empty week is no answer about the desk (its calendar opened): never "none".
-    ("week-grid-none-free.json", "week-grid", None, "WEEK_HEADER", f"{WEEK}: no free slot"),
-    ("week-grid-bare-none-free.html", "week-grid", None, "WEEK_HEADER", f"{WEEK}: no free slot"),
-    (
-        "week-grid-changed.json",
-        "unknown",
-        Status.UNKNOWN,
-        "WEEK_HEADER",
-        "week grid without a table or any slot link",
-    ),
-    (
-        "week-grid-error.json",
-        "unknown",
-        Status.UNKNOWN,
-        "GRID_ENVELOPE",
-        "week grid error: Erreur : planning introuvable",
-    ),
-]
-
-
-@pytest.mark.parametrize(("name", "kind", "status", "rule", "detail"), EXPECTED)
-def test_each_saved_page_is_read_exactly(
-    name: str, kind: str, status: Status | None, rule: str, detail: str
-) -> None:
-    reading = parse(name)
-    assert (reading.kind, reading.status, reading.rule, reading.detail) == (
-        kind,
-        status,
-        rule,
-        detail,
-    )
-    assert len(reading.read_from) == len(reading.slots)
-
-
-def test_every_fixture_is_covered_by_a_test() -> None:
-    saved = {path.name for path in PAGES.iterdir() if path.suffix in (".html", ".json")}
-    assert saved == {name for name, *_ in EXPECTED}
 
 
 def test_terms_page_gives_the_form_to_post() -> None:
