@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_path
@@ -231,8 +232,72 @@ else:  # one model per system, told apart by `system`: built from the registry
     ]
 
 
+DEFAULT_WEB_LISTEN = "127.0.0.1:8765"
+
+
+class WebSettings(_Strict):
+    """The dashboard: served by `creneau run` (and `creneau web`), on 127.0.0.1 unless told."""
+
+    enabled: Flag = True
+    listen: str = DEFAULT_WEB_LISTEN  # "host:port"
+    public_url: str | None = None  # the address alerts link to (behind a reverse proxy)
+    root_path: str = ""  # served under a sub-path, e.g. "/creneau"
+    password: SecretStr | None = None  # "${CRENEAU_WEB_PASSWORD}", or a hash-password hash
+    api_token: SecretStr | None = None  # Authorization: Bearer … for /api/v1
+    metrics_token: SecretStr | None = None  # Authorization: Bearer … for /metrics
+    public: Flag = False  # also serve /public/…: release history, nothing personal
+    trusted_proxy_auth: Flag = False  # a reverse proxy in front authenticates people
+    allow_private_targets: Flag = False  # links added through the web may be on a LAN
+
+    @field_validator("listen")
+    @classmethod
+    def _host_and_port(cls, listen: str) -> str:
+        host, port = split_listen(listen)
+        if not host or not 0 < port < 65536:
+            raise ValueError(
+                f'expected "host:port" such as "{DEFAULT_WEB_LISTEN}" (got "{listen}")'
+            )
+        return listen
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str | None) -> str | None:
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                example = "https://creneau.example.org"
+                raise ValueError(f'must be an http(s) address such as "{example}" (got "{url}")')
+        return url
+
+    @field_validator("root_path")
+    @classmethod
+    def _root_path(cls, path: str) -> str:
+        if path and (not path.startswith("/") or path.endswith("/")):
+            raise ValueError(
+                f'must start with "/" and not end with one, e.g. "/creneau" (got "{path}")'
+            )
+        return path
+
+    @property
+    def host(self) -> str:
+        return split_listen(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return split_listen(self.listen)[1]
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """'127.0.0.1:8765' → ('127.0.0.1', 8765); '[::1]:8765' → ('::1', 8765); (host, 0) when
+    the port is missing or not a number."""
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]")
+    return host, int(port) if port.isdigit() else 0
+
+
 class Config(_Strict):
     creneau: Settings
+    web: WebSettings = Field(default_factory=WebSettings)
     notify: list[Channel] = Field(default_factory=list)
     target: list[TargetConfig] = Field(default_factory=list)
     hosts: dict[str, HostSettings] = Field(default_factory=dict)
@@ -616,4 +681,16 @@ def _cross_check(config: Config) -> list[str]:
                 f'hosts."{host}".per_minute: must be at most '
                 f"{MAX_PUBLIC_PER_MINUTE:g} for a public host (got {settings.per_minute:g})"
             )
+    web = config.web
+    exposed = not is_loopback(f"http://{_bracketed(web.host)}/")
+    if web.enabled and exposed and web.password is None and not web.trusted_proxy_auth:
+        lines.append(
+            f'web.listen: "{web.listen}" opens the dashboard beyond this machine without a '
+            'password: set web.password (e.g. "${CRENEAU_WEB_PASSWORD}"), or '
+            "web.trusted_proxy_auth = true behind a reverse proxy that authenticates people"
+        )
     return lines
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
