@@ -248,10 +248,10 @@ HOSTILE = "[bold red]ALERTE[/bold red] [link=http://evil.example]lien[/link] \x1
 def test_page_text_in_the_terminal_is_shown_never_obeyed(monkeypatch: pytest.MonkeyPatch) -> None:
     from rich.console import Console
 
-    from creneau import cli as cli_module
+    from creneau.cli import check as check_command
 
     screen = io.StringIO()
-    monkeypatch.setattr(cli_module, "out", Console(file=screen, force_terminal=True, width=400))
+    monkeypatch.setattr(check_command, "out", Console(file=screen, force_terminal=True, width=400))
     slot = Slot(PARIS_SLOT, "1", HOSTILE, "k")
     result = CheckResult(
         "t",
@@ -262,10 +262,42 @@ def test_page_text_in_the_terminal_is_shown_never_obeyed(monkeypatch: pytest.Mon
         detail=HOSTILE,
         guichets=(GuichetResult("1", HOSTILE, Status.AVAILABLE, (slot,)),),
     )
-    cli_module._print_result(result, 1, PARIS)
+    check_command.print_result(result, 1, PARIS)
     shown = screen.getvalue()
     assert "[bold red]ALERTE[/bold red] [link=http://evil.example]lien[/link]" in shown
     assert "\x1b]8;" not in shown  # no hyperlink
     assert "\x1b]0;" not in shown  # no window title
     assert "\x1b[31m" not in shown  # the page's own colour code
     assert "␛[31m␛]0;t␇" in shown
+
+
+def test_a_host_s_need_is_each_target_s_requests_per_check_times_its_checks_an_hour() -> None:
+    from creneau.cli.host_load import REQUESTS_PER_CHECK_GUESS, host_loads
+    from creneau.config import Config
+
+    targets = (
+        ("one", "a.example", "60s"),
+        ("two", "a.example", "90s"),
+        ("three", "b.example", "5m"),
+    )
+    config = Config.model_validate(
+        {
+            "creneau": {"contact": "tests@example.org"},
+            "hosts": {"a.example": {"per_minute": 0.5, "burst": 2}},
+            "target": [
+                {
+                    "name": name,
+                    "system": "ezbooking",
+                    "url": f"https://{host}/booking/create/1",
+                    "every": every,
+                }
+                for name, host, every in targets
+            ],
+        }
+    )
+    loads = host_loads(config.targets, config.budget_for, {"two": 12.5})
+    assert [(load.host, load.targets) for load in loads] == [("a.example", 2), ("b.example", 1)]
+    assert loads[0].needed == REQUESTS_PER_CHECK_GUESS * 60 + 12.5 * 40
+    assert (loads[0].allowed, loads[0].over_budget) == (30, True)
+    assert loads[0].slowdown == loads[0].needed / 30
+    assert (loads[1].needed, loads[1].over_budget) == (REQUESTS_PER_CHECK_GUESS * 12, False)

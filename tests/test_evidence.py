@@ -22,11 +22,20 @@ from creneau.alerts.events import Routing
 from creneau.check.record import record
 from creneau.cli.evidence import evidence
 from creneau.config import Config, load_config
-from creneau.evidence import EvidenceError, parse_period
+from creneau.evidence import (
+    EvidenceError,
+    Pages,
+    build_facts,
+    parse_period,
+    summary_html,
+    verdict_en,
+    verdict_fr,
+)
 from creneau.page import Page
 from creneau.results import CheckResult, GuichetResult, Slot, Status
-from creneau.store import Store
+from creneau.store import CheckRecord, Store
 from creneau.store import pages as archive
+from creneau.store.evidence import TargetPeriod
 from creneau.store.schema import CheckHourRow
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -336,6 +345,53 @@ def test_page_text_is_data_in_the_html_and_csv(setup: Setup, tmp_path: Path) -> 
         assert "\x1b" not in written, name
         assert "\x9b" not in written, name
         assert "\x07" not in written, name
+
+
+def a_check(at: datetime, status: Status, slots: int = 0) -> CheckRecord:
+    return CheckRecord(
+        1, "nanterre", "ezbooking", at, 12, status.value, 200, "", None, slots, 1, None, None
+    )
+
+
+@pytest.mark.parametrize(
+    ("checks", "french", "english"),
+    [
+        (
+            [a_check(T0, Status.NONE)],
+            "Sur cette période, aucun créneau n'a été proposé lors de la seule vérification "
+            "effectuée.",
+            "In this period, no slot was offered in the only check made.",
+        ),
+        (
+            [a_check(T0, Status.NONE), a_check(T0 + timedelta(minutes=1), Status.AVAILABLE, 2)],
+            "Des créneaux ONT été proposés pendant cette période : 1 des 2 vérifications en a vu "
+            "(liste ci-dessous).",
+            "Slots WERE offered in this period: 1 of the 2 checks saw some (listed below).",
+        ),
+        (
+            [],
+            "Aucune vérification n'a été enregistrée pendant cette période : ce relevé ne permet "
+            "rien d'affirmer sur la disponibilité de créneaux.",
+            "No check was recorded in this period: this record cannot tell whether slots were "
+            "offered.",
+        ),
+    ],
+)
+def test_the_statements_are_read_from_plain_records(
+    setup: Setup, checks: list[CheckRecord], french: str, english: str
+) -> None:
+    period = parse_period("2026-11-02", "2026-11-02", PARIS, T0)
+    pages = Pages({}, max_pages=10, left_out=0)
+    target = setup.config.targets[0]
+    facts = build_facts(
+        setup.config, target, period, TargetPeriod(tuple(checks), (), ()), pages, T0
+    )
+    assert (verdict_fr(facts), verdict_en(facts)) == (french, english)
+    page = summary_html(facts)
+    assert f'">{french}</p>' in page
+    assert f'">{english}</p>' in page
+    assert page.startswith('<!DOCTYPE html>\n<html lang="fr">\n')
+    assert page.endswith("</body>\n</html>\n")
 
 
 # --- the rolled-up past -----------------------------------------------------------------------

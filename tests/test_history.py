@@ -4,6 +4,7 @@ are raw or rolled up into `check_hours`."""
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
@@ -27,8 +28,11 @@ from creneau.check.record import record
 from creneau.cli import cli
 from creneau.cli.history import parse_when
 from creneau.history import Release, Scope
+from creneau.history.heatmap import hourly_histories_of, moments_of
+from creneau.history.releases import release_times_of, releases_of
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.store import Store
+from creneau.store.history import SlotAppearance
 from creneau.store.schema import CheckHourRow, CheckRow, SlotRow
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -654,6 +658,67 @@ def test_summary_recommends_from_rolled_up_weeks(store: Store) -> None:
     )
     assert [(t.hour, t.releases, t.probability) for t in report.typical_hours] == [(9, 10, 10 / 14)]
     assert (report.lifetime.median, report.lifetime.censored) == (timedelta(minutes=12), 0)
+
+
+# --- analysis over plain data -----------------------------------------------------------------
+
+
+def appearance(guichet_id: str, seen: datetime, start_hours: int) -> SlotAppearance:
+    start = seen + timedelta(days=9, hours=start_hours)
+    return SlotAppearance("nanterre", guichet_id, GUICHETS[guichet_id], seen, start, None)
+
+
+def test_releases_and_the_heatmap_are_computed_from_plain_answers() -> None:
+    # What the store would answer: two slots seen at 09:20 (guichet 1), one at 09:40 (guichet
+    # 2), the first at the target's first clear answer; the last clear answer before 09:40.
+    first, later = paris(28, 9, 20), paris(28, 9, 40)
+    shown = [appearance("1", first, 0), appearance("1", first, 1), appearance("2", later, 0)]
+    since = {("nanterre", later): paris(28, 9, 20)}
+    [release] = releases_of(shown, since)
+    assert (release.guichet_id, release.seen_at, release.previous_check_at) == (
+        "2",
+        later,
+        first,
+    )
+    assert release_times_of(since) == [paris(28, 9, 30)]
+    hours = frozenset({history.epoch_hour(paris(28, 8)), history.epoch_hour(paris(28, 9))})
+    histories = hourly_histories_of({"nanterre": hours}, moments_of([release]))
+    grid = history.heatmap_of(histories, history.LocalHours(PARIS))
+    assert (grid.cell(SAT, 9).probability, grid.cell(SAT, 8).probability) == (1.0, 0.0)
+    assert (grid.observed_hours, grid.releases, grid.unplaced) == (2, 1, 0)
+
+
+def test_history_and_evidence_never_touch_the_database_themselves() -> None:
+    for package in ("history", "evidence"):
+        for module in (Path(history.__file__).parent.parent / package).glob("*.py"):
+            tree = ast.parse(module.read_text(encoding="utf-8"))
+            imported = [
+                name
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Import | ast.ImportFrom)
+                for name in (
+                    [alias.name for alias in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                )
+            ]
+            assert not [name for name in imported if name.split(".")[0] == "sqlalchemy"], module
+            assert "creneau.store.schema" not in imported, module
+
+
+def test_the_svg_heatmap_is_well_formed_and_shows_page_text_as_text(spring: Store) -> None:
+    grid = history.heatmap(spring, PARIS)
+    drawn = history.heatmap_svg(grid, f"Release probability — guichet {HOSTILE} <b>&")
+    root = ElementTree.fromstring(drawn)
+    texts = [element.text for element in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert texts[0] == f"Release probability — guichet {HOSTILE_SHOWN} <b>&"
+    titles = [element.text for element in root.iter("{http://www.w3.org/2000/svg}title")]
+    assert len(titles) == 7 * 24
+    assert "Sat 09:00–10:00: 100% (1 of 1 observed hours had a release; 1 releases)" in titles
+    assert "Sun 02:00–03:00: never observed" in titles
+    assert texts[-1].endswith("4 releases, 70 observed hours, Europe/Paris time.")
+    assert history.shade(0.0) == history.PALE
+    assert history.shade(1.0) == history.DARK
 
 
 # --- the command line --------------------------------------------------------------------------

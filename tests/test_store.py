@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,14 +13,26 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, text
 
 from creneau.alerts.events import Routing
 from creneau.check.record import record
-from creneau.history import site_release_facts
 from creneau.results import CheckResult, GuichetResult, Slot, Status
-from creneau.store import Destination, Store, head_revision, url_keys
-from creneau.store.schema import Base, CheckHourRow
+from creneau.store import (
+    CheckRecord,
+    Destination,
+    HourCount,
+    NotificationRecord,
+    SlotRecord,
+    Store,
+    database_file,
+    database_label,
+    head_revision,
+    url_keys,
+)
+from creneau.store.evidence import target_period
+from creneau.store.history import EVERYTHING, site_release_facts
+from creneau.store.schema import Base, CheckHourRow, CheckRow, NotificationRow, SlotRow
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -75,6 +88,66 @@ def test_timestamps_come_back_as_the_same_instant_in_utc(store: Store) -> None:
     assert row.started_at.tzinfo is UTC
     assert store.slots()[0].start == a_slot(9).start
     assert store.last_checks() == {"t": paris_time}
+
+
+@pytest.mark.parametrize(
+    ("record", "table"),
+    [
+        (CheckRecord, CheckRow),
+        (SlotRecord, SlotRow),
+        (NotificationRecord, NotificationRow),
+        (HourCount, CheckHourRow),
+    ],
+)
+def test_records_carry_every_column_of_their_table(record: type, table: type[Base]) -> None:
+    assert [field.name for field in dataclasses.fields(record)] == [
+        column.key for column in table.__table__.columns
+    ]
+
+
+def test_what_the_store_hands_out_is_plain_frozen_data(store: Store) -> None:
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    destinations = [Destination("phone", "json://127.0.0.1:1/")]
+    record(store, check_result(at, [a_slot(9)]), Routing(PARIS, destinations))
+    record(store, check_result(at + timedelta(minutes=5), [], Status.BLOCKED), Routing(PARIS))
+    [check, blocked] = store.checks()
+    [slot] = store.slots()
+    [alert] = store.notifications()
+    assert (type(check), type(slot), type(alert)) == (CheckRecord, SlotRecord, NotificationRecord)
+    assert (check.target, check.status, check.http_status, check.slot_count) == (
+        "t",
+        "available",
+        200,
+        1,
+    )
+    assert (slot.start, slot.first_seen, slot.gone_at, slot.first_check_id) == (
+        a_slot(9).start,
+        at,
+        None,
+        check.id,
+    )
+    assert (alert.check_id, alert.state, alert.payload["event"]) == (
+        check.id,
+        "pending",
+        "new_slots",
+    )
+    with pytest.raises(FrozenInstanceError):
+        check.status = "none"  # type: ignore[misc]
+    assert store.latest_checks() == [blocked]
+    assert store.checks("elsewhere") == []
+    assert store.notifications("sent") == []
+
+
+def test_a_database_url_names_its_file_and_is_shown_without_its_password(tmp_path: Path) -> None:
+    assert database_file(f"sqlite:///{tmp_path}/c.db") == tmp_path / "c.db"
+    assert database_file("sqlite:///~/c.db") == Path("~/c.db").expanduser()
+    assert database_file("sqlite://") is None
+    assert database_file("sqlite:///:memory:") is None
+    assert database_file("postgresql+psycopg://u:pw@db.example/creneau") is None
+    assert (
+        database_label("postgresql+psycopg://u:secret-pw@db.example/creneau")
+        == "postgresql+psycopg://u:***@db.example/creneau"
+    )
 
 
 def test_naive_timestamps_are_refused(store: Store) -> None:
@@ -235,11 +308,8 @@ def test_old_checks_roll_into_hourly_counts_and_releases_survive(store: Store) -
     record(store, check_result(recent, []), Routing(PARIS))
     assert store.roll_up(before=datetime(2026, 2, 1, tzinfo=UTC), batch=5) == 12
     assert [c.started_at for c in store.checks()] == [recent]
-    with store.read() as session:
-        hours = {
-            (row.hour.isoformat(), row.status): row.checks
-            for row in session.scalars(select(CheckHourRow))
-        }
+    january = target_period(store, "t", datetime(2026, 1, 1, tzinfo=UTC), recent)
+    hours = {(row.hour.isoformat(), row.status): row.checks for row in january.hours}
     assert hours == {
         ("2026-01-05T08:00:00+00:00", "none"): 2,
         ("2026-01-05T08:00:00+00:00", "available"): 3,
@@ -265,7 +335,7 @@ def test_what_a_site_said_of_its_releases_is_read_back_on_both_databases(store: 
             replace(check_result(t + timedelta(minutes=minutes), []), facts=facts),
             Routing(PARIS),
         )
-    assert site_release_facts(store) == {"t": said}
+    assert site_release_facts(store, EVERYTHING) == {"t": said}
 
 
 def test_a_notification_url_is_found_by_a_keyed_digest_kept_per_installation(

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 
+from creneau.cli.history import print_releases, print_summaries
 from creneau.config import Config
 from creneau.daemon import Daemon
 from creneau.history import releases
@@ -88,8 +89,6 @@ def run_demo(seconds: int, console: Console) -> int:
         store = Store(database)
         asyncio.run(_run_for(Daemon(config, store), seconds))
         console.rule("history")
-        from creneau.cli.history import print_releases, print_summaries
-
         print_releases(releases(store), config.creneau.zone)
         print_summaries(store, config.creneau.zone)
         store.close()

@@ -1,5 +1,5 @@
 """The `creneau evidence` command: options, one-line errors (exit 2), and what it prints. The
-export itself lives in evidence.py; cli.py registers this command."""
+export itself lives in creneau.evidence."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from creneau.cli.context import open_store, out, read_config
 from creneau.cli.options import config_option
 from creneau.evidence import DEFAULT_MAX_PAGES, MANIFEST, EvidenceError, Exported
 
@@ -61,16 +62,15 @@ def evidence(
     """Export a dated, verifiable record of target NAME's checks over a period: a summary
     (HTML, CSV), every check, the pages as received, and a SHA-256 manifest."""
     from creneau import evidence as export_module
-    from creneau.cli import _load, _open_store
 
-    config = _load(config_path)
+    config = read_config(config_path)
     target = _target(config, name, config_path)
     try:
         period = export_module.parse_period(since, until, config.creneau.zone, datetime.now(UTC))
         export_module.check_out_dir(out_dir)
     except EvidenceError as failure:
         raise EvidenceUsageError(str(failure)) from None
-    store = _open_store(config.creneau.database)
+    store = open_store(config.creneau.database)
     try:
         done = export_module.export(store, config, target, period, out_dir, max_pages)
     except EvidenceError as failure:
@@ -90,7 +90,6 @@ def _target(config: Config, name: str, config_path: Path) -> TargetBase:
 
 
 def _report(done: Exported) -> None:
-    from creneau.cli import out
     from creneau.evidence import verdict_fr
 
     facts = done.facts

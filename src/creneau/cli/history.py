@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
 from zoneinfo import ZoneInfo
 
 import click
 from rich.color import Color
-from rich.console import Console
 from rich.panel import Panel
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from creneau.cli.context import err, open_store, out, read_config
 from creneau.cli.options import config_option
 from creneau.dates import SHORT_WEEKDAYS, local_time, table_duration
 from creneau.terminal import csv_row, html_text, json_line, plain
@@ -43,10 +43,8 @@ if TYPE_CHECKING:
     )
     from creneau.store import Store
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., object])
 
 DEFAULT_ZONE = "Europe/Paris"
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -60,7 +58,7 @@ SVG_LEFT, SVG_TOP = 48, 56  # room for the weekday names and the hours
 # --- options shared by every query -------------------------------------------------------------
 
 
-def _query_options(command: Callable[..., Any]) -> Callable[..., Any]:
+def _query_options(command: F) -> F:
     options = [
         config_option(
             "Configuration file (TOML); without it, the default database and Paris time."
@@ -83,6 +81,18 @@ def _query_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+class QueryOptions(TypedDict):
+    """The options `_query_options` adds, as click passes them."""
+
+    config_path: Path
+    since: str | None
+    until: str | None
+    target_name: str | None
+    guichet: str | None
+    as_json: bool
+    as_csv: bool
+
+
 @dataclass(frozen=True)
 class Query:
     """What a history command was asked: the store, the time zone, the scope, the format."""
@@ -102,19 +112,18 @@ def _query(
     as_json: bool,
     as_csv: bool,
 ) -> Query:
-    from creneau.cli import _load, _open_store
     from creneau.config import default_database_url
     from creneau.history import Scope
 
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
-    config = _load(config_path) if config_path.exists() else None
+    config = read_config(config_path) if config_path.exists() else None
     zone = config.creneau.zone if config else ZoneInfo(DEFAULT_ZONE)
     start = parse_when("--since", since, zone, end_of_day=False) if since else None
     end = parse_when("--until", until, zone, end_of_day=True) if until else None
     if start and end and start >= end:
         raise click.UsageError(f"--since {since} is not before --until {until}")
-    store = _open_store(config.creneau.database if config else default_database_url())
+    store = open_store(config.creneau.database if config else default_database_url())
     output = "json" if as_json else "csv" if as_csv else "table"
     return Query(store, zone, Scope(start, end, target_name, guichet), output)
 
@@ -137,12 +146,12 @@ def parse_when(option: str, text: str, zone: ZoneInfo, *, end_of_day: bool) -> d
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
-def _emit_json(objects: Iterable[dict[str, Any]]) -> None:
+def _emit_json(objects: Iterable[dict[str, object]]) -> None:
     for item in objects:
         click.echo(json_line(item))
 
 
-def _emit_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def _emit_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(csv_row(header))
@@ -153,9 +162,9 @@ def _emit_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
 def _answer(
     query: Query,
     items: Sequence[T],
-    to_json: Callable[[T], dict[str, Any]],
+    to_json: Callable[[T], dict[str, object]],
     columns: Sequence[str],
-    to_row: Callable[[T], Sequence[Any]],
+    to_row: Callable[[T], Sequence[object]],
     show: Callable[[], None],
 ) -> None:
     """Print the items as the command was asked: JSON lines, CSV, or rich (`show`)."""
@@ -191,7 +200,7 @@ def history() -> None:
 
 @history.command("releases")
 @_query_options
-def releases_command(**options: Any) -> None:
+def releases_command(**options: Unpack[QueryOptions]) -> None:
     """Each release: the slots that appeared in one check at one guichet, with the last check
     before it that got a clear answer (the release happened in between) and the dates they
     offer. Slots already shown at a target's first clear answer are no release."""
@@ -217,11 +226,11 @@ RELEASE_COLUMNS = (
 )
 
 
-def _release_json(release: Release) -> dict[str, Any]:
+def _release_json(release: Release) -> dict[str, object]:
     return release.to_json()
 
 
-def _release_row(release: Release) -> tuple[Any, ...]:
+def _release_row(release: Release) -> tuple[object, ...]:
     return (
         release.target,
         release.guichet_id,
@@ -301,7 +310,7 @@ def dates_offered(starts: Sequence[datetime], zone: ZoneInfo) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also draw it into this SVG file.",
 )
-def heatmap_command(svg_path: Path | None, **options: Any) -> None:
+def heatmap_command(svg_path: Path | None, **options: Unpack[QueryOptions]) -> None:
     """Release probability by weekday × hour (local time): the share of observed hours in
     which a release was seen. An hour is observed when a check got a clear answer
     (available or none); a cell never observed is blank, not "never". A release seen more
@@ -322,11 +331,11 @@ def heatmap_command(svg_path: Path | None, **options: Any) -> None:
 HEATMAP_COLUMNS = ("weekday", "hour", "observed_hours", "release_hours", "releases", "probability")
 
 
-def _cell_json(cell: HeatCell) -> dict[str, Any]:
+def _cell_json(cell: HeatCell) -> dict[str, object]:
     return cell.to_json()
 
 
-def _cell_row(cell: HeatCell) -> tuple[Any, ...]:
+def _cell_row(cell: HeatCell) -> tuple[object, ...]:
     probability = "" if cell.probability is None else f"{cell.probability:.4f}"
     return (
         SHORT_WEEKDAYS[cell.weekday],
@@ -460,7 +469,7 @@ def _svg_cell(cell: HeatCell) -> str:
 
 @history.command("lifetime")
 @_query_options
-def lifetime_command(**options: Any) -> None:
+def lifetime_command(**options: Unpack[QueryOptions]) -> None:
     """How long slots stay visible, per guichet: median and p90 over the slots that went
     (first seen → gone). Slots still shown when the checks ended are censored: counted apart,
     left out of the median and p90."""
@@ -484,11 +493,11 @@ LIFETIME_COLUMNS = (
 )
 
 
-def _lifetime_json(line: Lifetime) -> dict[str, Any]:
+def _lifetime_json(line: Lifetime) -> dict[str, object]:
     return line.to_json()
 
 
-def _lifetime_row(line: Lifetime) -> tuple[Any, ...]:
+def _lifetime_row(line: Lifetime) -> tuple[object, ...]:
     return (
         line.target,
         line.guichet_id,
@@ -533,7 +542,7 @@ def print_lifetimes(found: Sequence[Lifetime]) -> None:
 
 @history.command("uptime")
 @_query_options
-def uptime_command(**options: Any) -> None:
+def uptime_command(**options: Unpack[QueryOptions]) -> None:
     """Share of checks per status per local day: how often the site even answered. Checks are
     per target: --guichet selects the targets that have that guichet."""
     from creneau import history as queries
@@ -545,11 +554,11 @@ def uptime_command(**options: Any) -> None:
     _answer(query, days, _uptime_json, columns, partial(_uptime_row, queries.STATUSES), show)
 
 
-def _uptime_json(day: UptimeDay) -> dict[str, Any]:
+def _uptime_json(day: UptimeDay) -> dict[str, object]:
     return day.to_json()
 
 
-def _uptime_row(statuses: Sequence[str], day: UptimeDay) -> tuple[Any, ...]:
+def _uptime_row(statuses: Sequence[str], day: UptimeDay) -> tuple[object, ...]:
     shares = (f"{day.share(status):.4f}" for status in statuses)
     return (day.target, day.day.isoformat(), day.checks, f"{day.clear:.4f}", *shares)
 
@@ -586,7 +595,7 @@ def print_target_uptime(target: str, days: Sequence[UptimeDay], statuses: Sequen
 
 @history.command("summary")
 @_query_options
-def summary_command(**options: Any) -> None:
+def summary_command(**options: Unpack[QueryOptions]) -> None:
     """One screen per target: last release, typical release hours, typical lifetime, and when
     to check (the fewest quarter-hours covering 80 % of past releases)."""
     from creneau import history as queries
@@ -612,11 +621,11 @@ SUMMARY_COLUMNS = (
 )
 
 
-def _report_json(report: TargetReport) -> dict[str, Any]:
+def _report_json(report: TargetReport) -> dict[str, object]:
     return report.to_json()
 
 
-def _report_row(report: TargetReport) -> tuple[Any, ...]:
+def _report_row(report: TargetReport) -> tuple[object, ...]:
     last = report.last_release
     return (
         report.target,

@@ -1,16 +1,18 @@
-"""Command-line options several command modules share (cli.py, history_cli.py,
-evidence_cli.py), here so that none has to import another."""
+"""Command-line options several command modules share, here so that none has to import
+another."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import click
 
+F = TypeVar("F", bound=Callable[..., object])
 
-def config_option(help_text: str = "Configuration file (TOML).") -> Callable[[Any], Any]:
+
+def config_option(help_text: str = "Configuration file (TOML).") -> Callable[[F], F]:
     return click.option(
         "--config",
         "config_path",
@@ -20,3 +22,6 @@ def config_option(help_text: str = "Configuration file (TOML).") -> Callable[[An
         show_default=True,
         help=help_text,
     )
+
+
+CONFIG_OPTION = config_option()

@@ -18,7 +18,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from creneau import history
 from creneau.alerts import events as outbox
-from creneau.alerts.deliver import Sender
 from creneau.alerts.events import ALERT_AT_MOST_EVERY
 from creneau.check.record import NotRecorded, Recorded, enqueue_now, record, watch_once
 from creneau.config import Config
@@ -29,6 +28,7 @@ from creneau.daemon.schedule import PoliteTrigger
 from creneau.fetch.client import PoliteClient, TooSoon
 from creneau.plan import CheckPlan, Spacing, adaptive_intervals, hour_of_week
 from creneau.results import CheckResult, Status
+from creneau.runtime import Runtime
 from creneau.store import STORE_FAILURES, DatabaseThread, OutboxEvent, Store
 from creneau.store import pages as archive
 from creneau.targets import INTERVAL_FLOOR, TargetBase, is_loopback
@@ -55,14 +55,15 @@ class Daemon:
     ) -> None:
         self.config = config
         self.store = store
-        self.client = client or PoliteClient(config.creneau.contact, config.budget_for)
         # Virtual-time runs pass a DatabaseThread(inline=True): a worker thread runs in real
         # time, and the virtual clock would not wait for it.
         self.db = db or DatabaseThread()
         self.now = now
         self.on_recorded = on_recorded
-        self.sender = Sender.from_config(store, config, db=self.db, now=now)
-        self.routes = outbox.routes(config)
+        self.runtime = Runtime(config, store, client=client, db=self.db, now=now)
+        self.client = self.runtime.client
+        self.sender = self.runtime.sender
+        self.routes = self.runtime.routes
         self.spacing: defaultdict[str, Spacing] = defaultdict(Spacing)  # one per host
         self._wake_sender = asyncio.Event()
         self._in_flight: set[asyncio.Task[Any]] = set()
@@ -78,11 +79,9 @@ class Daemon:
         await self.db(self.store.rekey_outbox, urls)
         last_checks = await self.db(self.store.last_checks)
         self._last_done.update(last_checks)
-        for name, at in last_checks.items():
-            self.client.remember_check(name, at)
         for target in self.config.targets:
             self.outage.seed(target.name, await self.db(self.store.open_slots, target.name))
-        self.client.restore_hosts(await self.db(self.store.host_states))
+        self.runtime.seed(await self.db(self.store.host_states), last_checks)
         self.scheduler = AsyncIOScheduler(timezone=self.config.creneau.zone)
         targets = self.config.targets
         for index, target in enumerate(targets):

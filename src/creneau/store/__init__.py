@@ -1,7 +1,9 @@
-"""The only module that touches the database: checks, slots and the notification outbox.
+"""The only package that touches the database: checks, slots, the notification outbox, and
+every query the layers above ask (`store.history`, `store.evidence`). What leaves it is plain
+frozen data (`store.records`), never a session or an ORM row.
 
-SQLite by default (WAL, busy timeout), PostgreSQL by URL. Schema changes go through Alembic
-migrations, applied by `creneau db upgrade` and at daemon start."""
+SQLite by default (WAL, busy timeout), PostgreSQL by URL (`store.database`). Schema changes go
+through Alembic migrations, applied by `creneau db upgrade` and at daemon start."""
 
 from __future__ import annotations
 
@@ -16,27 +18,23 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import (
-    CursorResult,
-    Engine,
-    create_engine,
-    delete,
-    event,
-    func,
-    inspect,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.engine import make_url
+from sqlalchemy import CursorResult, delete, func, inspect, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from creneau.alerts.kinds import ALL_KINDS as ALL_KINDS
 from creneau.check.diff import KnownSlot, SlotChanges
 from creneau.fetch.politeness import HostState
 from creneau.redact import public_link
 from creneau.results import CheckResult, Slot, Status
+from creneau.store.database import database_file, open_engine
+from creneau.store.database import database_label as database_label
 from creneau.store.lock import DaemonLock
+from creneau.store.records import SELECT_CHECKS, SELECT_NOTIFICATIONS, SELECT_SLOTS
+from creneau.store.records import CheckRecord as CheckRecord
+from creneau.store.records import HourCount as HourCount
+from creneau.store.records import NotificationRecord as NotificationRecord
+from creneau.store.records import SlotRecord as SlotRecord
 from creneau.store.schema import (
     CheckHourRow,
     CheckRow,
@@ -84,7 +82,6 @@ class DatabaseThread:
             self._pool.shutdown(wait=True)  # lets a transaction in progress commit
 
 
-ALL_KINDS = frozenset({"slots", "trouble", "heartbeat"})
 CLEAR_STATUSES = ("available", "none")  # the answers that say which slots there are
 
 
@@ -137,9 +134,9 @@ class DatabaseGone(OSError):
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = _engine(url)
+        self.engine = open_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._file = _sqlite_file(url)
+        self._file = database_file(url)
         self._identity: tuple[int, int] | None = None
 
     def close(self) -> None:
@@ -244,32 +241,40 @@ class Store:
             row = session.get(TargetStateRow, target)
             return dict(row.site_session) if row and row.site_session else None
 
-    def checks(self, target: str | None = None) -> list[CheckRow]:
-        query = select(CheckRow).order_by(CheckRow.started_at, CheckRow.id)
+    def checks(self, target: str | None = None) -> list[CheckRecord]:
+        """Every check (of one target), oldest first."""
+        query = SELECT_CHECKS.order_by(CheckRow.started_at, CheckRow.id)
         if target:
             query = query.where(CheckRow.target == target)
-        with self._sessions() as session:
-            return list(session.scalars(query))
+        with self.engine.connect() as db:
+            return [CheckRecord(*row) for row in db.execute(query)]
 
-    def slots(self, target: str | None = None) -> list[SlotRow]:
-        query = select(SlotRow).order_by(SlotRow.first_seen, SlotRow.start)
+    def latest_checks(self) -> list[CheckRecord]:
+        """The most recent check of each target."""
+        latest = (
+            select(CheckRow.target, func.max(CheckRow.id).label("id"))
+            .group_by(CheckRow.target)
+            .subquery()
+        )
+        query = SELECT_CHECKS.join(latest, CheckRow.id == latest.c.id)
+        with self.engine.connect() as db:
+            return [CheckRecord(*row) for row in db.execute(query)]
+
+    def slots(self, target: str | None = None) -> list[SlotRecord]:
+        """Every appearance of a slot (of one target), by first sighting, then start."""
+        query = SELECT_SLOTS.order_by(SlotRow.first_seen, SlotRow.start)
         if target:
             query = query.where(SlotRow.target == target)
-        with self._sessions() as session:
-            return list(session.scalars(query))
+        with self.engine.connect() as db:
+            return [SlotRecord(*row) for row in db.execute(query)]
 
-    def notifications(self, state: str | None = None) -> list[NotificationRow]:
-        query = select(NotificationRow).order_by(NotificationRow.id)
+    def notifications(self, state: str | None = None) -> list[NotificationRecord]:
+        """The outbox (the rows in one state), in the order they were written."""
+        query = SELECT_NOTIFICATIONS.order_by(NotificationRow.id)
         if state:
             query = query.where(NotificationRow.state == state)
-        with self._sessions() as session:
-            return list(session.scalars(query))
-
-    @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A read-only session for the history queries."""
-        with self._sessions() as session:
-            yield session
+        with self.engine.connect() as db:
+            return [NotificationRecord(*row) for row in db.execute(query)]
 
     # --- retention ----------------------------------------------------------------------------
 
@@ -634,30 +639,3 @@ def _host_state(row: HostRow) -> HostState:
         robots_txt=row.robots_txt,
         robots_fetched_at=row.robots_fetched_at,
     )
-
-
-def _sqlite_file(url: str) -> Path | None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database).expanduser()
-
-
-def _engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
-        cursor.close()
-
-    return engine

@@ -1,0 +1,111 @@
+"""`creneau run`: the daemon, in the foreground until SIGINT or SIGTERM; first, the plan it
+starts with (targets, intervals, first checks, each host's budget against its needs)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.table import Table
+
+from creneau import __version__
+from creneau.cli.context import database_label, err, migrated_apart, read_config
+from creneau.cli.host_load import host_loads
+from creneau.cli.options import CONFIG_OPTION
+from creneau.dates import local_time
+from creneau.redact import redact
+
+if TYPE_CHECKING:
+    from creneau.config import Config
+
+log = logging.getLogger("creneau")
+
+
+@click.command()
+@CONFIG_OPTION
+def run(config_path: Path) -> None:
+    """Run the daemon: check every target on its schedule and send alerts."""
+    # Until the event loop takes the signals over, SIGTERM and SIGINT stop it quietly
+    # (creneau.entry); a migration's transaction rolls back.
+    from creneau.daemon import Daemon, run_until_signal
+    from creneau.entry import stop_quietly_on_signals
+    from creneau.store.lock import AlreadyRunning
+
+    config = read_config(config_path)
+    store = migrated_apart(config.creneau.database, config_path)
+    lock = store.daemon_lock()
+    try:
+        lock.acquire()
+    except AlreadyRunning as running:
+        click.echo(redact(f"creneau: {running}"), err=True)
+        sys.exit(2)
+    daemon = Daemon(config, store)
+    log.info(
+        "creneau %s: %d targets, database %s",
+        __version__,
+        len(config.targets),
+        database_label(config.creneau.database),
+    )
+    observed = store.requests_per_check(datetime.now(UTC) - timedelta(days=7))
+    asyncio.run(
+        run_until_signal(daemon, lambda: print_plan(config, daemon.first_checks(), observed))
+    )
+    stop_quietly_on_signals()  # closing the loop restored the default handlers
+    lock.release()
+    log.info("stopped")
+
+
+def print_plan(
+    config: Config,
+    first_checks: Mapping[str, datetime],
+    observed: Mapping[str, float] | None = None,
+) -> None:
+    """The start-up summary: what is watched, how often, within which budgets; and a
+    warning for a host whose targets need more requests than its budget allows."""
+    from creneau.dates import compact_duration
+
+    zone = config.creneau.zone
+    table = Table(title="Targets", header_style="bold")
+    for column in ("target", "system", "host", "every", "burst", "windows", "first check"):
+        table.add_column(column)
+    for target in config.targets:
+        burst = "—"
+        if target.burst:
+            windows = ", ".join(window.text for window in target.burst.windows)
+            burst = f"{compact_duration(target.burst.every)} in {windows}"
+        table.add_row(
+            target.name,
+            target.system,
+            target.host,
+            f"{compact_duration(target.every)} ± {compact_duration(target.jitter / 2)}",
+            burst,
+            ", ".join(w.text for w in target.windows) or "always",
+            local_time(first_checks.get(target.name), zone),
+        )
+    err.print(table)
+    hosts = Table(title="Hosts", header_style="bold")
+    for column in ("host", "budget", "targets", "requests per hour needed"):
+        hosts.add_column(column)
+    loads = host_loads(config.targets, config.budget_for, observed or {})
+    for load in loads:
+        hosts.add_row(
+            load.host,
+            f"{load.budget.per_minute:g}/min, bursts of {load.budget.burst}",
+            str(load.targets),
+            f"~{load.needed:.0f} (of {load.allowed:.0f} allowed)",
+        )
+    err.print(hosts)
+    for load in loads:
+        if load.over_budget:
+            log.warning(
+                f"{load.host}: its {load.targets} target(s) need ~{load.needed:.0f} requests "
+                f"an hour and its budget allows {load.allowed:.0f}: checks will be about "
+                f"{load.slowdown:.1f}× further apart than configured. Check less often, "
+                "watch fewer desks, or accept it: creneau never exceeds the budget."
+            )

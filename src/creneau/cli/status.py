@@ -1,0 +1,118 @@
+"""What the daemon is doing, read from the database: `status` (each target's last and next
+check, its host, the outbox), `health` (exit 1 when checks are late, for a HEALTHCHECK) and
+`db upgrade`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from creneau.cli.context import (
+    STATUS_STYLE,
+    database_label,
+    existing_store,
+    open_store,
+    out,
+    read_config,
+)
+from creneau.cli.options import CONFIG_OPTION
+from creneau.dates import local_time
+from creneau.terminal import plain
+
+DETAIL_SHOWN = 60  # characters of a check's detail in the status table
+
+
+@click.command()
+@CONFIG_OPTION
+def status(config_path: Path) -> None:
+    """Each target's last check, next check and host state, and the outbox."""
+    from creneau import history as queries
+
+    config = read_config(config_path)
+    store = existing_store(config.creneau.database)
+    zone = config.creneau.zone
+    last = {row.target: row for row in queries.last_check_rows(store)}
+    next_checks = store.next_checks()
+    hosts = store.host_states()
+    now = datetime.now(UTC)
+    table = Table(title="Targets", header_style="bold")
+    for column in ("target", "last check", "status", "detail", "next check", "host"):
+        table.add_column(column)
+    for target in config.targets:
+        row = last.get(target.name)
+        state = hosts.get(target.host)
+        host_text = f"{target.host}: ok"
+        if state and state.open_until and state.open_until > now:
+            host_text = (
+                f"{target.host}: cooling down until {local_time(state.open_until, zone)} "
+                f"({state.reason})"
+            )
+        elif state and state.not_before and state.not_before > now:
+            host_text = f"{target.host}: Retry-After until {local_time(state.not_before, zone)}"
+        status_text = row.status if row else "never checked"
+        style = STATUS_STYLE.get(status_text, "default")
+        table.add_row(
+            plain(target.name),
+            local_time(row.started_at if row else None, zone),
+            plain(status_text, style),
+            plain(row.detail[:DETAIL_SHOWN] if row else ""),
+            local_time(next_checks.get(target.name), zone),
+            plain(host_text),
+        )
+    out.print(table)
+    pending = store.notifications("pending")
+    failed = store.notifications("failed")
+    out.print(f"outbox: {len(pending)} pending, {len(failed)} failed")
+
+
+@click.command()
+@CONFIG_OPTION
+@click.option(
+    "--max-age",
+    default="",
+    help='Instead of each target\'s plan: the oldest acceptable last check, e.g. "15m".',
+)
+def health(config_path: Path, max_age: str) -> None:
+    """Exit 0 when every target is checked as its plan says (its interval, its windows),
+    1 otherwise (for a container's HEALTHCHECK)."""
+    from creneau.daemon.health import overdue
+    from creneau.dates import compact_duration
+    from creneau.targets import parse_duration
+
+    config = read_config(config_path)
+    store = existing_store(config.creneau.database)
+    now = datetime.now(UTC)
+    last_checks = store.last_checks()
+    last = max(last_checks.values(), default=None)
+    if max_age:
+        if last is None or now - last > parse_duration(max_age):
+            ago = "never" if last is None else f"{compact_duration(now - last)} ago"
+            click.echo(f"unhealthy: last check {ago}", err=True)
+            sys.exit(1)
+    else:
+        zone = config.creneau.zone
+        late = overdue(config.targets, zone, store.next_checks(), last_checks, now)
+        if late:
+            problems = "; ".join(item.describe(now, zone) for item in late)
+            click.echo(f"unhealthy: {problems}", err=True)
+            sys.exit(1)
+    ago = "never" if last is None else f"{compact_duration(now - last)} ago"
+    out.print(f"healthy: {len(config.targets)} target(s) on schedule; last check {ago}")
+
+
+@click.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@CONFIG_OPTION
+def db_upgrade(config_path: Path) -> None:
+    """Apply pending migrations (the daemon also does this at start)."""
+    config = read_config(config_path)
+    open_store(config.creneau.database)
+    out.print(f"database up to date: {database_label(config.creneau.database)}")

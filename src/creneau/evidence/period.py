@@ -1,0 +1,57 @@
+"""The period an export covers, from `--since` and `--until` as people write them, and the
+one-line error of a request that cannot be exported."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from creneau.evidence.times import iso_utc
+
+
+class EvidenceError(ValueError):
+    """A request that cannot be exported (bad dates, an unusable folder): one line."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end): both tz-aware UTC."""
+
+    start: datetime
+    end: datetime
+
+
+def parse_period(since: str, until: str | None, zone: ZoneInfo, now: datetime) -> Period:
+    """`--since 2026-11-01` starts at local midnight; `--until 2026-11-30` ends at the end of
+    that day (local); a time (`2026-11-01T08:00`, local unless it has an offset) is exact.
+    Without `--until`, the period ends now."""
+    start = _moment("--since", since, zone, end_of_day=False)
+    end = _moment("--until", until, zone, end_of_day=True) if until else now.astimezone(UTC)
+    if end <= start:
+        raise EvidenceError(
+            f"the period is empty: its end ({iso_utc(end)}) is not after its start "
+            f"({iso_utc(start)})"
+        )
+    return Period(start, end)
+
+
+def _moment(option: str, text: str, zone: ZoneInfo, end_of_day: bool) -> datetime:
+    text = text.strip()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is not None:
+        if end_of_day:
+            day += timedelta(days=1)
+        return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise EvidenceError(
+            f'{option}: expected a date such as 2026-11-01 or 2026-11-01T08:00 (got "{text}")'
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)

@@ -1,0 +1,711 @@
+"""The history queries: what the `checks`, `check_hours` and `slots` tables say of slot
+appearances, of the last clear answer before each, of observation hours and of checks per
+day, as plain data that `creneau.history` analyses (the definitions are there).
+
+Aggregation happens in SQL as index probes: one per target and hour (is there a clear
+answer?) and one per target, local day and status (how many checks?), so that no check is ever
+sorted or parsed in Python. On SQLite the counts need the index on checks(target, status,
+started_at) to stay under a second for a year of checks (see bench/history.py). Raw checks and
+their hourly roll-up are read alike: the layers above never learn which of the two answered."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar, TypeVarTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    CTE,
+    Integer,
+    Select,
+    String,
+    Text,
+    and_,
+    case,
+    cast,
+    column,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    type_coerce,
+    values,
+)
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeDecorator
+
+from creneau.results import Status
+from creneau.store import CLEAR_STATUSES, Store
+from creneau.store.schema import CheckHourRow, CheckRow, SlotRow, UTCDateTime
+
+HOUR = timedelta(hours=1)
+CLEAR = CLEAR_STATUSES
+STATUSES = tuple(status.value for status in Status)
+DAYS_PER_QUERY = 1000  # keeps a query's bound parameters far below every database's limit
+MMAP_BYTES = 1 << 30  # SQLite only maps what it reads: an upper bound, not an allocation
+SITE_RELEASE_FACTS = (
+    "last_release_at",
+    "last_release_week",
+    "next_release_at",
+    "next_release_week",
+)
+RECENT_CHECKS = 1000  # a week at 10 minutes: the site's statement is looked for in these only
+
+T = TypeVar("T")
+Columns = TypeVarTuple("Columns")
+
+
+# --- scope and hours ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a query looks at: a period (`until` excluded), a target, a guichet (id or label)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    target: str | None = None
+    guichet: str | None = None
+
+    def whole_hours(self) -> Scope:
+        """The same scope over the whole UTC hours whose start is in the period."""
+        return replace(
+            self,
+            since=ceil_hour(self.since) if self.since else None,
+            until=ceil_hour(self.until) if self.until else None,
+        )
+
+
+EVERYTHING = Scope()
+
+
+def floor_hour(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def ceil_hour(at: datetime) -> datetime:
+    floor = floor_hour(at)
+    return floor if floor == at else floor + HOUR
+
+
+def epoch_hour(at: datetime) -> int:
+    """Hours since 1970-01-01 00:00 UTC: a cheap key for a UTC hour."""
+    return int(at.timestamp()) // 3600
+
+
+def hour_start(hour: int) -> datetime:
+    return datetime.fromtimestamp(hour * 3600, UTC)
+
+
+def local_days(
+    zone: ZoneInfo, start: datetime, end: datetime
+) -> list[tuple[int, datetime, datetime]]:
+    """The local days met by [start, end), as (ordinal, UTC start, UTC end) clipped to it."""
+    days = []
+    day = start.astimezone(zone).date()
+    while (lo := _midnight(day, zone)) < end:
+        hi = _midnight(day + timedelta(days=1), zone)
+        days.append((day.toordinal(), max(lo, start), min(hi, end)))
+        day += timedelta(days=1)
+    return days
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), zone).astimezone(UTC)
+
+
+# --- what the queries return ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotAppearance:
+    """One appearance of a slot: at which guichet, first seen when, for which start, gone
+    when (None: still shown, or the checks stopped)."""
+
+    target: str
+    guichet_id: str
+    guichet: str
+    first_seen: datetime
+    start: datetime
+    gone_at: datetime | None
+
+
+@dataclass(frozen=True)
+class GuichetSighting:
+    """Slots first seen at one guichet in one check of a target."""
+
+    target: str
+    guichet_id: str
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    """One target's checks on one local day, per status (raw and rolled-up alike)."""
+
+    target: str
+    day: date
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class CheckTotals:
+    """All of one target's checks per status (raw and rolled-up), and the first and last
+    moments they cover (the start of an hour, for rolled-up ones)."""
+
+    target: str
+    by_status: dict[str, int]
+    first_check: datetime
+    last_check: datetime
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _reading(store: Store) -> Iterator[Connection]:
+    """A connection for the history queries: Core rows (the ORM's work per row is wasted on
+    plain values), and on SQLite the file read through a memory map, since the queries probe
+    an index thousands of times and a probe then costs a page lookup, not a system call."""
+    with store.engine.connect() as db:
+        if db.dialect.name == "sqlite":
+            db.execute(text(f"PRAGMA mmap_size={MMAP_BYTES}"))
+        yield db
+
+
+def _slots_in(query: Select[*Columns], scope: Scope) -> Select[*Columns]:
+    if scope.since:
+        query = query.where(SlotRow.first_seen >= scope.since)
+    if scope.until:
+        query = query.where(SlotRow.first_seen < scope.until)
+    if scope.target:
+        query = query.where(SlotRow.target == scope.target)
+    if scope.guichet:
+        query = query.where(
+            or_(SlotRow.guichet_id == scope.guichet, SlotRow.guichet == scope.guichet)
+        )
+    return query
+
+
+# --- slot appearances ----------------------------------------------------------------------------
+
+
+def slot_appearances(store: Store, scope: Scope) -> list[SlotAppearance]:
+    """The slots first seen in the scope, by first sighting, target, guichet and start."""
+    query = _slots_in(
+        select(
+            SlotRow.target,
+            SlotRow.guichet_id,
+            SlotRow.guichet,
+            _bulk_utc(SlotRow.first_seen),
+            _bulk_utc(SlotRow.start),
+            _bulk_utc(SlotRow.gone_at),
+        ),
+        scope,
+    ).order_by(SlotRow.first_seen, SlotRow.target, SlotRow.guichet_id, SlotRow.start)
+    with _reading(store) as db:
+        return [SlotAppearance(*row) for row in db.execute(query)]
+
+
+def guichet_sightings(store: Store, scope: Scope) -> list[GuichetSighting]:
+    """Each (target, guichet, check) that first saw slots in the scope, once."""
+    query = _slots_in(
+        select(SlotRow.target, SlotRow.guichet_id, SlotRow.first_seen).distinct(), scope
+    )
+    with _reading(store) as db:
+        return [GuichetSighting(*row) for row in db.execute(query)]
+
+
+class _BulkUTC(TypeDecorator[datetime]):
+    """Reads a UTCDateTime column as the same tz-aware UTC datetimes, about twice as fast:
+    SQLite's stored text ("YYYY-MM-DD HH:MM:SS.ffffff", UTC) goes straight to
+    `fromisoformat`; other databases return aware datetimes. A year of slots is 70 000
+    values."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return datetime.fromisoformat(f"{value}+00:00")
+
+
+def _bulk_utc(column_: InstrumentedAttribute[Any]) -> ColumnElement[datetime]:
+    return type_coerce(column_, _BulkUTC()).label(column_.key)
+
+
+# --- the check before a release ------------------------------------------------------------------
+#
+# A slot row keeps `previous_check_at`: the check just before the one that first saw it,
+# whatever that check answered (NULL: the target's first check). A release needs the last
+# check with a CLEAR answer before it, which is `previous_check_at` when that check was clear
+# and an earlier one when it was blocked, failed or not understood. While the checks are raw,
+# the status of that check, and the last clear one before it, are read exactly. Once rolled
+# up, only the statuses of its hour remain: an hour with a clear answer is taken to mean that
+# the check was clear (most are; but that answer may be the very check that saw the slots,
+# or a later one: an hour's counts cannot tell); an hour without one means it was not, and
+# the release is then known only since the start of the last hour with a clear answer. So
+# raw and rolled-up checks give the same releases except where the check before one was not
+# clear. A target whose first clear answer came after blocked checks and already showed the
+# slots is a first sighting either way. (Recording the last clear check on the slot row when
+# it is written would make all of this exact and the same forever.)
+
+
+def last_clear_checks(store: Store, scope: Scope) -> dict[tuple[str, datetime], datetime]:
+    """For each check in the scope that first saw slots, keyed (target, seen at): the last
+    check before it with a clear answer (a lower bound, see above). A check that has none is
+    a first sighting and is left out."""
+    with _reading(store) as db:
+        return _last_clear_checks(db, scope)
+
+
+def _last_clear_checks(db: Connection, scope: Scope) -> dict[tuple[str, datetime], datetime]:
+    found: dict[tuple[str, datetime], datetime] = {}
+    rolled: list[tuple[str, datetime, datetime]] = []
+    no_raw_clear: list[tuple[str, datetime, datetime]] = []
+    for target, seen_at, previous, status, *earlier in db.execute(_sightings(scope)):
+        if status in CLEAR:
+            found[target, seen_at] = previous
+        elif status is None:
+            rolled.append((target, seen_at, previous))
+        elif any(earlier):
+            found[target, seen_at] = max(at for at in earlier if at is not None)
+        else:
+            no_raw_clear.append((target, seen_at, previous))
+    unclear = _hours_without_clear_answer(db, [(target, at) for target, _, at in rolled])
+    for target, seen_at, previous in rolled:
+        if (target, epoch_hour(previous)) in unclear:
+            no_raw_clear.append((target, seen_at, previous))
+        else:  # a clear answer in its hour, or no hourly row that says otherwise
+            found[target, seen_at] = previous
+    for target, seen_at, previous in no_raw_clear:
+        hour = _last_clear_hour(db, target, previous)
+        if hour is not None:
+            found[target, seen_at] = hour
+    return found
+
+
+def _sightings(scope: Scope) -> Select[Any]:
+    """Each (target, seen at, previous check) of the slots in the scope, with the status of
+    that previous check (NULL once rolled up) and, when it was not clear, the last raw check
+    before it that said "none" and the last that said "available" (NULL: none left raw)."""
+    sightings = _slots_in(
+        select(SlotRow.target, SlotRow.first_seen, SlotRow.previous_check_at)
+        .where(SlotRow.previous_check_at.is_not(None))
+        .distinct(),
+        scope,
+    ).subquery()
+    # The check's id, then its status: a seek in the (target, started_at) index and one by
+    # primary key (asked for the status at once, SQLite scans the (target, status,
+    # started_at) index instead, which holds it).
+    previous_id = (
+        select(CheckRow.id)
+        .where(
+            CheckRow.target == sightings.c.target,
+            CheckRow.started_at == sightings.c.previous_check_at,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    with_id = select(*sightings.c, previous_id.label("previous_id")).subquery()
+    status = select(CheckRow.status).where(CheckRow.id == with_id.c.previous_id)
+    with_status = select(*with_id.c, status.scalar_subquery().label("status")).subquery()
+
+    def last_raw(answer: str) -> ColumnElement[datetime]:
+        # One seek each in the (target, status, started_at) index, only when needed.
+        last = (
+            select(func.max(CheckRow.started_at))
+            .where(
+                CheckRow.target == with_status.c.target,
+                CheckRow.status == answer,
+                CheckRow.started_at < with_status.c.previous_check_at,
+            )
+            .scalar_subquery()
+        )
+        return case((with_status.c.status.not_in(CLEAR), last))
+
+    return select(
+        with_status.c.target,
+        with_status.c.first_seen,
+        with_status.c.previous_check_at,
+        with_status.c.status,
+        *(last_raw(answer) for answer in CLEAR),
+    )
+
+
+def _hours_without_clear_answer(
+    db: Connection, moments: Sequence[tuple[str, datetime]]
+) -> set[tuple[str, int]]:
+    """Of the (target, UTC hour) of these moments, those `check_hours` holds checks for, none
+    of them with a clear answer; hours as epoch hours."""
+    wanted: dict[str, set[datetime]] = defaultdict(set)
+    for target, at in moments:
+        wanted[target].add(floor_hour(at))
+    hour = _epoch_hour_sql(db, CheckHourRow.hour)
+    clear = func.max(case((CheckHourRow.status.in_(CLEAR), 1), else_=0))
+    found: set[tuple[str, int]] = set()
+    for target, hours in wanted.items():
+        for chunk in _chunks(sorted(hours), DAYS_PER_QUERY):
+            query = (
+                select(hour)
+                .where(CheckHourRow.target == target, CheckHourRow.hour.in_(chunk))
+                .group_by(CheckHourRow.hour)
+                .having(clear == 0)
+            )
+            found.update((target, unclear) for unclear in db.scalars(query))
+    return found
+
+
+def _last_clear_hour(db: Connection, target: str, before: datetime) -> datetime | None:
+    """The start of the last hour in `check_hours` with a clear answer, up to the hour of
+    `before`: that hour holds no clear answer when `before` was rolled up (that is how it got
+    here), and only older checks when it was split at the retention cut-off."""
+    return db.scalar(
+        select(CheckHourRow.hour)
+        .where(
+            CheckHourRow.target == target,
+            CheckHourRow.status.in_(CLEAR),
+            CheckHourRow.hour <= before,
+        )
+        .order_by(CheckHourRow.hour.desc())
+        .limit(1)
+    )
+
+
+# --- targets -------------------------------------------------------------------------------------
+
+
+def targets_in(store: Store, scope: Scope) -> list[str]:
+    """The targets a query covers: the one asked for, those that have the guichet asked for,
+    or every target the store knows."""
+    with _reading(store) as db:
+        return _targets(db, scope)
+
+
+def _targets(db: Connection, scope: Scope) -> list[str]:
+    if scope.guichet:
+        query = _slots_in(
+            select(SlotRow.target).distinct(), Scope(target=scope.target, guichet=scope.guichet)
+        )
+        return sorted(db.scalars(query))
+    if scope.target:
+        return [scope.target]
+    names: set[str] = set()
+    for column_ in (CheckRow.target, CheckHourRow.target, SlotRow.target):
+        names.update(_distinct(db, column_))
+    return sorted(names)
+
+
+def _distinct(db: Connection, indexed: InstrumentedAttribute[str]) -> list[str]:
+    """The distinct values of an index's first column, one index seek each (a skip scan)."""
+    found: list[str] = []
+    value = db.scalar(select(func.min(indexed)))
+    while value is not None:
+        found.append(value)
+        value = db.scalar(select(func.min(indexed)).where(indexed > value))
+    return found
+
+
+# --- observation hours ---------------------------------------------------------------------------
+
+
+def observation_hours(store: Store, scope: Scope) -> dict[str, frozenset[int]]:
+    """For each target of the scope, in name order: the UTC hours (epoch hours) of the whole
+    hours of the period in which a check got a clear answer, raw or rolled up."""
+    hours = scope.whole_hours()
+    with _reading(store) as db:
+        return {
+            target: frozenset(
+                _raw_clear_hours(db, target, hours) | _rolled_clear_hours(db, target, hours)
+            )
+            for target in _targets(db, scope)
+        }
+
+
+def _clip(start: datetime, end: datetime, scope: Scope) -> tuple[datetime, datetime]:
+    """[start, end) within the scope's period (already whole hours)."""
+    if scope.since and scope.since > start:
+        start = scope.since
+    if scope.until and scope.until < end:
+        end = scope.until
+    return start, end
+
+
+def _raw_span(db: Connection, target: str) -> tuple[datetime, datetime] | None:
+    """From the hour of the target's first raw check to the end of the hour of its last."""
+    # Two scalar subqueries: each min() or max() alone is one seek in the (target, started_at)
+    # index, both in one SELECT would read every check of the target.
+    where = CheckRow.target == target
+    first = select(func.min(CheckRow.started_at)).where(where).scalar_subquery()
+    last = select(func.max(CheckRow.started_at)).where(where).scalar_subquery()
+    start, end = db.execute(select(first.label("first"), last.label("last"))).one()
+    if start is None:
+        return None
+    return floor_hour(start), floor_hour(end) + HOUR
+
+
+def _rolled_span(db: Connection, target: str) -> tuple[datetime, datetime] | None:
+    where = CheckHourRow.target == target
+    first = select(func.min(CheckHourRow.hour)).where(where).scalar_subquery()
+    last = select(func.max(CheckHourRow.hour)).where(where).scalar_subquery()
+    start, end = db.execute(select(first.label("first"), last.label("last"))).one()
+    if start is None:
+        return None
+    return start, end + HOUR
+
+
+def _raw_clear_hours(db: Connection, target: str, scope: Scope) -> set[int]:
+    span = _raw_span(db, target)
+    if span is None:
+        return set()
+    start, end = _clip(*span, scope)
+    count = (end - start) // HOUR
+    if count <= 0:
+        return set()
+    grid = _hour_grid(db, start, count)
+    clear = exists().where(
+        CheckRow.target == target,
+        CheckRow.status.in_(CLEAR),
+        CheckRow.started_at >= grid.c.lo,
+        CheckRow.started_at < grid.c.hi,
+    )
+    # The hours without a clear answer are few: fetch those, not the thousands of others.
+    unobserved = db.scalars(select(grid.c.n).where(~clear)).all()
+    base = epoch_hour(start)
+    return set(range(base, base + count)).difference(base + n for n in unobserved)
+
+
+def _hour_grid(db: Connection, start: datetime, count: int) -> CTE:
+    """`count` consecutive hours from `start` as rows (n, lo, hi), generated by the database:
+    each becomes one index probe."""
+    first = literal(start, UTCDateTime())
+    grid = select(
+        literal(0, Integer).label("n"), first.label("lo"), _plus_hour(db, first).label("hi")
+    ).cte("hours", recursive=True)
+    step = select(grid.c.n + 1, grid.c.hi, _plus_hour(db, grid.c.hi)).where(grid.c.n < count - 1)
+    return grid.union_all(step)
+
+
+def _plus_hour(db: Connection, at: ColumnElement[Any]) -> ColumnElement[Any]:
+    if db.dialect.name == "sqlite":
+        # Returns "YYYY-MM-DD HH:MM:SS", which compares with the stored
+        # "YYYY-MM-DD HH:MM:SS.ffffff" as the instants do, since the bounds are on the hour.
+        return func.datetime(at, "+1 hour")
+    return at + literal(HOUR)
+
+
+def _rolled_clear_hours(db: Connection, target: str, scope: Scope) -> set[int]:
+    hour = _epoch_hour_sql(db, CheckHourRow.hour)
+    query = select(hour).where(CheckHourRow.target == target, CheckHourRow.status.in_(CLEAR))
+    if scope.since:
+        query = query.where(CheckHourRow.hour >= scope.since)
+    if scope.until:
+        query = query.where(CheckHourRow.hour < scope.until)
+    return set(db.scalars(query.distinct()))
+
+
+def _epoch_hour_sql(
+    db: Connection, at: ColumnElement[datetime] | InstrumentedAttribute[datetime]
+) -> ColumnElement[int]:
+    """`epoch_hour` computed by the database: thousands of hours are read as plain integers,
+    not parsed into datetimes one by one."""
+    if db.dialect.name == "sqlite":
+        seconds = cast(func.strftime("%s", at), Integer)
+    else:
+        seconds = cast(func.floor(func.extract("epoch", at)), Integer)
+    return seconds // 3600
+
+
+# --- checks per local day ------------------------------------------------------------------------
+
+
+def checks_per_day(store: Store, zone: ZoneInfo, scope: Scope) -> list[DayCounts]:
+    """Each target's checks per status per local day, over the whole hours of the period, by
+    target and day. Checks are not recorded per guichet: a guichet in the scope only selects
+    the targets that have it."""
+    hours = scope.whole_hours()
+    counts: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
+    with _reading(store) as db:
+        targets = _targets(db, scope)
+        for target, day, status, checks in _status_days(db, targets, zone, hours):
+            counts[target, day][status] += checks
+    return [
+        DayCounts(target, date.fromordinal(day), dict(counts[target, day]))
+        for target, day in sorted(counts)
+    ]
+
+
+def _status_days(
+    db: Connection, targets: Sequence[str], zone: ZoneInfo, scope: Scope
+) -> Iterator[tuple[str, int, str, int]]:
+    """(target, day ordinal, status, checks) from raw checks, then from the roll-up."""
+    raw = _span([_raw_span(db, target) for target in targets], scope)
+    if raw is not None:
+        for chunk in _chunks(local_days(zone, *raw), DAYS_PER_QUERY):
+            yield from _raw_status_days(db, targets, chunk)
+    rolled = _span([_rolled_span(db, target) for target in targets], scope)
+    if rolled is not None:
+        for chunk in _chunks(local_days(zone, *rolled), DAYS_PER_QUERY):
+            yield from _rolled_status_days(db, targets, chunk)
+
+
+def _span(
+    spans: Iterable[tuple[datetime, datetime] | None], scope: Scope
+) -> tuple[datetime, datetime] | None:
+    """The smallest period holding every span, within the scope; None if empty."""
+    known = [span for span in spans if span is not None]
+    if not known:
+        return None
+    start, end = _clip(min(lo for lo, _ in known), max(hi for _, hi in known), scope)
+    return (start, end) if start < end else None
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for index in range(0, len(items), size):
+        yield items[index : index + size]
+
+
+def _day_table(days: Sequence[tuple[int, datetime, datetime]]) -> CTE:
+    return (
+        values(
+            column("n", Integer),
+            column("lo", UTCDateTime()),
+            column("hi", UTCDateTime()),
+            name="days",
+        )
+        .data(list(days))
+        .cte("days")
+    )
+
+
+def _name_table(name: str, names: Iterable[str]) -> CTE:
+    return values(column("name", String), name=name).data([(n,) for n in names]).cte(name)
+
+
+def _raw_status_days(
+    db: Connection, targets: Sequence[str], days: Sequence[tuple[int, datetime, datetime]]
+) -> list[tuple[str, int, str, int]]:
+    # One count per target, day and status: each a range of the (target, status, started_at)
+    # index, so that no check is sorted or even read from the table.
+    grid = _day_table(days)
+    names = _name_table("targets", targets)
+    statuses = _name_table("statuses", STATUSES)
+    checks = (
+        select(func.count())
+        .where(
+            CheckRow.target == names.c.name,
+            CheckRow.status == statuses.c.name,
+            CheckRow.started_at >= grid.c.lo,
+            CheckRow.started_at < grid.c.hi,
+        )
+        .scalar_subquery()
+    )
+    query = select(names.c.name, grid.c.n, statuses.c.name, checks).select_from(
+        names.join(grid, true()).join(statuses, true())
+    )
+    # Zero counts are dropped here: a WHERE on the count would run every probe twice.
+    return [(t, n, status, checks) for t, n, status, checks in db.execute(query) if checks]
+
+
+def _rolled_status_days(
+    db: Connection, targets: Sequence[str], days: Sequence[tuple[int, datetime, datetime]]
+) -> list[tuple[str, int, str, int]]:
+    grid = _day_table(days)
+    names = _name_table("targets", targets)
+    query = (
+        select(names.c.name, grid.c.n, CheckHourRow.status, func.sum(CheckHourRow.checks))
+        .select_from(names.join(grid, true()))
+        .join(
+            CheckHourRow,
+            and_(
+                CheckHourRow.target == names.c.name,
+                CheckHourRow.hour >= grid.c.lo,
+                CheckHourRow.hour < grid.c.hi,
+            ),
+        )
+        .group_by(names.c.name, grid.c.n, CheckHourRow.status)
+    )
+    return [(t, n, status, int(checks)) for t, n, status, checks in db.execute(query)]
+
+
+# --- what the site said, totals, activity --------------------------------------------------------
+
+
+def site_release_facts(store: Store, scope: Scope) -> dict[str, dict[str, str]]:
+    """Per target, the release times the site itself announced in the latest of its recent
+    checks (in the scope) that carried them."""
+    said = {}
+    with _reading(store) as db:
+        for target in _targets(db, scope):
+            recent = select(CheckRow.started_at, CheckRow.facts).where(CheckRow.target == target)
+            if scope.since:
+                recent = recent.where(CheckRow.started_at >= scope.since)
+            if scope.until:
+                recent = recent.where(CheckRow.started_at < scope.until)
+            latest = recent.order_by(CheckRow.started_at.desc()).limit(RECENT_CHECKS).subquery()
+            query = (
+                select(latest.c.facts)
+                .where(cast(latest.c.facts, Text).like('%release_at"%'))
+                .order_by(latest.c.started_at.desc())
+                .limit(1)
+            )
+            facts = db.scalar(query) or {}
+            found = {key: facts[key] for key in SITE_RELEASE_FACTS if key in facts}
+            if found:
+                said[target] = found
+    return said
+
+
+def check_totals(store: Store, target: str | None = None) -> list[CheckTotals]:
+    """Checks per status, raw and rolled-up, of each target (or one), by name."""
+    raw = select(
+        CheckRow.target,
+        CheckRow.status,
+        func.count(),
+        func.min(CheckRow.started_at),
+        func.max(CheckRow.started_at),
+    ).group_by(CheckRow.target, CheckRow.status)
+    rolled = select(
+        CheckHourRow.target,
+        CheckHourRow.status,
+        func.sum(CheckHourRow.checks),
+        func.min(CheckHourRow.hour),
+        func.max(CheckHourRow.hour),
+    ).group_by(CheckHourRow.target, CheckHourRow.status)
+    if target:
+        raw = raw.where(CheckRow.target == target)
+        rolled = rolled.where(CheckHourRow.target == target)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    spans: dict[str, list[datetime]] = defaultdict(list)
+    with _reading(store) as db:
+        for query in (raw, rolled):
+            for name, status, count, first, last in db.execute(query):
+                counts[name][status] += int(count)
+                spans[name] += [first, last]
+    return [
+        CheckTotals(name, dict(counts[name]), min(spans[name]), max(spans[name]))
+        for name in sorted(counts)
+    ]
+
+
+def checks_since(store: Store, since: datetime) -> dict[str, int]:
+    """How many checks each target had since `since` (raw checks: the recent past)."""
+    counts = (
+        select(CheckRow.target, func.count())
+        .where(CheckRow.started_at >= since)
+        .group_by(CheckRow.target)
+    )
+    with _reading(store) as db:
+        return dict(db.execute(counts).all())

@@ -1,0 +1,97 @@
+"""What the store hands to the layers above: plain frozen copies of its rows, with the rows'
+own attribute names, so that no caller ever holds a database session or an ORM object.
+Timestamps are tz-aware UTC, as the tables keep them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Select, select
+
+from creneau.store.schema import Base, CheckHourRow, CheckRow, NotificationRow, SlotRow
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """One check of one target, whatever it found (a `checks` row)."""
+
+    id: int
+    target: str
+    system: str
+    started_at: datetime
+    duration_ms: int
+    status: str
+    http_status: int | None
+    detail: str
+    page_sha256: str | None
+    slot_count: int
+    requests: int
+    facts: dict[str, Any] | None  # what the site said besides slots (release times)
+    pages: list[dict[str, Any]] | None  # with keep_pages: every page the check read
+
+
+@dataclass(frozen=True)
+class SlotRecord:
+    """One appearance of a slot (a `slots` row): first seen, last seen, gone."""
+
+    id: int
+    target: str
+    guichet_id: str
+    guichet: str
+    start: datetime
+    key: str
+    first_seen: datetime
+    last_seen: datetime
+    gone_at: datetime | None
+    first_check_id: int | None
+    previous_check_at: datetime | None  # the last clear answer before it; None: first sighting
+
+
+@dataclass(frozen=True)
+class NotificationRecord:
+    """One outbox row: one message for one channel URL (known by `url_key` only)."""
+
+    id: int
+    created_at: datetime
+    target: str
+    check_id: int | None
+    kind: str
+    channel: str
+    url_key: str
+    url_label: str
+    payload: dict[str, Any]
+    state: str
+    held: bool
+    attempts: int
+    last_error: str
+    next_attempt_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HourCount:
+    """Checks rolled up after the retention period: how many, per target, UTC hour and
+    status (a `check_hours` row)."""
+
+    target: str
+    hour: datetime
+    status: str
+    checks: int
+    requests: int
+
+
+def columns_of(record: type[DataclassInstance], table: type[Base]) -> Select[Any]:
+    """A SELECT of the table's columns in the order of the record's fields, so that each row
+    makes a record by position (`Record(*row)`): no ORM object is built on the way."""
+    return select(*(getattr(table, field.name) for field in fields(record)))
+
+
+SELECT_CHECKS = columns_of(CheckRecord, CheckRow)
+SELECT_SLOTS = columns_of(SlotRecord, SlotRow)
+SELECT_NOTIFICATIONS = columns_of(NotificationRecord, NotificationRow)
+SELECT_HOURS = columns_of(HourCount, CheckHourRow)
