@@ -29,13 +29,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from creneau import redact, sources
 from creneau.alerts.kinds import KINDS, AlertKind
 from creneau.check.diff import HYSTERESIS
 from creneau.fetch.politeness import HostBudget
+from creneau.store.database import database_problem, sqlite_folder
 from creneau.targets import (
     NAME_CHARACTERS,
     NAME_PATTERN,
@@ -52,12 +51,6 @@ CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")  # at most 2 digits: int() cannot
 MAX_PUBLIC_PER_MINUTE = 30.0
 APPRISE_WIKI = "https://github.com/caronc/apprise/wiki"
 # The databases creneau is built and tested on: (SQLAlchemy dialect, driver).
-SUPPORTED_DATABASES = (("sqlite", "pysqlite"), ("postgresql", "psycopg"))
-SUPPORTED_DATABASES_TEXT = (
-    'creneau works with SQLite ("sqlite:///creneau.db") and PostgreSQL through psycopg '
-    '("postgresql+psycopg://user:password@host/creneau")'
-)
-
 # The bounds of each setting's duration, and why:
 # a slot gone and back after more than a day is a new release for anyone watching;
 Hysteresis = Annotated[timedelta, BeforeValidator(DurationWithin(timedelta(0), timedelta(days=1)))]
@@ -85,22 +78,6 @@ def default_data_dir() -> Path:
 
 def default_database_url() -> str:
     return f"sqlite:///{default_data_dir() / 'creneau.db'}"
-
-
-def sqlite_folder(url: object) -> Path | None:
-    """The folder of an SQLite database file; None for another database or in memory."""
-    if not isinstance(url, str):
-        return None
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return None
-    file = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not file or file == ":memory:":
-        return None
-    if file.startswith("file:"):  # an SQLite URI (uri=true): no plain path to take
-        return None
-    return Path(file).expanduser().parent
 
 
 class ConfigError(Exception):
@@ -157,23 +134,8 @@ class Settings(_Strict):
     @field_validator("database")
     @classmethod
     def _database_url(cls, url: str) -> str:
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise ValueError('must be an SQLAlchemy URL such as "sqlite:///creneau.db"') from None
-        try:
-            dialect = parsed.get_dialect()  # NoSuchModuleError is an ArgumentError
-        except (ArgumentError, ImportError):
-            raise ValueError(f'{SUPPORTED_DATABASES_TEXT}, not "{parsed.drivername}"') from None
-        if (dialect.name, dialect.driver) not in SUPPORTED_DATABASES:
-            raise ValueError(f'{SUPPORTED_DATABASES_TEXT}, not "{parsed.drivername}"')
-        try:
-            dialect.import_dbapi()
-        except ImportError:
-            raise ValueError(
-                f"{dialect.driver}, the driver of {parsed.drivername}, is not installed: "
-                "pip install 'creneau[postgres]'"
-            ) from None
+        if problem := database_problem(url):
+            raise ValueError(problem)
         return url
 
     @property

@@ -13,11 +13,11 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from creneau.alerts.kinds import ALL_KINDS, Destination, OutboxEvent
 from creneau.check.diff import HYSTERESIS
 from creneau.fetch.politeness import HostTransition
 from creneau.redact import booking_link, public_link, redact
 from creneau.results import CheckResult, Slot, Status
-from creneau.store import ALL_KINDS, Destination, OutboxEvent
 
 if TYPE_CHECKING:
     from creneau.config import Config

@@ -43,8 +43,8 @@ def fail_config(lines: Sequence[str]) -> NoReturn:
 
 def read_config(config_path: Path) -> Config:
     """The config, its warnings logged, the log in its time zone and the URL keys ready."""
+    from creneau.alerts import url_keys
     from creneau.config import ConfigError, load_config
-    from creneau.store import url_keys
 
     try:
         config = load_config(config_path)

@@ -29,7 +29,7 @@ from rich.text import Text
 from creneau.cli.context import err, open_store, out, read_config
 from creneau.cli.options import config_option
 from creneau.dates import SHORT_WEEKDAYS, local_time, table_duration
-from creneau.terminal import csv_row, html_text, json_line, plain
+from creneau.terminal import csv_row, json_line, plain
 
 if TYPE_CHECKING:
     from creneau.history import (
@@ -49,10 +49,6 @@ F = TypeVar("F", bound=Callable[..., object])
 DEFAULT_ZONE = "Europe/Paris"
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The heatmap's colour scale, from "never" to "every observed hour" (ColorBrewer Greens).
-PALE = (247, 252, 245)
-DARK = (0, 68, 27)
-SVG_CELL_W, SVG_CELL_H = 44, 34
-SVG_LEFT, SVG_TOP = 48, 56  # room for the weekday names and the hours
 
 
 # --- options shared by every query -------------------------------------------------------------
@@ -322,7 +318,7 @@ def heatmap_command(svg_path: Path | None, **options: Unpack[QueryOptions]) -> N
     grid = queries.heatmap(query.store, query.zone, query.scope)
     title = _heatmap_title(query)
     if svg_path:
-        svg_path.write_text(heatmap_svg(grid, title), encoding="utf-8")
+        svg_path.write_text(queries.heatmap_svg(grid, title), encoding="utf-8")
         err.print(plain(f"heatmap drawn in {svg_path}"))
     show = partial(print_heatmap, grid, title)
     _answer(query, grid.cells, _cell_json, HEATMAP_COLUMNS, _cell_row, show)
@@ -354,12 +350,6 @@ def _heatmap_title(query: Query) -> str:
     return f"Release probability — {what} ({query.zone.key})"
 
 
-def _shade(probability: float) -> tuple[int, int, int]:
-    return tuple(  # type: ignore[return-value]
-        round(pale + (dark - pale) * probability) for pale, dark in zip(PALE, DARK, strict=True)
-    )
-
-
 def print_heatmap(grid: Heatmap, title: str) -> None:
     if not grid.observed_hours:
         out.print("No observed hour in this period: nothing to draw.")
@@ -380,88 +370,20 @@ def print_heatmap(grid: Heatmap, title: str) -> None:
         table.add_row(*row)
     out.print(table)
     out.print(
-        f"{grid.releases} releases over {grid.observed_hours} observed hours.{_unplaced(grid)}"
-    )
-
-
-def _unplaced(grid: Heatmap) -> str:
-    if not grid.unplaced:
-        return ""
-    return (
-        f" {grid.unplaced} more, seen after more than an hour without a clear answer, "
-        "may have happened in any hour of that stretch: in no cell."
+        f"{grid.releases} releases over {grid.observed_hours} observed hours.{grid.unplaced_text()}"
     )
 
 
 def _terminal_cell(cell: HeatCell) -> Text:
+    from creneau.history import shade
+
     if cell.probability is None:
         return Text("")
     style = Style(
-        bgcolor=Color.from_rgb(*_shade(cell.probability)),
+        bgcolor=Color.from_rgb(*shade(cell.probability)),
         color="white" if cell.probability >= 0.5 else "black",
     )
     return Text(f"{cell.probability:.0%}·{cell.observed_hours}", style=style)
-
-
-def heatmap_svg(grid: Heatmap, title: str) -> str:
-    """The heatmap as a standalone SVG: hours across, weekdays down, each cell shaded by its
-    probability, with the probability and the observed hours written in it and a tooltip."""
-    width, height = SVG_LEFT + 24 * SVG_CELL_W + 12, SVG_TOP + 7 * SVG_CELL_H + 40
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<text x="{SVG_LEFT}" y="22" font-size="15" font-weight="bold">{html_text(title)}</text>',
-        *_svg_labels(),
-        *(_svg_cell(cell) for cell in grid.cells),
-        f'<text x="{SVG_LEFT}" y="{height - 16}">Each cell: share of observed hours with a '
-        f"release, and the number of observed hours (checked with a clear answer). Grey: "
-        f"never observed. {grid.releases} releases, {grid.observed_hours} observed hours, "
-        f"{html_text(grid.zone)} time.{html_text(_unplaced(grid))}</text>",
-        "</svg>",
-    ]
-    return "\n".join(parts) + "\n"
-
-
-def _svg_labels() -> list[str]:
-    hours = [
-        f'<text x="{SVG_LEFT + (hour + 0.5) * SVG_CELL_W}" y="{SVG_TOP - 8}" '
-        f'text-anchor="middle">{hour:02d}h</text>'
-        for hour in range(24)
-    ]
-    days = [
-        f'<text x="{SVG_LEFT - 8}" y="{SVG_TOP + (weekday + 0.5) * SVG_CELL_H + 4}" '
-        f'text-anchor="end">{name}</text>'
-        for weekday, name in enumerate(SHORT_WEEKDAYS)
-    ]
-    return hours + days
-
-
-def _svg_cell(cell: HeatCell) -> str:
-    x, y = SVG_LEFT + cell.hour * SVG_CELL_W, SVG_TOP + cell.weekday * SVG_CELL_H
-    w, h = SVG_CELL_W, SVG_CELL_H
-    name = f"{SHORT_WEEKDAYS[cell.weekday]} {cell.hour:02d}:00–{(cell.hour + 1) % 24:02d}:00"
-    if cell.probability is None:
-        tooltip = f"{name}: never observed"
-        fill, ink, label, under = "#e0e0e0", "#777777", "–", ""
-    else:
-        tooltip = (
-            f"{name}: {cell.probability:.0%} ({cell.release_hours} of {cell.observed_hours} "
-            f"observed hours had a release; {cell.releases} releases)"
-        )
-        red, green, blue = _shade(cell.probability)
-        fill = f"#{red:02x}{green:02x}{blue:02x}"
-        ink = "#ffffff" if cell.probability >= 0.5 else "#000000"
-        label, under = f"{cell.probability:.0%}", f"{cell.observed_hours}h"
-    middle = x + w / 2
-    return (
-        f"<g><title>{html_text(tooltip)}</title>"
-        f'<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}" stroke="#ffffff"/>'
-        f'<text x="{middle}" y="{y + 15}" text-anchor="middle" fill="{ink}">'
-        f"{html_text(label)}</text>"
-        f'<text x="{middle}" y="{y + 27}" text-anchor="middle" fill="{ink}" font-size="8">'
-        f"{html_text(under)}</text></g>"
-    )
 
 
 # --- lifetime ----------------------------------------------------------------------------------

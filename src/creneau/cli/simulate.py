@@ -18,49 +18,29 @@ from creneau.cli.context import out
 def simulate(port: int, host: str) -> None:
     """Serve simulated sites of every booking system on a loopback address until
     interrupted: point creneau (or a browser) at them."""
-    from creneau.simulator.ants import API_PATH, AntsApi
-    from creneau.simulator.html import HtmlBookingSite
-    from creneau.simulator.prefecture import default_prefecture, demo_timetable
-    from creneau.simulator.rdvpref import RdvPrefecture, default_demarches
-    from creneau.simulator.rdvsp import RdvspSite
+    from creneau.simulator import SIMULATOR_MODULES, simulated
+    from creneau.simulator.prefecture import Prefecture
     from creneau.simulator.server import SimulatorServer
 
-    rdvpref, rdvsp, ants, page = (
-        RdvPrefecture(default_demarches()),
-        RdvspSite(),
-        AntsApi(),
-        HtmlBookingSite(),
-    )
-    rdvpref.release(next(iter(rdvpref.demarches)), 3)
-    rdvsp.release(next(iter(rdvsp.lieux)), 3)
-    ants.release(next(iter(ants.points)), 3)
-    page.release(page.guichets[0].id, 2)
-    prefecture = default_prefecture(demo_timetable())
+    systems = {system: simulated(system) for system in SIMULATOR_MODULES}
+    sites = {system: each.make() for system, each in systems.items()}
+    # The ezbooking préfecture also answers the simulator's own controls (/_sim/release…).
+    prefecture = sites.pop("ezbooking")
     try:
-        server = SimulatorServer(prefecture, host, port, sites=[rdvpref, rdvsp, ants, page])
+        server = SimulatorServer(
+            prefecture if isinstance(prefecture, Prefecture) else None,
+            host,
+            port,
+            sites=list(sites.values()),
+        )
     except (ValueError, OSError) as failure:
         raise click.UsageError(str(failure)) from None
-    lines = [
-        f"Simulated sites on {server.url} (nothing here is a real booking):",
-        'ezbooking (system = "ezbooking"):',
-    ]
-    lines += [f"  {server.booking_url(b.id)}  {b.summary}" for b in prefecture.bookings.values()]
-    lines += ['RDV Préfecture (system = "rdvpref"; creneau captcha NAME shows the code):']
-    lines += [
-        f"  {server.url}/rdvpref/reservation/demarche/{d.id}/  {d.summary}"
-        for d in rdvpref.demarches.values()
-    ]
-    lines += [
-        'RDV Service Public (system = "rdvsp"):',
-        f"  {rdvsp.search_url(server.url)}",
-        'ANTS passport/CNI (system = "ants", --set latitude=48.86 --set longitude=2.35 '
-        "--set reason=PASSPORT):",
-        f"  {server.url}{API_PATH}",
-        'a generic page (system = "html"; selectors in fixtures/html/):',
-        f"  {server.url}{page.path}",
-    ]
-    for line in lines:
-        out.print(line, markup=False)
+    sites = {"ezbooking": prefecture, **sites}
+    out.print(f"Simulated sites on {server.url} (nothing here is a real booking):", markup=False)
+    for system, each in systems.items():
+        out.print(each.heading, markup=False)
+        for line in each.addresses(sites[system], server.url):
+            out.print(line, markup=False)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
 

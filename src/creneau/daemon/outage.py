@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 from creneau.alerts import events as outbox
 from creneau.alerts.events import Routing
+from creneau.alerts.kinds import Destination, OutboxEvent
 from creneau.check.diff import SETTLED
 from creneau.check.record import NotRecorded
 from creneau.results import CheckResult, Slot, Status
-from creneau.store import Destination, OutboxEvent
 
 log = logging.getLogger("creneau")
 

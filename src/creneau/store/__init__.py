@@ -23,6 +23,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from creneau.alerts.kinds import ALL_KINDS as ALL_KINDS
+from creneau.alerts.kinds import Destination as Destination
+from creneau.alerts.kinds import OutboxEvent as OutboxEvent
+from creneau.alerts.url_keys import legacy_url_key
+from creneau.alerts.url_keys import url_key as url_key
 from creneau.check.diff import KnownSlot, SlotChanges
 from creneau.fetch.politeness import HostState
 from creneau.redact import public_link
@@ -43,8 +47,6 @@ from creneau.store.schema import (
     SlotRow,
     TargetStateRow,
 )
-from creneau.store.url_keys import legacy_url_key
-from creneau.store.url_keys import url_key as url_key
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # What a store call raises when the database cannot be read or written (locked, corrupted,
@@ -83,34 +85,6 @@ class DatabaseThread:
 
 
 CLEAR_STATUSES = ("available", "none")  # the answers that say which slots there are
-
-
-@dataclass(frozen=True)
-class Destination:
-    """Where an outbox row goes: a channel name and one of its URLs (held by the config),
-    for the kinds of alert the channel takes."""
-
-    channel: str
-    url: str
-    kinds: frozenset[str] = ALL_KINDS
-
-    @property
-    def key(self) -> str:
-        return url_key(self.url)
-
-    @property
-    def label(self) -> str:
-        return self.url.split("://", 1)[0][:40] + "://"
-
-
-@dataclass(frozen=True)
-class OutboxEvent:
-    """Something to tell: `event` is a JSON-able mapping with an "event" name, rendered by
-    `messages.py` only when it is sent."""
-
-    target: str
-    kind: str  # slots | trouble | heartbeat
-    event: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from creneau.targets import (
     parse_duration,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KNOWN = ", ".join(SYSTEMS)
 
 GOOD = """

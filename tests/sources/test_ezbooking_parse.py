@@ -1,7 +1,7 @@
 """ezbooking pages beyond their reading: the form, desks and planning each step gives, exact
 slots, and pages built in code (edge cases, HTTP statuses). Each saved page's whole reading is
-in its `.expected.json` (tests/test_fixtures.py); fixtures/ezbooking/SOURCES.md says what each
-page is built from."""
+in its `.expected.json` (tests/sources/test_fixtures.py); fixtures/ezbooking/SOURCES.md says
+what each page is built from."""
 
 from __future__ import annotations
 

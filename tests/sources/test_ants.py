@@ -1,5 +1,5 @@
 """The ANTS source: what saved answers give beyond their reading (each one's whole reading is
-in its `.expected.json`, tests/test_fixtures.py), any JSON parsed without a crash or a
+in its `.expected.json`, tests/sources/test_fixtures.py), any JSON parsed without a crash or a
 false "none", the target's validation, and whole checks against the simulated API."""
 
 from __future__ import annotations

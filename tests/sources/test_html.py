@@ -1,8 +1,8 @@
 """The `html` system: target settings checked at config time, French dates (with a format and in
 their common forms), the guichets each saved page gives (its whole reading is in its
-`.expected.json`, tests/test_fixtures.py), slots whose time cannot be read still counted, slots
-winning over banners, pages it cannot recognise never read as "no slot", and whole checks
-against the simulated page (loopback only)."""
+`.expected.json`, tests/sources/test_fixtures.py), slots whose time cannot be read still
+counted, slots winning over banners, pages it cannot recognise never read as "no slot", and
+whole checks against the simulated page (loopback only)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def slots_of(analysis: html.Analysis) -> list[tuple[str, str, str]]:
     return [(s.guichet_id, s.start.isoformat(), s.key) for s in analysis.reading.slots]
 
 
-# --- saved pages: each one's whole reading is in its .expected.json (tests/test_fixtures.py) ---
+# --- saved pages: each whole reading is in its .expected.json (sources/test_fixtures.py) ---
 
 NONE_DETAIL_PREFECTURE = 'the page says "Aucun rendez-vous n\'est disponible"'
 NONE_DETAIL_CONSULATE = 'the page says "aucun créneau disponible"'

@@ -1,5 +1,5 @@
 """RDV Préfecture (rdvpref): what saved pages give beyond their reading (each page's whole
-reading is in its `.expected.json`, tests/test_fixtures.py; fixtures/rdvpref/SOURCES.md says
+reading is in its `.expected.json`, tests/sources/test_fixtures.py; fixtures/rdvpref/SOURCES.md says
 what each is built from), every challenge named with what a person can do about it, and the
 whole human-in-the-loop flow against the simulated site, over loopback and in process:
 check → CAPTCHA → a person reads the image and types the code → slots, until the site

@@ -15,6 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from creneau.alerts import url_keys
 from creneau.alerts.events import Routing
 from creneau.check.record import record
 from creneau.results import CheckResult, GuichetResult, Slot, Status
@@ -28,7 +29,6 @@ from creneau.store import (
     database_file,
     database_label,
     head_revision,
-    url_keys,
 )
 from creneau.store.evidence import target_period
 from creneau.store.history import EVERYTHING, site_release_facts

@@ -1,7 +1,7 @@
 """The command line's outputs, byte for byte, on a history this test writes and a clock it
 sets: `check --json`, `parse --json`, `history … --json` and tables, `status`, `outbox`, the
 evidence export's files. A change of layout inside creneau must not change a byte of them.
-`CRENEAU_WRITE_GOLDEN=1 pytest tests/test_golden.py` rewrites tests/golden/ after a change
+`CRENEAU_WRITE_GOLDEN=1 pytest tests/cli/test_golden.py` rewrites tests/cli/golden/ after a change
 that is meant to show (then read the diff)."""
 
 from __future__ import annotations

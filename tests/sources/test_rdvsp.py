@@ -1,5 +1,5 @@
 """RDV Service Public: what saved pages give beyond their reading (each page's whole reading is
-in its `.expected.json`, tests/test_fixtures.py), the target's checks, random pages that
+in its `.expected.json`, tests/sources/test_fixtures.py), the target's checks, random pages that
 never read as "none" without the site's sentence, and whole checks against the simulated site
 (in process, through the simulated transport), which creneau never asks for a booking page."""
 
