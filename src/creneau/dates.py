@@ -5,7 +5,7 @@ messages)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = {
@@ -81,3 +81,19 @@ def message_duration(seconds: float, language: str = "fr") -> str:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d}" if language == "fr" else f"{hours} h {minutes} min"
+
+
+def moment_from_text(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
+    """What `--since`/`--until` say: a day (local midnight; with `end_of_day`, the midnight
+    that ends it) or an ISO 8601 moment (local when it has no offset). ValueError otherwise."""
+    text = text.strip()
+    try:
+        day = date.fromisoformat(text) if "T" not in text and ":" not in text else None
+    except ValueError:
+        day = None
+    if day is not None:
+        if end_of_day:
+            day += timedelta(days=1)
+        return datetime.combine(day, time(0), tzinfo=zone)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)

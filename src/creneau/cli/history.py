@@ -10,10 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
@@ -28,7 +27,7 @@ from rich.text import Text
 
 from creneau.cli.context import err, open_store, out, read_config
 from creneau.cli.options import config_option
-from creneau.dates import SHORT_WEEKDAYS, local_time, table_duration
+from creneau.dates import SHORT_WEEKDAYS, local_time, moment_from_text, table_duration
 from creneau.terminal import csv_row, json_line, plain
 
 if TYPE_CHECKING:
@@ -47,7 +46,6 @@ T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., object])
 
 DEFAULT_ZONE = "Europe/Paris"
-DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The heatmap's colour scale, from "never" to "every observed hour" (ColorBrewer Greens).
 
 
@@ -128,18 +126,12 @@ def parse_when(option: str, text: str, zone: ZoneInfo, *, end_of_day: bool) -> d
     """A day (local; `end_of_day`: the midnight that ends it) or an ISO 8601 instant (local
     when it has no offset), as a tz-aware datetime."""
     try:
-        if DATE_ONLY.match(text):
-            day = date.fromisoformat(text)
-            if end_of_day:
-                day += timedelta(days=1)
-            return datetime.combine(day, time(0), zone)
-        moment = datetime.fromisoformat(text)
+        return moment_from_text(text, zone, end_of_day=end_of_day)
     except ValueError:
         raise click.UsageError(
             f"{option} {text!r}: expected a day (YYYY-MM-DD) or an ISO 8601 date and time "
             "(e.g. 2026-03-29T08:30)"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
 def _emit_json(objects: Iterable[dict[str, object]]) -> None:

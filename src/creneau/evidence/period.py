@@ -4,9 +4,10 @@ one-line error of a request that cannot be exported."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from creneau.dates import moment_from_text
 from creneau.evidence.times import iso_utc
 
 
@@ -37,21 +38,10 @@ def parse_period(since: str, until: str | None, zone: ZoneInfo, now: datetime) -
 
 
 def _moment(option: str, text: str, zone: ZoneInfo, end_of_day: bool) -> datetime:
-    text = text.strip()
     try:
-        day = date.fromisoformat(text)
+        return moment_from_text(text, zone, end_of_day=end_of_day).astimezone(UTC)
     except ValueError:
-        day = None
-    if day is not None:
-        if end_of_day:
-            day += timedelta(days=1)
-        return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+        example = "2026-11-01 or 2026-11-01T08:00"
         raise EvidenceError(
-            f'{option}: expected a date such as 2026-11-01 or 2026-11-01T08:00 (got "{text}")'
+            f'{option}: expected a date such as {example} (got "{text.strip()}")'
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)

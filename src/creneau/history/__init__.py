@@ -64,7 +64,7 @@ from creneau.history.recommend import (
     MIN_RELEASES,
     QUARTER_MINUTES,
     Recommendation,
-    Window,
+    RecommendedWindow,
     recommend,
 )
 from creneau.history.releases import (
@@ -127,13 +127,13 @@ __all__ = [
     "Lifetime",
     "LocalHours",
     "Recommendation",
+    "RecommendedWindow",
     "Release",
     "Scope",
     "TargetReport",
     "TargetSummary",
     "TypicalHour",
     "UptimeDay",
-    "Window",
     "activity",
     "ceil_hour",
     "combined_lifetime",

@@ -25,7 +25,7 @@ DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Satur
 
 
 @dataclass(frozen=True)
-class Window:
+class RecommendedWindow:
     """A stretch of local clock time, in minutes from midnight, and the weekdays (0 = Monday)
     on which the releases it covers were seen."""
 
@@ -67,7 +67,7 @@ class Recommendation:
     cover COVER of the releases whose time is known within PRECISE_WITHIN, merged into
     windows. `windows` is empty when there is not enough data or no pattern (see `reason`)."""
 
-    windows: tuple[Window, ...]
+    windows: tuple[RecommendedWindow, ...]
     covered: int
     considered: int
     reason: str = ""
@@ -122,7 +122,7 @@ def recommend(found: Sequence[Release], observed_days: int, zone: ZoneInfo) -> R
 
 def _windows(
     quarters: Sequence[int], by_quarter: dict[int, list[Release]], zone: ZoneInfo
-) -> tuple[Window, ...]:
+) -> tuple[RecommendedWindow, ...]:
     runs: list[list[int]] = []
     for quarter in quarters:
         if runs and runs[-1][-1] == quarter - 1:
@@ -133,7 +133,7 @@ def _windows(
     for run in runs:
         covered = [release for quarter in run for release in by_quarter[quarter]]
         windows.append(
-            Window(
+            RecommendedWindow(
                 start=run[0] * QUARTER_MINUTES,
                 end=(run[-1] + 1) * QUARTER_MINUTES,
                 weekdays=frozenset(r.seen_at.astimezone(zone).weekday() for r in covered),
