@@ -25,6 +25,7 @@ from creneau.cli import (
     run,
     simulate,
     status,
+    web,
 )
 from creneau.cli.context import err
 from creneau.redact import redact
@@ -49,7 +50,7 @@ def main() -> None:
 
 # Long-running commands: Ctrl-C, like SIGTERM, is their normal way to stop (status 0). The
 # others are interrupted by it as any command is (status 130).
-STOPPED_BY_SIGNALS = frozenset({"run", "demo", "simulate"})
+STOPPED_BY_SIGNALS = frozenset({"run", "demo", "simulate", "web"})
 
 
 @click.group()
@@ -80,5 +81,6 @@ for command in (
     status.status,
     simulate.simulate,
     simulate.demo,
+    web.web,
 ):
     cli.add_command(command)

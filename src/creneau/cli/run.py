@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,8 +54,16 @@ def run(config_path: Path) -> None:
         database_label(config.creneau.database),
     )
     observed = store.requests_per_check(datetime.now(UTC) - timedelta(days=7))
+    companions = []
+    if config.web.enabled:
+        from creneau.web.server import make_context, serve
+
+        dashboard = make_context(config, live=daemon)
+        companions.append(partial(serve, dashboard))
     asyncio.run(
-        run_until_signal(daemon, lambda: print_plan(config, daemon.first_checks(), observed))
+        run_until_signal(
+            daemon, lambda: print_plan(config, daemon.first_checks(), observed), companions
+        )
     )
     stop_quietly_on_signals()  # closing the loop restored the default handlers
     lock.release()

@@ -8,7 +8,7 @@ import contextlib
 import logging
 import signal
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -146,6 +146,17 @@ class Daemon:
             next_run_time=first,
         )
         await self._save_next_check(target.name, first)
+
+    def next_checks(self) -> dict[str, datetime | None]:
+        """When each target is checked next, as the scheduler has it now (the dashboard)."""
+        return {target.name: self._next_run(target.name) for target in self.config.targets}
+
+    def scheduler_lag_seconds(self) -> float:
+        """How late the most overdue check is (0 when none is): a busy host or a stuck
+        scheduler shows here first."""
+        now = self.now()
+        due = [at for at in self.next_checks().values() if at is not None and at < now]
+        return max(((now - at).total_seconds() for at in due), default=0.0)
 
     def first_checks(self) -> dict[str, datetime]:
         """When each target will first be checked (after `run` has started)."""
@@ -395,7 +406,15 @@ class Daemon:
             waiter.cancel()
 
 
-async def run_until_signal(daemon: Daemon, on_started: Callable[[], None] | None = None) -> None:
+Companion = Callable[[asyncio.Event], Awaitable[None]]
+
+
+async def run_until_signal(
+    daemon: Daemon,
+    on_started: Callable[[], None] | None = None,
+    companions: Sequence[Companion] = (),
+) -> None:
+    """The daemon, and what runs beside it in its loop (the dashboard), until a signal."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -403,7 +422,7 @@ async def run_until_signal(daemon: Daemon, on_started: Callable[[], None] | None
     loop.add_signal_handler(signal.SIGHUP, _hangup)
     if on_started:
         loop.call_later(0.5, on_started)
-    await daemon.run(stop)
+    await asyncio.gather(daemon.run(stop), *(companion(stop) for companion in companions))
 
 
 def _hangup() -> None:

@@ -1,0 +1,136 @@
+"""The dashboard as one Starlette application, safe by default: a Host allow-list against DNS
+rebinding, strict headers on every answer (no inline script, no framing, no referrer, no
+cache of private pages), a signed session for everything but the health check, the static
+files and what has its own bearer token, and every change a POST with a CSRF token from a
+page of this site. The pages themselves live in the modules of ROUTE_MODULES."""
+
+from __future__ import annotations
+
+import importlib
+import ipaddress
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from creneau.web.context import STATIC, WebContext
+
+SESSION_COOKIE = "creneau_session"
+# Each module gives its routes: routes(context) -> list[BaseRoute].
+ROUTE_MODULES = ("auth", "pages", "captcha", "api", "metrics", "public")
+# Answered without a session: the health check, the assets, the login page itself, and what
+# has its own token (the API, the metrics) or is public by choice.
+OPEN_PREFIXES = ("/healthz", "/static/", "/login", "/api/", "/metrics", "/public/")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+Next = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(context: WebContext) -> Starlette:
+    routes: list[BaseRoute] = []
+    for name in ROUTE_MODULES:
+        module = importlib.import_module(f"creneau.web.{name}")
+        routes += module.routes(context)
+    routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(BaseHTTPMiddleware, dispatch=_guard(context)),
+        ],
+    )
+    app.state.context = context
+    return app
+
+
+def _guard(context: WebContext) -> Callable[[Request, Next], Awaitable[Response]]:
+    async def dispatch(request: Request, call_next: Next) -> Response:
+        if not host_allowed(request.headers.get("host", ""), context):
+            return PlainTextResponse("unknown Host header", status_code=400)
+        if request.method not in SAFE_METHODS and not same_origin(request):
+            return PlainTextResponse("a change must come from a page of this site", 403)
+        path = request.url.path
+        session = context.signer.session_of(request.cookies.get(SESSION_COOKIE))
+        request.state.session = session
+        needs_login = context.login_required and not path.startswith(OPEN_PREFIXES)
+        if needs_login and session is None:
+            return RedirectResponse(_login_url(request), status_code=303)
+        response = await call_next(request)
+        if session is None and not context.login_required:
+            set_session(response, context, request)  # a visitor of a loopback dashboard
+        return with_security_headers(response, private=not path.startswith("/public/"))
+
+    return dispatch
+
+
+def set_session(response: Response, context: WebContext, request: Request) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        context.signer.new_session(),
+        max_age=30 * 24 * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path=request.scope.get("root_path") or "/",
+    )
+
+
+def with_security_headers(response: Response, *, private: bool) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if private:
+        response.headers["cache-control"] = "no-store"
+    return response
+
+
+def same_origin(request: Request) -> bool:
+    """A POST from a page of this site: the browser's Sec-Fetch-Site, or else its Origin,
+    says so. A request with neither is not from a browser page and goes on (an API client
+    with its token); the CSRF token then decides for the forms."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    context: WebContext = request.app.state.context
+    ours = {request.headers.get("host", "")}
+    if context.config.web.public_url:
+        ours.add(urlsplit(context.config.web.public_url).netloc)
+    return urlsplit(origin).netloc in ours
+
+
+def host_allowed(host_header: str, context: WebContext) -> bool:
+    """A Host header naming this dashboard: an IP address (a rebinding attack needs a name),
+    localhost, the listen address, or the host of `public_url`."""
+    host = urlsplit(f"//{host_header}").hostname or ""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    web = context.config.web
+    names = {"localhost", web.host.lower()}
+    if web.public_url:
+        names.add((urlsplit(web.public_url).hostname or "").lower())
+    return host.lower() in names
+
+
+def _login_url(request: Request) -> str:
+    root = request.scope.get("root_path", "")
+    return f"{root}/login?next={request.url.path}"

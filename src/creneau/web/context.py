@@ -1,0 +1,80 @@
+"""What every page of the dashboard reads: the config, its own store connection and
+database thread (a page never waits on a check, the daemon's thread never waits on a page),
+what the running daemon knows live (next checks), the session signer, the templates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from creneau.web.security import LoginLimiter, Signer, hash_password, is_password_hash
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from creneau.config import Config
+    from creneau.store import DatabaseThread, Store
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+
+class LiveState(Protocol):
+    """What only the running daemon knows; `creneau web` alone reads the store instead."""
+
+    def next_checks(self) -> Mapping[str, datetime | None]: ...
+
+    def scheduler_lag_seconds(self) -> float: ...
+
+
+@dataclass
+class WebContext:
+    config: Config
+    store: Store
+    db: DatabaseThread
+    signer: Signer
+    live: LiveState | None = None
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    _password_hash: str | None = field(default=None, init=False)
+    _templates: Environment | None = field(default=None, init=False)
+
+    @property
+    def password_hash(self) -> str | None:
+        """The password's hash: the config's own when it holds one, else made once from the
+        clear password the environment gave (never kept as such)."""
+        secret = self.config.web.password
+        if secret is None:
+            return None
+        if self._password_hash is None:
+            given = secret.get_secret_value()
+            self._password_hash = given if is_password_hash(given) else hash_password(given)
+        return self._password_hash
+
+    @property
+    def login_required(self) -> bool:
+        return self.config.web.password is not None
+
+    @property
+    def templates(self) -> Environment:
+        if self._templates is None:
+            self._templates = template_environment()
+        return self._templates
+
+    def render(self, name: str, **context: Any) -> str:
+        return self.templates.get_template(name).render(**context)
+
+
+def template_environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(("html", "xml", "svg")),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
