@@ -4,6 +4,7 @@ about a minute; then what the history says. Nothing leaves 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import tempfile
 from pathlib import Path
 
@@ -23,7 +24,9 @@ from creneau.store import Store
 DEMO_HOST_BUDGET = {"per_minute": 600, "burst": 60}
 
 
-def demo_config(database: str, booking_url: str, quiet_url: str, phone_url: str) -> Config:
+def demo_config(
+    database: str, booking_url: str, quiet_url: str, phone_url: str, web_port: int = 0
+) -> Config:
     return Config.model_validate(
         {
             "creneau": {
@@ -32,6 +35,7 @@ def demo_config(database: str, booking_url: str, quiet_url: str, phone_url: str)
                 "contact": "demo@creneau.invalid",
             },
             "notify": [{"name": "phone", "urls": [phone_url]}],
+            "web": {"enabled": web_port > 0, "listen": f"127.0.0.1:{web_port or 8765}"},
             # The simulator is on loopback, which gets the default budget like any host: the
             # demo's pace needs more.
             "hosts": {"127.0.0.1": DEMO_HOST_BUDGET},
@@ -79,15 +83,17 @@ def run_demo(seconds: int, console: Console) -> int:
             simulator.booking_url("1001"),
             simulator.booking_url("1003"),
             phone.apprise_url,
+            web_port=free_port(),
         )
         console.rule("creneau demo")
         console.print(
             f"Simulated préfecture at {simulator.url} (try it in a browser). "
             f"Slots appear at booking 1001 after ~8 s and ~30 s.\n"
-            f"The daemon checks every 4 s here; on a real site the floor is 60 s."
+            f"The daemon checks every 4 s here; on a real site the floor is 60 s.\n"
+            f"Dashboard: http://{config.web.listen}/ (open it while the demo runs)."
         )
         store = Store(database)
-        asyncio.run(_run_for(Daemon(config, store), seconds))
+        asyncio.run(_run_for(Daemon(config, store), config, seconds))
         console.rule("history")
         print_releases(releases(store), config.creneau.zone)
         print_summaries(store, config.creneau.zone)
@@ -102,7 +108,17 @@ def run_demo(seconds: int, console: Console) -> int:
         return 0
 
 
-async def _run_for(daemon: Daemon, seconds: int) -> None:
+async def _run_for(daemon: Daemon, config: Config, seconds: int) -> None:
+    """The daemon and its dashboard, for `seconds`."""
+    from creneau.web.server import make_context, serve
+
     stop = asyncio.Event()
     asyncio.get_running_loop().call_later(seconds, stop.set)
-    await daemon.run(stop)
+    await asyncio.gather(daemon.run(stop), serve(make_context(config, live=daemon), stop))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

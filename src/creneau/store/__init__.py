@@ -34,7 +34,7 @@ from creneau.results import CheckResult, Slot, Status
 from creneau.store.database import database_file, open_engine
 from creneau.store.database import database_label as database_label
 from creneau.store.lock import DaemonLock
-from creneau.store.records import SELECT_CHECKS, SELECT_NOTIFICATIONS, SELECT_SLOTS
+from creneau.store.records import SELECT_CHECKS, SELECT_NOTIFICATIONS, SELECT_SLOTS, row_values
 from creneau.store.records import CheckRecord as CheckRecord
 from creneau.store.records import HourCount as HourCount
 from creneau.store.records import NotificationRecord as NotificationRecord
@@ -184,7 +184,7 @@ class Store:
             .group_by(CheckRow.target)
         )
         with self._sessions() as session:
-            return {target: float(mean) for target, mean in session.execute(query)}
+            return {target: float(mean) for target, mean in row_values(session.execute(query))}
 
     def host_states(self) -> dict[str, HostState]:
         with self._sessions() as session:
@@ -221,7 +221,7 @@ class Store:
         if target:
             query = query.where(CheckRow.target == target)
         with self.engine.connect() as db:
-            return [CheckRecord(*row) for row in db.execute(query)]
+            return [CheckRecord(*row) for row in row_values(db.execute(query))]
 
     def latest_checks(self) -> list[CheckRecord]:
         """The most recent check of each target."""
@@ -232,7 +232,7 @@ class Store:
         )
         query = SELECT_CHECKS.join(latest, CheckRow.id == latest.c.id)
         with self.engine.connect() as db:
-            return [CheckRecord(*row) for row in db.execute(query)]
+            return [CheckRecord(*row) for row in row_values(db.execute(query))]
 
     def slots(self, target: str | None = None) -> list[SlotRecord]:
         """Every appearance of a slot (of one target), by first sighting, then start."""
@@ -240,7 +240,7 @@ class Store:
         if target:
             query = query.where(SlotRow.target == target)
         with self.engine.connect() as db:
-            return [SlotRecord(*row) for row in db.execute(query)]
+            return [SlotRecord(*row) for row in row_values(db.execute(query))]
 
     def notifications(self, state: str | None = None) -> list[NotificationRecord]:
         """The outbox (the rows in one state), in the order they were written."""
@@ -248,7 +248,7 @@ class Store:
         if state:
             query = query.where(NotificationRow.state == state)
         with self.engine.connect() as db:
-            return [NotificationRecord(*row) for row in db.execute(query)]
+            return [NotificationRecord(*row) for row in row_values(db.execute(query))]
 
     # --- retention ----------------------------------------------------------------------------
 

@@ -60,9 +60,10 @@ def database_file(url: str) -> Path | None:
     """The SQLite file the URL names, `~` expanded; None for a server database or an SQLite
     database in memory."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    file = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not file or file == ":memory:":
         return None
-    return Path(parsed.database).expanduser()
+    return Path(file).expanduser()
 
 
 def database_label(url: str) -> str:

@@ -14,6 +14,7 @@ from creneau.store.records import (
     CheckRecord,
     HourCount,
     SlotRecord,
+    row_values,
 )
 from creneau.store.schema import CheckHourRow, CheckRow, SlotRow
 
@@ -49,7 +50,7 @@ def target_period(store: Store, target: str, start: datetime, end: datetime) -> 
     ).order_by(SlotRow.start, SlotRow.guichet, SlotRow.first_seen)
     with store.engine.connect() as db:
         return TargetPeriod(
-            checks=tuple(CheckRecord(*row) for row in db.execute(checks)),
-            hours=tuple(HourCount(*row) for row in db.execute(hours)),
-            slots=tuple(SlotRecord(*row) for row in db.execute(slots)),
+            checks=tuple(CheckRecord(*row) for row in row_values(db.execute(checks))),
+            hours=tuple(HourCount(*row) for row in row_values(db.execute(hours))),
+            slots=tuple(SlotRecord(*row) for row in row_values(db.execute(slots))),
         )

@@ -45,6 +45,7 @@ from sqlalchemy.types import TypeDecorator
 
 from creneau.results import Status
 from creneau.store import CLEAR_STATUSES, Store
+from creneau.store.records import row_values
 from creneau.store.schema import CheckHourRow, CheckRow, SlotRow, UTCDateTime
 
 HOUR = timedelta(hours=1)
@@ -213,7 +214,7 @@ def slot_appearances(store: Store, scope: Scope) -> list[SlotAppearance]:
         scope,
     ).order_by(SlotRow.first_seen, SlotRow.target, SlotRow.guichet_id, SlotRow.start)
     with _reading(store) as db:
-        return [SlotAppearance(*row) for row in db.execute(query)]
+        return [SlotAppearance(*row) for row in row_values(db.execute(query))]
 
 
 def guichet_sightings(store: Store, scope: Scope) -> list[GuichetSighting]:
@@ -222,7 +223,7 @@ def guichet_sightings(store: Store, scope: Scope) -> list[GuichetSighting]:
         select(SlotRow.target, SlotRow.guichet_id, SlotRow.first_seen).distinct(), scope
     )
     with _reading(store) as db:
-        return [GuichetSighting(*row) for row in db.execute(query)]
+        return [GuichetSighting(*row) for row in row_values(db.execute(query))]
 
 
 class _BulkUTC(TypeDecorator[datetime]):
@@ -275,7 +276,7 @@ def _last_clear_checks(db: Connection, scope: Scope) -> dict[tuple[str, datetime
     found: dict[tuple[str, datetime], datetime] = {}
     rolled: list[tuple[str, datetime, datetime]] = []
     no_raw_clear: list[tuple[str, datetime, datetime]] = []
-    for target, seen_at, previous, status, *earlier in db.execute(_sightings(scope)):
+    for target, seen_at, previous, status, *earlier in row_values(db.execute(_sightings(scope))):
         if status in CLEAR:
             found[target, seen_at] = previous
         elif status is None:
@@ -482,7 +483,7 @@ def _raw_clear_hours(db: Connection, target: str, scope: Scope) -> set[int]:
         CheckRow.started_at < grid.c.hi,
     )
     # The hours without a clear answer are few: fetch those, not the thousands of others.
-    unobserved = db.scalars(select(grid.c.n).where(~clear)).all()
+    unobserved: list[int] = list(db.scalars(select(grid.c.n).where(~clear)))
     base = epoch_hour(start)
     return set(range(base, base + count)).difference(base + n for n in unobserved)
 
@@ -616,7 +617,9 @@ def _raw_status_days(
         names.join(grid, true()).join(statuses, true())
     )
     # Zero counts are dropped here: a WHERE on the count would run every probe twice.
-    return [(t, n, status, checks) for t, n, status, checks in db.execute(query) if checks]
+    return [
+        (t, n, status, checks) for t, n, status, checks in row_values(db.execute(query)) if checks
+    ]
 
 
 def _rolled_status_days(
@@ -637,7 +640,7 @@ def _rolled_status_days(
         )
         .group_by(names.c.name, grid.c.n, CheckHourRow.status)
     )
-    return [(t, n, status, int(checks)) for t, n, status, checks in db.execute(query)]
+    return [(t, n, status, int(checks)) for t, n, status, checks in row_values(db.execute(query))]
 
 
 # --- what the site said, totals, activity --------------------------------------------------------

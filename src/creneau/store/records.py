@@ -4,6 +4,7 @@ Timestamps are tz-aware UTC, as the tables keep them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -95,3 +96,10 @@ SELECT_CHECKS = columns_of(CheckRecord, CheckRow)
 SELECT_SLOTS = columns_of(SlotRecord, SlotRow)
 SELECT_NOTIFICATIONS = columns_of(NotificationRecord, NotificationRow)
 SELECT_HOURS = columns_of(HourCount, CheckHourRow)
+
+
+def row_values(rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+    """Each row's values, for a record or an unpacking: SQLAlchemy types an unpacked row's
+    values as `object`, which no constructor takes."""
+    for row in rows:
+        yield tuple(row)

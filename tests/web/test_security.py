@@ -1,0 +1,216 @@
+"""The dashboard's safety by default: the password's hash, signed sessions and CSRF tokens,
+the login limit, and a config that refuses to expose the dashboard without a password."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from creneau.config import ConfigError, load_config
+from creneau.store import DatabaseThread, Store
+from creneau.web.app import create_app
+from creneau.web.context import WebContext
+from creneau.web.security import (
+    LoginLimiter,
+    Signer,
+    hash_password,
+    is_password_hash,
+    load_or_create_secret,
+    tokens_match,
+    verify_password,
+)
+
+
+def test_a_password_is_kept_as_a_salted_slow_hash() -> None:
+    first, second = (
+        hash_password("correct horse", iterations=1000),
+        hash_password("correct horse", iterations=1000),
+    )
+    assert first != second  # salted
+    assert is_password_hash(first)
+    assert "correct horse" not in first
+    assert verify_password("correct horse", first)
+    assert not verify_password("correct hors", first)
+    assert not verify_password("correct horse", "pbkdf2_sha256$1000$x$y")
+
+
+def test_a_session_cookie_cannot_be_forged_or_kept_past_its_life(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    signer = Signer(load_or_create_secret(tmp_path), clock=lambda: now[0])
+    cookie = signer.new_session()
+    session = signer.session_of(cookie)
+    assert session is not None
+    other = Signer(load_or_create_secret(tmp_path / "elsewhere"), clock=lambda: now[0])
+    assert other.session_of(cookie) is None
+    tampered = cookie.split(".")
+    assert signer.session_of(f"{tampered[0]}.{int(tampered[1]) + 999}.{tampered[2]}") is None
+    assert signer.csrf_ok(session, signer.csrf_token(session))
+    assert not signer.csrf_ok(session, other.csrf_token(session))
+    assert not signer.csrf_ok(None, signer.csrf_token(session))
+    now[0] += 31 * 24 * 3600
+    assert signer.session_of(cookie) is None
+    assert (tmp_path / "web-session.secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_failed_logins_are_limited_per_client() -> None:
+    now = [0.0]
+    limiter = LoginLimiter(clock=lambda: now[0])
+    for _ in range(5):
+        assert limiter.allowed("203.0.113.7")
+        limiter.failed("203.0.113.7")
+    assert not limiter.allowed("203.0.113.7")
+    assert limiter.allowed("198.51.100.1")
+    now[0] += 12.0  # 5 a minute: one more after 12 s
+    assert limiter.allowed("203.0.113.7")
+
+
+def test_tokens_are_compared_whole() -> None:
+    assert tokens_match("s3cret", "s3cret")
+    assert not tokens_match("s3cre", "s3cret")
+    assert not tokens_match(None, "s3cret")
+
+
+def config_with(tmp_path: Path, web: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[creneau]\ncontact = "t@example.org"\n[[target]]\nname = "t"\nsystem = "ezbooking"\n'
+        f'url = "https://pref.example/booking/create/1"\n[web]\n{web}\n'
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("web", "line"),
+    [
+        (
+            'listen = "0.0.0.0:8765"',
+            'web.listen: "0.0.0.0:8765" opens the dashboard beyond this machine without a '
+            'password: set web.password (e.g. "${CRENEAU_WEB_PASSWORD}"), or '
+            "web.trusted_proxy_auth = true behind a reverse proxy that authenticates people",
+        ),
+        (
+            'listen = "localhost"',
+            'web.listen: expected "host:port" such as "127.0.0.1:8765" (got "localhost")',
+        ),
+        (
+            'root_path = "creneau/"',
+            'web.root_path: must start with "/" and not end with one, e.g. "/creneau" '
+            '(got "creneau/")',
+        ),
+        (
+            'public_url = "ftp://x"',
+            'web.public_url: must be an http(s) address such as "https://creneau.example.org" '
+            '(got "ftp://x")',
+        ),
+    ],
+)
+def test_web_mistakes_are_one_line(tmp_path: Path, web: str, line: str) -> None:
+    path = config_with(tmp_path, web)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert raised.value.lines == [f"{path}: {line}"]
+
+
+@pytest.mark.parametrize(
+    "web",
+    [
+        'listen = "0.0.0.0:8765"\npassword = "long enough"',
+        'listen = "0.0.0.0:8765"\ntrusted_proxy_auth = true',
+        'listen = "[::1]:9000"',
+        'enabled = false\nlisten = "0.0.0.0:8765"',
+    ],
+)
+def test_an_exposed_dashboard_with_a_password_or_a_proxy_loads(tmp_path: Path, web: str) -> None:
+    assert load_config(config_with(tmp_path, web)).web.port > 0
+
+
+# --- the application's guard ----------------------------------------------------------------
+
+
+def web_context(tmp_path: Path, web: str = "") -> WebContext:
+    path = config_with(tmp_path, web)
+    config = load_config(path)
+    store = Store(config.creneau.database)
+    store.upgrade()
+    signer = Signer(load_or_create_secret(tmp_path / "keys"))
+    return WebContext(config, store, DatabaseThread(inline=True), signer)
+
+
+def client_for(context: WebContext, base_url: str = "http://127.0.0.1:8765") -> TestClient:
+    return TestClient(create_app(context), base_url=base_url, follow_redirects=False)
+
+
+def test_every_answer_carries_the_security_headers(tmp_path: Path) -> None:
+    answer = client_for(web_context(tmp_path)).get("/healthz")
+    assert answer.status_code == 200
+    assert answer.headers["content-security-policy"].startswith("default-src 'self'; ")
+    assert "script-src 'self';" in answer.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert answer.headers["cache-control"] == "no-store"
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+
+
+def test_an_unknown_host_name_is_refused(tmp_path: Path) -> None:
+    client = client_for(web_context(tmp_path))
+    assert client.get("/healthz", headers={"host": "attacker.example"}).status_code == 400
+    assert client.get("/healthz", headers={"host": "localhost:8765"}).status_code == 200
+    assert client.get("/healthz", headers={"host": "192.168.1.20:8765"}).status_code == 200
+    public = web_context(tmp_path / "p", 'public_url = "https://creneau.asso.example/x"')
+    named = client_for(public).get("/healthz", headers={"host": "creneau.asso.example"})
+    assert named.status_code == 200
+
+
+def test_a_change_from_another_site_or_without_the_csrf_token_is_refused(tmp_path: Path) -> None:
+    client = client_for(web_context(tmp_path))
+    session = client.get("/healthz").cookies  # a loopback dashboard gives a session at once
+    assert session
+    foreign = client.post("/logout", headers={"origin": "http://attacker.example"})
+    assert foreign.status_code == 403
+    cross = client.post("/logout", headers={"sec-fetch-site": "cross-site"})
+    assert cross.status_code == 403
+    without_token = client.post("/logout", headers={"sec-fetch-site": "same-origin"})
+    assert without_token.status_code == 403
+
+
+def test_private_pages_redirect_to_the_login_when_a_password_is_set(tmp_path: Path) -> None:
+    context = web_context(tmp_path, 'listen = "0.0.0.0:8765"\npassword = "correct horse 42"')
+    client = client_for(context)
+    answer = client.get("/outbox")
+    assert (answer.status_code, answer.headers["location"]) == (303, "/login?next=/outbox")
+    assert client.get("/healthz").status_code == 200
+    wrong = client.post("/login", data={"password": "nope"})
+    assert wrong.status_code == 401
+    right = client.post("/login", data={"password": "correct horse 42", "next": "/outbox"})
+    assert (right.status_code, right.headers["location"]) == (303, "/outbox")
+    assert "creneau_session=" in right.headers["set-cookie"]
+
+
+def test_login_attempts_are_limited(tmp_path: Path) -> None:
+    context = web_context(tmp_path, 'listen = "0.0.0.0:8765"\npassword = "correct horse 42"')
+    client = client_for(context)
+    codes = [client.post("/login", data={"password": "guess"}).status_code for _ in range(7)]
+    assert codes == [401] * 5 + [429] * 2
+    assert client.post("/login", data={"password": "correct horse 42"}).status_code == 429
+
+
+def test_a_hashed_password_in_the_config_is_accepted(tmp_path: Path) -> None:
+    hashed = hash_password("correct horse 42", iterations=1000)
+    context = web_context(tmp_path, f'listen = "0.0.0.0:8765"\npassword = "{hashed}"')
+    answer = client_for(context).post("/login", data={"password": "correct horse 42"})
+    assert answer.status_code == 303
+
+
+def test_a_login_never_sends_a_person_to_another_site(tmp_path: Path) -> None:
+    context = web_context(tmp_path, 'listen = "0.0.0.0:8765"\npassword = "correct horse 42"')
+    for wanted in ("//attacker.example/", "https://attacker.example/", "/\\attacker.example"):
+        answer = client_for(context).post(
+            "/login", data={"password": "correct horse 42", "next": wanted}
+        )
+        assert answer.headers["location"] == "/"
