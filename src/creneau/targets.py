@@ -188,6 +188,7 @@ class TargetBase(BaseModel):
     within: Within | None = None  # only slots within this time from now alert
     on_gone: Flag = False  # also alert when slots go, with how long they lasted
     adaptive: Flag = False  # check more when this target's slots were released in the past
+    paused: Flag = False  # kept in the config, not checked (creneau pause/resume)
 
     @model_validator(mode="before")
     @classmethod

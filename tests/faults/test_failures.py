@@ -166,7 +166,7 @@ async def test_a_full_disk_is_said_once_and_recording_resumes_when_space_returns
     running = Running(config_for(f"sqlite:///{small_disk / 'c.db'}", phone, simulator))
     await until(lambda: running.checks >= 2)
     filler = small_disk / "filler"
-    with filler.open("wb") as handle:  # fill the disk to the last byte
+    with filler.open("wb", buffering=0) as handle:  # fill the disk to the last byte
         try:
             while True:
                 handle.write(b"\0" * 65536)
@@ -192,7 +192,7 @@ async def test_a_full_disk_is_told_directly_new_slots_still_go_and_the_checks_ar
     running = Running(config_for(f"sqlite:///{small_disk / 'c.db'}", phone, simulator))
     await until(lambda: running.checks >= 2)
     filler = small_disk / "filler"
-    with filler.open("wb") as handle:
+    with filler.open("wb", buffering=0) as handle:
         try:
             while True:
                 handle.write(b"\0" * 65536)

@@ -357,3 +357,17 @@ async def test_a_session_can_resume_with_cookies_and_hand_them_over() -> None:
             handed_over = session.cookies()
     assert server.pages[0].headers["Cookie"] == "SESSION=abc"
     assert handed_over == {"SESSION": "abc", "step": "2"}
+
+
+def test_a_reloaded_budget_applies_to_the_hosts_whose_budget_changed() -> None:
+    client = PoliteClient("ops@example.org", lambda host: HostBudget(6, 10))
+    kept, changed = client.gate("kept.example"), client.gate("changed.example")
+    kept.bucket.take()
+    client.use_budgets(
+        lambda host: HostBudget(30, 20) if host == "changed.example" else HostBudget(6, 10)
+    )
+    assert client.gate("kept.example") is kept
+    assert kept.bucket.capacity == 10
+    assert kept.bucket.tokens < 10
+    assert changed.bucket.capacity == 20
+    assert changed.bucket.per_second == 0.5

@@ -46,7 +46,7 @@ def run(config_path: Path) -> None:
     except AlreadyRunning as running:
         click.echo(redact(f"creneau: {running}"), err=True)
         sys.exit(2)
-    daemon = Daemon(config, store)
+    daemon = Daemon(config, store, config_path=config_path)
     log.info(
         "creneau %s: %d targets, database %s",
         __version__,

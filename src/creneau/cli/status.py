@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from rich.table import Table
@@ -67,6 +68,19 @@ def status(config_path: Path) -> None:
     pending = store.notifications("pending")
     failed = store.notifications("failed")
     out.print(f"outbox: {len(pending)} pending, {len(failed)} failed")
+    out.print(plain(config_line(store.facts(), config_path, zone)))
+
+
+def config_line(facts: dict[str, tuple[str, datetime]], config_path: Path, zone: ZoneInfo) -> str:
+    """Which config the daemon runs with, and whether the file still says the same."""
+    from creneau.daemon.reload import digest
+
+    if "config_digest" not in facts:
+        return "config: no daemon has loaded one yet"
+    loaded, at = facts["config_digest"]
+    now = digest(config_path.read_bytes()) if config_path.exists() else "gone"
+    same = "the file is the same" if now == loaded else f"the file is now {now}: not loaded"
+    return f"config {loaded} loaded at {local_time(at, zone)}; {same}"
 
 
 @click.command()

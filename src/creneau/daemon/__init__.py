@@ -10,6 +10,7 @@ import signal
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,9 +25,11 @@ from creneau.config import Config
 from creneau.daemon.health import overdue
 from creneau.daemon.heartbeat import heartbeat
 from creneau.daemon.outage import StoreOutage
+from creneau.daemon.reload import compare, digest
 from creneau.daemon.schedule import PoliteTrigger
 from creneau.fetch.client import PoliteClient, TooSoon
 from creneau.plan import CheckPlan, Spacing, adaptive_intervals, hour_of_week
+from creneau.redact import redact
 from creneau.results import CheckResult, Status
 from creneau.runtime import Runtime
 from creneau.store import STORE_FAILURES, DatabaseThread, OutboxEvent, Store
@@ -36,6 +39,7 @@ from creneau.targets import INTERVAL_FLOOR, TargetBase, is_loopback
 log = logging.getLogger("creneau")
 
 STOP_GRACE_SECONDS = 10.0
+CONFIG_POLL = timedelta(milliseconds=500)
 WATCHDOG_EVERY = timedelta(minutes=1)
 INTERRUPTED = "interrupted: creneau stopped during the check"
 FIRST_CHECKS_SPREAD = timedelta(seconds=60)
@@ -52,8 +56,14 @@ class Daemon:
         on_recorded: Callable[[Recorded], None] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         db: DatabaseThread | None = None,
+        config_path: Path | None = None,
     ) -> None:
         self.config = config
+        self.config_path = config_path  # watched: a valid change is taken without a restart
+        self._reload_wanted = asyncio.Event()
+        self._config_text = config_path.read_bytes() if config_path else b""
+        self._refused_config = b""  # the text last refused
+        self._refusal_said: list[str] = []  # the mistakes last said (once per change)
         self.store = store
         # Virtual-time runs pass a DatabaseThread(inline=True): a worker thread runs in real
         # time, and the virtual clock would not wait for it.
@@ -83,7 +93,7 @@ class Daemon:
             self.outage.seed(target.name, await self.db(self.store.open_slots, target.name))
         self.runtime.seed(await self.db(self.store.host_states), last_checks)
         self.scheduler = AsyncIOScheduler(timezone=self.config.creneau.zone)
-        targets = self.config.targets
+        targets = [target for target in self.config.targets if not target.paused]
         for index, target in enumerate(targets):
             try:
                 await self._schedule(target, last_checks.get(target.name), index, len(targets))
@@ -116,8 +126,10 @@ class Daemon:
             next_run_time=self.now() + timedelta(minutes=5),
         )
         self.scheduler.start()
+        await self._say_config_loaded()
         sender = asyncio.create_task(self._deliver_until(stop))
         watchdog = asyncio.create_task(self._watch_the_plan(stop))
+        reloader = asyncio.create_task(self._reload_when_asked(stop))
         try:
             await stop.wait()
         finally:
@@ -126,7 +138,113 @@ class Daemon:
             self._wake_sender.set()
             await sender
             await watchdog
+            await reloader
             self.db.close()
+
+    # --- the config, taken again without a restart ------------------------------------------
+
+    def request_reload(self) -> None:
+        """SIGHUP: read the config file again."""
+        self._reload_wanted.set()
+
+    async def _reload_when_asked(self, stop: asyncio.Event) -> None:
+        """On SIGHUP, and when the file's content changes (looked at twice a second)."""
+        if self.config_path is None:
+            return
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reload_wanted.wait(), CONFIG_POLL.total_seconds())
+            asked = self._reload_wanted.is_set()
+            self._reload_wanted.clear()
+            if stop.is_set():
+                return
+            try:
+                text = await asyncio.to_thread(self.config_path.read_bytes)
+            except OSError as failure:
+                log.warning(
+                    "config: cannot read %s (%s); the running config stays",
+                    self.config_path,
+                    failure,
+                )
+                continue
+            if asked or (text != self._config_text and text != self._refused_config):
+                await self.reload(text)
+
+    async def reload(self, text: bytes) -> None:
+        """Take the new config if it is valid; otherwise go on with the running one and say
+        why, once (log and a trouble alert)."""
+        from creneau.config import ConfigError, load_config
+
+        assert self.config_path is not None
+        try:
+            new = load_config(self.config_path)
+        except ConfigError as failure:
+            self._config_refused(text, failure.lines)
+            return
+        change = compare(self.config, new)
+        self._take(new)
+        for name in change.removed:
+            self._unschedule(name)
+        for target in change.changed:
+            self._unschedule(target.name)
+        last_checks = await self.db(self.store.last_checks)
+        again = (*change.changed, *change.added)
+        for index, target in enumerate(again):
+            try:
+                await self._schedule(target, last_checks.get(target.name), index, len(again))
+            except (ArithmeticError, ValueError) as failure:
+                log.error("%s: not scheduled (%s)", target.name, failure)
+        self._config_text, self._refused_config, self._refusal_said = text, b"", []
+        await self._say_config_loaded()
+        log.info("config reloaded: %s", change.summary())
+
+    def _take(self, new: Config) -> None:
+        """The new config's routes, channels and budgets; the client (host states, breakers,
+        floors) and the outbox go on as they are."""
+        self.config = new
+        self.runtime = Runtime(new, self.store, client=self.client, db=self.db, now=self.now)
+        self.routes = self.runtime.routes
+        self.sender = self.runtime.sender
+        self.client.use_budgets(new.budget_for)
+        everyone = outbox.destinations([(c.name, c.secret_urls) for c in new.notify])
+        self.outage.everyone = everyone
+
+    def _unschedule(self, name: str) -> None:
+        if self.scheduler is not None and self.scheduler.get_job(name) is not None:
+            self.scheduler.remove_job(name)
+        for spacing in self.spacing.values():
+            spacing.release(name)
+
+    def _config_refused(self, text: bytes, lines: Sequence[str]) -> None:
+        """Said once while the file stays wrong the same way (an edit that leaves the same
+        mistake is not news); a valid config in between makes the next mistake news again."""
+        if text == self._refused_config:
+            return
+        self._refused_config = text
+        if list(lines) == self._refusal_said:
+            return
+        self._refusal_said = list(lines)
+        said = "; ".join(redact(line) for line in lines)
+        log.error("config not reloaded, the running one stays: %s", said)
+        event = OutboxEvent("", "trouble", {"event": "config_refused", "problems": list(lines)})
+        task = asyncio.ensure_future(self._tell(event))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _tell(self, event: OutboxEvent) -> None:
+        try:
+            await self.db(enqueue_now, self.store, event, self.outage.everyone, self.now())
+            self._wake_sender.set()
+        except STORE_FAILURES:
+            await self.sender.send_now(self.outage.everyone, event)
+
+    async def _say_config_loaded(self) -> None:
+        facts = {
+            "config_digest": digest(self._config_text),
+            "config_loaded_at": self.now().isoformat(),
+        }
+        with contextlib.suppress(*STORE_FAILURES):
+            await self.db(self.store.save_facts, facts, self.now())
 
     async def _schedule(
         self, target: TargetBase, last: datetime | None, index: int, count: int
@@ -419,14 +537,7 @@ async def run_until_signal(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, _hangup)
+    loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
     if on_started:
         loop.call_later(0.5, on_started)
     await asyncio.gather(daemon.run(stop), *(companion(stop) for companion in companions))
-
-
-def _hangup() -> None:
-    log.warning(
-        "SIGHUP ignored: creneau does not reload its configuration yet; restart it to apply "
-        "changes (it resumes from the database)"
-    )

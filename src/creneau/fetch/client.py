@@ -1,8 +1,9 @@
 """The only door to the network. Every request of every target passes through here, so the
 politeness rules of `politeness.py` are enforced in one place: the interval floor per target,
 one request in flight and a token bucket per host, the host's breaker and Retry-After
-deadline, robots.txt, bounded bodies and deadlines. Source modules receive a `Session`; they
-never see httpx."""
+deadline, robots.txt, bounded bodies and deadlines; with a `Guard`, the SSRF checks of links
+given through the web, on every request. Source modules receive a `Session`; they never see
+httpx."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ import tenacity
 
 from creneau import PROJECT_URL, __version__
 from creneau.dates import compact_duration
-from creneau.fetch.errors import FetchError, HostCoolingDown, TooSoon
+from creneau.fetch.errors import FetchError, HostCoolingDown, TooSoon, UnsafeLink
+from creneau.fetch.guard import Guard
 from creneau.fetch.politeness import (
     HostBudget,
     HostGuard,
@@ -36,7 +38,16 @@ from creneau.page import Page
 from creneau.results import Status
 from creneau.targets import INTERVAL_FLOOR, is_loopback
 
-__all__ = ["FetchError", "HostBudget", "HostCoolingDown", "PoliteClient", "Session", "TooSoon"]
+__all__ = [
+    "FetchError",
+    "Guard",
+    "HostBudget",
+    "HostCoolingDown",
+    "PoliteClient",
+    "Session",
+    "TooSoon",
+    "UnsafeLink",
+]
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +114,7 @@ class PoliteClient:
         monotonic: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         transport: httpx.AsyncBaseTransport | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self.user_agent = user_agent(contact)
         self._budget_for = budget_for
@@ -118,6 +130,7 @@ class PoliteClient:
         self.monotonic = monotonic
         self.now = now
         self._transport = transport  # tests only: an in-process transport
+        self.guard = guard  # every session's requests pass the SSRF guard; None: unguarded
         # Loading the CA bundle costs ~50 ms of CPU: once per client, not once per check.
         # It always verifies certificates and host names; there is no switch to turn that off.
         # The bundle is SSL_CERT_FILE's (or SSL_CERT_DIR's) when set, else certifi's.
@@ -144,6 +157,15 @@ class PoliteClient:
         if known is None or started_at > known[0]:
             self._last_check[target_key] = (started_at, None)
 
+    def use_budgets(self, budget_for: Callable[[str], HostBudget]) -> None:
+        """A reloaded config's budgets: a host whose budget changed gets a new bucket (full,
+        as at start); breakers, Retry-After deadlines and floors stay as they are."""
+        old, self._budget_for = self._budget_for, budget_for
+        for host, gate in self._gates.items():
+            if budget_for(host) != old(host):
+                budget = budget_for(host)
+                gate.bucket = TokenBucket(budget.per_minute / 60, budget.burst, self.monotonic)
+
     def gate(self, host: str) -> HostGate:
         if host not in self._gates:
             budget = self._budget_for(host)
@@ -161,12 +183,14 @@ class PoliteClient:
         cookies: Mapping[str, str] | None = None,
         *,
         respect_robots: bool = True,
+        guard: Guard | None = None,
     ) -> AsyncIterator[Session]:
         """A cookie jar for one check of one target (seeded with `cookies` to resume a site
         session a person opened, e.g. after solving a CAPTCHA). Checks of one host take turns:
         each runs from start to end without others' requests in between, so what it reports
         is fresh. Refuses to start before the floor or while the host cools down; on exit,
-        feeds the verdict to the host's breaker."""
+        feeds the verdict to the host's breaker. `guard` (else the client's) checks each of
+        the session's requests when it is sent: a refused one raises `UnsafeLink`."""
         host = _host(url)
         gate = self.gate(host)
         async with gate.check_turn:
@@ -177,7 +201,13 @@ class PoliteClient:
             except TooSoon:
                 gate.guard.probing = False
                 raise
-            session = Session(self, host, cookies, respect_robots=respect_robots)
+            session = Session(
+                self,
+                host,
+                cookies,
+                respect_robots=respect_robots,
+                guard=guard if guard is not None else self.guard,
+            )
             try:
                 yield session
             finally:
@@ -216,6 +246,7 @@ class Session:
         cookies: Mapping[str, str] | None = None,
         *,
         respect_robots: bool = True,
+        guard: Guard | None = None,
     ) -> None:
         self._client = client
         self.host = host
@@ -226,6 +257,7 @@ class Session:
         # our own budget (the host's lock, tokens) does not count: the site is not slow.
         self.talking = 0.0
         self._respect_robots = respect_robots
+        self._guard = guard
         self._http = httpx.AsyncClient(
             headers={
                 "User-Agent": client.user_agent,
@@ -310,6 +342,8 @@ class Session:
         robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
         try:
             page = await self._send_with_retries("GET", robots_url, None, None)
+        except UnsafeLink:
+            raise
         except FetchError as failure:
             if state.robots_txt is not None:
                 return
@@ -360,6 +394,8 @@ class Session:
             # Holding the host's lock, nobody else takes tokens meanwhile: one sleep is enough.
             if (wait := gate.bucket.seconds_until_token()) > 0:
                 await asyncio.sleep(wait)
+            if self._guard is not None:
+                await self._pass_guard(self._guard, url)  # now: nothing waits after it
             gate.bucket.take()
             self.requests += 1
             page = await self._exchange(method, url, data, headers)
@@ -367,6 +403,22 @@ class Session:
         if page.status in RETRYABLE_STATUSES and not page.header("retry-after"):
             raise _Retryable(f"HTTP {page.status}", page)
         return page
+
+    async def _pass_guard(self, guard: Guard, url: str) -> None:
+        """Checked when the request is about to leave, not when the link was added: a name
+        that now resolves to a private address (DNS rebinding) is refused. A name that does
+        not resolve is a connection failure, retried like one."""
+        try:
+            async with asyncio.timeout(self._client.connect_timeout):
+                refusal = await guard.check(url)
+        except TimeoutError:
+            raise _Retryable(
+                f"{_host(url)} did not resolve within {self._client.connect_timeout:g}s"
+            ) from None
+        except OSError as failure:
+            raise _Retryable(f"{_host(url)} does not resolve: {failure}") from None
+        if refusal is not None:
+            raise UnsafeLink(refusal)
 
     def _obey(self, gate: HostGate, page: Page) -> None:
         """A 403 or 429 means "stop": open the breaker now, whatever the flow does next.

@@ -29,3 +29,12 @@ class HostCoolingDown(FetchError):
 
 class TooSoon(FetchError):
     """A check of a target was attempted before the interval floor allows."""
+
+
+class UnsafeLink(FetchError):
+    """The SSRF guard (guard.py) refused a request before any connection: a link given
+    through the web may not reach this machine or its network."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"not fetched: {reason}", Status.BLOCKED)
+        self.reason = reason

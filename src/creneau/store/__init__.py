@@ -42,6 +42,7 @@ from creneau.store.records import SlotRecord as SlotRecord
 from creneau.store.schema import (
     CheckHourRow,
     CheckRow,
+    DaemonFactRow,
     HostRow,
     NotificationRow,
     SlotRow,
@@ -208,6 +209,18 @@ class Store:
         )
         with self._sessions() as session:
             return {(row[0], row[1]) for row in session.execute(query)}
+
+    def save_facts(self, facts: dict[str, str], at: datetime) -> None:
+        """What the daemon says of itself (e.g. the config it loaded), one row per name."""
+        with self._sessions.begin() as session:
+            for name, value in facts.items():
+                session.merge(DaemonFactRow(name=name, value=value, updated_at=at))
+
+    def facts(self) -> dict[str, tuple[str, datetime]]:
+        """Each fact the daemon saved: its value and when."""
+        with self._sessions() as session:
+            rows = session.scalars(select(DaemonFactRow))
+            return {row.name: (row.value, row.updated_at) for row in rows}
 
     def site_session(self, target: str) -> dict[str, str] | None:
         """Cookies of the site session a person opened for this target, if any."""

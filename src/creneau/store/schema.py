@@ -169,3 +169,14 @@ class CheckHourRow(Base):
     status: Mapped[str] = mapped_column(String(12), primary_key=True)
     checks: Mapped[int]
     requests: Mapped[int] = mapped_column(default=0)
+
+
+class DaemonFactRow(Base):
+    """What the running daemon says of itself, for `creneau status` and the dashboard: the
+    config it loaded (its digest, when), and later whatever else one process tells another."""
+
+    __tablename__ = "daemon_facts"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
