@@ -20,6 +20,7 @@ from creneau.simulator.server import SimulatorServer
 from creneau.store import Store
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+pytest_plugins = ["dashboard_harness"]  # the browser tests' chromium and real dashboard
 # Loopback hosts get the default budget like any host; tests that check the simulator often
 # give it this one, as a user would in a [hosts."127.0.0.1"] table.
 SIMULATOR_BUDGET = HostBudget(per_minute=600, burst=60)

@@ -245,7 +245,8 @@ def test_templates_can_be_overridden_and_bad_ones_are_named() -> None:
         {"new_slot": {"title": "x"}, "captcha": {"title": "{{ oops", "subject": "x"}}
     ) == [
         "new_slot: unknown message (known: new_slots, slots_gone, host_down, host_up, "
-        "captcha, page_changed, failing, stalled, store_failing, heartbeat, test, digest)",
+        "captcha, page_changed, failing, stalled, config_refused, store_failing, heartbeat, test, "
+        "digest)",
         "captcha.title: unexpected end of template, expected 'end of print statement'.",
         "captcha.subject: unknown key (title or body)",
     ]

@@ -332,7 +332,8 @@ MISTAKES += [
     (
         full(extra='[templates.new_slot]\ntitle = "x"'),
         "templates.new_slot: unknown message (known: new_slots, slots_gone, host_down, host_up, "
-        "captcha, page_changed, failing, stalled, store_failing, heartbeat, test, digest)",
+        "captcha, page_changed, failing, stalled, config_refused, store_failing, heartbeat, test, "
+        "digest)",
     ),
     (
         full(extra='[templates.new_slots]\ntitle = "{{ count "'),

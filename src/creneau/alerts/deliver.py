@@ -225,14 +225,19 @@ class Sender:
         db: StoreCall = inline,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> Sender:
-        from creneau.alerts.messages import Messages
+        from creneau.alerts.messages import Messages, dashboard_address
 
         plans = [
             ChannelPlan(c.name, c.secret_urls, c.quiet_hours, c.wake_for_slots)
             for c in config.notify
         ]
         settings = config.creneau
-        messages = Messages(settings.language, settings.zone, config.templates)
+        messages = Messages(
+            settings.language,
+            settings.zone,
+            config.templates,
+            dashboard_url=dashboard_address(config.web),
+        )
         return cls(
             store,
             plans,
@@ -384,7 +389,10 @@ class Sender:
             from creneau.alerts.messages import Messages
 
             log.error("a message template failed (%s); sending the default text", failure)
-            rendered = Messages(self.messages.language, self.zone).render(events, shows)
+            fallback = Messages(
+                self.messages.language, self.zone, dashboard_url=self.messages.dashboard_url
+            )
+            rendered = fallback.render(events, shows)
         try:
             ok, error = await self.send(url, rendered.title, rendered.body, rendered.format)
         except Exception as failure:  # a plugin bug must not lose the alert

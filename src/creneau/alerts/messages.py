@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,10 @@ from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
 from creneau.dates import long_datetime, message_duration
 from creneau.redact import booking_link
+from creneau.targets import NAME_PATTERN
+
+if TYPE_CHECKING:
+    from creneau.config import WebSettings
 
 KINDS = {
     "new_slots": "slots", "slots_gone": "slots",
@@ -96,8 +100,12 @@ _FR: dict[str, dict[str, str]] = {
         "body": (
             "{{ target | strong }} : "
             "{% if challenge == 'image' %}le site demande un CAPTCHA (une image à recopier). "
-            "creneau ne le résout jamais. Lancez {{ ('creneau captcha ' ~ target) | code }} et "
-            "recopiez le code de l'image ; creneau reprendra ensuite la surveillance."
+            "creneau ne le résout jamais. "
+            "{% if captcha_page %}Recopiez le code de l'image sur cette page du tableau de "
+            "bord : {{ captcha_page | link }}\n(ou, dans un terminal, lancez "
+            "{{ ('creneau captcha ' ~ target) | code }}) ; creneau reprendra ensuite la "
+            "surveillance.{% else %}Lancez {{ ('creneau captcha ' ~ target) | code }} et "
+            "recopiez le code de l'image ; creneau reprendra ensuite la surveillance.{% endif %}"
             "{% else %}le site demande {{ challenge_name }}. creneau ne le passe jamais et ne "
             "peut pas vous le transmettre : seul un navigateur sur le site peut le passer. "
             "creneau regarde de nouveau à chaque vérification.{% endif %}"
@@ -122,6 +130,12 @@ _FR: dict[str, dict[str, str]] = {
             "creneau n'a pas fait les vérifications prévues :\n"
             "{% for line in late %}- {{ line }}\n{% endfor %}"
             "\nSans vérification, pas d'alerte : regardez ses journaux, ou redémarrez-le."),
+    },
+    "config_refused": {
+        "title": "creneau n'a pas repris sa configuration modifiée",
+        "body": (
+            "La configuration modifiée contient une erreur ; creneau continue avec "
+            "l'ancienne :\n{% for line in problems %}- {{ line }}\n{% endfor %}"),
     },
     "store_failing": {
         "title": "creneau ne peut plus écrire dans sa base de données",
@@ -197,8 +211,12 @@ _EN: dict[str, dict[str, str]] = {
         "body": (
             "{{ target | strong }}: "
             "{% if challenge == 'image' %}the site asks for a CAPTCHA (an image to copy). "
-            "creneau never solves one. Run {{ ('creneau captcha ' ~ target) | code }} and type "
-            "the code from the image; creneau then goes on watching."
+            "creneau never solves one. "
+            "{% if captcha_page %}Type the code from the image on this page of the dashboard: "
+            "{{ captcha_page | link }}\n(or, in a terminal, run "
+            "{{ ('creneau captcha ' ~ target) | code }}); creneau then goes on watching."
+            "{% else %}Run {{ ('creneau captcha ' ~ target) | code }} and type the code from "
+            "the image; creneau then goes on watching.{% endif %}"
             "{% else %}the site asks for {{ challenge_name }}. creneau never passes it and "
             "cannot hand it to you: only a browser on the site can pass it. creneau looks "
             "again at each check.{% endif %}"
@@ -223,6 +241,12 @@ _EN: dict[str, dict[str, str]] = {
             "creneau has not made the checks it planned:\n"
             "{% for line in late %}- {{ line }}\n{% endfor %}"
             "\nWithout checks there are no alerts: look at its logs, or restart it."),
+    },
+    "config_refused": {
+        "title": "creneau did not take its changed config",
+        "body": (
+            "The changed config has a mistake; creneau goes on with the previous one:\n"
+            "{% for line in problems %}- {{ line }}\n{% endfor %}"),
     },
     "store_failing": {
         "title": "creneau cannot write to its database",
@@ -367,9 +391,14 @@ class Messages:
         language: str = "fr",
         zone: ZoneInfo | None = None,
         overrides: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        dashboard_url: str | None = None,
     ) -> None:
         self.language = language
         self.zone = zone or ZoneInfo("Europe/Paris")
+        # Where the dashboard is (`dashboard_address`): an image CAPTCHA's alert links to its
+        # page there. None: the dashboard is off, the alert names the terminal command only.
+        self.dashboard_url = dashboard_url
         self._sources = {event: dict(parts) for event, parts in DEFAULTS[language].items()}
         for event, parts in (overrides or {}).items():
             self._sources[event] = {**self._sources[event], **parts}
@@ -512,6 +541,11 @@ class Messages:
             names = CHALLENGE_NAMES[self.language]
             context["challenge"] = challenge
             context["challenge_name"] = names.get(challenge, names[""])
+            context["captcha_page"] = (
+                captcha_page(self.dashboard_url, str(event.get("target", "")))
+                if challenge == "image"
+                else ""
+            )
         context.setdefault("url", "")
         return context
 
@@ -530,6 +564,24 @@ class Messages:
 
     def _clock(self, at: datetime | None) -> str:
         return at.astimezone(self.zone).strftime("%H:%M") if at else "?"
+
+
+def dashboard_address(web: WebSettings) -> str | None:
+    """The dashboard's address as alerts give it: `[web] public_url`, else the address it
+    listens on (with its root path); None when the dashboard is off."""
+    if not web.enabled:
+        return None
+    if web.public_url:
+        return web.public_url.rstrip("/")
+    return f"http://{web.listen}{web.root_path}"
+
+
+def captcha_page(dashboard_url: str | None, target: str) -> str:
+    """The dashboard's page where a person types the code of `target`'s CAPTCHA; "" without a
+    dashboard, or for a check run without a config (named by its address, not a name)."""
+    if not dashboard_url or not re.fullmatch(NAME_PATTERN, target):
+        return ""
+    return f"{dashboard_url}/captcha/{quote(target, safe='')}"
 
 
 def _bare_environment(finalize: Callable[[Any], str] | None = None) -> Environment:

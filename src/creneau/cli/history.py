@@ -193,44 +193,16 @@ def releases_command(**options: Unpack[QueryOptions]) -> None:
     before it that got a clear answer (the release happened in between) and the dates they
     offer. Slots already shown at a target's first clear answer are no release."""
     from creneau import history as queries
+    from creneau.history.columns import RELEASE_COLUMNS, release_row
 
     query = _query(**options)
     found = queries.releases(query.store, query.scope)
     show = partial(print_releases, found, query.zone)
-    _answer(query, found, _release_json, RELEASE_COLUMNS, _release_row, show)
-
-
-RELEASE_COLUMNS = (
-    "target",
-    "guichet_id",
-    "guichet",
-    "seen_at",
-    "previous_check_at",
-    "slot_count",
-    "first_slot",
-    "last_slot",
-    "all_gone_after_s",
-    "slots",
-)
+    _answer(query, found, _release_json, RELEASE_COLUMNS, release_row, show)
 
 
 def _release_json(release: Release) -> dict[str, object]:
     return release.to_json()
-
-
-def _release_row(release: Release) -> tuple[object, ...]:
-    return (
-        release.target,
-        release.guichet_id,
-        release.guichet,
-        _iso(release.seen_at),
-        _iso(release.previous_check_at),
-        release.slot_count,
-        _iso(min(release.slot_starts)),
-        _iso(max(release.slot_starts)),
-        _seconds(release.all_gone_after),
-        " ".join(start.isoformat() for start in release.slot_starts),
-    )
 
 
 def _seconds(value: timedelta | None) -> str:
@@ -305,6 +277,7 @@ def heatmap_command(svg_path: Path | None, **options: Unpack[QueryOptions]) -> N
     than an hour after the last clear answer (after a blocked run, a night unchecked) is
     counted apart, in no cell."""
     from creneau import history as queries
+    from creneau.history.columns import HEATMAP_COLUMNS, cell_row
 
     query = _query(**options)
     grid = queries.heatmap(query.store, query.zone, query.scope)
@@ -313,26 +286,11 @@ def heatmap_command(svg_path: Path | None, **options: Unpack[QueryOptions]) -> N
         svg_path.write_text(queries.heatmap_svg(grid, title), encoding="utf-8")
         err.print(plain(f"heatmap drawn in {svg_path}"))
     show = partial(print_heatmap, grid, title)
-    _answer(query, grid.cells, _cell_json, HEATMAP_COLUMNS, _cell_row, show)
-
-
-HEATMAP_COLUMNS = ("weekday", "hour", "observed_hours", "release_hours", "releases", "probability")
+    _answer(query, grid.cells, _cell_json, HEATMAP_COLUMNS, cell_row, show)
 
 
 def _cell_json(cell: HeatCell) -> dict[str, object]:
     return cell.to_json()
-
-
-def _cell_row(cell: HeatCell) -> tuple[object, ...]:
-    probability = "" if cell.probability is None else f"{cell.probability:.4f}"
-    return (
-        SHORT_WEEKDAYS[cell.weekday],
-        cell.hour,
-        cell.observed_hours,
-        cell.release_hours,
-        cell.releases,
-        probability,
-    )
 
 
 def _heatmap_title(query: Query) -> str:

@@ -34,12 +34,17 @@ OUTBOX_COLUMNS = (
 def notify_test(config_path: Path) -> None:
     """Send a test message to every configured channel URL and report each outcome."""
     from creneau.alerts.deliver import channel_of, send_one
-    from creneau.alerts.messages import Messages
+    from creneau.alerts.messages import Messages, dashboard_address
 
     config = read_config(config_path)
     if not config.notify:
         fail_config([f"{config_path}: notify: no channel configured (add a [[notify]] table)"])
-    messages = Messages(config.creneau.language, config.creneau.zone, config.templates)
+    messages = Messages(
+        config.creneau.language,
+        config.creneau.zone,
+        config.templates,
+        dashboard_url=dashboard_address(config.web),
+    )
     failures = 0
     for channel in config.notify:
         for index, secret in enumerate(channel.urls):
@@ -63,11 +68,16 @@ def outbox(ctx: click.Context, config_path: Path, show_all: bool) -> None:
     """Alerts waiting to go out, failed or expired, with their last error."""
     if ctx.invoked_subcommand is not None:
         return
-    from creneau.alerts.messages import Messages
+    from creneau.alerts.messages import Messages, dashboard_address
 
     config = read_config(config_path)
     store = existing_store(config.creneau.database)
-    messages = Messages(config.creneau.language, config.creneau.zone, config.templates)
+    messages = Messages(
+        config.creneau.language,
+        config.creneau.zone,
+        config.templates,
+        dashboard_url=dashboard_address(config.web),
+    )
     rows = [row for row in store.notifications() if show_all or row.state != "sent"]
     if not rows:
         out.print("The outbox is empty: every alert went out.")

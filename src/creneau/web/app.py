@@ -64,24 +64,35 @@ def _guard(context: WebContext) -> Callable[[Request, Next], Awaitable[Response]
             return PlainTextResponse("unknown Host header", status_code=400)
         if request.method not in SAFE_METHODS and not same_origin(request):
             return PlainTextResponse("a change must come from a page of this site", 403)
-        path = request.url.path
+        path = route_path(request)
         session = context.signer.session_of(request.cookies.get(SESSION_COOKIE))
-        request.state.session = session
         needs_login = context.login_required and not path.startswith(OPEN_PREFIXES)
         if needs_login and session is None:
-            return RedirectResponse(_login_url(request), status_code=303)
-        response = await call_next(request)
+            login = _login_url(request, path)
+            if request.headers.get("hx-request"):  # a background refresh: the page moves
+                return Response(status_code=401, headers={"hx-redirect": login})
+            return RedirectResponse(login, status_code=303)
+        new_cookie = None
         if session is None and not context.login_required:
-            set_session(response, context, request)  # a visitor of a loopback dashboard
+            # A visitor of a dashboard without password: a session from the first page, so
+            # that its forms already carry their CSRF token.
+            new_cookie = context.signer.new_session()
+            session = context.signer.session_of(new_cookie)
+        request.state.session = session
+        response = await call_next(request)
+        if new_cookie is not None:
+            set_session(response, context, request, new_cookie)
         return with_security_headers(response, private=not path.startswith("/public/"))
 
     return dispatch
 
 
-def set_session(response: Response, context: WebContext, request: Request) -> None:
+def set_session(
+    response: Response, context: WebContext, request: Request, cookie: str | None = None
+) -> None:
     response.set_cookie(
         SESSION_COOKIE,
-        context.signer.new_session(),
+        cookie or context.signer.new_session(),
         max_age=30 * 24 * 3600,
         httponly=True,
         samesite="strict",
@@ -131,6 +142,13 @@ def host_allowed(host_header: str, context: WebContext) -> bool:
     return host.lower() in names
 
 
-def _login_url(request: Request) -> str:
+def route_path(request: Request) -> str:
+    """The path within the dashboard: uvicorn puts `root_path` in front of it."""
     root = request.scope.get("root_path", "")
-    return f"{root}/login?next={request.url.path}"
+    path = request.url.path
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def _login_url(request: Request, path: str) -> str:
+    root = request.scope.get("root_path", "")
+    return f"{root}/login?next={path}"

@@ -78,11 +78,9 @@ async def serve(context: WebContext, stop: asyncio.Event) -> None:
 
 
 def address(context: WebContext) -> str:
-    web = context.config.web
-    if web.public_url:
-        return web.public_url
-    host = f"[{web.host}]" if ":" in web.host else web.host
-    return f"http://{host}:{web.port}{web.root_path}/"
+    from creneau.alerts.messages import dashboard_address
+
+    return f"{dashboard_address(context.config.web)}/"
 
 
 class QuietServer(uvicorn.Server):

@@ -1,0 +1,245 @@
+"""What the dashboard's pages ask the database, as index seeks and small aggregates: each
+target's latest check, its checks per status in fixed time buckets (the status strips), the
+slots shown now, its last release, its recent checks, and the outbox as a person reads it.
+Raw checks and their hourly roll-up are counted alike in the strips."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    CTE,
+    Integer,
+    String,
+    and_,
+    cast,
+    column,
+    func,
+    select,
+    values,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+
+from creneau.store import Store
+from creneau.store.records import (
+    SELECT_CHECKS,
+    SELECT_NOTIFICATIONS,
+    CheckRecord,
+    NotificationRecord,
+    row_values,
+)
+from creneau.store.schema import CheckHourRow, CheckRow, NotificationRow, SlotRow
+
+UNSENT = ("pending", "failed", "expired")
+
+
+@dataclass(frozen=True)
+class BucketCount:
+    """How many checks of a target had a status in one bucket of a strip (bucket 0 starts
+    at the strip's start)."""
+
+    target: str
+    bucket: int
+    status: str
+    checks: int
+
+
+@dataclass(frozen=True)
+class OpenSlot:
+    """A slot shown at the target's last clear answer and not gone since."""
+
+    target: str
+    guichet_id: str
+    guichet: str
+    start: datetime
+    key: str
+    first_seen: datetime
+
+
+@dataclass(frozen=True)
+class ReleasedAt:
+    """Slots first seen together at one guichet in a target's latest release."""
+
+    target: str
+    seen_at: datetime
+    guichet_id: str
+    guichet: str
+    slots: int
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """The alerts a person may act on (waiting, failed, expired), those sent recently, and
+    how many rows each state holds."""
+
+    unsent: tuple[NotificationRecord, ...]  # newest first
+    sent: tuple[NotificationRecord, ...]  # most recently sent first
+    counts: dict[str, int]
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+
+def latest_checks(store: Store, targets: Sequence[str]) -> dict[str, CheckRecord]:
+    """The latest check of each of these targets (one index seek each)."""
+    if not targets:
+        return {}
+    names = _name_table(targets)
+    inner = CheckRow.__table__.alias("latest")
+    latest_id = (
+        select(inner.c.id)
+        .where(inner.c.target == names.c.name)
+        .order_by(inner.c.started_at.desc(), inner.c.id.desc())
+        .limit(1)
+        .correlate(names)
+        .scalar_subquery()
+    )
+    query = SELECT_CHECKS.where(CheckRow.id.in_(select(latest_id).select_from(names)))
+    with store.engine.connect() as db:
+        found = [CheckRecord(*row) for row in row_values(db.execute(query))]
+    return {record.target: record for record in found}
+
+
+def recent_checks(store: Store, target: str, limit: int) -> list[CheckRecord]:
+    """The target's last `limit` checks, newest first."""
+    query = (
+        SELECT_CHECKS.where(CheckRow.target == target)
+        .order_by(CheckRow.started_at.desc(), CheckRow.id.desc())
+        .limit(limit)
+    )
+    with store.engine.connect() as db:
+        return [CheckRecord(*row) for row in row_values(db.execute(query))]
+
+
+def status_counts(
+    store: Store,
+    targets: Sequence[str],
+    start: datetime,
+    bucket: timedelta,
+    buckets: int,
+) -> list[BucketCount]:
+    """Checks per target, bucket and status over [start, start + buckets × bucket), raw
+    checks and hourly counts alike (an hour counts in the bucket of its start)."""
+    if not targets:
+        return []
+    end = start + bucket * buckets
+    size = int(bucket.total_seconds())
+    base = int(start.timestamp())
+    found: list[BucketCount] = []
+    with store.engine.connect() as db:
+        raw_bucket = (_epoch_seconds(db, CheckRow.started_at) - base) // size
+        raw = (
+            select(CheckRow.target, raw_bucket, CheckRow.status, func.count())
+            .where(
+                CheckRow.target.in_(targets),
+                CheckRow.started_at >= start,
+                CheckRow.started_at < end,
+            )
+            .group_by(CheckRow.target, raw_bucket, CheckRow.status)
+        )
+        hour_bucket = (_epoch_seconds(db, CheckHourRow.hour) - base) // size
+        rolled = (
+            select(
+                CheckHourRow.target, hour_bucket, CheckHourRow.status, func.sum(CheckHourRow.checks)
+            )
+            .where(
+                CheckHourRow.target.in_(targets),
+                CheckHourRow.hour >= start,
+                CheckHourRow.hour < end,
+            )
+            .group_by(CheckHourRow.target, hour_bucket, CheckHourRow.status)
+        )
+        for query in (raw, rolled):
+            found += [
+                BucketCount(target, int(index), status, int(checks))
+                for target, index, status, checks in db.execute(query)
+            ]
+    return found
+
+
+def _epoch_seconds(db: Connection, at: InstrumentedAttribute[datetime]) -> ColumnElement[int]:
+    """Seconds since 1970 (UTC) of a stored moment, computed by the database."""
+    if db.dialect.name == "sqlite":
+        return cast(func.strftime("%s", at), Integer)
+    return cast(func.floor(func.extract("epoch", at)), Integer)
+
+
+# --- slots -------------------------------------------------------------------------------------
+
+
+def open_slots(store: Store, targets: Sequence[str]) -> list[OpenSlot]:
+    """The slots of these targets not gone at their last clear answer, by target, guichet
+    and start."""
+    if not targets:
+        return []
+    # Sorted below: with an ORDER BY, SQLite would read every slot of the target in order.
+    columns = (SlotRow.target, SlotRow.guichet_id, SlotRow.guichet, SlotRow.start)
+    query = select(*columns, SlotRow.key, SlotRow.first_seen).where(
+        SlotRow.target.in_(targets), SlotRow.gone_at.is_(None)
+    )
+    with store.engine.connect() as db:
+        found = [OpenSlot(*row) for row in row_values(db.execute(query))]
+    return sorted(found, key=lambda slot: (slot.target, slot.guichet_id, slot.start))
+
+
+def last_releases(store: Store, targets: Sequence[str]) -> list[ReleasedAt]:
+    """Each target's latest release (slots first seen after a clear answer that did not
+    show them, see `creneau.history`), one line per guichet, by target and guichet."""
+    if not targets:
+        return []
+    released = SlotRow.previous_check_at.is_not(None)
+    latest = (
+        select(SlotRow.target, func.max(SlotRow.first_seen).label("seen_at"))
+        .where(released, SlotRow.target.in_(targets))
+        .group_by(SlotRow.target)
+        .subquery()
+    )
+    query = (
+        select(
+            SlotRow.target, SlotRow.first_seen, SlotRow.guichet_id, SlotRow.guichet, func.count()
+        )
+        .join(
+            latest,
+            and_(SlotRow.target == latest.c.target, SlotRow.first_seen == latest.c.seen_at),
+        )
+        .where(released)
+        .group_by(SlotRow.target, SlotRow.first_seen, SlotRow.guichet_id, SlotRow.guichet)
+        .order_by(SlotRow.target, SlotRow.guichet_id)
+    )
+    with store.engine.connect() as db:
+        return [ReleasedAt(*row) for row in row_values(db.execute(query))]
+
+
+# --- the outbox --------------------------------------------------------------------------------
+
+
+def outbox(store: Store, sent_since: datetime, limit: int) -> Outbox:
+    """The newest `limit` unsent alerts, the last `limit` sent since `sent_since`, and the
+    number of rows per state."""
+    unsent = (
+        SELECT_NOTIFICATIONS.where(NotificationRow.state.in_(UNSENT))
+        .order_by(NotificationRow.id.desc())
+        .limit(limit)
+    )
+    sent = (
+        SELECT_NOTIFICATIONS.where(
+            NotificationRow.state == "sent", NotificationRow.sent_at >= sent_since
+        )
+        .order_by(NotificationRow.sent_at.desc(), NotificationRow.id.desc())
+        .limit(limit)
+    )
+    counts = select(NotificationRow.state, func.count()).group_by(NotificationRow.state)
+    with store.engine.connect() as db:
+        return Outbox(
+            unsent=tuple(NotificationRecord(*row) for row in row_values(db.execute(unsent))),
+            sent=tuple(NotificationRecord(*row) for row in row_values(db.execute(sent))),
+            counts={state: int(count) for state, count in db.execute(counts)},
+        )
+
+
+def _name_table(names: Sequence[str]) -> CTE:
+    return values(column("name", String), name="names").data([(n,) for n in names]).cte("names")

@@ -1,0 +1,220 @@
+"""The overview (`/`): each target's status as a word and a colour, when it was checked and
+will be next, the earliest slot shown per guichet with its booking link, its last release,
+its host's state, and a 24 h strip of statuses. `/fragments/overview` is the same list alone,
+which the page fetches again every 20 s (htmx); without JavaScript the page is whole."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from creneau.dates import local_time, long_datetime
+from creneau.fetch.politeness import HostState
+from creneau.redact import booking_link
+from creneau.results import Slot
+from creneau.store import CheckRecord, Store
+from creneau.store import dashboard as queries
+from creneau.store.dashboard import BucketCount, OpenSlot, ReleasedAt
+from creneau.targets import TargetBase
+from creneau.web.context import WebContext
+from creneau.web.pages.common import booking_page, page, shown, target_path
+from creneau.web.pages.strips import DAY, Period, Strip, strips_of
+from creneau.web.pages.texts import (
+    STATUS_WORDS,
+    checked_ago,
+    next_check_text,
+    short_moment,
+    slots_count,
+)
+
+REFRESH_SECONDS = 20
+BOOKING_URL_FACT = "booking_url:"  # sources/ants.py: the slot's own page, by its key
+TIME_NOT_READ = {"fr": "heure non lue", "en": "time not read"}
+
+
+@dataclass(frozen=True)
+class SlotLine:
+    guichet: str
+    when: str
+    link: str  # where to book it ("" when unknown)
+
+
+@dataclass(frozen=True)
+class HostLine:
+    name: str
+    state: str  # "ok", or why no request goes to it now, until when
+    trouble: bool
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    """One target as the overview (and the top of its page) shows it."""
+
+    name: str
+    path: str
+    system: str
+    status: str  # a status value, or "never"
+    status_word: str
+    checked: str
+    checked_at: str  # the exact local time
+    detail: str
+    next_check: str
+    slots: tuple[SlotLine, ...]  # the earliest shown per guichet
+    last_release: str
+    host: HostLine
+    strip: Strip
+    booking_page: str
+    captcha_path: str  # the CAPTCHA hand-off, when one waits for a person ("" otherwise)
+
+
+@dataclass(frozen=True)
+class Records:
+    """What the store says of some targets, read in one go on the dashboard's thread."""
+
+    latest: dict[str, CheckRecord]
+    slots: list[OpenSlot]
+    releases: list[ReleasedAt]
+    next_checks: dict[str, datetime | None]
+    hosts: dict[str, HostState]
+    counts: list[BucketCount]
+
+
+def read_records(store: Store, names: Sequence[str], period: Period) -> Records:
+    return Records(
+        latest=queries.latest_checks(store, names),
+        slots=queries.open_slots(store, names),
+        releases=queries.last_releases(store, names),
+        next_checks=store.next_checks(),
+        hosts=store.host_states(),
+        counts=queries.status_counts(store, names, period.start, period.bucket, period.buckets),
+    )
+
+
+async def target_lines(
+    context: WebContext, targets: Sequence[TargetBase], now: datetime
+) -> list[TargetLine]:
+    """The overview's lines for these targets, next checks live from the daemon when it
+    runs in this process, else as it last saved them."""
+    period = Period.ending_at(now, *DAY)
+    names = [target.name for target in targets]
+    records = await context.db(read_records, context.store, names, period)
+    next_checks: Mapping[str, datetime | None] = (
+        context.live.next_checks() if context.live is not None else records.next_checks
+    )
+    settings = context.config.creneau
+    strips = strips_of(records.counts, names, period, settings.zone, now, settings.language)
+    return [
+        line_of(target, records, next_checks, strips[target.name], context, now)
+        for target in targets
+    ]
+
+
+def line_of(
+    target: TargetBase,
+    records: Records,
+    next_checks: Mapping[str, datetime | None],
+    strip: Strip,
+    context: WebContext,
+    now: datetime,
+) -> TargetLine:
+    language, zone = context.config.creneau.language, context.config.creneau.zone
+    check = records.latest.get(target.name)
+    status = check.status if check else "never"
+    mine = [slot for slot in records.slots if slot.target == target.name]
+    return TargetLine(
+        name=target.name,
+        path=target_path(target.name),
+        system=target.system,
+        status=status,
+        status_word=STATUS_WORDS[language].get(status, status),
+        checked=checked_ago(check.started_at, now, language) if check else "",
+        checked_at=local_time(check.started_at if check else None, zone),
+        detail=shown(check.detail) if check else "",
+        next_check=next_check_text(next_checks.get(target.name), now, zone, language),
+        slots=tuple(earliest_per_guichet(mine, target, check, zone, language)),
+        last_release=release_text(
+            [r for r in records.releases if r.target == target.name], now, zone, language
+        ),
+        host=host_line(target.host, records.hosts.get(target.host), now, zone, language),
+        strip=strip,
+        booking_page=booking_page(target),
+        captcha_path=f"/captcha/{quote(target.name, safe='')}" if status == "captcha" else "",
+    )
+
+
+def earliest_per_guichet(
+    slots: Sequence[OpenSlot],
+    target: TargetBase,
+    check: CheckRecord | None,
+    zone: ZoneInfo,
+    language: str,
+) -> list[SlotLine]:
+    """The earliest slot of each guichet (slots come by guichet, then start)."""
+    earliest: dict[str, OpenSlot] = {}
+    for slot in slots:
+        earliest.setdefault(slot.guichet_id, slot)
+    return [slot_line(slot, target, check, zone, language) for slot in earliest.values()]
+
+
+def slot_line(
+    slot: OpenSlot, target: TargetBase, check: CheckRecord | None, zone: ZoneInfo, language: str
+) -> SlotLine:
+    """A slot with where to book it: its own page when the site gave one (ANTS), else the
+    target's."""
+    known = Slot(slot.start, slot.guichet_id, slot.guichet, slot.key).time_known
+    when = long_datetime(slot.start, zone, language) if known else TIME_NOT_READ[language]
+    facts = (check.facts or {}) if check else {}
+    own = booking_link(str(facts.get(BOOKING_URL_FACT + slot.key, "")))
+    return SlotLine(shown(slot.guichet), when, own or booking_page(target))
+
+
+def release_text(
+    released: Sequence[ReleasedAt], now: datetime, zone: ZoneInfo, language: str
+) -> str:
+    """'lun. 4 mars 09:20 — 3 créneaux (Guichet 2)'; '' when none was seen."""
+    if not released:
+        return ""
+    where = ", ".join(
+        f"{slots_count(part.slots, language)} ({shown(part.guichet)})" for part in released
+    )
+    return f"{short_moment(released[0].seen_at, now, zone, language)} — {where}"
+
+
+def host_line(
+    host: str, state: HostState | None, now: datetime, zone: ZoneInfo, language: str
+) -> HostLine:
+    if state and state.open_until and state.open_until > now:
+        until = short_moment(state.open_until, now, zone, language)
+        reason = f" ({shown(state.reason)})" if state.reason else ""
+        text = f"en pause jusqu'à {until}" if language == "fr" else f"cooling down until {until}"
+        return HostLine(host, text + reason, True)
+    if state and state.not_before and state.not_before > now:
+        until = short_moment(state.not_before, now, zone, language)
+        text = (
+            f"Retry-After : jusqu'à {until}" if language == "fr" else f"Retry-After until {until}"
+        )
+        return HostLine(host, text, True)
+    return HostLine(host, "ok", False)
+
+
+def routes(context: WebContext) -> list[BaseRoute]:
+    async def overview(request: Request) -> Response:
+        now = context.now()
+        lines = await target_lines(context, context.config.targets, now)
+        return page(request, context, "overview.html", lines=lines, refresh=REFRESH_SECONDS)
+
+    async def fragment(request: Request) -> Response:
+        lines = await target_lines(context, context.config.targets, context.now())
+        return page(request, context, "overview_list.html", lines=lines)
+
+    return [
+        Route("/", overview, methods=["GET"]),
+        Route("/fragments/overview", fragment, methods=["GET"]),
+    ]
