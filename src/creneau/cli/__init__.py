@@ -25,6 +25,7 @@ from creneau.cli import (
     run,
     simulate,
     status,
+    targets,
     web,
 )
 from creneau.cli.context import err
@@ -82,5 +83,10 @@ for command in (
     simulate.simulate,
     simulate.demo,
     web.web,
+    targets.add,
+    targets.pause,
+    targets.resume,
+    targets.remove,
+    targets.set_,
 ):
     cli.add_command(command)
