@@ -23,7 +23,7 @@ from creneau.web.context import STATIC, WebContext
 
 SESSION_COOKIE = "creneau_session"
 # Each module gives its routes: routes(context) -> list[BaseRoute].
-ROUTE_MODULES = ("auth", "pages", "captcha", "api", "metrics", "public")
+ROUTE_MODULES = ("auth", "pages", "captcha", "api", "metrics", "public", "admin")
 # Answered without a session: the health check, the assets, the login page itself, and what
 # has its own token (the API, the metrics) or is public by choice.
 OPEN_PREFIXES = ("/healthz", "/static/", "/login", "/api/", "/metrics", "/public/")
