@@ -5,12 +5,9 @@ Every mistake becomes one line naming the file, the place and the problem, e.g.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
@@ -31,6 +28,7 @@ from pydantic import (
 )
 
 from creneau import redact, sources
+from creneau.alerts import channels
 from creneau.alerts.kinds import KINDS, AlertKind
 from creneau.check.diff import HYSTERESIS
 from creneau.fetch.politeness import HostBudget
@@ -265,6 +263,7 @@ class Config(_Strict):
     hosts: dict[str, HostSettings] = Field(default_factory=dict)
     templates: dict[str, dict[str, str]] = Field(default_factory=dict)
     _warnings: list[str] = PrivateAttr(default_factory=list)
+    _shown: dict[str, channels.Channel] = PrivateAttr(default_factory=dict)
 
     @property
     def targets(self) -> list[TargetBase]:
@@ -276,6 +275,10 @@ class Config(_Strict):
         checks off), one line each, naming file and place like the errors: for the CLI to
         log at start."""
         return list(self._warnings)
+
+    def channel_shown(self, url: str) -> channels.Channel:
+        """What the channel at `url` shows, as Apprise read it with the config."""
+        return self._shown.get(url) or channels.channel_of(url)
 
     def channel(self, name: str) -> Channel:
         return next(channel for channel in self.notify if channel.name == name)
@@ -366,27 +369,28 @@ def _error(name: str, lines: list[str]) -> ConfigError:
 
 def check_channel_urls(config: Config, data: Any) -> tuple[list[str], list[str]]:
     """Each Apprise URL as Apprise itself reads it: (mistakes, warnings), one line each
-    naming the place, never the URL (it holds secrets). Apprise is imported here, not at the
-    top: it is the heaviest import (~18 MB once its services are loaded)."""
+    naming the place, never the URL (it holds secrets). Apprise reads them in a child process
+    (creneau.alerts.channels); what each channel shows is kept for the sender."""
     if not config.notify:
         return [], []
-    import apprise
-
-    services = apprise.NotificationManager()  # type: ignore[no-untyped-call]  # (untyped)
+    places = [
+        (_place(("notify", i, "urls", j), data), url)
+        for i, channel in enumerate(config.notify)
+        for j, url in enumerate(channel.secret_urls)
+    ]
+    try:
+        readings = channels.read_urls([url for _, url in places])
+    except channels.WorkerFailed as failure:
+        return [f"notify: the URLs could not be read: {failure}"], []
     mistakes: list[str] = []
     warnings: list[str] = []
-    with _apprise_silenced():
-        for i, channel in enumerate(config.notify):
-            for j, url in enumerate(channel.secret_urls):
-                place = _place(("notify", i, "urls", j), data)
-                try:
-                    service = apprise.Apprise.instantiate(url)
-                except Exception:  # third-party parsers reading user text: "cannot read"
-                    service = None
-                if service is None:
-                    mistakes.append(f"{place}: {_unreadable(url, services)}")
-                elif not service.verify_certificate:
-                    warnings.append(f"{place}: {TLS_UNCHECKED}")
+    for (place, url), reading in zip(places, readings, strict=True):
+        if not reading.readable:
+            mistakes.append(f"{place}: {_unreadable(reading)}")
+            continue
+        config._shown[url] = reading.channel
+        if not reading.checks_tls:
+            warnings.append(f"{place}: {TLS_UNCHECKED}")
     return mistakes, warnings
 
 
@@ -397,9 +401,9 @@ TLS_UNCHECKED = (
 )
 
 
-def _unreadable(url: str, services: Any) -> str:
+def _unreadable(reading: channels.UrlReading) -> str:
     """Why Apprise rejected a URL, in words that never quote it."""
-    scheme = url.partition("://")[0].strip().lower()
+    scheme = reading.scheme
     if not re.fullmatch(r"[a-z][a-z0-9+.-]{0,31}", scheme):
         return (
             "Apprise cannot read this URL: it must start with a service's scheme:// "
@@ -410,9 +414,9 @@ def _unreadable(url: str, services: Any) -> str:
             "Apprise does not recognise this web address as a service it can notify: use the "
             f"service's own scheme, such as ntfy:// or json:// (see {APPRISE_WIKI})"
         )
-    if scheme not in services:
+    if not reading.scheme_known:
         return f'Apprise does not recognise this URL\'s scheme "{scheme}" (see {APPRISE_WIKI})'
-    if not services[scheme].enabled:
+    if not reading.scheme_enabled:
         return (
             f'Apprise cannot use "{scheme}" here: it needs a package or a desktop that this '
             "machine lacks"
@@ -421,17 +425,6 @@ def _unreadable(url: str, services: Any) -> str:
         f'Apprise cannot read this "{scheme}" URL: a part it needs is missing or malformed '
         f"(see the service's page in {APPRISE_WIKI})"
     )
-
-
-@contextmanager
-def _apprise_silenced() -> Iterator[None]:
-    """Apprise logs what it cannot parse with the URL in it: not while the config is read."""
-    logger = logging.getLogger("apprise")
-    before, logger.disabled = logger.disabled, True
-    try:
-        yield
-    finally:
-        logger.disabled = before
 
 
 def describe_errors(failure: ValidationError, data: Any) -> list[str]:

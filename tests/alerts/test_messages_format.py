@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from markdown_it import MarkdownIt
 
-from creneau.alerts.deliver import channel_of
-from creneau.alerts.messages import Channel, Messages
+from creneau.alerts.channels import Channel, channel_of
+from creneau.alerts.messages import Messages
 
 PARIS = ZoneInfo("Europe/Paris")
 BOOKING_URL = "https://pref.example/booking/create/1"  # rendered only, never fetched

@@ -3,8 +3,8 @@ When anything is due for a URL, everything that waits for it goes as one message
 first, rendered in the channel's own format (Apprise tells it per URL) and capped to what it
 accepts. What no longer holds is not sent late: slots already gone are left out, an alert
 whose trouble has cleared is withdrawn. A failing URL is retried with backoff and never holds
-back the others. Apprise is imported here only, when there is something to send: it is the
-heaviest import."""
+back the others. Apprise runs in a child process for each round that has something to send
+(creneau.alerts.channels): the daemon never holds it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
+from creneau.alerts.channels import AppriseSession, Channel, channel_of
 from creneau.alerts.events import quiet_until
 from creneau.redact import redact
 from creneau.store import (
@@ -28,14 +29,13 @@ from creneau.store import (
 )
 
 if TYPE_CHECKING:
-    from creneau.alerts.messages import Channel, Messages
+    from creneau.alerts.messages import Messages
     from creneau.config import Config
 
 log = logging.getLogger(__name__)
 
 SLOT_ALERT_EXPIRY = timedelta(hours=6)
 OTHER_ALERT_EXPIRY = timedelta(hours=24)
-SEND_TIMEOUT_SECONDS = 30
 # Rows of a URL that wait for a later retry (or for quiet hours to end) go along when another
 # row of that URL is due: one message, oldest first, instead of one per backoff schedule.
 WAITING_LOOKAHEAD = timedelta(days=2)
@@ -132,59 +132,6 @@ def stale_alerts(rows: Sequence[PendingNotification], state: CurrentState) -> di
     return reasons
 
 
-def channel_of(url: str) -> Channel:
-    """The format a channel shows and the lengths it takes, as Apprise's plugin declares
-    them: Markdown where the plugin takes it, else the plugin's own format (HTML for
-    e-mail, text for SMS, ntfy, Signal)."""
-    import apprise
-
-    from creneau.alerts.messages import DEFAULT_BODY_MAXLEN, FORMATS, Channel
-
-    try:
-        plugin = apprise.Apprise.instantiate(url)
-        if plugin is None:
-            return Channel()
-        resolve = getattr(plugin, "resolve_format", None)  # Apprise 2: plugins of many formats
-        chosen = resolve(apprise.NotifyFormat.MARKDOWN) if resolve else plugin.notify_format
-        format = str(getattr(chosen, "value", chosen))
-        body_maxlen = int(plugin.body_maxlen or 0)
-        title_maxlen = int(plugin.title_maxlen or 0)
-    except Exception:  # a plugin that cannot say must not lose the alert
-        return Channel()
-    if format not in FORMATS:
-        format = "text"
-    return Channel(
-        format,
-        body_maxlen if body_maxlen > 0 else DEFAULT_BODY_MAXLEN,
-        title_maxlen,
-        # Markdown channels put the title in the message (Discord, Telegram); e-mail's is
-        # a plain subject unless the plugin has no title.
-        title_markup=format == "markdown" or (format == "html" and title_maxlen <= 0),
-    )
-
-
-async def send_one(
-    url: str, title: str, body: str, body_format: str = "markdown"
-) -> tuple[bool, str]:
-    """Send through Apprise, the body written in `body_format` (text, markdown, html);
-    (True, "") or (False, a reason without secrets)."""
-    import apprise
-
-    sender = apprise.Apprise()
-    if not sender.add(url):
-        return False, "Apprise does not understand this URL (check its scheme and fields)"
-    result = await sender.async_notify(
-        body=body,
-        title=title,
-        body_format=apprise.NotifyFormat(body_format),
-        timeout=SEND_TIMEOUT_SECONDS,
-    )
-    if result:
-        return True, ""
-    reasons = [entry.message for entry in result.logs() if entry.level in ("ERROR", "WARNING")]
-    return False, redact("; ".join(reasons[-3:]) or f"delivery failed ({result.status.name})")
-
-
 class Sender:
     """Drains due outbox rows: merges, renders, sends, marks sent or schedules a retry."""
 
@@ -197,7 +144,7 @@ class Sender:
         zone: ZoneInfo | None = None,
         db: StoreCall = inline,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        send: Send = send_one,
+        send: Send | None = None,
         slot_expiry: timedelta = SLOT_ALERT_EXPIRY,
         state: CurrentState | None = None,
         channel_of: Callable[[str], Channel] = channel_of,
@@ -209,7 +156,8 @@ class Sender:
         self._messages = messages
         self.db = db
         self.now = now
-        self.send = send
+        self._apprise = AppriseSession()
+        self.send: Send = send or self._apprise.send
         self.slot_expiry = slot_expiry
         self.state: CurrentState = state or StoreState(store)
         self._channel_of = channel_of
@@ -246,6 +194,7 @@ class Sender:
             slot_expiry=settings.alert_expiry,
             db=db,
             now=now,
+            channel_of=config.channel_shown,
         )
 
     @property
@@ -259,6 +208,12 @@ class Sender:
     async def send_now(self, destinations: Sequence[Destination], event: OutboxEvent) -> int:
         """Send at once, without the outbox: for when the database cannot be written. Each
         URL that takes the event's kind gets one message; how many went out."""
+        try:
+            return await self._send_now(destinations, event)
+        finally:
+            await self._apprise.close()
+
+    async def _send_now(self, destinations: Sequence[Destination], event: OutboxEvent) -> int:
         sent = 0
         for destination in destinations:
             if event.kind not in destination.kinds:
@@ -277,6 +232,14 @@ class Sender:
         return sent
 
     async def deliver_due(self) -> list[Delivery]:
+        """Sends what is due, each URL's rows as one message; Apprise's process, started at
+        the first send, ends with the round."""
+        try:
+            return await self._deliver_due()
+        finally:
+            await self._apprise.close()
+
+    async def _deliver_due(self) -> list[Delivery]:
         now = self.now()
         due: list[PendingNotification] = await self.db(self.store.due_notifications, now)
         if not due:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
+from creneau.alerts.channels import Channel
 from creneau.dates import long_datetime, message_duration
 from creneau.redact import booking_link
 from creneau.targets import NAME_PATTERN
@@ -34,20 +35,11 @@ KINDS = {
 }  # fmt: skip
 EVENTS = tuple(KINDS)
 LANGUAGES = ("fr", "en")
-FORMATS = ("text", "markdown", "html")
 
 # A message lists at most this many slots per target, the first by time, then "and N more":
 # past that, a list helps nobody choose (a release of 1,200 slots once made 40,962 characters).
 MAX_SLOTS_LISTED = 50
-# Used when Apprise cannot say what a channel accepts (its own default is 32768 and 250).
-DEFAULT_BODY_MAXLEN = 4000
-DEFAULT_TITLE_MAXLEN = 250
-# A channel with a smaller limit (an SMS segment is 160) still gets the first slot and the
-# link: the service sends it in a few segments rather than creneau sending nothing useful.
-MIN_BODY_ROOM = 480
 MAX_FIELD = 300  # a label or detail from a page, in characters
-# Room Apprise needs to put the title into the body of a channel without titles.
-TITLE_IN_BODY_ROOM = 20
 
 # Slots whose time the page did not show readably carry a stand-in start in January 1970
 # (sources/html.py: UNREADABLE_TIME_BASE) and the element's text in their key.
@@ -314,22 +306,6 @@ STYLES = {
 }
 TIME_NOT_READ = {"fr": "heure non lue", "en": "time not read"}
 LINK_SEPARATOR = {"fr": " : ", "en": ": "}
-
-
-@dataclass(frozen=True)
-class Channel:
-    """What a channel shows (Apprise says it per URL): its format and the lengths it takes."""
-
-    format: str = "markdown"  # text | markdown | html
-    body_maxlen: int = DEFAULT_BODY_MAXLEN
-    title_maxlen: int = DEFAULT_TITLE_MAXLEN  # 0: no title, Apprise puts it in the body
-    title_markup: bool = False  # the channel reads the title in its format, not as plain text
-
-    def body_room(self, title: str) -> int:
-        room = self.body_maxlen
-        if self.title_maxlen <= 0:
-            room -= len(title) + TITLE_IN_BODY_ROOM
-        return max(room, MIN_BODY_ROOM)
 
 
 @dataclass(frozen=True)

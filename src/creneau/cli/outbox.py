@@ -33,7 +33,7 @@ OUTBOX_COLUMNS = (
 @CONFIG_OPTION
 def notify_test(config_path: Path) -> None:
     """Send a test message to every configured channel URL and report each outcome."""
-    from creneau.alerts.deliver import channel_of, send_one
+    from creneau.alerts.channels import AppriseSession
     from creneau.alerts.messages import Messages, dashboard_address
 
     config = read_config(config_path)
@@ -45,19 +45,26 @@ def notify_test(config_path: Path) -> None:
         config.templates,
         dashboard_url=dashboard_address(config.web),
     )
-    failures = 0
-    for channel in config.notify:
-        for index, secret in enumerate(channel.urls):
-            url = secret.get_secret_value()
-            message = messages.render([{"event": "test"}], channel_of(url))
-            ok, error = asyncio.run(send_one(url, message.title, message.body, message.format))
-            label = f"{channel.name} #{index + 1} ({url.split('://', 1)[0]}://…)"
-            if ok:
-                out.print(f"[green]sent[/green]    {label}")
-            else:
-                failures += 1
-                out.print(f"[red]failed[/red]  {label}: {redact(error)}")
-    sys.exit(1 if failures else 0)
+
+    async def send_each() -> int:
+        failures = 0
+        apprise = AppriseSession()
+        try:
+            for channel in config.notify:
+                for index, url in enumerate(channel.secret_urls):
+                    message = messages.render([{"event": "test"}], config.channel_shown(url))
+                    ok, error = await apprise.send(url, message.title, message.body, message.format)
+                    label = f"{channel.name} #{index + 1} ({url.split('://', 1)[0]}://…)"
+                    if ok:
+                        out.print(f"[green]sent[/green]    {label}")
+                    else:
+                        failures += 1
+                        out.print(f"[red]failed[/red]  {label}: {redact(error)}")
+        finally:
+            await apprise.close()
+        return failures
+
+    sys.exit(1 if asyncio.run(send_each()) else 0)
 
 
 @click.group("outbox", invoke_without_command=True)

@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from creneau.alerts.messages import Channel, Messages
+from creneau.alerts.channels import Channel
+from creneau.alerts.messages import Messages
 from creneau.store import NotificationRecord
 from creneau.store import dashboard as queries
 from creneau.web.auth import CSRF_FIELD, csrf_ok
