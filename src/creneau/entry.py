@@ -5,6 +5,7 @@ still importing or migrating is a clean stop, not a crash. Only the standard lib
 from __future__ import annotations
 
 import signal
+import sys
 from types import FrameType
 
 # SIGTERM last: once it is caught, both are (Python itself catches SIGINT from the start).
@@ -21,8 +22,16 @@ def stop_quietly_on_signals() -> None:
         signal.signal(signum, _exit_quietly)
 
 
+def without_httpx_command_line() -> None:
+    """httpx imports its own command-line client (click, Rich, Pygments: ~2.5 MB resident)
+    whenever those happen to be installed; creneau never runs it. Marked as absent, httpx
+    takes its documented fallback (`httpx.main` only says the CLI is unavailable)."""
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
 def main() -> None:
     stop_quietly_on_signals()
+    without_httpx_command_line()
     from creneau.cli import main as run_command
 
     run_command()

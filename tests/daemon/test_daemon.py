@@ -42,7 +42,7 @@ def config_for(database: str, phone: Phone, targets: list[dict[str, object]]) ->
     )
 
 
-async def until(condition: Callable[[], bool], seconds: float = 15.0) -> None:
+async def until(condition: Callable[[], bool], seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:

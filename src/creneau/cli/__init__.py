@@ -1,10 +1,14 @@
 """The `creneau` command: the group, its entry point, and the registration of the commands,
 one module per command group (check, parse, report, run, captcha, outbox, status, history,
 evidence, simulate). What they share is in `cli.context`. Exit codes: 0 done, 1 failure at
-run time, 2 bad usage or config."""
+run time, 2 bad usage or config.
+
+A command's module is imported only when that command runs (or help lists them): the daemon
+does not carry the history, evidence, editing and image code of the other commands for weeks."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import signal
 import sys
@@ -14,20 +18,6 @@ import traceback
 import click
 
 from creneau import __version__, logs
-from creneau.cli import (
-    captcha,
-    check,
-    evidence,
-    history,
-    outbox,
-    parse,
-    report,
-    run,
-    simulate,
-    status,
-    targets,
-    web,
-)
 from creneau.cli.context import err
 from creneau.redact import redact
 
@@ -54,7 +44,47 @@ def main() -> None:
 STOPPED_BY_SIGNALS = frozenset({"run", "demo", "simulate", "web"})
 
 
-@click.group()
+# name → "module:function" under creneau.cli.
+COMMANDS = {
+    "check": "check:check",
+    "parse": "parse:parse",
+    "report": "report:report",
+    "run": "run:run",
+    "history": "history:history",
+    "evidence": "evidence:evidence",
+    "captcha": "captcha:captcha",
+    "notify-test": "outbox:notify_test",
+    "outbox": "outbox:outbox",
+    "db": "status:db",
+    "health": "status:health",
+    "status": "status:status",
+    "simulate": "simulate:simulate",
+    "demo": "simulate:demo",
+    "web": "web:web",
+    "add": "targets:add",
+    "pause": "targets:pause",
+    "resume": "targets:resume",
+    "remove": "targets:remove",
+    "set": "targets:set_",
+}
+
+
+class LazyGroup(click.Group):
+    """Click's documented pattern for lazily loaded subcommands."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, function = COMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(f"creneau.cli.{module}"), function)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(__version__, prog_name="creneau")
 @click.option("-v", "--verbose", is_flag=True, help="Log HTTP and scheduling details.")
 @click.pass_context
@@ -65,28 +95,3 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     if ctx.invoked_subcommand not in STOPPED_BY_SIGNALS and on_main_thread:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     logs.setup(logging.DEBUG if verbose else logging.INFO, err)
-
-
-for command in (
-    check.check,
-    parse.parse,
-    report.report,
-    run.run,
-    history.history,
-    evidence.evidence,
-    captcha.captcha,
-    outbox.notify_test,
-    outbox.outbox,
-    status.db,
-    status.health,
-    status.status,
-    simulate.simulate,
-    simulate.demo,
-    web.web,
-    targets.add,
-    targets.pause,
-    targets.resume,
-    targets.remove,
-    targets.set_,
-):
-    cli.add_command(command)
