@@ -61,7 +61,7 @@ def scenario(every: timedelta, workdir: Path, seed: int):  # type: ignore[no-unt
         daemon = Daemon(config, store, client=client, now=clock.now, db=DatabaseThread(inline=True))
         received: list[datetime] = []
 
-        async def phone(url: str, title: str, body: str) -> tuple[bool, str]:
+        async def phone(url: str, title: str, body: str, form: str) -> tuple[bool, str]:
             received.append(clock.now())
             return True, ""
 

@@ -13,6 +13,7 @@ import statistics
 import tempfile
 import time
 from datetime import UTC, datetime
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
@@ -30,10 +31,10 @@ BUDGET = HostBudget(per_minute=600, burst=60)  # per loopback host, set in the c
 
 
 def serve(
-    ready: multiprocessing.Queue,
-    stop: multiprocessing.Event,  # type: ignore[type-arg]
-    hits: multiprocessing.Queue,
-) -> None:  # type: ignore[type-arg]
+    ready: multiprocessing.Queue[list[str]],
+    stop: EventType,
+    hits: multiprocessing.Queue[list[tuple[float, str]]],
+) -> None:
     from creneau.simulator.prefecture import default_prefecture
     from creneau.simulator.server import SimulatorServer
 
