@@ -36,6 +36,19 @@ def _offline() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _own_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A config without `data_dir` or `database` keeps its files in $XDG_DATA_HOME/creneau:
+    the suite's own, never the machine user's (nor shared with another run of the suite)."""
+    previous = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("data-home"))
+    yield
+    if previous is None:
+        del os.environ["XDG_DATA_HOME"]
+    else:
+        os.environ["XDG_DATA_HOME"] = previous
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _moved_clock() -> Iterator[None]:
     """CRENEAU_TEST_DATE=2036-06-01 runs the suite with the real clock moved to that date
     (ticking on from it): a test that compares a fixed date with now() fails then."""

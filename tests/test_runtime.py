@@ -28,7 +28,7 @@ from creneau.targets import TargetBase
 FAR_AWAY = "https://prefecture.example/booking/create/1234"  # never reached: the floor holds
 
 
-def config_for(store: Store, tmp_path: Path, target: dict[str, str]) -> Config:
+def config_for(store: Store, tmp_path: Path, target: dict[str, object]) -> Config:
     return Config.model_validate(
         {
             "creneau": {
@@ -177,3 +177,41 @@ async def test_a_challenge_only_a_browser_passes_is_named_and_nobody_is_asked(
     assert outcome.browser_only
     assert "Cloudflare Turnstile" in outcome.problem
     assert person.images == []
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+async def test_a_target_added_from_the_dashboard_is_checked_through_the_ssrf_guard(
+    store: Store, tmp_path: Path, simulator: SimulatorServer, allow_private: bool
+) -> None:
+    """What the dashboard previewed once is guarded at every check: a name that later
+    resolves to this machine, or a redirect to it, is never fetched."""
+    target: dict[str, object] = {
+        "name": "web",
+        "system": "ezbooking",
+        "url": simulator.booking_url("1002"),
+        "guarded": True,
+    }
+    config = config_for(store, tmp_path, target)
+    config = config.model_copy(
+        update={"web": config.web.model_copy(update={"allow_private_targets": allow_private})}
+    )
+    hits_before = len(simulator.hits)
+    recorded = await Runtime(config, store).watch_once(config.targets[0])
+    if allow_private:
+        assert recorded.result.status is Status.AVAILABLE
+        assert len(simulator.hits) > hits_before
+    else:
+        assert recorded.result.status is Status.BLOCKED
+        assert recorded.result.detail.startswith("not fetched: ")
+        assert "127.0.0.1" in recorded.result.detail
+        assert len(simulator.hits) == hits_before  # nothing reached the simulated host
+
+
+async def test_a_target_written_by_hand_is_not_guarded(
+    store: Store, tmp_path: Path, simulator: SimulatorServer
+) -> None:
+    target = {"name": "mine", "system": "ezbooking", "url": simulator.booking_url("1002")}
+    config = config_for(store, tmp_path, target)
+    assert Runtime(config, store).guard(config.targets[0]) is None
+    recorded = await Runtime(config, store).watch_once(config.targets[0])
+    assert recorded.result.status is Status.AVAILABLE

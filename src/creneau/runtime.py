@@ -21,7 +21,7 @@ from creneau.alerts import events as outbox
 from creneau.alerts.deliver import Sender
 from creneau.alerts.events import Routing
 from creneau.check.record import Recorded, watch_once
-from creneau.fetch.client import FetchError, PoliteClient
+from creneau.fetch.client import FetchError, Guard, PoliteClient
 from creneau.redact import public_link
 from creneau.results import Status
 from creneau.store import StoreCall, inline
@@ -111,6 +111,13 @@ class Runtime:
 
     # --- one check ------------------------------------------------------------------------
 
+    def guard(self, target: TargetBase) -> Guard | None:
+        """The SSRF guard a target added through the dashboard is checked through."""
+        if not target.guarded:
+            return None
+        allow_private = bool(self.config and self.config.web.allow_private_targets)
+        return Guard(allow_private=allow_private)
+
     def routing(self, target: TargetBase) -> Routing:
         """Where the target's alerts go; nowhere for a target the config does not name."""
         return self.routes.get(target.name, Routing(self.zone))
@@ -130,6 +137,7 @@ class Runtime:
             keep_pages=self.keep_pages,
             now=self.now,
             name_in_store=None if configured else public_link(target.url),
+            guard=self.guard(target),
         )
 
 
@@ -176,7 +184,10 @@ async def solve_captcha(
     try:
         # A person's action, not a periodic check: it has its own floor key.
         async with runtime.client.session(
-            f"{target.name}#captcha", target.url, respect_robots=target.respect_robots
+            f"{target.name}#captcha",
+            target.url,
+            respect_robots=target.respect_robots,
+            guard=runtime.guard(target),
         ) as session:
             outcome, cookies = await _ask_a_person(target, source, session, dialog, tries)
             session.verdict = Status.NONE if cookies is not None else Status.CAPTCHA
@@ -192,6 +203,7 @@ async def solve_captcha(
         runtime.store,
         runtime.routes[target.name],
         pages_dir=runtime.config.creneau.pages_dir,
+        guard=runtime.guard(target),
     )
     dialog.checked(recorded)
     if recorded.queued:

@@ -189,6 +189,9 @@ class TargetBase(BaseModel):
     on_gone: Flag = False  # also alert when slots go, with how long they lasted
     adaptive: Flag = False  # check more when this target's slots were released in the past
     paused: Flag = False  # kept in the config, not checked (creneau pause/resume)
+    # Added through the dashboard: every request of its checks passes the SSRF guard, as
+    # when it was previewed ([web] allow_private_targets lifts the address check).
+    guarded: Flag = False
 
     @model_validator(mode="before")
     @classmethod

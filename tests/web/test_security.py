@@ -76,7 +76,9 @@ def config_with(tmp_path: Path, web: str) -> Path:
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "config.toml"
     path.write_text(
-        '[creneau]\ncontact = "t@example.org"\n[[target]]\nname = "t"\nsystem = "ezbooking"\n'
+        f'[creneau]\ncontact = "t@example.org"\ndatabase = "sqlite:///{tmp_path / "c.db"}"\n'
+        f'data_dir = "{tmp_path / "data"}"\n'
+        '[[target]]\nname = "t"\nsystem = "ezbooking"\n'
         f'url = "https://pref.example/booking/create/1"\n[web]\n{web}\n'
     )
     return path

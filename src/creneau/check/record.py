@@ -18,7 +18,7 @@ from creneau.alerts import events as outbox
 from creneau.alerts.events import Routing
 from creneau.check.diff import diff_slots
 from creneau.check.run import run_check
-from creneau.fetch.client import PoliteClient
+from creneau.fetch.client import Guard, PoliteClient
 from creneau.fetch.politeness import HostState, HostTransition
 from creneau.results import CheckResult, Slot, Status
 from creneau.store import (
@@ -76,6 +76,7 @@ async def watch_once(
     keep_pages: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     name_in_store: str | None = None,
+    guard: Guard | None = None,
 ) -> Recorded:
     """Raises `http.TooSoon` when the target was checked too recently (nothing was done),
     and NotRecorded, holding the result, when the check was made but not recorded: a store
@@ -85,7 +86,7 @@ async def watch_once(
     if keeps_session:
         with contextlib.suppress(*STORE_FAILURES):  # checked without it, then
             cookies = await db(store.site_session, target.name)
-    result = await run_check(target, client, now=now, cookies=cookies)
+    result = await run_check(target, client, now=now, cookies=cookies, guard=guard)
     if name_in_store:
         result = dataclasses.replace(result, target=name_in_store)
     host = HostReport(

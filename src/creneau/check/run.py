@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from creneau import sources
-from creneau.fetch.client import PoliteClient
+from creneau.fetch.client import Guard, PoliteClient
 from creneau.fetch.errors import FetchError, HostCoolingDown
 from creneau.page import Page
 from creneau.results import CheckResult, Status
@@ -25,9 +25,11 @@ async def run_check(
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     cookies: dict[str, str] | None = None,
+    guard: Guard | None = None,
 ) -> CheckResult:
     """Raises `http.TooSoon` (nothing was done) when the target was checked too recently.
-    The client bounds the time spent waiting for the site (its `check_deadline`)."""
+    The client bounds the time spent waiting for the site (its `check_deadline`). With a
+    `guard`, every request and redirect of the check passes it first."""
     source = sources.get(target.system)
     keeps_session = source.KEEPS_SESSION
     started_at, clock = now(), time.perf_counter()
@@ -69,6 +71,7 @@ async def run_check(
             target.url,
             cookies if keeps_session else None,
             respect_robots=target.respect_robots,
+            guard=guard,
         ) as session:
             pages = session.pages
             try:

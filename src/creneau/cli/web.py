@@ -25,7 +25,7 @@ def web(ctx: click.Context, config_path: Path) -> None:
 
     config = read_config(config_path)
     existing_store(config.creneau.database).close()  # a dashboard never creates a database
-    context = make_context(config)
+    context = make_context(config, config_path=config_path)
 
     async def until_signal() -> None:
         stop = asyncio.Event()

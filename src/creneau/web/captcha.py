@@ -162,12 +162,16 @@ class CaptchaDesk:
 
     @property
     def runtime(self) -> Runtime:
-        if self._runtime is None:
-            context = self.context
+        """Built again when the config changed (a target added, a channel renamed), keeping
+        its client: the targets' routing follows the config in force."""
+        context = self.context
+        if self._runtime is None or self._runtime.config is not context.config:
+            daemon = running_daemon(context)
+            kept = self._runtime.client if self._runtime is not None else None
             self._runtime = Runtime(
                 context.config,
                 context.store,
-                client=daemon.client if (daemon := running_daemon(context)) else None,
+                client=daemon.client if daemon else kept,
                 db=context.db,
                 now=context.now,
             )
@@ -229,7 +233,11 @@ class CaptchaDesk:
         result: Entry | _Accepted
         try:
             async with runtime.client.session(
-                key, target.url, cookies, respect_robots=target.respect_robots
+                key,
+                target.url,
+                cookies,
+                respect_robots=target.respect_robots,
+                guard=runtime.guard(target),
             ) as session:
                 try:
                     result = await step(session)

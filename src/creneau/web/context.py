@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from creneau.web.security import LoginLimiter, Signer, hash_password, is_password_hash
 
@@ -32,15 +32,35 @@ class LiveState(Protocol):
 
 @dataclass
 class WebContext:
-    config: Config
+    given_config: Config  # `config` is the one in force (see there)
     store: Store
     db: DatabaseThread
     signer: Signer
     live: LiveState | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    # The config file the forms edit (add, pause, resume, remove); None: not known, and the
+    # dashboard says those changes are unavailable.
+    config_path: Path | None = None
     _password_hash: str | None = field(default=None, init=False)
     _templates: Environment | None = field(default=None, init=False)
+    _daemon_config_at_edit: object = field(default=None, init=False)
+
+    @property
+    def config(self) -> Config:
+        """The config in force: under `creneau run`, the daemon's, which follows the file
+        as it reloads it, unless the dashboard itself wrote the file since the daemon last
+        did (the daemon takes it within a second); under `creneau web`, the one given and
+        the dashboard's own edits."""
+        running = getattr(self.live, "config", None)
+        if running is None or running is self._daemon_config_at_edit:
+            return self.given_config
+        return cast("Config", running)
+
+    @config.setter
+    def config(self, config: Config) -> None:
+        self.given_config = config
+        self._daemon_config_at_edit = getattr(self.live, "config", None)
 
     @property
     def password_hash(self) -> str | None:

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -23,12 +24,28 @@ if TYPE_CHECKING:
 log = logging.getLogger("creneau")
 
 
-def make_context(config: Config, live: LiveState | None = None) -> WebContext:
-    """The dashboard's own store connection and database thread, and its session key."""
+def make_context(
+    config: Config, live: LiveState | None = None, config_path: Path | None = None
+) -> WebContext:
+    """The dashboard's own store connection and database thread, and its session key.
+    `config_path`, the file its forms edit: when not given, the one the daemon watches."""
     from creneau.store import DatabaseThread, Store
 
     key = load_or_create_secret(config.creneau.data_dir)
-    return WebContext(config, Store(config.creneau.database), DatabaseThread(), Signer(key), live)
+    return WebContext(
+        config,
+        Store(config.creneau.database),
+        DatabaseThread(),
+        Signer(key),
+        live,
+        config_path=config_path if config_path is not None else watched_file(live),
+    )
+
+
+def watched_file(live: LiveState | None) -> Path | None:
+    """The config file `creneau run`'s daemon watches (its `config_path`), if any."""
+    path = getattr(live, "config_path", None)
+    return path if isinstance(path, Path) else None
 
 
 def bind(host: str, port: int) -> socket.socket:

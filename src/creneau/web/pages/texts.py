@@ -117,6 +117,68 @@ WORDS = {
         "retry_after": "Retry-After",
         "robots": "robots.txt",
         "targets": "cibles",
+        # adding a target by its link, pausing, resuming, removing one (web/admin.py)
+        "add": "Ajouter",
+        "add_title": "Ajouter une cible",
+        "paste_link": "Collez le lien que vous utilisez pour réserver",
+        "link_help": "L'adresse de la page de rendez-vous, telle que votre navigateur l'affiche.",
+        "name_optional": "Nom (facultatif)",
+        "name_help": "Laissé vide, creneau en propose un d'après la page.",
+        "every_optional": "Vérifier toutes les (facultatif)",
+        "every_help": "Par exemple « 10m » ; 5m par défaut.",
+        "check_once": "Vérifier une fois et voir",
+        "check_once_help": (
+            "creneau vérifie la page une fois, poliment, et montre ce qu'il y voit ; rien "
+            "n'est écrit avant que vous confirmiez."
+        ),
+        "edit_unavailable": (
+            "Ce tableau de bord ne sait pas quel fichier de configuration modifier : ajouter, "
+            "mettre en pause ou retirer une cible n'est pas possible ici (en ligne de commande : "
+            "creneau add URL)."
+        ),
+        "preview_title": "Ce que creneau voit",
+        "system": "Système",
+        "link": "Lien",
+        "page_read": "Page lue",
+        "desk_id": "id",
+        "desk_label": "libellé",
+        "choose_some": "Cochez ceux à surveiller ; si aucun n'est coché, tous le sont.",
+        "phrases_found": "Phrases de la page disant qu'il n'y a rien",
+        "options_title": "Que chercher sur cette page",
+        "options_help": "Choisissez la lecture qui correspond à ce que vous voyez sur la page.",
+        "reads": "lit",
+        "to_write": "Ce qui sera ajouté au fichier de configuration",
+        "name": "Nom",
+        "every": "Vérifier toutes les",
+        "save": "Ajouter cette cible",
+        "start_again": "Recommencer avec un autre lien",
+        "already_watched": "Ce lien est déjà surveillé par la cible",
+        "expired": "Cet aperçu a expiré : collez le lien à nouveau.",
+        "page_unread": (
+            "La page n'a pas pu être lue : creneau ne peut rien proposer d'y chercher. "
+            "Réessayez plus tard."
+        ),
+        "nothing_to_read": (
+            "creneau n'a trouvé sur cette page ni éléments qui se répètent avec une date et "
+            "une heure, ni phrase disant qu'il n'y a pas de créneau : ajoutez-la en ligne de "
+            'commande, creneau add URL --set slot_selector="…" (voir la section « html » du '
+            "README)."
+        ),
+        "choose_option": "Choisissez ce que creneau doit chercher sur la page.",
+        "too_long": "Le nom ou l'intervalle est trop long.",
+        "csrf_refused": "Jeton CSRF absent ou faux : rechargez la page et recommencez.",
+        "watching": "Surveillance",
+        "waiting_first_check": "En attente de sa première vérification.",
+        "paused_note": "En pause : creneau ne vérifie pas cette cible.",
+        "paused": "en pause",
+        "pause": "Mettre en pause",
+        "resume": "Reprendre",
+        "remove": "Retirer cette cible…",
+        "remove_question": (
+            "Retirer cette cible du fichier de configuration ? Son historique reste dans la "
+            "base de données."
+        ),
+        "remove_confirm": "Retirer",
     },
     "en": {
         "colon": ": ",
@@ -197,6 +259,81 @@ WORDS = {
         "retry_after": "Retry-After",
         "robots": "robots.txt",
         "targets": "targets",
+        # adding a target by its link, pausing, resuming, removing one (web/admin.py)
+        "add": "Add",
+        "add_title": "Add a target",
+        "paste_link": "Paste the link you use to book",
+        "link_help": "The address of the booking page, as your browser shows it.",
+        "name_optional": "Name (optional)",
+        "name_help": "Left empty, creneau proposes one from the page.",
+        "every_optional": "Check every (optional)",
+        "every_help": 'For example "10m"; 5m by default.',
+        "check_once": "Check once and preview",
+        "check_once_help": (
+            "creneau checks the page once, politely, and shows what it sees; nothing is "
+            "written before you confirm."
+        ),
+        "edit_unavailable": (
+            "This dashboard does not know which config file to edit: adding, pausing or "
+            "removing a target is not available here (on the command line: creneau add URL)."
+        ),
+        "preview_title": "What creneau sees",
+        "system": "System",
+        "link": "Link",
+        "page_read": "Page read",
+        "desk_id": "id",
+        "desk_label": "label",
+        "choose_some": "Tick those to watch; when none is ticked, all of them are.",
+        "phrases_found": "Phrases on the page saying there is nothing",
+        "options_title": "What to look for on this page",
+        "options_help": "Choose the reading that matches what you see on the page.",
+        "reads": "reads",
+        "to_write": "What will be added to the config file",
+        "name": "Name",
+        "every": "Check every",
+        "save": "Add this target",
+        "start_again": "Start again with another link",
+        "already_watched": "This link is already watched by target",
+        "expired": "This preview expired: paste the link again.",
+        "page_unread": (
+            "The page could not be read: creneau cannot propose what to look for on it. "
+            "Try again later."
+        ),
+        "nothing_to_read": (
+            "creneau found on this page neither elements that repeat with a date and time "
+            "nor a phrase saying there is no slot: add it on the command line, creneau add "
+            'URL --set slot_selector="…" (see the README\'s "html" section).'
+        ),
+        "choose_option": "Choose what creneau should look for on the page.",
+        "too_long": "The name or the interval is too long.",
+        "csrf_refused": "Missing or wrong CSRF token: reload the page and try again.",
+        "watching": "Watching",
+        "waiting_first_check": "Waiting for its first check.",
+        "paused_note": "Paused: creneau does not check this target.",
+        "paused": "paused",
+        "pause": "Pause",
+        "resume": "Resume",
+        "remove": "Remove this target…",
+        "remove_question": (
+            "Remove this target from the config file? Its history stays in the database."
+        ),
+        "remove_confirm": "Remove",
+    },
+}
+
+# What a booking page offers to choose from, by the setting that narrows to some (links.py).
+OFFERED_WORDS = {
+    "fr": {
+        "desks": "Guichets",
+        "lieux": "Lieux",
+        "organisations": "Organisations",
+        "meeting_points": "Points de rendez-vous",
+    },
+    "en": {
+        "desks": "Desks",
+        "lieux": "Places",
+        "organisations": "Organisations",
+        "meeting_points": "Meeting points",
     },
 }
 
