@@ -5,15 +5,16 @@ Raw checks and their hourly roll-up are counted alike in the strips."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     CTE,
     Integer,
     String,
-    and_,
     cast,
     column,
     func,
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
+from creneau.results import Status
 from creneau.store import Store
 from creneau.store.records import (
     SELECT_CHECKS,
@@ -84,6 +86,13 @@ class Outbox:
 # --- checks ------------------------------------------------------------------------------------
 
 
+def last_check_id(store: Store) -> int:
+    """The newest check's id (0 before any): what the overview reads changes only when a
+    check is recorded (its slots, its host's state and next check are written with it)."""
+    with store.engine.connect() as db:
+        return int(db.execute(select(func.max(CheckRow.id))).scalar() or 0)
+
+
 def latest_checks(store: Store, targets: Sequence[str]) -> dict[str, CheckRecord]:
     """The latest check of each of these targets (one index seek each)."""
     if not targets:
@@ -136,6 +145,9 @@ def status_counts(
             select(CheckRow.target, raw_bucket, CheckRow.status, func.count())
             .where(
                 CheckRow.target.in_(targets),
+                # Every status named: SQLite then seeks ix_checks_target_status_started
+                # for each (target, status) instead of reading every check of the targets.
+                CheckRow.status.in_([status.value for status in Status]),
                 CheckRow.started_at >= start,
                 CheckRow.started_at < end,
             )
@@ -188,30 +200,37 @@ def open_slots(store: Store, targets: Sequence[str]) -> list[OpenSlot]:
 
 def last_releases(store: Store, targets: Sequence[str]) -> list[ReleasedAt]:
     """Each target's latest release (slots first seen after a clear answer that did not
-    show them, see `creneau.history`), one line per guichet, by target and guichet."""
-    if not targets:
-        return []
+    show them, see `creneau.history`), one line per guichet, by target and guichet. Each
+    target's slots are read newest first along ix_slots_target_first_seen and the reading
+    stops at the first older one: never a scan of every slot."""
     released = SlotRow.previous_check_at.is_not(None)
-    latest = (
-        select(SlotRow.target, func.max(SlotRow.first_seen).label("seen_at"))
-        .where(released, SlotRow.target.in_(targets))
-        .group_by(SlotRow.target)
-        .subquery()
-    )
-    query = (
-        select(
-            SlotRow.target, SlotRow.first_seen, SlotRow.guichet_id, SlotRow.guichet, func.count()
-        )
-        .join(
-            latest,
-            and_(SlotRow.target == latest.c.target, SlotRow.first_seen == latest.c.seen_at),
-        )
-        .where(released)
-        .group_by(SlotRow.target, SlotRow.first_seen, SlotRow.guichet_id, SlotRow.guichet)
-        .order_by(SlotRow.target, SlotRow.guichet_id)
-    )
+    found: list[ReleasedAt] = []
     with store.engine.connect() as db:
-        return [ReleasedAt(*row) for row in row_values(db.execute(query))]
+        for target in sorted(set(targets)):
+            newest_first = db.execute(
+                select(SlotRow.first_seen, SlotRow.guichet_id, SlotRow.guichet)
+                .where(SlotRow.target == target, released)
+                .order_by(SlotRow.first_seen.desc())
+            )
+            found += _latest_release(target, row_values(newest_first))
+            newest_first.close()
+    return found
+
+
+def _latest_release(target: str, newest_first: Iterable[tuple[Any, ...]]) -> list[ReleasedAt]:
+    seen_at: datetime | None = None
+    per_guichet: Counter[tuple[str, str]] = Counter()
+    for first_seen, guichet_id, guichet in newest_first:
+        if seen_at is not None and first_seen != seen_at:
+            break
+        seen_at = first_seen
+        per_guichet[(guichet_id, guichet)] += 1
+    if seen_at is None:
+        return []
+    return [
+        ReleasedAt(target, seen_at, guichet_id, guichet, slots)
+        for (guichet_id, guichet), slots in sorted(per_guichet.items())
+    ]
 
 
 # --- the outbox --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ which the page fetches again every 20 s (htmx); without JavaScript the page is w
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -86,7 +86,48 @@ class Records:
     counts: list[BucketCount]
 
 
-def read_records(store: Store, names: Sequence[str], period: Period) -> Records:
+@dataclass
+class RecordsMemo:
+    """The last records read, kept until a check is recorded or the strip's period moves:
+    phones refreshing the overview every 20 s, and several people, cost one small query."""
+
+    key: tuple[object, ...] = ()
+    records: Records | None = None
+    strips_key: tuple[object, ...] = ()  # the records, and what the strips' words depend on
+    strips: dict[str, Strip] = field(default_factory=dict)
+
+    def strips_of(
+        self,
+        records: Records,
+        names: Sequence[str],
+        period: Period,
+        context: WebContext,
+        now: datetime,
+    ) -> dict[str, Strip]:
+        settings = context.config.creneau
+        zone, language = settings.zone, settings.language
+        if records is not self.records:  # not the memo's: nothing to keep
+            return strips_of(records.counts, names, period, zone, now, language)
+        key = (self.key, now.astimezone(zone).date(), zone, language)
+        if key != self.strips_key:
+            self.strips = strips_of(records.counts, names, period, zone, now, language)
+            self.strips_key = key
+        return self.strips
+
+
+def read_records(
+    store: Store, names: Sequence[str], period: Period, memo: RecordsMemo | None = None
+) -> Records:
+    key = (tuple(names), period.start, queries.last_check_id(store))
+    if memo is not None and memo.key == key and memo.records is not None:
+        return memo.records
+    records = _read_records(store, names, period)
+    if memo is not None:
+        memo.key, memo.records = key, records
+    return records
+
+
+def _read_records(store: Store, names: Sequence[str], period: Period) -> Records:
     return Records(
         latest=queries.latest_checks(store, names),
         slots=queries.open_slots(store, names),
@@ -98,18 +139,20 @@ def read_records(store: Store, names: Sequence[str], period: Period) -> Records:
 
 
 async def target_lines(
-    context: WebContext, targets: Sequence[TargetBase], now: datetime
+    context: WebContext,
+    targets: Sequence[TargetBase],
+    now: datetime,
+    memo: RecordsMemo | None = None,
 ) -> list[TargetLine]:
     """The overview's lines for these targets, next checks live from the daemon when it
     runs in this process, else as it last saved them."""
     period = Period.ending_at(now, *DAY)
     names = [target.name for target in targets]
-    records = await context.db(read_records, context.store, names, period)
+    records = await context.db(read_records, context.store, names, period, memo)
     next_checks: Mapping[str, datetime | None] = (
         context.live.next_checks() if context.live is not None else records.next_checks
     )
-    settings = context.config.creneau
-    strips = strips_of(records.counts, names, period, settings.zone, now, settings.language)
+    strips = (memo or RecordsMemo()).strips_of(records, names, period, context, now)
     return [
         line_of(target, records, next_checks, strips[target.name], context, now)
         for target in targets
@@ -205,13 +248,15 @@ def host_line(
 
 
 def routes(context: WebContext) -> list[BaseRoute]:
+    memo = RecordsMemo()  # used on the dashboard's database thread only
+
     async def overview(request: Request) -> Response:
         now = context.now()
-        lines = await target_lines(context, context.config.targets, now)
+        lines = await target_lines(context, context.config.targets, now, memo)
         return page(request, context, "overview.html", lines=lines, refresh=REFRESH_SECONDS)
 
     async def fragment(request: Request) -> Response:
-        lines = await target_lines(context, context.config.targets, context.now())
+        lines = await target_lines(context, context.config.targets, context.now(), memo)
         return page(request, context, "overview_list.html", lines=lines)
 
     return [

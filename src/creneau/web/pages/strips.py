@@ -92,14 +92,18 @@ def strips_of(
 def _strip(
     buckets: dict[int, Counter[str]], period: Period, zone: ZoneInfo, now: datetime, language: str
 ) -> Strip:
-    statuses = [bucket_status(buckets.get(index, Counter())) for index in range(period.buckets)]
+    statuses = [
+        bucket_status(buckets[index]) if index in buckets else NO_CHECK
+        for index in range(period.buckets)
+    ]
     runs: list[Run] = []
     first = 0
     for index in range(1, period.buckets + 1):
         if index == period.buckets or statuses[index] != statuses[first]:
             checks: Counter[str] = Counter()
             for inside in range(first, index):
-                checks.update(buckets.get(inside, Counter()))
+                if inside in buckets:
+                    checks.update(buckets[inside])
             title = _title(period, first, index, checks, zone, now, language)
             runs.append(Run(first, index - first, statuses[first], title))
             first = index
