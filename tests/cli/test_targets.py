@@ -19,6 +19,7 @@ from creneau.simulator.html import HtmlBookingSite
 from creneau.simulator.prefecture import default_prefecture
 from creneau.simulator.server import SimulatorServer
 from creneau.store import Store
+from harness.config_text import commented_config
 
 
 @pytest.fixture
@@ -45,29 +46,7 @@ def server(table_site: HtmlBookingSite) -> Iterator[SimulatorServer]:
 
 
 def original(root: str) -> str:
-    return f"""\
-# my creneau
-[creneau]
-database = "sqlite:///creneau.db"  # beside this file
-contact = "tests@example.org"
-
-[[notify]]
-name = "phone"  # my phone
-urls = ["json://127.0.0.1:9/"]
-
-# Bobigny, never a slot
-[[target]]
-name = "bobigny"
-system = "ezbooking"
-url = "{root}/booking/create/1003"
-every = "2s"  # the simulator is on loopback
-# desks = ["16001"]
-
-# the simulator may be asked often
-[hosts."127.0.0.1"]
-per_minute = 600
-burst = 60
-"""
+    return commented_config(root)
 
 
 @pytest.fixture

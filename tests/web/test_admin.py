@@ -25,6 +25,7 @@ from creneau.store import DatabaseThread, Store
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
 from creneau.web.security import Signer, hash_password, load_or_create_secret
+from harness.config_text import commented_config
 
 PREVIEW_KEY = re.compile(r'name="preview" value="([^"]+)"')
 ALLOW_PRIVATE = "\n[web]\nallow_private_targets = true\n"
@@ -41,29 +42,7 @@ def server() -> Iterator[SimulatorServer]:
 
 
 def original(root: str, web: str = ALLOW_PRIVATE) -> str:
-    return f"""\
-# my creneau
-[creneau]
-database = "sqlite:///creneau.db"  # beside this file
-contact = "tests@example.org"
-
-[[notify]]
-name = "phone"  # my phone
-urls = ["json://127.0.0.1:9/"]
-
-# Bobigny, never a slot
-[[target]]
-name = "bobigny"
-system = "ezbooking"
-url = "{root}/booking/create/1003"
-every = "2s"  # the simulator is on loopback
-# desks = ["16001"]
-
-# the simulator may be asked often
-[hosts."127.0.0.1"]
-per_minute = 600
-burst = 60
-{web}"""
+    return commented_config(root, web)
 
 
 def with_table(text: str, table: str) -> str:
