@@ -19,10 +19,12 @@ RUN apt-get update \
     && mkdir -p /data /config \
     && chown creneau:creneau /data
 
+# "[postgres]" adds the PostgreSQL driver (docker-compose.yml: several daemons, one database).
+ARG CRENEAU_EXTRAS=""
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install . && rm -rf /app
+RUN pip install ".${CRENEAU_EXTRAS}" && rm -rf /app
 
 USER creneau
 WORKDIR /data

@@ -19,7 +19,17 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # harness/
 
-from bench import adaptive, delay, footprint, history, parse, politeness, scale
+from bench import (
+    adaptive,
+    dashboard,
+    delay,
+    footprint,
+    history,
+    parse,
+    politeness,
+    scale,
+    takeover,
+)
 from bench.figures import Figure
 
 SECTIONS: dict[str, Callable[[], list[Figure]]] = {
@@ -30,6 +40,8 @@ SECTIONS: dict[str, Callable[[], list[Figure]]] = {
     "footprint": footprint.measure,
     "history": history.measure,
     "scale": scale.measure,
+    "dashboard": dashboard.measure,
+    "takeover": takeover.measure,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

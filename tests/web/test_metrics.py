@@ -25,6 +25,7 @@ from creneau.config import load_config
 from creneau.fetch.politeness import HostState
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.store import DatabaseThread, Destination, Store
+from creneau.store.leadership import Instance, Leases
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
 from creneau.web.security import Signer, load_or_create_secret
@@ -52,6 +53,8 @@ FAMILIES = {
     "creneau_notifications_sent": "counter",
     "creneau_outbox_oldest_pending_age_seconds": "gauge",
     "creneau_scheduler_lag_seconds": "gauge",
+    "creneau_leader": "gauge",
+    "creneau_takeovers": "counter",
     "creneau_build_info": "gauge",
 }
 STATUSES = ("available", "none", "blocked", "overloaded", "closed", "captcha", "error", "unknown")
@@ -409,7 +412,41 @@ def test_the_grafana_dashboard_reads_every_family_and_only_these(recorded: Path)
     grafana = json.loads((Path(__file__).parents[2] / "grafana" / "creneau.json").read_text())
     queries = [target["expr"] for panel in grafana["panels"] for target in panel.get("targets", [])]
     used = {name for query in queries for name in re.findall(r"creneau_[a-z_]+", query)}
-    _, samples = scrape(dashboard(recorded, live=Live()).client)
+    board = dashboard(recorded, live=Live())
+    daemon_runs(board.context.store)  # creneau_leader has a sample
+    _, samples = scrape(board.client)
     assert used <= {name for name, _ in samples}
     families = {name.removesuffix("_bucket").removesuffix("_total") for name in used}
     assert families == set(FAMILIES)
+
+
+def daemon_runs(store: Store, name: str = "vm", pid: int = 1234) -> Leases:
+    """A daemon on this database that took the lease (a minute long), as `creneau run` does."""
+    leases = Leases(
+        store.url,
+        Instance(f"{name}:{pid}:t", name, pid),
+        timedelta(minutes=1),
+        timedelta(minutes=1),
+    )
+    leases.look()
+    return leases
+
+
+def test_the_active_daemon_and_those_standing_by(recorded: Path) -> None:
+    board = dashboard(recorded, live=Live())
+    _, samples = scrape(board.client)
+    assert labelled(samples, "creneau_leader") == []  # no daemon has run here
+    assert value(samples, "creneau_takeovers_total") == 0
+    active = daemon_runs(board.context.store, "vm", 1234)
+    standby = daemon_runs(board.context.store, "backup", 99)
+    _, samples = scrape(board.client)
+    assert value(samples, "creneau_leader", instance="vm:1234") == 1
+    assert value(samples, "creneau_leader", instance="backup:99") == 0
+    assert value(samples, "creneau_takeovers_total") == 0
+    active.release(1)
+    standby.look()  # takes the released lease: not a takeover
+    _, samples = scrape(board.client)
+    assert labelled(samples, "creneau_leader") == [{"instance": "backup:99"}]
+    assert value(samples, "creneau_leader", instance="backup:99") == 1
+    active.close()
+    standby.close()

@@ -216,3 +216,30 @@ def test_a_login_never_sends_a_person_to_another_site(tmp_path: Path) -> None:
             "/login", data={"password": "correct horse 42", "next": wanted}
         )
         assert answer.headers["location"] == "/"
+
+
+class StandingBy:
+    """A daemon that stands by while another is active on the database."""
+
+    def next_checks(self) -> dict[str, None]:
+        return {}
+
+    def scheduler_lag_seconds(self) -> float:
+        return 0.0
+
+    def read_only_reason(self) -> str | None:
+        return "this creneau (b:2) stands by and changes nothing: a:1 is active"
+
+
+def test_a_standbys_dashboard_shows_pages_and_refuses_changes(tmp_path: Path) -> None:
+    context = web_context(tmp_path)
+    context.live = StandingBy()
+    client = client_for(context)
+    assert client.get("/").status_code == 200
+    retry = client.post("/outbox/1/retry", headers={"sec-fetch-site": "same-origin"})
+    assert retry.status_code == 409
+    assert retry.text == "this creneau (b:2) stands by and changes nothing: a:1 is active"
+    added = client.post("/add/preview", headers={"sec-fetch-site": "same-origin"})
+    assert added.status_code == 409
+    # Logging out is not a change to the watch: a standby's dashboard still does it.
+    assert client.post("/logout", headers={"sec-fetch-site": "same-origin"}).status_code == 403

@@ -1,5 +1,7 @@
 """`creneau run`: the daemon, in the foreground until SIGINT or SIGTERM; first, the plan it
-starts with (targets, intervals, first checks, each host's budget against its needs)."""
+starts with (targets, intervals, first checks, each host's budget against its needs), printed
+once it is the active daemon. On an SQLite file a second daemon is refused (exit 2); on
+PostgreSQL the others stand by (`daemon.leader`)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import click
 from rich.table import Table
 
 from creneau import __version__
-from creneau.cli.context import database_label, err, migrated_apart, read_config
+from creneau.cli.context import database_label, err, fail_config, migrated_apart, read_config
 from creneau.cli.host_load import host_loads
 from creneau.cli.options import CONFIG_OPTION
 from creneau.dates import local_time
@@ -35,18 +37,24 @@ def run(config_path: Path) -> None:
     # Until the event loop takes the signals over, SIGTERM and SIGINT stop it quietly
     # (creneau.entry); a migration's transaction rolls back.
     from creneau.daemon import Daemon, run_until_signal
+    from creneau.daemon.leader import lease_timing
     from creneau.entry import stop_quietly_on_signals
     from creneau.store.lock import AlreadyRunning
 
     config = read_config(config_path)
+    try:
+        timing = lease_timing()
+    except ValueError as wrong:
+        fail_config([f"creneau: {wrong}"])
     store = migrated_apart(config.creneau.database, config_path)
     lock = store.daemon_lock()
-    try:
-        lock.acquire()
-    except AlreadyRunning as running:
-        click.echo(redact(f"creneau: {running}"), err=True)
-        sys.exit(2)
-    daemon = Daemon(config, store, config_path=config_path)
+    if not store.shared:  # PostgreSQL: the others stand by instead
+        try:
+            lock.acquire()
+        except AlreadyRunning as running:
+            click.echo(redact(f"creneau: {running}"), err=True)
+            sys.exit(2)
+    daemon = Daemon(config, store, config_path=config_path, timing=timing)
     log.info(
         "creneau %s: %d targets, database %s",
         __version__,
@@ -59,6 +67,7 @@ def run(config_path: Path) -> None:
         from creneau.web.server import make_context, serve
 
         dashboard = make_context(config, live=daemon)
+        store.fence_alongside(dashboard.store)  # a standby's dashboard is read-only
         companions.append(partial(serve, dashboard))
     asyncio.run(
         run_until_signal(

@@ -1,12 +1,13 @@
 """What the daemon is doing, read from the database: `status` (each target's last and next
-check, its host, the outbox), `health` (exit 1 when checks are late, for a HEALTHCHECK) and
-`db upgrade`."""
+check, its host, the outbox, which daemon is active and which stand by), `health` (exit 1
+when checks are late, for a HEALTHCHECK) and `db upgrade`."""
 
 from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
@@ -23,6 +24,9 @@ from creneau.cli.context import (
 from creneau.cli.options import CONFIG_OPTION
 from creneau.dates import local_time
 from creneau.terminal import plain
+
+if TYPE_CHECKING:
+    from creneau.store import LeadershipView
 
 DETAIL_SHOWN = 60  # characters of a check's detail in the status table
 
@@ -69,6 +73,40 @@ def status(config_path: Path) -> None:
     failed = store.notifications("failed")
     out.print(f"outbox: {len(pending)} pending, {len(failed)} failed")
     out.print(plain(config_line(store.facts(), config_path, zone)))
+    for line in daemon_lines(store.leadership(), zone):
+        out.print(plain(line))
+
+
+def daemon_lines(view: LeadershipView, zone: ZoneInfo) -> list[str]:
+    """Which daemon is active (host name, pid, since when), and those standing by; nothing
+    before a daemon first ran on this database."""
+    from creneau.dates import compact_duration
+
+    lines = []
+    active = view.active
+    if active is not None:
+        renewed = compact_duration(view.now - active.renewed_at) if active.renewed_at else "?"
+        lines.append(
+            f"active daemon: {active.instance} (host {active.host}, pid {active.pid}) since "
+            f"{local_time(active.since, zone)}, term {active.epoch}; lease renewed {renewed} "
+            "ago"
+        )
+    elif view.leader.instance is not None and view.leader.lease_until is not None:
+        how = "stepped down" if view.leader.released else "lease lapsed"
+        lines.append(
+            f"active daemon: none ({view.leader.instance}, term {view.leader.epoch}: {how} "
+            f"at {local_time(view.leader.lease_until, zone)})"
+        )
+    elif view.standbys:
+        lines.append("active daemon: none yet")
+    for seen in view.standbys:
+        lines.append(
+            f"standing by: {seen.instance} (host {seen.host}, pid {seen.pid}) since "
+            f"{local_time(seen.started_at, zone)}"
+        )
+    if view.leader.takeovers:
+        lines.append(f"takeovers after an active daemon was lost: {view.leader.takeovers}")
+    return lines
 
 
 def config_line(facts: dict[str, tuple[str, datetime]], config_path: Path, zone: ZoneInfo) -> str:

@@ -1,5 +1,11 @@
 """`creneau run`: schedules every target with APScheduler, records each check, and keeps the
-outbox moving. Stops cleanly on SIGINT/SIGTERM; resumes from the store after a restart."""
+outbox moving. Stops cleanly on SIGINT/SIGTERM; resumes from the store after a restart.
+
+Several daemons may share a PostgreSQL database: each stands by until it leads a term
+(`daemon.leader`), then resumes from the store as after a restart (host states, breakers,
+Retry-After deadlines, token buckets, floors, site sessions, the outbox) and stops at once
+when the term is lost: its checks are cancelled, its requests and messages refused before
+they leave, its writes refused by the store's fence."""
 
 from __future__ import annotations
 
@@ -19,20 +25,23 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from creneau import history
 from creneau.alerts import events as outbox
+from creneau.alerts.deliver import Send
 from creneau.alerts.events import ALERT_AT_MOST_EVERY
 from creneau.check.record import NotRecorded, Recorded, enqueue_now, record, watch_once
 from creneau.config import Config
 from creneau.daemon.health import overdue
 from creneau.daemon.heartbeat import heartbeat
+from creneau.daemon.leader import ActiveTerm, Leadership, LeaseTiming
 from creneau.daemon.outage import StoreOutage
 from creneau.daemon.reload import compare, digest
 from creneau.daemon.schedule import PoliteTrigger
-from creneau.fetch.client import PoliteClient, TooSoon
+from creneau.fetch.client import MayNotFetch, PoliteClient, TooSoon
+from creneau.fetch.politeness import Spend
 from creneau.plan import CheckPlan, Spacing, adaptive_intervals, hour_of_week
 from creneau.redact import redact
 from creneau.results import CheckResult, Status
 from creneau.runtime import Runtime
-from creneau.store import STORE_FAILURES, DatabaseThread, OutboxEvent, Store
+from creneau.store import STORE_FAILURES, DatabaseThread, OutboxEvent, Store, Superseded
 from creneau.store import pages as archive
 from creneau.targets import INTERVAL_FLOOR, TargetBase, is_loopback
 
@@ -57,6 +66,7 @@ class Daemon:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         db: DatabaseThread | None = None,
         config_path: Path | None = None,
+        timing: LeaseTiming | None = None,
     ) -> None:
         self.config = config
         self.config_path = config_path  # watched: a valid change is taken without a restart
@@ -73,6 +83,7 @@ class Daemon:
         self.runtime = Runtime(config, store, client=client, db=self.db, now=now)
         self.client = self.runtime.client
         self.sender = self.runtime.sender
+        self.sender.send = self._only_while_active(self.sender.send)
         self.routes = self.runtime.routes
         self.spacing: defaultdict[str, Spacing] = defaultdict(Spacing)  # one per host
         self._wake_sender = asyncio.Event()
@@ -82,16 +93,111 @@ class Daemon:
         self._last_done: dict[str, datetime] = {}  # each target's last completed check
         self._stalled_told_at: datetime | None = None
         self.scheduler: AsyncIOScheduler | None = None
+        self.timing = timing or LeaseTiming()
+        self.leadership: Leadership | None = None
+        self.term: ActiveTerm | None = None  # the term this daemon leads; None: standing by
+        self.on_active: Callable[[], None] | None = None  # soon after each term begins
+        self._term_over = asyncio.Event()
+        self._abrupt = False  # the term was lost: nothing more is written, even "interrupted"
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Stand by until this daemon leads, lead until the term is lost or `stop` is set,
+        and so on until `stop`."""
+        self.store.serve_daemon()
+        if self.store.shared:
+            self.client.before_request = self._before_request
         await self.db(self.store.upgrade)
+        loop = asyncio.get_running_loop()
+        self.leadership = Leadership(
+            self.store, self.timing, db=self.db, now=self.now, monotonic=loop.time
+        )
+        reloader = asyncio.create_task(self._reload_when_asked(stop))
+        try:
+            while not stop.is_set():
+                term = await self.leadership.wait_for_term(stop)
+                if term is None:
+                    break
+                await self._lead(term, stop)
+        finally:
+            if not stop.is_set():
+                reloader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reloader
+            await self.leadership.release(None)
+            self.leadership.close()
+            self.store.serve_daemon(False)
+            self.db.close()
+
+    # --- a term: from the store, as after a restart; stopped at once when lost --------------
+
+    async def _lead(self, term: ActiveTerm, stop: asyncio.Event) -> None:
+        assert self.leadership is not None
+        self.term, self._term_over = term, asyncio.Event()
+        self.store.fence(term.epoch)
+        me = self.store.me.instance
+        if term.took_over_from:
+            log.warning(
+                "active: this daemon (%s) leads term %d, taking over from %s, which did not "
+                "step down (its lease lapsed)",
+                me,
+                term.epoch,
+                term.took_over_from,
+            )
+        else:
+            log.info("active: this daemon (%s) leads term %d", me, term.epoch)
+        holder = asyncio.create_task(self.leadership.hold(term))
+        started = False
+        try:
+            started = await self._start_term(term)
+            if started:
+                waiters = [
+                    asyncio.ensure_future(stop.wait()),
+                    asyncio.ensure_future(term.lost.wait()),
+                ]
+                try:
+                    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for waiter in waiters:
+                        waiter.cancel()
+        finally:
+            if started:
+                await self._end_term(abrupt=term.lost.is_set())
+            holder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await holder
+            self.store.fence(None)
+            self.term = None
+            if term.lost.is_set():
+                log.error("stopped checking at once: %s; standing by", term.reason)
+            await self.leadership.release(term)
+
+    async def _start_term(self, term: ActiveTerm) -> bool:
+        """What a restart does: the store's state into the client, the outage watch and the
+        scheduler, then the sender and the watchdog. False (the term lost) when the store
+        cannot be read."""
         urls = [url for channel in self.config.notify for url in channel.secret_urls]
-        await self.db(self.store.rekey_outbox, urls)
-        last_checks = await self.db(self.store.last_checks)
-        self._last_done.update(last_checks)
-        for target in self.config.targets:
-            self.outage.seed(target.name, await self.db(self.store.open_slots, target.name))
-        self.runtime.seed(await self.db(self.store.host_states), last_checks)
+        try:
+            await self.db(self.store.rekey_outbox, urls)
+            floors = await self.db(self.store.floors)
+            open_slots = {
+                target.name: await self.db(self.store.open_slots, target.name)
+                for target in self.config.targets
+            }
+            host_states = await self.db(self.store.host_states)
+        except Superseded as superseded:
+            term.lose(str(superseded))
+            return False
+        except STORE_FAILURES as failure:
+            term.lose(f"cannot read the database ({type(failure).__name__})")
+            return False
+        self._last_done.update(floors)
+        self.outage = StoreOutage(self.sender.send_now, self.outage.everyone)
+        for name, slots in open_slots.items():
+            self.outage.seed(name, slots)
+        self.runtime.seed(host_states, floors)
+        self.spacing = defaultdict(Spacing)
+        last_checks = floors
         self.scheduler = AsyncIOScheduler(timezone=self.config.creneau.zone)
         targets = [target for target in self.config.targets if not target.paused]
         for index, target in enumerate(targets):
@@ -127,19 +233,86 @@ class Daemon:
         )
         self.scheduler.start()
         await self._say_config_loaded()
-        sender = asyncio.create_task(self._deliver_until(stop))
-        watchdog = asyncio.create_task(self._watch_the_plan(stop))
-        reloader = asyncio.create_task(self._reload_when_asked(stop))
-        try:
-            await stop.wait()
-        finally:
+        self._tasks = [
+            asyncio.create_task(self._deliver_until(self._term_over)),
+            asyncio.create_task(self._watch_the_plan(self._term_over)),
+        ]
+        if self.on_active is not None:
+            asyncio.get_running_loop().call_later(0.5, self.on_active)
+        return True
+
+    async def _end_term(self, *, abrupt: bool) -> None:
+        """A clean stop lets checks in flight finish (a grace period) and the sender finish
+        its round; a lost term cancels both now, and writes nothing more."""
+        self._term_over.set()
+        self._abrupt = abrupt
+        if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
+        if abrupt:
+            for task in set(self._in_flight):
+                task.cancel()
+            if self._in_flight:
+                await asyncio.wait(set(self._in_flight))
+        else:
             await self._finish_in_flight()
-            self._wake_sender.set()
-            await sender
-            await watchdog
-            await reloader
-            self.db.close()
+        self._wake_sender.set()
+        if abrupt:  # the sender and the watchdog, even while waiting on a silent database
+            for task in self._tasks:
+                task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        self.scheduler = None
+        self._abrupt = False
+
+    def _lose(self, reason: str) -> None:
+        if self.term is not None:
+            self.term.lose(reason)
+
+    def _may_act(self) -> bool:
+        return self.term is not None and self.term.may_act()
+
+    async def _before_request(self, spend: Spend) -> None:
+        """PostgreSQL: a request leaves only while this daemon leads, and once what it
+        spends (the host's bucket, the target's floor) is written under the term's fence:
+        a daemon that was paused, or whose term is over, sends nothing."""
+        if not self._may_act():
+            raise MayNotFetch("this daemon is not the active one")
+        try:
+            await self.db(self.store.save_spend, spend)
+        except Superseded as superseded:
+            self._lose(str(superseded))
+            raise MayNotFetch(str(superseded)) from None
+        except STORE_FAILURES as failure:
+            raise MayNotFetch(
+                f"what the request spends cannot be written ({type(failure).__name__})"
+            ) from None
+        if not self._may_act():
+            raise MayNotFetch("this daemon's term ended while the request waited")
+
+    def _only_while_active(self, send: Send) -> Send:
+        """The sender's channel call: nothing goes out unless this daemon leads (the
+        outbox row stays claimed until a daemon that takes over drops the claim)."""
+
+        async def send_while_active(url: str, title: str, body: str, form: str) -> tuple[bool, str]:
+            if not self._may_act():
+                raise MayNotFetch("this daemon is not the active one: not sent")
+            return await send(url, title, body, form)
+
+        return send_while_active
+
+    def read_only_reason(self) -> str | None:
+        """None while this daemon leads; else why its dashboard changes nothing."""
+        if self._may_act():
+            return None
+        me = self.store.me.instance
+        leader = self.leadership.leader if self.leadership is not None else None
+        active = f"{leader.instance} is active" if leader and leader.instance else "none is active"
+        return (
+            f"this creneau ({me}) stands by and changes nothing: {active}; make changes on "
+            "the active daemon's dashboard"
+        )
 
     # --- the config, taken again without a restart ------------------------------------------
 
@@ -183,6 +356,10 @@ class Daemon:
             return
         change = compare(self.config, new)
         self._take(new)
+        if self.scheduler is None:  # standing by: the next term starts with it
+            self._config_text, self._refused_config, self._refusal_said = text, b"", []
+            log.info("config reloaded (standing by): %s", change.summary())
+            return
         for name in change.removed:
             self._unschedule(name)
         for target in change.changed:
@@ -205,6 +382,7 @@ class Daemon:
         self.runtime = Runtime(new, self.store, client=self.client, db=self.db, now=self.now)
         self.routes = self.runtime.routes
         self.sender = self.runtime.sender
+        self.sender.send = self._only_while_active(self.sender.send)
         self.client.use_budgets(new.budget_for)
         everyone = outbox.destinations([(c.name, c.secret_urls) for c in new.notify])
         self.outage.everyone = everyone
@@ -226,6 +404,8 @@ class Daemon:
         self._refusal_said = list(lines)
         said = "; ".join(redact(line) for line in lines)
         log.error("config not reloaded, the running one stays: %s", said)
+        if self.term is None:
+            return  # standing by: the active daemon tells people
         event = OutboxEvent("", "trouble", {"event": "config_refused", "problems": list(lines)})
         task = asyncio.ensure_future(self._tell(event))
         self._in_flight.add(task)
@@ -235,16 +415,23 @@ class Daemon:
         try:
             await self.db(enqueue_now, self.store, event, self.outage.everyone, self.now())
             self._wake_sender.set()
+        except Superseded as superseded:
+            self._lose(str(superseded))
         except STORE_FAILURES:
-            await self.sender.send_now(self.outage.everyone, event)
+            with contextlib.suppress(MayNotFetch):
+                await self.sender.send_now(self.outage.everyone, event)
 
     async def _say_config_loaded(self) -> None:
         facts = {
             "config_digest": digest(self._config_text),
             "config_loaded_at": self.now().isoformat(),
         }
-        with contextlib.suppress(*STORE_FAILURES):
+        try:
             await self.db(self.store.save_facts, facts, self.now())
+        except Superseded as superseded:
+            self._lose(str(superseded))
+        except STORE_FAILURES:
+            pass
 
     async def _schedule(
         self, target: TargetBase, last: datetime | None, index: int, count: int
@@ -275,6 +462,10 @@ class Daemon:
         now = self.now()
         due = [at for at in self.next_checks().values() if at is not None and at < now]
         return max(((now - at).total_seconds() for at in due), default=0.0)
+
+    def wake_sender(self) -> None:
+        """An alert was made due now (the dashboard's retry): the sender looks at once."""
+        self._wake_sender.set()
 
     def first_checks(self) -> dict[str, datetime]:
         """When each target will first be checked (after `run` has started)."""
@@ -309,8 +500,17 @@ class Daemon:
             return await self._watch(target)
         except asyncio.CancelledError:
             # The daemon is stopping (APScheduler would log it as a failure): the check is
-            # recorded as interrupted, so that the history shows it was attempted.
-            await self._record_interrupted(target, started)
+            # recorded as interrupted, so that the history shows it was attempted; not when
+            # its term is lost (it writes nothing more).
+            if not self._abrupt:
+                await self._record_interrupted(target, started)
+            return None
+        except Superseded as superseded:
+            self._lose(str(superseded))
+            return None
+        except MayNotFetch as refused:
+            if self._may_act():
+                log.warning("%s: check stopped before a request: %s", target.name, refused)
             return None
         finally:
             if task is not None:
@@ -325,7 +525,7 @@ class Daemon:
             checked_at=started,
             detail=INTERRUPTED,
         )
-        with contextlib.suppress(*STORE_FAILURES):
+        with contextlib.suppress(Superseded, *STORE_FAILURES):
             await self.db(record, self.store, result, outbox.Routing(self.config.creneau.zone))
 
     async def _watch(self, target: TargetBase) -> Recorded | None:
@@ -341,6 +541,7 @@ class Daemon:
                 pages_dir=self.config.creneau.pages_dir,
                 keep_pages=self.config.creneau.keep_pages,
                 now=self.now,
+                guard=self.runtime.guard(target),
             )
         except TooSoon as early:
             log.info("%s: skipped, %s", target.name, early.detail)
@@ -368,6 +569,9 @@ class Daemon:
         since = now - timedelta(days=1)
         try:
             await self.db(heartbeat, self.store, self.config, since, now)
+        except Superseded as superseded:
+            self._lose(str(superseded))
+            return
         except STORE_FAILURES as failure:
             log.error("heartbeat: database unavailable (%s)", type(failure).__name__)
             return
@@ -401,6 +605,9 @@ class Daemon:
             pruned = 0
             if self.config.creneau.keep_pages:
                 pruned = await self.db(archive.prune_kept, self.config.creneau.pages_dir, cutoff)
+        except Superseded as superseded:
+            self._lose(str(superseded))
+            return
         except STORE_FAILURES as failure:
             log.error("retention: could not roll up old checks (%s)", type(failure).__name__)
             return
@@ -438,7 +645,12 @@ class Daemon:
                 await asyncio.wait_for(stop.wait(), WATCHDOG_EVERY.total_seconds())
             if stop.is_set():
                 return
-            await self._look_for_stalls()
+            try:
+                await self._look_for_stalls()
+            except Superseded as superseded:
+                self._lose(str(superseded))
+            except MayNotFetch:
+                pass  # the term is over
 
     async def _look_for_stalls(self) -> None:
         now = self.now()
@@ -468,8 +680,12 @@ class Daemon:
 
     async def _save_next_check(self, name: str, at: datetime | None) -> None:
         # Only `creneau status` reads it, and the next check writes it again.
-        with contextlib.suppress(*STORE_FAILURES):
+        try:
             await self.db(self.store.save_next_check, name, at, self.now())
+        except Superseded as superseded:
+            self._lose(str(superseded))
+        except STORE_FAILURES:
+            pass
 
     def _postpone(self, target: TargetBase, until: datetime) -> None:
         """The host asked us to wait (Retry-After, cool-down): no check of it before then."""
@@ -501,6 +717,11 @@ class Daemon:
         while True:
             try:
                 await self.sender.deliver_due()
+            except Superseded as superseded:
+                self._lose(str(superseded))
+                return
+            except MayNotFetch:
+                return  # the term is over: what was claimed is sent by the next daemon
             except STORE_FAILURES as failure:
                 log.error("outbox: database unavailable (%s); retrying", type(failure).__name__)
             except Exception:
@@ -538,6 +759,5 @@ async def run_until_signal(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
-    if on_started:
-        loop.call_later(0.5, on_started)
+    daemon.on_active = on_started  # at each term's start (a standby prints its plan then)
     await asyncio.gather(daemon.run(stop), *(companion(stop) for companion in companions))

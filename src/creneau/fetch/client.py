@@ -2,7 +2,9 @@
 politeness rules of `politeness.py` are enforced in one place: the interval floor per target,
 one request in flight and a token bucket per host, the host's breaker and Retry-After
 deadline, robots.txt, bounded bodies and deadlines; with a `Guard`, the SSRF checks of links
-given through the web, on every request. Source modules receive a `Session`; they never see
+given through the web, on every request; with a `before_request` hook, whatever must happen
+before a request may leave (a daemon that may be taken over saves what the request spends,
+and may refuse it: `MayNotFetch`). Source modules receive a `Session`; they never see
 httpx."""
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import logging
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +31,7 @@ from creneau.fetch.politeness import (
     HostGuard,
     HostState,
     HostTransition,
+    Spend,
     TokenBucket,
     retry_after,
     robots_allows,
@@ -43,6 +46,7 @@ __all__ = [
     "Guard",
     "HostBudget",
     "HostCoolingDown",
+    "MayNotFetch",
     "PoliteClient",
     "Session",
     "TooSoon",
@@ -55,6 +59,16 @@ MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 2 * 1024 * 1024
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+class MayNotFetch(BaseException):
+    """Raised by a `before_request` hook: this request may not leave (the daemon is no
+    longer the active one, or cannot record what the request spends). A BaseException, like
+    cancellation: the check stops where it is, and no source's or check's `except Exception`
+    turns it into a result or a breaker's failure."""
+
+
+BeforeRequest = Callable[[Spend], Awaitable[None]]
 
 
 def user_agent(contact: str | None) -> str:
@@ -131,6 +145,8 @@ class PoliteClient:
         self.now = now
         self._transport = transport  # tests only: an in-process transport
         self.guard = guard  # every session's requests pass the SSRF guard; None: unguarded
+        # Awaited before each request leaves, with what it spends; may raise MayNotFetch.
+        self.before_request: BeforeRequest | None = None
         # Loading the CA bundle costs ~50 ms of CPU: once per client, not once per check.
         # It always verifies certificates and host names; there is no switch to turn that off.
         # The bundle is SSL_CERT_FILE's (or SSL_CERT_DIR's) when set, else certifi's.
@@ -139,11 +155,18 @@ class PoliteClient:
     # --- state that outlives the process --------------------------------------------------
 
     def restore_hosts(self, states: Mapping[str, HostState]) -> None:
-        """Seed breakers, Retry-After deadlines and robots.txt caches from the store."""
+        """Seed breakers, Retry-After deadlines, robots.txt caches and the token buckets'
+        levels from the store."""
         self._known_states.update(states)
         for host, state in states.items():
             if host in self._gates:
-                self._gates[host].guard.state = state
+                gate = self._gates[host]
+                gate.guard.state = state
+                self._restore_bucket(gate.bucket, state)
+
+    def _restore_bucket(self, bucket: TokenBucket, state: HostState) -> None:
+        if state.bucket_tokens is not None and state.bucket_at is not None:
+            bucket.restore(state.bucket_tokens, state.bucket_at, self.now())
 
     def host_state(self, host: str) -> HostState:
         return self.gate(host).guard.state
@@ -170,7 +193,10 @@ class PoliteClient:
         if host not in self._gates:
             budget = self._budget_for(host)
             bucket = TokenBucket(budget.per_minute / 60, budget.burst, self.monotonic)
-            self._gates[host] = HostGate(bucket, HostGuard(host, self._known_states.get(host)))
+            known = self._known_states.get(host)
+            if known is not None:
+                self._restore_bucket(bucket, known)
+            self._gates[host] = HostGate(bucket, HostGuard(host, known))
         return self._gates[host]
 
     # --- one check ----------------------------------------------------------------------------
@@ -207,6 +233,7 @@ class PoliteClient:
                 cookies,
                 respect_robots=respect_robots,
                 guard=guard if guard is not None else self.guard,
+                target_key=target_key,
             )
             try:
                 yield session
@@ -247,9 +274,12 @@ class Session:
         *,
         respect_robots: bool = True,
         guard: Guard | None = None,
+        target_key: str = "",
     ) -> None:
         self._client = client
         self.host = host
+        self.target_key = target_key  # the check's floor key
+        self.started_at = client.now()
         self.requests = 0
         self.pages: list[Page] = []  # every answer read (robots.txt and redirects aside)
         self.verdict: Status | None = None
@@ -396,7 +426,15 @@ class Session:
                 await asyncio.sleep(wait)
             if self._guard is not None:
                 await self._pass_guard(self._guard, url)  # now: nothing waits after it
+            if (hook := self._client.before_request) is not None:
+                # Saved before the request leaves; the bucket refills meanwhile, so the level
+                # saved is never above the level left.
+                level = gate.bucket.level() - 1
+                now = self._client.now()
+                await hook(Spend(host, level, now, self.target_key, self.started_at))
             gate.bucket.take()
+            gate.guard.state.bucket_tokens = gate.bucket.tokens
+            gate.guard.state.bucket_at = self._client.now()
             self.requests += 1
             page = await self._exchange(method, url, data, headers)
         self._obey(gate, page)

@@ -1,7 +1,8 @@
 """The rules of good behaviour towards a site, as pure state machines: the token bucket, the
 per-host circuit breaker with its half-open probe, Retry-After deadlines, robots.txt rules.
-`http.py` applies them to real requests; the store persists `HostState` so that a restart or
-a one-shot `creneau check` honours them too. No I/O here."""
+`http.py` applies them to real requests; the store persists `HostState` (the bucket's level
+included) so that a restart, a daemon taking over from another, or a one-shot `creneau check`
+honours them too. No I/O here."""
 
 from __future__ import annotations
 
@@ -47,6 +48,11 @@ class TokenBucket:
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.per_second)
         self.updated = now
 
+    def level(self) -> float:
+        """The tokens held now."""
+        self._refill()
+        return self.tokens
+
     def seconds_until_token(self) -> float:
         self._refill()
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.per_second
@@ -54,6 +60,14 @@ class TokenBucket:
     def take(self) -> None:
         self._refill()
         self.tokens -= 1
+
+    def restore(self, tokens: float, at: datetime, now: datetime) -> None:
+        """Go on from a level saved at `at` (by this process before a restart, or by another
+        daemon): refilled for the time since, never beyond capacity; a clock that went
+        backwards refills nothing."""
+        elapsed = max(0.0, (now - at).total_seconds())
+        self.tokens = min(self.capacity, tokens + elapsed * self.per_second)
+        self.updated = self.clock()
 
 
 @dataclass
@@ -68,6 +82,21 @@ class HostState:
     openings: int = 0  # reopenings since it last closed: the cool-down doubles with each
     robots_txt: str | None = None
     robots_fetched_at: datetime | None = None
+    bucket_tokens: float | None = None  # the token bucket's level after the last request
+    bucket_at: datetime | None = None  # when that was (wall clock)
+
+
+@dataclass(frozen=True)
+class Spend:
+    """A request about to leave: what the host's bucket holds once its token is taken, and
+    the check it belongs to (its floor key, and when it began). Saved before the request
+    goes by a daemon that may be taken over."""
+
+    host: str
+    tokens: float
+    at: datetime
+    target: str
+    check_started_at: datetime
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from creneau.simulator.prefecture import Prefecture
@@ -56,7 +56,7 @@ class SimulatorServer:
     def booking_url(self, booking_id: str) -> str:
         return f"{self.url}/booking/create/{booking_id}"
 
-    def start(self) -> SimulatorServer:
+    def start(self) -> Self:
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -73,7 +73,7 @@ class SimulatorServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> SimulatorServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_: object) -> None:

@@ -3,7 +3,13 @@ every query the layers above ask (`store.history`, `store.evidence`). What leave
 frozen data (`store.records`), never a session or an ORM row.
 
 SQLite by default (WAL, busy timeout), PostgreSQL by URL (`store.database`). Schema changes go
-through Alembic migrations, applied by `creneau db upgrade` and at daemon start."""
+through Alembic migrations, applied by `creneau db upgrade` and at daemon start, one process
+at a time (an advisory lock on PostgreSQL).
+
+Several daemons may share a PostgreSQL database (`store.leadership`): the store of each is
+fenced by its leadership term (`fence`), and refuses every write once a newer term exists or
+while it stands by. Outbox rows are claimed before they are sent, so that two senders never
+send the same alert."""
 
 from __future__ import annotations
 
@@ -13,12 +19,12 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, delete, func, inspect, select, text, update
+from sqlalchemy import CursorResult, delete, event, func, inspect, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,12 +34,16 @@ from creneau.alerts.kinds import OutboxEvent as OutboxEvent
 from creneau.alerts.url_keys import legacy_url_key
 from creneau.alerts.url_keys import url_key as url_key
 from creneau.check.diff import KnownSlot, SlotChanges
-from creneau.fetch.politeness import HostState
+from creneau.fetch.politeness import HostState, Spend
 from creneau.redact import public_link
 from creneau.results import CheckResult, Slot, Status
 from creneau.store.database import database_file, open_engine
 from creneau.store.database import database_label as database_label
-from creneau.store.lock import DaemonLock
+from creneau.store.leadership import Instance as Instance
+from creneau.store.leadership import LeadershipView as LeadershipView
+from creneau.store.leadership import Superseded as Superseded
+from creneau.store.leadership import check_fence, database_now, read_view
+from creneau.store.lock import DaemonLock, lock_migrations
 from creneau.store.records import SELECT_CHECKS, SELECT_NOTIFICATIONS, SELECT_SLOTS, row_values
 from creneau.store.records import CheckRecord as CheckRecord
 from creneau.store.records import HourCount as HourCount
@@ -45,7 +55,9 @@ from creneau.store.schema import (
     DaemonFactRow,
     HostRow,
     NotificationRow,
+    OutboxClaimRow,
     SlotRow,
+    TargetFetchRow,
     TargetStateRow,
 )
 
@@ -53,6 +65,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # What a store call raises when the database cannot be read or written (locked, corrupted,
 # deleted, a full disk): callers above the store catch these, and never name SQLAlchemy.
 STORE_FAILURES: tuple[type[Exception], ...] = (SQLAlchemyError, OSError)
+# How long a sender's claim on an outbox row holds if it never marks the row (it died): longer
+# than any delivery round (each URL gives up after 30 s). A daemon that takes over drops the
+# claims of the daemons before it at once.
+CLAIM_LEASE = timedelta(minutes=2)
+# A daemon's PostgreSQL session idle inside a transaction for this long is ended by the server:
+# a daemon paused or cut off mid-transaction cannot hold the leadership row's lock (and delay
+# a takeover) longer than this.
+IDLE_IN_TRANSACTION_MS = 10_000
 
 
 T = TypeVar("T")
@@ -113,13 +133,66 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._file = database_file(url)
         self._identity: tuple[int, int] | None = None
+        # Who claims outbox rows through this store; a daemon's identity in `leadership`.
+        self.me = Instance.this_process()
+        self._fenced = False  # writes check the term (a daemon's store)
+        self._epoch: int | None = None  # the term they must belong to; None: standing by
+        self._serving_sessions = False
+        self._alongside: list[Store] = []  # stores fenced with this one (its dashboard's)
 
     def close(self) -> None:
         self.engine.dispose()
 
+    @property
+    def shared(self) -> bool:
+        """Several daemons may run on this database (PostgreSQL), one of them active; an
+        SQLite file takes one daemon (its lock file)."""
+        return self.engine.dialect.name == "postgresql"
+
     def daemon_lock(self) -> DaemonLock:
         """The lock that keeps a second `creneau run` off this database."""
         return DaemonLock(self.url, self.engine)
+
+    # --- a daemon's store: fenced by its term -----------------------------------------------
+
+    def serve_daemon(self, serving: bool = True) -> None:
+        """This store is a daemon's: on PostgreSQL its sessions carry the daemon's name
+        (pg_stat_activity shows which daemon is which) and end when idle in a transaction
+        for IDLE_IN_TRANSACTION_MS; its writes are fenced (standing by until `fence`).
+        `serving=False` once the daemon has stopped: writes are no longer fenced."""
+        self._fenced, self._epoch = serving, None
+        if serving and self.shared and not self._serving_sessions:
+            self._serving_sessions = True
+            name = f"creneau {self.me.instance}"[:63]
+            event.listen(self.engine, "do_connect", partial(_daemon_session, name))
+            self.engine.dispose()  # connections opened before (the migration check) go
+
+    def fence(self, epoch: int | None) -> None:
+        """Writes from now on belong to this term (None: standing by, no write at all)."""
+        self._epoch = epoch
+        for other in self._alongside:
+            other._epoch = epoch
+
+    def fence_alongside(self, other: Store) -> None:
+        """`other` (the store of this daemon's dashboard) writes only while this daemon
+        leads: a standby's dashboard is read-only (its writes raise `Superseded`)."""
+        other._fenced, other._epoch = True, self._epoch
+        self._alongside.append(other)
+
+    def leadership(self) -> LeadershipView:
+        """Which daemon is active, since when, and the daemons seen recently."""
+        with self._sessions() as session:
+            return read_view(session, lambda: datetime.now(UTC))
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A write transaction; a daemon's first checks that its term is still the current
+        one (and holds the epoch until it commits), else raises `Superseded`."""
+        self.ensure_same_file()
+        with self._sessions.begin() as session:
+            if self._fenced:
+                check_fence(session, self._epoch)
+            yield session
 
     # --- schema ---------------------------------------------------------------------------
 
@@ -135,6 +208,9 @@ class Store:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            # Daemons started together on an empty database: one migrates, the others wait
+            # here, then find nothing left to do.
+            lock_migrations(connection)
             config.attributes["connection"] = connection
             command.upgrade(config, to)
 
@@ -149,8 +225,7 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        self.ensure_same_file()
-        with self._sessions.begin() as session:
+        with self._writing() as session:
             yield Transaction(session)
 
     def ensure_same_file(self) -> None:
@@ -187,9 +262,38 @@ class Store:
         with self._sessions() as session:
             return {target: float(mean) for target, mean in row_values(session.execute(query))}
 
+    def floors(self) -> dict[str, datetime]:
+        """When each target was last checked, or began a check that reached its site and
+        was never recorded (its daemon died): the interval floor starts from the later."""
+        found = self.last_checks()
+        query = select(TargetFetchRow.name, TargetFetchRow.started_at)
+        with self._sessions() as session:
+            for name, at in row_values(session.execute(query)):
+                if name not in found or at > found[name]:
+                    found[name] = at
+        return found
+
     def host_states(self) -> dict[str, HostState]:
         with self._sessions() as session:
             return {row.name: _host_state(row) for row in session.scalars(select(HostRow))}
+
+    def save_spend(self, spend: Spend) -> None:
+        """Before a request leaves: what the host's token bucket holds once it is taken, and
+        when the target's check began. A daemon that takes over goes on from there."""
+        with self._writing() as session:
+            row = session.get(HostRow, spend.host)
+            if row is None:
+                row = _host_row(spend.host, HostState(), spend.at)
+                session.add(row)
+            row.bucket_tokens, row.bucket_at = spend.tokens, spend.at
+            if spend.target:
+                fetch = session.get(TargetFetchRow, spend.target)
+                if fetch is None:
+                    session.add(
+                        TargetFetchRow(name=spend.target, started_at=spend.check_started_at)
+                    )
+                elif spend.check_started_at > fetch.started_at:
+                    fetch.started_at = spend.check_started_at
 
     def next_checks(self) -> dict[str, datetime | None]:
         with self._sessions() as session:
@@ -197,7 +301,7 @@ class Store:
             return {row.name: row.next_check_at for row in rows}
 
     def save_next_check(self, target: str, at: datetime | None, now: datetime) -> None:
-        with self._sessions.begin() as session:
+        with self._writing() as session:
             row = _target_state(session, target, now)
             row.next_check_at = at
 
@@ -212,7 +316,7 @@ class Store:
 
     def save_facts(self, facts: dict[str, str], at: datetime) -> None:
         """What the daemon says of itself (e.g. the config it loaded), one row per name."""
-        with self._sessions.begin() as session:
+        with self._writing() as session:
             for name, value in facts.items():
                 session.merge(DaemonFactRow(name=name, value=value, updated_at=at))
 
@@ -271,7 +375,7 @@ class Store:
         sent, expired or failed before then. Returns how many checks were rolled up."""
         rolled = 0
         while True:
-            with self._sessions.begin() as session:
+            with self._writing() as session:
                 rows = session.execute(
                     select(
                         CheckRow.id,
@@ -291,7 +395,7 @@ class Store:
                     delete(CheckRow).where(CheckRow.id <= rows[-1].id, CheckRow.started_at < before)
                 )
                 rolled += len(rows)
-        with self._sessions.begin() as session:
+        with self._writing() as session:
             session.execute(
                 delete(NotificationRow).where(
                     NotificationRow.created_at < before, NotificationRow.state != "pending"
@@ -302,13 +406,52 @@ class Store:
     # --- the outbox, sender side ------------------------------------------------------------
 
     def due_notifications(self, now: datetime, limit: int = 100) -> list[PendingNotification]:
-        query = (
-            select(NotificationRow)
-            .where(NotificationRow.state == "pending", NotificationRow.next_attempt_at <= now)
-            .order_by(NotificationRow.created_at, NotificationRow.id)
-            .limit(limit)
-        )
-        with self._sessions() as session:
+        """Pending rows due by `now`, claimed for this store's sender: rows another sender
+        claimed are left to it (until its claim lapses), and on PostgreSQL rows another
+        sender is claiming at this instant are skipped (FOR UPDATE SKIP LOCKED). Claims use
+        the real clock (`now` may be a look ahead, or virtual time)."""
+        with self._writing() as session:
+            clock = database_now(session, lambda: datetime.now(UTC))
+            session.execute(delete(OutboxClaimRow).where(OutboxClaimRow.claimed_until <= clock))
+            others = select(OutboxClaimRow.notification_id).where(
+                OutboxClaimRow.claimed_by != self.me.token
+            )
+            query = (
+                select(NotificationRow)
+                .where(
+                    NotificationRow.state == "pending",
+                    NotificationRow.next_attempt_at <= now,
+                    NotificationRow.id.not_in(others),
+                )
+                .order_by(NotificationRow.created_at, NotificationRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            rows = list(session.scalars(query))
+            ids = [row.id for row in rows]
+            if not ids:
+                return []
+            # Locked by this transaction now: a claim another sender committed before the
+            # lock was taken shows in a new statement.
+            taken = set(
+                session.scalars(
+                    select(OutboxClaimRow.notification_id).where(
+                        OutboxClaimRow.notification_id.in_(ids),
+                        OutboxClaimRow.claimed_by != self.me.token,
+                    )
+                )
+            )
+            rows = [row for row in rows if row.id not in taken]
+            mine = [row.id for row in rows]
+            session.execute(delete(OutboxClaimRow).where(OutboxClaimRow.notification_id.in_(mine)))
+            session.add_all(
+                OutboxClaimRow(
+                    notification_id=row_id,
+                    claimed_by=self.me.token,
+                    claimed_until=clock + CLAIM_LEASE,
+                )
+                for row_id in mine
+            )
             return [
                 PendingNotification(
                     row.id,
@@ -321,12 +464,16 @@ class Store:
                     row.attempts,
                     row.held,
                 )
-                for row in session.scalars(query)
+                for row in rows
             ]
 
     def next_due(self) -> datetime | None:
+        """When the next pending row this sender may claim is due."""
+        others = select(OutboxClaimRow.notification_id).where(
+            OutboxClaimRow.claimed_by != self.me.token
+        )
         query = select(func.min(NotificationRow.next_attempt_at)).where(
-            NotificationRow.state == "pending"
+            NotificationRow.state == "pending", NotificationRow.id.not_in(others)
         )
         with self._sessions() as session:
             return session.scalar(query)
@@ -357,11 +504,14 @@ class Store:
 
     def retry_now(self, notification_id: int, at: datetime) -> bool:
         """`creneau outbox retry ID`: make a pending, failed or expired row due now."""
-        with self._sessions.begin() as session:
+        with self._writing() as session:
             row = session.get(NotificationRow, notification_id)
             if row is None or row.state == "sent":
                 return False
             row.state, row.next_attempt_at = "pending", at
+            session.execute(
+                delete(OutboxClaimRow).where(OutboxClaimRow.notification_id == notification_id)
+            )
             if row.kind == "slots":  # a person asked for it: a fresh expiry window
                 row.created_at = at
             return True
@@ -369,7 +519,7 @@ class Store:
     def rekey_outbox(self, urls: Sequence[str]) -> int:
         """Rows written with the unkeyed digest of a configured URL get the keyed one."""
         changed = 0
-        with self._sessions.begin() as session:
+        with self._writing() as session:
             for url in urls:
                 done = session.execute(
                     update(NotificationRow)
@@ -380,10 +530,12 @@ class Store:
         return changed
 
     def _update(self, ids: Sequence[int], **values: Any) -> None:
-        with self._sessions.begin() as session:
+        """A sender's outcome for rows it claimed: the claims go with it."""
+        with self._writing() as session:
             session.execute(
                 update(NotificationRow).where(NotificationRow.id.in_(ids)).values(**values)
             )
+            session.execute(delete(OutboxClaimRow).where(OutboxClaimRow.notification_id.in_(ids)))
 
 
 class Transaction:
@@ -520,20 +672,21 @@ class Transaction:
             row.site_session = cookies or None
 
     def save_host_state(self, host: str, state: HostState, at: datetime) -> None:
-        self.session.merge(
-            HostRow(
-                name=host,
-                not_before=state.not_before,
-                open_until=state.open_until,
-                reason=state.reason,
-                status=state.status.value,
-                consecutive_failures=state.consecutive_failures,
-                openings=state.openings,
-                robots_txt=state.robots_txt,
-                robots_fetched_at=state.robots_fetched_at,
-                updated_at=at,
-            )
+        row = self.session.get(HostRow, host)
+        if row is None:
+            self.session.add(_host_row(host, state, at))
+            return
+        row.not_before, row.open_until = state.not_before, state.open_until
+        row.reason, row.status = state.reason, state.status.value
+        row.consecutive_failures, row.openings = state.consecutive_failures, state.openings
+        row.robots_txt, row.robots_fetched_at = state.robots_txt, state.robots_fetched_at
+        row.updated_at = at
+        # A later request's level may already be there (written before it left).
+        later = state.bucket_at is not None and (
+            row.bucket_at is None or state.bucket_at >= row.bucket_at
         )
+        if later:
+            row.bucket_tokens, row.bucket_at = state.bucket_tokens, state.bucket_at
 
     def enqueue(
         self,
@@ -615,6 +768,34 @@ def _target_state(session: Session, name: str, now: datetime) -> TargetStateRow:
     return row
 
 
+def _host_row(host: str, state: HostState, at: datetime) -> HostRow:
+    return HostRow(
+        name=host,
+        not_before=state.not_before,
+        open_until=state.open_until,
+        reason=state.reason,
+        status=state.status.value,
+        consecutive_failures=state.consecutive_failures,
+        openings=state.openings,
+        robots_txt=state.robots_txt,
+        robots_fetched_at=state.robots_fetched_at,
+        updated_at=at,
+        bucket_tokens=state.bucket_tokens,
+        bucket_at=state.bucket_at,
+    )
+
+
+def _daemon_session(
+    name: str, _dialect: object, _record: object, _args: object, params: dict[str, Any]
+) -> None:
+    """do_connect: a daemon's PostgreSQL sessions say whose they are, and end when idle in a
+    transaction for too long."""
+    setting = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
+    params["options"] = f"{params.get('options', '')} {setting}".strip()
+    params.setdefault("application_name", name)
+    params.setdefault("connect_timeout", 10)
+
+
 def _host_state(row: HostRow) -> HostState:
     return HostState(
         not_before=row.not_before,
@@ -625,4 +806,6 @@ def _host_state(row: HostRow) -> HostState:
         openings=row.openings,
         robots_txt=row.robots_txt,
         robots_fetched_at=row.robots_fetched_at,
+        bucket_tokens=row.bucket_tokens,
+        bucket_at=row.bucket_at,
     )

@@ -1,7 +1,9 @@
-"""One `creneau run` per database: a second daemon would check every target twice and send
-every alert twice. SQLite: an exclusive lock on a file beside the database (the kernel drops
-it when the process dies, even by kill -9). PostgreSQL: a session advisory lock held on a
-connection of its own (dropped when that connection closes)."""
+"""Locks. One `creneau run` per SQLite file: a second daemon would check every target twice
+and send every alert twice; an exclusive lock on a file beside the database keeps it off (the
+kernel drops it when the process dies, even by kill -9). On PostgreSQL several daemons share
+a database, one of them active (`store.leadership`); `DaemonLock` can still hold a session
+advisory lock there (dropped when its connection closes), which `creneau run` no longer
+takes. And one migration at a time (`lock_migrations`)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,15 @@ from sqlalchemy.engine import make_url
 
 # pg_try_advisory_lock takes a signed 64-bit key; this one spells "creneau" in ASCII.
 ADVISORY_KEY = int.from_bytes(b"creneau", "big")
+MIGRATION_KEY = ADVISORY_KEY + 1
+
+
+def lock_migrations(connection: Connection) -> None:
+    """Inside a migration's transaction on PostgreSQL: wait for any other process migrating
+    this database (the lock goes with the transaction). SQLite's own write lock serialises
+    migrations already."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": MIGRATION_KEY})
 
 
 class AlreadyRunning(Exception):

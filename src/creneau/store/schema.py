@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -77,6 +87,7 @@ class SlotRow(Base):
         UniqueConstraint("target", "guichet_id", "start", "first_seen", name="uq_slots_appearance"),
         Index("ix_slots_first_check", "first_check_id"),
         Index("ix_slots_open", "target", "gone_at"),
+        Index("ix_slots_target_first_seen", "target", "first_seen"),  # the last release
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -141,6 +152,10 @@ class HostRow(Base):
     robots_txt: Mapped[str | None] = mapped_column(Text)
     robots_fetched_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # The token bucket: what was left after the last request, and when (a daemon that takes
+    # over goes on from there instead of a full bucket).
+    bucket_tokens: Mapped[float | None] = mapped_column(Float)
+    bucket_at: Mapped[datetime | None]
 
 
 class TargetStateRow(Base):
@@ -180,3 +195,65 @@ class DaemonFactRow(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class TargetFetchRow(Base):
+    """When a target's last check that reached its site began, written before its first
+    request: the interval floor holds across a takeover, even after a check that its dead
+    daemon never recorded."""
+
+    __tablename__ = "target_fetches"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    started_at: Mapped[datetime]
+
+
+class OutboxClaimRow(Base):
+    """A sender's claim on an outbox row: taken with the row locked (FOR UPDATE SKIP LOCKED
+    on PostgreSQL), dropped when the row is marked; one whose sender died lapses at
+    `claimed_until`, or at once when a daemon takes over from it."""
+
+    __tablename__ = "outbox_claims"
+
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notifications.id", name="fk_outbox_claims_notification", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    claimed_by: Mapped[str] = mapped_column(String(80))
+    claimed_until: Mapped[datetime]
+
+
+class LeadershipRow(Base):
+    """Which daemon is active: one row, whose `epoch` grows with each term. The active daemon
+    renews `lease_until` (the database's clock) every few seconds; a standby takes a lapsed
+    or released lease, and every write of the active daemon first reads the epoch FOR KEY
+    SHARE, so that none lands once a newer term exists."""
+
+    __tablename__ = "leadership"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    epoch: Mapped[int] = mapped_column(Integer, default=0)
+    token: Mapped[str | None] = mapped_column(String(80))  # the holder's, unique per process
+    instance: Mapped[str | None] = mapped_column(String(300))  # "host:pid", as shown
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None]
+    since: Mapped[datetime | None]
+    renewed_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    released: Mapped[bool] = mapped_column(default=True)  # the holder stepped down cleanly
+    takeovers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DaemonRow(Base):
+    """Every `creneau run` on this database, active or standing by, as last seen: each says
+    it is alive every few seconds, until `seen_until`."""
+
+    __tablename__ = "daemons"
+
+    token: Mapped[str] = mapped_column(String(80), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(300))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
+    seen_until: Mapped[datetime]

@@ -65,6 +65,9 @@ def _guard(context: WebContext) -> Callable[[Request, Next], Awaitable[Response]
         if request.method not in SAFE_METHODS and not same_origin(request):
             return PlainTextResponse("a change must come from a page of this site", 403)
         path = route_path(request)
+        changes = request.method not in SAFE_METHODS and path not in ("/login", "/logout")
+        if changes and (reason := context.read_only_reason()) is not None:
+            return PlainTextResponse(reason, status_code=409)
         session = context.signer.session_of(request.cookies.get(SESSION_COOKIE))
         needs_login = context.login_required and not path.startswith(OPEN_PREFIXES)
         if needs_login and session is None:

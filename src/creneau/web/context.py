@@ -74,6 +74,12 @@ class WebContext:
             self._password_hash = given if is_password_hash(given) else hash_password(given)
         return self._password_hash
 
+    def read_only_reason(self) -> str | None:
+        """Why this dashboard may change nothing now (its daemon stands by while another
+        is active on the database), or None."""
+        reason = getattr(self.live, "read_only_reason", None)
+        return reason() if callable(reason) else None
+
     @property
     def login_required(self) -> bool:
         return self.config.web.password is not None

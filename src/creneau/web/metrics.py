@@ -16,6 +16,10 @@ What each counter counts:
   error, timeout); `code="unknown"`: checks rolled up before this process first counted,
   whose statuses were not kept.
 - `creneau_notifications_sent_total{channel,kind}`: alerts sent, by when they were sent.
+- `creneau_leader{instance}`: 1 for the active daemon, 0 for each one standing by ("host:pid",
+  the daemons seen on this database in the last few seconds: a stopped one leaves no series).
+- `creneau_takeovers_total`: terms begun by a standby after the active daemon was lost (its
+  lease lapsed), kept in the database: the same whichever daemon is scraped.
 These four are read from rows that retention deletes (see RunningTotal): rows older than a
 horizon an hour or two back are counted once, the newer ones at each scrape (a few index
 ranges per target), so a roll-up never lowers a counter while this process runs."""
@@ -42,7 +46,7 @@ from starlette.routing import BaseRoute, Route
 
 from creneau import __version__
 from creneau.results import Status
-from creneau.store import STORE_FAILURES, Store
+from creneau.store import STORE_FAILURES, LeadershipView, Store
 from creneau.store import metrics as queries
 from creneau.web.api import refused
 from creneau.web.context import WebContext
@@ -198,6 +202,7 @@ class Reading:
     outbox: queries.OutboxState
     sent: Mapping[Key, int]
     lag_seconds: float
+    leadership: LeadershipView | None = None  # None: not read (an older database)
 
     @property
     def host_names(self) -> list[str]:
@@ -249,6 +254,7 @@ class StoreCollector(Collector):
             outbox=queries.outbox_state(store),
             sent=self.sent.read(store, channels, now),
             lag_seconds=self._live.lag_seconds,
+            leadership=store.leadership(),
         )
 
     def release_counts(self, store: Store) -> Counter[str]:
@@ -321,6 +327,7 @@ def families(reading: Reading) -> list[Metric]:
             "How late the most overdue check is (0 when none is, and under `creneau web`).",
             value=reading.lag_seconds,
         ),
+        *_leadership(reading),
         _build_info(),
     ]
 
@@ -437,6 +444,27 @@ def _sent_family(reading: Reading) -> Metric:
     for (channel, kind), sent in sorted(shown.items()):
         family.add_metric([channel, kind], sent)
     return family
+
+
+def _leadership(reading: Reading) -> Iterable[Metric]:
+    leader = GaugeMetricFamily(
+        "creneau_leader",
+        "1 for the daemon that checks and sends, 0 for each one standing by.",
+        labels=["instance"],
+    )
+    takeovers = CounterMetricFamily(
+        "creneau_takeovers_total",
+        "Times a standby took over after the active daemon was lost (its lease lapsed).",
+    )
+    view = reading.leadership
+    if view is not None:
+        active = view.active
+        if active is not None and active.instance:
+            leader.add_metric([active.instance], 1)
+        for seen in view.standbys:
+            leader.add_metric([seen.instance], 0)
+    takeovers.add_metric([], view.leader.takeovers if view is not None else 0)
+    return leader, takeovers
 
 
 def _build_info() -> Metric:

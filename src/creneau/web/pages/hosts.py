@@ -1,6 +1,8 @@
 """The hosts (`/hosts`): for each site creneau asks, its request budget (per minute, burst),
 its breaker (cooling down until when, why, failures in a row), its Retry-After deadline, and
-its robots.txt: when it was fetched and whether it lets creneau read each target's page."""
+its robots.txt: when it was fetched and whether it lets creneau read each target's page.
+Above them, the daemons on this database: which one is active (host name, pid, since when)
+and which stand by, and whether this dashboard is served by a standby (then read-only)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from creneau.config import Config
 from creneau.fetch.politeness import HostState, robots_allows
+from creneau.store import STORE_FAILURES, Instance, LeadershipView
 from creneau.targets import TargetBase
 from creneau.web.context import WebContext
 from creneau.web.pages.common import page, shown
@@ -40,8 +43,38 @@ class HostLine:
     robots: tuple[RobotsLine, ...]
 
 
+@dataclass(frozen=True)
+class DaemonLine:
+    instance: str  # "host:pid"
+    host: str
+    pid: int
+    role: str  # "active" or "standby"
+    text: str  # since when, in words
+    here: bool  # the daemon serving this dashboard
+
+
+@dataclass(frozen=True)
+class Daemons:
+    lines: tuple[DaemonLine, ...]
+    summary: str  # who is active, or that none is
+    here_stands_by: bool  # this dashboard is a standby's: read-only
+
+
 WORDS = {
     "fr": {
+        "daemons": "Démons creneau run",
+        "active": "actif",
+        "standby": "en attente",
+        "active_since": "actif depuis {since} (mandat {epoch})",
+        "standby_since": "en attente depuis {since}",
+        "none_active": "Aucun démon actif : le dernier ({last}) a cessé de renouveler son bail "
+        "à {until}.",
+        "none_ever": "Aucun démon n'a encore été actif sur cette base.",
+        "one_active": "{instance} vérifie et envoie ; {standbys} en attente.",
+        "takeovers": "reprises après la perte d'un démon actif : {count}",
+        "here": "ce tableau de bord",
+        "read_only": "Ce tableau de bord est servi par un démon en attente : il ne modifie "
+        "rien. Faites les changements sur celui du démon actif.",
         "budget": "{per_minute:g} requêtes par minute, rafale de {burst}",
         "closed": "fermé (les requêtes passent)",
         "open": "ouvert jusqu'à {until} : {reason}",
@@ -57,6 +90,19 @@ WORDS = {
         "unknown": "pas encore lu",
     },
     "en": {
+        "daemons": "creneau run daemons",
+        "active": "active",
+        "standby": "standby",
+        "active_since": "active since {since} (term {epoch})",
+        "standby_since": "standing by since {since}",
+        "none_active": "No daemon is active: the last one ({last}) stopped renewing its lease "
+        "at {until}.",
+        "none_ever": "No daemon has been active on this database yet.",
+        "one_active": "{instance} checks and sends; {standbys} standing by.",
+        "takeovers": "takeovers after an active daemon was lost: {count}",
+        "here": "this dashboard",
+        "read_only": "This dashboard is served by a standby daemon: it changes nothing. "
+        "Make changes on the active daemon's dashboard.",
         "budget": "{per_minute:g} requests a minute, burst of {burst}",
         "closed": "closed (requests go through)",
         "open": "open until {until}: {reason}",
@@ -148,10 +194,78 @@ def host_lines(
     ]
 
 
+def daemons_of(
+    view: LeadershipView, me: Instance, zone: ZoneInfo, language: str, serving: bool
+) -> Daemons:
+    """The daemons as `/hosts` shows them; `serving`: a daemon serves this dashboard (under
+    `creneau run`), which is `me` (same host name and pid)."""
+    words = WORDS[language]
+    active = view.active
+    lines = []
+    if active is not None and active.since is not None:
+        lines.append(
+            DaemonLine(
+                active.instance or "?",
+                active.host or "?",
+                active.pid or 0,
+                words["active"],
+                words["active_since"].format(
+                    since=short_moment(active.since, view.now, zone, language),
+                    epoch=active.epoch,
+                ),
+                serving and (active.host, active.pid) == (me.host, me.pid),
+            )
+        )
+    for seen in view.standbys:
+        lines.append(
+            DaemonLine(
+                seen.instance,
+                seen.host,
+                seen.pid,
+                words["standby"],
+                words["standby_since"].format(
+                    since=short_moment(seen.started_at, view.now, zone, language)
+                ),
+                serving and (seen.host, seen.pid) == (me.host, me.pid),
+            )
+        )
+    if active is not None:
+        summary = words["one_active"].format(instance=active.instance, standbys=len(view.standbys))
+    elif view.leader.instance and view.leader.lease_until:
+        summary = words["none_active"].format(
+            last=view.leader.instance,
+            until=short_moment(view.leader.lease_until, view.now, zone, language),
+        )
+    else:
+        summary = words["none_ever"]
+    if view.leader.takeovers:
+        summary += " " + words["takeovers"].format(count=view.leader.takeovers) + "."
+    here_stands_by = any(line.here and line.role == words["standby"] for line in lines)
+    return Daemons(tuple(lines), summary, here_stands_by)
+
+
 def routes(context: WebContext) -> list[BaseRoute]:
+    me = Instance.this_process()
+
     async def hosts(request: Request) -> Response:
         stored = await context.db(context.store.host_states)
         lines = host_lines(context.config, stored, context.now())
-        return page(request, context, "hosts.html", hosts=lines)
+        config = context.config.creneau
+        daemons = None
+        try:
+            view = await context.db(context.store.leadership)
+        except STORE_FAILURES:
+            view = None
+        if view is not None:
+            serving = context.live is not None
+            daemons = daemons_of(view, me, config.zone, config.language, serving)
+        return page(
+            request,
+            context,
+            "hosts.html",
+            hosts=lines,
+            daemons=daemons,
+            words=WORDS[config.language],
+        )
 
     return [Route("/hosts", hosts, methods=["GET"])]
