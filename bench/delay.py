@@ -23,8 +23,11 @@ from harness.transport import SimulatedInternet
 from harness.virtual_time import VirtualClock, run_virtual
 
 HOST = "prefecture.example"
-RELEASES = 200  # per run; a desk offers ~216 distinct times over two weeks
-RUNS = 4  # the median of 800 delays still moves by a few seconds from run to run at 5 min
+# Per run: each release frees the desk's next time, never offered before, and none is taken,
+# so the free times reach further each time; past ~190 of them they lie beyond the calendar
+# weeks ezbooking lists from the first free one (`weeks`, 2), and no alert comes for them.
+RELEASES = 100
+RUNS = 8  # the median of 800 delays still moves by a few seconds from run to run at 5 min
 JITTER = timedelta(seconds=30)
 
 
