@@ -149,11 +149,34 @@ def read_history(
     )
 
 
-async def target_page(context: WebContext, target: TargetBase, now: datetime) -> TargetPage:
+class HistoryMemo:
+    """Each target's history as last read, kept until a check is recorded or the hour (the
+    week strip's bucket) moves on: the page is read again and again, the history rarely
+    changes. One entry per configured target at most."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[tuple[object, ...], History]] = {}
+
+    def read(
+        self, store: Store, name: str, zone: ZoneInfo, now: datetime, week: StripPeriod
+    ) -> History:
+        key = (zone, week.start, queries.last_check_id(store))
+        kept = self._kept.get(name)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        found = read_history(store, name, zone, now, week)
+        self._kept[name] = (key, found)
+        return found
+
+
+async def target_page(
+    context: WebContext, target: TargetBase, now: datetime, memo: HistoryMemo | None = None
+) -> TargetPage:
     zone, language = context.config.creneau.zone, context.config.creneau.language
     week = StripPeriod.ending_at(now, *WEEK)
     (line,) = await target_lines(context, [target], now)
-    read = await context.db(read_history, context.store, target.name, zone, now, week)
+    reader = memo.read if memo is not None else read_history
+    read = await context.db(reader, context.store, target.name, zone, now, week)
     today = now.astimezone(zone).date()
     path = target_path(target.name)
     return TargetPage(
@@ -339,11 +362,13 @@ def asked_period(request: Request, context: WebContext) -> Period:
 
 
 def routes(context: WebContext) -> list[BaseRoute]:
+    memo = HistoryMemo()  # used on the dashboard's database thread only
+
     async def target(request: Request) -> Response:
         found = configured_target(context, request.path_params["name"])
         if found is None:
             return missing(request)
-        shown_page = await target_page(context, found, context.now())
+        shown_page = await target_page(context, found, context.now(), memo)
         return page(request, context, "target.html", page=shown_page)
 
     async def heatmap(request: Request) -> Response:
