@@ -160,7 +160,18 @@ def test_check_json_on_the_simulator(tmp_path: Path, monkeypatch: pytest.MonkeyP
         prefecture.release("1001", "14007", 3)
         with SimulatorServer(prefecture) as server:
             url = server.booking_url("1001")
-            line = json.loads(invoke("check", "--system", "ezbooking", "--url", url, "--json"))
+            # The simulator may be asked often, as a user would allow it in a [hosts] table:
+            # with the default budget the check waits about 40 s for its tokens.
+            config = tmp_path / "budget.toml"
+            config.write_text(
+                '[creneau]\ncontact = "tests@example.org"\n'
+                f'database = "sqlite:///{tmp_path / "c.db"}"\ndata_dir = "{tmp_path / "d"}"\n'
+                '[hosts."127.0.0.1"]\nper_minute = 600\nburst = 60\n'
+                '[[target]]\nname = "unused"\nsystem = "html"\nurl = "https://x.example/"\n'
+                'none_text = ["aucun"]\n'
+            )
+            args = ["check", "--config", str(config), "--system", "ezbooking", "--url", url]
+            line = json.loads(invoke(*args, "--json"))
     for varying in ("checked_at", "duration_ms"):
         line.pop(varying)
     shown = json.dumps(line, indent=1, ensure_ascii=False).replace(url.split("/booking")[0], "")
