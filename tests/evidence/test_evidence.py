@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import insert
 
 from creneau.alerts.events import Routing
 from creneau.check.record import record
@@ -36,7 +37,7 @@ from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.store import CheckRecord, Store
 from creneau.store import pages as archive
 from creneau.store.evidence import TargetPeriod
-from creneau.store.schema import CheckHourRow
+from creneau.store.schema import CHECK_HOURS
 
 PARIS = ZoneInfo("Europe/Paris")
 URL = "https://pref.example/booking/create/989"
@@ -123,8 +124,10 @@ def add_check(
 def add_hours(setup: Setup, *rows: tuple[datetime, str, int]) -> None:
     with setup.store.transaction() as tx:
         for hour, status, count in rows:
-            tx.session.add(
-                CheckHourRow(target="nanterre", hour=hour, status=status, checks=count, requests=0)
+            tx.connection.execute(
+                insert(CHECK_HOURS).values(
+                    target="nanterre", hour=hour, status=status, checks=count, requests=0
+                )
             )
 
 

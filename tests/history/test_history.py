@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import click
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from creneau import history
 from creneau.alerts.events import Routing
@@ -33,7 +33,7 @@ from creneau.history.releases import release_times_of, releases_of
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.store import Store
 from creneau.store.history import SlotAppearance
-from creneau.store.schema import CheckHourRow, CheckRow, SlotRow
+from creneau.store.schema import CHECK_HOURS, CHECKS, SLOTS
 
 PARIS = ZoneInfo("Europe/Paris")
 GUICHETS = {"1": "Guichet 1", "2": "Guichet 2"}
@@ -133,10 +133,10 @@ def spring_history(store: Store) -> None:
 def roll_up(store: Store, before: datetime) -> None:
     """Move the checks before `before` into `check_hours`, as the retention job does."""
     with store.transaction() as tx:
-        session = tx.session
-        rows = session.execute(
-            select(CheckRow.target, CheckRow.started_at, CheckRow.status, CheckRow.requests).where(
-                CheckRow.started_at < before
+        connection = tx.connection
+        rows = connection.execute(
+            select(CHECKS.c.target, CHECKS.c.started_at, CHECKS.c.status, CHECKS.c.requests).where(
+                CHECKS.c.started_at < before
             )
         ).all()
         counts: dict[tuple[str, datetime, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -145,16 +145,16 @@ def roll_up(store: Store, before: datetime) -> None:
             count[0] += 1
             count[1] += requests
         for (target, hour, status), (checks, requests) in counts.items():
-            session.add(
-                CheckHourRow(
+            connection.execute(
+                insert(CHECK_HOURS).values(
                     target=target, hour=hour, status=status, checks=checks, requests=requests
                 )
             )
-        old = select(CheckRow.id).where(CheckRow.started_at < before)
-        session.execute(
-            update(SlotRow).where(SlotRow.first_check_id.in_(old)).values(first_check_id=None)
+        old = select(CHECKS.c.id).where(CHECKS.c.started_at < before)
+        connection.execute(
+            update(SLOTS).where(SLOTS.c.first_check_id.in_(old)).values(first_check_id=None)
         )
-        session.execute(delete(CheckRow).where(CheckRow.started_at < before))
+        connection.execute(delete(CHECKS).where(CHECKS.c.started_at < before))
 
 
 @pytest.fixture(scope="session")
@@ -489,11 +489,15 @@ def test_uptime_reads_rolled_up_hours_alone(store: Store) -> None:
         for index in range(25):
             hour = AUTUMN_START + timedelta(hours=index)
             status = "blocked" if hour.hour == 5 else "none"
-            tx.session.add(CheckHourRow(target="lyon", hour=hour, status=status, checks=4))
+            tx.connection.execute(
+                insert(CHECK_HOURS).values(target="lyon", hour=hour, status=status, checks=4)
+            )
         midnight_utc = datetime(2026, 10, 25, 0, tzinfo=UTC)
-        tx.session.add(CheckHourRow(target="lyon", hour=midnight_utc, status="error", checks=2))
-        tx.session.add(
-            SlotRow(
+        tx.connection.execute(
+            insert(CHECK_HOURS).values(target="lyon", hour=midnight_utc, status="error", checks=2)
+        )
+        tx.connection.execute(
+            insert(SLOTS).values(
                 target="lyon",
                 guichet_id="7",
                 guichet="Accueil",
@@ -628,8 +632,8 @@ def test_summary_recommends_from_rolled_up_weeks(store: Store) -> None:
     first = datetime(2026, 3, 2, tzinfo=PARIS).astimezone(UTC)
     with store.transaction() as tx:
         for index in range(14 * 24):
-            tx.session.add(
-                CheckHourRow(
+            tx.connection.execute(
+                insert(CHECK_HOURS).values(
                     target="nanterre",
                     hour=first + timedelta(hours=index),
                     status="none",
@@ -637,8 +641,8 @@ def test_summary_recommends_from_rolled_up_weeks(store: Store) -> None:
                 )
             )
         for release in weekday_mornings(10):
-            tx.session.add(
-                SlotRow(
+            tx.connection.execute(
+                insert(SLOTS).values(
                     target="nanterre",
                     guichet_id="1",
                     guichet="Guichet 1",

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from sqlalchemy import CursorResult, delete, event, func, inspect, select, text, update
+from sqlalchemy import Row, delete, event, func, insert, inspect, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from creneau.alerts.kinds import ALL_KINDS as ALL_KINDS
 from creneau.alerts.kinds import Destination as Destination
@@ -50,15 +50,18 @@ from creneau.store.records import HourCount as HourCount
 from creneau.store.records import NotificationRecord as NotificationRecord
 from creneau.store.records import SlotRecord as SlotRecord
 from creneau.store.schema import (
-    CheckHourRow,
-    CheckRow,
-    DaemonFactRow,
-    HostRow,
-    NotificationRow,
-    OutboxClaimRow,
-    SlotRow,
-    TargetFetchRow,
-    TargetStateRow,
+    CHECK_HOURS,
+    CHECKS,
+    DAEMON_FACTS,
+    HOSTS,
+    NOTIFICATIONS,
+    OUTBOX_CLAIMS,
+    SLOTS,
+    TARGET_FETCHES,
+    TARGET_STATES,
+    by_key,
+    rowcount,
+    upsert,
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -130,7 +133,6 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = open_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._file = database_file(url)
         self._identity: tuple[int, int] | None = None
         # Who claims outbox rows through this store; a daemon's identity in `leadership`.
@@ -181,18 +183,18 @@ class Store:
 
     def leadership(self) -> LeadershipView:
         """Which daemon is active, since when, and the daemons seen recently."""
-        with self._sessions() as session:
-            return read_view(session, lambda: datetime.now(UTC))
+        with self.engine.connect() as connection:
+            return read_view(connection, lambda: datetime.now(UTC))
 
     @contextmanager
-    def _writing(self) -> Iterator[Session]:
+    def _writing(self) -> Iterator[Connection]:
         """A write transaction; a daemon's first checks that its term is still the current
         one (and holds the epoch until it commits), else raises `Superseded`."""
         self.ensure_same_file()
-        with self._sessions.begin() as session:
+        with self.engine.begin() as connection:
             if self._fenced:
-                check_fence(session, self._epoch)
-            yield session
+                check_fence(connection, self._epoch)
+            yield connection
 
     # --- schema ---------------------------------------------------------------------------
 
@@ -225,8 +227,8 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        with self._writing() as session:
-            yield Transaction(session)
+        with self._writing() as connection:
+            yield Transaction(connection)
 
     def ensure_same_file(self) -> None:
         """Raises DatabaseGone when the SQLite file opened is no longer where it was."""
@@ -248,122 +250,117 @@ class Store:
 
     def last_checks(self) -> dict[str, datetime]:
         """When each target was last checked."""
-        query = select(CheckRow.target, func.max(CheckRow.started_at)).group_by(CheckRow.target)
-        with self._sessions() as session:
-            return {row[0]: row[1] for row in session.execute(query)}
+        query = select(CHECKS.c.target, func.max(CHECKS.c.started_at)).group_by(CHECKS.c.target)
+        with self.engine.connect() as connection:
+            return {row[0]: row[1] for row in connection.execute(query)}
 
     def requests_per_check(self, since: datetime) -> dict[str, float]:
         """Each target's average number of requests per check that reached the site."""
         query = (
-            select(CheckRow.target, func.avg(CheckRow.requests))
-            .where(CheckRow.started_at >= since, CheckRow.requests > 0)
-            .group_by(CheckRow.target)
+            select(CHECKS.c.target, func.avg(CHECKS.c.requests))
+            .where(CHECKS.c.started_at >= since, CHECKS.c.requests > 0)
+            .group_by(CHECKS.c.target)
         )
-        with self._sessions() as session:
-            return {target: float(mean) for target, mean in row_values(session.execute(query))}
+        with self.engine.connect() as connection:
+            return {target: float(mean) for target, mean in row_values(connection.execute(query))}
 
     def floors(self) -> dict[str, datetime]:
         """When each target was last checked, or began a check that reached its site and
         was never recorded (its daemon died): the interval floor starts from the later."""
         found = self.last_checks()
-        query = select(TargetFetchRow.name, TargetFetchRow.started_at)
-        with self._sessions() as session:
-            for name, at in row_values(session.execute(query)):
+        query = select(TARGET_FETCHES.c.name, TARGET_FETCHES.c.started_at)
+        with self.engine.connect() as connection:
+            for name, at in row_values(connection.execute(query)):
                 if name not in found or at > found[name]:
                     found[name] = at
         return found
 
     def host_states(self) -> dict[str, HostState]:
-        with self._sessions() as session:
-            return {row.name: _host_state(row) for row in session.scalars(select(HostRow))}
+        with self.engine.connect() as connection:
+            return {row.name: _host_state(row) for row in connection.execute(select(HOSTS))}
 
     def save_spend(self, spend: Spend) -> None:
         """Before a request leaves: what the host's token bucket holds once it is taken, and
         when the target's check began. A daemon that takes over goes on from there."""
-        with self._writing() as session:
-            row = session.get(HostRow, spend.host)
-            if row is None:
-                row = _host_row(spend.host, HostState(), spend.at)
-                session.add(row)
-            row.bucket_tokens, row.bucket_at = spend.tokens, spend.at
+        bucket = {"bucket_tokens": spend.tokens, "bucket_at": spend.at}
+        with self._writing() as connection:
+            if by_key(connection, HOSTS, spend.host) is None:
+                values = {**_host_values(HostState(), spend.at), **bucket}
+                connection.execute(insert(HOSTS).values(name=spend.host, **values))
+            else:
+                connection.execute(update(HOSTS).where(HOSTS.c.name == spend.host).values(bucket))
             if spend.target:
-                fetch = session.get(TargetFetchRow, spend.target)
-                if fetch is None:
-                    session.add(
-                        TargetFetchRow(name=spend.target, started_at=spend.check_started_at)
-                    )
-                elif spend.check_started_at > fetch.started_at:
-                    fetch.started_at = spend.check_started_at
+                _save_fetch(connection, spend.target, spend.check_started_at)
 
     def next_checks(self) -> dict[str, datetime | None]:
-        with self._sessions() as session:
-            rows = session.scalars(select(TargetStateRow))
-            return {row.name: row.next_check_at for row in rows}
+        query = select(TARGET_STATES.c.name, TARGET_STATES.c.next_check_at)
+        with self.engine.connect() as connection:
+            return dict(row_values(connection.execute(query)))
 
     def save_next_check(self, target: str, at: datetime | None, now: datetime) -> None:
-        with self._writing() as session:
-            row = _target_state(session, target, now)
-            row.next_check_at = at
+        with self._writing() as connection:
+            _save_target_state(connection, target, now, next_check_at=at)
 
     def open_slots(self, target: str) -> set[tuple[str, datetime]]:
         """(guichet id, start) of the target's slots seen at its last clear answer and not
         gone since: what the site offers now, as far as creneau knows."""
-        query = select(SlotRow.guichet_id, SlotRow.start).where(
-            SlotRow.target == target, SlotRow.gone_at.is_(None)
+        query = select(SLOTS.c.guichet_id, SLOTS.c.start).where(
+            SLOTS.c.target == target, SLOTS.c.gone_at.is_(None)
         )
-        with self._sessions() as session:
-            return {(row[0], row[1]) for row in session.execute(query)}
+        with self.engine.connect() as connection:
+            return {(row[0], row[1]) for row in connection.execute(query)}
 
     def save_facts(self, facts: dict[str, str], at: datetime) -> None:
         """What the daemon says of itself (e.g. the config it loaded), one row per name."""
-        with self._writing() as session:
+        with self._writing() as connection:
             for name, value in facts.items():
-                session.merge(DaemonFactRow(name=name, value=value, updated_at=at))
+                upsert(connection, DAEMON_FACTS, {"name": name}, {"value": value, "updated_at": at})
 
     def facts(self) -> dict[str, tuple[str, datetime]]:
         """Each fact the daemon saved: its value and when."""
-        with self._sessions() as session:
-            rows = session.scalars(select(DaemonFactRow))
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(DAEMON_FACTS))
             return {row.name: (row.value, row.updated_at) for row in rows}
 
     def site_session(self, target: str) -> dict[str, str] | None:
         """Cookies of the site session a person opened for this target, if any."""
-        with self._sessions() as session:
-            row = session.get(TargetStateRow, target)
-            return dict(row.site_session) if row and row.site_session else None
+        query = select(TARGET_STATES.c.site_session).where(TARGET_STATES.c.name == target)
+        with self.engine.connect() as connection:
+            cookies = connection.scalar(query)
+            return dict(cookies) if cookies else None
 
     def checks(self, target: str | None = None) -> list[CheckRecord]:
         """Every check (of one target), oldest first."""
-        query = SELECT_CHECKS.order_by(CheckRow.started_at, CheckRow.id)
+        query = SELECT_CHECKS.order_by(CHECKS.c.started_at, CHECKS.c.id)
         if target:
-            query = query.where(CheckRow.target == target)
+            query = query.where(CHECKS.c.target == target)
         with self.engine.connect() as db:
             return [CheckRecord(*row) for row in row_values(db.execute(query))]
 
     def latest_checks(self) -> list[CheckRecord]:
         """The most recent check of each target."""
         latest = (
-            select(CheckRow.target, func.max(CheckRow.id).label("id"))
-            .group_by(CheckRow.target)
+            select(CHECKS.c.target, func.max(CHECKS.c.id).label("id"))
+            .group_by(CHECKS.c.target)
             .subquery()
         )
-        query = SELECT_CHECKS.join(latest, CheckRow.id == latest.c.id)
+        query = SELECT_CHECKS.join(latest, CHECKS.c.id == latest.c.id)
         with self.engine.connect() as db:
             return [CheckRecord(*row) for row in row_values(db.execute(query))]
 
     def slots(self, target: str | None = None) -> list[SlotRecord]:
         """Every appearance of a slot (of one target), by first sighting, then start."""
-        query = SELECT_SLOTS.order_by(SlotRow.first_seen, SlotRow.start)
+        query = SELECT_SLOTS.order_by(SLOTS.c.first_seen, SLOTS.c.start)
         if target:
-            query = query.where(SlotRow.target == target)
+            query = query.where(SLOTS.c.target == target)
         with self.engine.connect() as db:
             return [SlotRecord(*row) for row in row_values(db.execute(query))]
 
     def notifications(self, state: str | None = None) -> list[NotificationRecord]:
         """The outbox (the rows in one state), in the order they were written."""
-        query = SELECT_NOTIFICATIONS.order_by(NotificationRow.id)
+        query = SELECT_NOTIFICATIONS.order_by(NOTIFICATIONS.c.id)
         if state:
-            query = query.where(NotificationRow.state == state)
+            query = query.where(NOTIFICATIONS.c.state == state)
         with self.engine.connect() as db:
             return [NotificationRecord(*row) for row in row_values(db.execute(query))]
 
@@ -375,30 +372,30 @@ class Store:
         sent, expired or failed before then. Returns how many checks were rolled up."""
         rolled = 0
         while True:
-            with self._writing() as session:
-                rows = session.execute(
+            with self._writing() as connection:
+                rows = connection.execute(
                     select(
-                        CheckRow.id,
-                        CheckRow.target,
-                        CheckRow.started_at,
-                        CheckRow.status,
-                        CheckRow.requests,
+                        CHECKS.c.id,
+                        CHECKS.c.target,
+                        CHECKS.c.started_at,
+                        CHECKS.c.status,
+                        CHECKS.c.requests,
                     )
-                    .where(CheckRow.started_at < before)
-                    .order_by(CheckRow.id)
+                    .where(CHECKS.c.started_at < before)
+                    .order_by(CHECKS.c.id)
                     .limit(batch)
                 ).all()
                 if not rows:
                     break
-                _add_hours(session, rows)
-                session.execute(
-                    delete(CheckRow).where(CheckRow.id <= rows[-1].id, CheckRow.started_at < before)
+                _add_hours(connection, rows)
+                connection.execute(
+                    delete(CHECKS).where(CHECKS.c.id <= rows[-1].id, CHECKS.c.started_at < before)
                 )
                 rolled += len(rows)
-        with self._writing() as session:
-            session.execute(
-                delete(NotificationRow).where(
-                    NotificationRow.created_at < before, NotificationRow.state != "pending"
+        with self._writing() as connection:
+            connection.execute(
+                delete(NOTIFICATIONS).where(
+                    NOTIFICATIONS.c.created_at < before, NOTIFICATIONS.c.state != "pending"
                 )
             )
         return rolled
@@ -410,48 +407,47 @@ class Store:
         claimed are left to it (until its claim lapses), and on PostgreSQL rows another
         sender is claiming at this instant are skipped (FOR UPDATE SKIP LOCKED). Claims use
         the real clock (`now` may be a look ahead, or virtual time)."""
-        with self._writing() as session:
-            clock = database_now(session, lambda: datetime.now(UTC))
-            session.execute(delete(OutboxClaimRow).where(OutboxClaimRow.claimed_until <= clock))
-            others = select(OutboxClaimRow.notification_id).where(
-                OutboxClaimRow.claimed_by != self.me.token
+        with self._writing() as connection:
+            clock = database_now(connection, lambda: datetime.now(UTC))
+            connection.execute(delete(OUTBOX_CLAIMS).where(OUTBOX_CLAIMS.c.claimed_until <= clock))
+            others = select(OUTBOX_CLAIMS.c.notification_id).where(
+                OUTBOX_CLAIMS.c.claimed_by != self.me.token
             )
             query = (
-                select(NotificationRow)
+                select(NOTIFICATIONS)
                 .where(
-                    NotificationRow.state == "pending",
-                    NotificationRow.next_attempt_at <= now,
-                    NotificationRow.id.not_in(others),
+                    NOTIFICATIONS.c.state == "pending",
+                    NOTIFICATIONS.c.next_attempt_at <= now,
+                    NOTIFICATIONS.c.id.not_in(others),
                 )
-                .order_by(NotificationRow.created_at, NotificationRow.id)
+                .order_by(NOTIFICATIONS.c.created_at, NOTIFICATIONS.c.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
-            rows = list(session.scalars(query))
+            rows = list(connection.execute(query))
             ids = [row.id for row in rows]
             if not ids:
                 return []
             # Locked by this transaction now: a claim another sender committed before the
             # lock was taken shows in a new statement.
-            taken = set(
-                session.scalars(
-                    select(OutboxClaimRow.notification_id).where(
-                        OutboxClaimRow.notification_id.in_(ids),
-                        OutboxClaimRow.claimed_by != self.me.token,
+            taken: set[int] = set(
+                connection.scalars(
+                    select(OUTBOX_CLAIMS.c.notification_id).where(
+                        OUTBOX_CLAIMS.c.notification_id.in_(ids),
+                        OUTBOX_CLAIMS.c.claimed_by != self.me.token,
                     )
                 )
             )
             rows = [row for row in rows if row.id not in taken]
             mine = [row.id for row in rows]
-            session.execute(delete(OutboxClaimRow).where(OutboxClaimRow.notification_id.in_(mine)))
-            session.add_all(
-                OutboxClaimRow(
-                    notification_id=row_id,
-                    claimed_by=self.me.token,
-                    claimed_until=clock + CLAIM_LEASE,
-                )
-                for row_id in mine
+            connection.execute(
+                delete(OUTBOX_CLAIMS).where(OUTBOX_CLAIMS.c.notification_id.in_(mine))
             )
+            if mine:
+                claim = {"claimed_by": self.me.token, "claimed_until": clock + CLAIM_LEASE}
+                connection.execute(
+                    insert(OUTBOX_CLAIMS), [{"notification_id": id, **claim} for id in mine]
+                )
             return [
                 PendingNotification(
                     row.id,
@@ -469,25 +465,26 @@ class Store:
 
     def next_due(self) -> datetime | None:
         """When the next pending row this sender may claim is due."""
-        others = select(OutboxClaimRow.notification_id).where(
-            OutboxClaimRow.claimed_by != self.me.token
+        others = select(OUTBOX_CLAIMS.c.notification_id).where(
+            OUTBOX_CLAIMS.c.claimed_by != self.me.token
         )
-        query = select(func.min(NotificationRow.next_attempt_at)).where(
-            NotificationRow.state == "pending", NotificationRow.id.not_in(others)
+        query = select(func.min(NOTIFICATIONS.c.next_attempt_at)).where(
+            NOTIFICATIONS.c.state == "pending", NOTIFICATIONS.c.id.not_in(others)
         )
-        with self._sessions() as session:
-            return session.scalar(query)
+        with self.engine.connect() as connection:
+            due: datetime | None = connection.scalar(query)
+            return due
 
     def mark_sent(self, ids: Sequence[int], at: datetime) -> None:
         self._update(
-            ids, state="sent", sent_at=at, last_error="", attempts=NotificationRow.attempts + 1
+            ids, state="sent", sent_at=at, last_error="", attempts=NOTIFICATIONS.c.attempts + 1
         )
 
     def mark_failed(self, ids: Sequence[int], error: str, retry_at: datetime | None) -> None:
         """A failed attempt: retried at `retry_at`, or given up for good when it is None."""
         values: dict[str, Any] = {
             "last_error": error[:2000],
-            "attempts": NotificationRow.attempts + 1,
+            "attempts": NOTIFICATIONS.c.attempts + 1,
         }
         if retry_at is None:
             values["state"] = "failed"
@@ -504,48 +501,53 @@ class Store:
 
     def retry_now(self, notification_id: int, at: datetime) -> bool:
         """`creneau outbox retry ID`: make a pending, failed or expired row due now."""
-        with self._writing() as session:
-            row = session.get(NotificationRow, notification_id)
+        with self._writing() as connection:
+            row = by_key(connection, NOTIFICATIONS, notification_id)
             if row is None or row.state == "sent":
                 return False
-            row.state, row.next_attempt_at = "pending", at
-            session.execute(
-                delete(OutboxClaimRow).where(OutboxClaimRow.notification_id == notification_id)
-            )
+            values: dict[str, Any] = {"state": "pending", "next_attempt_at": at}
             if row.kind == "slots":  # a person asked for it: a fresh expiry window
-                row.created_at = at
+                values["created_at"] = at
+            connection.execute(
+                update(NOTIFICATIONS).where(NOTIFICATIONS.c.id == notification_id).values(values)
+            )
+            connection.execute(
+                delete(OUTBOX_CLAIMS).where(OUTBOX_CLAIMS.c.notification_id == notification_id)
+            )
             return True
 
     def rekey_outbox(self, urls: Sequence[str]) -> int:
         """Rows written with the unkeyed digest of a configured URL get the keyed one."""
         changed = 0
-        with self._writing() as session:
+        with self._writing() as connection:
             for url in urls:
-                done = session.execute(
-                    update(NotificationRow)
-                    .where(NotificationRow.url_key == legacy_url_key(url))
+                done = connection.execute(
+                    update(NOTIFICATIONS)
+                    .where(NOTIFICATIONS.c.url_key == legacy_url_key(url))
                     .values(url_key=url_key(url))
                 )
-                changed += cast(CursorResult[Any], done).rowcount
+                changed += rowcount(done)
         return changed
 
     def _update(self, ids: Sequence[int], **values: Any) -> None:
         """A sender's outcome for rows it claimed: the claims go with it."""
-        with self._writing() as session:
-            session.execute(
-                update(NotificationRow).where(NotificationRow.id.in_(ids)).values(**values)
+        with self._writing() as connection:
+            connection.execute(
+                update(NOTIFICATIONS).where(NOTIFICATIONS.c.id.in_(ids)).values(**values)
             )
-            session.execute(delete(OutboxClaimRow).where(OutboxClaimRow.notification_id.in_(ids)))
+            connection.execute(
+                delete(OUTBOX_CLAIMS).where(OUTBOX_CLAIMS.c.notification_id.in_(ids))
+            )
 
 
 class Transaction:
     """The writes of one check, committed together: the check, its slots, its alerts."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def add_check(self, result: CheckResult, *, keep_pages: bool = False) -> int:
-        row = CheckRow(
+        query = insert(CHECKS).values(
             target=result.target,
             system=result.system,
             started_at=result.checked_at,
@@ -559,22 +561,22 @@ class Transaction:
             facts=result.facts or None,
             pages=_pages_read(result) if keep_pages else None,
         )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        key = self.connection.execute(query).inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
     def known_slots(self, target: str, seen: Sequence[Slot]) -> list[KnownSlot]:
         """Slots still open, and every earlier appearance of the slots seen now."""
         starts = {slot.start for slot in seen}
-        query = select(SlotRow).where(
-            SlotRow.target == target,
-            SlotRow.gone_at.is_(None) | SlotRow.start.in_(starts),
+        query = select(SLOTS).where(
+            SLOTS.c.target == target,
+            SLOTS.c.gone_at.is_(None) | SLOTS.c.start.in_(starts),
         )
         return [
             KnownSlot(
                 row.id, row.guichet_id, row.start, row.first_seen, row.gone_at, row.guichet, row.key
             )
-            for row in self.session.scalars(query)
+            for row in self.connection.execute(query)
         ]
 
     def apply(self, target: str, check_id: int, at: datetime, changes: SlotChanges) -> None:
@@ -582,8 +584,8 @@ class Transaction:
         if changes.new or changes.returned:
             previous = self._last_clear_check(target, at)
         for slot in changes.new + changes.returned:
-            self.session.add(
-                SlotRow(
+            self.connection.execute(
+                insert(SLOTS).values(
                     target=target,
                     guichet_id=slot.guichet_id,
                     guichet=slot.guichet,
@@ -597,18 +599,18 @@ class Transaction:
                 )
             )
         if changes.still_open:
-            self.session.execute(
-                update(SlotRow).where(SlotRow.id.in_(changes.still_open)).values(last_seen=at)
+            self.connection.execute(
+                update(SLOTS).where(SLOTS.c.id.in_(changes.still_open)).values(last_seen=at)
             )
         if changes.reopened:
-            self.session.execute(
-                update(SlotRow)
-                .where(SlotRow.id.in_(changes.reopened))
+            self.connection.execute(
+                update(SLOTS)
+                .where(SLOTS.c.id.in_(changes.reopened))
                 .values(last_seen=at, gone_at=None)
             )
         if changes.gone:
             gone = [known.id for known in changes.gone]
-            self.session.execute(update(SlotRow).where(SlotRow.id.in_(gone)).values(gone_at=at))
+            self.connection.execute(update(SLOTS).where(SLOTS.c.id.in_(gone)).values(gone_at=at))
 
     def _last_clear_check(self, target: str, before: datetime) -> datetime | None:
         """When the target last gave a clear answer (available or none) before `before`: a
@@ -616,77 +618,82 @@ class Transaction:
         and its slots were there before creneau looked (not a release)."""
         # One seek per status: with IN and max(), SQLite may read every check of the target.
         found = [
-            self.session.scalar(
-                select(func.max(CheckRow.started_at)).where(
-                    CheckRow.target == target,
-                    CheckRow.status == status,
-                    CheckRow.started_at < before,
+            self.connection.scalar(
+                select(func.max(CHECKS.c.started_at)).where(
+                    CHECKS.c.target == target,
+                    CHECKS.c.status == status,
+                    CHECKS.c.started_at < before,
                 )
             )
             for status in CLEAR_STATUSES
         ]
         if known := [at for at in found if at is not None]:
-            return max(known)
+            latest: datetime = max(known)
+            return latest
         # Rolled up into hourly counts: the start of the last hour with a clear answer.
-        return self.session.scalar(
-            select(func.max(CheckHourRow.hour)).where(
-                CheckHourRow.target == target,
-                CheckHourRow.status.in_(CLEAR_STATUSES),
-                CheckHourRow.hour <= before,
+        hour: datetime | None = self.connection.scalar(
+            select(func.max(CHECK_HOURS.c.hour)).where(
+                CHECK_HOURS.c.target == target,
+                CHECK_HOURS.c.status.in_(CLEAR_STATUSES),
+                CHECK_HOURS.c.hour <= before,
             )
         )
+        return hour
 
     def failing_since(self, target: str) -> datetime | None:
         """When the target's run of checks without a clear answer began (None: the last
         check gave one, or there is none)."""
-        last_clear = select(func.max(CheckRow.id)).where(
-            CheckRow.target == target, CheckRow.status.in_(("available", "none"))
+        last_clear = select(func.max(CHECKS.c.id)).where(
+            CHECKS.c.target == target, CHECKS.c.status.in_(("available", "none"))
         )
-        return self.session.scalar(
-            select(func.min(CheckRow.started_at)).where(
-                CheckRow.target == target,
-                CheckRow.id > func.coalesce(last_clear.scalar_subquery(), 0),
+        since: datetime | None = self.connection.scalar(
+            select(func.min(CHECKS.c.started_at)).where(
+                CHECKS.c.target == target,
+                CHECKS.c.id > func.coalesce(last_clear.scalar_subquery(), 0),
             )
         )
+        return since
 
     def alert_state(self, target: str) -> tuple[str | None, datetime | None]:
         """The last state that needed a person and was alerted, and when."""
-        row = self.session.get(TargetStateRow, target)
+        row = by_key(self.connection, TARGET_STATES, target)
         return (row.alert_state, row.alert_state_at) if row else (None, None)
 
     def save_alert_state(self, target: str, state: str | None, at: datetime) -> None:
-        row = _target_state(self.session, target, at)
-        if state != row.alert_state:
-            row.alert_state, row.alert_state_at = state, at if state else row.alert_state_at
+        known, _ = self.alert_state(target)
+        if state != known:
+            changed = {"alert_state": state, **({"alert_state_at": at} if state else {})}
+            _save_target_state(self.connection, target, at, **changed)
+        else:
+            _save_target_state(self.connection, target, at)
 
     def save_site_session(self, target: str, cookies: dict[str, str], at: datetime) -> None:
-        _target_state(self.session, target, at).site_session = cookies or None
+        _save_target_state(self.connection, target, at, site_session=cookies or None)
 
     def replace_site_session(
         self, target: str, used: dict[str, str], cookies: dict[str, str], at: datetime
     ) -> None:
         """Keep a check's cookies only if the session it started with is still the stored
         one: a person may have opened a new session while the check ran."""
-        row = _target_state(self.session, target, at)
-        if (row.site_session or {}) == used:
-            row.site_session = cookies or None
+        row = by_key(self.connection, TARGET_STATES, target)
+        if ((row.site_session if row else None) or {}) == used:
+            _save_target_state(self.connection, target, at, site_session=cookies or None)
+        else:
+            _save_target_state(self.connection, target, at)
 
     def save_host_state(self, host: str, state: HostState, at: datetime) -> None:
-        row = self.session.get(HostRow, host)
+        row = by_key(self.connection, HOSTS, host)
+        values = _host_values(state, at)
         if row is None:
-            self.session.add(_host_row(host, state, at))
+            self.connection.execute(insert(HOSTS).values(name=host, **values))
             return
-        row.not_before, row.open_until = state.not_before, state.open_until
-        row.reason, row.status = state.reason, state.status.value
-        row.consecutive_failures, row.openings = state.consecutive_failures, state.openings
-        row.robots_txt, row.robots_fetched_at = state.robots_txt, state.robots_fetched_at
-        row.updated_at = at
         # A later request's level may already be there (written before it left).
         later = state.bucket_at is not None and (
             row.bucket_at is None or state.bucket_at >= row.bucket_at
         )
-        if later:
-            row.bucket_tokens, row.bucket_at = state.bucket_tokens, state.bucket_at
+        if not later:
+            del values["bucket_tokens"], values["bucket_at"]
+        self.connection.execute(update(HOSTS).where(HOSTS.c.name == host).values(values))
 
     def enqueue(
         self,
@@ -698,8 +705,8 @@ class Transaction:
         """One row per destination that takes this kind of alert; the count."""
         wanted = [d for d in destinations if event.kind in d.kinds]
         for destination in wanted:
-            self.session.add(
-                NotificationRow(
+            self.connection.execute(
+                insert(NOTIFICATIONS).values(
                     created_at=at,
                     target=event.target,
                     check_id=check_id,
@@ -726,7 +733,7 @@ def _pages_read(result: CheckResult) -> list[dict[str, Any]]:
     ]
 
 
-def _add_hours(session: Session, rows: Sequence[Any]) -> None:
+def _add_hours(connection: Connection, rows: Sequence[Any]) -> None:
     counts: dict[tuple[str, datetime, str], list[int]] = {}
     for row in rows:
         hour = row.started_at.replace(minute=0, second=0, microsecond=0)
@@ -734,16 +741,23 @@ def _add_hours(session: Session, rows: Sequence[Any]) -> None:
         count[0] += 1
         count[1] += row.requests
     for (target, hour, status), (checks, requests) in counts.items():
-        existing = session.get(CheckHourRow, (target, hour, status))
-        if existing is None:
-            session.add(
-                CheckHourRow(
+        added = connection.execute(
+            update(CHECK_HOURS)
+            .where(
+                CHECK_HOURS.c.target == target,
+                CHECK_HOURS.c.hour == hour,
+                CHECK_HOURS.c.status == status,
+            )
+            .values(
+                checks=CHECK_HOURS.c.checks + checks, requests=CHECK_HOURS.c.requests + requests
+            )
+        )
+        if rowcount(added) == 0:
+            connection.execute(
+                insert(CHECK_HOURS).values(
                     target=target, hour=hour, status=status, checks=checks, requests=requests
                 )
             )
-        else:
-            existing.checks += checks
-            existing.requests += requests
 
 
 def head_revision() -> str:
@@ -752,37 +766,38 @@ def head_revision() -> str:
     return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("0*.py"))
 
 
-def _target_state(session: Session, name: str, now: datetime) -> TargetStateRow:
-    row = session.get(TargetStateRow, name)
-    if row is None:
-        row = TargetStateRow(
-            name=name,
-            next_check_at=None,
-            site_session=None,
-            alert_state=None,
-            alert_state_at=None,
-            updated_at=now,
+def _save_target_state(connection: Connection, name: str, now: datetime, **values: Any) -> None:
+    """The target's row gets `values` (and `updated_at`), created if it is not there."""
+    upsert(connection, TARGET_STATES, {"name": name}, {"updated_at": now, **values})
+
+
+def _save_fetch(connection: Connection, target: str, started_at: datetime) -> None:
+    """When the target's latest check that reached its site began (never moved back)."""
+    known = by_key(connection, TARGET_FETCHES, target)
+    if known is None:
+        connection.execute(insert(TARGET_FETCHES).values(name=target, started_at=started_at))
+    elif started_at > known.started_at:
+        connection.execute(
+            update(TARGET_FETCHES)
+            .where(TARGET_FETCHES.c.name == target)
+            .values(started_at=started_at)
         )
-        session.add(row)
-    row.updated_at = now
-    return row
 
 
-def _host_row(host: str, state: HostState, at: datetime) -> HostRow:
-    return HostRow(
-        name=host,
-        not_before=state.not_before,
-        open_until=state.open_until,
-        reason=state.reason,
-        status=state.status.value,
-        consecutive_failures=state.consecutive_failures,
-        openings=state.openings,
-        robots_txt=state.robots_txt,
-        robots_fetched_at=state.robots_fetched_at,
-        updated_at=at,
-        bucket_tokens=state.bucket_tokens,
-        bucket_at=state.bucket_at,
-    )
+def _host_values(state: HostState, at: datetime) -> dict[str, Any]:
+    return {
+        "not_before": state.not_before,
+        "open_until": state.open_until,
+        "reason": state.reason,
+        "status": state.status.value,
+        "consecutive_failures": state.consecutive_failures,
+        "openings": state.openings,
+        "robots_txt": state.robots_txt,
+        "robots_fetched_at": state.robots_fetched_at,
+        "updated_at": at,
+        "bucket_tokens": state.bucket_tokens,
+        "bucket_at": state.bucket_at,
+    }
 
 
 def _daemon_session(
@@ -796,7 +811,7 @@ def _daemon_session(
     params.setdefault("connect_timeout", 10)
 
 
-def _host_state(row: HostRow) -> HostState:
+def _host_state(row: Row[Any]) -> HostState:
     return HostState(
         not_before=row.not_before,
         open_until=row.open_until,

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    Column,
     Integer,
     String,
     cast,
@@ -22,7 +23,6 @@ from sqlalchemy import (
     values,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from creneau.results import Status
@@ -34,7 +34,7 @@ from creneau.store.records import (
     NotificationRecord,
     row_values,
 )
-from creneau.store.schema import CheckHourRow, CheckRow, NotificationRow, SlotRow
+from creneau.store.schema import CHECK_HOURS, CHECKS, NOTIFICATIONS, SLOTS
 
 UNSENT = ("pending", "failed", "expired")
 
@@ -90,7 +90,7 @@ def last_check_id(store: Store) -> int:
     """The newest check's id (0 before any): what the overview reads changes only when a
     check is recorded (its slots, its host's state and next check are written with it)."""
     with store.engine.connect() as db:
-        return int(db.execute(select(func.max(CheckRow.id))).scalar() or 0)
+        return int(db.execute(select(func.max(CHECKS.c.id))).scalar() or 0)
 
 
 def latest_checks(store: Store, targets: Sequence[str]) -> dict[str, CheckRecord]:
@@ -98,7 +98,7 @@ def latest_checks(store: Store, targets: Sequence[str]) -> dict[str, CheckRecord
     if not targets:
         return {}
     names = _name_table(targets)
-    inner = CheckRow.__table__.alias("latest")
+    inner = CHECKS.alias("latest")
     latest_id = (
         select(inner.c.id)
         .where(inner.c.target == names.c.name)
@@ -107,7 +107,7 @@ def latest_checks(store: Store, targets: Sequence[str]) -> dict[str, CheckRecord
         .correlate(names)
         .scalar_subquery()
     )
-    query = SELECT_CHECKS.where(CheckRow.id.in_(select(latest_id).select_from(names)))
+    query = SELECT_CHECKS.where(CHECKS.c.id.in_(select(latest_id).select_from(names)))
     with store.engine.connect() as db:
         found = [CheckRecord(*row) for row in row_values(db.execute(query))]
     return {record.target: record for record in found}
@@ -116,8 +116,8 @@ def latest_checks(store: Store, targets: Sequence[str]) -> dict[str, CheckRecord
 def recent_checks(store: Store, target: str, limit: int) -> list[CheckRecord]:
     """The target's last `limit` checks, newest first."""
     query = (
-        SELECT_CHECKS.where(CheckRow.target == target)
-        .order_by(CheckRow.started_at.desc(), CheckRow.id.desc())
+        SELECT_CHECKS.where(CHECKS.c.target == target)
+        .order_by(CHECKS.c.started_at.desc(), CHECKS.c.id.desc())
         .limit(limit)
     )
     with store.engine.connect() as db:
@@ -140,40 +140,43 @@ def status_counts(
     base = int(start.timestamp())
     found: list[BucketCount] = []
     with store.engine.connect() as db:
-        raw_bucket = (_epoch_seconds(db, CheckRow.started_at) - base) // size
+        raw_bucket = (_epoch_seconds(db, CHECKS.c.started_at) - base) // size
         raw = (
-            select(CheckRow.target, raw_bucket, CheckRow.status, func.count())
+            select(CHECKS.c.target, raw_bucket, CHECKS.c.status, func.count())
             .where(
-                CheckRow.target.in_(targets),
+                CHECKS.c.target.in_(targets),
                 # Every status named: SQLite then seeks ix_checks_target_status_started
                 # for each (target, status) instead of reading every check of the targets.
-                CheckRow.status.in_([status.value for status in Status]),
-                CheckRow.started_at >= start,
-                CheckRow.started_at < end,
+                CHECKS.c.status.in_([status.value for status in Status]),
+                CHECKS.c.started_at >= start,
+                CHECKS.c.started_at < end,
             )
-            .group_by(CheckRow.target, raw_bucket, CheckRow.status)
+            .group_by(CHECKS.c.target, raw_bucket, CHECKS.c.status)
         )
-        hour_bucket = (_epoch_seconds(db, CheckHourRow.hour) - base) // size
+        hour_bucket = (_epoch_seconds(db, CHECK_HOURS.c.hour) - base) // size
         rolled = (
             select(
-                CheckHourRow.target, hour_bucket, CheckHourRow.status, func.sum(CheckHourRow.checks)
+                CHECK_HOURS.c.target,
+                hour_bucket,
+                CHECK_HOURS.c.status,
+                func.sum(CHECK_HOURS.c.checks),
             )
             .where(
-                CheckHourRow.target.in_(targets),
-                CheckHourRow.hour >= start,
-                CheckHourRow.hour < end,
+                CHECK_HOURS.c.target.in_(targets),
+                CHECK_HOURS.c.hour >= start,
+                CHECK_HOURS.c.hour < end,
             )
-            .group_by(CheckHourRow.target, hour_bucket, CheckHourRow.status)
+            .group_by(CHECK_HOURS.c.target, hour_bucket, CHECK_HOURS.c.status)
         )
         for query in (raw, rolled):
             found += [
                 BucketCount(target, int(index), status, int(checks))
-                for target, index, status, checks in db.execute(query)
+                for target, index, status, checks in row_values(db.execute(query))
             ]
     return found
 
 
-def _epoch_seconds(db: Connection, at: InstrumentedAttribute[datetime]) -> ColumnElement[int]:
+def _epoch_seconds(db: Connection, at: Column[datetime]) -> ColumnElement[int]:
     """Seconds since 1970 (UTC) of a stored moment, computed by the database."""
     if db.dialect.name == "sqlite":
         return cast(func.strftime("%s", at), Integer)
@@ -189,9 +192,9 @@ def open_slots(store: Store, targets: Sequence[str]) -> list[OpenSlot]:
     if not targets:
         return []
     # Sorted below: with an ORDER BY, SQLite would read every slot of the target in order.
-    columns = (SlotRow.target, SlotRow.guichet_id, SlotRow.guichet, SlotRow.start)
-    query = select(*columns, SlotRow.key, SlotRow.first_seen).where(
-        SlotRow.target.in_(targets), SlotRow.gone_at.is_(None)
+    columns = (SLOTS.c.target, SLOTS.c.guichet_id, SLOTS.c.guichet, SLOTS.c.start)
+    query = select(*columns, SLOTS.c.key, SLOTS.c.first_seen).where(
+        SLOTS.c.target.in_(targets), SLOTS.c.gone_at.is_(None)
     )
     with store.engine.connect() as db:
         found = [OpenSlot(*row) for row in row_values(db.execute(query))]
@@ -203,14 +206,14 @@ def last_releases(store: Store, targets: Sequence[str]) -> list[ReleasedAt]:
     show them, see `creneau.history`), one line per guichet, by target and guichet. Each
     target's slots are read newest first along ix_slots_target_first_seen and the reading
     stops at the first older one: never a scan of every slot."""
-    released = SlotRow.previous_check_at.is_not(None)
+    released = SLOTS.c.previous_check_at.is_not(None)
     found: list[ReleasedAt] = []
     with store.engine.connect() as db:
         for target in sorted(set(targets)):
             newest_first = db.execute(
-                select(SlotRow.first_seen, SlotRow.guichet_id, SlotRow.guichet)
-                .where(SlotRow.target == target, released)
-                .order_by(SlotRow.first_seen.desc())
+                select(SLOTS.c.first_seen, SLOTS.c.guichet_id, SLOTS.c.guichet)
+                .where(SLOTS.c.target == target, released)
+                .order_by(SLOTS.c.first_seen.desc())
             )
             found += _latest_release(target, row_values(newest_first))
             newest_first.close()
@@ -240,23 +243,23 @@ def outbox(store: Store, sent_since: datetime, limit: int) -> Outbox:
     """The newest `limit` unsent alerts, the last `limit` sent since `sent_since`, and the
     number of rows per state."""
     unsent = (
-        SELECT_NOTIFICATIONS.where(NotificationRow.state.in_(UNSENT))
-        .order_by(NotificationRow.id.desc())
+        SELECT_NOTIFICATIONS.where(NOTIFICATIONS.c.state.in_(UNSENT))
+        .order_by(NOTIFICATIONS.c.id.desc())
         .limit(limit)
     )
     sent = (
         SELECT_NOTIFICATIONS.where(
-            NotificationRow.state == "sent", NotificationRow.sent_at >= sent_since
+            NOTIFICATIONS.c.state == "sent", NOTIFICATIONS.c.sent_at >= sent_since
         )
-        .order_by(NotificationRow.sent_at.desc(), NotificationRow.id.desc())
+        .order_by(NOTIFICATIONS.c.sent_at.desc(), NOTIFICATIONS.c.id.desc())
         .limit(limit)
     )
-    counts = select(NotificationRow.state, func.count()).group_by(NotificationRow.state)
+    counts = select(NOTIFICATIONS.c.state, func.count()).group_by(NOTIFICATIONS.c.state)
     with store.engine.connect() as db:
         return Outbox(
             unsent=tuple(NotificationRecord(*row) for row in row_values(db.execute(unsent))),
             sent=tuple(NotificationRecord(*row) for row in row_values(db.execute(sent))),
-            counts={state: int(count) for state, count in db.execute(counts)},
+            counts={state: int(count) for state, count in row_values(db.execute(counts))},
         )
 
 

@@ -16,7 +16,7 @@ from creneau.store.records import (
     SlotRecord,
     row_values,
 )
-from creneau.store.schema import CheckHourRow, CheckRow, SlotRow
+from creneau.store.schema import CHECK_HOURS, CHECKS, SLOTS
 
 
 @dataclass(frozen=True)
@@ -33,21 +33,21 @@ def target_period(store: Store, target: str, start: datetime, end: datetime) -> 
     it (an edge hour counts its whole hour); the slots seen at some time within it."""
     checks = (
         SELECT_CHECKS.where(
-            CheckRow.target == target, CheckRow.started_at >= start, CheckRow.started_at < end
+            CHECKS.c.target == target, CHECKS.c.started_at >= start, CHECKS.c.started_at < end
         )
-    ).order_by(CheckRow.started_at, CheckRow.id)
+    ).order_by(CHECKS.c.started_at, CHECKS.c.id)
     hours = (
         SELECT_HOURS.where(
-            CheckHourRow.target == target,
-            CheckHourRow.hour > start - timedelta(hours=1),
-            CheckHourRow.hour < end,
+            CHECK_HOURS.c.target == target,
+            CHECK_HOURS.c.hour > start - timedelta(hours=1),
+            CHECK_HOURS.c.hour < end,
         )
-    ).order_by(CheckHourRow.hour, CheckHourRow.status)
+    ).order_by(CHECK_HOURS.c.hour, CHECK_HOURS.c.status)
     slots = (
         SELECT_SLOTS.where(
-            SlotRow.target == target, SlotRow.first_seen < end, SlotRow.last_seen >= start
+            SLOTS.c.target == target, SLOTS.c.first_seen < end, SLOTS.c.last_seen >= start
         )
-    ).order_by(SlotRow.start, SlotRow.guichet, SlotRow.first_seen)
+    ).order_by(SLOTS.c.start, SLOTS.c.guichet, SLOTS.c.first_seen)
     with store.engine.connect() as db:
         return TargetPeriod(
             checks=tuple(CheckRecord(*row) for row in row_values(db.execute(checks))),

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     CTE,
+    Column,
     Integer,
     Select,
     String,
@@ -39,14 +40,13 @@ from sqlalchemy import (
     values,
 )
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from creneau.results import Status
 from creneau.store import CLEAR_STATUSES, Store
 from creneau.store.records import row_values
-from creneau.store.schema import CheckHourRow, CheckRow, SlotRow, UTCDateTime
+from creneau.store.schema import CHECK_HOURS, CHECKS, SLOTS, UTCDateTime
 
 HOUR = timedelta(hours=1)
 CLEAR = CLEAR_STATUSES
@@ -185,14 +185,14 @@ def _reading(store: Store) -> Iterator[Connection]:
 
 def _slots_in(query: Select[*Columns], scope: Scope) -> Select[*Columns]:
     if scope.since:
-        query = query.where(SlotRow.first_seen >= scope.since)
+        query = query.where(SLOTS.c.first_seen >= scope.since)
     if scope.until:
-        query = query.where(SlotRow.first_seen < scope.until)
+        query = query.where(SLOTS.c.first_seen < scope.until)
     if scope.target:
-        query = query.where(SlotRow.target == scope.target)
+        query = query.where(SLOTS.c.target == scope.target)
     if scope.guichet:
         query = query.where(
-            or_(SlotRow.guichet_id == scope.guichet, SlotRow.guichet == scope.guichet)
+            or_(SLOTS.c.guichet_id == scope.guichet, SLOTS.c.guichet == scope.guichet)
         )
     return query
 
@@ -204,15 +204,15 @@ def slot_appearances(store: Store, scope: Scope) -> list[SlotAppearance]:
     """The slots first seen in the scope, by first sighting, target, guichet and start."""
     query = _slots_in(
         select(
-            SlotRow.target,
-            SlotRow.guichet_id,
-            SlotRow.guichet,
-            _bulk_utc(SlotRow.first_seen),
-            _bulk_utc(SlotRow.start),
-            _bulk_utc(SlotRow.gone_at),
+            SLOTS.c.target,
+            SLOTS.c.guichet_id,
+            SLOTS.c.guichet,
+            _bulk_utc(SLOTS.c.first_seen),
+            _bulk_utc(SLOTS.c.start),
+            _bulk_utc(SLOTS.c.gone_at),
         ),
         scope,
-    ).order_by(SlotRow.first_seen, SlotRow.target, SlotRow.guichet_id, SlotRow.start)
+    ).order_by(SLOTS.c.first_seen, SLOTS.c.target, SLOTS.c.guichet_id, SLOTS.c.start)
     with _reading(store) as db:
         return [SlotAppearance(*row) for row in row_values(db.execute(query))]
 
@@ -220,7 +220,7 @@ def slot_appearances(store: Store, scope: Scope) -> list[SlotAppearance]:
 def guichet_sightings(store: Store, scope: Scope) -> list[GuichetSighting]:
     """Each (target, guichet, check) that first saw slots in the scope, once."""
     query = _slots_in(
-        select(SlotRow.target, SlotRow.guichet_id, SlotRow.first_seen).distinct(), scope
+        select(SLOTS.c.target, SLOTS.c.guichet_id, SLOTS.c.first_seen).distinct(), scope
     )
     with _reading(store) as db:
         return [GuichetSighting(*row) for row in row_values(db.execute(query))]
@@ -243,7 +243,7 @@ class _BulkUTC(TypeDecorator[datetime]):
         return datetime.fromisoformat(f"{value}+00:00")
 
 
-def _bulk_utc(column_: InstrumentedAttribute[Any]) -> ColumnElement[datetime]:
+def _bulk_utc(column_: Column[Any]) -> ColumnElement[datetime]:
     return type_coerce(column_, _BulkUTC()).label(column_.key)
 
 
@@ -303,8 +303,8 @@ def _sightings(scope: Scope) -> Select[Any]:
     that previous check (NULL once rolled up) and, when it was not clear, the last raw check
     before it that said "none" and the last that said "available" (NULL: none left raw)."""
     sightings = _slots_in(
-        select(SlotRow.target, SlotRow.first_seen, SlotRow.previous_check_at)
-        .where(SlotRow.previous_check_at.is_not(None))
+        select(SLOTS.c.target, SLOTS.c.first_seen, SLOTS.c.previous_check_at)
+        .where(SLOTS.c.previous_check_at.is_not(None))
         .distinct(),
         scope,
     ).subquery()
@@ -312,26 +312,26 @@ def _sightings(scope: Scope) -> Select[Any]:
     # primary key (asked for the status at once, SQLite scans the (target, status,
     # started_at) index instead, which holds it).
     previous_id = (
-        select(CheckRow.id)
+        select(CHECKS.c.id)
         .where(
-            CheckRow.target == sightings.c.target,
-            CheckRow.started_at == sightings.c.previous_check_at,
+            CHECKS.c.target == sightings.c.target,
+            CHECKS.c.started_at == sightings.c.previous_check_at,
         )
         .limit(1)
         .scalar_subquery()
     )
     with_id = select(*sightings.c, previous_id.label("previous_id")).subquery()
-    status = select(CheckRow.status).where(CheckRow.id == with_id.c.previous_id)
+    status = select(CHECKS.c.status).where(CHECKS.c.id == with_id.c.previous_id)
     with_status = select(*with_id.c, status.scalar_subquery().label("status")).subquery()
 
     def last_raw(answer: str) -> ColumnElement[datetime]:
         # One seek each in the (target, status, started_at) index, only when needed.
         last = (
-            select(func.max(CheckRow.started_at))
+            select(func.max(CHECKS.c.started_at))
             .where(
-                CheckRow.target == with_status.c.target,
-                CheckRow.status == answer,
-                CheckRow.started_at < with_status.c.previous_check_at,
+                CHECKS.c.target == with_status.c.target,
+                CHECKS.c.status == answer,
+                CHECKS.c.started_at < with_status.c.previous_check_at,
             )
             .scalar_subquery()
         )
@@ -354,15 +354,15 @@ def _hours_without_clear_answer(
     wanted: dict[str, set[datetime]] = defaultdict(set)
     for target, at in moments:
         wanted[target].add(floor_hour(at))
-    hour = _epoch_hour_sql(db, CheckHourRow.hour)
-    clear = func.max(case((CheckHourRow.status.in_(CLEAR), 1), else_=0))
+    hour = _epoch_hour_sql(db, CHECK_HOURS.c.hour)
+    clear = func.max(case((CHECK_HOURS.c.status.in_(CLEAR), 1), else_=0))
     found: set[tuple[str, int]] = set()
     for target, hours in wanted.items():
         for chunk in _chunks(sorted(hours), DAYS_PER_QUERY):
             query = (
                 select(hour)
-                .where(CheckHourRow.target == target, CheckHourRow.hour.in_(chunk))
-                .group_by(CheckHourRow.hour)
+                .where(CHECK_HOURS.c.target == target, CHECK_HOURS.c.hour.in_(chunk))
+                .group_by(CHECK_HOURS.c.hour)
                 .having(clear == 0)
             )
             found.update((target, unclear) for unclear in db.scalars(query))
@@ -374,13 +374,13 @@ def _last_clear_hour(db: Connection, target: str, before: datetime) -> datetime 
     `before`: that hour holds no clear answer when `before` was rolled up (that is how it got
     here), and only older checks when it was split at the retention cut-off."""
     return db.scalar(
-        select(CheckHourRow.hour)
+        select(CHECK_HOURS.c.hour)
         .where(
-            CheckHourRow.target == target,
-            CheckHourRow.status.in_(CLEAR),
-            CheckHourRow.hour <= before,
+            CHECK_HOURS.c.target == target,
+            CHECK_HOURS.c.status.in_(CLEAR),
+            CHECK_HOURS.c.hour <= before,
         )
-        .order_by(CheckHourRow.hour.desc())
+        .order_by(CHECK_HOURS.c.hour.desc())
         .limit(1)
     )
 
@@ -398,18 +398,18 @@ def targets_in(store: Store, scope: Scope) -> list[str]:
 def _targets(db: Connection, scope: Scope) -> list[str]:
     if scope.guichet:
         query = _slots_in(
-            select(SlotRow.target).distinct(), Scope(target=scope.target, guichet=scope.guichet)
+            select(SLOTS.c.target).distinct(), Scope(target=scope.target, guichet=scope.guichet)
         )
         return sorted(db.scalars(query))
     if scope.target:
         return [scope.target]
     names: set[str] = set()
-    for column_ in (CheckRow.target, CheckHourRow.target, SlotRow.target):
+    for column_ in (CHECKS.c.target, CHECK_HOURS.c.target, SLOTS.c.target):
         names.update(_distinct(db, column_))
     return sorted(names)
 
 
-def _distinct(db: Connection, indexed: InstrumentedAttribute[str]) -> list[str]:
+def _distinct(db: Connection, indexed: Column[str]) -> list[str]:
     """The distinct values of an index's first column, one index seek each (a skip scan)."""
     found: list[str] = []
     value = db.scalar(select(func.min(indexed)))
@@ -448,20 +448,24 @@ def _raw_span(db: Connection, target: str) -> tuple[datetime, datetime] | None:
     """From the hour of the target's first raw check to the end of the hour of its last."""
     # Two scalar subqueries: each min() or max() alone is one seek in the (target, started_at)
     # index, both in one SELECT would read every check of the target.
-    where = CheckRow.target == target
-    first = select(func.min(CheckRow.started_at)).where(where).scalar_subquery()
-    last = select(func.max(CheckRow.started_at)).where(where).scalar_subquery()
-    start, end = db.execute(select(first.label("first"), last.label("last"))).one()
+    where = CHECKS.c.target == target
+    first = select(func.min(CHECKS.c.started_at)).where(where).scalar_subquery()
+    last = select(func.max(CHECKS.c.started_at)).where(where).scalar_subquery()
+    span = db.execute(select(first.label("first"), last.label("last"))).one()
+    start: datetime | None = span[0]
+    end: datetime = span[1]
     if start is None:
         return None
     return floor_hour(start), floor_hour(end) + HOUR
 
 
 def _rolled_span(db: Connection, target: str) -> tuple[datetime, datetime] | None:
-    where = CheckHourRow.target == target
-    first = select(func.min(CheckHourRow.hour)).where(where).scalar_subquery()
-    last = select(func.max(CheckHourRow.hour)).where(where).scalar_subquery()
-    start, end = db.execute(select(first.label("first"), last.label("last"))).one()
+    where = CHECK_HOURS.c.target == target
+    first = select(func.min(CHECK_HOURS.c.hour)).where(where).scalar_subquery()
+    last = select(func.max(CHECK_HOURS.c.hour)).where(where).scalar_subquery()
+    span = db.execute(select(first.label("first"), last.label("last"))).one()
+    start: datetime | None = span[0]
+    end: datetime = span[1]
     if start is None:
         return None
     return start, end + HOUR
@@ -477,10 +481,10 @@ def _raw_clear_hours(db: Connection, target: str, scope: Scope) -> set[int]:
         return set()
     grid = _hour_grid(db, start, count)
     clear = exists().where(
-        CheckRow.target == target,
-        CheckRow.status.in_(CLEAR),
-        CheckRow.started_at >= grid.c.lo,
-        CheckRow.started_at < grid.c.hi,
+        CHECKS.c.target == target,
+        CHECKS.c.status.in_(CLEAR),
+        CHECKS.c.started_at >= grid.c.lo,
+        CHECKS.c.started_at < grid.c.hi,
     )
     # The hours without a clear answer are few: fetch those, not the thousands of others.
     unobserved: list[int] = list(db.scalars(select(grid.c.n).where(~clear)))
@@ -508,17 +512,17 @@ def _plus_hour(db: Connection, at: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def _rolled_clear_hours(db: Connection, target: str, scope: Scope) -> set[int]:
-    hour = _epoch_hour_sql(db, CheckHourRow.hour)
-    query = select(hour).where(CheckHourRow.target == target, CheckHourRow.status.in_(CLEAR))
+    hour = _epoch_hour_sql(db, CHECK_HOURS.c.hour)
+    query = select(hour).where(CHECK_HOURS.c.target == target, CHECK_HOURS.c.status.in_(CLEAR))
     if scope.since:
-        query = query.where(CheckHourRow.hour >= scope.since)
+        query = query.where(CHECK_HOURS.c.hour >= scope.since)
     if scope.until:
-        query = query.where(CheckHourRow.hour < scope.until)
+        query = query.where(CHECK_HOURS.c.hour < scope.until)
     return set(db.scalars(query.distinct()))
 
 
 def _epoch_hour_sql(
-    db: Connection, at: ColumnElement[datetime] | InstrumentedAttribute[datetime]
+    db: Connection, at: ColumnElement[datetime] | Column[datetime]
 ) -> ColumnElement[int]:
     """`epoch_hour` computed by the database: thousands of hours are read as plain integers,
     not parsed into datetimes one by one."""
@@ -606,10 +610,10 @@ def _raw_status_days(
     checks = (
         select(func.count())
         .where(
-            CheckRow.target == names.c.name,
-            CheckRow.status == statuses.c.name,
-            CheckRow.started_at >= grid.c.lo,
-            CheckRow.started_at < grid.c.hi,
+            CHECKS.c.target == names.c.name,
+            CHECKS.c.status == statuses.c.name,
+            CHECKS.c.started_at >= grid.c.lo,
+            CHECKS.c.started_at < grid.c.hi,
         )
         .scalar_subquery()
     )
@@ -628,17 +632,17 @@ def _rolled_status_days(
     grid = _day_table(days)
     names = _name_table("targets", targets)
     query = (
-        select(names.c.name, grid.c.n, CheckHourRow.status, func.sum(CheckHourRow.checks))
+        select(names.c.name, grid.c.n, CHECK_HOURS.c.status, func.sum(CHECK_HOURS.c.checks))
         .select_from(names.join(grid, true()))
         .join(
-            CheckHourRow,
+            CHECK_HOURS,
             and_(
-                CheckHourRow.target == names.c.name,
-                CheckHourRow.hour >= grid.c.lo,
-                CheckHourRow.hour < grid.c.hi,
+                CHECK_HOURS.c.target == names.c.name,
+                CHECK_HOURS.c.hour >= grid.c.lo,
+                CHECK_HOURS.c.hour < grid.c.hi,
             ),
         )
-        .group_by(names.c.name, grid.c.n, CheckHourRow.status)
+        .group_by(names.c.name, grid.c.n, CHECK_HOURS.c.status)
     )
     return [(t, n, status, int(checks)) for t, n, status, checks in row_values(db.execute(query))]
 
@@ -652,12 +656,12 @@ def site_release_facts(store: Store, scope: Scope) -> dict[str, dict[str, str]]:
     said = {}
     with _reading(store) as db:
         for target in _targets(db, scope):
-            recent = select(CheckRow.started_at, CheckRow.facts).where(CheckRow.target == target)
+            recent = select(CHECKS.c.started_at, CHECKS.c.facts).where(CHECKS.c.target == target)
             if scope.since:
-                recent = recent.where(CheckRow.started_at >= scope.since)
+                recent = recent.where(CHECKS.c.started_at >= scope.since)
             if scope.until:
-                recent = recent.where(CheckRow.started_at < scope.until)
-            latest = recent.order_by(CheckRow.started_at.desc()).limit(RECENT_CHECKS).subquery()
+                recent = recent.where(CHECKS.c.started_at < scope.until)
+            latest = recent.order_by(CHECKS.c.started_at.desc()).limit(RECENT_CHECKS).subquery()
             query = (
                 select(latest.c.facts)
                 .where(cast(latest.c.facts, Text).like('%release_at"%'))
@@ -674,27 +678,27 @@ def site_release_facts(store: Store, scope: Scope) -> dict[str, dict[str, str]]:
 def check_totals(store: Store, target: str | None = None) -> list[CheckTotals]:
     """Checks per status, raw and rolled-up, of each target (or one), by name."""
     raw = select(
-        CheckRow.target,
-        CheckRow.status,
+        CHECKS.c.target,
+        CHECKS.c.status,
         func.count(),
-        func.min(CheckRow.started_at),
-        func.max(CheckRow.started_at),
-    ).group_by(CheckRow.target, CheckRow.status)
+        func.min(CHECKS.c.started_at),
+        func.max(CHECKS.c.started_at),
+    ).group_by(CHECKS.c.target, CHECKS.c.status)
     rolled = select(
-        CheckHourRow.target,
-        CheckHourRow.status,
-        func.sum(CheckHourRow.checks),
-        func.min(CheckHourRow.hour),
-        func.max(CheckHourRow.hour),
-    ).group_by(CheckHourRow.target, CheckHourRow.status)
+        CHECK_HOURS.c.target,
+        CHECK_HOURS.c.status,
+        func.sum(CHECK_HOURS.c.checks),
+        func.min(CHECK_HOURS.c.hour),
+        func.max(CHECK_HOURS.c.hour),
+    ).group_by(CHECK_HOURS.c.target, CHECK_HOURS.c.status)
     if target:
-        raw = raw.where(CheckRow.target == target)
-        rolled = rolled.where(CheckHourRow.target == target)
+        raw = raw.where(CHECKS.c.target == target)
+        rolled = rolled.where(CHECK_HOURS.c.target == target)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     spans: dict[str, list[datetime]] = defaultdict(list)
     with _reading(store) as db:
         for query in (raw, rolled):
-            for name, status, count, first, last in db.execute(query):
+            for name, status, count, first, last in row_values(db.execute(query)):
                 counts[name][status] += int(count)
                 spans[name] += [first, last]
     return [
@@ -706,9 +710,9 @@ def check_totals(store: Store, target: str | None = None) -> list[CheckTotals]:
 def checks_since(store: Store, since: datetime) -> dict[str, int]:
     """How many checks each target had since `since` (raw checks: the recent past)."""
     counts = (
-        select(CheckRow.target, func.count())
-        .where(CheckRow.started_at >= since)
-        .group_by(CheckRow.target)
+        select(CHECKS.c.target, func.count())
+        .where(CHECKS.c.started_at >= since)
+        .group_by(CHECKS.c.target)
     )
     with _reading(store) as db:
         return dict(db.execute(counts).all())

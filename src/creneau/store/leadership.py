@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, func, select, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, Row, create_engine, delete, func, insert, select, update
+from sqlalchemy.engine import Connection, make_url
 
 from creneau.store.database import open_engine
-from creneau.store.schema import DaemonRow, LeadershipRow, OutboxClaimRow
+from creneau.store.schema import DAEMONS, LEADERSHIP, OUTBOX_CLAIMS, by_key, rowcount
 
 ROW = "daemon"  # the leadership row's name
 FORGET_DAEMONS_AFTER = timedelta(days=1)  # rows of daemons not seen since are deleted
@@ -133,24 +132,24 @@ class Look:
     leader: Leader
 
 
-def database_now(session: Session, fallback: Callable[[], datetime]) -> datetime:
+def database_now(connection: Connection, fallback: Callable[[], datetime]) -> datetime:
     """PostgreSQL's clock (clock_timestamp: the moment of the call, not of the transaction's
     start), so that daemons on machines whose clocks disagree share one; SQLite: `fallback`
     (one machine, and virtual time in tests)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql":
         return fallback()
-    found = session.scalar(select(func.clock_timestamp()))
+    found = connection.scalar(select(func.clock_timestamp()))
     assert isinstance(found, datetime)
     return found.astimezone(UTC)
 
 
-def check_fence(session: Session, epoch: int | None) -> None:
+def check_fence(connection: Connection, epoch: int | None) -> None:
     """The first statement of a fenced write: the epoch, locked FOR KEY SHARE until the
     transaction ends (SQLite: a plain read; its lock file keeps one daemon per file). None:
     this daemon stands by and writes nothing."""
-    current = session.scalar(
-        select(LeadershipRow.epoch)
-        .where(LeadershipRow.name == ROW)
+    current = connection.scalar(
+        select(LEADERSHIP.c.epoch)
+        .where(LEADERSHIP.c.name == ROW)
         .with_for_update(read=True, key_share=True)
     )
     if epoch is None:
@@ -159,16 +158,16 @@ def check_fence(session: Session, epoch: int | None) -> None:
         raise Superseded(f"term {epoch} is over: term {current} has begun")
 
 
-def read_view(session: Session, fallback: Callable[[], datetime]) -> LeadershipView:
-    now = database_now(session, fallback)
-    row = session.get(LeadershipRow, ROW)
+def read_view(connection: Connection, fallback: Callable[[], datetime]) -> LeadershipView:
+    now = database_now(connection, fallback)
+    row = by_key(connection, LEADERSHIP, ROW)
     leader = (
         _leader(row)
         if row is not None
         else Leader(0, None, None, None, None, None, None, None, True, 0)
     )
-    daemons = session.scalars(
-        select(DaemonRow).where(DaemonRow.seen_until > now).order_by(DaemonRow.started_at)
+    daemons = connection.execute(
+        select(DAEMONS).where(DAEMONS.c.seen_until > now).order_by(DAEMONS.c.started_at)
     )
     return LeadershipView(now, leader, tuple(_seen(daemon) for daemon in daemons))
 
@@ -191,7 +190,6 @@ class Leases:
         self.seen_for = seen_for
         self.now = now
         self.engine = _lease_engine(url, me)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -200,86 +198,95 @@ class Leases:
         """Say this daemon is alive; take the lease if it is free, has lapsed or (with
         `exclusive`: SQLite, whose lock file already keeps other daemons off) in any case.
         One transaction: a standby's look is a read and one small write."""
-        with self._sessions.begin() as session:
-            now = database_now(session, self.now)
-            self._seen(session, now)
-            row = session.get(LeadershipRow, ROW)
+        with self.engine.begin() as connection:
+            now = database_now(connection, self.now)
+            self._seen(connection, now)
+            row = by_key(connection, LEADERSHIP, ROW)
             assert row is not None, "the leadership row is created by migration 0012"
             if not (exclusive or _free(row, now)):
                 return Look(None, _leader(row))
             # Locked now, waiting (at most the lock timeout) for writes of the last term.
-            row = session.scalar(
-                select(LeadershipRow)
-                .where(LeadershipRow.name == ROW)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
+            row = connection.execute(
+                select(LEADERSHIP).where(LEADERSHIP.c.name == ROW).with_for_update()
+            ).first()
             assert row is not None
-            now = database_now(session, self.now)
+            now = database_now(connection, self.now)
             if not (exclusive or _free(row, now)):
                 return Look(None, _leader(row))
             took_over = None
             if row.token is not None and not row.released and row.token != self.me.token:
                 took_over = row.instance
-            row.epoch += 1
-            row.token, row.instance = self.me.token, self.me.instance
-            row.host, row.pid = self.me.host, self.me.pid
-            row.since = row.renewed_at = now
-            row.lease_until = now + self.lease
-            row.released = False
-            row.takeovers += took_over is not None
+            epoch = row.epoch + 1
+            connection.execute(
+                update(LEADERSHIP)
+                .where(LEADERSHIP.c.name == ROW)
+                .values(
+                    epoch=epoch,
+                    token=self.me.token,
+                    instance=self.me.instance,
+                    host=self.me.host,
+                    pid=self.me.pid,
+                    since=now,
+                    renewed_at=now,
+                    lease_until=now + self.lease,
+                    released=False,
+                    takeovers=row.takeovers + (took_over is not None),
+                )
+            )
             # The claims of the daemons before this one lapse with their terms: what they
             # were sending is sent again by this one (at most one duplicate per death).
-            others = select(DaemonRow.token).where(DaemonRow.token != self.me.token)
-            session.execute(delete(OutboxClaimRow).where(OutboxClaimRow.claimed_by.in_(others)))
-            return Look(Term(row.epoch, now, took_over), _leader(row))
+            others = select(DAEMONS.c.token).where(DAEMONS.c.token != self.me.token)
+            connection.execute(delete(OUTBOX_CLAIMS).where(OUTBOX_CLAIMS.c.claimed_by.in_(others)))
+            row = by_key(connection, LEADERSHIP, ROW)
+            assert row is not None
+            return Look(Term(epoch, now, took_over), _leader(row))
 
     def renew(self, epoch: int) -> bool:
         """Extend this daemon's lease; False when its term is over."""
-        with self._sessions.begin() as session:
-            now = database_now(session, self.now)
-            done = session.execute(
-                update(LeadershipRow)
+        with self.engine.begin() as connection:
+            now = database_now(connection, self.now)
+            done = connection.execute(
+                update(LEADERSHIP)
                 .where(
-                    LeadershipRow.name == ROW,
-                    LeadershipRow.epoch == epoch,
-                    LeadershipRow.token == self.me.token,
-                    LeadershipRow.released.is_(False),
+                    LEADERSHIP.c.name == ROW,
+                    LEADERSHIP.c.epoch == epoch,
+                    LEADERSHIP.c.token == self.me.token,
+                    LEADERSHIP.c.released.is_(False),
                 )
                 .values(renewed_at=now, lease_until=now + self.lease)
             )
-            renewed = _rowcount(done) == 1
+            renewed = rowcount(done) == 1
             if renewed:
-                self._seen(session, now)
+                self._seen(connection, now)
             return renewed
 
     def release(self, epoch: int | None) -> None:
         """Step down (a clean stop): a standby takes over at its next look, not when the lease
         would have lapsed. This daemon is no longer listed."""
-        with self._sessions.begin() as session:
-            now = database_now(session, self.now)
+        with self.engine.begin() as connection:
+            now = database_now(connection, self.now)
             if epoch is not None:
-                session.execute(
-                    update(LeadershipRow)
+                connection.execute(
+                    update(LEADERSHIP)
                     .where(
-                        LeadershipRow.name == ROW,
-                        LeadershipRow.epoch == epoch,
-                        LeadershipRow.token == self.me.token,
+                        LEADERSHIP.c.name == ROW,
+                        LEADERSHIP.c.epoch == epoch,
+                        LEADERSHIP.c.token == self.me.token,
                     )
                     .values(released=True, lease_until=now)
                 )
-            session.execute(delete(DaemonRow).where(DaemonRow.token == self.me.token))
+            connection.execute(delete(DAEMONS).where(DAEMONS.c.token == self.me.token))
 
-    def _seen(self, session: Session, now: datetime) -> None:
+    def _seen(self, connection: Connection, now: datetime) -> None:
         until = now + self.seen_for
-        done = session.execute(
-            update(DaemonRow)
-            .where(DaemonRow.token == self.me.token)
+        done = connection.execute(
+            update(DAEMONS)
+            .where(DAEMONS.c.token == self.me.token)
             .values(seen_at=now, seen_until=until)
         )
-        if _rowcount(done) == 0:
-            session.add(
-                DaemonRow(
+        if rowcount(done) == 0:
+            connection.execute(
+                insert(DAEMONS).values(
                     token=self.me.token,
                     instance=self.me.instance,
                     host=self.me.host,
@@ -290,20 +297,16 @@ class Leases:
                 )
             )
             # Once per start: forget daemons long gone (and keep this table small).
-            session.execute(
-                delete(DaemonRow).where(DaemonRow.seen_until < now - FORGET_DAEMONS_AFTER)
+            connection.execute(
+                delete(DAEMONS).where(DAEMONS.c.seen_until < now - FORGET_DAEMONS_AFTER)
             )
 
 
-def _free(row: LeadershipRow, now: datetime) -> bool:
+def _free(row: Row[Any], now: datetime) -> bool:
     return row.released or row.lease_until is None or row.lease_until <= now
 
 
-def _rowcount(result: Any) -> int:
-    return int(result.rowcount)
-
-
-def _leader(row: LeadershipRow) -> Leader:
+def _leader(row: Row[Any]) -> Leader:
     return Leader(
         row.epoch,
         row.token,
@@ -318,7 +321,7 @@ def _leader(row: LeadershipRow) -> Leader:
     )
 
 
-def _seen(row: DaemonRow) -> DaemonSeen:
+def _seen(row: Row[Any]) -> DaemonSeen:
     return DaemonSeen(
         row.token, row.instance, row.host, row.pid, row.started_at, row.seen_at, row.seen_until
     )

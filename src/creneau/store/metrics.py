@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Column, Select, case, func, select
 
 from creneau.results import Status
 from creneau.store import Store
@@ -24,7 +23,7 @@ from creneau.store.records import (
     SlotRecord,
     row_values,
 )
-from creneau.store.schema import CheckHourRow, CheckRow, NotificationRow, SlotRow
+from creneau.store.schema import CHECK_HOURS, CHECKS, NOTIFICATIONS, SLOTS
 
 OUTBOX_STATES = ("pending", "sent", "failed", "expired")
 STATUSES = tuple(status.value for status in Status)
@@ -104,7 +103,7 @@ class ReleaseInputs:
 
 def _within(
     query: Select[*Columns],
-    moment: InstrumentedAttribute[datetime] | InstrumentedAttribute[datetime | None],
+    moment: Column[datetime] | Column[datetime | None],
     period: Period,
 ) -> Select[*Columns]:
     if period.since is not None:
@@ -125,12 +124,12 @@ def check_counts(store: Store, targets: Sequence[str], period: Period = ALWAYS) 
     adds every check rolled into hourly counts (all older than any raw one)."""
     # One sum per status over each target's range of the (target, started_at) index: grouped
     # by status, SQLite would read the whole (target, status, started_at) index instead.
-    per_status = [func.sum(case((CheckRow.status == status, 1), else_=0)) for status in STATUSES]
+    per_status = [func.sum(case((CHECKS.c.status == status, 1), else_=0)) for status in STATUSES]
     raw = _within(
-        select(CheckRow.target, *per_status).where(CheckRow.target.in_(targets)),
-        CheckRow.started_at,
+        select(CHECKS.c.target, *per_status).where(CHECKS.c.target.in_(targets)),
+        CHECKS.c.started_at,
         period,
-    ).group_by(CheckRow.target)
+    ).group_by(CHECKS.c.target)
     counts: Counter[tuple[str, str]] = Counter()
     with store.engine.connect() as db:
         for target, *checks in row_values(db.execute(raw)):
@@ -138,9 +137,9 @@ def check_counts(store: Store, targets: Sequence[str], period: Period = ALWAYS) 
                 counts[target, status] += int(count or 0)
         if period.since is None:
             rolled = (
-                select(CheckHourRow.target, CheckHourRow.status, func.sum(CheckHourRow.checks))
-                .where(CheckHourRow.target.in_(targets))
-                .group_by(CheckHourRow.target, CheckHourRow.status)
+                select(CHECK_HOURS.c.target, CHECK_HOURS.c.status, func.sum(CHECK_HOURS.c.checks))
+                .where(CHECK_HOURS.c.target.in_(targets))
+                .group_by(CHECK_HOURS.c.target, CHECK_HOURS.c.status)
             )
             for target, status, count in row_values(db.execute(rolled)):
                 counts[target, status] += int(count)
@@ -154,14 +153,14 @@ def checks_by_duration(
 ) -> list[DurationCounts]:
     """The targets' raw checks started in the period, counted per duration bound (a check
     of `duration_ms <= bound` counts in that bound and every larger one)."""
-    at_most = [func.sum(case((CheckRow.duration_ms <= bound, 1), else_=0)) for bound in bounds_ms]
+    at_most = [func.sum(case((CHECKS.c.duration_ms <= bound, 1), else_=0)) for bound in bounds_ms]
     query = _within(
-        select(CheckRow.target, func.count(), func.sum(CheckRow.duration_ms), *at_most).where(
-            CheckRow.target.in_(targets)
+        select(CHECKS.c.target, func.count(), func.sum(CHECKS.c.duration_ms), *at_most).where(
+            CHECKS.c.target.in_(targets)
         ),
-        CheckRow.started_at,
+        CHECKS.c.started_at,
         period,
-    ).group_by(CheckRow.target)
+    ).group_by(CHECKS.c.target)
     with store.engine.connect() as db:
         return [
             DurationCounts(target, tuple(int(n or 0) for n in counts), int(count), int(total or 0))
@@ -175,12 +174,12 @@ def requests_by_status(
     """Requests made by the targets' raw checks started in the period, per target and per
     the HTTP status of each check's deciding answer (the store keeps one status per check)."""
     query = _within(
-        select(CheckRow.target, CheckRow.http_status, func.sum(CheckRow.requests)).where(
-            CheckRow.target.in_(targets)
+        select(CHECKS.c.target, CHECKS.c.http_status, func.sum(CHECKS.c.requests)).where(
+            CHECKS.c.target.in_(targets)
         ),
-        CheckRow.started_at,
+        CHECKS.c.started_at,
         period,
-    ).group_by(CheckRow.target, CheckRow.http_status)
+    ).group_by(CHECKS.c.target, CHECKS.c.http_status)
     with store.engine.connect() as db:
         return [
             RequestCount(target, status, int(requests or 0))
@@ -192,9 +191,9 @@ def rolled_up_requests(store: Store, targets: Sequence[str]) -> dict[str, int]:
     """Requests of the targets' checks rolled into hourly counts (their HTTP statuses were
     not kept)."""
     query = (
-        select(CheckHourRow.target, func.sum(CheckHourRow.requests))
-        .where(CheckHourRow.target.in_(targets))
-        .group_by(CheckHourRow.target)
+        select(CHECK_HOURS.c.target, func.sum(CHECK_HOURS.c.requests))
+        .where(CHECK_HOURS.c.target.in_(targets))
+        .group_by(CHECK_HOURS.c.target)
     )
     with store.engine.connect() as db:
         return {target: int(n or 0) for target, n in row_values(db.execute(query))}
@@ -203,8 +202,8 @@ def rolled_up_requests(store: Store, targets: Sequence[str]) -> dict[str, int]:
 def latest_check(store: Store, target: str) -> CheckRecord | None:
     """The target's most recent check (one seek in the (target, started_at) index)."""
     query = (
-        SELECT_CHECKS.where(CheckRow.target == target)
-        .order_by(CheckRow.started_at.desc(), CheckRow.id.desc())
+        SELECT_CHECKS.where(CHECKS.c.target == target)
+        .order_by(CHECKS.c.started_at.desc(), CHECKS.c.id.desc())
         .limit(1)
     )
     with store.engine.connect() as db:
@@ -218,8 +217,8 @@ def last_check_times(store: Store, targets: Sequence[str]) -> dict[str, datetime
     found: dict[str, datetime] = {}
     with store.engine.connect() as db:
         for target in targets:
-            raw = select(func.max(CheckRow.started_at)).where(CheckRow.target == target)
-            rolled = select(func.max(CheckHourRow.hour)).where(CheckHourRow.target == target)
+            raw = select(func.max(CHECKS.c.started_at)).where(CHECKS.c.target == target)
+            rolled = select(func.max(CHECK_HOURS.c.hour)).where(CHECK_HOURS.c.target == target)
             last = db.scalar(raw) or db.scalar(rolled)
             if last is not None:
                 found[target] = last
@@ -230,8 +229,8 @@ def slots_seen_at(store: Store, target: str, at: datetime) -> list[SlotRecord]:
     """The slots the target's check started at `at` showed, when it is the target's latest:
     every slot row it saw (new, still shown or back) has `last_seen` at it and is open."""
     query = SELECT_SLOTS.where(
-        SlotRow.target == target, SlotRow.gone_at.is_(None), SlotRow.last_seen == at
-    ).order_by(SlotRow.start, SlotRow.guichet_id)
+        SLOTS.c.target == target, SLOTS.c.gone_at.is_(None), SLOTS.c.last_seen == at
+    ).order_by(SLOTS.c.start, SLOTS.c.guichet_id)
     with store.engine.connect() as db:
         return [SlotRecord(*row) for row in row_values(db.execute(query))]
 
@@ -239,18 +238,18 @@ def slots_seen_at(store: Store, target: str, at: datetime) -> list[SlotRecord]:
 def open_slot_counts(store: Store) -> dict[str, int]:
     """Slots shown at each target's last clear answer and not gone since."""
     query = (
-        select(SlotRow.target, func.count())
-        .where(SlotRow.gone_at.is_(None))
-        .group_by(SlotRow.target)
+        select(SLOTS.c.target, func.count())
+        .where(SLOTS.c.gone_at.is_(None))
+        .group_by(SLOTS.c.target)
     )
     with store.engine.connect() as db:
         return {target: int(n) for target, n in row_values(db.execute(query))}
 
 
 def release_inputs(store: Store) -> ReleaseInputs:
-    newest_slot = select(func.max(SlotRow.id)).scalar_subquery()
-    oldest_check = select(func.min(CheckRow.id)).scalar_subquery()
-    rolled = select(func.coalesce(func.sum(CheckHourRow.checks), 0)).scalar_subquery()
+    newest_slot = select(func.max(SLOTS.c.id)).scalar_subquery()
+    oldest_check = select(func.min(CHECKS.c.id)).scalar_subquery()
+    rolled = select(func.coalesce(func.sum(CHECK_HOURS.c.checks), 0)).scalar_subquery()
     with store.engine.connect() as db:
         row: tuple[Any, ...] = tuple(db.execute(select(newest_slot, oldest_check, rolled)).one())
     slot, check, hours = row
@@ -263,9 +262,9 @@ def release_inputs(store: Store) -> ReleaseInputs:
 def outbox_state(store: Store) -> OutboxState:
     """Rows per state, every state present; the oldest pending row not held (a row held
     for a channel's quiet hours waits on purpose)."""
-    per_state = select(NotificationRow.state, func.count()).group_by(NotificationRow.state)
-    oldest = select(func.min(NotificationRow.created_at)).where(
-        NotificationRow.state == "pending", NotificationRow.held.is_(False)
+    per_state = select(NOTIFICATIONS.c.state, func.count()).group_by(NOTIFICATIONS.c.state)
+    oldest = select(func.min(NOTIFICATIONS.c.created_at)).where(
+        NOTIFICATIONS.c.state == "pending", NOTIFICATIONS.c.held.is_(False)
     )
     rows = dict.fromkeys(OUTBOX_STATES, 0)
     with store.engine.connect() as db:
@@ -281,12 +280,12 @@ def sent_notifications(
     """Alerts sent through these channels in the period (by when they were sent), per
     channel and kind."""
     query = _within(
-        select(NotificationRow.channel, NotificationRow.kind, func.count()).where(
-            NotificationRow.state == "sent", NotificationRow.channel.in_(channels)
+        select(NOTIFICATIONS.c.channel, NOTIFICATIONS.c.kind, func.count()).where(
+            NOTIFICATIONS.c.state == "sent", NOTIFICATIONS.c.channel.in_(channels)
         ),
-        NotificationRow.sent_at,
+        NOTIFICATIONS.c.sent_at,
         period,
-    ).group_by(NotificationRow.channel, NotificationRow.kind)
+    ).group_by(NOTIFICATIONS.c.channel, NOTIFICATIONS.c.kind)
     with store.engine.connect() as db:
         return [
             SentCount(channel, kind, int(n)) for channel, kind, n in row_values(db.execute(query))

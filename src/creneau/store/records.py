@@ -1,5 +1,5 @@
 """What the store hands to the layers above: plain frozen copies of its rows, with the rows'
-own attribute names, so that no caller ever holds a database session or an ORM object.
+own attribute names, so that no caller ever holds a database connection or a row.
 Timestamps are tz-aware UTC, as the tables keep them."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, select
 
-from creneau.store.schema import Base, CheckHourRow, CheckRow, NotificationRow, SlotRow
+from creneau.store.schema import CHECK_HOURS, CHECKS, NOTIFICATIONS, SLOTS
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -86,16 +86,16 @@ class HourCount:
     requests: int
 
 
-def columns_of(record: type[DataclassInstance], table: type[Base]) -> Select[Any]:
+def columns_of(record: type[DataclassInstance], table: Table) -> Select[Any]:
     """A SELECT of the table's columns in the order of the record's fields, so that each row
-    makes a record by position (`Record(*row)`): no ORM object is built on the way."""
-    return select(*(getattr(table, field.name) for field in fields(record)))
+    makes a record by position (`Record(*row)`)."""
+    return select(*(table.c[field.name] for field in fields(record)))
 
 
-SELECT_CHECKS = columns_of(CheckRecord, CheckRow)
-SELECT_SLOTS = columns_of(SlotRecord, SlotRow)
-SELECT_NOTIFICATIONS = columns_of(NotificationRecord, NotificationRow)
-SELECT_HOURS = columns_of(HourCount, CheckHourRow)
+SELECT_CHECKS = columns_of(CheckRecord, CHECKS)
+SELECT_SLOTS = columns_of(SlotRecord, SLOTS)
+SELECT_NOTIFICATIONS = columns_of(NotificationRecord, NOTIFICATIONS)
+SELECT_HOURS = columns_of(HourCount, CHECK_HOURS)
 
 
 def row_values(rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:

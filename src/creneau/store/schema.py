@@ -1,23 +1,34 @@
-"""The tables. Every timestamp is tz-aware UTC in and out, whatever the database."""
+"""The tables, as SQLAlchemy Core `Table`s: the store builds its statements on them and
+never loads the ORM (it cost the daemon ~8 MB of memory). Every timestamp is tz-aware UTC in
+and out, whatever the database."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    Boolean,
+    Column,
+    CursorResult,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    MetaData,
+    Row,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    insert,
+    select,
+    update,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.types import TypeDecorator
 
 
@@ -42,218 +53,231 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(),
-        dict[str, Any]: JSON(),
-        list[dict[str, Any]]: JSON(),
-    }
+metadata = MetaData()
 
 
-class CheckRow(Base):
-    """One check of one target, whatever it found."""
+def _when(name: str, *, nullable: bool = False) -> Column[datetime]:
+    return Column(name, UTCDateTime(), nullable=nullable)
 
-    __tablename__ = "checks"
-    __table_args__ = (
-        Index("ix_checks_target_started", "target", "started_at"),
-        # Uptime counts each (target, day, status) as one range of this index: 0.8 s instead
-        # of ~10 s on a year of checks at one a minute for 10 targets.
-        Index("ix_checks_target_status_started", "target", "status", "started_at"),
-    )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    target: Mapped[str] = mapped_column(String(100))
-    system: Mapped[str] = mapped_column(String(30))
-    started_at: Mapped[datetime]
-    duration_ms: Mapped[int]
-    status: Mapped[str] = mapped_column(String(12))
-    http_status: Mapped[int | None]
-    detail: Mapped[str] = mapped_column(Text, default="")
-    page_sha256: Mapped[str | None] = mapped_column(String(64))
-    slot_count: Mapped[int] = mapped_column(default=0)
-    requests: Mapped[int] = mapped_column(default=0)
-    facts: Mapped[dict[str, Any] | None]  # what the site said besides slots (release times)
+# One check of one target, whatever it found.
+CHECKS = Table(
+    "checks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target", String(100), nullable=False),
+    Column("system", String(30), nullable=False),
+    _when("started_at"),
+    Column("duration_ms", Integer, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("http_status", Integer),
+    Column("detail", Text, nullable=False, default=""),
+    Column("page_sha256", String(64)),
+    Column("slot_count", Integer, nullable=False, default=0),
+    Column("requests", Integer, nullable=False, default=0),
+    Column("facts", JSON),  # what the site said besides slots (release times)
     # With keep_pages: every page the check read, in order ({"sha256", "url", "status"}); the
     # pages themselves are kept by hash (archive.py). `page_sha256` is the deciding one's.
-    pages: Mapped[list[dict[str, Any]] | None]
+    Column("pages", JSON),
+    Index("ix_checks_target_started", "target", "started_at"),
+    # Uptime counts each (target, day, status) as one range of this index: 0.8 s instead of
+    # ~10 s on a year of checks at one a minute for 10 targets.
+    Index("ix_checks_target_status_started", "target", "status", "started_at"),
+)
 
-
-class SlotRow(Base):
-    """One appearance of a slot: when it was first seen, last seen, and went. A slot that comes
-    back after it went (beyond the hysteresis) is a new appearance, a row of its own."""
-
-    __tablename__ = "slots"
-    __table_args__ = (
-        UniqueConstraint("target", "guichet_id", "start", "first_seen", name="uq_slots_appearance"),
-        Index("ix_slots_first_check", "first_check_id"),
-        Index("ix_slots_open", "target", "gone_at"),
-        Index("ix_slots_target_first_seen", "target", "first_seen"),  # the last release
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    target: Mapped[str] = mapped_column(String(100))
-    guichet_id: Mapped[str] = mapped_column(String(100))
-    guichet: Mapped[str] = mapped_column(String(300))
-    start: Mapped[datetime]
-    key: Mapped[str] = mapped_column(String(200))
-    first_seen: Mapped[datetime]
-    last_seen: Mapped[datetime]
-    gone_at: Mapped[datetime | None]
+# One appearance of a slot: when it was first seen, last seen, and went. A slot that comes
+# back after it went (beyond the hysteresis) is a new appearance, a row of its own.
+SLOTS = Table(
+    "slots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target", String(100), nullable=False),
+    Column("guichet_id", String(100), nullable=False),
+    Column("guichet", String(300), nullable=False),
+    _when("start"),
+    Column("key", String(200), nullable=False),
+    _when("first_seen"),
+    _when("last_seen"),
+    _when("gone_at", nullable=True),
     # The check that first saw it; None once that check was rolled into hourly counts.
-    first_check_id: Mapped[int | None] = mapped_column(
-        ForeignKey("checks.id", name="fk_slots_first_check", ondelete="SET NULL")
-    )
-    # The check before the one that first saw it: the release happened in between. Kept here
-    # so that releases stay exact when old checks are rolled into hourly aggregates.
+    Column(
+        "first_check_id",
+        Integer,
+        ForeignKey("checks.id", name="fk_slots_first_check", ondelete="SET NULL"),
+    ),
     # The target's last clear answer (available or none) before the check that first saw the
-    # slot: its release happened since. NULL: seen at the first clear answer (not a release).
-    previous_check_at: Mapped[datetime | None]
+    # slot: its release happened since; kept here so that releases stay exact when old checks
+    # are rolled into hourly counts. NULL: seen at the first clear answer (not a release).
+    _when("previous_check_at", nullable=True),
+    UniqueConstraint("target", "guichet_id", "start", "first_seen", name="uq_slots_appearance"),
+    Index("ix_slots_first_check", "first_check_id"),
+    Index("ix_slots_open", "target", "gone_at"),
+    Index("ix_slots_target_first_seen", "target", "first_seen"),  # the last release
+)
 
+# The outbox: one row per message per channel URL. Written in the transaction of the check
+# that caused it; only the sender reads it. URLs are never stored (they hold secrets):
+# `url_key` is a digest that finds the URL in the running config.
+NOTIFICATIONS = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _when("created_at"),
+    Column("target", String(100), nullable=False),
+    Column(
+        "check_id",
+        Integer,
+        ForeignKey("checks.id", name="fk_notifications_check", ondelete="SET NULL"),
+    ),
+    Column("kind", String(20), nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("url_key", String(16), nullable=False),
+    Column("url_label", String(40), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(10), nullable=False, default="pending"),
+    Column("held", Boolean, nullable=False, default=False),  # waited for quiet hours
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=False, default=""),
+    _when("next_attempt_at"),
+    _when("sent_at", nullable=True),
+    Index("ix_notifications_state_next", "state", "next_attempt_at"),
+)
 
-class NotificationRow(Base):
-    """The outbox: one row per message per channel URL. Written in the transaction of the
-    check that caused it; only the sender reads it. URLs are never stored (they hold
-    secrets): `url_key` is a digest that finds the URL in the running config."""
-
-    __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_state_next", "state", "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime]
-    target: Mapped[str] = mapped_column(String(100))
-    check_id: Mapped[int | None] = mapped_column(
-        ForeignKey("checks.id", name="fk_notifications_check", ondelete="SET NULL")
-    )
-    kind: Mapped[str] = mapped_column(String(20))
-    channel: Mapped[str] = mapped_column(String(100))
-    url_key: Mapped[str] = mapped_column(String(16))
-    url_label: Mapped[str] = mapped_column(String(40))
-    payload: Mapped[dict[str, Any]]
-    state: Mapped[str] = mapped_column(String(10), default="pending")
-    held: Mapped[bool] = mapped_column(default=False)  # waited for a channel's quiet hours
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-    next_attempt_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
-
-
-class HostRow(Base):
-    """A host's politeness state: breaker, Retry-After deadline, robots.txt cache."""
-
-    __tablename__ = "hosts"
-
-    name: Mapped[str] = mapped_column(String(255), primary_key=True)
-    not_before: Mapped[datetime | None]
-    open_until: Mapped[datetime | None]
-    reason: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(12), default="blocked")
-    consecutive_failures: Mapped[int] = mapped_column(default=0)
-    openings: Mapped[int] = mapped_column(default=0)
-    robots_txt: Mapped[str | None] = mapped_column(Text)
-    robots_fetched_at: Mapped[datetime | None]
-    updated_at: Mapped[datetime]
+# A host's politeness state: breaker, Retry-After deadline, robots.txt cache.
+HOSTS = Table(
+    "hosts",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    _when("not_before", nullable=True),
+    _when("open_until", nullable=True),
+    Column("reason", Text, nullable=False, default=""),
+    Column("status", String(12), nullable=False, default="blocked"),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("openings", Integer, nullable=False, default=0),
+    Column("robots_txt", Text),
+    _when("robots_fetched_at", nullable=True),
+    _when("updated_at"),
     # The token bucket: what was left after the last request, and when (a daemon that takes
     # over goes on from there instead of a full bucket).
-    bucket_tokens: Mapped[float | None] = mapped_column(Float)
-    bucket_at: Mapped[datetime | None]
+    Column("bucket_tokens", Float),
+    _when("bucket_at", nullable=True),
+)
 
-
-class TargetStateRow(Base):
-    """What the daemon plans and carries for a target between checks."""
-
-    __tablename__ = "target_states"
-
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    next_check_at: Mapped[datetime | None]
-    updated_at: Mapped[datetime]
+# What the daemon plans and carries for a target between checks.
+TARGET_STATES = Table(
+    "target_states",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    _when("next_check_at", nullable=True),
+    _when("updated_at"),
     # Cookies of a site session a person opened (after a CAPTCHA), for the next checks.
-    site_session: Mapped[dict[str, Any] | None]
+    Column("site_session", JSON),
     # The last state that needed a person and was alerted (captcha, unknown), and when.
-    alert_state: Mapped[str | None] = mapped_column(String(12))
-    alert_state_at: Mapped[datetime | None]
+    Column("alert_state", String(12)),
+    _when("alert_state_at", nullable=True),
+)
 
+# Checks older than the retention period, rolled up: per target, UTC hour and status, how
+# many there were. Enough to keep the heatmap and uptime queries exact.
+CHECK_HOURS = Table(
+    "check_hours",
+    metadata,
+    Column("target", String(100), primary_key=True),
+    Column("hour", UTCDateTime(), primary_key=True),  # UTC, on the hour
+    Column("status", String(12), primary_key=True),
+    Column("checks", Integer, nullable=False),
+    Column("requests", Integer, nullable=False, default=0),
+)
 
-class CheckHourRow(Base):
-    """Checks older than the retention period, rolled up: per target, UTC hour and status,
-    how many there were. Enough to keep the heatmap and uptime queries exact."""
+# What the running daemon says of itself, for `creneau status` and the dashboard: the config
+# it loaded (its digest, when), and later whatever else one process tells another.
+DAEMON_FACTS = Table(
+    "daemon_facts",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+    _when("updated_at"),
+)
 
-    __tablename__ = "check_hours"
+# When a target's last check that reached its site began, written before its first request:
+# the interval floor holds across a takeover, even after a check that its dead daemon never
+# recorded.
+TARGET_FETCHES = Table(
+    "target_fetches",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    _when("started_at"),
+)
 
-    target: Mapped[str] = mapped_column(String(100), primary_key=True)
-    hour: Mapped[datetime] = mapped_column(primary_key=True)  # UTC, on the hour
-    status: Mapped[str] = mapped_column(String(12), primary_key=True)
-    checks: Mapped[int]
-    requests: Mapped[int] = mapped_column(default=0)
-
-
-class DaemonFactRow(Base):
-    """What the running daemon says of itself, for `creneau status` and the dashboard: the
-    config it loaded (its digest, when), and later whatever else one process tells another."""
-
-    __tablename__ = "daemon_facts"
-
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime]
-
-
-class TargetFetchRow(Base):
-    """When a target's last check that reached its site began, written before its first
-    request: the interval floor holds across a takeover, even after a check that its dead
-    daemon never recorded."""
-
-    __tablename__ = "target_fetches"
-
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    started_at: Mapped[datetime]
-
-
-class OutboxClaimRow(Base):
-    """A sender's claim on an outbox row: taken with the row locked (FOR UPDATE SKIP LOCKED
-    on PostgreSQL), dropped when the row is marked; one whose sender died lapses at
-    `claimed_until`, or at once when a daemon takes over from it."""
-
-    __tablename__ = "outbox_claims"
-
-    notification_id: Mapped[int] = mapped_column(
+# A sender's claim on an outbox row: taken with the row locked (FOR UPDATE SKIP LOCKED on
+# PostgreSQL), dropped when the row is marked; one whose sender died lapses at
+# `claimed_until`, or at once when a daemon takes over from it.
+OUTBOX_CLAIMS = Table(
+    "outbox_claims",
+    metadata,
+    Column(
+        "notification_id",
+        Integer,
         ForeignKey("notifications.id", name="fk_outbox_claims_notification", ondelete="CASCADE"),
         primary_key=True,
+    ),
+    Column("claimed_by", String(80), nullable=False),
+    _when("claimed_until"),
+)
+
+# Which daemon is active: one row, whose `epoch` grows with each term. The active daemon
+# renews `lease_until` (the database's clock) every few seconds; a standby takes a lapsed or
+# released lease, and every write of the active daemon first reads the epoch FOR KEY SHARE,
+# so that none lands once a newer term exists.
+LEADERSHIP = Table(
+    "leadership",
+    metadata,
+    Column("name", String(20), primary_key=True),
+    Column("epoch", Integer, nullable=False, default=0),
+    Column("token", String(80)),  # the holder's, unique per process
+    Column("instance", String(300)),  # "host:pid", as shown
+    Column("host", String(255)),
+    Column("pid", Integer),
+    _when("since", nullable=True),
+    _when("renewed_at", nullable=True),
+    _when("lease_until", nullable=True),
+    Column("released", Boolean, nullable=False, default=True),  # stepped down cleanly
+    Column("takeovers", Integer, nullable=False, default=0),
+)
+
+# Every `creneau run` on this database, active or standing by, as last seen: each says it is
+# alive every few seconds, until `seen_until`.
+DAEMONS = Table(
+    "daemons",
+    metadata,
+    Column("token", String(80), primary_key=True),
+    Column("instance", String(300), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    _when("started_at"),
+    _when("seen_at"),
+    _when("seen_until"),
+)
+
+
+def by_key(connection: Connection, table: Table, *key: Any) -> Row[Any] | None:
+    """The row whose primary key is `key` (in the key's column order), or None."""
+    columns = list(table.primary_key.columns)
+    query = select(table).where(
+        *(column == value for column, value in zip(columns, key, strict=True))
     )
-    claimed_by: Mapped[str] = mapped_column(String(80))
-    claimed_until: Mapped[datetime]
+    return connection.execute(query).first()
 
 
-class LeadershipRow(Base):
-    """Which daemon is active: one row, whose `epoch` grows with each term. The active daemon
-    renews `lease_until` (the database's clock) every few seconds; a standby takes a lapsed
-    or released lease, and every write of the active daemon first reads the epoch FOR KEY
-    SHARE, so that none lands once a newer term exists."""
-
-    __tablename__ = "leadership"
-
-    name: Mapped[str] = mapped_column(String(20), primary_key=True)
-    epoch: Mapped[int] = mapped_column(Integer, default=0)
-    token: Mapped[str | None] = mapped_column(String(80))  # the holder's, unique per process
-    instance: Mapped[str | None] = mapped_column(String(300))  # "host:pid", as shown
-    host: Mapped[str | None] = mapped_column(String(255))
-    pid: Mapped[int | None]
-    since: Mapped[datetime | None]
-    renewed_at: Mapped[datetime | None]
-    lease_until: Mapped[datetime | None]
-    released: Mapped[bool] = mapped_column(default=True)  # the holder stepped down cleanly
-    takeovers: Mapped[int] = mapped_column(Integer, default=0)
+def upsert(
+    connection: Connection, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]
+) -> None:
+    """The row whose primary key is `key` gets `values`; inserted if it is not there."""
+    where = [table.c[name] == value for name, value in key.items()]
+    if rowcount(connection.execute(update(table).where(*where).values(values))) == 0:
+        connection.execute(insert(table).values({**key, **values}))
 
 
-class DaemonRow(Base):
-    """Every `creneau run` on this database, active or standing by, as last seen: each says
-    it is alive every few seconds, until `seen_until`."""
-
-    __tablename__ = "daemons"
-
-    token: Mapped[str] = mapped_column(String(80), primary_key=True)
-    instance: Mapped[str] = mapped_column(String(300))
-    host: Mapped[str] = mapped_column(String(255))
-    pid: Mapped[int]
-    started_at: Mapped[datetime]
-    seen_at: Mapped[datetime]
-    seen_until: Mapped[datetime]
+def rowcount(result: Any) -> int:
+    """How many rows an UPDATE or DELETE matched."""
+    return int(cast(CursorResult[Any], result).rowcount)
