@@ -30,6 +30,7 @@ from creneau.sources.common import SITE_ZONE, fold, html_soup, visible_text
 from creneau.targets import (
     DEFAULT_EVERY,
     DEFAULT_JITTER,
+    NAME_MAX_LENGTH,
     clipped,
     is_loopback,
     one_line,
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NAME_LIMIT = 100  # TargetBase.name's max_length
 # The ANTS website, where a person searches by place; the hub's API answers its searches.
 ANTS_SITE_HOST = urlsplit(SEARCH_PAGES["ants"]).hostname or ""
 ANTS_HOSTS = frozenset({ants.API_HOST, ANTS_SITE_HOST})
@@ -186,19 +186,19 @@ def missing_line(link: Link, missing: Sequence[str]) -> str:
 
 
 def slug(text: str) -> str:
-    """Lower-case ASCII letters, digits and dashes, at most NAME_LIMIT characters."""
+    """Lower-case ASCII letters, digits and dashes, at most NAME_MAX_LENGTH characters."""
     text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
-    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")[:NAME_LIMIT].rstrip("-")
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")[:NAME_MAX_LENGTH].rstrip("-")
 
 
 def unique_name(base: str, taken: Collection[str]) -> str:
-    """`base`, or `base-2`, `base-3`… : the first not taken, within NAME_LIMIT."""
+    """`base`, or `base-2`, `base-3`… : the first not taken, within NAME_MAX_LENGTH."""
     if base not in taken:
         return base
     number = 2
     while True:
         suffix = f"-{number}"
-        candidate = base[: NAME_LIMIT - len(suffix)].rstrip("-") + suffix
+        candidate = base[: NAME_MAX_LENGTH - len(suffix)].rstrip("-") + suffix
         if candidate not in taken:
             return candidate
         number += 1

@@ -43,6 +43,7 @@ WITHIN_RANGE = (timedelta(minutes=1), timedelta(days=366))
 LONGEST_DURATION = timedelta(days=36600)
 
 NAME_PATTERN = r"^[\w.-]+$"
+NAME_MAX_LENGTH = 100
 NAME_CHARACTERS = "letters, digits, '.', '_' and '-'"  # NAME_PATTERN, in a person's words
 
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)")
@@ -175,7 +176,7 @@ class TargetBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
+    name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH, pattern=NAME_PATTERN)
     system: str  # each source narrows it to its own name
     url: str
     every: Every = DEFAULT_EVERY

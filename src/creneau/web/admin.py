@@ -25,12 +25,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from creneau import config_file, links
 from creneau.config import ConfigError
 from creneau.fetch.client import PoliteClient, TooSoon
 from creneau.fetch.guard import Guard
 from creneau.redact import public_link, redact
 from creneau.runtime import Runtime
+from creneau.targets import NAME_MAX_LENGTH
 from creneau.terminal import clean
 from creneau.web.auth import CSRF_FIELD, csrf_ok
 from creneau.web.context import WebContext
@@ -40,15 +40,17 @@ from creneau.web.pages.texts import OFFERED_WORDS, STATUS_WORDS, WORDS, short_mo
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from creneau import links
     from creneau.config import Config
     from creneau.results import CheckResult, Slot
     from creneau.sources import Reading
 
+# `links` and `config_file` (the link readers, tomlkit: ~1.5 MB) are imported by the steps that
+# use them: a daemon whose dashboard never adds a target never loads them.
 PREVIEW_LIFETIME = timedelta(minutes=30)  # a person reading the preview on a phone
 MAX_PREVIEWS = 20  # kept at once, over every session; the oldest go first
 SLOTS_SHOWN = 4  # per desk or reading, the first by time
 LINK_MAX_LENGTH = 2000
-NAME_MAX_LENGTH = links.NAME_LIMIT
 EVERY_MAX_LENGTH = 20
 # Written beside `guarded = true`: why a target added here is checked through the SSRF guard.
 GUARDED_COMMENT = "added from the dashboard: every request passes the SSRF guard"
@@ -292,6 +294,8 @@ def _guarded_table(
     found: links.Preview, every: str | None, settings: Mapping[str, Any] | None = None
 ) -> str:
     """The `[[target]]` table as written from here: checked through the SSRF guard."""
+    from creneau import config_file
+
     fields = {**found.fields(every=every, settings=settings), "guarded": True}
     comments = {**found.comments(fields), "guarded": GUARDED_COMMENT}
     return config_file.render_target(fields, comments)
@@ -356,6 +360,8 @@ class AddDesk:
 
     async def preview(self, url: str, name: str, every: str) -> Previewed:
         """Recognise the link, pass the guard, check it once; raises Refused (one line)."""
+        from creneau import config_file, links
+
         path = self.config_path()
         link = _recognised(url)
         interval = _every(every)
@@ -426,6 +432,8 @@ class AddDesk:
         path = self.config_path()
 
         def edit_file() -> Config:
+            from creneau import config_file
+
             try:
                 return config_file.edit(path, lambda text: change(text, str(path))).config
             except ConfigError as failure:
@@ -435,6 +443,8 @@ class AddDesk:
 
 
 def _recognised(url: str) -> links.Link:
+    from creneau import links
+
     if not url.strip():
         raise Refused("paste the link of the booking page (https://…)")
     if len(url) > LINK_MAX_LENGTH:
@@ -446,6 +456,8 @@ def _recognised(url: str) -> links.Link:
 
 
 def _every(every: str) -> str | None:
+    from creneau import links
+
     text = every.strip() or None
     try:
         links.durations(text)
@@ -459,6 +471,8 @@ def _with_provisional_target(
 ) -> tuple[list[str], str, Config]:
     """The names taken, the name the check is made under, and the config with the target
     as it is checked (validated as at start, nothing written)."""
+    from creneau import config_file, links
+
     try:
         file = config_file.ConfigText.read(path)
         taken = config_file.target_names(file.text, str(path))
@@ -470,6 +484,8 @@ def _with_provisional_target(
 
 
 def _write_table(path: Path, table: str) -> Config:
+    from creneau import config_file
+
     try:
         file = config_file.ConfigText.read(path)
         text = config_file.add_target(file.text, table, str(path))
@@ -579,14 +595,20 @@ def routes(context: WebContext) -> list[BaseRoute]:
         return endpoint
 
     def pause(name: str) -> Callable[[str, str], str]:
+        from creneau import config_file
+
         return lambda text, file: config_file.set_values(
             text, name, {"paused": config_file.value_item("true")}, file
         )
 
     def resume(name: str) -> Callable[[str, str], str]:
+        from creneau import config_file
+
         return lambda text, file: config_file.set_values(text, name, {"paused": None}, file)
 
     def remove(name: str) -> Callable[[str, str], str]:
+        from creneau import config_file
+
         return lambda text, file: config_file.remove_target(text, name, file)
 
     return [
