@@ -243,3 +243,24 @@ def test_a_standbys_dashboard_shows_pages_and_refuses_changes(tmp_path: Path) ->
     assert added.status_code == 409
     # Logging out is not a change to the watch: a standby's dashboard still does it.
     assert client.post("/logout", headers={"sec-fetch-site": "same-origin"}).status_code == 403
+
+
+def test_a_change_the_store_refuses_after_a_takeover_is_a_409(tmp_path: Path) -> None:
+    # The daemon still led when the guard looked, and stood by when the store wrote.
+    context = web_context(tmp_path)
+    daemon_store = Store(context.store.url)
+    daemon_store.serve_daemon()
+    daemon_store.fence_alongside(context.store)  # its term: none (standing by)
+    client = client_for(context)
+    client.get("/healthz")  # a dashboard without password gives a session at once
+    session = context.signer.session_of(client.cookies.get("creneau_session"))
+    assert session is not None
+    retry = client.post(
+        "/outbox/1/retry",
+        data={"csrf": context.signer.csrf_token(session)},
+        headers={"sec-fetch-site": "same-origin"},
+    )
+    assert retry.status_code == 409
+    assert retry.text.startswith("this creneau is not the active daemon (")
+    assert retry.text.endswith("changed nothing; make changes on the active daemon's dashboard")
+    assert retry.headers["x-content-type-options"] == "nosniff"

@@ -19,6 +19,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from creneau.store.leadership import Superseded
 from creneau.web.context import STATIC, WebContext
 
 SESSION_COOKIE = "creneau_session"
@@ -53,9 +54,24 @@ def create_app(context: WebContext) -> Starlette:
         middleware=[
             Middleware(BaseHTTPMiddleware, dispatch=_guard(context)),
         ],
+        exception_handlers={Superseded: _superseded(context)},
     )
     app.state.context = context
     return app
+
+
+def _superseded(context: WebContext) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """A change the store refused: the daemon stopped leading between the guard's look and
+    the write (a takeover). The transaction was rolled back: nothing changed."""
+
+    async def refused(_request: Request, failure: Exception) -> Response:
+        reason = context.read_only_reason() or (
+            f"this creneau is not the active daemon ({failure}) and changed nothing; make "
+            "changes on the active daemon's dashboard"
+        )
+        return PlainTextResponse(reason, status_code=409)
+
+    return refused
 
 
 def _guard(context: WebContext) -> Callable[[Request, Next], Awaitable[Response]]:
