@@ -11,7 +11,9 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -66,19 +68,48 @@ def machine() -> dict[str, object]:
     }
 
 
+def merged_results(
+    facts: dict[str, Any], timings: dict[str, float], produced: dict[str, list[Figure]]
+) -> dict[str, Any]:
+    """results.json, per section: its figures, when and in how long they were measured. This
+    run's sections replace their own; the others are kept from the runs that measured them."""
+    try:
+        earlier: dict[str, Any] = json.loads(RESULTS.read_text()).get("sections", {})
+    except (OSError, ValueError, AttributeError):
+        earlier = {}
+    today = date.today().isoformat()
+    sections = {
+        **earlier,
+        **{
+            name: {
+                "date": today,
+                "seconds": timings[name],
+                "figures": [figure.to_json() for figure in figures],
+            }
+            for name, figures in produced.items()
+        },
+    }
+    return {
+        "machine": facts,
+        "command": "make bench (python bench/run.py [SECTION…])",
+        "sections": {name: sections[name] for name in SECTIONS if name in sections},
+    }
+
+
 def main(argv: list[str]) -> int:
     wanted = argv or list(SECTIONS)
     # The daemons run in this process: quiet APScheduler's skipped-run warnings as
     # `creneau run` does (a check waiting for its host's turn is expected on a busy host).
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     console = Console()
-    figures: list[Figure] = []
+    produced: dict[str, list[Figure]] = {}
     timings = {}
     for name in wanted:
         started = time.perf_counter()
         console.print(f"[bold]{name}[/bold] …")
-        figures += SECTIONS[name]()
+        produced[name] = SECTIONS[name]()
         timings[name] = round(time.perf_counter() - started, 1)
+    figures = [figure for section in produced.values() for figure in section]
     table = Table(title="creneau benchmark", header_style="bold")
     for column in ("section", "figure", "value", "target", ""):
         table.add_column(column)
@@ -92,19 +123,8 @@ def main(argv: list[str]) -> int:
     console.print(table)
     facts = machine()
     console.print(f"machine: {facts}; command: make bench (python bench/run.py {' '.join(wanted)})")
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "machine": facts,
-                "command": "make bench",
-                "seconds": timings,
-                "figures": [figure.to_json() for figure in figures],
-            },
-            indent=2,
-            ensure_ascii=False,
-        )
-        + "\n"
-    )
+    results = merged_results(facts, timings, produced)
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     console.print(f"written: {RESULTS}")
     return 0
 
