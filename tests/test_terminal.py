@@ -1,5 +1,6 @@
 """Page text made safe for the terminal, CSV, HTML and JSON: the exact text each gives for
-hostile labels (Rich markup, OSC-8 links, raw escape sequences, formulas, bidi overrides)."""
+hostile labels (Rich markup, OSC-8 links, raw escape sequences, formulas, bidi overrides); and
+whether a stream is a terminal, decided as Rich decides it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from creneau.terminal import clean, csv_cell, csv_row, html_text, json_line, plain
+from creneau.terminal import clean, csv_cell, csv_row, html_text, is_terminal, json_line, plain
 
 MARKUP = "[bold red]ALERTE[/bold red] [link=http://evil.example]lien[/link] :warning:"
 ESCAPES = "a\x1b[31mred\x1b]0;title\x07 \x9b2J\x1b]8;;http://evil.example\x1b\\x"
@@ -112,3 +113,47 @@ def test_json_lines_keep_the_data_and_escape_what_a_terminal_acts_on() -> None:
     line = json_line(value)
     assert line == '{"guichet": "é\\u001b[31m\\u009b2J\\u007f\\u202e\\u2028", "n": 1}'
     assert json.loads(line) == value
+
+
+class Stream(io.StringIO):
+    """A stream that says whether it is a terminal, as sys.stderr does."""
+
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize("tty", [True, False])
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {},
+        {"TTY_COMPATIBLE": "1"},
+        {"TTY_COMPATIBLE": "0"},
+        {"TTY_COMPATIBLE": "0", "FORCE_COLOR": "1"},
+        {"TTY_COMPATIBLE": "", "FORCE_COLOR": "1"},
+        {"FORCE_COLOR": "1"},
+        {"FORCE_COLOR": ""},
+        {"NO_COLOR": "1"},
+    ],
+)
+def test_is_terminal_decides_as_rich_does(
+    environ: dict[str, str], tty: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("TTY_COMPATIBLE", "FORCE_COLOR", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    stream = Stream(tty)
+    assert is_terminal(stream) == Console(file=stream).is_terminal
+
+
+def test_a_closed_stream_is_no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    stream = io.StringIO()
+    stream.close()
+    assert not is_terminal(stream)

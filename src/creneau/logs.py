@@ -1,13 +1,13 @@
 """How creneau logs: to stderr, secrets masked, control characters from pages made visible.
 On a terminal, Rich's aligned lines; elsewhere (`docker logs`, a file, journald) one record
-per line, never wrapped, with the date and the UTC offset. Times are in the configured time
-zone, as in every table, once the config is loaded."""
+per line, never wrapped, with the date and the UTC offset, and without importing Rich. Times
+are in the configured time zone, as in every table, once the config is loaded."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from creneau.redact import RedactingFilter
 from creneau.terminal import clean
@@ -51,22 +51,10 @@ class OneLineFormatter(logging.Formatter):
         return f"{at} {record.levelname} {record.name}: {message}".replace("\n", "\\n")
 
 
-def setup(level: int, console: Console) -> None:
-    """Log records at `level` and above to `console` (stderr)."""
-    handler: logging.Handler
-    if console.is_terminal:
-        from rich.logging import RichHandler
-
-        handler = RichHandler(
-            console=console,
-            show_path=False,
-            markup=False,
-            rich_tracebacks=False,
-            log_time_format=_clock,
-        )
-    else:
-        handler = logging.StreamHandler(console.file)
-        handler.setFormatter(OneLineFormatter())
+def setup(level: int, stream: TextIO, terminal: Console | None = None) -> None:
+    """Log records at `level` and above: through `terminal`, the Rich Console of a terminal,
+    when there is one; else to `stream` (stderr), one line each."""
+    handler = _rich_handler(terminal) if terminal is not None else _line_handler(stream)
     handler.addFilter(RedactingFilter())
     handler.addFilter(_Printable())
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
@@ -75,6 +63,24 @@ def setup(level: int, console: Console) -> None:
     # A check still waiting for its host's budget when its next turn comes makes APScheduler
     # warn that it skipped a run: expected on a busy host, and the start-up summary says so.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
+
+
+def _rich_handler(console: Console) -> logging.Handler:
+    from rich.logging import RichHandler
+
+    return RichHandler(
+        console=console,
+        show_path=False,
+        markup=False,
+        rich_tracebacks=False,
+        log_time_format=_clock,
+    )
+
+
+def _line_handler(stream: TextIO) -> logging.Handler:
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(OneLineFormatter())
+    return handler
 
 
 def _clock(at: datetime) -> Text:

@@ -5,9 +5,12 @@ becomes a colour, a link, a window title, a formula or a tag.
 - `clean(text)`: one line of plain text. Control characters (C0, DEL, C1: ESC, BEL, CSI, OSC…)
   become visible stand-ins (`␛`, `␇`, `�`), line breaks and tabs a space, and the bidi
   overrides and isolates that reorder what is displayed (U+202A–U+202E, U+2066–U+2069) `�`.
-- `plain(text, style)`: a `rich.text.Text` of the cleaned text. Rich prints a Text literally:
-  no markup (`[bold]`, `[link=…]`), no emoji code (`:warning:`), no highlighting, in a Table
-  cell, a Panel or `Console.print` alike. Mix it with styled text by `Text.assemble`.
+- `is_terminal(stream)`: whether Rich would treat `stream` as a terminal, decided without
+  importing Rich (a daemon writing to a pipe or a file never loads it).
+- `plain(text, style)`: a `rich.text.Text` of the cleaned text (Rich is imported then, not
+  before). Rich prints a Text literally: no markup (`[bold]`, `[link=…]`), no emoji code
+  (`:warning:`), no highlighting, in a Table cell, a Panel or `Console.print` alike. Mix it
+  with styled text by `Text.assemble`.
 - `csv_cell(value)`, `csv_row(values)`: cleaned, and a cell that a spreadsheet would read as a
   formula (first non-blank character `=`, `+`, `-` or `@`) gets a leading apostrophe.
 - `html_text(value)`: cleaned, then HTML-escaped (text and attribute values alike).
@@ -18,12 +21,14 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.style import Style
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.style import Style
+    from rich.text import Text
 
 REPLACEMENT = "\ufffd"
 # What str.splitlines() breaks on, except "\r\n" handled as one: a cell stays one line.
@@ -59,8 +64,26 @@ def clean(text: object, *, keep_newlines: bool = False) -> str:
     return _UNSAFE.sub(lambda found: _stand_in(found, keep_newlines), str(text))
 
 
+def is_terminal(stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether `stream` takes a terminal's escape sequences, as a Rich Console writing to it
+    decides: TTY_COMPATIBLE=1 or 0 says so, then a non-empty FORCE_COLOR says yes (an empty
+    one no), else the stream's own `isatty()`."""
+    compatible = environ.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "1"
+    force_color = environ.get("FORCE_COLOR")
+    if force_color is not None:
+        return force_color != ""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
+
+
 def plain(text: object, style: str | Style = "") -> Text:
     """`text` cleaned, as a Rich Text that is printed as it reads."""
+    from rich.text import Text
+
     return Text(clean(text), style=style)
 
 

@@ -18,7 +18,7 @@ import traceback
 import click
 
 from creneau import __version__, logs
-from creneau.cli.context import err
+from creneau.cli import context
 from creneau.redact import redact
 
 
@@ -94,4 +94,5 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     on_main_thread = threading.current_thread() is threading.main_thread()  # (tests: not)
     if ctx.invoked_subcommand not in STOPPED_BY_SIGNALS and on_main_thread:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    logs.setup(logging.DEBUG if verbose else logging.INFO, err)
+    on_terminal = context.err if context.stderr_is_terminal() else None  # else no Rich
+    logs.setup(logging.DEBUG if verbose else logging.INFO, sys.stderr, on_terminal)

@@ -1,5 +1,10 @@
 """What every command shares: the two consoles, the colour of each status, reading the config
-(its mistakes one line each, exit 2) and opening the database (exit 1 when it cannot be)."""
+(its mistakes one line each, exit 2) and opening the database (exit 1 when it cannot be).
+
+The consoles `out` (stdout) and `err` (stderr) are Rich Consoles made at their first use
+(PEP 562's module `__getattr__`): `from creneau.cli.context import out` in a command's module
+makes it then. A daemon whose stderr is no terminal never uses one, and never imports Rich;
+`stderr_is_terminal()` tells which it is without Rich."""
 
 from __future__ import annotations
 
@@ -10,17 +15,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
-from rich.console import Console
 
 from creneau import logs
 from creneau.redact import redact
+from creneau.terminal import is_terminal
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from creneau.config import Config
     from creneau.store import Store
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+    out: Console  # standard output
+    err: Console  # standard error: the plan, the log on a terminal
 
 STATUS_STYLE = {
     "available": "bold green",
@@ -32,6 +39,24 @@ STATUS_STYLE = {
     "error": "red",
     "unknown": "magenta",
 }
+
+CONSOLES = {"out": False, "err": True}  # name → writes to stderr
+
+
+def __getattr__(name: str) -> Console:
+    """`out` or `err`, made at the first use of its name, then kept in the module."""
+    if name not in CONSOLES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rich.console import Console
+
+    console = Console(stderr=CONSOLES[name], highlight=False, soft_wrap=True)
+    globals()[name] = console
+    return console
+
+
+def stderr_is_terminal() -> bool:
+    """Whether `err` would write to a terminal (Rich's own test, without Rich)."""
+    return is_terminal(sys.stderr)
 
 
 def fail_config(lines: Sequence[str]) -> NoReturn:

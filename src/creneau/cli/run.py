@@ -1,31 +1,36 @@
 """`creneau run`: the daemon, in the foreground until SIGINT or SIGTERM; first, the plan it
 starts with (targets, intervals, first checks, each host's budget against its needs), printed
-once it is the active daemon. On an SQLite file a second daemon is refused (exit 2); on
-PostgreSQL the others stand by (`daemon.leader`)."""
+once it is the active daemon: Rich tables on a terminal, elsewhere (docker, systemd, a pipe)
+one plain line per target and per host, and Rich is never imported. On an SQLite file a
+second daemon is refused (exit 2); on PostgreSQL the others stand by (`daemon.leader`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
-from rich.table import Table
 
 from creneau import __version__
-from creneau.cli.context import database_label, err, fail_config, migrated_apart, read_config
-from creneau.cli.host_load import host_loads
+from creneau.cli import context
+from creneau.cli.context import database_label, fail_config, migrated_apart, read_config
+from creneau.cli.host_load import HostLoad, host_loads
 from creneau.cli.options import CONFIG_OPTION
-from creneau.dates import local_time
+from creneau.dates import compact_duration, local_time
 from creneau.redact import redact
+from creneau.terminal import clean
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from creneau.config import Config
+    from creneau.targets import TargetBase
 
 log = logging.getLogger("creneau")
 
@@ -79,6 +84,19 @@ def run(config_path: Path) -> None:
     log.info("stopped")
 
 
+TARGET_COLUMNS = ("target", "system", "host", "every", "burst", "windows", "first check")
+HOST_COLUMNS = ("host", "budget", "targets", "requests per hour needed")
+Row = tuple[str, ...]
+
+
+class Section(NamedTuple):
+    """One part of the plan: a table on a terminal, a heading and lines elsewhere."""
+
+    title: str
+    columns: Row
+    rows: Sequence[Row]
+
+
 def print_plan(
     config: Config,
     first_checks: Mapping[str, datetime],
@@ -86,39 +104,15 @@ def print_plan(
 ) -> None:
     """The start-up summary: what is watched, how often, within which budgets; and a
     warning for a host whose targets need more requests than its budget allows."""
-    from creneau.dates import compact_duration
-
     zone = config.creneau.zone
-    table = Table(title="Targets", header_style="bold")
-    for column in ("target", "system", "host", "every", "burst", "windows", "first check"):
-        table.add_column(column)
-    for target in config.targets:
-        burst = "—"
-        if target.burst:
-            windows = ", ".join(window.text for window in target.burst.windows)
-            burst = f"{compact_duration(target.burst.every)} in {windows}"
-        table.add_row(
-            target.name,
-            target.system,
-            target.host,
-            f"{compact_duration(target.every)} ± {compact_duration(target.jitter / 2)}",
-            burst,
-            ", ".join(w.text for w in target.windows) or "always",
-            local_time(first_checks.get(target.name), zone),
-        )
-    err.print(table)
-    hosts = Table(title="Hosts", header_style="bold")
-    for column in ("host", "budget", "targets", "requests per hour needed"):
-        hosts.add_column(column)
+    targets = [_target_row(target, first_checks, zone) for target in config.targets]
     loads = host_loads(config.targets, config.budget_for, observed or {})
-    for load in loads:
-        hosts.add_row(
-            load.host,
-            f"{load.budget.per_minute:g}/min, bursts of {load.budget.burst}",
-            str(load.targets),
-            f"~{load.needed:.0f} (of {load.allowed:.0f} allowed)",
-        )
-    err.print(hosts)
+    hosts = [_host_row(load) for load in loads]
+    plan = (Section("Targets", TARGET_COLUMNS, targets), Section("Hosts", HOST_COLUMNS, hosts))
+    if context.stderr_is_terminal():
+        _print_tables(plan)
+    else:
+        _print_lines(plan)
     for load in loads:
         if load.over_budget:
             log.warning(
@@ -127,3 +121,53 @@ def print_plan(
                 f"{load.slowdown:.1f}× further apart than configured. Check less often, "
                 "watch fewer desks, or accept it: creneau never exceeds the budget."
             )
+
+
+def _target_row(target: TargetBase, first_checks: Mapping[str, datetime], zone: ZoneInfo) -> Row:
+    """A target's cells, as TARGET_COLUMNS name them."""
+    burst = "—"
+    if target.burst:
+        windows = ", ".join(window.text for window in target.burst.windows)
+        burst = f"{compact_duration(target.burst.every)} in {windows}"
+    return (
+        target.name,
+        target.system,
+        target.host,
+        f"{compact_duration(target.every)} ± {compact_duration(target.jitter / 2)}",
+        burst,
+        ", ".join(w.text for w in target.windows) or "always",
+        local_time(first_checks.get(target.name), zone),
+    )
+
+
+def _host_row(load: HostLoad) -> Row:
+    """A host's cells, as HOST_COLUMNS name them."""
+    return (
+        load.host,
+        f"{load.budget.per_minute:g}/min, bursts of {load.budget.burst}",
+        str(load.targets),
+        f"~{load.needed:.0f} (of {load.allowed:.0f} allowed)",
+    )
+
+
+def _print_tables(plan: Sequence[Section]) -> None:
+    """The plan as Rich tables on stderr, a terminal."""
+    from rich.table import Table
+
+    for section in plan:
+        table = Table(title=section.title, header_style="bold")
+        for column in section.columns:
+            table.add_column(column)
+        for row in section.rows:
+            table.add_row(*row)
+        context.err.print(table)
+
+
+def _print_lines(plan: Sequence[Section]) -> None:
+    """The plan as plain lines on stderr (no terminal, no Rich): for each section a heading
+    naming its columns, then one line per row, its cells cleaned and joined by " | "."""
+    lines = []
+    for section in plan:
+        lines.append(f"{section.title}: {' | '.join(section.columns)}")
+        lines += ["  " + " | ".join(clean(cell) for cell in row) for row in section.rows]
+    click.echo("\n".join(lines), err=True)
