@@ -95,8 +95,12 @@ async def watch(urls: list[str], workdir: Path) -> dict[str, float]:
 
     stop = asyncio.Event()
     running = asyncio.create_task(daemon.run(stop))
-    await asyncio.sleep(1)  # the daemon creates its scheduler first thing
-    assert daemon.scheduler is not None
+    # The daemon's scheduler exists once it has migrated the store and taken the lease.
+    for _ in range(600):
+        if daemon.scheduler is not None or running.done():
+            break
+        await asyncio.sleep(0.1)
+    assert daemon.scheduler is not None, "the daemon never started its scheduler"
     daemon.scheduler.add_listener(submitted, EVENT_JOB_SUBMITTED)
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     await asyncio.sleep(SECONDS)
