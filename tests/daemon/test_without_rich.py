@@ -83,5 +83,6 @@ def test_off_a_terminal_the_daemon_never_imports_rich(
     assert "creneau: nanterre: " in checked
     assert {"creneau.daemon", "creneau.cli.run", "httpx"} <= set(loaded)  # the real daemon
     assert [name for name in loaded if name.split(".")[0] == "rich"] == []
+    assert "sqlalchemy.orm" not in loaded  # the store is on Core tables
     assert target.startswith("  nanterre | ezbooking | 127.0.0.1 | 1s ± 0s | — | always | ")
     assert host == "  127.0.0.1 | 600/min, bursts of 60 | 1 | ~25200 (of 36000 allowed)\n"
