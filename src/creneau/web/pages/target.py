@@ -137,13 +137,16 @@ def read_history(
     first_day = datetime.combine(now.astimezone(zone).date(), time(0), zone) - timedelta(
         days=UPTIME_DAYS - 1
     )
+    # One read of the releases of the lifetimes' period; the list shows its recent part.
+    over_lifetimes = history.releases(store, Scope(since=now - LIFETIMES_OVER, target=name))
+    shown_since = now - RELEASES_OVER
     return History(
         latest=recent[0] if recent else None,
         slots=queries.open_slots(store, [name]),
         week=queries.status_counts(store, [name], week.start, week.bucket, week.buckets),
         recent=recent,
-        releases=history.releases(store, Scope(since=now - RELEASES_OVER, target=name)),
-        lifetimes=history.lifetimes(store, Scope(since=now - LIFETIMES_OVER, target=name)),
+        releases=[release for release in over_lifetimes if release.seen_at >= shown_since],
+        lifetimes=history.lifetimes_of(over_lifetimes),
         uptime=history.uptime(store, zone, Scope(since=first_day, target=name)),
         site_says=history.site_release_facts(store, Scope(target=name)).get(name, {}),
     )
