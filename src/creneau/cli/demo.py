@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 
+from creneau import logs
 from creneau.cli.history import print_releases, print_summaries
 from creneau.config import Config
 from creneau.daemon import Daemon
@@ -85,6 +86,7 @@ def run_demo(seconds: int, console: Console) -> int:
             phone.apprise_url,
             web_port=free_port(),
         )
+        logs.use_zone(config.creneau.zone)  # the log's times as the history's, as `run` does
         console.rule("creneau demo")
         console.print(
             f"Simulated préfecture at {simulator.url} (try it in a browser). "
