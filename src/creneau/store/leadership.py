@@ -51,6 +51,10 @@ class Instance:
     def instance(self) -> str:
         return f"{self.host}:{self.pid}"
 
+    def columns(self) -> dict[str, str | int]:
+        """Who it is, as the `leadership` and `daemons` rows say it."""
+        return {"token": self.token, "instance": self.instance, "host": self.host, "pid": self.pid}
+
     @classmethod
     def this_process(cls) -> Instance:
         host, pid = socket.gethostname(), os.getpid()
@@ -222,10 +226,7 @@ class Leases:
                 .where(LEADERSHIP.c.name == ROW)
                 .values(
                     epoch=epoch,
-                    token=self.me.token,
-                    instance=self.me.instance,
-                    host=self.me.host,
-                    pid=self.me.pid,
+                    **self.me.columns(),
                     since=now,
                     renewed_at=now,
                     lease_until=now + self.lease,
@@ -287,10 +288,7 @@ class Leases:
         if rowcount(done) == 0:
             connection.execute(
                 insert(DAEMONS).values(
-                    token=self.me.token,
-                    instance=self.me.instance,
-                    host=self.me.host,
-                    pid=self.me.pid,
+                    **self.me.columns(),
                     started_at=now,
                     seen_at=now,
                     seen_until=until,
