@@ -4,6 +4,7 @@ and `allow_private` lifts the address check only."""
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Callable, Sequence
 
@@ -160,6 +161,115 @@ async def test_a_private_address_in_the_link_is_refused_without_resolving(
     assert await Guard(allow_private=True, resolver=no_dns).check(url) is None
 
 
+# Every character IDNA reads as a full stop; httpx connects to the address they spell.
+FULL_STOPS = ["\u002e", "\u3002", "\uff0e", "\uff61"]
+INTERNAL = [
+    ("127.0.0.1", "a loopback address"),
+    ("10.0.0.1", "a private address"),
+    ("192.168.0.1", "a private address"),
+    ("169.254.169.254", "a link-local address"),
+    ("172.16.0.1", "a private address"),
+    ("100.64.0.1", "an address of 100.64.0.0/10, carrier-grade NAT"),
+    ("0.0.0.0", "the unspecified address"),
+]
+NON_STANDARD = "is an address in a non-standard form: write it a.b.c.d"
+INVALID = "not a valid link"
+
+
+def fullwidth(text: str) -> str:
+    """Digits as their fullwidth forms (U+FF10 to U+FF19)."""
+    return "".join(chr(ord(c) - ord("0") + 0xFF10) if c.isdigit() else c for c in text)
+
+
+def spelled(address: str, dot: str) -> str:
+    return address.replace(".", dot)
+
+
+def named(host: str, written: str) -> str:
+    """How a refusal names a host: as httpx reads it, then as the link wrote it if not so."""
+    return host if host == written else f"{host} (written {written})"
+
+
+def integer_forms(address: str) -> list[str]:
+    """The forms inet_aton (hence getaddrinfo) reads as `address` besides a.b.c.d: the last
+    parts merged ("127.1"), each part in hexadecimal or octal (dotted forms); one number in
+    decimal, hexadecimal and octal."""
+    parts = [int(part) for part in address.split(".")]
+    number = int.from_bytes(bytes(parts), "big")
+    return [
+        f"{parts[0]}.{int.from_bytes(bytes(parts[1:]), 'big')}",
+        ".".join(hex(part) for part in parts),
+        ".".join(f"0{part:o}" for part in parts),
+        str(number),
+        hex(number),
+        f"0{number:o}",
+    ]
+
+
+def disguises(address: str, why: str) -> list[tuple[str, str]]:
+    """(host as written in a link, how its refusal starts) for every way of writing
+    `address` that some parser on the way may read as it."""
+    forms: list[tuple[str, str]] = []
+    for dot in FULL_STOPS:
+        host = spelled(address, dot)
+        forms.append((host, f"{named(address, host)} is {why} {HINT}"))
+        forms.append((host + dot, f"{named(address + '.', host + dot)} {NON_STANDARD}"))
+        forms.append((fullwidth(host), INVALID))  # IDNA 2008 refuses fullwidth digits
+        for integer in integer_forms(address):
+            if "." not in integer:
+                continue  # no dot to replace: once, below
+            written = spelled(integer, dot)
+            # httpx refuses a.b.c.d with leading zeros itself; IDNA lets them through
+            dotted_octal = dot == "." and re.fullmatch(r"\d+\.\d+\.\d+\.\d+", integer)
+            expected = INVALID if dotted_octal else f"{named(integer, written)} {NON_STANDARD}"
+            forms.append((written, expected))
+    forms.extend(
+        (integer, f"{integer} {NON_STANDARD}")
+        for integer in integer_forms(address)
+        if "." not in integer
+    )
+    first, rest = address.split(".", 1)
+    mixed = f"{first}\u3002{rest}"
+    forms.append((mixed, f"{named(address, mixed)} is {why} {HINT}"))
+    forms.append((address.replace(".", "%2e"), "the link's host is percent-encoded"))
+    forms.append((address.replace(".", "%E3%80%82"), "the link's host is percent-encoded"))
+    forms.append((spelled(address, "\u2024"), INVALID))  # ONE DOT LEADER: not a full stop
+    return forms
+
+
+DISGUISED = [
+    (f"http://{host}:8080/latest/meta-data/", reason)
+    for address, why in INTERNAL
+    for host, reason in disguises(address, why)
+]
+
+
+@pytest.mark.parametrize(("url", "reason"), DISGUISED)
+async def test_an_address_written_with_other_full_stops_or_digits_is_judged_as_httpx_reads_it(
+    url: str, reason: str
+) -> None:
+    # Refused on the link alone (no name to resolve), whatever allow_private says about
+    # well-formed addresses: the refusal names the address httpx would have dialled.
+    refusal = check_url(url)
+    assert refusal is not None, url
+    assert refusal.startswith(reason), (url, refusal)
+    if NON_STANDARD in refusal or refusal.startswith((INVALID, "the link's host is")):
+        assert check_url(url, allow_private=True) == refusal
+    assert await Guard(resolver=no_dns).check(url) == refusal
+
+
+async def test_a_name_written_with_other_full_stops_is_resolved_as_httpx_reads_it() -> None:
+    resolver = dns({"localhost.": ["127.0.0.1"], "intranet.test": ["10.1.2.3"]})
+    guard = Guard(resolver=resolver)
+    assert await guard.check("http://localhost\u3002/") == (
+        f"localhost. resolves to 127.0.0.1, a loopback address {HINT}"
+    )
+    assert await guard.check("http://intranet\uff0etest/") == (
+        f"intranet.test resolves to 10.1.2.3, a private address {HINT}"
+    )
+    assert resolver.asked == ["localhost.", "intranet.test"]
+
+
 async def test_a_public_address_in_the_link_is_allowed_without_resolving() -> None:
     assert await Guard(resolver=no_dns).check(f"http://{PUBLIC_V4}/") is None
     assert await Guard(resolver=no_dns).check(f"https://[{PUBLIC_V6}]:8443/") is None
@@ -278,6 +388,26 @@ async def test_a_redirect_to_a_private_address_is_refused_before_it_is_followed(
         f"not fetched: {reason} {HINT}",
     )
     assert [(s.method, s.path) for s in server.seen] == [("GET", "/robots.txt"), ("GET", "/start")]
+    assert session.pages == []
+
+
+@pytest.mark.parametrize("dot", FULL_STOPS[1:])
+async def test_a_redirect_to_an_address_written_with_other_full_stops_is_refused(
+    dot: str,
+) -> None:
+    # The loopback server sends the Location header in UTF-8, as a hostile site would.
+    resolver = dns({"localhost": [PUBLIC_V4]})
+    with ScriptedServer({}) as server:
+        port = server.url.rsplit(":", 1)[1]
+        written = spelled("127.0.0.1", dot)
+        location = f"http://{written}:{port}/secret".encode().decode("latin-1")
+        server.routes.update(routes_to(location))
+        url = server.url.replace("127.0.0.1", "localhost")
+        async with fast_client(Guard(resolver=resolver)).session("t", url) as session:
+            with pytest.raises(UnsafeLink) as refused:
+                await session.get(f"{url}/start")
+    assert refused.value.reason == (f"127.0.0.1 (written {written}) is a loopback address {HINT}")
+    assert [s.path for s in server.seen] == ["/robots.txt", "/start"]
     assert session.pages == []
 
 

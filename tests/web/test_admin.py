@@ -370,6 +370,26 @@ def test_a_loopback_link_is_refused_unless_private_targets_are_allowed(
     assert board.path.read_bytes() == before
 
 
+@pytest.mark.parametrize("dot", ["\u3002", "\uff0e", "\uff61"])
+def test_a_loopback_link_written_with_other_full_stops_is_refused_too(
+    tmp_path: Path, server: SimulatorServer, dot: str
+) -> None:
+    board = dashboard_on(tmp_path, original(server.url, web=""))
+    written = "127.0.0.1".replace(".", dot)
+    try:
+        before = board.path.read_bytes()
+        status, page = board.preview(server.booking_url("1001").replace("127.0.0.1", written))
+    finally:
+        board.close()
+    assert status == 400
+    assert (
+        f'<p class="problem" id="problem">not fetched: 127.0.0.1 (written {written}) is a '
+        "loopback address ([web] allow_private_targets = true allows it)</p>"
+    ) in page
+    assert not server.hits  # refused before any request
+    assert board.path.read_bytes() == before
+
+
 def test_a_link_with_a_user_name_is_refused_even_when_private_targets_are_allowed(
     dashboard: Dashboard, server: SimulatorServer
 ) -> None:

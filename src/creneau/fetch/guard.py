@@ -13,8 +13,10 @@ its A/AAAA records is, backslashes refused (GHSA-rph4-96w6-q594: two URL parsers
 the host), and one switch lifting the address check ([web] allow_private_targets, their
 ALLOW_IANA_RESTRICTED_ADDRESSES). Added here: user names in links are refused, as are
 numeric hosts in the forms only the C library reads (`127.1`, `2130706433`, `0x7f.1`), and
-the name resolved is the one httpx will connect to (its IDNA 2008 encoding, not the
-socket module's IDNA 2003: `faß.de` is two different domains to them).
+every host is judged in the form httpx will connect to: its IDNA 2008 encoding, not the
+socket module's IDNA 2003 (`faß.de` is two different domains to them), nor the link as written
+(IDNA reads the full stops U+3002, U+FF0E and U+FF61 as ".": `http://127。0。0。1/` is a
+request to 127.0.0.1).
 
 The polite client (client.py) runs `Guard.check` on every request — the first, each redirect
 hop it follows by hand, robots.txt — at fetch time, right before the request is sent, so a
@@ -56,6 +58,7 @@ __all__ = [
     "check_address",
     "check_addresses",
     "check_url",
+    "connect_host",
     "resolve",
 ]
 
@@ -102,28 +105,36 @@ def check_url(url: str, *, allow_private: bool = False) -> str | None:
         return "the link carries a user name or password (user@host): not allowed"
     if "%" in parts.netloc:
         return "the link's host is percent-encoded: not allowed"
-    host = parts.hostname
-    if not host:
+    written = parts.hostname
+    if not written:
         return "the link has no host"
     if port == 0:
         return "the link's port is 0"
     try:
-        parsed = httpx.URL(url)
+        host = connect_host(url)
     except httpx.InvalidURL as failure:
         return f"not a valid link ({failure})"
-    seen_by_httpx = parsed.raw_host.decode("ascii").lower()
-    if host.isascii() and seen_by_httpx != host:
-        return f"the link's host is read differently by two URL parsers ({host}, {seen_by_httpx})"
+    if written.isascii() and host != written:
+        return f"the link's host is read differently by two URL parsers ({written}, {host})"
+    # Judged as httpx will connect to it: 127。0。0。1 (ideographic full stops) is 127.0.0.1.
+    named = host if host == written else f"{host} (written {written})"
     literal = _ip_literal(host)
     if literal is None:
         if _NUMERIC_HOST.fullmatch(host):
-            return f"{host} is an address in a non-standard form: write it a.b.c.d"
+            return f"{named} is an address in a non-standard form: write it a.b.c.d"
         return None
     if allow_private:
         return None
     if why := check_address(literal):
-        return f"{host} is {why} ({ALLOW_HINT})"
+        return f"{named} is {why} ({ALLOW_HINT})"
     return None
+
+
+def connect_host(url: str) -> str:
+    """The host httpx sends the request to: its IDNA 2008 encoding of the link's host, where
+    the full stops 。．｡ separate labels as "." does (an IPv6 address without brackets).
+    Raises httpx.InvalidURL."""
+    return httpx.URL(url).raw_host.decode("ascii").lower()
 
 
 def check_address(address: IPAddress) -> str | None:
@@ -207,9 +218,9 @@ class Guard:
             return why
         if self.allow_private:
             return None
-        host = httpx.URL(url).raw_host.decode("ascii")  # the name httpx will look up
+        host = connect_host(url)  # the name httpx will look up, or the address it dials
         if _ip_literal(host) is not None:
-            return None  # judged by check_url
+            return None  # judged by check_url, on this same form of the host
         return self.check_addresses(host, await self.resolver(host))
 
 
