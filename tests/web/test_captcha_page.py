@@ -93,6 +93,10 @@ class Dashboard:
         assert answer.status_code == 200, answer.text
         return str(answer.text)
 
+    def start(self, name: str = "allier") -> str:
+        """A tap on the page's "show the site's image" button."""
+        return self.send("", name, action="start")
+
     def send(self, code: str, name: str = "allier", action: str = "answer") -> str:
         answer = self.client.post(
             f"/captcha/{name}", data={"csrf": self.csrf, "code": code, "action": action}
@@ -143,7 +147,7 @@ def site_requests(site: RdvPrefecture) -> list[tuple[str, str]]:
 def test_the_page_shows_the_image_creneaus_own_site_session_received(
     dashboard: Dashboard, site: RdvPrefecture, server: SimulatorServer
 ) -> None:
-    page = dashboard.page()
+    page = dashboard.start()
     assert state(page) == "image"
     assert image_src(page) == "/captcha/allier/image?v=1.1"
     assert server.url not in page  # the browser never asks the site for the image
@@ -157,8 +161,36 @@ def test_the_page_shows_the_image_creneaus_own_site_session_received(
     assert len(site.log) == 3
 
 
+def test_opening_the_page_asks_nothing_of_the_site_until_a_person_taps(
+    dashboard: Dashboard, site: RdvPrefecture
+) -> None:
+    # Any page the owner visits may make the browser GET this one (an <img>, a link):
+    # starting a site session spends the host's budget, so only a POST with the token does.
+    page = dashboard.page()
+    assert state(page) == "start"
+    assert (
+        '<form method="post" action="/captcha/allier" class="captcha-start">\n'
+        f'    <input type="hidden" name="csrf" value="{dashboard.csrf}">\n'
+        '    <input type="hidden" name="action" value="start">\n'
+        '    <button type="submit" id="start">Afficher l&#39;image du site</button>'
+    ) in page
+    assert "captcha-image" not in page
+    assert dashboard.client.get("/captcha/allier/image").status_code == 404
+    assert site.log == []
+    assert dashboard.store.host_states() == {}
+    for token in ({}, {"csrf": "forged"}):  # another site's form cannot start it either
+        answer = dashboard.client.post("/captcha/allier", data={"action": "start", **token})
+        assert answer.status_code == 403
+    assert site.log == []
+    assert state(dashboard.start()) == "image"
+    asked = len(site.log)
+    assert asked > 0
+    assert state(dashboard.start()) == "image"  # a second tap: the same site session
+    assert len(site.log) == asked
+
+
 def test_a_wrong_code_gets_a_new_image(dashboard: Dashboard, site: RdvPrefecture) -> None:
-    first = dashboard.image(dashboard.page())
+    first = dashboard.image(dashboard.start())
     page = dashboard.send("WRONG1")
     assert state(page) == "image"
     assert "Le site n&#39;a pas accepté ce code : voici une nouvelle image." in page
@@ -173,7 +205,7 @@ def test_the_right_code_keeps_the_site_session_for_the_daemon(
     dashboard: Dashboard, site: RdvPrefecture
 ) -> None:
     site.release("4418", 2)
-    dashboard.page()
+    dashboard.start()
     page = dashboard.send(site.last_captcha_code or "")
     assert state(page) == "solved"
     assert "C&#39;est fait : le site a accepté le code." in page
@@ -199,7 +231,7 @@ def test_the_right_code_keeps_the_site_session_for_the_daemon(
 def test_three_refused_codes_end_the_hand_off_until_asked_again(
     dashboard: Dashboard, site: RdvPrefecture
 ) -> None:
-    dashboard.page()
+    dashboard.start()
     dashboard.send("WRONG1")
     dashboard.send("WRONG2")
     page = dashboard.send("WRONG3")
@@ -212,7 +244,7 @@ def test_three_refused_codes_end_the_hand_off_until_asked_again(
 
 
 def test_an_empty_code_is_not_sent(dashboard: Dashboard, site: RdvPrefecture) -> None:
-    dashboard.page()
+    dashboard.start()
     page = dashboard.send("   ")
     assert state(page) == "image"
     assert "Tapez le code de l&#39;image avant d&#39;envoyer." in page
@@ -224,7 +256,7 @@ def test_an_empty_code_is_not_sent(dashboard: Dashboard, site: RdvPrefecture) ->
 def test_a_challenge_only_a_browser_can_pass_is_said_plainly(
     dashboard: Dashboard, site: RdvPrefecture, server: SimulatorServer
 ) -> None:
-    page = dashboard.page("duplicata")  # a Cloudflare Turnstile page instead of the CAPTCHA
+    page = dashboard.start("duplicata")  # a Cloudflare Turnstile page instead of the CAPTCHA
     assert state(page) == "browser_only"
     assert (
         "Le site demande une vérification Cloudflare Turnstile : creneau ne peut pas vous le "
@@ -235,13 +267,14 @@ def test_a_challenge_only_a_browser_can_pass_is_said_plainly(
     assert "captcha-image" not in page
     assert site_requests(site) == [("GET", "/rdvpref/reservation/demarche/1777/cgu/")]
     # Cloudflare answers its challenge with a 403: the host's breaker opened meanwhile.
-    assert "cooling down" in dashboard.page("duplicata")
+    assert state(dashboard.page("duplicata")) == "start"  # said once; a tap tries again
+    assert "cooling down" in dashboard.start("duplicata")
 
 
 def test_a_browser_challenge_after_the_right_code_is_said_plainly_too(
     dashboard: Dashboard, site: RdvPrefecture
 ) -> None:
-    dashboard.page("rhone")  # a reCAPTCHA chained after the right code
+    dashboard.start("rhone")  # a reCAPTCHA chained after the right code
     after = dashboard.send(site.last_captcha_code or "", name="rhone")
     assert state(after) == "browser_only"
     assert "Le site demande un reCAPTCHA de Google (« Je ne suis pas un robot »)" in after
@@ -249,7 +282,7 @@ def test_a_browser_challenge_after_the_right_code_is_said_plainly_too(
 
 
 def test_a_code_needs_the_csrf_token(dashboard: Dashboard, site: RdvPrefecture) -> None:
-    dashboard.page()
+    dashboard.start()
     code = site.last_captcha_code or ""
     for token in ({}, {"csrf": "forged"}):
         answer = dashboard.client.post("/captcha/allier", data={"code": code, **token})
@@ -272,7 +305,7 @@ def test_an_unknown_target_is_not_found_and_a_system_without_captcha_says_so(
 def test_an_image_waits_a_few_minutes_then_a_new_one_is_fetched(
     dashboard: Dashboard, site: RdvPrefecture
 ) -> None:
-    dashboard.page()
+    dashboard.start()
     token = dashboard.csrf
     dashboard.clock.at += timedelta(minutes=5, seconds=1)
     assert dashboard.client.get("/captcha/allier/image").status_code == 404
@@ -292,7 +325,9 @@ def test_a_first_visit_gets_its_session_then_the_image(
     answer = running.client.get("/captcha/allier", follow_redirects=False)
     assert answer.status_code == 200
     assert "creneau_session=" in answer.headers["set-cookie"]
-    assert state(answer.text) == "image"  # the first page carries its session already
+    assert state(answer.text) == "start"  # the first page carries its session already
+    assert f'name="csrf" value="{running.csrf}"' in answer.text
+    assert state(running.start()) == "image"
     image = running.client.get("/captcha/allier/image?v=1.1")
     assert image.status_code == 200
     running.store.close()
@@ -300,8 +335,23 @@ def test_a_first_visit_gets_its_session_then_the_image(
 
 def test_links_follow_the_root_path(tmp_path: Path, server: SimulatorServer) -> None:
     running = Dashboard(write_config(tmp_path, server.url, language="en"), tmp_path)
-    client = TestClient(running.client.app, base_url="http://127.0.0.1:8765", root_path="/creneau")
+    # Behind a proxy that strips /creneau: the browser's paths, and its cookie's, carry it.
+    client = TestClient(
+        running.client.app, base_url="http://127.0.0.1:8765/creneau", root_path="/creneau"
+    )
     client.get("/healthz")
+    page = client.get("/captcha/allier").text
+    assert 'action="/creneau/captcha/allier"' in page
+    assert "Show the site&#39;s image" in page
+    session = running.context.signer.session_of(client.cookies.get("creneau_session"))
+    assert session is not None
+    tapped = client.post(
+        "/captcha/allier",
+        data={"csrf": running.context.signer.csrf_token(session), "action": "start"},
+        follow_redirects=False,
+    )
+    assert tapped.status_code == 303
+    assert tapped.headers["location"] == "/creneau/captcha/allier"
     page = client.get("/captcha/allier").text
     assert 'src="/creneau/captcha/allier/image?v=1.1"' in page
     assert 'action="/creneau/captcha/allier"' in page
@@ -313,14 +363,15 @@ def test_the_site_is_asked_through_the_polite_client_and_its_state_is_kept(
     dashboard: Dashboard, site: RdvPrefecture
 ) -> None:
     site.set_behaviour("4418", "forbidden")  # 403: the host's breaker opens at once
-    page = dashboard.page()
+    page = dashboard.start()
     assert state(page) == "problem"
     assert "creneau n&#39;a pas d&#39;image du site à vous montrer pour le moment." in page
     assert site_requests(site) == [("GET", CGU)]
     host = dashboard.store.host_states()["127.0.0.1"]
     assert host.open_until is not None
     assert host.reason == "HTTP 403"
-    again = dashboard.page()  # the host cools down: nothing goes to the site
+    assert 'id="retry"' in page  # one tap tries again
+    again = dashboard.start()  # the host cools down: nothing goes to the site
     assert state(again) == "problem"
     assert "127.0.0.1 is cooling down (HTTP 403)" in again
     assert len(site.log) == 1
@@ -334,7 +385,7 @@ def test_a_retry_after_the_daemon_recorded_holds_here_too(
         tx.save_host_state(
             "127.0.0.1", HostState(not_before=wait_until, reason="HTTP 429"), wait_until
         )
-    page = dashboard.page()
+    page = dashboard.start()
     assert state(page) == "problem"
     assert "127.0.0.1 is cooling down (HTTP 429)" in page
     assert site.log == []
@@ -368,7 +419,7 @@ def test_under_creneau_run_the_hand_off_goes_through_the_daemon(
     daemon = RunningDaemon(PoliteClient("tests@example.org", lambda host: budget))
     running = Dashboard(write_config(tmp_path, server.url), tmp_path, daemon)
     daemon.runtime = Runtime(running.config, running.store, client=daemon.client)
-    assert state(running.page()) == "image"
+    assert state(running.start()) == "image"
     # The daemon's own client paid for robots.txt and the three requests.
     assert daemon.client.host_state("127.0.0.1").robots_fetched_at is not None
     assert daemon.client.gate("127.0.0.1").bucket.tokens < 60 - 3

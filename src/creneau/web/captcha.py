@@ -8,7 +8,11 @@ Each step is one request to the dashboard and one short session of the polite cl
 `creneau run`, the daemon's own client: its budgets, Retry-After deadlines and breakers hold for
 both). Between steps, the site session's cookies and its challenge wait in memory, per
 dashboard session and target, for a few minutes: no step holds the site's host while a person
-reads the image."""
+reads the image.
+
+Only a POST carrying the page's CSRF token asks the site anything: a GET shows what waits in
+memory, or a button to start. Any page a person visits may make their browser send a GET
+(an <img>), and a site session spends the host's budget."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
@@ -348,7 +352,7 @@ def routes(context: WebContext) -> list[BaseRoute]:
         found = _target(context, request)
         if isinstance(found, Response):
             return found
-        target, source = found
+        target, _source = found
         session: str | None = request.state.session
         if session is None:
             return _without_session(request, context, target)
@@ -356,10 +360,13 @@ def routes(context: WebContext) -> list[BaseRoute]:
         async with turn(target.name):
             entry = handoffs.get(key)
             if entry is None:
-                entry = await desk.start(target, source)
-                handoffs.put(key, entry)
+                # A GET asks nothing of the site: any page may make the browser send one
+                # (an <img>), and a site session spends the host's budget. A POST starts it.
+                return _render(
+                    request, context, "captcha.html", target_name=target.name, state="start"
+                )
             if isinstance(entry, Finished) and not entry.outcome.solved:
-                handoffs.drop(key)  # said once: coming back tries again
+                handoffs.drop(key)  # said once: coming back offers to try again
         return _page(request, context, target, entry, handoffs.lifetime)
 
     async def act(request: Request) -> Response:
@@ -374,7 +381,10 @@ def routes(context: WebContext) -> list[BaseRoute]:
         code = str(form.get("code", "")).strip()[:CODE_MAX_LENGTH]
         async with turn(target.name):
             current = handoffs.get(key)
-            if form.get("action") == "new":
+            action = form.get("action")
+            if action == "start" and _in_progress(current):
+                entry = current  # a second tap on "show the image": one site session
+            elif action in ("start", "new"):
                 entry = await desk.start(target, source)
             elif isinstance(current, Finished) and current.outcome.solved:
                 entry = current  # a second tap on "send": it is done already
@@ -409,6 +419,12 @@ def routes(context: WebContext) -> list[BaseRoute]:
         Route("/captcha/{name}", act, methods=["POST"]),
         Route("/captcha/{name}/image", image, methods=["GET"]),
     ]
+
+
+def _in_progress(entry: Entry | None) -> TypeGuard[Entry]:
+    """An image waits for its code, or the site accepted one: starting again would only
+    spend the host's budget."""
+    return isinstance(entry, Waiting) or (isinstance(entry, Finished) and entry.outcome.solved)
 
 
 def _target(
@@ -523,6 +539,12 @@ TEXT: dict[str, dict[str, str]] = {
             "telle que le site l'a envoyée : il ne résout jamais de CAPTCHA. Une fois le code "
             "accepté, creneau reprend la surveillance avec cette session."
         ),
+        "start": (
+            "Le site demande de recopier le code d'une image. Demandez-la : creneau ouvre "
+            "alors une session sur le site et vous montre l'image telle que le site l'a "
+            "envoyée ; il ne résout jamais de CAPTCHA."
+        ),
+        "start_button": "Afficher l'image du site",
         "image_alt": "Image du CAPTCHA envoyée par le site (les caractères à recopier)",
         "code_label": "Code de l'image",
         "send": "Envoyer le code",
@@ -575,6 +597,12 @@ TEXT: dict[str, dict[str, str]] = {
             "sent it: it never solves a CAPTCHA. Once the code is accepted, creneau goes on "
             "watching with this session."
         ),
+        "start": (
+            "The site asks for the code in an image. Ask for it: creneau then opens a session "
+            "on the site and shows you the image as the site sent it; it never solves a "
+            "CAPTCHA."
+        ),
+        "start_button": "Show the site's image",
         "image_alt": "The CAPTCHA image the site sent (the characters to type)",
         "code_label": "Code in the image",
         "send": "Send the code",
