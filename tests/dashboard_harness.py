@@ -31,6 +31,8 @@ from processes import StderrLines
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, ViewportSize
 
+    from creneau.results import SiteSession
+
 # Playwright's own browser download cannot be reached from here: Debian's package is used.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -103,7 +105,7 @@ class RunningDashboard:
         self.page.goto(f"{self.url}{path}")
         return self.page
 
-    def site_session(self, target: str) -> dict[str, str] | None:
+    def site_session(self, target: str) -> SiteSession | None:
         """The site session the store keeps for `target` (a person solved its CAPTCHA)."""
         store = Store(f"sqlite:///{self.database}")
         try:

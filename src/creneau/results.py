@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from creneau.page import Page
@@ -105,6 +106,41 @@ class GuichetResult:
         }
 
 
+class SiteCookie(TypedDict):
+    """A cookie of a site session kept between checks, and where it may go back: the domain
+    the cookie jar recorded (the host that set it, or ".example.org" when the site named a
+    domain), its path, and whether it goes over HTTPS only."""
+
+    name: str
+    value: str
+    domain: str  # "": kept before cookies carried their host; sent to the target's host only
+    path: str
+    secure: bool
+
+
+SiteSession: TypeAlias = list[SiteCookie]
+
+
+def site_session_of(stored: object) -> SiteSession:
+    """A site session as the store keeps it (JSON). One kept by an older version is an
+    object of names and values: its cookies come back without a domain."""
+    if isinstance(stored, Mapping):
+        return [_site_cookie({"name": name, "value": value}) for name, value in stored.items()]
+    if not isinstance(stored, list):
+        return []
+    return [_site_cookie(each) for each in stored if isinstance(each, Mapping) and each.get("name")]
+
+
+def _site_cookie(fields: Mapping[str, Any]) -> SiteCookie:
+    return SiteCookie(
+        name=str(fields["name"]),
+        value=str(fields.get("value") or ""),
+        domain=str(fields.get("domain") or ""),
+        path=str(fields.get("path") or "/"),
+        secure=bool(fields.get("secure")),
+    )
+
+
 @dataclass(frozen=True)
 class CheckResult:
     target: str
@@ -121,8 +157,8 @@ class CheckResult:
     next_attempt_at: datetime | None = None  # set when the host asked us to wait
     facts: dict[str, str] = field(default_factory=dict)  # what the site said besides slots
     complete: bool = False  # the answer lists every guichet that has slots
-    site_session: dict[str, str] | None = None  # cookies to keep, for sources that keep them
-    site_session_used: dict[str, str] | None = None  # the cookies the check started with
+    site_session: SiteSession | None = None  # cookies to keep, for sources that keep them
+    site_session_used: SiteSession | None = None  # the cookies the check started with
     page: Page | None = field(default=None, repr=False, compare=False)  # the decisive page
     pages: tuple[Page, ...] = field(default=(), repr=False, compare=False)  # all, in order
 

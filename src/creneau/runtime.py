@@ -23,7 +23,7 @@ from creneau.alerts.events import Routing
 from creneau.check.record import Recorded, watch_once
 from creneau.fetch.client import FetchError, Guard, PoliteClient
 from creneau.redact import public_link
-from creneau.results import Status
+from creneau.results import SiteSession, Status
 from creneau.store import StoreCall, inline
 
 if TYPE_CHECKING:
@@ -217,7 +217,7 @@ async def _ask_a_person(
     session: Session,
     dialog: CaptchaDialog,
     tries: int,
-) -> tuple[CaptchaOutcome, dict[str, str] | None]:
+) -> tuple[CaptchaOutcome, SiteSession | None]:
     """Show the image, send what the person typed; the site session's cookies on success."""
     for _ in range(tries):
         try:
@@ -233,7 +233,7 @@ async def _ask_a_person(
         except ValueError as unavailable:  # e.g. a reCAPTCHA chained after the right code
             return _no_image(unavailable), None
         if reading.status is not Status.CAPTCHA:
-            return CaptchaOutcome(solved=True), session.cookies()
+            return CaptchaOutcome(solved=True), session.kept_cookies()
         dialog.code_refused()
     return CaptchaOutcome(solved=False), None
 

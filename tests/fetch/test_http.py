@@ -359,6 +359,64 @@ async def test_a_session_can_resume_with_cookies_and_hand_them_over() -> None:
     assert handed_over == {"SESSION": "abc", "step": "2"}
 
 
+def cookies_seen(server: ScriptedServer, path: str) -> list[tuple[str, str | None]]:
+    """(host asked, the Cookie header it received) for each request of `path`."""
+    return [
+        (seen.headers["Host"].rsplit(":", 1)[0], seen.headers.get("Cookie"))
+        for seen in server.pages
+        if seen.path == path
+    ]
+
+
+@pytest.mark.parametrize(
+    ("home", "other"), [("127.0.0.1", "localhost"), ("localhost", "127.0.0.1")]
+)
+async def test_a_kept_cookie_goes_back_only_to_the_host_that_set_it(home: str, other: str) -> None:
+    # One loopback server under two host names: to a cookie jar, two hosts.
+    routes = {
+        "/set": lambda seen: Answer(200, b"ok", {"Set-Cookie": "sid=first; Path=/"}),
+        "/see": lambda seen: Answer(200, b"ok"),
+    }
+    with ScriptedServer(routes) as server:
+        port = server.url.rsplit(":", 1)[1]
+        home_url, other_url = f"http://{home}:{port}", f"http://{other}:{port}"
+        client = fast_client()
+        async with client.session("open", home_url) as session:
+            await session.get(f"{home_url}/set")
+            kept = session.kept_cookies()
+        # The next check resumes the kept session on a target whose pages span both hosts.
+        async with client.session("resume", home_url, kept) as session:
+            await session.get(f"{other_url}/see")
+            await session.get(f"{home_url}/see")
+            handed_over = session.kept_cookies()
+    domain = home if "." in home else f"{home}.local"  # as http.cookiejar records it
+    assert kept == [
+        {"name": "sid", "value": "first", "domain": domain, "path": "/", "secure": False}
+    ]
+    assert cookies_seen(server, "/see") == [(other, None), (home, "sid=first")]
+    assert handed_over == kept
+
+
+async def test_a_cookie_kept_without_its_host_goes_back_to_the_targets_host_only() -> None:
+    # Sessions kept by an older version (a name and a value each) and cookies given by name.
+    with ScriptedServer({"/see": lambda seen: Answer(200, b"ok")}) as server:
+        port = server.url.rsplit(":", 1)[1]
+        home_url, other_url = f"http://127.0.0.1:{port}", f"http://localhost:{port}"
+        old_style = {"name": "sid", "value": "old"}  # no domain, no path
+        async with fast_client().session("t", home_url, [old_style]) as session:  # type: ignore[list-item]
+            await session.get(f"{other_url}/see")
+            await session.get(f"{home_url}/see")
+        async with fast_client().session("t", other_url, {"sid": "named"}) as session:
+            await session.get(f"{home_url}/see")
+            await session.get(f"{other_url}/see")
+    assert cookies_seen(server, "/see") == [
+        ("localhost", None),
+        ("127.0.0.1", "sid=old"),
+        ("127.0.0.1", None),
+        ("localhost", "sid=named"),
+    ]
+
+
 def test_a_reloaded_budget_applies_to_the_hosts_whose_budget_changed() -> None:
     client = PoliteClient("ops@example.org", lambda host: HostBudget(6, 10))
     kept, changed = client.gate("kept.example"), client.gate("changed.example")

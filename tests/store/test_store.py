@@ -21,7 +21,7 @@ from sqlalchemy import Table, inspect, text
 from creneau.alerts import url_keys
 from creneau.alerts.events import Routing
 from creneau.check.record import record
-from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.results import CheckResult, GuichetResult, SiteCookie, Slot, Status
 from creneau.store import (
     CheckRecord,
     Destination,
@@ -75,6 +75,25 @@ def test_migrations_create_exactly_the_models(store: Store) -> None:
         context = MigrationContext.configure(connection)
         assert compare_metadata(context, metadata) == []
         assert set(inspect(connection).get_table_names()) >= {"checks", "slots", "notifications"}
+
+
+def test_a_site_session_keeps_each_cookies_host_and_reads_one_kept_before(store: Store) -> None:
+    at = datetime.now(UTC)
+    cookie = SiteCookie(
+        name="JSESSIONID", value="abc", domain="127.0.0.1", path="/rdvpref", secure=True
+    )
+    with store.transaction() as tx:
+        tx.save_site_session("allier", [cookie], at)
+        tx.save_site_session("older", {"JSESSIONID": "old"}, at)  # type: ignore[arg-type]
+    assert store.site_session("allier") == [cookie]
+    # As an older version kept it: names and values only, for the target's host.
+    kept_before = store.site_session("older")
+    assert kept_before == [
+        SiteCookie(name="JSESSIONID", value="old", domain="", path="/", secure=False)
+    ]
+    with store.transaction() as tx:  # the next check replaces the session it started with
+        tx.replace_site_session("older", kept_before, [cookie], at)
+    assert store.site_session("older") == [cookie]
 
 
 def test_upgrade_twice_is_harmless(store: Store) -> None:

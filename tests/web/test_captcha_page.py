@@ -212,7 +212,8 @@ def test_the_right_code_keeps_the_site_session_for_the_daemon(
     assert "2 créneaux disponibles" in page
     kept = dashboard.store.site_session("allier")
     assert kept is not None
-    assert "JSESSIONID" in kept
+    # Each cookie with the host that set it: the daemon sends it back there only.
+    assert [(cookie["name"], cookie["domain"]) for cookie in kept] == [("JSESSIONID", "127.0.0.1")]
     assert [check.status for check in dashboard.store.checks("allier")] == ["available"]
     assert dashboard.client.get("/captcha/allier/image").status_code == 404  # image gone
     assert state(dashboard.page()) == "solved"  # coming back says so, without a new image

@@ -151,7 +151,7 @@ def record(
         if result.site_session is not None:
             tx.replace_site_session(
                 result.target,
-                result.site_session_used or {},
+                result.site_session_used or [],
                 result.site_session,
                 result.checked_at,
             )

@@ -12,7 +12,7 @@ from creneau import sources
 from creneau.fetch.client import Guard, PoliteClient
 from creneau.fetch.errors import FetchError, HostCoolingDown
 from creneau.page import Page
-from creneau.results import CheckResult, Status
+from creneau.results import CheckResult, SiteSession, Status
 from creneau.sources import FlowOutcome
 from creneau.targets import TargetBase
 
@@ -24,7 +24,7 @@ async def run_check(
     client: PoliteClient,
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    cookies: dict[str, str] | None = None,
+    cookies: SiteSession | None = None,
     guard: Guard | None = None,
 ) -> CheckResult:
     """Raises `http.TooSoon` (nothing was done) when the target was checked too recently.
@@ -33,7 +33,7 @@ async def run_check(
     source = sources.get(target.system)
     keeps_session = source.KEEPS_SESSION
     started_at, clock = now(), time.perf_counter()
-    kept: dict[str, str] | None = None
+    kept: SiteSession | None = None
     pages: list[Page] = []  # every page the session read, for evidence
 
     def result(
@@ -60,7 +60,7 @@ async def run_check(
             facts=outcome.facts if outcome else {},
             complete=outcome.complete if outcome else False,
             site_session=kept,
-            site_session_used=(cookies or {}) if keeps_session else None,
+            site_session_used=(cookies or []) if keeps_session else None,
             page=page,
             pages=tuple(pages),
         )
@@ -89,7 +89,7 @@ async def run_check(
                 )
             session.verdict = outcome.status
             if keeps_session:  # a session that ends on a CAPTCHA is spent
-                kept = {} if outcome.status is Status.CAPTCHA else session.cookies()
+                kept = [] if outcome.status is Status.CAPTCHA else session.kept_cookies()
             return result(outcome.status, outcome.detail, outcome, session.requests)
     except HostCoolingDown as cooling:
         return result(cooling.status, cooling.detail, next_attempt_at=cooling.until)

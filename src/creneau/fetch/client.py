@@ -10,6 +10,7 @@ httpx."""
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import logging
 import time
 import zlib
@@ -38,7 +39,7 @@ from creneau.fetch.politeness import (
     robots_is_fresh,
 )
 from creneau.page import Page
-from creneau.results import Status
+from creneau.results import SiteCookie, SiteSession, Status, site_session_of
 from creneau.targets import INTERVAL_FLOOR, is_loopback
 
 __all__ = [
@@ -109,6 +110,55 @@ def _too_large(limit: int) -> str:
 
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
+
+
+def _cookie_jar(cookies: SiteSession | Mapping[str, str] | None, url: str) -> httpx.Cookies:
+    """A jar holding `cookies` as the jar that received them held them: each sent only to
+    its domain and path (a cookie set without a Domain attribute: to its host only)."""
+    jar = httpx.Cookies()
+    if not cookies:
+        return jar
+    home = _home_domain(url)
+    for cookie in site_session_of(cookies):
+        domain = cookie["domain"] or home
+        if not domain:
+            continue  # no host to send it to
+        named = domain.startswith(".")  # the jar adds the dot when the site names a domain
+        jar.jar.set_cookie(
+            http.cookiejar.Cookie(
+                version=0,
+                name=cookie["name"],
+                value=cookie["value"],
+                port=None,
+                port_specified=False,
+                domain=domain,
+                domain_specified=named,
+                domain_initial_dot=named,
+                path=cookie["path"],
+                path_specified=True,
+                secure=cookie["secure"],
+                expires=None,
+                discard=True,
+                comment=None,
+                comment_url=None,
+                rest={},
+            )
+        )
+    return jar
+
+
+def _home_domain(url: str) -> str:
+    """The domain http.cookiejar records for a cookie `url`'s host sets without a Domain
+    attribute (its effective request host): the host as httpx sends it, ".local" added to
+    a name without a dot. Where cookies kept without their domain go ("" for no host)."""
+    try:
+        host = httpx.URL(url).host
+    except httpx.InvalidURL:
+        return ""
+    if not host:
+        return ""
+    host = f"[{host}]" if ":" in host else host
+    return host if "." in host else f"{host}.local"
 
 
 class PoliteClient:
@@ -206,17 +256,19 @@ class PoliteClient:
         self,
         target_key: str,
         url: str,
-        cookies: Mapping[str, str] | None = None,
+        cookies: SiteSession | Mapping[str, str] | None = None,
         *,
         respect_robots: bool = True,
         guard: Guard | None = None,
     ) -> AsyncIterator[Session]:
         """A cookie jar for one check of one target (seeded with `cookies` to resume a site
-        session a person opened, e.g. after solving a CAPTCHA). Checks of one host take turns:
-        each runs from start to end without others' requests in between, so what it reports
-        is fresh. Refuses to start before the floor or while the host cools down; on exit,
-        feeds the verdict to the host's breaker. `guard` (else the client's) checks each of
-        the session's requests when it is sent: a refused one raises `UnsafeLink`."""
+        session a person opened, e.g. after solving a CAPTCHA: each cookie goes back to the
+        host that set it; one without a domain, or given as a name and a value, to `url`'s).
+        Checks of one host take turns: each runs from start to end without others' requests
+        in between, so what it reports is fresh. Refuses to start before the floor or while
+        the host cools down; on exit, feeds the verdict to the host's breaker. `guard` (else
+        the client's) checks each of the session's requests when it is sent: a refused one
+        raises `UnsafeLink`."""
         host = _host(url)
         gate = self.gate(host)
         async with gate.check_turn:
@@ -230,7 +282,7 @@ class PoliteClient:
             session = Session(
                 self,
                 host,
-                cookies,
+                _cookie_jar(cookies, url),
                 respect_robots=respect_robots,
                 guard=guard if guard is not None else self.guard,
                 target_key=target_key,
@@ -270,7 +322,7 @@ class Session:
         self,
         client: PoliteClient,
         host: str,
-        cookies: Mapping[str, str] | None = None,
+        cookies: httpx.Cookies | None = None,
         *,
         respect_robots: bool = True,
         guard: Guard | None = None,
@@ -301,12 +353,26 @@ class Session:
             # goes straight to the site, from this machine's own address.
             trust_env=False,
             transport=client._transport,
-            cookies=dict(cookies or {}),
+            cookies=cookies,
         )
 
     def cookies(self) -> dict[str, str]:
-        """The site session's cookies, to hand over to a later check."""
+        """The site session's cookies by name (whichever host set them)."""
         return {cookie.name: cookie.value or "" for cookie in self._http.cookies.jar}
+
+    def kept_cookies(self) -> SiteSession:
+        """The site session's cookies, each with where it goes back, to hand over to a later
+        check: kept as the jar holds them, a cookie of one host never reaches another."""
+        return [
+            SiteCookie(
+                name=cookie.name,
+                value=cookie.value or "",
+                domain=cookie.domain,
+                path=cookie.path,
+                secure=cookie.secure,
+            )
+            for cookie in self._http.cookies.jar
+        ]
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -36,7 +36,7 @@ from creneau.alerts.url_keys import url_key as url_key
 from creneau.check.diff import KnownSlot, SlotChanges
 from creneau.fetch.politeness import HostState, Spend
 from creneau.redact import public_link
-from creneau.results import CheckResult, Slot, Status
+from creneau.results import CheckResult, SiteSession, Slot, Status, site_session_of
 from creneau.store.database import database_file, open_engine
 from creneau.store.database import database_label as database_label
 from creneau.store.leadership import Instance as Instance
@@ -322,12 +322,11 @@ class Store:
             rows = connection.execute(select(DAEMON_FACTS))
             return {row.name: (row.value, row.updated_at) for row in rows}
 
-    def site_session(self, target: str) -> dict[str, str] | None:
+    def site_session(self, target: str) -> SiteSession | None:
         """Cookies of the site session a person opened for this target, if any."""
         query = select(TARGET_STATES.c.site_session).where(TARGET_STATES.c.name == target)
         with self.engine.connect() as connection:
-            cookies = connection.scalar(query)
-            return dict(cookies) if cookies else None
+            return site_session_of(connection.scalar(query)) or None
 
     def checks(self, target: str | None = None) -> list[CheckRecord]:
         """Every check (of one target), oldest first."""
@@ -667,16 +666,16 @@ class Transaction:
         else:
             _save_target_state(self.connection, target, at)
 
-    def save_site_session(self, target: str, cookies: dict[str, str], at: datetime) -> None:
+    def save_site_session(self, target: str, cookies: SiteSession, at: datetime) -> None:
         _save_target_state(self.connection, target, at, site_session=cookies or None)
 
     def replace_site_session(
-        self, target: str, used: dict[str, str], cookies: dict[str, str], at: datetime
+        self, target: str, used: SiteSession, cookies: SiteSession, at: datetime
     ) -> None:
         """Keep a check's cookies only if the session it started with is still the stored
         one: a person may have opened a new session while the check ran."""
         row = by_key(self.connection, TARGET_STATES, target)
-        if ((row.site_session if row else None) or {}) == used:
+        if site_session_of(row.site_session if row else None) == used:
             _save_target_state(self.connection, target, at, site_session=cookies or None)
         else:
             _save_target_state(self.connection, target, at)

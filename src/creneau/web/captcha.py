@@ -35,7 +35,7 @@ from creneau.check.record import NotRecorded, Recorded
 from creneau.dates import long_datetime
 from creneau.fetch.client import FetchError, PoliteClient, TooSoon
 from creneau.redact import public_link, redact
-from creneau.results import CheckResult, Status
+from creneau.results import CheckResult, SiteSession, Status
 from creneau.runtime import CAPTCHA_TRIES, CaptchaOutcome, Runtime
 from creneau.store import STORE_FAILURES
 from creneau.web.auth import CSRF_FIELD, csrf_ok, csrf_token
@@ -72,7 +72,7 @@ class Waiting:
     """An image shown, its code awaited: the site session's cookies, and the challenge the
     source needs to send the code."""
 
-    cookies: dict[str, str]
+    cookies: SiteSession
     challenge: CaptchaImage
     content_type: str
     tries: int  # images shown in this hand-off, this one included
@@ -93,7 +93,7 @@ class Finished:
 
 @dataclass(frozen=True)
 class _Accepted:
-    cookies: dict[str, str]
+    cookies: SiteSession
 
 
 Entry = Waiting | Finished
@@ -209,7 +209,7 @@ class CaptchaDesk:
             except ValueError as unavailable:  # e.g. a reCAPTCHA chained after the right code
                 return Finished(_no_image(unavailable))
             if reading.status is not Status.CAPTCHA:
-                return _Accepted(session.cookies())
+                return _Accepted(session.kept_cookies())
             if waiting.tries >= CAPTCHA_TRIES:
                 return Finished(CaptchaOutcome(solved=False), gave_up=True)
             return await _next_image(
@@ -227,7 +227,7 @@ class CaptchaDesk:
         self,
         target: TargetBase,
         key: str,
-        cookies: dict[str, str] | None,
+        cookies: SiteSession | None,
         step: Callable[[Session], Any],
     ) -> Entry | _Accepted:
         runtime = self.runtime
@@ -272,7 +272,7 @@ class CaptchaDesk:
         except STORE_FAILURES as failure:
             log.warning("CAPTCHA hand-off: hosts' state not saved (%s)", failure)
 
-    async def _keep(self, target: TargetBase, cookies: dict[str, str]) -> Finished:
+    async def _keep(self, target: TargetBase, cookies: SiteSession) -> Finished:
         """Save the site session for the daemon, then check once with it, as `creneau
         captcha` does. Under `creneau run` the daemon makes that check (its floor, its log,
         its outbox woken); under `creneau web` alone the daemon, wherever it runs, sends the
@@ -312,7 +312,7 @@ async def _next_image(
     content_type = image_type(challenge.image)
     if content_type is None:
         return Finished(CaptchaOutcome(solved=False, problem=NOT_AN_IMAGE))
-    return Waiting(session.cookies(), challenge, content_type, tries, serial, notice)
+    return Waiting(session.kept_cookies(), challenge, content_type, tries, serial, notice)
 
 
 def _no_image(unavailable: ValueError) -> CaptchaOutcome:
@@ -326,7 +326,7 @@ def image_type(data: bytes) -> str | None:
     return next((kind for magic, kind in IMAGE_SIGNATURES if data.startswith(magic)), None)
 
 
-def _save_site_session(store: Store, target: str, cookies: dict[str, str], at: datetime) -> None:
+def _save_site_session(store: Store, target: str, cookies: SiteSession, at: datetime) -> None:
     with store.transaction() as tx:
         tx.save_site_session(target, cookies, at)
 
