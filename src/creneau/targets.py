@@ -140,9 +140,22 @@ Within = Annotated[timedelta, BeforeValidator(DurationWithin(*WITHIN_RANGE))]
 Flag = StrictBool  # true or false: "yes", 1 or "false" (which pydantic takes) are mistakes
 
 
+def host_of(url: str) -> str:
+    """The host as the HTTP client connects to it (httpx's IDNA form, where 。．｡ are full
+    stops): budgets, floors and `[hosts."…"]` settings are kept per real host, so writing a
+    link's dots another way does not buy another budget. A link httpx refuses keeps its
+    host as written (it is never fetched)."""
+    import httpx
+
+    try:
+        return httpx.URL(url).raw_host.decode("ascii").lower()
+    except (httpx.InvalidURL, UnicodeError):
+        return (urlsplit(url).hostname or "").lower()
+
+
 def is_loopback(url: str) -> bool:
     """True for localhost and 127.0.0.0/8 (and ::1): the simulator and tests live there."""
-    host = (urlsplit(url).hostname or "").lower()
+    host = host_of(url)
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
@@ -270,4 +283,4 @@ class TargetBase(BaseModel):
 
     @property
     def host(self) -> str:
-        return (urlsplit(self.url).hostname or "").lower()
+        return host_of(self.url)

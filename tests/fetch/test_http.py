@@ -193,6 +193,21 @@ async def test_403_is_never_retried_and_stops_every_later_request_to_the_host() 
     assert timedelta(minutes=4) < wait <= timedelta(minutes=5.5)
 
 
+@pytest.mark.parametrize("dot", ["\u3002", "\uff0e", "\uff61"])
+async def test_a_host_written_with_other_full_stops_shares_the_hosts_breaker(dot: str) -> None:
+    """Budgets, floors and breakers are kept per host as the client connects to it: writing
+    the link's dots another way does not buy a second budget from the same site."""
+    with ScriptedServer({"/x": lambda s: Answer(403, b"no")}) as server:
+        client = fast_client()
+        async with client.session("t", server.url) as session:
+            assert (await session.get(f"{server.url}/x")).status == 403
+        written_otherwise = server.url.replace("127.0.0.1", "127.0.0.1".replace(".", dot))
+        with pytest.raises(HostCoolingDown):
+            async with client.session("other-target", written_otherwise) as session:
+                await session.get(f"{written_otherwise}/x")
+    assert len(server.pages) == 1
+
+
 async def test_429_retry_after_is_honoured_exactly() -> None:
     with ScriptedServer(
         {"/x": lambda s: Answer(429, b"slow down", {"Retry-After": "7200"})}

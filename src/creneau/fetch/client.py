@@ -40,7 +40,7 @@ from creneau.fetch.politeness import (
 )
 from creneau.page import Page
 from creneau.results import SiteCookie, SiteSession, Status, site_session_of
-from creneau.targets import INTERVAL_FLOOR, is_loopback
+from creneau.targets import INTERVAL_FLOOR, host_of, is_loopback
 
 __all__ = [
     "FetchError",
@@ -106,10 +106,6 @@ class _BoundedGunzip:
 
 def _too_large(limit: int) -> str:
     return f"response body larger than {limit // 1024} KiB: not read further"
-
-
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 def _cookie_jar(cookies: SiteSession | Mapping[str, str] | None, url: str) -> httpx.Cookies:
@@ -269,7 +265,7 @@ class PoliteClient:
         the host cools down; on exit, feeds the verdict to the host's breaker. `guard` (else
         the client's) checks each of the session's requests when it is sent: a refused one
         raises `UnsafeLink`."""
-        host = _host(url)
+        host = host_of(url)
         gate = self.gate(host)
         async with gate.check_turn:
             if cooling := gate.guard.cooling(self.now(), starting_check=True):
@@ -410,14 +406,14 @@ class Session:
             url = urljoin(page.url, location)
             if page.status in (301, 302, 303) and method == "POST":
                 method, data = "GET", None
-            if _host(url) != _host(page.url):
+            if host_of(url) != host_of(page.url):
                 headers = None  # a token meant for one host never follows to another
         raise FetchError(f"redirect loop: more than {MAX_REDIRECTS} redirects (last to {url})")
 
     async def _check_robots(self, url: str) -> None:
         if not self._respect_robots:
             return
-        host = _host(url)
+        host = host_of(url)
         gate = self._client.gate(host)
         state = gate.guard.state
         if not robots_is_fresh(state, self._client.now()):
@@ -482,7 +478,7 @@ class Session:
         data: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
     ) -> Page:
-        host = _host(url)
+        host = host_of(url)
         gate = self._client.gate(host)
         async with gate.in_flight:
             if cooling := gate.guard.cooling(self._client.now()):
@@ -517,10 +513,10 @@ class Session:
                 refusal = await guard.check(url)
         except TimeoutError:
             raise _Retryable(
-                f"{_host(url)} did not resolve within {self._client.connect_timeout:g}s"
+                f"{host_of(url)} did not resolve within {self._client.connect_timeout:g}s"
             ) from None
         except OSError as failure:
-            raise _Retryable(f"{_host(url)} does not resolve: {failure}") from None
+            raise _Retryable(f"{host_of(url)} does not resolve: {failure}") from None
         if refusal is not None:
             raise UnsafeLink(refusal)
 
