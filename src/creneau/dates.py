@@ -83,17 +83,36 @@ def message_duration(seconds: float, language: str = "fr") -> str:
     return f"{hours} h {minutes:02d}" if language == "fr" else f"{hours} h {minutes} min"
 
 
+class OutOfRange(ValueError):
+    """A date written correctly that creneau cannot compute with: its message says why."""
+
+
+# Years a date may have: one year of margin on each side of Python's calendar (years 1 to
+# 9999), so that the end of a day, a time zone's offset or a conversion to UTC stays in it.
+FIRST_YEAR, LAST_YEAR = 2, 9998
+
+
 def moment_from_text(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
     """What `--since`/`--until` say: a day (local midnight; with `end_of_day`, the midnight
-    that ends it) or an ISO 8601 moment (local when it has no offset). ValueError otherwise."""
+    that ends it) or an ISO 8601 moment (local when it has no offset). ValueError otherwise;
+    OutOfRange for a year outside FIRST_YEAR..LAST_YEAR."""
     text = text.strip()
     try:
         day = date.fromisoformat(text) if "T" not in text and ":" not in text else None
     except ValueError:
         day = None
     if day is not None:
+        _within_years(day.year, text)
         if end_of_day:
             day += timedelta(days=1)
         return datetime.combine(day, time(0), tzinfo=zone)
     moment = datetime.fromisoformat(text)
+    _within_years(moment.year, text)
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _within_years(year: int, text: str) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise OutOfRange(
+            f"{text} is out of range: the year must be from {FIRST_YEAR:04d} to {LAST_YEAR}"
+        )

@@ -27,7 +27,13 @@ from rich.text import Text
 
 from creneau.cli.context import err, open_store, out, read_config
 from creneau.cli.options import config_option
-from creneau.dates import SHORT_WEEKDAYS, local_time, moment_from_text, table_duration
+from creneau.dates import (
+    SHORT_WEEKDAYS,
+    OutOfRange,
+    local_time,
+    moment_from_text,
+    table_duration,
+)
 from creneau.terminal import csv_row, json_line, plain
 
 if TYPE_CHECKING:
@@ -127,6 +133,8 @@ def parse_when(option: str, text: str, zone: ZoneInfo, *, end_of_day: bool) -> d
     when it has no offset), as a tz-aware datetime."""
     try:
         return moment_from_text(text, zone, end_of_day=end_of_day)
+    except OutOfRange as problem:
+        raise click.UsageError(f"{option}: {problem}") from None
     except ValueError:
         raise click.UsageError(
             f"{option} {text!r}: expected a day (YYYY-MM-DD) or an ISO 8601 date and time "

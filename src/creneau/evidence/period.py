@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from creneau.dates import moment_from_text
+from creneau.dates import OutOfRange, moment_from_text
 from creneau.evidence.times import iso_utc
 
 
@@ -40,6 +40,8 @@ def parse_period(since: str, until: str | None, zone: ZoneInfo, now: datetime) -
 def _moment(option: str, text: str, zone: ZoneInfo, end_of_day: bool) -> datetime:
     try:
         return moment_from_text(text, zone, end_of_day=end_of_day).astimezone(UTC)
+    except OutOfRange as problem:
+        raise EvidenceError(f"{option}: {problem}") from None
     except ValueError:
         example = "2026-11-01 or 2026-11-01T08:00"
         raise EvidenceError(

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from creneau.dates import moment_from_text
+from creneau.dates import OutOfRange, moment_from_text
 from creneau.redact import public_link, redact
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.sources.common import SITE_ZONE
@@ -174,6 +174,8 @@ def _moment(text: str | None, name: str, zone: ZoneInfo, *, end_of_day: bool) ->
         return None
     try:
         return moment_from_text(text, zone, end_of_day=end_of_day)
+    except OutOfRange as problem:
+        raise BadQuery(f"{name}: {problem}") from None
     except ValueError:
         raise BadQuery(
             f"{name}: expected a day (YYYY-MM-DD) or an ISO 8601 date and time "
