@@ -137,7 +137,7 @@ def web_context(tmp_path: Path, web: str = "") -> WebContext:
     config = load_config(path)
     store = Store(config.creneau.database)
     store.upgrade()
-    signer = Signer(load_or_create_secret(tmp_path / "keys"))
+    signer = Signer.for_data_dir(tmp_path / "keys")
     return WebContext(config, store, DatabaseThread(inline=True), signer)
 
 
@@ -200,6 +200,58 @@ def test_login_attempts_are_limited(tmp_path: Path) -> None:
     codes = [client.post("/login", data={"password": "guess"}).status_code for _ in range(7)]
     assert codes == [401] * 5 + [429] * 2
     assert client.post("/login", data={"password": "correct horse 42"}).status_code == 429
+
+
+def test_a_session_logged_out_is_refused_with_every_copy_of_its_cookie(tmp_path: Path) -> None:
+    context = web_context(tmp_path, 'listen = "0.0.0.0:8765"\npassword = "correct horse 42"')
+    client = client_for(context)
+    assert client.post("/login", data={"password": "correct horse 42"}).status_code == 303
+    copied = client.cookies["creneau_session"]
+    assert client.get("/outbox").status_code == 200
+    session = context.signer.session_of(copied)
+    assert session is not None
+    logout = client.post(
+        "/logout",
+        data={"csrf": context.signer.csrf_token(session)},
+        headers={"sec-fetch-site": "same-origin"},
+    )
+    assert logout.status_code == 303
+    replayed = client_for(context)
+    replayed.cookies.set("creneau_session", copied)
+    refused = replayed.get("/outbox")
+    assert (refused.status_code, refused.headers["location"]) == (303, "/login?next=/outbox")
+    # What was logged out stays so for a restarted dashboard on the same data directory.
+    restarted = web_context(tmp_path, 'listen = "0.0.0.0:8765"\npassword = "correct horse 42"')
+    assert restarted.signer.session_of(copied) is None
+    again = client_for(restarted)
+    assert again.post("/login", data={"password": "correct horse 42"}).status_code == 303
+    assert again.get("/outbox").status_code == 200
+
+
+def test_logged_out_sessions_are_kept_in_a_private_file_until_they_expire(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+
+    def signer() -> Signer:  # the dashboard of `creneau run`, or `creneau web` beside it
+        made = Signer.for_data_dir(tmp_path)
+        return Signer(made.key, clock=lambda: now[0], revocations=made.revocations)
+
+    run, web = signer(), signer()
+    first, kept = run.new_session(), run.new_session()
+    run.end(first)
+    assert web.session_of(first) is None
+    assert web.session_of(kept) is not None
+    revoked = tmp_path / "web-sessions.revoked"
+    assert revoked.stat().st_mode & 0o777 == 0o600
+    now[0] += 20 * 24 * 3600
+    second, third = run.new_session(), run.new_session()
+    web.end(second)  # each sees the other's logouts
+    assert run.session_of(second) is None
+    assert run.session_of(kept) is not None
+    now[0] += 11 * 24 * 3600  # the first cookie has expired: no need to remember it
+    run.end(third)
+    ended = {line.split(" ")[0] for line in revoked.read_text().splitlines()}
+    assert ended == {cookie.split(".")[0] for cookie in (second, third)}
+    assert signer().session_of(third) is None  # after a restart too
 
 
 def test_a_hashed_password_in_the_config_is_accepted(tmp_path: Path) -> None:

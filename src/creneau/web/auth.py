@@ -35,6 +35,7 @@ def routes(context: WebContext) -> list[BaseRoute]:
     async def logout(request: Request) -> Response:
         if not csrf_ok(request, context, (await request.form()).get(CSRF_FIELD)):
             return HTMLResponse("missing or wrong CSRF token", status_code=403)
+        context.signer.end(request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse(f"{request.scope.get('root_path', '')}/login", 303)
         response.delete_cookie(SESSION_COOKIE, path=request.scope.get("root_path") or "/")
         return response

@@ -19,6 +19,11 @@ HASH_SCHEME = "pbkdf2_sha256"
 HASH_ITERATIONS = 310_000  # OWASP's figure for PBKDF2-HMAC-SHA256
 SESSION_LIFETIME_SECONDS = 30 * 24 * 3600
 SESSION_SECRET_FILE = "web-session.secret"
+REVOKED_SESSIONS_FILE = "web-sessions.revoked"
+# Sessions a logout ended that are remembered until their cookie expires. Only someone
+# logged in can log out, so more than this is someone filling the file on purpose: the
+# soonest to expire are forgotten first.
+REVOKED_SESSIONS_KEPT = 10_000
 LOGIN_ATTEMPTS_PER_MINUTE = 5
 LOGIN_BURST = 5
 
@@ -75,13 +80,80 @@ def load_or_create_secret(data_dir: Path, name: str = SESSION_SECRET_FILE) -> by
     return bytes.fromhex(path.read_text().strip())
 
 
+class Revocations:
+    """The sessions a logout ended before their cookie expires: their ids and expiries,
+    in memory or, given a path, in a file readable by its owner only, read again when it
+    changes (a restart, or `creneau web` beside `creneau run` on the same data directory,
+    still refuses them). Entries past their expiry are dropped whenever it is written."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._ended: dict[str, int] = {}
+        self._seen: tuple[int, int, int] | None = None  # the file last read: inode, mtime, size
+
+    def __contains__(self, session: str) -> bool:
+        self._reload()
+        return session in self._ended
+
+    def revoke(self, session: str, expiry: int, now: float) -> None:
+        self._reload()
+        self._ended[session] = expiry
+        kept = sorted(
+            ((ends, ended) for ended, ends in self._ended.items() if ends >= now), reverse=True
+        )[:REVOKED_SESSIONS_KEPT]
+        self._ended = {ended: ends for ends, ended in kept}
+        self._write()
+
+    def _reload(self) -> None:
+        if self.path is None:
+            return
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return
+        seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # os.replace: a new inode
+        if seen == self._seen:
+            return
+        self._seen = seen
+        ended = {}
+        for line in self.path.read_text(encoding="ascii", errors="replace").splitlines():
+            session, _, expiry = line.partition(" ")
+            if session and expiry.isdigit():
+                ended[session] = int(expiry)
+        self._ended = ended
+
+    def _write(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = "".join(f"{session} {expiry}\n" for session, expiry in self._ended.items())
+        fresh = self.path.with_name(f"{self.path.name}.{secrets.token_hex(4)}")
+        descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(descriptor, text.encode("ascii"))
+        finally:
+            os.close(descriptor)
+        os.replace(fresh, self.path)  # whole or not at all, for a reader at the same time
+        self._seen = None  # read back at the next look: another process may write too
+
+
 @dataclass(frozen=True)
 class Signer:
     """Signed session cookies ('<session id>.<expiry>.<mac>') and the CSRF token of each
-    session (a MAC of its id: a page of another site cannot know it)."""
+    session (a MAC of its id: a page of another site cannot know it). A session ended by
+    a logout is refused from then on, whoever kept a copy of its cookie."""
 
     key: bytes
     clock: Callable[[], float] = time.time
+    revocations: Revocations = field(default_factory=Revocations)
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> Signer:
+        """The signer of the installation whose secrets `data_dir` keeps."""
+        folder = data_dir.expanduser()
+        return cls(
+            load_or_create_secret(folder), revocations=Revocations(folder / REVOKED_SESSIONS_FILE)
+        )
 
     def new_session(self) -> str:
         session = _b64(secrets.token_bytes(18))
@@ -89,7 +161,20 @@ class Signer:
         return f"{session}.{expiry}.{self._mac('session', session, expiry)}"
 
     def session_of(self, cookie: str | None) -> str | None:
-        """The session id of a valid, unexpired cookie; None otherwise."""
+        """The session id of a valid, unexpired, not ended cookie; None otherwise."""
+        signed = self._signed(cookie)
+        if signed is None or signed[0] in self.revocations:
+            return None
+        return signed[0]
+
+    def end(self, cookie: str | None) -> None:
+        """Log the cookie's session out: refused from now on, until it would have expired."""
+        signed = self._signed(cookie)
+        if signed is not None:
+            self.revocations.revoke(*signed, now=self.clock())
+
+    def _signed(self, cookie: str | None) -> tuple[str, int] | None:
+        """The session id and expiry of a cookie this signer made, unexpired."""
         if not cookie or cookie.count(".") != 2:
             return None
         session, expiry, mac = cookie.split(".")
@@ -97,7 +182,7 @@ class Signer:
             return None
         if not hmac.compare_digest(mac, self._mac("session", session, expiry)):
             return None
-        return session
+        return session, int(expiry)
 
     def csrf_token(self, session: str) -> str:
         return self._mac("csrf", session)

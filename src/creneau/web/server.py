@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from creneau.web.context import LiveState, WebContext
-from creneau.web.security import Signer, load_or_create_secret
+from creneau.web.security import Signer
 
 if TYPE_CHECKING:
     from creneau.config import Config
@@ -27,16 +27,16 @@ log = logging.getLogger("creneau")
 def make_context(
     config: Config, live: LiveState | None = None, config_path: Path | None = None
 ) -> WebContext:
-    """The dashboard's own store connection and database thread, and its session key.
+    """The dashboard's own store connection and database thread, its session key and the
+    sessions logged out.
     `config_path`, the file its forms edit: when not given, the one the daemon watches."""
     from creneau.store import DatabaseThread, Store
 
-    key = load_or_create_secret(config.creneau.data_dir)
     return WebContext(
         config,
         Store(config.creneau.database),
         DatabaseThread(),
-        Signer(key),
+        Signer.for_data_dir(config.creneau.data_dir),
         live,
         config_path=config_path if config_path is not None else watched_file(live),
     )
