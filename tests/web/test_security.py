@@ -13,7 +13,6 @@ from creneau.store import DatabaseThread, Store
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
 from creneau.web.security import (
-    LoginLimiter,
     Signer,
     hash_password,
     is_password_hash,
@@ -52,18 +51,6 @@ def test_a_session_cookie_cannot_be_forged_or_kept_past_its_life(tmp_path: Path)
     now[0] += 31 * 24 * 3600
     assert signer.session_of(cookie) is None
     assert (tmp_path / "web-session.secret").stat().st_mode & 0o777 == 0o600
-
-
-def test_failed_logins_are_limited_per_client() -> None:
-    now = [0.0]
-    limiter = LoginLimiter(clock=lambda: now[0])
-    for _ in range(5):
-        assert limiter.allowed("203.0.113.7")
-        limiter.failed("203.0.113.7")
-    assert not limiter.allowed("203.0.113.7")
-    assert limiter.allowed("198.51.100.1")
-    now[0] += 12.0  # 5 a minute: one more after 12 s
-    assert limiter.allowed("203.0.113.7")
 
 
 def test_tokens_are_compared_whole() -> None:

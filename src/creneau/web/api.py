@@ -19,6 +19,7 @@ WWW-Authenticate header otherwise); without one, the API is as protected as the 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ from creneau.sources.common import SITE_ZONE
 from creneau.store import STORE_FAILURES, CheckRecord, SlotRecord
 from creneau.store import metrics as queries
 from creneau.web.context import WebContext
-from creneau.web.security import tokens_match
+from creneau.web.security import STRONG_TOKEN_LENGTH, client_key, tokens_match
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -63,20 +64,30 @@ def refused(
 ) -> Response | None:
     """None when the caller may read: it gives the token when one is configured, else it
     has what the dashboard asks (a logged-in session when a password is set). Otherwise the
-    answer to send: 401, or 429 after too many wrong tokens from one client (the login's
-    limit: a short token cannot be guessed at speed either)."""
+    answer to send: 401, or 429 after too many wrong tokens from one client for this token
+    (a limit of its own: failed logins never stop a scraper). The right token is let in
+    even then when it is long enough not to be guessed (STRONG_TOKEN_LENGTH)."""
     if token is None:
         if not context.login_required or request.state.session is not None:
             return None
         return _unauthorized("log in to the dashboard first", json)
-    client = request.client.host if request.client else "?"
-    if not context.limiter.allowed(client):
-        return _answer("too many wrong tokens: wait a minute", 429, json, {"retry-after": "60"})
-    given = bearer(request)
-    if tokens_match(given, token.get_secret_value()):
+    given, expected = bearer(request), token.get_secret_value()
+    if given is None:
+        return _unauthorized("missing or wrong bearer token", json)
+    if len(expected) >= STRONG_TOKEN_LENGTH and tokens_match(given, expected):
         return None
-    if given is not None:
-        context.limiter.failed(client)
+    limiter = context.token_limiter
+    # Per token: guessing the API's token does not stop the metrics' scraper.
+    realm = hashlib.sha256(expected.encode()).hexdigest()[:16]
+    client = f"{client_key(request.client.host if request.client else None)} {realm}"
+    if not limiter.reserve(client):
+        seconds = str(limiter.retry_after(client))
+        return _answer(
+            f"too many wrong tokens: try again in {seconds} s", 429, json, {"retry-after": seconds}
+        )
+    if tokens_match(given, expected):
+        limiter.give_back(client)
+        return None
     return _unauthorized("missing or wrong bearer token", json)
 
 

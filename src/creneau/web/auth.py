@@ -1,5 +1,6 @@
-"""Logging in with the dashboard's password (rate-limited, compared in constant time),
-logging out, and the CSRF check every form of the dashboard goes through."""
+"""Logging in with the dashboard's password (rate-limited per client, hashed off the event
+loop a few at a time, compared in constant time), logging out (the session ends on the
+server too), and the CSRF check every form of the dashboard goes through."""
 
 from __future__ import annotations
 
@@ -9,9 +10,22 @@ from starlette.routing import BaseRoute, Route
 
 from creneau.web.app import SESSION_COOKIE, set_session
 from creneau.web.context import WebContext
-from creneau.web.security import verify_password
+from creneau.web.security import client_key, verify_password
 
 CSRF_FIELD = "csrf"
+BUSY_RETRY_SECONDS = 5  # when every password hashing place is taken
+PROBLEMS = {
+    "fr": {
+        "limited": "Trop d'essais : réessayez dans {seconds} s.",
+        "busy": "Trop de connexions en même temps : réessayez dans quelques secondes.",
+        "wrong": "Mot de passe incorrect.",
+    },
+    "en": {
+        "limited": "Too many attempts: try again in {seconds} s.",
+        "busy": "Too many logins at once: try again in a few seconds.",
+        "wrong": "Wrong password.",
+    },
+}
 
 
 def routes(context: WebContext) -> list[BaseRoute]:
@@ -19,15 +33,20 @@ def routes(context: WebContext) -> list[BaseRoute]:
         return _login_form(request, context, problem="")
 
     async def login(request: Request) -> Response:
-        client = request.client.host if request.client else "?"
-        if not context.limiter.allowed(client):
-            return _login_form(request, context, "too many attempts: wait a minute", 429)
+        limiter = context.login_limiter
+        client = client_key(request.client.host if request.client else None)
+        if not limiter.reserve(client):  # before any await: two requests cannot both pass
+            seconds = limiter.retry_after(client)
+            return _refusal(request, context, "limited", 429, seconds)
         form = await request.form()
         given = str(form.get("password", ""))
-        expected = context.password_hash
-        if expected is None or not verify_password(given, expected):
-            context.limiter.failed(client)
-            return _login_form(request, context, "wrong password", 401)
+        right = await context.password_hashing.check(lambda: _is_the_password(context, given))
+        if right is None:
+            limiter.give_back(client)  # not checked: not a failure
+            return _refusal(request, context, "busy", 429, BUSY_RETRY_SECONDS)
+        if not right:
+            return _refusal(request, context, "wrong", 401)
+        limiter.give_back(client)
         response = RedirectResponse(_safe_next(request, str(form.get("next", ""))), 303)
         set_session(response, context, request)
         return response
@@ -58,6 +77,24 @@ def csrf_token(request: Request, context: WebContext) -> str:
 
 def csrf_ok(request: Request, context: WebContext, given: object) -> bool:
     return context.signer.csrf_ok(request.state.session, given if isinstance(given, str) else None)
+
+
+def _is_the_password(context: WebContext, given: str) -> bool:
+    """Run in a hashing thread: making the hash of a password the environment gave in clear
+    (once) is as slow as checking one."""
+    expected = context.password_hash
+    return expected is not None and verify_password(given, expected)
+
+
+def _refusal(
+    request: Request, context: WebContext, why: str, status: int, retry_after: int | None = None
+) -> Response:
+    language = context.config.creneau.language
+    said = PROBLEMS.get(language, PROBLEMS["en"])[why].format(seconds=retry_after)
+    response = _login_form(request, context, said, status)
+    if retry_after is not None:
+        response.headers["retry-after"] = str(retry_after)
+    return response
 
 
 def _login_form(request: Request, context: WebContext, problem: str, status: int = 200) -> Response:

@@ -10,7 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from creneau.web.security import LoginLimiter, Signer, hash_password, is_password_hash
+from creneau.web.security import (
+    AttemptLimiter,
+    HashingPool,
+    Signer,
+    hash_password,
+    is_password_hash,
+    token_limiter,
+)
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -38,7 +45,11 @@ class WebContext:
     signer: Signer
     live: LiveState | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
-    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    # Wrong passwords per client; wrong bearer tokens per client and token, apart: failed
+    # logins never stop the API or the metrics. The hashes, off the event loop.
+    login_limiter: AttemptLimiter = field(default_factory=AttemptLimiter)
+    token_limiter: AttemptLimiter = field(default_factory=token_limiter)
+    password_hashing: HashingPool = field(default_factory=HashingPool)
     # The config file the forms edit (add, pause, resume, remove); None: not known, and the
     # dashboard says those changes are unavailable.
     config_path: Path | None = None
@@ -65,7 +76,8 @@ class WebContext:
     @property
     def password_hash(self) -> str | None:
         """The password's hash: the config's own when it holds one, else made once from the
-        clear password the environment gave (never kept as such)."""
+        clear password the environment gave (never kept as such). Slow: call it from a
+        password hashing thread."""
         secret = self.config.web.password
         if secret is None:
             return None

@@ -1,17 +1,23 @@
 """What keeps the dashboard safe by default, as plain functions: the password's hash (PBKDF2,
-as changedetection.io; scrypt is not in every Python build), signed session cookies, CSRF
-tokens tied to the session, and a limit on login attempts. Secrets are compared in constant
-time. Nothing here knows Starlette."""
+as changedetection.io; scrypt is not in every Python build) computed off the event loop a
+few at a time, signed session cookies that a logout ends, CSRF tokens tied to the session,
+and limits on wrong passwords and wrong tokens. Secrets are compared in constant time.
+Nothing here knows Starlette."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
+import math
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +30,18 @@ REVOKED_SESSIONS_FILE = "web-sessions.revoked"
 # logged in can log out, so more than this is someone filling the file on purpose: the
 # soonest to expire are forgotten first.
 REVOKED_SESSIONS_KEPT = 10_000
-LOGIN_ATTEMPTS_PER_MINUTE = 5
+LOGIN_ATTEMPTS_PER_MINUTE = 5  # wrong passwords, per client, once LOGIN_BURST are spent
 LOGIN_BURST = 5
+TOKEN_ATTEMPTS_PER_MINUTE = 5  # wrong bearer tokens, per client and token, likewise
+TOKEN_BURST = 5
+# A token this long is not guessed by trying (24 random characters: over 90 bits), so the
+# right one is let in even while its client is limited: a visitor sending wrong tokens
+# through the same reverse proxy cannot lock the scraper out. A shorter one is refused
+# like any guess while the limit holds, or the limit would not protect it.
+STRONG_TOKEN_LENGTH = 24
+HASHES_AT_ONCE = 1  # a PBKDF2 hash takes a core for a fraction of a second
+HASHES_WAITING = 4  # more are refused at once (429) rather than queued without bound
+CLIENTS_TRACKED = 10_000  # limit buckets kept; idle ones are forgotten first
 
 
 def _b64(data: bytes) -> str:
@@ -196,27 +212,97 @@ class Signer:
         return _b64(hmac.new(self.key, "\0".join(parts).encode(), hashlib.sha256).digest())
 
 
+def client_key(host: str | None) -> str:
+    """Who a limit counts against: the client's address, or its /64 for IPv6 (what one
+    subscriber is given: a new address in it is not a new client)."""
+    if not host:
+        return "?"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 @dataclass
-class LoginLimiter:
-    """At most LOGIN_ATTEMPTS_PER_MINUTE failed logins a minute per client (a token bucket
-    each), so that a password cannot be guessed at speed."""
+class AttemptLimiter:
+    """At most `burst` attempts, then `per_minute`, per client (a token bucket each). An
+    attempt is reserved before it is checked, so that requests arriving together cannot
+    all pass the limit before the first failure is counted, and given back when it was
+    right (or never checked). A bucket never goes below empty: a client that stops is let
+    in again within 60 / per_minute seconds."""
 
     per_minute: float = LOGIN_ATTEMPTS_PER_MINUTE
     burst: float = LOGIN_BURST
     clock: Callable[[], float] = time.monotonic
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
-    def allowed(self, client: str) -> bool:
-        tokens, _ = self._refilled(client)
-        return tokens >= 1
-
-    def failed(self, client: str) -> None:
+    def reserve(self, client: str) -> bool:
+        """Take one attempt for `client`; False when none is left (the answer is a 429)."""
         tokens, now = self._refilled(client)
+        if tokens < 1:
+            return False
         self._buckets[client] = (tokens - 1, now)
+        return True
+
+    def give_back(self, client: str) -> None:
+        """The reserved attempt was right, or was not checked: it does not count."""
+        tokens, now = self._refilled(client)
+        self._buckets[client] = (min(self.burst, tokens + 1), now)
+
+    def retry_after(self, client: str) -> int:
+        """Whole seconds until `client` has an attempt again."""
+        tokens, _ = self._refilled(client)
+        return max(1, math.ceil((1 - tokens) * 60 / self.per_minute))
 
     def _refilled(self, client: str) -> tuple[float, float]:
         now = self.clock()
+        if client not in self._buckets and len(self._buckets) >= CLIENTS_TRACKED:
+            self._forget_idle(now)
         tokens, updated = self._buckets.get(client, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - updated) * self.per_minute / 60)
+        tokens = min(self.burst, tokens + max(0.0, now - updated) * self.per_minute / 60)
         self._buckets[client] = (tokens, now)
         return tokens, now
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop the buckets that are full again (forgetting them changes nothing), and if
+        that is not enough, the longest untouched half."""
+        refill = self.per_minute / 60
+        self._buckets = {
+            client: (tokens, updated)
+            for client, (tokens, updated) in self._buckets.items()
+            if tokens + (now - updated) * refill < self.burst
+        }
+        if len(self._buckets) >= CLIENTS_TRACKED:
+            recent = sorted(self._buckets.items(), key=lambda item: item[1][1], reverse=True)
+            self._buckets = dict(recent[: CLIENTS_TRACKED // 2])
+
+
+def token_limiter() -> AttemptLimiter:
+    return AttemptLimiter(per_minute=TOKEN_ATTEMPTS_PER_MINUTE, burst=TOKEN_BURST)
+
+
+class HashingPool:
+    """Passwords checked in a thread of their own, off the event loop (hashlib lets go of
+    the GIL while it hashes: pages, the health check and the daemon's checks go on),
+    `at_once` at a time; at most `waiting` more wait their turn, and one more is refused at
+    once rather than queued without bound. A place is freed when its hash is done, even if
+    the client that asked has gone."""
+
+    def __init__(self, at_once: int = HASHES_AT_ONCE, waiting: int = HASHES_WAITING) -> None:
+        self._threads = ThreadPoolExecutor(at_once, thread_name_prefix="creneau-password")
+        self._places = threading.BoundedSemaphore(at_once + waiting)
+
+    async def check(self, work: Callable[[], bool]) -> bool | None:
+        """What `work` (a password comparison) says; None when every place is taken."""
+        if not self._places.acquire(blocking=False):
+            return None
+        try:
+            future = self._threads.submit(work)
+        except BaseException:
+            self._places.release()
+            raise
+        future.add_done_callback(lambda _: self._places.release())
+        return await asyncio.wrap_future(future)
