@@ -16,8 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_security import web_context
+from test_security import config_with, web_context
 
+from creneau.config import load_config
 from creneau.web import auth, security
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
@@ -275,3 +276,13 @@ def test_the_limiter_forgets_idle_clients_first(monkeypatch: pytest.MonkeyPatch)
     assert limiter.reserve("198.51.100.200")  # the eleventh client: the full ones go
     assert sorted(limiter._buckets) == ["198.51.100.200", ATTACKER]
     assert not limiter.reserve(ATTACKER)  # still limited: its bucket was kept
+
+
+async def test_a_password_changed_by_a_reload_replaces_the_old_one(tmp_path: Path) -> None:
+    context = protected(tmp_path, Clock())
+    async with client_of(context) as client:
+        assert (await logins(client, PASSWORD, 1))[0].status_code == 303
+        changed = config_with(tmp_path, 'listen = "0.0.0.0:8765"\npassword = "a new password 7"')
+        context.config = load_config(changed)  # what the daemon's reload gives the dashboard
+        assert (await logins(client, PASSWORD, 1))[0].status_code == 401
+        assert (await logins(client, "a new password 7", 1))[0].status_code == 303

@@ -54,6 +54,7 @@ class WebContext:
     # dashboard says those changes are unavailable.
     config_path: Path | None = None
     _password_hash: str | None = field(default=None, init=False)
+    _password_of: object = field(default=None, init=False)  # the config's secret it is of
     _templates: Environment | None = field(default=None, init=False)
     _daemon_config_at_edit: object = field(default=None, init=False)
 
@@ -76,14 +77,16 @@ class WebContext:
     @property
     def password_hash(self) -> str | None:
         """The password's hash: the config's own when it holds one, else made once from the
-        clear password the environment gave (never kept as such). Slow: call it from a
-        password hashing thread."""
+        clear password the environment gave (never kept as such), and again when a reload
+        gives another config: the old password stops working at once. Slow: call it from
+        a password hashing thread."""
         secret = self.config.web.password
         if secret is None:
             return None
-        if self._password_hash is None:
+        if self._password_hash is None or self._password_of is not secret:
             given = secret.get_secret_value()
             self._password_hash = given if is_password_hash(given) else hash_password(given)
+            self._password_of = secret
         return self._password_hash
 
     def read_only_reason(self) -> str | None:
