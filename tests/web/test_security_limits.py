@@ -278,6 +278,24 @@ def test_the_limiter_forgets_idle_clients_first(monkeypatch: pytest.MonkeyPatch)
     assert not limiter.reserve(ATTACKER)  # still limited: its bucket was kept
 
 
+async def test_a_password_changed_by_a_reload_ends_the_sessions_opened_before(
+    tmp_path: Path,
+) -> None:
+    """Whoever logged in with the old password (an intruder who learnt it) is out once the
+    owner changes it; a session opened with the new one works."""
+    context = protected(tmp_path, Clock())
+    async with client_of(context) as client:
+        assert (await logins(client, PASSWORD, 1))[0].status_code == 303
+        assert (await client.get("/")).status_code == 200
+        changed = config_with(tmp_path, 'listen = "0.0.0.0:8765"\npassword = "a new password 7"')
+        context.config = load_config(changed)
+        answer = await client.get("/")
+        assert answer.status_code == 303
+        assert "/login" in answer.headers["location"]
+        assert (await logins(client, "a new password 7", 1))[0].status_code == 303
+        assert (await client.get("/")).status_code == 200
+
+
 async def test_a_password_changed_by_a_reload_replaces_the_old_one(tmp_path: Path) -> None:
     context = protected(tmp_path, Clock())
     async with client_of(context) as client:

@@ -4,8 +4,10 @@ what the running daemon knows live (next checks), the session signer, the templa
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -57,6 +59,19 @@ class WebContext:
     _password_of: object = field(default=None, init=False)  # the config's secret it is of
     _templates: Environment | None = field(default=None, init=False)
     _daemon_config_at_edit: object = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.signer = replace(self.signer, scope=lambda: self.session_scope)
+
+    @property
+    def session_scope(self) -> str:
+        """A digest of the password in force ("" without one): sessions are signed under
+        it, so a password set or changed by a reload ends the sessions opened before."""
+        secret = self.config.web.password
+        if secret is None:
+            return ""
+        given = secret.get_secret_value().encode()
+        return hmac.new(self.signer.key, given, hashlib.sha256).hexdigest()
 
     @property
     def config(self) -> Config:

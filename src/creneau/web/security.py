@@ -162,6 +162,9 @@ class Signer:
     key: bytes
     clock: Callable[[], float] = time.time
     revocations: Revocations = field(default_factory=Revocations)
+    # What a session was opened under (a digest of the dashboard's password): a password
+    # set or changed ends every session opened before, an intruder's too.
+    scope: Callable[[], str] = lambda: ""
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Signer:
@@ -174,7 +177,7 @@ class Signer:
     def new_session(self) -> str:
         session = _b64(secrets.token_bytes(18))
         expiry = str(int(self.clock()) + SESSION_LIFETIME_SECONDS)
-        return f"{session}.{expiry}.{self._mac('session', session, expiry)}"
+        return f"{session}.{expiry}.{self._mac('session', self.scope(), session, expiry)}"
 
     def session_of(self, cookie: str | None) -> str | None:
         """The session id of a valid, unexpired, not ended cookie; None otherwise."""
@@ -196,7 +199,7 @@ class Signer:
         session, expiry, mac = cookie.split(".")
         if not expiry.isdigit() or int(expiry) < self.clock():
             return None
-        if not hmac.compare_digest(mac, self._mac("session", session, expiry)):
+        if not hmac.compare_digest(mac, self._mac("session", self.scope(), session, expiry)):
             return None
         return session, int(expiry)
 
