@@ -140,17 +140,21 @@ Within = Annotated[timedelta, BeforeValidator(DurationWithin(*WITHIN_RANGE))]
 Flag = StrictBool  # true or false: "yes", 1 or "false" (which pydantic takes) are mistakes
 
 
-def host_of(url: str) -> str:
-    """The host as the HTTP client connects to it (httpx's IDNA form, where 。．｡ are full
-    stops): budgets, floors and `[hosts."…"]` settings are kept per real host, so writing a
-    link's dots another way does not buy another budget. A link httpx refuses keeps its
-    host as written (it is never fetched)."""
-    import httpx
+# The full stops IDNA reads as "." (UTS #46): ideographic, fullwidth, halfwidth ideographic.
+_FULL_STOPS = str.maketrans(dict.fromkeys("\u3002\uff0e\uff61", "."))
 
+
+def host_of(url: str) -> str:
+    """The host as the HTTP client connects to it (。．｡ are full stops there, a name is
+    IDNA-encoded, a final dot changes nothing): budgets, floors and `[hosts."…"]` settings
+    are kept per real host, so writing a link's dots another way buys no second budget."""
+    host = (urlsplit(url).hostname or "").translate(_FULL_STOPS).lower().rstrip(".")
+    if host.isascii():
+        return host
     try:
-        return httpx.URL(url).raw_host.decode("ascii").lower()
-    except (httpx.InvalidURL, UnicodeError):
-        return (urlsplit(url).hostname or "").lower()
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host  # never fetched: the client refuses such a link
 
 
 def is_loopback(url: str) -> bool:
