@@ -1,0 +1,157 @@
+"""What a check found, said as a code and its parameters (`Detail`), never as a sentence in
+one language. A source, the polite client, the checker or the daemon says
+`Detail("page_says", phrase="Aucun rendez-vous")`; every reader (the dashboard, the API,
+alerts, `creneau status`, `check`, the evidence export) renders it for its person with
+`render(detail, language, zone)`, from the one catalogue of texts in French and English
+(`creneau.detail_texts`), the way alerts are written (`alerts/messages.py`): Jinja2 templates
+per language.
+
+Parameters are typed: numbers, text a page said (data: a reader escapes the text it renders
+as it escapes any page text), days, aware instants (shown in the reader's time zone), other
+details. The store keeps the code and the parameters (`to_json`); a row written before codes
+existed holds an English sentence, which is shown as it is (`render` takes a `str` for it).
+`str(detail)` is the English text in UTC: what the logs, written in English, say."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from functools import cache
+from typing import TYPE_CHECKING, Any, Union, cast
+
+from creneau.detail_texts import TEXTS, Code
+
+if TYPE_CHECKING:
+    from jinja2 import Template
+
+Param = Union[  # a forward reference to Detail: not the | form
+    str, int, float, date, datetime, "Detail", tuple[str, ...], tuple["Detail", ...]
+]
+LANGUAGES = ("fr", "en")
+QUOTES = {"fr": ("« ", " »"), "en": ('"', '"')}
+
+
+@dataclass(frozen=True, init=False)
+class Detail:
+    """A code of the catalogue and the values its texts name."""
+
+    code: Code
+    params: Mapping[str, Param]
+
+    def __init__(self, code: Code, /, **params: Param) -> None:
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "params", params)
+
+    def __hash__(self) -> int:
+        return hash((self.code, tuple(sorted(self.params.items()))))
+
+    def __str__(self) -> str:
+        return render(self, "en", UTC)
+
+    def to_json(self) -> dict[str, Any]:
+        """{"code": …, "params": {…}}: instants as {"at": ISO 8601}, days as {"day": …},
+        details as their own object."""
+        return {"code": self.code, "params": {k: _encoded(v) for k, v in self.params.items()}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Detail:
+        params = {key: _decoded(value) for key, value in (data.get("params") or {}).items()}
+        return cls(cast(Code, str(data["code"])), **params)
+
+
+Said = Detail | str | None  # a Detail; an older record's English text; nothing
+
+
+def recorded(code: str | None, params: Mapping[str, Any] | None, text: str) -> Detail | str:
+    """What a stored row says: its Detail when it has a code, else the text it was written
+    with (a row from before details had codes)."""
+    if not code:
+        return text
+    return Detail.from_json({"code": code, "params": params or {}})
+
+
+def is_detail_json(value: object) -> bool:
+    """A Detail's JSON (an alert's payload carries one): {"code": …, "params": …}."""
+    return isinstance(value, Mapping) and "code" in value and "params" in value
+
+
+def from_payload(value: object) -> Said:
+    """A payload's detail: its JSON (this version), or the text an older one wrote."""
+    if is_detail_json(value):
+        return Detail.from_json(cast(Mapping[str, Any], value))
+    return None if value is None else str(value)
+
+
+def render(detail: Said, language: str, zone: tzinfo = UTC) -> str:
+    """The detail as a person reads it in `language`, its instants in `zone`."""
+    if detail is None:
+        return ""
+    if isinstance(detail, str):
+        return detail
+    template = _templates(language).get(detail.code)
+    if template is None:  # a code this version does not know (a newer one wrote the row)
+        return detail.code
+    return template.render(_context(detail, language, zone))
+
+
+def _context(detail: Detail, language: str, zone: tzinfo) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    for name, value in detail.params.items():
+        if isinstance(value, Detail):
+            context[name] = render(value, language, zone)
+        elif isinstance(value, tuple) and value and isinstance(value[0], Detail):
+            context[name] = tuple(render(item, language, zone) for item in value)
+        elif isinstance(value, datetime):
+            context[name] = value.astimezone(zone)
+        else:
+            context[name] = value
+    return context
+
+
+@cache
+def _templates(language: str) -> dict[str, Template]:
+    """The catalogue's texts in `language`, compiled once, on first use: a parser that only
+    says what it found never loads Jinja2."""
+    from jinja2 import Environment, StrictUndefined
+
+    opening, closing = QUOTES[language]
+    env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    env.filters.update(
+        q=lambda text: f"{opening}{text}{closing}",
+        moment=lambda at: f"{at:%Y-%m-%d %H:%M:%S}",
+        day=lambda day: f"{day:%d/%m/%Y}",
+        number=lambda value: f"{value:g}".replace(".", "," if language == "fr" else "."),
+        counted=lambda count, one, many: f"{count} {one if _singular(count, language) else many}",
+    )
+    return {code: env.from_string(text) for code, text in TEXTS[language].items()}
+
+
+def _singular(count: int, language: str) -> bool:
+    """French counts 0 and 1 in the singular ("0 créneau"); English only 1."""
+    return count <= 1 if language == "fr" else count == 1
+
+
+def _encoded(value: Param) -> Any:
+    if isinstance(value, Detail):
+        return value.to_json()
+    if isinstance(value, datetime):
+        return {"at": value.isoformat()}
+    if isinstance(value, date):
+        return {"day": value.isoformat()}
+    if isinstance(value, tuple):
+        return [_encoded(item) for item in value]
+    return value
+
+
+def _decoded(value: Any) -> Param:
+    if isinstance(value, list):
+        return tuple(_decoded(item) for item in value)  # type: ignore[return-value]
+    if isinstance(value, Mapping):
+        if "code" in value:
+            return Detail.from_json(value)
+        if "at" in value:
+            return datetime.fromisoformat(value["at"])
+        if "day" in value:
+            return date.fromisoformat(value["day"])
+    return cast(Param, value)
