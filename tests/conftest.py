@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from creneau import redact
+from creneau.details import Said, render
 from creneau.fetch.client import HostBudget, PoliteClient
 from creneau.simulator.phone import Phone
 from creneau.simulator.prefecture import Prefecture, default_prefecture
@@ -24,6 +25,11 @@ pytest_plugins = ["dashboard_harness"]  # the browser tests' chromium and real d
 # Loopback hosts get the default budget like any host; tests that check the simulator often
 # give it this one, as a user would in a [hosts."127.0.0.1"] table.
 SIMULATOR_BUDGET = HostBudget(per_minute=600, burst=60)
+
+
+def english(detail: Said) -> str:
+    """A detail as its English text ("" for none): what tests compare."""
+    return render(detail, "en")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import english
 from creneau import sources
 from creneau.alerts.events import Routing
 from creneau.check.record import Recorded, record
@@ -159,7 +160,7 @@ async def test_a_refused_code_shows_a_new_image_until_the_person_stops(
     watched = allier(store, tmp_path, server)
     person = Person(site, ["WRONG1", ""])
     outcome = await solve_captcha(watched.runtime, watched.target, watched.source, person.dialog())
-    assert (outcome.solved, outcome.problem, person.refused) == (False, "", 1)
+    assert (outcome.solved, english(outcome.problem), person.refused) == (False, "", 1)
     assert len(person.images) == 2
     assert person.checks == []
     assert store.site_session("allier") is None
@@ -175,7 +176,7 @@ async def test_a_challenge_only_a_browser_passes_is_named_and_nobody_is_asked(
     outcome = await solve_captcha(watched.runtime, watched.target, watched.source, person.dialog())
     assert not outcome.solved
     assert outcome.browser_only
-    assert "Cloudflare Turnstile" in outcome.problem
+    assert "Cloudflare Turnstile" in english(outcome.problem)
     assert person.images == []
 
 
@@ -202,8 +203,8 @@ async def test_a_target_added_from_the_dashboard_is_checked_through_the_ssrf_gua
         assert len(simulator.hits) > hits_before
     else:
         assert recorded.result.status is Status.BLOCKED
-        assert recorded.result.detail.startswith("not fetched: ")
-        assert "127.0.0.1" in recorded.result.detail
+        assert english(recorded.result.detail).startswith("not fetched: ")
+        assert "127.0.0.1" in english(recorded.result.detail)
         assert len(simulator.hits) == hits_before  # nothing reached the simulated host
 
 

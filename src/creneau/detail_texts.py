@@ -82,6 +82,8 @@ Code = Literal[
     "ezbooking.first_slot_beyond",
     "ezbooking.opened_then",
     "ezbooking.desks",
+    "ezbooking.no_form",
+    "ezbooking.unknown_error_page",
     # rdvpref
     "rdvpref.home",
     "rdvpref.unknown_page",
@@ -269,6 +271,8 @@ _EN: dict[Code, str] = {
         f"{_OPENED_EN}; no free slot in the {{{{ weeks }}}} week(s) read, then "
         "{{ trouble }}"),
     "ezbooking.desks": "{{ count }} desks: {{ detail }}",
+    "ezbooking.no_form": "no booking form on the page",
+    "ezbooking.unknown_error_page": "unrecognised error page",
     "rdvpref.home": "the démarche's home page",
     "rdvpref.unknown_page": "not a page of RDV Préfecture we know",
     "rdvpref.image_captcha": (
@@ -497,6 +501,8 @@ _FR: dict[Code, str] = {
         f"{_OPENED_FR} ; aucun créneau libre dans "
         "{{ weeks | counted('semaine lue', 'semaines lues') }}, puis {{ trouble }}"),
     "ezbooking.desks": "{{ count }} guichets : {{ detail }}",
+    "ezbooking.no_form": "aucun formulaire de réservation sur la page",
+    "ezbooking.unknown_error_page": "page d'erreur non reconnue",
     "rdvpref.home": "la page d'accueil de la démarche",
     "rdvpref.unknown_page": "une page de RDV Préfecture que creneau ne connaît pas",
     "rdvpref.image_captcha": (

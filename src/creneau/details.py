@@ -14,7 +14,7 @@ existed holds an English sentence, which is shown as it is (`render` takes a `st
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from functools import cache
@@ -61,6 +61,14 @@ class Detail:
 
 
 Said = Detail | str | None  # a Detail; an older record's English text; nothing
+
+
+def joined(items: Iterable[Detail | None]) -> Detail | None:
+    """Several details as one ("a; b"): the one itself when alone, None when none."""
+    present = tuple(item for item in items if item is not None)
+    if len(present) <= 1:
+        return present[0] if present else None
+    return Detail("joined", items=present)
 
 
 def recorded(code: str | None, params: Mapping[str, Any] | None, text: str) -> Detail | str:

@@ -9,7 +9,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
+from creneau.details import Detail, render
+
 if TYPE_CHECKING:
+    from datetime import tzinfo
+
     from creneau.page import Page
 
 
@@ -91,17 +95,17 @@ class GuichetResult:
     label: str
     status: Status
     slots: tuple[Slot, ...] = ()
-    detail: str = ""
+    detail: Detail | None = None
     # The answer covers slots before this instant only (a calendar read for some weeks): a
     # slot seen earlier at a later time is neither confirmed nor gone. None: all of them.
     read_until: datetime | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, language: str = "en", zone: tzinfo = UTC) -> dict[str, Any]:
         return {
             "id": self.id,
             "label": self.label,
             "status": self.status.value,
-            "detail": self.detail,
+            "detail": render(self.detail, language, zone),
             "slots": [slot.to_json() for slot in self.slots],
         }
 
@@ -150,7 +154,7 @@ class CheckResult:
     checked_at: datetime  # tz-aware UTC, when the check started
     duration_ms: int = 0
     http_status: int | None = None
-    detail: str = ""
+    detail: Detail | str | None = None  # a str: an older record's text, shown as it is
     guichets: tuple[GuichetResult, ...] = ()
     page_sha256: str | None = None
     requests: int = 0
@@ -166,7 +170,10 @@ class CheckResult:
     def slots(self) -> list[Slot]:
         return sorted(slot for guichet in self.guichets for slot in guichet.slots)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, language: str = "en", zone: tzinfo = UTC) -> dict[str, Any]:
+        """`detail` in `language` (its instants in `zone`), with the code and parameters it
+        is rendered from (null for an older record, which holds the text only)."""
+        coded = self.detail.to_json() if isinstance(self.detail, Detail) else None
         return {
             "target": self.target,
             "system": self.system,
@@ -175,7 +182,9 @@ class CheckResult:
             "http_status": self.http_status,
             "checked_at": self.checked_at.isoformat(),
             "duration_ms": self.duration_ms,
-            "detail": self.detail,
-            "guichets": [guichet.to_json() for guichet in self.guichets],
+            "detail": render(self.detail, language, zone),
+            "detail_code": coded["code"] if coded else None,
+            "detail_params": coded["params"] if coded else None,
+            "guichets": [guichet.to_json(language, zone) for guichet in self.guichets],
             "slots": [slot.to_json() for slot in self.slots],
         }

@@ -21,6 +21,7 @@ from creneau.alerts import events as outbox
 from creneau.alerts.deliver import Sender
 from creneau.alerts.events import Routing
 from creneau.check.record import Recorded, watch_once
+from creneau.details import Said
 from creneau.fetch.client import FetchError, Guard, PoliteClient
 from creneau.redact import public_link
 from creneau.results import SiteSession, Status
@@ -34,8 +35,9 @@ if TYPE_CHECKING:
     from creneau.store import Store
     from creneau.targets import TargetBase
 
-# An ad-hoc check run without a config: Paris time, like the config's default.
+# An ad-hoc check run without a config: Paris time and French, like the config's default.
 AD_HOC_ZONE = ZoneInfo("Europe/Paris")
+AD_HOC_LANGUAGE = "fr"
 CAPTCHA_TRIES = 3  # images shown before creneau stops asking
 
 
@@ -73,6 +75,11 @@ class Runtime:
     @property
     def zone(self) -> ZoneInfo:
         return self.config.creneau.zone if self.config else AD_HOC_ZONE
+
+    @property
+    def language(self) -> str:
+        """The language what a person reads is written in (a check's detail)."""
+        return self.config.creneau.language if self.config else AD_HOC_LANGUAGE
 
     @property
     def pages_dir(self) -> Path:
@@ -160,7 +167,7 @@ class CaptchaOutcome:
     not be reached ("" when the person stopped or every code was refused)."""
 
     solved: bool
-    problem: str = ""
+    problem: Said = None
     challenge: str = ""  # the challenge the site asks for instead ("" or "image": none)
 
     @property
@@ -242,5 +249,11 @@ def _no_image(unavailable: ValueError) -> CaptchaOutcome:
     """Why there is no image to pass on. The sources raise a ValueError whose text says why
     and whose `challenge` names what the site asks for instead (sources.rdvpref)."""
     return CaptchaOutcome(
-        solved=False, problem=str(unavailable), challenge=getattr(unavailable, "challenge", "")
+        solved=False, problem=said_by(unavailable), challenge=getattr(unavailable, "challenge", "")
     )
+
+
+def said_by(unavailable: ValueError) -> Said:
+    """Why there is no image: the source's Detail (`CaptchaUnavailable.detail`), else the
+    error's own text."""
+    return getattr(unavailable, "detail", None) or str(unavailable)

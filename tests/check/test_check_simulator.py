@@ -16,6 +16,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from conftest import english
 from creneau.alerts.events import Routing
 from creneau.check.record import watch_once
 from creneau.check.run import run_check
@@ -107,7 +108,10 @@ async def test_only_the_configured_desks_are_read(
         ("14007", Status.NONE),
         ("99", Status.UNKNOWN),
     ]
-    assert result.guichets[1].detail == "desk 99 is not offered (offered: 14006, 14007, 14012)"
+    assert (
+        english(result.guichets[1].detail)
+        == "desk 99 is not offered (offered: 14006, 14007, 14012)"
+    )
     assert result.status is Status.UNKNOWN  # never "none" while a desk is unaccounted for
 
 
@@ -302,7 +306,7 @@ async def test_a_calendar_with_no_slot_in_the_weeks_searched_is_available_never_
     internet = SimulatedInternet({"prefecture.test": prefecture})
     result = await run_check(on_test_host("1004"), in_process(internet))
     assert (result.status, result.slots) == (Status.AVAILABLE, [])
-    assert result.detail == (
+    assert english(result.detail) == (
         "the calendar opened (the desk has a free slot) but no free slot was found in the "
         f"{ezbooking.MAX_WEEKS_SEARCHED} week(s) read: the first one lies beyond"
     )
@@ -351,7 +355,7 @@ async def test_being_sent_back_to_the_desk_choice_means_no_slot() -> None:
     prefecture = Prefecture(default_bookings())
     internet = SimulatedInternet({"prefecture.test": prefecture})
     result = await run_check(on_test_host("1005"), in_process(internet))
-    assert [(g.id, g.status, g.detail) for g in result.guichets] == [
+    assert [(g.id, g.status, english(g.detail)) for g in result.guichets] == [
         ("990", Status.NONE, "the site sent us back to the desk choice: no free slot"),
         ("1000", Status.NONE, "the site sent us back to the desk choice: no free slot"),
     ]
@@ -377,7 +381,7 @@ async def test_a_calendar_that_names_no_planning_is_unknown_with_the_reason() ->
     internet = SimulatedInternet({"prefecture.test": prefecture})
     result = await run_check(on_test_host("2001"), in_process(internet))
     assert result.status is Status.UNKNOWN
-    assert result.detail.startswith(
+    assert english(result.detail).startswith(
         "the calendar opened (the desk has a free slot) but its page names no planning id"
     )
     assert grid_calls(internet) == []  # never the booking id in place of the planning
@@ -402,7 +406,7 @@ async def test_a_failure_after_the_calendar_opened_keeps_what_was_read() -> None
     result = await run_check(on_test_host("1001"), in_process(internet))
     first, second, third = result.guichets
     assert (first.id, first.status, first.slots) == ("14006", Status.AVAILABLE, ())
-    assert first.detail.startswith(
+    assert english(first.detail).startswith(
         "the calendar opened (the desk has a free slot); no free slot in the 2 week(s) read, "
         "then week 3: "
     )
@@ -437,8 +441,8 @@ async def test_a_refusal_while_reading_weeks_keeps_the_slots_seen_and_stops() ->
     first, *others = result.guichets
     assert (first.id, first.status) == ("14006", Status.AVAILABLE)
     assert [s.key for s in first.slots] == [str(epoch) for epoch in sorted(released)]
-    assert first.detail == "week 2: HTTP 403: the site refuses our requests"
-    assert [(g.id, g.status, g.detail) for g in others] == [
+    assert english(first.detail) == "week 2: HTTP 403: the site refuses our requests"
+    assert [(g.id, g.status, english(g.detail)) for g in others] == [
         ("14007", Status.BLOCKED, "not checked: the site refused or failed"),
         ("14012", Status.BLOCKED, "not checked: the site refused or failed"),
     ]

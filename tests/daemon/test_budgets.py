@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from conftest import english
 from creneau.config import Config
 from creneau.daemon import INTERRUPTED, Daemon
 from creneau.fetch.client import PoliteClient
@@ -145,7 +146,7 @@ async def test_ten_targets_on_one_host_stay_within_the_default_budget(
     # 6 a minute for 2 hours is the most the host may see; robots.txt included.
     assert requests <= 10 + 6 * 120
     # Checks still waiting for their turn when the daemon stopped are recorded as interrupted.
-    assert {c.status for c in checks if c.detail != INTERRUPTED} <= {"available", "none"}
+    assert {c.status for c in checks if c.said != INTERRUPTED} <= {"available", "none"}
 
 
 @pytest.mark.looptime
@@ -258,7 +259,7 @@ async def test_a_slow_drip_host_is_checked_no_faster_and_ends_as_errors(
     rows = store.checks()
     assert rows
     assert {row.status for row in rows} <= {"error", "blocked", "overloaded"}
-    assert any("within 30s" in row.detail for row in rows)
+    assert any("within 30s" in english(row.said) for row in rows)
 
 
 async def _mixed_scenario(tmp_path: Path) -> tuple[list[tuple[float, str, str, int]], list[str]]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conftest import english
 from creneau import daemon as daemon_module
 from creneau.config import Config
 from creneau.daemon import Daemon
@@ -133,7 +134,7 @@ async def test_a_target_whose_adapter_raises_does_not_stop_the_others(
     await until(lambda: len(phone.messages) >= 1)
     await running.stop()
     assert phone.messages[0].title == "1 nouveau créneau — Guichet 5 - Étudiants"
-    errors = [c.detail for c in store.checks("broken")]
+    errors = [english(c.said) for c in store.checks("broken")]
     assert set(errors) == {"internal error: RuntimeError: adapter bug"}
 
 
@@ -320,8 +321,8 @@ async def test_a_check_in_flight_when_the_daemon_stops_is_recorded_as_interrupte
     await asyncio.wait_for(site.asked.wait(), 30)
     stop.set()
     await asyncio.wait_for(running, 30)
-    assert [(row.target, row.status, row.detail) for row in store.checks()] == [
-        ("slow", "error", daemon_module.INTERRUPTED)
+    assert [(row.target, row.status, english(row.said)) for row in store.checks()] == [
+        ("slow", "error", english(daemon_module.INTERRUPTED))
     ]
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from conftest import english
 from creneau.alerts.events import Routing
 from creneau.check.record import watch_once
 from creneau.check.run import run_check
@@ -30,13 +31,13 @@ def test_the_probe_after_a_cool_down_goes_alone_and_closes_the_breaker() -> None
     guard = HostGuard("prefecture.test")
     guard.refused(T0, 403, timedelta(0))
     [down] = guard.take_transitions()
-    assert (down.kind, down.status, down.reason) == ("down", Status.BLOCKED, "HTTP 403")
+    assert (down.kind, down.status, english(down.reason)) == ("down", Status.BLOCKED, "HTTP 403")
     assert guard.cooling(T0 + timedelta(minutes=4)) is not None
     after = T0 + timedelta(minutes=6)
     assert guard.cooling(after, starting_check=True) is None  # the probe
     other = guard.cooling(after, starting_check=True)
     assert other is not None
-    assert other.reason == "a probe check is in progress"
+    assert english(other.reason) == "a probe check is in progress"
     guard.finish_check(Status.NONE, after)
     [up] = guard.take_transitions()
     assert up.kind == "up"
@@ -108,7 +109,7 @@ async def test_a_path_robots_txt_disallows_is_never_fetched(prefecture: Prefectu
     target = ezbooking.Target(name="t", url="https://prefecture.test/booking/create/1001")
     result = await run_check(target, client)
     assert result.status is Status.BLOCKED
-    assert "robots.txt disallows /booking/create/1001" in result.detail
+    assert "robots.txt disallows /booking/create/1001" in english(result.detail)
     assert [hit.path for hit in internet.hits] == ["/robots.txt"]
     overriding = ezbooking.Target(
         name="u", url="https://prefecture.test/booking/create/1001", respect_robots=False

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from conftest import FIXTURES
+from conftest import FIXTURES, english
 from creneau import redact
 from creneau.fetch.client import HostBudget, PoliteClient
 from creneau.page import Page
@@ -138,7 +138,7 @@ def test_slot_keys_and_labels_name_the_meeting_point_and_the_paris_start() -> No
 
 def test_guichet_details_give_distance_address_and_the_mairie_booking_page() -> None:
     reading = ants.parse_page(served("slots-3-points.json"))
-    assert [g.detail for g in ants.guichets_of(reading, [])] == [
+    assert [english(g.detail) for g in ants.guichets_of(reading, [])] == [
         "2 free slot(s) · 1.73 km · 72 Rue du Faubourg Saint-Martin, 75010 Paris · "
         "book on https://rdv.mairie10.paris.fr/passeport-cni?date=2026-06-02T09:00",
         "1 free slot(s) · 6.71 km · 1 Place Jean Jaurès, 93100 Montreuil · "
@@ -147,7 +147,7 @@ def test_guichet_details_give_distance_address_and_the_mairie_booking_page() -> 
         "book on https://www.versailles.fr/prendre-rendez-vous?date=2026-06-03T10:00",
     ]
     none = ants.parse_page(served("no-slot.json"))
-    assert ants.guichets_of(none, [])[1].detail == (
+    assert english(ants.guichets_of(none, [])[1].detail) == (
         "no free slot listed · 6.71 km · 1 Place Jean Jaurès, 93100 Montreuil · "
         "https://www.montreuil.fr"
     )
@@ -269,7 +269,7 @@ def check_invariants(value: Any) -> None:
     reading = ants.parse_page(Page("https://example.org/api", 200, body, {}))
     assert reading.status in (Status.AVAILABLE, Status.NONE, Status.UNKNOWN)
     if reading.status is Status.NONE:
-        assert is_known_shape_without_slots(value), reading.detail
+        assert is_known_shape_without_slots(value), english(reading.detail)
     if reading.status is Status.AVAILABLE:
         assert isinstance(value, list)
         assert reading.slots
@@ -405,8 +405,8 @@ def test_an_api_message_echoing_the_token_is_masked() -> None:
     make_target()  # registers the token, as loading the config does
     body = json.dumps({"detail": f"token {TOKEN} revoked"}).encode()
     reading = ants.parse_page(Page("https://example.org/api", 401, body, {}))
-    assert TOKEN not in reading.detail
-    assert reading.detail.endswith('("token *** revoked")')
+    assert TOKEN not in english(reading.detail)
+    assert english(reading.detail).endswith('("token *** revoked")')
 
 
 TOML_EXAMPLE = """
@@ -510,7 +510,7 @@ async def test_released_slots_are_found_exactly_at_their_meeting_point(
     api.release("1201", 1)
     api.release("1204", 3)  # Lille: 200 km away, outside the radius
     outcome, requests = await run(sim_target(), internet)
-    assert (outcome.status, outcome.detail, requests) == (
+    assert (outcome.status, english(outcome.detail), requests) == (
         Status.AVAILABLE,
         "3 free slot(s) at 2 of 2 meeting point(s)",
         1,
@@ -563,11 +563,11 @@ async def test_a_token_the_hub_did_not_issue_is_an_error_that_names_the_header(
     api.release("1201", 2)
     outcome, requests = await run(sim_target(token="not-one-of-the-hub-s"), internet)
     assert (outcome.status, outcome.guichets, requests) == (Status.ERROR, (), 1)
-    assert outcome.detail == (
+    assert english(outcome.detail) == (
         "HTTP 401: the hub refused the target's token (X-HUB-RDV-AUTH-TOKEN) "
         '("X-HUB-RDV-AUTH-TOKEN header invalid")'
     )
-    assert "not-one-of-the-hub-s" not in outcome.detail
+    assert "not-one-of-the-hub-s" not in english(outcome.detail)
     assert api.violations == ["a request without a valid X-HUB-RDV-AUTH-TOKEN"]
 
 
@@ -576,13 +576,13 @@ async def test_the_mairies_booking_pages_are_never_requested(
 ) -> None:
     api.release("1202", 4)
     outcome, _requests = await run(sim_target(), internet)
-    assert f"book on http://{HOST}/mairie/1202/" in outcome.guichets[0].detail  # offered…
+    assert f"book on http://{HOST}/mairie/1202/" in english(outcome.guichets[0].detail)  # offered…
     assert [hit.path for hit in internet.hits] == [ROBOTS, "/api/SlotsFromPosition"]  # …not fetched
 
 
 async def test_no_free_slot_is_none_with_no_guichet(internet: SimulatedInternet) -> None:
     outcome, _requests = await run(sim_target(), internet)
-    assert (outcome.status, outcome.guichets, outcome.detail) == (
+    assert (outcome.status, outcome.guichets, english(outcome.detail)) == (
         Status.NONE,
         (),
         "the API lists no meeting point with a free slot",
@@ -617,11 +617,13 @@ async def test_watched_meeting_points_absent_from_the_answer_are_none(
     api.release("1201", 2)
     api.release("1203", 1)  # listed by the API, but not watched
     outcome, _requests = await run(sim_target(meeting_points=["1202", "1201"]), internet)
-    assert [(g.id, g.label, g.status, g.detail, len(g.slots)) for g in outcome.guichets] == [
-        ("1202", "1202", Status.NONE, ants.NOT_LISTED, 0),
-        ("1201", PARIS_10, Status.AVAILABLE, outcome.guichets[1].detail, 2),
+    assert [
+        (g.id, g.label, g.status, english(g.detail), len(g.slots)) for g in outcome.guichets
+    ] == [
+        ("1202", "1202", Status.NONE, english(ants.NOT_LISTED), 0),
+        ("1201", PARIS_10, Status.AVAILABLE, english(outcome.guichets[1].detail), 2),
     ]
-    assert (outcome.status, outcome.detail) == (
+    assert (outcome.status, english(outcome.detail)) == (
         Status.AVAILABLE,
         "2 free slot(s) at the 2 meeting point(s) watched",
     )
@@ -678,7 +680,7 @@ async def test_each_failure_behaviour_has_its_status(
         requests,
         requests,
     )
-    assert (outcome.guichets, outcome.detail) == ((), detail)
+    assert (outcome.guichets, english(outcome.detail)) == ((), detail)
 
 
 async def test_a_rate_limited_answer_says_when_to_come_back(
@@ -794,6 +796,7 @@ def test_guichets_of_reports_only_what_was_asked() -> None:
             VERSAILLES,
             Status.AVAILABLE,
             tuple(s for s in reading.slots if s.guichet_id == "1203"),
-            reading.facts["meeting_point.1203"],
+            reading.choices[2].about,
         ),
     )
+    assert english(picked[0].detail) == reading.facts["meeting_point.1203"]

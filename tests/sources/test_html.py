@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from conftest import FIXTURES
+from conftest import FIXTURES, english
 from creneau.check.diff import KnownSlot, diff_slots
 from creneau.config import describe_errors
 from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
@@ -85,7 +85,7 @@ def parse(name: str, target: html.Target | None, status: int = 200) -> html.Anal
 
 
 def guichets_of(analysis: html.Analysis) -> list[tuple[str, str, Status, str]]:
-    return [(g.id, g.label, g.status, g.detail) for g in analysis.guichets]
+    return [(g.id, g.label, g.status, english(g.detail)) for g in analysis.guichets]
 
 
 def slots_of(analysis: html.Analysis) -> list[tuple[str, str, str]]:
@@ -182,7 +182,7 @@ def test_without_a_guichet_selector_the_page_is_one_guichet_named_after_the_targ
         ("page", "2026-10-27T09:00:00+01:00", f"{CHOOSE}88122"),
         ("page", "2026-12-01T09:30:00+01:00", f"{CHOOSE}88207"),
     ]
-    assert analysis.reading.detail == "3 slots"
+    assert english(analysis.reading.detail) == "3 slots"
 
 
 def test_unreadable_slots_are_counted_when_others_were_read() -> None:
@@ -190,7 +190,7 @@ def test_unreadable_slots_are_counted_when_others_were_read() -> None:
     analysis = parse("prefecture-table-unreadable-time.html", target)
     detail = '2 slots without a readable time: "Date à confirmer" (and 1 more)'
     assert guichets_of(analysis) == [("page", "nanterre-titres", Status.AVAILABLE, detail)]
-    assert analysis.reading.detail == f"3 slots; {detail}"
+    assert english(analysis.reading.detail) == f"3 slots; {detail}"
     assert [(s.guichet, not s.time_known) for s in analysis.reading.slots] == [
         ("nanterre-titres — Horaire communiqué par courriel", True),
         ("nanterre-titres — Date à confirmer", True),
@@ -229,7 +229,7 @@ def test_the_same_page_without_the_none_phrase_configured_is_unknown() -> None:
         "NO_SLOT_WORDS",
         (),
     )
-    assert reading.detail == (
+    assert english(reading.detail) == (
         'the elements slot_selector matches say there is no slot ("Aucun rendez-vous n’est '
         'disponible pour le moment. De nouveaux créneaux seront …"), but no none_text phrase '
         "names it: add that phrase to none_text"
@@ -249,7 +249,7 @@ def test_a_target_of_phrases_only_reads_the_no_slot_page() -> None:
 
 def test_without_a_target_the_page_cannot_be_read() -> None:
     reading = html.parse_page(Page.from_file(PAGES / "prefecture-table-3-slots.html"))
-    assert (reading.kind, reading.status, reading.detail, reading.rule) == (
+    assert (reading.kind, reading.status, english(reading.detail), reading.rule) == (
         "no-target",
         Status.UNKNOWN,
         "the html system needs a target's selectors and phrases to read a page",
@@ -383,7 +383,7 @@ def test_the_issue_example_is_read_with_only_a_slot_selector() -> None:
     # Before issue 13: "unreadable-slots", unknown, 0 slots.
     page = Page("https://www.prefecture.example/rdv", 200, ISSUE_EXAMPLE.encode())
     reading = html.parse_page(page, REMISE)
-    assert (reading.kind, reading.status, reading.detail, reading.rule) == (
+    assert (reading.kind, reading.status, english(reading.detail), reading.rule) == (
         "slots",
         Status.AVAILABLE,
         '2 slots; 1 slot without a readable time: "Horaire à confirmer"',
@@ -921,7 +921,7 @@ async def test_taken_slots_disappear_and_then_the_page_says_none(
     assert [key for _, _, key in outcome_slots(left)] == [
         f"/rendez-vous/choisir?creneau={released[2].number}"
     ]
-    assert (none.status, none.detail) == (Status.NONE, NONE_DETAIL_PREFECTURE)
+    assert (none.status, english(none.detail)) == (Status.NONE, NONE_DETAIL_PREFECTURE)
     assert [(g.id, g.status) for g in none.guichets] == [("page", Status.NONE)]
 
 
@@ -939,7 +939,7 @@ async def test_consulate_lists_slots_per_service_in_its_own_zone(
         "2027-03-26T15:45:00+01:00",
         "2027-03-29T09:00:00+02:00",  # Geneva's clocks went forward on the Sunday
     ]
-    assert [(g.id, g.status, g.detail) for g in outcome.guichets] == [
+    assert [(g.id, g.status, english(g.detail)) for g in outcome.guichets] == [
         ("passeports-et-cartes-d-identite", Status.NONE, "no slot listed for this guichet"),
         ("visas", Status.AVAILABLE, ""),
     ]
@@ -991,7 +991,7 @@ async def test_a_changed_layout_without_slots_is_unknown_too(
     with SimulatorServer(sites=[prefecture_site]) as server:
         outcome = await check(server, prefecture_site)
     assert outcome.status is Status.UNKNOWN
-    assert outcome.detail.endswith("the layout may have changed")
+    assert english(outcome.detail).endswith("the layout may have changed")
 
 
 def test_the_simulator_refuses_unknown_behaviours_and_guichets() -> None:
@@ -1078,4 +1078,4 @@ async def test_slots_under_a_banner_are_available(layout: Layout, behaviour: str
     assert [start for _, start, _ in outcome_slots(outcome)] == [
         slot.start.isoformat() for slot in released
     ]
-    assert "a banner is on the page too" in outcome.detail
+    assert "a banner is on the page too" in english(outcome.detail)

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from conftest import FIXTURES
+from conftest import FIXTURES, english
 from creneau.fetch.client import HostBudget, PoliteClient, Session
 from creneau.page import Page
 from creneau.results import Status
@@ -90,7 +90,7 @@ def test_every_saved_file_says_where_it_comes_from() -> None:
 
 def test_three_free_slots_are_exact_with_the_demarche_as_guichet() -> None:
     reading = parse("creneau-3-free.html")
-    assert reading.detail == "3 free slot(s) shown"
+    assert english(reading.detail) == "3 free slot(s) shown"
     assert reading.choices == (Choice("4418", ALLIER),)
     assert slots(reading) == [
         ("2026-05-18T09:00:00+02:00", "5101234", "4418", ALLIER),
@@ -130,7 +130,7 @@ def test_slots_from_rendered_radios_take_their_year_from_the_criteria() -> None:
 def test_a_week_shown_without_slot_but_a_later_first_day_is_not_none() -> None:
     reading = parse("creneau-later-first-availability.html")
     assert reading.slots == ()
-    assert reading.detail == (
+    assert english(reading.detail) == (
         "no slot in the week shown; the site says the first free day is 15/06/2026"
     )
 
@@ -164,7 +164,7 @@ NO_FREE_DAY = "the site says no day is free from 04/05/2026 to 29/06/2026 (no fi
 )
 def test_no_slot_pages_say_why_and_carry_no_slot(name: str, detail: str) -> None:
     reading = parse(name)
-    assert (reading.slots, reading.detail) == ((), detail)
+    assert (reading.slots, english(reading.detail)) == ((), detail)
 
 
 def test_a_criteria_search_that_starts_after_the_first_bookable_day_proves_nothing() -> None:
@@ -181,7 +181,7 @@ def test_criteria_without_a_first_free_day_field_are_not_none() -> None:
 
 def test_a_week_without_slot_is_not_a_demarche_without_slot() -> None:
     reading = parse("creneau-week-empty.html")
-    assert reading.detail == (
+    assert english(reading.detail) == (
         'the page says the week shown has no slot ("Aucun créneau disponible sur cette '
         'semaine") but not whether a later week has one'
     )
@@ -196,7 +196,7 @@ def test_slots_and_a_maintenance_banner_are_available() -> None:
     banner = visible_text((PAGES / name).read_text(encoding="utf-8"))
     assert "operation de maintenance" in banner
     assert "trop de demandes" in banner
-    assert (reading.status, reading.detail) == (Status.AVAILABLE, "2 free slot(s) shown")
+    assert (reading.status, english(reading.detail)) == (Status.AVAILABLE, "2 free slot(s) shown")
     assert slots(reading) == [
         ("2026-05-18T09:30:00+02:00", "5101301", "4418", ALLIER),
         ("2026-05-19T10:15:00+02:00", "5101302", "4418", ALLIER),
@@ -252,18 +252,18 @@ def test_terms_page_gives_the_context_the_browser_would_post() -> None:
     # Vertigo-UI binds the CTX field to the page state: v-bind:value="vueData.CTX".
     reading = parse("cgu-captcha.html", f"{SITE}/4418/cgu/")
     assert reading.fields == (("CTX", "d8c2f1a9b0e34c7f0a1b2c3d4e5f6a7b$5c4d3e2f1a0b9c8d"),)
-    assert reading.detail == IMAGE.format(name="<name>")
+    assert english(reading.detail) == IMAGE.format(name="<name>")
 
 
 def test_a_target_name_goes_into_the_command_a_person_runs() -> None:
     target = rdvpref.Target(name="allier", url=f"{SITE}/4418/")
     page = Page.from_file(PAGES / "cgu-captcha.html", url=f"{SITE}/4418/cgu/")
-    assert rdvpref.parse_page(page, target).detail == IMAGE.format(name="allier")
+    assert english(rdvpref.parse_page(page, target).detail) == IMAGE.format(name="allier")
 
 
 def test_a_wrong_code_brings_the_terms_page_back_with_its_error() -> None:
     reading = parse("cgu-captcha.html", f"{SITE}/4418/cgu/?error=invalidCaptcha")
-    assert (reading.status, reading.detail, reading.rule) == (
+    assert (reading.status, english(reading.detail), reading.rule) == (
         Status.CAPTCHA,
         "the code typed was not accepted: the site shows a new CAPTCHA",
         "INVALID_CAPTCHA",
@@ -274,7 +274,7 @@ def test_an_ended_session_is_said_so() -> None:
     reading = parse(
         "session-expired-back-to-cgu.html", f"{SITE}/4418/cgu/?error=errorSessionInvalide"
     )
-    assert reading.detail == (
+    assert english(reading.detail) == (
         "the site session has ended (the site says errorSessionInvalide); "
         + IMAGE.format(name="<name>")
     )
@@ -442,7 +442,7 @@ def test_only_images_are_taken_for_a_captcha(data: bytes, expected: str | None) 
 )
 def test_browser_only_challenges_say_creneau_cannot_hand_them_over(name: str, detail: str) -> None:
     reading = parse(name)
-    assert (reading.status, reading.detail, reading.slots) == (Status.CAPTCHA, detail, ())
+    assert (reading.status, english(reading.detail), reading.slots) == (Status.CAPTCHA, detail, ())
 
 
 def test_a_cloudflare_challenge_served_as_403_is_a_challenge_not_a_refusal() -> None:
@@ -505,7 +505,7 @@ def page_with(vue_data: Mapping[str, object], body: str = "") -> Page:
 def test_slot_data_that_cannot_be_read_is_unknown_not_none() -> None:
     vue_data = {"tranches": [{"trhId": 1, "dateLocale": "31/02/2026", "minutesDebut": 540}]}
     reading = rdvpref.parse_page(page_with(vue_data, "<p>Aucun créneau disponible</p>"))
-    assert (reading.kind, reading.status, reading.detail) == (
+    assert (reading.kind, reading.status, english(reading.detail)) == (
         "unknown",
         Status.UNKNOWN,
         "1 slot(s) shown but none readable",
@@ -665,7 +665,7 @@ async def test_check_reads_creneau_once_and_never_calls_a_page_none_it_does_not_
 async def test_sent_home_says_the_session_is_gone_and_what_to_run() -> None:
     target = rdvpref.Target(name="allier", url=f"{SITE}/4418/")
     outcome = await rdvpref.check(target, OnePage(fixture_page("demarche-home.html", "")))  # type: ignore[arg-type]
-    assert outcome.detail == (
+    assert english(outcome.detail) == (
         "the site sent us back to the démarche's page: the site session is gone; "
         + IMAGE.format(name="allier")
     )
@@ -756,7 +756,7 @@ async def test_without_a_site_session_the_check_asks_for_a_human(
 ) -> None:
     target = target_for(server)
     outcome, requests = await check_with(polite, target)
-    assert (outcome.status, outcome.detail, outcome.guichets, outcome.facts) == (
+    assert (outcome.status, english(outcome.detail), outcome.guichets, outcome.facts) == (
         Status.CAPTCHA,
         "the site session has ended (the site says errorSessionInvalide); "
         + IMAGE.format(name="d4418"),
@@ -796,7 +796,7 @@ async def test_the_human_flow_from_captcha_to_slots_and_back(
     assert "$" in dict(challenge.fields)["CTX"]  # read from the page state, as a browser does
 
     wrong = await rdvpref.submit_captcha(target, person_session, challenge, "ZZZZZZ")
-    assert (wrong.kind, wrong.status, wrong.detail) == (
+    assert (wrong.kind, wrong.status, english(wrong.detail)) == (
         "captcha",
         Status.CAPTCHA,
         "the code typed was not accepted: the site shows a new CAPTCHA",
@@ -814,7 +814,7 @@ async def test_the_human_flow_from_captcha_to_slots_and_back(
     cookies = person_session.cookies()
 
     outcome, requests = await check_with(polite, target, cookies)
-    assert (outcome.status, outcome.detail, requests) == (
+    assert (outcome.status, english(outcome.detail), requests) == (
         Status.AVAILABLE,
         "3 free slot(s) shown",
         2,  # robots.txt (this client's first request to the host), then creneau/
@@ -832,7 +832,7 @@ async def test_the_human_flow_from_captcha_to_slots_and_back(
     )
     clock.now += 599
     outcome, _ = await check_with(polite, target, cookies)
-    assert (outcome.status, outcome.detail) == (
+    assert (outcome.status, english(outcome.detail)) == (
         Status.NONE,
         "the site says no day is free from 04/05/2026 to 29/06/2026 (no first free day)",
     )
@@ -841,7 +841,7 @@ async def test_the_human_flow_from_captcha_to_slots_and_back(
     clock.now += 1  # the site session is 600 s old: the site sends us back to cgu/
     outcome, _ = await check_with(polite, target, cookies)
     assert (outcome.status, outcome.facts) == (Status.CAPTCHA, {"challenge": "image"})
-    assert outcome.detail.endswith("run `creneau captcha d4418` and type the code")
+    assert english(outcome.detail).endswith("run `creneau captcha d4418` and type the code")
     assert site.log[-1].path == "/rdvpref/reservation/demarche/4418/cgu/"
     assert_no_booking_request(site)
 
@@ -962,7 +962,7 @@ async def test_failures_and_walls_are_reported_never_as_none(
     detail: str,
 ) -> None:
     outcome, _ = await check_with(polite, target_for(server, demarche))
-    assert (outcome.status, outcome.detail, outcome.guichets) == (status, detail, ())
+    assert (outcome.status, english(outcome.detail), outcome.guichets) == (status, detail, ())
     assert_no_booking_request(site)
 
 
@@ -1112,7 +1112,7 @@ async def test_slots_win_over_a_banner_through_the_flow() -> None:
     reading, cookies = await internet.open(target)
     assert reading.status is Status.AVAILABLE
     outcome = await internet.check(target, cookies)
-    assert (outcome.status, outcome.detail) == (Status.AVAILABLE, "1 free slot(s) shown")
+    assert (outcome.status, english(outcome.detail)) == (Status.AVAILABLE, "1 free slot(s) shown")
 
 
 @pytest.mark.parametrize(
@@ -1137,7 +1137,9 @@ async def test_each_challenge_in_front_of_the_site_is_named_once_per_check(
         {"challenge": kind},
         (),
     )
-    assert "only a browser" in outcome.detail or "open the page in a browser" in outcome.detail
+    assert "only a browser" in english(outcome.detail) or "open the page in a browser" in english(
+        outcome.detail
+    )
     site_requests = [p for p in internet.paths() if p[2].startswith("/rdvpref/")]
     assert site_requests == [(RDVPREF_HOST, "GET", "/rdvpref/reservation/demarche/4418/creneau/")]
 
@@ -1168,7 +1170,7 @@ async def test_a_turnstile_chained_after_the_code_stops_the_person_and_the_daemo
     assert refused.value.reading.rule == "CLOUDFLARE_CHALLENGE_HEADER"
     # The daemon's next check with that session meets the same page and names it.
     outcome = await internet.check(target, cookies)
-    assert (outcome.status, outcome.detail, outcome.facts) == (
+    assert (outcome.status, english(outcome.detail), outcome.facts) == (
         Status.CAPTCHA,
         TURNSTILE_DETAIL,
         {"challenge": "turnstile"},

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from conftest import FIXTURES
+from conftest import FIXTURES, english
 from creneau.fetch.client import HostBudget, PoliteClient
 from creneau.page import Page
 from creneau.results import Status
@@ -86,7 +86,7 @@ def test_the_count_step_gives_the_form_to_send_back() -> None:
         ("motif_name_with_location_type", "Passeport-public_office"),
         ("service_id", "7"),
     )
-    assert reading.detail == (
+    assert english(reading.detail) == (
         "the site asks how many ANTS pre-applications (ants_pre_demandes_count) to search for"
     )
     page = "https://rdv.anct.gouv.fr/prendre_rdv?public_link_organisation_id=31"
@@ -99,7 +99,7 @@ def test_the_count_step_gives_the_form_to_send_back() -> None:
 
 def test_a_refused_count_says_what_the_site_accepts() -> None:
     reading = parse("ants-count-refused.html")
-    assert reading.detail == (
+    assert english(reading.detail) == (
         "the site refused the number of ANTS pre-applications (ants_pre_demandes_count): "
         "it accepts 1 to 6"
     )
@@ -245,7 +245,10 @@ def test_slot_links_without_a_readable_time_are_left_out_and_said() -> None:
     saved = (PAGES / "slots-3-free.html").read_text(encoding="utf-8")
     body = saved.replace("starts_at=2026-12-01+09%3A20%3A00+%2B0100", "starts_at=bientot", 1)
     reading = rdvsp.parse_page(Page(SITE_URL, 200, body.encode("utf-8")))
-    assert reading.detail == "2 slots in the week shown (1 more links without a readable time)"
+    assert (
+        english(reading.detail)
+        == "2 slots in the week shown (1 more links without a readable time)"
+    )
     assert [start for _, _, start, _ in slot_rows(reading)] == [
         "2026-12-01T09:00:00+01:00",
         "2026-12-03T14:40:00+01:00",
@@ -485,7 +488,7 @@ async def test_a_passport_url_without_the_count_goes_through_the_count_step(
         "ants_pre_demandes_count": ["1"],
     }
     assert week["ants_pre_demandes_count"] == ["1"]
-    assert outcome.detail == "2 slots in the week shown (ants_pre_demandes_count=1)"
+    assert english(outcome.detail) == "2 slots in the week shown (ants_pre_demandes_count=1)"
     assert outcome.facts == {"ants_pre_demandes_count": "1"}
 
 
@@ -505,7 +508,7 @@ async def test_a_count_the_site_refuses_is_unknown_with_what_it_accepts(
     site.release(ISSY, 1)
     outcome = await check(target(site, params={"ants_pre_demandes_count": "9"}), internet)
     assert (outcome.status, outcome.guichets) == (Status.UNKNOWN, ())
-    assert outcome.detail == (
+    assert english(outcome.detail) == (
         "the site refused the number of ANTS pre-applications (ants_pre_demandes_count): "
         "it accepts 1 to 6 (ants_pre_demandes_count=9)"
     )
@@ -529,7 +532,7 @@ async def test_places_beyond_max_lieux_report_only_their_next_availability(
         *rows_of(vanves, VANVES, "Mairie de Vanves"),
         *rows_of(malakoff[:1], MALAKOFF, "Mairie de Malakoff"),
     ]
-    assert outcome.guichets[2].detail == (
+    assert english(outcome.guichets[2].detail) == (
         "week not read: max_lieux = 2; only its next availability is known"
     )
     assert len(site.log) == 3  # the search and two weeks
@@ -545,7 +548,7 @@ async def test_only_the_configured_places_are_read(
         (ISSY, Status.AVAILABLE),
         ("999", Status.NONE),
     ]
-    assert outcome.guichets[1].detail == (
+    assert english(outcome.guichets[1].detail) == (
         "not listed: the site lists only places with an availability (listed: 412, 413)"
     )
     assert slot_rows(outcome) == rows_of(issy, ISSY, ISSY_NAME)
@@ -568,7 +571,7 @@ async def test_no_slot_anywhere_is_none_in_one_request(
 ) -> None:
     outcome = await check(target(site), internet)
     assert (outcome.status, outcome.guichets) == (Status.NONE, ())
-    assert outcome.detail == "the site says no slot matches the search"
+    assert english(outcome.detail) == "the site says no slot matches the search"
     assert len(site.log) == 1
 
 
@@ -648,7 +651,9 @@ async def test_a_refusal_on_one_place_stops_the_reading(
         (MALAKOFF, Status.AVAILABLE),
     ]
     assert outcome.guichets[1].slots[0].start == vanves[0]
-    assert outcome.guichets[1].detail.startswith("week not read: the site refused or failed")
+    assert english(outcome.guichets[1].detail).startswith(
+        "week not read: the site refused or failed"
+    )
     assert len(site.log) == 2  # nothing after the 403
 
 
@@ -668,7 +673,7 @@ async def test_a_url_without_motif_says_which_to_add(
     url = f"{ROOT}/prendre_rdv?public_link_organisation_id=31&departement=92"
     outcome = await check(rdvsp.Target(name="t", url=url), internet)
     assert outcome.status is Status.UNKNOWN
-    assert outcome.detail == (
+    assert english(outcome.detail) == (
         "the URL stops at the choice of a motif: add motif_name_with_location_type= one of "
         f'"Demande de passeport-public_office", "{PHONE_MOTIF}"'
     )
@@ -680,7 +685,7 @@ async def test_a_search_without_the_mairie_s_public_link_says_how_to_copy_it(
     site.release(ISSY, 2)
     outcome = await check(target(site, params={"public_link_organisation_id": None}), internet)
     assert (outcome.status, outcome.guichets) == (Status.UNKNOWN, ())
-    assert outcome.detail == (
+    assert english(outcome.detail) == (
         "the site sent the search to / instead of showing it: on rdv.anct.gouv.fr a search "
         "starts from the mairie's public link (/org/…); copy the address with "
         "public_link_organisation_id=… once the motif is chosen"
@@ -733,7 +738,7 @@ async def test_only_the_configured_organisations_are_read(solidarites: RdvspSite
     vanves = solidarites.release("32", 2)
     internet = SimulatedInternet({"127.0.0.1": solidarites})
     outcome = await check(by_phone(solidarites, organisations=["32", "99"]), internet)
-    assert [(g.id, g.status, g.detail) for g in outcome.guichets] == [
+    assert [(g.id, g.status, english(g.detail)) for g in outcome.guichets] == [
         ("32", Status.AVAILABLE, "2 slots in the week shown"),
         (
             "99",
@@ -780,7 +785,7 @@ async def test_an_empty_week_is_followed_once_then_its_announcement_is_reported(
         "Demande+de+passeport-public_office&service_id=7",
     ]
     assert slot_rows(outcome) == [row(ISSY, ISSY_NAME, "2026-12-01T09:00:00+01:00")]
-    assert outcome.detail == (
+    assert english(outcome.detail) == (
         "the site announces a next availability but shows no slot in its week; "
         "only its next availability is known"
     )
@@ -791,7 +796,7 @@ async def test_a_count_step_that_comes_back_is_unknown_and_says_what_to_set() ->
     outcome = await rdvsp.check(rdvsp.Target(name="t", url=SITE_URL), session)  # type: ignore[arg-type]
     assert len(session.urls) == 2  # the form is sent once, never in a loop
     assert session.urls[1].endswith("&ants_pre_demandes_count=1")
-    assert (outcome.status, outcome.detail) == (
+    assert (outcome.status, english(outcome.detail)) == (
         Status.UNKNOWN,
         "the site still asks for the number of ANTS pre-applications after "
         "ants_pre_demandes_count=1: it accepts 1 to 6 (set ants_pre_demandes_count in the "

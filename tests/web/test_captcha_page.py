@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from conftest import english
 from creneau.alerts.deliver import Sender
 from creneau.check.record import Recorded
 from creneau.config import Config, load_config
@@ -370,7 +371,7 @@ def test_the_site_is_asked_through_the_polite_client_and_its_state_is_kept(
     assert site_requests(site) == [("GET", CGU)]
     host = dashboard.store.host_states()["127.0.0.1"]
     assert host.open_until is not None
-    assert host.reason == "HTTP 403"
+    assert english(host.reason) == "HTTP 403"
     assert 'id="retry"' in page  # one tap tries again
     again = dashboard.start()  # the host cools down: nothing goes to the site
     assert state(again) == "problem"

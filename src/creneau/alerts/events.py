@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from creneau.alerts.kinds import ALL_KINDS, Destination, OutboxEvent
 from creneau.check.diff import HYSTERESIS
+from creneau.details import Detail, Said
 from creneau.fetch.politeness import HostTransition
 from creneau.redact import booking_link, public_link, redact
 from creneau.results import CheckResult, Slot, Status
@@ -127,6 +128,12 @@ def scrubbed(value: Any) -> Any:
     return value
 
 
+def said_json(said: Said) -> Any:
+    """A detail as an event carries it: its code and parameters (rendered when the message
+    is, in its language: `details.from_payload`), or an older record's text."""
+    return said.to_json() if isinstance(said, Detail) else (said or "")
+
+
 def host_event(transition: HostTransition) -> OutboxEvent:
     """One alert when a host starts refusing or failing, one when it answers again."""
     return OutboxEvent(
@@ -136,7 +143,7 @@ def host_event(transition: HostTransition) -> OutboxEvent:
             "event": "host_down" if transition.kind == "down" else "host_up",
             "host": transition.host,
             "status": transition.status.value,
-            "reason": redact(transition.reason),
+            "reason": scrubbed(said_json(transition.reason)),
             "until": transition.until.isoformat() if transition.until else None,
         },
     )
@@ -177,7 +184,7 @@ def trouble_event(
         "system": result.system,
         "url": page_link(result),
         "status": result.status.value,
-        "detail": result.detail,
+        "detail": said_json(result.detail),
         "saved_page": saved_page,
     }
     if state == "captcha":  # image: a person passes it through creneau; others: a browser

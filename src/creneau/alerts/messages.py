@@ -21,6 +21,7 @@ from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
 from creneau.alerts.channels import Channel
 from creneau.dates import long_datetime, message_duration
+from creneau.details import from_payload, render
 from creneau.redact import booking_link
 from creneau.targets import NAME_PATTERN
 
@@ -488,6 +489,9 @@ class Messages:
         for key in ("since", "until", "last_release"):
             if isinstance(context.get(key), str):
                 context[key] = datetime.fromisoformat(context[key])
+        for key in ("detail", "reason"):  # what a check or a host's breaker said
+            if key in context:
+                context[key] = render(from_payload(context[key]), self.language, self.zone)
         if "slots" in event:
             slots = sorted((_slot(raw) for raw in event["slots"]), key=_by_time)
             shown = slots[:listed]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from creneau import sources
+from creneau.details import Detail
 from creneau.fetch.client import Guard, PoliteClient
 from creneau.fetch.errors import FetchError, HostCoolingDown
 from creneau.page import Page
@@ -38,7 +39,7 @@ async def run_check(
 
     def result(
         status: Status,
-        detail: str,
+        detail: Detail | None,
         outcome: FlowOutcome | None = None,
         requests: int = 0,
         next_attempt_at: datetime | None = None,
@@ -82,14 +83,15 @@ async def run_check(
             except Exception as bug:  # a source that raises must not take the daemon down
                 log.exception("%s: the %s source failed", target.name, target.system)
                 session.verdict = Status.ERROR
-                return result(
-                    Status.ERROR,
-                    f"internal error: {type(bug).__name__}: {bug}",
-                    requests=session.requests,
-                )
+                return result(Status.ERROR, internal_error(bug), requests=session.requests)
             session.verdict = outcome.status
             if keeps_session:  # a session that ends on a CAPTCHA is spent
                 kept = [] if outcome.status is Status.CAPTCHA else session.kept_cookies()
             return result(outcome.status, outcome.detail, outcome, session.requests)
     except HostCoolingDown as cooling:
         return result(cooling.status, cooling.detail, next_attempt_at=cooling.until)
+
+
+def internal_error(bug: Exception) -> Detail:
+    """A fault of creneau itself, said as the exception says it."""
+    return Detail("internal_error", kind=type(bug).__name__, message=str(bug))

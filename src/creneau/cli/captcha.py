@@ -64,7 +64,7 @@ async def solve_in_terminal(
             "you will be alerted then."
         )
         return 0
-    say_why_not(target, outcome)
+    say_why_not(target, outcome, runtime)
     return 1
 
 
@@ -92,12 +92,15 @@ def terminal_dialog(runtime: Runtime, image_path: Path) -> CaptchaDialog:
     return CaptchaDialog(show_image, ask_code, code_refused, checked)
 
 
-def say_why_not(target: TargetBase, outcome: CaptchaOutcome) -> None:
+def say_why_not(target: TargetBase, outcome: CaptchaOutcome, runtime: Runtime) -> None:
     """Why there is no image to show, or no site; for a challenge only a browser passes,
     what to do."""
     if not outcome.problem:
         return  # the person stopped, or every code was refused: they know
-    click.echo(f"{target.name}: {outcome.problem}", err=True)
+    from creneau.details import render
+
+    problem = render(outcome.problem, runtime.language, runtime.zone)
+    click.echo(f"{target.name}: {problem}", err=True)
     if outcome.browser_only:
         click.echo(
             f"creneau cannot show you this check; open {redact(target.url)} in a browser. creneau "

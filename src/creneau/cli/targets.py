@@ -64,6 +64,7 @@ def add(
     and add it to the config file."""
     from creneau import config_file, links
     from creneau.config import ConfigError
+    from creneau.details import render
     from creneau.fetch.client import TooSoon
     from creneau.runtime import Runtime
 
@@ -101,12 +102,16 @@ def add(
     try:
         result = asyncio.run(links.check_link(runtime, target))
     except TooSoon as early:
-        click.echo(f"{link.url}: not checked, {early.detail}", err=True)
+        why = render(early.detail, runtime.language, runtime.zone)
+        click.echo(f"{link.url}: not checked, {why}", err=True)
         sys.exit(1)
     zone = links.site_zone(target)
     found = links.preview(link, result, taken, zone=zone, name=name, settings=extra)
-    _show(found, runtime.zone, checked_as)
-    chosen = _html_settings(found, extra, yes) if link.system == "html" else {}
+    said = render(found.result.detail, runtime.language, runtime.zone)
+    # The check was made under a provisional name: what it says names the one proposed.
+    said = said.replace(checked_as, found.name) if checked_as else said
+    _show(found, runtime.zone, said)
+    chosen = _html_settings(found, said, extra, yes) if link.system == "html" else {}
     fields = found.fields(every=every, notify=notify, settings={**chosen, **extra})
     table = config_file.render_target(fields, found.comments(fields))
     try:
@@ -157,16 +162,15 @@ def _ready(config: Config) -> None:
     url_keys.load_or_create(config.creneau.data_dir)
 
 
-def _show(found: Preview, zone: ZoneInfo, checked_as: str) -> None:
-    """What the check saw: its status, then each desk, place or organisation with its id.
-    (The check was made under a provisional name: what it says names the one proposed.)"""
+def _show(found: Preview, zone: ZoneInfo, detail: str) -> None:
+    """What the check saw: its status and `detail`, then each desk, place or organisation
+    with its id."""
     import tomlkit
 
     from creneau.links import first_times
 
     result = found.result
     style = STATUS_STYLE.get(result.status.value, "")
-    detail = result.detail.replace(checked_as, found.name) if checked_as else result.detail
     if found.link.system == "html":
         page = result.page
         answer = f"HTTP {page.status}, {len(page.body)} bytes" if page else "no page"
@@ -218,7 +222,7 @@ def _slots_text(slots: tuple[Any, ...], zone: ZoneInfo) -> str:
     return ", ".join(times) + more
 
 
-def _html_settings(found: Preview, extra: dict[str, Any], yes: bool) -> dict[str, Any]:
+def _html_settings(found: Preview, detail: str, extra: dict[str, Any], yes: bool) -> dict[str, Any]:
     """slot_selector / none_text for an html page: the user's own, else the option picked."""
     from creneau.results import Status
 
@@ -230,7 +234,7 @@ def _html_settings(found: Preview, extra: dict[str, Any], yes: bool) -> dict[str
         if result.page is None or result.page.status >= 400 or result.status in unread:
             _stop(
                 1,
-                f"{found.link.url}: the page could not be read ({result.detail}): creneau cannot "
+                f"{found.link.url}: the page could not be read ({detail}): creneau cannot "
                 'propose what to look for on it; try again later, or give --set slot_selector="…" '
                 'and/or --set none_text=["…"]',
             )

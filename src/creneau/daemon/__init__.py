@@ -35,6 +35,7 @@ from creneau.daemon.leader import ActiveTerm, Leadership, LeaseTiming
 from creneau.daemon.outage import StoreOutage
 from creneau.daemon.reload import compare, digest
 from creneau.daemon.schedule import PoliteTrigger
+from creneau.details import Detail
 from creneau.fetch.client import MayNotFetch, PoliteClient, TooSoon
 from creneau.fetch.politeness import Spend
 from creneau.plan import CheckPlan, Spacing, adaptive_intervals, hour_of_week
@@ -50,7 +51,7 @@ log = logging.getLogger("creneau")
 STOP_GRACE_SECONDS = 10.0
 CONFIG_POLL = timedelta(milliseconds=500)
 WATCHDOG_EVERY = timedelta(minutes=1)
-INTERRUPTED = "interrupted: creneau stopped during the check"
+INTERRUPTED = Detail("interrupted")
 FIRST_CHECKS_SPREAD = timedelta(seconds=60)
 FIRST_CHECKS_PER_TARGET = timedelta(seconds=0.3)
 
@@ -699,7 +700,7 @@ class Daemon:
         if result.status is Status.AVAILABLE:
             parts.append(f"{len(result.slots)} slot(s), {len(recorded.appeared)} new")
         if result.detail and result.status is not Status.AVAILABLE:
-            parts.append(result.detail)
+            parts.append(str(result.detail))  # the log is in English
         parts.append(f"{result.requests} requests, {result.duration_ms} ms")
         level = logging.WARNING if result.status in (Status.UNKNOWN, Status.ERROR) else logging.INFO
         log.log(level, " · ".join(parts))

@@ -25,6 +25,7 @@ import tenacity
 
 from creneau import PROJECT_URL, __version__
 from creneau.dates import compact_duration
+from creneau.details import Detail
 from creneau.fetch.errors import FetchError, HostCoolingDown, TooSoon, UnsafeLink
 from creneau.fetch.guard import Guard
 from creneau.fetch.politeness import (
@@ -104,8 +105,8 @@ class _BoundedGunzip:
         return out
 
 
-def _too_large(limit: int) -> str:
-    return f"response body larger than {limit // 1024} KiB: not read further"
+def _too_large(limit: int) -> Detail:
+    return Detail("fetch.too_large", kib=limit // 1024)
 
 
 def _cookie_jar(cookies: SiteSession | Mapping[str, str] | None, url: str) -> httpx.Cookies:
@@ -304,9 +305,12 @@ class PoliteClient:
             # A wall clock that went backwards says nothing of the time really elapsed.
             if timedelta(0) <= elapsed < INTERVAL_FLOOR:
                 raise TooSoon(
-                    f"last checked {compact_duration(elapsed)} ago; at most one check per "
-                    f"{compact_duration(INTERVAL_FLOOR)} "
-                    f"(wait {compact_duration(INTERVAL_FLOOR - elapsed)})"
+                    Detail(
+                        "fetch.too_soon",
+                        elapsed=compact_duration(elapsed),
+                        floor=compact_duration(INTERVAL_FLOOR),
+                        wait=compact_duration(INTERVAL_FLOOR - elapsed),
+                    )
                 )
         self._last_check[target_key] = (now, mono)
 
@@ -408,7 +412,7 @@ class Session:
                 method, data = "GET", None
             if host_of(url) != host_of(page.url):
                 headers = None  # a token meant for one host never follows to another
-        raise FetchError(f"redirect loop: more than {MAX_REDIRECTS} redirects (last to {url})")
+        raise FetchError(Detail("fetch.redirect_loop", hops=MAX_REDIRECTS, url=url))
 
     async def _check_robots(self, url: str) -> None:
         if not self._respect_robots:
@@ -421,11 +425,8 @@ class Session:
                 if not robots_is_fresh(state, self._client.now()):
                     await self._fetch_robots(url, state)
         if not robots_allows(state.robots_txt or "", url):
-            raise FetchError(
-                f"{host}/robots.txt disallows {urlsplit(url).path} for creneau "
-                "(the target's respect_robots = false overrides it)",
-                Status.BLOCKED,
-            )
+            path = urlsplit(url).path
+            raise FetchError(Detail("fetch.robots_disallows", host=host, path=path), Status.BLOCKED)
 
     async def _fetch_robots(self, url: str, state: HostState) -> None:
         """Fetched at most once a day per host; a 4xx means no rules. When the site fails,
@@ -439,11 +440,13 @@ class Session:
         except FetchError as failure:
             if state.robots_txt is not None:
                 return
-            raise FetchError(f"robots.txt unreachable: {failure.detail}", failure.status) from None
+            unreachable = Detail("fetch.robots_unreachable", why=failure.detail)
+            raise FetchError(unreachable, failure.status) from None
         if page.status >= 500 or page.status in REDIRECT_STATUSES:
             if state.robots_txt is not None:
                 return
-            raise FetchError(f"robots.txt unreachable: HTTP {page.status}", Status.OVERLOADED)
+            failed = Detail("http_status", status=page.status)
+            raise FetchError(Detail("fetch.robots_unreachable", why=failed), Status.OVERLOADED)
         state.robots_txt = page.text if page.status < 400 else ""
         state.robots_fetched_at = self._client.now()
 
@@ -501,7 +504,7 @@ class Session:
             page = await self._exchange(method, url, data, headers)
         self._obey(gate, page)
         if page.status in RETRYABLE_STATUSES and not page.header("retry-after"):
-            raise _Retryable(f"HTTP {page.status}", page)
+            raise _Retryable(Detail("http_status", status=page.status), page)
         return page
 
     async def _pass_guard(self, guard: Guard, url: str) -> None:
@@ -512,11 +515,13 @@ class Session:
             async with asyncio.timeout(self._client.connect_timeout):
                 refusal = await guard.check(url)
         except TimeoutError:
+            seconds = self._client.connect_timeout
             raise _Retryable(
-                f"{host_of(url)} did not resolve within {self._client.connect_timeout:g}s"
+                Detail("fetch.resolve_timeout", host=host_of(url), seconds=seconds)
             ) from None
         except OSError as failure:
-            raise _Retryable(f"{host_of(url)} does not resolve: {failure}") from None
+            unresolved = Detail("fetch.unresolved", host=host_of(url), error=str(failure))
+            raise _Retryable(unresolved) from None
         if refusal is not None:
             raise UnsafeLink(refusal)
 
@@ -529,7 +534,7 @@ class Session:
             gate.guard.refused(now, page.status, wait)
             self.verdict = Status.BLOCKED
         elif page.status == 503 and wait:
-            gate.guard.asked_to_wait(now, wait, "HTTP 503 with Retry-After")
+            gate.guard.asked_to_wait(now, wait, Detail("breaker.retry_after_503"))
 
     async def _exchange(
         self,
@@ -540,9 +545,7 @@ class Session:
     ) -> Page:
         left = self._client.check_deadline - self.talking
         if left <= 0:
-            raise FetchError(
-                f"the check spent more than {self._client.check_deadline:g}s waiting for the site"
-            )
+            raise FetchError(Detail("fetch.deadline", seconds=self._client.check_deadline))
         timeout = min(self._client.request_timeout, left)
         started = self._client.monotonic()
         try:
@@ -554,10 +557,11 @@ class Session:
                 finally:
                     await response.aclose()
         except TimeoutError:
-            raise _Retryable(f"no complete answer from {url} within {timeout:g}s") from None
+            raise _Retryable(Detail("fetch.no_answer", url=url, seconds=timeout)) from None
         except httpx.TransportError as failure:
+            kind = type(failure).__name__
             raise _Retryable(
-                f"{type(failure).__name__}: {failure or 'connection failed'}"
+                Detail("fetch.connection_failed", kind=kind, message=str(failure))
             ) from None
         finally:
             self.talking += self._client.monotonic() - started
@@ -588,7 +592,7 @@ class Session:
 class _Retryable(Exception):
     """A connection failure or a 502/503/504: worth up to `retries` more attempts."""
 
-    def __init__(self, detail: str, page: Page | None = None) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: Detail, page: Page | None = None) -> None:
+        super().__init__(str(detail))
         self.detail = detail
         self.page = page

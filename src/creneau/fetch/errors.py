@@ -3,15 +3,17 @@ the checker. Light on purpose: a source module imports it without loading httpx.
 
 from __future__ import annotations
 
+from creneau.details import Detail
 from creneau.fetch.politeness import Cooling
 from creneau.results import Status
 
 
 class FetchError(Exception):
-    """A request that produced no usable page. `status` is what the check should report."""
+    """A request that produced no usable page. `status` is what the check should report,
+    `detail` why, for a person (its `str` is the English text, for the logs)."""
 
-    def __init__(self, detail: str, status: Status = Status.ERROR) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: Detail, status: Status = Status.ERROR) -> None:
+        super().__init__(str(detail))
         self.detail = detail
         self.status = status
 
@@ -20,10 +22,8 @@ class HostCoolingDown(FetchError):
     """No request may go to the host before `until`."""
 
     def __init__(self, host: str, cooling: Cooling) -> None:
-        when = cooling.until.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        super().__init__(
-            f"{host} is cooling down ({cooling.reason}); next attempt at {when}", cooling.status
-        )
+        detail = Detail("fetch.cooling_down", host=host, reason=cooling.reason, until=cooling.until)
+        super().__init__(detail, cooling.status)
         self.until = cooling.until
 
 
@@ -36,5 +36,5 @@ class UnsafeLink(FetchError):
     through the web may not reach this machine or its network."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(f"not fetched: {reason}", Status.BLOCKED)
+        super().__init__(Detail("fetch.unsafe_link", reason=reason), Status.BLOCKED)
         self.reason = reason

@@ -12,7 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from creneau.details import Detail
 from creneau.results import Status
+
+# Why a host cools down: a Detail; a str is what an older version stored (shown as it is),
+# "" none.
+Reason = Detail | str
 
 BREAKER_FIRST_COOLDOWN = timedelta(minutes=5)
 BREAKER_MAX_COOLDOWN = timedelta(hours=2)
@@ -76,7 +81,7 @@ class HostState:
 
     not_before: datetime | None = None  # a Retry-After deadline
     open_until: datetime | None = None  # the breaker is open (cooling down) until then
-    reason: str = ""
+    reason: Reason = ""
     status: Status = Status.BLOCKED  # what targets report while it cools down
     consecutive_failures: int = 0
     openings: int = 0  # reopenings since it last closed: the cool-down doubles with each
@@ -106,7 +111,7 @@ class HostTransition:
     host: str
     kind: str  # "down" | "up"
     status: Status
-    reason: str
+    reason: Reason
     at: datetime
     until: datetime | None = None
 
@@ -116,7 +121,7 @@ class Cooling:
     """Why no request may go to the host now, and until when."""
 
     until: datetime
-    reason: str
+    reason: Reason
     status: Status
 
 
@@ -134,13 +139,16 @@ class HostGuard:
         while it runs, other checks wait."""
         state = self.state
         if state.not_before and now < state.not_before:
-            return Cooling(state.not_before, f"{state.reason or 'Retry-After'}", state.status)
+            return Cooling(
+                state.not_before, state.reason or Detail("breaker.retry_after"), state.status
+            )
         if state.open_until is None:
             return None
         if now < state.open_until:
             return Cooling(state.open_until, state.reason, state.status)
         if self.probing and starting_check:
-            return Cooling(now + timedelta(minutes=1), "a probe check is in progress", state.status)
+            probing = Detail("breaker.probe_running")
+            return Cooling(now + timedelta(minutes=1), probing, state.status)
         if starting_check:
             self.probing = True
         return None
@@ -149,9 +157,9 @@ class HostGuard:
         """403 or 429: the site says stop. 429's Retry-After is a floor for the cool-down."""
         if http_status == 429 and wait:
             self.state.not_before = now + wait
-        self._trip(now, f"HTTP {http_status}", Status.BLOCKED, wait)
+        self._trip(now, Detail("http_status", status=http_status), Status.BLOCKED, wait)
 
-    def asked_to_wait(self, now: datetime, wait: timedelta, reason: str) -> None:
+    def asked_to_wait(self, now: datetime, wait: timedelta, reason: Detail) -> None:
         """A 503 with Retry-After: no request before the deadline, exactly."""
         self.state.not_before = now + wait
         self.state.reason = reason
@@ -165,9 +173,9 @@ class HostGuard:
             state.consecutive_failures += 1
             if was_probe or state.consecutive_failures >= FAILURES_BEFORE_COOLDOWN:
                 reason = (
-                    "the probe check failed"
+                    Detail("breaker.probe_failed")
                     if was_probe
-                    else f"{FAILURES_BEFORE_COOLDOWN} failed checks in a row"
+                    else Detail("breaker.failures_in_a_row", count=FAILURES_BEFORE_COOLDOWN)
                 )
                 self._trip(now, reason, status, timedelta(0))
             return
@@ -176,14 +184,15 @@ class HostGuard:
         if state.open_until is not None:
             if now < state.open_until:
                 return  # another check opened it meanwhile: this one proves nothing
-            self.transitions.append(HostTransition(self.host, "up", status, "answers again", now))
+            again = Detail("breaker.answers_again")
+            self.transitions.append(HostTransition(self.host, "up", status, again, now))
         state.not_before = None
         state.open_until = None
         state.openings = 0
         state.consecutive_failures = 0
         state.reason = ""
 
-    def _trip(self, now: datetime, reason: str, status: Status, at_least: timedelta) -> None:
+    def _trip(self, now: datetime, reason: Detail, status: Status, at_least: timedelta) -> None:
         state = self.state
         cooldown = min(BREAKER_MAX_COOLDOWN, BREAKER_FIRST_COOLDOWN * 2**state.openings)
         cooldown *= random.uniform(1 - BREAKER_JITTER, 1 + BREAKER_JITTER)

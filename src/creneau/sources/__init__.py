@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from creneau.details import Detail
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status
 
@@ -39,6 +40,7 @@ class Choice:
 
     id: str
     label: str
+    about: Detail | None = None  # what the page says of it (ANTS: distance, address)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Reading:
 
     kind: str
     status: Status | None
-    detail: str = ""
+    detail: Detail | None = None
     choices: tuple[Choice, ...] = ()
     slots: tuple[Slot, ...] = ()
     fields: tuple[tuple[str, str], ...] = ()  # form values the next step needs
@@ -62,7 +64,7 @@ class Reading:
         return {
             "kind": self.kind,
             "status": self.status.value if self.status else None,
-            "detail": self.detail,
+            "detail": str(self.detail or ""),  # English, as `creneau parse --json` prints it
             "choices": [{"id": c.id, "label": c.label} for c in self.choices],
             "slots": [slot.to_json() for slot in self.slots],
             "facts": self.facts,
@@ -75,7 +77,7 @@ class FlowOutcome:
 
     guichets: tuple[GuichetResult, ...]
     status: Status
-    detail: str = ""
+    detail: Detail | None = None
     last_page: Page | None = None
     facts: dict[str, str] = field(default_factory=dict)
     complete: bool = False  # guichets absent from the answer have no slot (all were listed)

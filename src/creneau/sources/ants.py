@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 
 from creneau import redact
+from creneau.details import Detail
 from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
@@ -230,7 +231,11 @@ def query_params(target: Target, today: date) -> dict[str, str]:
 
 
 class ShapeError(ValueError):
-    """The JSON is not the list of meeting points this module knows."""
+    """The JSON is not the list of meeting points this module knows: `detail` says how."""
+
+    def __init__(self, detail: Detail) -> None:
+        super().__init__(str(detail))
+        self.detail = detail
 
 
 def parse_page(page: Page, target: Target | None = None) -> Reading:
@@ -244,20 +249,20 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
         failure = read_failure(page)
         if failure is not None:
             return _with_rule(failure, "common.read_failure")
-        detail = "the API answered with something other than JSON"
+        detail = Detail("ants.not_json")
         return Reading("not-json", Status.UNKNOWN, detail, rule="Page.is_json")
     try:
         data = load_json(page.text)
     except NotJson:
-        detail = "the API's answer is not valid JSON"
+        detail = Detail("ants.invalid_json")
         return Reading("unknown", Status.UNKNOWN, detail, rule="common.NotJson")
     if message := _api_message(data):
-        detail = f'the API answered an error: "{message}"'
+        detail = Detail("ants.api_error", message=message)
         return Reading("api-error", Status.UNKNOWN, detail, rule="ERROR_KEYS")
     try:
         points = read_meeting_points(data)
     except ShapeError as changed:
-        detail = f"unexpected answer shape: {changed}"
+        detail = Detail("ants.shape", problem=changed.detail)
         return Reading("unknown", Status.UNKNOWN, detail, rule="ShapeError")
     return _reading(points)
 
@@ -268,14 +273,14 @@ def _with_rule(reading: Reading, rule: str) -> Reading:
 
 def _refusal(page: Page) -> Reading:
     reading = read_failure(page) or Reading(
-        "unexpected-status", Status.UNKNOWN, f"HTTP {page.status} from the API"
+        "unexpected-status", Status.UNKNOWN, Detail("ants.unexpected_status", status=page.status)
     )
     kind, detail, rule = reading.kind, reading.detail, "common.read_failure"
     if page.status == 401:
         kind, rule = "unauthorized", "HUB_REFUSAL"
-        detail = f"HTTP 401: the hub refused the target's token ({TOKEN_HEADER})"
-    if page.is_json and (message := _api_message(_json_or_none(page.text))):
-        detail = f'{detail} ("{message}")'
+        detail = Detail("ants.hub_refused", header=TOKEN_HEADER)
+    if detail and page.is_json and (message := _api_message(_json_or_none(page.text))):
+        detail = Detail("ants.with_message", detail=detail, message=message)
     return Reading(kind, reading.status, detail, rule=rule)
 
 
@@ -337,30 +342,31 @@ class MeetingPoint:
         return f"{self.name} ({self.city})"
 
     @property
-    def description(self) -> str:
-        """Distance, address and where to book, for the guichet's detail."""
-        parts = [f"{len(self.seen)} free slot(s)" if self.seen else "no free slot listed"]
+    def description(self) -> Detail:
+        """Its free slots, distance, address and where to book, for the guichet's detail."""
+        about: dict[str, str | int | float] = {}
         if self.distance_km is not None:
-            parts.append(f"{self.distance_km:g} km")
+            about["distance_km"] = self.distance_km
         place = " ".join(part for part in (self.zip_code, self.city) if part)
         if where := ", ".join(part for part in (self.address, place) if part):
-            parts.append(where)
+            about["where"] = where
         if self.booking_urls:
-            parts.append(f"book on {self.booking_urls[0]}")
+            about["booking"] = self.booking_urls[0]
         elif self.website:
-            parts.append(self.website)
-        return " · ".join(parts)
+            about["website"] = self.website
+        return Detail("ants.point", slots=len(self.seen), **about)
 
 
 def read_meeting_points(data: Any) -> list[MeetingPoint]:
     """The meeting points of a decoded answer; ShapeError when it is not the known shape.
     Unknown extra fields are ignored; optional fields of the wrong type count as absent."""
     if not isinstance(data, list):
-        raise ShapeError(f"expected a list of meeting points, got {_kind(data)}")
+        raise ShapeError(Detail("ants.shape.not_a_list", got=_kind(data)))
     points: dict[str, MeetingPoint] = {}
     for index, raw in enumerate(data):
         if not isinstance(raw, dict):
-            raise ShapeError(f"meeting point #{index + 1} is {_kind(raw)}, not an object")
+            where = Detail("ants.where.point_number", number=index + 1)
+            raise ShapeError(Detail("ants.shape.not_object", where=where, got=_kind(raw)))
         point = _meeting_point(raw, index)
         earlier = points.get(point.id)
         points[point.id] = _merged(earlier, point) if earlier else point
@@ -371,7 +377,7 @@ def _meeting_point(raw: dict[str, Any], index: int) -> MeetingPoint:
     point_id = _point_id(raw, index)
     point = MeetingPoint(
         id=point_id,
-        name=_required_text(raw, POINT_NAME, f"meeting point {point_id}"),
+        name=_required_text(raw, POINT_NAME, Detail("ants.where.point", point=point_id)),
         city=_optional_text(raw, POINT_CITY),
         zip_code=_optional_text(raw, POINT_ZIP),
         address=_optional_text(raw, POINT_ADDRESS),
@@ -394,13 +400,14 @@ def _point_id(raw: dict[str, Any], index: int) -> str:
         return str(value)
     if isinstance(value, str) and value.strip():
         return value.strip()
-    raise ShapeError(f'meeting point #{index + 1} has no usable "{POINT_ID}"')
+    where = Detail("ants.where.point_number", number=index + 1)
+    raise ShapeError(Detail("ants.shape.no_usable", where=where, key=POINT_ID))
 
 
-def _required_text(raw: dict[str, Any], key: str, where: str) -> str:
+def _required_text(raw: dict[str, Any], key: str, where: Detail) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ShapeError(f'{where} has no usable "{key}"')
+        raise ShapeError(Detail("ants.shape.no_usable", where=where, key=key))
     return " ".join(value.split())
 
 
@@ -422,12 +429,13 @@ def _optional_number(raw: dict[str, Any], key: str) -> float | None:
 
 def _slots(entries: Any, point: MeetingPoint, index: int) -> tuple[SlotSeen, ...]:
     if not isinstance(entries, list):
-        raise ShapeError(f'meeting point {point.id} has no "{POINT_SLOTS}" list')
+        where = Detail("ants.where.point", point=point.id)
+        raise ShapeError(Detail("ants.shape.no_slot_list", where=where, key=POINT_SLOTS))
     found: dict[datetime, SlotSeen] = {}
     for number, entry in enumerate(entries):
-        where = f"meeting point {point.id}, slot #{number + 1}"
+        where = Detail("ants.where.slot", point=point.id, number=number + 1)
         if not isinstance(entry, dict):
-            raise ShapeError(f"{where} is {_kind(entry)}, not an object")
+            raise ShapeError(Detail("ants.shape.not_object", where=where, got=_kind(entry)))
         start = slot_start(_required_text(entry, SLOT_DATETIME, where), where)
         callback = entry.get(SLOT_CALLBACK)
         slot = Slot(start, point.id, point.label, key=slot_key(point.id, start))
@@ -442,10 +450,10 @@ def slot_key(point_id: str, start: datetime) -> str:
     return f"{point_id}@{start.isoformat()}"
 
 
-def slot_start(text: str, where: str = "slot") -> datetime:
+def slot_start(text: str, where: Detail | str = "slot") -> datetime:
     """A slot's `datetime` as an aware Europe/Paris time (see the module docstring)."""
     if not SLOT_TIME.match(text):
-        raise ShapeError(f'{where}: "{text[:40]}" is not a date and time')
+        raise ShapeError(Detail("ants.shape.not_a_datetime", where=where, text=text[:40]))
     try:
         parsed = datetime.fromisoformat(text)
         offset = parsed.utcoffset()
@@ -453,24 +461,34 @@ def slot_start(text: str, where: str = "slot") -> datetime:
             return parsed.replace(tzinfo=SITE_ZONE)
         return parsed.astimezone(SITE_ZONE)
     except (ValueError, OverflowError):
-        raise ShapeError(f'{where}: "{text[:40]}" is not a date and time') from None
+        raise ShapeError(Detail("ants.shape.not_a_datetime", where=where, text=text[:40])) from None
 
 
-def _kind(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+def _kind(value: Any) -> Detail:
     if value is None:
-        return "null"
-    return names.get(type(value), "a number")
+        return Detail("ants.json.null")
+    if isinstance(value, bool):
+        return Detail("ants.json.boolean")
+    if isinstance(value, dict):
+        return Detail("ants.json.object")
+    if isinstance(value, list):
+        return Detail("ants.json.list")
+    if isinstance(value, str):
+        return Detail("ants.json.string")
+    return Detail("ants.json.number")
 
 
 def _reading(points: list[MeetingPoint]) -> Reading:
     seen = sorted((entry for point in points for entry in point.seen), key=lambda e: e.slot)
-    choices = tuple(Choice(point.id, point.label) for point in points)
-    facts = {f"{FACT_PREFIX}{point.id}": point.description for point in points}
+    choices = tuple(Choice(point.id, point.label, point.description) for point in points)
+    # Kept with the check (English, as every fact): the guichet's detail is the choice's.
+    facts = {f"{FACT_PREFIX}{point.id}": str(point.description) for point in points}
     facts |= booking_facts(seen)
     if seen:
         with_slots = sum(1 for point in points if point.seen)
-        detail = f"{len(seen)} free slot(s) at {with_slots} of {len(points)} meeting point(s)"
+        detail = Detail(
+            "ants.free_slots", slots=len(seen), with_slots=with_slots, points=len(points)
+        )
         return Reading(
             "slots",
             Status.AVAILABLE,
@@ -482,9 +500,9 @@ def _reading(points: list[MeetingPoint]) -> Reading:
             read_from=tuple(entry.path for entry in seen),
         )
     if points:
-        detail = f"{len(points)} meeting point(s), none with a free slot"
+        detail = Detail("ants.points_without_slot", points=len(points))
     else:
-        detail = "the API lists no meeting point with a free slot"
+        detail = Detail("ants.no_point")
     return Reading("no-slot", Status.NONE, detail, choices, facts=facts, rule="POINT_SLOTS")
 
 
@@ -496,12 +514,12 @@ def booking_facts(seen: list[SlotSeen]) -> dict[str, str]:
 
 # --- the flow: one request -----------------------------------------------------------------
 
-NOT_LISTED = "not in the API's answer, which lists only meeting points with free slots"
+NOT_LISTED = Detail("ants.not_listed")
 
 
 async def check(target: Target, session: Session) -> FlowOutcome:
     if target.token is None:  # the model refuses this; kept for objects built without it
-        return FlowOutcome((), Status.ERROR, f"no token: {TOKEN_NEEDED}")
+        return FlowOutcome((), Status.ERROR, Detail("ants.no_token", header=TOKEN_HEADER))
     headers = {TOKEN_HEADER: target.token.get_secret_value()}
     params = query_params(target, paris_today())
     page = await session.get(target.url, params=params, headers=headers)
@@ -513,7 +531,7 @@ async def check(target: Target, session: Session) -> FlowOutcome:
     detail = reading.detail
     if target.meeting_points:
         free = sum(len(g.slots) for g in guichets)
-        detail = f"{free} free slot(s) at the {len(guichets)} meeting point(s) watched"
+        detail = Detail("ants.watched", slots=free, points=len(guichets))
     facts = {key: value for key, value in reading.facts.items() if _about(key, guichets)}
     # The API lists only meeting points with free slots: one missing has none.
     return FlowOutcome(guichets, status, detail, page, facts, complete=True)
@@ -541,6 +559,5 @@ def guichets_of(reading: Reading, wanted: list[str]) -> tuple[GuichetResult, ...
             continue
         slots = tuple(slot for slot in reading.slots if slot.guichet_id == point_id)
         status = Status.AVAILABLE if slots else Status.NONE
-        detail = reading.facts.get(f"{FACT_PREFIX}{point_id}", "")
-        guichets.append(GuichetResult(point_id, choice.label, status, slots, detail))
+        guichets.append(GuichetResult(point_id, choice.label, status, slots, choice.about))
     return tuple(guichets)

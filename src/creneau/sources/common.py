@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from creneau.details import Detail
 from creneau.page import Page
 from creneau.results import Status
 from creneau.sources import Reading
@@ -62,23 +63,24 @@ def visible_text(markup: str) -> str:
 def read_failure(page: Page, text: str | None = None) -> Reading | None:
     """A page that says the site refuses, is overloaded or is closed; None otherwise.
     `text` is the page's folded visible text, when the caller has it already."""
-    if page.status in (403, 429):
-        name = "forbidden" if page.status == 403 else "rate-limited"
-        why = "the site refuses our requests" if page.status == 403 else "too many requests"
-        return Reading(name, Status.BLOCKED, f"HTTP {page.status}: {why}")
+    if page.status == 403:
+        return Reading("forbidden", Status.BLOCKED, Detail("http_forbidden"))
+    if page.status == 429:
+        return Reading("rate-limited", Status.BLOCKED, Detail("http_rate_limited"))
     if text is None:
         text = visible_text(page.text)
     # What the page says beats its status: a maintenance page is often served as a 503.
     if OVERLOADED_PHRASES.search(text):
-        return Reading("overloaded", Status.OVERLOADED, "the site says it is overloaded")
+        return Reading("overloaded", Status.OVERLOADED, Detail("site_overloaded"))
     if match := CLOSED_PHRASES.search(text):
-        return Reading("closed", Status.CLOSED, f'the site says: "{match.group(0)}"')
+        return Reading("closed", Status.CLOSED, Detail("site_closed", phrase=match.group(0)))
     if page.status >= 500:
-        return Reading("server-error", Status.OVERLOADED, f"HTTP {page.status} from the site")
+        detail = Detail("http_server_error", status=page.status)
+        return Reading("server-error", Status.OVERLOADED, detail)
     if page.status == 404:
-        return Reading("not-found", Status.ERROR, "HTTP 404: no such page (check the URL)")
+        return Reading("not-found", Status.ERROR, Detail("http_not_found"))
     if page.status >= 400:
-        return Reading("client-error", Status.ERROR, f"HTTP {page.status}")
+        return Reading("client-error", Status.ERROR, Detail("http_status", status=page.status))
     return None
 
 

@@ -23,6 +23,7 @@ from lxml import etree
 from pydantic import Field, field_validator
 
 from creneau.dates import FRENCH_MONTHS
+from creneau.details import Detail, joined
 from creneau.fetch.errors import FetchError
 from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
@@ -144,13 +145,14 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
     if tree.xpath(WEEK_HEADER) or (GRID_CALL_PATH in page.url and tree.xpath(GRID_TABLE)):
         return _week(tree, [])
     if looks_like_captcha(text):
-        return Reading("captcha", Status.CAPTCHA, "the site asks for a CAPTCHA", rule="CAPTCHA")
-    return Reading("unknown", Status.UNKNOWN, "no booking form on the page", rule="FORM")
+        return Reading("captcha", Status.CAPTCHA, Detail("captcha_asked"), rule="CAPTCHA")
+    return Reading("unknown", Status.UNKNOWN, Detail("ezbooking.no_form"), rule="FORM")
 
 
 def _named_failure(failure: Reading | None, from_title: bool) -> Reading:
     if failure is None:  # read_failure answers every status >= 400; keep the parser total
-        return Reading("unknown", Status.UNKNOWN, "unrecognised error page", rule="HTTP_STATUS")
+        detail = Detail("ezbooking.unknown_error_page")
+        return Reading("unknown", Status.UNKNOWN, detail, rule="HTTP_STATUS")
     return failure_named(failure, from_title)
 
 
@@ -181,19 +183,20 @@ def _envelope_grid(text: str) -> Reading:
     try:
         data = load_json(text)
     except NotJson:
-        return Reading("unknown", Status.UNKNOWN, "week grid is not valid JSON", rule="NOT_JSON")
+        detail = Detail("ezbooking.grid_not_json")
+        return Reading("unknown", Status.UNKNOWN, detail, rule="NOT_JSON")
     if not isinstance(data, dict) or not any(key in data for key in GRID_ENVELOPE):
-        detail = "JSON without ezjscore's error_text/content envelope"
+        detail = Detail("ezbooking.grid_no_envelope")
         return Reading("unknown", Status.UNKNOWN, detail, rule="GRID_ENVELOPE")
     if data.get("error_text"):
-        detail = f"week grid error: {str(data['error_text'])[:200]}"
+        detail = Detail("ezbooking.grid_error", message=str(data["error_text"])[:200])
         return Reading("unknown", Status.UNKNOWN, detail, rule="GRID_ENVELOPE")
     content = data.get("content")
     tree = _tree(f"<html><body>{content if isinstance(content, str) else ''}</body></html>")
     found = _slot_links(tree, "$.content ")
     if found or tree.xpath(WEEK_HEADER) or tree.xpath(GRID_TABLE):
         return _week(tree, found)
-    detail = "week grid without a table or any slot link"
+    detail = Detail("ezbooking.grid_empty")
     return Reading("unknown", Status.UNKNOWN, detail, rule="WEEK_HEADER")
 
 
@@ -202,10 +205,13 @@ def _week(tree: lxml.html.HtmlElement, found: Sequence[tuple[Slot, str]]) -> Rea
     week = " ".join(headers[0].text_content().split()) if headers else ""
     if not found:
         # One week without a free slot says nothing of the desk: the flow reads on.
-        detail = f"{week or 'a week without its header'}: no free slot"
+        detail = Detail("ezbooking.week_no_slot", week=week)
         return Reading("week-grid", None, detail, rule="WEEK_HEADER" if week else "GRID_TABLE")
     slots, read_from = zip(*found, strict=True)
-    detail = week or f"{len(slots)} free slot(s), no week header"
+    if week:
+        detail = Detail("ezbooking.week", week=week)
+    else:
+        detail = Detail("ezbooking.slots_no_header", count=len(slots))
     return Reading(
         "week-grid", Status.AVAILABLE, detail, slots=slots, read_from=read_from, rule="SLOT_LINK"
     )
@@ -244,25 +250,24 @@ def _parse_step(form: lxml.html.HtmlElement, text: str, markup: str) -> Reading:
     if form.xpath(DESK_FIELDSET):
         desks = tuple(_desk_choices(form))
         if desks:
-            detail = f"{len(desks)} desks offered"
+            detail = Detail("ezbooking.desks_offered", count=len(desks))
             return Reading("desk-choice", None, detail, choices=desks, rule="DESK_FIELDSET")
-        return Reading(
-            "unknown", Status.UNKNOWN, "desk choice without any desk", rule="DESK_FIELDSET"
-        )
+        detail = Detail("ezbooking.no_desk")
+        return Reading("unknown", Status.UNKNOWN, detail, rule="DESK_FIELDSET")
     if NO_SLOT.search(text):
-        return Reading(
-            "no-slot", Status.NONE, "the page says there is no free slot", rule="NO_SLOT"
-        )
+        detail = Detail("ezbooking.no_free_slot")
+        return Reading("no-slot", Status.NONE, detail, rule="NO_SLOT")
     if step == "2" and FINISH_LABEL in {fold(value) for value in form.xpath(FINISH_BUTTON)}:
-        detail = "the no-slot step (only a 'Terminer' button)"
+        detail = Detail("ezbooking.finish_only")
         return Reading("no-slot", Status.NONE, detail, rule="FINISH_BUTTON")
     if step == "4" or FIRST_FREE_BUTTON in _button_values(form):
         return _calendar(form, markup)
     if step == "6" or looks_like_captcha(text):
-        return Reading("captcha", Status.CAPTCHA, "the site asks for a CAPTCHA", rule="CAPTCHA")
+        return Reading("captcha", Status.CAPTCHA, Detail("captcha_asked"), rule="CAPTCHA")
     if step == "3" and form.xpath(NEXT_BUTTON):
-        return Reading("information", None, "information before the calendar", rule="FORM_STEP")
-    detail = f"unrecognised booking step {step or '?'}"
+        detail = Detail("ezbooking.information")
+        return Reading("information", None, detail, rule="FORM_STEP")
+    detail = Detail("ezbooking.unknown_step", step=step)
     return Reading("unknown", Status.UNKNOWN, detail, rule="FORM_STEP")
 
 
@@ -285,7 +290,7 @@ def _conditions(form: lxml.html.HtmlElement) -> Reading:
     return Reading(
         "conditions",
         None,
-        "terms to accept",
+        Detail("ezbooking.terms"),
         fields=(("condition", "on"), ("nextButton", value)),
         rule="CONDITION_BOX",
     )
@@ -313,9 +318,9 @@ def _calendar(
     offsets = {call.group(3) for call in calls if call.group(3)}
     facts = {"first_day_offset": offsets.pop()} if len(offsets) == 1 else {}
     detail = (
-        f"the calendar step shows {len(found)} free slot(s)"
+        Detail("ezbooking.calendar_slots", count=len(found))
         if found
-        else "the calendar step opened: the desk has a free slot"
+        else Detail("ezbooking.calendar_opened")
     )
     return Reading(
         "calendar",
@@ -383,11 +388,11 @@ async def _read_desks(
     halted: Status | None = None
     for desk_id in target.desks or list(offered):
         if desk_id not in offered:
-            detail = f"desk {desk_id} is not offered (offered: {', '.join(offered)})"
+            detail = Detail("ezbooking.desk_not_offered", desk=desk_id, offered=tuple(offered))
             guichets.append(GuichetResult(desk_id, desk_id, Status.UNKNOWN, detail=detail))
             continue
         if halted is not None:
-            detail = "not checked: the site refused or failed"
+            detail = Detail("not_checked_halted")
             guichets.append(GuichetResult(desk_id, offered[desk_id].label, halted, detail=detail))
             continue
         # The desk's radio value is the planning id its calendar asks for (2ooom's watcher).
@@ -414,15 +419,11 @@ async def _read_desk(
         reading = parse_page(page)
     if reading.kind != "calendar":
         status = reading.status or Status.UNKNOWN
-        detail = reading.detail if reading.status else f"unexpected {reading.kind} page"
+        detail = reading.detail if reading.status else Detail("unexpected_page", kind=reading.kind)
         return _DeskRead(_guichet(desk, status, detail=detail), page)
     planning = _planning_of(reading, desk)
     if not planning:
-        detail = (
-            "the calendar opened (the desk has a free slot) but its page names no planning id "
-            'for the week grid; set desks = ["<id>"] to the id your browser\'s developer '
-            "tools show in /ezjscore/call/bookingserver::planning::assign::<booking>::<id>"
-        )
+        detail = Detail("ezbooking.no_planning_id")
         return _DeskRead(_guichet(desk, Status.UNKNOWN, detail=detail), page)
     first_offset = int(reading.facts.get("first_day_offset", FIRST_DAY_OFFSET))
     return await _read_weeks(session, desk, planning, first_offset, weeks, page)
@@ -430,8 +431,7 @@ async def _read_desk(
 
 def _back_to_desk_choice(desk: _Desk) -> GuichetResult:
     # The Préfecture de police says "no slot" by sending you back to the desk choice.
-    detail = "the site sent us back to the desk choice: no free slot"
-    return _guichet(desk, Status.NONE, detail=detail)
+    return _guichet(desk, Status.NONE, detail=Detail("ezbooking.back_to_desks"))
 
 
 def _planning_of(reading: Reading, desk: _Desk) -> str:
@@ -452,7 +452,7 @@ class _Weeks:
     slots: list[Slot]
     read: int = 0
     first_free_week: int | None = None
-    trouble: str = ""
+    trouble: Detail | None = None
     trouble_status: Status | None = None
     read_until: datetime | None = None  # the end of the last week whose grid was read
 
@@ -474,12 +474,14 @@ async def _read_weeks(
         try:
             page = await session.get(url, headers=GRID_REQUEST_HEADERS)
         except FetchError as failure:
-            weeks.trouble = f"week {weeks.read + 1}: {failure.detail}"
+            weeks.trouble = _week_trouble(weeks, failure.detail)
             weeks.trouble_status = failure.status
             break
         grid = parse_page(page)
         if grid.kind != "week-grid":
-            weeks.trouble = f"week {weeks.read + 1}: {grid.detail}"
+            weeks.trouble = _week_trouble(
+                weeks, grid.detail or Detail("unexpected_page", kind=grid.kind)
+            )
             weeks.trouble_status = grid.status or Status.UNKNOWN
             break
         if grid.slots and weeks.first_free_week is None:
@@ -490,10 +492,15 @@ async def _read_weeks(
     return _DeskRead(_weeks_result(desk, weeks), page, _halted_by(weeks))
 
 
+def _week_trouble(weeks: _Weeks, trouble: Detail) -> Detail:
+    return Detail("ezbooking.week_trouble", week=weeks.read + 1, trouble=trouble)
+
+
 def _read_until(before: datetime | None, grid: Reading) -> datetime | None:
     """How far the weeks read reach: the day after the last one the grid's header names, or
     else just after its last slot (never further than what was seen)."""
-    found = list(WEEK_HEADER_DAY.finditer(fold(grid.detail)))
+    header = grid.detail.params.get("week", "") if grid.detail else ""
+    found = list(WEEK_HEADER_DAY.finditer(fold(str(header))))
     if found:
         day, month, year = found[-1].groups()
         month_number = FOLDED_MONTHS.index(month) + 1
@@ -508,17 +515,13 @@ def _read_until(before: datetime | None, grid: Reading) -> datetime | None:
 def _weeks_result(desk: _Desk, weeks: _Weeks) -> GuichetResult:
     if weeks.slots:
         return _guichet(desk, Status.AVAILABLE, tuple(weeks.slots), weeks.trouble, weeks.read_until)
-    opened = "the calendar opened (the desk has a free slot)"
-    stopped = weeks.trouble_status
-    if stopped is not None and stopped in (*HOST_STOPS, Status.UNKNOWN):
+    stopped, trouble = weeks.trouble_status, weeks.trouble
+    if stopped is not None and stopped in (*HOST_STOPS, Status.UNKNOWN) and trouble is not None:
         # The host refused, or its grid is unreadable: say so rather than a bare "available".
-        return _guichet(desk, stopped, detail=f"{opened} but {weeks.trouble}")
-    detail = (
-        f"{opened} but no free slot was found in the {weeks.read} week(s) read: "
-        "the first one lies beyond"
-    )
-    if weeks.trouble:
-        detail = f"{opened}; no free slot in the {weeks.read} week(s) read, then {weeks.trouble}"
+        return _guichet(desk, stopped, detail=Detail("ezbooking.opened_but", trouble=trouble))
+    detail = Detail("ezbooking.first_slot_beyond", weeks=weeks.read)
+    if trouble is not None:
+        detail = Detail("ezbooking.opened_then", weeks=weeks.read, trouble=trouble)
     return _guichet(desk, Status.AVAILABLE, detail=detail)
 
 
@@ -532,7 +535,7 @@ def _guichet(
     desk: _Desk,
     status: Status,
     slots: tuple[Slot, ...] = (),
-    detail: str = "",
+    detail: Detail | None = None,
     read_until: datetime | None = None,
 ) -> GuichetResult:
     return GuichetResult(
@@ -550,12 +553,16 @@ def _outcome(
     status = overall_status([g.status for g in guichets])
     details = {g.detail for g in guichets}
     if len(guichets) == 1 or len(details) == 1:
-        prefix = f"{len(guichets)} desks: " if len(guichets) > 1 else ""
-        return FlowOutcome(guichets, status, prefix + guichets[0].detail, last, complete=complete)
-    detail = "; ".join(
-        f"{g.label}: {g.detail}" for g in guichets if g.detail and g.status is not Status.AVAILABLE
+        detail = guichets[0].detail
+        if len(guichets) > 1 and detail is not None:
+            detail = Detail("ezbooking.desks", count=len(guichets), detail=detail)
+        return FlowOutcome(guichets, status, detail, last, complete=complete)
+    notes = tuple(
+        Detail("labelled", label=g.label, detail=g.detail)
+        for g in guichets
+        if g.detail is not None and g.status is not Status.AVAILABLE
     )
-    return FlowOutcome(guichets, status, detail, last, complete=complete)
+    return FlowOutcome(guichets, status, joined(notes), last, complete=complete)
 
 
 def _booking(url: str) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
+from creneau.details import Detail, joined
 from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
 from creneau.results import (
@@ -472,7 +473,7 @@ def parse_page(
 
 def analyse(page: Page, target: Target | None, reference: date | None = None) -> Analysis:
     if target is None:
-        detail = "the html system needs a target's selectors and phrases to read a page"
+        detail = Detail("html.no_target")
         return Analysis(Reading("no-target", Status.UNKNOWN, detail, rule=RULE_NO_TARGET))
     served, _ = status_from_error_title(page)
     text = visible_text(served.text)
@@ -497,7 +498,7 @@ def _without_slots(
     if (phrase := _none_phrase_in(text, target.none_text)) is not None:
         return _no_slot(soup, phrase, target)
     if looks_like_captcha(text):
-        detail = "the site asks for a CAPTCHA"
+        detail = Detail("captcha_asked")
         return Analysis(Reading("captcha", Status.CAPTCHA, detail, rule=RULE_CAPTCHA))
     if empty_rows:
         return Analysis(_empty_rows_only(empty_rows))
@@ -534,26 +535,19 @@ def _slot_elements(soup: BeautifulSoup, target: Target) -> tuple[list[Tag], list
 
 
 def _empty_rows_only(empty_rows: list[Tag]) -> Reading:
-    said = _quote(_text_of(empty_rows[0]))
-    detail = (
-        f"the elements slot_selector matches say there is no slot ({said}), but no none_text "
-        "phrase names it: add that phrase to none_text"
-    )
+    detail = Detail("html.no_slot_words", said=_short(_text_of(empty_rows[0])))
     return Reading("no-slot-words", Status.UNKNOWN, detail, rule="NO_SLOT_WORDS")
 
 
-def _nothing_recognised(target: Target) -> str:
-    looked_for = []
-    if target.slot_selector is not None:
-        looked_for.append(f'no element matches slot_selector "{target.slot_selector}"')
-    if target.none_text:
-        phrases = ", ".join(f'"{phrase}"' for phrase in target.none_text)
-        looked_for.append(f"none of the none_text phrases is on the page ({phrases})")
-    return " and ".join(looked_for) + ": the layout may have changed"
+def _nothing_recognised(target: Target) -> Detail:
+    phrases = tuple(target.none_text)
+    if target.slot_selector is None:
+        return Detail("html.not_recognised", phrases=phrases)
+    return Detail("html.not_recognised", selector=target.slot_selector, phrases=phrases)
 
 
 def _no_slot(soup: BeautifulSoup, phrase: str, target: Target) -> Analysis:
-    detail = f'the page says "{phrase}"'
+    detail = Detail("page_says", phrase=phrase)
     guichets = _guichets_on_page(_guichet_names(soup, target, [])) or [_page_guichet(target)]
     results = tuple(GuichetResult(g.id, g.label, Status.NONE, detail=detail) for g in guichets)
     reading = Reading("no-slot", Status.NONE, detail, choices=tuple(guichets), rule=RULE_NO_SLOT)
@@ -584,11 +578,13 @@ def _slots_found(
         )
         for guichet in guichets
     )
-    detail = _summary(results, len(placed))
-    if banner is not None:
+    notes = _notes(results)
+    if banner is not None and banner.detail is not None:
         # Slots seen win: a banner ("opération de maintenance", "trop de demandes") decides
         # only on a page without any slot.
-        detail += f"; a banner is on the page too, not decisive beside slots ({banner.detail})"
+        notes.append(Detail("html.banner_too", banner=banner.detail))
+    found = Detail("html.slots", slots=len(placed), guichets=len(results))
+    detail = joined((found, *notes))
     reading = Reading(
         "slots",
         overall_status([result.status for result in results]),
@@ -651,28 +647,24 @@ def _guichet_result(
     guichet: Choice, slots: list[Slot], unreadable: list[_SlotElement]
 ) -> GuichetResult:
     if not slots:
-        return GuichetResult(
-            guichet.id, guichet.label, Status.NONE, detail="no slot listed for this guichet"
-        )
-    detail = _unreadable_detail([r.shown for r in unreadable]) if unreadable else ""
+        none_listed = Detail("html.no_slot_for_guichet")
+        return GuichetResult(guichet.id, guichet.label, Status.NONE, detail=none_listed)
+    detail = _unreadable_detail([r.shown for r in unreadable]) if unreadable else None
     return GuichetResult(guichet.id, guichet.label, Status.AVAILABLE, tuple(sorted(slots)), detail)
 
 
-def _unreadable_detail(shown: list[str]) -> str:
-    count = f"{len(shown)} slot{'s' if len(shown) > 1 else ''}"
-    more = f" (and {len(shown) - 1} more)" if len(shown) > 1 else ""
-    return f"{count} without a readable time: {_quote(shown[0])}{more}"
+def _unreadable_detail(shown: list[str]) -> Detail:
+    return Detail("html.times_not_read", count=len(shown), first=_short(shown[0]))
 
 
-def _summary(results: tuple[GuichetResult, ...], slot_count: int) -> str:
-    at = f" at {len(results)} guichets" if len(results) > 1 else ""
-    found = f"{slot_count} slot{'s' if slot_count != 1 else ''}{at}"
-    notes = [
-        f"{r.label}: {r.detail}" if len(results) > 1 else r.detail
+def _notes(results: tuple[GuichetResult, ...]) -> list[Detail]:
+    """What the guichets with slots say besides (times not read), each named by its
+    guichet when there are several."""
+    return [
+        Detail("labelled", label=r.label, detail=r.detail) if len(results) > 1 else r.detail
         for r in results
-        if r.detail and r.status is not Status.NONE
+        if r.detail is not None and r.status is not Status.NONE
     ]
-    return "; ".join([found, *notes])
 
 
 def _read_slot_element(
@@ -856,10 +848,6 @@ def _text_of(element: Tag) -> str:
 
 def _short(text: str) -> str:
     return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
-
-
-def _quote(text: str) -> str:
-    return f'"{_short(text)}"'
 
 
 # --- the flow: one GET per check ---------------------------------------------------------------

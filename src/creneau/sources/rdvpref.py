@@ -25,6 +25,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from pydantic import field_validator
 
+from creneau.detail_texts import Code
+from creneau.details import Detail, joined
 from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status
@@ -136,7 +138,7 @@ _RELEASE = (
 LAST_RELEASE = re.compile(r"derniere " + _RELEASE)
 NEXT_RELEASE = re.compile(r"prochaine " + _RELEASE)
 # unconfirmed: an error page served with 200 whose title starts with its status.
-UNKNOWN_PAGE = "not a page of RDV Préfecture we know"
+UNKNOWN_PAGE = Detail("rdvpref.unknown_page")
 
 # --- challenges: what may stand between creneau and creneau/ -------------------------------
 Challenge = Literal["image", "recaptcha", "hcaptcha", "turnstile", "bot-wall", "interstitial"]
@@ -175,28 +177,19 @@ VENDOR_MARKERS: tuple[tuple[Challenge, str, str, str, re.Pattern[str]], ...] = (
     ("hcaptcha", "hCaptcha", "HCAPTCHA", HCAPTCHA_ELEMENTS, HCAPTCHA_SCRIPT),
     ("turnstile", "Cloudflare", "TURNSTILE", TURNSTILE_ELEMENTS, TURNSTILE_SCRIPT),
 )
-BROWSER_ONLY = (
-    "creneau cannot hand it to you (it is not an image and a code): only a browser on the "
-    "site can pass it. creneau does not retry it; it looks again at the next check"
-)
-CHALLENGE_DETAILS: dict[str, str] = {
-    "image": (
-        'the site asks for its image CAPTCHA (the "code de sécurité"): creneau can hand it '
-        "to you — run `creneau captcha {name}` and type the code"
-    ),
-    "recaptcha": f'the site asks for a Google reCAPTCHA ("I\'m not a robot"): {BROWSER_ONLY}',
-    "hcaptcha": f"the site asks for an hCaptcha challenge: {BROWSER_ONLY}",
-    "turnstile": f"the site answers with a Cloudflare Turnstile challenge: {BROWSER_ONLY}",
-    "bot-wall": f"an anti-bot wall ({{vendor}}) answered instead of the site: {BROWSER_ONLY}",
-    "interstitial": (
-        "the site shows a verification page creneau does not recognise: creneau cannot hand "
-        "it to you; open the page in a browser. creneau does not retry it; it looks again at "
-        "the next check"
-    ),
+# What each challenge is said to be (creneau.detail_texts): whether a person can pass it
+# through creneau (the image) or only in a browser on the site (the others).
+CHALLENGE_DETAILS: dict[Challenge, Code] = {
+    "image": "rdvpref.image_captcha",
+    "recaptcha": "rdvpref.recaptcha",
+    "hcaptcha": "rdvpref.hcaptcha",
+    "turnstile": "rdvpref.turnstile",
+    "bot-wall": "rdvpref.bot_wall",
+    "interstitial": "rdvpref.interstitial",
 }
-WRONG_CODE = "the code typed was not accepted: the site shows a new CAPTCHA"
-SESSION_ENDED = "the site session has ended (the site says errorSessionInvalide)"
-SENT_HOME = "the site sent us back to the démarche's page: the site session is gone"
+WRONG_CODE = Detail("rdvpref.wrong_code")
+SESSION_ENDED = Detail("rdvpref.session_ended")
+SENT_HOME = Detail("rdvpref.sent_home")
 FAILURE_RULES = {
     "forbidden": "HTTP_STATUS",
     "rate-limited": "HTTP_STATUS",
@@ -285,9 +278,8 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
     if _is_captcha_page(soup):
         return _image_captcha_reading(soup, vue_data, page.url, name, facts)
     if HOME_PHRASE in text and soup.select_one(HOME_START_LINK):
-        return Reading(
-            "demarche", None, "the démarche's home page", facts=facts, rule="HOME_PHRASE"
-        )
+        home = Detail("rdvpref.home")
+        return Reading("demarche", None, home, facts=facts, rule="HOME_PHRASE")
     if INTERSTITIAL_PHRASES.search(text):
         return _challenge_reading("interstitial", "INTERSTITIAL_PHRASES", name, facts)
     return Reading("unknown", Status.UNKNOWN, UNKNOWN_PAGE, facts=facts, rule="UNKNOWN_PAGE")
@@ -320,11 +312,19 @@ def third_party_challenge(
 def _challenge_reading(
     kind: Challenge, rule: str, name: str, facts: dict[str, str], *, vendor: str = ""
 ) -> Reading:
-    detail = CHALLENGE_DETAILS[kind].format(name=name, vendor=vendor)
+    detail = _challenge_detail(kind, name, vendor)
     reading_kind = "captcha" if kind == "image" else kind
     return Reading(
         reading_kind, Status.CAPTCHA, detail, facts={**facts, "challenge": kind}, rule=rule
     )
+
+
+def _challenge_detail(kind: Challenge, name: str, vendor: str = "") -> Detail:
+    if kind == "image":
+        return Detail(CHALLENGE_DETAILS[kind], name=name)
+    if kind == "bot-wall":
+        return Detail(CHALLENGE_DETAILS[kind], vendor=vendor)
+    return Detail(CHALLENGE_DETAILS[kind])
 
 
 def challenge_of(reading: Reading) -> str:
@@ -340,11 +340,12 @@ def _image_captcha_reading(
     soup: BeautifulSoup, vue_data: dict[str, Any], url: str, name: str, facts: dict[str, str]
 ) -> Reading:
     error = parse_qs(urlsplit(url).query).get(ERROR_PARAM, [""])[0]
-    image = CHALLENGE_DETAILS["image"].format(name=name)
+    image = _challenge_detail("image", name)
+    detail: Detail | None
     if error == INVALID_CAPTCHA:
         detail, rule = WRONG_CODE, "INVALID_CAPTCHA"
     elif error == SESSION_INVALID:
-        detail, rule = f"{SESSION_ENDED}; {image}", "SESSION_INVALID"
+        detail, rule = joined((SESSION_ENDED, image)), "SESSION_INVALID"
     else:
         detail = image
         rule = "CAPTCHETAT_WIDGET" if soup.select_one(CAPTCHETAT_WIDGET) else "CODE_INPUT"
@@ -383,38 +384,29 @@ def _slots_reading(
     slots = tuple(slot for slot, _ in found)
     read_from = tuple(origin for _, origin in found)
 
-    def reading(kind: str, status: Status, detail: str, rule: str) -> Reading:
+    def reading(kind: str, status: Status, detail: Detail, rule: str) -> Reading:
         return Reading(
             kind, status, detail, (demarche,), slots, facts=facts, rule=rule, read_from=read_from
         )
 
     if slots:
-        more = f" ({unreadable} more could not be read)" if unreadable else ""
-        return reading("creneau", Status.AVAILABLE, f"{len(slots)} free slot(s) shown{more}", rule)
+        shown = Detail("rdvpref.free_slots", count=len(slots), unreadable=unreadable)
+        return reading("creneau", Status.AVAILABLE, shown, rule)
     if unreadable:
-        shown = f"{unreadable} slot(s) shown but none readable"
-        return reading("unknown", Status.UNKNOWN, shown, rule)
+        unread = Detail("rdvpref.none_readable", count=unreadable)
+        return reading("unknown", Status.UNKNOWN, unread, rule)
     if first_free:
-        return reading(
-            "creneau-later",
-            Status.AVAILABLE,
-            f"no slot in the week shown; the site says the first free day is {first_free:%d/%m/%Y}",
-            first_free_rule,
-        )
+        later = Detail("rdvpref.first_free_day", day=first_free)
+        return reading("creneau-later", Status.AVAILABLE, later, first_free_rule)
     if no_free_day := _no_free_day(criteria):
         return reading("creneau-none", Status.NONE, no_free_day, "CRITERIA_FIRST_FREE_DAY")
     if NO_SLOT.search(text):
-        said = 'the page says "Aucun créneau disponible"'
+        said = Detail("page_says", phrase="Aucun créneau disponible")
         return reading("creneau-none", Status.NONE, said, "NO_SLOT")
     if WEEK_EMPTY.search(text):
-        said = (
-            'the page says the week shown has no slot ("Aucun créneau disponible sur cette '
-            'semaine") but not whether a later week has one'
-        )
-        return reading("unknown", Status.UNKNOWN, said, "WEEK_EMPTY")
-    return reading(
-        "unknown", Status.UNKNOWN, "slot page without slots nor the no-slot phrase", "UNKNOWN_PAGE"
-    )
+        return reading("unknown", Status.UNKNOWN, Detail("rdvpref.week_empty"), "WEEK_EMPTY")
+    unknown = Detail("rdvpref.no_slot_phrase")
+    return reading("unknown", Status.UNKNOWN, unknown, "UNKNOWN_PAGE")
 
 
 def _first_free_day(criteria: dict[str, Any], text: str) -> tuple[date | None, str]:
@@ -428,20 +420,21 @@ def _first_free_day(criteria: dict[str, Any], text: str) -> tuple[date | None, s
     return None, ""
 
 
-def _no_free_day(criteria: dict[str, Any]) -> str:
-    """Why the site's own search says there is no free day, or "" when it does not say so.
+def _no_free_day(criteria: dict[str, Any]) -> Detail | None:
+    """Why the site's own search says there is no free day, or None when it does not say so.
     `datePremiereDispo` is searched from `premierJour` to `dateMax` (Vertigo's
     TkGetDatePremiereDisponibiliteByAgeIds); it proves nothing when the week shown starts
     after the first bookable day."""
     if criteria.get(CRITERIA_FIRST_FREE_DAY) != "":
-        return ""
+        return None
     first_day = _read_day(criteria.get(CRITERIA_FIRST_DAY))
     bookable = _read_day(criteria.get(CRITERIA_FIRST_BOOKABLE_DAY))
     if first_day is None or bookable is None or first_day > bookable:
-        return ""
+        return None
     last = _read_day(criteria.get(CRITERIA_LAST_DAY))
-    until = f" to {last:%d/%m/%Y}" if last else ""
-    return f"the site says no day is free from {bookable:%d/%m/%Y}{until} (no first free day)"
+    if last is None:
+        return Detail("rdvpref.no_free_day", since=bookable)
+    return Detail("rdvpref.no_free_day", since=bookable, until=last)
 
 
 def _demarche_choice(soup: BeautifulSoup, url: str) -> Choice:
@@ -851,16 +844,16 @@ async def check(target: Target, session: Session) -> FlowOutcome:
     reading = parse_page(page, target)
     facts = dict(reading.facts)
     if reading.kind == "demarche":
-        image = CHALLENGE_DETAILS["image"].format(name=target.name)
+        image = _challenge_detail("image", target.name)
         facts["challenge"] = "image"
-        return FlowOutcome((), Status.CAPTCHA, f"{SENT_HOME}; {image}", page, facts)
+        return FlowOutcome((), Status.CAPTCHA, joined((SENT_HOME, image)), page, facts)
     if reading.status is Status.CAPTCHA:
         return FlowOutcome((), Status.CAPTCHA, reading.detail, page, facts)
     if reading.kind in SLOTS_PAGE_KINDS or reading.choices:
         guichet = _guichet(urls.demarche_id, reading)
         return FlowOutcome((guichet,), guichet.status, reading.detail, page, facts)
     status = reading.status or Status.UNKNOWN
-    detail = reading.detail if reading.status else f"unexpected {reading.kind} page"
+    detail = reading.detail if reading.status else Detail("unexpected_page", kind=reading.kind)
     return FlowOutcome((), status, detail, page, facts)
 
 
@@ -889,8 +882,8 @@ class CaptchaUnavailable(ValueError):
     """No image CAPTCHA a person could solve here: the site refused, failed, or asks for a
     challenge only a browser can pass (`challenge` names it, "" when there is none)."""
 
-    def __init__(self, detail: str, reading: Reading) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: Detail, reading: Reading) -> None:
+        super().__init__(str(detail))
         self.detail = detail
         self.reading = reading
         self.challenge = challenge_of(reading)
@@ -904,23 +897,29 @@ async def start_captcha(target: Target, session: Session) -> CaptchaChallenge:
     page = await session.get(urls.cgu)
     reading = parse_page(page, target)
     if challenge_of(reading) not in ("", "image"):
-        raise CaptchaUnavailable(f"{urls.cgu}: {reading.detail}", reading)
+        raise CaptchaUnavailable(_at_page(urls.cgu, reading.detail), reading)
     form = read_captcha_form(page.text, page.url) if reading.kind == "captcha" else None
     if form is None:
-        raise CaptchaUnavailable(f"{urls.cgu} shows no CAPTCHA: {reading.detail}", reading)
+        none = Detail("rdvpref.no_captcha_at", url=urls.cgu, detail=_said(reading))
+        raise CaptchaUnavailable(none, reading)
     fields, image_url, headers = form.fields, form.image_url, {}
     if form.widget is not None:
         answer = await _load_captchetat(session, form.widget, target)
         fields = fields + answer.fields + ((CAPTCHA_ID_FIELD, answer.captcha_id),)
         image_url, headers = answer.image_url, form.widget.headers()
     if not image_url:
-        unknown = Reading("unknown", Status.UNKNOWN, "CAPTCHA form without an image")
-        raise CaptchaUnavailable(f"{urls.cgu}: the CAPTCHA has no image", unknown)
+        unknown = Reading("unknown", Status.UNKNOWN, Detail("rdvpref.form_without_image"))
+        raise CaptchaUnavailable(
+            _at_page(urls.cgu, Detail("rdvpref.captcha_without_image")), unknown
+        )
     image = await session.get(image_url, headers={**headers, "Accept": CAPTCHA_IMAGE_ACCEPT})
     content_type = image_type(image.body) if image.status == 200 else None
     if content_type is None:
-        failure = read_failure(image) or Reading("unknown", Status.UNKNOWN, "not an image")
-        raise CaptchaUnavailable(f"the CAPTCHA image could not be read: {failure.detail}", failure)
+        failure = read_failure(image) or Reading(
+            "unknown", Status.UNKNOWN, Detail("rdvpref.not_an_image")
+        )
+        unreadable = Detail("rdvpref.image_unreadable", detail=_said(failure))
+        raise CaptchaUnavailable(unreadable, failure)
     return CaptchaChallenge(
         image=image.body,
         content_type=content_type,
@@ -940,12 +939,14 @@ async def _load_captchetat(
     if vendor := third_party_challenge(page, soup, visible_text(page.text)):
         name = target.name if target is not None else "<name>"
         blocked = _challenge_reading(vendor[0], vendor[1], name, {}, vendor=vendor[2])
-        raise CaptchaUnavailable(f"the CAPTCHA service: {blocked.detail}", blocked)
+        service = Detail("rdvpref.captcha_service", detail=_said(blocked))
+        raise CaptchaUnavailable(service, blocked)
     failure = read_failure(page)
     answer = None if failure else read_captchetat_answer(page.text, widget.endpoint, widget.style)
     if answer is None:
-        why = failure or Reading("unknown", Status.UNKNOWN, "no CAPTCHA id in the answer")
-        raise CaptchaUnavailable(f"the CAPTCHA service gave no CAPTCHA: {why.detail}", why)
+        why = failure or Reading("unknown", Status.UNKNOWN, Detail("rdvpref.no_captcha_id"))
+        none = Detail("rdvpref.service_gave_none", detail=_said(why))
+        raise CaptchaUnavailable(none, why)
     return answer
 
 
@@ -973,5 +974,15 @@ async def submit_captcha(
 
 def _browser_only_refused(reading: Reading) -> Reading:
     if challenge_of(reading) not in ("", "image"):
-        raise CaptchaUnavailable(f"after the code was sent, {reading.detail}", reading)
+        after = Detail("rdvpref.after_code", detail=_said(reading))
+        raise CaptchaUnavailable(after, reading)
     return reading
+
+
+def _said(reading: Reading) -> Detail:
+    """What a reading says (every reading of this module says something)."""
+    return reading.detail or UNKNOWN_PAGE
+
+
+def _at_page(url: str, detail: Detail | None) -> Detail:
+    return Detail("labelled", label=url, detail=detail or UNKNOWN_PAGE)

@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urljoin, urlsplit
 from pydantic import Field, ValidationInfo, field_validator
 
 from creneau.dates import FRENCH_MONTHS
+from creneau.details import Detail, joined
 from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
@@ -132,7 +133,7 @@ INTERMEDIATE_KINDS = (
     KIND_ANTS_COUNT,
 )
 
-UNKNOWN_PAGE = "no place, slot or no-slot sentence on the page"  # what none of the rules saw
+UNKNOWN_PAGE = Detail("rdvsp.unknown_page")  # what none of the rules saw
 
 NEXT_FIELD = "next"  # Reading.fields key of the "Prochaine disponibilité" link
 ACTION_FIELD = "@action"  # Reading.fields key of the count form's action (no input has this name)
@@ -239,26 +240,23 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
     if (failure := _failure_reading(page, text)) is not None:
         return failure
     if found := NO_SLOT.search(text):
-        about = "search" if found.group(1) == "recherche" else "invitation"
-        return Reading(
-            "no-slot", Status.NONE, f"the site says no slot matches the {about}", rule="NO_SLOT"
-        )
+        search = found.group(1) == "recherche"
+        none = Detail("rdvsp.no_slot_search" if search else "rdvsp.no_slot_invitation")
+        return Reading("no-slot", Status.NONE, none, rule="NO_SLOT")
     if form := _ants_count_form(soup):
         return _parse_ants_count(form, text)
     block = soup.select_one(CRENEAUX_BLOCK)
     if block is not None:
         return _parse_empty_week(soup, block)
     if places := _choice_links(soup, PLACE_LINK, PARAM_LIEU):
-        return _parse_choices(KIND_PLACES, places, "places", "PLACE_LINK")
+        return _parse_choices(KIND_PLACES, places, "PLACE_LINK")
     if organisations := _choice_links(soup, ORGANISATION_LINK, PARAM_ORGANISATION):
-        return _parse_choices(
-            KIND_ORGANISATIONS, organisations, "organisations", "ORGANISATION_LINK"
-        )
+        return _parse_choices(KIND_ORGANISATIONS, organisations, "ORGANISATION_LINK")
     if MOTIF_CHOICE_HEADING in text and (motifs := _motif_choices(soup)):
-        detail = f"{len(motifs)} motifs offered"
+        detail = Detail("rdvsp.motifs_offered", count=len(motifs))
         return Reading(KIND_MOTIFS, None, detail, choices=motifs, rule="MOTIF_CHOICE_HEADING")
     if looks_like_captcha(text):
-        detail = "the site asks for a CAPTCHA"
+        detail = Detail("captcha_asked")
         return Reading("captcha", Status.CAPTCHA, detail, rule="common.CAPTCHA_MARKERS")
     return Reading("unknown", Status.UNKNOWN, UNKNOWN_PAGE, rule="UNKNOWN_PAGE")
 
@@ -269,7 +267,7 @@ def _failure_reading(page: Page, text: str) -> Reading | None:
         return Reading(
             "maintenance",
             Status.CLOSED,
-            "the site shows its maintenance page",
+            Detail("rdvsp.maintenance"),
             rule="MAINTENANCE_PAGE",
         )
     if failure is None:
@@ -291,11 +289,9 @@ def _parse_slots(soup: Tag) -> Reading:
         slot = Slot(start, guichet, place.label, slot_key(guichet, start))
         found.setdefault(slot, _clip(f'a[href*="{_raw_param(href, PARAM_STARTS_AT)}"]'))
     if not found:
-        detail = f"{unreadable} slot links without a readable time"
+        detail = Detail("rdvsp.unreadable_links", count=unreadable)
         return Reading("unknown", Status.UNKNOWN, detail, rule="SLOT_LINK")
-    detail = f"{len(found)} slots in the week shown"
-    if unreadable:
-        detail += f" ({unreadable} more links without a readable time)"
+    detail = Detail("rdvsp.week_slots", count=len(found), unreadable=unreadable)
     slots = tuple(sorted(found))
     if not place.id and place.label:  # an organisation's week: its links name it
         place = Choice(slots[0].guichet_id, place.label)
@@ -334,13 +330,13 @@ def _parse_empty_week(soup: Tag, block: Tag) -> Reading:
             return Reading(
                 KIND_EMPTY_WEEK,
                 None,
-                "no slot this week; the site links to its next availability",
+                Detail("rdvsp.next_link"),
                 choices,
                 fields=((NEXT_FIELD, href),),
                 facts={NEXT_FACT: start.isoformat()} if start else {},
                 rule="NEXT_AVAILABILITY_LABEL",
             )
-    detail = "a week of slots with no slot and no next availability"
+    detail = Detail("rdvsp.empty_week")
     return Reading("unknown", Status.UNKNOWN, detail, choices, rule="CRENEAUX_BLOCK")
 
 
@@ -412,7 +408,7 @@ def _opener_title(soup: Tag, link: Tag) -> str:
     return _card_title(opener.find_parent(["li", "div"], class_=CARD_CLASSES) or opener)
 
 
-def _parse_choices(kind: str, links: list[_ChoiceLink], what: str, rule: str) -> Reading:
+def _parse_choices(kind: str, links: list[_ChoiceLink], rule: str) -> Reading:
     facts = {
         f"{NEXT_FACT}:{link.choice.id}": link.next_start.isoformat()
         for link in links
@@ -421,7 +417,7 @@ def _parse_choices(kind: str, links: list[_ChoiceLink], what: str, rule: str) ->
     return Reading(
         kind,
         None,
-        f"{len(links)} {what} with an availability",
+        Detail("rdvsp.places" if kind == KIND_PLACES else "rdvsp.organisations", count=len(links)),
         choices=tuple(link.choice for link in links),
         fields=tuple((link.choice.id, link.href) for link in links),
         facts=facts,
@@ -447,14 +443,16 @@ def _parse_ants_count(form: Tag, text: str) -> Reading:
     )
     fields = ((ACTION_FIELD, str(form.get("action", ""))), *hidden)
     if ANTS_COUNT_REFUSED in text:
-        detail = (
-            f"the site refused the number of ANTS pre-applications ({PARAM_ANTS_COUNT}): "
-            f"it accepts {ANTS_COUNT_MIN} to {ANTS_COUNT_MAX}"
+        detail = Detail(
+            "rdvsp.ants_count_refused",
+            param=PARAM_ANTS_COUNT,
+            least=ANTS_COUNT_MIN,
+            most=ANTS_COUNT_MAX,
         )
         return Reading(
             KIND_ANTS_COUNT, Status.UNKNOWN, detail, fields=fields, rule="ANTS_COUNT_REFUSED"
         )
-    detail = f"the site asks how many ANTS pre-applications ({PARAM_ANTS_COUNT}) to search for"
+    detail = Detail("rdvsp.ants_count_asked", param=PARAM_ANTS_COUNT)
     return Reading(KIND_ANTS_COUNT, None, detail, fields=fields, rule="ANTS_COUNT_INPUT")
 
 
@@ -590,7 +588,9 @@ async def check(target: Target, session: Session) -> FlowOutcome:
     if counted is None:
         return outcome
     facts = {**outcome.facts, ANTS_COUNT_FACT: str(counted)}
-    detail = f"{outcome.detail} ({PARAM_ANTS_COUNT}={counted})"
+    detail = outcome.detail and Detail(
+        "rdvsp.with_ants_count", detail=outcome.detail, param=PARAM_ANTS_COUNT, count=counted
+    )
     return FlowOutcome(outcome.guichets, outcome.status, detail, outcome.last_page, facts)
 
 
@@ -611,16 +611,18 @@ async def _follow(
         guichet, last = await _finish_place(session, place, page, reading)
         return _outcome((guichet,), last)
     if reading.kind == KIND_MOTIFS:
-        offered = ", ".join(f'"{choice.id}"' for choice in reading.choices)
-        detail = f"the URL stops at the choice of a motif: add {PARAM_MOTIF}= one of {offered}"
+        offered = tuple(choice.id for choice in reading.choices)
+        detail = Detail("rdvsp.motif_needed", param=PARAM_MOTIF, offered=offered)
         return FlowOutcome((), Status.UNKNOWN, detail, page)
     if reading.kind == KIND_ANTS_COUNT:
         if reading.status is not None:
             return FlowOutcome((), reading.status, reading.detail, page)
-        detail = (
-            f"the site still asks for the number of ANTS pre-applications after "
-            f"{PARAM_ANTS_COUNT}={ants_count(target)}: it accepts "
-            f"{ANTS_COUNT_MIN} to {ANTS_COUNT_MAX} (set ants_pre_demandes_count in the target)"
+        detail = Detail(
+            "rdvsp.ants_count_still_asked",
+            param=PARAM_ANTS_COUNT,
+            count=ants_count(target),
+            least=ANTS_COUNT_MIN,
+            most=ANTS_COUNT_MAX,
         )
         return FlowOutcome((), Status.UNKNOWN, detail, page)
     if reading.status in (Status.UNKNOWN, Status.ERROR) and not _is_search_link(page.url):
@@ -628,17 +630,13 @@ async def _follow(
     return FlowOutcome((), reading.status or Status.UNKNOWN, reading.detail, page)
 
 
-def _left_the_search(target: Target, page: Page) -> str:
+def _left_the_search(target: Target, page: Page) -> Detail:
     """The app sends a search it does not allow to its home page (SearchController
     #search_allowed?: on RDV Service Public, a search goes through an organisation's link)."""
     where = urlsplit(page.url).path or "/"
-    detail = f"the site sent the search to {where} instead of showing it"
-    if not _query_value(target.url, PARAM_PUBLIC_LINK):
-        detail += (
-            f": on rdv.anct.gouv.fr a search starts from the mairie's public link (/org/…); "
-            f"copy the address with {PARAM_PUBLIC_LINK}=… once the motif is chosen"
-        )
-    return detail
+    if _query_value(target.url, PARAM_PUBLIC_LINK):
+        return Detail("rdvsp.left_search", where=where)
+    return Detail("rdvsp.left_search", where=where, public_link=PARAM_PUBLIC_LINK)
 
 
 async def _read_choices(
@@ -656,8 +654,13 @@ async def _read_choices(
             continue
         place = offered[ident]
         if refused or read >= target.max_lieux:
-            why = "the site refused or failed" if refused else f"max_lieux = {target.max_lieux}"
-            guichets.append(_next_only(place, reading.facts, f"week not read: {why}"))
+            why = (
+                Detail("rdvsp.refused_or_failed")
+                if refused
+                else Detail("rdvsp.max_lieux", count=target.max_lieux)
+            )
+            not_read = Detail("rdvsp.week_not_read", why=why)
+            guichets.append(_next_only(place, reading.facts, not_read))
             continue
         read += 1
         guichet, last = await _read_place(session, place, urljoin(page.url, links[ident]))
@@ -681,37 +684,40 @@ async def _finish_place(
         later = parse_page(page)
         if later.kind == KIND_EMPTY_WEEK:
             facts = {f"{NEXT_FACT}:{place.id}": later.facts.get(NEXT_FACT, "")}
-            detail = "the site announces a next availability but shows no slot in its week"
-            return _next_only(place, facts, detail), page
+            announced = Detail("rdvsp.next_only_announced")
+            return _next_only(place, facts, announced), page
         reading = later
     if reading.kind == KIND_SLOTS:
         slots = tuple(_at_place(slot, place) for slot in reading.slots)
         return GuichetResult(place.id, place.label, Status.AVAILABLE, slots, reading.detail), page
     status = reading.status or Status.UNKNOWN
-    detail = reading.detail if reading.status else f"unexpected {reading.kind} page"
+    detail = reading.detail if reading.status else Detail("unexpected_page", kind=reading.kind)
     return GuichetResult(place.id, place.label, status, detail=detail), page
 
 
-def _next_only(place: Choice, facts: dict[str, str], why: str) -> GuichetResult:
+def _next_only(place: Choice, facts: dict[str, str], why: Detail) -> GuichetResult:
     """A place known only by the next availability the site announced for it."""
     start = parse_start(facts.get(f"{NEXT_FACT}:{place.id}", ""))
     if start is None:
-        detail = f"{why}; its next availability could not be read"
+        detail = Detail("rdvsp.next_unreadable", why=why)
         return GuichetResult(place.id, place.label, Status.UNKNOWN, detail=detail)
     slot = Slot(
         start=start, guichet_id=place.id, guichet=place.label, key=slot_key(place.id, start)
     )
-    detail = f"{why}; only its next availability is known"
+    detail = Detail("rdvsp.next_only_known", why=why)
     return GuichetResult(place.id, place.label, Status.AVAILABLE, (slot,), detail)
 
 
 def _not_listed(ident: str, offered: dict[str, Choice], kind: str) -> GuichetResult:
     # The app lists only the places (organisations) that have a next availability:
     # Steps::LieuSelection / Steps::OrganisationSelection drop the others (`.compact`).
-    what = "places" if kind == KIND_PLACES else "organisations"
-    label = f"lieu {ident}" if kind == KIND_PLACES else f"organisation {ident}"
-    listed = ", ".join(offered) or "none"
-    detail = f"not listed: the site lists only {what} with an availability (listed: {listed})"
+    places = kind == KIND_PLACES
+    label = f"lieu {ident}" if places else f"organisation {ident}"
+    listed = tuple(offered)
+    if places:
+        detail = Detail("rdvsp.place_not_listed", listed=listed)
+    else:
+        detail = Detail("rdvsp.organisation_not_listed", listed=listed)
     return GuichetResult(ident, label, Status.NONE, detail=detail)
 
 
@@ -723,9 +729,11 @@ def _outcome(guichets: tuple[GuichetResult, ...], last: Page) -> FlowOutcome:
     status = overall_status([guichet.status for guichet in guichets])
     if len(guichets) == 1:
         return FlowOutcome(guichets, status, guichets[0].detail, last)
-    detail = "; ".join(
-        f"{g.label}: {g.detail}" for g in guichets if g.status is not Status.AVAILABLE and g.detail
-    )
+    notes = [
+        Detail("labelled", label=g.label, detail=g.detail)
+        for g in guichets
+        if g.status is not Status.AVAILABLE and g.detail is not None
+    ]
     found = sum(len(g.slots) for g in guichets)
-    summary = f"{len(guichets)} places, {found} slots"
-    return FlowOutcome(guichets, status, f"{summary}; {detail}" if detail else summary, last)
+    summary = Detail("rdvsp.summary", places=len(guichets), slots=found)
+    return FlowOutcome(guichets, status, joined((summary, *notes)), last)

@@ -34,6 +34,7 @@ from creneau.alerts.kinds import OutboxEvent as OutboxEvent
 from creneau.alerts.url_keys import legacy_url_key
 from creneau.alerts.url_keys import url_key as url_key
 from creneau.check.diff import KnownSlot, SlotChanges
+from creneau.details import Detail, recorded
 from creneau.fetch.politeness import HostState, Spend
 from creneau.redact import public_link
 from creneau.results import CheckResult, SiteSession, Slot, Status, site_session_of
@@ -553,7 +554,8 @@ class Transaction:
             duration_ms=result.duration_ms,
             status=result.status.value,
             http_status=result.http_status,
-            detail=result.detail[:2000],
+            # None: nothing to write (the columns' defaults, on any revision of the table).
+            **(_detail_values(result.detail, "detail") if result.detail else {}),
             page_sha256=result.page_sha256,
             slot_count=len(result.slots),
             requests=result.requests,
@@ -783,11 +785,20 @@ def _save_fetch(connection: Connection, target: str, started_at: datetime) -> No
         )
 
 
+def _detail_values(detail: Detail | str | None, column: str) -> dict[str, Any]:
+    """A Detail as its code and parameters (`column`_code, `column`_params); a text (what
+    an older row said, carried over) in `column` itself."""
+    if isinstance(detail, Detail):
+        coded = detail.to_json()
+        return {column: "", f"{column}_code": coded["code"], f"{column}_params": coded["params"]}
+    return {column: (detail or "")[:2000], f"{column}_code": None, f"{column}_params": None}
+
+
 def _host_values(state: HostState, at: datetime) -> dict[str, Any]:
     return {
         "not_before": state.not_before,
         "open_until": state.open_until,
-        "reason": state.reason,
+        **_detail_values(state.reason, "reason"),
         "status": state.status.value,
         "consecutive_failures": state.consecutive_failures,
         "openings": state.openings,
@@ -814,7 +825,7 @@ def _host_state(row: Row[Any]) -> HostState:
     return HostState(
         not_before=row.not_before,
         open_until=row.open_until,
-        reason=row.reason,
+        reason=recorded(row.reason_code, row.reason_params, row.reason),
         status=Status(row.status),
         consecutive_failures=row.consecutive_failures,
         openings=row.openings,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, Table, select
 
+from creneau.details import Detail, recorded
 from creneau.store.schema import CHECK_HOURS, CHECKS, NOTIFICATIONS, SLOTS
 
 if TYPE_CHECKING:
@@ -28,12 +29,20 @@ class CheckRecord:
     duration_ms: int
     status: str
     http_status: int | None
-    detail: str
+    detail: str  # an older row's English text ("" since details have codes): see `said`
+    detail_code: str | None
+    detail_params: dict[str, Any] | None
     page_sha256: str | None
     slot_count: int
     requests: int
     facts: dict[str, Any] | None  # what the site said besides slots (release times)
     pages: list[dict[str, Any]] | None  # with keep_pages: every page the check read
+
+    @property
+    def said(self) -> Detail | str:
+        """What the check found, to render in a reader's language (`details.render`): its
+        Detail, or the English text of a row written before details had codes."""
+        return recorded(self.detail_code, self.detail_params, self.detail)
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,12 @@ CHECKS = Table(
     Column("duration_ms", Integer, nullable=False),
     Column("status", String(12), nullable=False),
     Column("http_status", Integer),
+    # What the check found: a code of creneau.detail_texts and its parameters, rendered in
+    # each reader's language; `detail` holds the English sentence of a row written before
+    # codes (and "" since).
     Column("detail", Text, nullable=False, default=""),
+    Column("detail_code", String(60)),
+    Column("detail_params", JSON),
     Column("page_sha256", String(64)),
     Column("slot_count", Integer, nullable=False, default=0),
     Column("requests", Integer, nullable=False, default=0),
@@ -150,7 +155,11 @@ HOSTS = Table(
     Column("name", String(255), primary_key=True),
     _when("not_before", nullable=True),
     _when("open_until", nullable=True),
+    # Why the breaker opened: a code and its parameters, as a check's detail (`reason`: an
+    # older row's English text).
     Column("reason", Text, nullable=False, default=""),
+    Column("reason_code", String(60)),
+    Column("reason_params", JSON),
     Column("status", String(12), nullable=False, default="blocked"),
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("openings", Integer, nullable=False, default=0),

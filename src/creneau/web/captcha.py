@@ -32,11 +32,13 @@ from starlette.routing import BaseRoute, Route
 from creneau import sources
 from creneau.alerts.messages import CHALLENGE_NAMES
 from creneau.check.record import NotRecorded, Recorded
+from creneau.check.run import internal_error
 from creneau.dates import long_datetime
+from creneau.details import Detail, Said, render
 from creneau.fetch.client import FetchError, PoliteClient, TooSoon
 from creneau.redact import public_link, redact
 from creneau.results import CheckResult, SiteSession, Status
-from creneau.runtime import CAPTCHA_TRIES, CaptchaOutcome, Runtime
+from creneau.runtime import CAPTCHA_TRIES, CaptchaOutcome, Runtime, said_by
 from creneau.store import STORE_FAILURES
 from creneau.web.auth import CSRF_FIELD, csrf_ok, csrf_token
 from creneau.web.context import WebContext
@@ -61,7 +63,7 @@ IMAGE_SIGNATURES = (
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
 )
-NOT_AN_IMAGE = "the site's CAPTCHA is not a PNG, JPEG or GIF image: creneau does not pass it on"
+NOT_AN_IMAGE = Detail("captcha.not_an_image")
 
 
 # --- what a hand-off is at each step ------------------------------------------------------------
@@ -87,7 +89,7 @@ class Finished:
 
     outcome: CaptchaOutcome
     checked: CheckResult | None = None
-    check_note: str = ""  # why no check was made at once (the polite client's reason)
+    check_note: Said = None  # why no check was made at once (the polite client's reason)
     gave_up: bool = False  # CAPTCHA_TRIES codes in a row were refused
 
 
@@ -251,8 +253,7 @@ class CaptchaDesk:
                 except Exception as bug:  # a source that raises must not break the page
                     log.exception("%s: the CAPTCHA hand-off failed", target.name)
                     session.verdict = session.verdict or Status.ERROR
-                    problem = f"internal error: {type(bug).__name__}: {bug}"
-                    result = Finished(CaptchaOutcome(solved=False, problem=problem))
+                    result = Finished(CaptchaOutcome(solved=False, problem=internal_error(bug)))
                 else:
                     solved = isinstance(result, _Accepted)
                     session.verdict = session.verdict or (Status.NONE if solved else Status.CAPTCHA)
@@ -281,7 +282,7 @@ class CaptchaDesk:
         try:
             await context.db(_save_site_session, context.store, target.name, cookies, context.now())
         except STORE_FAILURES as failure:
-            problem = f"the site accepted the code, but the session could not be saved: {failure}"
+            problem = Detail("captcha.session_not_saved", error=str(failure))
             return Finished(CaptchaOutcome(solved=False, problem=problem))
         log.info("%s: CAPTCHA solved from the dashboard; its site session is kept", target.name)
         solved = CaptchaOutcome(solved=True)
@@ -319,7 +320,7 @@ def _no_image(unavailable: ValueError) -> CaptchaOutcome:
     """The sources raise a ValueError whose text says why and whose `challenge` names what
     the site asks for instead (as runtime.solve_captcha reads it)."""
     challenge = str(getattr(unavailable, "challenge", "") or "")
-    return CaptchaOutcome(solved=False, problem=str(unavailable), challenge=challenge)
+    return CaptchaOutcome(solved=False, problem=said_by(unavailable), challenge=challenge)
 
 
 def image_type(data: bytes) -> str | None:
@@ -458,7 +459,7 @@ def _without_session(request: Request, context: WebContext, target: TargetBase) 
 def _page(
     request: Request, context: WebContext, target: TargetBase, entry: Entry, lifetime: timedelta
 ) -> Response:
-    language = context.config.creneau.language
+    language, zone = context.config.creneau.language, context.config.creneau.zone
     names = CHALLENGE_NAMES[language]
     details: dict[str, Any] = {
         "target_name": target.name,
@@ -473,9 +474,9 @@ def _page(
     else:
         outcome = entry.outcome
         details.update(
-            problem=redact(outcome.problem),
+            problem=redact(render(outcome.problem, language, zone)),
             challenge_name=names.get(outcome.challenge, names[""]),
-            check_note=redact(entry.check_note),
+            check_note=redact(render(entry.check_note, language, zone)),
             checked=_checked(entry.checked, context, language),
         )
     return _render(request, context, "captcha.html", **details)
@@ -503,7 +504,7 @@ def _checked(
         "status": result.status.value,
         "count": len(result.slots),
         "slots": [(long_datetime(s.start, zone, language), s.guichet) for s in slots],
-        "detail": redact(result.detail),
+        "detail": redact(render(result.detail, language, zone)),
     }
 
 
