@@ -21,6 +21,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Union, cast
 
 from creneau.detail_texts import TEXTS, Code
+from creneau.redact import redact
 
 if TYPE_CHECKING:
     from jinja2 import Template
@@ -69,6 +70,24 @@ def joined(items: Iterable[Detail | None]) -> Detail | None:
     if len(present) <= 1:
         return present[0] if present else None
     return Detail("joined", items=present)
+
+
+def redacted(said: Said) -> Said:
+    """Every text in it with the registered secrets masked (`redact`): a detail may quote
+    an address or an error that carries one."""
+    if isinstance(said, str):
+        return redact(said)
+    if said is None:
+        return None
+    return Detail(said.code, **{name: _redacted(value) for name, value in said.params.items()})
+
+
+def _redacted(value: Param) -> Param:
+    if isinstance(value, str | Detail):
+        return cast(Param, redacted(value))
+    if isinstance(value, tuple):
+        return tuple(_redacted(item) for item in value)  # type: ignore[return-value]
+    return value
 
 
 def recorded(code: str | None, params: Mapping[str, Any] | None, text: str) -> Detail | str:

@@ -166,9 +166,10 @@ def test_a_wrong_code_gets_a_new_image_then_the_person_gives_up(
 @pytest.mark.parametrize(
     ("challenge", "reason"),
     [
-        ("recaptcha", 'the site asks for a Google reCAPTCHA ("I\'m not a robot")'),
-        ("turnstile", "the site answers with a Cloudflare Turnstile challenge"),
-        ("interstitial", "the site shows a verification page creneau does not recognise"),
+        # The config's language (French, by default) says why.
+        ("recaptcha", "le site demande un reCAPTCHA de Google (« Je ne suis pas un robot »)"),
+        ("turnstile", "le site répond par une vérification Cloudflare Turnstile"),
+        ("interstitial", "le site affiche une page de vérification que creneau ne reconnaît pas"),
     ],
 )
 def test_creneau_captcha_refuses_a_challenge_only_a_browser_can_pass(
@@ -192,8 +193,8 @@ def test_creneau_captcha_refuses_a_challenge_only_a_browser_can_pass(
     done = CliRunner().invoke(cli, ["captcha", "allier", "--config", str(config_path)])
     assert done.exit_code == 1
     cgu = f"{server.url}/rdvpref/reservation/demarche/4418/cgu/"
-    assert f"allier: {cgu}: {reason}" in done.stderr
-    assert "creneau cannot hand it to you" in done.stderr
+    assert f"allier: {cgu} : {reason}" in done.stderr
+    assert "creneau ne peut pas vous l" in done.stderr
     assert asked == []  # nobody was asked to type a code
     assert [(e.method, e.path) for e in site.log] == [
         ("GET", "/rdvpref/reservation/demarche/4418/cgu/")

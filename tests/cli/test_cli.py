@@ -262,7 +262,7 @@ def test_page_text_in_the_terminal_is_shown_never_obeyed(monkeypatch: pytest.Mon
         detail=HOSTILE,
         guichets=(GuichetResult("1", HOSTILE, Status.AVAILABLE, (slot,)),),
     )
-    check_command.print_result(result, 1, PARIS)
+    check_command.print_result(result, 1, PARIS, "fr")
     shown = screen.getvalue()
     assert "[bold red]ALERTE[/bold red] [link=http://evil.example]lien[/link]" in shown
     assert "\x1b]8;" not in shown  # no hyperlink

@@ -21,6 +21,7 @@ from conftest import FIXTURES
 from creneau.alerts.events import Routing
 from creneau.check.record import record
 from creneau.cli import cli
+from creneau.details import Detail
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.simulator.prefecture import Prefecture, default_bookings
 from creneau.simulator.server import SimulatorServer
@@ -76,7 +77,7 @@ def history(store: Store) -> None:
             at,
             duration_ms=420,
             http_status=403 if status is Status.BLOCKED else 200,
-            detail="the page says there is no free slot" if status is Status.NONE else "",
+            detail=Detail("ezbooking.no_free_slot") if status is Status.NONE else None,
             guichets=guichets if status in (Status.AVAILABLE, Status.NONE) else (),
             requests=5,
         )

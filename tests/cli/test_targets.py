@@ -85,7 +85,8 @@ def test_add_an_ezbooking_booking(server: SimulatorServer, config: Path) -> None
         "bobigny",
         "remise-de-titre-de-sejour-nanterre",
     ]
-    assert "none  3 desks: the page says there is no free slot" in stdout
+    # What the check found is said in the config's language (French by default).
+    assert "none  3 guichets : la page indique qu'il n'y a aucun créneau libre" in stdout
     for desk, label in [("14006", "Guichet 1 - Remise de titre"), ("14012", "Guichet 5")]:
         assert desk in stdout
         assert label in stdout
@@ -204,14 +205,18 @@ def test_the_users_name_channels_and_settings_are_written(
             "rdvsp",
             "",
             "demande-de-passeport-92",
-            ["available  3 slots in the week shown", "412", "Mairie"],
+            ["available  3 créneaux dans la semaine affichée", "412", "Mairie"],
             "lieux = []  # empty = all; seen: 412\n",
         ),
         (
             "ants",
             "?latitude=48.86&longitude=2.35&reason=CNI",
             "ants-cni-48-86-2-35",
-            ["available  3 free slot(s) at 1 of 1 meeting point(s)", "1201", "Mairie du 10e"],
+            [
+                "available  3 créneaux libres dans 1 point de rendez-vous sur 1",
+                "1201",
+                "Mairie du 10e",
+            ],
             'reason = "CNI"\nmeeting_points = []  # empty = all; seen: 1201\n'
             'token = "${ANTS_TOKEN}"\n',
         ),
@@ -219,7 +224,7 @@ def test_the_users_name_channels_and_settings_are_written(
             "rdvpref",
             "",
             "allier-remise-de-titre-de-sejour",
-            ["captcha", "run `creneau captcha allier-remise-de-titre-de-sejour`"],
+            ["captcha", "lancez `creneau captcha allier-remise-de-titre-de-sejour`"],
             'jitter = "2s"\n',
         ),
     ],
@@ -329,8 +334,8 @@ def test_a_page_that_refuses_is_not_guessed_at(server: SimulatorServer, config: 
     code, _, stderr = invoke("add", f"{server.url}/refus", "--yes", "--config", str(config))
     assert code == 1
     assert stderr == (
-        f"{server.url}/refus: the page could not be read (HTTP 403: the site refuses our "
-        "requests): creneau cannot propose what to look for on it; try again later, or give "
+        f"{server.url}/refus: the page could not be read (HTTP 403 : le site refuse nos "
+        "requêtes): creneau cannot propose what to look for on it; try again later, or give "
         '--set slot_selector="…" and/or --set none_text=["…"]\n'
     )
     assert config.read_bytes() == before
@@ -340,7 +345,7 @@ def test_a_captcha_page_is_not_guessed_at(server: SimulatorServer, config: Path)
     before = config.read_bytes()
     code, _, stderr = invoke("add", f"{server.url}/verification", "--yes", "--config", str(config))
     assert code == 1
-    assert stderr.startswith(f"{server.url}/verification: the page could not be read (the site ")
+    assert stderr.startswith(f"{server.url}/verification: the page could not be read (le site ")
     assert config.read_bytes() == before
 
 

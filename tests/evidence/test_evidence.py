@@ -23,6 +23,7 @@ from creneau.alerts.events import Routing
 from creneau.check.record import record
 from creneau.cli.evidence import evidence
 from creneau.config import Config, load_config
+from creneau.details import Detail
 from creneau.evidence import (
     EvidenceError,
     Pages,
@@ -100,7 +101,7 @@ def add_check(
     page: Page | None = None,
     *,
     kept: bool = True,
-    detail: str = "",
+    detail: Detail | str = "",
     slots: tuple[Slot, ...] = (),
     target: str = "nanterre",
 ) -> None:
@@ -135,8 +136,14 @@ def a_fortnight_without_slots(setup: Setup) -> None:
     add_check(setup, T0, Status.NONE, 200, NONE_PAGE)
     add_check(setup, T0 + timedelta(minutes=5), Status.NONE, 200, NONE_PAGE)
     add_check(
-        setup, T0 + timedelta(minutes=10), Status.OVERLOADED, 503, BUSY_PAGE, detail="HTTP 503"
+        setup,
+        T0 + timedelta(minutes=10),
+        Status.OVERLOADED,
+        503,
+        BUSY_PAGE,
+        detail=Detail("http_server_error", status=503),
     )
+    # A check recorded before details had codes: its English text.
     add_check(setup, T0 + timedelta(minutes=15), Status.ERROR, None, detail="timeout after 30s")
     add_check(setup, T0 + timedelta(minutes=20), Status.BLOCKED, 403, FORBIDDEN_PAGE, kept=False)
     add_check(setup, T0 + timedelta(minutes=25), Status.NONE, 200, GRID_PAGE)
@@ -181,19 +188,19 @@ def test_every_check_of_the_period_is_one_exact_row(setup: Setup, tmp_path: Path
     assert done.exit_code == 0, done.output
     none, busy, grid = NONE_PAGE.sha256, BUSY_PAGE.sha256, GRID_PAGE.sha256
     assert rows(out / "checks.csv") == [
-        ["utc", "local", "url", "status", "http_status", "slots", "detail", "page_sha256",
-         "page_file"],
-        ["2026-11-02T08:00:00Z", "2026-11-02T09:00:00+01:00", URL, "none", "200", "0", "",
+        ["utc", "local", "url", "status", "http_status", "slots", "detail_fr", "detail_en",
+         "page_sha256", "page_file"],
+        ["2026-11-02T08:00:00Z", "2026-11-02T09:00:00+01:00", URL, "none", "200", "0", "", "",
          none, f"pages/{none}.html"],
-        ["2026-11-02T08:05:00Z", "2026-11-02T09:05:00+01:00", URL, "none", "200", "0", "",
+        ["2026-11-02T08:05:00Z", "2026-11-02T09:05:00+01:00", URL, "none", "200", "0", "", "",
          none, f"pages/{none}.html"],
         ["2026-11-02T08:10:00Z", "2026-11-02T09:10:00+01:00", URL, "overloaded", "503", "0",
-         "HTTP 503", busy, f"pages/{busy}.html"],
+         "HTTP 503 renvoyé par le site", "HTTP 503 from the site", busy, f"pages/{busy}.html"],
         ["2026-11-02T08:15:00Z", "2026-11-02T09:15:00+01:00", URL, "error", "", "0",
-         "timeout after 30s", "", "no page received"],
-        ["2026-11-02T08:20:00Z", "2026-11-02T09:20:00+01:00", URL, "blocked", "403", "0", "",
+         "timeout after 30s", "timeout after 30s", "", "no page received"],
+        ["2026-11-02T08:20:00Z", "2026-11-02T09:20:00+01:00", URL, "blocked", "403", "0", "", "",
          FORBIDDEN_PAGE.sha256, "not kept"],
-        ["2026-11-02T08:25:00Z", "2026-11-02T09:25:00+01:00", URL, "none", "200", "0", "",
+        ["2026-11-02T08:25:00Z", "2026-11-02T09:25:00+01:00", URL, "none", "200", "0", "", "",
          grid, f"pages/{grid}.json"],
     ]  # fmt: skip
     assert not (out / "hours.csv").exists()
@@ -352,7 +359,21 @@ def test_page_text_is_data_in_the_html_and_csv(setup: Setup, tmp_path: Path) -> 
 
 def a_check(at: datetime, status: Status, slots: int = 0) -> CheckRecord:
     return CheckRecord(
-        1, "nanterre", "ezbooking", at, 12, status.value, 200, "", None, slots, 1, None, None
+        1,
+        "nanterre",
+        "ezbooking",
+        at,
+        12,
+        status.value,
+        200,
+        "",
+        None,
+        None,
+        None,
+        slots,
+        1,
+        None,
+        None,
     )
 
 
@@ -458,7 +479,7 @@ def test_max_pages_bounds_the_pages_copied(setup: Setup, tmp_path: Path) -> None
     done = export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02", "--max-pages", "1")
     assert done.exit_code == 0, done.output
     assert [p.name for p in (out / "pages").iterdir()] == [f"{NONE_PAGE.sha256}.html"]
-    assert [r[8] for r in rows(out / "checks.csv")[1:]] == [
+    assert [r[9] for r in rows(out / "checks.csv")[1:]] == [
         f"pages/{NONE_PAGE.sha256}.html",
         f"pages/{NONE_PAGE.sha256}.html",
         "not included: --max-pages 1 reached",
@@ -487,7 +508,12 @@ def test_no_secret_from_the_config_reaches_any_file(setup: Setup, tmp_path: Path
         for secret in (TOKEN, CHAT, "tgram://"):
             assert secret.encode() not in body, f"{secret} in {path.name}"
     last = rows(out / "checks.csv")[-1]
-    assert last[6:] == ["saw ***", echo.sha256, "withheld: contains a secret from the config"]
+    assert last[6:] == [
+        "saw ***",
+        "saw ***",
+        echo.sha256,
+        "withheld: contains a secret from the config",
+    ]
     assert TOKEN not in done.output
 
 
@@ -566,7 +592,7 @@ def test_a_damaged_kept_copy_is_named_not_copied(setup: Setup, tmp_path: Path) -
     archive.page_path(setup.pages_dir, NONE_PAGE.sha256).write_bytes(b"not gzip at all")
     out = tmp_path / "export"
     assert export(setup, out, "--since", "2026-11-01", "--until", "2026-11-02").exit_code == 0
-    assert rows(out / "checks.csv")[1][7:] == [
+    assert rows(out / "checks.csv")[1][8:] == [
         NONE_PAGE.sha256,
         "not included: the kept copy is unreadable or does not match its SHA-256",
     ]

@@ -168,7 +168,7 @@ def test_an_ezbooking_link_is_previewed_then_saved_as_one_new_table(
     assert status == 200, page
     assert dashboard.path.read_text(encoding="utf-8") == before  # a preview writes nothing
     assert '<section class="card" id="seen" data-status="none">' in page
-    assert "3 desks: the page says there is no free slot" in page
+    assert "3 guichets : la page indique qu'il n'y a aucun créneau libre" in page
     desks = re.findall(
         r'<input type="checkbox" name="choice" value="(\d+)">\s*<span class="option-body">'
         r'<span><span class="desk-id">\1</span> <span class="desk-label">([^<]+)</span></span>\s*'

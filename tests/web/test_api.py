@@ -93,6 +93,8 @@ def test_targets_from_their_last_recorded_check(recorded: Path) -> None:
         "checked_at": (START + timedelta(minutes=100)).isoformat(),
         "duration_ms": 31000,
         "detail": "",
+        "detail_code": None,
+        "detail_params": None,
         "guichets": [],
         "slots": [],
     }

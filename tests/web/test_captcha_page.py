@@ -270,7 +270,7 @@ def test_a_challenge_only_a_browser_can_pass_is_said_plainly(
     assert site_requests(site) == [("GET", "/rdvpref/reservation/demarche/1777/cgu/")]
     # Cloudflare answers its challenge with a 403: the host's breaker opened meanwhile.
     assert state(dashboard.page("duplicata")) == "start"  # said once; a tap tries again
-    assert "cooling down" in dashboard.start("duplicata")
+    assert "est en pause" in dashboard.start("duplicata")
 
 
 def test_a_browser_challenge_after_the_right_code_is_said_plainly_too(
@@ -375,7 +375,7 @@ def test_the_site_is_asked_through_the_polite_client_and_its_state_is_kept(
     assert 'id="retry"' in page  # one tap tries again
     again = dashboard.start()  # the host cools down: nothing goes to the site
     assert state(again) == "problem"
-    assert "127.0.0.1 is cooling down (HTTP 403)" in again
+    assert "127.0.0.1 est en pause (HTTP 403)" in again
     assert len(site.log) == 1
 
 
@@ -389,7 +389,7 @@ def test_a_retry_after_the_daemon_recorded_holds_here_too(
         )
     page = dashboard.start()
     assert state(page) == "problem"
-    assert "127.0.0.1 is cooling down (HTTP 429)" in page
+    assert "127.0.0.1 est en pause (HTTP 429)" in page
     assert site.log == []
 
 

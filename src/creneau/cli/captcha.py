@@ -87,7 +87,7 @@ def terminal_dialog(runtime: Runtime, image_path: Path) -> CaptchaDialog:
         out.print("The site did not accept that code; here is a new image.")
 
     def checked(recorded: Recorded) -> None:
-        print_result(recorded.result, len(recorded.appeared), runtime.zone)
+        print_result(recorded.result, len(recorded.appeared), runtime.zone, runtime.language)
 
     return CaptchaDialog(show_image, ask_code, code_refused, checked)
 

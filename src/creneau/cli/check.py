@@ -16,6 +16,7 @@ from rich.text import Text
 from creneau import sources
 from creneau.cli.context import STATUS_STYLE, fail_config, open_store, out, read_config
 from creneau.cli.options import CONFIG_OPTION
+from creneau.details import render
 from creneau.terminal import json_line, plain
 
 if TYPE_CHECKING:
@@ -131,13 +132,15 @@ async def check_targets(runtime: Runtime, targets: Sequence[TargetBase], as_json
         try:
             recorded = await runtime.watch_once(target)
         except TooSoon as early:
-            click.echo(f"{target.name}: skipped, {early.detail}", err=True)
+            why = render(early.detail, runtime.language, runtime.zone)
+            click.echo(f"{target.name}: skipped, {why}", err=True)
             continue
         queued += recorded.queued
+        zone = runtime.routing(target).zone
         if as_json:
-            click.echo(json_line(recorded.result.to_json()))
+            click.echo(json_line(recorded.result.to_json(runtime.language, zone)))
         else:
-            print_result(recorded.result, len(recorded.appeared), runtime.routing(target).zone)
+            print_result(recorded.result, len(recorded.appeared), zone, runtime.language)
     if queued and runtime.config is not None:
         deliveries = await runtime.sender.deliver_due()
         sent = sum(delivery.ok for delivery in deliveries)
@@ -146,15 +149,16 @@ async def check_targets(runtime: Runtime, targets: Sequence[TargetBase], as_json
         )
 
 
-def print_result(result: CheckResult, new: int, zone: ZoneInfo) -> None:
-    """One check: its status, then each guichet's first slots in local time."""
+def print_result(result: CheckResult, new: int, zone: ZoneInfo, language: str) -> None:
+    """One check: its status and detail (in `language`), then each guichet's first slots
+    in local time."""
     style = STATUS_STYLE.get(result.status.value, "")
     headline = Text.assemble(plain(result.target, "bold"), "  ", plain(result.status.value, style))
     if result.slots:
         headline.append(f"  {len(result.slots)} slots ({new} new)")
     out.print(headline)
     if result.detail:
-        out.print(Text.assemble("  ", plain(result.detail)))
+        out.print(Text.assemble("  ", plain(render(result.detail, language, zone))))
     if result.guichets:
         table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
         for column in ("guichet", "status", "slots"):

@@ -64,7 +64,7 @@ def parse(
                 "  ",
                 plain(status, style),
                 "  ",
-                plain(f"{reading.kind}  {reading.detail}"),
+                plain(f"{reading.kind}  {reading.detail or ''}"),
             )
         )
         if explain:

@@ -46,7 +46,7 @@ def report(name: str, config_path: Path, out_dir: Path, last: int) -> None:
         pages_dir, [row.page_sha256 for row in rows if row.page_sha256], last
     )
     checks = [
-        reports.CheckLine(row.started_at, row.status, row.http_status, row.detail)
+        reports.CheckLine(row.started_at, row.status, row.http_status, str(row.said))
         for row in rows[-CHECKS_LISTED:]
     ]
     folder = reports.write_report(out_dir, target, kept[-last:], checks, datetime.now(UTC))

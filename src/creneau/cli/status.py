@@ -23,6 +23,7 @@ from creneau.cli.context import (
 )
 from creneau.cli.options import CONFIG_OPTION
 from creneau.dates import local_time
+from creneau.details import render
 from creneau.terminal import plain
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def status(config_path: Path) -> None:
 
     config = read_config(config_path)
     store = existing_store(config.creneau.database)
-    zone = config.creneau.zone
+    zone, language = config.creneau.zone, config.creneau.language
     last = {row.target: row for row in queries.last_check_rows(store)}
     next_checks = store.next_checks()
     hosts = store.host_states()
@@ -54,7 +55,7 @@ def status(config_path: Path) -> None:
         if state and state.open_until and state.open_until > now:
             host_text = (
                 f"{target.host}: cooling down until {local_time(state.open_until, zone)} "
-                f"({state.reason})"
+                f"({render(state.reason, language, zone)})"
             )
         elif state and state.not_before and state.not_before > now:
             host_text = f"{target.host}: Retry-After until {local_time(state.not_before, zone)}"
@@ -64,7 +65,7 @@ def status(config_path: Path) -> None:
             plain(target.name),
             local_time(row.started_at if row else None, zone),
             plain(status_text, style),
-            plain(row.detail[:DETAIL_SHOWN] if row else ""),
+            plain(render(row.said, language, zone)[:DETAIL_SHOWN] if row else ""),
             local_time(next_checks.get(target.name), zone),
             plain(host_text),
         )

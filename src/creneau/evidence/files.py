@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from creneau import __version__
+from creneau.details import render
 from creneau.evidence.facts import Facts
 from creneau.evidence.texts import summary_html, verdict_en, verdict_fr
 from creneau.evidence.times import iso_local, iso_utc
@@ -26,7 +27,8 @@ CHECK_COLUMNS = [
     "status",
     "http_status",
     "slots",
-    "detail",
+    "detail_fr",  # what the check found, in French then in English, as every statement
+    "detail_en",
     "page_sha256",
     "page_file",
 ]
@@ -58,7 +60,8 @@ def check_rows(facts: Facts) -> list[list[str]]:
             check.status,
             "" if check.http_status is None else str(check.http_status),
             str(check.slot_count),
-            redact(check.detail),
+            redact(render(check.said, "fr", facts.zone)),
+            redact(render(check.said, "en", facts.zone)),
             check.page_sha256 or "",
             facts.pages.of(check.page_sha256),
         ]

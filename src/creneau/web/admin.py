@@ -26,6 +26,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from creneau.config import ConfigError
+from creneau.details import render
 from creneau.fetch.client import PoliteClient, TooSoon
 from creneau.fetch.guard import Guard
 from creneau.redact import public_link, redact
@@ -231,7 +232,7 @@ def preview_page(
         url=public_link(found.link.url),
         status=result.status.value,
         status_word=words.get(result.status.value, result.status.value),
-        detail=shown(result.detail, 400),
+        detail=shown(render(result.detail, language, zone), 400),
         read=_read_line(result) if html else "",
         desks=tuple(desk for desk in desks if desk.id not in offered_ids),
         offered_title=OFFERED_WORDS[language].get(offered.key, offered.key) if offered else "",
@@ -385,7 +386,8 @@ class AddDesk:
         try:
             result = await links.check_link(runtime, target)
         except TooSoon as early:
-            raise Refused(f"{public_link(link.url)}: not checked, {early.detail}") from None
+            why = render(early.detail, self.language, self.context.config.creneau.zone)
+            raise Refused(f"{public_link(link.url)}: not checked, {why}") from None
         finally:
             _refusals.reset(listening)
         if told:

@@ -11,7 +11,10 @@
 
 The store keeps a check's overall answer and the slots it showed, not each guichet's answer:
 `guichets` lists the guichets that showed slots (each `available`), and a guichet that said
-"no slot" is only in `detail`. The target's URL goes out without a secret (`public_link`).
+"no slot" is only in `detail`, written in the configured language and time zone; beside it,
+`detail_code` and `detail_params` say what it is written from (creneau.detail_texts; null for
+a check recorded before details had codes). The target's URL goes out without a secret
+(`public_link`).
 
 With `[web] api_token` set, every call needs `Authorization: Bearer <api_token>` (401 and a
 WWW-Authenticate header otherwise); without one, the API is as protected as the dashboard
@@ -30,7 +33,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from creneau.dates import OutOfRange, moment_from_text
-from creneau.redact import public_link, redact
+from creneau.details import redacted
+from creneau.redact import public_link
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.sources.common import SITE_ZONE
 from creneau.store import STORE_FAILURES, CheckRecord, SlotRecord
@@ -111,9 +115,14 @@ def slot_zone(target: TargetBase) -> ZoneInfo:
 
 
 def check_json(
-    target: TargetBase, check: CheckRecord | None, slots: Sequence[SlotRecord]
+    target: TargetBase,
+    check: CheckRecord | None,
+    slots: Sequence[SlotRecord],
+    language: str = "fr",
+    zone: ZoneInfo = SITE_ZONE,
 ) -> dict[str, Any]:
-    """`creneau check --json`'s object for the target's last recorded check."""
+    """`creneau check --json`'s object for the target's last recorded check, its detail in
+    `language` (instants in `zone`) beside its code and parameters."""
     zone = slot_zone(target)
     shown = [
         Slot(slot.start.astimezone(zone), slot.guichet_id, slot.guichet, slot.key) for slot in slots
@@ -136,10 +145,10 @@ def check_json(
         checked_at=check.started_at if check else NO_CHECK,
         duration_ms=check.duration_ms if check else 0,
         http_status=check.http_status if check else None,
-        detail=redact(check.detail) if check else "",
+        detail=redacted(check.said) if check else None,
         guichets=guichets,
     )
-    shape = result.to_json()
+    shape = result.to_json(language, zone)
     if check is None:
         shape.update(dict.fromkeys(NEVER_CHECKED))
     return shape
@@ -154,7 +163,8 @@ def targets_json(context: WebContext, wanted: str | None = None) -> list[dict[st
             continue
         check = queries.latest_check(store, target.name)
         slots = queries.slots_seen_at(store, target.name, check.started_at) if check else []
-        shapes.append(check_json(target, check, slots))
+        settings = context.config.creneau
+        shapes.append(check_json(target, check, slots, settings.language, settings.zone))
     return shapes
 
 

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from creneau.config import Config
+from creneau.details import render
 from creneau.fetch.politeness import HostState, robots_allows
 from creneau.store import STORE_FAILURES, Instance, LeadershipView
 from creneau.targets import TargetBase
@@ -161,9 +162,10 @@ def breaker_text(state: HostState, now: datetime, zone: ZoneInfo, language: str)
     if state.open_until is None:
         return words["closed"]
     until = short_moment(state.open_until, now, zone, language)
+    reason = shown(render(state.reason, language, zone))
     if state.open_until <= now:
-        return f"{words['open'].format(until=until, reason=shown(state.reason))} — {words['probe']}"
-    return words["open"].format(until=until, reason=shown(state.reason))
+        return f"{words['open'].format(until=until, reason=reason)} — {words['probe']}"
+    return words["open"].format(until=until, reason=reason)
 
 
 def deadline_text(at: datetime | None, now: datetime, zone: ZoneInfo, language: str) -> str:

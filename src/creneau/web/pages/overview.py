@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from creneau.dates import local_time, long_datetime
+from creneau.details import render
 from creneau.fetch.politeness import HostState
 from creneau.redact import booking_link
 from creneau.results import Slot
@@ -179,7 +180,7 @@ def line_of(
         status_word=STATUS_WORDS[language].get(status, status),
         checked=checked_ago(check.started_at, now, language) if check else "",
         checked_at=local_time(check.started_at if check else None, zone),
-        detail=shown(check.detail) if check else "",
+        detail=shown(render(check.said, language, zone)) if check else "",
         next_check=next_check_text(next_checks.get(target.name), now, zone, language),
         slots=tuple(earliest_per_guichet(mine, target, check, zone, language)),
         last_release=release_text(
@@ -235,7 +236,8 @@ def host_line(
 ) -> HostLine:
     if state and state.open_until and state.open_until > now:
         until = short_moment(state.open_until, now, zone, language)
-        reason = f" ({shown(state.reason)})" if state.reason else ""
+        said = render(state.reason, language, zone)
+        reason = f" ({shown(said)})" if said else ""
         text = f"en pause jusqu'à {until}" if language == "fr" else f"cooling down until {until}"
         return HostLine(host, text + reason, True)
     if state and state.not_before and state.not_before > now:

@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from creneau import history
 from creneau.dates import table_duration
+from creneau.details import render
 from creneau.evidence import DEFAULT_MAX_PAGES, EvidenceError, Period, export, parse_period
 from creneau.history import Lifetime, Release, Scope, UptimeDay
 from creneau.store import CheckRecord, Store
@@ -226,7 +227,7 @@ def check_line(check: CheckRecord, now: datetime, zone: ZoneInfo, language: str)
         short_moment(check.started_at, now, zone, language),
         check.status,
         STATUS_WORDS[language].get(check.status, check.status),
-        shown(check.detail),
+        shown(render(check.said, language, zone)),
     )
 
 
