@@ -35,7 +35,7 @@ from creneau.daemon.leader import ActiveTerm, Leadership, LeaseTiming
 from creneau.daemon.outage import StoreOutage
 from creneau.daemon.reload import compare, digest
 from creneau.daemon.schedule import PoliteTrigger
-from creneau.details import Detail
+from creneau.details import Detail, Said, render
 from creneau.fetch.client import MayNotFetch, PoliteClient, TooSoon
 from creneau.fetch.politeness import Spend
 from creneau.plan import CheckPlan, Spacing, adaptive_intervals, hour_of_week
@@ -545,7 +545,7 @@ class Daemon:
                 guard=self.runtime.guard(target),
             )
         except TooSoon as early:
-            log.info("%s: skipped, %s", target.name, early.detail)
+            log.info("%s: skipped, %s", target.name, self._english(early.detail))
             return None
         except NotRecorded as missed:
             self._last_done[target.name] = missed.result.checked_at
@@ -700,10 +700,15 @@ class Daemon:
         if result.status is Status.AVAILABLE:
             parts.append(f"{len(result.slots)} slot(s), {len(recorded.appeared)} new")
         if result.detail and result.status is not Status.AVAILABLE:
-            parts.append(str(result.detail))  # the log is in English
+            parts.append(self._english(result.detail))
         parts.append(f"{result.requests} requests, {result.duration_ms} ms")
         level = logging.WARNING if result.status in (Status.UNKNOWN, Status.ERROR) else logging.INFO
         log.log(level, " · ".join(parts))
+
+    def _english(self, detail: Said) -> str:
+        """A detail as the log says it: in English, its instants in the configured zone
+        (as the log's own times)."""
+        return render(detail, "en", self.config.creneau.zone)
 
     async def _finish_in_flight(self) -> None:
         if not self._in_flight:
