@@ -84,6 +84,8 @@ def test_an_older_row_holding_an_english_sentence_is_shown_as_it_is() -> None:
     assert render(new, "fr", PARIS) == "la page indique qu'il n'y a aucun créneau libre"
 
 
-def test_a_code_this_version_does_not_know_is_named_not_fatal() -> None:
-    stranger = Detail.from_json({"code": "from.a.newer.version", "params": {"n": 1}})
+def test_a_code_or_parameters_this_version_does_not_know_are_named_not_fatal() -> None:
+    stranger = Detail.from_json({"code": "from.a.newer.version", "params": {"n": {"x": 1}}})
     assert render(stranger, "fr") == "from.a.newer.version"
+    changed = Detail.from_json({"code": "html.slots", "params": {"count": 3}})  # no "slots"
+    assert render(changed, "fr") == "html.slots"

@@ -14,10 +14,11 @@ existed holds an English sentence, which is shown as it is (`render` takes a `st
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Union, cast
 
 from creneau.detail_texts import TEXTS, Code
@@ -98,15 +99,11 @@ def recorded(code: str | None, params: Mapping[str, Any] | None, text: str) -> D
     return Detail.from_json({"code": code, "params": params or {}})
 
 
-def is_detail_json(value: object) -> bool:
-    """A Detail's JSON (an alert's payload carries one): {"code": …, "params": …}."""
-    return isinstance(value, Mapping) and "code" in value and "params" in value
-
-
 def from_payload(value: object) -> Said:
-    """A payload's detail: its JSON (this version), or the text an older one wrote."""
-    if is_detail_json(value):
-        return Detail.from_json(cast(Mapping[str, Any], value))
+    """An alert's detail: its JSON ({"code": …, "params": …}), or the text an older version
+    wrote."""
+    if isinstance(value, Mapping) and "code" in value and "params" in value:
+        return Detail.from_json(value)
     return None if value is None else str(value)
 
 
@@ -116,10 +113,21 @@ def render(detail: Said, language: str, zone: tzinfo = UTC) -> str:
         return ""
     if isinstance(detail, str):
         return detail
+    return _rendered(detail, language, zone)
+
+
+@lru_cache(maxsize=4096)
+def _rendered(detail: Detail, language: str, zone: tzinfo) -> str:
+    """Kept: the overview says the same few details for many targets, every 20 seconds."""
+    from jinja2 import TemplateError
+
     template = _templates(language).get(detail.code)
     if template is None:  # a code this version does not know (a newer one wrote the row)
         return detail.code
-    return template.render(_context(detail, language, zone))
+    try:
+        return template.render(_context(detail, language, zone))
+    except (TemplateError, TypeError, ValueError):  # its parameters are another version's
+        return detail.code
 
 
 def _context(detail: Detail, language: str, zone: tzinfo) -> dict[str, Any]:
@@ -181,4 +189,5 @@ def _decoded(value: Any) -> Param:
             return datetime.fromisoformat(value["at"])
         if "day" in value:
             return date.fromisoformat(value["day"])
+        return json.dumps(value)  # not this version's: kept as text (and hashable)
     return cast(Param, value)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
-from creneau.details import Detail, render
+from creneau.details import Detail, Said, render
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -154,7 +154,7 @@ class CheckResult:
     checked_at: datetime  # tz-aware UTC, when the check started
     duration_ms: int = 0
     http_status: int | None = None
-    detail: Detail | str | None = None  # a str: an older record's text, shown as it is
+    detail: Said = None  # a str: an older record's text, shown as it is
     guichets: tuple[GuichetResult, ...] = ()
     page_sha256: str | None = None
     requests: int = 0
