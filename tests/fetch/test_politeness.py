@@ -177,6 +177,7 @@ every = "1s"
     second = runner.invoke(cli, ["check", "--config", str(config), "--json"])
     assert first.exit_code == second.exit_code == 0
     assert '"http_status": 403' in first.stdout
-    assert "cooling down" in second.stdout
+    assert '"detail_code": "fetch.cooling_down"' in second.stdout
+    assert "est en pause" in second.stdout  # the config's language: French by default
     hits = [hit for hit in simulator.hits if hit.path != "/robots.txt"]
     assert len(hits) == 1
