@@ -41,12 +41,14 @@ def test_a_detail_reads_in_the_language_and_the_zone_asked() -> None:
     until = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=70)
     reason = Detail("breaker.probe_failed")
     cooling = Detail("fetch.cooling_down", host="pref.example", reason=reason, until=until)
-    paris = until.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S")
+    paris = until.astimezone(PARIS)
     assert render(cooling, "fr", PARIS) == (
-        f"pref.example est en pause (la vérification d'essai a échoué) ; prochain essai le {paris}"
+        "pref.example est en pause (la vérification d'essai a échoué) ; prochain essai le "
+        f"{paris:%d/%m/%Y à %H:%M:%S}"
     )
     assert render(cooling, "en", PARIS) == (
-        f"pref.example is cooling down (the probe check failed); next attempt at {paris}"
+        "pref.example is cooling down (the probe check failed); next attempt at "
+        f"{paris:%Y-%m-%d %H:%M:%S}"
     )
     # str() is the English text in UTC: what the logs say.
     assert str(cooling).endswith(until.strftime("%Y-%m-%d %H:%M:%S"))

@@ -40,6 +40,7 @@ PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2030, 7, 1, 16, 0, tzinfo=UTC)  # the test's clock: 18:00 in Paris (UTC+2)
 UNTIL = NOW + timedelta(minutes=70)  # when the host may be asked again
 UNTIL_PARIS = UNTIL.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S")
+UNTIL_PARIS_FR = UNTIL.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M:%S")
 UNTIL_UTC = UNTIL.strftime("%Y-%m-%d %H:%M:%S")
 HOST = "www.rdv-prefecture.interieur.gouv.fr"
 REASON = Detail("breaker.failures_in_a_row", count=3)
@@ -48,7 +49,7 @@ OLD_SENTENCE = "3 desks: the page says there is no free slot"  # as versions bef
 FRENCH = {
     "no_slot": "3 guichets : la page indique qu'il n'y a aucun créneau libre",
     "cooling": f"{HOST} est en pause (3 vérifications en échec d'affilée) ; prochain essai le "
-    f"{UNTIL_PARIS}",
+    f"{UNTIL_PARIS_FR}",
     "host": f"en pause jusqu'à {UNTIL.astimezone(PARIS):%H:%M} "
     "(3 vérifications en échec d'affilée)",
 }

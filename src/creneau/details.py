@@ -154,7 +154,9 @@ def _templates(language: str) -> dict[str, Template]:
     env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
     env.filters.update(
         q=lambda text: f"{opening}{text}{closing}",
-        moment=lambda at: f"{at:%Y-%m-%d %H:%M:%S}",
+        moment=lambda at: (
+            f"{at:%d/%m/%Y à %H:%M:%S}" if language == "fr" else f"{at:%Y-%m-%d %H:%M:%S}"
+        ),
         day=lambda day: f"{day:%d/%m/%Y}",
         number=lambda value: f"{value:g}".replace(".", "," if language == "fr" else "."),
         counted=lambda count, one, many: f"{count} {one if _singular(count, language) else many}",

@@ -37,7 +37,7 @@ def test_a_detail_is_kept_as_its_code_and_parameters(store: Store) -> None:
     (row,) = store.checks("t")
     assert (row.detail, row.detail_code, row.said) == ("", "fetch.cooling_down", said)
     assert render(row.said, "fr", PARIS).endswith(
-        until.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S")
+        until.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M:%S")
     )
 
 
