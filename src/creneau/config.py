@@ -345,6 +345,7 @@ def load_config(path: Path) -> Config:
     data, problems = _interpolate(raw, ())
     if problems:
         raise _error(name, [f"{_place(loc, raw)}: {why}" for loc, why in problems])
+    _register_target_credentials(data)
     data = _resolve_database(data, path.parent)
     try:
         config = Config.model_validate(data)
@@ -361,6 +362,15 @@ def load_config(path: Path) -> Config:
             redact.register(url.get_secret_value())
     config._warnings = [one_line(f"{name}: {line}") for line in warnings]
     return config
+
+
+def _register_target_credentials(data: Any) -> None:
+    """A target URL's `user:password@` is a secret like a ${VAR} value: masked wherever a
+    message quotes the URL (an error from the site, the config's own mistakes)."""
+    targets = data.get("target") if isinstance(data, dict) else None
+    for target in targets if isinstance(targets, list) else []:
+        if isinstance(target, dict) and isinstance(target.get("url"), str):
+            redact.register_link(target["url"])
 
 
 def _error(name: str, lines: list[str]) -> ConfigError:

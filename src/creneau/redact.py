@@ -4,7 +4,7 @@ a terminal or the database: everything printed or stored as free text passes thr
 from __future__ import annotations
 
 import logging
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
 MASK = "***"
 MAX_LINK = 2000  # longer is not a link a person follows
@@ -15,6 +15,22 @@ def register(secret: str) -> None:
     # Very short values (a port, "1") would mask ordinary text and protect nothing.
     if len(secret) >= 4:
         _secrets.add(secret)
+
+
+def register_link(url: str) -> None:
+    """The credentials a URL carries (`user:password@`): its password, and the user with
+    it, so that a message quoting the URL (an HTTP error) shows neither."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    _, colon, password = userinfo.partition(":")
+    if not at or not colon or not password:
+        return
+    for secret in (userinfo, password):
+        register(secret)
+        register(unquote(secret))
 
 
 def redact(text: str) -> str:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,9 +20,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import insert
+from starlette.testclient import TestClient
 
 from creneau.alerts.events import Routing
 from creneau.check.record import record
+from creneau.cli import cli
 from creneau.cli.evidence import evidence
 from creneau.config import Config, load_config
 from creneau.details import Detail
@@ -35,10 +39,14 @@ from creneau.evidence import (
 )
 from creneau.page import Page
 from creneau.results import CheckResult, GuichetResult, Slot, Status
-from creneau.store import CheckRecord, Store
+from creneau.simulator.server import SimulatorServer
+from creneau.store import CheckRecord, DatabaseThread, Store
 from creneau.store import pages as archive
 from creneau.store.evidence import TargetPeriod
 from creneau.store.schema import CHECK_HOURS
+from creneau.web.app import create_app
+from creneau.web.context import WebContext
+from creneau.web.security import Signer, load_or_create_secret
 
 PARIS = ZoneInfo("Europe/Paris")
 URL = "https://pref.example/booking/create/989"
@@ -515,6 +523,85 @@ def test_no_secret_from_the_config_reaches_any_file(setup: Setup, tmp_path: Path
         "withheld: contains a secret from the config",
     ]
     assert TOKEN not in done.output
+
+
+SITE_PASSWORD = "S3cr3t"  # written as is in the target's URL
+SITE_KEY = "site-key-31c9d0e8f2"  # from ${SITE_KEY}, in the target's URL
+
+
+def test_no_url_credential_reaches_any_file_from_the_cli_or_the_dashboard(
+    tmp_path: Path, simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A target URL with `user:password@` and a ${VAR} value: checked for real, then a check
+    whose detail quotes the URL (as the client's timeout does) and a page that echoes it."""
+    monkeypatch.setenv("SITE_KEY", SITE_KEY)
+    public = simulator.booking_url("1001")
+    secret_url = public.replace("http://", f"http://user:{SITE_PASSWORD}@") + "?k=${SITE_KEY}"
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+[creneau]
+contact = "asso@example.org"
+database = "sqlite:///c.db"
+keep_pages = true
+[[target]]
+name = "nanterre"
+system = "ezbooking"
+url = "{secret_url}"
+[hosts."127.0.0.1"]
+per_minute = 600
+burst = 60
+""")
+    checked = CliRunner().invoke(cli, ["check", "--config", str(path)])
+    assert checked.exit_code == 0, checked.output
+    config = load_config(path)
+    url = config.targets[0].url
+    store = Store(config.creneau.database)
+    echo = Page(url, 200, f"<html><a href='{url}'>again</a></html>".encode())
+    archive.keep_by_hash(config.creneau.pages_dir, echo)
+    timeout = f"no complete answer from {url} within 30s"
+    result = CheckResult(
+        "nanterre", "ezbooking", url, Status.ERROR, datetime.now(UTC), detail=timeout
+    )
+    record(store, result, Routing(PARIS))
+    result = CheckResult(
+        "nanterre",
+        "ezbooking",
+        url,
+        Status.UNKNOWN,
+        datetime.now(UTC),
+        http_status=200,
+        page_sha256=echo.sha256,
+        page=echo,
+    )
+    record(store, result, Routing(PARIS))
+    since = (datetime.now(PARIS) - timedelta(days=1)).date().isoformat()
+    out = tmp_path / "export"
+    done = CliRunner().invoke(
+        evidence, ["nanterre", "--config", str(path), "--out", str(out), "--since", since]
+    )
+    assert done.exit_code == 0, done.output
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert {"summary.html", "summary.csv", "checks.csv", "MANIFEST.sha256"} <= set(files)
+    assert any(name.startswith("pages/") for name in files)  # the real check's page
+    assert summary(out)["url"] == public
+    assert [row[2] for row in rows(out / "checks.csv")[1:]] == [public] * 3
+    context = WebContext(
+        config, store, DatabaseThread(), Signer(load_or_create_secret(tmp_path / "web"))
+    )
+    with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
+        answer = client.get(f"/targets/nanterre/evidence.zip?since={since}")
+    context.db.close()
+    store.close()
+    assert answer.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as zipped:
+        zipped_files = {name: zipped.read(name) for name in zipped.namelist()}
+    assert len(zipped_files) == len(files)
+    for name, body in [*files.items(), *zipped_files.items()]:
+        for secret in (SITE_PASSWORD, "user:", SITE_KEY):
+            assert secret.encode() not in body, f"{secret} in {name}"
+    for shown in (checked.output, done.output):
+        for secret in (SITE_PASSWORD, "user:", SITE_KEY):
+            assert secret not in shown
 
 
 # --- the period and errors ------------------------------------------------------------------

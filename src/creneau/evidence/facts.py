@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from creneau.evidence.pages import NOT_KEPT, Pages
 from creneau.evidence.period import Period
-from creneau.redact import redact
+from creneau.redact import public_link
 from creneau.results import Status
 from creneau.store.evidence import TargetPeriod
 from creneau.store.records import CheckRecord, HourCount
@@ -175,7 +175,7 @@ def build_facts(
     return Facts(
         target=target.name,
         system=target.system,
-        url=redact(target.url),
+        url=public_link(target.url),
         zone=config.creneau.zone,
         period=period,
         records=records,
