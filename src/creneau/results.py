@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
-from creneau.details import Detail, Said, render
+from creneau.details import Detail, Said, redacted, render
+from creneau.redact import public_link
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -171,18 +172,21 @@ class CheckResult:
         return sorted(slot for guichet in self.guichets for slot in guichet.slots)
 
     def to_json(self, language: str = "en", zone: tzinfo = UTC) -> dict[str, Any]:
-        """`detail` in `language` (its instants in `zone`), with the code and parameters it
-        is rendered from (null for an older record, which holds the text only)."""
-        coded = self.detail.to_json() if isinstance(self.detail, Detail) else None
+        """What may be shown of the check (`creneau check --json`, the API): the target's
+        public link (`public_link`: no credentials, no secret); `detail` redacted, in
+        `language` (its instants in `zone`), with the code and parameters it is rendered
+        from (null for an older record, which holds the text only)."""
+        shown = redacted(self.detail)
+        coded = shown.to_json() if isinstance(shown, Detail) else None
         return {
             "target": self.target,
             "system": self.system,
-            "url": self.url,
+            "url": public_link(self.url),
             "status": self.status.value,
             "http_status": self.http_status,
             "checked_at": self.checked_at.isoformat(),
             "duration_ms": self.duration_ms,
-            "detail": render(self.detail, language, zone),
+            "detail": render(shown, language, zone),
             "detail_code": coded["code"] if coded else None,
             "detail_params": coded["params"] if coded else None,
             "guichets": [guichet.to_json(language, zone) for guichet in self.guichets],

@@ -16,9 +16,14 @@ from conftest import FIXTURES
 from creneau.alerts.events import Routing
 from creneau.check.record import record
 from creneau.cli import cli
+from creneau.config import load_config
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.simulator.phone import Phone
-from creneau.store import Store
+from creneau.simulator.server import SimulatorServer
+from creneau.store import DatabaseThread, Store
+from creneau.web.api import targets_json
+from creneau.web.context import WebContext
+from creneau.web.security import Signer, load_or_create_secret
 
 PARIS = ZoneInfo("Europe/Paris")
 PARIS_SLOT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -206,6 +211,43 @@ def test_check_by_name_and_unknown_name(tmp_path: Path) -> None:
     code, _, stderr = invoke("check", "nope", "--config", str(config))
     assert code == 2
     assert "no target named nope" in stderr
+
+
+def test_check_json_shows_the_url_as_the_api_does_without_its_secrets(
+    tmp_path: Path, simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One path for both: the URL as `public_link` shows it, no password, no ${VAR} value."""
+    token, password = "tok-9d1e66c2a7", "pass-5f3c81d2"
+    monkeypatch.setenv("SITE_TOKEN", token)
+    public = simulator.booking_url("1001")
+    url = public.replace("http://", f"http://agent:{password}@") + "?key=${SITE_TOKEN}"
+    config = tmp_path / "config.toml"
+    config.write_text(f"""
+[creneau]
+database = "sqlite:///creneau.db"
+contact = "tests@example.org"
+[[target]]
+name = "nanterre"
+system = "ezbooking"
+url = "{url}"
+[hosts."127.0.0.1"]
+per_minute = 600
+burst = 60
+""")
+    code, stdout, stderr = invoke("check", "--json", "--config", str(config))
+    assert code == 0, stderr
+    assert json.loads(stdout)["url"] == public
+    for secret in (token, password, "agent:"):
+        assert secret not in stdout + stderr
+    loaded = load_config(config)
+    store = Store(loaded.creneau.database)
+    signer = Signer(load_or_create_secret(tmp_path / "web"))
+    context = WebContext(loaded, store, DatabaseThread(), signer)
+    try:
+        assert targets_json(context)[0]["url"] == public
+    finally:
+        context.db.close()
+        store.close()
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from rich.text import Text
 from creneau import sources
 from creneau.cli.context import STATUS_STYLE, fail_config, open_store, out, read_config
 from creneau.cli.options import CONFIG_OPTION
-from creneau.details import render
+from creneau.details import redacted, render
 from creneau.terminal import json_line, plain
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def print_result(result: CheckResult, new: int, zone: ZoneInfo, language: str) -
         headline.append(f"  {len(result.slots)} slots ({new} new)")
     out.print(headline)
     if result.detail:
-        out.print(Text.assemble("  ", plain(render(result.detail, language, zone))))
+        out.print(Text.assemble("  ", plain(render(redacted(result.detail), language, zone))))
     if result.guichets:
         table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
         for column in ("guichet", "status", "slots"):

@@ -13,8 +13,9 @@ The store keeps a check's overall answer and the slots it showed, not each guich
 `guichets` lists the guichets that showed slots (each `available`), and a guichet that said
 "no slot" is only in `detail`, written in the configured language and time zone; beside it,
 `detail_code` and `detail_params` say what it is written from (creneau.detail_texts; null for
-a check recorded before details had codes). The target's URL goes out without a secret
-(`public_link`).
+a check recorded before details had codes). The target's URL goes out as
+`CheckResult.to_json` shows it, as for `creneau check --json`: without a credential or a
+secret.
 
 With `[web] api_token` set, every call needs `Authorization: Bearer <api_token>` (401 and a
 WWW-Authenticate header otherwise); without one, the API is as protected as the dashboard
@@ -33,8 +34,6 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from creneau.dates import OutOfRange, moment_from_text
-from creneau.details import redacted
-from creneau.redact import public_link
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.sources.common import SITE_ZONE
 from creneau.store import STORE_FAILURES, CheckRecord, SlotRecord
@@ -140,12 +139,12 @@ def check_json(
     result = CheckResult(
         target=target.name,
         system=target.system,
-        url=public_link(target.url),
+        url=target.url,
         status=Status(check.status) if check else Status.UNKNOWN,
         checked_at=check.started_at if check else NO_CHECK,
         duration_ms=check.duration_ms if check else 0,
         http_status=check.http_status if check else None,
-        detail=redacted(check.said) if check else None,
+        detail=check.said if check else None,
         guichets=guichets,
     )
     shape = result.to_json(language, zone)
