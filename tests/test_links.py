@@ -4,11 +4,15 @@ shaped like those the fixtures' SOURCES.md quote; nothing here touches the netwo
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from conftest import FIXTURES
@@ -17,6 +21,7 @@ from creneau.links import Link, LinkProblem, recognise
 from creneau.page import Page
 from creneau.results import CheckResult, GuichetResult, Status
 from creneau.sources import Choice, ants
+from creneau.targets import NAME_PATTERN
 
 PARIS = ZoneInfo("Europe/Paris")
 REFERENCE = date(2026, 11, 30)  # the day the html fixtures are read on (their SOURCES.md)
@@ -293,6 +298,34 @@ def test_the_users_settings_name_an_ants_target() -> None:
     link = recognise("https://rendezvouspasseport.ants.gouv.fr/")
     named = links.name_from_link(link, {"reason": "PASSPORT", "latitude": 47.2, "longitude": -1.5})
     assert named == "ants-passport-47-2-1-5"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "..",
+        ".",
+        ". \u200d ..",
+        "P\u0430ris \u2014 Titre de s\u00e9jour",  # a Cyrillic a
+        "\u0663\u0664 \u0661",  # Arabic-Indic digits only
+        "\ufb01le d'attente",  # a ligature
+        "-rf",
+    ],
+)
+def test_the_name_proposed_from_any_title_is_in_the_config_s_alphabet(title: str) -> None:
+    body = f"<title>{title}</title><h1>{title}</h1>".encode()
+    pages = [Page("http://127.0.0.1:8000/", 200, body)]
+    link = recognise("http://127.0.0.1:8000/")
+    name = links.propose_name(link, pages, {"html"})
+    assert re.fullmatch(NAME_PATTERN, name), name
+    assert name not in (".", "..")
+
+
+@given(st.text(max_size=200))
+def test_any_title_gives_a_name_in_the_alphabet_or_none(title: str) -> None:
+    body = f"<title>{html.escape(title)}</title>".encode()
+    name = links.name_from_pages([Page("https://www.rdv.ain.gouv.fr/", 200, body)])
+    assert name == "" or re.fullmatch(NAME_PATTERN, name), name
 
 
 # --- settings ----------------------------------------------------------------------------------

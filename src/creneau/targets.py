@@ -42,9 +42,14 @@ WITHIN_RANGE = (timedelta(minutes=1), timedelta(days=366))
 # Longer than this, no duration means anything here; it keeps the arithmetic finite.
 LONGEST_DURATION = timedelta(days=36600)
 
-NAME_PATTERN = r"^[\w.-]+$"
+# A name is a folder name (kept pages), a URL path segment, a command-line argument and a
+# word in alerts: ASCII only (no look-alike letters from another script, no invisible joiner),
+# never "." or ".." nor anything starting with a dot (a hidden folder) or a dash (an option).
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]*$"
 NAME_MAX_LENGTH = 100
-NAME_CHARACTERS = "letters, digits, '.', '_' and '-'"  # NAME_PATTERN, in a person's words
+NAME_CHARACTERS = (  # NAME_PATTERN, in a person's words
+    "letters without accents, digits, '.', '_' and '-', starting with a letter, a digit or '_'"
+)
 
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -21,7 +21,7 @@ from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import ezbooking
 from creneau.store import Destination, Store
-from creneau.store.pages import keep_page
+from creneau.store.pages import OutsideFolder, keep_page
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -101,3 +101,44 @@ def test_ad_hoc_ants_check_with_settings(tmp_path: Path, monkeypatch: pytest.Mon
     assert sorted(slot["start"] for slot in line["slots"]) == sorted(
         start.isoformat() for start in released
     )
+
+
+@pytest.mark.parametrize("name", ["..", "."])
+def test_the_kept_pages_writer_never_writes_outside_its_folder(tmp_path: Path, name: str) -> None:
+    """Beside the pages folder are the database and the secret files: a name that leads
+    there is refused (names are checked at load; this is the second lock)."""
+    data = tmp_path / "data"
+    pages = data / "pages"
+    pages.mkdir(parents=True)
+    for own in ("creneau.db", "web-secret", "url-keys"):
+        (data / own).write_bytes(b"keep me")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    with pytest.raises(OutsideFolder):
+        keep_page(pages, name, Page("u", 200, b"<p>x</p>"), at, keep=0)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_the_kept_pages_writer_follows_no_link_out(tmp_path: Path) -> None:
+    pages, elsewhere = tmp_path / "pages", tmp_path / "elsewhere"
+    pages.mkdir()
+    elsewhere.mkdir()
+    (pages / "nanterre").symlink_to(elsewhere)
+    at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    with pytest.raises(OutsideFolder):
+        keep_page(pages, "nanterre", Page("u", 200, b"<p>x</p>"), at)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_pruning_removes_only_kept_pages(tmp_path: Path) -> None:
+    folder = tmp_path / "nanterre"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    paths = [
+        keep_page(
+            tmp_path, "nanterre", Page("u", 200, f"<p>{i}</p>".encode()), at + timedelta(i), keep=1
+        )
+        for i in range(2)
+    ]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([paths[1].name, "notes.txt"])

@@ -279,8 +279,20 @@ def test_add_each_simulated_system(
         ),
         (
             ["{root}/booking/create/1002", "--name", "mon rendez-vous"],
-            '{config}: target "mon rendez-vous".name: may contain only letters, digits, '
-            "'.', '_' and '-' (got \"mon rendez-vous\")",
+            '{config}: target "mon rendez-vous".name: may contain only letters without '
+            "accents, digits, '.', '_' and '-', starting with a letter, a digit or '_' "
+            '(got "mon rendez-vous")',
+        ),
+        (
+            ["{root}/booking/create/1002", "--name", ".."],
+            '{config}: target "..".name: may contain only letters without accents, digits, '
+            "'.', '_' and '-', starting with a letter, a digit or '_' (got \"..\")",
+        ),
+        (
+            ["{root}/booking/create/1002", "--name", "a\u200db"],
+            '{config}: target "a\\u200db".name: may contain only letters without accents, '
+            "digits, '.', '_' and '-', starting with a letter, a digit or '_' "
+            '(got "a\\u200db")',
         ),
         (
             ["{root}/booking/create/1002", "--set", "colour=blue"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import subprocess
@@ -28,13 +29,19 @@ from creneau.sources import SYSTEMS, target_models
 from creneau.sources import get as target_system
 from creneau.targets import (
     LONGEST_DURATION,
+    NAME_PATTERN,
     Burst,
     DurationTooLong,
     TargetBase,
     parse_duration,
+    shown,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+NAME_RULE = (
+    "may contain only letters without accents, digits, '.', '_' and '-', starting with a "
+    "letter, a digit or '_'"
+)
 KNOWN = ", ".join(SYSTEMS)
 
 GOOD = """
@@ -200,7 +207,7 @@ MISTAKES = [
     (with_target(system=BASE["system"], url=BASE["url"]), "target[0].name: is required"),
     (
         with_target(**{**BASE, "name": '"a b"'}),
-        "target \"a b\".name: may contain only letters, digits, '.', '_' and '-' (got \"a b\")",
+        f'target "a b".name: {NAME_RULE} (got "a b")',
     ),
     (
         with_target(**BASE, weeks="9"),
@@ -519,7 +526,7 @@ MISTAKES += [
     (full(target="").replace('name = "t"', 'name = ""'), "target[0].name: must not be empty"),
     (
         full(target="").replace('name = "t"', 'name = "a\\nb"'),
-        "target \"a\\nb\".name: may contain only letters, digits, '.', '_' and '-' (got \"a\\nb\")",
+        f'target "a\\nb".name: {NAME_RULE} (got "a\\nb")',
     ),
     (full(creneau="data_dir = 5"), "creneau.data_dir: must be a folder, as text in quotes (got 5)"),
     (
@@ -566,6 +573,48 @@ def test_each_mistake_is_one_line_naming_place_and_problem(
     tmp_path: Path, text: str, message: str
 ) -> None:
     assert errors_of(tmp_path, text) == [message]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        ".",
+        "..",
+        ".hidden",
+        "-rf",
+        "a\u200db",  # a zero-width joiner
+        "p\u0430ris",  # a Cyrillic a among Latin letters
+        "préfecture",
+        "a/b",
+        "a\\b",
+        "\u0663",  # an Arabic-Indic digit
+    ],
+)
+def test_a_name_outside_the_slug_alphabet_is_one_line(tmp_path: Path, name: str) -> None:
+    text = with_target(**{**BASE, "name": json.dumps(name)})
+    (line,) = errors_of(tmp_path, text)
+    assert line.endswith(f".name: {NAME_RULE} (got {shown(name)})")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["nanterre", "paris-cni", "passeport-paris-11", "bobigny-2", "t1", "A_b.c", "_x", "9"],
+)
+def test_names_in_the_slug_alphabet_load(tmp_path: Path, name: str) -> None:
+    text = with_target(**{**BASE, "name": json.dumps(name)})
+    assert load_config(write(tmp_path, text)).targets[0].name == name
+
+
+def test_every_name_the_project_writes_is_in_the_slug_alphabet() -> None:
+    """The README, the example config, the demo, the simulator, the benchmarks and the
+    tests' configs: the alphabet breaks none of them."""
+    written = re.compile(r'^name = "([^"{}]*)"$', re.MULTILINE)
+    files = [ROOT / "README.md", ROOT / "config.example.toml"]
+    for folder in ("src", "tests", "bench", "docs"):
+        files += sorted((ROOT / folder).rglob("*.py")) + sorted((ROOT / folder).rglob("*.md"))
+    names = {name for file in files for name in written.findall(file.read_text("utf-8"))}
+    assert len(names) > 10
+    assert [name for name in names if not re.fullmatch(NAME_PATTERN, name)] == []
 
 
 def test_loopback_targets_may_be_checked_more_often(tmp_path: Path) -> None:

@@ -13,21 +13,37 @@ from pathlib import Path
 from creneau.page import Page
 
 KEEP_PER_TARGET = 20
+KEPT_NAME = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{12}\.(?:html|json)")
+
+
+class OutsideFolder(ValueError):
+    """A target name that would put its pages outside the pages folder ("..")."""
 
 
 def keep_page(
     directory: Path, target: str, page: Page, at: datetime, keep: int = KEEP_PER_TARGET
 ) -> Path:
     """Write the page as `<directory>/<target>/<UTC time>-<sha256 prefix>.<html|json>` and
-    drop the oldest beyond `keep`."""
-    folder = directory / re.sub(r"[^\w.-]", "_", target)
+    drop the oldest beyond `keep` (only files named so: nothing else is ever removed)."""
+    folder = target_folder(directory, target)
     folder.mkdir(parents=True, exist_ok=True)
     suffix = ".json" if page.is_json else ".html"
     path = folder / f"{at.astimezone(UTC):%Y%m%dT%H%M%SZ}-{page.sha256[:12]}{suffix}"
     path.write_bytes(page.body)
-    for old in sorted(folder.iterdir())[:-keep]:
+    kept = sorted(old for old in folder.iterdir() if KEPT_NAME.fullmatch(old.name))
+    for old in kept[:-keep]:
         old.unlink(missing_ok=True)
     return path
+
+
+def target_folder(directory: Path, target: str) -> Path:
+    """The target's own folder, right inside `directory`. Names are checked when the config
+    is read; this refuses anything that would still lead elsewhere (".", "..", a link)."""
+    folder = directory / re.sub(r"[^\w.-]", "_", target)
+    base = directory.resolve()
+    if folder.name in ("", ".", "..") or folder.resolve().parent != base:
+        raise OutsideFolder(f"{target!r}: its pages would be written outside {directory}")
+    return folder
 
 
 def keep_by_hash(directory: Path, page: Page) -> Path:
