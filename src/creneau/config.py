@@ -5,6 +5,7 @@ Every mistake becomes one line naming the file, the place and the problem, e.g.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
@@ -322,8 +323,23 @@ def quiet_hours(text: str) -> tuple[time, time]:
 
 
 def load_config(path: Path) -> Config:
-    """Read, interpolate and validate; raise ConfigError with one line per mistake. What is
-    accepted but worth a word (TLS checks off for a channel) is in `Config.warnings`."""
+    """Read, interpolate and validate; raise ConfigError with one line per mistake, and
+    nothing else whatever the file holds (a caller never sees a traceback: the CLI exits 2,
+    the daemon keeps the config it runs). What is accepted but worth a word (TLS checks off
+    for a channel) is in `Config.warnings`."""
+    try:
+        return _load(path)
+    except ConfigError:
+        raise
+    except RecursionError:
+        raise ConfigError([f"{path}: nested too deeply for creneau to read"]) from None
+    except Exception as failure:  # a case no check above foresaw: still one line
+        logging.getLogger(__name__).debug("loading %s failed", path, exc_info=True)
+        said = one_line(redact.redact(f"{type(failure).__name__}: {failure}"))
+        raise ConfigError([f"{path}: cannot be loaded ({said})"]) from None
+
+
+def _load(path: Path) -> Config:
     name = str(path)
     try:
         # utf-8-sig: a byte order mark, which some Windows editors write, is not a mistake
@@ -342,6 +358,8 @@ def load_config(path: Path) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as failure:
         raise ConfigError([f"{name}: {_toml_problem(failure)}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{name}: {too_deep(text)}"]) from None
     data, problems = _interpolate(raw, ())
     if problems:
         raise _error(name, [f"{_place(loc, raw)}: {why}" for loc, why in problems])
@@ -562,6 +580,51 @@ def _place(loc: tuple[Any, ...], data: Any) -> str:
         parts.append(key if re.fullmatch(r"[A-Za-z_][\w-]*", key) else f'"{key}"')
         node = node.get(key) if isinstance(node, dict) else None
     return ".".join(parts)
+
+
+def too_deep(text: str) -> str:
+    """Where the TOML text nests deepest, for a parser that gave up (RecursionError)."""
+    depth, offset = _deepest_bracket(text)
+    if not depth:
+        return "nested too deeply to read (TOML syntax)"
+    line = text.count("\n", 0, offset) + 1
+    column = offset - text.rfind("\n", 0, offset)
+    return (
+        f"line {line}, column {column}: lists or tables nested {depth} deep, too deep to read "
+        "(TOML syntax)"
+    )
+
+
+_TOKEN = re.compile(r"""\"\"\"|'''|["'#\[\]{}]""")
+_CLOSING = {
+    '"""': re.compile(r'(?:[^"\\]|\\.|"(?!""))*"""', re.DOTALL),
+    "'''": re.compile(r"(?:[^']|'(?!''))*'''"),
+    '"': re.compile(r'(?:[^"\\\n]|\\.)*"'),
+    "'": re.compile(r"[^'\n]*'"),
+    "#": re.compile(r"[^\n]*"),
+}
+
+
+def _deepest_bracket(text: str) -> tuple[int, int]:
+    """(depth, offset of the outermost bracket) of the deepest nesting of `[` and `{`
+    outside strings and comments. One pass: a string or a comment is skipped to its end;
+    one never closed ends the scan."""
+    depth = deepest = at = position = outermost = 0
+    while (token := _TOKEN.search(text, position)) is not None:
+        kind, position = token.group(), token.end()
+        if kind in ("[", "{"):
+            outermost = token.start() if depth == 0 else outermost
+            depth += 1
+            if depth > deepest:
+                deepest, at = depth, outermost
+        elif kind in ("]", "}"):
+            depth = max(depth - 1, 0)
+        else:
+            closed = _CLOSING[kind].match(text, position)
+            if closed is None:
+                break
+            position = closed.end()
+    return deepest, at
 
 
 def _toml_problem(failure: tomllib.TOMLDecodeError) -> str:

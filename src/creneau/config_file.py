@@ -26,7 +26,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, Item, Table, Whitespace
 
-from creneau.config import ConfigError, load_config
+from creneau.config import ConfigError, load_config, too_deep
 
 if TYPE_CHECKING:
     from tomlkit.toml_document import TOMLDocument
@@ -113,6 +113,8 @@ def _parse(text: str, name: str) -> TOMLDocument:
         document = tomlkit.parse(text)
     except TOMLKitError as failure:
         raise ConfigError([f"{name}: {one_line_of(failure)} (TOML syntax)"]) from None
+    except RecursionError:
+        raise ConfigError([f"{name}: {too_deep(text)}"]) from None
     if document.as_string() != text:  # e.g. [[target]] tables split by another table
         raise ConfigError(
             [
@@ -224,7 +226,7 @@ def value_item(raw: str) -> Item:
     try:
         tomllib.loads(f"v = {raw}")
         parsed: Any = tomlkit.parse(f"v = {raw}\n")["v"]
-    except (tomllib.TOMLDecodeError, TOMLKitError):
+    except (tomllib.TOMLDecodeError, TOMLKitError, RecursionError):
         return tomlkit.string(raw)
     item: Item = tomlkit.item(parsed) if not isinstance(parsed, Item) else parsed
     return item

@@ -9,12 +9,16 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
+from creneau import config as config_module
+from creneau.cli import cli
 from creneau.config import (
     Channel,
     ConfigError,
@@ -829,3 +833,129 @@ def test_durations_round_trip(seconds: int) -> None:
 )
 def test_duration_forms(text: str, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == seconds
+
+
+# --- files that broke the loader: one line, exit 2, whatever the command --------------------
+
+DEEP = 100_000  # a TOML parser recurses once per level: Python's stack ends long before
+
+
+def deep_list(depth: int = DEEP) -> str:
+    return with_target(**BASE, desks="[" * depth + "]" * depth)
+
+
+def html_target(**settings: str) -> str:
+    fields = {"name": '"consulat"', "system": '"html"', "url": '"https://c.example/rdv"'}
+    return with_target(**fields, **settings)
+
+
+BROKEN_FILES = [
+    (
+        deep_list(),
+        f"line 7, column 9: lists or tables nested {DEEP} deep, too deep to read (TOML syntax)",
+    ),
+    (
+        html_target(slot_selector='"' + ":is(" * 600 + "li" + ")" * 600 + '"'),
+        'target "consulat".slot_selector: not a CSS selector soupsieve can compile '
+        '(got ":is(:is(:is(:is(:is(:is(:is(:is(:is(:is(…")',
+    ),
+    (
+        html_target(slot_selector='"li:has(a b c)"'),
+        'target "consulat".slot_selector: :has() is not allowed: it searches every '
+        "element's descendants, which can take minutes on a large page "
+        '(got "li:has(a b c)")',
+    ),
+    (
+        html_target(slot_selector='"li"', slot_time_pattern="'" + "(" * 600 + ")" * 600 + "'"),
+        'target "consulat".slot_time_pattern: not a regular expression Python can compile '
+        '(got "((((((((((((((((((((((((((((((((((((((((…")',
+    ),
+    (
+        html_target(slot_selector='"li"', slot_time_pattern="'(\\d+)+h'"),
+        'target "consulat".slot_time_pattern: a repetition over something that repeats or '
+        "offers alternatives (such as (\\d+)+ or (a|b)*) can take forever on some texts: "
+        'write it without (got "(\\d+)+h")',
+    ),
+    (
+        html_target(slot_selector='"li"', slot_time_pattern="'\\d*\\d*\\d*x'"),
+        'target "consulat".slot_time_pattern: too many repetitions that Python\'s matcher may '
+        "try every way of (it could take seconds on some texts): bound them, e.g. \\d{1,2} "
+        "instead of \\d+, or follow each by a character it cannot match "
+        '(got "\\d*\\d*\\d*x")',
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BROKEN_FILES)
+def test_what_broke_the_loader_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    assert errors_of(tmp_path, text) == [message]
+
+
+COMMANDS = [
+    ["check"],
+    ["run"],
+    ["status"],
+    ["health"],
+    ["db", "upgrade"],
+    ["notify-test"],
+    ["outbox"],
+    ["history", "summary"],
+    ["evidence", "t", "--since", "2026-11-01", "--out", "{tmp}/out"],
+    ["report", "t"],
+    ["captcha", "t"],
+    ["web"],
+    ["parse", "ezbooking", "--target", "t", "{tmp}/page.html"],
+    ["add", "https://www.example.gouv.fr/booking/create/2"],
+    ["pause", "t"],
+    ["resume", "t"],
+    ["remove", "t"],
+    ["set", "t", "every=10m"],
+]
+EDITORS = ("add", "pause", "resume", "remove", "set")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command[:2]))
+def test_every_command_says_a_deep_file_in_one_line_and_exits_2(
+    tmp_path: Path, command: list[str]
+) -> None:
+    path = write(tmp_path, deep_list())
+    (tmp_path / "page.html").write_text("<html></html>")
+    args = [part.format(tmp=tmp_path) for part in command]
+    done = CliRunner().invoke(cli, [*args, "--config", str(path)])
+    assert (done.exit_code, done.stdout) == (2, ""), done.output
+    (line,) = done.stderr.splitlines()
+    if command[0] in EDITORS:  # tomlkit reads the file first, and says it its own way
+        assert line.startswith(f"{path}: TOML value nested more than 100 levels deep at line 7")
+    else:
+        assert line == f"{path}: {BROKEN_FILES[0][1]}"
+    assert done.exception is None or isinstance(done.exception, SystemExit)
+
+
+def test_a_deep_file_exits_2_without_a_traceback_from_the_shell(tmp_path: Path) -> None:
+    path = write(tmp_path, deep_list())
+    done = subprocess.run(
+        [sys.executable, "-m", "creneau", "check", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"{path}: {BROKEN_FILES[0][1]}\n"
+
+
+def test_an_unforeseen_failure_is_one_line_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever else goes wrong while loading is a ConfigError, never a traceback."""
+    path = write(tmp_path, GOOD)
+    monkeypatch.setenv("TEST_TOKEN", "s3cret-token-0042")
+
+    def broken(config: Any) -> list[str]:
+        raise RuntimeError("a surprise with s3cret-token-0042 in it")
+
+    monkeypatch.setattr(config_module, "_cross_check", broken)
+    with pytest.raises(ConfigError) as failure:
+        load_config(path)
+    assert failure.value.lines == [
+        f"{path}: cannot be loaded (RuntimeError: a surprise with *** in it)"
+    ]

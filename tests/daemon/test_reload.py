@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +21,7 @@ from creneau.daemon.reload import compare, digest
 from creneau.simulator.phone import Phone
 from creneau.simulator.server import SimulatorServer
 from creneau.store import Store
+from processes import StderrLines
 
 HEAD = """# creneau, edited while it runs
 [creneau]
@@ -117,3 +121,120 @@ async def test_random_edits_are_taken_or_refused_and_the_schedule_follows_the_fi
     assert len(refusals) == runs_of_mistakes  # said once while the file stays wrong
     slots = [m.body for m in phone.messages if m not in refusals]
     assert len(slots) == len(set(slots))  # no slot alert sent twice
+
+
+# --- whatever a reload meets, the reloader lives on --------------------------------------------
+
+DEEP = 100_000
+
+
+def deep_file(head: str, url: str) -> str:
+    """Valid but for one setting: a list nested past what any TOML parser's stack holds."""
+    return head + target("n1", url) + "desks = " + "[" * DEEP + "]" * DEEP + "\n"
+
+
+def html_file(head: str, url: str, **settings: str) -> str:
+    lines = "".join(f"{key} = {value}\n" for key, value in settings.items())
+    return (
+        head
+        + target("n1", url)
+        + f'\n[[target]]\nname = "h"\nsystem = "html"\nurl = "{url}"\n'
+        + lines
+    )
+
+
+@pytest.mark.slow
+def test_the_running_daemon_refuses_what_broke_its_reloader_and_takes_the_next_change(
+    simulator: SimulatorServer, phone: Phone, tmp_path: Path
+) -> None:
+    """A file nested 100,000 deep, a CSS selector and a regular expression that could hang:
+    each refused in one line naming file, place and problem, the running config kept, a
+    trouble alert each; then a valid change and a SIGHUP are still taken, and SIGTERM stops
+    it cleanly (before, the reloader died at the first: no reload, no word, a traceback)."""
+    path = tmp_path / "config.toml"
+    head = HEAD.format(phone=phone.apprise_url) + "\n[web]\nenabled = false\n"
+    url = simulator.booking_url("1003")  # never a slot: the only alerts are about the config
+    path.write_text(head + target("n1", url))
+    deep = deep_file(head, url)
+    deep_line = deep[: deep.index("desks = ")].count("\n") + 1
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "creneau", "run", "--config", str(path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stderr = StderrLines(daemon)
+    try:
+        stderr.wait_for("first check")
+        refused = f"config not reloaded, the running one stays: {path}: "
+        for text, said in (
+            (
+                deep,
+                f"line {deep_line}, column 9: lists or tables nested {DEEP} deep, too deep to "
+                "read (TOML syntax)",
+            ),
+            (
+                html_file(head, url, slot_selector='"' + ":is(" * 600 + "li" + ")" * 600 + '"'),
+                'target "h".slot_selector: not a CSS selector soupsieve can compile',
+            ),
+            (
+                html_file(head, url, slot_selector='"li"', slot_time_pattern="'(\\d+\\s?)+$'"),
+                'target "h".slot_time_pattern: a repetition over something that repeats',
+            ),
+        ):
+            path.write_text(text)
+            stderr.wait_for(refused + said)
+        path.write_text(head + target("n1", url) + target("n2", url))
+        stderr.wait_for("config reloaded: 1 target(s) added, 0 stopped, 0 changed")
+        daemon.send_signal(signal.SIGHUP)
+        stderr.wait_for("config reloaded: 0 target(s) added, 0 stopped, 0 changed")
+        alerts = phone.wait_for(3, timeout=60)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=30)
+    rest = stderr.rest()
+    assert daemon.returncode == 0, rest
+    assert "Traceback" not in rest
+    assert sum(refused in line for line in stderr.lines) == 3
+    titles = [alert.title for alert in alerts]
+    assert titles == ["creneau n'a pas repris sa configuration modifiée"] * 3
+
+
+async def test_a_reload_that_fails_past_the_checks_keeps_the_config_and_the_reloader(
+    simulator: SimulatorServer, phone: Phone, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database failing while a change is taken (or any failure past the config's own
+    checks): the running config stays, it is said once, and the next change is taken."""
+    path = tmp_path / "config.toml"
+    head = HEAD.format(phone=phone.apprise_url)
+    url = simulator.booking_url("1003")  # never a slot: the only alerts are about the config
+    path.write_text(head + target("n1", url))
+    daemon = Daemon(load_config(path), Store(f"sqlite:///{tmp_path / 'c.db'}"), config_path=path)
+    stop = asyncio.Event()
+    running = asyncio.create_task(daemon.run(stop))
+    await until(lambda: set(daemon.first_checks()) == {"n1"})
+    last_checks = daemon.store.last_checks
+
+    def gone() -> dict[str, object]:
+        raise RuntimeError("the database went away")
+
+    daemon.store.last_checks = gone  # type: ignore[method-assign]
+    first = head + target("n1", url) + target("n2", url)
+    path.write_text(first)
+    await until(lambda: daemon._refused_config == first.encode())
+    path.write_text(first + "# the same change again\n")
+    await until(lambda: daemon._refused_config == (first + "# the same change again\n").encode())
+    assert set(daemon.first_checks()) == {"n1"}
+    assert [t.name for t in daemon.config.targets] == ["n1"]
+    said = [r.getMessage() for r in caplog.records if "config not reloaded" in r.getMessage()]
+    assert said == [
+        f"config not reloaded, the running one stays: {path}: could not be taken "
+        "(RuntimeError: the database went away)"
+    ]
+    daemon.store.last_checks = last_checks  # type: ignore[method-assign]
+    path.write_text(head + target("n1", url) + target("n3", url))
+    await until(lambda: set(daemon.first_checks()) == {"n1", "n3"})
+    alerts = phone.wait_for(1, timeout=30)
+    stop.set()
+    await asyncio.wait_for(running, 30)
+    assert [alert.title for alert in alerts] == ["creneau n'a pas repris sa configuration modifiée"]

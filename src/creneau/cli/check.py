@@ -109,7 +109,7 @@ def ad_hoc_target(
             raise click.UsageError(f"--set {setting}: expected KEY=VALUE")
         try:
             fields[key.strip()] = tomllib.loads(f"v = {value}")["v"]
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):
             fields[key.strip()] = value
     try:
         return sources.get(system).Target.model_validate(fields)

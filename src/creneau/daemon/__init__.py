@@ -33,7 +33,7 @@ from creneau.daemon.health import overdue
 from creneau.daemon.heartbeat import heartbeat
 from creneau.daemon.leader import ActiveTerm, Leadership, LeaseTiming
 from creneau.daemon.outage import StoreOutage
-from creneau.daemon.reload import compare, digest
+from creneau.daemon.reload import compare, digest, not_taken
 from creneau.daemon.schedule import PoliteTrigger
 from creneau.details import Detail, Said, render
 from creneau.fetch.client import MayNotFetch, PoliteClient, TooSoon
@@ -342,7 +342,13 @@ class Daemon:
                 )
                 continue
             if asked or (text != self._config_text and text != self._refused_config):
-                await self.reload(text)
+                try:
+                    await self.reload(text)
+                except Superseded as superseded:
+                    self._lose(str(superseded))
+                except Exception as failure:  # the reloader outlives whatever a reload meets
+                    log.debug("reloading %s failed", self.config_path, exc_info=True)
+                    self._config_refused(text, [not_taken(self.config_path, failure)])
 
     async def reload(self, text: bytes) -> None:
         """Take the new config if it is valid; otherwise go on with the running one and say
@@ -356,8 +362,11 @@ class Daemon:
             self._config_refused(text, failure.lines)
             return
         change = compare(self.config, new)
+        # What may still fail (the database, the new runtime) fails before anything is taken.
+        standing_by = self.scheduler is None
+        last_checks = {} if standing_by else await self.db(self.store.last_checks)
         self._take(new)
-        if self.scheduler is None:  # standing by: the next term starts with it
+        if standing_by:  # the next term starts with it
             self._config_text, self._refused_config, self._refusal_said = text, b"", []
             log.info("config reloaded (standing by): %s", change.summary())
             return
@@ -365,12 +374,13 @@ class Daemon:
             self._unschedule(name)
         for target in change.changed:
             self._unschedule(target.name)
-        last_checks = await self.db(self.store.last_checks)
         again = (*change.changed, *change.added)
         for index, target in enumerate(again):
             try:
                 await self._schedule(target, last_checks.get(target.name), index, len(again))
-            except (ArithmeticError, ValueError) as failure:
+            except Superseded:
+                raise
+            except Exception as failure:  # one target's plan never stops the others'
                 log.error("%s: not scheduled (%s)", target.name, failure)
         self._config_text, self._refused_config, self._refusal_said = text, b"", []
         await self._say_config_loaded()
@@ -379,8 +389,8 @@ class Daemon:
     def _take(self, new: Config) -> None:
         """The new config's routes, channels and budgets; the client (host states, breakers,
         floors) and the outbox go on as they are."""
-        self.config = new
-        self.runtime = Runtime(new, self.store, client=self.client, db=self.db, now=self.now)
+        runtime = Runtime(new, self.store, client=self.client, db=self.db, now=self.now)
+        self.config, self.runtime = new, runtime
         self.routes = self.runtime.routes
         self.sender = self.runtime.sender
         self.sender.send = self._only_while_active(self.sender.send)

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from creneau.redact import redact
+from creneau.targets import one_line
 
 if TYPE_CHECKING:
     from creneau.config import Config
@@ -63,3 +67,10 @@ def compare(old: Config, new: Config) -> ConfigChange:
 def digest(text: bytes) -> str:
     """Which config is loaded, as `creneau status` shows it."""
     return hashlib.sha256(text).hexdigest()[:12]
+
+
+def not_taken(path: Path | None, failure: Exception) -> str:
+    """A reload that failed past the config's own checks (the database, a bug), as the
+    one line a refused config gets: the running config stays."""
+    said = one_line(redact(f"{type(failure).__name__}: {failure}"))
+    return f"{path}: could not be taken ({said})"

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
+from creneau import patterns
 from creneau.details import Detail, joined
 from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
@@ -374,26 +375,15 @@ class Target(TargetBase):
     @field_validator("slot_selector", "slot_time_selector", "guichet_selector")
     @classmethod
     def _css(cls, selector: str | None) -> str | None:
-        if selector is None:
-            return None
-        import soupsieve  # only for configs that use this system
-
-        try:
-            soupsieve.compile(selector)
-        except (soupsieve.SelectorSyntaxError, NotImplementedError) as failure:
-            reason = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
-            raise ValueError(f'not a valid CSS selector "{selector}": {reason}') from None
+        if selector is not None and (problem := patterns.selector_problem(selector)):
+            raise ValueError(problem)
         return selector
 
     @field_validator("slot_time_pattern")
     @classmethod
     def _regex(cls, pattern: str | None) -> str | None:
-        if pattern is None:
-            return None
-        try:
-            re.compile(pattern)
-        except re.error as failure:
-            raise ValueError(f'not a valid regular expression "{pattern}": {failure}') from None
+        if pattern is not None and (problem := patterns.regex_problem(pattern)):
+            raise ValueError(problem)
         return pattern
 
     @field_validator("slot_time_format")
@@ -711,7 +701,7 @@ def _time_text(text: str, pattern: str | None) -> str | None:
     has none); the whole text without a pattern. None: the pattern is not in the text."""
     if pattern is None:
         return text
-    found = re.search(pattern, text)
+    found = patterns.search(pattern, text)
     if found is None:
         return None
     groups = [group for group in found.groups() if group]
