@@ -1,8 +1,9 @@
 """Every detail a check can give, in French and English: the catalogue `details.render` reads.
 Each code is a Jinja2 template per language, as alerts are (`alerts/messages.py`); its
 parameters are the Detail's. Filters: `q` quotes a text as the language does ("…" / « … »),
-`day` writes a day 31/12/2026, `moment` an instant 31/12/2026 à 09:00:00 / 2026-12-31 09:00:00 (already in
-the reader's zone), `number` a decimal (1.5 / 1,5), `counted(n, one, many)` "3 créneaux".
+`day` writes a day 31/12/2026, `moment` an instant "31/12/2026 à 09:00:00" in French and
+"2026-12-31 09:00:00" in English (already in the reader's zone), `number` a decimal (1.5 /
+1,5), `counted(n, one, many)` "3 créneaux".
 
 The English texts are those creneau has always written (the saved pages' expected readings
 compare them); each French one says the same. tests/test_details.py checks that every code
