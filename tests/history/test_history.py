@@ -555,6 +555,20 @@ def test_rolled_up_checks_give_the_same_answers(
     rolled.close()
 
 
+@pytest.mark.parametrize("before", [None, paris(29, 10, 30)])  # all raw, or part rolled up
+def test_postgresql_gives_the_same_answers(
+    spring: Store, postgres_store: Store, before: datetime | None
+) -> None:
+    """The history's statements (the day grid of bound values, the check before a release)
+    read the same on both databases."""
+    spring_history(postgres_store)
+    if before is not None:
+        roll_up(spring, before)
+        roll_up(postgres_store, before)
+    for scope in (history.EVERYTHING, Scope(since=paris(29, 0), until=paris(30, 0))):
+        assert every_answer(postgres_store, scope) == every_answer(spring, scope)
+
+
 # --- the recommendation ------------------------------------------------------------------------
 
 

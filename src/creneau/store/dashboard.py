@@ -9,20 +9,22 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     CTE,
     Column,
     Integer,
+    Select,
     String,
+    bindparam,
     cast,
     column,
     func,
     select,
     values,
 )
-from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from creneau.results import Status
@@ -34,7 +36,7 @@ from creneau.store.records import (
     NotificationRecord,
     row_values,
 )
-from creneau.store.schema import CHECK_HOURS, CHECKS, NOTIFICATIONS, SLOTS
+from creneau.store.schema import CHECK_HOURS, CHECKS, NOTIFICATIONS, SLOTS, UTCDateTime
 
 UNSENT = ("pending", "failed", "expired")
 
@@ -135,50 +137,64 @@ def status_counts(
     checks and hourly counts alike (an hour counts in the bucket of its start)."""
     if not targets:
         return []
-    end = start + bucket * buckets
-    size = int(bucket.total_seconds())
-    base = int(start.timestamp())
+    values = {
+        "targets": list(targets),
+        "start": start,
+        "end": start + bucket * buckets,
+        "base": int(start.timestamp()),
+        "size": int(bucket.total_seconds()),
+    }
     found: list[BucketCount] = []
     with store.engine.connect() as db:
-        raw_bucket = (_epoch_seconds(db, CHECKS.c.started_at) - base) // size
-        raw = (
-            select(CHECKS.c.target, raw_bucket, CHECKS.c.status, func.count())
-            .where(
-                CHECKS.c.target.in_(targets),
-                # Every status named: SQLite then seeks ix_checks_target_status_started
-                # for each (target, status) instead of reading every check of the targets.
-                CHECKS.c.status.in_([status.value for status in Status]),
-                CHECKS.c.started_at >= start,
-                CHECKS.c.started_at < end,
-            )
-            .group_by(CHECKS.c.target, raw_bucket, CHECKS.c.status)
-        )
-        hour_bucket = (_epoch_seconds(db, CHECK_HOURS.c.hour) - base) // size
-        rolled = (
-            select(
-                CHECK_HOURS.c.target,
-                hour_bucket,
-                CHECK_HOURS.c.status,
-                func.sum(CHECK_HOURS.c.checks),
-            )
-            .where(
-                CHECK_HOURS.c.target.in_(targets),
-                CHECK_HOURS.c.hour >= start,
-                CHECK_HOURS.c.hour < end,
-            )
-            .group_by(CHECK_HOURS.c.target, hour_bucket, CHECK_HOURS.c.status)
-        )
-        for query in (raw, rolled):
+        for query in _status_counts_queries(db.dialect.name):
             found += [
                 BucketCount(target, int(index), status, int(checks))
-                for target, index, status, checks in row_values(db.execute(query))
+                for target, index, status, checks in row_values(db.execute(query, values))
             ]
     return found
 
 
-def _epoch_seconds(db: Connection, at: Column[datetime]) -> ColumnElement[int]:
+@lru_cache(maxsize=4)
+def _status_counts_queries(dialect: str) -> tuple[Select[Any], Select[Any]]:
+    """The raw and the rolled-up counts, built once (the strips are read on every page) and
+    run with the values of `status_counts`."""
+    targets = bindparam("targets", type_=String(), expanding=True)
+    start, end = bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
+    base, size = bindparam("base", type_=Integer()), bindparam("size", type_=Integer())
+    raw_bucket = (_epoch_seconds(dialect, CHECKS.c.started_at) - base) // size
+    raw = (
+        select(CHECKS.c.target, raw_bucket, CHECKS.c.status, func.count())
+        .where(
+            CHECKS.c.target.in_(targets),
+            # Every status named: SQLite then seeks ix_checks_target_status_started
+            # for each (target, status) instead of reading every check of the targets.
+            CHECKS.c.status.in_([status.value for status in Status]),
+            CHECKS.c.started_at >= start,
+            CHECKS.c.started_at < end,
+        )
+        .group_by(CHECKS.c.target, raw_bucket, CHECKS.c.status)
+    )
+    hour_bucket = (_epoch_seconds(dialect, CHECK_HOURS.c.hour) - base) // size
+    rolled = (
+        select(
+            CHECK_HOURS.c.target,
+            hour_bucket,
+            CHECK_HOURS.c.status,
+            func.sum(CHECK_HOURS.c.checks),
+        )
+        .where(
+            CHECK_HOURS.c.target.in_(targets),
+            CHECK_HOURS.c.hour >= start,
+            CHECK_HOURS.c.hour < end,
+        )
+        .group_by(CHECK_HOURS.c.target, hour_bucket, CHECK_HOURS.c.status)
+    )
+    return raw, rolled
+
+
+def _epoch_seconds(dialect: str, at: Column[datetime]) -> ColumnElement[int]:
     """Seconds since 1970 (UTC) of a stored moment, computed by the database."""
-    if db.dialect.name == "sqlite":
+    if dialect == "sqlite":
         return cast(func.strftime("%s", at), Integer)
     return cast(func.floor(func.extract("epoch", at)), Integer)
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, TypeVar, TypeVarTuple
 from zoneinfo import ZoneInfo
 
@@ -26,9 +27,9 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    bindparam,
     case,
     cast,
-    column,
     exists,
     func,
     literal,
@@ -37,7 +38,7 @@ from sqlalchemy import (
     text,
     true,
     type_coerce,
-    values,
+    union_all,
 )
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import ColumnElement
@@ -178,22 +179,39 @@ def _reading(store: Store) -> Iterator[Connection]:
     plain values), and on SQLite the file read through a memory map, since the queries probe
     an index thousands of times and a probe then costs a page lookup, not a system call."""
     with store.engine.connect() as db:
-        if db.dialect.name == "sqlite":
+        if db.dialect.name == "sqlite" and not db.info.get("mmap_size"):
             db.execute(text(f"PRAGMA mmap_size={MMAP_BYTES}"))
+            db.info["mmap_size"] = MMAP_BYTES  # kept with the pooled connection: once each
         yield db
 
 
-def _slots_in(query: Select[*Columns], scope: Scope) -> Select[*Columns]:
-    if scope.since:
-        query = query.where(SLOTS.c.first_seen >= scope.since)
-    if scope.until:
-        query = query.where(SLOTS.c.first_seen < scope.until)
-    if scope.target:
-        query = query.where(SLOTS.c.target == scope.target)
-    if scope.guichet:
-        query = query.where(
-            or_(SLOTS.c.guichet_id == scope.guichet, SLOTS.c.guichet == scope.guichet)
-        )
+# The statements a target's page runs are built once per shape of scope (which of since,
+# until, target and guichet it gives), its values bound, and run with the scope's values:
+# building a statement and its cache key cost more than running it.
+Shape = tuple[bool, bool, bool, bool]
+
+
+def _shape(scope: Scope) -> Shape:
+    return bool(scope.since), bool(scope.until), bool(scope.target), bool(scope.guichet)
+
+
+def _values(scope: Scope) -> dict[str, Any]:
+    given = {"since": scope.since, "until": scope.until}
+    return {**given, "target": scope.target, "guichet": scope.guichet}
+
+
+def _slots_in(query: Select[*Columns], shape: Shape) -> Select[*Columns]:
+    """The slots of a scope of this shape (run with its `_values`)."""
+    since, until, target, guichet = shape
+    if since:
+        query = query.where(SLOTS.c.first_seen >= bindparam("since", type_=UTCDateTime()))
+    if until:
+        query = query.where(SLOTS.c.first_seen < bindparam("until", type_=UTCDateTime()))
+    if target:
+        query = query.where(SLOTS.c.target == bindparam("target", type_=String()))
+    if guichet:
+        named = bindparam("guichet", type_=String())
+        query = query.where(or_(SLOTS.c.guichet_id == named, SLOTS.c.guichet == named))
     return query
 
 
@@ -202,7 +220,14 @@ def _slots_in(query: Select[*Columns], scope: Scope) -> Select[*Columns]:
 
 def slot_appearances(store: Store, scope: Scope) -> list[SlotAppearance]:
     """The slots first seen in the scope, by first sighting, target, guichet and start."""
-    query = _slots_in(
+    with _reading(store) as db:
+        rows = db.execute(_appearances_query(_shape(scope)), _values(scope))
+        return [SlotAppearance(*row) for row in row_values(rows)]
+
+
+@lru_cache(maxsize=16)
+def _appearances_query(shape: Shape) -> Select[Any]:
+    return _slots_in(
         select(
             SLOTS.c.target,
             SLOTS.c.guichet_id,
@@ -211,19 +236,17 @@ def slot_appearances(store: Store, scope: Scope) -> list[SlotAppearance]:
             _bulk_utc(SLOTS.c.start),
             _bulk_utc(SLOTS.c.gone_at),
         ),
-        scope,
+        shape,
     ).order_by(SLOTS.c.first_seen, SLOTS.c.target, SLOTS.c.guichet_id, SLOTS.c.start)
-    with _reading(store) as db:
-        return [SlotAppearance(*row) for row in row_values(db.execute(query))]
 
 
 def guichet_sightings(store: Store, scope: Scope) -> list[GuichetSighting]:
     """Each (target, guichet, check) that first saw slots in the scope, once."""
     query = _slots_in(
-        select(SLOTS.c.target, SLOTS.c.guichet_id, SLOTS.c.first_seen).distinct(), scope
+        select(SLOTS.c.target, SLOTS.c.guichet_id, SLOTS.c.first_seen).distinct(), _shape(scope)
     )
     with _reading(store) as db:
-        return [GuichetSighting(*row) for row in row_values(db.execute(query))]
+        return [GuichetSighting(*row) for row in row_values(db.execute(query, _values(scope)))]
 
 
 class _BulkUTC(TypeDecorator[datetime]):
@@ -276,7 +299,8 @@ def _last_clear_checks(db: Connection, scope: Scope) -> dict[tuple[str, datetime
     found: dict[tuple[str, datetime], datetime] = {}
     rolled: list[tuple[str, datetime, datetime]] = []
     no_raw_clear: list[tuple[str, datetime, datetime]] = []
-    for target, seen_at, previous, status, *earlier in row_values(db.execute(_sightings(scope))):
+    sightings = db.execute(_sightings(_shape(scope)), _values(scope))
+    for target, seen_at, previous, status, *earlier in row_values(sightings):
         if status in CLEAR:
             found[target, seen_at] = previous
         elif status is None:
@@ -298,7 +322,8 @@ def _last_clear_checks(db: Connection, scope: Scope) -> dict[tuple[str, datetime
     return found
 
 
-def _sightings(scope: Scope) -> Select[Any]:
+@lru_cache(maxsize=16)
+def _sightings(shape: Shape) -> Select[Any]:
     """Each (target, seen at, previous check) of the slots in the scope, with the status of
     that previous check (NULL once rolled up) and, when it was not clear, the last raw check
     before it that said "none" and the last that said "available" (NULL: none left raw)."""
@@ -306,11 +331,12 @@ def _sightings(scope: Scope) -> Select[Any]:
         select(SLOTS.c.target, SLOTS.c.first_seen, SLOTS.c.previous_check_at)
         .where(SLOTS.c.previous_check_at.is_not(None))
         .distinct(),
-        scope,
+        shape,
     ).subquery()
-    # The check's id, then its status: a seek in the (target, started_at) index and one by
+    # The check's id, then its row: a seek in the (target, started_at) index and one by
     # primary key (asked for the status at once, SQLite scans the (target, status,
-    # started_at) index instead, which holds it).
+    # started_at) index instead, which holds it). Joined, not a subquery in each column: SQLite
+    # would run that subquery again for each CASE that tests the status.
     previous_id = (
         select(CHECKS.c.id)
         .where(
@@ -320,30 +346,29 @@ def _sightings(scope: Scope) -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    with_id = select(*sightings.c, previous_id.label("previous_id")).subquery()
-    status = select(CHECKS.c.status).where(CHECKS.c.id == with_id.c.previous_id)
-    with_status = select(*with_id.c, status.scalar_subquery().label("status")).subquery()
+    previous = CHECKS.alias("previous")
+    status = previous.c.status
 
     def last_raw(answer: str) -> ColumnElement[datetime]:
         # One seek each in the (target, status, started_at) index, only when needed.
         last = (
             select(func.max(CHECKS.c.started_at))
             .where(
-                CHECKS.c.target == with_status.c.target,
+                CHECKS.c.target == sightings.c.target,
                 CHECKS.c.status == answer,
-                CHECKS.c.started_at < with_status.c.previous_check_at,
+                CHECKS.c.started_at < sightings.c.previous_check_at,
             )
             .scalar_subquery()
         )
-        return case((with_status.c.status.not_in(CLEAR), last))
+        return case((status.not_in(CLEAR), last))
 
     return select(
-        with_status.c.target,
-        with_status.c.first_seen,
-        with_status.c.previous_check_at,
-        with_status.c.status,
+        sightings.c.target,
+        sightings.c.first_seen,
+        sightings.c.previous_check_at,
+        status,
         *(last_raw(answer) for answer in CLEAR),
-    )
+    ).select_from(sightings.outerjoin(previous, previous.c.id == previous_id))
 
 
 def _hours_without_clear_answer(
@@ -397,10 +422,9 @@ def targets_in(store: Store, scope: Scope) -> list[str]:
 
 def _targets(db: Connection, scope: Scope) -> list[str]:
     if scope.guichet:
-        query = _slots_in(
-            select(SLOTS.c.target).distinct(), Scope(target=scope.target, guichet=scope.guichet)
-        )
-        return sorted(db.scalars(query))
+        narrowed = Scope(target=scope.target, guichet=scope.guichet)
+        query = _slots_in(select(SLOTS.c.target).distinct(), _shape(narrowed))
+        return sorted(db.scalars(query, _values(narrowed)))
     if scope.target:
         return [scope.target]
     names: set[str] = set()
@@ -444,14 +468,22 @@ def _clip(start: datetime, end: datetime, scope: Scope) -> tuple[datetime, datet
     return start, end
 
 
+def _first_and_last(moment: Column[datetime], of_target: Column[str]) -> Select[datetime, datetime]:
+    # Two scalar subqueries: each min() or max() alone is one seek in the (target, moment)
+    # index, both in one SELECT would read every row of the target.
+    where = of_target == bindparam("target", type_=String())
+    first = select(func.min(moment)).where(where).scalar_subquery()
+    last = select(func.max(moment)).where(where).scalar_subquery()
+    return select(first.label("first"), last.label("last"))
+
+
+RAW_SPAN = _first_and_last(CHECKS.c.started_at, CHECKS.c.target)
+ROLLED_SPAN = _first_and_last(CHECK_HOURS.c.hour, CHECK_HOURS.c.target)
+
+
 def _raw_span(db: Connection, target: str) -> tuple[datetime, datetime] | None:
     """From the hour of the target's first raw check to the end of the hour of its last."""
-    # Two scalar subqueries: each min() or max() alone is one seek in the (target, started_at)
-    # index, both in one SELECT would read every check of the target.
-    where = CHECKS.c.target == target
-    first = select(func.min(CHECKS.c.started_at)).where(where).scalar_subquery()
-    last = select(func.max(CHECKS.c.started_at)).where(where).scalar_subquery()
-    span = db.execute(select(first.label("first"), last.label("last"))).one()
+    span = db.execute(RAW_SPAN, {"target": target}).one()
     start: datetime | None = span[0]
     end: datetime = span[1]
     if start is None:
@@ -460,10 +492,7 @@ def _raw_span(db: Connection, target: str) -> tuple[datetime, datetime] | None:
 
 
 def _rolled_span(db: Connection, target: str) -> tuple[datetime, datetime] | None:
-    where = CHECK_HOURS.c.target == target
-    first = select(func.min(CHECK_HOURS.c.hour)).where(where).scalar_subquery()
-    last = select(func.max(CHECK_HOURS.c.hour)).where(where).scalar_subquery()
-    span = db.execute(select(first.label("first"), last.label("last"))).one()
+    span = db.execute(ROLLED_SPAN, {"target": target}).one()
     start: datetime | None = span[0]
     end: datetime = span[1]
     if start is None:
@@ -558,11 +587,11 @@ def _status_days(
     """(target, day ordinal, status, checks) from raw checks, then from the roll-up."""
     raw = _span([_raw_span(db, target) for target in targets], scope)
     if raw is not None:
-        for chunk in _chunks(local_days(zone, *raw), DAYS_PER_QUERY):
+        for chunk in _chunks(local_days(zone, *raw), DAYS_PER_GRID):
             yield from _raw_status_days(db, targets, chunk)
     rolled = _span([_rolled_span(db, target) for target in targets], scope)
     if rolled is not None:
-        for chunk in _chunks(local_days(zone, *rolled), DAYS_PER_QUERY):
+        for chunk in _chunks(local_days(zone, *rolled), DAYS_PER_GRID):
             yield from _rolled_status_days(db, targets, chunk)
 
 
@@ -582,69 +611,92 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[index : index + size]
 
 
-def _day_table(days: Sequence[tuple[int, datetime, datetime]]) -> CTE:
-    return (
-        values(
-            column("n", Integer),
-            column("lo", UTCDateTime()),
-            column("hi", UTCDateTime()),
-            name="days",
+# A statement holding a VALUES list is never in SQLAlchemy's cache of compiled statements:
+# each execution compiled it again, milliseconds for a target page's 14 days. The day grid is
+# rows of bound values joined by UNION ALL instead, one statement per number of days, built
+# once and run with each target's values.
+DAYS_PER_GRID = 400  # SQLite allows 500 SELECTs in one UNION ALL
+
+
+def _grid_values(days: Sequence[tuple[int, datetime, datetime]]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for index, (n, lo, hi) in enumerate(days):
+        values.update({f"n{index}": n, f"lo{index}": lo, f"hi{index}": hi})
+    return values
+
+
+def _day_grid(count: int) -> CTE:
+    """`count` days as rows (n, lo, hi) of bound values (`_grid_values`)."""
+    rows = [
+        select(
+            bindparam(f"n{index}", type_=Integer()).label("n"),
+            bindparam(f"lo{index}", type_=UTCDateTime()).label("lo"),
+            bindparam(f"hi{index}", type_=UTCDateTime()).label("hi"),
         )
-        .data(list(days))
-        .cte("days")
-    )
+        for index in range(count)
+    ]
+    return (union_all(*rows) if count > 1 else rows[0]).cte("days")
 
 
-def _name_table(name: str, names: Iterable[str]) -> CTE:
-    return values(column("name", String), name=name).data([(n,) for n in names]).cte(name)
-
-
-def _raw_status_days(
-    db: Connection, targets: Sequence[str], days: Sequence[tuple[int, datetime, datetime]]
-) -> list[tuple[str, int, str, int]]:
-    # One count per target, day and status: each a range of the (target, status, started_at)
-    # index, so that no check is sorted or even read from the table.
-    grid = _day_table(days)
-    names = _name_table("targets", targets)
-    statuses = _name_table("statuses", STATUSES)
+@lru_cache(maxsize=16)
+def _raw_status_days_query(count: int) -> Select[tuple[int, str, int]]:
+    # One count per day and status: each a range of the (target, status, started_at) index,
+    # so that no check is sorted or even read from the table.
+    grid = _day_grid(count)
+    statuses = union_all(*(select(literal(status, String()).label("name")) for status in STATUSES))
+    named = statuses.cte("statuses")
     checks = (
         select(func.count())
         .where(
-            CHECKS.c.target == names.c.name,
-            CHECKS.c.status == statuses.c.name,
+            CHECKS.c.target == bindparam("target", type_=String()),
+            CHECKS.c.status == named.c.name,
             CHECKS.c.started_at >= grid.c.lo,
             CHECKS.c.started_at < grid.c.hi,
         )
         .scalar_subquery()
     )
-    query = select(names.c.name, grid.c.n, statuses.c.name, checks).select_from(
-        names.join(grid, true()).join(statuses, true())
+    return select(grid.c.n, named.c.name, checks).select_from(grid.join(named, true()))
+
+
+def _raw_status_days(
+    db: Connection, targets: Sequence[str], days: Sequence[tuple[int, datetime, datetime]]
+) -> list[tuple[str, int, str, int]]:
+    query, values = _raw_status_days_query(len(days)), _grid_values(days)
+    found = []
+    for target in targets:
+        rows = db.execute(query, {**values, "target": target})
+        # Zero counts are dropped here: a WHERE on the count would run every probe twice.
+        found += [(target, n, status, checks) for n, status, checks in row_values(rows) if checks]
+    return found
+
+
+@lru_cache(maxsize=16)
+def _rolled_status_days_query(count: int) -> Select[tuple[int, str, int]]:
+    grid = _day_grid(count)
+    return (
+        select(grid.c.n, CHECK_HOURS.c.status, func.sum(CHECK_HOURS.c.checks))
+        .select_from(grid)
+        .join(
+            CHECK_HOURS,
+            and_(
+                CHECK_HOURS.c.target == bindparam("target", type_=String()),
+                CHECK_HOURS.c.hour >= grid.c.lo,
+                CHECK_HOURS.c.hour < grid.c.hi,
+            ),
+        )
+        .group_by(grid.c.n, CHECK_HOURS.c.status)
     )
-    # Zero counts are dropped here: a WHERE on the count would run every probe twice.
-    return [
-        (t, n, status, checks) for t, n, status, checks in row_values(db.execute(query)) if checks
-    ]
 
 
 def _rolled_status_days(
     db: Connection, targets: Sequence[str], days: Sequence[tuple[int, datetime, datetime]]
 ) -> list[tuple[str, int, str, int]]:
-    grid = _day_table(days)
-    names = _name_table("targets", targets)
-    query = (
-        select(names.c.name, grid.c.n, CHECK_HOURS.c.status, func.sum(CHECK_HOURS.c.checks))
-        .select_from(names.join(grid, true()))
-        .join(
-            CHECK_HOURS,
-            and_(
-                CHECK_HOURS.c.target == names.c.name,
-                CHECK_HOURS.c.hour >= grid.c.lo,
-                CHECK_HOURS.c.hour < grid.c.hi,
-            ),
-        )
-        .group_by(names.c.name, grid.c.n, CHECK_HOURS.c.status)
-    )
-    return [(t, n, status, int(checks)) for t, n, status, checks in row_values(db.execute(query))]
+    query, values = _rolled_status_days_query(len(days)), _grid_values(days)
+    found = []
+    for target in targets:
+        rows = db.execute(query, {**values, "target": target})
+        found += [(target, n, status, int(checks)) for n, status, checks in row_values(rows)]
+    return found
 
 
 # --- what the site said, totals, activity --------------------------------------------------------
@@ -654,25 +706,32 @@ def site_release_facts(store: Store, scope: Scope) -> dict[str, dict[str, str]]:
     """Per target, the release times the site itself announced in the latest of its recent
     checks (in the scope) that carried them."""
     said = {}
+    query = _site_facts_query(bool(scope.since), bool(scope.until))
     with _reading(store) as db:
         for target in _targets(db, scope):
-            recent = select(CHECKS.c.started_at, CHECKS.c.facts).where(CHECKS.c.target == target)
-            if scope.since:
-                recent = recent.where(CHECKS.c.started_at >= scope.since)
-            if scope.until:
-                recent = recent.where(CHECKS.c.started_at < scope.until)
-            latest = recent.order_by(CHECKS.c.started_at.desc()).limit(RECENT_CHECKS).subquery()
-            query = (
-                select(latest.c.facts)
-                .where(cast(latest.c.facts, Text).like('%release_at"%'))
-                .order_by(latest.c.started_at.desc())
-                .limit(1)
-            )
-            facts = db.scalar(query) or {}
+            facts = db.scalar(query, {**_values(scope), "target": target}) or {}
             found = {key: facts[key] for key in SITE_RELEASE_FACTS if key in facts}
             if found:
                 said[target] = found
     return said
+
+
+@lru_cache(maxsize=4)
+def _site_facts_query(since: bool, until: bool) -> Select[Any]:
+    recent = select(CHECKS.c.started_at, CHECKS.c.facts).where(
+        CHECKS.c.target == bindparam("target", type_=String())
+    )
+    if since:
+        recent = recent.where(CHECKS.c.started_at >= bindparam("since", type_=UTCDateTime()))
+    if until:
+        recent = recent.where(CHECKS.c.started_at < bindparam("until", type_=UTCDateTime()))
+    latest = recent.order_by(CHECKS.c.started_at.desc()).limit(RECENT_CHECKS).subquery()
+    return (
+        select(latest.c.facts)
+        .where(cast(latest.c.facts, Text).like('%release_at"%'))
+        .order_by(latest.c.started_at.desc())
+        .limit(1)
+    )
 
 
 def check_totals(store: Store, target: str | None = None) -> list[CheckTotals]:

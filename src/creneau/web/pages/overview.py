@@ -128,6 +128,19 @@ def read_records(
     return records
 
 
+def records_of_one(store: Store, name: str, period: Period, latest: CheckRecord | None) -> Records:
+    """The records of one target whose latest check the caller read already (a target page
+    reads its recent checks)."""
+    return Records(
+        latest={name: latest} if latest is not None else {},
+        slots=queries.open_slots(store, [name]),
+        releases=queries.last_releases(store, [name]),
+        next_checks=store.next_checks(),
+        hosts=store.host_states(),
+        counts=queries.status_counts(store, [name], period.start, period.bucket, period.buckets),
+    )
+
+
 def _read_records(store: Store, names: Sequence[str], period: Period) -> Records:
     return Records(
         latest=queries.latest_checks(store, names),
@@ -150,9 +163,22 @@ async def target_lines(
     period = Period.ending_at(now, *DAY)
     names = [target.name for target in targets]
     records = await context.db(read_records, context.store, names, period, memo)
+    return lines_of(context, targets, records, period, now, memo)
+
+
+def lines_of(
+    context: WebContext,
+    targets: Sequence[TargetBase],
+    records: Records,
+    period: Period,
+    now: datetime,
+    memo: RecordsMemo | None = None,
+) -> list[TargetLine]:
+    """The lines of these targets from their records (`period`: the strips')."""
     next_checks: Mapping[str, datetime | None] = (
         context.live.next_checks() if context.live is not None else records.next_checks
     )
+    names = [target.name for target in targets]
     strips = (memo or RecordsMemo()).strips_of(records, names, period, context, now)
     return [
         line_of(target, records, next_checks, strips[target.name], context, now)

@@ -34,12 +34,14 @@ from creneau.targets import TargetBase
 from creneau.web.context import WebContext
 from creneau.web.pages.common import configured_target, page, problem, shown, target_path
 from creneau.web.pages.overview import (
+    Records,
     SlotLine,
     TargetLine,
+    lines_of,
+    records_of_one,
     slot_line,
-    target_lines,
 )
-from creneau.web.pages.strips import WEEK, Strip, strips_of
+from creneau.web.pages.strips import DAY, WEEK, Strip, strips_of
 from creneau.web.pages.strips import Period as StripPeriod
 from creneau.web.pages.texts import (
     STATUS_WORDS,
@@ -119,10 +121,10 @@ class TargetPage:
 
 @dataclass(frozen=True)
 class History:
-    """What the target page reads besides the overview's line, on the dashboard's thread."""
+    """What the target page reads, its overview line's records included, in one go on the
+    dashboard's thread."""
 
-    latest: CheckRecord | None
-    slots: list[queries.OpenSlot]
+    records: Records  # the overview's, of this target alone
     week: list[BucketCount]
     recent: list[CheckRecord]
     releases: list[Release]
@@ -130,11 +132,20 @@ class History:
     uptime: list[UptimeDay]
     site_says: dict[str, str]
 
+    @property
+    def latest(self) -> CheckRecord | None:
+        return self.recent[0] if self.recent else None
+
+    @property
+    def slots(self) -> list[queries.OpenSlot]:
+        return self.records.slots
+
 
 def read_history(
     store: Store, name: str, zone: ZoneInfo, now: datetime, week: StripPeriod
 ) -> History:
     recent = queries.recent_checks(store, name, RECENT_CHECKS)
+    latest = recent[0] if recent else None
     first_day = datetime.combine(now.astimezone(zone).date(), time(0), zone) - timedelta(
         days=UPTIME_DAYS - 1
     )
@@ -142,8 +153,7 @@ def read_history(
     over_lifetimes = history.releases(store, Scope(since=now - LIFETIMES_OVER, target=name))
     shown_since = now - RELEASES_OVER
     return History(
-        latest=recent[0] if recent else None,
-        slots=queries.open_slots(store, [name]),
+        records=records_of_one(store, name, StripPeriod.ending_at(now, *DAY), latest),
         week=queries.status_counts(store, [name], week.start, week.bucket, week.buckets),
         recent=recent,
         releases=[release for release in over_lifetimes if release.seen_at >= shown_since],
@@ -154,9 +164,9 @@ def read_history(
 
 
 class HistoryMemo:
-    """Each target's history as last read, kept until a check is recorded or the hour (the
-    week strip's bucket) moves on: the page is read again and again, the history rarely
-    changes. One entry per configured target at most."""
+    """Each target's history as last read, kept until a check is recorded or the strips'
+    buckets move on: the page is read again and again, the history rarely changes. One
+    entry per configured target at most."""
 
     def __init__(self) -> None:
         self._kept: dict[str, tuple[tuple[object, ...], History]] = {}
@@ -164,7 +174,8 @@ class HistoryMemo:
     def read(
         self, store: Store, name: str, zone: ZoneInfo, now: datetime, week: StripPeriod
     ) -> History:
-        key = (zone, week.start, queries.last_check_id(store))
+        day = StripPeriod.ending_at(now, *DAY)
+        key = (zone, week.start, day.start, queries.last_check_id(store))
         kept = self._kept.get(name)
         if kept is not None and kept[0] == key:
             return kept[1]
@@ -178,9 +189,9 @@ async def target_page(
 ) -> TargetPage:
     zone, language = context.config.creneau.zone, context.config.creneau.language
     week = StripPeriod.ending_at(now, *WEEK)
-    (line,) = await target_lines(context, [target], now)
     reader = memo.read if memo is not None else read_history
     read = await context.db(reader, context.store, target.name, zone, now, week)
+    (line,) = lines_of(context, [target], read.records, StripPeriod.ending_at(now, *DAY), now)
     today = now.astimezone(zone).date()
     path = target_path(target.name)
     return TargetPage(
