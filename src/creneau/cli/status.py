@@ -35,7 +35,8 @@ DETAIL_SHOWN = 60  # characters of a check's detail in the status table
 @click.command()
 @CONFIG_OPTION
 def status(config_path: Path) -> None:
-    """Each target's last check, next check and host state, and the outbox."""
+    """Each target's last check, next check and host state (those that need a person first:
+    slots, a CAPTCHA, trouble), and the outbox."""
     from creneau import history as queries
 
     config = read_config(config_path)
@@ -48,7 +49,8 @@ def status(config_path: Path) -> None:
     table = Table(title="Targets", header_style="bold")
     for column in ("target", "last check", "status", "detail", "next check", "host"):
         table.add_column(column)
-    for target in config.targets:
+    statuses = {name: row.status for name, row in last.items()}
+    for target in queries.needing_a_person_first(config.targets, statuses):
         row = last.get(target.name)
         state = hosts.get(target.host)
         host_text = f"{target.host}: ok"

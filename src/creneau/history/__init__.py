@@ -35,8 +35,9 @@ Definitions (the `creneau history` commands' help refers to them):
 The store answers the questions put to the database (`creneau.store.history`: slot
 appearances, the last clear answer before each, observation hours, checks per day); this
 package is the analysis over its plain answers, and their rendering: `releases` and lifetimes,
-`heatmap` (and `svg`), `uptime`, `recommend`, `reports`. The functions here that take a store
-ask it, then hand its answers to those."""
+`heatmap` (and `svg`), `uptime`, `recommend`, `reports`, and `attention` (which targets need
+a person first). The functions here that take a store ask it, then hand its answers to
+those."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from creneau.history.attention import attention_group, needing_a_person_first
 from creneau.history.heatmap import (
     DARK,
     PALE,
@@ -135,6 +137,7 @@ __all__ = [
     "TypicalHour",
     "UptimeDay",
     "activity",
+    "attention_group",
     "ceil_hour",
     "combined_lifetime",
     "epoch_hour",
@@ -148,6 +151,7 @@ __all__ = [
     "lifetimes",
     "lifetimes_of",
     "local_days",
+    "needing_a_person_first",
     "quantile",
     "recommend",
     "release_times",

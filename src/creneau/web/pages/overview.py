@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from creneau.dates import local_time, long_datetime
 from creneau.details import render
 from creneau.fetch.politeness import HostState
+from creneau.history.attention import needing_a_person_first
 from creneau.redact import booking_link
 from creneau.results import Slot
 from creneau.store import CheckRecord, Store
@@ -158,12 +159,15 @@ async def target_lines(
     now: datetime,
     memo: RecordsMemo | None = None,
 ) -> list[TargetLine]:
-    """The overview's lines for these targets, next checks live from the daemon when it
-    runs in this process, else as it last saved them."""
+    """The overview's lines for these targets, those that need a person first (slots, a
+    CAPTCHA, trouble), next checks live from the daemon when it runs in this process, else as
+    it last saved them."""
     period = Period.ending_at(now, *DAY)
     names = [target.name for target in targets]
     records = await context.db(read_records, context.store, names, period, memo)
-    return lines_of(context, targets, records, period, now, memo)
+    statuses = {name: check.status for name, check in records.latest.items()}
+    ordered = needing_a_person_first(targets, statuses)
+    return lines_of(context, ordered, records, period, now, memo)
 
 
 def lines_of(
