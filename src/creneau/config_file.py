@@ -40,6 +40,17 @@ _END = "\x00creneau-table-end\x00"
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")  # lines with their ends; a last line without one
 
 
+class EditRefused(ConfigError):
+    """A file creneau cannot read, edit or write as asked: one line naming the file (the
+    command line's words), and the same as a code and its values, which the dashboard words
+    in the configured language (web/pages/texts.py, PROBLEMS)."""
+
+    def __init__(self, line: str, code: str, /, **values: str) -> None:
+        super().__init__([line])
+        self.code = code
+        self.values = values
+
+
 @dataclass(frozen=True)
 class ConfigText:
     """The file as read: its bytes (to notice a change made meanwhile) and its text."""
@@ -56,18 +67,22 @@ class ConfigText:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise ConfigError([f"{name}: no such file (start from config.example.toml)"]) from None
+            raise EditRefused(
+                f"{name}: no such file (start from config.example.toml)", "no_file", file=name
+            ) from None
         except OSError as failure:
-            raise ConfigError([f"{name}: cannot read: {failure.strerror or failure}"]) from None
+            raise _cannot_read(name, failure) from None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as failure:
-            line = data[: failure.start].count(b"\n") + 1
-            raise ConfigError(
-                [
-                    f"{name}: not UTF-8 text (byte {data[failure.start]:#04x} on line {line}): "
-                    "save the file as UTF-8"
-                ]
+            line = str(data[: failure.start].count(b"\n") + 1)
+            byte = f"{data[failure.start]:#04x}"
+            raise EditRefused(
+                f"{name}: not UTF-8 text (byte {byte} on line {line}): save the file as UTF-8",
+                "not_utf8",
+                file=name,
+                byte=byte,
+                line=line,
             ) from None
         bom = text.startswith(BOM)
         return cls(path, data, text.removeprefix(BOM), bom)
@@ -112,15 +127,18 @@ def _parse(text: str, name: str) -> TOMLDocument:
     try:
         document = tomlkit.parse(text)
     except TOMLKitError as failure:
-        raise ConfigError([f"{name}: {one_line_of(failure)} (TOML syntax)"]) from None
+        said = one_line_of(failure)
+        raise EditRefused(
+            f"{name}: {said} (TOML syntax)", "toml_syntax", file=name, error=said
+        ) from None
     except RecursionError:
         raise ConfigError([f"{name}: {too_deep(text)}"]) from None
     if document.as_string() != text:  # e.g. [[target]] tables split by another table
-        raise ConfigError(
-            [
-                f"{name}: creneau cannot edit this file without changing its layout (its "
-                "[[target]] tables are split by another table?): edit it by hand"
-            ]
+        raise EditRefused(
+            f"{name}: creneau cannot edit this file without changing its layout (its "
+            "[[target]] tables are split by another table?): edit it by hand",
+            "layout_would_change",
+            file=name,
         )
     return document
 
@@ -134,11 +152,11 @@ def _target_tables(document: TOMLDocument, name: str) -> Iterator[tuple[int, int
         if key is None or key.key != "target":
             continue
         if not isinstance(item, AoT):
-            raise ConfigError(
-                [
-                    f"{name}: target is not written as [[target]] tables: creneau edits only "
-                    "[[target]] tables (edit this file by hand)"
-                ]
+            raise EditRefused(
+                f"{name}: target is not written as [[target]] tables: creneau edits only "
+                "[[target]] tables (edit this file by hand)",
+                "not_target_tables",
+                file=name,
             )
         for table_index, table in enumerate(item.body):
             yield body_index, table_index, table
@@ -166,8 +184,10 @@ def _table_extent(text: str, body_index: int, table_index: int, name: str) -> tu
         or not after.endswith(text[end:])
         or after[: len(after) - len(text[end:])].strip()
     ):
-        raise ConfigError(
-            [f"{name}: creneau cannot tell where a [[target]] table ends here: edit it by hand"]
+        raise EditRefused(
+            f"{name}: creneau cannot tell where a [[target]] table ends here: edit it by hand",
+            "table_end_unclear",
+            file=name,
         )
     return start, end - start
 
@@ -212,8 +232,14 @@ def find_target(text: str, target: str, name: str = "config") -> TargetSpan:
     spans = target_spans(text, name)
     found = next((span for span in spans if span.name == target), None)
     if found is None:
-        known = ", ".join(span.name for span in spans) or "none"
-        raise ConfigError([f'{name}: no target named "{target}" (targets: {known})'])
+        known = ", ".join(span.name for span in spans)
+        raise EditRefused(
+            f'{name}: no target named "{target}" (targets: {known or "none"})',
+            "no_such_target",
+            file=name,
+            target=target,
+            known=known,
+        )
     return found
 
 
@@ -243,7 +269,12 @@ def set_values(
     document = _parse(closed, name)
     table = _only_table(document)
     if table is None:  # parsed alone, the table is the document's only [[target]]
-        raise ConfigError([f'{name}: creneau cannot edit target "{target}": edit it by hand'])
+        raise EditRefused(
+            f'{name}: creneau cannot edit target "{target}": edit it by hand',
+            "cannot_edit_target",
+            file=name,
+            target=target,
+        )
     for key, item in values.items():
         if item is None:
             if key in table:
@@ -338,8 +369,12 @@ def validate(config: ConfigText, text: str) -> Config:
             prefix=f".{path.name}.", suffix=".check.toml", dir=path.parent
         )
     except OSError as failure:
-        raise ConfigError(
-            [f"{path}: cannot write beside it to check it: {failure.strerror or failure}"]
+        reason = str(failure.strerror or failure)
+        raise EditRefused(
+            f"{path}: cannot write beside it to check it: {reason}",
+            "cannot_write_beside",
+            file=str(path),
+            reason=reason,
         ) from None
     copy = Path(temporary)
     try:
@@ -367,10 +402,12 @@ def save(config: ConfigText, text: str) -> None:
     try:
         current = path.read_bytes()
     except OSError as failure:
-        raise ConfigError([f"{path}: cannot read: {failure.strerror or failure}"]) from None
+        raise _cannot_read(str(path), failure) from None
     if current != config.original:
-        raise ConfigError(
-            [f"{path}: the file changed while creneau was editing it: nothing written, try again"]
+        raise EditRefused(
+            f"{path}: the file changed while creneau was editing it: nothing written, try again",
+            "changed_meanwhile",
+            file=str(path),
         )
     real = path.resolve()
     temporary: Path | None = None
@@ -386,7 +423,15 @@ def save(config: ConfigText, text: str) -> None:
     except OSError as failure:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
-        raise ConfigError([f"{path}: cannot write: {failure.strerror or failure}"]) from None
+        reason = str(failure.strerror or failure)
+        raise EditRefused(
+            f"{path}: cannot write: {reason}", "cannot_write", file=str(path), reason=reason
+        ) from None
+
+
+def _cannot_read(name: str, failure: OSError) -> EditRefused:
+    reason = str(failure.strerror or failure)
+    return EditRefused(f"{name}: cannot read: {reason}", "cannot_read", file=name, reason=reason)
 
 
 @dataclass(frozen=True)

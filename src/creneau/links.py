@@ -102,7 +102,14 @@ STATE_SERVICES = re.compile(
 
 
 class LinkProblem(ValueError):
-    """The text is not a link a target can watch: one line saying why."""
+    """The text is not a link a target can watch: one line saying why (the command line's
+    words), and the same as a code and its values, which the dashboard words in the
+    configured language (web/pages/texts.py, PROBLEMS)."""
+
+    def __init__(self, line: str, code: str, /, **values: str) -> None:
+        super().__init__(line)
+        self.code = code
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -125,14 +132,18 @@ def recognise(link: str) -> Link:
     …/booking/create/<id>, rdvpref for …/rdvpref/reservation/demarche/<id>/…, rdvsp for RDV
     Service Public's hosts, ants for the ANTS website or hub, html for anything else."""
     given = link.strip()
-    not_a_link = f'not a web address: expected https://… (got "{clipped(given)}")'
+    not_a_link = LinkProblem(
+        f'not a web address: expected https://… (got "{clipped(given)}")',
+        "not_a_link",
+        given=clipped(given),
+    )
     try:
         parts = urlsplit(given)
         host = (parts.hostname or "").lower()
     except ValueError:
-        raise LinkProblem(not_a_link) from None
+        raise not_a_link from None
     if parts.scheme.lower() not in ("http", "https") or not host:
-        raise LinkProblem(not_a_link)
+        raise not_a_link
     plain = parts._replace(query="", fragment="").geturl()
     if booking := ezbooking.BOOKING_URL.match(plain):
         return Link(given, booking.group("base"), "ezbooking", {"desks": []})
@@ -173,12 +184,23 @@ def missing_settings(link: Link, given: Mapping[str, Any]) -> tuple[str, ...]:
 
 def missing_line(link: Link, missing: Sequence[str]) -> str:
     """One line saying what the link lacks and how to give it on the command line."""
+    return str(missing_problem(link, missing))
+
+
+def missing_problem(link: Link, missing: Sequence[str]) -> LinkProblem:
+    """What the link lacks, and how to give it on the command line."""
     examples = {"latitude": "48.85", "longitude": "2.35", "reason": "PASSPORT"}
     how = " ".join(f"--set {key}={examples.get(key, '…')}" for key in missing)
-    return (
-        f"{one_line(link.given)}: the ANTS hub searches around a place for a reason; "
-        f"the link does not say {', '.join(missing)}: give them, e.g. {how} "
-        f'(and the hub\'s token, token = "{ANTS_TOKEN_REFERENCE}", from ANTS_TOKEN)'
+    given, lacking = one_line(link.given), ", ".join(missing)
+    return LinkProblem(
+        f"{given}: the ANTS hub searches around a place for a reason; the link does not say "
+        f"{lacking}: give them, e.g. {how} (and the hub's token, "
+        f'token = "{ANTS_TOKEN_REFERENCE}", from ANTS_TOKEN)',
+        "ants_place_missing",
+        link=given,
+        missing=lacking,
+        how=how,
+        token=ANTS_TOKEN_REFERENCE,
     )
 
 

@@ -77,10 +77,11 @@ class Dashboard:
         assert session is not None
         return signer.csrf_token(session)
 
-    def preview(self, url: str, name: str = "", every: str = "2s") -> tuple[int, str]:
-        answer = self.client.post(
-            "/add/preview", data={"csrf": self.csrf, "url": url, "name": name, "every": every}
-        )
+    def preview(
+        self, url: str, name: str = "", every: str = "2s", notify: tuple[str, ...] = ()
+    ) -> tuple[int, str]:
+        data = {"csrf": self.csrf, "url": url, "name": name, "every": every, "notify": notify}
+        answer = self.client.post("/add/preview", data=data)
         return answer.status_code, html.unescape(answer.text)
 
     def save(self, page: str, **fields: str | list[str]) -> tuple[int, str, str]:
@@ -300,8 +301,8 @@ def test_a_config_mistake_is_one_line_on_the_page_and_nothing_is_written(
     status, shown, _ = dashboard.save(page, name="nanterre", every="10")
     assert status == 400
     assert (
-        '<p class="card problem" id="problem">every: expected a duration such as "90s", '
-        '"5m" or "1h" (got "10")</p>'
+        '<p class="card problem" id="problem">Vérifier toutes les : attendu une durée comme '
+        "« 90s », « 5m » ou « 1h » (reçu « 10 »).</p>"
     ) in shown
     assert dashboard.path.read_bytes() == before
 
@@ -309,10 +310,10 @@ def test_a_config_mistake_is_one_line_on_the_page_and_nothing_is_written(
 @pytest.mark.parametrize(
     ("link", "line"),
     [
-        ("", "paste the link of the booking page (https://…)"),
+        ("", "Collez le lien de la page de rendez-vous (https://…)."),
         (
             "ftp://example.org/rdv",
-            'not a web address: expected https://… (got "ftp://example.org/rdv")',
+            "Ce n'est pas une adresse web : attendu https://… (reçu « ftp://example.org/rdv »).",
         ),
     ],
 )
@@ -362,8 +363,8 @@ def test_a_loopback_link_is_refused_unless_private_targets_are_allowed(
     assert status == 400
     port = server.url.rsplit(":", 1)[1]
     assert (
-        '<p class="problem" id="problem">not fetched: 127.0.0.1 is a loopback address '
-        "([web] allow_private_targets = true allows it)</p>"
+        '<p class="problem" id="problem">Lien refusé, rien n\'a été demandé au site : '
+        "127.0.0.1 is a loopback address ([web] allow_private_targets = true allows it).</p>"
     ) in page
     assert f'value="http://127.0.0.1:{port}/booking/create/1001"' in page  # kept in the form
     assert not server.hits  # refused before any request
@@ -396,7 +397,10 @@ def test_a_link_with_a_user_name_is_refused_even_when_private_targets_are_allowe
     link = server.url.replace("http://", "http://me@") + "/booking/create/1001"
     status, page = dashboard.preview(link)
     assert status == 400
-    assert "not fetched: the link carries a user name or password (user@host): not allowed" in page
+    assert (
+        "Lien refusé, rien n'a été demandé au site : the link carries a user name or password "
+        "(user@host): not allowed." in page
+    )
     assert not server.hits
 
 
@@ -487,3 +491,212 @@ def test_a_password_sends_the_forms_to_the_login_first(
     finally:
         board.close()
     assert not server.hits
+
+
+# --- the alert channels -------------------------------------------------------------------------
+
+TWO_CHANNELS = (
+    '[[notify]]\nname = "phone"  # my phone\nurls = ["json://127.0.0.1:9/"]\n',
+    '[[notify]]\nname = "phone"  # my phone\nurls = ["json://127.0.0.1:9/"]\n\n'
+    '[[notify]]\nname = "mail"\nurls = ["json://127.0.0.1:9/mail"]\n',
+)
+CHANNEL_BOX = re.compile(r'<input type="checkbox" name="notify" value="([^"]+)"( checked)?>')
+
+
+@pytest.fixture
+def two_channels(tmp_path: Path, server: SimulatorServer) -> Iterator[Dashboard]:
+    board = dashboard_on(tmp_path, original(server.url).replace(*TWO_CHANNELS))
+    yield board
+    board.close()
+
+
+def test_the_form_offers_the_configured_channels_and_writes_those_ticked(
+    two_channels: Dashboard, server: SimulatorServer
+) -> None:
+    board = two_channels
+    form = board.client.get("/add").text
+    assert CHANNEL_BOX.findall(form) == [("phone", ""), ("mail", "")]
+    assert "Si aucun canal n'est coché, les alertes partent par tous." in html.unescape(form)
+
+    before = board.path.read_text(encoding="utf-8")
+    status, page = board.preview(server.booking_url("1001"), notify=("mail",))
+    assert status == 200, page
+    assert CHANNEL_BOX.findall(page) == [("phone", ""), ("mail", " checked")]
+    assert 'jitter = "2s"\nnotify = ["mail"]\ndesks = []' in page  # the table to be written
+
+    status, _, location = board.save(page, name="nanterre", every="2s", notify="mail")
+    assert (status, location) == (303, "/targets/nanterre")
+    written = board.path.read_text(encoding="utf-8")
+    assert written.startswith(before.split("# the simulator may be asked often")[0])
+    assert '\njitter = "2s"\nnotify = ["mail"]\ndesks = []' in written
+    [added] = [t for t in load_config(board.path).targets if t.name == "nanterre"]
+    assert added.notify == ["mail"]
+    assert board.context.config.channels_for(added)[0].name == "mail"
+
+
+def test_no_channel_ticked_writes_no_notify_key(
+    two_channels: Dashboard, server: SimulatorServer
+) -> None:
+    status, page = two_channels.preview(server.booking_url("1001"))
+    assert status == 200
+    assert CHANNEL_BOX.findall(page) == [("phone", ""), ("mail", "")]
+    assert two_channels.save(page, name="nanterre", every="2s")[0] == 303
+    [added] = [t for t in load_config(two_channels.path).targets if t.name == "nanterre"]
+    assert added.notify == []  # every channel
+
+
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("fr", "Aucun canal d'alerte nommé « sms » (canaux : phone, mail)."),
+        ("en", 'No alert channel named "sms" (channels: phone, mail).'),
+    ],
+)
+def test_a_channel_not_configured_is_refused_in_one_line(
+    tmp_path: Path, server: SimulatorServer, language: str, line: str
+) -> None:
+    text = original(server.url).replace(*TWO_CHANNELS)
+    board = dashboard_on(tmp_path, in_language(text, language))
+    try:
+        before = board.path.read_bytes()
+        status, page = board.preview(server.booking_url("1001"), notify=("sms",))
+        assert status == 400
+        assert f'<p class="problem" id="problem">{line}</p>' in page
+        assert CHANNEL_BOX.findall(page) == [("phone", ""), ("mail", "")]
+        assert not server.hits  # refused before any request
+
+        status, page = board.preview(server.booking_url("1001"), notify=("phone",))
+        assert status == 200
+        status, shown, _ = board.save(page, name="nanterre", every="2s", notify=["phone", "sms"])
+        assert status == 400
+        assert f'<p class="card problem" id="problem">{line}</p>' in shown
+        assert board.path.read_bytes() == before
+    finally:
+        board.close()
+
+
+# --- the refusals, in the configured language --------------------------------------------------
+
+
+def in_language(text: str, language: str) -> str:
+    return text.replace("[creneau]\n", f'[creneau]\nlanguage = "{language}"\n', 1)
+
+
+PREVIEW_REFUSALS = {
+    "fr": {
+        "": "Collez le lien de la page de rendez-vous (https://…).",
+        "mailto:rdv@example.org": (
+            "Ce n'est pas une adresse web : attendu https://… (reçu « mailto:rdv@example.org »)."
+        ),
+        "https://rendezvouspasseport.ants.gouv.fr/": (
+            "https://rendezvouspasseport.ants.gouv.fr/ : le hub de l'ANTS cherche autour d'un "
+            "lieu pour un motif, et ce lien ne dit pas latitude, longitude, reason. Ajoutez la "
+            "cible en ligne de commande : creneau add URL --set latitude=48.85 --set "
+            'longitude=2.35 --set reason=PASSPORT (et le jeton du hub, token = "${ANTS_TOKEN}").'
+        ),
+        "x" * 2001: "Le lien dépasse 2000 caractères.",
+    },
+    "en": {
+        "": "Paste the link of the booking page (https://…).",
+        "mailto:rdv@example.org": (
+            'Not a web address: expected https://… (got "mailto:rdv@example.org").'
+        ),
+        "https://rendezvouspasseport.ants.gouv.fr/": (
+            "https://rendezvouspasseport.ants.gouv.fr/: the ANTS hub searches around a place "
+            "for a reason, and this link does not say latitude, longitude, reason. Add the "
+            "target on the command line: creneau add URL --set latitude=48.85 --set "
+            'longitude=2.35 --set reason=PASSPORT (and the hub\'s token, token = "${ANTS_TOKEN}").'
+        ),
+        "x" * 2001: "The link is longer than 2000 characters.",
+    },
+}
+EVERY_REFUSALS = {
+    "fr": (
+        "Vérifier toutes les : attendu une durée comme « 90s », « 5m » ou « 1h » (reçu « 10 »).",
+        "Vérifier toutes les : durée bien trop longue (au plus 36600d).",
+    ),
+    "en": (
+        'Check every: expected a duration such as "90s", "5m" or "1h" (got "10").',
+        "Check every: far too long (at most 36600d).",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_what_stops_a_preview_is_said_in_the_configured_language(
+    tmp_path: Path, server: SimulatorServer, language: str
+) -> None:
+    board = dashboard_on(tmp_path, in_language(original(server.url), language))
+    try:
+        for link, line in PREVIEW_REFUSALS[language].items():
+            status, page = board.preview(link)
+            assert status == 400
+            assert f'<p class="problem" id="problem">{line}</p>' in page, link
+        not_a_duration, too_long = EVERY_REFUSALS[language]
+        for every, line in (("10", not_a_duration), ("99999999d", too_long)):
+            status, page = board.preview(server.booking_url("1001"), every=every)
+            assert status == 400
+            assert f'<p class="problem" id="problem">{line}</p>' in page
+    finally:
+        board.close()
+    assert not server.hits
+
+
+EDITOR_REFUSALS = {
+    "fr": (
+        "{file} : fichier introuvable (partez de config.example.toml).",
+        "{file} : erreur de syntaxe TOML (",
+        "{file} : aucune cible nommée « bobigny » (cibles : renamed).",
+    ),
+    "en": (
+        "{file}: no such file (start from config.example.toml).",
+        "{file}: TOML syntax error (",
+        '{file}: no target named "bobigny" (targets: renamed).',
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_what_the_config_editor_refuses_is_said_in_the_configured_language(
+    tmp_path: Path, server: SimulatorServer, language: str
+) -> None:
+    """The file changed by hand under the dashboard: gone, broken, the target renamed."""
+    text = in_language(original(server.url), language)
+    board = dashboard_on(tmp_path, text)
+    path = board.path
+    gone, broken, renamed = (line.format(file=path) for line in EDITOR_REFUSALS[language])
+    try:
+        path.unlink()
+        assert pause_page(board) == (400, gone)
+
+        path.write_text(text + "\n[[target]\n", encoding="utf-8")
+        status, line = pause_page(board)
+        assert status == 400
+        assert line.startswith(broken)
+
+        path.write_text(text.replace('name = "bobigny"', 'name = "renamed"'), encoding="utf-8")
+        assert pause_page(board) == (400, renamed)
+    finally:
+        board.close()
+    assert not server.hits
+
+
+def pause_page(board: Dashboard) -> tuple[int, str]:
+    """Pause bobigny: the answer's status and the line it says."""
+    answer = board.client.post("/targets/bobigny/pause", data={"csrf": board.csrf})
+    found = re.search(r"<h1>\d+</h1>\s*<p>([^<]*)</p>", answer.text)
+    assert found, answer.text
+    return answer.status_code, html.unescape(found.group(1))
+
+
+def test_every_refusal_has_its_words_in_both_languages() -> None:
+    from string import Formatter
+
+    from creneau.web.pages.texts import PROBLEMS
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in Formatter().parse(text) if name}
+
+    assert PROBLEMS["fr"].keys() == PROBLEMS["en"].keys()
+    for code, french in PROBLEMS["fr"].items():
+        assert fields(french) == fields(PROBLEMS["en"][code]), code

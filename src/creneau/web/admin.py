@@ -26,17 +26,25 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from creneau.config import ConfigError
+from creneau.dates import compact_duration
 from creneau.details import render
 from creneau.fetch.client import PoliteClient, TooSoon
 from creneau.fetch.guard import Guard
 from creneau.redact import public_link, redact
 from creneau.runtime import Runtime
-from creneau.targets import NAME_MAX_LENGTH
+from creneau.targets import INTERVAL_FLOOR, LONGEST_DURATION, NAME_MAX_LENGTH, DurationTooLong
 from creneau.terminal import clean
 from creneau.web.auth import CSRF_FIELD, csrf_ok
 from creneau.web.context import WebContext
 from creneau.web.pages.common import configured_target, page, problem, root_of, shown, target_path
-from creneau.web.pages.texts import OFFERED_WORDS, STATUS_WORDS, WORDS, short_moment, slots_count
+from creneau.web.pages.texts import (
+    OFFERED_WORDS,
+    STATUS_WORDS,
+    WORDS,
+    problem_line,
+    short_moment,
+    slots_count,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -68,6 +76,11 @@ class Refused(Exception):
         self.line = line
         self.status = status
 
+    @classmethod
+    def saying(cls, code: str, language: str, **values: str) -> Refused:
+        """The line of a code of the dashboard's words (texts.PROBLEMS)."""
+        return cls(redact(clean(problem_line(code, values, language))))
+
 
 @dataclass(frozen=True)
 class WatchfulGuard(Guard):
@@ -87,11 +100,12 @@ class WatchfulGuard(Guard):
 
 @dataclass(frozen=True)
 class Previewed:
-    """One preview: what the check showed and proposes, and the interval the person asked
-    for."""
+    """One preview: what the check showed and proposes, and the interval and the alert
+    channels the person asked for."""
 
     found: links.Preview
     every: str
+    notify: tuple[str, ...] = ()
 
 
 @dataclass
@@ -157,6 +171,14 @@ class OptionLine:
 
 
 @dataclass(frozen=True)
+class ChannelChoice:
+    """A configured alert channel, ticked or not, in the forms."""
+
+    name: str
+    checked: bool
+
+
+@dataclass(frozen=True)
 class PhraseLine:
     phrase: str
     context: str
@@ -178,6 +200,7 @@ class PreviewPage:
     options: tuple[OptionLine, ...]
     name: str
     every: str
+    channels: tuple[ChannelChoice, ...]  # the config's alert channels (none ticked: all)
     table: str  # the [[target]] as it would be written ("" for html: it depends on the choice)
     notes: tuple[str, ...]
     cannot_save: str  # why there is nothing to save ("" when there is)
@@ -190,6 +213,7 @@ def preview_page(
     *,
     name: str | None = None,
     every: str | None = None,
+    notify: Sequence[str] | None = None,
     option: int = 1,
     chosen: Sequence[str] = (),
 ) -> PreviewPage:
@@ -201,6 +225,7 @@ def preview_page(
     html = found.link.system == "html"
     offered = found.offered
     every = previewed.every if every is None else every
+    notify = previewed.notify if notify is None else notify
     desks = (
         ()
         if html
@@ -244,7 +269,8 @@ def preview_page(
         ),
         name=found.name if name is None else name,
         every=every,
-        table="" if html else _table(found, every or None),
+        channels=channel_choices(context, notify),
+        table="" if html else _table(found, every or None, notify),
         notes=tuple(_already_watched(found, context)),
         cannot_save=_cannot_save(found, language),
     )
@@ -284,20 +310,29 @@ def _option_line(
     )
 
 
-def _table(found: links.Preview, every: str | None) -> str:
+def channel_choices(context: WebContext, ticked: Sequence[str]) -> tuple[ChannelChoice, ...]:
+    return tuple(
+        ChannelChoice(channel.name, channel.name in ticked) for channel in context.config.notify
+    )
+
+
+def _table(found: links.Preview, every: str | None, notify: Sequence[str]) -> str:
     try:
-        return _guarded_table(found, every)
+        return _guarded_table(found, every, notify)
     except ValueError:
         return ""
 
 
 def _guarded_table(
-    found: links.Preview, every: str | None, settings: Mapping[str, Any] | None = None
+    found: links.Preview,
+    every: str | None,
+    notify: Sequence[str],
+    settings: Mapping[str, Any] | None = None,
 ) -> str:
     """The `[[target]]` table as written from here: checked through the SSRF guard."""
     from creneau import config_file
 
-    fields = {**found.fields(every=every, settings=settings), "guarded": True}
+    fields = {**found.fields(every=every, notify=notify, settings=settings), "guarded": True}
     comments = {**found.comments(fields), "guarded": GUARDED_COMMENT}
     return config_file.render_target(fields, comments)
 
@@ -359,18 +394,22 @@ class AddDesk:
     def language(self) -> str:
         return self.context.config.creneau.language
 
-    async def preview(self, url: str, name: str, every: str) -> Previewed:
+    async def preview(
+        self, url: str, name: str, every: str, notify: Sequence[str] = ()
+    ) -> Previewed:
         """Recognise the link, pass the guard, check it once; raises Refused (one line)."""
         from creneau import config_file, links
 
         path = self.config_path()
-        link = _recognised(url)
-        interval = _every(every)
+        language = self.language
+        link = _recognised(url, language)
+        interval = _every(every, language)
         if missing := links.missing_settings(link, {}):
-            raise Refused(links.missing_line(link, missing))
+            missing_problem = links.missing_problem(link, missing)
+            raise Refused.saying(missing_problem.code, language, **missing_problem.values)
         await self.pass_guard(link.url)
         taken, checked_as, config = await asyncio.to_thread(
-            _with_provisional_target, path, link, name or None, interval
+            _with_provisional_target, path, link, name or None, interval, language
         )
         target = next(each for each in config.targets if each.name == checked_as)
         runtime = Runtime(
@@ -385,33 +424,43 @@ class AddDesk:
         listening = _refusals.set(told)
         try:
             result = await links.check_link(runtime, target)
-        except TooSoon as early:
-            why = render(early.detail, self.language, self.context.config.creneau.zone)
-            raise Refused(f"{public_link(link.url)}: not checked, {why}") from None
+        except TooSoon:
+            floor = compact_duration(INTERVAL_FLOOR)
+            link_shown = public_link(link.url)
+            raise Refused.saying(
+                "checked_just_now", language, link=link_shown, floor=floor
+            ) from None
         finally:
             _refusals.reset(listening)
         if told:
-            raise Refused(f"not fetched: {told[0]}")
+            raise Refused.saying("not_fetched", language, reason=told[0])
         zone = links.site_zone(target)
         found = links.preview(link, result, taken, zone=zone, name=name or None)
-        return Previewed(found, every)
+        return Previewed(found, every, tuple(notify))
 
     async def pass_guard(self, url: str) -> None:
         try:
             refusal = await self.guard.check(url)
         except OSError as failure:
-            raise Refused(f"{public_link(url)}: the host does not resolve ({failure})") from None
+            link, reason = public_link(url), str(failure)
+            raise Refused.saying("host_unknown", self.language, link=link, reason=reason) from None
         if refusal is not None:
-            raise Refused(f"not fetched: {refusal}")
+            raise Refused.saying("not_fetched", self.language, reason=refusal)
 
     async def save(
-        self, previewed: Previewed, name: str, every: str, option: int, chosen: Sequence[str]
+        self,
+        previewed: Previewed,
+        name: str,
+        every: str,
+        notify: Sequence[str],
+        option: int,
+        chosen: Sequence[str],
     ) -> Config:
-        """Write the target as previewed, with the person's name, interval and choices;
-        raises Refused (one line), the file untouched."""
+        """Write the target as previewed, with the person's name, interval, alert channels
+        and choices; raises Refused (one line), the file untouched."""
         path = self.config_path()
         found = previewed.found
-        interval = _every(every)
+        interval = _every(every, self.language)
         if why := _cannot_save(found, self.language):
             raise Refused(why)
         settings: dict[str, Any] = {}
@@ -426,8 +475,8 @@ class AddDesk:
                 settings[found.offered.key] = picked
         await self.pass_guard(found.link.url)
         named = replace(found, name=name or found.name)
-        table = _guarded_table(named, interval, settings)
-        return await asyncio.to_thread(_write_table, path, table)
+        table = _guarded_table(named, interval, notify, settings)
+        return await asyncio.to_thread(_write_table, path, table, self.language)
 
     async def edit(self, change: Callable[[str, str], str]) -> Config:
         """Edit the file (`change(text, file name)`), validated as at start; raises Refused."""
@@ -439,37 +488,53 @@ class AddDesk:
             try:
                 return config_file.edit(path, lambda text: change(text, str(path))).config
             except ConfigError as failure:
-                raise Refused(_one_line(failure)) from None
+                raise Refused(_one_line(failure, self.language)) from None
 
         return await asyncio.to_thread(edit_file)
 
 
-def _recognised(url: str) -> links.Link:
+def _recognised(url: str, language: str) -> links.Link:
     from creneau import links
 
     if not url.strip():
-        raise Refused("paste the link of the booking page (https://…)")
+        raise Refused.saying("link_needed", language)
     if len(url) > LINK_MAX_LENGTH:
-        raise Refused(f"the link is longer than {LINK_MAX_LENGTH} characters")
+        raise Refused.saying("link_too_long", language, limit=str(LINK_MAX_LENGTH))
     try:
         return links.recognise(url)
     except links.LinkProblem as problem_found:
-        raise Refused(str(problem_found)) from None
+        raise Refused.saying(problem_found.code, language, **problem_found.values) from None
 
 
-def _every(every: str) -> str | None:
+def _every(every: str, language: str) -> str | None:
     from creneau import links
 
     text = every.strip() or None
     try:
         links.durations(text)
-    except ValueError as wrong:
-        raise Refused(f"every: {wrong}") from None
+    except DurationTooLong:
+        longest = compact_duration(LONGEST_DURATION)
+        raise Refused.saying("every_too_long", language, longest=longest) from None
+    except ValueError:
+        given = clean(text or "")[:EVERY_MAX_LENGTH]
+        raise Refused.saying("every_not_a_duration", language, given=given) from None
     return text
 
 
+def _channels(names: Sequence[str], context: WebContext) -> tuple[str, ...]:
+    """The alert channels ticked, each one of the config's (none: all of them)."""
+    known = [channel.name for channel in context.config.notify]
+    for name in names:
+        if name not in known:
+            language, listed = context.config.creneau.language, ", ".join(known)
+            raise Refused.saying(
+                "unknown_channel", language, channel=shown(name, 100), known=listed
+            )
+    return tuple(name for name in known if name in names)
+
+
 def _with_provisional_target(
-    path: Path, link: links.Link, name: str | None, every: str | None
+    path: Path, link: links.Link, name: str | None, every: str | None, language: str
 ) -> tuple[list[str], str, Config]:
     """The names taken, the name the check is made under, and the config with the target
     as it is checked (validated as at start, nothing written)."""
@@ -482,10 +547,10 @@ def _with_provisional_target(
         fields = links.provisional_fields(link, checked_as, every=every)
         return taken, checked_as, config_file.with_target(file, fields)[1]
     except ConfigError as failure:
-        raise Refused(_one_line(failure)) from None
+        raise Refused(_one_line(failure, language)) from None
 
 
-def _write_table(path: Path, table: str) -> Config:
+def _write_table(path: Path, table: str, language: str) -> Config:
     from creneau import config_file
 
     try:
@@ -494,14 +559,19 @@ def _write_table(path: Path, table: str) -> Config:
         config = config_file.validate(file, text)
         config_file.save(file, text)
     except ConfigError as failure:
-        raise Refused(_one_line(failure)) from None
+        raise Refused(_one_line(failure, language)) from None
     return config
 
 
-def _one_line(failure: ConfigError) -> str:
-    """The mistakes as `load_config` words them: one line each (most often one)."""
+def _one_line(failure: ConfigError, language: str) -> str:
+    """What the config editor refused, in the dashboard's words; the mistakes `load_config`
+    found, as it words them: one line each (most often one)."""
+    from creneau.config_file import EditRefused
+
+    if isinstance(failure, EditRefused):
+        return Refused.saying(failure.code, language, **failure.values).line
     lines = [redact(clean(line)) for line in failure.lines]
-    return "\n".join(lines) or "the config file is not valid"
+    return "\n".join(lines) or Refused.saying("config_not_valid", language).line
 
 
 # --- the routes -------------------------------------------------------------------------------
@@ -534,13 +604,17 @@ def routes(context: WebContext) -> list[BaseRoute]:
         if not csrf_ok(request, context, form.get(CSRF_FIELD)):
             return _forbidden(request, context)
         url, name, every = (_text(form.get(key)) for key in ("url", "name", "every"))
+        ticked = [_text(each) for each in form.getlist("notify")]
         values = {"url": url, "name": name, "every": every}
         try:
             if len(name) > NAME_MAX_LENGTH or len(every) > EVERY_MAX_LENGTH:
                 raise Refused(WORDS[desk.language]["too_long"])
-            previewed = await desk.preview(url, name, every)
+            notify = _channels(ticked, context)
+            previewed = await desk.preview(url, name, every, notify)
         except Refused as refused:
-            return _form_page(request, context, refused.line, refused.status, **values)
+            return _form_page(
+                request, context, refused.line, refused.status, notify=ticked, **values
+            )
         key = desk.previews.put(_session(request), previewed)
         shown_page = preview_page(key, previewed, context)
         return page(request, context, "add_preview.html", preview=shown_page, problem="")
@@ -554,15 +628,24 @@ def routes(context: WebContext) -> list[BaseRoute]:
         if previewed is None:
             return _form_page(request, context, WORDS[desk.language]["expired"], 400)
         name, every = _text(form.get("name")), _text(form.get("every"))
+        ticked = [_text(each) for each in form.getlist("notify")]
         chosen = [_text(each) for each in form.getlist("choice")]
         option = _number(form.get("option"))
         try:
             if len(name) > NAME_MAX_LENGTH or len(every) > EVERY_MAX_LENGTH:
                 raise Refused(WORDS[desk.language]["too_long"])
-            config = await desk.save(previewed, name, every, option, chosen)
+            notify = _channels(ticked, context)
+            config = await desk.save(previewed, name, every, notify, option, chosen)
         except Refused as refused:
             shown_page = preview_page(
-                key, previewed, context, name=name, every=every, option=option, chosen=chosen
+                key,
+                previewed,
+                context,
+                name=name,
+                every=every,
+                notify=ticked,
+                option=option,
+                chosen=chosen,
             )
             return page(
                 request,
@@ -626,8 +709,9 @@ def routes(context: WebContext) -> list[BaseRoute]:
 def _form_page(
     request: Request,
     context: WebContext,
-    problem_line: str = "",
+    line: str = "",
     status: int = 200,
+    notify: Sequence[str] = (),
     **values: str,
 ) -> Response:
     return page(
@@ -635,9 +719,10 @@ def _form_page(
         context,
         "add.html",
         status=status,
-        problem=problem_line,
+        problem=line,
         editable=context.config_path is not None,
         values={"url": "", "name": "", "every": "", **values},
+        channels=channel_choices(context, notify),
     )
 
 

@@ -3,6 +3,7 @@ and durations: "vérifié il y a 2 min" / "checked 2 min ago", "lun. 4 mars 09:2
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -126,6 +127,9 @@ WORDS = {
         "name_help": "Laissé vide, creneau en propose un d'après la page.",
         "every_optional": "Vérifier toutes les (facultatif)",
         "every_help": "Par exemple « 10m » ; 5m par défaut.",
+        "notify_optional": "Alerter par (facultatif)",
+        "notify": "Alerter par",
+        "notify_help": "Si aucun canal n'est coché, les alertes partent par tous.",
         "check_once": "Vérifier une fois et voir",
         "check_once_help": (
             "creneau vérifie la page une fois, poliment, et montre ce qu'il y voit ; rien "
@@ -268,6 +272,9 @@ WORDS = {
         "name_help": "Left empty, creneau proposes one from the page.",
         "every_optional": "Check every (optional)",
         "every_help": 'For example "10m"; 5m by default.',
+        "notify_optional": "Alert through (optional)",
+        "notify": "Alert through",
+        "notify_help": "When no channel is ticked, alerts go through all of them.",
         "check_once": "Check once and preview",
         "check_once_help": (
             "creneau checks the page once, politely, and shows what it sees; nothing is "
@@ -336,6 +343,120 @@ OFFERED_WORDS = {
         "meeting_points": "Meeting points",
     },
 }
+
+# Why a step of adding or editing a target stops, by the code the link readers (links.py),
+# the config editor (config_file.py) and the add form (web/admin.py) give; `{…}` are their
+# values. The command line says the same in its own words (the exceptions' text).
+PROBLEMS = {
+    "fr": {
+        # links.py
+        "not_a_link": "Ce n'est pas une adresse web : attendu https://… (reçu « {given} »).",
+        "ants_place_missing": (
+            "{link} : le hub de l'ANTS cherche autour d'un lieu pour un motif, et ce lien ne "
+            "dit pas {missing}. Ajoutez la cible en ligne de commande : creneau add URL {how} "
+            '(et le jeton du hub, token = "{token}").'
+        ),
+        # config_file.py
+        "no_file": "{file} : fichier introuvable (partez de config.example.toml).",
+        "cannot_read": "{file} : lecture impossible ({reason}).",
+        "not_utf8": (
+            "{file} : ce n'est pas du texte UTF-8 (octet {byte} à la ligne {line}) : "
+            "enregistrez le fichier en UTF-8."
+        ),
+        "toml_syntax": "{file} : erreur de syntaxe TOML ({error}).",
+        "layout_would_change": (
+            "{file} : creneau ne peut pas modifier ce fichier sans changer sa mise en page "
+            "(ses tables [[target]] sont-elles séparées par une autre table ?) : modifiez-le "
+            "à la main."
+        ),
+        "not_target_tables": (
+            "{file} : les cibles n'y sont pas écrites en tables [[target]], les seules que "
+            "creneau modifie : modifiez ce fichier à la main."
+        ),
+        "table_end_unclear": (
+            "{file} : creneau ne sait pas où finit une table [[target]] ici : modifiez le "
+            "fichier à la main."
+        ),
+        "no_such_target": "{file} : aucune cible nommée « {target} » (cibles : {known}).",
+        "cannot_edit_target": (
+            "{file} : creneau ne peut pas modifier la cible « {target} » : modifiez-la à la main."
+        ),
+        "cannot_write_beside": ("{file} : impossible d'écrire à côté pour le vérifier ({reason})."),
+        "changed_meanwhile": (
+            "{file} : le fichier a changé pendant que creneau le modifiait : rien n'a été "
+            "écrit, réessayez."
+        ),
+        "cannot_write": "{file} : écriture impossible ({reason}).",
+        # web/admin.py
+        "link_needed": "Collez le lien de la page de rendez-vous (https://…).",
+        "link_too_long": "Le lien dépasse {limit} caractères.",
+        "every_not_a_duration": (
+            "Vérifier toutes les : attendu une durée comme « 90s », « 5m » ou « 1h » "
+            "(reçu « {given} »)."
+        ),
+        "every_too_long": "Vérifier toutes les : durée bien trop longue (au plus {longest}).",
+        "checked_just_now": (
+            "{link} : pas vérifié, cette page vient de l'être ; creneau la vérifie au plus "
+            "une fois toutes les {floor} : réessayez dans un moment."
+        ),
+        "not_fetched": "Lien refusé, rien n'a été demandé au site : {reason}.",
+        "host_unknown": "{link} : le nom du site ne correspond à aucune adresse ({reason}).",
+        "unknown_channel": "Aucun canal d'alerte nommé « {channel} » (canaux : {known}).",
+        "config_not_valid": "Le fichier de configuration n'est pas valide.",
+    },
+    "en": {
+        "not_a_link": 'Not a web address: expected https://… (got "{given}").',
+        "ants_place_missing": (
+            "{link}: the ANTS hub searches around a place for a reason, and this link does "
+            "not say {missing}. Add the target on the command line: creneau add URL {how} "
+            '(and the hub\'s token, token = "{token}").'
+        ),
+        "no_file": "{file}: no such file (start from config.example.toml).",
+        "cannot_read": "{file}: cannot read it ({reason}).",
+        "not_utf8": (
+            "{file}: not UTF-8 text (byte {byte} on line {line}): save the file as UTF-8."
+        ),
+        "toml_syntax": "{file}: TOML syntax error ({error}).",
+        "layout_would_change": (
+            "{file}: creneau cannot edit this file without changing its layout (are its "
+            "[[target]] tables split by another table?): edit it by hand."
+        ),
+        "not_target_tables": (
+            "{file}: its targets are not written as [[target]] tables, the only ones creneau "
+            "edits: edit this file by hand."
+        ),
+        "table_end_unclear": (
+            "{file}: creneau cannot tell where a [[target]] table ends here: edit the file by hand."
+        ),
+        "no_such_target": '{file}: no target named "{target}" (targets: {known}).',
+        "cannot_edit_target": '{file}: creneau cannot edit target "{target}": edit it by hand.',
+        "cannot_write_beside": "{file}: cannot write beside it to check it ({reason}).",
+        "changed_meanwhile": (
+            "{file}: the file changed while creneau was editing it: nothing written, try again."
+        ),
+        "cannot_write": "{file}: cannot write it ({reason}).",
+        "link_needed": "Paste the link of the booking page (https://…).",
+        "link_too_long": "The link is longer than {limit} characters.",
+        "every_not_a_duration": (
+            'Check every: expected a duration such as "90s", "5m" or "1h" (got "{given}").'
+        ),
+        "every_too_long": "Check every: far too long (at most {longest}).",
+        "checked_just_now": (
+            "{link}: not checked, this page was just checked; creneau checks it at most once "
+            "every {floor}: try again in a moment."
+        ),
+        "not_fetched": "Link refused, nothing was asked of the site: {reason}.",
+        "host_unknown": "{link}: the host name resolves to no address ({reason}).",
+        "unknown_channel": 'No alert channel named "{channel}" (channels: {known}).',
+        "config_not_valid": "The config file is not valid.",
+    },
+}
+
+
+def problem_line(code: str, values: Mapping[str, str], language: str) -> str:
+    """The line saying why, in the language (an empty value, e.g. no target, shows "—")."""
+    return PROBLEMS[language][code].format_map({k: v or "—" for k, v in values.items()})
+
 
 _SHORT_UNITS = {"fr": ("s", "min", "h", "j"), "en": ("s", "min", "h", "d")}
 
