@@ -102,7 +102,7 @@ def test_the_overview_lists_every_target_with_its_status_and_links(
 
     assert page.title() == "creneau — Cibles"
     names = page.locator("li.target a.target-name")
-    assert names.all_inner_texts() == ["allier", "nanterre"]  # in the config's order
+    assert names.all_inner_texts() == ["allier", "nanterre"]  # a CAPTCHA first, then no slot
     assert [link.get_attribute("href") for link in names.all()] == [
         "/targets/allier",
         "/targets/nanterre",
