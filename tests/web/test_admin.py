@@ -384,8 +384,9 @@ def test_a_loopback_link_written_with_other_full_stops_is_refused_too(
         board.close()
     assert status == 400
     assert (
-        f'<p class="problem" id="problem">not fetched: 127.0.0.1 (written {written}) is a '
-        "loopback address ([web] allow_private_targets = true allows it)</p>"
+        '<p class="problem" id="problem">Lien refusé, rien n\'a été demandé au site : '
+        f"127.0.0.1 (written {written}) is a loopback address ([web] allow_private_targets "
+        "= true allows it).</p>"
     ) in page
     assert not server.hits  # refused before any request
     assert board.path.read_bytes() == before
