@@ -364,7 +364,8 @@ def test_a_loopback_link_is_refused_unless_private_targets_are_allowed(
     port = server.url.rsplit(":", 1)[1]
     assert (
         '<p class="problem" id="problem">Lien refusé, rien n\'a été demandé au site : '
-        "127.0.0.1 is a loopback address ([web] allow_private_targets = true allows it).</p>"
+        "127.0.0.1 est une adresse de bouclage (loopback) ([web] allow_private_targets = true "
+        "l'autorise).</p>"
     ) in page
     assert f'value="http://127.0.0.1:{port}/booking/create/1001"' in page  # kept in the form
     assert not server.hits  # refused before any request
@@ -385,8 +386,8 @@ def test_a_loopback_link_written_with_other_full_stops_is_refused_too(
     assert status == 400
     assert (
         '<p class="problem" id="problem">Lien refusé, rien n\'a été demandé au site : '
-        f"127.0.0.1 (written {written}) is a loopback address ([web] allow_private_targets "
-        "= true allows it).</p>"
+        f"127.0.0.1 (écrit {written}) est une adresse de bouclage (loopback) "
+        "([web] allow_private_targets = true l'autorise).</p>"
     ) in page
     assert not server.hits  # refused before any request
     assert board.path.read_bytes() == before
@@ -399,8 +400,8 @@ def test_a_link_with_a_user_name_is_refused_even_when_private_targets_are_allowe
     status, page = dashboard.preview(link)
     assert status == 400
     assert (
-        "Lien refusé, rien n'a été demandé au site : the link carries a user name or password "
-        "(user@host): not allowed." in page
+        "Lien refusé, rien n'a été demandé au site : le lien porte un nom d'utilisateur ou un "
+        "mot de passe (user@hôte) : refusé." in page
     )
     assert not server.hits
 

@@ -35,6 +35,6 @@ class UnsafeLink(FetchError):
     """The SSRF guard (guard.py) refused a request before any connection: a link given
     through the web may not reach this machine or its network."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: Detail) -> None:
         super().__init__(Detail("fetch.unsafe_link", reason=reason), Status.BLOCKED)
         self.reason = reason

@@ -52,6 +52,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from creneau.details import Detail
+
 __all__ = [
     "Guard",
     "Resolver",
@@ -67,16 +69,14 @@ IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 # A host name to its addresses (as text). Raises OSError when the name does not resolve.
 Resolver: TypeAlias = Callable[[str], Awaitable[Sequence[str]]]
 
-ALLOW_HINT = "[web] allow_private_targets = true allows it"
-
 # Not globally reachable, yet missed by some or all of Python's flags (which also changed
 # between releases): named here so that each refusal says what the range is.
 _NAMED_RANGES = (
-    (ipaddress.ip_network("100.64.0.0/10"), "an address of 100.64.0.0/10, carrier-grade NAT"),
-    (ipaddress.ip_network("192.88.99.0/24"), "an address of 192.88.99.0/24, old 6to4 relays"),
-    (ipaddress.ip_network("224.0.0.0/4"), "a multicast address"),
-    (ipaddress.ip_network("ff00::/8"), "a multicast address"),
-    (ipaddress.ip_network("3fff::/20"), "an address of 3fff::/20, kept for documentation"),
+    (ipaddress.ip_network("100.64.0.0/10"), Detail("address.cgnat")),
+    (ipaddress.ip_network("192.88.99.0/24"), Detail("address.relay_6to4")),
+    (ipaddress.ip_network("224.0.0.0/4"), Detail("address.multicast")),
+    (ipaddress.ip_network("ff00::/8"), Detail("address.multicast")),
+    (ipaddress.ip_network("3fff::/20"), Detail("address.documentation")),
 )
 
 # The forms inet_aton reads besides a.b.c.d: fewer parts, octal, hexadecimal. getaddrinfo
@@ -85,48 +85,48 @@ _NUMERIC_HOST = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+))*
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def check_url(url: str, *, allow_private: bool = False) -> str | None:
+def check_url(url: str, *, allow_private: bool = False) -> Detail | None:
     """Why this link may not be fetched (one line), or None. No network: the scheme, the
     authority, and a host given as an address (unless `allow_private`)."""
     if url != url.strip():
-        return "the link has spaces or line breaks around it"
+        return Detail("guard.spaces")
     if _CONTROL.search(url):
-        return "the link contains control characters"
+        return Detail("guard.control")
     if "\\" in url:
-        return "the link contains a backslash (URL parsers disagree on where its host is)"
+        return Detail("guard.backslash")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as failure:
-        return f"not a valid link ({failure})"
+        return Detail("guard.invalid", error=str(failure))
     if parts.scheme not in ("http", "https"):
-        return f"only http and https links are fetched (not {parts.scheme or 'a relative link'})"
+        return Detail("guard.scheme", scheme=parts.scheme)
     if "@" in parts.netloc:
-        return "the link carries a user name or password (user@host): not allowed"
+        return Detail("guard.userinfo")
     if "%" in parts.netloc:
-        return "the link's host is percent-encoded: not allowed"
+        return Detail("guard.percent")
     written = parts.hostname
     if not written:
-        return "the link has no host"
+        return Detail("guard.no_host")
     if port == 0:
-        return "the link's port is 0"
+        return Detail("guard.port_zero")
     try:
         host = connect_host(url)
     except httpx.InvalidURL as failure:
-        return f"not a valid link ({failure})"
+        return Detail("guard.invalid", error=str(failure))
     if written.isascii() and host != written:
-        return f"the link's host is read differently by two URL parsers ({written}, {host})"
+        return Detail("guard.two_parsers", written=written, host=host)
     # Judged as httpx will connect to it: 127。0。0。1 (ideographic full stops) is 127.0.0.1.
-    named = host if host == written else f"{host} (written {written})"
+    named = host if host == written else Detail("guard.written", host=host, written=written)
     literal = _ip_literal(host)
     if literal is None:
         if _NUMERIC_HOST.fullmatch(host):
-            return f"{named} is an address in a non-standard form: write it a.b.c.d"
+            return Detail("guard.non_standard", host=named)
         return None
     if allow_private:
         return None
     if why := check_address(literal):
-        return f"{named} is {why} ({ALLOW_HINT})"
+        return Detail("guard.address", host=named, why=why)
     return None
 
 
@@ -137,51 +137,51 @@ def connect_host(url: str) -> str:
     return httpx.URL(url).raw_host.decode("ascii").lower()
 
 
-def check_address(address: IPAddress) -> str | None:
-    """Why an address may not be fetched ("a loopback address"), or None when it is public.
+def check_address(address: IPAddress) -> Detail | None:
+    """Why an address may not be fetched (a loopback address…), or None when it is public.
     An IPv4 address hidden in an IPv6 one (IPv4-mapped, 6to4, Teredo) is judged first, so
     that the reason names what the connection would really reach."""
     for form, embedded in _embedded_ipv4(address):
         if why := check_address(embedded):
-            return f"the {form} form of {embedded}, {why}"
+            return Detail("address.embedded", form=form, address=str(embedded), why=why)
     if address.is_unspecified:
-        return "the unspecified address"
+        return Detail("address.unspecified")
     if address.is_loopback:
-        return "a loopback address"
+        return Detail("address.loopback")
     if address.is_link_local:
-        return "a link-local address"
+        return Detail("address.link_local")
     if address.is_multicast:
-        return "a multicast address"
+        return Detail("address.multicast")
     for network, why in _NAMED_RANGES:
         if address.version == network.version and address in network:
             return why
     if address.is_private:
-        return "a private address"
+        return Detail("address.private")
     if address.is_reserved:
-        return "a reserved address"
+        return Detail("address.reserved")
     if not address.is_global:
-        return "not a globally reachable address"
+        return Detail("address.not_global")
     return None
 
 
 def check_addresses(
     host: str, addresses: Sequence[str], *, allow_private: bool = False
-) -> str | None:
+) -> Detail | None:
     """Why a host whose name resolved to `addresses` may not be fetched, or None. ANY
     blocked address refuses the host: a name answering with one public and one private
     address is still a way to the private one."""
     if allow_private:
         return None
     if not addresses:
-        return f"{host} resolves to no address"
+        return Detail("guard.no_address", host=host)
     for text in addresses:
         try:
             address = ipaddress.ip_address(text)
         except ValueError:
-            return f"{host} resolves to {text!r}, which is not an address"
+            return Detail("guard.not_an_address", host=host, answer=text)
         if why := check_address(address):
             # As the resolver wrote it: Python's own spelling of some IPv6 forms changed.
-            return f"{host} resolves to {text}, {why} ({ALLOW_HINT})"
+            return Detail("guard.resolves_to", host=host, address=text, why=why)
     return None
 
 
@@ -204,13 +204,13 @@ class Guard:
     allow_private: bool = False
     resolver: Resolver = resolve
 
-    def check_url(self, url: str) -> str | None:
+    def check_url(self, url: str) -> Detail | None:
         return check_url(url, allow_private=self.allow_private)
 
-    def check_addresses(self, host: str, addresses: Sequence[str]) -> str | None:
+    def check_addresses(self, host: str, addresses: Sequence[str]) -> Detail | None:
         return check_addresses(host, addresses, allow_private=self.allow_private)
 
-    async def check(self, url: str) -> str | None:
+    async def check(self, url: str) -> Detail | None:
         """Why the request may not be sent now (one line), or None: the link, then every
         address its host resolves to at this moment. Raises OSError when the host does not
         resolve (a network failure, not a refusal)."""

@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from creneau.config import ConfigError
 from creneau.dates import compact_duration
-from creneau.details import render
+from creneau.details import Detail, render
 from creneau.fetch.client import PoliteClient, TooSoon
 from creneau.fetch.guard import Guard
 from creneau.redact import public_link, redact
@@ -65,7 +65,7 @@ EVERY_MAX_LENGTH = 20
 GUARDED_COMMENT = "added from the dashboard: every request passes the SSRF guard"
 
 # The guard's refusals during this request's check (the check turns them into a result).
-_refusals: ContextVar[list[str] | None] = ContextVar("creneau_web_refusals", default=None)
+_refusals: ContextVar[list[Detail] | None] = ContextVar("creneau_web_refusals", default=None)
 
 
 class Refused(Exception):
@@ -87,7 +87,7 @@ class WatchfulGuard(Guard):
     """The SSRF guard, its refusals also told to the request that made the check: a page
     that redirects to a private address is refused, not saved."""
 
-    async def check(self, url: str) -> str | None:
+    async def check(self, url: str) -> Detail | None:
         why = await super().check(url)
         told = _refusals.get()
         if why is not None and told is not None:
@@ -420,7 +420,7 @@ class AddDesk:
             now=self.context.now,
         )
         runtime.seed(await self.context.db(self.context.store.host_states), {})
-        told: list[str] = []
+        told: list[Detail] = []
         listening = _refusals.set(told)
         try:
             result = await links.check_link(runtime, target)
@@ -433,7 +433,7 @@ class AddDesk:
         finally:
             _refusals.reset(listening)
         if told:
-            raise Refused.saying("not_fetched", language, reason=told[0])
+            raise Refused.saying("not_fetched", language, reason=self.said(told[0]))
         zone = links.site_zone(target)
         found = links.preview(link, result, taken, zone=zone, name=name or None)
         return Previewed(found, every, tuple(notify))
@@ -445,7 +445,10 @@ class AddDesk:
             link, reason = public_link(url), str(failure)
             raise Refused.saying("host_unknown", self.language, link=link, reason=reason) from None
         if refusal is not None:
-            raise Refused.saying("not_fetched", self.language, reason=refusal)
+            raise Refused.saying("not_fetched", self.language, reason=self.said(refusal))
+
+    def said(self, detail: Detail) -> str:
+        return render(detail, self.language, self.context.config.creneau.zone)
 
     async def save(
         self,
