@@ -50,6 +50,14 @@ PHONE_VIEWPORT: ViewportSize = {
 STARTED = "dashboard at "  # what `creneau run` logs once its dashboard listens
 
 
+def page_width(page: Page) -> int:
+    """The page's laid-out width once its style sheets and images have loaded: measured
+    before, on a busy machine, an image is as wide as its file (the style sheet that fits it
+    to the screen is still on its way)."""
+    page.wait_for_load_state("load")
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
 def chromium_path() -> str | None:
     """Debian's chromium, or the browser CRENEAU_CHROMIUM names (another Chromium build)."""
     chosen = os.environ.get("CRENEAU_CHROMIUM") or shutil.which("chromium") or CHROMIUM

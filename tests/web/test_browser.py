@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from dashboard_harness import page_width
+
 if TYPE_CHECKING:
     from dashboard_harness import RunningDashboard
 
 pytestmark = pytest.mark.slow
 
 PHONE_WIDTH = 360
-SCROLL_WIDTH = "document.documentElement.scrollWidth"
 IMAGE_SHOWN = "image => image.complete && image.naturalWidth > 0"
 
 
@@ -85,17 +86,17 @@ def test_the_captcha_page_fits_a_phone_without_horizontal_scroll(
 ) -> None:
     page = dashboard.open("/captcha/allier")
     assert page.viewport_size == {"width": PHONE_WIDTH, "height": 740}
-    assert page.evaluate(SCROLL_WIDTH) <= PHONE_WIDTH  # the button that asks for the image
+    assert page_width(page) <= PHONE_WIDTH  # the button that asks for the image
     page.locator("#start").click()
     until(lambda: bool(page.locator("#captcha-image").evaluate(IMAGE_SHOWN)))
-    assert page.evaluate(SCROLL_WIDTH) <= PHONE_WIDTH
+    assert page_width(page) <= PHONE_WIDTH
 
     page.locator("#code").fill("WRONG1")  # the refusal, with its notice, fits too
     page.locator("#send").click()
     page.locator("#notice").wait_for()
-    assert page.evaluate(SCROLL_WIDTH) <= PHONE_WIDTH
+    assert page_width(page) <= PHONE_WIDTH
 
     page.locator("#code").fill(dashboard.rdvpref.last_captcha_code or "")
     page.locator("#send").click()
     page.locator("#solved").wait_for()
-    assert page.evaluate(SCROLL_WIDTH) <= PHONE_WIDTH
+    assert page_width(page) <= PHONE_WIDTH

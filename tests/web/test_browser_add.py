@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from dashboard_harness import page_width
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
@@ -22,7 +24,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 PHONE_WIDTH = 360
-SCROLL_WIDTH = "document.documentElement.scrollWidth"
 NEW = "naturalisation"  # the simulated booking 1002, which has slots
 
 
@@ -48,7 +49,7 @@ def booking_link(dashboard: RunningDashboard, booking: str) -> str:
 
 
 def fits_the_phone(page: Page) -> bool:
-    return bool(page.evaluate(SCROLL_WIDTH) <= PHONE_WIDTH)
+    return bool(page_width(page) <= PHONE_WIDTH)
 
 
 def overview_says_checked(dashboard: RunningDashboard, name: str) -> Callable[[], bool]:

@@ -19,6 +19,7 @@ import pytest
 
 from creneau.dates import long_datetime
 from creneau.store import NotificationRecord, Store
+from dashboard_harness import page_width
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -29,7 +30,6 @@ pytestmark = pytest.mark.slow
 
 PARIS = ZoneInfo("Europe/Paris")  # the config's default timezone
 PHONE_WIDTH = 360
-SCROLL_WIDTH = "document.documentElement.scrollWidth"
 REFRESHED_MS = 60_000  # the overview refreshes every 20 s; a check runs every second
 GUICHET_2 = "Guichet 2 - Remise de titre"  # desk 14007 of the simulated booking 1001
 SLOTS_TITLE = f"2 nouveaux créneaux — {GUICHET_2}"
@@ -214,13 +214,13 @@ def test_the_overview_and_the_target_pages_fit_a_phone_without_horizontal_scroll
     page = dashboard.open("/")
     assert page.viewport_size == {"width": PHONE_WIDTH, "height": 740}
     assert card(page, "nanterre").locator(".slots li").count() == 2  # the longest card
-    assert page.evaluate(SCROLL_WIDTH) <= PHONE_WIDTH
+    assert page_width(page) <= PHONE_WIDTH
 
     for name in ("nanterre", "allier"):
         page = dashboard.open(f"/targets/{name}")
         assert page.locator("h1.target-name").inner_text() == name
         assert page.locator("table.checks tbody tr").count() >= 1
-        assert page.evaluate(SCROLL_WIDTH) <= PHONE_WIDTH, name
+        assert page_width(page) <= PHONE_WIDTH, name
     assert page.locator("h3.guichet").count() == 0  # allier shows no slot
     page = dashboard.open("/targets/nanterre")
     assert page.locator("h3.guichet").all_inner_texts() == [
