@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # har
 
 from bench import (
     adaptive,
+    bigpage,
     dashboard,
     delay,
     footprint,
@@ -44,6 +45,7 @@ SECTIONS: dict[str, Callable[[], list[Figure]]] = {
     "scale": scale.measure,
     "dashboard": dashboard.measure,
     "takeover": takeover.measure,
+    "bigpage": bigpage.measure,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

@@ -30,6 +30,13 @@ Code = Literal[
     "site_overloaded",
     "site_closed",
     "internal_error",
+    "slots_not_kept",
+    "none_among_read",
+    "page_too_large",
+    "ezbooking.desk_slots",
+    "rdvsp.referent_no_slot",
+    "rdvsp.week_closed",
+    "ants.radius_refused",
     "interrupted",
     # the polite client (fetch/) and the host's breaker
     "fetch.cooling_down",
@@ -228,6 +235,17 @@ _EN: dict[Code, str] = {
     "site_overloaded": "the site says it is overloaded",
     "site_closed": "the site says: {{ phrase | q }}",
     "internal_error": "internal error: {{ kind }}: {{ message }}",
+    "slots_not_kept": "{{ count }} more on the page, not read (at most {{ cap }} are)",
+    "none_among_read": "no slot among the {{ cap }} read; others on the page were not",
+    "page_too_large": "the page is too large: its first {{ elements }} elements show no slot",
+    "ezbooking.desk_slots": "{{ count }} free slot(s)",
+    "rdvsp.referent_no_slot": "the site says the referent has no free slot",
+    "rdvsp.week_closed": (
+        "no slot to book in the week shown; its later days are closed to booking "
+        '("Date fermée à la reservation")'),
+    "ants.radius_refused": (
+        "HTTP 403: the hub does not offer the target's radius_km ({{ refusal | q }}): set "
+        "radius_km to one it offers ({{ choices | join(', ') }} km when creneau was written)"),
     "interrupted": "interrupted: creneau stopped during the check",
     "fetch.cooling_down": (
         "{{ host }} is cooling down ({{ reason }}); next attempt at {{ until | moment }}"),
@@ -476,6 +494,21 @@ _FR: dict[Code, str] = {
     "site_overloaded": "le site se dit surchargé",
     "site_closed": "le site indique : {{ phrase | q }}",
     "internal_error": "erreur interne : {{ kind }} : {{ message }}",
+    "slots_not_kept": (
+        "et {{ count | counted('autre créneau', 'autres créneaux') }} sur la page, non lus "
+        "(creneau en lit {{ cap }} au plus)"),
+    "none_among_read": (
+        "aucun créneau parmi les {{ cap }} lus ; les autres créneaux de la page ne l'ont pas été"),
+    "page_too_large": (
+        "la page est trop grande : ses {{ elements }} premiers éléments ne montrent aucun créneau"),
+    "ezbooking.desk_slots": "{{ count | counted('créneau libre', 'créneaux libres') }}",
+    "rdvsp.referent_no_slot": "le site indique que le référent n'a aucun créneau libre",
+    "rdvsp.week_closed": (
+        "aucun créneau à réserver dans la semaine affichée ; ses jours suivants sont fermés à "
+        "la réservation (« Date fermée à la reservation »)"),
+    "ants.radius_refused": (
+        "HTTP 403 : le hub n'offre pas le radius_km de la cible ({{ refusal | q }}) : choisissez "
+        "un rayon qu'il offre ({{ choices | join(', ') }} km quand creneau a été écrit)"),
     "interrupted": "interrompue : creneau s'est arrêté pendant la vérification",
     "fetch.cooling_down": (
         "{{ host }} est en pause ({{ reason }}) ; prochain essai le {{ until | moment }}"),

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any, Union, cast
+from typing import TYPE_CHECKING, Any, Union, cast, overload
 
 from creneau.detail_texts import TEXTS, Code
 from creneau.redact import redact
@@ -73,6 +73,12 @@ def joined(items: Iterable[Detail | None]) -> Detail | None:
     return Detail("joined", items=present)
 
 
+@overload
+def redacted(said: Detail) -> Detail: ...
+@overload
+def redacted(said: Detail | None) -> Detail | None: ...
+@overload
+def redacted(said: Said) -> Said: ...
 def redacted(said: Said) -> Said:
     """Every text in it with the registered secrets masked (`redact`): a detail may quote
     an address or an error that carries one."""

@@ -183,6 +183,23 @@ def test_a_huge_release_lists_the_first_slots_then_how_many_more(language: str, 
     assert len(rendered.body) < 4000
 
 
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("fr", "… et 98000 autres créneaux sur la page, non lus (creneau en lit 2000 au plus)"),
+        ("en", "… and 98000 more slots on the page, not read (creneau reads 2000 at most)"),
+    ],
+)
+def test_slots_a_page_showed_beyond_those_read_are_counted_in_the_message(
+    language: str, said: str
+) -> None:
+    event = new_slots("Guichet 1", count=3) | {"not_kept": 98000}
+    later = new_slots("Guichet 1", count=4) | {"not_kept": 98000}  # merged: said once
+    rendered = Messages(language, PARIS).render([event, later])
+    assert rendered.body.count(said) == 1
+    assert "98000" not in Messages(language, PARIS).render([new_slots("Guichet 1")]).body
+
+
 def test_a_long_title_is_cut_to_what_the_channel_takes() -> None:
     labels = [f"Guichet numéro {n} de la préfecture" for n in range(40)]
     ntfy = Channel("text", 7800, 200, False)

@@ -18,12 +18,14 @@ from pydantic import ValidationError
 
 from conftest import FIXTURES, english
 from creneau import redact
+from creneau.check.run import run_check
 from creneau.fetch.client import HostBudget, PoliteClient
 from creneau.page import Page
 from creneau.results import GuichetResult, Status
+from creneau.simulator import ants as simulated_hub
 from creneau.simulator.ants import SIMULATOR_TOKEN, AntsApi
 from creneau.simulator.wire import Request
-from creneau.sources import FlowOutcome, Reading, ants
+from creneau.sources import FlowOutcome, Reading, ants, rdvsp
 from harness.transport import SimulatedInternet
 
 ANSWERS = FIXTURES / "ants"
@@ -32,6 +34,7 @@ PARIS_10 = "Mairie du 10e arrondissement (Paris)"
 MONTREUIL = "Hôtel de ville de Montreuil"
 VERSAILLES = "Mairie de Versailles"
 SECLIN = "Mairie de Seclin"
+PARIS_10_MOCK = "Mairie du 10e Arrondissement de Paris"  # the hub's test-mode meeting point
 
 
 def served(name: str, status: int | None = None) -> Page:
@@ -69,6 +72,7 @@ GUICHETS = {
     "clock-change-october.json": [("1203", VERSAILLES, Status.AVAILABLE)],
     "same-point-twice.json": [("1201", PARIS_10, Status.AVAILABLE)],
     "slots-rdvsp-editor.json": [("87", "Mairie de Sannois", Status.AVAILABLE)],
+    "slots-test-mode-seconds.json": [("203", PARIS_10_MOCK, Status.AVAILABLE)],
 }
 
 
@@ -304,17 +308,22 @@ def test_a_real_offset_keeps_the_instant(moment: datetime, minutes: int) -> None
     stamped = moment.replace(tzinfo=timezone(timedelta(minutes=minutes)))
     start = ants.slot_start(stamped.isoformat())
     assert start.tzinfo is ants.SITE_ZONE
-    # The same instant, now on Paris clocks. (Compared in UTC: an aware time in the October
-    # fold never equals one of another zone, by PEP 495's rule.)
-    assert start.astimezone(UTC) == stamped.astimezone(UTC)
+    # The same instant to the minute, now on Paris clocks. (Compared in UTC: an aware time in
+    # the October fold never equals one of another zone, by PEP 495's rule.)
+    minute = stamped.replace(second=0, microsecond=0)
+    assert start.astimezone(UTC) == minute.astimezone(UTC)
 
 
 @given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)))
-def test_naive_and_zero_offset_times_are_paris_wall_clock(moment: datetime) -> None:
-    moment = moment.replace(microsecond=0)
+def test_naive_and_zero_offset_times_are_paris_wall_clock_to_the_minute(moment: datetime) -> None:
+    """Seconds and microseconds (the hub's test-mode editors keep them) are not part of a
+    slot: the same minute is the same slot, whatever else the time carries."""
+    minute = moment.replace(second=0, microsecond=0)
     for text in (moment.isoformat(), f"{moment.isoformat()}Z", f"{moment.isoformat()}+00:00"):
         start = ants.slot_start(text)
-        assert (start.tzinfo, start.replace(tzinfo=None)) == (ants.SITE_ZONE, moment)
+        assert (start.tzinfo, start.replace(tzinfo=None)) == (ants.SITE_ZONE, minute)
+        in_paris = minute.replace(tzinfo=ants.SITE_ZONE)
+        assert ants.slot_key("203", start) == f"203@{in_paris.isoformat()}"
 
 
 # --- the target -------------------------------------------------------------------------------
@@ -334,6 +343,12 @@ def make_target(**fields: Any) -> ants.Target:
     return ants.Target(**(base | fields))
 
 
+def test_six_people_may_apply_together_as_on_rdv_service_public() -> None:
+    """The hub sets no bound; RDV Service Public, an editor it queries, books 1 to 6."""
+    assert make_target(documents_number=6).documents_number == 6
+    assert ants.MAX_DOCUMENTS == rdvsp.ANTS_COUNT_MAX
+
+
 def test_a_target_needs_only_a_position_and_a_reason() -> None:
     target = make_target(reason=" cni-passport ")
     assert (target.url, target.host, target.reason) == (
@@ -351,7 +366,8 @@ def test_a_target_needs_only_a_position_and_a_reason() -> None:
         ({"longitude": float("nan")}, "longitude", "must be between -180 and 180 (got nan)"),
         ({"radius_km": 7}, "radius_km", "must be one of 5, 10, 15, 20, 25, 30 km"),
         ({"reason": "visa"}, "reason", "must be one of CNI, PASSPORT, CNI-PASSPORT"),
-        ({"documents_number": 6}, "documents_number", "must be between 1 and 5 (got 6)"),
+        ({"documents_number": 7}, "documents_number", "must be between 1 and 6 (got 7)"),
+        ({"documents_number": 0}, "documents_number", "must be between 1 and 6 (got 0)"),
         ({"days": 0}, "days", "must be between 1 and 180 days (got 0)"),
         ({"meeting_points": ["1201", " "]}, "meeting_points", "ids must not be empty"),
         ({"url": "https://rendezvouspasseport.ants.gouv.fr/"}, "url", "must be the API"),
@@ -569,6 +585,37 @@ async def test_a_token_the_hub_did_not_issue_is_an_error_that_names_the_header(
     )
     assert "not-one-of-the-hub-s" not in english(outcome.detail)
     assert api.violations == ["a request without a valid X-HUB-RDV-AUTH-TOKEN"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "http_status", "detail"),
+    [
+        ({"radius_km": 20}, 403, "does not offer the target's radius_km"),  # radii changed
+        ({"token": "not-one-of-the-hub-s"}, 401, "the hub refused the target's token"),
+    ],
+)
+async def test_the_hub_refusing_a_target_s_settings_is_its_error_and_never_stops_the_host(
+    api: AntsApi,
+    internet: SimulatedInternet,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: dict[str, Any],
+    http_status: int,
+    detail: str,
+) -> None:
+    """A 403 "radius_km value not allowed" or a 401 says the target is set wrong: `error`,
+    and the host stays open (no breaker, no cool-down) for the hub's other targets."""
+    monkeypatch.setattr(simulated_hub, "RADIUS_CHOICES_KM", (5, 10, 15))  # as it changed once
+    api.release("1201", 1)
+    client = PoliteClient(
+        "t@example.org", lambda h: HostBudget(6000, 60), retry_backoff=0.01, transport=internet
+    )
+    results = [await run_check(sim_target(**settings), client) for _ in range(4)]
+    assert [(r.status, r.http_status) for r in results] == [(Status.ERROR, http_status)] * 4
+    assert all(detail in english(r.detail) for r in results)
+    state = client.gate(HOST).guard.state
+    assert (state.open_until, state.not_before, state.consecutive_failures) == (None, None, 0)
+    answered = await run_check(sim_target(radius_km=10), client)  # other targets go on
+    assert (answered.status, len(answered.slots)) == (Status.AVAILABLE, 1)
 
 
 async def test_the_mairies_booking_pages_are_never_requested(

@@ -38,6 +38,27 @@ def test_desk_choice_lists_every_desk_with_its_label() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "desk",
+    [
+        '<input name="planning" value="14007" id="planning14007"><label>Guichet 2</label>',
+        '<label>Guichet 2</label> <input name="planning" value="14007">',
+        '<label><span>Guichet 2</span> <input name="planning" value="14007"></label>',
+    ],
+)
+def test_a_desk_label_without_for_names_the_radio_it_is_beside_or_around(desk: str) -> None:
+    markup = (
+        '<form id="FormBookingCreate" action="/booking/create/989/1"><fieldset id="fchoix_Booking">'
+        '<p class="Bligne"><input name="planning" value="14006" id="planning14006">'
+        f'<label for="planning14006">Guichet 1</label></p><p class="Bligne">{desk}</p>'
+        "</fieldset></form>"
+    )
+    reading = ezbooking.parse_page(
+        Page("https://example.org/booking/create/989/1", 200, markup.encode())
+    )
+    assert reading.choices == (Choice("14006", "Guichet 1"), Choice("14007", "Guichet 2"))
+
+
 def test_calendar_names_the_planning_its_grid_comes_from() -> None:
     reading = parse("calendar.html")
     assert (reading.choices, reading.facts) == ((Choice("14007", ""),), {})

@@ -6,6 +6,8 @@ An expected file holds what `creneau parse --explain --json` prints of a reading
 detail, choices, slots, facts, rule, read_from) and, only where the reading depends on them:
 - "url": the address the page is served from (default: the file's own, as `creneau parse`);
 - "http_status": the HTTP status it is served with (default: 200, as `creneau parse`);
+- "headers": headers it is served with besides its content type (e.g. the "date" the dates
+  without a year of a page without its state are counted from: `rdvpref`);
 - "target": the target's settings (an `html` page is read with a target's selectors);
 - "reference": the day dates without a year are counted from (`html`; never the real clock).
 """
@@ -26,7 +28,7 @@ from creneau.sources import Reading, html
 
 EXPECTED_SUFFIX = ".expected.json"
 NOT_PAGES = (".md", ".png")  # where each page comes from, and images (rdvpref's CAPTCHA)
-SERVED_WITH = ("url", "http_status", "target", "reference")
+SERVED_WITH = ("url", "http_status", "headers", "target", "reference")
 READ_WITH_A_TARGET = {"html"}
 
 
@@ -46,7 +48,8 @@ def expected_file(page_file: Path) -> Path:
 
 def served(page_file: Path, given: dict[str, Any]) -> Page:
     saved = Page.from_file(page_file, url=given.get("url", ""))
-    return Page(saved.url, given.get("http_status", 200), saved.body, saved.headers)
+    headers = saved.headers | given.get("headers", {})
+    return Page(saved.url, given.get("http_status", 200), saved.body, headers)
 
 
 def read(system: str, page: Page, given: dict[str, Any]) -> Reading:

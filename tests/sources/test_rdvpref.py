@@ -127,6 +127,54 @@ def test_slots_from_rendered_radios_take_their_year_from_the_criteria() -> None:
     )
 
 
+HAUTE_GARONNE = "Titre de séjour - Préfecture de la Haute-Garonne"
+PHONE_SLOTS = [
+    ("09-15T08:30:00+02:00", "7710231"),
+    ("09-15T10:45:00+02:00", "7710236"),
+    ("09-17T14:15:00+02:00", "7710254"),
+]
+
+
+@pytest.mark.parametrize(
+    "served", ["Mon, 14 Sep 2026 06:12:40 GMT", "Sun, 20 Sep 2026 21:30:00 GMT"]
+)
+def test_a_phone_page_without_its_state_takes_the_year_of_the_day_it_was_served(
+    served: str,
+) -> None:
+    """The phone layout: one expansion item per day ("mardi 15/09"), radios in li.radio-card,
+    and no script#vui-init-data: the days' year is the one of the page's Date header."""
+    reading = parse(
+        "creneau-3-free-phone-layout.html", f"{SITE}/3871/creneau/", headers={"date": served}
+    )
+    assert (reading.status, slots(reading)) == (
+        Status.AVAILABLE,
+        [(f"2026-{at}", key, "3871", HAUTE_GARONNE) for at, key in PHONE_SLOTS],
+    )
+
+
+def test_a_phone_page_without_state_nor_date_says_its_slots_are_unreadable_never_none() -> None:
+    reading = parse("creneau-3-free-phone-layout.html", f"{SITE}/3871/creneau/")
+    assert (reading.status, english(reading.detail)) == (
+        Status.UNKNOWN,
+        "3 slot(s) shown but none readable",
+    )
+
+
+def test_a_phone_day_named_by_the_component_tag_is_read_too() -> None:
+    body = (
+        "<h1>Titre de séjour</h1><h2>Choisissez votre créneau</h2>"
+        '<q-expansion-item group="jour" label="jeudi 17/09"><ul><li class="radio-card">'
+        '<input type="radio" name="trhId" id="trhId_7710254">'
+        '<label class="fr-label" for="trhId_7710254">14h15</label></li></ul></q-expansion-item>'
+    )
+    page = Page(
+        f"{SITE}/3871/creneau/", 200, body.encode(), {"date": "Mon, 14 Sep 2026 06:12:40 GMT"}
+    )
+    assert [s.start.isoformat() for s in rdvpref.parse_page(page).slots] == [
+        "2026-09-17T14:15:00+02:00"
+    ]
+
+
 def test_a_week_shown_without_slot_but_a_later_first_day_is_not_none() -> None:
     reading = parse("creneau-later-first-availability.html")
     assert reading.slots == ()

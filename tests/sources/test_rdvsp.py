@@ -62,6 +62,25 @@ def test_every_saved_page_has_its_provenance() -> None:
     assert [name for name in SAVED_PAGES if f"`{name}`" not in sources] == []
 
 
+def test_a_referent_not_assigned_to_the_user_is_not_a_no_slot_answer() -> None:
+    """The other follow-up sentence of _nothing_to_show says who, not whether: unknown."""
+    page = (PAGES / "no-slot-referent.html").read_text(encoding="utf-8")
+    said = (
+        "L'agent avec qui vous voulez prendre rendez-vous ne vous est pas assigné comme référent."
+    )
+    replaced = re.sub(r"Votre référent n'a pas de créneaux disponibles\.[^<]*", said, page)
+    reading = rdvsp.parse_page(Page("https://rdv.anct.gouv.fr/prendre_rdv", 200, replaced.encode()))
+    assert (said in replaced, reading.status) == (True, Status.UNKNOWN)
+
+
+def test_a_week_whose_days_are_all_open_and_empty_is_still_unknown() -> None:
+    """ "Date fermée à la reservation" decides, not the mere absence of slots."""
+    page = (PAGES / "week-closed-to-booking.html").read_text(encoding="utf-8")
+    opened = page.replace("Date fermée à la reservation", "Pas de créneau disponible")
+    reading = rdvsp.parse_page(Page("https://rdv.anct.gouv.fr/prendre_rdv", 200, opened.encode()))
+    assert (reading.kind, reading.status) == ("unknown", Status.UNKNOWN)
+
+
 @pytest.mark.parametrize("name", SAVED_PAGES)
 def test_each_reading_names_the_rule_that_decided(name: str) -> None:
     rule = parse(name).rule

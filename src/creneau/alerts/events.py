@@ -19,6 +19,7 @@ from creneau.details import Detail, Said
 from creneau.fetch.politeness import HostTransition
 from creneau.redact import booking_link, public_link, redact
 from creneau.results import CheckResult, Slot, Status
+from creneau.sources import SLOTS_NOT_KEPT_FACT
 
 if TYPE_CHECKING:
     from creneau.config import Config
@@ -85,21 +86,21 @@ def slot_event(slot: Slot, lasted: float | None = None, booking_url: str = "") -
 
 def new_slots(result: CheckResult, slots: Sequence[Slot]) -> OutboxEvent:
     """One event per target per check: the slots that appeared, where and when, each with
-    the page where it is booked when the site gave one."""
-    return OutboxEvent(
-        result.target,
-        "slots",
-        {
-            "event": "new_slots",
-            "target": shown_target(result.target),
-            "system": result.system,
-            "url": page_link(result),
-            "slots": [
-                slot_event(slot, booking_url=result.facts.get(BOOKING_URL_FACT + slot.key, ""))
-                for slot in sorted(slots)
-            ],
-        },
-    )
+    the page where it is booked when the site gave one; and how many more the page showed
+    than creneau reads (MAX_SLOTS_PER_PAGE), when it did."""
+    event: dict[str, Any] = {
+        "event": "new_slots",
+        "target": shown_target(result.target),
+        "system": result.system,
+        "url": page_link(result),
+        "slots": [
+            slot_event(slot, booking_url=result.facts.get(BOOKING_URL_FACT + slot.key, ""))
+            for slot in sorted(slots)
+        ],
+    }
+    if not_kept := int(result.facts.get(SLOTS_NOT_KEPT_FACT, "0") or 0):
+        event["not_kept"] = not_kept
+    return OutboxEvent(result.target, "slots", event)
 
 
 def slots_gone(result: CheckResult, gone: Sequence[tuple[Slot, float]]) -> OutboxEvent:

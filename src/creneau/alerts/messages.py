@@ -23,6 +23,7 @@ from creneau.alerts.channels import Channel
 from creneau.dates import long_datetime, message_duration
 from creneau.details import from_payload, render
 from creneau.redact import booking_link
+from creneau.sources import MAX_SLOTS_PER_PAGE
 from creneau.targets import NAME_PATTERN
 
 if TYPE_CHECKING:
@@ -59,6 +60,9 @@ _FR: dict[str, dict[str, str]] = {
             "{% if slot.booking_url %} — {{ slot.booking_url | link('réserver ce créneau') }}"
             "{% endif %}\n{% endfor %}{% endfor %}"
             "{% if more %}… et {{ more }} {{ 'autre' if more == 1 else 'autres' }}\n{% endif %}"
+            "{% if not_kept %}… et {{ not_kept }} {{ 'autre créneau' if not_kept == 1 else "
+            "'autres créneaux' }} sur la page, non {{ 'lu' if not_kept == 1 else 'lus' }} "
+            "(creneau en lit {{ max_read }} au plus)\n{% endif %}"
             "{% if gone_meanwhile %}\n{{ gone_meanwhile }} "
             "{{ 'autre créneau apparu entre-temps est déjà parti' if gone_meanwhile == 1 else "
             "'autres créneaux apparus entre-temps sont déjà partis' }}.\n{% endif %}"
@@ -172,6 +176,8 @@ _EN: dict[str, dict[str, str]] = {
             "{% if slot.booking_url %} — {{ slot.booking_url | link('book this slot') }}"
             "{% endif %}\n{% endfor %}{% endfor %}"
             "{% if more %}… and {{ more }} more\n{% endif %}"
+            "{% if not_kept %}… and {{ not_kept }} more slot{{ '' if not_kept == 1 else 's' }} "
+            "on the page, not read (creneau reads {{ max_read }} at most)\n{% endif %}"
             "{% if gone_meanwhile %}\n{{ gone_meanwhile }} "
             "{{ 'other slot that appeared meanwhile is' if gone_meanwhile == 1 else "
             "'other slots that appeared meanwhile are' }} already gone.\n{% endif %}"
@@ -505,6 +511,8 @@ class Messages:
                 by_guichet=list(by_guichet.items()),
                 guichets=list(dict.fromkeys(slot["guichet"] for slot in slots)),
                 gone_meanwhile=int(event.get("gone_meanwhile", 0)),
+                not_kept=int(event.get("not_kept", 0)),
+                max_read=MAX_SLOTS_PER_PAGE,
             )
         if "targets" in event:
             context["targets"] = [
@@ -627,6 +635,8 @@ def merge(events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         gone_meanwhile = int(earlier.get("gone_meanwhile", 0)) + int(event.get("gone_meanwhile", 0))
         if gone_meanwhile:
             earlier["gone_meanwhile"] = gone_meanwhile
+        if "not_kept" in event:  # the latest check's page says how many it did not read
+            earlier["not_kept"] = event["not_kept"]
         merged[index[key]] = earlier
     clean_up = _without_stale_slots(merged)
     return [event for event in map(clean_up, merged) if event is not None]

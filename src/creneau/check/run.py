@@ -14,7 +14,7 @@ from creneau.fetch.client import Guard, PoliteClient
 from creneau.fetch.errors import FetchError, HostCoolingDown
 from creneau.page import Page
 from creneau.results import CheckResult, SiteSession, Status
-from creneau.sources import FlowOutcome
+from creneau.sources import SLOTS_NOT_KEPT_FACT, FlowOutcome
 from creneau.targets import TargetBase
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ async def run_check(
             page_sha256=page.sha256 if page else None,
             requests=requests,
             next_attempt_at=next_attempt_at,
-            facts=outcome.facts if outcome else {},
+            facts=_facts(outcome) if outcome else {},
             complete=outcome.complete if outcome else False,
             site_session=kept,
             site_session_used=(cookies or []) if keeps_session else None,
@@ -84,7 +84,8 @@ async def run_check(
                 log.exception("%s: the %s source failed", target.name, target.system)
                 session.verdict = Status.ERROR
                 return result(Status.ERROR, internal_error(bug), requests=session.requests)
-            session.verdict = outcome.status
+            # A refusal of the target's own settings says nothing of the host's health.
+            session.verdict = None if outcome.config_error else outcome.status
             if keeps_session:  # a session that ends on a CAPTCHA is spent
                 kept = [] if outcome.status is Status.CAPTCHA else session.kept_cookies()
             return result(outcome.status, outcome.detail, outcome, session.requests)
@@ -95,3 +96,10 @@ async def run_check(
 def internal_error(bug: Exception) -> Detail:
     """A fault of creneau itself, said as the exception says it."""
     return Detail("internal_error", kind=type(bug).__name__, message=str(bug))
+
+
+def _facts(outcome: FlowOutcome) -> dict[str, str]:
+    """What the site said besides slots, and how many slots its pages showed unread."""
+    if not outcome.slots_not_kept:
+        return outcome.facts
+    return {**outcome.facts, SLOTS_NOT_KEPT_FACT: str(outcome.slots_not_kept)}

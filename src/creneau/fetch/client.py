@@ -158,6 +158,10 @@ def _home_domain(url: str) -> str:
     return host if "." in host else f"{host}.local"
 
 
+def _never(page: Page) -> bool:
+    return False
+
+
 class PoliteClient:
     """Owns the per-host gates and the per-target floor. Open one `session` per check."""
 
@@ -335,6 +339,10 @@ class Session:
         self.requests = 0
         self.pages: list[Page] = []  # every answer read (robots.txt and redirects aside)
         self.verdict: Status | None = None
+        # Set by a source that can tell a refusal of the target's own settings (the ANTS
+        # hub's 403 "radius_km value not allowed") from the site saying stop: such an answer
+        # opens no breaker.
+        self.configuration_error: Callable[[Page], bool] = _never
         # Time spent waiting for the site, over all requests of the check. Time queued for
         # our own budget (the host's lock, tokens) does not count: the site is not slow.
         self.talking = 0.0
@@ -530,7 +538,7 @@ class Session:
         A 503 with Retry-After sets the earliest next request, exactly."""
         now = self._client.now()
         wait = retry_after(page.headers, now)
-        if page.status in (403, 429):
+        if page.status in (403, 429) and not self.configuration_error(page):
             gate.guard.refused(now, page.status, wait)
             self.verdict = Status.BLOCKED
         elif page.status == 503 and wait:

@@ -3,7 +3,9 @@
 - `Target`: the pydantic model of its targets (TargetBase + its own fields, `system` literal);
 - `parse_page(page, target=None) -> Reading`: pure, what one saved or fetched page says
   (`target` only for systems whose parsing depends on its settings, like `html`);
-- `async check(target, session) -> FlowOutcome`: the request flow, driving `parse_page`;
+- `async check(target, session) -> FlowOutcome`: the request flow, driving `parse_page`
+  through `parsed` (a big page is parsed in a process of its own); a page's slots past
+  MAX_SLOTS_PER_PAGE are counted, not read (`slots_not_kept`);
 - `HOST_BUDGETS: dict[str, HostBudget]`: default budgets for the hosts it knows (below a
   site's published limit), which a `[hosts."…"]` table in the config overrides;
 - `KEEPS_SESSION: bool`: whether the site's cookies are kept between checks (a session a
@@ -17,14 +19,16 @@ The daemon, the CLI and the config look systems up here by name and know nothing
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
 
-from creneau.details import Detail
+from creneau.details import Detail, joined
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status
+from creneau.sources.isolated import parse_in_child
 
 if TYPE_CHECKING:
     from creneau.fetch.client import Session
@@ -32,6 +36,22 @@ if TYPE_CHECKING:
     from creneau.targets import TargetBase
 
 SYSTEMS: tuple[str, ...] = ("ezbooking", "rdvpref", "rdvsp", "ants", "html")
+
+# At most this many slots are read from one page; the others are counted, never read, and
+# said ("and N more"). A booking page shows tens of slots, a few hundred at most: one of
+# 100,000 slot elements (1.3 MB, under the body cap) took a check 8 s and the daemon from 75
+# to 643 MB, its database 58 MB more (issue 24).
+MAX_SLOTS_PER_PAGE = 2_000
+# CheckResult.facts: how many slots the check's pages showed beyond MAX_SLOTS_PER_PAGE.
+SLOTS_NOT_KEPT_FACT = "slots_not_kept"
+# The `read_until` of a guichet whose slots were cut at MAX_SLOTS_PER_PAGE: its list says
+# nothing of which slots seen earlier are gone.
+CUT_SHORT = datetime.min.replace(tzinfo=UTC)
+# A page this big is parsed in a process of its own: its parse (a second or more for a page
+# near the body cap) would hold up the daemon's other checks and its dashboard.
+OFF_LOOP_BYTES = 256 * 1024
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,9 +79,10 @@ class Reading:
     # for each slot the element or JSON path it was read from (same order as `slots`).
     rule: str = ""
     read_from: tuple[str, ...] = ()
+    slots_not_kept: int = 0  # slots the page shows beyond MAX_SLOTS_PER_PAGE, not read
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        shown = {
             "kind": self.kind,
             "status": self.status.value if self.status else None,
             "detail": str(self.detail or ""),  # English, as `creneau parse --json` prints it
@@ -69,6 +90,7 @@ class Reading:
             "slots": [slot.to_json() for slot in self.slots],
             "facts": self.facts,
         }
+        return shown | ({"slots_not_kept": self.slots_not_kept} if self.slots_not_kept else {})
 
 
 @dataclass(frozen=True)
@@ -81,6 +103,31 @@ class FlowOutcome:
     last_page: Page | None = None
     facts: dict[str, str] = field(default_factory=dict)
     complete: bool = False  # guichets absent from the answer have no slot (all were listed)
+    # The site refused the target's own settings (a radius it does not offer, a token it did
+    # not issue): the target's mistake, no evidence about the host, not fed to its breaker.
+    config_error: bool = False
+    slots_not_kept: int = 0  # slots its pages showed beyond MAX_SLOTS_PER_PAGE, not read
+
+
+@overload
+def with_not_kept(detail: Detail, count: int) -> Detail: ...
+@overload
+def with_not_kept(detail: Detail | None, count: int) -> Detail | None: ...
+def with_not_kept(detail: Detail | None, count: int) -> Detail | None:
+    """A reading's detail, and, when its page was cut at MAX_SLOTS_PER_PAGE, how many slots
+    were left unread."""
+    if not count:
+        return detail
+    return joined((detail, Detail("slots_not_kept", count=count, cap=MAX_SLOTS_PER_PAGE)))
+
+
+async def parsed(parse: Callable[..., T], page: Page, *args: Any) -> T:
+    """`parse(page, *args)`; for a page big enough for its parse to hold up the event loop,
+    in a process of its own (`isolated`): `parse` is then a module's function and its
+    arguments pickle."""
+    if len(page.body) < OFF_LOOP_BYTES:
+        return parse(page, *args)
+    return await parse_in_child(parse, page, *args)
 
 
 class Source(Protocol):

@@ -32,11 +32,19 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 
 from creneau import redact
-from creneau.details import Detail
+from creneau.details import Detail, redacted
 from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
-from creneau.sources import Choice, FlowOutcome, Reading
+from creneau.sources import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    Reading,
+    parsed,
+    with_not_kept,
+)
 from creneau.sources.common import (
     SITE_ZONE,
     NotJson,
@@ -103,10 +111,19 @@ SLOT_CALLBACK = "callback_url"
 ERROR_KEYS = ("detail", "error")
 
 REASONS = ("CNI", "PASSPORT", "CNI-PASSPORT")  # Query(default="CNI", enum=[…])
-# `radius_km: int`, enum [0.99, 5, 10, 15, 20, 25, 30]: 0.99 is not an int (422), and any
-# other value answers HTTP 403 "radius_km value not allowed".
+# The router's `radius_km: int = Query(default=40, enum=[0.99, 5, 10, 15, 20, 25, 30])` and
+# `if radius_km not in [0.99, 5, 10, 15, 20, 25, 30]: raise HTTPException(status_code=403,
+# detail="radius_km value not allowed")`: 0.99 is not an int (422), its own default 40 is
+# refused. The radii changed once (they were `enum=[20, 40, 60]`, unchecked), so a 403
+# naming the radius is the target's setting to change, never the hub refusing creneau.
 RADIUS_CHOICES_KM = (5, 10, 15, 20, 25, 30)
-MAX_DOCUMENTS = 5  # unconfirmed: the hub takes any `documents_number: int`
+RADIUS_REFUSAL = "radius_km value not allowed"
+# The hub takes any `documents_number: int = Query(default=1)` and hands it to each editor,
+# which books that many people at once (RDV Service Public's editor_controller.rb:
+# `motif.default_duration_in_min * users_count`). RDV Service Public's own search counts
+# 1 to 6 pre-applications ("entre 1 et 6", AntsPreDemandesCountValidator; sources/rdvsp.py
+# ANTS_COUNT_MAX): a larger number asks for a slot its pages would not book.
+MAX_DOCUMENTS = 6
 MAX_DAYS = 180  # unconfirmed: the hub takes any start_date..end_date
 # The hub (hubrdvmairie, Editor.get_available_time_slots) reads each editor's slot as
 # "%Y-%m-%dT%H:%MZ" (a literal Z: RDV Service Public writes Paris wall-clock times that way),
@@ -120,6 +137,8 @@ FACT_PREFIX = "meeting_point."
 # Each slot's callback_url (the mairie's booking page), for alerts to link to. Capped so a
 # check listing hundreds of slots does not store hundreds of URLs: the earliest are kept.
 BOOKING_FACT_PREFIX = "booking_url:"
+# How many of a meeting point's slots lie past the answer's first MAX_SLOTS_PER_PAGE, unread.
+NOT_KEPT_PREFIX = "slots_not_kept:"
 MAX_BOOKING_URL_FACTS = 100
 MAX_API_MESSAGE = 200
 
@@ -131,7 +150,9 @@ class Target(TargetBase):
     longitude: float = Field(description="where to search from, in decimal degrees")
     radius_km: int = Field(default=10, description="one of 5, 10, 15, 20, 25, 30")
     reason: str = Field(description="CNI, PASSPORT or CNI-PASSPORT")
-    documents_number: int = Field(default=1, description="people applying together (1-5)")
+    documents_number: int = Field(
+        default=1, description=f"people applying together (1-{MAX_DOCUMENTS})"
+    )
     days: int = Field(default=60, description="how many days ahead to look (1-180)")
     meeting_points: list[str] = Field(
         default_factory=list, description="meeting point ids to report; empty = all listed"
@@ -272,6 +293,10 @@ def _with_rule(reading: Reading, rule: str) -> Reading:
 
 
 def _refusal(page: Page) -> Reading:
+    if refuses_the_radius(page):
+        choices = tuple(str(km) for km in RADIUS_CHOICES_KM)
+        radius = Detail("ants.radius_refused", refusal=RADIUS_REFUSAL, choices=choices)
+        return Reading("radius-not-allowed", Status.ERROR, radius, rule="RADIUS_REFUSAL")
     reading = read_failure(page) or Reading(
         "unexpected-status", Status.UNKNOWN, Detail("ants.unexpected_status", status=page.status)
     )
@@ -282,6 +307,21 @@ def _refusal(page: Page) -> Reading:
     if detail and page.is_json and (message := _api_message(_json_or_none(page.text))):
         detail = Detail("ants.with_message", detail=detail, message=message)
     return Reading(kind, reading.status, detail, rule=rule)
+
+
+def refuses_the_radius(page: Page) -> bool:
+    """The hub's 403 for a radius it does not offer: the target's setting, not a refusal."""
+    return (
+        page.status == 403
+        and page.is_json
+        and _api_message(_json_or_none(page.text)) == RADIUS_REFUSAL
+    )
+
+
+def refuses_the_target(page: Page) -> bool:
+    """An answer that refuses the target's own settings (its radius, its token): the
+    target's mistake to fix, which says nothing of the hub's health."""
+    return page.status == 401 or refuses_the_radius(page)
 
 
 def _json_or_none(text: str) -> Any:
@@ -325,6 +365,7 @@ class MeetingPoint:
     website: str = ""
     distance_km: float | None = None
     seen: tuple[SlotSeen, ...] = ()  # by start time
+    not_kept: int = 0  # its slots past the answer's first MAX_SLOTS_PER_PAGE, not read
 
     @property
     def slots(self) -> tuple[Slot, ...]:
@@ -359,21 +400,24 @@ class MeetingPoint:
 
 def read_meeting_points(data: Any) -> list[MeetingPoint]:
     """The meeting points of a decoded answer; ShapeError when it is not the known shape.
-    Unknown extra fields are ignored; optional fields of the wrong type count as absent."""
+    Unknown extra fields are ignored; optional fields of the wrong type count as absent.
+    The answer's first MAX_SLOTS_PER_PAGE slots are read; the others only counted."""
     if not isinstance(data, list):
         raise ShapeError(Detail("ants.shape.not_a_list", got=_kind(data)))
     points: dict[str, MeetingPoint] = {}
+    room = MAX_SLOTS_PER_PAGE
     for index, raw in enumerate(data):
         if not isinstance(raw, dict):
             where = Detail("ants.where.point_number", number=index + 1)
             raise ShapeError(Detail("ants.shape.not_object", where=where, got=_kind(raw)))
-        point = _meeting_point(raw, index)
+        point = _meeting_point(raw, index, room)
+        room -= len(point.seen)
         earlier = points.get(point.id)
         points[point.id] = _merged(earlier, point) if earlier else point
     return list(points.values())
 
 
-def _meeting_point(raw: dict[str, Any], index: int) -> MeetingPoint:
+def _meeting_point(raw: dict[str, Any], index: int, room: int) -> MeetingPoint:
     point_id = _point_id(raw, index)
     point = MeetingPoint(
         id=point_id,
@@ -384,14 +428,20 @@ def _meeting_point(raw: dict[str, Any], index: int) -> MeetingPoint:
         website=_optional_text(raw, POINT_WEBSITE),
         distance_km=_optional_number(raw, POINT_DISTANCE),
     )
-    return replace(point, seen=_slots(raw.get(POINT_SLOTS), point, index))
+    entries = raw.get(POINT_SLOTS)
+    if not isinstance(entries, list):
+        where = Detail("ants.where.point", point=point.id)
+        raise ShapeError(Detail("ants.shape.no_slot_list", where=where, key=POINT_SLOTS))
+    seen = _slots(entries[: max(room, 0)], point, index)
+    return replace(point, seen=seen, not_kept=max(len(entries) - max(room, 0), 0))
 
 
 def _merged(earlier: MeetingPoint, again: MeetingPoint) -> MeetingPoint:
     """A meeting point listed twice stays one guichet, with the slots of both."""
     by_start = {entry.slot.start: entry for entry in again.seen}
     by_start.update({entry.slot.start: entry for entry in earlier.seen})
-    return replace(earlier, seen=tuple(by_start[start] for start in sorted(by_start)))
+    seen = tuple(by_start[start] for start in sorted(by_start))
+    return replace(earlier, seen=seen, not_kept=earlier.not_kept + again.not_kept)
 
 
 def _point_id(raw: dict[str, Any], index: int) -> str:
@@ -427,10 +477,7 @@ def _optional_number(raw: dict[str, Any], key: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _slots(entries: Any, point: MeetingPoint, index: int) -> tuple[SlotSeen, ...]:
-    if not isinstance(entries, list):
-        where = Detail("ants.where.point", point=point.id)
-        raise ShapeError(Detail("ants.shape.no_slot_list", where=where, key=POINT_SLOTS))
+def _slots(entries: list[Any], point: MeetingPoint, index: int) -> tuple[SlotSeen, ...]:
     found: dict[datetime, SlotSeen] = {}
     for number, entry in enumerate(entries):
         where = Detail("ants.where.slot", point=point.id, number=number + 1)
@@ -455,7 +502,10 @@ def slot_start(text: str, where: Detail | str = "slot") -> datetime:
     if not SLOT_TIME.match(text):
         raise ShapeError(Detail("ants.shape.not_a_datetime", where=where, text=text[:40]))
     try:
-        parsed = datetime.fromisoformat(text)
+        # A slot is a minute: the hub's test-mode editors (services/mock_data.py
+        # get_mock_slots: `datetime.now().replace(hour=…, minute=…)`) keep the seconds and
+        # microseconds of the moment they ran, which would make the same slot a new key.
+        parsed = datetime.fromisoformat(text).replace(second=0, microsecond=0)
         offset = parsed.utcoffset()
         if offset is None or (offset == timedelta(0) and ZERO_OFFSET_IS_PARIS_WALL_CLOCK):
             return parsed.replace(tzinfo=SITE_ZONE)
@@ -484,11 +534,15 @@ def _reading(points: list[MeetingPoint]) -> Reading:
     # Kept with the check (English, as every fact): the guichet's detail is the choice's.
     facts = {f"{FACT_PREFIX}{point.id}": str(point.description) for point in points}
     facts |= booking_facts(seen)
+    not_kept = sum(point.not_kept for point in points)
     if seen:
         with_slots = sum(1 for point in points if point.seen)
         detail = Detail(
             "ants.free_slots", slots=len(seen), with_slots=with_slots, points=len(points)
         )
+        if not_kept:
+            detail = with_not_kept(detail, not_kept)
+            facts |= {f"{NOT_KEPT_PREFIX}{p.id}": str(p.not_kept) for p in points if p.not_kept}
         return Reading(
             "slots",
             Status.AVAILABLE,
@@ -498,6 +552,7 @@ def _reading(points: list[MeetingPoint]) -> Reading:
             facts=facts,
             rule="POINT_SLOTS",
             read_from=tuple(entry.path for entry in seen),
+            slots_not_kept=not_kept,
         )
     if points:
         detail = Detail("ants.points_without_slot", points=len(points))
@@ -522,11 +577,17 @@ async def check(target: Target, session: Session) -> FlowOutcome:
         return FlowOutcome((), Status.ERROR, Detail("ants.no_token", header=TOKEN_HEADER))
     headers = {TOKEN_HEADER: target.token.get_secret_value()}
     params = query_params(target, paris_today())
+    session.configuration_error = refuses_the_target
     page = await session.get(target.url, params=params, headers=headers)
-    reading = parse_page(page, target)
+    reading = await parsed(parse_page, page)  # the target (its token) stays here
+    # A parse in a process of its own knows no secret: mask the hub's words here.
+    reading = replace(reading, detail=redacted(reading.detail))
     if reading.status not in (Status.AVAILABLE, Status.NONE):
-        return FlowOutcome((), reading.status or Status.UNKNOWN, reading.detail, page)
+        status = reading.status or Status.UNKNOWN
+        mistake = refuses_the_target(page)
+        return FlowOutcome((), status, reading.detail, page, config_error=mistake)
     guichets = guichets_of(reading, target.meeting_points)
+    not_kept = sum(_not_kept(reading, guichet.id) for guichet in guichets)
     status = overall_status([g.status for g in guichets]) if guichets else Status.NONE
     detail = reading.detail
     if target.meeting_points:
@@ -534,7 +595,9 @@ async def check(target: Target, session: Session) -> FlowOutcome:
         detail = Detail("ants.watched", slots=free, points=len(guichets))
     facts = {key: value for key, value in reading.facts.items() if _about(key, guichets)}
     # The API lists only meeting points with free slots: one missing has none.
-    return FlowOutcome(guichets, status, detail, page, facts, complete=True)
+    return FlowOutcome(
+        guichets, status, detail, page, facts, complete=True, slots_not_kept=not_kept
+    )
 
 
 def _about(fact: str, guichets: tuple[GuichetResult, ...]) -> bool:
@@ -558,6 +621,12 @@ def guichets_of(reading: Reading, wanted: list[str]) -> tuple[GuichetResult, ...
             guichets.append(GuichetResult(point_id, point_id, Status.NONE, detail=NOT_LISTED))
             continue
         slots = tuple(slot for slot in reading.slots if slot.guichet_id == point_id)
-        status = Status.AVAILABLE if slots else Status.NONE
-        guichets.append(GuichetResult(point_id, choice.label, status, slots, choice.about))
+        not_kept = _not_kept(reading, point_id)
+        status = Status.AVAILABLE if slots or not_kept else Status.NONE
+        until = CUT_SHORT if not_kept else None  # its list says nothing of what went
+        guichets.append(GuichetResult(point_id, choice.label, status, slots, choice.about, until))
     return tuple(guichets)
+
+
+def _not_kept(reading: Reading, point_id: str) -> int:
+    return int(reading.facts.get(f"{NOT_KEPT_PREFIX}{point_id}", "0"))

@@ -6,7 +6,11 @@ import html
 import json
 import re
 import unicodedata
-from dataclasses import replace
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +20,7 @@ from creneau.results import Status
 from creneau.sources import Reading
 
 if TYPE_CHECKING:
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, Tag
 
 # Every supported site is French and shows its times in Paris time (for RDV Préfecture the
 # zone of its Vertigo LocaleManager is unconfirmed: its instants carry no offset).
@@ -98,12 +102,80 @@ def failure_named(failure: Reading, from_title: bool) -> Reading:
     return replace(failure, rule=rule)
 
 
-def html_soup(markup: str) -> BeautifulSoup:
-    """BeautifulSoup is imported when a page is parsed: a daemon without a target of a
-    system that uses it never loads it."""
+def page_date(page: Page, zone: ZoneInfo = SITE_ZONE) -> date | None:
+    """The day the page was served, in the site's zone, from its Date header."""
+    sent = page.header("date")
+    if not sent:
+        return None
+    try:
+        at = parsedate_to_datetime(sent)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(zone).date()
+
+
+# A page is read into a tree of at most this many elements. A booking page has a few thousand;
+# one of 100,000 slot elements made BeautifulSoup take 3 s and 100 MB. The elements past it
+# are not read, only counted by shape (`Cut`).
+MAX_ELEMENTS_READ = 25_000
+_START_TAG = re.compile(r"<([a-zA-Z][\w:-]*)")
+_START_TAG_CLASS = re.compile(
+    r"""<([a-zA-Z][\w:-]*)(?:[^>]*?\sclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?"""
+)
+Shape = tuple[str, tuple[str, ...]]  # an element's tag and its sorted classes
+
+
+@dataclass(frozen=True)
+class Cut:
+    """The elements of a page past MAX_ELEMENTS_READ: how many of each shape."""
+
+    shapes: Counter[Shape] = field(default_factory=Counter)
+
+    def like(self, elements: Iterable[Tag]) -> int:
+        """How many cut elements have the shape of one of `elements` (slots cut short)."""
+        kept = {
+            _shape(str(element.name), element.get_attribute_list("class")) for element in elements
+        }
+        return sum(self.shapes[shape] for shape in kept)
+
+
+def bounded_soup(markup: str) -> tuple[BeautifulSoup, Cut]:
+    """The page as a tree of its first MAX_ELEMENTS_READ elements, and what was cut after.
+    BeautifulSoup is imported when a page is parsed: a daemon without a target of a system
+    that uses it never loads it."""
     from bs4 import BeautifulSoup
 
-    return BeautifulSoup(markup, "lxml")
+    end = _end_of_elements_read(markup)
+    if end is None:
+        return BeautifulSoup(markup, "lxml"), Cut()
+    return BeautifulSoup(markup[:end], "lxml"), _cut_after(markup, end)
+
+
+def html_soup(markup: str) -> BeautifulSoup:
+    return bounded_soup(markup)[0]
+
+
+def _end_of_elements_read(markup: str) -> int | None:
+    """Where the element after the last one read starts; None when all are read. (A "<x" in
+    a script or a comment counts as an element: the budget only errs on the small side.)"""
+    if len(markup) < 3 * MAX_ELEMENTS_READ:  # "<b>": no element is shorter
+        return None
+    for count, found in enumerate(_START_TAG.finditer(markup)):
+        if count == MAX_ELEMENTS_READ:
+            return found.start()
+    return None
+
+
+def _cut_after(markup: str, end: int) -> Cut:
+    shapes: Counter[Shape] = Counter()
+    for found in _START_TAG_CLASS.finditer(markup, end):
+        classes = next((group for group in found.groups()[1:] if group is not None), "")
+        shapes[_shape(found.group(1), classes.split())] += 1
+    return Cut(shapes)
+
+
+def _shape(tag: str, classes: Iterable[str]) -> Shape:
+    return tag.lower(), tuple(sorted(classes))
 
 
 def looks_like_captcha(text: str) -> bool:

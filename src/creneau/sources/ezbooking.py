@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
@@ -28,7 +27,15 @@ from creneau.fetch.errors import FetchError
 from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
-from creneau.sources import Choice, FlowOutcome, Reading
+from creneau.sources import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    Reading,
+    parsed,
+    with_not_kept,
+)
 from creneau.sources.common import (
     SITE_ZONE,
     NotJson,
@@ -60,6 +67,13 @@ FINISH_LABEL = "terminer"  # folded
 DESK_FIELDSET = './/fieldset[@id="fchoix_Booking"]'
 DESK_RADIO = './/input[@name="planning"]'
 DESK_LABEL = ".//label[@for=$radio]"
+# A desk whose label has no `for`: HTML also labels a radio by the <label> around it, and the
+# desks' <p class="Bligne"> hold a radio and its label side by side (fixtures' SOURCES.md).
+DESK_LABEL_AROUND = "ancestor::label[1]"
+DESK_LABEL_BESIDE = (
+    "following-sibling::*[1][self::label][not(@for)]",
+    "preceding-sibling::*[1][self::label][not(@for)]",
+)
 STEP_IMAGE = re.compile(r"/etape_(\d)r\.png")  # the active step's image (2ooom)
 FIRST_FREE_BUTTON = "premiere plage horaire libre"  # folded value of step 4's nextButton
 NEXT_STEP_LABEL = "Etape suivante"
@@ -135,7 +149,7 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
     tree, where = _html_tree(page.text)
     forms = tree.xpath(FORM)
     found = _slot_links(tree, where)
-    if found:  # slots seen win over any banner
+    if found.slots:  # slots seen win over any banner
         return _calendar(forms[0], page.text, found) if forms else _week(tree, found)
     text = visible_text(page.text)
     if failure := read_failure(page, text):
@@ -143,7 +157,7 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
     if forms:
         return _parse_step(forms[0], text, page.text)
     if tree.xpath(WEEK_HEADER) or (GRID_CALL_PATH in page.url and tree.xpath(GRID_TABLE)):
-        return _week(tree, [])
+        return _week(tree, _Links())
     if looks_like_captcha(text):
         return Reading("captcha", Status.CAPTCHA, Detail("captcha_asked"), rule="CAPTCHA")
     return Reading("unknown", Status.UNKNOWN, Detail("ezbooking.no_form"), rule="FORM")
@@ -194,42 +208,61 @@ def _envelope_grid(text: str) -> Reading:
     content = data.get("content")
     tree = _tree(f"<html><body>{content if isinstance(content, str) else ''}</body></html>")
     found = _slot_links(tree, "$.content ")
-    if found or tree.xpath(WEEK_HEADER) or tree.xpath(GRID_TABLE):
+    if found.slots or tree.xpath(WEEK_HEADER) or tree.xpath(GRID_TABLE):
         return _week(tree, found)
     detail = Detail("ezbooking.grid_empty")
     return Reading("unknown", Status.UNKNOWN, detail, rule="WEEK_HEADER")
 
 
-def _week(tree: lxml.html.HtmlElement, found: Sequence[tuple[Slot, str]]) -> Reading:
+def _week(tree: lxml.html.HtmlElement, found: _Links) -> Reading:
     headers = tree.xpath(WEEK_HEADER)
     week = " ".join(headers[0].text_content().split()) if headers else ""
-    if not found:
+    if not found.slots:
         # One week without a free slot says nothing of the desk: the flow reads on.
         detail = Detail("ezbooking.week_no_slot", week=week)
         return Reading("week-grid", None, detail, rule="WEEK_HEADER" if week else "GRID_TABLE")
-    slots, read_from = zip(*found, strict=True)
+    slots, read_from = zip(*found.slots, strict=True)
     if week:
         detail = Detail("ezbooking.week", week=week)
     else:
         detail = Detail("ezbooking.slots_no_header", count=len(slots))
+    detail = with_not_kept(detail, found.not_kept)
     return Reading(
-        "week-grid", Status.AVAILABLE, detail, slots=slots, read_from=read_from, rule="SLOT_LINK"
+        "week-grid",
+        Status.AVAILABLE,
+        detail,
+        slots=slots,
+        read_from=read_from,
+        rule="SLOT_LINK",
+        slots_not_kept=found.not_kept,
     )
 
 
-def _slot_links(tree: lxml.html.HtmlElement, where: str) -> list[tuple[Slot, str]]:
-    """Each slot once, in time order, with the element it was read from."""
+@dataclass(frozen=True)
+class _Links:
+    """The slot links of a page: each slot once, in time order, with the element it was
+    read from; the first MAX_SLOTS_PER_PAGE of the page, and how many others it has."""
+
+    slots: list[tuple[Slot, str]] = field(default_factory=list)
+    not_kept: int = 0
+
+
+def _slot_links(tree: lxml.html.HtmlElement, where: str) -> _Links:
     found: dict[str, tuple[Slot, str]] = {}
+    others: set[str] = set()
     for link in tree.xpath(SLOT_LINK):
         href = link.get("href", "")
         match = SLOT_HREF.search(href)
         if match is None or match.group(2) in found:
             continue
         epoch = match.group(2)
+        if len(found) == MAX_SLOTS_PER_PAGE:
+            others.add(epoch)
+            continue
         start = datetime.fromtimestamp(int(epoch), SITE_ZONE)
         slot = Slot(start=start, guichet_id="", guichet="", key=epoch)
         found[epoch] = (slot, _described(link, href, where))
-    return sorted(found.values())
+    return _Links(sorted(found.values()), len(others))
 
 
 def _described(link: lxml.html.HtmlElement, href: str, where: str) -> str:
@@ -300,16 +333,22 @@ def _desk_choices(form: lxml.html.HtmlElement) -> list[Choice]:
     choices = []
     for radio in form.xpath(DESK_RADIO):
         desk_id = radio.get("value", "").strip()
-        labels = form.xpath(DESK_LABEL, radio=radio.get("id", ""))
-        name = " ".join(labels[0].text_content().split()) if labels else desk_id
         if desk_id:
-            choices.append(Choice(desk_id, name))
+            choices.append(Choice(desk_id, _desk_label(form, radio) or desk_id))
     return choices
 
 
-def _calendar(
-    form: lxml.html.HtmlElement, markup: str, found: Sequence[tuple[Slot, str]] = ()
-) -> Reading:
+def _desk_label(form: lxml.html.HtmlElement, radio: lxml.html.HtmlElement) -> str:
+    """The radio's label: the one whose `for` names it, else the one around it, else the
+    one right beside it."""
+    radio_id = radio.get("id", "")
+    labels = form.xpath(DESK_LABEL, radio=radio_id) if radio_id else []
+    for query in (DESK_LABEL_AROUND, *DESK_LABEL_BESIDE):
+        labels = labels or radio.xpath(query)
+    return " ".join(labels[0].text_content().split()) if labels else ""
+
+
+def _calendar(form: lxml.html.HtmlElement, markup: str, found: _Links | None = None) -> Reading:
     """The calendar step: the site opens it only for a desk with a free slot. Its weeks come
     later (AJAX); a page saved from a browser may hold one, whose slots are kept."""
     calls = list(PLANNING_CALL.finditer(markup))
@@ -317,20 +356,23 @@ def _calendar(
     plannings |= {value.strip() for value in form.xpath(PLANNING_FIELD) if value.strip()}
     offsets = {call.group(3) for call in calls if call.group(3)}
     facts = {"first_day_offset": offsets.pop()} if len(offsets) == 1 else {}
+    found = found or _Links()
     detail = (
-        Detail("ezbooking.calendar_slots", count=len(found))
-        if found
+        Detail("ezbooking.calendar_slots", count=len(found.slots))
+        if found.slots
         else Detail("ezbooking.calendar_opened")
     )
+    detail = with_not_kept(detail, found.not_kept)
     return Reading(
         "calendar",
         Status.AVAILABLE,
         detail,
         choices=tuple(Choice(planning, "") for planning in sorted(plannings)),
-        slots=tuple(slot for slot, _ in found),
-        read_from=tuple(where for _, where in found),
+        slots=tuple(slot for slot, _ in found.slots),
+        read_from=tuple(where for _, where in found.slots),
         facts=facts,
-        rule="SLOT_LINK" if found else "CALENDAR_STEP",
+        rule="SLOT_LINK" if found.slots else "CALENDAR_STEP",
+        slots_not_kept=found.not_kept,
     )
 
 
@@ -353,15 +395,16 @@ class _DeskRead:
     guichet: GuichetResult
     page: Page
     halted: Status | None = None  # the host refused or failed: read no further desk
+    not_kept: int = 0  # slots past MAX_SLOTS_PER_PAGE, not read
 
 
 async def check(target: Target, session: Session) -> FlowOutcome:
     base, booking_id = _booking(target.url)
     entry = await session.get(base)
-    reading = parse_page(entry)
+    reading = await parsed(parse_page, entry)
     if reading.kind == "conditions":
         entry = await session.post(f"{base}/0", dict(reading.fields))
-        reading = parse_page(entry)
+        reading = await parsed(parse_page, entry)
     if reading.kind != "desk-choice":
         # A one-desk booking skips the choice: the booking is the guichet, and only the
         # calendar page (or the one desk configured) names its planning.
@@ -371,7 +414,7 @@ async def check(target: Target, session: Session) -> FlowOutcome:
             base, booking_id, Choice(booking_id, title or f"booking {booking_id}"), planning, False
         )
         read = await _read_desk(session, desk, reading, entry, target.weeks)
-        return _outcome((read.guichet,), read.page, complete=True)
+        return _outcome((read.guichet,), read.page, complete=True, not_kept=read.not_kept)
     return await _read_desks(session, target, base, booking_id, reading.choices, entry)
 
 
@@ -386,6 +429,7 @@ async def _read_desks(
     offered = {choice.id: choice for choice in choices}
     guichets: list[GuichetResult] = []
     halted: Status | None = None
+    not_kept = 0
     for desk_id in target.desks or list(offered):
         if desk_id not in offered:
             detail = Detail("ezbooking.desk_not_offered", desk=desk_id, offered=tuple(offered))
@@ -398,11 +442,12 @@ async def _read_desks(
         # The desk's radio value is the planning id its calendar asks for (2ooom's watcher).
         page = await session.post(f"{base}/1", {"planning": desk_id, "nextButton": NEXT_STEP_LABEL})
         desk = _Desk(base, booking_id, offered[desk_id], desk_id, True)
-        read = await _read_desk(session, desk, parse_page(page), page, target.weeks)
+        read = await _read_desk(session, desk, await parsed(parse_page, page), page, target.weeks)
         guichets.append(read.guichet)
         last, halted = read.page, read.halted or _halt_of(read.guichet)
+        not_kept += read.not_kept
     # Reading every desk the page offers, a desk that is gone has no slot either.
-    return _outcome(tuple(guichets), last, complete=not target.desks)
+    return _outcome(tuple(guichets), last, complete=not target.desks, not_kept=not_kept)
 
 
 def _halt_of(guichet: GuichetResult) -> Status | None:
@@ -416,7 +461,7 @@ async def _read_desk(
         return _DeskRead(_back_to_desk_choice(desk), page)
     if reading.kind == "information":
         page = await session.post(f"{desk.base}/3", {"nextButton": NEXT_STEP_LABEL})
-        reading = parse_page(page)
+        reading = await parsed(parse_page, page)
     if reading.kind != "calendar":
         status = reading.status or Status.UNKNOWN
         detail = reading.detail if reading.status else Detail("unexpected_page", kind=reading.kind)
@@ -455,9 +500,10 @@ class _Weeks:
     trouble: Detail | None = None
     trouble_status: Status | None = None
     read_until: datetime | None = None  # the end of the last week whose grid was read
+    not_kept: int = 0  # slots past MAX_SLOTS_PER_PAGE: a desk that has so many is read no more
 
     def more_to_read(self, listed: int) -> bool:
-        if self.trouble:
+        if self.trouble or self.not_kept:
             return False
         if self.first_free_week is None:
             return self.read < MAX_WEEKS_SEARCHED
@@ -477,7 +523,7 @@ async def _read_weeks(
             weeks.trouble = _week_trouble(weeks, failure.detail)
             weeks.trouble_status = failure.status
             break
-        grid = parse_page(page)
+        grid = await parsed(parse_page, page)
         if grid.kind != "week-grid":
             weeks.trouble = _week_trouble(
                 weeks, grid.detail or Detail("unexpected_page", kind=grid.kind)
@@ -486,10 +532,12 @@ async def _read_weeks(
             break
         if grid.slots and weeks.first_free_week is None:
             weeks.first_free_week = weeks.read
-        weeks.slots.extend(_at_desk(slot, desk.guichet) for slot in grid.slots)
+        kept = grid.slots[: MAX_SLOTS_PER_PAGE - len(weeks.slots)]
+        weeks.not_kept += grid.slots_not_kept + len(grid.slots) - len(kept)
+        weeks.slots.extend(_at_desk(slot, desk.guichet) for slot in kept)
         weeks.read += 1
         weeks.read_until = _read_until(weeks.read_until, grid)
-    return _DeskRead(_weeks_result(desk, weeks), page, _halted_by(weeks))
+    return _DeskRead(_weeks_result(desk, weeks), page, _halted_by(weeks), weeks.not_kept)
 
 
 def _week_trouble(weeks: _Weeks, trouble: Detail) -> Detail:
@@ -513,6 +561,10 @@ def _read_until(before: datetime | None, grid: Reading) -> datetime | None:
 
 
 def _weeks_result(desk: _Desk, weeks: _Weeks) -> GuichetResult:
+    if weeks.not_kept:  # its slots say nothing of which ones seen earlier went
+        found = Detail("ezbooking.desk_slots", count=len(weeks.slots))
+        detail = with_not_kept(found, weeks.not_kept)
+        return _guichet(desk, Status.AVAILABLE, tuple(weeks.slots), detail, CUT_SHORT)
     if weeks.slots:
         return _guichet(desk, Status.AVAILABLE, tuple(weeks.slots), weeks.trouble, weeks.read_until)
     stopped, trouble = weeks.trouble_status, weeks.trouble
@@ -548,7 +600,7 @@ def _at_desk(slot: Slot, desk: Choice) -> Slot:
 
 
 def _outcome(
-    guichets: tuple[GuichetResult, ...], last: Page, *, complete: bool = False
+    guichets: tuple[GuichetResult, ...], last: Page, *, complete: bool = False, not_kept: int = 0
 ) -> FlowOutcome:
     status = overall_status([g.status for g in guichets])
     details = {g.detail for g in guichets}
@@ -556,13 +608,17 @@ def _outcome(
         detail = guichets[0].detail
         if len(guichets) > 1 and detail is not None:
             detail = Detail("ezbooking.desks", count=len(guichets), detail=detail)
-        return FlowOutcome(guichets, status, detail, last, complete=complete)
+        return FlowOutcome(
+            guichets, status, detail, last, complete=complete, slots_not_kept=not_kept
+        )
     notes = tuple(
         Detail("labelled", label=g.label, detail=g.detail)
         for g in guichets
         if g.detail is not None and g.status is not Status.AVAILABLE
     )
-    return FlowOutcome(guichets, status, joined(notes), last, complete=complete)
+    return FlowOutcome(
+        guichets, status, joined(notes), last, complete=complete, slots_not_kept=not_kept
+    )
 
 
 def _booking(url: str) -> tuple[str, str]:

@@ -18,9 +18,8 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,12 +36,23 @@ from creneau.results import (
     overall_status,
     unreadable_time_stand_in,
 )
-from creneau.sources import Choice, FlowOutcome, Reading
+from creneau.sources import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    Reading,
+    parsed,
+    with_not_kept,
+)
 from creneau.sources.common import (
     FAILURE_RULES,
+    MAX_ELEMENTS_READ,
+    Cut,
+    bounded_soup,
     fold,
-    html_soup,
     looks_like_captcha,
+    page_date,
     read_failure,
     status_from_error_title,
     visible_text,
@@ -307,18 +317,6 @@ def _clock_near(folded: str, found: _DateFound) -> tuple[int, int] | None:
     return None
 
 
-def page_date(page: Page, zone: ZoneInfo) -> date | None:
-    """The day the page was served, in the site's zone, from its Date header."""
-    sent = page.header("date")
-    if not sent:
-        return None
-    try:
-        at = parsedate_to_datetime(sent)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(zone).date()
-
-
 # --- slots whose time cannot be read -----------------------------------------------------------
 
 UNREADABLE_KEY_PREFIX = "time-not-read:"
@@ -470,15 +468,19 @@ def analyse(page: Page, target: Target | None, reference: date | None = None) ->
     if served.status >= 400 and (failure := read_failure(served, text)) is not None:
         # A refusal or an error page: slots on it are not to be trusted.
         return Analysis(_with_failure_rule(failure, served is not page))
-    soup = html_soup(served.text)
-    elements, empty_rows = _slot_elements(soup, target)
+    soup, cut = bounded_soup(served.text)
+    matches = _slot_elements(soup, target, cut)
     banner = read_failure(served, text)
-    if elements:
+    if matches.slots:
         day = reference or page_date(page, target.zone)
-        return _slots_found(soup, elements, target, day, banner)
+        return _slots_found(soup, matches, target, day, banner)
     if banner is not None:
         return Analysis(_with_failure_rule(banner, False))
-    return _without_slots(soup, text, target, empty_rows)
+    if cut.shapes:
+        # Slots may lie in the part not read: never "none", whatever the page's words.
+        detail = Detail("page_too_large", elements=MAX_ELEMENTS_READ)
+        return Analysis(Reading("too-large", Status.UNKNOWN, detail, rule="MAX_ELEMENTS_READ"))
+    return _without_slots(soup, text, target, matches.empty_rows)
 
 
 def _without_slots(
@@ -507,21 +509,32 @@ def _none_phrase_in(text: str, phrases: list[str]) -> str | None:
     return next((phrase for phrase in phrases if fold(phrase) in text), None)
 
 
-def _slot_elements(soup: BeautifulSoup, target: Target) -> tuple[list[Tag], list[Tag]]:
+@dataclass(frozen=True)
+class _Matches:
     """The slot_selector's matches, less those that say there is no slot: sites often put
-    "Aucun rendez-vous" in a row where the slots would be. Second: the ones NO_SLOT_WORDS
-    set aside (a target's own none_text phrases decide on their own)."""
+    "Aucun rendez-vous" in a row where the slots would be. `empty_rows`: the ones
+    NO_SLOT_WORDS set aside (a target's own none_text phrases decide on their own)."""
+
+    slots: list[Tag] = field(default_factory=list)  # the first MAX_SLOTS_PER_PAGE
+    empty_rows: list[Tag] = field(default_factory=list)
+    not_kept: int = 0  # matches past them, and elements of their shape in the part not read
+
+
+def _slot_elements(soup: BeautifulSoup, target: Target, cut: Cut) -> _Matches:
     if target.slot_selector is None:
-        return [], []
+        return _Matches()
     phrases = [fold(phrase) for phrase in target.none_text]
     slots: list[Tag] = []
     empty_rows: list[Tag] = []
-    for element in soup.select(target.slot_selector):
+    matches = soup.select(target.slot_selector)
+    for index, element in enumerate(matches):
+        if len(slots) == MAX_SLOTS_PER_PAGE:
+            return _Matches(slots, empty_rows, len(matches) - index + cut.like(slots))
         text = fold(element.get_text(" "))
         if any(phrase in text for phrase in phrases):
             continue
         (empty_rows if NO_SLOT_WORDS.search(text) else slots).append(element)
-    return slots, empty_rows
+    return _Matches(slots, empty_rows, cut.like(slots))
 
 
 def _empty_rows_only(empty_rows: list[Tag]) -> Reading:
@@ -546,11 +559,12 @@ def _no_slot(soup: BeautifulSoup, phrase: str, target: Target) -> Analysis:
 
 def _slots_found(
     soup: BeautifulSoup,
-    elements: list[Tag],
+    matches: _Matches,
     target: Target,
     reference: date | None,
     banner: Reading | None,
 ) -> Analysis:
+    elements, not_kept = matches.slots, matches.not_kept
     names = _guichet_names(soup, target, elements)
     locate = _guichet_locator(soup, names, target)
     paths = _ElementPaths()
@@ -565,6 +579,7 @@ def _slots_found(
             guichet,
             [slot for slot, _ in placed if slot.guichet_id == guichet.id],
             [r for r in read if r.guichet.id == guichet.id and r.start is None],
+            cut_short=not_kept > 0,
         )
         for guichet in guichets
     )
@@ -574,7 +589,7 @@ def _slots_found(
         # only on a page without any slot.
         notes.append(Detail("html.banner_too", banner=banner.detail))
     found = Detail("html.slots", slots=len(placed), guichets=len(results))
-    detail = joined((found, *notes))
+    detail = with_not_kept(joined((found, *notes)), not_kept)
     reading = Reading(
         "slots",
         overall_status([result.status for result in results]),
@@ -583,6 +598,7 @@ def _slots_found(
         slots=tuple(slot for slot, _ in placed),
         rule=RULE_SLOTS,
         read_from=tuple(origin for _, origin in placed),
+        slots_not_kept=not_kept,
     )
     return Analysis(reading, results)
 
@@ -634,13 +650,21 @@ class _StandIns:
 
 
 def _guichet_result(
-    guichet: Choice, slots: list[Slot], unreadable: list[_SlotElement]
+    guichet: Choice, slots: list[Slot], unreadable: list[_SlotElement], *, cut_short: bool
 ) -> GuichetResult:
+    """A guichet's slots. When the page's slots were cut short, its list says nothing of
+    what went, and a guichet without any read may have some among those not read."""
+    read_until = CUT_SHORT if cut_short else None
+    if not slots and cut_short:
+        unread = Detail("none_among_read", cap=MAX_SLOTS_PER_PAGE)
+        return GuichetResult(guichet.id, guichet.label, Status.UNKNOWN, detail=unread)
     if not slots:
         none_listed = Detail("html.no_slot_for_guichet")
         return GuichetResult(guichet.id, guichet.label, Status.NONE, detail=none_listed)
     detail = _unreadable_detail([r.shown for r in unreadable]) if unreadable else None
-    return GuichetResult(guichet.id, guichet.label, Status.AVAILABLE, tuple(sorted(slots)), detail)
+    return GuichetResult(
+        guichet.id, guichet.label, Status.AVAILABLE, tuple(sorted(slots)), detail, read_until
+    )
 
 
 def _unreadable_detail(shown: list[str]) -> Detail:
@@ -845,7 +869,9 @@ def _short(text: str) -> str:
 
 async def check(target: Target, session: Session) -> FlowOutcome:
     page = await session.get(target.url)
-    analysis = analyse(page, target)
+    analysis = await parsed(analyse, page, target)
     reading = analysis.reading
     status = reading.status or Status.UNKNOWN
-    return FlowOutcome(analysis.guichets, status, reading.detail, page)
+    return FlowOutcome(
+        analysis.guichets, status, reading.detail, page, slots_not_kept=reading.slots_not_kept
+    )

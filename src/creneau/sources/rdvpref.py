@@ -30,12 +30,24 @@ from creneau.details import Detail, joined
 from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status
-from creneau.sources import Choice, FlowOutcome, Reading
+from creneau.sources import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    Reading,
+    parsed,
+    with_not_kept,
+)
 from creneau.sources.common import (
+    MAX_ELEMENTS_READ,
     SITE_ZONE,
+    Cut,
     NotJson,
+    bounded_soup,
     html_soup,
     load_json,
+    page_date,
     read_failure,
     status_from_error_title,
     visible_text,
@@ -102,8 +114,13 @@ VUE_DATA_KEY = "vueData"
 SLOTS_WIDGET = "rdv-choix-tranche"
 SLOT_RADIO = "input[id^=trhId_]"  # component: :id="'trhId_' + trhId"
 SLOT_RADIO_PREFIX = "trhId_"
-DAY_COLUMN = "blocCreneauSelection"  # component: the column holding one day's radios
-DAY_HEADER = "h3"
+SLOT_LABEL = "label[for]"  # component: <label :for="'trhId_' + trhId">09h30</label>
+DAY_COLUMN = "blocCreneauSelection"  # component, wide screens: one column per day
+DAY_HEADER = "h3"  # its heading, "lundi<br/>18/05"
+# component, phones (`$q.screen.lt.sm`): a <q-expansion-item :label="'lundi 18/05'"> per day,
+# which Quasar renders as div.q-expansion-item with the label in div.q-item__label.
+DAY_ITEM = "q-expansion-item"
+DAY_ITEM_LABEL = "q-item__label"
 # Vertigo's TrancheHoraire (agenda_model.ksp); the list holding them is found by its shape.
 SLOT_ID = "trhId"
 SLOT_DAY = "dateLocale"
@@ -262,11 +279,12 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
     page, _ = status_from_error_title(page)
     name = target.name if target is not None else "<name>"
     text = visible_text(page.text)
-    soup = html_soup(page.text)
+    soup, cut = bounded_soup(page.text)
     vue_data = read_vue_data(soup)
     facts = release_facts(text, vue_data)
     slots_page = _is_slots_page(soup, text, vue_data)
-    slots = _slots_reading(soup, text, vue_data, page.url, facts) if slots_page else None
+    served = _Served(page.url, page_date(page), cut)
+    slots = _slots_reading(soup, text, vue_data, served, facts) if slots_page else None
     if slots is not None and slots.slots:
         return slots
     if vendor := third_party_challenge(page, soup, text, widgets_only=slots_page):
@@ -367,30 +385,59 @@ def _is_slots_page(soup: BeautifulSoup, text: str, vue_data: dict[str, Any]) -> 
     )
 
 
+@dataclass(frozen=True)
+class _Served:
+    url: str
+    on: date | None  # the day of its Date header, in the site's zone
+    cut: Cut  # the elements past those read (a page too large to read whole)
+
+
+@dataclass(frozen=True)
+class _Found:
+    slots: list[tuple[Slot, str]]  # with where each was read
+    unreadable: int = 0
+    not_kept: int = 0  # past MAX_SLOTS_PER_PAGE, not read
+
+
 def _slots_reading(
-    soup: BeautifulSoup, text: str, vue_data: dict[str, Any], url: str, facts: dict[str, str]
+    soup: BeautifulSoup,
+    text: str,
+    vue_data: dict[str, Any],
+    served: _Served,
+    facts: dict[str, str],
 ) -> Reading:
-    demarche = _demarche_choice(soup, url)
+    demarche = _demarche_choice(soup, served.url)
     criteria = _criteria(vue_data)
     first_free, first_free_rule = _first_free_day(criteria, text)
     if first_free:
         facts = {**facts, "first_availability": first_free.isoformat()}
-    found, unreadable, rule = _slots_from_json(vue_data, demarche)
-    if not found and not unreadable:
-        first_day = _read_day(criteria.get(CRITERIA_FIRST_DAY))
-        found, unreadable = _slots_from_radios(soup, first_day, demarche)
-        rule = "SLOT_RADIO"
-    found = sorted(dict(found).items())  # one origin per slot, in time order
+    read, rule = _slots_from_json(vue_data, demarche), "SLOT_FIELDS"
+    if not read.slots and not read.unreadable:
+        # The days the radios show have no year: the week the state says is shown, else
+        # (a page without its state) the week of the day the page was served.
+        first_day = _read_day(criteria.get(CRITERIA_FIRST_DAY)) or served.on
+        read, rule = _slots_from_radios(soup, first_day, demarche, served.cut), "SLOT_RADIO"
+    found = sorted(dict(read.slots).items())  # one origin per slot, in time order
     slots = tuple(slot for slot, _ in found)
     read_from = tuple(origin for _, origin in found)
+    unreadable, not_kept = read.unreadable, read.not_kept
 
     def reading(kind: str, status: Status, detail: Detail, rule: str) -> Reading:
         return Reading(
-            kind, status, detail, (demarche,), slots, facts=facts, rule=rule, read_from=read_from
+            kind,
+            status,
+            detail,
+            (demarche,),
+            slots,
+            facts=facts,
+            rule=rule,
+            read_from=read_from,
+            slots_not_kept=not_kept,
         )
 
     if slots:
         shown = Detail("rdvpref.free_slots", count=len(slots), unreadable=unreadable)
+        shown = with_not_kept(shown, not_kept)
         return reading("creneau", Status.AVAILABLE, shown, rule)
     if unreadable:
         unread = Detail("rdvpref.none_readable", count=unreadable)
@@ -398,6 +445,10 @@ def _slots_reading(
     if first_free:
         later = Detail("rdvpref.first_free_day", day=first_free)
         return reading("creneau-later", Status.AVAILABLE, later, first_free_rule)
+    if served.cut.shapes:
+        # The state or the radios may lie in the part not read: never "none".
+        too_large = Detail("page_too_large", elements=MAX_ELEMENTS_READ)
+        return reading("unknown", Status.UNKNOWN, too_large, "MAX_ELEMENTS_READ")
     if no_free_day := _no_free_day(criteria):
         return reading("creneau-none", Status.NONE, no_free_day, "CRITERIA_FIRST_FREE_DAY")
     if NO_SLOT.search(text):
@@ -465,10 +516,11 @@ def read_vue_data(soup: BeautifulSoup) -> dict[str, Any]:
 
 
 def _walk(value: Any, path: str = "$.vueData", depth: int = 0) -> Iterator[tuple[str, str, Any]]:
-    """Every (path, key, value) inside vueData, depth first, bounded."""
+    """Every (path, key, value) inside vueData, depth first, bounded: in depth, and in the
+    items of a list looked into (a list of slots is read whole by `_slots_from_json`)."""
     if depth > _JSON_DEPTH:
         return
-    items = value.items() if isinstance(value, dict) else enumerate(value)
+    items = value.items() if isinstance(value, dict) else enumerate(value[:MAX_SLOTS_PER_PAGE])
     for key, inner in items:
         here = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}"
         yield here, str(key), inner
@@ -500,12 +552,13 @@ def _criteria(vue_data: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _slots_from_json(
-    vue_data: dict[str, Any], demarche: Choice
-) -> tuple[list[tuple[Slot, str]], int, str]:
-    slots, unreadable = [], 0
+def _slots_from_json(vue_data: dict[str, Any], demarche: Choice) -> _Found:
+    slots: list[tuple[Slot, str]] = []
+    unreadable = not_kept = 0
     for path, items in _slot_lists(vue_data):
-        for index, item in enumerate(items):
+        room = max(0, MAX_SLOTS_PER_PAGE - len(slots) - unreadable)
+        not_kept += max(0, len(items) - room)
+        for index, item in enumerate(items[:room]):
             day = _read_day(item.get(SLOT_DAY))
             minutes = _read_minutes(item.get(SLOT_START_MINUTES))
             key = str(item.get(SLOT_ID, "")).strip()
@@ -514,20 +567,26 @@ def _slots_from_json(
                 continue
             slot = Slot(_local(day, minutes), demarche.id, demarche.label, key)
             slots.append((slot, f"{path}[{index}]"))
-    return slots, unreadable, "SLOT_FIELDS"
+    return _Found(slots, unreadable, not_kept)
 
 
 def _slots_from_radios(
-    soup: BeautifulSoup, first_day: date | None, demarche: Choice
-) -> tuple[list[tuple[Slot, str]], int]:
+    soup: BeautifulSoup, first_day: date | None, demarche: Choice, cut: Cut
+) -> _Found:
     """Slots from rendered radios: the day comes from the column header ("lundi 18/05"),
     its year from the criteria's first day, the time from the label ("09h30")."""
     slots, unreadable = [], 0
-    for radio in soup.select(SLOT_RADIO):
+    labels: dict[str, Tag] = {}
+    for tag in soup.select(SLOT_LABEL):
+        labels.setdefault(str(tag.get("for", "")), tag)
+    radios = soup.select(SLOT_RADIO)
+    read = radios[:MAX_SLOTS_PER_PAGE]
+    not_kept = len(radios) - len(read) + cut.like(read)
+    for radio in read:
         radio_id = str(radio.get("id", ""))
         key = radio_id[len(SLOT_RADIO_PREFIX) :]
         day = _radio_day(radio, first_day)
-        label = soup.find("label", attrs={"for": radio_id})
+        label = labels.get(radio_id)
         label_text = label.get_text(" ").strip() if label else ""
         minutes = _read_minutes(label_text or None)
         if not key or day is None or minutes is None:
@@ -535,13 +594,11 @@ def _slots_from_radios(
             continue
         slot = Slot(_local(day, minutes), demarche.id, demarche.label, key)
         slots.append((slot, f'input#{radio_id} + label "{label_text[:20]}"'))
-    return slots, unreadable
+    return _Found(slots, unreadable, not_kept)
 
 
 def _radio_day(radio: Tag, first_day: date | None) -> date | None:
-    column = radio.find_parent(class_=DAY_COLUMN)
-    header = column.find(DAY_HEADER) if column else None
-    found = _HEADER_DAY.search(header.get_text(" ")) if header else None
+    found = _HEADER_DAY.search(_day_heading(radio))
     if found is None or first_day is None:
         return None
     day, month = int(found.group(1)), int(found.group(2))
@@ -553,6 +610,21 @@ def _radio_day(radio: Tag, first_day: date | None) -> date | None:
         if candidate >= first_day - timedelta(days=7):  # a week shown never starts in the past
             return candidate
     return None
+
+
+def _day_heading(radio: Tag) -> str:
+    """What names the radio's day ("lundi 18/05"): its column's heading on a wide screen,
+    its expansion item's label on a phone."""
+    column = radio.find_parent(class_=DAY_COLUMN)
+    if column is not None and (header := column.find(DAY_HEADER)) is not None:
+        return str(header.get_text(" "))
+    item = radio.find_parent(class_=DAY_ITEM) or radio.find_parent(DAY_ITEM)
+    if item is None:
+        return ""
+    if item.name == DAY_ITEM:  # the component's own tag, as a template writes it
+        return str(item.get("label", ""))
+    label = item.find(class_=DAY_ITEM_LABEL)
+    return str(label.get_text(" ")) if label is not None else ""
 
 
 def _local(day: date, minutes: int) -> datetime:
@@ -841,7 +913,7 @@ async def check(target: Target, session: Session) -> FlowOutcome:
     can solve it through `creneau captcha`."""
     urls = demarche_urls(target.url)
     page = await session.get(urls.slots)
-    reading = parse_page(page, target)
+    reading = await parsed(parse_page, page, target)
     facts = dict(reading.facts)
     if reading.kind == "demarche":
         image = _challenge_detail("image", target.name)
@@ -851,7 +923,14 @@ async def check(target: Target, session: Session) -> FlowOutcome:
         return FlowOutcome((), Status.CAPTCHA, reading.detail, page, facts)
     if reading.kind in SLOTS_PAGE_KINDS or reading.choices:
         guichet = _guichet(urls.demarche_id, reading)
-        return FlowOutcome((guichet,), guichet.status, reading.detail, page, facts)
+        return FlowOutcome(
+            (guichet,),
+            guichet.status,
+            reading.detail,
+            page,
+            facts,
+            slots_not_kept=reading.slots_not_kept,
+        )
     status = reading.status or Status.UNKNOWN
     detail = reading.detail if reading.status else Detail("unexpected_page", kind=reading.kind)
     return FlowOutcome((), status, detail, page, facts)
@@ -862,7 +941,8 @@ def _guichet(demarche_id: str, reading: Reading) -> GuichetResult:
     demarche = Choice(demarche_id, label or f"démarche {demarche_id}")
     slots = tuple(sorted(_at(slot, demarche) for slot in reading.slots))
     status = reading.status or Status.UNKNOWN
-    return GuichetResult(demarche.id, demarche.label, status, slots, reading.detail)
+    cut_short = CUT_SHORT if reading.slots_not_kept else None
+    return GuichetResult(demarche.id, demarche.label, status, slots, reading.detail, cut_short)
 
 
 @dataclass(frozen=True)
@@ -895,7 +975,7 @@ async def start_captcha(target: Target, session: Session) -> CaptchaChallenge:
     show — in particular when the site asks for a challenge only a browser can pass."""
     urls = demarche_urls(target.url)
     page = await session.get(urls.cgu)
-    reading = parse_page(page, target)
+    reading = await parsed(parse_page, page, target)
     if challenge_of(reading) not in ("", "image"):
         raise CaptchaUnavailable(_at_page(urls.cgu, reading.detail), reading)
     form = read_captcha_form(page.text, page.url) if reading.kind == "captcha" else None
@@ -962,13 +1042,12 @@ async def submit_captcha(
     if not typed:
         raise ValueError("the code is empty: type the characters shown in the image")
     data = {**dict(challenge.fields), challenge.code_field: typed}
-    reading = _browser_only_refused(
-        parse_page(await session.post(challenge.form_url, data), target)
-    )
+    answer = await session.post(challenge.form_url, data)
+    reading = _browser_only_refused(await parsed(parse_page, answer, target))
     if reading.status is None or reading.kind == "unknown":
         # The answer was not a page of the flow (e.g. an empty 200): look at creneau/ itself.
         page = await session.get(demarche_urls(target.url).slots)
-        reading = _browser_only_refused(parse_page(page, target))
+        reading = _browser_only_refused(await parsed(parse_page, page, target))
     return reading
 
 

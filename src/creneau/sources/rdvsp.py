@@ -19,7 +19,7 @@ link once when a week is empty. It never requests a slot's link: that is where b
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, parse_qsl, urlencode, urljoin, urlsplit
@@ -31,11 +31,21 @@ from creneau.details import Detail, joined
 from creneau.fetch.politeness import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
-from creneau.sources import Choice, FlowOutcome, Reading
+from creneau.sources import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    Reading,
+    parsed,
+    with_not_kept,
+)
 from creneau.sources.common import (
+    MAX_ELEMENTS_READ,
     SITE_ZONE,
+    Cut,
+    bounded_soup,
     fold,
-    html_soup,
     looks_like_captcha,
     read_failure,
     visible_text,
@@ -96,6 +106,10 @@ ANTS_COUNT_MIN, ANTS_COUNT_MAX, ANTS_COUNT_DEFAULT = 1, 6, 1
 
 # Phrases, matched on folded text (lower case, no accents, straight apostrophes).
 NO_SLOT = re.compile(r"aucun creneau correspondant a votre (recherche|invitation) n'a ete trouve")
+# _nothing_to_show, its follow-up branch: the user's referent(s) have no free slot.
+REFERENT_NO_SLOT = re.compile(r"votre referent n'a pas de creneaux disponibles")
+# _creneaux: a day after the motif's max_public_booking_delay.
+BOOKING_CLOSED_DAY = "date fermee a la reservation"
 NEXT_AVAILABILITY_LABEL = "prochaine disponibilite le"
 MOTIF_CHOICE_HEADING = "selectionnez le motif de votre rdv"
 ANTS_COUNT_REFUSED = "veuillez choisir un nombre de pre-demandes entre 1 et 6"
@@ -234,15 +248,22 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
     refused = _failure_reading(page, text) if page.status in (403, 429) else None
     if refused is not None:  # a refusal, not a banner: the host's breaker needs it
         return refused
-    soup = html_soup(page.text)
-    if soup.select(SLOT_LINK):
-        return _parse_slots(soup)
+    soup, cut = bounded_soup(page.text)
+    if soup.select_one(SLOT_LINK):
+        return _parse_slots(soup, cut)
     if (failure := _failure_reading(page, text)) is not None:
         return failure
+    if cut.shapes:
+        # Slot links may lie in the part not read: never "none", whatever the page says.
+        detail = Detail("page_too_large", elements=MAX_ELEMENTS_READ)
+        return Reading("too-large", Status.UNKNOWN, detail, rule="MAX_ELEMENTS_READ")
     if found := NO_SLOT.search(text):
         search = found.group(1) == "recherche"
         none = Detail("rdvsp.no_slot_search" if search else "rdvsp.no_slot_invitation")
         return Reading("no-slot", Status.NONE, none, rule="NO_SLOT")
+    if REFERENT_NO_SLOT.search(text):
+        detail = Detail("rdvsp.referent_no_slot")
+        return Reading("no-slot", Status.NONE, detail, rule="REFERENT_NO_SLOT")
     if form := _ants_count_form(soup):
         return _parse_ants_count(form, text)
     block = soup.select_one(CRENEAUX_BLOCK)
@@ -275,11 +296,14 @@ def _failure_reading(page: Page, text: str) -> Reading | None:
     return Reading(failure.kind, failure.status, failure.detail, rule="common.read_failure")
 
 
-def _parse_slots(soup: Tag) -> Reading:
+def _parse_slots(soup: Tag, cut: Cut) -> Reading:
     place = _selected_place(soup)
     found: dict[Slot, str] = {}
     unreadable = 0
-    for link in soup.select(SLOT_LINK):
+    links = soup.select(SLOT_LINK)
+    read = links[:MAX_SLOTS_PER_PAGE]
+    not_kept = len(links) - len(read) + cut.like(read)
+    for link in read:
         href = str(link.get("href", ""))
         start = parse_start(_query_value(href, PARAM_STARTS_AT))
         if start is None:
@@ -292,6 +316,7 @@ def _parse_slots(soup: Tag) -> Reading:
         detail = Detail("rdvsp.unreadable_links", count=unreadable)
         return Reading("unknown", Status.UNKNOWN, detail, rule="SLOT_LINK")
     detail = Detail("rdvsp.week_slots", count=len(found), unreadable=unreadable)
+    detail = with_not_kept(detail, not_kept)
     slots = tuple(sorted(found))
     if not place.id and place.label:  # an organisation's week: its links name it
         place = Choice(slots[0].guichet_id, place.label)
@@ -303,6 +328,7 @@ def _parse_slots(soup: Tag) -> Reading:
         slots,
         rule="SLOT_LINK",
         read_from=tuple(found[slot] for slot in slots),
+        slots_not_kept=not_kept,
     )
 
 
@@ -336,6 +362,12 @@ def _parse_empty_week(soup: Tag, block: Tag) -> Reading:
                 facts={NEXT_FACT: start.isoformat()} if start else {},
                 rule="NEXT_AVAILABILITY_LABEL",
             )
+    if BOOKING_CLOSED_DAY in fold(block.get_text(" ")):
+        # The app shows a week only when it found slots or a next availability
+        # (`no_availability?`): with no slot link and no next availability, its slots lie
+        # after the booking delay, where every later week lies too.
+        closed = Detail("rdvsp.week_closed")
+        return Reading("no-slot", Status.NONE, closed, choices, rule="BOOKING_CLOSED_DAY")
     detail = Detail("rdvsp.empty_week")
     return Reading("unknown", Status.UNKNOWN, detail, choices, rule="CRENEAUX_BLOCK")
 
@@ -577,13 +609,13 @@ def ants_count_url(page_url: str, reading: Reading, count: int) -> str:
 async def check(target: Target, session: Session) -> FlowOutcome:
     url = search_url(target.url)
     page = await session.get(url)
-    reading = parse_page(page)
+    reading = await parsed(parse_page, page)
     counted = None
     if reading.kind == KIND_ANTS_COUNT:
         counted = ants_count(target)
         if reading.status is None:  # asked, not refused: answer once, as the form would
             page = await session.get(ants_count_url(page.url, reading, counted))
-            reading = parse_page(page)
+            reading = await parsed(parse_page, page)
     outcome = await _follow(target, session, url, page, reading)
     if counted is None:
         return outcome
@@ -591,7 +623,7 @@ async def check(target: Target, session: Session) -> FlowOutcome:
     detail = outcome.detail and Detail(
         "rdvsp.with_ants_count", detail=outcome.detail, param=PARAM_ANTS_COUNT, count=counted
     )
-    return FlowOutcome(outcome.guichets, outcome.status, detail, outcome.last_page, facts)
+    return replace(outcome, detail=detail, facts=facts)
 
 
 async def _follow(
@@ -608,8 +640,8 @@ async def _follow(
             place = Choice(ident, place.label)
         if not place.label:
             place = Choice(place.id, f"{CHOICE_NOUNS.get(param, 'lieu')} {place.id or '?'}")
-        guichet, last = await _finish_place(session, place, page, reading)
-        return _outcome((guichet,), last)
+        read = await _finish_place(session, place, page, reading)
+        return _outcome((read.guichet,), read.page, read.not_kept)
     if reading.kind == KIND_MOTIFS:
         offered = tuple(choice.id for choice in reading.choices)
         detail = Detail("rdvsp.motif_needed", param=PARAM_MOTIF, offered=offered)
@@ -646,7 +678,7 @@ async def _read_choices(
     links = dict(reading.fields)
     guichets: list[GuichetResult] = []
     last = page
-    read = 0
+    read = not_kept = 0
     refused = False  # the site refused or failed: no more requests this check
     for ident in wanted or list(offered):
         if ident not in offered:
@@ -663,36 +695,49 @@ async def _read_choices(
             guichets.append(_next_only(place, reading.facts, not_read))
             continue
         read += 1
-        guichet, last = await _read_place(session, place, urljoin(page.url, links[ident]))
-        guichets.append(guichet)
-        refused = guichet.status in STOP_STATUSES
-    return _outcome(tuple(guichets), last)
+        place_read = await _read_place(session, place, urljoin(page.url, links[ident]))
+        guichets.append(place_read.guichet)
+        last, not_kept = place_read.page, not_kept + place_read.not_kept
+        refused = place_read.guichet.status in STOP_STATUSES
+    return _outcome(tuple(guichets), last, not_kept)
 
 
-async def _read_place(session: Session, place: Choice, url: str) -> tuple[GuichetResult, Page]:
+@dataclass(frozen=True)
+class _PlaceRead:
+    guichet: GuichetResult
+    page: Page
+    not_kept: int = 0  # slots past MAX_SLOTS_PER_PAGE, not read
+
+
+async def _read_place(session: Session, place: Choice, url: str) -> _PlaceRead:
     page = await session.get(url)
-    return await _finish_place(session, place, page, parse_page(page))
+    return await _finish_place(session, place, page, await parsed(parse_page, page))
 
 
 async def _finish_place(
     session: Session, place: Choice, page: Page, reading: Reading
-) -> tuple[GuichetResult, Page]:
+) -> _PlaceRead:
     if reading.kind == KIND_EMPTY_WEEK:
         # An empty week (a place pinned in the URL, or a slot taken since the list was drawn):
         # the site links to the week of its next availability.
         page = await session.get(urljoin(page.url, dict(reading.fields)[NEXT_FIELD]))
-        later = parse_page(page)
+        later = await parsed(parse_page, page)
         if later.kind == KIND_EMPTY_WEEK:
             facts = {f"{NEXT_FACT}:{place.id}": later.facts.get(NEXT_FACT, "")}
             announced = Detail("rdvsp.next_only_announced")
-            return _next_only(place, facts, announced), page
+            return _PlaceRead(_next_only(place, facts, announced), page)
         reading = later
     if reading.kind == KIND_SLOTS:
         slots = tuple(_at_place(slot, place) for slot in reading.slots)
-        return GuichetResult(place.id, place.label, Status.AVAILABLE, slots, reading.detail), page
+        # A week cut short says nothing of which slots seen earlier went.
+        until = CUT_SHORT if reading.slots_not_kept else None
+        guichet = GuichetResult(
+            place.id, place.label, Status.AVAILABLE, slots, reading.detail, until
+        )
+        return _PlaceRead(guichet, page, reading.slots_not_kept)
     status = reading.status or Status.UNKNOWN
     detail = reading.detail if reading.status else Detail("unexpected_page", kind=reading.kind)
-    return GuichetResult(place.id, place.label, status, detail=detail), page
+    return _PlaceRead(GuichetResult(place.id, place.label, status, detail=detail), page)
 
 
 def _next_only(place: Choice, facts: dict[str, str], why: Detail) -> GuichetResult:
@@ -725,10 +770,10 @@ def _at_place(slot: Slot, place: Choice) -> Slot:
     return Slot(slot.start, place.id, place.label, slot_key(place.id, slot.start))
 
 
-def _outcome(guichets: tuple[GuichetResult, ...], last: Page) -> FlowOutcome:
+def _outcome(guichets: tuple[GuichetResult, ...], last: Page, not_kept: int = 0) -> FlowOutcome:
     status = overall_status([guichet.status for guichet in guichets])
     if len(guichets) == 1:
-        return FlowOutcome(guichets, status, guichets[0].detail, last)
+        return FlowOutcome(guichets, status, guichets[0].detail, last, slots_not_kept=not_kept)
     notes = [
         Detail("labelled", label=g.label, detail=g.detail)
         for g in guichets
@@ -736,4 +781,4 @@ def _outcome(guichets: tuple[GuichetResult, ...], last: Page) -> FlowOutcome:
     ]
     found = sum(len(g.slots) for g in guichets)
     summary = Detail("rdvsp.summary", places=len(guichets), slots=found)
-    return FlowOutcome(guichets, status, joined((summary, *notes)), last)
+    return FlowOutcome(guichets, status, joined((summary, *notes)), last, slots_not_kept=not_kept)
