@@ -373,7 +373,7 @@ def test_a_page_of_another_kind_says_what_to_give(
     assert stderr == (
         f"{server.url}/rendez-vous: creneau found on the page neither elements that repeat "
         "with a date and time nor a phrase saying there is no slot: give --set "
-        'slot_selector="…" and/or --set none_text=["…"] (see the README\'s "html" section)\n'
+        'slot_selector="…" and/or --set none_text=["…"] (see docs/systems/html.md)\n'
     )
 
 

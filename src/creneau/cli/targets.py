@@ -242,7 +242,7 @@ def _html_settings(found: Preview, detail: str, extra: dict[str, Any], yes: bool
             [
                 f"{found.link.url}: creneau found on the page neither elements that repeat with a "
                 'date and time nor a phrase saying there is no slot: give --set slot_selector="…" '
-                'and/or --set none_text=["…"] (see the README\'s "html" section)'
+                'and/or --set none_text=["…"] (see docs/systems/html.md)'
             ]
         )
     if yes:

@@ -165,8 +165,7 @@ WORDS = {
         "nothing_to_read": (
             "creneau n'a trouvé sur cette page ni éléments qui se répètent avec une date et "
             "une heure, ni phrase disant qu'il n'y a pas de créneau : ajoutez-la en ligne de "
-            'commande, creneau add URL --set slot_selector="…" (voir la section « html » du '
-            "README)."
+            'commande, creneau add URL --set slot_selector="…" (voir docs/systems/html.md).'
         ),
         "choose_option": "Choisissez ce que creneau doit chercher sur la page.",
         "too_long": "Le nom ou l'intervalle est trop long.",
@@ -309,7 +308,7 @@ WORDS = {
         "nothing_to_read": (
             "creneau found on this page neither elements that repeat with a date and time "
             "nor a phrase saying there is no slot: add it on the command line, creneau add "
-            'URL --set slot_selector="…" (see the README\'s "html" section).'
+            'URL --set slot_selector="…" (see docs/systems/html.md).'
         ),
         "choose_option": "Choose what creneau should look for on the page.",
         "too_long": "The name or the interval is too long.",
