@@ -139,7 +139,9 @@ def test_a_crash_message_holds_no_secret(
     def crash(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError(f"could not reach json://127.0.0.1/hook?token={ENV_TOKEN}")
 
-    monkeypatch.setattr(cli_module.status, "read_config", crash)
+    from creneau.cli import status as status_command  # a lazy command: not loaded until run
+
+    monkeypatch.setattr(status_command, "read_config", crash)
     monkeypatch.setattr(sys, "argv", ["creneau", "status"])
     with pytest.raises(SystemExit) as stopped:
         cli_module.main()
