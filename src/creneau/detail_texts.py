@@ -30,6 +30,14 @@ Code = Literal[
     "site_overloaded",
     "site_closed",
     "internal_error",
+    # why an alert of the outbox was not sent (alerts/deliver.py)
+    "outbox.channel_gone",
+    "outbox.slots_gone",
+    "outbox.too_old",
+    "outbox.withdrawn_clear",
+    "outbox.withdrawn_other_state",
+    "outbox.withdrawn_host_up",
+    "outbox.withdrawn_with_down",
     "slots_not_kept",
     "none_among_read",
     "page_too_large",
@@ -246,6 +254,15 @@ _EN: dict[Code, str] = {
     "ants.radius_refused": (
         "HTTP 403: the hub does not offer the target's radius_km ({{ refusal | q }}): set "
         "radius_km to one it offers ({{ choices | join(', ') }} km when creneau was written)"),
+    "outbox.channel_gone": "channel {{ channel | q }} no longer has this URL in the config",
+    "outbox.slots_gone": (
+        "not sent: every slot it announced was gone before it could be delivered"),
+    "outbox.too_old": "not sent: older than {{ age }}",
+    "outbox.withdrawn_clear": "withdrawn: {{ target }} has given a clear answer since",
+    "outbox.withdrawn_other_state": (
+        "withdrawn: {{ target }} is now in another state ({{ state }}), alerted anew"),
+    "outbox.withdrawn_host_up": "withdrawn: {{ host }} answers again",
+    "outbox.withdrawn_with_down": "withdrawn: the alert that the site was down was withdrawn",
     "interrupted": "interrupted: creneau stopped during the check",
     "fetch.cooling_down": (
         "{{ host }} is cooling down ({{ reason }}); next attempt at {{ until | moment }}"),
@@ -509,6 +526,18 @@ _FR: dict[Code, str] = {
     "ants.radius_refused": (
         "HTTP 403 : le hub n'offre pas le radius_km de la cible ({{ refusal | q }}) : choisissez "
         "un rayon qu'il offre ({{ choices | join(', ') }} km quand creneau a été écrit)"),
+    "outbox.channel_gone": "le canal {{ channel | q }} n'a plus cette URL dans la configuration",
+    "outbox.slots_gone": (
+        "non envoyée : tous les créneaux qu'elle annonçait étaient partis avant qu'elle "
+        "puisse l'être"),
+    "outbox.too_old": "non envoyée : plus ancienne que {{ age }}",
+    "outbox.withdrawn_clear": "retirée : {{ target }} a donné une réponse claire depuis",
+    "outbox.withdrawn_other_state": (
+        "retirée : {{ target }} est maintenant dans un autre état ({{ state }}), signalé à "
+        "nouveau"),
+    "outbox.withdrawn_host_up": "retirée : {{ host }} répond à nouveau",
+    "outbox.withdrawn_with_down": (
+        "retirée : l'alerte disant que le site était hors service a été retirée"),
     "interrupted": "interrompue : creneau s'est arrêté pendant la vérification",
     "fetch.cooling_down": (
         "{{ host }} est en pause ({{ reason }}) ; prochain essai le {{ until | moment }}"),

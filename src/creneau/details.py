@@ -105,6 +105,26 @@ def recorded(code: str | None, params: Mapping[str, Any] | None, text: str) -> D
     return Detail.from_json({"code": code, "params": params or {}})
 
 
+STORED = "detail:"  # how a Detail kept in a text column starts (an outbox row's last error)
+
+
+def as_text(said: Detail | str) -> str:
+    """A Detail as a text column keeps it ("detail:" and its JSON); a text as it is."""
+    if isinstance(said, str):
+        return said
+    return STORED + json.dumps(said.to_json(), ensure_ascii=False)
+
+
+def from_text(text: str) -> Detail | str:
+    """What `as_text` kept: the Detail, or the text (an older row's, a channel's own error)."""
+    if not text.startswith(STORED):
+        return text
+    try:
+        return Detail.from_json(json.loads(text[len(STORED) :]))
+    except (ValueError, KeyError, TypeError):
+        return text
+
+
 def from_payload(value: object) -> Said:
     """An alert's detail: its JSON ({"code": …, "params": …}), or the text an older version
     wrote."""

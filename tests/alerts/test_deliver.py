@@ -12,13 +12,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import english
 from creneau import redact
 from creneau.alerts.deliver import ChannelPlan, Sender, retry_delay
+from creneau.alerts.messages import Messages
 from creneau.check.diff import diff_slots
 from creneau.check.record import HostReport
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.simulator.phone import Phone
 from creneau.store import Destination, OutboxEvent, Store
+from creneau.web.pages.outbox import alert_line
 
 PARIS = ZoneInfo("Europe/Paris")
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -196,7 +199,11 @@ async def test_retries_back_off_and_slot_alerts_expire_after_six_hours(store: St
     assert max(gaps) == 1800
     assert attempts[-1] <= T0 + timedelta(hours=6)
     row = store.notifications()[0]
-    assert (row.state, row.last_error) == ("expired", "not sent: older than 6:00:00")
+    assert (row.state, english(row.said_error)) == ("expired", "not sent: older than 6:00:00")
+    # The dashboard's outbox says why in its language.
+    paris = ZoneInfo("Europe/Paris")
+    line = alert_line(row, Messages("fr", paris), clock.now, paris, "fr")
+    assert line.error == "non envoyée : plus ancienne que 6:00:00"
 
 
 def paris(
@@ -415,7 +422,7 @@ async def test_an_alert_whose_slots_all_went_is_not_sent(store: Store) -> None:
     await send.deliver_due()
     assert channel.sent == []
     row = store.notifications()[0]
-    assert (row.state, row.last_error) == (
+    assert (row.state, english(row.said_error)) == (
         "expired",
         "not sent: every slot it announced was gone before it could be delivered",
     )
@@ -441,7 +448,7 @@ async def test_a_trouble_alert_is_withdrawn_once_the_target_answers_clearly(
     await send.deliver_due()
     assert channel.sent == []
     row = store.notifications()[0]
-    assert (row.payload["event"], row.state, row.last_error) == (
+    assert (row.payload["event"], row.state, english(row.said_error)) == (
         alert,
         "expired",
         "withdrawn: allier has given a clear answer since",
@@ -492,7 +499,7 @@ async def test_a_host_down_alert_is_withdrawn_when_the_host_is_back_up(
         record(store, offer("nanterre", clock.now), routing, host_report("up", clock.now))
     channel.up = True
     await send.deliver_due()
-    rows = [(n.payload["event"], n.state, n.last_error) for n in store.notifications()]
+    rows = [(n.payload["event"], n.state, english(n.said_error)) for n in store.notifications()]
     if back_up:
         assert channel.sent == []
         assert rows == [

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from creneau.alerts.channels import AppriseSession, Channel, channel_of
 from creneau.alerts.events import quiet_until
+from creneau.details import Detail
 from creneau.redact import redact
 from creneau.store import (
     Destination,
@@ -102,11 +103,11 @@ class StoreState:
         return state is not None and state.open_until is None
 
 
-def stale_alerts(rows: Sequence[PendingNotification], state: CurrentState) -> dict[int, str]:
+def stale_alerts(rows: Sequence[PendingNotification], state: CurrentState) -> dict[int, Detail]:
     """Trouble alerts that no longer hold, with why: the target gave a clear answer (or is in
     another trouble, told by a newer alert), the host answers again. The "back up" alert of a
     host whose "down" alert is withdrawn goes with it: alone, it would mean nothing."""
-    reasons: dict[int, str] = {}
+    reasons: dict[int, Detail] = {}
     states: dict[str, str | None] = {}
     recovered: set[str] = set()
     for row in rows:
@@ -118,17 +119,17 @@ def stale_alerts(rows: Sequence[PendingNotification], state: CurrentState) -> di
             if now != name:
                 shown = redact(row.target)
                 reasons[row.id] = (
-                    f"withdrawn: {shown} has given a clear answer since"
+                    Detail("outbox.withdrawn_clear", target=shown)
                     if now is None
-                    else f"withdrawn: {shown} is now in another state ({now}), alerted anew"
+                    else Detail("outbox.withdrawn_other_state", target=shown, state=now)
                 )
         elif name == "host_down":
             host = str(row.event.get("host", ""))
             if state.host_is_up(host):
-                reasons[row.id] = f"withdrawn: {host} answers again"
+                reasons[row.id] = Detail("outbox.withdrawn_host_up", host=host)
                 recovered.add(host)
         elif name == "host_up" and row.event.get("host") in recovered:
-            reasons[row.id] = "withdrawn: the alert that the site was down was withdrawn"
+            reasons[row.id] = Detail("outbox.withdrawn_with_down")
     return reasons
 
 
@@ -263,9 +264,9 @@ class Sender:
     ) -> list[Delivery]:
         url = self.urls.get((channel, key))
         if url is None:
-            reason = f'channel "{channel}" no longer has this URL in the config'
+            reason = Detail("outbox.channel_gone", channel=channel)
             await self.db(self.store.mark_failed, [row.id for row in rows], reason, None)
-            return [Delivery(tuple(rows), False, error=reason)]
+            return [Delivery(tuple(rows), False, error=str(reason))]
         rows = await self._drop_expired(rows)
         rows = await self._hold_for_quiet_hours(self.plans.get(channel), rows)
         rows = await self._withdraw_stale(rows)
@@ -275,14 +276,14 @@ class Sender:
         from creneau.alerts.messages import merge
 
         if not merge(events):
-            reason = "not sent: every slot it announced was gone before it could be delivered"
+            reason = Detail("outbox.slots_gone")
             await self.db(self.store.mark_expired, [row.id for row in rows], reason)
             return []
         return [await self._send(url, channel, rows, events)]
 
     async def _withdraw_stale(self, rows: list[PendingNotification]) -> list[PendingNotification]:
-        reasons: dict[int, str] = await self.db(stale_alerts, rows, self.state)
-        by_reason: dict[str, list[int]] = {}
+        reasons: dict[int, Detail] = await self.db(stale_alerts, rows, self.state)
+        by_reason: dict[Detail, list[int]] = {}
         for row_id, reason in reasons.items():
             by_reason.setdefault(reason, []).append(row_id)
         for reason, ids in by_reason.items():
@@ -317,7 +318,7 @@ class Sender:
             row for row in rows if not row.held and now - row.created_at > self._expiry(row.kind)
         ]
         if expired:
-            reason = f"not sent: older than {self._expiry(expired[0].kind)}"
+            reason = Detail("outbox.too_old", age=str(self._expiry(expired[0].kind)))
             await self.db(self.store.mark_expired, [row.id for row in expired], reason)
         return [row for row in rows if row not in expired]
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from creneau.cli.context import existing_store, fail_config, out, read_config
 from creneau.cli.options import CONFIG_OPTION
 from creneau.dates import local_time
+from creneau.details import render
 from creneau.redact import redact
 from creneau.terminal import plain
 
@@ -105,7 +106,7 @@ def outbox(ctx: click.Context, config_path: Path, show_all: bool) -> None:
             str(row.attempts),
             next_try,
             plain(title),
-            plain(redact(row.last_error)),
+            plain(redact(render(row.said_error, config.creneau.language, config.creneau.zone))),
         )
     out.print(table)
 

@@ -34,7 +34,7 @@ from creneau.alerts.kinds import OutboxEvent as OutboxEvent
 from creneau.alerts.url_keys import legacy_url_key
 from creneau.alerts.url_keys import url_key as url_key
 from creneau.check.diff import KnownSlot, SlotChanges
-from creneau.details import Detail, recorded
+from creneau.details import Detail, as_text, recorded
 from creneau.fetch.politeness import HostState, Spend
 from creneau.redact import public_link
 from creneau.results import CheckResult, SiteSession, Slot, Status, site_session_of
@@ -480,10 +480,12 @@ class Store:
             ids, state="sent", sent_at=at, last_error="", attempts=NOTIFICATIONS.c.attempts + 1
         )
 
-    def mark_failed(self, ids: Sequence[int], error: str, retry_at: datetime | None) -> None:
+    def mark_failed(
+        self, ids: Sequence[int], error: Detail | str, retry_at: datetime | None
+    ) -> None:
         """A failed attempt: retried at `retry_at`, or given up for good when it is None."""
         values: dict[str, Any] = {
-            "last_error": error[:2000],
+            "last_error": as_text(error if isinstance(error, Detail) else error[:2000]),
             "attempts": NOTIFICATIONS.c.attempts + 1,
         }
         if retry_at is None:
@@ -492,8 +494,8 @@ class Store:
             values["next_attempt_at"] = retry_at
         self._update(ids, **values)
 
-    def mark_expired(self, ids: Sequence[int], reason: str) -> None:
-        self._update(ids, state="expired", last_error=reason)
+    def mark_expired(self, ids: Sequence[int], reason: Detail | str) -> None:
+        self._update(ids, state="expired", last_error=as_text(reason))
 
     def mark_held(self, ids: Sequence[int], until: datetime) -> None:
         """Quiet hours: deliver at `until`, as part of a digest."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, Table, select
 
-from creneau.details import Detail, recorded
+from creneau.details import Detail, from_text, recorded
 from creneau.store.schema import CHECK_HOURS, CHECKS, NOTIFICATIONS, SLOTS
 
 if TYPE_CHECKING:
@@ -78,9 +78,15 @@ class NotificationRecord:
     state: str
     held: bool
     attempts: int
-    last_error: str
+    last_error: str  # as kept: see `said_error`
     next_attempt_at: datetime
     sent_at: datetime | None
+
+    @property
+    def said_error(self) -> Detail | str:
+        """Why it was not sent, to render in a reader's language: creneau's own reasons are
+        Details; a channel's error is its own text."""
+        return from_text(self.last_error)
 
 
 @dataclass(frozen=True)

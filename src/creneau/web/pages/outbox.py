@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from creneau.alerts.channels import Channel
 from creneau.alerts.messages import Messages
+from creneau.details import render
 from creneau.store import NotificationRecord
 from creneau.store import dashboard as queries
 from creneau.web.auth import CSRF_FIELD, csrf_ok
@@ -72,7 +73,7 @@ def alert_line(
         if row.state == "pending"
         else "",
         sent=short_moment(row.sent_at, now, zone, language) if row.sent_at else "",
-        error=shown(row.last_error, 300),
+        error=shown(render(row.said_error, language, zone), 300),
         retry=row.state in RETRIABLE,
     )
 
