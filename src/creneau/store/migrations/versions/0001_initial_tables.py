@@ -17,6 +17,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    _create_checks()
+    _create_notifications()
+    _create_slots()
+
+
+def _create_checks() -> None:
     op.create_table(
         "checks",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -35,6 +41,8 @@ def upgrade() -> None:
     with op.batch_alter_table("checks", schema=None) as batch_op:
         batch_op.create_index("ix_checks_target_started", ["target", "started_at"], unique=False)
 
+
+def _create_notifications() -> None:
     op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,6 +70,8 @@ def upgrade() -> None:
             "ix_notifications_state_next", ["state", "next_attempt_at"], unique=False
         )
 
+
+def _create_slots() -> None:
     op.create_table(
         "slots",
         sa.Column("id", sa.Integer(), nullable=False),
