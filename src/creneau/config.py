@@ -29,11 +29,11 @@ from pydantic import (
 )
 
 from creneau import redact, sources
+from creneau.alert_kinds import KINDS, AlertKind
 from creneau.alerts import channels
-from creneau.alerts.kinds import KINDS, AlertKind
-from creneau.check.diff import HYSTERESIS
-from creneau.fetch.politeness import HostBudget
-from creneau.store.database import database_problem, sqlite_folder
+from creneau.changes import HYSTERESIS
+from creneau.database_url import database_problem, sqlite_folder
+from creneau.host_budget import HostBudget
 from creneau.targets import (
     NAME_CHARACTERS,
     NAME_PATTERN,

@@ -68,7 +68,7 @@ def fail_config(lines: Sequence[str]) -> NoReturn:
 
 def read_config(config_path: Path) -> Config:
     """The config, its warnings logged, the log in its time zone and the URL keys ready."""
-    from creneau.alerts import url_keys
+    from creneau import url_keys
     from creneau.config import ConfigError, load_config
 
     try:
