@@ -21,7 +21,8 @@ from pathlib import Path
 
 from bench.figures import Figure
 from creneau.check.run import run_check
-from creneau.fetch.client import HostBudget, PoliteClient
+from creneau.fetch.client import PoliteClient
+from creneau.host_budget import HostBudget
 from creneau.simulator.phone import Phone
 from creneau.simulator.prefecture import default_prefecture
 from creneau.simulator.server import SimulatorServer

@@ -21,7 +21,7 @@ from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from bench.figures import Figure
 from creneau.config import Config
 from creneau.daemon import Daemon
-from creneau.fetch.client import HostBudget
+from creneau.host_budget import HostBudget
 from creneau.store import Store
 
 HOSTS = 50

@@ -14,7 +14,8 @@ import pytest
 
 from creneau import redact
 from creneau.details import Said, render
-from creneau.fetch.client import HostBudget, PoliteClient
+from creneau.fetch.client import PoliteClient
+from creneau.host_budget import HostBudget
 from creneau.simulator.phone import Phone
 from creneau.simulator.prefecture import Prefecture, default_prefecture
 from creneau.simulator.server import SimulatorServer

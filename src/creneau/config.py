@@ -1,4 +1,6 @@
 """The configuration file: TOML, validated by pydantic, `${ENV_VAR}` secrets interpolated.
+A plain value: reading it starts nothing and registers nothing (creneau.startup does, once it
+is read: Apprise's reading of the channel URLs, the template overrides, the secrets).
 
 Every mistake becomes one line naming the file, the place and the problem, e.g.
 `config.toml: target "paris-etudiant".every: must be at least 60s (got 10s)`."""
@@ -9,6 +11,7 @@ import logging
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from datetime import time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
@@ -29,11 +32,10 @@ from pydantic import (
 )
 
 from creneau import redact, sources
-from creneau.alerts import channels
-from creneau.alerts.kinds import KINDS, AlertKind
-from creneau.check.diff import HYSTERESIS
-from creneau.fetch.politeness import HostBudget
-from creneau.store.database import database_problem, sqlite_folder
+from creneau.alert_kinds import KINDS, AlertKind
+from creneau.changes import HYSTERESIS
+from creneau.database_url import database_problem, sqlite_folder
+from creneau.host_budget import HostBudget
 from creneau.targets import (
     NAME_CHARACTERS,
     NAME_PATTERN,
@@ -48,7 +50,6 @@ from creneau.targets import (
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")  # at most 2 digits: int() cannot overflow time()
 MAX_PUBLIC_PER_MINUTE = 30.0
-APPRISE_WIKI = "https://github.com/caronc/apprise/wiki"
 # The databases creneau is built and tested on: (SQLAlchemy dialect, driver).
 # The bounds of each setting's duration, and why:
 # a slot gone and back after more than a day is a new release for anyone watching;
@@ -264,7 +265,7 @@ class Config(_Strict):
     hosts: dict[str, HostSettings] = Field(default_factory=dict)
     templates: dict[str, dict[str, str]] = Field(default_factory=dict)
     _warnings: list[str] = PrivateAttr(default_factory=list)
-    _shown: dict[str, channels.Channel] = PrivateAttr(default_factory=dict)
+    _secrets: tuple[str, ...] = PrivateAttr(default=())
 
     @property
     def targets(self) -> list[TargetBase]:
@@ -272,14 +273,16 @@ class Config(_Strict):
 
     @property
     def warnings(self) -> list[str]:
-        """What load_config accepted but the user should know (an Apprise URL with TLS
+        """What the start-up step accepted but the user should know (an Apprise URL with TLS
         checks off), one line each, naming file and place like the errors: for the CLI to
         log at start."""
         return list(self._warnings)
 
-    def channel_shown(self, url: str) -> channels.Channel:
-        """What the channel at `url` shows, as Apprise read it with the config."""
-        return self._shown.get(url) or channels.channel_of(url)
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret the file holds, to mask wherever text is shown: the ${VAR} values,
+        the credentials in target URLs, the channel URLs."""
+        return self._secrets
 
     def channel(self, name: str) -> Channel:
         return next(channel for channel in self.notify if channel.name == name)
@@ -325,21 +328,22 @@ def quiet_hours(text: str) -> tuple[time, time]:
 def load_config(path: Path) -> Config:
     """Read, interpolate and validate; raise ConfigError with one line per mistake, and
     nothing else whatever the file holds (a caller never sees a traceback: the CLI exits 2,
-    the daemon keeps the config it runs). What is accepted but worth a word (TLS checks off
-    for a channel) is in `Config.warnings`."""
+    the daemon keeps the config it runs). The secrets the file holds are masked in the
+    mistakes, and kept in `Config.secrets` for the start-up step to register."""
+    secrets: list[str] = []
     try:
-        return _load(path)
+        return _load(path, secrets)
     except ConfigError:
         raise
     except RecursionError:
         raise ConfigError([f"{path}: nested too deeply for creneau to read"]) from None
     except Exception as failure:  # a case no check above foresaw: still one line
         logging.getLogger(__name__).debug("loading %s failed", path, exc_info=True)
-        said = one_line(redact.redact(f"{type(failure).__name__}: {failure}"))
-        raise ConfigError([f"{path}: cannot be loaded ({said})"]) from None
+        said = redact.redact(f"{type(failure).__name__}: {failure}")
+        raise mistakes(str(path), [f"cannot be loaded ({one_line(said)})"], secrets) from None
 
 
-def _load(path: Path) -> Config:
+def _load(path: Path, secrets: list[str]) -> Config:
     name = str(path)
     try:
         # utf-8-sig: a byte order mark, which some Windows editors write, is not a mistake
@@ -360,99 +364,38 @@ def _load(path: Path) -> Config:
         raise ConfigError([f"{name}: {_toml_problem(failure)}"]) from None
     except RecursionError:
         raise ConfigError([f"{name}: {too_deep(text)}"]) from None
-    data, problems = _interpolate(raw, ())
+    data, problems = _interpolate(raw, (), secrets)
     if problems:
-        raise _error(name, [f"{_place(loc, raw)}: {why}" for loc, why in problems])
-    _register_target_credentials(data)
+        raise mistakes(name, [f"{_place(loc, raw)}: {why}" for loc, why in problems], secrets)
+    secrets += _target_credentials(data)
     data = _resolve_database(data, path.parent)
     try:
         config = Config.model_validate(data)
     except ValidationError as failure:
-        raise _error(name, describe_errors(failure, data)) from None
+        raise mistakes(name, describe_errors(failure, data), secrets) from None
     problems_found = _cross_check(config)
     if problems_found:
-        raise _error(name, problems_found)
-    mistakes, warnings = check_channel_urls(config, data)
-    if mistakes:
-        raise _error(name, mistakes)
-    for channel in config.notify:
-        for url in channel.urls:
-            redact.register(url.get_secret_value())
-    config._warnings = [one_line(f"{name}: {line}") for line in warnings]
+        raise mistakes(name, problems_found, secrets)
+    urls = [url.get_secret_value() for channel in config.notify for url in channel.urls]
+    config._secrets = tuple(dict.fromkeys([*secrets, *urls]))
     return config
 
 
-def _register_target_credentials(data: Any) -> None:
+def _target_credentials(data: Any) -> list[str]:
     """A target URL's `user:password@` is a secret like a ${VAR} value: masked wherever a
     message quotes the URL (an error from the site, the config's own mistakes)."""
     targets = data.get("target") if isinstance(data, dict) else None
-    for target in targets if isinstance(targets, list) else []:
-        if isinstance(target, dict) and isinstance(target.get("url"), str):
-            redact.register_link(target["url"])
-
-
-def _error(name: str, lines: list[str]) -> ConfigError:
-    return ConfigError([one_line(f"{name}: {line}") for line in lines])
-
-
-def check_channel_urls(config: Config, data: Any) -> tuple[list[str], list[str]]:
-    """Each Apprise URL as Apprise itself reads it: (mistakes, warnings), one line each
-    naming the place, never the URL (it holds secrets). Apprise reads them in a child process
-    (creneau.alerts.channels); what each channel shows is kept for the sender."""
-    if not config.notify:
-        return [], []
-    places = [
-        (_place(("notify", i, "urls", j), data), url)
-        for i, channel in enumerate(config.notify)
-        for j, url in enumerate(channel.secret_urls)
+    return [
+        secret
+        for target in (targets if isinstance(targets, list) else [])
+        if isinstance(target, dict) and isinstance(target.get("url"), str)
+        for secret in redact.link_secrets(target["url"])
     ]
-    try:
-        readings = channels.read_urls([url for _, url in places])
-    except channels.WorkerFailed as failure:
-        return [f"notify: the URLs could not be read: {failure}"], []
-    mistakes: list[str] = []
-    warnings: list[str] = []
-    for (place, url), reading in zip(places, readings, strict=True):
-        if not reading.readable:
-            mistakes.append(f"{place}: {_unreadable(reading)}")
-            continue
-        config._shown[url] = reading.channel
-        if not reading.checks_tls:
-            warnings.append(f"{place}: {TLS_UNCHECKED}")
-    return mistakes, warnings
 
 
-TLS_UNCHECKED = (
-    "verify=no: Apprise will not check this service's TLS certificate, so anyone on the "
-    "network path can read or forge these alerts (remove it unless the service's "
-    "certificate is self-signed and you accept that)"
-)
-
-
-def _unreadable(reading: channels.UrlReading) -> str:
-    """Why Apprise rejected a URL, in words that never quote it."""
-    scheme = reading.scheme
-    if not re.fullmatch(r"[a-z][a-z0-9+.-]{0,31}", scheme):
-        return (
-            "Apprise cannot read this URL: it must start with a service's scheme:// "
-            f"(see {APPRISE_WIKI})"
-        )
-    if scheme in ("http", "https"):
-        return (
-            "Apprise does not recognise this web address as a service it can notify: use the "
-            f"service's own scheme, such as ntfy:// or json:// (see {APPRISE_WIKI})"
-        )
-    if not reading.scheme_known:
-        return f'Apprise does not recognise this URL\'s scheme "{scheme}" (see {APPRISE_WIKI})'
-    if not reading.scheme_enabled:
-        return (
-            f'Apprise cannot use "{scheme}" here: it needs a package or a desktop that this '
-            "machine lacks"
-        )
-    return (
-        f'Apprise cannot read this "{scheme}" URL: a part it needs is missing or malformed '
-        f"(see the service's page in {APPRISE_WIKI})"
-    )
+def mistakes(name: str, lines: list[str], secrets: Sequence[str] = ()) -> ConfigError:
+    """The file's mistakes, one line each naming the file, its secrets masked."""
+    return ConfigError([redact.masked(one_line(f"{name}: {line}"), secrets) for line in lines])
 
 
 def describe_errors(failure: ValidationError, data: Any) -> list[str]:
@@ -636,19 +579,22 @@ def _toml_problem(failure: tomllib.TOMLDecodeError) -> str:
     return f"{message} (TOML syntax)"
 
 
-def _interpolate(node: Any, loc: tuple[Any, ...]) -> tuple[Any, list[tuple[tuple[Any, ...], str]]]:
-    """Replace ${NAME} by the environment's value everywhere; collect missing names."""
+def _interpolate(
+    node: Any, loc: tuple[Any, ...], secrets: list[str]
+) -> tuple[Any, list[tuple[tuple[Any, ...], str]]]:
+    """Replace ${NAME} by the environment's value everywhere, each value kept in `secrets`;
+    collect missing names."""
     problems: list[tuple[tuple[Any, ...], str]] = []
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
-            out[key], found = _interpolate(value, (*loc, key))
+            out[key], found = _interpolate(value, (*loc, key), secrets)
             problems += found
         return out, problems
     if isinstance(node, list):
         items = []
         for index, value in enumerate(node):
-            item, found = _interpolate(value, (*loc, index))
+            item, found = _interpolate(value, (*loc, index), secrets)
             items.append(item)
             problems += found
         return items, problems
@@ -660,7 +606,7 @@ def _interpolate(node: Any, loc: tuple[Any, ...]) -> tuple[Any, list[tuple[tuple
         if value is None:
             problems.append((loc, f"environment variable {match.group(1)} is not set"))
             return ""
-        redact.register(value)
+        secrets.append(value)
         return value
 
     return ENV_REFERENCE.sub(substitute, node), problems
@@ -699,10 +645,6 @@ def _cross_check(config: Config) -> list[str]:
                     f'target "{target.name}".notify: no channel named "{wanted}" '
                     f"(channels: {known})"
                 )
-    if config.templates:
-        from creneau.alerts.messages import check_overrides
-
-        lines += [f"templates.{problem}" for problem in check_overrides(config.templates)]
     for host, settings in config.hosts.items():
         if settings.per_minute > MAX_PUBLIC_PER_MINUTE and not is_loopback(f"http://{host}/"):
             lines.append(

@@ -1,7 +1,7 @@
 """The configuration file as text, edited one `[[target]]` table at a time: a table added,
 keys set or removed, a table removed. tomlkit finds each table and rewrites the keys of the one
 edited; every byte outside that table is kept (comments, blank lines, key order, quotes, line
-endings). Each new text is validated exactly as at start (`load_config`, on a copy written
+endings). Each new text is validated exactly as at start (`prepare_config`, on a copy written
 beside the file) before it replaces the file, atomically: a mistake is one line, and nothing
 is written.
 
@@ -26,7 +26,8 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, Item, Table, Whitespace
 
-from creneau.config import ConfigError, load_config, too_deep
+from creneau.config import ConfigError, too_deep
+from creneau.startup import prepare_config
 
 if TYPE_CHECKING:
     from tomlkit.toml_document import TOMLDocument
@@ -361,7 +362,7 @@ def add_target(text: str, table: str, name: str = "config") -> str:
 
 
 def validate(config: ConfigText, text: str) -> Config:
-    """`load_config` on the new text, written beside the file (relative paths resolve the
+    """`prepare_config` on the new text, written beside the file (relative paths resolve the
     same); its mistakes name the file itself. Raises ConfigError."""
     path = config.path
     try:
@@ -381,7 +382,7 @@ def validate(config: ConfigText, text: str) -> Config:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(config.encoded(text))
         try:
-            loaded = load_config(copy)
+            loaded = prepare_config(copy)
         except ConfigError as failure:
             raise ConfigError([_renamed(line, copy, path) for line in failure.lines]) from None
         loaded._warnings = [_renamed(line, copy, path) for line in loaded.warnings]

@@ -4,6 +4,7 @@ a terminal or the database: everything printed or stored as free text passes thr
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
 MASK = "***"
@@ -20,21 +21,31 @@ def register(secret: str) -> None:
 def register_link(url: str) -> None:
     """The credentials a URL carries (`user:password@`): its password, and the user with
     it, so that a message quoting the URL (an HTTP error) shows neither."""
+    for secret in link_secrets(url):
+        register(secret)
+
+
+def link_secrets(url: str) -> list[str]:
+    """What `register_link` registers for a URL: nothing when it carries no password."""
     try:
         parts = urlsplit(url.strip())
     except ValueError:
-        return
+        return []
     userinfo, at, _ = parts.netloc.rpartition("@")
     _, colon, password = userinfo.partition(":")
     if not at or not colon or not password:
-        return
-    for secret in (userinfo, password):
-        register(secret)
-        register(unquote(secret))
+        return []
+    return [form for secret in (userinfo, password) for form in (secret, unquote(secret))]
 
 
 def redact(text: str) -> str:
-    for secret in sorted(_secrets, key=len, reverse=True):
+    return masked(text, _secrets)
+
+
+def masked(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each of these secrets masked (the longest first), those too short to
+    register aside: for a text made before its secrets are registered (the config's mistakes)."""
+    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, MASK)
     return text

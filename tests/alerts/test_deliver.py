@@ -16,7 +16,7 @@ from conftest import english
 from creneau import redact
 from creneau.alerts.deliver import ChannelPlan, Sender, retry_delay
 from creneau.alerts.messages import Messages
-from creneau.check.diff import diff_slots
+from creneau.changes import diff_slots
 from creneau.check.record import HostReport
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.simulator.phone import Phone

@@ -21,7 +21,8 @@ from creneau.alerts.events import Routing
 from creneau.check.record import watch_once
 from creneau.check.run import run_check
 from creneau.cli import cli
-from creneau.fetch.client import HostBudget, PoliteClient
+from creneau.fetch.client import PoliteClient
+from creneau.host_budget import HostBudget
 from creneau.results import Status
 from creneau.simulator.pages import PARIS, nginx_error
 from creneau.simulator.prefecture import Booking, Desk, Prefecture, default_bookings

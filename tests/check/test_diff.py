@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from creneau.check.diff import KnownSlot, diff_slots
+from creneau.changes import KnownSlot, diff_slots
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

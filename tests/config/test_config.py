@@ -31,6 +31,7 @@ from creneau.dates import compact_duration
 from creneau.redact import redact
 from creneau.sources import SYSTEMS, target_models
 from creneau.sources import get as target_system
+from creneau.startup import prepare_config
 from creneau.targets import (
     LONGEST_DURATION,
     NAME_PATTERN,
@@ -74,7 +75,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def errors_of(tmp_path: Path, text: str) -> list[str]:
     with pytest.raises(ConfigError) as failure:
-        load_config(write(tmp_path, text))
+        prepare_config(write(tmp_path, text))
     path = str(tmp_path / "config.toml")
     assert all(line.startswith(f"{path}: ") and line.isprintable() for line in failure.value.lines)
     return [line.split(": ", 1)[1] for line in failure.value.lines]
@@ -84,7 +85,7 @@ def test_a_good_config_loads_with_secrets_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TEST_TOKEN", "123456:SECRET-TOKEN")
-    config = load_config(write(tmp_path, GOOD))
+    config = prepare_config(write(tmp_path, GOOD))
     target = config.targets[0]
     assert (target.name, target.system, target.every, target.jitter) == (
         "paris-etudiant",
@@ -111,7 +112,7 @@ def example_environment(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
 
 def test_the_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     example_environment(monkeypatch, EXAMPLE.read_text(encoding="utf-8"))
-    config = load_config(EXAMPLE)
+    config = prepare_config(EXAMPLE)
     assert [target.name for target in config.targets] == ["nanterre-titres"]
     assert config.channels_for(config.targets[0])[0].name == "phone"
     assert config.warnings == []
@@ -125,7 +126,7 @@ def test_every_commented_setting_and_table_of_the_example_is_valid(
     uncommented = "\n".join(
         found.group(1) if (found := COMMENTED.match(line)) else line for line in text.splitlines()
     )
-    config = load_config(write(tmp_path, uncommented))
+    config = prepare_config(write(tmp_path, uncommented))
     assert [(target.name, target.system) for target in config.targets] == [
         ("nanterre-titres", "ezbooking"),
         ("allier-titres", "rdvpref"),
@@ -606,7 +607,7 @@ def test_a_name_outside_the_slug_alphabet_is_one_line(tmp_path: Path, name: str)
 )
 def test_names_in_the_slug_alphabet_load(tmp_path: Path, name: str) -> None:
     text = with_target(**{**BASE, "name": json.dumps(name)})
-    assert load_config(write(tmp_path, text)).targets[0].name == name
+    assert prepare_config(write(tmp_path, text)).targets[0].name == name
 
 
 def test_every_name_the_project_writes_is_in_the_slug_alphabet() -> None:
@@ -628,12 +629,12 @@ def test_loopback_targets_may_be_checked_more_often(tmp_path: Path) -> None:
         url='"http://127.0.0.1:8089/booking/create/1001"',
         every='"2s"',
     )
-    assert load_config(write(tmp_path, text)).targets[0].every == timedelta(seconds=2)
+    assert prepare_config(write(tmp_path, text)).targets[0].every == timedelta(seconds=2)
 
 
 def test_a_missing_file_says_how_to_start(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as failure:
-        load_config(tmp_path / "nope.toml")
+        prepare_config(tmp_path / "nope.toml")
     assert failure.value.lines == [
         f"{tmp_path / 'nope.toml'}: no such file (start from config.example.toml)"
     ]
@@ -693,7 +694,7 @@ def test_a_byte_order_mark_at_the_start_is_not_a_mistake(
     monkeypatch.setenv("TEST_TOKEN", "123456:SECRET-TOKEN")
     path = tmp_path / "config.toml"
     path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))  # what Notepad writes
-    assert load_config(path).targets[0].name == "paris-etudiant"
+    assert prepare_config(path).targets[0].name == "paris-etudiant"
 
 
 def test_a_file_in_another_encoding_says_so_in_one_line(tmp_path: Path) -> None:
@@ -702,7 +703,7 @@ def test_a_file_in_another_encoding_says_so_in_one_line(tmp_path: Path) -> None:
         with_target(**BASE).replace("a@b.org", "prefecture-rdv@é.fr").encode("latin-1")
     )
     with pytest.raises(ConfigError) as failure:
-        load_config(path)
+        prepare_config(path)
     assert failure.value.lines == [
         f"{path}: not UTF-8 text (byte 0xe9 on line 2): save the file as UTF-8"
     ]
@@ -713,13 +714,13 @@ def test_an_apprise_url_without_tls_checks_loads_with_a_warning_that_hides_it(
 ) -> None:
     monkeypatch.setenv("TEST_TOKEN", "123456:SECRET-TOKEN")
     text = GOOD.replace('"ntfy://ntfy.sh/topic"', '"ntfys://ntfy.example.org/t0pic?verify=no"')
-    config = load_config(write(tmp_path, text))
+    config = prepare_config(write(tmp_path, text))
     assert config.warnings == [
         f'{tmp_path / "config.toml"}: notify "phone".urls[0]: verify=no: Apprise will not check '
         "this service's TLS certificate, so anyone on the network path can read or forge these "
         "alerts (remove it unless the service's certificate is self-signed and you accept that)"
     ]
-    assert load_config(write(tmp_path, GOOD)).warnings == []
+    assert prepare_config(write(tmp_path, GOOD)).warnings == []
 
 
 def test_a_refused_apprise_url_is_never_shown_nor_logged(
@@ -729,7 +730,7 @@ def test_a_refused_apprise_url_is_never_shown_nor_logged(
     monkeypatch.setenv("TEST_TOKEN", "123456:SECRET-TOKEN")
     text = GOOD.replace("tgram://${TEST_TOKEN}/42", "tgrm://${TEST_TOKEN}/42")
     with pytest.raises(ConfigError) as failure:
-        load_config(write(tmp_path, text))
+        prepare_config(write(tmp_path, text))
     assert failure.value.lines == [
         f'{tmp_path / "config.toml"}: notify "phone".urls[1]: Apprise does not recognise this '
         f'URL\'s scheme "tgrm" (see {WIKI})'
@@ -758,10 +759,10 @@ def test_an_unwritten_jitter_never_exceeds_every_and_a_written_one_may_not(
     tmp_path: Path,
 ) -> None:
     loopback = {**BASE, "url": '"http://127.0.0.1:8089/booking/create/1001"', "every": '"2s"'}
-    assert load_config(write(tmp_path, with_target(**loopback))).targets[0].jitter == timedelta(
+    assert prepare_config(write(tmp_path, with_target(**loopback))).targets[0].jitter == timedelta(
         seconds=2
     )
-    assert load_config(write(tmp_path, with_target(**BASE))).targets[0].jitter == timedelta(
+    assert prepare_config(write(tmp_path, with_target(**BASE))).targets[0].jitter == timedelta(
         seconds=30
     )
     assert errors_of(tmp_path, with_target(**loopback, jitter='"30s"')) == [
@@ -955,7 +956,25 @@ def test_an_unforeseen_failure_is_one_line_too(
 
     monkeypatch.setattr(config_module, "_cross_check", broken)
     with pytest.raises(ConfigError) as failure:
-        load_config(path)
+        prepare_config(path)
     assert failure.value.lines == [
         f"{path}: cannot be loaded (RuntimeError: a surprise with *** in it)"
     ]
+
+
+def test_reading_the_config_starts_nothing_and_registers_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading is pure: Apprise's reading of the URLs, the templates and the secrets' masking
+    are the start-up step's (creneau.startup), which refuses what reading alone accepts."""
+    monkeypatch.setenv("TEST_TOKEN", "123456:PURE-READING-TOKEN")
+    text = GOOD.replace("tgram://${TEST_TOKEN}/42", "nosuchservice://${TEST_TOKEN}/42")
+    path = write(tmp_path, text + '[templates.new_slot]\ntitle = "x"\n')
+    config = load_config(path)
+    assert "123456:PURE-READING-TOKEN" in config.secrets
+    assert redact("123456:PURE-READING-TOKEN") == "123456:PURE-READING-TOKEN"
+    assert config.warnings == []
+    with pytest.raises(ConfigError) as failure:
+        prepare_config(path)
+    assert failure.value.lines[0].startswith(f"{path}: templates.new_slot: unknown message")
+    assert redact("123456:PURE-READING-TOKEN") == "***"

@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from conftest import english
-from creneau.fetch.client import FetchError, Guard, HostBudget, PoliteClient, UnsafeLink
+from creneau.fetch.client import FetchError, Guard, PoliteClient, UnsafeLink
 from creneau.fetch.guard import check_url, resolve
+from creneau.host_budget import HostBudget
 from creneau.results import Status
 from servers import Answer, ScriptedServer, Seen
 

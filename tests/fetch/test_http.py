@@ -16,13 +16,13 @@ from creneau import __version__
 from creneau.fetch.client import (
     MAX_REDIRECTS,
     FetchError,
-    HostBudget,
     HostCoolingDown,
     PoliteClient,
     TokenBucket,
     TooSoon,
     retry_after,
 )
+from creneau.host_budget import HostBudget
 from creneau.results import Status
 from servers import Answer, ScriptedServer
 

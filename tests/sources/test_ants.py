@@ -19,7 +19,8 @@ from pydantic import ValidationError
 from conftest import FIXTURES, english
 from creneau import redact
 from creneau.check.run import run_check
-from creneau.fetch.client import HostBudget, PoliteClient
+from creneau.fetch.client import PoliteClient
+from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Status
 from creneau.simulator import ants as simulated_hub

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from conftest import english
-from creneau.check.diff import KnownSlot, diff_slots
-from creneau.fetch.client import HostBudget, PoliteClient
+from creneau.changes import KnownSlot, diff_slots
+from creneau.fetch.client import PoliteClient
+from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import CheckResult, Status
 from creneau.simulator import flood

@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from conftest import FIXTURES, english
-from creneau.check.diff import KnownSlot, diff_slots
+from creneau.changes import KnownSlot, diff_slots
 from creneau.config import describe_errors
 from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
-from creneau.fetch.client import HostBudget, PoliteClient
+from creneau.fetch.client import PoliteClient
+from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import CheckResult, Status, unreadable_time_stand_in
 from creneau.simulator.html import HtmlBookingSite, Layout, french_human, french_long

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from conftest import FIXTURES, english
-from creneau.fetch.client import HostBudget, PoliteClient, Session
+from creneau.fetch.client import PoliteClient, Session
+from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import Status
 from creneau.simulator.rdvpref import (

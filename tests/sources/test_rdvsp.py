@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from conftest import FIXTURES, english
-from creneau.fetch.client import HostBudget, PoliteClient
+from creneau.fetch.client import PoliteClient
+from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import Status
 from creneau.simulator.rdvsp import NO_SLOT_SENTENCE, PHONE_MOTIF, RdvspSite

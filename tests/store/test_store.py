@@ -18,7 +18,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Table, inspect, text
 
-from creneau.alerts import url_keys
+from creneau import url_keys
 from creneau.alerts.events import Routing
 from creneau.check.record import record
 from creneau.results import CheckResult, GuichetResult, SiteCookie, Slot, Status

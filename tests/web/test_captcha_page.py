@@ -19,7 +19,8 @@ from creneau.alerts.deliver import Sender
 from creneau.check.record import Recorded
 from creneau.config import Config, load_config
 from creneau.fetch.client import PoliteClient
-from creneau.fetch.politeness import HostBudget, HostState
+from creneau.fetch.politeness import HostState
+from creneau.host_budget import HostBudget
 from creneau.runtime import Runtime
 from creneau.simulator.rdvpref import RdvPrefecture, captcha_png, default_demarches
 from creneau.simulator.server import SimulatorServer

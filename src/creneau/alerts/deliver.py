@@ -195,7 +195,6 @@ class Sender:
             slot_expiry=settings.alert_expiry,
             db=db,
             now=now,
-            channel_of=config.channel_shown,
         )
 
     @property

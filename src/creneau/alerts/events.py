@@ -13,8 +13,8 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from creneau.alerts.kinds import ALL_KINDS, Destination, OutboxEvent
-from creneau.check.diff import HYSTERESIS
+from creneau.alert_kinds import ALL_KINDS, Destination, OutboxEvent
+from creneau.changes import HYSTERESIS
 from creneau.details import Detail, Said
 from creneau.fetch.politeness import HostTransition
 from creneau.redact import booking_link, public_link, redact

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from creneau import sources
 from creneau.alerts import events as outbox
 from creneau.alerts.events import Routing
-from creneau.check.diff import diff_slots
+from creneau.changes import diff_slots
 from creneau.check.run import run_check
 from creneau.fetch.client import Guard, PoliteClient
 from creneau.fetch.politeness import HostState, HostTransition

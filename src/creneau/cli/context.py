@@ -68,11 +68,12 @@ def fail_config(lines: Sequence[str]) -> NoReturn:
 
 def read_config(config_path: Path) -> Config:
     """The config, its warnings logged, the log in its time zone and the URL keys ready."""
-    from creneau.alerts import url_keys
-    from creneau.config import ConfigError, load_config
+    from creneau import url_keys
+    from creneau.config import ConfigError
+    from creneau.startup import prepare_config
 
     try:
-        config = load_config(config_path)
+        config = prepare_config(config_path)
     except ConfigError as failure:
         fail_config(failure.lines)
     logs.use_zone(config.creneau.zone)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from creneau.fetch.politeness import HostBudget
+    from creneau.host_budget import HostBudget
     from creneau.targets import TargetBase
 
 REQUESTS_PER_CHECK_GUESS = 7.0  # before any check was recorded: a one-desk ezbooking flow

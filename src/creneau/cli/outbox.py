@@ -34,7 +34,7 @@ OUTBOX_COLUMNS = (
 @CONFIG_OPTION
 def notify_test(config_path: Path) -> None:
     """Send a test message to every configured channel URL and report each outcome."""
-    from creneau.alerts.channels import AppriseSession
+    from creneau.alerts.channels import AppriseSession, channel_of
     from creneau.alerts.messages import Messages, dashboard_address
 
     config = read_config(config_path)
@@ -53,7 +53,7 @@ def notify_test(config_path: Path) -> None:
         try:
             for channel in config.notify:
                 for index, url in enumerate(channel.secret_urls):
-                    message = messages.render([{"event": "test"}], config.channel_shown(url))
+                    message = messages.render([{"event": "test"}], channel_of(url))
                     ok, error = await apprise.send(url, message.title, message.body, message.format)
                     label = f"{channel.name} #{index + 1} ({url.split('://', 1)[0]}://…)"
                     if ok:

@@ -23,6 +23,7 @@ from creneau.cli.context import database_label, fail_config, migrated_apart, rea
 from creneau.cli.host_load import HostLoad, host_loads
 from creneau.cli.options import CONFIG_OPTION
 from creneau.dates import compact_duration, local_time
+from creneau.quiet_stop import stop_quietly_on_signals
 from creneau.redact import redact
 from creneau.terminal import clean
 
@@ -40,10 +41,9 @@ log = logging.getLogger("creneau")
 def run(config_path: Path) -> None:
     """Run the daemon: check every target on its schedule and send alerts."""
     # Until the event loop takes the signals over, SIGTERM and SIGINT stop it quietly
-    # (creneau.entry); a migration's transaction rolls back.
+    # (creneau.quiet_stop); a migration's transaction rolls back.
     from creneau.daemon import Daemon, run_until_signal
     from creneau.daemon.leader import lease_timing
-    from creneau.entry import stop_quietly_on_signals
     from creneau.store.lock import AlreadyRunning
 
     config = read_config(config_path)

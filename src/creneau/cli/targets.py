@@ -153,8 +153,7 @@ def _settings(pairs: tuple[str, ...], option: str = "--set ") -> dict[str, Any]:
 def _ready(config: Config) -> None:
     """What reading the config does for any command: its warnings said, the log in its
     zone, the URL keys ready."""
-    from creneau import logs
-    from creneau.alerts import url_keys
+    from creneau import logs, url_keys
 
     logs.use_zone(config.creneau.zone)
     for warning in config.warnings:

@@ -353,11 +353,12 @@ class Daemon:
     async def reload(self, text: bytes) -> None:
         """Take the new config if it is valid; otherwise go on with the running one and say
         why, once (log and a trouble alert)."""
-        from creneau.config import ConfigError, load_config
+        from creneau.config import ConfigError
+        from creneau.startup import prepare_config
 
         assert self.config_path is not None
         try:
-            new = load_config(self.config_path)
+            new = prepare_config(self.config_path)
         except ConfigError as failure:
             self._config_refused(text, failure.lines)
             return

@@ -10,10 +10,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
+from creneau.alert_kinds import Destination, OutboxEvent
 from creneau.alerts import events as outbox
 from creneau.alerts.events import Routing
-from creneau.alerts.kinds import Destination, OutboxEvent
-from creneau.check.diff import SETTLED
+from creneau.changes import SETTLED
 from creneau.check.record import NotRecorded
 from creneau.results import CheckResult, Slot, Status
 

@@ -29,7 +29,6 @@ from creneau.details import Detail
 from creneau.fetch.errors import FetchError, HostCoolingDown, TooSoon, UnsafeLink
 from creneau.fetch.guard import Guard
 from creneau.fetch.politeness import (
-    HostBudget,
     HostGuard,
     HostState,
     HostTransition,
@@ -39,6 +38,7 @@ from creneau.fetch.politeness import (
     robots_allows,
     robots_is_fresh,
 )
+from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import SiteCookie, SiteSession, Status, site_session_of
 from creneau.targets import INTERVAL_FLOOR, host_of, is_loopback
@@ -46,7 +46,6 @@ from creneau.targets import INTERVAL_FLOOR, host_of, is_loopback
 __all__ = [
     "FetchError",
     "Guard",
-    "HostBudget",
     "HostCoolingDown",
     "MayNotFetch",
     "PoliteClient",

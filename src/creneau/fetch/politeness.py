@@ -28,12 +28,6 @@ ROBOTS_AGENT = "creneau"
 FAILED = (Status.ERROR, Status.OVERLOADED)
 
 
-@dataclass(frozen=True)
-class HostBudget:
-    per_minute: float = 6.0
-    burst: int = 10
-
-
 @dataclass
 class TokenBucket:
     """Classic token bucket on a monotonic clock."""

@@ -32,7 +32,7 @@ from creneau.sources.isolated import parse_in_child
 
 if TYPE_CHECKING:
     from creneau.fetch.client import Session
-    from creneau.fetch.politeness import HostBudget
+    from creneau.host_budget import HostBudget
     from creneau.targets import TargetBase
 
 SYSTEMS: tuple[str, ...] = ("ezbooking", "rdvpref", "rdvsp", "ants", "html")

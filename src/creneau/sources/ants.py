@@ -33,7 +33,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from creneau import redact
 from creneau.details import Detail, redacted
-from creneau.fetch.politeness import HostBudget
+from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
 from creneau.sources import (

@@ -27,7 +27,7 @@ from pydantic import Field, field_validator, model_validator
 
 from creneau import patterns
 from creneau.details import Detail, joined
-from creneau.fetch.politeness import HostBudget
+from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import (
     GuichetResult,

@@ -27,7 +27,7 @@ from pydantic import field_validator
 
 from creneau.detail_texts import Code
 from creneau.details import Detail, joined
-from creneau.fetch.politeness import HostBudget
+from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status
 from creneau.sources import (

@@ -28,7 +28,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from creneau.dates import FRENCH_MONTHS
 from creneau.details import Detail, joined
-from creneau.fetch.politeness import HostBudget
+from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
 from creneau.sources import (

@@ -28,12 +28,10 @@ from sqlalchemy import Row, delete, event, func, insert, inspect, select, text, 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from creneau.alerts.kinds import ALL_KINDS as ALL_KINDS
-from creneau.alerts.kinds import Destination as Destination
-from creneau.alerts.kinds import OutboxEvent as OutboxEvent
-from creneau.alerts.url_keys import legacy_url_key
-from creneau.alerts.url_keys import url_key as url_key
-from creneau.check.diff import KnownSlot, SlotChanges
+from creneau.alert_kinds import ALL_KINDS as ALL_KINDS
+from creneau.alert_kinds import Destination as Destination
+from creneau.alert_kinds import OutboxEvent as OutboxEvent
+from creneau.changes import KnownSlot, SlotChanges
 from creneau.details import Detail, as_text, recorded
 from creneau.fetch.politeness import HostState, Spend
 from creneau.redact import public_link
@@ -64,6 +62,8 @@ from creneau.store.schema import (
     rowcount,
     upsert,
 )
+from creneau.url_keys import legacy_url_key
+from creneau.url_keys import url_key as url_key
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # What a store call raises when the database cannot be read or written (locked, corrupted,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from creneau.alerts.url_keys import url_key
+from creneau.url_keys import url_key
 
 AlertKind = Literal["slots", "trouble", "heartbeat"]
 KINDS: tuple[AlertKind, ...] = get_args(AlertKind)
