@@ -369,16 +369,3 @@ def test_the_daemon_lock_is_free_again_once_released(tmp_path: Path) -> None:
     again = store.daemon_lock()
     again.acquire()
     again.release()
-
-
-def test_on_postgresql_a_second_daemon_is_refused_too(postgres_store: Store) -> None:
-    lock = postgres_store.daemon_lock()
-    lock.acquire()
-    other = Store(postgres_store.url)
-    with pytest.raises(AlreadyRunning, match="already active on this PostgreSQL database"):
-        other.daemon_lock().acquire()
-    lock.release()
-    again = other.daemon_lock()
-    again.acquire()
-    again.release()
-    other.close()

@@ -177,9 +177,7 @@ class Daemon:
         """What a restart does: the store's state into the client, the outage watch and the
         scheduler, then the sender and the watchdog. False (the term lost) when the store
         cannot be read."""
-        urls = [url for channel in self.config.notify for url in channel.secret_urls]
         try:
-            await self.db(self.store.rekey_outbox, urls)
             floors = await self.db(self.store.floors)
             open_slots = {
                 target.name: await self.db(self.store.open_slots, target.name)

@@ -29,10 +29,6 @@ class ConfigChange:
     changed: tuple[TargetBase, ...]  # to schedule again with their new settings
     needs_restart: tuple[str, ...]  # settings the running daemon keeps as they were
 
-    @property
-    def touches_targets(self) -> bool:
-        return bool(self.added or self.removed or self.changed)
-
     def summary(self) -> str:
         parts = [
             f"{len(self.added)} target(s) added",
