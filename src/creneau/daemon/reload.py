@@ -1,6 +1,6 @@
 """Taking a changed config without a restart: what changed between the running config and
 the new one, target by target, and which settings only a restart applies. Pure: the daemon
-applies the change (daemon/__init__.py), keeping host states, breakers, site sessions and
+applies the change (the Daemon, `daemon.schedule`), keeping host states, breakers, site sessions and
 the outbox, since they live in the client and the store, not in the config."""
 
 from __future__ import annotations
