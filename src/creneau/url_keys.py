@@ -35,8 +35,3 @@ def url_key(url: str) -> str:
     if _secret is None:  # a process that never loaded one (tests): its own, for its lifetime
         _secret = secrets.token_bytes(32)
     return hmac.new(_secret, url.encode(), hashlib.sha256).hexdigest()[:16]
-
-
-def legacy_url_key(url: str) -> str:
-    """The unkeyed digest earlier versions stored; only to re-key their rows."""
-    return hashlib.sha256(url.encode()).hexdigest()[:16]

@@ -20,7 +20,8 @@ import time_machine
 
 from conftest import english
 from creneau.config import Config
-from creneau.daemon import INTERRUPTED, Daemon
+from creneau.daemon import Daemon
+from creneau.daemon.check_job import INTERRUPTED
 from creneau.fetch.client import PoliteClient
 from creneau.fetch.politeness import BREAKER_FIRST_COOLDOWN, BREAKER_JITTER
 from creneau.simulator.prefecture import Prefecture, default_bookings

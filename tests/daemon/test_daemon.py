@@ -17,9 +17,8 @@ import httpx
 import pytest
 
 from conftest import english
-from creneau import daemon as daemon_module
 from creneau.config import Config
-from creneau.daemon import Daemon
+from creneau.daemon import Daemon, check_job
 from creneau.fetch.client import PoliteClient
 from creneau.simulator.phone import Phone
 from creneau.simulator.prefecture import Prefecture
@@ -296,7 +295,7 @@ class Hanging(httpx.AsyncBaseTransport):
 async def test_a_check_in_flight_when_the_daemon_stops_is_recorded_as_interrupted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(daemon_module, "STOP_GRACE_SECONDS", 0.1)
+    monkeypatch.setattr(check_job, "STOP_GRACE_SECONDS", 0.1)
     database = f"sqlite:///{tmp_path / 'creneau.db'}"
     config = Config.model_validate(
         {
@@ -322,7 +321,7 @@ async def test_a_check_in_flight_when_the_daemon_stops_is_recorded_as_interrupte
     stop.set()
     await asyncio.wait_for(running, 30)
     assert [(row.target, row.status, english(row.said)) for row in store.checks()] == [
-        ("slow", "error", english(daemon_module.INTERRUPTED))
+        ("slow", "error", english(check_job.INTERRUPTED))
     ]
 
 
@@ -369,16 +368,3 @@ def test_the_daemon_lock_is_free_again_once_released(tmp_path: Path) -> None:
     again = store.daemon_lock()
     again.acquire()
     again.release()
-
-
-def test_on_postgresql_a_second_daemon_is_refused_too(postgres_store: Store) -> None:
-    lock = postgres_store.daemon_lock()
-    lock.acquire()
-    other = Store(postgres_store.url)
-    with pytest.raises(AlreadyRunning, match="already active on this PostgreSQL database"):
-        other.daemon_lock().acquire()
-    lock.release()
-    again = other.daemon_lock()
-    again.acquire()
-    again.release()
-    other.close()

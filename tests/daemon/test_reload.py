@@ -102,7 +102,7 @@ async def test_random_edits_are_taken_or_refused_and_the_schedule_follows_the_fi
             wrong = True
             text = path.read_text().replace("[[target]]", "[[target", 1) + f"\n# step {step}\n"
             path.write_text(text)
-            await until(lambda text=text: daemon._refused_config == text.encode())
+            await until(lambda text=text: daemon.config_file.refused == text.encode())
             refused += 1
             assert set(daemon.first_checks()) == active  # the old schedule runs on
             continue
@@ -235,9 +235,11 @@ async def test_a_reload_that_fails_past_the_checks_keeps_the_config_and_the_relo
     daemon.store.last_checks = gone  # type: ignore[method-assign]
     first = head + target("n1", url) + target("n2", url)
     path.write_text(first)
-    await until(lambda: daemon._refused_config == first.encode())
+    await until(lambda: daemon.config_file.refused == first.encode())
     path.write_text(first + "# the same change again\n")
-    await until(lambda: daemon._refused_config == (first + "# the same change again\n").encode())
+    await until(
+        lambda: daemon.config_file.refused == (first + "# the same change again\n").encode()
+    )
     assert set(daemon.first_checks()) == {"n1"}
     assert [t.name for t in daemon.config.targets] == ["n1"]
     said = [r.getMessage() for r in caplog.records if "config not reloaded" in r.getMessage()]

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from creneau import daemon as daemon_module
 from creneau.config import Config
-from creneau.daemon import Daemon, health
+from creneau.daemon import Daemon, health, watchdog
 from creneau.simulator.phone import Phone
 from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
@@ -238,7 +237,7 @@ async def test_a_daemon_that_stops_checking_says_so(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(daemon_module, "WATCHDOG_EVERY", timedelta(milliseconds=200))
+    monkeypatch.setattr(watchdog, "WATCHDOG_EVERY", timedelta(milliseconds=200))
     monkeypatch.setattr(health, "HEALTH_GRACE", timedelta(seconds=1))
     running = Running(config_for(f"sqlite:///{tmp_path / 'c.db'}", phone, simulator))
     await until(lambda: running.checks >= 1)

@@ -398,19 +398,6 @@ def test_a_notification_url_is_found_by_a_keyed_digest_kept_per_installation(
     assert url_keys.url_key(url) != keyed
 
 
-def test_rows_of_an_earlier_version_are_re_keyed(store: Store) -> None:
-    url = "json://127.0.0.1:1/"
-    at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-    record(store, check_result(at, [a_slot(9)]), Routing(PARIS, [Destination("phone", url)]))
-    with store.engine.begin() as connection:
-        connection.execute(
-            text("update notifications set url_key = :legacy"),
-            {"legacy": hashlib.sha256(url.encode()).hexdigest()[:16]},
-        )
-    assert store.rekey_outbox([url, "json://127.0.0.1:2/"]) == 1
-    assert [row.url_key for row in store.notifications()] == [url_keys.url_key(url)]
-
-
 def test_a_release_is_dated_from_the_last_clear_answer_and_0010_fixes_older_rows(
     tmp_path: Path,
 ) -> None:

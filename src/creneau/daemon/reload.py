@@ -1,6 +1,6 @@
 """Taking a changed config without a restart: what changed between the running config and
 the new one, target by target, and which settings only a restart applies. Pure: the daemon
-applies the change (daemon/__init__.py), keeping host states, breakers, site sessions and
+applies the change (the Daemon, `daemon.schedule`), keeping host states, breakers, site sessions and
 the outbox, since they live in the client and the store, not in the config."""
 
 from __future__ import annotations
@@ -28,10 +28,6 @@ class ConfigChange:
     removed: tuple[str, ...]  # to stop checking (gone from the file, or paused)
     changed: tuple[TargetBase, ...]  # to schedule again with their new settings
     needs_restart: tuple[str, ...]  # settings the running daemon keeps as they were
-
-    @property
-    def touches_targets(self) -> bool:
-        return bool(self.added or self.removed or self.changed)
 
     def summary(self) -> str:
         parts = [

@@ -62,7 +62,6 @@ from creneau.store.schema import (
     rowcount,
     upsert,
 )
-from creneau.url_keys import legacy_url_key
 from creneau.url_keys import url_key as url_key
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -154,7 +153,7 @@ class Store:
 
     def daemon_lock(self) -> DaemonLock:
         """The lock that keeps a second `creneau run` off this database."""
-        return DaemonLock(self.url, self.engine)
+        return DaemonLock(self.url)
 
     # --- a daemon's store: fenced by its term -----------------------------------------------
 
@@ -517,19 +516,6 @@ class Store:
                 delete(OUTBOX_CLAIMS).where(OUTBOX_CLAIMS.c.notification_id == notification_id)
             )
             return True
-
-    def rekey_outbox(self, urls: Sequence[str]) -> int:
-        """Rows written with the unkeyed digest of a configured URL get the keyed one."""
-        changed = 0
-        with self._writing() as connection:
-            for url in urls:
-                done = connection.execute(
-                    update(NOTIFICATIONS)
-                    .where(NOTIFICATIONS.c.url_key == legacy_url_key(url))
-                    .values(url_key=url_key(url))
-                )
-                changed += rowcount(done)
-        return changed
 
     def _update(self, ids: Sequence[int], **values: Any) -> None:
         """A sender's outcome for rows it claimed: the claims go with it."""

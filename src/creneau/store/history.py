@@ -413,13 +413,6 @@ def _last_clear_hour(db: Connection, target: str, before: datetime) -> datetime 
 # --- targets -------------------------------------------------------------------------------------
 
 
-def targets_in(store: Store, scope: Scope) -> list[str]:
-    """The targets a query covers: the one asked for, those that have the guichet asked for,
-    or every target the store knows."""
-    with _reading(store) as db:
-        return _targets(db, scope)
-
-
 def _targets(db: Connection, scope: Scope) -> list[str]:
     if scope.guichet:
         narrowed = Scope(target=scope.target, guichet=scope.guichet)

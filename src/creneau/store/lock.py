@@ -1,9 +1,8 @@
 """Locks. One `creneau run` per SQLite file: a second daemon would check every target twice
 and send every alert twice; an exclusive lock on a file beside the database keeps it off (the
 kernel drops it when the process dies, even by kill -9). On PostgreSQL several daemons share
-a database, one of them active (`store.leadership`); `DaemonLock` can still hold a session
-advisory lock there (dropped when its connection closes), which `creneau run` no longer
-takes. And one migration at a time (`lock_migrations`)."""
+a database, one of them active (`store.leadership`). And one migration at a time
+(`lock_migrations`)."""
 
 from __future__ import annotations
 
@@ -15,12 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
-# pg_try_advisory_lock takes a signed 64-bit key; this one spells "creneau" in ASCII.
-ADVISORY_KEY = int.from_bytes(b"creneau", "big")
-MIGRATION_KEY = ADVISORY_KEY + 1
+# pg_advisory_xact_lock takes a signed 64-bit key: "creneau" in ASCII, plus one.
+MIGRATION_KEY = int.from_bytes(b"creneau", "big") + 1
 
 
 def lock_migrations(connection: Connection) -> None:
@@ -36,19 +34,17 @@ class AlreadyRunning(Exception):
 
 
 class DaemonLock:
-    def __init__(self, url: str, engine: Engine) -> None:
+    """The lock file beside an SQLite database; nothing elsewhere (in memory, PostgreSQL)."""
+
+    def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = engine
         self._file: IO[str] | None = None
-        self._connection: Connection | None = None
 
     def acquire(self) -> None:
         parsed = make_url(self.url)
-        if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                self._lock_file(Path(parsed.database).expanduser())
-            return
-        self._lock_advisory()
+        on_file = parsed.database and parsed.database != ":memory:"
+        if parsed.get_backend_name() == "sqlite" and on_file:
+            self._lock_file(Path(parsed.database or "").expanduser())
 
     def release(self) -> None:
         if self._file is not None:
@@ -56,15 +52,6 @@ class DaemonLock:
                 fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                # The pool would keep the session, and the lock with it, alive.
-                self._connection.execute(
-                    text("select pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY}
-                )
-                self._connection.commit()
-                self._connection.close()
-            self._connection = None
 
     def _lock_file(self, database: Path) -> None:
         path = database.with_name(database.name + ".lock")
@@ -85,21 +72,6 @@ class DaemonLock:
         held.write(_holder())
         held.flush()
         self._file = held
-
-    def _lock_advisory(self) -> None:
-        connection = self.engine.connect()
-        got = connection.execute(
-            text("select pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
-        ).scalar()
-        connection.commit()
-        if not got:
-            connection.close()
-            raise AlreadyRunning(
-                "another creneau run is already active on this PostgreSQL database: two "
-                "daemons would check every target twice and send every alert twice; stop it "
-                "first"
-            )
-        self._connection = connection
 
 
 def _holder() -> str:

@@ -524,12 +524,6 @@ def day_text(at: datetime, now: datetime, zone: ZoneInfo, language: str) -> str:
     return f"{weekday} {local.day} {month}{year}"
 
 
-def checks_count(count: int, language: str) -> str:
-    if language == "fr":
-        return f"{count} vérification{'s' if count > 1 else ''}"
-    return f"{count} check{'s' if count != 1 else ''}"
-
-
 def slots_count(count: int, language: str) -> str:
     if language == "fr":
         return f"{count} créneau{'x' if count > 1 else ''}"
