@@ -1,7 +1,7 @@
 """`creneau add URL`: from the link a person books with to a watched target (the system
 recognised, one polite check, what it sees, a name and settings proposed, the `[[target]]`
 written); `pause`, `resume`, `remove` and `set`: one target's table edited. The config file
-keeps every comment and its layout (config_file.py); every change is validated exactly as at
+keeps every comment and its layout (adding/config_file.py); every change is validated exactly as at
 start: a mistake is one line, exit 2, and nothing is written."""
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def add(
 ) -> None:
     """Watch the booking page at URL: recognise its system, check it once, propose a target
     and add it to the config file."""
-    from creneau import config_file, links
+    from creneau import links
+    from creneau.adding import config_file
     from creneau.config import ConfigError
     from creneau.details import render
     from creneau.fetch.client import TooSoon
@@ -139,7 +140,7 @@ def add(
 
 
 def _settings(pairs: tuple[str, ...], option: str = "--set ") -> dict[str, Any]:
-    from creneau.config_file import value_item
+    from creneau.adding.config_file import value_item
 
     values: dict[str, Any] = {}
     for pair in pairs:
@@ -264,7 +265,7 @@ def _stop(code: int, line: str) -> NoReturn:
 
 
 def _edit(config_path: Path, change: Callable[[str], str], done: str, unchanged: str) -> None:
-    from creneau import config_file
+    from creneau.adding import config_file
     from creneau.config import ConfigError
 
     try:
@@ -279,7 +280,7 @@ def _edit(config_path: Path, change: Callable[[str], str], done: str, unchanged:
 @CONFIG_OPTION
 def pause(name: str, config_path: Path) -> None:
     """Stop checking target NAME, keeping it in the config (paused = true)."""
-    from creneau.config_file import set_values, value_item
+    from creneau.adding.config_file import set_values, value_item
 
     def change(text: str) -> str:
         return set_values(text, name, {"paused": value_item("true")}, str(config_path))
@@ -292,7 +293,7 @@ def pause(name: str, config_path: Path) -> None:
 @CONFIG_OPTION
 def resume(name: str, config_path: Path) -> None:
     """Check target NAME again (its paused = true removed)."""
-    from creneau.config_file import set_values
+    from creneau.adding.config_file import set_values
 
     def change(text: str) -> str:
         return set_values(text, name, {"paused": None}, str(config_path))
@@ -305,7 +306,7 @@ def resume(name: str, config_path: Path) -> None:
 @CONFIG_OPTION
 def remove(name: str, config_path: Path) -> None:
     """Remove target NAME's [[target]] table from the config (its history stays)."""
-    from creneau.config_file import remove_target
+    from creneau.adding.config_file import remove_target
 
     def change(text: str) -> str:
         return remove_target(text, name, str(config_path))
@@ -320,7 +321,7 @@ def remove(name: str, config_path: Path) -> None:
 def set_(name: str, pairs: tuple[str, ...], config_path: Path) -> None:
     """Set settings of target NAME, e.g. `creneau set nanterre every=10m desks=["14007"]`
     (values are read as TOML: numbers, true/false, [lists], or plain text)."""
-    from creneau.config_file import set_values
+    from creneau.adding.config_file import set_values
 
     values = _settings(pairs, option="")
     for key in values:

@@ -1,6 +1,6 @@
 """Adding a target by the link a person books with, and pausing, resuming and removing one,
 from the dashboard: the steps of `creneau add URL` and `creneau pause/resume/remove`
-(links.py, config_file.py), behind the login and the CSRF token.
+(links.py, adding/config_file.py), behind the login and the CSRF token.
 
 GET /add is the form; POST /add/preview recognises the link, passes the SSRF guard (a visitor
 of the dashboard may not make creneau fetch this machine or its network; `[web]
@@ -330,7 +330,7 @@ def _guarded_table(
     settings: Mapping[str, Any] | None = None,
 ) -> str:
     """The `[[target]]` table as written from here: checked through the SSRF guard."""
-    from creneau import config_file
+    from creneau.adding import config_file
 
     fields = {**found.fields(every=every, notify=notify, settings=settings), "guarded": True}
     comments = {**found.comments(fields), "guarded": GUARDED_COMMENT}
@@ -398,7 +398,8 @@ class AddDesk:
         self, url: str, name: str, every: str, notify: Sequence[str] = ()
     ) -> Previewed:
         """Recognise the link, pass the guard, check it once; raises Refused (one line)."""
-        from creneau import config_file, links
+        from creneau import links
+        from creneau.adding import config_file
 
         path = self.config_path()
         language = self.language
@@ -486,7 +487,7 @@ class AddDesk:
         path = self.config_path()
 
         def edit_file() -> Config:
-            from creneau import config_file
+            from creneau.adding import config_file
 
             try:
                 return config_file.edit(path, lambda text: change(text, str(path))).config
@@ -541,7 +542,8 @@ def _with_provisional_target(
 ) -> tuple[list[str], str, Config]:
     """The names taken, the name the check is made under, and the config with the target
     as it is checked (validated as at start, nothing written)."""
-    from creneau import config_file, links
+    from creneau import links
+    from creneau.adding import config_file
 
     try:
         file = config_file.ConfigText.read(path)
@@ -554,7 +556,7 @@ def _with_provisional_target(
 
 
 def _write_table(path: Path, table: str, language: str) -> Config:
-    from creneau import config_file
+    from creneau.adding import config_file
 
     try:
         file = config_file.ConfigText.read(path)
@@ -569,7 +571,7 @@ def _write_table(path: Path, table: str, language: str) -> Config:
 def _one_line(failure: ConfigError, language: str) -> str:
     """What the config editor refused, in the dashboard's words; the mistakes `load_config`
     found, as it words them: one line each (most often one)."""
-    from creneau.config_file import EditRefused
+    from creneau.adding.config_file import EditRefused
 
     if isinstance(failure, EditRefused):
         return Refused.saying(failure.code, language, **failure.values).line
@@ -683,19 +685,19 @@ def routes(context: WebContext) -> list[BaseRoute]:
         return endpoint
 
     def pause(name: str) -> Callable[[str, str], str]:
-        from creneau import config_file
+        from creneau.adding import config_file
 
         return lambda text, file: config_file.set_values(
             text, name, {"paused": config_file.value_item("true")}, file
         )
 
     def resume(name: str) -> Callable[[str, str], str]:
-        from creneau import config_file
+        from creneau.adding import config_file
 
         return lambda text, file: config_file.set_values(text, name, {"paused": None}, file)
 
     def remove(name: str) -> Callable[[str, str], str]:
-        from creneau import config_file
+        from creneau.adding import config_file
 
         return lambda text, file: config_file.remove_target(text, name, file)
 
