@@ -1,6 +1,7 @@
 """Adding a target by the link a person books with, and pausing, resuming and removing one,
 from the dashboard: the steps of `creneau add URL` and `creneau pause/resume/remove`
-(links.py, adding/config_file.py), behind the login and the CSRF token.
+(usecases/targets.py), behind the login and the CSRF token (checked for every POST by
+web/app.py).
 
 GET /add is the form; POST /add/preview recognises the link, passes the SSRF guard (a visitor
 of the dashboard may not make creneau fetch this machine or its network; `[web]
@@ -35,7 +36,6 @@ from creneau.redact import public_link, redact
 from creneau.runtime import Runtime
 from creneau.targets import INTERVAL_FLOOR, LONGEST_DURATION, NAME_MAX_LENGTH, DurationTooLong
 from creneau.terminal import clean
-from creneau.web.auth import CSRF_FIELD, csrf_ok
 from creneau.web.context import WebContext
 from creneau.web.pages.common import configured_target, page, problem, root_of, shown, target_path
 from creneau.web.pages.texts import (
@@ -610,8 +610,6 @@ async def add_preview(desk: AddDesk, request: Request) -> Response:
     """POST /add/preview: the link checked once, and what creneau proposes from it."""
     context = desk.context
     form = await request.form()
-    if not csrf_ok(request, context, form.get(CSRF_FIELD)):
-        return _forbidden(request, context)
     url, name, every = (_text(form.get(key)) for key in ("url", "name", "every"))
     ticked = [_text(each) for each in form.getlist("notify")]
     try:
@@ -630,8 +628,6 @@ async def add_save(desk: AddDesk, request: Request) -> Response:
     """POST /add/save: the target previewed written, then its page."""
     context = desk.context
     form = await request.form()
-    if not csrf_ok(request, context, form.get(CSRF_FIELD)):
-        return _forbidden(request, context)
     key = _text(form.get("preview"))
     previewed = desk.previews.get(_session(request), key)
     if previewed is None:
@@ -692,9 +688,6 @@ async def _edit_target(
     to_overview: bool = False,
 ) -> Response:
     context = desk.context
-    form = await request.form()
-    if not csrf_ok(request, context, form.get(CSRF_FIELD)):
-        return _forbidden(request, context)
     name = request.path_params["name"]
     if configured_target(context, name) is None:
         return problem(request, context, 404, _no_target(name, desk.language))
@@ -729,10 +722,6 @@ def _form_page(
         values={"url": "", "name": "", "every": "", **values},
         channels=channel_choices(context, notify),
     )
-
-
-def _forbidden(request: Request, context: WebContext) -> Response:
-    return problem(request, context, 403, WORDS[context.config.creneau.language]["csrf_refused"])
 
 
 def _no_target(name: str, language: str) -> str:
