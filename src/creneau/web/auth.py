@@ -5,6 +5,8 @@ called by the application's guard, web/app.py, before any route: a route need no
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -36,43 +38,50 @@ PROBLEMS = {
 
 
 def routes(context: WebContext) -> list[BaseRoute]:
-    async def login_page(request: Request) -> Response:
-        return _login_form(request, context, problem="")
-
-    async def login(request: Request) -> Response:
-        limiter = context.login_limiter
-        client = client_key(request.client.host if request.client else None)
-        if not limiter.reserve(client):  # before any await: two requests cannot both pass
-            seconds = limiter.retry_after(client)
-            return _refusal(request, context, "limited", 429, seconds)
-        form = await request.form()
-        given = str(form.get("password", ""))
-        right = await context.password_hashing.check(lambda: _is_the_password(context, given))
-        if right is None:
-            limiter.give_back(client)  # not checked: not a failure
-            return _refusal(request, context, "busy", 429, BUSY_RETRY_SECONDS)
-        if not right:
-            return _refusal(request, context, "wrong", 401)
-        limiter.give_back(client)
-        response = RedirectResponse(_safe_next(request, str(form.get("next", ""))), 303)
-        set_session(response, context, request)
-        return response
-
-    async def logout(request: Request) -> Response:
-        context.signer.end(request.cookies.get(SESSION_COOKIE))
-        response = RedirectResponse(f"{request.scope.get('root_path', '')}/login", 303)
-        response.delete_cookie(SESSION_COOKIE, path=request.scope.get("root_path") or "/")
-        return response
-
-    async def healthz(request: Request) -> Response:
-        return HTMLResponse("ok")
-
     return [
-        Route("/login", login_page, methods=["GET"]),
-        Route("/login", login, methods=["POST"]),
-        Route("/logout", logout, methods=["POST"]),
+        Route("/login", partial(login_page, context), methods=["GET"]),
+        Route("/login", partial(login, context), methods=["POST"]),
+        Route("/logout", partial(logout, context), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
+
+
+async def login_page(context: WebContext, request: Request) -> Response:
+    return _login_form(request, context, problem="")
+
+
+async def login(context: WebContext, request: Request) -> Response:
+    """The password checked (a few attempts per client), then a session and back where the
+    person was going."""
+    limiter = context.login_limiter
+    client = client_key(request.client.host if request.client else None)
+    if not limiter.reserve(client):  # before any await: two requests cannot both pass
+        seconds = limiter.retry_after(client)
+        return _refusal(request, context, "limited", 429, seconds)
+    form = await request.form()
+    given = str(form.get("password", ""))
+    right = await context.password_hashing.check(lambda: _is_the_password(context, given))
+    if right is None:
+        limiter.give_back(client)  # not checked: not a failure
+        return _refusal(request, context, "busy", 429, BUSY_RETRY_SECONDS)
+    if not right:
+        return _refusal(request, context, "wrong", 401)
+    limiter.give_back(client)
+    response = RedirectResponse(_safe_next(request, str(form.get("next", ""))), 303)
+    set_session(response, context, request)
+    return response
+
+
+async def logout(context: WebContext, request: Request) -> Response:
+    """The session ended on the server too, its cookie dropped."""
+    context.signer.end(request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse(f"{request.scope.get('root_path', '')}/login", 303)
+    response.delete_cookie(SESSION_COOKIE, path=request.scope.get("root_path") or "/")
+    return response
+
+
+async def healthz(request: Request) -> Response:
+    return HTMLResponse("ok")
 
 
 def set_session(
