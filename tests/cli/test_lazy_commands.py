@@ -50,7 +50,7 @@ def test_the_daemon_does_not_load_the_other_commands_nor_httpx_cli_nor_apprise_n
         "creneau.cli.history",
         "creneau.cli.targets",
         "creneau.evidence",
-        "creneau.config_file",
+        "creneau.adding.config_file",
         "httpx._main",
         "pygments",
         "apprise",

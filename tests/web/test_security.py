@@ -3,14 +3,18 @@ the login limit, and a config that refuses to expose the dashboard without a pas
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from starlette.requests import Request
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from creneau.config import ConfigError, load_config
 from creneau.store import DatabaseThread, Store
 from creneau.web.app import create_app
+from creneau.web.auth import needs_csrf
 from creneau.web.context import WebContext
 from creneau.web.security import (
     Signer,
@@ -166,6 +170,47 @@ def test_a_change_from_another_site_or_without_the_csrf_token_is_refused(tmp_pat
     assert cross.status_code == 403
     without_token = client.post("/logout", headers={"sec-fetch-site": "same-origin"})
     assert without_token.status_code == 403
+
+
+def test_every_post_route_but_the_login_needs_the_csrf_token(tmp_path: Path) -> None:
+    # One check for every route (the application's guard): a route added later is covered
+    # without a line of its own. Its path parameters: any value (the check comes first).
+    context = web_context(tmp_path)
+    app = create_app(context)
+    client = client_for(context)
+    client.get("/healthz")  # a loopback dashboard gives a session at once
+    session = context.signer.session_of(client.cookies.get("creneau_session"))
+    assert session is not None
+    posts = [
+        re.sub(r"\{[^}]*\}", "1", route.path)
+        for route in app.routes
+        if isinstance(route, Route) and "POST" in (route.methods or ())
+    ]
+    assert {"/logout", "/add/preview", "/captcha/1", "/outbox/1/retry"} <= set(posts)
+    for path in posts:
+        if path == "/login":
+            continue
+        for given in ({}, {"csrf": "forged"}, {"csrf": context.signer.csrf_token("another")}):
+            answer = client.post(path, data=given, headers={"sec-fetch-site": "same-origin"})
+            assert answer.status_code == 403, path
+            assert "Jeton CSRF absent ou faux" in answer.text
+    assert client.post("/login", data={"password": "x"}).status_code != 403
+    signed = client.post("/logout", data={"csrf": context.signer.csrf_token(session)})
+    assert signed.status_code == 303
+
+
+def test_only_the_login_and_a_call_with_its_bearer_token_go_without_the_csrf_token() -> None:
+    def request(method: str, path: str, authorization: str = "") -> Request:
+        headers = [(b"authorization", authorization.encode())] if authorization else []
+        return Request({"type": "http", "method": method, "path": path, "headers": headers})
+
+    assert not needs_csrf(request("GET", "/add"), "/add")
+    assert not needs_csrf(request("POST", "/login"), "/login")
+    assert needs_csrf(request("POST", "/logout"), "/logout")
+    assert needs_csrf(request("DELETE", "/targets/x"), "/targets/x")
+    assert not needs_csrf(request("POST", "/api/v1/x", "Bearer t0ken"), "/api/v1/x")
+    assert needs_csrf(request("POST", "/api/v1/x"), "/api/v1/x")  # the session's, then
+    assert needs_csrf(request("POST", "/add/save", "Bearer t0ken"), "/add/save")
 
 
 def test_private_pages_redirect_to_the_login_when_a_password_is_set(tmp_path: Path) -> None:

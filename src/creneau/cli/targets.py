@@ -1,7 +1,7 @@
 """`creneau add URL`: from the link a person books with to a watched target (the system
 recognised, one polite check, what it sees, a name and settings proposed, the `[[target]]`
 written); `pause`, `resume`, `remove` and `set`: one target's table edited. The config file
-keeps every comment and its layout (config_file.py); every change is validated exactly as at
+keeps every comment and its layout (adding/config_file.py); every change is validated exactly as at
 start: a mistake is one line, exit 2, and nothing is written."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.table import Table
@@ -24,10 +25,15 @@ from creneau.terminal import plain
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
+    from creneau.adding.config_file import Edited
     from creneau.config import Config
-    from creneau.links import Preview
+    from creneau.details import Said
+    from creneau.links import Link, Preview
+    from creneau.runtime import Runtime
+    from creneau.usecases.targets import Draft
 
 SLOTS_SHOWN = 4
+T = TypeVar("T")
 
 
 @click.command()
@@ -62,84 +68,109 @@ def add(
 ) -> None:
     """Watch the booking page at URL: recognise its system, check it once, propose a target
     and add it to the config file."""
-    from creneau import config_file, links
-    from creneau.config import ConfigError
-    from creneau.details import render
     from creneau.fetch.client import TooSoon
-    from creneau.runtime import Runtime
+    from creneau.usecases import targets
+
+    link = _link(url, every)
+    extra = _settings(settings)
+    notify = [part.strip() for given in channels for part in given.split(",") if part.strip()]
+    draft = _draft(config_path, link, name, every, notify, extra)
+    runtime = _runtime(draft)
+    out.print(Text.assemble(plain(link.system, "bold"), "  ", plain(link.url)))
+    try:
+        found = asyncio.run(targets.preview(runtime, draft, link, name=name, settings=extra))
+    except TooSoon as early:
+        click.echo(f"{link.url}: not checked, {_said(early.detail, runtime)}", err=True)
+        sys.exit(1)
+    # The check was made under a provisional name: what it says names the one proposed.
+    said = _said(found.result.detail, runtime).replace(draft.checked_as, found.name)
+    _show(found, runtime.zone, said)
+    chosen = _html_settings(found, said, extra, yes) if link.system == "html" else {}
+    table = targets.table(found, every=every, notify=notify, settings={**chosen, **extra})
+    added = _config_step(lambda: targets.addition(draft.file, table))
+    click.echo(f"to add to {config_path}:\n\n{table.text}")
+    if not yes and not click.confirm("Add it?", default=True):
+        click.echo("nothing written")
+        return
+    _config_step(added.save)
+    click.echo(f"added {table.name} to {config_path}")
+    _notes(extra, link.system, found.result.status.value, table.name)
+
+
+def _link(url: str, every: str | None) -> Link:
+    from creneau import links
+    from creneau.usecases import targets
 
     try:
-        link = links.recognise(url)
-        links.durations(every)
+        return targets.read_link(url, every)
     except links.LinkProblem as problem:
         fail_config([str(problem)])
     except ValueError as wrong:
         fail_config([f"--every: {wrong}"])
-    extra = _settings(settings)
-    notify = [part.strip() for given in channels for part in given.split(",") if part.strip()]
-    if missing := links.missing_settings(link, extra):
-        fail_config([links.missing_line(link, missing)])
+
+
+def _draft(
+    config_path: Path,
+    link: Link,
+    name: str | None,
+    every: str | None,
+    notify: list[str],
+    extra: dict[str, Any],
+) -> Draft:
+    """The target as it is checked, read from the file; its mistakes one line each, exit 2."""
+    from creneau.usecases import targets
+
     try:
-        file = config_file.ConfigText.read(config_path)
-        taken = config_file.target_names(file.text, str(config_path))
-        checked_as = name or links.unique_name(links.name_from_link(link, extra), taken)
-        fields = links.provisional_fields(
-            link, checked_as, every=every, notify=notify, settings=extra
-        )
-        config = config_file.with_target(file, fields)[1]
-    except ConfigError as failure:
-        fail_config(failure.lines)
-    _ready(config)
-    target = next(each for each in config.targets if each.name == checked_as)
-    for other in config.targets:
-        if other.name != checked_as and other.url == target.url:
-            click.echo(f"note: target {other.name} already watches {target.url}", err=True)
-    runtime = Runtime(
-        config_file.without_target(config, checked_as), open_store(config.creneau.database)
+        targets.require_settings(link, extra)
+    except targets.SettingsMissing as missing:
+        fail_config([str(missing)])
+    draft = _config_step(
+        lambda: targets.draft(config_path, link, name, every=every, notify=notify, settings=extra)
     )
+    _ready(draft.config)
+    for other in draft.already_watching():
+        click.echo(f"note: target {other} already watches {draft.target.url}", err=True)
+    return draft
+
+
+def _runtime(draft: Draft) -> Runtime:
+    from creneau.runtime import Runtime
+
+    runtime = Runtime(draft.config_to_check_in, open_store(draft.config.creneau.database))
     runtime.seed_from_store()
-    out.print(Text.assemble(plain(link.system, "bold"), "  ", plain(link.url)))
+    return runtime
+
+
+def _config_step(step: Callable[[], T]) -> T:
+    """A step on the config file; what it refuses is one line each, exit 2."""
+    from creneau.config import ConfigError
+
     try:
-        result = asyncio.run(links.check_link(runtime, target))
-    except TooSoon as early:
-        why = render(early.detail, runtime.language, runtime.zone)
-        click.echo(f"{link.url}: not checked, {why}", err=True)
-        sys.exit(1)
-    zone = links.site_zone(target)
-    found = links.preview(link, result, taken, zone=zone, name=name, settings=extra)
-    said = render(found.result.detail, runtime.language, runtime.zone)
-    # The check was made under a provisional name: what it says names the one proposed.
-    said = said.replace(checked_as, found.name) if checked_as else said
-    _show(found, runtime.zone, said)
-    chosen = _html_settings(found, said, extra, yes) if link.system == "html" else {}
-    fields = found.fields(every=every, notify=notify, settings={**chosen, **extra})
-    table = config_file.render_target(fields, found.comments(fields))
-    try:
-        text = config_file.add_target(file.text, table, str(config_path))
-        config_file.validate(file, text)
+        return step()
     except ConfigError as failure:
         fail_config(failure.lines)
-    click.echo(f"to add to {config_path}:\n\n{table}")
-    if not yes and not click.confirm("Add it?", default=True):
-        click.echo("nothing written")
-        return
-    try:
-        config_file.save(file, text)
-    except ConfigError as failure:
-        fail_config(failure.lines)
-    click.echo(f"added {fields['name']} to {config_path}")
+
+
+def _said(detail: Said, runtime: Runtime) -> str:
+    from creneau.details import render
+
+    return render(detail, runtime.language, runtime.zone)
+
+
+def _notes(extra: dict[str, Any], system: str, status: str, name: str) -> None:
+    """What is worth knowing once the target is written."""
     if "token" in extra and "${" not in str(extra["token"]):
         click.echo(
             'note: the token is written in the file as it is; token = "${ANTS_TOKEN}" '
             "would keep it in the environment instead",
             err=True,
         )
-    if link.system == "rdvpref" and result.status.value == "captcha":
-        click.echo(f"the site asks for its CAPTCHA first: creneau captcha {fields['name']}")
+    if system == "rdvpref" and status == "captcha":
+        click.echo(f"the site asks for its CAPTCHA first: creneau captcha {name}")
 
 
 def _settings(pairs: tuple[str, ...], option: str = "--set ") -> dict[str, Any]:
-    from creneau.config_file import value_item
+    from creneau.adding.config_file import value_item
 
     values: dict[str, Any] = {}
     for pair in pairs:
@@ -224,6 +255,7 @@ def _slots_text(slots: tuple[Any, ...], zone: ZoneInfo) -> str:
 def _html_settings(found: Preview, detail: str, extra: dict[str, Any], yes: bool) -> dict[str, Any]:
     """slot_selector / none_text for an html page: the user's own, else the option picked."""
     from creneau.results import Status
+    from creneau.usecases.targets import chosen_settings
 
     if {"slot_selector", "none_text"} & set(extra):
         return {}
@@ -244,12 +276,12 @@ def _html_settings(found: Preview, detail: str, extra: dict[str, Any], yes: bool
                 'and/or --set none_text=["…"] (see docs/systems/html.md)'
             ]
         )
-    if yes:
-        return found.options[0].settings
-    number: int = click.prompt(
-        "Which one", type=click.IntRange(1, len(found.options)), default=1, show_default=True
-    )
-    return found.options[number - 1].settings
+    number: int = 1
+    if not yes:
+        number = click.prompt(
+            "Which one", type=click.IntRange(1, len(found.options)), default=1, show_default=True
+        )
+    return chosen_settings(found, number, ())
 
 
 def _stop(code: int, line: str) -> NoReturn:
@@ -262,14 +294,8 @@ def _stop(code: int, line: str) -> NoReturn:
 # --- one target's table edited -------------------------------------------------------------
 
 
-def _edit(config_path: Path, change: Callable[[str], str], done: str, unchanged: str) -> None:
-    from creneau import config_file
-    from creneau.config import ConfigError
-
-    try:
-        edited = config_file.edit(config_path, change)
-    except ConfigError as failure:
-        fail_config(failure.lines)
+def _edit(edit: Callable[[], Edited], done: str, unchanged: str) -> None:
+    edited = _config_step(edit)
     click.echo(done if edited.changed else unchanged)
 
 
@@ -278,12 +304,10 @@ def _edit(config_path: Path, change: Callable[[str], str], done: str, unchanged:
 @CONFIG_OPTION
 def pause(name: str, config_path: Path) -> None:
     """Stop checking target NAME, keeping it in the config (paused = true)."""
-    from creneau.config_file import set_values, value_item
+    from creneau.usecases import targets
 
-    def change(text: str) -> str:
-        return set_values(text, name, {"paused": value_item("true")}, str(config_path))
-
-    _edit(config_path, change, f"{name}: paused ({config_path})", f"{name}: already paused")
+    edit = partial(targets.pause, config_path, name)
+    _edit(edit, f"{name}: paused ({config_path})", f"{name}: already paused")
 
 
 @click.command()
@@ -291,12 +315,10 @@ def pause(name: str, config_path: Path) -> None:
 @CONFIG_OPTION
 def resume(name: str, config_path: Path) -> None:
     """Check target NAME again (its paused = true removed)."""
-    from creneau.config_file import set_values
+    from creneau.usecases import targets
 
-    def change(text: str) -> str:
-        return set_values(text, name, {"paused": None}, str(config_path))
-
-    _edit(config_path, change, f"{name}: resumed ({config_path})", f"{name}: not paused")
+    edit = partial(targets.resume, config_path, name)
+    _edit(edit, f"{name}: resumed ({config_path})", f"{name}: not paused")
 
 
 @click.command()
@@ -304,12 +326,10 @@ def resume(name: str, config_path: Path) -> None:
 @CONFIG_OPTION
 def remove(name: str, config_path: Path) -> None:
     """Remove target NAME's [[target]] table from the config (its history stays)."""
-    from creneau.config_file import remove_target
+    from creneau.usecases import targets
 
-    def change(text: str) -> str:
-        return remove_target(text, name, str(config_path))
-
-    _edit(config_path, change, f"{name}: removed from {config_path}", f"{name}: not removed")
+    edit = partial(targets.remove, config_path, name)
+    _edit(edit, f"{name}: removed from {config_path}", f"{name}: not removed")
 
 
 @click.command(name="set")
@@ -319,15 +339,12 @@ def remove(name: str, config_path: Path) -> None:
 def set_(name: str, pairs: tuple[str, ...], config_path: Path) -> None:
     """Set settings of target NAME, e.g. `creneau set nanterre every=10m desks=["14007"]`
     (values are read as TOML: numbers, true/false, [lists], or plain text)."""
-    from creneau.config_file import set_values
+    from creneau.usecases import targets
 
     values = _settings(pairs, option="")
     for key in values:
         if "." in key or not key:
             raise click.UsageError(f"{key}: only a target's own keys can be set (not nested)")
-
-    def change(text: str) -> str:
-        return set_values(text, name, values, str(config_path))
-
+    edit = partial(targets.set_settings, config_path, name, values)
     keys = ", ".join(values)
-    _edit(config_path, change, f"{name}: {keys} set ({config_path})", f"{name}: nothing changed")
+    _edit(edit, f"{name}: {keys} set ({config_path})", f"{name}: nothing changed")

@@ -1,6 +1,7 @@
 """Adding a target by the link a person books with, and pausing, resuming and removing one,
 from the dashboard: the steps of `creneau add URL` and `creneau pause/resume/remove`
-(links.py, config_file.py), behind the login and the CSRF token.
+(usecases/targets.py), behind the login and the CSRF token (checked for every POST by
+web/app.py).
 
 GET /add is the form; POST /add/preview recognises the link, passes the SSRF guard (a visitor
 of the dashboard may not make creneau fetch this machine or its network; `[web]
@@ -15,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -34,7 +36,6 @@ from creneau.redact import public_link, redact
 from creneau.runtime import Runtime
 from creneau.targets import INTERVAL_FLOOR, LONGEST_DURATION, NAME_MAX_LENGTH, DurationTooLong
 from creneau.terminal import clean
-from creneau.web.auth import CSRF_FIELD, csrf_ok
 from creneau.web.context import WebContext
 from creneau.web.pages.common import configured_target, page, problem, root_of, shown, target_path
 from creneau.web.pages.texts import (
@@ -50,19 +51,20 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from creneau import links
+    from creneau.adding.config_file import Edited
     from creneau.config import Config
     from creneau.results import CheckResult, Slot
     from creneau.sources import Reading
+    from creneau.usecases.targets import Draft
 
-# `links` and `config_file` (the link readers, tomlkit: ~1.5 MB) are imported by the steps that
-# use them: a daemon whose dashboard never adds a target never loads them.
+# `usecases.targets` (the link readers and the config editor, tomlkit: ~1.5 MB) is imported
+# by the steps that use it: a daemon whose dashboard never adds a target never loads it.
 PREVIEW_LIFETIME = timedelta(minutes=30)  # a person reading the preview on a phone
 MAX_PREVIEWS = 20  # kept at once, over every session; the oldest go first
 SLOTS_SHOWN = 4  # per desk or reading, the first by time
 LINK_MAX_LENGTH = 2000
 EVERY_MAX_LENGTH = 20
-# Written beside `guarded = true`: why a target added here is checked through the SSRF guard.
-GUARDED_COMMENT = "added from the dashboard: every request passes the SSRF guard"
+T = TypeVar("T")
 
 # The guard's refusals during this request's check (the check turns them into a result).
 _refusals: ContextVar[list[Detail] | None] = ContextVar("creneau_web_refusals", default=None)
@@ -219,37 +221,14 @@ def preview_page(
 ) -> PreviewPage:
     found = previewed.found
     result = found.result
-    settings, now = context.config.creneau, context.now()
-    language, zone = settings.language, settings.zone
+    language, zone = context.config.creneau.language, context.config.creneau.zone
     words = STATUS_WORDS[language]
     html = found.link.system == "html"
     offered = found.offered
     every = previewed.every if every is None else every
     notify = previewed.notify if notify is None else notify
-    desks = (
-        ()
-        if html
-        else tuple(
-            DeskLine(
-                shown(guichet.id, 100),
-                shown(guichet.label, 200),
-                guichet.status.value,
-                words.get(guichet.status.value, guichet.status.value),
-                _slots_text(guichet.slots, now, zone, language),
-            )
-            for guichet in result.guichets
-        )
-    )
-    by_id = {desk.id: desk for desk in desks}
-    choices = tuple(
-        ChoiceLine(
-            shown(choice.id, 100),
-            shown(choice.label, 200),
-            choice.id in chosen,
-            by_id.get(shown(choice.id, 100)),
-        )
-        for choice in (offered.choices if offered else ())
-    )
+    desks = () if html else _desk_lines(result, context)
+    choices = _choice_lines(found, desks, chosen)
     offered_ids = {choice.id for choice in choices}
     return PreviewPage(
         key=key,
@@ -273,6 +252,39 @@ def preview_page(
         table="" if html else _table(found, every or None, notify),
         notes=tuple(_already_watched(found, context)),
         cannot_save=_cannot_save(found, language),
+    )
+
+
+def _desk_lines(result: CheckResult, context: WebContext) -> tuple[DeskLine, ...]:
+    """Each desk the check read, its status and its first slots."""
+    language, zone = context.config.creneau.language, context.config.creneau.zone
+    words, now = STATUS_WORDS[language], context.now()
+    return tuple(
+        DeskLine(
+            shown(guichet.id, 100),
+            shown(guichet.label, 200),
+            guichet.status.value,
+            words.get(guichet.status.value, guichet.status.value),
+            _slots_text(guichet.slots, now, zone, language),
+        )
+        for guichet in result.guichets
+    )
+
+
+def _choice_lines(
+    found: links.Preview, desks: Sequence[DeskLine], chosen: Sequence[str]
+) -> tuple[ChoiceLine, ...]:
+    """What the page offers to choose from, ticked as chosen, each with its desk's line."""
+    by_id = {desk.id: desk for desk in desks}
+    offered = found.offered
+    return tuple(
+        ChoiceLine(
+            shown(choice.id, 100),
+            shown(choice.label, 200),
+            choice.id in chosen,
+            by_id.get(shown(choice.id, 100)),
+        )
+        for choice in (offered.choices if offered else ())
     )
 
 
@@ -317,33 +329,20 @@ def channel_choices(context: WebContext, ticked: Sequence[str]) -> tuple[Channel
 
 
 def _table(found: links.Preview, every: str | None, notify: Sequence[str]) -> str:
+    """The `[[target]]` as it would be written from here (checked through the SSRF guard)."""
+    from creneau.usecases import targets
+
     try:
-        return _guarded_table(found, every, notify)
+        return targets.table(found, every=every, notify=notify, guarded=True).text
     except ValueError:
         return ""
 
 
-def _guarded_table(
-    found: links.Preview,
-    every: str | None,
-    notify: Sequence[str],
-    settings: Mapping[str, Any] | None = None,
-) -> str:
-    """The `[[target]]` table as written from here: checked through the SSRF guard."""
-    from creneau import config_file
-
-    fields = {**found.fields(every=every, notify=notify, settings=settings), "guarded": True}
-    comments = {**found.comments(fields), "guarded": GUARDED_COMMENT}
-    return config_file.render_target(fields, comments)
-
-
 def _already_watched(found: links.Preview, context: WebContext) -> list[str]:
-    language = context.config.creneau.language
-    return [
-        f"{WORDS[language]['already_watched']} {target.name}"
-        for target in context.config.targets
-        if target.url == found.link.url
-    ]
+    from creneau.usecases import targets
+
+    said = WORDS[context.config.creneau.language]["already_watched"]
+    return [f"{said} {name}" for name in targets.already_watching(context.config, found.link.url)]
 
 
 def _cannot_save(found: links.Preview, language: str) -> str:
@@ -398,45 +397,47 @@ class AddDesk:
         self, url: str, name: str, every: str, notify: Sequence[str] = ()
     ) -> Previewed:
         """Recognise the link, pass the guard, check it once; raises Refused (one line)."""
-        from creneau import config_file, links
+        from creneau.usecases import targets
 
         path = self.config_path()
         language = self.language
-        link = _recognised(url, language)
-        interval = _every(every, language)
-        if missing := links.missing_settings(link, {}):
-            missing_problem = links.missing_problem(link, missing)
-            raise Refused.saying(missing_problem.code, language, **missing_problem.values)
+        link, interval = _read_link(url, every, language)
+        try:
+            targets.require_settings(link, {})
+        except targets.SettingsMissing as missing:
+            raise Refused.saying(missing.problem.code, language, **missing.problem.values) from None
         await self.pass_guard(link.url)
-        taken, checked_as, config = await asyncio.to_thread(
-            _with_provisional_target, path, link, name or None, interval, language
-        )
-        target = next(each for each in config.targets if each.name == checked_as)
+        draft = await asyncio.to_thread(_draft, path, link, name or None, interval, language)
+        found = await self.check(draft, link, name or None)
+        return Previewed(found, every, tuple(notify))
+
+    async def check(self, draft: Draft, link: links.Link, name: str | None) -> links.Preview:
+        """The draft checked once through the dashboard's guarded client; raises Refused."""
+        from creneau.usecases import targets
+
+        context = self.context
         runtime = Runtime(
-            config_file.without_target(config, checked_as),
-            self.context.store,
+            draft.config_to_check_in,
+            context.store,
             client=self.client,
-            db=self.context.db,
-            now=self.context.now,
+            db=context.db,
+            now=context.now,
         )
-        runtime.seed(await self.context.db(self.context.store.host_states), {})
+        runtime.seed(await context.db(context.store.host_states), {})
         told: list[Detail] = []
         listening = _refusals.set(told)
         try:
-            result = await links.check_link(runtime, target)
+            found = await targets.preview(runtime, draft, link, name=name)
         except TooSoon:
-            floor = compact_duration(INTERVAL_FLOOR)
-            link_shown = public_link(link.url)
+            floor, link_shown = compact_duration(INTERVAL_FLOOR), public_link(link.url)
             raise Refused.saying(
-                "checked_just_now", language, link=link_shown, floor=floor
+                "checked_just_now", self.language, link=link_shown, floor=floor
             ) from None
         finally:
             _refusals.reset(listening)
         if told:
-            raise Refused.saying("not_fetched", language, reason=self.said(told[0]))
-        zone = links.site_zone(target)
-        found = links.preview(link, result, taken, zone=zone, name=name or None)
-        return Previewed(found, every, tuple(notify))
+            raise Refused.saying("not_fetched", self.language, reason=self.said(told[0]))
+        return found
 
     async def pass_guard(self, url: str) -> None:
         try:
@@ -461,52 +462,57 @@ class AddDesk:
     ) -> Config:
         """Write the target as previewed, with the person's name, interval, alert channels
         and choices; raises Refused (one line), the file untouched."""
+        from creneau.usecases import targets
+
         path = self.config_path()
         found = previewed.found
         interval = _every(every, self.language)
         if why := _cannot_save(found, self.language):
             raise Refused(why)
-        settings: dict[str, Any] = {}
-        if found.options:
-            if not 1 <= option <= len(found.options):
-                raise Refused(WORDS[self.language]["choose_option"])
-            settings.update(found.options[option - 1].settings)
-        if found.offered is not None:
-            seen = [choice.id for choice in found.offered.choices]
-            picked = [each for each in seen if each in chosen]
-            if picked:
-                settings[found.offered.key] = picked
+        try:
+            settings = targets.chosen_settings(found, option, chosen)
+        except targets.OptionUnknown:
+            raise Refused(WORDS[self.language]["choose_option"]) from None
         await self.pass_guard(found.link.url)
         named = replace(found, name=name or found.name)
-        table = _guarded_table(named, interval, notify, settings)
-        return await asyncio.to_thread(_write_table, path, table, self.language)
+        table = targets.table(named, every=interval, notify=notify, settings=settings, guarded=True)
+        return await self.config_step(partial(targets.add, path, table))
 
-    async def edit(self, change: Callable[[str, str], str]) -> Config:
-        """Edit the file (`change(text, file name)`), validated as at start; raises Refused."""
+    async def edit(self, edit: Callable[[Path, str], Edited], name: str) -> Config:
+        """`edit` (one of usecases.targets': pause, resume, remove) made on target `name`,
+        validated as at start; raises Refused, the file untouched."""
         path = self.config_path()
+        edited = await self.config_step(partial(edit, path, name))
+        return edited.config
 
-        def edit_file() -> Config:
-            from creneau import config_file
+    async def config_step(self, step: Callable[[], T]) -> T:
+        """A step on the config file, off the event loop; what it refuses, one line."""
 
+        def run() -> T:
             try:
-                return config_file.edit(path, lambda text: change(text, str(path))).config
+                return step()
             except ConfigError as failure:
                 raise Refused(_one_line(failure, self.language)) from None
 
-        return await asyncio.to_thread(edit_file)
+        return await asyncio.to_thread(run)
 
 
-def _recognised(url: str, language: str) -> links.Link:
+def _read_link(url: str, every: str, language: str) -> tuple[links.Link, str | None]:
+    """The link recognised and the interval read; raises Refused."""
     from creneau import links
+    from creneau.usecases import targets
 
     if not url.strip():
         raise Refused.saying("link_needed", language)
     if len(url) > LINK_MAX_LENGTH:
         raise Refused.saying("link_too_long", language, limit=str(LINK_MAX_LENGTH))
+    text = every.strip() or None
     try:
-        return links.recognise(url)
+        return targets.read_link(url, text), text
     except links.LinkProblem as problem_found:
         raise Refused.saying(problem_found.code, language, **problem_found.values) from None
+    except ValueError as wrong:
+        raise _every_refused(wrong, text, language) from None
 
 
 def _every(every: str, language: str) -> str | None:
@@ -515,13 +521,30 @@ def _every(every: str, language: str) -> str | None:
     text = every.strip() or None
     try:
         links.durations(text)
-    except DurationTooLong:
-        longest = compact_duration(LONGEST_DURATION)
-        raise Refused.saying("every_too_long", language, longest=longest) from None
-    except ValueError:
-        given = clean(text or "")[:EVERY_MAX_LENGTH]
-        raise Refused.saying("every_not_a_duration", language, given=given) from None
+    except ValueError as wrong:
+        raise _every_refused(wrong, text, language) from None
     return text
+
+
+def _every_refused(wrong: ValueError, text: str | None, language: str) -> Refused:
+    if isinstance(wrong, DurationTooLong):
+        longest = compact_duration(LONGEST_DURATION)
+        return Refused.saying("every_too_long", language, longest=longest)
+    given = clean(text or "")[:EVERY_MAX_LENGTH]
+    return Refused.saying("every_not_a_duration", language, given=given)
+
+
+def _draft(
+    path: Path, link: links.Link, name: str | None, every: str | None, language: str
+) -> Draft:
+    """The target as it is checked (validated as at start, nothing written): it reads the
+    file, off the event loop. Raises Refused."""
+    from creneau.usecases import targets
+
+    try:
+        return targets.draft(path, link, name, every=every)
+    except ConfigError as failure:
+        raise Refused(_one_line(failure, language)) from None
 
 
 def _channels(names: Sequence[str], context: WebContext) -> tuple[str, ...]:
@@ -536,40 +559,10 @@ def _channels(names: Sequence[str], context: WebContext) -> tuple[str, ...]:
     return tuple(name for name in known if name in names)
 
 
-def _with_provisional_target(
-    path: Path, link: links.Link, name: str | None, every: str | None, language: str
-) -> tuple[list[str], str, Config]:
-    """The names taken, the name the check is made under, and the config with the target
-    as it is checked (validated as at start, nothing written)."""
-    from creneau import config_file, links
-
-    try:
-        file = config_file.ConfigText.read(path)
-        taken = config_file.target_names(file.text, str(path))
-        checked_as = name or links.unique_name(links.name_from_link(link), taken)
-        fields = links.provisional_fields(link, checked_as, every=every)
-        return taken, checked_as, config_file.with_target(file, fields)[1]
-    except ConfigError as failure:
-        raise Refused(_one_line(failure, language)) from None
-
-
-def _write_table(path: Path, table: str, language: str) -> Config:
-    from creneau import config_file
-
-    try:
-        file = config_file.ConfigText.read(path)
-        text = config_file.add_target(file.text, table, str(path))
-        config = config_file.validate(file, text)
-        config_file.save(file, text)
-    except ConfigError as failure:
-        raise Refused(_one_line(failure, language)) from None
-    return config
-
-
 def _one_line(failure: ConfigError, language: str) -> str:
     """What the config editor refused, in the dashboard's words; the mistakes `load_config`
     found, as it words them: one line each (most often one)."""
-    from creneau.config_file import EditRefused
+    from creneau.adding.config_file import EditRefused
 
     if isinstance(failure, EditRefused):
         return Refused.saying(failure.code, language, **failure.values).line
@@ -591,122 +584,124 @@ class TargetControls:
 
 def routes(context: WebContext) -> list[BaseRoute]:
     desk = AddDesk(context, Previews(context.now))
-
-    def controls(name: str) -> TargetControls:
-        target = configured_target(context, name)
-        paused = bool(target is not None and target.paused)
-        return TargetControls(paused, context.config_path is not None)
-
-    context.templates.globals["target_controls"] = controls
-
-    async def add_form(request: Request) -> Response:
-        return _form_page(request, context)
-
-    async def add_preview(request: Request) -> Response:
-        form = await request.form()
-        if not csrf_ok(request, context, form.get(CSRF_FIELD)):
-            return _forbidden(request, context)
-        url, name, every = (_text(form.get(key)) for key in ("url", "name", "every"))
-        ticked = [_text(each) for each in form.getlist("notify")]
-        values = {"url": url, "name": name, "every": every}
-        try:
-            if len(name) > NAME_MAX_LENGTH or len(every) > EVERY_MAX_LENGTH:
-                raise Refused(WORDS[desk.language]["too_long"])
-            notify = _channels(ticked, context)
-            previewed = await desk.preview(url, name, every, notify)
-        except Refused as refused:
-            return _form_page(
-                request, context, refused.line, refused.status, notify=ticked, **values
-            )
-        key = desk.previews.put(_session(request), previewed)
-        shown_page = preview_page(key, previewed, context)
-        return page(request, context, "add_preview.html", preview=shown_page, problem="")
-
-    async def add_save(request: Request) -> Response:
-        form = await request.form()
-        if not csrf_ok(request, context, form.get(CSRF_FIELD)):
-            return _forbidden(request, context)
-        key = _text(form.get("preview"))
-        previewed = desk.previews.get(_session(request), key)
-        if previewed is None:
-            return _form_page(request, context, WORDS[desk.language]["expired"], 400)
-        name, every = _text(form.get("name")), _text(form.get("every"))
-        ticked = [_text(each) for each in form.getlist("notify")]
-        chosen = [_text(each) for each in form.getlist("choice")]
-        option = _number(form.get("option"))
-        try:
-            if len(name) > NAME_MAX_LENGTH or len(every) > EVERY_MAX_LENGTH:
-                raise Refused(WORDS[desk.language]["too_long"])
-            notify = _channels(ticked, context)
-            config = await desk.save(previewed, name, every, notify, option, chosen)
-        except Refused as refused:
-            shown_page = preview_page(
-                key,
-                previewed,
-                context,
-                name=name,
-                every=every,
-                notify=ticked,
-                option=option,
-                chosen=chosen,
-            )
-            return page(
-                request,
-                context,
-                "add_preview.html",
-                status=refused.status,
-                preview=shown_page,
-                problem=refused.line,
-            )
-        desk.previews.drop(_session(request), key)
-        context.config = config
-        saved = name or previewed.found.name
-        return RedirectResponse(f"{root_of(request)}{target_path(saved)}", status_code=303)
-
-    def target_edit(
-        change: Callable[[str], Callable[[str, str], str]], to_overview: bool = False
-    ) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            form = await request.form()
-            if not csrf_ok(request, context, form.get(CSRF_FIELD)):
-                return _forbidden(request, context)
-            name = request.path_params["name"]
-            if configured_target(context, name) is None:
-                return problem(request, context, 404, _no_target(name, desk.language))
-            try:
-                context.config = await desk.edit(change(name))
-            except Refused as refused:
-                return problem(request, context, refused.status, refused.line)
-            where = "/" if to_overview else target_path(name)
-            return RedirectResponse(f"{root_of(request)}{where}", status_code=303)
-
-        return endpoint
-
-    def pause(name: str) -> Callable[[str, str], str]:
-        from creneau import config_file
-
-        return lambda text, file: config_file.set_values(
-            text, name, {"paused": config_file.value_item("true")}, file
-        )
-
-    def resume(name: str) -> Callable[[str, str], str]:
-        from creneau import config_file
-
-        return lambda text, file: config_file.set_values(text, name, {"paused": None}, file)
-
-    def remove(name: str) -> Callable[[str, str], str]:
-        from creneau import config_file
-
-        return lambda text, file: config_file.remove_target(text, name, file)
-
+    context.templates.globals["target_controls"] = partial(target_controls, context)
     return [
-        Route("/add", add_form, methods=["GET"]),
-        Route("/add/preview", add_preview, methods=["POST"]),
-        Route("/add/save", add_save, methods=["POST"]),
-        Route("/targets/{name}/pause", target_edit(pause), methods=["POST"]),
-        Route("/targets/{name}/resume", target_edit(resume), methods=["POST"]),
-        Route("/targets/{name}/remove", target_edit(remove, to_overview=True), methods=["POST"]),
+        Route("/add", partial(add_form, desk), methods=["GET"]),
+        Route("/add/preview", partial(add_preview, desk), methods=["POST"]),
+        Route("/add/save", partial(add_save, desk), methods=["POST"]),
+        Route("/targets/{name}/pause", partial(pause_target, desk), methods=["POST"]),
+        Route("/targets/{name}/resume", partial(resume_target, desk), methods=["POST"]),
+        Route("/targets/{name}/remove", partial(remove_target, desk), methods=["POST"]),
     ]
+
+
+def target_controls(context: WebContext, name: str) -> TargetControls:
+    target = configured_target(context, name)
+    paused = bool(target is not None and target.paused)
+    return TargetControls(paused, context.config_path is not None)
+
+
+async def add_form(desk: AddDesk, request: Request) -> Response:
+    """GET /add: the form."""
+    return _form_page(request, desk.context)
+
+
+async def add_preview(desk: AddDesk, request: Request) -> Response:
+    """POST /add/preview: the link checked once, and what creneau proposes from it."""
+    context = desk.context
+    form = await request.form()
+    url, name, every = (_text(form.get(key)) for key in ("url", "name", "every"))
+    ticked = [_text(each) for each in form.getlist("notify")]
+    try:
+        _check_lengths(name, every, desk.language)
+        notify = _channels(ticked, context)
+        previewed = await desk.preview(url, name, every, notify)
+    except Refused as refused:
+        values = {"url": url, "name": name, "every": every}
+        return _form_page(request, context, refused.line, refused.status, ticked, **values)
+    key = desk.previews.put(_session(request), previewed)
+    shown_page = preview_page(key, previewed, context)
+    return page(request, context, "add_preview.html", preview=shown_page, problem="")
+
+
+async def add_save(desk: AddDesk, request: Request) -> Response:
+    """POST /add/save: the target previewed written, then its page."""
+    context = desk.context
+    form = await request.form()
+    key = _text(form.get("preview"))
+    previewed = desk.previews.get(_session(request), key)
+    if previewed is None:
+        return _form_page(request, context, WORDS[desk.language]["expired"], 400)
+    name, every = _text(form.get("name")), _text(form.get("every"))
+    ticked = [_text(each) for each in form.getlist("notify")]
+    chosen = [_text(each) for each in form.getlist("choice")]
+    option = _number(form.get("option"))
+    try:
+        _check_lengths(name, every, desk.language)
+        notify = _channels(ticked, context)
+        config = await desk.save(previewed, name, every, notify, option, chosen)
+    except Refused as refused:
+        shown_page = preview_page(
+            key, previewed, context, name=name, every=every, notify=ticked, option=option,
+            chosen=chosen,
+        )  # fmt: skip
+        return page(
+            request,
+            context,
+            "add_preview.html",
+            status=refused.status,
+            preview=shown_page,
+            problem=refused.line,
+        )
+    desk.previews.drop(_session(request), key)
+    context.config = config
+    saved = name or previewed.found.name
+    return RedirectResponse(f"{root_of(request)}{target_path(saved)}", status_code=303)
+
+
+async def pause_target(desk: AddDesk, request: Request) -> Response:
+    """POST /targets/<name>/pause: paused = true, then its page."""
+    from creneau.usecases.targets import pause
+
+    return await _edit_target(desk, request, pause)
+
+
+async def resume_target(desk: AddDesk, request: Request) -> Response:
+    """POST /targets/<name>/resume: its paused = true removed, then its page."""
+    from creneau.usecases.targets import resume
+
+    return await _edit_target(desk, request, resume)
+
+
+async def remove_target(desk: AddDesk, request: Request) -> Response:
+    """POST /targets/<name>/remove: its table removed, then the overview."""
+    from creneau.usecases.targets import remove
+
+    return await _edit_target(desk, request, remove, to_overview=True)
+
+
+async def _edit_target(
+    desk: AddDesk,
+    request: Request,
+    edit: Callable[[Path, str], Edited],
+    *,
+    to_overview: bool = False,
+) -> Response:
+    context = desk.context
+    name = request.path_params["name"]
+    if configured_target(context, name) is None:
+        return problem(request, context, 404, _no_target(name, desk.language))
+    try:
+        context.config = await desk.edit(edit, name)
+    except Refused as refused:
+        return problem(request, context, refused.status, refused.line)
+    where = "/" if to_overview else target_path(name)
+    return RedirectResponse(f"{root_of(request)}{where}", status_code=303)
+
+
+def _check_lengths(name: str, every: str, language: str) -> None:
+    if len(name) > NAME_MAX_LENGTH or len(every) > EVERY_MAX_LENGTH:
+        raise Refused(WORDS[language]["too_long"])
 
 
 def _form_page(
@@ -727,10 +722,6 @@ def _form_page(
         values={"url": "", "name": "", "every": "", **values},
         channels=channel_choices(context, notify),
     )
-
-
-def _forbidden(request: Request, context: WebContext) -> Response:
-    return problem(request, context, 403, WORDS[context.config.creneau.language]["csrf_refused"])
 
 
 def _no_target(name: str, language: str) -> str:

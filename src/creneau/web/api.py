@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -207,46 +208,49 @@ def _moment(text: str | None, name: str, zone: ZoneInfo, *, end_of_day: bool) ->
 
 
 def routes(context: WebContext) -> list[BaseRoute]:
-    def allowed(request: Request) -> Response | None:
-        return refused(request, context, context.config.web.api_token)
-
-    async def targets(request: Request) -> Response:
-        if (refusal := allowed(request)) is not None:
-            return refusal
-        try:
-            return JSONResponse(await context.db(targets_json, context))
-        except STORE_FAILURES:
-            return _unreadable()
-
-    async def target(request: Request) -> Response:
-        if (refusal := allowed(request)) is not None:
-            return refusal
-        name = request.path_params["name"]
-        try:
-            found = await context.db(targets_json, context, name)
-        except STORE_FAILURES:
-            return _unreadable()
-        if not found:
-            return JSONResponse({"error": "no target of that name in the config"}, 404)
-        return JSONResponse(found[0])
-
-    async def releases(request: Request) -> Response:
-        if (refusal := allowed(request)) is not None:
-            return refusal
-        try:
-            scope = scope_of(request, context.config.creneau.zone)
-        except BadQuery as problem:
-            return JSONResponse({"error": str(problem)}, 400)
-        try:
-            return JSONResponse(await context.db(releases_json, context, scope))
-        except STORE_FAILURES:
-            return _unreadable()
-
     return [
-        Route("/api/v1/targets", targets, methods=["GET"]),
-        Route("/api/v1/targets/{name}", target, methods=["GET"]),
-        Route("/api/v1/releases", releases, methods=["GET"]),
+        Route("/api/v1/targets", partial(targets, context), methods=["GET"]),
+        Route("/api/v1/targets/{name}", partial(target, context), methods=["GET"]),
+        Route("/api/v1/releases", partial(releases, context), methods=["GET"]),
     ]
+
+
+async def targets(context: WebContext, request: Request) -> Response:
+    """/api/v1/targets: one object per configured target, in the config's order."""
+    if (refusal := refused(request, context, context.config.web.api_token)) is not None:
+        return refusal
+    try:
+        return JSONResponse(await context.db(targets_json, context))
+    except STORE_FAILURES:
+        return _unreadable()
+
+
+async def target(context: WebContext, request: Request) -> Response:
+    """/api/v1/targets/<name>: its object, or 404."""
+    if (refusal := refused(request, context, context.config.web.api_token)) is not None:
+        return refusal
+    name = request.path_params["name"]
+    try:
+        found = await context.db(targets_json, context, name)
+    except STORE_FAILURES:
+        return _unreadable()
+    if not found:
+        return JSONResponse({"error": "no target of that name in the config"}, 404)
+    return JSONResponse(found[0])
+
+
+async def releases(context: WebContext, request: Request) -> Response:
+    """/api/v1/releases: `creneau history releases --json` for the query's scope."""
+    if (refusal := refused(request, context, context.config.web.api_token)) is not None:
+        return refusal
+    try:
+        scope = scope_of(request, context.config.creneau.zone)
+    except BadQuery as problem:
+        return JSONResponse({"error": str(problem)}, 400)
+    try:
+        return JSONResponse(await context.db(releases_json, context, scope))
+    except STORE_FAILURES:
+        return _unreadable()
 
 
 def _unreadable() -> Response:

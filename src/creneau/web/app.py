@@ -2,7 +2,8 @@
 rebinding, strict headers on every answer (no inline script, no framing, no referrer, no
 cache of private pages), a signed session for everything but the health check, the static
 files and what has its own bearer token, and every change a POST with a CSRF token from a
-page of this site. The pages themselves live in the modules of ROUTE_MODULES."""
+page of this site, checked here for every route (auth.needs_csrf says which are exempt).
+The pages themselves live in the modules of ROUTE_MODULES."""
 
 from __future__ import annotations
 
@@ -20,15 +21,16 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from creneau.store.leadership import Superseded
+from creneau.web.auth import SAFE_METHODS, SESSION_COOKIE, csrf_passes, needs_csrf, set_session
 from creneau.web.context import STATIC, WebContext
+from creneau.web.pages.common import problem
+from creneau.web.pages.texts import WORDS
 
-SESSION_COOKIE = "creneau_session"
 # Each module gives its routes: routes(context) -> list[BaseRoute].
 ROUTE_MODULES = ("auth", "pages", "captcha", "api", "metrics", "public", "admin")
 # Answered without a session: the health check, the assets, the login page itself, and what
 # has its own token (the API, the metrics) or is public by choice.
 OPEN_PREFIXES = ("/healthz", "/static/", "/login", "/api/", "/metrics", "/public/")
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -98,7 +100,10 @@ def _guard(context: WebContext) -> Callable[[Request, Next], Awaitable[Response]
             new_cookie = context.signer.new_session()
             session = context.signer.session_of(new_cookie)
         request.state.session = session
-        response = await call_next(request)
+        if needs_csrf(request, path) and not await csrf_passes(request, context):
+            response: Response = _csrf_refused(request, context)
+        else:
+            response = await call_next(request)
         if new_cookie is not None:
             set_session(response, context, request, new_cookie)
         return with_security_headers(response, private=not path.startswith("/public/"))
@@ -106,18 +111,9 @@ def _guard(context: WebContext) -> Callable[[Request, Next], Awaitable[Response]
     return dispatch
 
 
-def set_session(
-    response: Response, context: WebContext, request: Request, cookie: str | None = None
-) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        cookie or context.signer.new_session(),
-        max_age=30 * 24 * 3600,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path=request.scope.get("root_path") or "/",
-    )
+def _csrf_refused(request: Request, context: WebContext) -> Response:
+    said = WORDS[context.config.creneau.language]["csrf_refused"]
+    return problem(request, context, 403, said)
 
 
 def with_security_headers(response: Response, *, private: bool) -> Response:

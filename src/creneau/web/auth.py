@@ -1,18 +1,27 @@
 """Logging in with the dashboard's password (rate-limited per client, hashed off the event
 loop a few at a time, compared in constant time), logging out (the session ends on the
-server too), and the CSRF check every form of the dashboard goes through."""
+server too), the session cookie, and the CSRF check every POST goes through (`csrf_passes`,
+called by the application's guard, web/app.py, before any route: a route need not check)."""
 
 from __future__ import annotations
 
+from functools import partial
+
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from creneau.web.app import SESSION_COOKIE, set_session
 from creneau.web.context import WebContext
 from creneau.web.security import client_key, verify_password
 
+SESSION_COOKIE = "creneau_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf"
+# The POSTs without the CSRF token: the login (no session yet to sign it with), and a call
+# with its own bearer token under these prefixes (a page of another site cannot send one).
+WITHOUT_CSRF = frozenset({"/login"})
+BEARER_PREFIXES = ("/api/", "/metrics")
 BUSY_RETRY_SECONDS = 5  # when every password hashing place is taken
 PROBLEMS = {
     "fr": {
@@ -29,45 +38,84 @@ PROBLEMS = {
 
 
 def routes(context: WebContext) -> list[BaseRoute]:
-    async def login_page(request: Request) -> Response:
-        return _login_form(request, context, problem="")
-
-    async def login(request: Request) -> Response:
-        limiter = context.login_limiter
-        client = client_key(request.client.host if request.client else None)
-        if not limiter.reserve(client):  # before any await: two requests cannot both pass
-            seconds = limiter.retry_after(client)
-            return _refusal(request, context, "limited", 429, seconds)
-        form = await request.form()
-        given = str(form.get("password", ""))
-        right = await context.password_hashing.check(lambda: _is_the_password(context, given))
-        if right is None:
-            limiter.give_back(client)  # not checked: not a failure
-            return _refusal(request, context, "busy", 429, BUSY_RETRY_SECONDS)
-        if not right:
-            return _refusal(request, context, "wrong", 401)
-        limiter.give_back(client)
-        response = RedirectResponse(_safe_next(request, str(form.get("next", ""))), 303)
-        set_session(response, context, request)
-        return response
-
-    async def logout(request: Request) -> Response:
-        if not csrf_ok(request, context, (await request.form()).get(CSRF_FIELD)):
-            return HTMLResponse("missing or wrong CSRF token", status_code=403)
-        context.signer.end(request.cookies.get(SESSION_COOKIE))
-        response = RedirectResponse(f"{request.scope.get('root_path', '')}/login", 303)
-        response.delete_cookie(SESSION_COOKIE, path=request.scope.get("root_path") or "/")
-        return response
-
-    async def healthz(request: Request) -> Response:
-        return HTMLResponse("ok")
-
     return [
-        Route("/login", login_page, methods=["GET"]),
-        Route("/login", login, methods=["POST"]),
-        Route("/logout", logout, methods=["POST"]),
+        Route("/login", partial(login_page, context), methods=["GET"]),
+        Route("/login", partial(login, context), methods=["POST"]),
+        Route("/logout", partial(logout, context), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
+
+
+async def login_page(context: WebContext, request: Request) -> Response:
+    return _login_form(request, context, problem="")
+
+
+async def login(context: WebContext, request: Request) -> Response:
+    """The password checked (a few attempts per client), then a session and back where the
+    person was going."""
+    limiter = context.login_limiter
+    client = client_key(request.client.host if request.client else None)
+    if not limiter.reserve(client):  # before any await: two requests cannot both pass
+        seconds = limiter.retry_after(client)
+        return _refusal(request, context, "limited", 429, seconds)
+    form = await request.form()
+    given = str(form.get("password", ""))
+    right = await context.password_hashing.check(lambda: _is_the_password(context, given))
+    if right is None:
+        limiter.give_back(client)  # not checked: not a failure
+        return _refusal(request, context, "busy", 429, BUSY_RETRY_SECONDS)
+    if not right:
+        return _refusal(request, context, "wrong", 401)
+    limiter.give_back(client)
+    response = RedirectResponse(_safe_next(request, str(form.get("next", ""))), 303)
+    set_session(response, context, request)
+    return response
+
+
+async def logout(context: WebContext, request: Request) -> Response:
+    """The session ended on the server too, its cookie dropped."""
+    context.signer.end(request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse(f"{request.scope.get('root_path', '')}/login", 303)
+    response.delete_cookie(SESSION_COOKIE, path=request.scope.get("root_path") or "/")
+    return response
+
+
+async def healthz(request: Request) -> Response:
+    return HTMLResponse("ok")
+
+
+def set_session(
+    response: Response, context: WebContext, request: Request, cookie: str | None = None
+) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie or context.signer.new_session(),
+        max_age=30 * 24 * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path=request.scope.get("root_path") or "/",
+    )
+
+
+def needs_csrf(request: Request, path: str) -> bool:
+    """Whether this request must carry the session's CSRF token: every change (a method
+    other than GET, HEAD, OPTIONS) but those of WITHOUT_CSRF and BEARER_PREFIXES."""
+    if request.method in SAFE_METHODS or path in WITHOUT_CSRF:
+        return False
+    has_bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
+    return not (has_bearer and path.startswith(BEARER_PREFIXES))
+
+
+async def csrf_passes(request: Request, context: WebContext) -> bool:
+    """The form's CSRF token is the session's. The body is read whole first, so that the
+    route reads the same form again."""
+    try:
+        await request.body()
+        form = await request.form()
+    except HTTPException:  # a form Starlette cannot parse: no token in it
+        return False
+    return csrf_ok(request, context, form.get(CSRF_FIELD))
 
 
 def csrf_token(request: Request, context: WebContext) -> str:

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -237,126 +238,139 @@ def data_json(found: PublicTarget, zone: ZoneInfo) -> dict[str, Any]:
 
 
 def routes(context: WebContext) -> list[BaseRoute]:
-    def base_url(request: Request) -> str:
-        """The absolute address of the dashboard, for the feed's links."""
-        public_url = context.config.web.public_url
-        return (public_url or str(request.base_url)).rstrip("/")
-
-    async def one(request: Request) -> PublicTarget | Response:
-        if not context.config.web.public:
-            return _not_found()
-        name = request.path_params["name"]
-        try:
-            found = await context.db(public_targets, context, context.now(), name)
-        except STORE_FAILURES:
-            return PlainTextResponse("the database cannot be read", 503)
-        return found[0] if found else _not_found()
-
-    async def index(request: Request) -> Response:
-        if not context.config.web.public:
-            return _not_found()
-        try:
-            found = await context.db(public_targets, context, context.now())
-        except STORE_FAILURES:
-            return PlainTextResponse("the database cannot be read", 503)
-        language, zone = _locale(context)
-        page = context.render(
-            "public_index.html",
-            **_page(request, language, zone),
-            targets=[_summary(target, zone, language) for target in found],
-        )
-        return _public(HTMLResponse(page))
-
-    async def target_page(request: Request) -> Response:
-        found = await one(request)
-        if isinstance(found, Response):
-            return found
-        language, zone = _locale(context)
-        summary = _summary(found, zone, language)
-        page = context.render(
-            "public_target.html",
-            **_page(request, language, zone),
-            target=summary,
-            releases=[release_line(r, zone, language) for r in found.releases],
-            has_heatmap=bool(found.heatmap and found.heatmap.observed_hours),
-        )
-        return _public(HTMLResponse(page))
-
-    async def heatmap_svg(request: Request) -> Response:
-        from creneau.history import heatmap_svg as draw
-
-        found = await one(request)
-        if isinstance(found, Response):
-            return found
-        if found.heatmap is None:
-            return _not_found()
-        title = f"{found.name} — {WORDS[context.config.creneau.language]['heatmap']}"
-        return _public(Response(draw(found.heatmap, title), media_type="image/svg+xml"))
-
-    async def data(request: Request) -> Response:
-        found = await one(request)
-        if isinstance(found, Response):
-            return found
-        return _public(JSONResponse(data_json(found, context.config.creneau.zone)))
-
-    async def releases_csv(request: Request) -> Response:
-        from creneau.history.columns import RELEASE_COLUMNS, release_row
-
-        found = await one(request)
-        if isinstance(found, Response):
-            return found
-        text = csv_text(RELEASE_COLUMNS, (release_row(r) for r in reversed(found.releases)))
-        return _public(_csv(text, f"{found.name}-releases.csv"))
-
-    async def heatmap_csv(request: Request) -> Response:
-        from creneau.history.columns import HEATMAP_COLUMNS, cell_row
-
-        found = await one(request)
-        if isinstance(found, Response):
-            return found
-        if found.heatmap is None:
-            return _not_found()
-        text = csv_text(HEATMAP_COLUMNS, (cell_row(cell) for cell in found.heatmap.cells))
-        return _public(_csv(text, f"{found.name}-heatmap.csv"))
-
-    async def feed(request: Request) -> Response:
-        found = await one(request)
-        if isinstance(found, Response):
-            return found
-        language, zone = _locale(context)
-        page = f"{base_url(request)}/public/{quote(found.name, safe='')}"
-        entries = [
-            {
-                "id": entry_id(release),
-                "updated": rfc3339(release.seen_at),
-                **release_line(release, zone, language),
-            }
-            for release in found.releases
-        ]
-        last = found.last_release
-        xml = context.render(
-            "feed_atom.xml",
-            language=language,
-            words=WORDS[language],
-            target_name=found.name,
-            feed_id=f"urn:uuid:{uuid.uuid5(FEED_NAMESPACE, found.name)}",
-            self_url=f"{page}/feed.atom",
-            page_url=page,
-            updated=rfc3339(last.seen_at if last else datetime(1970, 1, 1, tzinfo=UTC)),
-            version=__version__,
-            entries=entries,
-        )
-        return _public(Response(xml, media_type="application/atom+xml"))
-
     return [
-        Route("/public/", index, methods=["GET"]),
-        Route("/public/{name}", target_page, methods=["GET"]),
-        Route("/public/{name}/heatmap.svg", heatmap_svg, methods=["GET"]),
-        Route("/public/{name}/data.json", data, methods=["GET"]),
-        Route("/public/{name}/releases.csv", releases_csv, methods=["GET"]),
-        Route("/public/{name}/heatmap.csv", heatmap_csv, methods=["GET"]),
-        Route("/public/{name}/feed.atom", feed, methods=["GET"]),
+        Route("/public/", partial(index, context), methods=["GET"]),
+        Route("/public/{name}", partial(target_page, context), methods=["GET"]),
+        Route("/public/{name}/heatmap.svg", partial(heatmap_svg, context), methods=["GET"]),
+        Route("/public/{name}/data.json", partial(data, context), methods=["GET"]),
+        Route("/public/{name}/releases.csv", partial(releases_csv, context), methods=["GET"]),
+        Route("/public/{name}/heatmap.csv", partial(heatmap_csv, context), methods=["GET"]),
+        Route("/public/{name}/feed.atom", partial(feed, context), methods=["GET"]),
     ]
+
+
+async def index(context: WebContext, request: Request) -> Response:
+    """/public/: the targets, each with its last release and what its site says."""
+    if not context.config.web.public:
+        return _not_found()
+    try:
+        found = await context.db(public_targets, context, context.now())
+    except STORE_FAILURES:
+        return PlainTextResponse("the database cannot be read", 503)
+    language, zone = _locale(context)
+    page = context.render(
+        "public_index.html",
+        **_page(request, language, zone),
+        targets=[_summary(target, zone, language) for target in found],
+    )
+    return _public(HTMLResponse(page))
+
+
+async def target_page(context: WebContext, request: Request) -> Response:
+    """/public/<name>: its heatmap, its recent releases, what its site says."""
+    found = await _one(context, request)
+    if isinstance(found, Response):
+        return found
+    language, zone = _locale(context)
+    summary = _summary(found, zone, language)
+    page = context.render(
+        "public_target.html",
+        **_page(request, language, zone),
+        target=summary,
+        releases=[release_line(r, zone, language) for r in found.releases],
+        has_heatmap=bool(found.heatmap and found.heatmap.observed_hours),
+    )
+    return _public(HTMLResponse(page))
+
+
+async def heatmap_svg(context: WebContext, request: Request) -> Response:
+    from creneau.history import heatmap_svg as draw
+
+    found = await _one(context, request)
+    if isinstance(found, Response):
+        return found
+    if found.heatmap is None:
+        return _not_found()
+    title = f"{found.name} — {WORDS[context.config.creneau.language]['heatmap']}"
+    return _public(Response(draw(found.heatmap, title), media_type="image/svg+xml"))
+
+
+async def data(context: WebContext, request: Request) -> Response:
+    found = await _one(context, request)
+    if isinstance(found, Response):
+        return found
+    return _public(JSONResponse(data_json(found, context.config.creneau.zone)))
+
+
+async def releases_csv(context: WebContext, request: Request) -> Response:
+    from creneau.history.columns import RELEASE_COLUMNS, release_row
+
+    found = await _one(context, request)
+    if isinstance(found, Response):
+        return found
+    text = csv_text(RELEASE_COLUMNS, (release_row(r) for r in reversed(found.releases)))
+    return _public(_csv(text, f"{found.name}-releases.csv"))
+
+
+async def heatmap_csv(context: WebContext, request: Request) -> Response:
+    from creneau.history.columns import HEATMAP_COLUMNS, cell_row
+
+    found = await _one(context, request)
+    if isinstance(found, Response):
+        return found
+    if found.heatmap is None:
+        return _not_found()
+    text = csv_text(HEATMAP_COLUMNS, (cell_row(cell) for cell in found.heatmap.cells))
+    return _public(_csv(text, f"{found.name}-heatmap.csv"))
+
+
+async def feed(context: WebContext, request: Request) -> Response:
+    """/public/<name>/feed.atom: one entry per release, its id from the release itself."""
+    found = await _one(context, request)
+    if isinstance(found, Response):
+        return found
+    language, zone = _locale(context)
+    page = f"{_base_url(context, request)}/public/{quote(found.name, safe='')}"
+    entries = [
+        {
+            "id": entry_id(release),
+            "updated": rfc3339(release.seen_at),
+            **release_line(release, zone, language),
+        }
+        for release in found.releases
+    ]
+    last = found.last_release
+    xml = context.render(
+        "feed_atom.xml",
+        language=language,
+        words=WORDS[language],
+        target_name=found.name,
+        feed_id=f"urn:uuid:{uuid.uuid5(FEED_NAMESPACE, found.name)}",
+        self_url=f"{page}/feed.atom",
+        page_url=page,
+        updated=rfc3339(last.seen_at if last else datetime(1970, 1, 1, tzinfo=UTC)),
+        version=__version__,
+        entries=entries,
+    )
+    return _public(Response(xml, media_type="application/atom+xml"))
+
+
+async def _one(context: WebContext, request: Request) -> PublicTarget | Response:
+    """The target the path names, with its heatmap; or the answer saying why not."""
+    if not context.config.web.public:
+        return _not_found()
+    name = request.path_params["name"]
+    try:
+        found = await context.db(public_targets, context, context.now(), name)
+    except STORE_FAILURES:
+        return PlainTextResponse("the database cannot be read", 503)
+    return found[0] if found else _not_found()
+
+
+def _base_url(context: WebContext, request: Request) -> str:
+    """The absolute address of the dashboard, for the feed's links."""
+    public_url = context.config.web.public_url
+    return (public_url or str(request.base_url)).rstrip("/")
 
 
 def _locale(context: WebContext) -> tuple[str, ZoneInfo]:

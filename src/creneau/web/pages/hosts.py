@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -247,27 +248,27 @@ def daemons_of(
 
 
 def routes(context: WebContext) -> list[BaseRoute]:
-    me = Instance.this_process()
+    return [Route("/hosts", partial(hosts, context, Instance.this_process()), methods=["GET"])]
 
-    async def hosts(request: Request) -> Response:
-        stored = await context.db(context.store.host_states)
-        lines = host_lines(context.config, stored, context.now())
-        config = context.config.creneau
-        daemons = None
-        try:
-            view = await context.db(context.store.leadership)
-        except STORE_FAILURES:
-            view = None
-        if view is not None:
-            serving = context.live is not None
-            daemons = daemons_of(view, me, config.zone, config.language, serving)
-        return page(
-            request,
-            context,
-            "hosts.html",
-            hosts=lines,
-            daemons=daemons,
-            words=WORDS[config.language],
-        )
 
-    return [Route("/hosts", hosts, methods=["GET"])]
+async def hosts(context: WebContext, me: Instance, request: Request) -> Response:
+    """/hosts: each host's state, and the daemons sharing the database."""
+    stored = await context.db(context.store.host_states)
+    lines = host_lines(context.config, stored, context.now())
+    config = context.config.creneau
+    daemons = None
+    try:
+        view = await context.db(context.store.leadership)
+    except STORE_FAILURES:
+        view = None
+    if view is not None:
+        serving = context.live is not None
+        daemons = daemons_of(view, me, config.zone, config.language, serving)
+    return page(
+        request,
+        context,
+        "hosts.html",
+        hosts=lines,
+        daemons=daemons,
+        words=WORDS[config.language],
+    )

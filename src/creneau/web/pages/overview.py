@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -281,17 +282,19 @@ def host_line(
 
 def routes(context: WebContext) -> list[BaseRoute]:
     memo = RecordsMemo()  # used on the dashboard's database thread only
-
-    async def overview(request: Request) -> Response:
-        now = context.now()
-        lines = await target_lines(context, context.config.targets, now, memo)
-        return page(request, context, "overview.html", lines=lines, refresh=REFRESH_SECONDS)
-
-    async def fragment(request: Request) -> Response:
-        lines = await target_lines(context, context.config.targets, context.now(), memo)
-        return page(request, context, "overview_list.html", lines=lines)
-
     return [
-        Route("/", overview, methods=["GET"]),
-        Route("/fragments/overview", fragment, methods=["GET"]),
+        Route("/", partial(overview, context, memo), methods=["GET"]),
+        Route("/fragments/overview", partial(fragment, context, memo), methods=["GET"]),
     ]
+
+
+async def overview(context: WebContext, memo: RecordsMemo, request: Request) -> Response:
+    """/: every target's line, refreshed by the fragment below."""
+    lines = await target_lines(context, context.config.targets, context.now(), memo)
+    return page(request, context, "overview.html", lines=lines, refresh=REFRESH_SECONDS)
+
+
+async def fragment(context: WebContext, memo: RecordsMemo, request: Request) -> Response:
+    """/fragments/overview: the overview's list alone."""
+    lines = await target_lines(context, context.config.targets, context.now(), memo)
+    return page(request, context, "overview_list.html", lines=lines)

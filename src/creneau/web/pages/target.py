@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
@@ -378,57 +379,61 @@ def asked_period(request: Request, context: WebContext) -> Period:
 
 def routes(context: WebContext) -> list[BaseRoute]:
     memo = HistoryMemo()  # used on the dashboard's database thread only
-
-    async def target(request: Request) -> Response:
-        found = configured_target(context, request.path_params["name"])
-        if found is None:
-            return missing(request)
-        shown_page = await target_page(context, found, context.now(), memo)
-        return page(request, context, "target.html", page=shown_page)
-
-    async def heatmap(request: Request) -> Response:
-        found = configured_target(context, request.path_params["name"])
-        if found is None:
-            return missing(request)
-        settings = context.config.creneau
-        svg = await context.db(
-            heatmap_svg, context.store, found.name, settings.zone, settings.language
-        )
-        return Response(svg, media_type="image/svg+xml")
-
-    async def evidence(request: Request) -> Response:
-        found = configured_target(context, request.path_params["name"])
-        if found is None:
-            return missing(request)
-        try:
-            period = asked_period(request, context)
-        except EvidenceError as failure:
-            return problem(request, context, 400, str(failure))
-        folder = Path(tempfile.mkdtemp(prefix="creneau-evidence-"))
-        try:
-            out = await context.db(export_zip, context, found, period, folder)
-            archive = await run_in_threadpool(open_zip, out)
-        except EvidenceError as failure:
-            return problem(request, context, 400, str(failure))
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)  # the open zip stays readable
-        return StreamingResponse(
-            iterate_in_threadpool(chunks_of(archive)),
-            media_type="application/zip",
-            headers={
-                "content-disposition": f'attachment; filename="{out.name}.zip"',
-                "content-length": str(os.fstat(archive.fileno()).st_size),
-            },
-        )
-
-    def missing(request: Request) -> Response:
-        name = shown(request.path_params["name"], 100)
-        language = context.config.creneau.language
-        what = f"Aucune cible nommée {name}." if language == "fr" else f"No target named {name}."
-        return problem(request, context, 404, what)
-
     return [
-        Route("/targets/{name}", target, methods=["GET"]),
-        Route("/targets/{name}/heatmap.svg", heatmap, methods=["GET"]),
-        Route("/targets/{name}/evidence.zip", evidence, methods=["GET"]),
+        Route("/targets/{name}", partial(target, context, memo), methods=["GET"]),
+        Route("/targets/{name}/heatmap.svg", partial(heatmap, context), methods=["GET"]),
+        Route("/targets/{name}/evidence.zip", partial(evidence, context), methods=["GET"]),
     ]
+
+
+async def target(context: WebContext, memo: HistoryMemo, request: Request) -> Response:
+    """/targets/<name>: the target's page."""
+    found = configured_target(context, request.path_params["name"])
+    if found is None:
+        return _missing(context, request)
+    shown_page = await target_page(context, found, context.now(), memo)
+    return page(request, context, "target.html", page=shown_page)
+
+
+async def heatmap(context: WebContext, request: Request) -> Response:
+    """/targets/<name>/heatmap.svg: its weekday × hour map."""
+    found = configured_target(context, request.path_params["name"])
+    if found is None:
+        return _missing(context, request)
+    settings = context.config.creneau
+    svg = await context.db(heatmap_svg, context.store, found.name, settings.zone, settings.language)
+    return Response(svg, media_type="image/svg+xml")
+
+
+async def evidence(context: WebContext, request: Request) -> Response:
+    """/targets/<name>/evidence.zip: the evidence export of the period asked."""
+    found = configured_target(context, request.path_params["name"])
+    if found is None:
+        return _missing(context, request)
+    try:
+        period = asked_period(request, context)
+    except EvidenceError as failure:
+        return problem(request, context, 400, str(failure))
+    folder = Path(tempfile.mkdtemp(prefix="creneau-evidence-"))
+    try:
+        out = await context.db(export_zip, context, found, period, folder)
+        archive = await run_in_threadpool(open_zip, out)
+    except EvidenceError as failure:
+        return problem(request, context, 400, str(failure))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the open zip stays readable
+    return StreamingResponse(
+        iterate_in_threadpool(chunks_of(archive)),
+        media_type="application/zip",
+        headers={
+            "content-disposition": f'attachment; filename="{out.name}.zip"',
+            "content-length": str(os.fstat(archive.fileno()).st_size),
+        },
+    )
+
+
+def _missing(context: WebContext, request: Request) -> Response:
+    name = shown(request.path_params["name"], 100)
+    language = context.config.creneau.language
+    what = f"Aucune cible nommée {name}." if language == "fr" else f"No target named {name}."
+    return problem(request, context, 404, what)

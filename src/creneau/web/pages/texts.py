@@ -344,7 +344,7 @@ OFFERED_WORDS = {
 }
 
 # Why a step of adding or editing a target stops, by the code the link readers (links.py),
-# the config editor (config_file.py) and the add form (web/admin.py) give; `{…}` are their
+# the config editor (adding/config_file.py) and the add form (web/admin.py) give; `{…}` are their
 # values. The command line says the same in its own words (the exceptions' text).
 PROBLEMS = {
     "fr": {
@@ -355,7 +355,7 @@ PROBLEMS = {
             "dit pas {missing}. Ajoutez la cible en ligne de commande : creneau add URL {how} "
             '(et le jeton du hub, token = "{token}").'
         ),
-        # config_file.py
+        # adding/config_file.py
         "no_file": "{file} : fichier introuvable (partez de config.example.toml).",
         "cannot_read": "{file} : lecture impossible ({reason}).",
         "not_utf8": (

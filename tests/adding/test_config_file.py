@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from creneau import config_file
-from creneau.config import ConfigError, load_config
-from creneau.config_file import (
+from creneau.adding import config_file
+from creneau.adding.config_file import (
     ConfigText,
     add_target,
     edit,
@@ -21,6 +20,7 @@ from creneau.config_file import (
     target_names,
     value_item,
 )
+from creneau.config import ConfigError, load_config
 
 # A config with comments everywhere: above, beside and below every table and key, a
 # sub-table, an inline table, a multi-line array, odd spacing, a table after the targets.
