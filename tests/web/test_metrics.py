@@ -21,9 +21,9 @@ from starlette.testclient import TestClient
 from creneau import __version__
 from creneau.alerts.events import Routing
 from creneau.check.record import HostReport, record
-from creneau.config import load_config
 from creneau.fetch.politeness import HostState
 from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.startup import prepare_config
 from creneau.store import DatabaseThread, Destination, Store
 from creneau.store.leadership import Instance, Leases
 from creneau.web.app import create_app
@@ -151,7 +151,7 @@ def dashboard(
 
 
 def dashboard_for(config_path: Path, live: Live | None = None) -> Dashboard:
-    config = load_config(config_path)
+    config = prepare_config(config_path)
     store = Store(config.creneau.database)
     store.upgrade()
     clock = [NOW]

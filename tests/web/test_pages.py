@@ -26,6 +26,7 @@ from creneau.check.record import record
 from creneau.config import Config, load_config
 from creneau.fetch.politeness import HostState
 from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.startup import prepare_config
 from creneau.store import DatabaseThread, Destination, Store
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
@@ -302,7 +303,7 @@ def open_dashboard(history_db: Path) -> Iterator[Callable[..., TestClient]]:
     def open_one(
         language: str = "fr", web: str = "", live: Live | None = None, root_path: str = ""
     ) -> TestClient:
-        config = load_config(write_config(history_db, language, web))
+        config = prepare_config(write_config(history_db, language, web))
         dashboard = Dashboard(history_db, config, live, root_path)
         opened.append(dashboard)
         return dashboard.client
