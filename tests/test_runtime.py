@@ -14,17 +14,19 @@ import pytest
 from conftest import english
 from creneau import sources
 from creneau.alerts.events import Routing
-from creneau.check.record import Recorded, record
+from creneau.check.record import record
 from creneau.config import Config
 from creneau.fetch.client import TooSoon
 from creneau.redact import public_link
 from creneau.results import CheckResult, Status
-from creneau.runtime import CaptchaDialog, Runtime, solve_captcha
+from creneau.runtime import Runtime
 from creneau.simulator.rdvpref import RdvPrefecture, default_demarches
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import HandsCaptchaToAPerson
 from creneau.store import Store
 from creneau.targets import TargetBase
+from creneau.usecases.captcha import CaptchaDialog, Finished, solve_captcha
+from creneau.usecases.check_once import check_once
 
 FAR_AWAY = "https://prefecture.example/booking/create/1234"  # never reached: the floor holds
 
@@ -56,7 +58,7 @@ async def test_the_interval_floor_holds_across_processes(store: Store, tmp_path:
     runtime = Runtime(config, store)
     runtime.seed_from_store()
     with pytest.raises(TooSoon):
-        await runtime.watch_once(target)
+        await check_once(runtime, target)
 
 
 async def test_a_person_is_not_held_back_by_the_floor(store: Store, tmp_path: Path) -> None:
@@ -80,7 +82,7 @@ async def test_an_ad_hoc_check_alerts_no_one_and_is_recorded_under_its_link(
     runtime.seed_from_store()
     assert runtime.routing(target).destinations == ()
     assert not runtime.keep_pages
-    recorded = await runtime.watch_once(target)
+    recorded = await check_once(runtime, target)
     assert recorded.queued == 0
     assert [row.target for row in store.checks()] == [public_link(url)]
     with pytest.raises(RuntimeError):
@@ -102,7 +104,7 @@ class Person:
         self.codes = codes  # None: the code in the image
         self.images: list[bytes] = []
         self.refused = 0
-        self.checks: list[Recorded] = []
+        self.checks: list[Finished] = []
 
     async def show_image(self, image: bytes) -> None:
         self.images.append(image)
@@ -114,8 +116,8 @@ class Person:
     def code_refused(self) -> None:
         self.refused += 1
 
-    def checked(self, recorded: Recorded) -> None:
-        self.checks.append(recorded)
+    def checked(self, finished: Finished) -> None:
+        self.checks.append(finished)
 
     def dialog(self) -> CaptchaDialog:
         return CaptchaDialog(self.show_image, self.ask_code, self.code_refused, self.checked)
@@ -149,7 +151,7 @@ async def test_the_code_a_person_reads_opens_a_session_the_daemon_keeps(
     outcome = await solve_captcha(watched.runtime, watched.target, watched.source, person.dialog())
     assert outcome.solved
     assert person.images[0].startswith(b"\x89PNG")
-    assert [r.result.status for r in person.checks] == [Status.AVAILABLE]
+    assert [f.checked.status for f in person.checks if f.checked] == [Status.AVAILABLE]
     assert store.site_session("allier") is not None
 
 
@@ -197,7 +199,7 @@ async def test_a_target_added_from_the_dashboard_is_checked_through_the_ssrf_gua
         update={"web": config.web.model_copy(update={"allow_private_targets": allow_private})}
     )
     hits_before = len(simulator.hits)
-    recorded = await Runtime(config, store).watch_once(config.targets[0])
+    recorded = await check_once(Runtime(config, store), config.targets[0])
     if allow_private:
         assert recorded.result.status is Status.AVAILABLE
         assert len(simulator.hits) > hits_before
@@ -214,5 +216,5 @@ async def test_a_target_written_by_hand_is_not_guarded(
     target = {"name": "mine", "system": "ezbooking", "url": simulator.booking_url("1002")}
     config = config_for(store, tmp_path, target)
     assert Runtime(config, store).guard(config.targets[0]) is None
-    recorded = await Runtime(config, store).watch_once(config.targets[0])
+    recorded = await check_once(Runtime(config, store), config.targets[0])
     assert recorded.result.status is Status.AVAILABLE

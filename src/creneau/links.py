@@ -395,9 +395,10 @@ async def check_link(runtime: Runtime, target: TargetBase) -> CheckResult:
     client's budgets, breakers, Retry-After and robots.txt, seeded from the store), recorded
     under the page's public link as `creneau check` records an ad-hoc one. Raises TooSoon."""
     from creneau.check.record import NotRecorded
+    from creneau.usecases.check_once import check_once
 
     try:
-        return (await runtime.watch_once(target)).result
+        return (await check_once(runtime, target)).result
     except NotRecorded as failure:
         log.warning("the check was made but could not be recorded: %s", failure.failure)
         return failure.result
