@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
-from creneau.captcha_errors import InvalidCaptcha, UnsolvableCaptcha
+from creneau.captcha_errors import IMAGE_OR_NONE, InvalidCaptcha, UnsolvableCaptcha
 from creneau.check.record import NotRecorded, Recorded
 from creneau.check.run import internal_error
 from creneau.details import Detail, Said
@@ -64,7 +64,7 @@ class CaptchaOutcome:
     @property
     def browser_only(self) -> bool:
         """The site asks for a challenge only a browser on the site can pass."""
-        return UnsolvableCaptcha(None, self.challenge).browser_only
+        return self.challenge not in IMAGE_OR_NONE
 
 
 # --- the steps against the site ---------------------------------------------------------------
@@ -109,7 +109,8 @@ async def send_code(
 async def _typed(step: Awaitable[Answer]) -> Answer:
     """A source's step, its refusal typed. A source says it has no image for a person with a
     ValueError whose `detail` says why and whose `challenge` names what the site asks for
-    instead: this is the one place that reads it."""
+    instead: this is the one place that reads it, until the sources raise UnsolvableCaptcha
+    themselves (creneau.captcha_errors sits below them for that)."""
     try:
         return await step
     except ValueError as refused:
@@ -137,14 +138,14 @@ class Finished:
     gave_up: bool = False  # CAPTCHA_TRIES codes in a row were refused
 
 
-DaemonCheck = Callable[["TargetBase"], Awaitable[Recorded | None]]
+CheckNow = Callable[["TargetBase"], Awaitable[Recorded | None]]  # None: not checked (too soon)
 
 
 async def keep_and_check(
     runtime: Runtime,
     target: TargetBase,
     cookies: SiteSession,
-    daemon_check: DaemonCheck | None = None,
+    daemon_check: CheckNow | None = None,
 ) -> Finished:
     """Save the site session for the daemon, then check the target once with it: through
     `daemon_check` when the daemon runs in this process (its floor, its log, its outbox
@@ -167,7 +168,7 @@ async def keep_and_check(
     return Finished(solved, recorded.result, len(recorded.appeared), recorded.queued)
 
 
-def _check_here(runtime: Runtime) -> DaemonCheck:
+def _check_here(runtime: Runtime) -> CheckNow:
     async def check(target: TargetBase) -> Recorded | None:
         return await check_once(runtime, target)
 
