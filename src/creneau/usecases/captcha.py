@@ -146,16 +146,20 @@ async def keep_and_check(
     target: TargetBase,
     cookies: SiteSession,
     daemon_check: CheckNow | None = None,
+    *,
+    solved_from: str = "",
 ) -> Finished:
     """Save the site session for the daemon, then check the target once with it: through
     `daemon_check` when the daemon runs in this process (its floor, its log, its outbox
-    woken; None when it did not check), else here. Nothing is sent."""
+    woken; None when it did not check), else here. Nothing is sent. `solved_from` (e.g.
+    "the dashboard") is logged; a terminal's person sees the outcome there already."""
     try:
         await runtime.db(_save_site_session, runtime.store, target.name, cookies, runtime.now())
     except STORE_FAILURES as failure:
         problem = Detail("captcha.session_not_saved", error=str(failure))
         return Finished(CaptchaOutcome(solved=False, problem=problem))
-    log.info("%s: CAPTCHA solved; its site session is kept", target.name)
+    if solved_from:
+        log.info("%s: CAPTCHA solved from %s; its site session is kept", target.name, solved_from)
     solved = CaptchaOutcome(solved=True)
     try:
         recorded = await (daemon_check or _check_here(runtime))(target)

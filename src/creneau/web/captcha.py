@@ -159,8 +159,9 @@ class CaptchaDesk:
         )
         if not isinstance(step, Accepted):
             return step
+        daemon_check = daemon.watch if daemon else None
         return await keep_and_check(
-            self.runtime, target, step.cookies, daemon.watch if daemon else None
+            self.runtime, target, step.cookies, daemon_check, solved_from="the dashboard"
         )
 
 
