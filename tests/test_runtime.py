@@ -1,10 +1,8 @@
-"""The runtime assembly (config → store → client seeded from the store → routes → sender) and
-the CAPTCHA use case, driven through callables as a web page would, without a terminal."""
+"""The runtime assembly (config → store → client seeded from the store → routes → sender), as
+checks go through it (creneau.usecases.check_once)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,17 +12,16 @@ import pytest
 from conftest import english
 from creneau import sources
 from creneau.alerts.events import Routing
-from creneau.check.record import Recorded, record
+from creneau.check.record import record
 from creneau.config import Config
 from creneau.fetch.client import TooSoon
 from creneau.redact import public_link
 from creneau.results import CheckResult, Status
-from creneau.runtime import CaptchaDialog, Runtime, solve_captcha
-from creneau.simulator.rdvpref import RdvPrefecture, default_demarches
+from creneau.runtime import Runtime
 from creneau.simulator.server import SimulatorServer
-from creneau.sources import HandsCaptchaToAPerson
 from creneau.store import Store
 from creneau.targets import TargetBase
+from creneau.usecases.check_once import check_once
 
 FAR_AWAY = "https://prefecture.example/booking/create/1234"  # never reached: the floor holds
 
@@ -56,7 +53,7 @@ async def test_the_interval_floor_holds_across_processes(store: Store, tmp_path:
     runtime = Runtime(config, store)
     runtime.seed_from_store()
     with pytest.raises(TooSoon):
-        await runtime.watch_once(target)
+        await check_once(runtime, target)
 
 
 async def test_a_person_is_not_held_back_by_the_floor(store: Store, tmp_path: Path) -> None:
@@ -80,104 +77,11 @@ async def test_an_ad_hoc_check_alerts_no_one_and_is_recorded_under_its_link(
     runtime.seed_from_store()
     assert runtime.routing(target).destinations == ()
     assert not runtime.keep_pages
-    recorded = await runtime.watch_once(target)
+    recorded = await check_once(runtime, target)
     assert recorded.queued == 0
     assert [row.target for row in store.checks()] == [public_link(url)]
     with pytest.raises(RuntimeError):
         runtime.sender  # noqa: B018 — no config, no channel
-
-
-@pytest.fixture
-def rdvpref_site() -> Iterator[tuple[RdvPrefecture, SimulatorServer]]:
-    site = RdvPrefecture(default_demarches())
-    with SimulatorServer(sites=[site]) as server:
-        yield site, server
-
-
-class Person:
-    """What the use case asked and showed, and the codes this person types."""
-
-    def __init__(self, site: RdvPrefecture, codes: list[str | None]) -> None:
-        self.site = site
-        self.codes = codes  # None: the code in the image
-        self.images: list[bytes] = []
-        self.refused = 0
-        self.checks: list[Recorded] = []
-
-    async def show_image(self, image: bytes) -> None:
-        self.images.append(image)
-
-    async def ask_code(self) -> str:
-        code = self.codes.pop(0)
-        return self.site.last_captcha_code or "" if code is None else code
-
-    def code_refused(self) -> None:
-        self.refused += 1
-
-    def checked(self, recorded: Recorded) -> None:
-        self.checks.append(recorded)
-
-    def dialog(self) -> CaptchaDialog:
-        return CaptchaDialog(self.show_image, self.ask_code, self.code_refused, self.checked)
-
-
-@dataclass(frozen=True)
-class Allier:
-    runtime: Runtime
-    target: TargetBase
-    source: HandsCaptchaToAPerson
-
-
-def allier(store: Store, tmp_path: Path, server: SimulatorServer) -> Allier:
-    """As `creneau captcha allier` assembles it: the hosts seeded, not the floors."""
-    url = f"{server.url}/rdvpref/reservation/demarche/4418/"
-    config = config_for(store, tmp_path, {"name": "allier", "system": "rdvpref", "url": url})
-    runtime = Runtime(config, store)
-    runtime.seed_from_store(floors=False)
-    source = sources.captcha_handler("rdvpref")
-    assert source is not None
-    return Allier(runtime, config.targets[0], source)
-
-
-async def test_the_code_a_person_reads_opens_a_session_the_daemon_keeps(
-    store: Store, tmp_path: Path, rdvpref_site: tuple[RdvPrefecture, SimulatorServer]
-) -> None:
-    site, server = rdvpref_site
-    site.release("4418", 2)
-    watched = allier(store, tmp_path, server)
-    person = Person(site, [None])
-    outcome = await solve_captcha(watched.runtime, watched.target, watched.source, person.dialog())
-    assert outcome.solved
-    assert person.images[0].startswith(b"\x89PNG")
-    assert [r.result.status for r in person.checks] == [Status.AVAILABLE]
-    assert store.site_session("allier") is not None
-
-
-async def test_a_refused_code_shows_a_new_image_until_the_person_stops(
-    store: Store, tmp_path: Path, rdvpref_site: tuple[RdvPrefecture, SimulatorServer]
-) -> None:
-    site, server = rdvpref_site
-    watched = allier(store, tmp_path, server)
-    person = Person(site, ["WRONG1", ""])
-    outcome = await solve_captcha(watched.runtime, watched.target, watched.source, person.dialog())
-    assert (outcome.solved, english(outcome.problem), person.refused) == (False, "", 1)
-    assert len(person.images) == 2
-    assert person.checks == []
-    assert store.site_session("allier") is None
-
-
-async def test_a_challenge_only_a_browser_passes_is_named_and_nobody_is_asked(
-    store: Store, tmp_path: Path, rdvpref_site: tuple[RdvPrefecture, SimulatorServer]
-) -> None:
-    site, server = rdvpref_site
-    site.set_behaviour("4418", "turnstile")
-    watched = allier(store, tmp_path, server)
-    person = Person(site, [])
-    outcome = await solve_captcha(watched.runtime, watched.target, watched.source, person.dialog())
-    assert not outcome.solved
-    assert outcome.browser_only
-    assert "Cloudflare Turnstile" in english(outcome.problem)
-    assert person.images == []
 
 
 @pytest.mark.parametrize("allow_private", [False, True])
@@ -197,7 +101,7 @@ async def test_a_target_added_from_the_dashboard_is_checked_through_the_ssrf_gua
         update={"web": config.web.model_copy(update={"allow_private_targets": allow_private})}
     )
     hits_before = len(simulator.hits)
-    recorded = await Runtime(config, store).watch_once(config.targets[0])
+    recorded = await check_once(Runtime(config, store), config.targets[0])
     if allow_private:
         assert recorded.result.status is Status.AVAILABLE
         assert len(simulator.hits) > hits_before
@@ -214,5 +118,5 @@ async def test_a_target_written_by_hand_is_not_guarded(
     target = {"name": "mine", "system": "ezbooking", "url": simulator.booking_url("1002")}
     config = config_for(store, tmp_path, target)
     assert Runtime(config, store).guard(config.targets[0]) is None
-    recorded = await Runtime(config, store).watch_once(config.targets[0])
+    recorded = await check_once(Runtime(config, store), config.targets[0])
     assert recorded.result.status is Status.AVAILABLE

@@ -211,7 +211,7 @@ Code = Literal[
     "ants.unexpected_status",
     "ants.with_message",
     "ants.point",
-    # handing a CAPTCHA to a person (runtime.py, web/captcha.py)
+    # handing a CAPTCHA to a person (usecases/captcha.py)
     "captcha.not_an_image",
     "captcha.session_not_saved",
 ]

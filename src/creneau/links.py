@@ -3,11 +3,9 @@ settings that follow from it (`recognise`), a name for it, and, once one check h
 page, what the page offers (desks, places, organisations) and, for a page of no known system,
 the `slot_selector` / `none_text` a person can choose from, each with what it reads.
 
-Everything here is pure (no network, no file) but `check_link`, the one step that reaches the
-site: one check through the runtime it is given (the CLI's, or the dashboard's with its own
-guarded client), as polite as any check and recorded like `creneau check` records an ad-hoc
-one. The booking systems' own patterns and validators decide (sources/*.py); nothing here
-repeats them."""
+Everything here is pure (no network, no file): the one check of the page is the add use
+case's (`usecases/targets.py`). The booking systems' own patterns and validators decide
+(sources/); nothing here repeats them."""
 
 from __future__ import annotations
 
@@ -41,7 +39,6 @@ if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
 
     from creneau.results import CheckResult
-    from creneau.runtime import Runtime
     from creneau.targets import TargetBase
 
 log = logging.getLogger(__name__)
@@ -388,19 +385,6 @@ def provisional_fields(
 
 
 # --- one check, and what it shows ------------------------------------------------------------
-
-
-async def check_link(runtime: Runtime, target: TargetBase) -> CheckResult:
-    """One polite check of a target the config does not name yet, through `runtime` (its
-    client's budgets, breakers, Retry-After and robots.txt, seeded from the store), recorded
-    under the page's public link as `creneau check` records an ad-hoc one. Raises TooSoon."""
-    from creneau.check.record import NotRecorded
-
-    try:
-        return (await runtime.watch_once(target)).result
-    except NotRecorded as failure:
-        log.warning("the check was made but could not be recorded: %s", failure.failure)
-        return failure.result
 
 
 @dataclass(frozen=True)

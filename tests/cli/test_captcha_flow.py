@@ -46,11 +46,14 @@ def server(site: RdvPrefecture) -> SimulatorServer:
         yield running
 
 
-def write_config(tmp_path: Path, server: SimulatorServer, phone: Phone) -> Path:
+def write_config(
+    tmp_path: Path, server: SimulatorServer, phone: Phone, *, keep_pages: bool = False
+) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(f"""
 [creneau]
 contact = "tests@example.org"
+keep_pages = {str(keep_pages).lower()}
 database = "sqlite:///creneau.db"
 data_dir = "{tmp_path / "data"}"
 [[notify]]
@@ -202,6 +205,38 @@ def test_creneau_captcha_refuses_a_challenge_only_a_browser_can_pass(
     store = Store(load_config(config_path).creneau.database)
     assert store.site_session("allier") is None
     store.close()
+
+
+def test_the_check_made_after_a_captcha_is_in_the_evidence_with_its_pages(
+    site: RdvPrefecture,
+    server: SimulatorServer,
+    phone: Phone,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With keep_pages, the check `creneau captcha` makes with the new session keeps what it
+    read, as every other check does: `creneau evidence` exports its pages."""
+    config_path = write_config(tmp_path, server, phone, keep_pages=True)
+    site.release("4418", 2)
+    monkeypatch.setattr(click, "prompt", lambda *a, **k: site.last_captcha_code or "")
+    done = CliRunner().invoke(cli, ["captcha", "allier", "--config", str(config_path)])
+    assert done.exit_code == 0, done.output
+
+    store = Store(load_config(config_path).creneau.database)
+    [check] = store.checks("allier")
+    store.close()
+    assert check.status == "available"
+    assert check.pages  # every page the check read, recorded with it
+    out = tmp_path / "evidence"
+    today = datetime.now(UTC).date().isoformat()
+    exported = CliRunner().invoke(
+        cli,
+        ["evidence", "allier", "--since", today, "--out", str(out), "--config", str(config_path)],
+    )
+    assert exported.exit_code == 0, exported.output
+    assert {page.name for page in (out / "pages").iterdir()} >= {
+        f"{page['sha256']}.html" for page in check.pages
+    }
 
 
 def test_captcha_refuses_a_system_without_captcha(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from conftest import FIXTURES
 from creneau import redact
 from creneau.cli import cli
+from creneau.evidence.report import scrub_html, scrub_json, scrub_text
 from creneau.page import Page
-from creneau.report import scrub_html, scrub_json, scrub_text
 from creneau.store import pages as archive
 
 SECRET = "s3cret-Pa55word"

@@ -26,6 +26,7 @@ from creneau.simulator.rdvpref import RdvPrefecture, captcha_png, default_demarc
 from creneau.simulator.server import SimulatorServer
 from creneau.store import DatabaseThread, Store
 from creneau.targets import TargetBase
+from creneau.usecases.check_once import check_once
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
 from creneau.web.security import Signer, load_or_create_secret
@@ -226,7 +227,7 @@ def test_the_right_code_keeps_the_site_session_for_the_daemon(
     # The daemon's next check (its own client, the session from the store) passes.
     target = next(t for t in dashboard.config.targets if t.name == "allier")
     runtime = Runtime(dashboard.config, dashboard.store)
-    recorded = asyncio.run(runtime.watch_once(target))
+    recorded = asyncio.run(check_once(runtime, target))
     assert recorded.result.status.value == "available"
     assert site.violations == []
 
@@ -412,7 +413,7 @@ class RunningDaemon:
     async def watch(self, target: TargetBase) -> Recorded | None:
         assert self.runtime is not None
         self.watched.append(target.name)
-        return await self.runtime.watch_once(target)
+        return await check_once(self.runtime, target)
 
 
 def test_under_creneau_run_the_hand_off_goes_through_the_daemon(

@@ -1,7 +1,8 @@
 """One watch of a target: check it (with the site session a person opened, if any), keep an
 unrecognised page, then record the check, diff its slots against what the store knew,
 remember the host's politeness state and queue the alerts — all in one transaction, before
-anything is sent. The daemon and `creneau check` both go through `watch_once`."""
+anything is sent. Every check comes through `watch_once`, called by
+creneau.usecases.check_once with its runtime's settings."""
 
 from __future__ import annotations
 

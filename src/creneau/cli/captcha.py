@@ -1,6 +1,6 @@
 """`creneau captcha NAME`: a person solves a site's image CAPTCHA so that creneau can go on
 watching. This module is the terminal side only (the image saved and drawn, the code typed);
-the use case itself is creneau.runtime.solve_captcha."""
+the use case itself is creneau.usecases.captcha.solve_captcha."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from creneau.cli.options import CONFIG_OPTION
 from creneau.redact import redact
 
 if TYPE_CHECKING:
-    from creneau.check.record import Recorded
-    from creneau.runtime import CaptchaDialog, CaptchaOutcome, Runtime
+    from creneau.runtime import Runtime
     from creneau.targets import TargetBase
+    from creneau.usecases.captcha import CaptchaDialog, CaptchaOutcome, Finished
 
 
 @click.command()
@@ -55,7 +55,7 @@ async def solve_in_terminal(
     runtime: Runtime, target: TargetBase, source: sources.HandsCaptchaToAPerson, image_path: Path
 ) -> int:
     """The use case with the person at this terminal; the exit status."""
-    from creneau.runtime import solve_captcha
+    from creneau.usecases.captcha import solve_captcha
 
     outcome = await solve_captcha(runtime, target, source, terminal_dialog(runtime, image_path))
     if outcome.solved:
@@ -70,7 +70,7 @@ async def solve_in_terminal(
 
 def terminal_dialog(runtime: Runtime, image_path: Path) -> CaptchaDialog:
     """The image saved to `image_path` (and drawn, where the terminal can), the code typed."""
-    from creneau.runtime import CaptchaDialog
+    from creneau.usecases.captcha import CaptchaDialog
 
     async def show_image(image: bytes) -> None:
         await asyncio.to_thread(_save_image, image_path, image)
@@ -86,8 +86,9 @@ def terminal_dialog(runtime: Runtime, image_path: Path) -> CaptchaDialog:
     def code_refused() -> None:
         out.print("The site did not accept that code; here is a new image.")
 
-    def checked(recorded: Recorded) -> None:
-        print_result(recorded.result, len(recorded.appeared), runtime.zone, runtime.language)
+    def checked(finished: Finished) -> None:
+        assert finished.checked is not None
+        print_result(finished.checked, finished.new_slots, runtime.zone, runtime.language)
 
     return CaptchaDialog(show_image, ask_code, code_refused, checked)
 

@@ -125,12 +125,13 @@ def ad_hoc_target(
 async def check_targets(runtime: Runtime, targets: Sequence[TargetBase], as_json: bool) -> None:
     """Check each target once, print what it shows, then send the alerts it queued."""
     from creneau.fetch.client import TooSoon
+    from creneau.usecases.check_once import check_once
 
     runtime.seed_from_store()
     queued = 0
     for target in targets:
         try:
-            recorded = await runtime.watch_once(target)
+            recorded = await check_once(runtime, target)
         except TooSoon as early:
             why = render(early.detail, runtime.language, runtime.zone)
             click.echo(f"{target.name}: skipped, {why}", err=True)

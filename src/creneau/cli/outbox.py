@@ -116,8 +116,12 @@ def outbox(ctx: click.Context, config_path: Path, show_all: bool) -> None:
 @CONFIG_OPTION
 def outbox_retry(notification_id: int, config_path: Path) -> None:
     """Send alert ID again now (the daemon picks it up within seconds)."""
+    from creneau.usecases.outbox import NotRetriable, retry_alert
+
     config = read_config(config_path)
     store = existing_store(config.creneau.database)
-    if not store.retry_now(notification_id, datetime.now(UTC)):
-        raise click.UsageError(f"no alert {notification_id} waiting, failed or expired")
+    try:
+        asyncio.run(retry_alert(store, notification_id, datetime.now(UTC)))
+    except NotRetriable as missing:
+        raise click.UsageError(str(missing)) from None
     out.print(f"alert {notification_id} is due now")

@@ -1,6 +1,6 @@
 """`creneau report`: gather what a fix needs when a site changed (the pages kept for a
 target, how creneau reads each, its settings and version), secrets and personal data
-removed. The folder itself is written by creneau.report."""
+removed. The folder itself is written by creneau.evidence.report."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ CHECKS_LISTED = 20  # the last checks listed in it
 def report(name: str, config_path: Path, out_dir: Path, last: int) -> None:
     """Gather what a fix needs when a site changed: the last pages kept for target NAME
     (secrets and personal data removed), how creneau reads each, its settings and version."""
-    from creneau import report as reports
+    from creneau.evidence import report as reports
 
     config = read_config(config_path)
     target = next((t for t in config.targets if t.name == name), None)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from creneau.alerts import events as outbox
-from creneau.check.record import NotRecorded, Recorded, record, watch_once
+from creneau.check.record import NotRecorded, Recorded, record
 from creneau.daemon.context import DaemonContext
 from creneau.daemon.schedule import Schedule
 from creneau.details import Detail, Said, render
@@ -20,6 +20,7 @@ from creneau.fetch.client import MayNotFetch, TooSoon
 from creneau.results import CheckResult, Status
 from creneau.store import STORE_FAILURES, Superseded
 from creneau.targets import TargetBase
+from creneau.usecases.check_once import check_once
 
 log = logging.getLogger("creneau")
 
@@ -71,18 +72,7 @@ class CheckJob:
 
     async def check_once(self, target: TargetBase) -> Recorded:
         """The check itself: fetched, read, recorded, its alerts queued."""
-        settings, runtime = self.context.config.creneau, self.context.runtime
-        return await watch_once(
-            target,
-            runtime.client,
-            self.context.store,
-            runtime.routes[target.name],
-            db=self.context.db,
-            pages_dir=settings.pages_dir,
-            keep_pages=settings.keep_pages,
-            now=self.context.now,
-            guard=runtime.guard(target),
-        )
+        return await check_once(self.context.runtime, target)
 
     async def _watch(self, target: TargetBase) -> Recorded | None:
         context = self.context

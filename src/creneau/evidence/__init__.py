@@ -1,5 +1,7 @@
 """The evidence export (`creneau evidence`): a dated, verifiable record of every check of one
 target over a period, for an association or a lawyer bringing a « référé mesures utiles ».
+Beside it, `report` writes `creneau report NAME`'s folder: the last pages kept for a target,
+scrubbed, for the person fixing creneau when a site changed.
 
 The package owns the period (`period`), the facts the summary states (`facts`), the pages
 copied (`pages`), every text in French and English (`texts`, from the Jinja2 templates in

@@ -7,12 +7,15 @@ side words them its own way."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from creneau import links
 from creneau.adding import config_file
+from creneau.check.record import NotRecorded
+from creneau.usecases.check_once import check_once
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
     from creneau.adding.config_file import ConfigText, Edited
     from creneau.config import Config
     from creneau.links import Link, Preview
+    from creneau.results import CheckResult
     from creneau.runtime import Runtime
     from creneau.targets import TargetBase
 
@@ -55,6 +59,9 @@ def require_settings(link: Link, given: Mapping[str, Any]) -> None:
     """Raises SettingsMissing when the link lacks settings that `given` does not hold."""
     if missing := links.missing_settings(link, given):
         raise SettingsMissing(link, missing)
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -112,9 +119,20 @@ async def preview(
 ) -> Preview:
     """One polite check of the draft through `runtime` (made in `draft.config_to_check_in`),
     and what creneau proposes from what it saw. Raises TooSoon."""
-    result = await links.check_link(runtime, draft.target)
+    result = await _check_link(runtime, draft.target)
     zone = links.site_zone(draft.target)
     return links.preview(link, result, draft.taken, zone=zone, name=name, settings=settings)
+
+
+async def _check_link(runtime: Runtime, target: TargetBase) -> CheckResult:
+    """One polite check of a target the config does not name yet, through `runtime` (its
+    client's budgets, breakers, Retry-After and robots.txt, seeded from the store), recorded
+    under the page's public link as `creneau check` records an ad-hoc one. Raises TooSoon."""
+    try:
+        return (await check_once(runtime, target)).result
+    except NotRecorded as failure:
+        log.warning("the check was made but could not be recorded: %s", failure.failure)
+        return failure.result
 
 
 def already_watching(config: Config, url: str) -> list[str]:

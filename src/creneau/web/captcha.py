@@ -17,13 +17,11 @@ memory, or a button to start. Any page a person visits may make their browser se
 from __future__ import annotations
 
 import asyncio
-import itertools
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -31,71 +29,33 @@ from starlette.routing import BaseRoute, Route
 
 from creneau import sources
 from creneau.alerts.messages import CHALLENGE_NAMES
-from creneau.check.record import NotRecorded, Recorded
-from creneau.check.run import internal_error
+from creneau.check.record import Recorded
 from creneau.dates import long_datetime
-from creneau.details import Detail, Said, render
-from creneau.fetch.client import FetchError, PoliteClient, TooSoon
+from creneau.details import render
+from creneau.fetch.client import PoliteClient
 from creneau.redact import public_link, redact
-from creneau.results import CheckResult, SiteSession, Status
-from creneau.runtime import CAPTCHA_TRIES, CaptchaOutcome, Runtime, said_by
-from creneau.store import STORE_FAILURES
+from creneau.results import CheckResult
+from creneau.runtime import Runtime
+from creneau.usecases.captcha import (
+    CAPTCHA_TRIES,
+    Accepted,
+    CaptchaSteps,
+    Finished,
+    Waiting,
+    keep_and_check,
+)
 from creneau.web.auth import CSRF_FIELD, csrf_ok, csrf_token
 from creneau.web.context import WebContext
 
 if TYPE_CHECKING:
-    from creneau.fetch.client import Session
-    from creneau.fetch.politeness import HostState
-    from creneau.sources import CaptchaImage, HandsCaptchaToAPerson
-    from creneau.store import Store
+    from creneau.sources import HandsCaptchaToAPerson
     from creneau.targets import TargetBase
 
-log = logging.getLogger("creneau")
 
 HANDOFF_LIFETIME = timedelta(minutes=5)  # an image, or what became of it, waits this long
 MAX_HANDOFFS = 50  # in memory at once, over every dashboard session; the oldest go first
 CODE_MAX_LENGTH = 32
 SLOTS_SHOWN = 5  # after a solved CAPTCHA, the check's first slots by time
-# Image types passed on to the browser: raster images only (an SVG could carry script).
-IMAGE_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
-NOT_AN_IMAGE = Detail("captcha.not_an_image")
-
-
-# --- what a hand-off is at each step ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """An image shown, its code awaited: the site session's cookies, and the challenge the
-    source needs to send the code."""
-
-    cookies: SiteSession
-    challenge: CaptchaImage
-    content_type: str
-    tries: int  # images shown in this hand-off, this one included
-    serial: int  # numbers the hand-off, for the polite client's keys and the image's URL
-    notice: str = ""  # what the page says above the image: "refused", "expired" or "empty"
-
-
-@dataclass(frozen=True)
-class Finished:
-    """What became of a hand-off: solved (and the check made at once with the new session),
-    or why there is no image or no session."""
-
-    outcome: CaptchaOutcome
-    checked: CheckResult | None = None
-    check_note: Said = None  # why no check was made at once (the polite client's reason)
-    gave_up: bool = False  # CAPTCHA_TRIES codes in a row were refused
-
-
-@dataclass(frozen=True)
-class _Accepted:
-    cookies: SiteSession
 
 
 Entry = Waiting | Finished
@@ -133,7 +93,7 @@ class HandOffs:
             del self._entries[key]
 
 
-# --- the steps, against the site ----------------------------------------------------------------
+# --- the daemon, when `creneau run` serves this dashboard ---------------------------------------
 
 
 @runtime_checkable
@@ -156,15 +116,15 @@ def running_daemon(context: WebContext) -> CheckingDaemon | None:
 
 
 class CaptchaDesk:
-    """Runs the hand-off's steps: an image from the site, a code to the site, the session
-    kept. Under `creneau web` alone it has its own polite client, seeded before each step with
-    the hosts' states from the store and saving them after it, so that what the daemon
-    learnt (a Retry-After, an open breaker) holds here and the other way round."""
+    """The use case's steps with the dashboard's runtime: under `creneau run`, the daemon's
+    polite client (its budgets, Retry-After deadlines and breakers hold for both) and its
+    check; under `creneau web` alone, a client of its own, its hosts' states shared with the
+    daemon through the store."""
 
     def __init__(self, context: WebContext) -> None:
         self.context = context
+        self.steps = CaptchaSteps()
         self._runtime: Runtime | None = None
-        self._serials = itertools.count(1)
 
     @property
     def runtime(self) -> Runtime:
@@ -183,173 +143,56 @@ class CaptchaDesk:
             )
         return self._runtime
 
-    @property
-    def own_client(self) -> bool:
-        return running_daemon(self.context) is None
-
     async def start(self, target: TargetBase, source: HandsCaptchaToAPerson) -> Entry:
-        """A new site session and its CAPTCHA image. A person's action, not a periodic check:
-        it has its own interval floor, as `creneau captcha` has."""
-        serial = next(self._serials)
-
-        async def step(session: Session) -> Entry | _Accepted:
-            return await _next_image(target, source, session, tries=1, serial=serial)
-
-        entry = await self._in_site_session(target, f"{target.name}#captcha", None, step)
-        assert not isinstance(entry, _Accepted)
-        return entry
+        own_client = running_daemon(self.context) is None
+        return await self.steps.start(self.runtime, target, source, own_client)
 
     async def answer(
         self, target: TargetBase, source: HandsCaptchaToAPerson, waiting: Waiting, code: str
     ) -> Entry:
-        """Send the code through the image's site session: kept when the site accepts it, a
-        new image when it refuses (up to CAPTCHA_TRIES images in all)."""
-
-        async def step(session: Session) -> Entry | _Accepted:
-            try:
-                reading = await source.submit_captcha(target, session, waiting.challenge, code)
-            except ValueError as unavailable:  # e.g. a reCAPTCHA chained after the right code
-                return Finished(_no_image(unavailable))
-            if reading.status is not Status.CAPTCHA:
-                return _Accepted(session.kept_cookies())
-            if waiting.tries >= CAPTCHA_TRIES:
-                return Finished(CaptchaOutcome(solved=False), gave_up=True)
-            return await _next_image(
-                target, source, session, waiting.tries + 1, waiting.serial, notice="refused"
-            )
-
-        # The same hand-off, one step further: the floor was passed when it started.
-        key = f"{target.name}#captcha#{waiting.serial}.{waiting.tries}"
-        entry = await self._in_site_session(target, key, waiting.cookies, step)
-        if isinstance(entry, _Accepted):
-            return await self._keep(target, entry.cookies)
-        return entry
-
-    async def _in_site_session(
-        self,
-        target: TargetBase,
-        key: str,
-        cookies: SiteSession | None,
-        step: Callable[[Session], Any],
-    ) -> Entry | _Accepted:
-        runtime = self.runtime
-        if self.own_client:
-            runtime.seed(await self.context.db(self.context.store.host_states), {})
-        hosts = {target.host}
-        result: Entry | _Accepted
-        try:
-            async with runtime.client.session(
-                key,
-                target.url,
-                cookies,
-                respect_robots=target.respect_robots,
-                guard=runtime.guard(target),
-            ) as session:
-                try:
-                    result = await step(session)
-                except FetchError as failure:
-                    session.verdict = session.verdict or failure.status
-                    result = Finished(CaptchaOutcome(solved=False, problem=failure.detail))
-                except Exception as bug:  # a source that raises must not break the page
-                    log.exception("%s: the CAPTCHA hand-off failed", target.name)
-                    session.verdict = session.verdict or Status.ERROR
-                    result = Finished(CaptchaOutcome(solved=False, problem=internal_error(bug)))
-                else:
-                    solved = isinstance(result, _Accepted)
-                    session.verdict = session.verdict or (Status.NONE if solved else Status.CAPTCHA)
-                hosts |= {urlsplit(page.url).hostname or "" for page in session.pages}
-        except FetchError as failure:  # too soon, or the host cools down: nothing was sent
-            result = Finished(CaptchaOutcome(solved=False, problem=failure.detail))
-        await self._remember_hosts(hosts - {""})
-        return result
-
-    async def _remember_hosts(self, hosts: set[str]) -> None:
-        if not self.own_client:
-            return  # the daemon's client: the daemon records its hosts with its checks
-        client = self.runtime.client
-        states = {host: client.host_state(host) for host in hosts}
-        try:
-            await self.context.db(_save_host_states, self.context.store, states, self.context.now())
-        except STORE_FAILURES as failure:
-            log.warning("CAPTCHA hand-off: hosts' state not saved (%s)", failure)
-
-    async def _keep(self, target: TargetBase, cookies: SiteSession) -> Finished:
-        """Save the site session for the daemon, then check once with it, as `creneau
-        captcha` does. Under `creneau run` the daemon makes that check (its floor, its log,
-        its outbox woken); under `creneau web` alone the daemon, wherever it runs, sends the
-        alerts the check queued."""
-        context = self.context
-        try:
-            await context.db(_save_site_session, context.store, target.name, cookies, context.now())
-        except STORE_FAILURES as failure:
-            problem = Detail("captcha.session_not_saved", error=str(failure))
-            return Finished(CaptchaOutcome(solved=False, problem=problem))
-        log.info("%s: CAPTCHA solved from the dashboard; its site session is kept", target.name)
-        solved = CaptchaOutcome(solved=True)
-        if daemon := running_daemon(context):
-            recorded = await daemon.watch(target)  # None: too soon, or not recorded
-            return Finished(solved, checked=recorded.result if recorded else None)
-        try:
-            recorded = await self.runtime.watch_once(target)
-        except TooSoon as soon:
-            return Finished(solved, check_note=soon.detail)
-        except NotRecorded as failure:
-            return Finished(solved, checked=failure.result)
-        return Finished(solved, checked=recorded.result)
-
-
-async def _next_image(
-    target: TargetBase,
-    source: HandsCaptchaToAPerson,
-    session: Session,
-    tries: int,
-    serial: int,
-    notice: str = "",
-) -> Entry:
-    try:
-        challenge = await source.start_captcha(target, session)
-    except ValueError as unavailable:
-        return Finished(_no_image(unavailable))
-    content_type = image_type(challenge.image)
-    if content_type is None:
-        return Finished(CaptchaOutcome(solved=False, problem=NOT_AN_IMAGE))
-    return Waiting(session.kept_cookies(), challenge, content_type, tries, serial, notice)
-
-
-def _no_image(unavailable: ValueError) -> CaptchaOutcome:
-    """The sources raise a ValueError whose text says why and whose `challenge` names what
-    the site asks for instead (as runtime.solve_captcha reads it)."""
-    challenge = str(getattr(unavailable, "challenge", "") or "")
-    return CaptchaOutcome(solved=False, problem=said_by(unavailable), challenge=challenge)
-
-
-def image_type(data: bytes) -> str | None:
-    return next((kind for magic, kind in IMAGE_SIGNATURES if data.startswith(magic)), None)
-
-
-def _save_site_session(store: Store, target: str, cookies: SiteSession, at: datetime) -> None:
-    with store.transaction() as tx:
-        tx.save_site_session(target, cookies, at)
-
-
-def _save_host_states(store: Store, states: dict[str, HostState], at: datetime) -> None:
-    with store.transaction() as tx:
-        for host, state in states.items():
-            tx.save_host_state(host, state, at)
+        """The code sent; on success, the session kept and the target checked once with it:
+        by the daemon under `creneau run` (its outbox woken), else here (the daemon, wherever
+        it runs, sends the alerts the check queued)."""
+        daemon = running_daemon(self.context)
+        step = await self.steps.answer(
+            self.runtime, target, source, waiting, code, own_client=daemon is None
+        )
+        if not isinstance(step, Accepted):
+            return step
+        daemon_check = daemon.watch if daemon else None
+        return await keep_and_check(
+            self.runtime, target, step.cookies, daemon_check, solved_from="the dashboard"
+        )
 
 
 # --- the pages ------------------------------------------------------------------------------------
 
 
-def routes(context: WebContext) -> list[BaseRoute]:
-    handoffs = HandOffs(context.now)
-    desk = CaptchaDesk(context)
-    turns: dict[str, asyncio.Lock] = {}  # one step at a time per target
+class CaptchaPages:
+    """/captcha/<name>: the page (GET), its buttons (POST) and the image waiting (GET), one
+    step at a time per target."""
 
-    def turn(name: str) -> asyncio.Lock:
-        return turns.setdefault(name, asyncio.Lock())
+    def __init__(self, context: WebContext) -> None:
+        self.context = context
+        self.handoffs = HandOffs(context.now)
+        self.desk = CaptchaDesk(context)
+        self._turns: dict[str, asyncio.Lock] = {}
 
-    async def show(request: Request) -> Response:
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/captcha/{name}", self.show, methods=["GET"]),
+            Route("/captcha/{name}", self.act, methods=["POST"]),
+            Route("/captcha/{name}/image", self.image, methods=["GET"]),
+        ]
+
+    def turn(self, name: str) -> asyncio.Lock:
+        return self._turns.setdefault(name, asyncio.Lock())
+
+    async def show(self, request: Request) -> Response:
+        """What waits in memory, or a button to start. A GET asks nothing of the site: any
+        page may make the browser send one (an <img>), and a site session spends the host's
+        budget. A POST starts it."""
+        context = self.context
         found = _target(context, request)
         if isinstance(found, Response):
             return found
@@ -358,19 +201,19 @@ def routes(context: WebContext) -> list[BaseRoute]:
         if session is None:
             return _without_session(request, context, target)
         key = (session, target.name)
-        async with turn(target.name):
-            entry = handoffs.get(key)
+        async with self.turn(target.name):
+            entry = self.handoffs.get(key)
             if entry is None:
-                # A GET asks nothing of the site: any page may make the browser send one
-                # (an <img>), and a site session spends the host's budget. A POST starts it.
                 return _render(
                     request, context, "captcha.html", target_name=target.name, state="start"
                 )
             if isinstance(entry, Finished) and not entry.outcome.solved:
-                handoffs.drop(key)  # said once: coming back offers to try again
-        return _page(request, context, target, entry, handoffs.lifetime)
+                self.handoffs.drop(key)  # said once: coming back offers to try again
+        return _page(request, context, target, entry, self.handoffs.lifetime)
 
-    async def act(request: Request) -> Response:
+    async def act(self, request: Request) -> Response:
+        """A button: show an image (start, or another one), or send the code."""
+        context = self.context
         found = _target(context, request)
         if isinstance(found, Response):
             return found
@@ -380,33 +223,42 @@ def routes(context: WebContext) -> list[BaseRoute]:
             return HTMLResponse("missing or wrong CSRF token", status_code=403)
         key = (str(request.state.session), target.name)
         code = str(form.get("code", "")).strip()[:CODE_MAX_LENGTH]
-        async with turn(target.name):
-            current = handoffs.get(key)
-            action = form.get("action")
-            if action == "start" and _in_progress(current):
-                entry = current  # a second tap on "show the image": one site session
-            elif action in ("start", "new"):
-                entry = await desk.start(target, source)
-            elif isinstance(current, Finished) and current.outcome.solved:
-                entry = current  # a second tap on "send": it is done already
-            elif not isinstance(current, Waiting):
-                entry = await desk.start(target, source)
-                if isinstance(entry, Waiting):
-                    entry = replace(entry, notice="expired")
-            elif not code:
-                entry = replace(current, notice="empty")
-            else:
-                entry = await desk.answer(target, source, current, code)
-            handoffs.put(key, entry)
+        async with self.turn(target.name):
+            entry = await self._next(
+                target, source, self.handoffs.get(key), form.get("action"), code
+            )
+            self.handoffs.put(key, entry)
         return RedirectResponse(_page_url(request, target.name), status_code=303)
 
-    async def image(request: Request) -> Response:
-        found = _target(context, request)
+    async def _next(
+        self,
+        target: TargetBase,
+        source: HandsCaptchaToAPerson,
+        current: Entry | None,
+        action: object,
+        code: str,
+    ) -> Entry:
+        if action == "start" and _in_progress(current):
+            return current  # a second tap on "show the image": one site session
+        if action in ("start", "new"):
+            return await self.desk.start(target, source)
+        if isinstance(current, Finished) and current.outcome.solved:
+            return current  # a second tap on "send": it is done already
+        if not isinstance(current, Waiting):
+            entry = await self.desk.start(target, source)
+            return replace(entry, notice="expired") if isinstance(entry, Waiting) else entry
+        if not code:
+            return replace(current, notice="empty")
+        return await self.desk.answer(target, source, current, code)
+
+    async def image(self, request: Request) -> Response:
+        """The image waiting for this dashboard session's code, from memory."""
+        found = _target(self.context, request)
         if isinstance(found, Response):
             return found
         target, _source = found
         session: str | None = request.state.session
-        entry = handoffs.get((session, target.name)) if session else None
+        entry = self.handoffs.get((session, target.name)) if session else None
         if not isinstance(entry, Waiting):
             return Response("no CAPTCHA image waits here", 404, media_type="text/plain")
         return Response(
@@ -415,11 +267,9 @@ def routes(context: WebContext) -> list[BaseRoute]:
             headers={"cache-control": "no-store"},
         )
 
-    return [
-        Route("/captcha/{name}", show, methods=["GET"]),
-        Route("/captcha/{name}", act, methods=["POST"]),
-        Route("/captcha/{name}/image", image, methods=["GET"]),
-    ]
+
+def routes(context: WebContext) -> list[BaseRoute]:
+    return CaptchaPages(context).routes()
 
 
 def _in_progress(entry: Entry | None) -> TypeGuard[Entry]:

@@ -20,6 +20,7 @@ from creneau.alerts.messages import Messages
 from creneau.details import render
 from creneau.store import NotificationRecord
 from creneau.store import dashboard as queries
+from creneau.usecases.outbox import NotRetriable, retry_alert
 from creneau.web.context import WebContext
 from creneau.web.pages.common import page, root_of, shown
 from creneau.web.pages.texts import OUTBOX_STATES, short_moment
@@ -138,10 +139,14 @@ def routes(context: WebContext) -> list[BaseRoute]:
 
     async def retry(request: Request) -> Response:
         number = request.path_params["id"]
-        done = await context.db(context.store.retry_now, number, context.now())
-        if done and isinstance(context.live, WakesSender):
-            context.live.wake_sender()  # due now: not at the next automatic resend
-        outcome = "retried" if done else "missing"
+        live = context.live
+        wake = live.wake_sender if isinstance(live, WakesSender) else None
+        try:
+            await retry_alert(context.store, number, context.now(), db=context.db, wake_sender=wake)
+        except NotRetriable:
+            outcome = "missing"
+        else:
+            outcome = "retried"
         return RedirectResponse(f"{root_of(request)}/outbox?{outcome}={number}", status_code=303)
 
     return [
