@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -21,9 +21,7 @@ from pydantic import (
 )
 
 from creneau.dates import compact_duration
-
-if TYPE_CHECKING:
-    from creneau.plan import CheckPlan
+from creneau.plan import CheckPlan, Window
 
 INTERVAL_FLOOR = timedelta(seconds=60)
 # Every duration is bounded when the config is read, so that no absurd value reaches the
@@ -174,8 +172,6 @@ def is_loopback(url: str) -> bool:
 
 
 def _windows(value: object) -> object:
-    from creneau.plan import Window
-
     if isinstance(value, list):
         return [Window.parse(item) if isinstance(item, str) else item for item in value]
     return value
@@ -277,8 +273,6 @@ class TargetBase(BaseModel):
         return burst
 
     def plan(self, zone: ZoneInfo, adaptive: tuple[timedelta, ...] | None = None) -> CheckPlan:
-        from creneau.plan import CheckPlan
-
         return CheckPlan(
             adaptive=adaptive if self.adaptive else None,
             every=self.every,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from creneau.alerts.channels import AppriseSession, Channel, channel_of
 from creneau.alerts.events import quiet_until
+from creneau.config import Config
 from creneau.details import Detail
 from creneau.redact import redact
 from creneau.store import (
@@ -31,7 +32,6 @@ from creneau.store import (
 
 if TYPE_CHECKING:
     from creneau.alerts.messages import Messages
-    from creneau.config import Config
 
 log = logging.getLogger(__name__)
 

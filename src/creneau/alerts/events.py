@@ -10,19 +10,17 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from creneau.alert_kinds import ALL_KINDS, Destination, OutboxEvent
 from creneau.changes import HYSTERESIS
+from creneau.config import Config
 from creneau.details import Detail, Said
 from creneau.fetch.politeness import HostTransition
 from creneau.redact import booking_link, public_link, redact
 from creneau.results import CheckResult, Slot, Status
 from creneau.sources import SLOTS_NOT_KEPT_FACT
-
-if TYPE_CHECKING:
-    from creneau.config import Config
 
 PERSON_NEEDED = {Status.CAPTCHA: "captcha", Status.UNKNOWN: "page_changed"}
 NO_CLEAR_ANSWER = (

@@ -13,21 +13,19 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
 from creneau.alerts.channels import Channel
+from creneau.config import WebSettings
 from creneau.dates import long_datetime, message_duration
 from creneau.details import from_payload, render
 from creneau.redact import booking_link
 from creneau.sources import MAX_SLOTS_PER_PAGE
 from creneau.targets import NAME_PATTERN
-
-if TYPE_CHECKING:
-    from creneau.config import WebSettings
 
 KINDS = {
     "new_slots": "slots", "slots_gone": "slots",

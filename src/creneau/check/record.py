@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from creneau import sources
 from creneau.alerts import events as outbox
@@ -33,9 +32,6 @@ from creneau.store import (
 )
 from creneau.store import pages as archive
 from creneau.targets import TargetBase
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True)
