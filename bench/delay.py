@@ -13,6 +13,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from bench.figures import Figure
+from creneau import url_keys
 from creneau.config import Config
 from creneau.daemon import Daemon
 from creneau.fetch.client import PoliteClient
@@ -53,6 +54,7 @@ def scenario(every: timedelta, workdir: Path, seed: int):  # type: ignore[no-unt
                 ],
             }
         )
+        url_keys.load_or_create(config.creneau.data_dir)  # as `creneau run` does
         store = Store(config.creneau.database)
         client = PoliteClient(
             "bench@example.org",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from creneau import redact
+from creneau import redact, url_keys
 from creneau.details import Said, render
 from creneau.fetch.client import PoliteClient
 from creneau.host_budget import HostBudget
@@ -133,6 +133,12 @@ def postgres_store(postgres_server: str, request: pytest.FixtureRequest) -> Iter
 @pytest.fixture
 def client() -> PoliteClient:
     return PoliteClient("tests@example.org", lambda host: SIMULATOR_BUDGET, retry_backoff=0.01)
+
+
+@pytest.fixture(autouse=True)
+def _url_keys_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test process has an installation's secret, as every command loads one."""
+    monkeypatch.setattr(url_keys, "_secret", bytes(range(32)))
 
 
 @pytest.fixture(autouse=True)

@@ -30,8 +30,12 @@ def load_or_create(data_dir: Path) -> None:
     _secret = bytes.fromhex(path.read_text().strip())
 
 
+class NoSecretLoaded(RuntimeError):
+    """A URL key asked before `load_or_create`: a key made up on the spot would match no row
+    of the outbox, and its alerts would wait forever."""
+
+
 def url_key(url: str) -> str:
-    global _secret
-    if _secret is None:  # a process that never loaded one (tests): its own, for its lifetime
-        _secret = secrets.token_bytes(32)
+    if _secret is None:
+        raise NoSecretLoaded("the URL keys' secret is not loaded (url_keys.load_or_create)")
     return hmac.new(_secret, url.encode(), hashlib.sha256).hexdigest()[:16]

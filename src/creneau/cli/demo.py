@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 
-from creneau import logs
+from creneau import logs, url_keys
 from creneau.cli.history import print_releases, print_summaries
 from creneau.config import Config
 from creneau.daemon import Daemon
@@ -86,6 +86,7 @@ def run_demo(seconds: int, console: Console) -> int:
             phone.apprise_url,
             web_port=free_port(),
         )
+        url_keys.load_or_create(config.creneau.data_dir)  # as read_config does
         logs.use_zone(config.creneau.zone)  # the log's times as the history's, as `run` does
         console.rule("creneau demo")
         console.print(
