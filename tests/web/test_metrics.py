@@ -29,6 +29,7 @@ from creneau.store.leadership import Instance, Leases
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
 from creneau.web.security import Signer, load_or_create_secret
+from daemon_stand_in import DaemonStandIn
 
 PARIS = ZoneInfo("Europe/Paris")
 START = datetime(2030, 3, 4, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Paris
@@ -120,7 +121,7 @@ def write_history(store: Store) -> None:
         record(store, result, routing, host)
 
 
-class Live:
+class Live(DaemonStandIn):
     def next_checks(self) -> Mapping[str, datetime | None]:
         return {"nanterre": NOW + timedelta(minutes=5), "lyon": None, "gone": NOW}
 

@@ -31,6 +31,7 @@ from creneau.store import DatabaseThread, Destination, Store
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
 from creneau.web.security import Signer, load_or_create_secret
+from daemon_stand_in import DaemonStandIn
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2030, 3, 6, 8, 0, tzinfo=UTC)  # a Wednesday, 09:00 in Paris: the test's clock
@@ -214,7 +215,7 @@ def outbox_states(store: Store) -> None:
 # --- the app -----------------------------------------------------------------------------------
 
 
-class Live:
+class Live(DaemonStandIn):
     """The running daemon's view of the next checks."""
 
     def next_checks(self) -> Mapping[str, datetime | None]:

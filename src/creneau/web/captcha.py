@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
+from typing import TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
@@ -31,11 +31,11 @@ from starlette.routing import BaseRoute, Route
 
 from creneau import sources
 from creneau.alerts.messages import CHALLENGE_NAMES
-from creneau.check.record import NotRecorded, Recorded
+from creneau.check.record import NotRecorded
 from creneau.check.run import internal_error
 from creneau.dates import long_datetime
 from creneau.details import Detail, Said, render
-from creneau.fetch.client import FetchError, PoliteClient, TooSoon
+from creneau.fetch.client import FetchError, TooSoon
 from creneau.redact import public_link, redact
 from creneau.results import CheckResult, SiteSession, Status
 from creneau.runtime import CAPTCHA_TRIES, CaptchaOutcome, Runtime, said_by
@@ -46,6 +46,7 @@ from creneau.web.context import WebContext
 if TYPE_CHECKING:
     from creneau.fetch.client import Session
     from creneau.fetch.politeness import HostState
+    from creneau.live import RunningDaemon
     from creneau.sources import CaptchaImage, HandsCaptchaToAPerson
     from creneau.store import Store
     from creneau.targets import TargetBase
@@ -136,23 +137,10 @@ class HandOffs:
 # --- the steps, against the site ----------------------------------------------------------------
 
 
-@runtime_checkable
-class CheckingDaemon(Protocol):
-    """What `creneau run`'s daemon offers besides LiveState: its polite client, and a check
-    on demand, recorded and logged as its own, whose alerts its outbox sends at once."""
-
-    client: PoliteClient
-
-    async def watch(self, target: TargetBase) -> Recorded | None: ...
-
-
-def running_daemon(context: WebContext) -> CheckingDaemon | None:
-    """The daemon serving this dashboard (`creneau run`, same event loop); None under
-    `creneau web` alone."""
-    live = context.live
-    if isinstance(live, CheckingDaemon) and isinstance(live.client, PoliteClient):
-        return live
-    return None
+def running_daemon(context: WebContext) -> RunningDaemon | None:
+    """The daemon serving this dashboard (`creneau run`, same event loop): its polite
+    client, and a check on demand (`creneau.live`); None under `creneau web` alone."""
+    return context.live
 
 
 class CaptchaDesk:

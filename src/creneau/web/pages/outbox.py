@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -113,13 +113,6 @@ def notice_of(request: Request, language: str) -> str:
     return ""
 
 
-@runtime_checkable
-class WakesSender(Protocol):
-    """The running daemon: its sender sleeps until the next alert is due, unless woken."""
-
-    def wake_sender(self) -> None: ...
-
-
 def routes(context: WebContext) -> list[BaseRoute]:
     settings = context.config.creneau
     messages = Messages(settings.language, settings.zone, context.config.templates)
@@ -139,7 +132,7 @@ def routes(context: WebContext) -> list[BaseRoute]:
     async def retry(request: Request) -> Response:
         number = request.path_params["id"]
         done = await context.db(context.store.retry_now, number, context.now())
-        if done and isinstance(context.live, WakesSender):
+        if done and context.live is not None:
             context.live.wake_sender()  # due now: not at the next automatic resend
         outcome = "retried" if done else "missing"
         return RedirectResponse(f"{root_of(request)}/outbox?{outcome}={number}", status_code=303)
