@@ -206,10 +206,12 @@ def outbox_states(store: Store) -> None:
         (3, "paris-cni", "slots"),
         (4, "cergy", "trouble"),
     ]
-    store.mark_sent([1], NOW - timedelta(hours=30))  # more than 24 h ago: not shown
-    store.mark_failed([2], f"ntfy refused {NOTIFY_URL}: 401 Unauthorized (topic {TOPIC})", None)
-    store.mark_sent([3], NOW - timedelta(minutes=4))
-    store.mark_expired([4], "older than alert_expiry (6h)")
+    store.outbox.mark_sent([1], NOW - timedelta(hours=30))  # more than 24 h ago: not shown
+    store.outbox.mark_failed(
+        [2], f"ntfy refused {NOTIFY_URL}: 401 Unauthorized (topic {TOPIC})", None
+    )
+    store.outbox.mark_sent([3], NOW - timedelta(minutes=4))
+    store.outbox.mark_expired([4], "older than alert_expiry (6h)")
 
 
 # --- the app -----------------------------------------------------------------------------------

@@ -118,6 +118,6 @@ def outbox_retry(notification_id: int, config_path: Path) -> None:
     """Send alert ID again now (the daemon picks it up within seconds)."""
     config = read_config(config_path)
     store = existing_store(config.creneau.database)
-    if not store.retry_now(notification_id, datetime.now(UTC)):
+    if not store.outbox.retry_now(notification_id, datetime.now(UTC)):
         raise click.UsageError(f"no alert {notification_id} waiting, failed or expired")
     out.print(f"alert {notification_id} is due now")

@@ -131,7 +131,7 @@ def routes(context: WebContext) -> list[BaseRoute]:
 
     async def retry(request: Request) -> Response:
         number = request.path_params["id"]
-        done = await context.db(context.store.retry_now, number, context.now())
+        done = await context.db(context.store.outbox.retry_now, number, context.now())
         if done and context.live is not None:
             context.live.wake_sender()  # due now: not at the next automatic resend
         outcome = "retried" if done else "missing"
