@@ -135,10 +135,20 @@ def client() -> PoliteClient:
     return PoliteClient("tests@example.org", lambda host: SIMULATOR_BUDGET, retry_backoff=0.01)
 
 
+TEST_URL_KEYS_SECRET = bytes(range(32))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _url_keys_secret_for_wider_fixtures() -> None:
+    """The same secret for the fixtures of a module or of the session, set up before any
+    test's own fixtures run."""
+    url_keys._secret = TEST_URL_KEYS_SECRET
+
+
 @pytest.fixture(autouse=True)
 def _url_keys_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test process has an installation's secret, as every command loads one."""
-    monkeypatch.setattr(url_keys, "_secret", bytes(range(32)))
+    monkeypatch.setattr(url_keys, "_secret", TEST_URL_KEYS_SECRET)
 
 
 @pytest.fixture(autouse=True)

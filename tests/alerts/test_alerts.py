@@ -272,7 +272,7 @@ def test_outbox_lists_what_waits_and_retry_makes_it_due(
     store.upgrade()
     record(store, check(T0, slot(5)), Routing(PARIS, PHONE))
     row = store.notifications()[0]
-    store.mark_failed([row.id], "HTTP 503 from ntfy", None)
+    store.outbox.mark_failed([row.id], "HTTP 503 from ntfy", None)
     listing = CliRunner().invoke(cli, ["outbox", "--config", str(path)])
     assert listing.exit_code == 0, listing.output
     assert "failed" in listing.stdout

@@ -346,7 +346,7 @@ async def test_a_forced_retry_makes_an_expired_alert_due_again(store: Store) -> 
     await send.deliver_due()
     row = store.notifications()[0]
     assert row.state == "expired"
-    assert store.retry_now(row.id, clock.now)
+    assert store.outbox.retry_now(row.id, clock.now)
     await send.deliver_due()
     assert [title for title, _ in channel.sent] == ["1 nouveau créneau — Guichet 1"]
 

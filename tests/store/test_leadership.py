@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from creneau.store import OutboxEvent, Store, Superseded
+from creneau.store import outbox as claims
 from creneau.store.leadership import Instance, Leases
 from creneau.store.lock import AlreadyRunning
 
@@ -167,13 +168,13 @@ def test_two_senders_never_claim_one_alert(pair: tuple[Store, Store]) -> None:
     first, second = pair
     enqueue(first, 3)
     now = datetime.now(UTC)
-    mine = first.due_notifications(now)
+    mine = first.outbox.claim_due(now)
     assert len(mine) == 3
-    assert second.due_notifications(now) == []
-    assert second.next_due() is None  # nothing it may claim
-    first.mark_sent([mine[0].id], now)
-    assert first.due_notifications(now) == mine[1:]  # its own claims again
-    assert second.due_notifications(now) == []
+    assert second.outbox.claim_due(now) == []
+    assert second.outbox.next_due() is None  # nothing it may claim
+    first.outbox.mark_sent([mine[0].id], now)
+    assert first.outbox.claim_due(now) == mine[1:]  # its own claims again
+    assert second.outbox.claim_due(now) == []
 
 
 def test_rows_locked_by_another_sender_are_skipped(pair: tuple[Store, Store]) -> None:
@@ -185,7 +186,7 @@ def test_rows_locked_by_another_sender_are_skipped(pair: tuple[Store, Store]) ->
         locked = connection.execute(
             text("select id from notifications order by id limit 1 for update")
         ).scalar()
-        claimed = second.due_notifications(datetime.now(UTC))
+        claimed = second.outbox.claim_due(datetime.now(UTC))
         assert [row.id for row in claimed] == [locked + 1]
         connection.rollback()
     engine.dispose()
@@ -200,10 +201,10 @@ def test_the_claims_of_a_dead_sender_go_with_its_term(pair: tuple[Store, Store])
     assert b.look().term is None  # listed as a daemon
     enqueue(first, 2)
     now = datetime.now(UTC)
-    assert len(first.due_notifications(now)) == 2
-    assert second.due_notifications(now) == []
+    assert len(first.outbox.claim_due(now)) == 2
+    assert second.outbox.claim_due(now) == []
     wait_until(lambda: b.look().term is not None)
-    assert len(second.due_notifications(now)) == 2
+    assert len(second.outbox.claim_due(now)) == 2
     a.close()
     b.close()
 
@@ -211,13 +212,11 @@ def test_the_claims_of_a_dead_sender_go_with_its_term(pair: tuple[Store, Store])
 def test_a_lapsed_claim_is_taken_by_the_next_sender(
     pair: tuple[Store, Store], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import creneau.store
-
     first, second = pair
-    monkeypatch.setattr(creneau.store, "CLAIM_LEASE", timedelta(seconds=0.5))
+    monkeypatch.setattr(claims, "CLAIM_LEASE", timedelta(seconds=0.5))
     enqueue(first, 1)
-    assert len(first.due_notifications(datetime.now(UTC))) == 1
-    wait_until(lambda: len(second.due_notifications(datetime.now(UTC))) == 1)
+    assert len(first.outbox.claim_due(datetime.now(UTC))) == 1
+    wait_until(lambda: len(second.outbox.claim_due(datetime.now(UTC))) == 1)
 
 
 def test_migrations_started_together_run_once(postgres_server: str) -> None:

@@ -29,13 +29,13 @@ from creneau.store import (
     NotificationRecord,
     SlotRecord,
     Store,
-    database_file,
     database_label,
-    head_revision,
 )
+from creneau.store.database import database_file
 from creneau.store.evidence import target_period
 from creneau.store.history import EVERYTHING, site_release_facts
 from creneau.store.schema import CHECK_HOURS, CHECKS, NOTIFICATIONS, SLOTS, metadata
+from creneau.store.upgrade import head_revision
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -326,7 +326,7 @@ def test_the_head_revision_is_alembic_s_and_upgrading_a_current_database_skips_a
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from creneau.store import MIGRATIONS, head_revision
+    from creneau.store.upgrade import MIGRATIONS
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -346,7 +346,7 @@ def test_old_checks_roll_into_hourly_counts_and_releases_survive(store: Store) -
             ),
             Routing(PARIS, dest),
         )
-    store.mark_sent([n.id for n in store.notifications()], t)
+    store.outbox.mark_sent([n.id for n in store.notifications()], t)
     recent = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
     record(store, check_result(recent, []), Routing(PARIS))
     assert store.roll_up(before=datetime(2026, 2, 1, tzinfo=UTC), batch=5) == 12

@@ -36,7 +36,7 @@ def one_alert(store: Store) -> int:
 
 async def test_a_failed_alert_is_due_now_and_the_sender_here_is_woken(store: Store) -> None:
     number = one_alert(store)
-    store.mark_failed([number], "HTTP 503 from ntfy", None)
+    store.outbox.mark_failed([number], "HTTP 503 from ntfy", None)
     woken: list[bool] = []
     await retry_alert(
         store, number, T0 + timedelta(hours=1), wake_sender=lambda: woken.append(True)
@@ -47,7 +47,7 @@ async def test_a_failed_alert_is_due_now_and_the_sender_here_is_woken(store: Sto
 
 async def test_an_alert_sent_already_is_not_retried_and_nobody_is_woken(store: Store) -> None:
     number = one_alert(store)
-    store.mark_sent([number], T0)
+    store.outbox.mark_sent([number], T0)
     woken: list[bool] = []
     with pytest.raises(NotRetriable, match=f"no alert {number} waiting, failed or expired"):
         await retry_alert(store, number, T0, wake_sender=lambda: woken.append(True))

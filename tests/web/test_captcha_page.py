@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from creneau.usecases.check_once import check_once
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
 from creneau.web.security import Signer, load_or_create_secret
+from daemon_stand_in import DaemonStandIn
 
 IMAGE = re.compile(r'<img class="captcha-image" id="captcha-image" src="([^"]+)"')
 DEMARCHES = {"allier": "4418", "rhone": "9040", "duplicata": "1777"}  # 9040: a reCAPTCHA after
@@ -395,20 +396,14 @@ def test_a_retry_after_the_daemon_recorded_holds_here_too(
     assert site.log == []
 
 
-class RunningDaemon:
+class RunningDaemon(DaemonStandIn):
     """What `creneau run` gives the dashboard: the daemon, with its polite client and its
     checks on demand."""
 
     def __init__(self, client: PoliteClient) -> None:
-        self.client = client
+        super().__init__(client)
         self.runtime: Runtime | None = None
         self.watched: list[str] = []
-
-    def next_checks(self) -> Mapping[str, datetime | None]:
-        return {}
-
-    def scheduler_lag_seconds(self) -> float:
-        return 0.0
 
     async def watch(self, target: TargetBase) -> Recorded | None:
         assert self.runtime is not None

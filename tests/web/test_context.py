@@ -4,12 +4,12 @@ the daemon reloads it, or its own edit until the daemon has taken it."""
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 from creneau.config import Config, load_config
 from creneau.store import DatabaseThread, Store
 from creneau.web.context import WebContext
 from creneau.web.security import Signer
+from daemon_stand_in import DaemonStandIn
 
 
 def web_context(tmp_path: Path) -> WebContext:
@@ -37,7 +37,8 @@ def names(context: WebContext) -> list[str]:
 def test_the_dashboard_follows_the_daemons_reloads_and_its_own_edits(tmp_path: Path) -> None:
     context = web_context(tmp_path)
     started = context.config
-    daemon = SimpleNamespace(config=started)
+    daemon = DaemonStandIn()
+    daemon.config = started
     context.live = daemon  # type: ignore[assignment]
     assert context.config is started
 

@@ -29,6 +29,7 @@ from creneau.store.leadership import Instance, Leases
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
 from creneau.web.security import Signer, load_or_create_secret
+from daemon_stand_in import DaemonStandIn
 
 PARIS = ZoneInfo("Europe/Paris")
 START = datetime(2030, 3, 4, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Paris
@@ -120,7 +121,7 @@ def write_history(store: Store) -> None:
         record(store, result, routing, host)
 
 
-class Live:
+class Live(DaemonStandIn):
     def next_checks(self) -> Mapping[str, datetime | None]:
         return {"nanterre": NOW + timedelta(minutes=5), "lyon": None, "gone": NOW}
 
@@ -169,7 +170,7 @@ def recorded(tmp_path: Path) -> Path:
     store = dashboard(tmp_path).store
     write_history(store)
     sent = [row.id for row in store.notifications("pending") if row.kind == "slots"]
-    store.mark_sent(sent, START + timedelta(minutes=41))
+    store.outbox.mark_sent(sent, START + timedelta(minutes=41))
     return tmp_path
 
 
@@ -301,7 +302,7 @@ def test_the_oldest_pending_alert_and_no_lag_without_the_daemon(tmp_path: Path) 
     assert value(samples, "creneau_outbox_oldest_pending_age_seconds") == 80 * 60
     assert value(samples, "creneau_scheduler_lag_seconds") == 0
     # Held for a channel's quiet hours, it waits on purpose.
-    board.store.mark_held([row.id for row in board.store.notifications("pending")], NOW)
+    board.store.outbox.mark_held([row.id for row in board.store.notifications("pending")], NOW)
     _, samples = scrape(board.client)
     assert value(samples, "creneau_outbox_oldest_pending_age_seconds") == 0
     # Under `creneau web`, the next checks are the plan the daemon saved.

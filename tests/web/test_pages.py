@@ -31,6 +31,7 @@ from creneau.store import DatabaseThread, Destination, Store
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
 from creneau.web.security import Signer, load_or_create_secret
+from daemon_stand_in import DaemonStandIn
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2030, 3, 6, 8, 0, tzinfo=UTC)  # a Wednesday, 09:00 in Paris: the test's clock
@@ -205,16 +206,18 @@ def outbox_states(store: Store) -> None:
         (3, "paris-cni", "slots"),
         (4, "cergy", "trouble"),
     ]
-    store.mark_sent([1], NOW - timedelta(hours=30))  # more than 24 h ago: not shown
-    store.mark_failed([2], f"ntfy refused {NOTIFY_URL}: 401 Unauthorized (topic {TOPIC})", None)
-    store.mark_sent([3], NOW - timedelta(minutes=4))
-    store.mark_expired([4], "older than alert_expiry (6h)")
+    store.outbox.mark_sent([1], NOW - timedelta(hours=30))  # more than 24 h ago: not shown
+    store.outbox.mark_failed(
+        [2], f"ntfy refused {NOTIFY_URL}: 401 Unauthorized (topic {TOPIC})", None
+    )
+    store.outbox.mark_sent([3], NOW - timedelta(minutes=4))
+    store.outbox.mark_expired([4], "older than alert_expiry (6h)")
 
 
 # --- the app -----------------------------------------------------------------------------------
 
 
-class Live:
+class Live(DaemonStandIn):
     """The running daemon's view of the next checks."""
 
     def next_checks(self) -> Mapping[str, datetime | None]:

@@ -24,6 +24,7 @@ from creneau.web.security import (
     tokens_match,
     verify_password,
 )
+from daemon_stand_in import DaemonStandIn
 
 
 def test_a_password_is_kept_as_a_salted_slow_hash() -> None:
@@ -302,7 +303,7 @@ def test_a_login_never_sends_a_person_to_another_site(tmp_path: Path) -> None:
         assert answer.headers["location"] == "/"
 
 
-class StandingBy:
+class StandingBy(DaemonStandIn):
     """A daemon that stands by while another is active on the database."""
 
     def next_checks(self) -> dict[str, None]:

@@ -241,11 +241,11 @@ class Sender:
 
     async def _deliver_due(self) -> list[Delivery]:
         now = self.now()
-        due: list[PendingNotification] = await self.db(self.store.due_notifications, now)
+        due: list[PendingNotification] = await self.db(self.store.outbox.claim_due, now)
         if not due:
             return []
         waiting: list[PendingNotification] = await self.db(
-            self.store.due_notifications, now + WAITING_LOOKAHEAD, WAITING_LIMIT
+            self.store.outbox.claim_due, now + WAITING_LOOKAHEAD, WAITING_LIMIT
         )
         urls = {(row.channel, row.url_key) for row in due}
         rows = {row.id: row for row in waiting if (row.channel, row.url_key) in urls}
@@ -264,7 +264,7 @@ class Sender:
         url = self.urls.get((channel, key))
         if url is None:
             reason = Detail("outbox.channel_gone", channel=channel)
-            await self.db(self.store.mark_failed, [row.id for row in rows], reason, None)
+            await self.db(self.store.outbox.mark_failed, [row.id for row in rows], reason, None)
             return [Delivery(tuple(rows), False, error=str(reason))]
         rows = await self._drop_expired(rows)
         rows = await self._hold_for_quiet_hours(self.plans.get(channel), rows)
@@ -276,7 +276,7 @@ class Sender:
 
         if not merge(events):
             reason = Detail("outbox.slots_gone")
-            await self.db(self.store.mark_expired, [row.id for row in rows], reason)
+            await self.db(self.store.outbox.mark_expired, [row.id for row in rows], reason)
             return []
         return [await self._send(url, channel, rows, events)]
 
@@ -286,7 +286,7 @@ class Sender:
         for row_id, reason in reasons.items():
             by_reason.setdefault(reason, []).append(row_id)
         for reason, ids in by_reason.items():
-            await self.db(self.store.mark_expired, ids, reason)
+            await self.db(self.store.outbox.mark_expired, ids, reason)
         return [row for row in rows if row.id not in reasons]
 
     def _current_events(self, rows: list[PendingNotification]) -> list[Mapping[str, Any]]:
@@ -318,7 +318,7 @@ class Sender:
         ]
         if expired:
             reason = Detail("outbox.too_old", age=str(self._expiry(expired[0].kind)))
-            await self.db(self.store.mark_expired, [row.id for row in expired], reason)
+            await self.db(self.store.outbox.mark_expired, [row.id for row in expired], reason)
         return [row for row in rows if row not in expired]
 
     def _expiry(self, kind: str) -> timedelta:
@@ -334,7 +334,7 @@ class Sender:
             return rows
         held = [row for row in rows if not (plan.wake_for_slots and row.kind == "slots")]
         if held:
-            await self.db(self.store.mark_held, [row.id for row in held], until)
+            await self.db(self.store.outbox.mark_held, [row.id for row in held], until)
         return [row for row in rows if row not in held]
 
     async def _send(
@@ -362,7 +362,7 @@ class Sender:
             ok, error = False, redact(f"{type(failure).__name__}: {failure}")
         url_id = (channel, rows[0].url_key)
         if ok:
-            await self.db(self.store.mark_sent, ids, self.now())
+            await self.db(self.store.outbox.mark_sent, ids, self.now())
             if url_id in self._failing:
                 self._failing.discard(url_id)
                 log.info("channel %s delivers again; the alerts that waited went out", channel)
@@ -370,7 +370,7 @@ class Sender:
         # The freshest alert sets the pace: a new one is retried soon, whatever waited before.
         attempts = min(row.attempts for row in rows) + 1
         retry_at = self.now() + retry_delay(attempts)
-        await self.db(self.store.mark_failed, ids, error, retry_at)
+        await self.db(self.store.outbox.mark_failed, ids, error, retry_at)
         # Said once per outage; the outbox (creneau outbox) keeps every attempt's error.
         level = logging.DEBUG if url_id in self._failing else logging.WARNING
         self._failing.add(url_id)

@@ -131,7 +131,8 @@ def migrated_apart(url: str, config_path: Path) -> Store:
     daemon then never loads Alembic (~11 MB it would keep for as long as it runs)."""
     import subprocess
 
-    from creneau.store import Store, head_revision
+    from creneau.store import Store
+    from creneau.store.upgrade import head_revision
 
     store = Store(url)
     try:

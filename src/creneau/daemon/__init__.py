@@ -23,19 +23,16 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from creneau.alert_kinds import Destination, OutboxEvent
-from creneau.alerts import events as outbox
 from creneau.alerts.deliver import Sender
 from creneau.check.record import Recorded
 from creneau.config import Config
 from creneau.daemon.check_job import CheckJob
-from creneau.daemon.config_watch import ConfigWatch
-from creneau.daemon.context import DaemonContext
+from creneau.daemon.config_watch import ConfigWatch, Reloader
+from creneau.daemon.context import DaemonContext, everyone
 from creneau.daemon.delivery import deliver_until
 from creneau.daemon.heartbeat import heartbeat_job
 from creneau.daemon.leader import ActiveTerm, Leadership, LeaseTiming
 from creneau.daemon.outage import StoreOutage
-from creneau.daemon.reload import compare, digest, not_taken
 from creneau.daemon.retention import roll_up
 from creneau.daemon.schedule import Schedule
 from creneau.daemon.term import TermGuard
@@ -76,10 +73,13 @@ class Daemon:
         self.timing = timing or LeaseTiming()
         self.guard = TermGuard(store, self.db)
         runtime = self._runtime(config, client)
-        outage = StoreOutage(runtime.sender.send_now, _everyone(config))
+        outage = StoreOutage(runtime.sender.send_now, everyone(config))
         self.context = DaemonContext(config, runtime, store, self.db, now, self.guard, outage)
         self.schedule = Schedule(self.context, self.watch)
         self.checks = CheckJob(self.context, self.schedule, on_recorded)
+        self.reloader = Reloader(
+            self.config_file, self.context, self.schedule, self.checks, self._runtime
+        )
         self.watchdog = Watchdog(self.context, self.schedule)
         self.on_active: Callable[[], None] | None = None  # soon after each term begins
         self._term_over = asyncio.Event()
@@ -131,7 +131,7 @@ class Daemon:
             self.store, self.timing, db=self.db, now=self.now, monotonic=loop.time
         )
         self.guard.leadership = leadership
-        reloader = asyncio.create_task(self._follow_config(stop))
+        reloader = asyncio.create_task(self.reloader.follow(stop))
         try:
             while not stop.is_set():
                 term = await leadership.wait_for_term(stop)
@@ -164,7 +164,7 @@ class Daemon:
             context.outage.seed(name, slots)
         self.runtime.seed(host_states, floors)
         await self.schedule.start(floors, self.heartbeat, self.roll_up)
-        await self._say_config_loaded()
+        await self.reloader.say_loaded()
         self._tasks = [
             asyncio.create_task(deliver_until(context, self._term_over)),
             asyncio.create_task(self.watchdog.run(self._term_over)),
@@ -246,73 +246,11 @@ class Daemon:
         """None while this daemon leads; else why its dashboard changes nothing."""
         return self.guard.read_only_reason()
 
-    # --- the config, taken again without a restart ----------------------------------------------
+    # --- the config, taken again without a restart (daemon.config_watch) ----------------------
 
     def request_reload(self) -> None:
         """SIGHUP: read the config file again."""
         self.config_file.wanted.set()
-
-    async def _follow_config(self, stop: asyncio.Event) -> None:
-        async for text in self.config_file.changes(stop):
-            try:
-                await self.reload(text)
-            except Superseded as superseded:
-                self.guard.lose(str(superseded))
-            except Exception as failure:  # the reloader outlives whatever a reload meets
-                log.debug("reloading %s failed", self.config_path, exc_info=True)
-                self._refuse(text, [not_taken(self.config_path, failure)])
-
-    async def reload(self, text: bytes) -> None:
-        """Take the new config if it is valid; otherwise go on with the running one and say
-        why, once (log and a trouble alert)."""
-        from creneau.config import ConfigError
-        from creneau.startup import prepare_config
-
-        assert self.config_path is not None
-        try:
-            new = prepare_config(self.config_path)
-        except ConfigError as failure:
-            self._refuse(text, failure.lines)
-            return
-        change = compare(self.config, new)
-        # What may still fail (the database, the new runtime) fails before anything is taken.
-        standing_by = self.schedule.scheduler is None
-        last_checks = {} if standing_by else await self.db(self.store.last_checks)
-        self._take(new)
-        if standing_by:  # the next term starts with it
-            self.config_file.taken(text)
-            log.info("config reloaded (standing by): %s", change.summary())
-            return
-        await self.schedule.apply(change, last_checks)
-        self.config_file.taken(text)
-        await self._say_config_loaded()
-        log.info("config reloaded: %s", change.summary())
-
-    def _take(self, new: Config) -> None:
-        """The new config's routes, channels and budgets; the client (host states, breakers,
-        floors) and the outbox go on as they are."""
-        runtime = self._runtime(new, self.client)
-        self.context.config, self.context.runtime = new, runtime
-        self.client.use_budgets(new.budget_for)
-        self.context.outage.everyone = _everyone(new)
-
-    def _refuse(self, text: bytes, lines: Sequence[str]) -> None:
-        if not self.config_file.refuse(text, lines) or self.guard.term is None:
-            return  # not news, or standing by: the active daemon tells people
-        event = OutboxEvent("", "trouble", {"event": "config_refused", "problems": list(lines)})
-        self.checks.track(asyncio.ensure_future(self.context.tell(event)))
-
-    async def _say_config_loaded(self) -> None:
-        facts = {
-            "config_digest": digest(self.config_file.text),
-            "config_loaded_at": self.now().isoformat(),
-        }
-        await self.context.write(self.store.save_facts, facts, self.now())
-
-
-def _everyone(config: Config) -> list[Destination]:
-    """Every channel URL: trouble concerns every target."""
-    return outbox.destinations([(c.name, c.secret_urls) for c in config.notify])
 
 
 Companion = Callable[[asyncio.Event], Awaitable[None]]

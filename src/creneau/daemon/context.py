@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from creneau.alert_kinds import OutboxEvent
+from creneau.alert_kinds import Destination, OutboxEvent
+from creneau.alerts import events as outbox
 from creneau.check.record import enqueue_now
 from creneau.config import Config
 from creneau.daemon.outage import StoreOutage
@@ -57,3 +58,8 @@ class DaemonContext:
         except STORE_FAILURES:
             with contextlib.suppress(MayNotFetch):
                 await self.runtime.sender.send_now(everyone, event)
+
+
+def everyone(config: Config) -> list[Destination]:
+    """Every channel URL: trouble concerns every target."""
+    return outbox.destinations([(c.name, c.secret_urls) for c in config.notify])

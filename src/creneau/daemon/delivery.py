@@ -36,7 +36,7 @@ async def deliver_until(context: DaemonContext, stop: asyncio.Event) -> None:
 async def _sleep_until_due(context: DaemonContext, stop: asyncio.Event) -> None:
     context.wake_sender.clear()  # before reading the outbox, so no wake-up is lost
     try:
-        next_due = await context.db(context.store.next_due)
+        next_due = await context.db(context.store.outbox.next_due)
     except STORE_FAILURES:
         next_due = None
     wait = LONGEST_SLEEP_SECONDS

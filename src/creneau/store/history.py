@@ -45,7 +45,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from creneau.results import Status
-from creneau.store import CLEAR_STATUSES, Store
+from creneau.store import Store
+from creneau.store.checks import CLEAR_STATUSES
 from creneau.store.records import row_values
 from creneau.store.schema import CHECK_HOURS, CHECKS, SLOTS, UTCDateTime
 

@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.types import TypeDecorator
 
+from creneau.details import Detail
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Refuses naive datetimes; stores UTC (naive on SQLite, which drops offsets);
@@ -290,3 +292,12 @@ def upsert(
 def rowcount(result: Any) -> int:
     """How many rows an UPDATE or DELETE matched."""
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+def detail_columns(detail: Detail | str | None, column: str) -> dict[str, Any]:
+    """A Detail as its code and parameters (`column`_code, `column`_params); a text (what
+    an older row said, carried over) in `column` itself."""
+    if isinstance(detail, Detail):
+        coded = detail.to_json()
+        return {column: "", f"{column}_code": coded["code"], f"{column}_params": coded["params"]}
+    return {column: (detail or "")[:2000], f"{column}_code": None, f"{column}_params": None}

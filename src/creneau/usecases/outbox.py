@@ -32,7 +32,7 @@ async def retry_alert(
     """Make alert `number` due now. `wake_sender`: the sender of a daemon running in this
     process, woken so that it goes now, not at its next automatic resend (a daemon
     elsewhere picks it up within seconds). Raises NotRetriable."""
-    if not await db(store.retry_now, number, now):
+    if not await db(store.outbox.retry_now, number, now):
         raise NotRetriable(number)
     if wake_sender is not None:
         wake_sender()

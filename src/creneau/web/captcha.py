@@ -20,7 +20,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
+from typing import TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -29,10 +29,8 @@ from starlette.routing import BaseRoute, Route
 
 from creneau import sources
 from creneau.alerts.messages import CHALLENGE_NAMES
-from creneau.check.record import Recorded
 from creneau.dates import long_datetime
 from creneau.details import render
-from creneau.fetch.client import PoliteClient
 from creneau.redact import public_link, redact
 from creneau.results import CheckResult
 from creneau.runtime import Runtime
@@ -48,6 +46,7 @@ from creneau.web.auth import CSRF_FIELD, csrf_ok, csrf_token
 from creneau.web.context import WebContext
 
 if TYPE_CHECKING:
+    from creneau.live import RunningDaemon
     from creneau.sources import HandsCaptchaToAPerson
     from creneau.targets import TargetBase
 
@@ -96,23 +95,10 @@ class HandOffs:
 # --- the daemon, when `creneau run` serves this dashboard ---------------------------------------
 
 
-@runtime_checkable
-class CheckingDaemon(Protocol):
-    """What `creneau run`'s daemon offers besides LiveState: its polite client, and a check
-    on demand, recorded and logged as its own, whose alerts its outbox sends at once."""
-
-    client: PoliteClient
-
-    async def watch(self, target: TargetBase) -> Recorded | None: ...
-
-
-def running_daemon(context: WebContext) -> CheckingDaemon | None:
-    """The daemon serving this dashboard (`creneau run`, same event loop); None under
-    `creneau web` alone."""
-    live = context.live
-    if isinstance(live, CheckingDaemon) and isinstance(live.client, PoliteClient):
-        return live
-    return None
+def running_daemon(context: WebContext) -> RunningDaemon | None:
+    """The daemon serving this dashboard (`creneau run`, same event loop): its polite
+    client, and a check on demand (`creneau.live`); None under `creneau web` alone."""
+    return context.live
 
 
 class CaptchaDesk:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any
 
 from creneau.web.security import (
     AttemptLimiter,
@@ -25,18 +25,11 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from creneau.config import Config
+    from creneau.live import RunningDaemon
     from creneau.store import DatabaseThread, Store
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
-
-
-class LiveState(Protocol):
-    """What only the running daemon knows; `creneau web` alone reads the store instead."""
-
-    def next_checks(self) -> Mapping[str, datetime | None]: ...
-
-    def scheduler_lag_seconds(self) -> float: ...
 
 
 @dataclass
@@ -45,7 +38,7 @@ class WebContext:
     store: Store
     db: DatabaseThread
     signer: Signer
-    live: LiveState | None = None
+    live: RunningDaemon | None = None  # `creneau web` alone reads the store instead
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     # Wrong passwords per client; wrong bearer tokens per client and token, apart: failed
     # logins never stop the API or the metrics. The hashes, off the event loop.
@@ -79,15 +72,15 @@ class WebContext:
         as it reloads it, unless the dashboard itself wrote the file since the daemon last
         did (the daemon takes it within a second); under `creneau web`, the one given and
         the dashboard's own edits."""
-        running = getattr(self.live, "config", None)
+        running = self.live.config if self.live is not None else None
         if running is None or running is self._daemon_config_at_edit:
             return self.given_config
-        return cast("Config", running)
+        return running
 
     @config.setter
     def config(self, config: Config) -> None:
         self.given_config = config
-        self._daemon_config_at_edit = getattr(self.live, "config", None)
+        self._daemon_config_at_edit = self.live.config if self.live is not None else None
 
     @property
     def password_hash(self) -> str | None:
@@ -107,8 +100,7 @@ class WebContext:
     def read_only_reason(self) -> str | None:
         """Why this dashboard may change nothing now (its daemon stands by while another
         is active on the database), or None."""
-        reason = getattr(self.live, "read_only_reason", None)
-        return reason() if callable(reason) else None
+        return self.live.read_only_reason() if self.live is not None else None
 
     @property
     def login_required(self) -> bool:

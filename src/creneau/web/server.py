@@ -15,17 +15,18 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from creneau.web.context import LiveState, WebContext
+from creneau.web.context import WebContext
 from creneau.web.security import Signer
 
 if TYPE_CHECKING:
     from creneau.config import Config
+    from creneau.live import RunningDaemon
 
 log = logging.getLogger("creneau")
 
 
 def make_context(
-    config: Config, live: LiveState | None = None, config_path: Path | None = None
+    config: Config, live: RunningDaemon | None = None, config_path: Path | None = None
 ) -> WebContext:
     """The dashboard's own store connection and database thread, its session key and the
     sessions logged out.
@@ -42,10 +43,9 @@ def make_context(
     )
 
 
-def watched_file(live: LiveState | None) -> Path | None:
+def watched_file(live: RunningDaemon | None) -> Path | None:
     """The config file `creneau run`'s daemon watches (its `config_path`), if any."""
-    path = getattr(live, "config_path", None)
-    return path if isinstance(path, Path) else None
+    return live.config_path if live is not None else None
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -114,13 +114,6 @@ def notice_of(request: Request, language: str) -> str:
     return ""
 
 
-@runtime_checkable
-class WakesSender(Protocol):
-    """The running daemon: its sender sleeps until the next alert is due, unless woken."""
-
-    def wake_sender(self) -> None: ...
-
-
 def routes(context: WebContext) -> list[BaseRoute]:
     settings = context.config.creneau
     messages = Messages(settings.language, settings.zone, context.config.templates)
@@ -140,7 +133,7 @@ def routes(context: WebContext) -> list[BaseRoute]:
     async def retry(request: Request) -> Response:
         number = request.path_params["id"]
         live = context.live
-        wake = live.wake_sender if isinstance(live, WakesSender) else None
+        wake = live.wake_sender if live is not None else None
         try:
             await retry_alert(context.store, number, context.now(), db=context.db, wake_sender=wake)
         except NotRetriable:
