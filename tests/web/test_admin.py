@@ -8,7 +8,11 @@ refuses a loopback link unless `[web] allow_private_targets`."""
 from __future__ import annotations
 
 import html
+import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,6 +139,34 @@ def test_the_form_asks_for_the_link_a_name_and_an_interval(dashboard: Dashboard)
     assert '<a href="/add" id="nav-add">Ajouter</a>' in page  # in every page's bar
     assert "<script>" not in page
     assert "style=" not in page
+
+
+LOADED_BY_PAGES = """
+import json, sys
+from pathlib import Path
+from test_security import client_for, web_context
+client = client_for(web_context(Path(sys.argv[1])))
+assert client.get("/").status_code == 200
+assert client.get("/add").status_code == 200
+print(json.dumps(sorted(name for name, module in sys.modules.items() if module)))
+"""
+
+
+def test_a_dashboard_that_adds_no_target_never_loads_the_link_readers(tmp_path: Path) -> None:
+    # The use case, the link readers and the config editor (tomlkit) come with the first
+    # preview: the pages and the form alone do not carry them.
+    answer = subprocess.run(
+        [sys.executable, "-c", LOADED_BY_PAGES, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([*sys.path])},
+    )
+    loaded = set(json.loads(answer.stdout.splitlines()[-1]))
+    assert "creneau.web.admin" in loaded
+    never = {"creneau.usecases.targets", "creneau.links", "creneau.adding.config_file", "tomlkit"}
+    assert never & loaded == set()
 
 
 def test_without_the_config_files_path_the_form_says_it_is_unavailable(

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from creneau.runtime import Runtime
     from creneau.targets import TargetBase
 
+log = logging.getLogger(__name__)
 # Written beside `guarded = true`: why a target added from the dashboard passes the SSRF guard.
 GUARDED_COMMENT = "added from the dashboard: every request passes the SSRF guard"
 
@@ -59,9 +60,6 @@ def require_settings(link: Link, given: Mapping[str, Any]) -> None:
     """Raises SettingsMissing when the link lacks settings that `given` does not hold."""
     if missing := links.missing_settings(link, given):
         raise SettingsMissing(link, missing)
-
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

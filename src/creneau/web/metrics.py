@@ -4,6 +4,8 @@ dashboard nobody scrapes does not carry prometheus_client."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -18,24 +20,32 @@ if TYPE_CHECKING:
     from creneau.web.prometheus import StoreCollector
 
 
-def routes(context: WebContext) -> list[BaseRoute]:
+@dataclass
+class Scrapes:
+    """The collector, made at the first scrape and kept for the next."""
+
+    context: WebContext
     collector: StoreCollector | None = None
 
-    async def metrics(request: Request) -> Response:
-        nonlocal collector
-        token = context.config.web.metrics_token
-        if (refusal := refused(request, context, token, json=False)) is not None:
-            return refusal
-        from prometheus_client import CONTENT_TYPE_LATEST
 
-        from creneau.web import prometheus
+def routes(context: WebContext) -> list[BaseRoute]:
+    return [Route("/metrics", partial(metrics, Scrapes(context)), methods=["GET"])]
 
-        if collector is None:
-            collector = prometheus.StoreCollector(context)
-        try:
-            body = await context.db(collector.exposition, prometheus.live_view(context))
-        except STORE_FAILURES:
-            return PlainTextResponse("the database cannot be read", status_code=503)
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
-    return [Route("/metrics", metrics, methods=["GET"])]
+async def metrics(scrapes: Scrapes, request: Request) -> Response:
+    """/metrics: the Prometheus text format, behind `metrics_token` when one is set."""
+    context = scrapes.context
+    token = context.config.web.metrics_token
+    if (refusal := refused(request, context, token, json=False)) is not None:
+        return refusal
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    from creneau.web import prometheus
+
+    if scrapes.collector is None:
+        scrapes.collector = prometheus.StoreCollector(context)
+    try:
+        body = await context.db(scrapes.collector.exposition, prometheus.live_view(context))
+    except STORE_FAILURES:
+        return PlainTextResponse("the database cannot be read", status_code=503)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

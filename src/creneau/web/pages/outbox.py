@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -117,32 +118,35 @@ def notice_of(request: Request, language: str) -> str:
 def routes(context: WebContext) -> list[BaseRoute]:
     settings = context.config.creneau
     messages = Messages(settings.language, settings.zone, context.config.templates)
-
-    async def outbox(request: Request) -> Response:
-        now = context.now()
-        found = await context.db(queries.outbox, context.store, now - SENT_SINCE, ROWS_SHOWN)
-        zone, language = settings.zone, settings.language
-        shown_page = OutboxPage(
-            unsent=tuple(alert_line(row, messages, now, zone, language) for row in found.unsent),
-            sent=tuple(alert_line(row, messages, now, zone, language) for row in found.sent),
-            counts=counts_text(found.counts, language),
-            notice=notice_of(request, language),
-        )
-        return page(request, context, "outbox.html", page=shown_page)
-
-    async def retry(request: Request) -> Response:
-        number = request.path_params["id"]
-        live = context.live
-        wake = live.wake_sender if live is not None else None
-        try:
-            await retry_alert(context.store, number, context.now(), db=context.db, wake_sender=wake)
-        except NotRetriable:
-            outcome = "missing"
-        else:
-            outcome = "retried"
-        return RedirectResponse(f"{root_of(request)}/outbox?{outcome}={number}", status_code=303)
-
     return [
-        Route("/outbox", outbox, methods=["GET"]),
-        Route("/outbox/{id:int}/retry", retry, methods=["POST"]),
+        Route("/outbox", partial(outbox, context, messages), methods=["GET"]),
+        Route("/outbox/{id:int}/retry", partial(retry, context), methods=["POST"]),
     ]
+
+
+async def outbox(context: WebContext, messages: Messages, request: Request) -> Response:
+    """/outbox: what waits, failed or expired, and what went lately."""
+    now = context.now()
+    found = await context.db(queries.outbox, context.store, now - SENT_SINCE, ROWS_SHOWN)
+    zone, language = messages.zone, messages.language
+    shown_page = OutboxPage(
+        unsent=tuple(alert_line(row, messages, now, zone, language) for row in found.unsent),
+        sent=tuple(alert_line(row, messages, now, zone, language) for row in found.sent),
+        counts=counts_text(found.counts, language),
+        notice=notice_of(request, language),
+    )
+    return page(request, context, "outbox.html", page=shown_page)
+
+
+async def retry(context: WebContext, request: Request) -> Response:
+    """POST /outbox/<id>/retry: the alert due now, then the outbox saying so."""
+    number = request.path_params["id"]
+    live = context.live
+    wake = live.wake_sender if live is not None else None
+    try:
+        await retry_alert(context.store, number, context.now(), db=context.db, wake_sender=wake)
+    except NotRetriable:
+        outcome = "missing"
+    else:
+        outcome = "retried"
+    return RedirectResponse(f"{root_of(request)}/outbox?{outcome}={number}", status_code=303)
