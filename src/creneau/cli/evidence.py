@@ -1,5 +1,5 @@
 """The `creneau evidence` command: options, one-line errors (exit 2), and what it prints. The
-export itself lives in creneau.evidence."""
+export itself is the use case creneau.usecases.evidence."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import click
 
 from creneau.cli.context import open_store, out, read_config
 from creneau.cli.options import config_option
-from creneau.evidence import DEFAULT_MAX_PAGES, MANIFEST, EvidenceError, Exported
+from creneau.evidence import MANIFEST, EvidenceError
+from creneau.usecases.evidence import DEFAULT_MAX_PAGES, Exported
 
 if TYPE_CHECKING:
     from creneau.config import Config
@@ -61,18 +62,19 @@ def evidence(
 ) -> None:
     """Export a dated, verifiable record of target NAME's checks over a period: a summary
     (HTML, CSV), every check, the pages as received, and a SHA-256 manifest."""
-    from creneau import evidence as export_module
+    from creneau.evidence import parse_period
+    from creneau.usecases.evidence import check_out_dir, export
 
     config = read_config(config_path)
     target = _target(config, name, config_path)
     try:
-        period = export_module.parse_period(since, until, config.creneau.zone, datetime.now(UTC))
-        export_module.check_out_dir(out_dir)
+        period = parse_period(since, until, config.creneau.zone, datetime.now(UTC))
+        check_out_dir(out_dir)
     except EvidenceError as failure:
         raise EvidenceUsageError(str(failure)) from None
     store = open_store(config.creneau.database)
     try:
-        done = export_module.export(store, config, target, period, out_dir, max_pages)
+        done = export(store, config, target, period, out_dir, max_pages)
     except EvidenceError as failure:
         raise EvidenceUsageError(str(failure)) from None
     finally:

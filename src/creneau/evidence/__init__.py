@@ -5,8 +5,8 @@ scrubbed, for the person fixing creneau when a site changed.
 
 The package owns the period (`period`), the facts the summary states (`facts`), the pages
 copied (`pages`), every text in French and English (`texts`, from the Jinja2 templates in
-`templates/`), and the files written (`files`, `export`); the store reads the records
-(`creneau.store.evidence`):
+`templates/`), and the files written (`files`); the store reads the records
+(`creneau.store.evidence`) and the use case creneau.usecases.evidence runs the export:
 
     summary.html     the document to print or attach: French first, then English
     summary.csv      the same facts, one per row
@@ -23,7 +23,6 @@ HTML-escaped, and in every CSV cell it is one line without control characters, w
 apostrophe when a spreadsheet would take it for a formula (`=`, `+`, `-`, `@`): these files
 are opened by people, in spreadsheets (see `creneau.terminal`)."""
 
-from creneau.evidence.export import DEFAULT_MAX_PAGES, Exported, check_out_dir, export
 from creneau.evidence.facts import Facts, build_facts
 from creneau.evidence.files import MANIFEST, check_rows, hour_rows, summary_rows
 from creneau.evidence.pages import Pages, copy_pages
@@ -31,18 +30,14 @@ from creneau.evidence.period import EvidenceError, Period, parse_period
 from creneau.evidence.texts import statement, summary_html, verdict_en, verdict_fr
 
 __all__ = [
-    "DEFAULT_MAX_PAGES",
     "MANIFEST",
     "EvidenceError",
-    "Exported",
     "Facts",
     "Pages",
     "Period",
     "build_facts",
-    "check_out_dir",
     "check_rows",
     "copy_pages",
-    "export",
     "hour_rows",
     "parse_period",
     "statement",

@@ -26,12 +26,13 @@ from starlette.routing import BaseRoute, Route
 from creneau import history
 from creneau.dates import table_duration
 from creneau.details import render
-from creneau.evidence import DEFAULT_MAX_PAGES, EvidenceError, Period, export, parse_period
+from creneau.evidence import EvidenceError, Period, parse_period
 from creneau.history import Lifetime, Release, Scope, UptimeDay
 from creneau.store import CheckRecord, Store
 from creneau.store import dashboard as queries
 from creneau.store.dashboard import BucketCount
 from creneau.targets import TargetBase
+from creneau.usecases.evidence import DEFAULT_MAX_PAGES, export
 from creneau.web.context import WebContext
 from creneau.web.pages.common import configured_target, page, problem, shown, target_path
 from creneau.web.pages.overview import (

@@ -1,6 +1,7 @@
-"""The export itself: read the target's records for the period from the store, copy its
-pages, state the facts, write the files and their manifest into a fresh folder, then move it
-into place."""
+"""Export evidence (`creneau evidence`, the dashboard's evidence.zip): read the target's
+records for the period from the store, copy its pages, state the facts, write the files and
+their manifest into a fresh folder, then move it into place. What the export says and how its
+files read is creneau.evidence's."""
 
 from __future__ import annotations
 
