@@ -109,10 +109,6 @@ class Daemon:
         return self.context.runtime.sender
 
     @property
-    def outage(self) -> StoreOutage:
-        return self.context.outage
-
-    @property
     def scheduler(self) -> AsyncIOScheduler | None:
         """APScheduler's, while this daemon leads a term (None: standing by)."""
         return self.schedule.scheduler
