@@ -20,6 +20,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import quote
 
@@ -102,15 +103,20 @@ def running_daemon(context: WebContext) -> RunningDaemon | None:
 
 
 class CaptchaDesk:
-    """The use case's steps with the dashboard's runtime: under `creneau run`, the daemon's
-    polite client (its budgets, Retry-After deadlines and breakers hold for both) and its
-    check; under `creneau web` alone, a client of its own, its hosts' states shared with the
-    daemon through the store."""
+    """The hand-offs in memory, and the use case's steps with the dashboard's runtime: under
+    `creneau run`, the daemon's polite client (its budgets, Retry-After deadlines and
+    breakers hold for both) and its check; under `creneau web` alone, a client of its own,
+    its hosts' states shared with the daemon through the store."""
 
     def __init__(self, context: WebContext) -> None:
         self.context = context
         self.steps = CaptchaSteps()
+        self.handoffs = HandOffs(context.now)
+        self._turns: dict[str, asyncio.Lock] = {}  # one step at a time per target
         self._runtime: Runtime | None = None
+
+    def turn(self, name: str) -> asyncio.Lock:
+        return self._turns.setdefault(name, asyncio.Lock())
 
     @property
     def runtime(self) -> Runtime:
@@ -154,108 +160,93 @@ class CaptchaDesk:
 # --- the pages ------------------------------------------------------------------------------------
 
 
-class CaptchaPages:
-    """/captcha/<name>: the page (GET), its buttons (POST) and the image waiting (GET), one
-    step at a time per target."""
-
-    def __init__(self, context: WebContext) -> None:
-        self.context = context
-        self.handoffs = HandOffs(context.now)
-        self.desk = CaptchaDesk(context)
-        self._turns: dict[str, asyncio.Lock] = {}
-
-    def routes(self) -> list[BaseRoute]:
-        return [
-            Route("/captcha/{name}", self.show, methods=["GET"]),
-            Route("/captcha/{name}", self.act, methods=["POST"]),
-            Route("/captcha/{name}/image", self.image, methods=["GET"]),
-        ]
-
-    def turn(self, name: str) -> asyncio.Lock:
-        return self._turns.setdefault(name, asyncio.Lock())
-
-    async def show(self, request: Request) -> Response:
-        """What waits in memory, or a button to start. A GET asks nothing of the site: any
-        page may make the browser send one (an <img>), and a site session spends the host's
-        budget. A POST starts it."""
-        context = self.context
-        found = _target(context, request)
-        if isinstance(found, Response):
-            return found
-        target, _source = found
-        session: str | None = request.state.session
-        if session is None:
-            return _without_session(request, context, target)
-        key = (session, target.name)
-        async with self.turn(target.name):
-            entry = self.handoffs.get(key)
-            if entry is None:
-                return _render(
-                    request, context, "captcha.html", target_name=target.name, state="start"
-                )
-            if isinstance(entry, Finished) and not entry.outcome.solved:
-                self.handoffs.drop(key)  # said once: coming back offers to try again
-        return _page(request, context, target, entry, self.handoffs.lifetime)
-
-    async def act(self, request: Request) -> Response:
-        """A button: show an image (start, or another one), or send the code."""
-        context = self.context
-        found = _target(context, request)
-        if isinstance(found, Response):
-            return found
-        target, source = found
-        form = await request.form()
-        if not csrf_ok(request, context, form.get(CSRF_FIELD)):
-            return HTMLResponse("missing or wrong CSRF token", status_code=403)
-        key = (str(request.state.session), target.name)
-        code = str(form.get("code", "")).strip()[:CODE_MAX_LENGTH]
-        async with self.turn(target.name):
-            entry = await self._next(
-                target, source, self.handoffs.get(key), form.get("action"), code
-            )
-            self.handoffs.put(key, entry)
-        return RedirectResponse(_page_url(request, target.name), status_code=303)
-
-    async def _next(
-        self,
-        target: TargetBase,
-        source: HandsCaptchaToAPerson,
-        current: Entry | None,
-        action: object,
-        code: str,
-    ) -> Entry:
-        if action == "start" and _in_progress(current):
-            return current  # a second tap on "show the image": one site session
-        if action in ("start", "new"):
-            return await self.desk.start(target, source)
-        if isinstance(current, Finished) and current.outcome.solved:
-            return current  # a second tap on "send": it is done already
-        if not isinstance(current, Waiting):
-            entry = await self.desk.start(target, source)
-            return replace(entry, notice="expired") if isinstance(entry, Waiting) else entry
-        if not code:
-            return replace(current, notice="empty")
-        return await self.desk.answer(target, source, current, code)
-
-    async def image(self, request: Request) -> Response:
-        """The image waiting for this dashboard session's code, from memory."""
-        found = _target(self.context, request)
-        if isinstance(found, Response):
-            return found
-        target, _source = found
-        session: str | None = request.state.session
-        entry = self.handoffs.get((session, target.name)) if session else None
-        if not isinstance(entry, Waiting):
-            return Response("no CAPTCHA image waits here", 404, media_type="text/plain")
-        return Response(
-            entry.challenge.image,
-            media_type=entry.content_type,
-            headers={"cache-control": "no-store"},
-        )
-
-
 def routes(context: WebContext) -> list[BaseRoute]:
-    return CaptchaPages(context).routes()
+    desk = CaptchaDesk(context)
+    return [
+        Route("/captcha/{name}", partial(show, context, desk), methods=["GET"]),
+        Route("/captcha/{name}", partial(act, context, desk), methods=["POST"]),
+        Route("/captcha/{name}/image", partial(image, context, desk), methods=["GET"]),
+    ]
+
+
+async def show(context: WebContext, desk: CaptchaDesk, request: Request) -> Response:
+    """GET /captcha/<name>: what waits in memory, or a button to start. A GET asks nothing
+    of the site: any page may make the browser send one (an <img>), and a site session spends
+    the host's budget. A POST starts it."""
+    found = _target(context, request)
+    if isinstance(found, Response):
+        return found
+    target, _source = found
+    session: str | None = request.state.session
+    if session is None:
+        return _without_session(request, context, target)
+    key = (session, target.name)
+    async with desk.turn(target.name):
+        entry = desk.handoffs.get(key)
+        if entry is None:
+            return _render(request, context, "captcha.html", target_name=target.name, state="start")
+        if isinstance(entry, Finished) and not entry.outcome.solved:
+            desk.handoffs.drop(key)  # said once: coming back offers to try again
+    return _page(request, context, target, entry, desk.handoffs.lifetime)
+
+
+async def act(context: WebContext, desk: CaptchaDesk, request: Request) -> Response:
+    """POST /captcha/<name>: a button — show an image (start, or another one), or send the
+    code — then back to the page."""
+    found = _target(context, request)
+    if isinstance(found, Response):
+        return found
+    target, source = found
+    form = await request.form()
+    if not csrf_ok(request, context, form.get(CSRF_FIELD)):
+        return HTMLResponse("missing or wrong CSRF token", status_code=403)
+    key = (str(request.state.session), target.name)
+    code = str(form.get("code", "")).strip()[:CODE_MAX_LENGTH]
+    async with desk.turn(target.name):
+        current = desk.handoffs.get(key)
+        entry = await _next(desk, target, source, current, form.get("action"), code)
+        desk.handoffs.put(key, entry)
+    return RedirectResponse(_page_url(request, target.name), status_code=303)
+
+
+async def _next(
+    desk: CaptchaDesk,
+    target: TargetBase,
+    source: HandsCaptchaToAPerson,
+    current: Entry | None,
+    action: object,
+    code: str,
+) -> Entry:
+    if action == "start" and _in_progress(current):
+        return current  # a second tap on "show the image": one site session
+    if action in ("start", "new"):
+        return await desk.start(target, source)
+    if isinstance(current, Finished) and current.outcome.solved:
+        return current  # a second tap on "send": it is done already
+    if not isinstance(current, Waiting):
+        entry = await desk.start(target, source)
+        return replace(entry, notice="expired") if isinstance(entry, Waiting) else entry
+    if not code:
+        return replace(current, notice="empty")
+    return await desk.answer(target, source, current, code)
+
+
+async def image(context: WebContext, desk: CaptchaDesk, request: Request) -> Response:
+    """GET /captcha/<name>/image: the image waiting for this dashboard session's code, from
+    memory, never from the site."""
+    found = _target(context, request)
+    if isinstance(found, Response):
+        return found
+    target, _source = found
+    session: str | None = request.state.session
+    entry = desk.handoffs.get((session, target.name)) if session else None
+    if not isinstance(entry, Waiting):
+        return Response("no CAPTCHA image waits here", 404, media_type="text/plain")
+    return Response(
+        entry.challenge.image,
+        media_type=entry.content_type,
+        headers={"cache-control": "no-store"},
+    )
 
 
 def _in_progress(entry: Entry | None) -> TypeGuard[Entry]:
