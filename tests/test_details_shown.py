@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from conftest import FIXTURES
+from creneau.alert_kinds import Destination
 from creneau.alerts.channels import Channel
 from creneau.alerts.events import Routing, trouble_event
 from creneau.alerts.messages import Messages
@@ -31,7 +32,7 @@ from creneau.fetch.politeness import Cooling, HostState
 from creneau.page import Page
 from creneau.results import CheckResult, Status
 from creneau.sources import ezbooking
-from creneau.store import DatabaseThread, Destination, Store
+from creneau.store import DatabaseThread, Store
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
 from creneau.web.security import Signer, load_or_create_secret
