@@ -16,14 +16,17 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from click.testing import CliRunner
+from rich.console import Console
 from starlette.testclient import TestClient
 
 from conftest import FIXTURES
+from creneau.alert_kinds import Destination
 from creneau.alerts.channels import Channel
 from creneau.alerts.events import Routing, trouble_event
 from creneau.alerts.messages import Messages
 from creneau.check.record import record
 from creneau.cli import cli
+from creneau.cli import status as status_command
 from creneau.config import load_config
 from creneau.details import Detail
 from creneau.fetch.errors import HostCoolingDown
@@ -31,7 +34,7 @@ from creneau.fetch.politeness import Cooling, HostState
 from creneau.page import Page
 from creneau.results import CheckResult, Status
 from creneau.sources import ezbooking
-from creneau.store import DatabaseThread, Destination, Store
+from creneau.store import DatabaseThread, Store
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
 from creneau.web.security import Signer, load_or_create_secret
@@ -175,6 +178,9 @@ def test_creneau_status_says_it_in_the_language_and_the_zone(
     folder: Path, language: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "400")
+    # The command's console is made once per process: as wide as this test's COLUMNS, not as
+    # the COLUMNS of whichever test ran `creneau status` first (a narrower one wraps the line).
+    monkeypatch.setattr(status_command, "out", Console(highlight=False, soft_wrap=True))
     config = write_config(folder, language)
     with time_machine.travel(NOW, tick=False):
         done = CliRunner().invoke(cli, ["status", "--config", str(config)])

@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from creneau.alert_kinds import Destination
 from creneau.alerts.events import Routing
 from creneau.alerts.messages import Messages, check_overrides
 from creneau.check.record import record
 from creneau.cli import cli
 from creneau.results import CheckResult, GuichetResult, Slot, Status
-from creneau.store import Destination, Store
+from creneau.store import Store
 
 PARIS = ZoneInfo("Europe/Paris")
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -14,13 +14,14 @@ import pytest
 
 from conftest import english
 from creneau import redact
+from creneau.alert_kinds import Destination, OutboxEvent
 from creneau.alerts.deliver import ChannelPlan, Sender, retry_delay
 from creneau.alerts.messages import Messages
 from creneau.changes import diff_slots
 from creneau.check.record import HostReport
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.simulator.phone import Phone
-from creneau.store import Destination, OutboxEvent, Store
+from creneau.store import Store
 from creneau.web.pages.outbox import alert_line
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from creneau.alert_kinds import Destination
 from creneau.alerts.events import Routing
 from creneau.check.record import watch_once
 from creneau.cli import cli
@@ -20,7 +21,7 @@ from creneau.simulator.ants import SIMULATOR_TOKEN, AntsApi
 from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import ezbooking
-from creneau.store import Destination, Store
+from creneau.store import Store
 from creneau.store.pages import OutsideFolder, keep_page
 
 PARIS = ZoneInfo("Europe/Paris")

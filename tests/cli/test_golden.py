@@ -18,6 +18,7 @@ import time_machine
 from click.testing import CliRunner
 
 from conftest import FIXTURES
+from creneau.alert_kinds import Destination
 from creneau.alerts.events import Routing
 from creneau.check.record import record
 from creneau.cli import cli
@@ -25,7 +26,7 @@ from creneau.details import Detail
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.simulator.prefecture import Prefecture, default_bookings
 from creneau.simulator.server import SimulatorServer
-from creneau.store import Destination, Store
+from creneau.store import Store
 
 GOLDEN = Path(__file__).parent / "golden"
 PARIS = ZoneInfo("Europe/Paris")

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import english
+from creneau.alert_kinds import Destination
 from creneau.alerts.events import Routing
 from creneau.check.record import watch_once
 from creneau.check.run import run_check
@@ -21,7 +22,7 @@ from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
 from creneau.simulator.wire import Request, Response
 from creneau.sources import ezbooking
-from creneau.store import Destination, Store
+from creneau.store import Store
 from harness.transport import SimulatedInternet
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
-from creneau.store import OutboxEvent, Store, Superseded
+from creneau.alert_kinds import OutboxEvent
+from creneau.store import Store, Superseded
 from creneau.store import outbox as claims
 from creneau.store.leadership import Instance, Leases
 from creneau.store.lock import AlreadyRunning
@@ -152,7 +153,7 @@ def test_a_takeover_waits_for_a_write_of_the_last_term_then_fences_the_next(
 
 
 def destination():  # type: ignore[no-untyped-def]
-    from creneau.store import Destination
+    from creneau.alert_kinds import Destination
 
     return Destination("phone", PHONE)
 

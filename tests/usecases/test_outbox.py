@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from creneau.alert_kinds import Destination
 from creneau.alerts.events import Routing
 from creneau.check.record import record
 from creneau.results import CheckResult, GuichetResult, Slot, Status
-from creneau.store import Destination, Store
+from creneau.store import Store
 from creneau.usecases.outbox import NotRetriable, retry_alert
 
 PARIS = ZoneInfo("Europe/Paris")

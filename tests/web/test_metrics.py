@@ -19,12 +19,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from creneau import __version__
+from creneau.alert_kinds import Destination
 from creneau.alerts.events import Routing
 from creneau.check.record import HostReport, record
 from creneau.fetch.politeness import HostState
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.startup import prepare_config
-from creneau.store import DatabaseThread, Destination, Store
+from creneau.store import DatabaseThread, Store
 from creneau.store.leadership import Instance, Leases
 from creneau.web.app import create_app
 from creneau.web.context import WebContext

@@ -21,13 +21,14 @@ import pytest
 from markupsafe import escape
 from starlette.testclient import TestClient
 
+from creneau.alert_kinds import Destination
 from creneau.alerts.events import Routing
 from creneau.check.record import record
 from creneau.config import Config, load_config
 from creneau.fetch.politeness import HostState
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.startup import prepare_config
-from creneau.store import DatabaseThread, Destination, Store
+from creneau.store import DatabaseThread, Store
 from creneau.web.app import create_app
 from creneau.web.context import WebContext
 from creneau.web.security import Signer, load_or_create_secret

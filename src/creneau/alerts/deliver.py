@@ -15,20 +15,14 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
+from creneau.alert_kinds import Destination, OutboxEvent
 from creneau.alerts.channels import AppriseSession, Channel, channel_of
 from creneau.alerts.events import quiet_until
 from creneau.config import Config
 from creneau.details import Detail
 from creneau.redact import redact
-from creneau.store import (
-    Destination,
-    OutboxEvent,
-    PendingNotification,
-    Store,
-    StoreCall,
-    inline,
-    url_key,
-)
+from creneau.store import PendingNotification, Store, StoreCall, inline
+from creneau.url_keys import url_key
 
 if TYPE_CHECKING:
     from creneau.alerts.messages import Messages

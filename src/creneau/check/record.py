@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from creneau import sources
+from creneau.alert_kinds import Destination, OutboxEvent
 from creneau.alerts import events as outbox
 from creneau.alerts.events import Routing
 from creneau.changes import diff_slots
@@ -21,15 +22,7 @@ from creneau.check.run import run_check
 from creneau.fetch.client import Guard, PoliteClient
 from creneau.fetch.politeness import HostState, HostTransition
 from creneau.results import CheckResult, Slot, Status
-from creneau.store import (
-    STORE_FAILURES,
-    Destination,
-    OutboxEvent,
-    Store,
-    StoreCall,
-    Transaction,
-    inline,
-)
+from creneau.store import STORE_FAILURES, Store, StoreCall, Transaction, inline
 from creneau.store import pages as archive
 from creneau.targets import TargetBase
 

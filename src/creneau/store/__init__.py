@@ -27,9 +27,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from creneau.alert_kinds import ALL_KINDS as ALL_KINDS
-from creneau.alert_kinds import Destination as Destination
-from creneau.alert_kinds import OutboxEvent as OutboxEvent
 from creneau.fetch.politeness import HostState, Spend
 from creneau.results import SiteSession
 from creneau.store import checks, daemon_facts, hosts, retention, target_states, upgrade
@@ -49,7 +46,6 @@ from creneau.store.records import HourCount as HourCount
 from creneau.store.records import NotificationRecord as NotificationRecord
 from creneau.store.records import SlotRecord as SlotRecord
 from creneau.store.transaction import Transaction as Transaction
-from creneau.url_keys import url_key as url_key
 
 # What a store call raises when the database cannot be read or written (locked, corrupted,
 # deleted, a full disk): callers above the store catch these, and never name SQLAlchemy.
