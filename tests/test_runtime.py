@@ -20,9 +20,9 @@ from creneau.fetch.client import TooSoon
 from creneau.redact import public_link
 from creneau.results import CheckResult, Status
 from creneau.runtime import CaptchaDialog, Runtime, solve_captcha
-from creneau.simulator.rdvpref import RdvPrefecture, default_demarches
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import HandsCaptchaToAPerson
+from creneau.sources.rdvpref.simulator import RdvPrefecture, default_demarches
 from creneau.store import Store
 from creneau.targets import TargetBase
 

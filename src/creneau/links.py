@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 # The ANTS website, where a person searches by place; the hub's API answers its searches.
 ANTS_SITE_HOST = urlsplit(SEARCH_PAGES["ants"]).hostname or ""
 ANTS_HOSTS = frozenset({ants.API_HOST, ANTS_SITE_HOST})
-# What the hub needs that no link gives: the token it issued (see sources/ants.py).
+# What the hub needs that no link gives: the token it issued (see sources/ants/).
 ANTS_TOKEN_REFERENCE = "${ANTS_TOKEN}"
 # unconfirmed: the ANTS website's own search address was not read anywhere; a link to it (or
 # to the API, copied from a browser) that carries the API's query parameters gives them.
@@ -69,7 +69,7 @@ RDVSP_DEPARTEMENT = "departement"
 # Phrases a page says when it has no slot, in the order they are tried: the longer first, so
 # that a page saying both proposes the longer. Matched on folded text, as `none_text` is.
 NONE_PHRASES = (
-    "il n'existe plus de plage horaire libre",  # ezbooking pages (sources/ezbooking.py)
+    "il n'existe plus de plage horaire libre",  # ezbooking pages (sources/ezbooking/)
     "aucun créneau disponible",
     "pas de créneau disponible",  # rdv-service-public's empty day (fixtures/html/SOURCES.md)
     "aucun rendez-vous disponible",

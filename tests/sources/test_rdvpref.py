@@ -23,7 +23,10 @@ from creneau.fetch.client import PoliteClient, Session
 from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import Status
-from creneau.simulator.rdvpref import (
+from creneau.simulator.server import SimulatorServer
+from creneau.sources import Choice, FlowOutcome, Reading, rdvpref
+from creneau.sources.common import visible_text
+from creneau.sources.rdvpref.simulator import (
     ALLOWED_STEPS,
     PARIS,
     STEP,
@@ -31,9 +34,6 @@ from creneau.simulator.rdvpref import (
     captcha_png,
     default_demarches,
 )
-from creneau.simulator.server import SimulatorServer
-from creneau.sources import Choice, FlowOutcome, Reading, rdvpref
-from creneau.sources.common import visible_text
 from harness.transport import SimulatedInternet
 
 PAGES = FIXTURES / "rdvpref"

@@ -19,9 +19,9 @@ from creneau.fetch.client import PoliteClient
 from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import Status
-from creneau.simulator.rdvsp import NO_SLOT_SENTENCE, PHONE_MOTIF, RdvspSite
 from creneau.sources import FlowOutcome, Reading, rdvsp
 from creneau.sources.common import visible_text
+from creneau.sources.rdvsp.simulator import NO_SLOT_SENTENCE, PHONE_MOTIF, RdvspSite
 from harness.transport import SimulatedInternet
 
 PAGES = FIXTURES / "rdvsp"

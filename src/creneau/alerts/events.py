@@ -38,8 +38,8 @@ ALERT_AT_MOST_EVERY = timedelta(hours=1)
 # site national permet de chercher un créneau pour prendre ce rendez-vous :
 # rendezvouspasseport.ants.gouv.fr" (betagouv/rdv-service-public, docs/interconnexions/ants.md).
 SEARCH_PAGES = {"ants": "https://rendezvouspasseport.ants.gouv.fr/"}
-BOOKING_URL_FACT = "booking_url:"  # sources/ants.py: BOOKING_FACT_PREFIX + the slot's key
-CHALLENGE_FACT = "challenge"  # sources/rdvpref.py: what stands between creneau and the slots
+BOOKING_URL_FACT = "booking_url:"  # sources/ants/: BOOKING_FACT_PREFIX + the slot's key
+CHALLENGE_FACT = "challenge"  # sources/rdvpref/: what stands between creneau and the slots
 MAX_LINK = 2000
 _USERINFO = re.compile(r"(?<=://)[^/?#@\s]*@")
 

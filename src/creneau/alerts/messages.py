@@ -44,9 +44,9 @@ MAX_SLOTS_LISTED = 50
 MAX_FIELD = 300  # a label or detail from a page, in characters
 
 # Slots whose time the page did not show readably carry a stand-in start in January 1970
-# (sources/html.py: UNREADABLE_TIME_BASE) and the element's text in their key.
+# (sources/html/: UNREADABLE_TIME_BASE) and the element's text in their key.
 TIME_KNOWN_FROM = datetime(1971, 1, 1, tzinfo=UTC)
-UNREADABLE_KEY_PREFIX = "time-not-read:"  # sources/html.py: UNREADABLE_KEY_PREFIX
+UNREADABLE_KEY_PREFIX = "time-not-read:"  # sources/html/: UNREADABLE_KEY_PREFIX
 
 _FR: dict[str, dict[str, str]] = {
     "new_slots": {

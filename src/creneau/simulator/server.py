@@ -13,9 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from creneau.simulator.prefecture import Prefecture
-from creneau.simulator.wire import Request, Response, Site
+from creneau.simulator.wire import ControlledSite, Request, Response, Site
 from creneau.targets import is_loopback
+
+EMPTY_INDEX = "<h1>Préfecture simulée</h1><ul></ul>"  # the root address, without a controlled site
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Hit:
 class SimulatorServer:
     def __init__(
         self,
-        prefecture: Prefecture | None = None,
+        prefecture: ControlledSite | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
@@ -149,12 +150,7 @@ def _handler_for(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             self._write(Response(200, json.dumps(payload), "application/json"))
 
         def _index(self) -> None:
-            rows = "".join(
-                f'<li><a href="/booking/create/{b.id}">/booking/create/{b.id}</a> — '
-                f"{b.title}: {b.summary}</li>"
-                for b in (prefecture.bookings.values() if prefecture else [])
-            )
-            self._write(Response(200, f"<h1>Préfecture simulée</h1><ul>{rows}</ul>"))
+            self._write(prefecture.index() if prefecture else Response(200, EMPTY_INDEX))
 
         def _write(self, response: Response) -> None:
             data = (

@@ -38,7 +38,7 @@ from creneau.web.pages.texts import (
 )
 
 REFRESH_SECONDS = 20
-BOOKING_URL_FACT = "booking_url:"  # sources/ants.py: the slot's own page, by its key
+BOOKING_URL_FACT = "booking_url:"  # sources/ants/: the slot's own page, by its key
 TIME_NOT_READ = {"fr": "heure non lue", "en": "time not read"}
 
 

@@ -121,7 +121,7 @@ RADIUS_REFUSAL = "radius_km value not allowed"
 # The hub takes any `documents_number: int = Query(default=1)` and hands it to each editor,
 # which books that many people at once (RDV Service Public's editor_controller.rb:
 # `motif.default_duration_in_min * users_count`). RDV Service Public's own search counts
-# 1 to 6 pre-applications ("entre 1 et 6", AntsPreDemandesCountValidator; sources/rdvsp.py
+# 1 to 6 pre-applications ("entre 1 et 6", AntsPreDemandesCountValidator; sources/rdvsp/
 # ANTS_COUNT_MAX): a larger number asks for a slot its pages would not book.
 MAX_DOCUMENTS = 6
 MAX_DAYS = 180  # unconfirmed: the hub takes any start_date..end_date
