@@ -31,8 +31,8 @@ from creneau.results import GuichetResult, Slot, Status
 from creneau.sources.isolated import parse_in_child
 
 if TYPE_CHECKING:
-    from creneau.fetch.client import Session
     from creneau.host_budget import HostBudget
+    from creneau.sources.session import Session
     from creneau.targets import TargetBase
 
 SYSTEMS: tuple[str, ...] = ("ezbooking", "rdvpref", "rdvsp", "ants", "html")

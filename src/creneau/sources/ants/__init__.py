@@ -56,7 +56,7 @@ from creneau.sources.common import (
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
-    from creneau.fetch.client import Session
+    from creneau.sources.session import Session
 
 KEEPS_SESSION = False  # each check starts a new site session
 

@@ -62,7 +62,7 @@ from creneau.targets import TargetBase
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
 
-    from creneau.fetch.client import Session
+    from creneau.sources.session import Session
 
 HOST_BUDGETS: dict[str, HostBudget] = {}  # the default budget: no published limit known
 KEEPS_SESSION = False  # each check starts a new site session

@@ -57,7 +57,7 @@ from creneau.targets import TargetBase
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
 
-    from creneau.fetch.client import Session
+    from creneau.sources.session import Session
 
 KEEPS_SESSION = True  # the session a person opened by solving the CAPTCHA serves later checks
 # The readings of the creneau/ page (the slots step): what the flow reports as the démarche.

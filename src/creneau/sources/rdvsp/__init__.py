@@ -55,7 +55,7 @@ from creneau.targets import TargetBase
 if TYPE_CHECKING:
     from bs4 import Tag
 
-    from creneau.fetch.client import Session
+    from creneau.sources.session import Session
 
 
 KEEPS_SESSION = False  # each check starts a new site session
