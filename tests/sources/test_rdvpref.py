@@ -24,7 +24,7 @@ from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import Status
 from creneau.simulator.server import SimulatorServer
-from creneau.sources import Choice, FlowOutcome, Reading, rdvpref
+from creneau.sources import rdvpref
 from creneau.sources.common import visible_text
 from creneau.sources.rdvpref.simulator import (
     ALLOWED_STEPS,
@@ -34,6 +34,7 @@ from creneau.sources.rdvpref.simulator import (
     captcha_png,
     default_demarches,
 )
+from creneau.sources.reading import Choice, FlowOutcome, Reading
 from harness.transport import SimulatedInternet
 
 PAGES = FIXTURES / "rdvpref"

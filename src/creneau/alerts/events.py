@@ -19,7 +19,8 @@ from creneau.details import Detail, Said
 from creneau.fetch.politeness import HostTransition
 from creneau.redact import booking_link, public_link, redact
 from creneau.results import CheckResult, Slot, Status
-from creneau.sources import SLOTS_NOT_KEPT_FACT
+from creneau.sources import search_page
+from creneau.sources.reading import SLOTS_NOT_KEPT_FACT
 
 if TYPE_CHECKING:
     from creneau.config import Config
@@ -34,10 +35,6 @@ NO_CLEAR_ANSWER = (
     Status.CAPTCHA,
 )
 ALERT_AT_MOST_EVERY = timedelta(hours=1)
-# Where a person books, for systems whose target URL is an API nobody can book on. ANTS: "Un
-# site national permet de chercher un créneau pour prendre ce rendez-vous :
-# rendezvouspasseport.ants.gouv.fr" (betagouv/rdv-service-public, docs/interconnexions/ants.md).
-SEARCH_PAGES = {"ants": "https://rendezvouspasseport.ants.gouv.fr/"}
 BOOKING_URL_FACT = "booking_url:"  # sources/ants/: BOOKING_FACT_PREFIX + the slot's key
 CHALLENGE_FACT = "challenge"  # sources/rdvpref/: what stands between creneau and the slots
 MAX_LINK = 2000
@@ -66,7 +63,7 @@ class Routing:
 def page_link(result: CheckResult) -> str:
     """Where a person books for this target: its page, or the system's own search page when
     the target is an API."""
-    return public_link(SEARCH_PAGES.get(result.system, result.url))
+    return public_link(search_page(result.system) or result.url)
 
 
 def shown_target(name: str) -> str:

@@ -23,7 +23,7 @@ from creneau.alerts.channels import Channel
 from creneau.dates import long_datetime, message_duration
 from creneau.details import from_payload, render
 from creneau.redact import booking_link
-from creneau.sources import MAX_SLOTS_PER_PAGE
+from creneau.sources.reading import MAX_SLOTS_PER_PAGE
 from creneau.targets import NAME_PATTERN
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from creneau.fetch.client import Guard, PoliteClient
 from creneau.fetch.errors import FetchError, HostCoolingDown
 from creneau.page import Page
 from creneau.results import CheckResult, SiteSession, Status
-from creneau.sources import SLOTS_NOT_KEPT_FACT, FlowOutcome
+from creneau.sources.reading import SLOTS_NOT_KEPT_FACT, FlowOutcome
 from creneau.targets import TargetBase
 
 log = logging.getLogger(__name__)

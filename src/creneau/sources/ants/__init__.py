@@ -36,15 +36,6 @@ from creneau.details import Detail, redacted
 from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
-from creneau.sources import (
-    CUT_SHORT,
-    MAX_SLOTS_PER_PAGE,
-    Choice,
-    FlowOutcome,
-    Reading,
-    parsed,
-    with_not_kept,
-)
 from creneau.sources.common import (
     SITE_ZONE,
     NotJson,
@@ -52,6 +43,15 @@ from creneau.sources.common import (
     load_json,
     read_failure,
     status_from_error_title,
+)
+from creneau.sources.reading import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    Reading,
+    parsed,
+    with_not_kept,
 )
 from creneau.targets import TargetBase
 

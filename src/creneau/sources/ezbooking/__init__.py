@@ -27,15 +27,6 @@ from creneau.fetch.errors import FetchError
 from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
-from creneau.sources import (
-    CUT_SHORT,
-    MAX_SLOTS_PER_PAGE,
-    Choice,
-    FlowOutcome,
-    Reading,
-    parsed,
-    with_not_kept,
-)
 from creneau.sources.common import (
     SITE_ZONE,
     NotJson,
@@ -46,6 +37,15 @@ from creneau.sources.common import (
     read_failure,
     status_from_error_title,
     visible_text,
+)
+from creneau.sources.reading import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    Reading,
+    parsed,
+    with_not_kept,
 )
 from creneau.targets import TargetBase
 

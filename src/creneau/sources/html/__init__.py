@@ -36,15 +36,6 @@ from creneau.results import (
     overall_status,
     unreadable_time_stand_in,
 )
-from creneau.sources import (
-    CUT_SHORT,
-    MAX_SLOTS_PER_PAGE,
-    Choice,
-    FlowOutcome,
-    Reading,
-    parsed,
-    with_not_kept,
-)
 from creneau.sources.common import (
     FAILURE_RULES,
     MAX_ELEMENTS_READ,
@@ -56,6 +47,15 @@ from creneau.sources.common import (
     read_failure,
     status_from_error_title,
     visible_text,
+)
+from creneau.sources.reading import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    Reading,
+    parsed,
+    with_not_kept,
 )
 from creneau.targets import TargetBase
 

@@ -31,15 +31,6 @@ from creneau.details import Detail, joined
 from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
-from creneau.sources import (
-    CUT_SHORT,
-    MAX_SLOTS_PER_PAGE,
-    Choice,
-    FlowOutcome,
-    Reading,
-    parsed,
-    with_not_kept,
-)
 from creneau.sources.common import (
     MAX_ELEMENTS_READ,
     SITE_ZONE,
@@ -49,6 +40,15 @@ from creneau.sources.common import (
     looks_like_captcha,
     read_failure,
     visible_text,
+)
+from creneau.sources.reading import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    Reading,
+    parsed,
+    with_not_kept,
 )
 from creneau.targets import TargetBase
 

@@ -1,0 +1,110 @@
+"""What a booking system's page reading and request flow give the rest of creneau: a page's
+`Reading` (its `Choice`s, slots, fields), a flow's `FlowOutcome`, and the bounds every system
+keeps (MAX_SLOTS_PER_PAGE; a big page parsed in a process of its own)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from creneau.details import Detail, joined
+from creneau.page import Page
+from creneau.results import GuichetResult, Slot, Status
+from creneau.sources.isolated import parse_in_child
+
+if TYPE_CHECKING:
+    pass
+
+# At most this many slots are read from one page; the others are counted, never read, and
+# said ("and N more"). A booking page shows tens of slots, a few hundred at most: one of
+# 100,000 slot elements (1.3 MB, under the body cap) took a check 8 s and the daemon from 75
+# to 643 MB, its database 58 MB more (issue 24).
+MAX_SLOTS_PER_PAGE = 2_000
+# CheckResult.facts: how many slots the check's pages showed beyond MAX_SLOTS_PER_PAGE.
+SLOTS_NOT_KEPT_FACT = "slots_not_kept"
+# The `read_until` of a guichet whose slots were cut at MAX_SLOTS_PER_PAGE: its list says
+# nothing of which slots seen earlier are gone.
+CUT_SHORT = datetime.min.replace(tzinfo=UTC)
+# A page this big is parsed in a process of its own: its parse (a second or more for a page
+# near the body cap) would hold up the daemon's other checks and its dashboard.
+OFF_LOOP_BYTES = 256 * 1024
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Something the page offers to pick, e.g. a desk (guichet)."""
+
+    id: str
+    label: str
+    about: Detail | None = None  # what the page says of it (ANTS: distance, address)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one page says. `status` is None for an intermediate step that says nothing about
+    slots yet (a terms page, a desk choice); the flow then moves on."""
+
+    kind: str
+    status: Status | None
+    detail: Detail | None = None
+    choices: tuple[Choice, ...] = ()
+    slots: tuple[Slot, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()  # form values the next step needs
+    facts: dict[str, str] = field(default_factory=dict)  # e.g. when the site last released
+    # For `creneau parse --explain`: the named rule (a module constant) that decided, and
+    # for each slot the element or JSON path it was read from (same order as `slots`).
+    rule: str = ""
+    read_from: tuple[str, ...] = ()
+    slots_not_kept: int = 0  # slots the page shows beyond MAX_SLOTS_PER_PAGE, not read
+
+    def to_json(self) -> dict[str, Any]:
+        shown = {
+            "kind": self.kind,
+            "status": self.status.value if self.status else None,
+            "detail": str(self.detail or ""),  # English, as `creneau parse --json` prints it
+            "choices": [{"id": c.id, "label": c.label} for c in self.choices],
+            "slots": [slot.to_json() for slot in self.slots],
+            "facts": self.facts,
+        }
+        return shown | ({"slots_not_kept": self.slots_not_kept} if self.slots_not_kept else {})
+
+
+@dataclass(frozen=True)
+class FlowOutcome:
+    """What a source's flow found. `status` applies when no guichet was reached."""
+
+    guichets: tuple[GuichetResult, ...]
+    status: Status
+    detail: Detail | None = None
+    last_page: Page | None = None
+    facts: dict[str, str] = field(default_factory=dict)
+    complete: bool = False  # guichets absent from the answer have no slot (all were listed)
+    # The site refused the target's own settings (a radius it does not offer, a token it did
+    # not issue): the target's mistake, no evidence about the host, not fed to its breaker.
+    config_error: bool = False
+    slots_not_kept: int = 0  # slots its pages showed beyond MAX_SLOTS_PER_PAGE, not read
+
+
+@overload
+def with_not_kept(detail: Detail, count: int) -> Detail: ...
+@overload
+def with_not_kept(detail: Detail | None, count: int) -> Detail | None: ...
+def with_not_kept(detail: Detail | None, count: int) -> Detail | None:
+    """A reading's detail, and, when its page was cut at MAX_SLOTS_PER_PAGE, how many slots
+    were left unread."""
+    if not count:
+        return detail
+    return joined((detail, Detail("slots_not_kept", count=count, cap=MAX_SLOTS_PER_PAGE)))
+
+
+async def parsed(parse: Callable[..., T], page: Page, *args: Any) -> T:
+    """`parse(page, *args)`; for a page big enough for its parse to hold up the event loop,
+    in a process of its own (`isolated`): `parse` is then a module's function and its
+    arguments pickle."""
+    if len(page.body) < OFF_LOOP_BYTES:
+        return parse(page, *args)
+    return await parse_in_child(parse, page, *args)
