@@ -73,7 +73,10 @@ class Slot:
     start: datetime  # tz-aware, in the booking site's time zone
     guichet_id: str
     guichet: str
-    key: str  # the site's own identifier for the slot (ezbooking: the epoch)
+    key: str  # the site's own identifier for the slot (the epoch of a booking grid's link)
+    # The slot's own page, where the site gives one (the ANTS hub: the mairie's); "" = the
+    # target's page. Not part of the slot's identity.
+    booking_url: str = field(default="", compare=False)
 
     @property
     def time_known(self) -> bool:
@@ -161,6 +164,9 @@ class CheckResult:
     requests: int = 0
     next_attempt_at: datetime | None = None  # set when the host asked us to wait
     facts: dict[str, str] = field(default_factory=dict)  # what the site said besides slots
+    # The challenge the site asks for instead of its slots (Status.CAPTCHA): "image", one a
+    # person solves through creneau, or one only a browser passes ("recaptcha", "turnstile"…).
+    challenge: str = ""
     complete: bool = False  # the answer lists every guichet that has slots
     site_session: SiteSession | None = None  # cookies to keep, for sources that keep them
     site_session_used: SiteSession | None = None  # the cookies the check started with

@@ -498,11 +498,12 @@ def test_browser_only_challenges_say_creneau_cannot_hand_them_over(name: str, de
 def test_a_cloudflare_challenge_served_as_403_is_a_challenge_not_a_refusal() -> None:
     headers = {"cf-mitigated": "challenge"}
     reading = parse("changed-layout.html", status=403, headers=headers)
-    assert (reading.kind, reading.status, reading.rule, reading.facts) == (
+    assert (reading.kind, reading.status, reading.rule, reading.facts, reading.challenge) == (
         "turnstile",
         Status.CAPTCHA,
         "CLOUDFLARE_CHALLENGE_HEADER",
-        {"challenge": "turnstile"},
+        {},
+        "turnstile",
     )
     assert parse("cloudflare-challenge-403.html", status=403).status is Status.CAPTCHA
 
@@ -522,7 +523,7 @@ def test_a_vendor_widget_on_a_slot_page_without_slots_is_a_challenge() -> None:
     reading = rdvpref.parse_page(
         page_with({"critere": criteria}, widget + "Aucun créneau disponible")
     )
-    assert (reading.status, reading.facts["challenge"]) == (Status.CAPTCHA, "hcaptcha")
+    assert (reading.status, reading.challenge) == (Status.CAPTCHA, "hcaptcha")
 
 
 @pytest.mark.parametrize(
@@ -708,7 +709,7 @@ async def test_check_reads_creneau_once_and_never_calls_a_page_none_it_does_not_
     target = rdvpref.Target(name="allier", url=f"{SITE}/4418/")
     outcome = await rdvpref.check(target, stand_in)  # type: ignore[arg-type]
     assert (outcome.status, [g.id for g in outcome.guichets]) == (status, guichets)
-    assert outcome.facts.get("challenge") == challenge
+    assert outcome.challenge == (challenge or "")
     assert stand_in.asked == [f"{SITE}/4418/creneau/"]  # one request: no retry
 
 
@@ -806,13 +807,14 @@ async def test_without_a_site_session_the_check_asks_for_a_human(
 ) -> None:
     target = target_for(server)
     outcome, requests = await check_with(polite, target)
-    assert (outcome.status, english(outcome.detail), outcome.guichets, outcome.facts) == (
+    assert (outcome.status, english(outcome.detail), outcome.guichets, outcome.challenge) == (
         Status.CAPTCHA,
         "the site session has ended (the site says errorSessionInvalide); "
         + IMAGE.format(name="d4418"),
         (),
-        {"challenge": "image"},
+        "image",
     )
+    assert outcome.facts == {}
     # robots.txt, creneau/ and the cgu/ page it redirects to; nothing is typed.
     assert requests == 3
     assert [(e.method, e.path, e.query, e.status) for e in site.log] == [
@@ -890,7 +892,7 @@ async def test_the_human_flow_from_captcha_to_slots_and_back(
 
     clock.now += 1  # the site session is 600 s old: the site sends us back to cgu/
     outcome, _ = await check_with(polite, target, cookies)
-    assert (outcome.status, outcome.facts) == (Status.CAPTCHA, {"challenge": "image"})
+    assert (outcome.status, outcome.facts, outcome.challenge) == (Status.CAPTCHA, {}, "image")
     assert english(outcome.detail).endswith("run `creneau captcha d4418` and type the code")
     assert site.log[-1].path == "/rdvpref/reservation/demarche/4418/cgu/"
     assert_no_booking_request(site)
@@ -976,9 +978,10 @@ async def test_a_recaptcha_chained_after_the_code_is_refused_plainly(
     assert len(site.log) == sent + 1  # the POST only: nothing retried, nothing else tried
     # The daemon's check with that session names the same challenge, in one request.
     outcome, requests = await check_with(polite, target, person_session.cookies())
-    assert (outcome.status, outcome.facts, requests) == (
+    assert (outcome.status, outcome.facts, outcome.challenge, requests) == (
         Status.CAPTCHA,
-        {"challenge": "recaptcha"},
+        {},
+        "recaptcha",
         2,  # robots.txt, creneau/
     )
     with pytest.raises(rdvpref.CaptchaUnavailable, match="Google reCAPTCHA"):
@@ -1182,9 +1185,10 @@ async def test_each_challenge_in_front_of_the_site_is_named_once_per_check(
     internet.site.set_behaviour("4418", challenge)
     target = internet.target()
     outcome = await internet.check(target)
-    assert (outcome.status, outcome.facts, outcome.guichets) == (
+    assert (outcome.status, outcome.facts, outcome.challenge, outcome.guichets) == (
         Status.CAPTCHA,
-        {"challenge": kind},
+        {},
+        kind,
         (),
     )
     assert "only a browser" in english(outcome.detail) or "open the page in a browser" in english(
@@ -1220,10 +1224,11 @@ async def test_a_turnstile_chained_after_the_code_stops_the_person_and_the_daemo
     assert refused.value.reading.rule == "CLOUDFLARE_CHALLENGE_HEADER"
     # The daemon's next check with that session meets the same page and names it.
     outcome = await internet.check(target, cookies)
-    assert (outcome.status, english(outcome.detail), outcome.facts) == (
+    assert (outcome.status, english(outcome.detail), outcome.facts, outcome.challenge) == (
         Status.CAPTCHA,
         TURNSTILE_DETAIL,
-        {"challenge": "turnstile"},
+        {},
+        "turnstile",
     )
     assert_no_booking_request(internet.site)
 

@@ -35,8 +35,6 @@ NO_CLEAR_ANSWER = (
     Status.CAPTCHA,
 )
 ALERT_AT_MOST_EVERY = timedelta(hours=1)
-BOOKING_URL_FACT = "booking_url:"  # sources/ants/: BOOKING_FACT_PREFIX + the slot's key
-CHALLENGE_FACT = "challenge"  # sources/rdvpref/: what stands between creneau and the slots
 MAX_LINK = 2000
 _USERINFO = re.compile(r"(?<=://)[^/?#@\s]*@")
 
@@ -90,10 +88,7 @@ def new_slots(result: CheckResult, slots: Sequence[Slot]) -> OutboxEvent:
         "target": shown_target(result.target),
         "system": result.system,
         "url": page_link(result),
-        "slots": [
-            slot_event(slot, booking_url=result.facts.get(BOOKING_URL_FACT + slot.key, ""))
-            for slot in sorted(slots)
-        ],
+        "slots": [slot_event(slot, booking_url=slot.booking_url) for slot in sorted(slots)],
     }
     if not_kept := int(result.facts.get(SLOTS_NOT_KEPT_FACT, "0") or 0):
         event["not_kept"] = not_kept
@@ -186,7 +181,7 @@ def trouble_event(
         "saved_page": saved_page,
     }
     if state == "captcha":  # image: a person passes it through creneau; others: a browser
-        event["challenge"] = result.facts.get(CHALLENGE_FACT, "")
+        event["challenge"] = result.challenge
     if state == "failing" and failing_since:
         event["since"] = failing_since.isoformat()
     return OutboxEvent(result.target, "trouble", scrubbed(event))

@@ -59,6 +59,7 @@ async def run_check(
             requests=requests,
             next_attempt_at=next_attempt_at,
             facts=_facts(outcome) if outcome else {},
+            challenge=outcome.challenge if outcome else "",
             complete=outcome.complete if outcome else False,
             site_session=kept,
             site_session_used=(cookies or []) if keeps_session else None,

@@ -4,7 +4,7 @@ keeps (MAX_SLOTS_PER_PAGE; a big page parsed in a process of its own)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 MAX_SLOTS_PER_PAGE = 2_000
 # CheckResult.facts: how many slots the check's pages showed beyond MAX_SLOTS_PER_PAGE.
 SLOTS_NOT_KEPT_FACT = "slots_not_kept"
+# As facts are shown (`creneau parse --json`) and stored: a slot's own page, by its key, and
+# the challenge a page asks for. Typed on the readings (`Slot.booking_url`, `challenge`).
+BOOKING_URL_FACT = "booking_url:"
+CHALLENGE_FACT = "challenge"
+# At most this many slots' own pages are shown and stored with a reading, the earliest first.
+MAX_BOOKING_URLS = 100
 # The `read_until` of a guichet whose slots were cut at MAX_SLOTS_PER_PAGE: its list says
 # nothing of which slots seen earlier are gone.
 CUT_SHORT = datetime.min.replace(tzinfo=UTC)
@@ -55,6 +61,7 @@ class Reading:
     slots: tuple[Slot, ...] = ()
     fields: tuple[tuple[str, str], ...] = ()  # form values the next step needs
     facts: dict[str, str] = field(default_factory=dict)  # e.g. when the site last released
+    challenge: str = ""  # Status.CAPTCHA: what the page asks for ("image", "recaptcha"…)
     # For `creneau parse --explain`: the named rule (a module constant) that decided, and
     # for each slot the element or JSON path it was read from (same order as `slots`).
     rule: str = ""
@@ -68,7 +75,7 @@ class Reading:
             "detail": str(self.detail or ""),  # English, as `creneau parse --json` prints it
             "choices": [{"id": c.id, "label": c.label} for c in self.choices],
             "slots": [slot.to_json() for slot in self.slots],
-            "facts": self.facts,
+            "facts": as_facts(self.facts, self.slots, self.challenge),
         }
         return shown | ({"slots_not_kept": self.slots_not_kept} if self.slots_not_kept else {})
 
@@ -82,11 +89,20 @@ class FlowOutcome:
     detail: Detail | None = None
     last_page: Page | None = None
     facts: dict[str, str] = field(default_factory=dict)
+    challenge: str = ""  # Status.CAPTCHA: what the site asks for ("image", "recaptcha"…)
     complete: bool = False  # guichets absent from the answer have no slot (all were listed)
     # The site refused the target's own settings (a radius it does not offer, a token it did
     # not issue): the target's mistake, no evidence about the host, not fed to its breaker.
     config_error: bool = False
     slots_not_kept: int = 0  # slots its pages showed beyond MAX_SLOTS_PER_PAGE, not read
+
+
+def as_facts(facts: Mapping[str, str], slots: Iterable[Slot], challenge: str) -> dict[str, str]:
+    """What the site said besides slots, as it is shown and stored: `facts`, each slot's own
+    page (BOOKING_URL_FACT + its key; the first MAX_BOOKING_URLS) and the challenge."""
+    with_url = [slot for slot in slots if slot.booking_url][:MAX_BOOKING_URLS]
+    shown = {**facts, **{BOOKING_URL_FACT + slot.key: slot.booking_url for slot in with_url}}
+    return shown | ({CHALLENGE_FACT: challenge} if challenge else {})
 
 
 @overload

@@ -36,6 +36,7 @@ from creneau.details import Detail, as_text, recorded
 from creneau.fetch.politeness import HostState, Spend
 from creneau.redact import public_link
 from creneau.results import CheckResult, SiteSession, Slot, Status, site_session_of
+from creneau.sources.reading import as_facts
 from creneau.store.database import database_file, open_engine
 from creneau.store.database import database_label as database_label
 from creneau.store.leadership import Instance as Instance
@@ -547,7 +548,8 @@ class Transaction:
             page_sha256=result.page_sha256,
             slot_count=len(result.slots),
             requests=result.requests,
-            facts=result.facts or None,
+            # Stored as facts, as ever: the slots' own pages and the challenge with them.
+            facts=as_facts(result.facts, result.slots, result.challenge) or None,
             pages=_pages_read(result) if keep_pages else None,
         )
         key = self.connection.execute(query).inserted_primary_key

@@ -4,7 +4,7 @@
 It answers, in JSON, the meeting points (mairies) around a position, each with its
 `available_slots` ({datetime, callback_url}). One check is one GET. Each meeting point is a
 guichet. A slot's `callback_url` is the mairie's own booking page: it is kept for the user
-(fact `booking_url:<slot key>`) and never requested.
+(`Slot.booking_url`) and never requested.
 
 The hub answers only requests that carry a token it issued, in the `X-HUB-RDV-AUTH-TOKEN`
 header (its `verify_auth_token`: 401 "X-HUB-RDV-AUTH-TOKEN header invalid" otherwise). Such
@@ -46,6 +46,7 @@ from creneau.sources.common import (
 )
 from creneau.sources.reading import (
     CUT_SHORT,
+    MAX_BOOKING_URLS,
     MAX_SLOTS_PER_PAGE,
     Choice,
     FlowOutcome,
@@ -134,12 +135,8 @@ MAX_DAYS = 180  # unconfirmed: the hub takes any start_date..end_date
 ZERO_OFFSET_IS_PARIS_WALL_CLOCK = True
 SLOT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 FACT_PREFIX = "meeting_point."
-# Each slot's callback_url (the mairie's booking page), for alerts to link to. Capped so a
-# check listing hundreds of slots does not store hundreds of URLs: the earliest are kept.
-BOOKING_FACT_PREFIX = "booking_url:"
 # How many of a meeting point's slots lie past the answer's first MAX_SLOTS_PER_PAGE, unread.
 NOT_KEPT_PREFIX = "slots_not_kept:"
-MAX_BOOKING_URL_FACTS = 100
 MAX_API_MESSAGE = 200
 
 
@@ -529,11 +526,12 @@ def _kind(value: Any) -> Detail:
 
 
 def _reading(points: list[MeetingPoint]) -> Reading:
-    seen = sorted((entry for point in points for entry in point.seen), key=lambda e: e.slot)
+    seen = _with_booking_urls(
+        sorted((entry for point in points for entry in point.seen), key=lambda e: e.slot)
+    )
     choices = tuple(Choice(point.id, point.label, point.description) for point in points)
     # Kept with the check (English, as every fact): the guichet's detail is the choice's.
     facts = {f"{FACT_PREFIX}{point.id}": str(point.description) for point in points}
-    facts |= booking_facts(seen)
     not_kept = sum(point.not_kept for point in points)
     if seen:
         with_slots = sum(1 for point in points if point.seen)
@@ -561,10 +559,18 @@ def _reading(points: list[MeetingPoint]) -> Reading:
     return Reading("no-slot", Status.NONE, detail, choices, facts=facts, rule="POINT_SLOTS")
 
 
-def booking_facts(seen: list[SlotSeen]) -> dict[str, str]:
-    """`booking_url:<slot key>` → the mairie's page for that slot, earliest slots first."""
-    with_url = [entry for entry in seen if entry.booking_url][:MAX_BOOKING_URL_FACTS]
-    return {f"{BOOKING_FACT_PREFIX}{entry.slot.key}": entry.booking_url for entry in with_url}
+def _with_booking_urls(seen: list[SlotSeen]) -> list[SlotSeen]:
+    """Each slot with its callback_url (the mairie's booking page), for alerts to link to;
+    only the earliest MAX_BOOKING_URLS, so that a check listing hundreds of slots does not
+    store hundreds of URLs."""
+    kept: list[SlotSeen] = []
+    linked = 0
+    for entry in seen:
+        if entry.booking_url and linked < MAX_BOOKING_URLS:
+            linked += 1
+            entry = replace(entry, slot=replace(entry.slot, booking_url=entry.booking_url))
+        kept.append(entry)
+    return kept
 
 
 # --- the flow: one request -----------------------------------------------------------------
@@ -601,9 +607,6 @@ async def check(target: Target, session: Session) -> FlowOutcome:
 
 
 def _about(fact: str, guichets: tuple[GuichetResult, ...]) -> bool:
-    if fact.startswith(BOOKING_FACT_PREFIX):
-        slot = fact.removeprefix(BOOKING_FACT_PREFIX)
-        return any(s.key == slot for guichet in guichets for s in guichet.slots)
     return any(fact == f"{FACT_PREFIX}{guichet.id}" for guichet in guichets)
 
 

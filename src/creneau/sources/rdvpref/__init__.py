@@ -332,9 +332,7 @@ def _challenge_reading(
 ) -> Reading:
     detail = _challenge_detail(kind, name, vendor)
     reading_kind = "captcha" if kind == "image" else kind
-    return Reading(
-        reading_kind, Status.CAPTCHA, detail, facts={**facts, "challenge": kind}, rule=rule
-    )
+    return Reading(reading_kind, Status.CAPTCHA, detail, facts=facts, challenge=kind, rule=rule)
 
 
 def _challenge_detail(kind: Challenge, name: str, vendor: str = "") -> Detail:
@@ -347,7 +345,7 @@ def _challenge_detail(kind: Challenge, name: str, vendor: str = "") -> Detail:
 
 def challenge_of(reading: Reading) -> str:
     """The challenge a reading names ("" when it names none)."""
-    return reading.facts.get("challenge", "") if reading.status is Status.CAPTCHA else ""
+    return reading.challenge if reading.status is Status.CAPTCHA else ""
 
 
 def _is_captcha_page(soup: BeautifulSoup) -> bool:
@@ -369,8 +367,15 @@ def _image_captcha_reading(
         rule = "CAPTCHETAT_WIDGET" if soup.select_one(CAPTCHETAT_WIDGET) else "CODE_INPUT"
     scope = _captcha_form(soup) or soup
     fields = _hidden_fields(scope, vue_data) + _terms_boxes(scope)
-    facts = {**facts, "challenge": "image"}
-    return Reading("captcha", Status.CAPTCHA, detail, fields=fields, facts=facts, rule=rule)
+    return Reading(
+        "captcha",
+        Status.CAPTCHA,
+        detail,
+        fields=fields,
+        facts=facts,
+        challenge="image",
+        rule=rule,
+    )
 
 
 def _is_slots_page(soup: BeautifulSoup, text: str, vue_data: dict[str, Any]) -> bool:
@@ -917,10 +922,11 @@ async def check(target: Target, session: Session) -> FlowOutcome:
     facts = dict(reading.facts)
     if reading.kind == "demarche":
         image = _challenge_detail("image", target.name)
-        facts["challenge"] = "image"
-        return FlowOutcome((), Status.CAPTCHA, joined((SENT_HOME, image)), page, facts)
+        sent_home = joined((SENT_HOME, image))
+        return FlowOutcome((), Status.CAPTCHA, sent_home, page, facts, challenge="image")
     if reading.status is Status.CAPTCHA:
-        return FlowOutcome((), Status.CAPTCHA, reading.detail, page, facts)
+        challenge = reading.challenge
+        return FlowOutcome((), Status.CAPTCHA, reading.detail, page, facts, challenge=challenge)
     if reading.kind in SLOTS_PAGE_KINDS or reading.choices:
         guichet = _guichet(urls.demarche_id, reading)
         return FlowOutcome(
