@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
@@ -94,6 +94,32 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class ReleaseAnnouncement:
+    """What a site announces of when it puts slots online: when it last did (and the first
+    week it then opened), and when it will next."""
+
+    last_at: datetime | None = None
+    last_week: date | None = None
+    next_at: datetime | None = None
+    next_week: date | None = None
+
+    def as_facts(self) -> dict[str, str]:
+        """As a check's facts store it: last_release_at, last_release_week, next_release_at,
+        next_release_week (ISO; a week only with its instant)."""
+        facts: dict[str, str] = {}
+        for name, at, week in (
+            ("last_release", self.last_at, self.last_week),
+            ("next_release", self.next_at, self.next_week),
+        ):
+            if at is None:
+                continue
+            facts[f"{name}_at"] = at.isoformat()
+            if week is not None:
+                facts[f"{name}_week"] = week.isoformat()
+        return facts
+
+
+@dataclass(frozen=True)
 class GuichetResult:
     id: str
     label: str
@@ -167,6 +193,7 @@ class CheckResult:
     # The challenge the site asks for instead of its slots (Status.CAPTCHA): "image", one a
     # person solves through creneau, or one only a browser passes ("recaptcha", "turnstile"…).
     challenge: str = ""
+    releases: ReleaseAnnouncement | None = None  # what the site announced of its releases
     complete: bool = False  # the answer lists every guichet that has slots
     site_session: SiteSession | None = None  # cookies to keep, for sources that keep them
     site_session_used: SiteSession | None = None  # the cookies the check started with

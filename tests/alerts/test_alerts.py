@@ -18,8 +18,9 @@ from creneau.alerts.events import Routing
 from creneau.alerts.messages import Messages, check_overrides
 from creneau.check.record import record
 from creneau.cli import cli
-from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.results import CheckResult, GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.store import Destination, Store
+from creneau.store.history import EVERYTHING, site_release_facts
 
 PARIS = ZoneInfo("Europe/Paris")
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -394,20 +395,34 @@ def test_old_payloads_with_credentials_are_linked_without_them() -> None:
     assert "tok-Wq55rr" not in body
 
 
-def test_the_typed_booking_pages_and_challenge_are_stored_as_the_check_facts_were(
+def test_the_typed_booking_pages_challenge_and_releases_are_stored_as_the_check_facts_were(
     store: Store,
 ) -> None:
-    """Slot.booking_url and CheckResult.challenge are kept in the checks' facts column, in
-    the format stored before they were typed (issue 25): older rows read the same."""
+    """Slot.booking_url, CheckResult.challenge and .releases are kept in the checks' facts
+    column, in the format stored before they were typed (issue 25): older rows read the
+    same, and the site's announcements are found again."""
     record(store, ants_check(T0, {"k9": MAIRIE}), Routing(PARIS, PHONE))
+    announced = ReleaseAnnouncement(
+        last_at=datetime(2026, 5, 4, 11, 58, tzinfo=PARIS), last_week=date(2026, 5, 18)
+    )
     captcha = dataclasses.replace(
-        check(T0 + timedelta(minutes=5), status=Status.CAPTCHA), challenge="recaptcha"
+        check(T0 + timedelta(minutes=5), status=Status.CAPTCHA),
+        challenge="recaptcha",
+        releases=announced,
     )
     record(store, captcha, Routing(PARIS, PHONE))
     ants, allier = store.checks("passeport")[0], store.checks(captcha.target)[0]
     assert ants.facts == {"booking_url:k9": MAIRIE}
     assert (ants.booking_url("k9"), ants.booking_url("k10")) == (MAIRIE, "")
-    assert allier.facts == {"challenge": "recaptcha"}
+    assert allier.facts == {
+        "last_release_at": "2026-05-04T11:58:00+02:00",
+        "last_release_week": "2026-05-18",
+        "challenge": "recaptcha",
+    }
+    assert site_release_facts(store, EVERYTHING)[captcha.target] == {
+        "last_release_at": "2026-05-04T11:58:00+02:00",
+        "last_release_week": "2026-05-18",
+    }
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,7 @@ async def run_check(
             next_attempt_at=next_attempt_at,
             facts=_facts(outcome) if outcome else {},
             challenge=outcome.challenge if outcome else "",
+            releases=outcome.releases if outcome else None,
             complete=outcome.complete if outcome else False,
             site_session=kept,
             site_session_used=(cookies or []) if keeps_session else None,

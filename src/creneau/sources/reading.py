@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from creneau.details import Detail, joined
 from creneau.page import Page
-from creneau.results import GuichetResult, Slot, Status
+from creneau.results import GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.sources.isolated import parse_in_child
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ class Reading:
     fields: tuple[tuple[str, str], ...] = ()  # form values the next step needs
     facts: dict[str, str] = field(default_factory=dict)  # e.g. when the site last released
     challenge: str = ""  # Status.CAPTCHA: what the page asks for ("image", "recaptcha"…)
+    releases: ReleaseAnnouncement | None = None  # what the page announces of its releases
     # For `creneau parse --explain`: the named rule (a module constant) that decided, and
     # for each slot the element or JSON path it was read from (same order as `slots`).
     rule: str = ""
@@ -75,7 +76,7 @@ class Reading:
             "detail": str(self.detail or ""),  # English, as `creneau parse --json` prints it
             "choices": [{"id": c.id, "label": c.label} for c in self.choices],
             "slots": [slot.to_json() for slot in self.slots],
-            "facts": as_facts(self.facts, self.slots, self.challenge),
+            "facts": as_facts(self.facts, self.slots, self.challenge, self.releases),
         }
         return shown | ({"slots_not_kept": self.slots_not_kept} if self.slots_not_kept else {})
 
@@ -90,6 +91,7 @@ class FlowOutcome:
     last_page: Page | None = None
     facts: dict[str, str] = field(default_factory=dict)
     challenge: str = ""  # Status.CAPTCHA: what the site asks for ("image", "recaptcha"…)
+    releases: ReleaseAnnouncement | None = None  # what the site announced of its releases
     complete: bool = False  # guichets absent from the answer have no slot (all were listed)
     # The site refused the target's own settings (a radius it does not offer, a token it did
     # not issue): the target's mistake, no evidence about the host, not fed to its breaker.
@@ -97,11 +99,18 @@ class FlowOutcome:
     slots_not_kept: int = 0  # slots its pages showed beyond MAX_SLOTS_PER_PAGE, not read
 
 
-def as_facts(facts: Mapping[str, str], slots: Iterable[Slot], challenge: str) -> dict[str, str]:
-    """What the site said besides slots, as it is shown and stored: `facts`, each slot's own
-    page (BOOKING_URL_FACT + its key; the first MAX_BOOKING_URLS) and the challenge."""
+def as_facts(
+    facts: Mapping[str, str],
+    slots: Iterable[Slot],
+    challenge: str,
+    releases: ReleaseAnnouncement | None = None,
+) -> dict[str, str]:
+    """What the site said besides slots, as it is shown and stored: its release
+    announcements, `facts`, each slot's own page (BOOKING_URL_FACT + its key; the first
+    MAX_BOOKING_URLS) and the challenge."""
     with_url = [slot for slot in slots if slot.booking_url][:MAX_BOOKING_URLS]
-    shown = {**facts, **{BOOKING_URL_FACT + slot.key: slot.booking_url for slot in with_url}}
+    shown = {**(releases.as_facts() if releases else {}), **facts}
+    shown |= {BOOKING_URL_FACT + slot.key: slot.booking_url for slot in with_url}
     return shown | ({CHALLENGE_FACT: challenge} if challenge else {})
 
 

@@ -548,8 +548,8 @@ class Transaction:
             page_sha256=result.page_sha256,
             slot_count=len(result.slots),
             requests=result.requests,
-            # Stored as facts, as ever: the slots' own pages and the challenge with them.
-            facts=as_facts(result.facts, result.slots, result.challenge) or None,
+            # Stored as facts, as ever: the releases, the slots' pages, the challenge with them.
+            facts=as_facts(result.facts, result.slots, result.challenge, result.releases) or None,
             pages=_pages_read(result) if keep_pages else None,
         )
         key = self.connection.execute(query).inserted_primary_key

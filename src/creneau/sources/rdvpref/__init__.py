@@ -29,7 +29,7 @@ from creneau.detail_texts import Code
 from creneau.details import Detail, joined
 from creneau.host_budget import HostBudget
 from creneau.page import Page
-from creneau.results import GuichetResult, Slot, Status
+from creneau.results import GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.sources.common import (
     MAX_ELEMENTS_READ,
     SITE_ZONE,
@@ -275,32 +275,44 @@ def _without_query(url: str) -> str:
 
 def parse_page(page: Page, target: Target | None = None) -> Reading:
     """Classify one RDV Préfecture page: slots, a challenge, a failure, no slot, or unknown.
-    Slots seen win over everything; a vendor challenge over banners; a banner over the rest."""
+    Slots seen win over everything; a vendor challenge over banners; a banner over the rest.
+    Whatever the page is, it may announce the site's releases."""
     page, _ = status_from_error_title(page)
-    name = target.name if target is not None else "<name>"
     text = visible_text(page.text)
     soup, cut = bounded_soup(page.text)
     vue_data = read_vue_data(soup)
-    facts = release_facts(text, vue_data)
+    reading = _classified(page, target, text, soup, cut, vue_data)
+    releases = read_releases(text, vue_data)
+    return replace(reading, releases=releases) if releases else reading
+
+
+def _classified(
+    page: Page,
+    target: Target | None,
+    text: str,
+    soup: BeautifulSoup,
+    cut: Cut,
+    vue_data: dict[str, Any],
+) -> Reading:
+    name = target.name if target is not None else "<name>"
     slots_page = _is_slots_page(soup, text, vue_data)
     served = _Served(page.url, page_date(page), cut)
-    slots = _slots_reading(soup, text, vue_data, served, facts) if slots_page else None
+    slots = _slots_reading(soup, text, vue_data, served) if slots_page else None
     if slots is not None and slots.slots:
         return slots
     if vendor := third_party_challenge(page, soup, text, widgets_only=slots_page):
-        return _challenge_reading(vendor[0], vendor[1], name, facts, vendor=vendor[2])
+        return _challenge_reading(vendor[0], vendor[1], name, vendor=vendor[2])
     if failure := read_failure(page, text):
-        return replace(failure, facts=facts, rule=FAILURE_RULES.get(failure.kind, ""))
+        return replace(failure, rule=FAILURE_RULES.get(failure.kind, ""))
     if slots is not None:
         return slots
     if _is_captcha_page(soup):
-        return _image_captcha_reading(soup, vue_data, page.url, name, facts)
+        return _image_captcha_reading(soup, vue_data, page.url, name)
     if HOME_PHRASE in text and soup.select_one(HOME_START_LINK):
-        home = Detail("rdvpref.home")
-        return Reading("demarche", None, home, facts=facts, rule="HOME_PHRASE")
+        return Reading("demarche", None, Detail("rdvpref.home"), rule="HOME_PHRASE")
     if INTERSTITIAL_PHRASES.search(text):
-        return _challenge_reading("interstitial", "INTERSTITIAL_PHRASES", name, facts)
-    return Reading("unknown", Status.UNKNOWN, UNKNOWN_PAGE, facts=facts, rule="UNKNOWN_PAGE")
+        return _challenge_reading("interstitial", "INTERSTITIAL_PHRASES", name)
+    return Reading("unknown", Status.UNKNOWN, UNKNOWN_PAGE, rule="UNKNOWN_PAGE")
 
 
 def third_party_challenge(
@@ -327,12 +339,10 @@ def third_party_challenge(
     return None
 
 
-def _challenge_reading(
-    kind: Challenge, rule: str, name: str, facts: dict[str, str], *, vendor: str = ""
-) -> Reading:
+def _challenge_reading(kind: Challenge, rule: str, name: str, *, vendor: str = "") -> Reading:
     detail = _challenge_detail(kind, name, vendor)
     reading_kind = "captcha" if kind == "image" else kind
-    return Reading(reading_kind, Status.CAPTCHA, detail, facts=facts, challenge=kind, rule=rule)
+    return Reading(reading_kind, Status.CAPTCHA, detail, challenge=kind, rule=rule)
 
 
 def _challenge_detail(kind: Challenge, name: str, vendor: str = "") -> Detail:
@@ -353,7 +363,7 @@ def _is_captcha_page(soup: BeautifulSoup) -> bool:
 
 
 def _image_captcha_reading(
-    soup: BeautifulSoup, vue_data: dict[str, Any], url: str, name: str, facts: dict[str, str]
+    soup: BeautifulSoup, vue_data: dict[str, Any], url: str, name: str
 ) -> Reading:
     error = parse_qs(urlsplit(url).query).get(ERROR_PARAM, [""])[0]
     image = _challenge_detail("image", name)
@@ -367,15 +377,7 @@ def _image_captcha_reading(
         rule = "CAPTCHETAT_WIDGET" if soup.select_one(CAPTCHETAT_WIDGET) else "CODE_INPUT"
     scope = _captcha_form(soup) or soup
     fields = _hidden_fields(scope, vue_data) + _terms_boxes(scope)
-    return Reading(
-        "captcha",
-        Status.CAPTCHA,
-        detail,
-        fields=fields,
-        facts=facts,
-        challenge="image",
-        rule=rule,
-    )
+    return Reading("captcha", Status.CAPTCHA, detail, fields=fields, challenge="image", rule=rule)
 
 
 def _is_slots_page(soup: BeautifulSoup, text: str, vue_data: dict[str, Any]) -> bool:
@@ -409,13 +411,11 @@ def _slots_reading(
     text: str,
     vue_data: dict[str, Any],
     served: _Served,
-    facts: dict[str, str],
 ) -> Reading:
     demarche = _demarche_choice(soup, served.url)
     criteria = _criteria(vue_data)
     first_free, first_free_rule = _first_free_day(criteria, text)
-    if first_free:
-        facts = {**facts, "first_availability": first_free.isoformat()}
+    facts = {"first_availability": first_free.isoformat()} if first_free else {}
     read, rule = _slots_from_json(vue_data, demarche), "SLOT_FIELDS"
     if not read.slots and not read.unreadable:
         # The days the radios show have no year: the week the state says is shown, else
@@ -672,23 +672,22 @@ def _read_minutes(value: Any) -> int | None:
 # --- release information ("Dernière mise en ligne de rendez-vous : le … à …") ------------
 
 
-def release_facts(text: str, vue_data: dict[str, Any]) -> dict[str, str]:
+def read_releases(text: str, vue_data: dict[str, Any]) -> ReleaseAnnouncement | None:
     """When the site last (and next) put slots online, from the page's text or, failing
-    that, from its JSON state."""
-    facts: dict[str, str] = {}
-    for name, phrase, key in (
-        ("last_release", LAST_RELEASE, PREVIOUS_PUBLICATION_KEY),
-        ("next_release", NEXT_RELEASE, NEXT_PUBLICATION_KEY),
-    ):
-        found = phrase.search(text)
-        release = _release_from_text(found) if found else _release_from_json(vue_data, key)
-        if release is None:
-            continue
-        at, week = release
-        facts[f"{name}_at"] = at.isoformat()
-        if week is not None:
-            facts[f"{name}_week"] = week.isoformat()
-    return facts
+    that, from its JSON state; None when it says neither."""
+    last = _release(text, vue_data, LAST_RELEASE, PREVIOUS_PUBLICATION_KEY)
+    upcoming = _release(text, vue_data, NEXT_RELEASE, NEXT_PUBLICATION_KEY)
+    if last is None and upcoming is None:
+        return None
+    (last_at, last_week), (next_at, next_week) = last or (None, None), upcoming or (None, None)
+    return ReleaseAnnouncement(last_at, last_week, next_at, next_week)
+
+
+def _release(
+    text: str, vue_data: dict[str, Any], phrase: re.Pattern[str], key: re.Pattern[str]
+) -> tuple[datetime, date | None] | None:
+    found = phrase.search(text)
+    return _release_from_text(found) if found else _release_from_json(vue_data, key)
 
 
 def _release_from_text(found: re.Match[str]) -> tuple[datetime, date | None] | None:
@@ -919,6 +918,10 @@ async def check(target: Target, session: Session) -> FlowOutcome:
     urls = demarche_urls(target.url)
     page = await session.get(urls.slots)
     reading = await parsed(parse_page, page, target)
+    return replace(_outcome(target, urls, page, reading), releases=reading.releases)
+
+
+def _outcome(target: Target, urls: DemarcheUrls, page: Page, reading: Reading) -> FlowOutcome:
     facts = dict(reading.facts)
     if reading.kind == "demarche":
         image = _challenge_detail("image", target.name)
@@ -1024,7 +1027,7 @@ async def _load_captchetat(
     soup = html_soup(page.text)
     if vendor := third_party_challenge(page, soup, visible_text(page.text)):
         name = target.name if target is not None else "<name>"
-        blocked = _challenge_reading(vendor[0], vendor[1], name, {}, vendor=vendor[2])
+        blocked = _challenge_reading(vendor[0], vendor[1], name, vendor=vendor[2])
         service = Detail("rdvpref.captcha_service", detail=_said(blocked))
         raise CaptchaUnavailable(service, blocked)
     failure = read_failure(page)
