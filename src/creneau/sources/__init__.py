@@ -3,8 +3,10 @@ each, in the order a link is tried (the system that takes any page last). A syst
 `sources/<system>/` holds:
 
 - `__init__.py`: its `Target` (the pydantic model of its targets), the pure `parse_page(page,
-  target=None) -> Reading` and the request flow `async check(target, session) -> FlowOutcome`
-  (a page's slots past MAX_SLOTS_PER_PAGE are counted, not read), its typed errors;
+  target=None) -> Reading` (a `PageReading` of sources/reading.py: the system says what it
+  sees, the precedence — a refusal first, then slots win over banners — is the base's) and
+  the request flow `async check(target, session) -> FlowOutcome` (a page's slots past
+  MAX_SLOTS_PER_PAGE are counted, not read), its typed errors;
 - `system.py`: `SYSTEM`, its `BookingSystem` (sources/system.py): host budgets, whether it
   keeps the site's cookies, how its links are recognised and named, what its pages offer,
   and the capabilities the command line and the dashboard ask of it; optionally

@@ -4,10 +4,11 @@ keeps (MAX_SLOTS_PER_PAGE; a big page parsed in a process of its own)."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from creneau.details import Detail, joined
 from creneau.page import Page
@@ -38,6 +39,7 @@ CUT_SHORT = datetime.min.replace(tzinfo=UTC)
 OFF_LOOP_BYTES = 256 * 1024
 
 T = TypeVar("T")
+R = TypeVar("R")  # what a page reading gives: a Reading, or a system's richer analysis
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,41 @@ class FlowOutcome:
     # not issue): the target's mistake, no evidence about the host, not fed to its breaker.
     config_error: bool = False
     slots_not_kept: int = 0  # slots its pages showed beyond MAX_SLOTS_PER_PAGE, not read
+
+
+class PageReading(ABC, Generic[R]):
+    """One page being read by a booking system. Each system says what it sees on the page
+    (a refusal, its slots, a banner, the rest); the order in which that decides is the same
+    for every system and is written once, here (`reading`)."""
+
+    def reading(self) -> R:
+        """A refusal first (the host said stop, or failed: its breaker needs it, and slots
+        on such a page are not to be trusted), then slots seen win over any banner, then a
+        banner (overloaded, closed, a challenge in the way), then the system's reading of
+        the rest of the page."""
+        if (refused := self.refusal()) is not None:
+            return refused
+        if (seen := self.slots()) is not None:
+            return seen
+        if (said := self.banner()) is not None:
+            return said
+        return self.rest()
+
+    def refusal(self) -> R | None:
+        """The reading of a page the host refused or failed to serve; None otherwise."""
+        return None
+
+    def slots(self) -> R | None:
+        """The reading of the slots the page shows; None when it shows none."""
+        return None
+
+    def banner(self) -> R | None:
+        """What the page says over its content (overloaded, closed); None when nothing."""
+        return None
+
+    @abstractmethod
+    def rest(self) -> R:
+        """What the page is, when it is none of the above."""
 
 
 def as_facts(

@@ -26,6 +26,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -50,6 +51,7 @@ from creneau.sources.reading import (
     MAX_SLOTS_PER_PAGE,
     Choice,
     FlowOutcome,
+    PageReading,
     Reading,
     parsed,
     with_not_kept,
@@ -258,17 +260,41 @@ class ShapeError(ValueError):
 
 def parse_page(page: Page, target: Target | None = None) -> Reading:
     """Classify one answer of the API: meeting points and their slots, or why not. A 200 JSON
-    list is read before anything else: slots seen win over any banner."""
-    if not page.is_json:
-        page, _ = status_from_error_title(page)
-    if page.status != 200:
-        return _refusal(page)
-    if not page.is_json:
-        failure = read_failure(page)
-        if failure is not None:
-            return _with_rule(failure, "common.read_failure")
-        detail = Detail("ants.not_json")
-        return Reading("not-json", Status.UNKNOWN, detail, rule="Page.is_json")
+    list is read before anything else: slots seen win over any banner (a JSON answer has
+    none; an HTML one is a front server's page)."""
+    return _PageRead(page if page.is_json else status_from_error_title(page)[0]).reading()
+
+
+class _PageRead(PageReading[Reading]):
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def refusal(self) -> Reading | None:
+        return _refusal(self.page) if self.page.status != 200 else None
+
+    def slots(self) -> Reading | None:
+        if not self.page.is_json:
+            return None
+        return self._answer if self._answer.slots else None
+
+    def banner(self) -> Reading | None:
+        if self.page.is_json or (failure := read_failure(self.page)) is None:
+            return None
+        return _with_rule(failure, "common.read_failure")
+
+    def rest(self) -> Reading:
+        if not self.page.is_json:
+            detail = Detail("ants.not_json")
+            return Reading("not-json", Status.UNKNOWN, detail, rule="Page.is_json")
+        return self._answer
+
+    @cached_property
+    def _answer(self) -> Reading:
+        return _answer_reading(self.page)
+
+
+def _answer_reading(page: Page) -> Reading:
+    """What a JSON answer says: its meeting points and their slots, or why not."""
     try:
         data = load_json(page.text)
     except NotJson:

@@ -48,6 +48,7 @@ from creneau.sources.reading import (
     MAX_SLOTS_PER_PAGE,
     Choice,
     FlowOutcome,
+    PageReading,
     Reading,
     parsed,
     with_not_kept,
@@ -281,38 +282,50 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
     text = visible_text(page.text)
     soup, cut = bounded_soup(page.text)
     vue_data = read_vue_data(soup)
-    reading = _classified(page, target, text, soup, cut, vue_data)
+    name = target.name if target is not None else "<name>"
+    reading = _PageRead(page, name, text, soup, cut, vue_data).reading()
     releases = read_releases(text, vue_data)
     return replace(reading, releases=releases) if releases else reading
 
 
-def _classified(
-    page: Page,
-    target: Target | None,
-    text: str,
-    soup: BeautifulSoup,
-    cut: Cut,
-    vue_data: dict[str, Any],
-) -> Reading:
-    name = target.name if target is not None else "<name>"
-    slots_page = _is_slots_page(soup, text, vue_data)
-    served = _Served(page.url, page_date(page), cut)
-    slots = _slots_reading(soup, text, vue_data, served) if slots_page else None
-    if slots is not None and slots.slots:
-        return slots
-    if vendor := third_party_challenge(page, soup, text, widgets_only=slots_page):
-        return _challenge_reading(vendor[0], vendor[1], name, vendor=vendor[2])
-    if failure := read_failure(page, text):
-        return replace(failure, rule=FAILURE_RULES.get(failure.kind, ""))
-    if slots is not None:
-        return slots
-    if _is_captcha_page(soup):
-        return _image_captcha_reading(soup, vue_data, page.url, name)
-    if HOME_PHRASE in text and soup.select_one(HOME_START_LINK):
-        return Reading("demarche", None, Detail("rdvpref.home"), rule="HOME_PHRASE")
-    if INTERSTITIAL_PHRASES.search(text):
-        return _challenge_reading("interstitial", "INTERSTITIAL_PHRASES", name)
-    return Reading("unknown", Status.UNKNOWN, UNKNOWN_PAGE, rule="UNKNOWN_PAGE")
+class _PageRead(PageReading[Reading]):
+    """A vendor's challenge counts as a banner: only slots seen win over it."""
+
+    def __init__(
+        self,
+        page: Page,
+        name: str,
+        text: str,
+        soup: BeautifulSoup,
+        cut: Cut,
+        vue_data: dict[str, Any],
+    ) -> None:
+        self.page, self.name, self.text, self.soup, self.vue_data = page, name, text, soup, vue_data
+        self.slots_page = _is_slots_page(soup, text, vue_data)
+        served = _Served(page.url, page_date(page), cut)
+        self.slots_read = _slots_reading(soup, text, vue_data, served) if self.slots_page else None
+
+    def slots(self) -> Reading | None:
+        return self.slots_read if self.slots_read is not None and self.slots_read.slots else None
+
+    def banner(self) -> Reading | None:
+        page, soup, text = self.page, self.soup, self.text
+        if vendor := third_party_challenge(page, soup, text, widgets_only=self.slots_page):
+            return _challenge_reading(vendor[0], vendor[1], self.name, vendor=vendor[2])
+        if failure := read_failure(page, text):
+            return replace(failure, rule=FAILURE_RULES.get(failure.kind, ""))
+        return None
+
+    def rest(self) -> Reading:
+        if self.slots_read is not None:
+            return self.slots_read
+        if _is_captcha_page(self.soup):
+            return _image_captcha_reading(self.soup, self.vue_data, self.page.url, self.name)
+        if HOME_PHRASE in self.text and self.soup.select_one(HOME_START_LINK):
+            return Reading("demarche", None, Detail("rdvpref.home"), rule="HOME_PHRASE")
+        if INTERSTITIAL_PHRASES.search(self.text):
+            return _challenge_reading("interstitial", "INTERSTITIAL_PHRASES", self.name)
+        return Reading("unknown", Status.UNKNOWN, UNKNOWN_PAGE, rule="UNKNOWN_PAGE")
 
 
 def third_party_challenge(
