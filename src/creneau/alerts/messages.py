@@ -279,8 +279,8 @@ _EN: dict[str, dict[str, str]] = {
 
 DEFAULTS = {"fr": _FR, "en": _EN}
 
-# What a challenge is called in a message (rdvpref's `challenge` fact; "" for the systems
-# that do not name theirs).
+# What a challenge is called in a message (CheckResult.challenge; "" for the systems that do
+# not name theirs).
 CHALLENGE_NAMES = {
     "fr": {
         "image": "un CAPTCHA (une image à recopier)",
