@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -66,6 +66,14 @@ def unreadable_time_stand_in(identity: str) -> datetime:
     digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).digest()
     seconds = int.from_bytes(digest[:8], "big") % int(UNREADABLE_TIME_SPREAD.total_seconds())
     return UNREADABLE_TIME_BASE + timedelta(seconds=seconds)
+
+
+# As facts are shown (`creneau parse --json`) and stored: a slot's own page, by its key, and
+# the challenge a page asks for. Typed on the readings (`Slot.booking_url`, `challenge`).
+BOOKING_URL_FACT = "booking_url:"
+CHALLENGE_FACT = "challenge"
+# At most this many slots' own pages are shown and stored with a reading, the earliest first.
+MAX_BOOKING_URLS = 100
 
 
 @dataclass(frozen=True, order=True)
@@ -225,3 +233,18 @@ class CheckResult:
             "guichets": [guichet.to_json(language, zone) for guichet in self.guichets],
             "slots": [slot.to_json() for slot in self.slots],
         }
+
+
+def as_facts(
+    facts: Mapping[str, str],
+    slots: Iterable[Slot],
+    challenge: str,
+    releases: ReleaseAnnouncement | None = None,
+) -> dict[str, str]:
+    """What the site said besides slots, as it is shown and stored: its release
+    announcements, `facts`, each slot's own page (BOOKING_URL_FACT + its key; the first
+    MAX_BOOKING_URLS) and the challenge."""
+    with_url = [slot for slot in slots if slot.booking_url][:MAX_BOOKING_URLS]
+    shown = {**(releases.as_facts() if releases else {}), **facts}
+    shown |= {BOOKING_URL_FACT + slot.key: slot.booking_url for slot in with_url}
+    return shown | ({CHALLENGE_FACT: challenge} if challenge else {})

@@ -22,12 +22,12 @@ from creneau.check.run import run_check
 from creneau.fetch.client import PoliteClient
 from creneau.host_budget import HostBudget
 from creneau.page import Page
-from creneau.results import GuichetResult, Status
+from creneau.results import MAX_BOOKING_URLS, GuichetResult, Status
 from creneau.simulator.wire import Request
 from creneau.sources import ants, rdvsp
 from creneau.sources.ants import simulator as simulated_hub
 from creneau.sources.ants.simulator import SIMULATOR_TOKEN, AntsApi
-from creneau.sources.reading import MAX_BOOKING_URLS, FlowOutcome, Reading
+from creneau.sources.reading import FlowOutcome, Reading
 from harness.transport import SimulatedInternet
 
 ANSWERS = FIXTURES / "ants"

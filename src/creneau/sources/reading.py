@@ -5,14 +5,14 @@ keeps (MAX_SLOTS_PER_PAGE; a big page parsed in a process of its own)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from creneau.details import Detail, joined
 from creneau.page import Page
-from creneau.results import GuichetResult, ReleaseAnnouncement, Slot, Status
+from creneau.results import GuichetResult, ReleaseAnnouncement, Slot, Status, as_facts
 from creneau.sources.isolated import parse_in_child
 
 if TYPE_CHECKING:
@@ -25,12 +25,6 @@ if TYPE_CHECKING:
 MAX_SLOTS_PER_PAGE = 2_000
 # CheckResult.facts: how many slots the check's pages showed beyond MAX_SLOTS_PER_PAGE.
 SLOTS_NOT_KEPT_FACT = "slots_not_kept"
-# As facts are shown (`creneau parse --json`) and stored: a slot's own page, by its key, and
-# the challenge a page asks for. Typed on the readings (`Slot.booking_url`, `challenge`).
-BOOKING_URL_FACT = "booking_url:"
-CHALLENGE_FACT = "challenge"
-# At most this many slots' own pages are shown and stored with a reading, the earliest first.
-MAX_BOOKING_URLS = 100
 # The `read_until` of a guichet whose slots were cut at MAX_SLOTS_PER_PAGE: its list says
 # nothing of which slots seen earlier are gone.
 CUT_SHORT = datetime.min.replace(tzinfo=UTC)
@@ -134,21 +128,6 @@ class PageReading(ABC, Generic[R]):
     @abstractmethod
     def rest(self) -> R:
         """What the page is, when it is none of the above."""
-
-
-def as_facts(
-    facts: Mapping[str, str],
-    slots: Iterable[Slot],
-    challenge: str,
-    releases: ReleaseAnnouncement | None = None,
-) -> dict[str, str]:
-    """What the site said besides slots, as it is shown and stored: its release
-    announcements, `facts`, each slot's own page (BOOKING_URL_FACT + its key; the first
-    MAX_BOOKING_URLS) and the challenge."""
-    with_url = [slot for slot in slots if slot.booking_url][:MAX_BOOKING_URLS]
-    shown = {**(releases.as_facts() if releases else {}), **facts}
-    shown |= {BOOKING_URL_FACT + slot.key: slot.booking_url for slot in with_url}
-    return shown | ({CHALLENGE_FACT: challenge} if challenge else {})
 
 
 @overload

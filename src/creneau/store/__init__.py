@@ -35,8 +35,7 @@ from creneau.changes import KnownSlot, SlotChanges
 from creneau.details import Detail, as_text, recorded
 from creneau.fetch.politeness import HostState, Spend
 from creneau.redact import public_link
-from creneau.results import CheckResult, SiteSession, Slot, Status, site_session_of
-from creneau.sources.reading import as_facts
+from creneau.results import CheckResult, SiteSession, Slot, Status, as_facts, site_session_of
 from creneau.store.database import database_file, open_engine
 from creneau.store.database import database_label as database_label
 from creneau.store.leadership import Instance as Instance

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, Table, select
 
 from creneau.details import Detail, from_text, recorded
-from creneau.sources.reading import BOOKING_URL_FACT
+from creneau.results import BOOKING_URL_FACT
 from creneau.store.schema import CHECK_HOURS, CHECKS, NOTIFICATIONS, SLOTS
 
 if TYPE_CHECKING:

@@ -36,7 +36,7 @@ from creneau import redact
 from creneau.details import Detail, redacted
 from creneau.host_budget import HostBudget
 from creneau.page import Page
-from creneau.results import GuichetResult, Slot, Status, overall_status
+from creneau.results import MAX_BOOKING_URLS, GuichetResult, Slot, Status, overall_status
 from creneau.sources.common import (
     SITE_ZONE,
     NotJson,
@@ -47,7 +47,6 @@ from creneau.sources.common import (
 )
 from creneau.sources.reading import (
     CUT_SHORT,
-    MAX_BOOKING_URLS,
     MAX_SLOTS_PER_PAGE,
     Choice,
     FlowOutcome,
