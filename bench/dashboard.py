@@ -42,8 +42,8 @@ from bench.figures import Figure
 from bench.footprint import free_port
 from bench.history import STORED, ZONE
 from creneau.simulator.phone import Phone
-from creneau.simulator.prefecture import default_prefecture
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.ezbooking.simulator import default_prefecture
 from creneau.store import Store
 from processes import StderrLines  # tests/: waiting for a line a subprocess writes
 

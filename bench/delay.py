@@ -18,7 +18,7 @@ from creneau.config import Config
 from creneau.daemon import Daemon
 from creneau.fetch.client import PoliteClient
 from creneau.simulator.pages import PARIS
-from creneau.simulator.prefecture import Prefecture, default_bookings
+from creneau.sources.ezbooking.simulator import Prefecture, default_bookings
 from creneau.store import DatabaseThread, Store
 from harness.transport import SimulatedInternet
 from harness.virtual_time import VirtualClock, run_virtual

@@ -24,9 +24,9 @@ from creneau.check.run import run_check
 from creneau.fetch.client import PoliteClient
 from creneau.host_budget import HostBudget
 from creneau.simulator.phone import Phone
-from creneau.simulator.prefecture import default_prefecture
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import ezbooking
+from creneau.sources.ezbooking.simulator import default_prefecture
 
 CDIO = Path(os.environ.get("CHANGEDETECTION_VENV", "/tmp/cdio")) / "bin" / "changedetection.io"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -35,8 +35,8 @@ def serve(
     stop: EventType,
     hits: multiprocessing.Queue[list[tuple[float, str]]],
 ) -> None:
-    from creneau.simulator.prefecture import default_prefecture
     from creneau.simulator.server import SimulatorServer
+    from creneau.sources.ezbooking.simulator import default_prefecture
 
     servers = [
         SimulatorServer(default_prefecture(), f"127.0.0.{n}").start() for n in range(1, HOSTS + 1)

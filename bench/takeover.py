@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.figures import Figure
 from creneau.simulator.phone import Phone
-from creneau.simulator.prefecture import Prefecture, default_bookings
+from creneau.sources.ezbooking.simulator import Prefecture, default_bookings
 from ha.cluster import (
     AttributingSimulator,
     postgres_database,

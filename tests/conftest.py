@@ -17,8 +17,8 @@ from creneau.details import Said, render
 from creneau.fetch.client import PoliteClient
 from creneau.host_budget import HostBudget
 from creneau.simulator.phone import Phone
-from creneau.simulator.prefecture import Prefecture, default_prefecture
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.ezbooking.simulator import Prefecture, default_prefecture
 from creneau.store import Store
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from creneau.simulator.phone import Phone
-from creneau.simulator.prefecture import Prefecture, default_prefecture
-from creneau.simulator.rdvpref import RdvPrefecture, default_demarches
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.ezbooking.simulator import Prefecture, default_prefecture
+from creneau.sources.rdvpref.simulator import RdvPrefecture, default_demarches
 from creneau.store import Store
 from processes import StderrLines
 

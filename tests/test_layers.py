@@ -38,7 +38,7 @@ def tree(tmp_path: Path) -> Path:
     [
         ("sources/common.py", "import creneau.daemon", "The pipeline"),
         ("history/__init__.py", "import sqlalchemy", "SQL lives in the store"),
-        ("sources/ezbooking.py", "import creneau.fetch.client", "A parser is pure"),
+        ("sources/ezbooking/__init__.py", "import creneau.fetch.client", "A parser is pure"),
         ("results.py", "import creneau.store", "The shared vocabulary"),
     ],
 )

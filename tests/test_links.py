@@ -20,7 +20,9 @@ from creneau import links, sources
 from creneau.links import Link, LinkProblem, recognise
 from creneau.page import Page
 from creneau.results import CheckResult, GuichetResult, Status
-from creneau.sources import Choice, ants
+from creneau.sources import ants
+from creneau.sources.html import proposals
+from creneau.sources.reading import Choice
 from creneau.targets import NAME_PATTERN
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -365,7 +367,7 @@ def test_the_fields_come_in_the_order_they_are_written() -> None:
 
 def test_an_html_target_is_checked_first_with_the_common_no_slot_phrases() -> None:
     link = recognise("https://www.example.org/rdv")
-    assert links.provisional_fields(link, "x")["none_text"] == list(links.NONE_PHRASES)
+    assert links.provisional_fields(link, "x")["none_text"] == list(proposals.NONE_PHRASES)
     mine = links.provisional_fields(link, "x", settings={"slot_selector": "li"})
     assert "none_text" not in mine
 
@@ -375,7 +377,7 @@ def test_an_html_target_is_checked_first_with_the_common_no_slot_phrases() -> No
 
 def options(fixture: str) -> list[tuple[dict[str, Any], str, int, list[str]]]:
     read = page("html", fixture)
-    found = links.html_options(read, REFERENCE, read.url, links.phrases_on_page(read))
+    found = proposals.html_options(read, REFERENCE, read.url, proposals.phrases_on_page(read))
     return [
         (
             option.settings,
@@ -466,13 +468,13 @@ def test_elements_that_rarely_name_a_time_are_not_slots() -> None:
         + "</main></body></html>"
     )
     read = Page("https://x.example/", 200, markup.encode(), {"content-type": "text/html"})
-    assert links.html_options(read, REFERENCE, read.url) == ()
+    assert proposals.html_options(read, REFERENCE, read.url) == ()
 
 
 def test_phrases_found_the_longer_first_with_where_they_are() -> None:
     markup = "<p>Hélas, il n’existe plus de plage horaire libre pour votre demande.</p>"
     read = Page("https://x.example/", 200, markup.encode(), {"content-type": "text/html"})
-    assert links.phrases_on_page(read) == (
+    assert proposals.phrases_on_page(read) == (
         links.PhraseFound(
             "il n'existe plus de plage horaire libre",
             "helas, il n'existe plus de plage horaire libre pour votre demande.",

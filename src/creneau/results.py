@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
@@ -68,12 +68,23 @@ def unreadable_time_stand_in(identity: str) -> datetime:
     return UNREADABLE_TIME_BASE + timedelta(seconds=seconds)
 
 
+# As facts are shown (`creneau parse --json`) and stored: a slot's own page, by its key, and
+# the challenge a page asks for. Typed on the readings (`Slot.booking_url`, `challenge`).
+BOOKING_URL_FACT = "booking_url:"
+CHALLENGE_FACT = "challenge"
+# At most this many slots' own pages are shown and stored with a reading, the earliest first.
+MAX_BOOKING_URLS = 100
+
+
 @dataclass(frozen=True, order=True)
 class Slot:
     start: datetime  # tz-aware, in the booking site's time zone
     guichet_id: str
     guichet: str
-    key: str  # the site's own identifier for the slot (ezbooking: the epoch)
+    key: str  # the site's own identifier for the slot (the epoch of a booking grid's link)
+    # The slot's own page, where the site gives one (the ANTS hub: the mairie's); "" = the
+    # target's page. Not part of the slot's identity.
+    booking_url: str = field(default="", compare=False)
 
     @property
     def time_known(self) -> bool:
@@ -88,6 +99,32 @@ class Slot:
             "key": self.key,
             "time_known": self.time_known,
         }
+
+
+@dataclass(frozen=True)
+class ReleaseAnnouncement:
+    """What a site announces of when it puts slots online: when it last did (and the first
+    week it then opened), and when it will next."""
+
+    last_at: datetime | None = None
+    last_week: date | None = None
+    next_at: datetime | None = None
+    next_week: date | None = None
+
+    def as_facts(self) -> dict[str, str]:
+        """As a check's facts store it: last_release_at, last_release_week, next_release_at,
+        next_release_week (ISO; a week only with its instant)."""
+        facts: dict[str, str] = {}
+        for name, at, week in (
+            ("last_release", self.last_at, self.last_week),
+            ("next_release", self.next_at, self.next_week),
+        ):
+            if at is None:
+                continue
+            facts[f"{name}_at"] = at.isoformat()
+            if week is not None:
+                facts[f"{name}_week"] = week.isoformat()
+        return facts
 
 
 @dataclass(frozen=True)
@@ -161,6 +198,10 @@ class CheckResult:
     requests: int = 0
     next_attempt_at: datetime | None = None  # set when the host asked us to wait
     facts: dict[str, str] = field(default_factory=dict)  # what the site said besides slots
+    # The challenge the site asks for instead of its slots (Status.CAPTCHA): "image", one a
+    # person solves through creneau, or one only a browser passes ("recaptcha", "turnstile"…).
+    challenge: str = ""
+    releases: ReleaseAnnouncement | None = None  # what the site announced of its releases
     complete: bool = False  # the answer lists every guichet that has slots
     site_session: SiteSession | None = None  # cookies to keep, for sources that keep them
     site_session_used: SiteSession | None = None  # the cookies the check started with
@@ -192,3 +233,18 @@ class CheckResult:
             "guichets": [guichet.to_json(language, zone) for guichet in self.guichets],
             "slots": [slot.to_json() for slot in self.slots],
         }
+
+
+def as_facts(
+    facts: Mapping[str, str],
+    slots: Iterable[Slot],
+    challenge: str,
+    releases: ReleaseAnnouncement | None = None,
+) -> dict[str, str]:
+    """What the site said besides slots, as it is shown and stored: its release
+    announcements, `facts`, each slot's own page (BOOKING_URL_FACT + its key; the first
+    MAX_BOOKING_URLS) and the challenge."""
+    with_url = [slot for slot in slots if slot.booking_url][:MAX_BOOKING_URLS]
+    shown = {**(releases.as_facts() if releases else {}), **facts}
+    shown |= {BOOKING_URL_FACT + slot.key: slot.booking_url for slot in with_url}
+    return shown | ({CHALLENGE_FACT: challenge} if challenge else {})

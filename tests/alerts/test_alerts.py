@@ -19,8 +19,9 @@ from creneau.alerts.events import Routing
 from creneau.alerts.messages import Messages, check_overrides
 from creneau.check.record import record
 from creneau.cli import cli
-from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.results import CheckResult, GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.store import Store
+from creneau.store.history import EVERYTHING, site_release_facts
 
 PARIS = ZoneInfo("Europe/Paris")
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -307,9 +308,15 @@ ANTS_API = "https://api.rendezvouspasseport.ants.gouv.fr/api/SlotsFromPosition"
 MAIRIE = "https://rdv.mairie10.paris.fr/passeport-cni?date=2026-06-02T09:00"  # never fetched
 
 
-def ants_check(at: datetime, facts: dict[str, str]) -> CheckResult:
+def ants_check(at: datetime, booking_urls: dict[str, str]) -> CheckResult:
     slots = tuple(
-        Slot(datetime(2026, 6, 2, hour, 0, tzinfo=PARIS), "1201", "Mairie du 10e", f"k{hour}")
+        Slot(
+            datetime(2026, 6, 2, hour, 0, tzinfo=PARIS),
+            "1201",
+            "Mairie du 10e",
+            f"k{hour}",
+            booking_url=booking_urls.get(f"k{hour}", ""),
+        )
         for hour in (9, 10)
     )
     return CheckResult(
@@ -319,13 +326,12 @@ def ants_check(at: datetime, facts: dict[str, str]) -> CheckResult:
         Status.AVAILABLE,
         at,
         guichets=(GuichetResult("1201", "Mairie du 10e", Status.AVAILABLE, slots),),
-        facts=facts,
     )
 
 
 def test_ants_alerts_link_each_slot_to_its_booking_page_never_to_the_api(store: Store) -> None:
-    facts = {"booking_url:k9": MAIRIE, "booking_url:k10": "javascript:alert(1)"}
-    record(store, ants_check(T0, facts), Routing(PARIS, PHONE))
+    booking_urls = {"k9": MAIRIE, "k10": "javascript:alert(1)"}
+    record(store, ants_check(T0, booking_urls), Routing(PARIS, PHONE))
     event = events(store)[0]
     assert event["url"] == "https://rendezvouspasseport.ants.gouv.fr/"
     assert [s.get("booking_url") for s in event["slots"]] == [MAIRIE, None]
@@ -390,6 +396,36 @@ def test_old_payloads_with_credentials_are_linked_without_them() -> None:
     assert "tok-Wq55rr" not in body
 
 
+def test_the_typed_booking_pages_challenge_and_releases_are_stored_as_the_check_facts_were(
+    store: Store,
+) -> None:
+    """Slot.booking_url, CheckResult.challenge and .releases are kept in the checks' facts
+    column, in the format stored before they were typed (issue 25): older rows read the
+    same, and the site's announcements are found again."""
+    record(store, ants_check(T0, {"k9": MAIRIE}), Routing(PARIS, PHONE))
+    announced = ReleaseAnnouncement(
+        last_at=datetime(2026, 5, 4, 11, 58, tzinfo=PARIS), last_week=date(2026, 5, 18)
+    )
+    captcha = dataclasses.replace(
+        check(T0 + timedelta(minutes=5), status=Status.CAPTCHA),
+        challenge="recaptcha",
+        releases=announced,
+    )
+    record(store, captcha, Routing(PARIS, PHONE))
+    ants, allier = store.checks("passeport")[0], store.checks(captcha.target)[0]
+    assert ants.facts == {"booking_url:k9": MAIRIE}
+    assert (ants.booking_url("k9"), ants.booking_url("k10")) == (MAIRIE, "")
+    assert allier.facts == {
+        "last_release_at": "2026-05-04T11:58:00+02:00",
+        "last_release_week": "2026-05-18",
+        "challenge": "recaptcha",
+    }
+    assert site_release_facts(store, EVERYTHING)[captcha.target] == {
+        "last_release_at": "2026-05-04T11:58:00+02:00",
+        "last_release_week": "2026-05-18",
+    }
+
+
 @pytest.mark.parametrize(
     ("challenge", "fr", "en"),
     [
@@ -417,7 +453,7 @@ def test_a_captcha_alert_says_what_a_person_can_do(
     store: Store, challenge: str, fr: str, en: str
 ) -> None:
     result = dataclasses.replace(
-        check(T0, status=Status.CAPTCHA), target="allier", facts={"challenge": challenge}
+        check(T0, status=Status.CAPTCHA), target="allier", challenge=challenge
     )
     record(store, result, Routing(PARIS, PHONE))
     event = events(store)[0]

@@ -25,10 +25,10 @@ from creneau.fetch.client import PoliteClient
 from creneau.host_budget import HostBudget
 from creneau.results import Status
 from creneau.simulator.pages import PARIS, nginx_error
-from creneau.simulator.prefecture import Booking, Desk, Prefecture, default_bookings
 from creneau.simulator.server import SimulatorServer
 from creneau.simulator.wire import Request, Response
 from creneau.sources import ezbooking
+from creneau.sources.ezbooking.simulator import Booking, Desk, Prefecture, default_bookings
 from creneau.store import Store
 from creneau.store import pages as archive
 from harness.transport import SimulatedInternet

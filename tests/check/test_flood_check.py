@@ -21,7 +21,8 @@ from creneau.fetch.client import PoliteClient
 from creneau.results import Status
 from creneau.simulator import flood
 from creneau.simulator.server import SimulatorServer
-from creneau.sources import MAX_SLOTS_PER_PAGE, SLOTS_NOT_KEPT_FACT, html
+from creneau.sources import html
+from creneau.sources.reading import MAX_SLOTS_PER_PAGE, SLOTS_NOT_KEPT_FACT
 
 NOT_KEPT = flood.HTML_SLOTS - MAX_SLOTS_PER_PAGE
 

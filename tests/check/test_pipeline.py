@@ -17,10 +17,10 @@ from creneau.check.record import watch_once
 from creneau.cli import cli
 from creneau.fetch.client import PoliteClient
 from creneau.page import Page
-from creneau.simulator.ants import SIMULATOR_TOKEN, AntsApi
-from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import ezbooking
+from creneau.sources.ants.simulator import SIMULATOR_TOKEN, AntsApi
+from creneau.sources.ezbooking.simulator import Prefecture
 from creneau.store import Store
 from creneau.store.pages import OutsideFolder, keep_page
 

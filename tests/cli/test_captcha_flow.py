@@ -22,8 +22,8 @@ from creneau.config import load_config
 from creneau.daemon import Daemon
 from creneau.results import CheckResult, Status
 from creneau.simulator.phone import Phone
-from creneau.simulator.rdvpref import RdvPrefecture, default_demarches
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.rdvpref.simulator import RdvPrefecture, default_demarches
 from creneau.store import Store
 
 

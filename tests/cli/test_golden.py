@@ -24,8 +24,8 @@ from creneau.check.record import record
 from creneau.cli import cli
 from creneau.details import Detail
 from creneau.results import CheckResult, GuichetResult, Slot, Status
-from creneau.simulator.prefecture import Prefecture, default_bookings
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.ezbooking.simulator import Prefecture, default_bookings
 from creneau.store import Store
 
 GOLDEN = Path(__file__).parent / "golden"

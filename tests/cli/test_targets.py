@@ -14,10 +14,10 @@ from creneau.cli import cli
 from creneau.config import load_config
 from creneau.redact import public_link
 from creneau.simulator import simulated
-from creneau.simulator.ants import SIMULATOR_TOKEN
-from creneau.simulator.html import HtmlBookingSite
-from creneau.simulator.prefecture import default_prefecture
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.ants.simulator import SIMULATOR_TOKEN
+from creneau.sources.ezbooking.simulator import default_prefecture
+from creneau.sources.html.simulator import HtmlBookingSite
 from creneau.store import Store
 from harness.config_text import commented_config
 

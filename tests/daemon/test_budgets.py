@@ -24,9 +24,9 @@ from creneau.daemon import Daemon
 from creneau.daemon.check_job import INTERRUPTED
 from creneau.fetch.client import PoliteClient
 from creneau.fetch.politeness import BREAKER_FIRST_COOLDOWN, BREAKER_JITTER
-from creneau.simulator.prefecture import Prefecture, default_bookings
 from creneau.simulator.server import Hit
 from creneau.simulator.wire import Request, Response
+from creneau.sources.ezbooking.simulator import Prefecture, default_bookings
 from creneau.store import DatabaseThread, Store
 from harness.transport import SimulatedInternet
 from harness.virtual_time import VirtualClock, scheduler_follows

@@ -21,9 +21,9 @@ from creneau.config import Config
 from creneau.daemon import Daemon, check_job
 from creneau.fetch.client import PoliteClient
 from creneau.simulator.phone import Phone
-from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import ezbooking
+from creneau.sources.ezbooking.simulator import Prefecture
 from creneau.store import Store
 from creneau.store.lock import AlreadyRunning
 from processes import StderrLines

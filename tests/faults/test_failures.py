@@ -19,8 +19,8 @@ import pytest
 from creneau.config import Config
 from creneau.daemon import Daemon, health, watchdog
 from creneau.simulator.phone import Phone
-from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.ezbooking.simulator import Prefecture
 from creneau.store import Store
 
 

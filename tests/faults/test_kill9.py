@@ -23,8 +23,8 @@ import pytest
 from creneau.dates import long_datetime
 from creneau.simulator.pages import PARIS
 from creneau.simulator.phone import Phone
-from creneau.simulator.prefecture import Prefecture, default_bookings
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.ezbooking.simulator import Prefecture, default_bookings
 
 DESKS = ["14006", "14007", "14012"]
 REPORT = Path(__file__).resolve().parents[2] / "bench" / "faults.json"

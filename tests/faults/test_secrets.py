@@ -15,8 +15,8 @@ import pytest
 from creneau import cli as cli_module
 from creneau import redact
 from creneau.simulator.phone import Phone
-from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.ezbooking.simulator import Prefecture
 from processes import StderrLines
 
 ENV_TOKEN = "ENVtoken-7d41f0c2e9"

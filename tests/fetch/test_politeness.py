@@ -18,10 +18,10 @@ from creneau.cli import cli
 from creneau.fetch.client import HostCoolingDown, PoliteClient
 from creneau.fetch.politeness import BREAKER_FIRST_COOLDOWN, HostGuard, robots_allows
 from creneau.results import Status
-from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
 from creneau.simulator.wire import Request, Response
 from creneau.sources import ezbooking
+from creneau.sources.ezbooking.simulator import Prefecture
 from creneau.store import Store
 from harness.transport import SimulatedInternet
 

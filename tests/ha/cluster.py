@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from creneau.simulator.phone import Phone
-from creneau.simulator.prefecture import Prefecture
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.ezbooking.simulator import Prefecture
 
 UNKNOWN = 0  # a request whose process was gone before it could be looked up
 

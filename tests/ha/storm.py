@@ -18,7 +18,7 @@ from pathlib import Path
 from creneau.dates import long_datetime
 from creneau.simulator.pages import PARIS
 from creneau.simulator.phone import Phone
-from creneau.simulator.prefecture import Prefecture, default_bookings
+from creneau.sources.ezbooking.simulator import Prefecture, default_bookings
 from ha.cluster import (
     Daemon,
     Request,

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from creneau.simulator.phone import Phone
-from creneau.simulator.prefecture import Prefecture, default_bookings
+from creneau.sources.ezbooking.simulator import Prefecture, default_bookings
 from ha.cluster import (
     AttributingSimulator,
     DatabaseLink,

@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from creneau.simulator.pages import PARIS
-from creneau.simulator.prefecture import Event, Prefecture, default_bookings
 from creneau.simulator.wire import Request
+from creneau.sources.ezbooking.simulator import Event, Prefecture, default_bookings
 
 
 def sim(timetable: list[Event] | None = None, clock: list[float] | None = None) -> Prefecture:

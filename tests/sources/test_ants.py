@@ -22,11 +22,12 @@ from creneau.check.run import run_check
 from creneau.fetch.client import PoliteClient
 from creneau.host_budget import HostBudget
 from creneau.page import Page
-from creneau.results import GuichetResult, Status
-from creneau.simulator import ants as simulated_hub
-from creneau.simulator.ants import SIMULATOR_TOKEN, AntsApi
+from creneau.results import MAX_BOOKING_URLS, GuichetResult, Status
 from creneau.simulator.wire import Request
-from creneau.sources import FlowOutcome, Reading, ants, rdvsp
+from creneau.sources import ants, rdvsp
+from creneau.sources.ants import simulator as simulated_hub
+from creneau.sources.ants.simulator import SIMULATOR_TOKEN, AntsApi
+from creneau.sources.reading import FlowOutcome, Reading
 from harness.transport import SimulatedInternet
 
 ANSWERS = FIXTURES / "ants"
@@ -99,9 +100,9 @@ def test_each_slot_says_where_in_the_answer_it_was_read() -> None:
 
 def test_each_slot_keeps_the_mairie_booking_page_for_alerts() -> None:
     reading = ants.parse_page(served("slots-rdvsp-editor.json"))
-    booking = {k: v for k, v in reading.facts.items() if k.startswith("booking_url:")}
+    booking = {slot.key: slot.booking_url for slot in reading.slots if slot.booking_url}
     assert booking == {
-        f"booking_url:87@2026-12-01T{hm}:00+01:00": "https://rdv.anct.gouv.fr/creneaux?duration=25"
+        f"87@2026-12-01T{hm}:00+01:00": "https://rdv.anct.gouv.fr/creneaux?duration=25"
         f"&lieu_id=87&motif_id=2301&public_link_organisation_id=31&starts_at=2026-12-01+{q}"
         for hm, q in (("09:00", "09%3A00"), ("09:25", "09%3A25"), ("09:50", "09%3A50"))
     }
@@ -115,9 +116,9 @@ def test_booking_pages_kept_are_capped_earliest_first() -> None:
     ]
     answer = [{"id": "1", "name": "Mairie", "available_slots": slots}]
     reading = ants.parse_page(Page("https://example.org/api", 200, json.dumps(answer).encode()))
-    booking = [k for k in reading.facts if k.startswith("booking_url:")]
-    assert len(booking) == ants.MAX_BOOKING_URL_FACTS
-    assert booking[0] == "booking_url:1@2026-06-01T08:00:00+02:00"
+    booking = [slot.key for slot in reading.slots if slot.booking_url]
+    assert len(booking) == MAX_BOOKING_URLS
+    assert booking[0] == "1@2026-06-01T08:00:00+02:00"
     assert len(reading.slots) == 29 * 4
 
 
@@ -542,10 +543,10 @@ async def test_released_slots_are_found_exactly_at_their_meeting_point(
         ("1203", f"{tuesday}T09:00:00+02:00", f"1203@{tuesday}T09:00:00+02:00"),
         ("1203", f"{tuesday}T09:20:00+02:00", f"1203@{tuesday}T09:20:00+02:00"),
     ]
-    booking = {k for k in outcome.facts if k.startswith("booking_url:")}
-    assert set(outcome.facts) - booking == {"meeting_point.1201", "meeting_point.1203"}
-    assert booking == {f"booking_url:{key}" for _, _, key in flow_slots(outcome)}
-    assert outcome.facts[f"booking_url:1201@{tuesday}T09:00:00+02:00"] == (
+    booking = {s.key: s.booking_url for g in outcome.guichets for s in g.slots if s.booking_url}
+    assert set(outcome.facts) == {"meeting_point.1201", "meeting_point.1203"}
+    assert set(booking) == {key for _, _, key in flow_slots(outcome)}
+    assert booking[f"1201@{tuesday}T09:00:00+02:00"] == (
         f"http://{HOST}/mairie/1201/rendez-vous?date={tuesday}T09:00"
     )
     assert api.violations == []
@@ -675,10 +676,9 @@ async def test_watched_meeting_points_absent_from_the_answer_are_none(
         Status.AVAILABLE,
         "2 free slot(s) at the 2 meeting point(s) watched",
     )
-    assert {k for k in outcome.facts if not k.startswith("booking_url:")} == {"meeting_point.1201"}
-    assert {k.partition("@")[0] for k in outcome.facts if k.startswith("booking_url:")} == {
-        "booking_url:1201"
-    }
+    assert set(outcome.facts) == {"meeting_point.1201"}
+    booked = {s.key.partition("@")[0] for g in outcome.guichets for s in g.slots if s.booking_url}
+    assert booked == {"1201"}
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,8 @@ import pytest
 from conftest import FIXTURES, english
 from creneau.page import Page
 from creneau.results import Status
-from creneau.sources import Choice, ezbooking
+from creneau.sources import ezbooking
+from creneau.sources.reading import Choice
 
 PAGES = FIXTURES / "ezbooking"
 

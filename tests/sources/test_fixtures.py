@@ -24,7 +24,8 @@ import pytest
 from conftest import FIXTURES
 from creneau import sources
 from creneau.page import Page
-from creneau.sources import Reading, html
+from creneau.sources import html
+from creneau.sources.reading import Reading
 
 EXPECTED_SUFFIX = ".expected.json"
 NOT_PAGES = (".md", ".png")  # where each page comes from, and images (rdvpref's CAPTCHA)

@@ -21,21 +21,17 @@ from creneau.page import Page
 from creneau.results import CheckResult, Status
 from creneau.simulator import flood
 from creneau.simulator.wire import Request, Response
-from creneau.sources import (
+from creneau.sources import ants, ezbooking, html, rdvpref, rdvsp
+from creneau.sources.common import MAX_ELEMENTS_READ
+from creneau.sources.isolated import ParseFailed
+from creneau.sources.reading import (
     CUT_SHORT,
     MAX_SLOTS_PER_PAGE,
     OFF_LOOP_BYTES,
     SLOTS_NOT_KEPT_FACT,
     Reading,
-    ants,
-    ezbooking,
-    html,
     parsed,
-    rdvpref,
-    rdvsp,
 )
-from creneau.sources.common import MAX_ELEMENTS_READ
-from creneau.sources.isolated import ParseFailed
 from harness.transport import SimulatedInternet
 
 SLOTS = 5_000  # well past the cap, quick to build and read

@@ -25,10 +25,11 @@ from creneau.fetch.client import PoliteClient
 from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import CheckResult, Status, unreadable_time_stand_in
-from creneau.simulator.html import HtmlBookingSite, Layout, french_human, french_long
 from creneau.simulator.server import SimulatorServer
-from creneau.sources import FlowOutcome, html
+from creneau.sources import html
 from creneau.sources.common import fold, visible_text
+from creneau.sources.html.simulator import HtmlBookingSite, Layout, french_human, french_long
+from creneau.sources.reading import FlowOutcome
 
 PAGES = FIXTURES / "html"
 PARIS = ZoneInfo("Europe/Paris")

@@ -23,7 +23,10 @@ from creneau.fetch.client import PoliteClient, Session
 from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import Status
-from creneau.simulator.rdvpref import (
+from creneau.simulator.server import SimulatorServer
+from creneau.sources import rdvpref
+from creneau.sources.common import visible_text
+from creneau.sources.rdvpref.simulator import (
     ALLOWED_STEPS,
     PARIS,
     STEP,
@@ -31,9 +34,7 @@ from creneau.simulator.rdvpref import (
     captcha_png,
     default_demarches,
 )
-from creneau.simulator.server import SimulatorServer
-from creneau.sources import Choice, FlowOutcome, Reading, rdvpref
-from creneau.sources.common import visible_text
+from creneau.sources.reading import Choice, FlowOutcome, Reading
 from harness.transport import SimulatedInternet
 
 PAGES = FIXTURES / "rdvpref"
@@ -77,6 +78,11 @@ BOTH_RELEASES = {
     "next_release_at": "2026-05-11T12:00:00+02:00",
     "next_release_week": "2026-05-25",
 }
+
+
+def announced(said: Reading | FlowOutcome) -> dict[str, str]:
+    """Its release announcements and other facts, as a check stores them."""
+    return {**(said.releases.as_facts() if said.releases else {}), **said.facts}
 
 
 def test_every_saved_file_says_where_it_comes_from() -> None:
@@ -283,7 +289,7 @@ def test_a_banner_decides_only_when_no_slot_is_seen(banner: str, status: Status)
 def test_the_last_release_is_read_from_every_form_vertigo_writes(instant: str, key: str) -> None:
     publication = {"dateMin": "20/05/2026", key: instant}
     reading = rdvpref.parse_page(page_with({"precedentePub": publication}))
-    assert reading.facts == LAST_RELEASE
+    assert announced(reading) == LAST_RELEASE
 
 
 def test_the_vertigo_instant_pattern_gives_three_spaces() -> None:
@@ -497,11 +503,12 @@ def test_browser_only_challenges_say_creneau_cannot_hand_them_over(name: str, de
 def test_a_cloudflare_challenge_served_as_403_is_a_challenge_not_a_refusal() -> None:
     headers = {"cf-mitigated": "challenge"}
     reading = parse("changed-layout.html", status=403, headers=headers)
-    assert (reading.kind, reading.status, reading.rule, reading.facts) == (
+    assert (reading.kind, reading.status, reading.rule, reading.facts, reading.challenge) == (
         "turnstile",
         Status.CAPTCHA,
         "CLOUDFLARE_CHALLENGE_HEADER",
-        {"challenge": "turnstile"},
+        {},
+        "turnstile",
     )
     assert parse("cloudflare-challenge-403.html", status=403).status is Status.CAPTCHA
 
@@ -521,7 +528,7 @@ def test_a_vendor_widget_on_a_slot_page_without_slots_is_a_challenge() -> None:
     reading = rdvpref.parse_page(
         page_with({"critere": criteria}, widget + "Aucun créneau disponible")
     )
-    assert (reading.status, reading.facts["challenge"]) == (Status.CAPTCHA, "hcaptcha")
+    assert (reading.status, reading.challenge) == (Status.CAPTCHA, "hcaptcha")
 
 
 @pytest.mark.parametrize(
@@ -707,7 +714,7 @@ async def test_check_reads_creneau_once_and_never_calls_a_page_none_it_does_not_
     target = rdvpref.Target(name="allier", url=f"{SITE}/4418/")
     outcome = await rdvpref.check(target, stand_in)  # type: ignore[arg-type]
     assert (outcome.status, [g.id for g in outcome.guichets]) == (status, guichets)
-    assert outcome.facts.get("challenge") == challenge
+    assert outcome.challenge == (challenge or "")
     assert stand_in.asked == [f"{SITE}/4418/creneau/"]  # one request: no retry
 
 
@@ -805,13 +812,14 @@ async def test_without_a_site_session_the_check_asks_for_a_human(
 ) -> None:
     target = target_for(server)
     outcome, requests = await check_with(polite, target)
-    assert (outcome.status, english(outcome.detail), outcome.guichets, outcome.facts) == (
+    assert (outcome.status, english(outcome.detail), outcome.guichets, outcome.challenge) == (
         Status.CAPTCHA,
         "the site session has ended (the site says errorSessionInvalide); "
         + IMAGE.format(name="d4418"),
         (),
-        {"challenge": "image"},
+        "image",
     )
+    assert outcome.facts == {}
     # robots.txt, creneau/ and the cgu/ page it redirects to; nothing is typed.
     assert requests == 3
     assert [(e.method, e.path, e.query, e.status) for e in site.log] == [
@@ -873,7 +881,7 @@ async def test_the_human_flow_from_captcha_to_slots_and_back(
     assert [(s.start.isoformat(), s.key, s.guichet_id, s.guichet) for s in guichet.slots] == [
         (start, key, "4418", ALLIER) for start, key in zip(starts, released, strict=True)
     ]
-    assert outcome.facts == {**LAST_RELEASE, "first_availability": "2026-05-18"}
+    assert announced(outcome) == {**LAST_RELEASE, "first_availability": "2026-05-18"}
 
     site.take("4418")
     site.announce_next_release(
@@ -885,11 +893,11 @@ async def test_the_human_flow_from_captcha_to_slots_and_back(
         Status.NONE,
         "the site says no day is free from 04/05/2026 to 29/06/2026 (no first free day)",
     )
-    assert outcome.facts == BOTH_RELEASES
+    assert announced(outcome) == BOTH_RELEASES
 
     clock.now += 1  # the site session is 600 s old: the site sends us back to cgu/
     outcome, _ = await check_with(polite, target, cookies)
-    assert (outcome.status, outcome.facts) == (Status.CAPTCHA, {"challenge": "image"})
+    assert (outcome.status, outcome.facts, outcome.challenge) == (Status.CAPTCHA, {}, "image")
     assert english(outcome.detail).endswith("run `creneau captcha d4418` and type the code")
     assert site.log[-1].path == "/rdvpref/reservation/demarche/4418/cgu/"
     assert_no_booking_request(site)
@@ -975,9 +983,10 @@ async def test_a_recaptcha_chained_after_the_code_is_refused_plainly(
     assert len(site.log) == sent + 1  # the POST only: nothing retried, nothing else tried
     # The daemon's check with that session names the same challenge, in one request.
     outcome, requests = await check_with(polite, target, person_session.cookies())
-    assert (outcome.status, outcome.facts, requests) == (
+    assert (outcome.status, outcome.facts, outcome.challenge, requests) == (
         Status.CAPTCHA,
-        {"challenge": "recaptcha"},
+        {},
+        "recaptcha",
         2,  # robots.txt, creneau/
     )
     with pytest.raises(rdvpref.CaptchaUnavailable, match="Google reCAPTCHA"):
@@ -1136,9 +1145,9 @@ async def test_the_last_release_survives_every_way_vertigo_writes_it(
     internet.site.release("16040", 1, week_of=date(2026, 5, 18))
     internet.site.take("16040")
     reading, cookies = await internet.open(target)
-    assert (reading.status, reading.facts) == (Status.NONE, expected)
+    assert (reading.status, announced(reading)) == (Status.NONE, expected)
     outcome = await internet.check(target, cookies)
-    assert (outcome.status, outcome.facts) == (Status.NONE, expected)
+    assert (outcome.status, announced(outcome)) == (Status.NONE, expected)
 
 
 async def test_a_site_that_opens_on_this_week_still_names_the_first_free_day() -> None:
@@ -1181,9 +1190,10 @@ async def test_each_challenge_in_front_of_the_site_is_named_once_per_check(
     internet.site.set_behaviour("4418", challenge)
     target = internet.target()
     outcome = await internet.check(target)
-    assert (outcome.status, outcome.facts, outcome.guichets) == (
+    assert (outcome.status, outcome.facts, outcome.challenge, outcome.guichets) == (
         Status.CAPTCHA,
-        {"challenge": kind},
+        {},
+        kind,
         (),
     )
     assert "only a browser" in english(outcome.detail) or "open the page in a browser" in english(
@@ -1219,10 +1229,11 @@ async def test_a_turnstile_chained_after_the_code_stops_the_person_and_the_daemo
     assert refused.value.reading.rule == "CLOUDFLARE_CHALLENGE_HEADER"
     # The daemon's next check with that session meets the same page and names it.
     outcome = await internet.check(target, cookies)
-    assert (outcome.status, english(outcome.detail), outcome.facts) == (
+    assert (outcome.status, english(outcome.detail), outcome.facts, outcome.challenge) == (
         Status.CAPTCHA,
         TURNSTILE_DETAIL,
-        {"challenge": "turnstile"},
+        {},
+        "turnstile",
     )
     assert_no_booking_request(internet.site)
 

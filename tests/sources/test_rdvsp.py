@@ -19,9 +19,10 @@ from creneau.fetch.client import PoliteClient
 from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import Status
-from creneau.simulator.rdvsp import NO_SLOT_SENTENCE, PHONE_MOTIF, RdvspSite
-from creneau.sources import FlowOutcome, Reading, rdvsp
+from creneau.sources import rdvsp
 from creneau.sources.common import visible_text
+from creneau.sources.rdvsp.simulator import NO_SLOT_SENTENCE, PHONE_MOTIF, RdvspSite
+from creneau.sources.reading import FlowOutcome, Reading
 from harness.transport import SimulatedInternet
 
 PAGES = FIXTURES / "rdvsp"

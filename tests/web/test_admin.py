@@ -22,9 +22,9 @@ from starlette.testclient import TestClient
 
 from creneau.config import load_config
 from creneau.redact import public_link
-from creneau.simulator.html import HtmlBookingSite
-from creneau.simulator.prefecture import default_prefecture
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.ezbooking.simulator import default_prefecture
+from creneau.sources.html.simulator import HtmlBookingSite
 from creneau.store import DatabaseThread, Store
 from creneau.web.app import create_app
 from creneau.web.context import WebContext

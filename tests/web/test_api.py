@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from test_metrics import NOW, START, URL, Live, dashboard, dashboard_for, write_history
 
 from creneau.cli import cli
-from creneau.simulator.prefecture import Prefecture, default_bookings
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.ezbooking.simulator import Prefecture, default_bookings
 from creneau.web.api import NEVER_CHECKED
 
 TOKEN = "api-token-0123456789abcdef"

@@ -22,8 +22,8 @@ from creneau.fetch.client import PoliteClient
 from creneau.fetch.politeness import HostState
 from creneau.host_budget import HostBudget
 from creneau.runtime import Runtime
-from creneau.simulator.rdvpref import RdvPrefecture, captcha_png, default_demarches
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.rdvpref.simulator import RdvPrefecture, captcha_png, default_demarches
 from creneau.store import DatabaseThread, Store
 from creneau.targets import TargetBase
 from creneau.usecases.check_once import check_once

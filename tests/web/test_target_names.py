@@ -14,8 +14,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from creneau.config import load_config
-from creneau.simulator.prefecture import default_prefecture
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.ezbooking.simulator import default_prefecture
 from creneau.store import DatabaseThread, Store
 from creneau.targets import NAME_CHARACTERS, one_line
 from creneau.web.app import create_app

@@ -20,7 +20,8 @@ from creneau.details import Detail, Said
 from creneau.fetch.politeness import HostTransition
 from creneau.redact import booking_link, public_link, redact
 from creneau.results import CheckResult, Slot, Status
-from creneau.sources import SLOTS_NOT_KEPT_FACT
+from creneau.sources import search_page
+from creneau.sources.reading import SLOTS_NOT_KEPT_FACT
 
 PERSON_NEEDED = {Status.CAPTCHA: "captcha", Status.UNKNOWN: "page_changed"}
 NO_CLEAR_ANSWER = (
@@ -32,12 +33,6 @@ NO_CLEAR_ANSWER = (
     Status.CAPTCHA,
 )
 ALERT_AT_MOST_EVERY = timedelta(hours=1)
-# Where a person books, for systems whose target URL is an API nobody can book on. ANTS: "Un
-# site national permet de chercher un créneau pour prendre ce rendez-vous :
-# rendezvouspasseport.ants.gouv.fr" (betagouv/rdv-service-public, docs/interconnexions/ants.md).
-SEARCH_PAGES = {"ants": "https://rendezvouspasseport.ants.gouv.fr/"}
-BOOKING_URL_FACT = "booking_url:"  # sources/ants.py: BOOKING_FACT_PREFIX + the slot's key
-CHALLENGE_FACT = "challenge"  # sources/rdvpref.py: what stands between creneau and the slots
 MAX_LINK = 2000
 _USERINFO = re.compile(r"(?<=://)[^/?#@\s]*@")
 
@@ -64,7 +59,7 @@ class Routing:
 def page_link(result: CheckResult) -> str:
     """Where a person books for this target: its page, or the system's own search page when
     the target is an API."""
-    return public_link(SEARCH_PAGES.get(result.system, result.url))
+    return public_link(search_page(result.system) or result.url)
 
 
 def shown_target(name: str) -> str:
@@ -91,10 +86,7 @@ def new_slots(result: CheckResult, slots: Sequence[Slot]) -> OutboxEvent:
         "target": shown_target(result.target),
         "system": result.system,
         "url": page_link(result),
-        "slots": [
-            slot_event(slot, booking_url=result.facts.get(BOOKING_URL_FACT + slot.key, ""))
-            for slot in sorted(slots)
-        ],
+        "slots": [slot_event(slot, booking_url=slot.booking_url) for slot in sorted(slots)],
     }
     if not_kept := int(result.facts.get(SLOTS_NOT_KEPT_FACT, "0") or 0):
         event["not_kept"] = not_kept
@@ -187,7 +179,7 @@ def trouble_event(
         "saved_page": saved_page,
     }
     if state == "captcha":  # image: a person passes it through creneau; others: a browser
-        event["challenge"] = result.facts.get(CHALLENGE_FACT, "")
+        event["challenge"] = result.challenge
     if state == "failing" and failing_since:
         event["since"] = failing_since.isoformat()
     return OutboxEvent(result.target, "trouble", scrubbed(event))

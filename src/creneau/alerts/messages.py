@@ -24,7 +24,7 @@ from creneau.config import WebSettings
 from creneau.dates import long_datetime, message_duration
 from creneau.details import from_payload, render
 from creneau.redact import booking_link
-from creneau.sources import MAX_SLOTS_PER_PAGE
+from creneau.sources.reading import MAX_SLOTS_PER_PAGE
 from creneau.targets import NAME_PATTERN
 
 KINDS = {
@@ -42,9 +42,9 @@ MAX_SLOTS_LISTED = 50
 MAX_FIELD = 300  # a label or detail from a page, in characters
 
 # Slots whose time the page did not show readably carry a stand-in start in January 1970
-# (sources/html.py: UNREADABLE_TIME_BASE) and the element's text in their key.
+# (sources/html/: UNREADABLE_TIME_BASE) and the element's text in their key.
 TIME_KNOWN_FROM = datetime(1971, 1, 1, tzinfo=UTC)
-UNREADABLE_KEY_PREFIX = "time-not-read:"  # sources/html.py: UNREADABLE_KEY_PREFIX
+UNREADABLE_KEY_PREFIX = "time-not-read:"  # sources/html/: UNREADABLE_KEY_PREFIX
 
 _FR: dict[str, dict[str, str]] = {
     "new_slots": {
@@ -277,8 +277,8 @@ _EN: dict[str, dict[str, str]] = {
 
 DEFAULTS = {"fr": _FR, "en": _EN}
 
-# What a challenge is called in a message (rdvpref's `challenge` fact; "" for the systems
-# that do not name theirs).
+# What a challenge is called in a message (CheckResult.challenge; "" for the systems that do
+# not name theirs).
 CHALLENGE_NAMES = {
     "fr": {
         "image": "un CAPTCHA (une image à recopier)",

@@ -14,7 +14,7 @@ from creneau.fetch.client import Guard, PoliteClient
 from creneau.fetch.errors import FetchError, HostCoolingDown
 from creneau.page import Page
 from creneau.results import CheckResult, SiteSession, Status
-from creneau.sources import SLOTS_NOT_KEPT_FACT, FlowOutcome
+from creneau.sources.reading import SLOTS_NOT_KEPT_FACT, FlowOutcome
 from creneau.targets import TargetBase
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ async def run_check(
             requests=requests,
             next_attempt_at=next_attempt_at,
             facts=_facts(outcome) if outcome else {},
+            challenge=outcome.challenge if outcome else "",
+            releases=outcome.releases if outcome else None,
             complete=outcome.complete if outcome else False,
             site_session=kept,
             site_session_used=(cookies or []) if keeps_session else None,

@@ -18,8 +18,8 @@ from creneau.config import Config
 from creneau.daemon import Daemon
 from creneau.history import releases
 from creneau.simulator.phone import Phone, Received
-from creneau.simulator.prefecture import default_prefecture, demo_timetable
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.ezbooking.simulator import default_prefecture, demo_timetable
 from creneau.store import Store
 
 DEMO_HOST_BUDGET = {"per_minute": 600, "burst": 60}

@@ -18,24 +18,20 @@ from creneau.cli.context import out
 def simulate(port: int, host: str) -> None:
     """Serve simulated sites of every booking system on a loopback address until
     interrupted: point creneau (or a browser) at them."""
-    from creneau.simulator import SIMULATOR_MODULES, simulated
-    from creneau.simulator.prefecture import Prefecture
+    from creneau.simulator import simulated
     from creneau.simulator.server import SimulatorServer
+    from creneau.simulator.wire import ControlledSite
+    from creneau.sources import SYSTEMS
 
-    systems = {system: simulated(system) for system in SIMULATOR_MODULES}
+    systems = {system: simulated(system) for system in SYSTEMS}
     sites = {system: each.make() for system, each in systems.items()}
-    # The ezbooking préfecture also answers the simulator's own controls (/_sim/release…).
-    prefecture = sites.pop("ezbooking")
+    # The site the simulator's own controls drive (/_sim/release…), served first.
+    controlled = next((s for s in sites.values() if isinstance(s, ControlledSite)), None)
+    others = [site for site in sites.values() if site is not controlled]
     try:
-        server = SimulatorServer(
-            prefecture if isinstance(prefecture, Prefecture) else None,
-            host,
-            port,
-            sites=list(sites.values()),
-        )
+        server = SimulatorServer(controlled, host, port, sites=others)
     except (ValueError, OSError) as failure:
         raise click.UsageError(str(failure)) from None
-    sites = {"ezbooking": prefecture, **sites}
     out.print(f"Simulated sites on {server.url} (nothing here is a real booking):", markup=False)
     for system, each in systems.items():
         out.print(each.heading, markup=False)

@@ -69,6 +69,7 @@ def add(
     """Watch the booking page at URL: recognise its system, check it once, propose a target
     and add it to the config file."""
     from creneau.fetch.client import TooSoon
+    from creneau.sources import get as get_system
     from creneau.usecases import targets
 
     link = _link(url, every)
@@ -85,7 +86,8 @@ def add(
     # The check was made under a provisional name: what it says names the one proposed.
     said = _said(found.result.detail, runtime).replace(draft.checked_as, found.name)
     _show(found, runtime.zone, said)
-    chosen = _html_settings(found, said, extra, yes) if link.system == "html" else {}
+    selectors = get_system(link.system).asks_for_selectors
+    chosen = _html_settings(found, said, extra, yes) if selectors else {}
     table = targets.table(found, every=every, notify=notify, settings={**chosen, **extra})
     added = _config_step(lambda: targets.addition(draft.file, table))
     click.echo(f"to add to {config_path}:\n\n{table.text}")
@@ -159,13 +161,15 @@ def _said(detail: Said, runtime: Runtime) -> str:
 
 def _notes(extra: dict[str, Any], system: str, status: str, name: str) -> None:
     """What is worth knowing once the target is written."""
+    from creneau.sources import captcha_handler
+
     if "token" in extra and "${" not in str(extra["token"]):
         click.echo(
             'note: the token is written in the file as it is; token = "${ANTS_TOKEN}" '
             "would keep it in the environment instead",
             err=True,
         )
-    if system == "rdvpref" and status == "captcha":
+    if captcha_handler(system) and status == "captcha":
         click.echo(f"the site asks for its CAPTCHA first: creneau captcha {name}")
 
 
@@ -198,10 +202,12 @@ def _show(found: Preview, zone: ZoneInfo, detail: str) -> None:
     import tomlkit
 
     from creneau.links import first_times
+    from creneau.sources import get as get_system
 
     result = found.result
     style = STATUS_STYLE.get(result.status.value, "")
-    if found.link.system == "html":
+    selectors = get_system(found.link.system).asks_for_selectors
+    if selectors:
         page = result.page
         answer = f"HTTP {page.status}, {len(page.body)} bytes" if page else "no page"
         out.print(Text.assemble("read: ", plain(answer)))
@@ -209,7 +215,7 @@ def _show(found: Preview, zone: ZoneInfo, detail: str) -> None:
             out.print(Text.assemble(plain(result.status.value, style), "  ", plain(detail)))
     else:
         out.print(Text.assemble(plain(result.status.value, style), "  ", plain(detail)))
-    if result.guichets and found.link.system != "html":
+    if result.guichets and not selectors:
         table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
         for column in ("id", "label", "status", "slots"):
             table.add_column(column)

@@ -1,7 +1,7 @@
-"""Simulated booking sites on 127.0.0.1 — nothing here is a real booking — one module per
-booking system, registered here as the sources are in `creneau.sources`: each module's
-`SIMULATED` says what `creneau simulate` serves and the addresses it prints. A new system's
-simulator is one module and one line in SIMULATOR_MODULES."""
+"""Simulated booking sites on 127.0.0.1 — nothing here is a real booking. This package holds
+the machinery every simulated site shares (the server, requests and responses, error pages,
+the flood pages); each booking system's own site is `creneau.sources.<system>.simulator`,
+whose `SIMULATED` says what `creneau simulate` serves and the addresses it prints."""
 
 from __future__ import annotations
 
@@ -15,15 +15,6 @@ if TYPE_CHECKING:
 
 SiteT = TypeVar("SiteT", bound="Site")
 
-# system → the simulator module that plays it (ezbooking's is the historic "prefecture").
-SIMULATOR_MODULES = {
-    "ezbooking": "prefecture",
-    "rdvpref": "rdvpref",
-    "rdvsp": "rdvsp",
-    "ants": "ants",
-    "html": "html",
-}
-
 
 @dataclass(frozen=True)
 class Simulated(Generic[SiteT]):
@@ -36,6 +27,7 @@ class Simulated(Generic[SiteT]):
 
 
 def simulated(system: str) -> Simulated[Site]:
-    module = importlib.import_module(f"creneau.simulator.{SIMULATOR_MODULES[system]}")
+    """The simulated site of a booking system (`creneau.sources.<system>.simulator`)."""
+    module = importlib.import_module(f"creneau.sources.{system}.simulator")
     found: Simulated[Site] = module.SIMULATED
     return found

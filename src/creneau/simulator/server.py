@@ -13,9 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from creneau.simulator.prefecture import Prefecture
-from creneau.simulator.wire import Request, Response, Site
+from creneau.simulator.wire import ControlledSite, Request, Response, Site
 from creneau.targets import is_loopback
+
+EMPTY_INDEX = "<h1>Préfecture simulée</h1><ul></ul>"  # the root address, without a controlled site
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Hit:
 class SimulatorServer:
     def __init__(
         self,
-        prefecture: Prefecture | None = None,
+        prefecture: ControlledSite | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
@@ -90,8 +91,6 @@ class SimulatorServer:
 
 
 def _handler_for(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
-    prefecture = server.prefecture
-
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "prefecture-simulee/1"
@@ -112,11 +111,8 @@ def _handler_for(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            if parts.path.startswith("/_sim/"):
-                self._admin(method, parts.path, parse_qs(parts.query))
-                return
-            if parts.path == "/":
-                self._index()
+            if parts.path.startswith("/_sim/") or parts.path == "/":
+                self._write(_control(server, method, parts.path, parse_qs(parts.query)))
                 return
             cookies = {k: v.value for k, v in SimpleCookie(self.headers.get("Cookie", "")).items()}
             request = Request(
@@ -129,32 +125,6 @@ def _handler_for(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
                 {k.lower(): v for k, v in self.headers.items()},
             )
             self._write(server.dispatch(request))
-
-        def _admin(self, method: str, path: str, query: dict[str, list[str]]) -> None:
-            arg = {key: values[-1] for key, values in query.items()}
-            payload: Any
-            if path == "/_sim/requests":
-                payload = [vars(hit) for hit in server.hits]
-            elif prefecture and path == "/_sim/release" and method == "POST":
-                payload = prefecture.release(arg["booking"], arg["desk"], int(arg.get("count", 1)))
-            elif prefecture and path == "/_sim/take" and method == "POST":
-                prefecture.take(arg["booking"], arg["desk"], int(arg.get("count", 0)))
-                payload = "ok"
-            elif prefecture and path == "/_sim/behaviour" and method == "POST":
-                prefecture.set_behaviour(arg["booking"], arg["behaviour"])
-                payload = "ok"
-            else:
-                self._write(Response(404, "unknown admin call"))
-                return
-            self._write(Response(200, json.dumps(payload), "application/json"))
-
-        def _index(self) -> None:
-            rows = "".join(
-                f'<li><a href="/booking/create/{b.id}">/booking/create/{b.id}</a> — '
-                f"{b.title}: {b.summary}</li>"
-                for b in (prefecture.bookings.values() if prefecture else [])
-            )
-            self._write(Response(200, f"<h1>Préfecture simulée</h1><ul>{rows}</ul>"))
 
         def _write(self, response: Response) -> None:
             data = (
@@ -174,6 +144,31 @@ def _handler_for(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             pass  # the server keeps its own log (hits)
 
     return Handler
+
+
+def _control(
+    server: SimulatorServer, method: str, path: str, query: dict[str, list[str]]
+) -> Response:
+    """The simulator's own addresses: its index, its log of requests, and the controls of
+    the site they drive (release, take, behaviour)."""
+    site = server.prefecture
+    if path == "/":
+        return site.index() if site else Response(200, EMPTY_INDEX)
+    arg = {key: values[-1] for key, values in query.items()}
+    payload: Any
+    if path == "/_sim/requests":
+        payload = [vars(hit) for hit in server.hits]
+    elif site and path == "/_sim/release" and method == "POST":
+        payload = site.release(arg["booking"], arg["desk"], int(arg.get("count", 1)))
+    elif site and path == "/_sim/take" and method == "POST":
+        site.take(arg["booking"], arg["desk"], int(arg.get("count", 0)))
+        payload = "ok"
+    elif site and path == "/_sim/behaviour" and method == "POST":
+        site.set_behaviour(arg["booking"], arg["behaviour"])
+        payload = "ok"
+    else:
+        return Response(404, "unknown admin call")
+    return Response(200, json.dumps(payload), "application/json")
 
 
 class QuietServer(ThreadingHTTPServer):

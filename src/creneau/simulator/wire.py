@@ -4,7 +4,7 @@ is any object with `handles(path) -> bool` and `handle(request) -> Response`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from urllib.parse import parse_qs
 
 
@@ -40,3 +40,17 @@ class Site(Protocol):
     def handles(self, path: str) -> bool: ...
 
     def handle(self, request: Request) -> Response: ...
+
+
+@runtime_checkable
+class ControlledSite(Site, Protocol):
+    """A site the simulator's own controls drive (`/_sim/release`, `/_sim/take`,
+    `/_sim/behaviour`), and whose index the root address shows."""
+
+    def release(self, booking_id: str, desk_id: str, count: int) -> list[int]: ...
+
+    def take(self, booking_id: str, desk_id: str, count: int = 0) -> None: ...
+
+    def set_behaviour(self, booking_id: str, behaviour: str) -> None: ...
+
+    def index(self) -> Response: ...

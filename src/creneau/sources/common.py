@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from creneau.details import Detail
 from creneau.page import Page
 from creneau.results import Status
-from creneau.sources import Reading
+from creneau.sources.reading import Reading
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag

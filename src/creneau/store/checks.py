@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from creneau.changes import KnownSlot, SlotChanges
 from creneau.redact import public_link
-from creneau.results import CheckResult, Slot
+from creneau.results import CheckResult, Slot, as_facts
 from creneau.store.records import SELECT_CHECKS, SELECT_SLOTS, CheckRecord, SlotRecord, row_values
 from creneau.store.schema import CHECK_HOURS, CHECKS, SLOTS, detail_columns
 
@@ -36,7 +36,8 @@ def add_check(connection: Connection, result: CheckResult, *, keep_pages: bool =
         page_sha256=result.page_sha256,
         slot_count=len(result.slots),
         requests=result.requests,
-        facts=result.facts or None,
+        # Stored as facts, as ever: the releases, the slots' pages, the challenge with them.
+        facts=as_facts(result.facts, result.slots, result.challenge, result.releases) or None,
         pages=_pages_read(result) if keep_pages else None,
     )
     key = connection.execute(query).inserted_primary_key

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, Table, select
 
 from creneau.details import Detail, from_text, recorded
+from creneau.results import BOOKING_URL_FACT
 from creneau.store.schema import CHECK_HOURS, CHECKS, NOTIFICATIONS, SLOTS
 
 if TYPE_CHECKING:
@@ -37,6 +38,10 @@ class CheckRecord:
     requests: int
     facts: dict[str, Any] | None  # what the site said besides slots (release times)
     pages: list[dict[str, Any]] | None  # with keep_pages: every page the check read
+
+    def booking_url(self, slot_key: str) -> str:
+        """The slot's own page, when the site gave one (kept with the check's facts)."""
+        return str((self.facts or {}).get(BOOKING_URL_FACT + slot_key, ""))
 
     @property
     def said(self) -> Detail | str:

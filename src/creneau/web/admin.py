@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from creneau import sources
 from creneau.config import ConfigError
 from creneau.dates import compact_duration
 from creneau.details import Detail, render
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
     from creneau.adding.config_file import Edited
     from creneau.config import Config
     from creneau.results import CheckResult, Slot
-    from creneau.sources import Reading
+    from creneau.sources.reading import Reading
     from creneau.usecases.targets import Draft
 
 # `usecases.targets` (the link readers and the config editor, tomlkit: ~1.5 MB) is imported
@@ -223,7 +224,7 @@ def preview_page(
     result = found.result
     language, zone = context.config.creneau.language, context.config.creneau.zone
     words = STATUS_WORDS[language]
-    html = found.link.system == "html"
+    html = sources.get(found.link.system).asks_for_selectors
     offered = found.offered
     every = previewed.every if every is None else every
     notify = previewed.notify if notify is None else notify
@@ -346,7 +347,7 @@ def _already_watched(found: links.Preview, context: WebContext) -> list[str]:
 
 
 def _cannot_save(found: links.Preview, language: str) -> str:
-    if found.link.system != "html" or found.options:
+    if not sources.get(found.link.system).asks_for_selectors or found.options:
         return ""
     page = found.result.page
     words = WORDS[language]

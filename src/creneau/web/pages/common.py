@@ -10,8 +10,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from creneau.alerts.events import SEARCH_PAGES
 from creneau.redact import booking_link, redact
+from creneau.sources import search_page
 from creneau.targets import TargetBase
 from creneau.terminal import clean
 from creneau.web.auth import csrf_token
@@ -61,7 +61,7 @@ def target_path(name: str) -> str:
 def booking_page(target: TargetBase) -> str:
     """Where a person books for this target: its page, or the system's search page when the
     target is an API (ANTS); credentials and secrets left out."""
-    return booking_link(SEARCH_PAGES.get(target.system, target.url))
+    return booking_link(search_page(target.system) or target.url)
 
 
 def shown(text: object, limit: int = DETAIL_SHOWN) -> str:

@@ -38,7 +38,6 @@ from creneau.web.pages.texts import (
 )
 
 REFRESH_SECONDS = 20
-BOOKING_URL_FACT = "booking_url:"  # sources/ants.py: the slot's own page, by its key
 TIME_NOT_READ = {"fr": "heure non lue", "en": "time not read"}
 
 
@@ -245,8 +244,7 @@ def slot_line(
     target's."""
     known = Slot(slot.start, slot.guichet_id, slot.guichet, slot.key).time_known
     when = long_datetime(slot.start, zone, language) if known else TIME_NOT_READ[language]
-    facts = (check.facts or {}) if check else {}
-    own = booking_link(str(facts.get(BOOKING_URL_FACT + slot.key, "")))
+    own = booking_link(check.booking_url(slot.key)) if check else ""
     return SlotLine(shown(slot.guichet), when, own or booking_page(target))
 
 

@@ -1,5 +1,5 @@
 """A simulated RDV Préfecture (/rdvpref/reservation/demarche/<id>/…), shaped after the same
-public evidence as sources/rdvpref.py (fixtures/rdvpref/SOURCES.md): démarches whose slots
+public evidence as sources/rdvpref/ (fixtures/rdvpref/SOURCES.md): démarches whose slots
 are released and taken; a terms page (cgu/) whose <rdv-captchetat> loads a CaptchEtat image
 CAPTCHA from a PISTE-like endpoint with a bearer token (tests read the code as a person reads
 the image, a real PNG showing it); Vertigo-UI's page state in script#vui-init-data, its CTX

@@ -4,7 +4,7 @@
 It answers, in JSON, the meeting points (mairies) around a position, each with its
 `available_slots` ({datetime, callback_url}). One check is one GET. Each meeting point is a
 guichet. A slot's `callback_url` is the mairie's own booking page: it is kept for the user
-(fact `booking_url:<slot key>`) and never requested.
+(`Slot.booking_url`) and never requested.
 
 The hub answers only requests that carry a token it issued, in the `X-HUB-RDV-AUTH-TOKEN`
 header (its `verify_auth_token`: 401 "X-HUB-RDV-AUTH-TOKEN header invalid" otherwise). Such
@@ -26,6 +26,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -35,16 +36,7 @@ from creneau import redact
 from creneau.details import Detail, redacted
 from creneau.host_budget import HostBudget
 from creneau.page import Page
-from creneau.results import GuichetResult, Slot, Status, overall_status
-from creneau.sources import (
-    CUT_SHORT,
-    MAX_SLOTS_PER_PAGE,
-    Choice,
-    FlowOutcome,
-    Reading,
-    parsed,
-    with_not_kept,
-)
+from creneau.results import MAX_BOOKING_URLS, GuichetResult, Slot, Status, overall_status
 from creneau.sources.common import (
     SITE_ZONE,
     NotJson,
@@ -53,10 +45,20 @@ from creneau.sources.common import (
     read_failure,
     status_from_error_title,
 )
+from creneau.sources.reading import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    PageReading,
+    Reading,
+    parsed,
+    with_not_kept,
+)
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
-    from creneau.fetch.client import Session
+    from creneau.sources.session import Session
 
 KEEPS_SESSION = False  # each check starts a new site session
 
@@ -121,7 +123,7 @@ RADIUS_REFUSAL = "radius_km value not allowed"
 # The hub takes any `documents_number: int = Query(default=1)` and hands it to each editor,
 # which books that many people at once (RDV Service Public's editor_controller.rb:
 # `motif.default_duration_in_min * users_count`). RDV Service Public's own search counts
-# 1 to 6 pre-applications ("entre 1 et 6", AntsPreDemandesCountValidator; sources/rdvsp.py
+# 1 to 6 pre-applications ("entre 1 et 6", AntsPreDemandesCountValidator; sources/rdvsp/
 # ANTS_COUNT_MAX): a larger number asks for a slot its pages would not book.
 MAX_DOCUMENTS = 6
 MAX_DAYS = 180  # unconfirmed: the hub takes any start_date..end_date
@@ -134,12 +136,8 @@ MAX_DAYS = 180  # unconfirmed: the hub takes any start_date..end_date
 ZERO_OFFSET_IS_PARIS_WALL_CLOCK = True
 SLOT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 FACT_PREFIX = "meeting_point."
-# Each slot's callback_url (the mairie's booking page), for alerts to link to. Capped so a
-# check listing hundreds of slots does not store hundreds of URLs: the earliest are kept.
-BOOKING_FACT_PREFIX = "booking_url:"
 # How many of a meeting point's slots lie past the answer's first MAX_SLOTS_PER_PAGE, unread.
 NOT_KEPT_PREFIX = "slots_not_kept:"
-MAX_BOOKING_URL_FACTS = 100
 MAX_API_MESSAGE = 200
 
 
@@ -261,17 +259,41 @@ class ShapeError(ValueError):
 
 def parse_page(page: Page, target: Target | None = None) -> Reading:
     """Classify one answer of the API: meeting points and their slots, or why not. A 200 JSON
-    list is read before anything else: slots seen win over any banner."""
-    if not page.is_json:
-        page, _ = status_from_error_title(page)
-    if page.status != 200:
-        return _refusal(page)
-    if not page.is_json:
-        failure = read_failure(page)
-        if failure is not None:
-            return _with_rule(failure, "common.read_failure")
-        detail = Detail("ants.not_json")
-        return Reading("not-json", Status.UNKNOWN, detail, rule="Page.is_json")
+    list is read before anything else: slots seen win over any banner (a JSON answer has
+    none; an HTML one is a front server's page)."""
+    return _PageRead(page if page.is_json else status_from_error_title(page)[0]).reading()
+
+
+class _PageRead(PageReading[Reading]):
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def refusal(self) -> Reading | None:
+        return _refusal(self.page) if self.page.status != 200 else None
+
+    def slots(self) -> Reading | None:
+        if not self.page.is_json:
+            return None
+        return self._answer if self._answer.slots else None
+
+    def banner(self) -> Reading | None:
+        if self.page.is_json or (failure := read_failure(self.page)) is None:
+            return None
+        return _with_rule(failure, "common.read_failure")
+
+    def rest(self) -> Reading:
+        if not self.page.is_json:
+            detail = Detail("ants.not_json")
+            return Reading("not-json", Status.UNKNOWN, detail, rule="Page.is_json")
+        return self._answer
+
+    @cached_property
+    def _answer(self) -> Reading:
+        return _answer_reading(self.page)
+
+
+def _answer_reading(page: Page) -> Reading:
+    """What a JSON answer says: its meeting points and their slots, or why not."""
     try:
         data = load_json(page.text)
     except NotJson:
@@ -529,11 +551,12 @@ def _kind(value: Any) -> Detail:
 
 
 def _reading(points: list[MeetingPoint]) -> Reading:
-    seen = sorted((entry for point in points for entry in point.seen), key=lambda e: e.slot)
+    seen = _with_booking_urls(
+        sorted((entry for point in points for entry in point.seen), key=lambda e: e.slot)
+    )
     choices = tuple(Choice(point.id, point.label, point.description) for point in points)
     # Kept with the check (English, as every fact): the guichet's detail is the choice's.
     facts = {f"{FACT_PREFIX}{point.id}": str(point.description) for point in points}
-    facts |= booking_facts(seen)
     not_kept = sum(point.not_kept for point in points)
     if seen:
         with_slots = sum(1 for point in points if point.seen)
@@ -561,10 +584,18 @@ def _reading(points: list[MeetingPoint]) -> Reading:
     return Reading("no-slot", Status.NONE, detail, choices, facts=facts, rule="POINT_SLOTS")
 
 
-def booking_facts(seen: list[SlotSeen]) -> dict[str, str]:
-    """`booking_url:<slot key>` → the mairie's page for that slot, earliest slots first."""
-    with_url = [entry for entry in seen if entry.booking_url][:MAX_BOOKING_URL_FACTS]
-    return {f"{BOOKING_FACT_PREFIX}{entry.slot.key}": entry.booking_url for entry in with_url}
+def _with_booking_urls(seen: list[SlotSeen]) -> list[SlotSeen]:
+    """Each slot with its callback_url (the mairie's booking page), for alerts to link to;
+    only the earliest MAX_BOOKING_URLS, so that a check listing hundreds of slots does not
+    store hundreds of URLs."""
+    kept: list[SlotSeen] = []
+    linked = 0
+    for entry in seen:
+        if entry.booking_url and linked < MAX_BOOKING_URLS:
+            linked += 1
+            entry = replace(entry, slot=replace(entry.slot, booking_url=entry.booking_url))
+        kept.append(entry)
+    return kept
 
 
 # --- the flow: one request -----------------------------------------------------------------
@@ -601,9 +632,6 @@ async def check(target: Target, session: Session) -> FlowOutcome:
 
 
 def _about(fact: str, guichets: tuple[GuichetResult, ...]) -> bool:
-    if fact.startswith(BOOKING_FACT_PREFIX):
-        slot = fact.removeprefix(BOOKING_FACT_PREFIX)
-        return any(s.key == slot for guichet in guichets for s in guichet.slots)
     return any(fact == f"{FACT_PREFIX}{guichet.id}" for guichet in guichets)
 
 

@@ -14,6 +14,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
@@ -27,15 +28,6 @@ from creneau.fetch.errors import FetchError
 from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
-from creneau.sources import (
-    CUT_SHORT,
-    MAX_SLOTS_PER_PAGE,
-    Choice,
-    FlowOutcome,
-    Reading,
-    parsed,
-    with_not_kept,
-)
 from creneau.sources.common import (
     SITE_ZONE,
     NotJson,
@@ -47,10 +39,20 @@ from creneau.sources.common import (
     status_from_error_title,
     visible_text,
 )
+from creneau.sources.reading import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    PageReading,
+    Reading,
+    parsed,
+    with_not_kept,
+)
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
-    from creneau.fetch.client import Session
+    from creneau.sources.session import Session
 
 HOST_BUDGETS: dict[str, HostBudget] = {}  # the default budget: no published limit known
 KEEPS_SESSION = False  # each check starts a new site session
@@ -139,28 +141,55 @@ class Target(TargetBase):
 
 def parse_page(page: Page, target: Target | None = None) -> Reading:
     """Classify one ezbooking page: an HTML step, or a week grid (JSON envelope or HTML)."""
-    page, from_title = status_from_error_title(page)
-    if page.status >= 400:
-        return _named_failure(read_failure(page), from_title)
-    if page.is_json:
-        grid = _envelope_grid(page.text)
-        failure = None if grid.slots else read_failure(page)
-        return _named_failure(failure, from_title) if failure else grid
-    tree, where = _html_tree(page.text)
-    forms = tree.xpath(FORM)
-    found = _slot_links(tree, where)
-    if found.slots:  # slots seen win over any banner
-        return _calendar(forms[0], page.text, found) if forms else _week(tree, found)
-    text = visible_text(page.text)
-    if failure := read_failure(page, text):
-        return _named_failure(failure, from_title)
-    if forms:
-        return _parse_step(forms[0], text, page.text)
-    if tree.xpath(WEEK_HEADER) or (GRID_CALL_PATH in page.url and tree.xpath(GRID_TABLE)):
-        return _week(tree, _Links())
-    if looks_like_captcha(text):
-        return Reading("captcha", Status.CAPTCHA, Detail("captcha_asked"), rule="CAPTCHA")
-    return Reading("unknown", Status.UNKNOWN, Detail("ezbooking.no_form"), rule="FORM")
+    return _PageRead(page).reading()
+
+
+class _PageRead(PageReading[Reading]):
+    def __init__(self, page: Page) -> None:
+        self.page, self.from_title = status_from_error_title(page)
+
+    def refusal(self) -> Reading | None:
+        if self.page.status < 400:
+            return None
+        return _named_failure(read_failure(self.page), self.from_title)
+
+    def slots(self) -> Reading | None:
+        if self.page.is_json:
+            return self._grid if self._grid.slots else None
+        tree, found = self._html
+        if not found.slots:
+            return None
+        forms = tree.xpath(FORM)
+        return _calendar(forms[0], self.page.text, found) if forms else _week(tree, found)
+
+    def banner(self) -> Reading | None:
+        failure = read_failure(self.page, self._text)
+        return _named_failure(failure, self.from_title) if failure else None
+
+    def rest(self) -> Reading:
+        if self.page.is_json:
+            return self._grid
+        (tree, _), text, page = self._html, self._text, self.page
+        if forms := tree.xpath(FORM):
+            return _parse_step(forms[0], text, page.text)
+        if tree.xpath(WEEK_HEADER) or (GRID_CALL_PATH in page.url and tree.xpath(GRID_TABLE)):
+            return _week(tree, _Links())
+        if looks_like_captcha(text):
+            return Reading("captcha", Status.CAPTCHA, Detail("captcha_asked"), rule="CAPTCHA")
+        return Reading("unknown", Status.UNKNOWN, Detail("ezbooking.no_form"), rule="FORM")
+
+    @cached_property
+    def _grid(self) -> Reading:
+        return _envelope_grid(self.page.text)
+
+    @cached_property
+    def _html(self) -> tuple[lxml.html.HtmlElement, _Links]:
+        tree, where = _html_tree(self.page.text)
+        return tree, _slot_links(tree, where)
+
+    @cached_property
+    def _text(self) -> str:
+        return visible_text(self.page.text)
 
 
 def _named_failure(failure: Reading | None, from_title: bool) -> Reading:

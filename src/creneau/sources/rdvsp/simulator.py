@@ -384,36 +384,8 @@ def week_page(
     later: datetime | None,
     by_phone: bool = False,
 ) -> str:
-    columns = []
-    for offset in range(7):
-        day = first + timedelta(days=offset)
-        starts = [start for start in shown if start.date() == day]
-        buttons = "".join(
-            f'<a class="fr-col-12 fr-btn fr-btn--tertiary fr-mb-1w rdv-justify-content-center" '
-            f'aria-label="Choisir le créneau du {FRENCH_DAYS[start.weekday()]} {start.day} à '
-            f'{start:%H:%M}" href="{slot_link(params, start)}">{start:%H:%M}</a>\n'
-            for start in starts
-        )
-        cell = (
-            f'<div class="fr-grid-row">\n{buttons}</div>\n'
-            if buttons
-            else '<p class="rdv-text-align-center fr-text--sm">Pas de créneau disponible</p>\n'
-        )
-        columns.append(
-            f'<div class="fr-col-6 fr-col-md-3 fr-col-lg fr-pl-1w fr-pr-1w">'
-            f'<p class="rdv-text-align-center"><strong>{FRENCH_DAYS[day.weekday()]}</strong><br>'
-            f"{day.day} {FRENCH_MONTHS[day.month - 1][:4]}.</p>\n{cell}</div>\n"
-        )
-    overlay = ""
-    if later is not None:
-        href = link(SEARCH_PATH, params, autofocus="first", date=rails_time(later))
-        overlay = (
-            '<div class="position-absolute h-100 w-100 bg-overlay d-flex align-items-center '
-            'justify-content-center"><a class="fr-btn fr-btn--secondary fr-btn--icon-right '
-            f'fr-icon-arrow-right-s-line" data-disable-with="Veuillez patienter…" href="{href}">'
-            '<div class="d-flex align-items-center"><div>Prochaine disponibilité le<br>'
-            f"<strong>{human_time(later)}</strong></div></div></a></div>\n"
-        )
+    columns = [_day_column(first + timedelta(days=offset), shown, params) for offset in range(7)]
+    overlay = _next_availability(later, params) if later is not None else ""
     next_week = link(
         SEARCH_PATH, params, autofocus="first", date=(first + timedelta(days=7)).isoformat()
     )
@@ -441,6 +413,38 @@ def week_page(
 aria-label="semaine suivante" href="{next_week}">sem. prochaine</a></div>
 </div></div>
 </div></div>"""
+    )
+
+
+def _day_column(day: date, shown: list[datetime], params: dict[str, str]) -> str:
+    starts = [start for start in shown if start.date() == day]
+    buttons = "".join(
+        f'<a class="fr-col-12 fr-btn fr-btn--tertiary fr-mb-1w rdv-justify-content-center" '
+        f'aria-label="Choisir le créneau du {FRENCH_DAYS[start.weekday()]} {start.day} à '
+        f'{start:%H:%M}" href="{slot_link(params, start)}">{start:%H:%M}</a>\n'
+        for start in starts
+    )
+    cell = (
+        f'<div class="fr-grid-row">\n{buttons}</div>\n'
+        if buttons
+        else '<p class="rdv-text-align-center fr-text--sm">Pas de créneau disponible</p>\n'
+    )
+    return (
+        f'<div class="fr-col-6 fr-col-md-3 fr-col-lg fr-pl-1w fr-pr-1w">'
+        f'<p class="rdv-text-align-center"><strong>{FRENCH_DAYS[day.weekday()]}</strong><br>'
+        f"{day.day} {FRENCH_MONTHS[day.month - 1][:4]}.</p>\n{cell}</div>\n"
+    )
+
+
+def _next_availability(later: datetime, params: dict[str, str]) -> str:
+    """The overlay over a week without slots: a link to the next availability."""
+    href = link(SEARCH_PATH, params, autofocus="first", date=rails_time(later))
+    return (
+        '<div class="position-absolute h-100 w-100 bg-overlay d-flex align-items-center '
+        'justify-content-center"><a class="fr-btn fr-btn--secondary fr-btn--icon-right '
+        f'fr-icon-arrow-right-s-line" data-disable-with="Veuillez patienter…" href="{href}">'
+        '<div class="d-flex align-items-center"><div>Prochaine disponibilité le<br>'
+        f"<strong>{human_time(later)}</strong></div></div></a></div>\n"
     )
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, parse_qsl, urlencode, urljoin, urlsplit
 
@@ -31,15 +32,6 @@ from creneau.details import Detail, joined
 from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import GuichetResult, Slot, Status, overall_status
-from creneau.sources import (
-    CUT_SHORT,
-    MAX_SLOTS_PER_PAGE,
-    Choice,
-    FlowOutcome,
-    Reading,
-    parsed,
-    with_not_kept,
-)
 from creneau.sources.common import (
     MAX_ELEMENTS_READ,
     SITE_ZONE,
@@ -50,12 +42,22 @@ from creneau.sources.common import (
     read_failure,
     visible_text,
 )
+from creneau.sources.reading import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    PageReading,
+    Reading,
+    parsed,
+    with_not_kept,
+)
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
-    from bs4 import Tag
+    from bs4 import BeautifulSoup, Tag
 
-    from creneau.fetch.client import Session
+    from creneau.sources.session import Session
 
 
 KEEPS_SESSION = False  # each check starts a new site session
@@ -243,16 +245,36 @@ def _ids(ids: list[str], url: str, param: str, field: str, what: str) -> list[st
 
 
 def parse_page(page: Page, target: Target | None = None) -> Reading:
-    """Classify one page of the public search. Slots seen win over any banner."""
-    text = visible_text(page.text)
-    refused = _failure_reading(page, text) if page.status in (403, 429) else None
-    if refused is not None:  # a refusal, not a banner: the host's breaker needs it
-        return refused
-    soup, cut = bounded_soup(page.text)
-    if soup.select_one(SLOT_LINK):
-        return _parse_slots(soup, cut)
-    if (failure := _failure_reading(page, text)) is not None:
-        return failure
+    """Classify one page of the public search (sources.reading.PageReading's precedence)."""
+    return _PageRead(page).reading()
+
+
+class _PageRead(PageReading[Reading]):
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.text = visible_text(page.text)
+
+    def refusal(self) -> Reading | None:
+        return _failure_reading(self.page, self.text) if self.page.status in (403, 429) else None
+
+    def slots(self) -> Reading | None:
+        soup, cut = self._soup
+        return _parse_slots(soup, cut) if soup.select_one(SLOT_LINK) else None
+
+    def banner(self) -> Reading | None:
+        return _failure_reading(self.page, self.text)
+
+    def rest(self) -> Reading:
+        soup, cut = self._soup
+        return _without_slots(soup, cut, self.text)
+
+    @cached_property
+    def _soup(self) -> tuple[BeautifulSoup, Cut]:
+        return bounded_soup(self.page.text)
+
+
+def _without_slots(soup: Tag, cut: Cut, text: str) -> Reading:
+    """A page with no slot link and no banner: a step of the search, or why no slot."""
     if cut.shapes:
         # Slot links may lie in the part not read: never "none", whatever the page says.
         detail = Detail("page_too_large", elements=MAX_ELEMENTS_READ)

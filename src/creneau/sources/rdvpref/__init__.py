@@ -29,16 +29,7 @@ from creneau.detail_texts import Code
 from creneau.details import Detail, joined
 from creneau.host_budget import HostBudget
 from creneau.page import Page
-from creneau.results import GuichetResult, Slot, Status
-from creneau.sources import (
-    CUT_SHORT,
-    MAX_SLOTS_PER_PAGE,
-    Choice,
-    FlowOutcome,
-    Reading,
-    parsed,
-    with_not_kept,
-)
+from creneau.results import GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.sources.common import (
     MAX_ELEMENTS_READ,
     SITE_ZONE,
@@ -52,12 +43,22 @@ from creneau.sources.common import (
     status_from_error_title,
     visible_text,
 )
+from creneau.sources.reading import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    PageReading,
+    Reading,
+    parsed,
+    with_not_kept,
+)
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
 
-    from creneau.fetch.client import Session
+    from creneau.sources.session import Session
 
 KEEPS_SESSION = True  # the session a person opened by solving the CAPTCHA serves later checks
 # The readings of the creneau/ page (the slots step): what the flow reports as the démarche.
@@ -275,32 +276,56 @@ def _without_query(url: str) -> str:
 
 def parse_page(page: Page, target: Target | None = None) -> Reading:
     """Classify one RDV Préfecture page: slots, a challenge, a failure, no slot, or unknown.
-    Slots seen win over everything; a vendor challenge over banners; a banner over the rest."""
+    Slots seen win over everything; a vendor challenge over banners; a banner over the rest.
+    Whatever the page is, it may announce the site's releases."""
     page, _ = status_from_error_title(page)
-    name = target.name if target is not None else "<name>"
     text = visible_text(page.text)
     soup, cut = bounded_soup(page.text)
     vue_data = read_vue_data(soup)
-    facts = release_facts(text, vue_data)
-    slots_page = _is_slots_page(soup, text, vue_data)
-    served = _Served(page.url, page_date(page), cut)
-    slots = _slots_reading(soup, text, vue_data, served, facts) if slots_page else None
-    if slots is not None and slots.slots:
-        return slots
-    if vendor := third_party_challenge(page, soup, text, widgets_only=slots_page):
-        return _challenge_reading(vendor[0], vendor[1], name, facts, vendor=vendor[2])
-    if failure := read_failure(page, text):
-        return replace(failure, facts=facts, rule=FAILURE_RULES.get(failure.kind, ""))
-    if slots is not None:
-        return slots
-    if _is_captcha_page(soup):
-        return _image_captcha_reading(soup, vue_data, page.url, name, facts)
-    if HOME_PHRASE in text and soup.select_one(HOME_START_LINK):
-        home = Detail("rdvpref.home")
-        return Reading("demarche", None, home, facts=facts, rule="HOME_PHRASE")
-    if INTERSTITIAL_PHRASES.search(text):
-        return _challenge_reading("interstitial", "INTERSTITIAL_PHRASES", name, facts)
-    return Reading("unknown", Status.UNKNOWN, UNKNOWN_PAGE, facts=facts, rule="UNKNOWN_PAGE")
+    name = target.name if target is not None else "<name>"
+    reading = _PageRead(page, name, text, soup, cut, vue_data).reading()
+    releases = read_releases(text, vue_data)
+    return replace(reading, releases=releases) if releases else reading
+
+
+class _PageRead(PageReading[Reading]):
+    """A vendor's challenge counts as a banner: only slots seen win over it."""
+
+    def __init__(
+        self,
+        page: Page,
+        name: str,
+        text: str,
+        soup: BeautifulSoup,
+        cut: Cut,
+        vue_data: dict[str, Any],
+    ) -> None:
+        self.page, self.name, self.text, self.soup, self.vue_data = page, name, text, soup, vue_data
+        self.slots_page = _is_slots_page(soup, text, vue_data)
+        served = _Served(page.url, page_date(page), cut)
+        self.slots_read = _slots_reading(soup, text, vue_data, served) if self.slots_page else None
+
+    def slots(self) -> Reading | None:
+        return self.slots_read if self.slots_read is not None and self.slots_read.slots else None
+
+    def banner(self) -> Reading | None:
+        page, soup, text = self.page, self.soup, self.text
+        if vendor := third_party_challenge(page, soup, text, widgets_only=self.slots_page):
+            return _challenge_reading(vendor[0], vendor[1], self.name, vendor=vendor[2])
+        if failure := read_failure(page, text):
+            return replace(failure, rule=FAILURE_RULES.get(failure.kind, ""))
+        return None
+
+    def rest(self) -> Reading:
+        if self.slots_read is not None:
+            return self.slots_read
+        if _is_captcha_page(self.soup):
+            return _image_captcha_reading(self.soup, self.vue_data, self.page.url, self.name)
+        if HOME_PHRASE in self.text and self.soup.select_one(HOME_START_LINK):
+            return Reading("demarche", None, Detail("rdvpref.home"), rule="HOME_PHRASE")
+        if INTERSTITIAL_PHRASES.search(self.text):
+            return _challenge_reading("interstitial", "INTERSTITIAL_PHRASES", self.name)
+        return Reading("unknown", Status.UNKNOWN, UNKNOWN_PAGE, rule="UNKNOWN_PAGE")
 
 
 def third_party_challenge(
@@ -327,14 +352,10 @@ def third_party_challenge(
     return None
 
 
-def _challenge_reading(
-    kind: Challenge, rule: str, name: str, facts: dict[str, str], *, vendor: str = ""
-) -> Reading:
+def _challenge_reading(kind: Challenge, rule: str, name: str, *, vendor: str = "") -> Reading:
     detail = _challenge_detail(kind, name, vendor)
     reading_kind = "captcha" if kind == "image" else kind
-    return Reading(
-        reading_kind, Status.CAPTCHA, detail, facts={**facts, "challenge": kind}, rule=rule
-    )
+    return Reading(reading_kind, Status.CAPTCHA, detail, challenge=kind, rule=rule)
 
 
 def _challenge_detail(kind: Challenge, name: str, vendor: str = "") -> Detail:
@@ -347,7 +368,7 @@ def _challenge_detail(kind: Challenge, name: str, vendor: str = "") -> Detail:
 
 def challenge_of(reading: Reading) -> str:
     """The challenge a reading names ("" when it names none)."""
-    return reading.facts.get("challenge", "") if reading.status is Status.CAPTCHA else ""
+    return reading.challenge if reading.status is Status.CAPTCHA else ""
 
 
 def _is_captcha_page(soup: BeautifulSoup) -> bool:
@@ -355,7 +376,7 @@ def _is_captcha_page(soup: BeautifulSoup) -> bool:
 
 
 def _image_captcha_reading(
-    soup: BeautifulSoup, vue_data: dict[str, Any], url: str, name: str, facts: dict[str, str]
+    soup: BeautifulSoup, vue_data: dict[str, Any], url: str, name: str
 ) -> Reading:
     error = parse_qs(urlsplit(url).query).get(ERROR_PARAM, [""])[0]
     image = _challenge_detail("image", name)
@@ -369,8 +390,7 @@ def _image_captcha_reading(
         rule = "CAPTCHETAT_WIDGET" if soup.select_one(CAPTCHETAT_WIDGET) else "CODE_INPUT"
     scope = _captcha_form(soup) or soup
     fields = _hidden_fields(scope, vue_data) + _terms_boxes(scope)
-    facts = {**facts, "challenge": "image"}
-    return Reading("captcha", Status.CAPTCHA, detail, fields=fields, facts=facts, rule=rule)
+    return Reading("captcha", Status.CAPTCHA, detail, fields=fields, challenge="image", rule=rule)
 
 
 def _is_slots_page(soup: BeautifulSoup, text: str, vue_data: dict[str, Any]) -> bool:
@@ -404,13 +424,11 @@ def _slots_reading(
     text: str,
     vue_data: dict[str, Any],
     served: _Served,
-    facts: dict[str, str],
 ) -> Reading:
     demarche = _demarche_choice(soup, served.url)
     criteria = _criteria(vue_data)
     first_free, first_free_rule = _first_free_day(criteria, text)
-    if first_free:
-        facts = {**facts, "first_availability": first_free.isoformat()}
+    facts = {"first_availability": first_free.isoformat()} if first_free else {}
     read, rule = _slots_from_json(vue_data, demarche), "SLOT_FIELDS"
     if not read.slots and not read.unreadable:
         # The days the radios show have no year: the week the state says is shown, else
@@ -667,23 +685,22 @@ def _read_minutes(value: Any) -> int | None:
 # --- release information ("Dernière mise en ligne de rendez-vous : le … à …") ------------
 
 
-def release_facts(text: str, vue_data: dict[str, Any]) -> dict[str, str]:
+def read_releases(text: str, vue_data: dict[str, Any]) -> ReleaseAnnouncement | None:
     """When the site last (and next) put slots online, from the page's text or, failing
-    that, from its JSON state."""
-    facts: dict[str, str] = {}
-    for name, phrase, key in (
-        ("last_release", LAST_RELEASE, PREVIOUS_PUBLICATION_KEY),
-        ("next_release", NEXT_RELEASE, NEXT_PUBLICATION_KEY),
-    ):
-        found = phrase.search(text)
-        release = _release_from_text(found) if found else _release_from_json(vue_data, key)
-        if release is None:
-            continue
-        at, week = release
-        facts[f"{name}_at"] = at.isoformat()
-        if week is not None:
-            facts[f"{name}_week"] = week.isoformat()
-    return facts
+    that, from its JSON state; None when it says neither."""
+    last = _release(text, vue_data, LAST_RELEASE, PREVIOUS_PUBLICATION_KEY)
+    upcoming = _release(text, vue_data, NEXT_RELEASE, NEXT_PUBLICATION_KEY)
+    if last is None and upcoming is None:
+        return None
+    (last_at, last_week), (next_at, next_week) = last or (None, None), upcoming or (None, None)
+    return ReleaseAnnouncement(last_at, last_week, next_at, next_week)
+
+
+def _release(
+    text: str, vue_data: dict[str, Any], phrase: re.Pattern[str], key: re.Pattern[str]
+) -> tuple[datetime, date | None] | None:
+    found = phrase.search(text)
+    return _release_from_text(found) if found else _release_from_json(vue_data, key)
 
 
 def _release_from_text(found: re.Match[str]) -> tuple[datetime, date | None] | None:
@@ -914,13 +931,18 @@ async def check(target: Target, session: Session) -> FlowOutcome:
     urls = demarche_urls(target.url)
     page = await session.get(urls.slots)
     reading = await parsed(parse_page, page, target)
+    return replace(_outcome(target, urls, page, reading), releases=reading.releases)
+
+
+def _outcome(target: Target, urls: DemarcheUrls, page: Page, reading: Reading) -> FlowOutcome:
     facts = dict(reading.facts)
     if reading.kind == "demarche":
         image = _challenge_detail("image", target.name)
-        facts["challenge"] = "image"
-        return FlowOutcome((), Status.CAPTCHA, joined((SENT_HOME, image)), page, facts)
+        sent_home = joined((SENT_HOME, image))
+        return FlowOutcome((), Status.CAPTCHA, sent_home, page, facts, challenge="image")
     if reading.status is Status.CAPTCHA:
-        return FlowOutcome((), Status.CAPTCHA, reading.detail, page, facts)
+        challenge = reading.challenge
+        return FlowOutcome((), Status.CAPTCHA, reading.detail, page, facts, challenge=challenge)
     if reading.kind in SLOTS_PAGE_KINDS or reading.choices:
         guichet = _guichet(urls.demarche_id, reading)
         return FlowOutcome(
@@ -1018,7 +1040,7 @@ async def _load_captchetat(
     soup = html_soup(page.text)
     if vendor := third_party_challenge(page, soup, visible_text(page.text)):
         name = target.name if target is not None else "<name>"
-        blocked = _challenge_reading(vendor[0], vendor[1], name, {}, vendor=vendor[2])
+        blocked = _challenge_reading(vendor[0], vendor[1], name, vendor=vendor[2])
         service = Detail("rdvpref.captcha_service", detail=_said(blocked))
         raise CaptchaUnavailable(service, blocked)
     failure = read_failure(page)

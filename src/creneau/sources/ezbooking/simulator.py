@@ -19,9 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from creneau.simulator import Simulated, pages
-from creneau.simulator.pages import GRID_TIMES, PARIS
+from creneau.simulator import Simulated
+from creneau.simulator.pages import PARIS, nginx_error
 from creneau.simulator.wire import Request, Response
+from creneau.sources.ezbooking import simulated_pages as pages
+from creneau.sources.ezbooking.simulated_pages import GRID_TIMES
 
 BEHAVIOURS = (
     "normal",
@@ -138,6 +140,15 @@ class Prefecture:
         with self._lock:
             self.bookings[booking_id].behaviour = behaviour
 
+    def index(self) -> Response:
+        """The root address: a link to each booking."""
+        rows = "".join(
+            f'<li><a href="/booking/create/{b.id}">/booking/create/{b.id}</a> — '
+            f"{b.title}: {b.summary}</li>"
+            for b in self.bookings.values()
+        )
+        return Response(200, f"<h1>Préfecture simulée</h1><ul>{rows}</ul>")
+
     def _advance(self) -> None:
         elapsed = self.clock() - self.started
         while self.timetable and self.timetable[0].at <= elapsed:
@@ -204,7 +215,7 @@ class Prefecture:
         booking_id = grid.group(1) if grid else step.group("booking") if step else None
         booking = self.bookings.get(booking_id or "")
         if booking is None:
-            return Response(404, pages.nginx_error(404, "Not Found")), None
+            return Response(404, nginx_error(404, "Not Found")), None
         if failure := self._failure(booking):
             return failure, None
         session_id = request.cookies.get("eZSESSID")
@@ -222,13 +233,13 @@ class Prefecture:
     def _failure(self, booking: Booking) -> Response | None:
         match booking.behaviour:
             case "forbidden":
-                return Response(403, pages.nginx_error(403, "Forbidden"))
+                return Response(403, nginx_error(403, "Forbidden"))
             case "rate-limited":
                 return Response(
-                    429, pages.nginx_error(429, "Too Many Requests"), headers={"Retry-After": "120"}
+                    429, nginx_error(429, "Too Many Requests"), headers={"Retry-After": "120"}
                 )
             case "bad-gateway":
-                return Response(502, pages.nginx_error(502, "Bad Gateway"))
+                return Response(502, nginx_error(502, "Bad Gateway"))
             case "overloaded":
                 return Response(200, pages.OVERLOADED)
             case "closed":
@@ -243,7 +254,7 @@ class Prefecture:
         base = f"/booking/create/{booking.id}"
         if step in ("5", "6"):
             self.violations.append(f"{request.method} {request.path}")
-            return Response(403, pages.nginx_error(403, "Forbidden"))
+            return Response(403, nginx_error(403, "Forbidden"))
         if step == "0":
             if booking.behaviour == "captcha":
                 return Response(200, pages.captcha(booking.id, booking.title))

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,15 +37,6 @@ from creneau.results import (
     overall_status,
     unreadable_time_stand_in,
 )
-from creneau.sources import (
-    CUT_SHORT,
-    MAX_SLOTS_PER_PAGE,
-    Choice,
-    FlowOutcome,
-    Reading,
-    parsed,
-    with_not_kept,
-)
 from creneau.sources.common import (
     FAILURE_RULES,
     MAX_ELEMENTS_READ,
@@ -57,12 +49,22 @@ from creneau.sources.common import (
     status_from_error_title,
     visible_text,
 )
+from creneau.sources.reading import (
+    CUT_SHORT,
+    MAX_SLOTS_PER_PAGE,
+    Choice,
+    FlowOutcome,
+    PageReading,
+    Reading,
+    parsed,
+    with_not_kept,
+)
 from creneau.targets import TargetBase
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
 
-    from creneau.fetch.client import Session
+    from creneau.sources.session import Session
 
 HOST_BUDGETS: dict[str, HostBudget] = {}  # the default budget: no published limit known
 KEEPS_SESSION = False  # each check starts a new site session
@@ -463,24 +465,47 @@ def analyse(page: Page, target: Target | None, reference: date | None = None) ->
     if target is None:
         detail = Detail("html.no_target")
         return Analysis(Reading("no-target", Status.UNKNOWN, detail, rule=RULE_NO_TARGET))
-    served, _ = status_from_error_title(page)
-    text = visible_text(served.text)
-    if served.status >= 400 and (failure := read_failure(served, text)) is not None:
+    return _PageRead(page, target, reference).reading()
+
+
+class _PageRead(PageReading[Analysis]):
+    def __init__(self, page: Page, target: Target, reference: date | None) -> None:
+        self.page, self.target, self.reference = page, target, reference
+        self.served, _ = status_from_error_title(page)
+        self.text = visible_text(self.served.text)
+
+    def refusal(self) -> Analysis | None:
         # A refusal or an error page: slots on it are not to be trusted.
-        return Analysis(_with_failure_rule(failure, served is not page))
-    soup, cut = bounded_soup(served.text)
-    matches = _slot_elements(soup, target, cut)
-    banner = read_failure(served, text)
-    if matches.slots:
-        day = reference or page_date(page, target.zone)
-        return _slots_found(soup, matches, target, day, banner)
-    if banner is not None:
-        return Analysis(_with_failure_rule(banner, False))
-    if cut.shapes:
-        # Slots may lie in the part not read: never "none", whatever the page's words.
-        detail = Detail("page_too_large", elements=MAX_ELEMENTS_READ)
-        return Analysis(Reading("too-large", Status.UNKNOWN, detail, rule="MAX_ELEMENTS_READ"))
-    return _without_slots(soup, text, target, matches.empty_rows)
+        if self.served.status < 400 or self._banner is None:
+            return None
+        return Analysis(_with_failure_rule(self._banner, self.served is not self.page))
+
+    def slots(self) -> Analysis | None:
+        soup, _, matches = self._read
+        if not matches.slots:
+            return None
+        day = self.reference or page_date(self.page, self.target.zone)
+        return _slots_found(soup, matches, self.target, day, self._banner)
+
+    def banner(self) -> Analysis | None:
+        return Analysis(_with_failure_rule(self._banner, False)) if self._banner else None
+
+    def rest(self) -> Analysis:
+        soup, cut, matches = self._read
+        if cut.shapes:
+            # Slots may lie in the part not read: never "none", whatever the page's words.
+            detail = Detail("page_too_large", elements=MAX_ELEMENTS_READ)
+            return Analysis(Reading("too-large", Status.UNKNOWN, detail, rule="MAX_ELEMENTS_READ"))
+        return _without_slots(soup, self.text, self.target, matches.empty_rows)
+
+    @cached_property
+    def _banner(self) -> Reading | None:
+        return read_failure(self.served, self.text)
+
+    @cached_property
+    def _read(self) -> tuple[BeautifulSoup, Cut, _Matches]:
+        soup, cut = bounded_soup(self.served.text)
+        return soup, cut, _slot_elements(soup, self.target, cut)
 
 
 def _without_slots(
