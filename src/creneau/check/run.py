@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from creneau import sources
@@ -20,6 +21,51 @@ from creneau.targets import TargetBase
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class _Attempt:
+    """What one check has gathered so far, to be said as a CheckResult at any point."""
+
+    target: TargetBase
+    cookies: SiteSession | None
+    keeps_session: bool
+    started_at: datetime
+    clock: float = field(default_factory=time.perf_counter)
+    kept: SiteSession | None = None
+    pages: list[Page] = field(default_factory=list)  # every page the session read, for evidence
+
+    def result(
+        self,
+        status: Status,
+        detail: Detail | None,
+        outcome: FlowOutcome | None = None,
+        requests: int = 0,
+        next_attempt_at: datetime | None = None,
+    ) -> CheckResult:
+        page = outcome.last_page if outcome else None
+        return CheckResult(
+            target=self.target.name,
+            system=self.target.system,
+            url=self.target.url,
+            status=status,
+            checked_at=self.started_at,
+            duration_ms=round((time.perf_counter() - self.clock) * 1000),
+            http_status=page.status if page else None,
+            detail=detail,
+            guichets=outcome.guichets if outcome else (),
+            page_sha256=page.sha256 if page else None,
+            requests=requests,
+            next_attempt_at=next_attempt_at,
+            facts=_facts(outcome) if outcome else {},
+            challenge=outcome.challenge if outcome else "",
+            releases=outcome.releases if outcome else None,
+            complete=outcome.complete if outcome else False,
+            site_session=self.kept,
+            site_session_used=(self.cookies or []) if self.keeps_session else None,
+            page=page,
+            pages=tuple(self.pages),
+        )
+
+
 async def run_check(
     target: TargetBase,
     client: PoliteClient,
@@ -32,67 +78,33 @@ async def run_check(
     The client bounds the time spent waiting for the site (its `check_deadline`). With a
     `guard`, every request and redirect of the check passes it first."""
     source = sources.get(target.system)
-    keeps_session = source.KEEPS_SESSION
-    started_at, clock = now(), time.perf_counter()
-    kept: SiteSession | None = None
-    pages: list[Page] = []  # every page the session read, for evidence
-
-    def result(
-        status: Status,
-        detail: Detail | None,
-        outcome: FlowOutcome | None = None,
-        requests: int = 0,
-        next_attempt_at: datetime | None = None,
-    ) -> CheckResult:
-        page = outcome.last_page if outcome else None
-        return CheckResult(
-            target=target.name,
-            system=target.system,
-            url=target.url,
-            status=status,
-            checked_at=started_at,
-            duration_ms=round((time.perf_counter() - clock) * 1000),
-            http_status=page.status if page else None,
-            detail=detail,
-            guichets=outcome.guichets if outcome else (),
-            page_sha256=page.sha256 if page else None,
-            requests=requests,
-            next_attempt_at=next_attempt_at,
-            facts=_facts(outcome) if outcome else {},
-            challenge=outcome.challenge if outcome else "",
-            releases=outcome.releases if outcome else None,
-            complete=outcome.complete if outcome else False,
-            site_session=kept,
-            site_session_used=(cookies or []) if keeps_session else None,
-            page=page,
-            pages=tuple(pages),
-        )
-
+    attempt = _Attempt(target, cookies, source.KEEPS_SESSION, now())
     try:
         async with client.session(
             target.name,
             target.url,
-            cookies if keeps_session else None,
+            cookies if attempt.keeps_session else None,
             respect_robots=target.respect_robots,
             guard=guard,
         ) as session:
-            pages = session.pages
+            attempt.pages = session.pages
             try:
                 outcome = await source.check(target, session)
             except FetchError as failure:
                 session.verdict = failure.status
-                return result(failure.status, failure.detail, requests=session.requests)
+                return attempt.result(failure.status, failure.detail, requests=session.requests)
             except Exception as bug:  # a source that raises must not take the daemon down
                 log.exception("%s: the %s source failed", target.name, target.system)
                 session.verdict = Status.ERROR
-                return result(Status.ERROR, internal_error(bug), requests=session.requests)
+                return attempt.result(Status.ERROR, internal_error(bug), requests=session.requests)
             # A refusal of the target's own settings says nothing of the host's health.
             session.verdict = None if outcome.config_error else outcome.status
-            if keeps_session:  # a session that ends on a CAPTCHA is spent
-                kept = [] if outcome.status is Status.CAPTCHA else session.kept_cookies()
-            return result(outcome.status, outcome.detail, outcome, session.requests)
+            if attempt.keeps_session:  # a session that ends on a CAPTCHA is spent
+                spent = outcome.status is Status.CAPTCHA
+                attempt.kept = [] if spent else session.kept_cookies()
+            return attempt.result(outcome.status, outcome.detail, outcome, session.requests)
     except HostCoolingDown as cooling:
-        return result(cooling.status, cooling.detail, next_attempt_at=cooling.until)
+        return attempt.result(cooling.status, cooling.detail, next_attempt_at=cooling.until)
 
 
 def internal_error(bug: Exception) -> Detail:
