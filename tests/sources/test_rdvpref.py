@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from conftest import FIXTURES, english
+from creneau.captcha_errors import UnsolvableCaptcha
 from creneau.fetch.client import PoliteClient, Session
 from creneau.host_budget import HostBudget
 from creneau.page import Page
@@ -1034,7 +1035,8 @@ async def test_start_captcha_on_a_refusing_site_says_why(
         f"{server.url}/rdvpref/reservation/demarche/1403/cgu/ shows no CAPTCHA: "
         "HTTP 403: the site refuses our requests"
     )
-    assert isinstance(refused.value, ValueError)
+    assert isinstance(refused.value, UnsolvableCaptcha)  # what the CAPTCHA use case catches
+    assert refused.value.challenge == ""
 
 
 async def test_start_captcha_fails_clearly_when_the_captcha_service_refuses(

@@ -18,9 +18,9 @@ from creneau.config import Config
 from creneau.fetch.client import Session
 from creneau.results import Status
 from creneau.runtime import Runtime
-from creneau.simulator.rdvpref import RdvPrefecture, default_demarches
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import HandsCaptchaToAPerson
+from creneau.sources.rdvpref.simulator import RdvPrefecture, default_demarches
 from creneau.store import Store
 from creneau.targets import TargetBase
 from creneau.usecases.captcha import (
@@ -140,8 +140,8 @@ async def test_a_challenge_only_a_browser_passes_is_named_and_nobody_is_asked(
 
 
 class Shows:
-    """A source whose site answers with `image`, or refuses with a ValueError as a source
-    says it has no image for a person (its `detail`, its `challenge`)."""
+    """A source whose site answers with `image`, or says it has no image for a person
+    (UnsolvableCaptcha: its `detail`, its `challenge`)."""
 
     def __init__(self, image: bytes = b"", challenge: str | None = None) -> None:
         self.image = image
@@ -149,10 +149,7 @@ class Shows:
 
     async def start_captcha(self, target: Any, session: Any) -> Any:
         if self.challenge is not None:
-            refused = ValueError("the site asks for a reCAPTCHA")
-            refused.detail = "the site asks for a reCAPTCHA"  # type: ignore[attr-defined]
-            refused.challenge = self.challenge  # type: ignore[attr-defined]
-            raise refused
+            raise UnsolvableCaptcha("the site asks for a reCAPTCHA", self.challenge)
         return self
 
 

@@ -48,7 +48,8 @@ class CaptchaImage(Protocol):
 
 class HandsCaptchaToAPerson(Protocol):
     """A system whose site may ask for an image CAPTCHA that a person can solve
-    (`creneau captcha NAME`): it shows the image and sends what the person typed."""
+    (`creneau captcha NAME`): it shows the image and sends what the person typed. Where
+    there is no image a person could solve, it raises `captcha_errors.UnsolvableCaptcha`."""
 
     async def start_captcha(self, target: Any, session: Session) -> CaptchaImage: ...
 

@@ -83,7 +83,7 @@ async def image_from_site(
 ) -> ShownImage:
     """The site's image CAPTCHA, fetched through `session`. Raises UnsolvableCaptcha when
     there is none a person could read."""
-    challenge = await _typed(source.start_captcha(target, session))
+    challenge = await source.start_captcha(target, session)
     content_type = image_type(challenge.image)
     if content_type is None:
         raise UnsolvableCaptcha(NOT_AN_IMAGE)
@@ -100,22 +100,10 @@ async def send_code(
     """Send the code through the image's site session; its cookies, for the daemon, when the
     site accepts it. Raises InvalidCaptcha when the site refuses it, UnsolvableCaptcha when
     it then asks for what only a browser passes (e.g. a reCAPTCHA chained after the code)."""
-    reading = await _typed(source.submit_captcha(target, session, challenge, code))
+    reading = await source.submit_captcha(target, session, challenge, code)
     if reading.status is Status.CAPTCHA:
         raise InvalidCaptcha(reading.detail)
     return session.kept_cookies()
-
-
-async def _typed(step: Awaitable[Answer]) -> Answer:
-    """A source's step, its refusal typed. A source says it has no image for a person with a
-    ValueError whose `detail` says why and whose `challenge` names what the site asks for
-    instead: this is the one place that reads it, until the sources raise UnsolvableCaptcha
-    themselves (creneau.captcha_errors sits below them for that)."""
-    try:
-        return await step
-    except ValueError as refused:
-        detail: Said = getattr(refused, "detail", None) or str(refused)
-        raise UnsolvableCaptcha(detail, str(getattr(refused, "challenge", "") or "")) from refused
 
 
 def image_type(data: bytes) -> str | None:

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from pydantic import field_validator
 
+from creneau.captcha_errors import UnsolvableCaptcha
 from creneau.detail_texts import Code
 from creneau.details import Detail, joined
 from creneau.host_budget import HostBudget
@@ -980,15 +981,14 @@ class CaptchaChallenge:
     page_url: str = ""
 
 
-class CaptchaUnavailable(ValueError):
+class CaptchaUnavailable(UnsolvableCaptcha):
     """No image CAPTCHA a person could solve here: the site refused, failed, or asks for a
-    challenge only a browser can pass (`challenge` names it, "" when there is none)."""
+    challenge only a browser can pass (`challenge` names it, "" when there is none);
+    `reading` is the page that says so."""
 
     def __init__(self, detail: Detail, reading: Reading) -> None:
-        super().__init__(str(detail))
-        self.detail = detail
+        super().__init__(detail, challenge_of(reading))
         self.reading = reading
-        self.challenge = challenge_of(reading)
 
 
 async def start_captcha(target: Target, session: Session) -> CaptchaChallenge:
