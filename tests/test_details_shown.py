@@ -22,8 +22,8 @@ from starlette.testclient import TestClient
 from conftest import FIXTURES
 from creneau.alert_kinds import Destination
 from creneau.alerts.channels import Channel
-from creneau.alerts.events import Routing, trouble_event
 from creneau.alerts.messages import Messages
+from creneau.alerts.outbox import Routing, trouble_event
 from creneau.check.record import record
 from creneau.cli import cli
 from creneau.cli import status as status_command

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import english
 from creneau import sources
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.config import Config
 from creneau.fetch.client import TooSoon

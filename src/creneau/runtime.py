@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from creneau.alerts import events as outbox
+from creneau.alerts import outbox
 from creneau.alerts.deliver import Sender
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.fetch.client import Guard, PoliteClient
 from creneau.store import StoreCall, inline
 

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from creneau.alert_kinds import Destination
-from creneau.alerts.events import Routing
 from creneau.alerts.messages import Messages, check_overrides
+from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.cli import cli
 from creneau.results import CheckResult, GuichetResult, ReleaseAnnouncement, Slot, Status

@@ -383,7 +383,7 @@ async def test_piled_up_releases_go_as_one_message_oldest_first_without_the_gone
 ) -> None:
     # The receiver is down; releases A, B, C at 13:30:15, :27, :39 (A's slot gone by :39);
     # the receiver is back at 13:31:07. Each row has its own backoff, so C was due first.
-    from creneau.alerts.events import Routing
+    from creneau.alerts.outbox import Routing
     from creneau.check.record import record
 
     start = paris(2026, 11, 23, 13, 30, 0)
@@ -413,7 +413,7 @@ async def test_piled_up_releases_go_as_one_message_oldest_first_without_the_gone
 
 
 async def test_an_alert_whose_slots_all_went_is_not_sent(store: Store) -> None:
-    from creneau.alerts.events import Routing
+    from creneau.alerts.outbox import Routing
     from creneau.check.record import record
 
     clock, channel = Clock(), Recorder()
@@ -435,7 +435,7 @@ async def test_an_alert_whose_slots_all_went_is_not_sent(store: Store) -> None:
 async def test_a_trouble_alert_is_withdrawn_once_the_target_answers_clearly(
     store: Store, status: Status, alert: str
 ) -> None:
-    from creneau.alerts.events import Routing
+    from creneau.alerts.outbox import Routing
     from creneau.check.record import record
 
     clock, channel = Clock(), Recorder()
@@ -457,7 +457,7 @@ async def test_a_trouble_alert_is_withdrawn_once_the_target_answers_clearly(
 
 
 async def test_a_trouble_alert_that_still_holds_is_sent_late(store: Store) -> None:
-    from creneau.alerts.events import Routing
+    from creneau.alerts.outbox import Routing
     from creneau.check.record import record
 
     clock, channel = Clock(), Recorder()
@@ -485,7 +485,7 @@ def host_report(kind: str, at: datetime) -> HostReport:
 async def test_a_host_down_alert_is_withdrawn_when_the_host_is_back_up(
     store: Store, back_up: bool
 ) -> None:
-    from creneau.alerts.events import Routing
+    from creneau.alerts.outbox import Routing
     from creneau.check.record import record
 
     clock, channel = Clock(), Recorder()

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import english
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import watch_once
 from creneau.check.run import run_check
 from creneau.cli import cli

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from conftest import SIMULATOR_BUDGET
-from creneau.alerts.events import new_slots
+from creneau.alerts.outbox import new_slots
 from creneau.check.run import run_check
 from creneau.fetch.client import PoliteClient
 from creneau.results import Status

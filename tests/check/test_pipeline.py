@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from creneau.alert_kinds import Destination
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import watch_once
 from creneau.cli import cli
 from creneau.fetch.client import PoliteClient

@@ -16,7 +16,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from creneau.alerts.events import person_alert_due, trouble_state
+from creneau.alerts.outbox import person_alert_due, trouble_state
 from creneau.cli import cli
 from creneau.config import load_config
 from creneau.daemon import Daemon

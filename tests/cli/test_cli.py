@@ -13,7 +13,7 @@ import time_machine
 from click.testing import CliRunner
 
 from conftest import FIXTURES
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.cli import cli
 from creneau.config import load_config

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES
 from creneau.alert_kinds import Destination
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.cli import cli
 from creneau.details import Detail

@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import insert
 from starlette.testclient import TestClient
 
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.cli import cli
 from creneau.cli.evidence import evidence

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from conftest import english
 from creneau.alert_kinds import Destination
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import watch_once
 from creneau.check.run import run_check
 from creneau.cli import cli

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from sqlalchemy import delete, insert, select, update
 
 from creneau import history
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.cli import cli
 from creneau.cli.history import parse_when

@@ -442,7 +442,7 @@ def test_slots_without_a_time_are_new_once_and_gone_when_they_go() -> None:
 
 
 def test_a_stand_in_start_is_flagged_and_passes_every_alert_filter() -> None:
-    from creneau.alerts.events import Routing
+    from creneau.alerts.outbox import Routing
 
     now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     reading = html.parse_page(Page("https://x", 200, ISSUE_EXAMPLE.encode()), REMISE)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.details import Detail, render
 from creneau.fetch.politeness import HostState

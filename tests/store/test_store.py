@@ -20,7 +20,7 @@ from sqlalchemy import Table, inspect, text
 
 from creneau import url_keys
 from creneau.alert_kinds import Destination
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.results import CheckResult, GuichetResult, SiteCookie, Slot, Status
 from creneau.store import (

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from creneau.alert_kinds import Destination
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.store import Store

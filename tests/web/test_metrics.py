@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from creneau import __version__
 from creneau.alert_kinds import Destination
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import HostReport, record
 from creneau.fetch.politeness import HostState
 from creneau.results import CheckResult, GuichetResult, Slot, Status

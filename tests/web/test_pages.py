@@ -22,7 +22,7 @@ from markupsafe import escape
 from starlette.testclient import TestClient
 
 from creneau.alert_kinds import Destination
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.config import Config, load_config
 from creneau.fetch.politeness import HostState

@@ -24,7 +24,7 @@ from test_metrics import (
     write_history,
 )
 
-from creneau.alerts.events import Routing
+from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.cli import cli
 from creneau.results import CheckResult, GuichetResult, Slot, Status

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from creneau.alert_kinds import Destination, OutboxEvent
 from creneau.alerts.channels import AppriseSession, Channel, channel_of
-from creneau.alerts.events import quiet_until
+from creneau.alerts.outbox import quiet_until
 from creneau.config import Config
 from creneau.details import Detail
 from creneau.redact import redact

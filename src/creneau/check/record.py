@@ -15,8 +15,8 @@ from pathlib import Path
 
 from creneau import sources
 from creneau.alert_kinds import Destination, OutboxEvent
-from creneau.alerts import events as outbox
-from creneau.alerts.events import Routing
+from creneau.alerts import outbox
+from creneau.alerts.outbox import Routing
 from creneau.changes import diff_slots
 from creneau.check.run import run_check
 from creneau.fetch.client import Guard, PoliteClient

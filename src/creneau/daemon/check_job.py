@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from creneau.alerts import events as outbox
+from creneau.alerts import outbox
 from creneau.check.record import NotRecorded, Recorded, record
 from creneau.daemon.context import DaemonContext
 from creneau.daemon.schedule import Schedule

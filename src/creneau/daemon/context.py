@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from creneau.alert_kinds import Destination, OutboxEvent
-from creneau.alerts import events as outbox
+from creneau.alerts import outbox
 from creneau.check.record import enqueue_now
 from creneau.config import Config
 from creneau.daemon.outage import StoreOutage

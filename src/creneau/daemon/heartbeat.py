@@ -8,7 +8,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from creneau.alerts import events
+from creneau.alerts import outbox
 from creneau.daemon.context import DaemonContext
 from creneau.history import activity
 from creneau.store import STORE_FAILURES, Store, Superseded
@@ -23,11 +23,11 @@ def heartbeat(store: Store, config: Config, since: datetime, now: datetime) -> i
     """Queue the message; how many channel URLs it goes to."""
     lines = [line.to_event() for line in activity(store, since)]
     kinds = {channel.name: frozenset(channel.kinds) for channel in config.notify}
-    everywhere = events.destinations(
+    everywhere = outbox.destinations(
         [(channel.name, channel.secret_urls) for channel in config.notify], kinds
     )
     with store.transaction() as tx:
-        return tx.enqueue(events.heartbeat_event(since, lines), everywhere, now)
+        return tx.enqueue(outbox.heartbeat_event(since, lines), everywhere, now)
 
 
 async def heartbeat_job(context: DaemonContext) -> None:

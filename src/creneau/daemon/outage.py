@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from creneau.alert_kinds import Destination, OutboxEvent
-from creneau.alerts import events as outbox
-from creneau.alerts.events import Routing
+from creneau.alerts import outbox
+from creneau.alerts.outbox import Routing
 from creneau.changes import SETTLED
 from creneau.check.record import NotRecorded
 from creneau.results import CheckResult, Slot, Status

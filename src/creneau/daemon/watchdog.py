@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 
 from creneau.alert_kinds import OutboxEvent
-from creneau.alerts.events import ALERT_AT_MOST_EVERY
+from creneau.alerts.outbox import ALERT_AT_MOST_EVERY
 from creneau.daemon.context import DaemonContext
 from creneau.daemon.health import overdue
 from creneau.daemon.schedule import Schedule
