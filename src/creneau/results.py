@@ -68,10 +68,12 @@ def unreadable_time_stand_in(identity: str) -> datetime:
     return UNREADABLE_TIME_BASE + timedelta(seconds=seconds)
 
 
-# As facts are shown (`creneau parse --json`) and stored: a slot's own page, by its key, and
-# the challenge a page asks for. Typed on the readings (`Slot.booking_url`, `challenge`).
+# As facts are shown (`creneau parse --json`) and stored: a slot's own page, by its key, the
+# challenge a page asks for, and how many slots the pages showed beyond what is read. Typed on
+# the readings and results (`Slot.booking_url`, `challenge`, `slots_not_kept`).
 BOOKING_URL_FACT = "booking_url:"
 CHALLENGE_FACT = "challenge"
+SLOTS_NOT_KEPT_FACT = "slots_not_kept"
 # At most this many slots' own pages are shown and stored with a reading, the earliest first.
 MAX_BOOKING_URLS = 100
 
@@ -202,6 +204,7 @@ class CheckResult:
     # person solves through creneau, or one only a browser passes ("recaptcha", "turnstile"…).
     challenge: str = ""
     releases: ReleaseAnnouncement | None = None  # what the site announced of its releases
+    slots_not_kept: int = 0  # slots its pages showed beyond what is read (sources' cap)
     complete: bool = False  # the answer lists every guichet that has slots
     site_session: SiteSession | None = None  # cookies to keep, for sources that keep them
     site_session_used: SiteSession | None = None  # the cookies the check started with
@@ -240,11 +243,13 @@ def as_facts(
     slots: Iterable[Slot],
     challenge: str,
     releases: ReleaseAnnouncement | None = None,
+    slots_not_kept: int = 0,
 ) -> dict[str, str]:
     """What the site said besides slots, as it is shown and stored: its release
     announcements, `facts`, each slot's own page (BOOKING_URL_FACT + its key; the first
-    MAX_BOOKING_URLS) and the challenge."""
+    MAX_BOOKING_URLS), the challenge and the count of slots not read."""
     with_url = [slot for slot in slots if slot.booking_url][:MAX_BOOKING_URLS]
     shown = {**(releases.as_facts() if releases else {}), **facts}
     shown |= {BOOKING_URL_FACT + slot.key: slot.booking_url for slot in with_url}
-    return shown | ({CHALLENGE_FACT: challenge} if challenge else {})
+    shown |= {CHALLENGE_FACT: challenge} if challenge else {}
+    return shown | ({SLOTS_NOT_KEPT_FACT: str(slots_not_kept)} if slots_not_kept else {})

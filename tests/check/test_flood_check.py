@@ -22,7 +22,7 @@ from creneau.results import Status
 from creneau.simulator import flood
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import html
-from creneau.sources.reading import MAX_SLOTS_PER_PAGE, SLOTS_NOT_KEPT_FACT
+from creneau.sources.reading import MAX_SLOTS_PER_PAGE
 
 NOT_KEPT = flood.HTML_SLOTS - MAX_SLOTS_PER_PAGE
 
@@ -47,10 +47,10 @@ async def test_a_check_keeps_the_first_slots_and_says_how_many_more(
     flooded: SimulatorServer,
 ) -> None:
     result = await run_check(target(flooded), client())
-    assert (result.status, len(result.slots), result.facts[SLOTS_NOT_KEPT_FACT]) == (
+    assert (result.status, len(result.slots), result.slots_not_kept) == (
         Status.AVAILABLE,
         MAX_SLOTS_PER_PAGE,
-        str(NOT_KEPT),
+        NOT_KEPT,
     )
     event = new_slots(result, result.slots).event
     assert (len(event["slots"]), event["not_kept"]) == (MAX_SLOTS_PER_PAGE, NOT_KEPT)

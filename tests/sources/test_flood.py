@@ -28,7 +28,6 @@ from creneau.sources.reading import (
     CUT_SHORT,
     MAX_SLOTS_PER_PAGE,
     OFF_LOOP_BYTES,
-    SLOTS_NOT_KEPT_FACT,
     Reading,
     parsed,
 )
@@ -150,7 +149,7 @@ def test_slots_cut_at_the_cap_never_make_earlier_ones_gone() -> None:
         Status.AVAILABLE,
         flood.FIRST,
         guichets=analysis.guichets,
-        facts={SLOTS_NOT_KEPT_FACT: str(analysis.reading.slots_not_kept)},
+        slots_not_kept=analysis.reading.slots_not_kept,
     )
     seen = KnownSlot(1, beyond.guichet_id, beyond.start, flood.FIRST - timedelta(hours=1), None)
     assert diff_slots([seen], checked).gone == []

@@ -21,7 +21,6 @@ from creneau.fetch.politeness import HostTransition
 from creneau.redact import booking_link, public_link, redact
 from creneau.results import CheckResult, Slot, Status
 from creneau.sources import search_page
-from creneau.sources.reading import SLOTS_NOT_KEPT_FACT
 
 PERSON_NEEDED = {Status.CAPTCHA: "captcha", Status.UNKNOWN: "page_changed"}
 NO_CLEAR_ANSWER = (
@@ -88,7 +87,7 @@ def new_slots(result: CheckResult, slots: Sequence[Slot]) -> OutboxEvent:
         "url": page_link(result),
         "slots": [slot_event(slot, booking_url=slot.booking_url) for slot in sorted(slots)],
     }
-    if not_kept := int(result.facts.get(SLOTS_NOT_KEPT_FACT, "0") or 0):
+    if not_kept := result.slots_not_kept:
         event["not_kept"] = not_kept
     return OutboxEvent(result.target, "slots", event)
 

@@ -15,7 +15,7 @@ from creneau.fetch.client import Guard, PoliteClient
 from creneau.fetch.errors import FetchError, HostCoolingDown
 from creneau.page import Page
 from creneau.results import CheckResult, SiteSession, Status
-from creneau.sources.reading import SLOTS_NOT_KEPT_FACT, FlowOutcome
+from creneau.sources.reading import FlowOutcome
 from creneau.targets import TargetBase
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,10 @@ class _Attempt:
             page_sha256=page.sha256 if page else None,
             requests=requests,
             next_attempt_at=next_attempt_at,
-            facts=_facts(outcome) if outcome else {},
+            facts=outcome.facts if outcome else {},
             challenge=outcome.challenge if outcome else "",
             releases=outcome.releases if outcome else None,
+            slots_not_kept=outcome.slots_not_kept if outcome else 0,
             complete=outcome.complete if outcome else False,
             site_session=self.kept,
             site_session_used=(self.cookies or []) if self.keeps_session else None,
@@ -110,10 +111,3 @@ async def run_check(
 def internal_error(bug: Exception) -> Detail:
     """A fault of creneau itself, said as the exception says it."""
     return Detail("internal_error", kind=type(bug).__name__, message=str(bug))
-
-
-def _facts(outcome: FlowOutcome) -> dict[str, str]:
-    """What the site said besides slots, and how many slots its pages showed unread."""
-    if not outcome.slots_not_kept:
-        return outcome.facts
-    return {**outcome.facts, SLOTS_NOT_KEPT_FACT: str(outcome.slots_not_kept)}

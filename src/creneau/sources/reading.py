@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 # 100,000 slot elements (1.3 MB, under the body cap) took a check 8 s and the daemon from 75
 # to 643 MB, its database 58 MB more (issue 24).
 MAX_SLOTS_PER_PAGE = 2_000
-# CheckResult.facts: how many slots the check's pages showed beyond MAX_SLOTS_PER_PAGE.
-SLOTS_NOT_KEPT_FACT = "slots_not_kept"
 # The `read_until` of a guichet whose slots were cut at MAX_SLOTS_PER_PAGE: its list says
 # nothing of which slots seen earlier are gone.
 CUT_SHORT = datetime.min.replace(tzinfo=UTC)

@@ -37,7 +37,14 @@ def add_check(connection: Connection, result: CheckResult, *, keep_pages: bool =
         slot_count=len(result.slots),
         requests=result.requests,
         # Stored as facts, as ever: the releases, the slots' pages, the challenge with them.
-        facts=as_facts(result.facts, result.slots, result.challenge, result.releases) or None,
+        facts=as_facts(
+            result.facts,
+            result.slots,
+            result.challenge,
+            result.releases,
+            result.slots_not_kept,
+        )
+        or None,
         pages=_pages_read(result) if keep_pages else None,
     )
     key = connection.execute(query).inserted_primary_key
