@@ -1,11 +1,10 @@
-"""A page of 100,000 slot elements (issue 24: 1.3 MB, under the 2 MiB body cap), built by
-`creneau.simulator.flood` for each system (as many slots as its markup fits in 2 MiB). First
-what reading it costs, in a process of its own: parse time, and how much the process grows
-at its peak. Then a real `creneau run` checking such a page every 5 seconds, against the same
-daemon checking a page of three slots: its memory once idle (target ≤ 1.2 ×) and the slowest
-/healthz answer while it checks.
-
-`python -m bench.bigpage parse SYSTEM` prints one system's parse figures as JSON."""
+"""A page of 100,000 slot elements (issue 24: 1.3 MB, under the 2 MiB body cap), built by each
+system's `flood_page` (in its simulator, with `creneau.simulator.flood`: as many slots as its
+markup fits in 2 MiB). First what reading it costs, in a process of its own: parse time, and how
+much the process grows at its peak. Then a real `creneau run` checking such a page every 5
+seconds, against the same daemon checking a page of three slots: its memory once idle (target ≤
+1.2 ×) and the slowest /healthz answer while it checks. `python -m bench.bigpage parse SYSTEM`
+prints one system's parse figures as JSON."""
 
 from __future__ import annotations
 
@@ -28,8 +27,12 @@ import creneau
 from bench.figures import Figure
 from bench.footprint import free_port, has_children, tree_rss_mb
 from creneau.page import Page
-from creneau.simulator import flood
+from creneau.simulator import flood, flood_page
 from creneau.simulator.server import SimulatorServer
+from creneau.sources.html import simulator as html_site
+
+# The systems whose big page is parsed, in the order the figures are written.
+FLOODED = ("html", "ezbooking", "rdvpref", "rdvsp", "ants")
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_ROOT = Path(creneau.__file__).resolve().parent.parent  # the creneau being measured
@@ -61,13 +64,13 @@ def parse_once(system: str) -> dict[str, float]:
     from creneau import sources
 
     source = sources.get(system)
-    body = flood.PAGES[system]().encode()
+    body = flood_page(system)().encode()
     kind = "application/json" if system == "ants" else "text/html"
     url = "http://127.0.0.1/ezjscore/call/x" if system == "ezbooking" else "http://127.0.0.1/x"
     headers = {"content-type": kind, "date": "Mon, 07 Dec 2026 07:00:00 GMT"}
     target = None
     if system == "html":
-        fields = {"name": "plages", "url": "http://127.0.0.1/plages", **flood.HTML_TARGET}
+        fields = {"name": "plages", "url": "http://127.0.0.1/plages", **html_site.FLOOD_TARGET}
         target = source.Target.model_validate(fields)
     source.parse_page(Page(url, 200, b"<p>warm up</p>", headers), target)  # imports
     page = Page(url, 200, body, headers)
@@ -104,7 +107,7 @@ def parse_in_own_process(system: str) -> dict[str, float]:
 
 def parse_figures() -> list[Figure]:
     figures = []
-    for system in flood.PAGES:
+    for system in FLOODED:
         cost = parse_in_own_process(system)
         name = f"{system}: a page of {cost['read'] + cost['not_kept']:,} slots"
         seconds, growth = cost["seconds"], cost["peak_growth_mb"]
@@ -124,8 +127,8 @@ def _config(workdir: Path, url: str, label: str, web_port: int) -> Path:
         f'[web]\nenabled = true\nlisten = "127.0.0.1:{web_port}"\n'
         '[hosts."127.0.0.1"]\nper_minute = 600\nburst = 60\n'
         f'[[target]]\nname = "plages"\nsystem = "html"\nurl = "{url}"\nevery = "{EVERY}s"\n'
-        f'slot_selector = "{flood.HTML_TARGET["slot_selector"]}"\n'
-        f"none_text = {json.dumps(flood.HTML_TARGET['none_text'], ensure_ascii=False)}\n"
+        f'slot_selector = "{html_site.FLOOD_TARGET["slot_selector"]}"\n'
+        f"none_text = {json.dumps(html_site.FLOOD_TARGET['none_text'], ensure_ascii=False)}\n"
     )
     return config
 
@@ -207,8 +210,8 @@ def daemon_after(workdir: Path, url: str, label: str) -> dict[str, float]:
 def daemon_figures() -> list[Figure]:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        small = flood.FloodSite(flood.html_page(3), "/small")
-        big = flood.FloodSite(flood.html_page(), "/big")
+        small = flood.FloodSite(html_site.flood_page(3), "/small")
+        big = flood.FloodSite(html_site.flood_page(), "/big")
         with SimulatorServer(sites=[small, big]) as server:
             idle = daemon_after(workdir, f"{server.url}/small", "small")
             flooded = daemon_after(workdir, f"{server.url}/big", "big")
@@ -217,7 +220,7 @@ def daemon_figures() -> list[Figure]:
         Figure("bigpage", "creneau run after checking a page of 3 slots", idle["rss_mb"], "MB"),
         Figure(
             "bigpage",
-            f"creneau run after {CHECKS} checks of a page of {flood.HTML_SLOTS:,} slots",
+            f"creneau run after {CHECKS} checks of a page of {flood.SLOTS:,} slots",
             flooded["rss_mb"],
             "MB",
             details=flooded,

@@ -22,20 +22,21 @@ from creneau.results import Status
 from creneau.simulator import flood
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import html
+from creneau.sources.html import simulator as html_site
 from creneau.sources.reading import MAX_SLOTS_PER_PAGE
 
-NOT_KEPT = flood.HTML_SLOTS - MAX_SLOTS_PER_PAGE
+NOT_KEPT = flood.SLOTS - MAX_SLOTS_PER_PAGE
 
 
 @pytest.fixture(scope="module")
 def flooded() -> Iterator[SimulatorServer]:
-    with SimulatorServer(sites=[flood.FloodSite(flood.html_page())]) as server:
+    with SimulatorServer(sites=[flood.FloodSite(html_site.flood_page())]) as server:
         yield server
 
 
 def target(server: SimulatorServer) -> html.Target:
     return html.Target.model_validate(
-        {"name": "plages", "url": f"{server.url}/plages", "every": "5s", **flood.HTML_TARGET}
+        {"name": "plages", "url": f"{server.url}/plages", "every": "5s", **html_site.FLOOD_TARGET}
     )
 
 

@@ -9,7 +9,6 @@ import json
 import os
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -19,10 +18,11 @@ from creneau.fetch.client import PoliteClient
 from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.results import CheckResult, Status
-from creneau.simulator import flood
+from creneau.simulator import flood, flood_page
 from creneau.simulator.wire import Request, Response
-from creneau.sources import ants, ezbooking, html, rdvpref, rdvsp
+from creneau.sources import SYSTEMS, ants, ezbooking, html, rdvpref, rdvsp
 from creneau.sources.common import MAX_ELEMENTS_READ
+from creneau.sources.html import simulator as html_site
 from creneau.sources.isolated import ParseFailed
 from creneau.sources.reading import (
     CUT_SHORT,
@@ -36,7 +36,7 @@ from harness.transport import SimulatedInternet
 SLOTS = 5_000  # well past the cap, quick to build and read
 SERVED = {"date": "Mon, 07 Dec 2026 07:00:00 GMT"}
 HTML_TARGET = html.Target.model_validate(
-    {"name": "plages", "url": "http://127.0.0.1/plages", **flood.HTML_TARGET}
+    {"name": "plages", "url": "http://127.0.0.1/plages", **html_site.FLOOD_TARGET}
 )
 
 
@@ -45,7 +45,7 @@ def page(body: str, url: str = "http://127.0.0.1/x", kind: str = "text/html") ->
 
 
 def read(system: str, slots: int = SLOTS) -> Reading:
-    body = flood.PAGES[system]() if slots == flood.HTML_SLOTS else _page(system, slots)
+    body = flood_page(system)() if slots == flood.SLOTS else _page(system, slots)
     if system == "html":
         return html.parse_page(page(body), HTML_TARGET)
     if system == "ants":
@@ -56,17 +56,10 @@ def read(system: str, slots: int = SLOTS) -> Reading:
 
 
 def _page(system: str, slots: int) -> str:
-    builders: dict[str, Any] = {
-        "html": flood.html_page,
-        "ezbooking": flood.ezbooking_grid,
-        "rdvpref": flood.rdvpref_page,
-        "rdvsp": flood.rdvsp_page,
-        "ants": flood.ants_answer,
-    }
-    return str(builders[system](slots))
+    return flood_page(system)(slots)
 
 
-@pytest.mark.parametrize("system", sorted(flood.PAGES))
+@pytest.mark.parametrize("system", sorted(SYSTEMS))
 def test_a_page_of_thousands_of_slots_is_read_up_to_the_cap_and_the_rest_counted(
     system: str,
 ) -> None:
@@ -86,12 +79,12 @@ def test_a_page_of_thousands_of_slots_is_read_up_to_the_cap_and_the_rest_counted
 def test_the_page_of_the_issue_is_read_within_the_elements_budget_and_counted_exactly() -> None:
     """100,000 <b> in 1.5 MB: past MAX_ELEMENTS_READ elements the page is not parsed, its
     elements of the slots' shape are counted."""
-    body = flood.html_page()
-    assert body.count("<b>") == flood.HTML_SLOTS > MAX_ELEMENTS_READ
-    reading = read("html", flood.HTML_SLOTS)
+    body = html_site.flood_page()
+    assert body.count("<b>") == flood.SLOTS > MAX_ELEMENTS_READ
+    reading = read("html", flood.SLOTS)
     assert (len(reading.slots), reading.slots_not_kept) == (
         MAX_SLOTS_PER_PAGE,
-        flood.HTML_SLOTS - MAX_SLOTS_PER_PAGE,
+        flood.SLOTS - MAX_SLOTS_PER_PAGE,
     )
 
 
@@ -139,7 +132,7 @@ def test_a_page_too_large_to_read_whole_is_never_none_for_what_it_did_not_read(
 def test_slots_cut_at_the_cap_never_make_earlier_ones_gone() -> None:
     """A list cut short says nothing of which slots went: the ones seen before and not
     among those read stay open."""
-    analysis = html.analyse(page(flood.html_page(SLOTS)), HTML_TARGET)
+    analysis = html.analyse(page(html_site.flood_page(SLOTS)), HTML_TARGET)
     assert [g.read_until for g in analysis.guichets] == [CUT_SHORT]
     beyond = replace(analysis.reading.slots[0], start=flood.minute(SLOTS - 1), key="past the cap")
     checked = CheckResult(
@@ -156,7 +149,7 @@ def test_slots_cut_at_the_cap_never_make_earlier_ones_gone() -> None:
 
 
 def test_an_ants_meeting_point_whose_slots_all_lie_past_the_cap_is_not_none() -> None:
-    body = flood.ants_answer(MAX_SLOTS_PER_PAGE)
+    body = flood_page("ants")(MAX_SLOTS_PER_PAGE)
     second = '{"id":"2","name":"Mairie 2","available_slots":[{"datetime":"2026-12-08T09:00Z"}]}'
     reading = ants.parse_page(page(body[:-1] + "," + second + "]", kind="application/json"))
     assert reading.slots_not_kept == 1
@@ -240,7 +233,7 @@ class FloodedCalendar:
     def handle(self, request: Request) -> Response:
         if request.path.startswith("/ezjscore/call/"):
             self.grids.append(request.path)
-            return Response(200, flood.ezbooking_grid(SLOTS))
+            return Response(200, flood_page("ezbooking")(SLOTS))
         calendar = (
             '<h1>Remise de titre</h1><form id="FormBookingCreate" action="/booking/create/1/4">'
             "</form><script>Y.io.ez('bookingserver::planning::assign::1::7::' + offset);</script>"

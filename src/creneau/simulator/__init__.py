@@ -31,3 +31,11 @@ def simulated(system: str) -> Simulated[Site]:
     module = importlib.import_module(f"creneau.sources.{system}.simulator")
     found: Simulated[Site] = module.SIMULATED
     return found
+
+
+def flood_page(system: str) -> Callable[..., str]:
+    """The system's page of far more slots than a site shows (`flood_page(count, size)` of
+    `creneau.sources.<system>.simulator`)."""
+    module = importlib.import_module(f"creneau.sources.{system}.simulator")
+    page: Callable[..., str] = module.flood_page
+    return page

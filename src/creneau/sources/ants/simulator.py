@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from creneau.simulator import Simulated
+from creneau.simulator import Simulated, flood
 from creneau.simulator.pages import nginx_error
 from creneau.simulator.wire import Request, Response
 
@@ -354,3 +354,17 @@ SIMULATED = Simulated(
     _with_slots,
     lambda site, root: [f"  {root}{API_PATH}"],
 )
+
+
+# --- a page far bigger than any the site shows (issue 24): creneau.simulator.flood ------
+
+
+def flood_page(count: int = flood.SLOTS, size: int = flood.BODY_CAP) -> str:
+    """One meeting point of the hub's answer with `count` available slots."""
+
+    def item(index: int) -> str:
+        slot = {"datetime": f"{flood.minute(index):%Y-%m-%dT%H:%M}Z", "callback_url": ""}
+        return ("," if index else "") + json.dumps(slot, separators=(",", ":"))
+
+    head = '[{"id":"1","name":"Mairie","available_slots":['
+    return flood.fit(head, "]}]", item, count, size)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from creneau.simulator import Simulated
+from creneau.simulator import Simulated, flood
 from creneau.simulator.pages import PARIS, nginx_error
 from creneau.simulator.wire import Request, Response
 from creneau.sources.ezbooking import simulated_pages as pages
@@ -444,3 +444,16 @@ SIMULATED = Simulated(
         for booking in site.bookings.values()
     ],
 )
+
+
+# --- a page far bigger than any the site shows (issue 24): creneau.simulator.flood ------
+
+
+def flood_page(count: int = flood.SLOTS, size: int = flood.BODY_CAP) -> str:
+    """A week grid (ezjscore's bare HTML answer) whose links all lead to step 5."""
+
+    def item(index: int) -> str:
+        return f"<a href=/booking/create/1/5/{int(flood.minute(index).timestamp())}>libre</a>"
+
+    head = '<table><tr><th colspan="7">Semaine du lundi 7 décembre 2026</th></tr><tr><td>'
+    return flood.fit(head, "</td></tr></table>", item, count, size)

@@ -16,7 +16,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
-from creneau.simulator import Simulated
+from creneau.simulator import Simulated, flood
 from creneau.simulator.wire import Request, Response
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -298,3 +298,24 @@ SIMULATED = Simulated(
     _with_slots,
     lambda site, root: [f"  {root}{site.path}"],
 )
+
+
+# --- a page far bigger than any the site shows (issue 24): creneau.simulator.flood ------
+
+
+# The target that reads `flood_page`: each <b> is a slot ("7/12 8h05").
+FLOOD_TARGET = {"slot_selector": "p#plages > b", "none_text": ["Aucune plage libre"]}
+
+
+def flood_page(count: int = flood.SLOTS, size: int = flood.BODY_CAP) -> str:
+    """A page of `count` slots (as many as fit in `size`), each a <b> FLOOD_TARGET reads."""
+
+    def item(index: int) -> str:
+        at = flood.minute(index)
+        return f"<b>{at.day}/{at.month} {at.hour}h{at.minute:02d}</b>"
+
+    head = (
+        "<!DOCTYPE html><html lang=fr><head><meta charset=utf-8><title>Plages</title></head>"
+        "<body><h1>Plages libres</h1><p id=plages>"
+    )
+    return flood.fit(head, "</p></body></html>", item, count, size)

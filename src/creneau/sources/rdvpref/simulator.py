@@ -35,7 +35,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from creneau.dates import FRENCH_DAYS
-from creneau.simulator import Simulated
+from creneau.simulator import Simulated, flood
 from creneau.simulator.pages import nginx_error
 from creneau.simulator.wire import Request, Response
 
@@ -754,3 +754,27 @@ SIMULATED = Simulated(
         for demarche in site.demarches.values()
     ],
 )
+
+
+# --- a page far bigger than any the site shows (issue 24): creneau.simulator.flood ------
+
+
+def flood_page(count: int = flood.SLOTS, size: int = flood.BODY_CAP) -> str:
+    """The creneau/ page's state (script#vui-init-data) listing `count` TrancheHoraire."""
+
+    def item(index: int) -> str:
+        at = flood.minute(index)
+        slot = {
+            "trhId": index,
+            "dateLocale": f"{at:%d/%m/%Y}",
+            "minutesDebut": at.hour * 60 + at.minute,
+        }
+        return ("," if index else "") + json.dumps(slot, separators=(",", ":"))
+
+    head = (
+        "<!DOCTYPE html><html lang=fr><head><meta charset=utf-8></head><body><h1>Démarche</h1>"
+        '<script type="application/json" id="vui-init-data">{"vueData":{"critere":'
+        '{"premierJour":"07/12/2026","dateMin":"07/12/2026","datePremiereDispo":"07/12/2026"},'
+        '"tranchesHoraires":['
+    )
+    return flood.fit(head, "]}}</script></body></html>", item, count, size)

@@ -21,7 +21,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from creneau.dates import FRENCH_DAYS, FRENCH_MONTHS
-from creneau.simulator import Simulated
+from creneau.simulator import Simulated, flood
 from creneau.simulator.pages import PARIS, nginx_error
 from creneau.simulator.wire import Request, Response
 
@@ -557,3 +557,21 @@ SIMULATED = Simulated(
     _with_slots,
     lambda site, root: [f"  {site.search_url(root)}"],
 )
+
+
+# --- a page far bigger than any the site shows (issue 24): creneau.simulator.flood ------
+
+
+def flood_page(count: int = flood.SLOTS, size: int = flood.BODY_CAP) -> str:
+    """A week of slots whose links all carry a start (`_creneaux`)."""
+
+    def item(index: int) -> str:
+        return (
+            f"<a href=/prendre_rdv?lieu_id=1&starts_at={flood.minute(index):%Y-%m-%d+%H:%M}>x</a>"
+        )
+
+    head = (
+        '<!DOCTYPE html><html lang=fr><body><h2 class="card-title">Mairie</h2>'
+        '<div id="creneaux-lieu-1">'
+    )
+    return flood.fit(head, "</div></body></html>", item, count, size)
