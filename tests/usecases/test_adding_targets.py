@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from creneau.adding.links import LinkProblem, Preview
 from creneau.config import ConfigError, load_config
-from creneau.links import LinkProblem, Preview
 from creneau.results import CheckResult, Status
 from creneau.targets import DurationTooLong
 from creneau.usecases import targets

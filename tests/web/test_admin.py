@@ -165,7 +165,12 @@ def test_a_dashboard_that_adds_no_target_never_loads_the_link_readers(tmp_path: 
     )
     loaded = set(json.loads(answer.stdout.splitlines()[-1]))
     assert "creneau.web.admin" in loaded
-    never = {"creneau.usecases.targets", "creneau.links", "creneau.adding.config_file", "tomlkit"}
+    never = {
+        "creneau.usecases.targets",
+        "creneau.adding.links",
+        "creneau.adding.config_file",
+        "tomlkit",
+    }
     assert never & loaded == set()
 
 

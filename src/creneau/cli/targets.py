@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from creneau.adding.config_file import Edited
+    from creneau.adding.links import Link, Preview
     from creneau.config import Config
     from creneau.details import Said
-    from creneau.links import Link, Preview
     from creneau.runtime import Runtime
     from creneau.usecases.targets import Draft
 
@@ -100,7 +100,7 @@ def add(
 
 
 def _link(url: str, every: str | None) -> Link:
-    from creneau import links
+    from creneau.adding import links
     from creneau.usecases import targets
 
     try:
@@ -201,7 +201,7 @@ def _show(found: Preview, zone: ZoneInfo, detail: str) -> None:
     with its id."""
     import tomlkit
 
-    from creneau.links import first_times
+    from creneau.adding.links import first_times
     from creneau.sources import get as get_system
 
     result = found.result

@@ -12,8 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from creneau import links
-from creneau.adding import config_file
+from creneau.adding import config_file, links
 from creneau.check.record import NotRecorded
 from creneau.usecases.check_once import check_once
 
@@ -21,8 +20,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from creneau.adding.config_file import ConfigText, Edited
+    from creneau.adding.links import Link, Preview
     from creneau.config import Config
-    from creneau.links import Link, Preview
     from creneau.results import CheckResult
     from creneau.runtime import Runtime
     from creneau.targets import TargetBase

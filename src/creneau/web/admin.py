@@ -51,7 +51,7 @@ from creneau.web.pages.texts import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from creneau import links
+    from creneau.adding import links
     from creneau.adding.config_file import Edited
     from creneau.config import Config
     from creneau.results import CheckResult, Slot
@@ -500,7 +500,7 @@ class AddDesk:
 
 def _read_link(url: str, every: str, language: str) -> tuple[links.Link, str | None]:
     """The link recognised and the interval read; raises Refused."""
-    from creneau import links
+    from creneau.adding import links
     from creneau.usecases import targets
 
     if not url.strip():
@@ -517,7 +517,7 @@ def _read_link(url: str, every: str, language: str) -> tuple[links.Link, str | N
 
 
 def _every(every: str, language: str) -> str | None:
-    from creneau import links
+    from creneau.adding import links
 
     text = every.strip() or None
     try:

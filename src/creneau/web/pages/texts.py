@@ -327,7 +327,7 @@ WORDS = {
     },
 }
 
-# What a booking page offers to choose from, by the setting that narrows to some (links.py).
+# What a booking page offers to choose from, by the setting that narrows to some (adding/links.py).
 OFFERED_WORDS = {
     "fr": {
         "desks": "Guichets",
@@ -343,12 +343,12 @@ OFFERED_WORDS = {
     },
 }
 
-# Why a step of adding or editing a target stops, by the code the link readers (links.py),
+# Why a step of adding or editing a target stops, by the code the link readers (adding/links.py),
 # the config editor (adding/config_file.py) and the add form (web/admin.py) give; `{…}` are their
 # values. The command line says the same in its own words (the exceptions' text).
 PROBLEMS = {
     "fr": {
-        # links.py
+        # adding/links.py
         "not_a_link": "Ce n'est pas une adresse web : attendu https://… (reçu « {given} »).",
         "ants_place_missing": (
             "{link} : le hub de l'ANTS cherche autour d'un lieu pour un motif, et ce lien ne "

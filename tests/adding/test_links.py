@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from conftest import FIXTURES
-from creneau import links, sources
-from creneau.links import Link, LinkProblem, recognise
+from creneau import sources
+from creneau.adding import links
+from creneau.adding.links import Link, LinkProblem, recognise
 from creneau.page import Page
 from creneau.results import CheckResult, GuichetResult, Status
 from creneau.sources import ants
