@@ -261,9 +261,8 @@ def provisional_fields(
     settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The target one check is made with, before the page is known: for a page of no known
-    system, the common
-    "no slot" phrases stand in for the settings the page will suggest (the system's
-    `provisional_settings`)."""
+    system, the common "no slot" phrases stand in for the settings the page will suggest
+    (the system's `provisional_settings`)."""
     fields = target_fields(link, name, every=every, notify=notify, settings=settings)
     return sources.get(link.system).provisional_settings(fields)
 
