@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from creneau.dates import compact_duration
+from creneau.expected import DEFAULT_PREPARE
 from creneau.plan import CheckPlan, Window
 
 INTERVAL_FLOOR = timedelta(seconds=60)
@@ -33,6 +34,8 @@ EVERY_CEILING = timedelta(days=7)
 JITTER_CEILING = timedelta(hours=6)
 DEFAULT_EVERY = timedelta(minutes=5)
 DEFAULT_JITTER = timedelta(seconds=30)
+# How long before a release its site announced a person is asked to solve the CAPTCHA.
+PREPARE_RANGE = (timedelta(seconds=10), timedelta(hours=6))
 # A burst is more checks around a release minute: checks an hour apart are not a burst.
 BURST_CEILING = timedelta(hours=1)
 # No booking system watched here offers slots more than a few months ahead.
@@ -140,6 +143,7 @@ BurstEvery = Annotated[
     ),
 ]
 Within = Annotated[timedelta, BeforeValidator(DurationWithin(*WITHIN_RANGE))]
+Prepare = Annotated[timedelta, BeforeValidator(DurationWithin(*PREPARE_RANGE))]
 Flag = StrictBool  # true or false: "yes", 1 or "false" (which pydantic takes) are mistakes
 
 
@@ -207,6 +211,7 @@ class TargetBase(BaseModel):
     within: Within | None = None  # only slots within this time from now alert
     on_gone: Flag = False  # also alert when slots go, with how long they lasted
     adaptive: Flag = False  # check more when this target's slots were released in the past
+    prepare: Prepare = DEFAULT_PREPARE  # the CAPTCHA alert's lead before an announced release
     paused: Flag = False  # kept in the config, not checked (creneau pause/resume)
     # Added through the dashboard: every request of its checks passes the SSRF guard, as
     # when it was previewed ([web] allow_private_targets lifts the address check).

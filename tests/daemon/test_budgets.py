@@ -5,7 +5,6 @@ Hosts are ordinary names (not loopback), so the 60 s floor and the default budge
 from __future__ import annotations
 
 import asyncio
-import bisect
 import itertools
 import random
 from collections import defaultdict
@@ -28,6 +27,7 @@ from creneau.simulator.server import Hit
 from creneau.simulator.wire import Request, Response
 from creneau.sources.ezbooking.simulator import Prefecture, default_bookings
 from creneau.store import DatabaseThread, Store
+from harness.budgets import assert_within_budget
 from harness.transport import SimulatedInternet
 from harness.virtual_time import VirtualClock, scheduler_follows
 
@@ -88,23 +88,6 @@ def ezbooking_targets(host: str, count: int, prefix: str = "t", **fields: object
         }
         for i in range(count)
     ]
-
-
-def assert_within_budget(hits: list[Hit], per_minute: float, burst: int) -> None:
-    """No window of any length holds more requests than a token bucket allows."""
-    by_host: dict[str, list[float]] = defaultdict(list)
-    for hit in hits:
-        by_host[hit.host].append(hit.at)
-    for host, times in by_host.items():
-        times.sort()
-        for i, start in enumerate(times):
-            for length in (1.0, 10.0, MINUTE, 10 * MINUTE):
-                count = bisect.bisect_right(times, start + length) - i
-                allowed = burst + per_minute * length / MINUTE + 1e-9
-                assert count <= allowed, (
-                    f"{host}: {count} requests in {length:g}s from t={start:.1f} "
-                    f"(allowed {allowed:.1f})"
-                )
 
 
 def check_starts(hits: list[Hit]) -> dict[str, list[float]]:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from creneau.daemon.schedule import RETRY_PLANNING_AFTER, PoliteTrigger
+from creneau.daemon.schedule import RETRY_PLANNING_AFTER, BurstAccount, PoliteTrigger
 from creneau.plan import (
     CheckPlan,
     Spacing,
@@ -204,7 +204,7 @@ def test_an_adaptive_plan_checks_more_often_in_the_hot_hour() -> None:
 
 def test_a_plan_that_overflows_never_stops_the_scheduler(caplog: pytest.LogCaptureFixture) -> None:
     plan = CheckPlan(every=timedelta(days=999_999_999), jitter=timedelta(0), zone=PARIS)
-    trigger = PoliteTrigger("huge", plan, Spacing())
+    trigger = PoliteTrigger("huge", plan, Spacing(), BurstAccount())
     now = datetime(2030, 1, 1, tzinfo=UTC)
     assert trigger.get_next_fire_time(now, now) == now + RETRY_PLANNING_AFTER
     assert "huge: cannot plan its next check" in caplog.text

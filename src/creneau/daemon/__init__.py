@@ -7,9 +7,9 @@ Retry-After deadlines, token buckets, floors, site sessions, the outbox) and sto
 when the term is lost: its checks are cancelled, its requests and messages refused before
 they leave, its writes refused by the store's fence.
 
-The Daemon composes its parts: `term` (the term it leads), `schedule`, `check_job`, `outage`,
-`delivery`, `watchdog`, `heartbeat`, `retention`, `config_watch` and `reload`; they share a
-`context.DaemonContext`."""
+The Daemon composes its parts: `term` (the term it leads), `schedule`, `bursts` (checks at
+the releases sites announce), `check_job`, `outage`, `delivery`, `watchdog`, `heartbeat`,
+`retention`, `config_watch` and `reload`; they share a `context.DaemonContext`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from creneau.alerts.deliver import Sender
 from creneau.check.record import Recorded
 from creneau.config import Config
+from creneau.daemon.bursts import Bursts
 from creneau.daemon.check_job import CheckJob
 from creneau.daemon.config_watch import ConfigWatch, Reloader
 from creneau.daemon.context import DaemonContext, everyone
@@ -76,7 +77,8 @@ class Daemon:
         outage = StoreOutage(runtime.sender.send_now, everyone(config))
         self.context = DaemonContext(config, runtime, store, self.db, now, self.guard, outage)
         self.schedule = Schedule(self.context, self.watch)
-        self.checks = CheckJob(self.context, self.schedule, on_recorded)
+        self.bursts = Bursts(self.context, self.schedule, self.watch)
+        self.checks = CheckJob(self.context, self.schedule, self._recorded(on_recorded))
         self.reloader = Reloader(
             self.config_file, self.context, self.schedule, self.checks, self._runtime
         )
@@ -84,6 +86,16 @@ class Daemon:
         self.on_active: Callable[[], None] | None = None  # soon after each term begins
         self._term_over = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+
+    def _recorded(self, also: Callable[[Recorded], None] | None) -> Callable[[Recorded], None]:
+        """After each recorded check: the bursts follow the site's announcement."""
+
+        def recorded(check: Recorded) -> None:
+            self.bursts.follow(check)
+            if also is not None:
+                also(check)
+
+        return recorded
 
     def _runtime(self, config: Config, client: PoliteClient | None) -> Runtime:
         runtime = Runtime(config, self.store, client=client, db=self.db, now=self.now)
@@ -159,6 +171,7 @@ class Daemon:
         for name, slots in open_slots.items():
             context.outage.seed(name, slots)
         self.runtime.seed(host_states, floors)
+        self.bursts.reset()
         await self.schedule.start(floors, self.heartbeat, self.roll_up)
         await self.reloader.say_loaded()
         self._tasks = [

@@ -31,12 +31,16 @@ CheckJob = Callable[[TargetBase], Awaitable[object]]
 
 
 class PoliteTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no types
-    """APScheduler 3 trigger applying a CheckPlan and the shared Spacing."""
+    """APScheduler 3 trigger applying a CheckPlan and the shared Spacing, keeping out of the
+    target's burst windows (`daemon.bursts`) and paying back the checks they made."""
 
-    def __init__(self, key: str, plan: CheckPlan, spacing: Spacing) -> None:
+    def __init__(
+        self, key: str, plan: CheckPlan, spacing: Spacing, burst_account: BurstAccount
+    ) -> None:
         self.key = key
         self.plan = plan
         self.spacing = spacing
+        self.burst_account = burst_account
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
         # An exception here would stop APScheduler's loop, and every target with it.
@@ -45,6 +49,9 @@ class PoliteTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no 
                 candidate = self.plan.first_check(now)
             else:
                 candidate = self.plan.next_check(previous_fire_time)
+                if self.burst_account.pay_back(self.key):  # this interval counts twice
+                    candidate += candidate - previous_fire_time
+            candidate = self.burst_account.outside_windows(self.key, candidate)
             return self.spacing.reserve(self.key, candidate)
         except (ArithmeticError, ValueError) as failure:
             log.error(
@@ -59,6 +66,36 @@ class PoliteTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no 
         return f"polite[every={self.plan.every}]"
 
 
+class BurstAccount:
+    """Per target, the windows of its bursts (regular checks keep out of them) and the checks
+    its bursts made that regular checks still owe: each doubles one interval, so that a week
+    with bursts makes no more checks than `every` alone. Kept across reloads, not restarts."""
+
+    def __init__(self) -> None:
+        self.owed: defaultdict[str, int] = defaultdict(int)
+        self.windows: dict[str, tuple[datetime, datetime]] = {}
+
+    def owe(self, name: str, checks: int = 1) -> None:
+        self.owed[name] += checks
+
+    def pay_back(self, name: str) -> bool:
+        if self.owed[name] <= 0:
+            return False
+        self.owed[name] -= 1
+        return True
+
+    def hold(self, name: str, start: datetime, end: datetime) -> None:
+        self.windows[name] = (start, end)
+
+    def release(self, name: str) -> None:
+        self.windows.pop(name, None)
+
+    def outside_windows(self, name: str, at: datetime) -> datetime:
+        """`at`, or the end of the target's burst window when `at` falls inside it."""
+        window = self.windows.get(name)
+        return window[1] if window and window[0] <= at < window[1] else at
+
+
 class Schedule:
     """The scheduler of the term in progress (None: standing by). The daemon's own jobs
     have ids starting with "#", which target names cannot have."""
@@ -68,6 +105,7 @@ class Schedule:
         self.check = check
         self.scheduler: AsyncIOScheduler | None = None
         self.spacing: defaultdict[str, Spacing] = defaultdict(Spacing)  # one per host
+        self.bursts = BurstAccount()
 
     async def start(
         self, last_checks: Mapping[str, datetime], heartbeat: Job, roll_up: Job
@@ -117,7 +155,7 @@ class Schedule:
         plan = await self.plan(target)
         self.scheduler.add_job(
             self.check,
-            PoliteTrigger(target.name, plan, self.spacing[target.host]),
+            PoliteTrigger(target.name, plan, self.spacing[target.host], self.bursts),
             args=[target],
             id=target.name,
             name=target.name,
@@ -185,6 +223,23 @@ class Schedule:
         job = self.scheduler.get_job(target.name) if self.scheduler else None
         if job is not None and job.next_run_time and job.next_run_time < until:
             job.modify(next_run_time=self.spacing[target.host].reserve(target.name, until))
+
+    def hold(self, target: TargetBase, start: datetime, end: datetime) -> None:
+        """No regular check of the target in [start, end): a burst checks it then; one
+        planned inside moves to the end."""
+        self.bursts.hold(target.name, start, end)
+        job = self.scheduler.get_job(target.name) if self.scheduler else None
+        if job is not None and job.next_run_time and start <= job.next_run_time < end:
+            job.modify(next_run_time=self.spacing[target.host].reserve(target.name, end))
+
+    def after_burst(self, target: TargetBase, last: datetime) -> None:
+        """A burst ended with a check at `last`: the regular checks go on from it, as after
+        any check of theirs."""
+        self.bursts.release(target.name)
+        job = self.scheduler.get_job(target.name) if self.scheduler else None
+        if job is not None:
+            following = job.trigger.get_next_fire_time(last, self.context.now())
+            job.modify(next_run_time=following)
 
     def next_run(self, name: str) -> datetime | None:
         job = self.scheduler.get_job(name) if self.scheduler else None

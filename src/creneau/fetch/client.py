@@ -26,6 +26,7 @@ import tenacity
 from creneau import PROJECT_URL, __version__
 from creneau.dates import compact_duration
 from creneau.details import Detail
+from creneau.expected import WINDOW_FLOOR, in_window
 from creneau.fetch.errors import FetchError, HostCoolingDown, TooSoon, UnsafeLink
 from creneau.fetch.guard import Guard
 from creneau.fetch.politeness import (
@@ -184,6 +185,7 @@ class PoliteClient:
         self._budget_for = budget_for
         self._gates: dict[str, HostGate] = {}
         self._last_check: dict[str, tuple[datetime, float | None]] = {}
+        self._announced: dict[str, datetime] = {}  # target key → a release its site announced
         self._known_states: dict[str, HostState] = {}
         self.max_body_bytes = max_body_bytes
         self.request_timeout = request_timeout
@@ -229,6 +231,16 @@ class PoliteClient:
         known = self._last_check.get(target_key)
         if known is None or started_at > known[0]:
             self._last_check[target_key] = (started_at, None)
+
+    def follow_announcement(self, target_key: str, at: datetime) -> None:
+        """The target's site announced a release at `at`: in the window after it
+        (`expected.in_window`), its checks may come WINDOW_FLOOR apart instead of
+        INTERVAL_FLOOR. Nothing else lowers the floor; the host's budget still holds."""
+        self._announced[target_key] = at
+
+    def _floor(self, target_key: str, now: datetime) -> timedelta:
+        at = self._announced.get(target_key)
+        return WINDOW_FLOOR if at is not None and in_window(at, now) else INTERVAL_FLOOR
 
     def use_budgets(self, budget_for: Callable[[str], HostBudget]) -> None:
         """A reloaded config's budgets: a host whose budget changed gets a new bucket (full,
@@ -297,8 +309,10 @@ class PoliteClient:
                     gate.guard.finish_check(session.verdict, self.now())
 
     def _enforce_floor(self, target_key: str, url: str) -> None:
-        """At most one check of a target per INTERVAL_FLOOR; loopback hosts are exempt."""
+        """At most one check of a target per INTERVAL_FLOOR (WINDOW_FLOOR in the window after
+        a release its site announced); loopback hosts are exempt."""
         now, mono = self.now(), self.monotonic()
+        floor = self._floor(target_key, now)
         last = self._last_check.get(target_key)
         if last is not None and not is_loopback(url):
             last_wall, last_mono = last
@@ -306,13 +320,13 @@ class PoliteClient:
                 timedelta(seconds=mono - last_mono) if last_mono is not None else now - last_wall
             )
             # A wall clock that went backwards says nothing of the time really elapsed.
-            if timedelta(0) <= elapsed < INTERVAL_FLOOR:
+            if timedelta(0) <= elapsed < floor:
                 raise TooSoon(
                     Detail(
                         "fetch.too_soon",
                         elapsed=compact_duration(elapsed),
-                        floor=compact_duration(INTERVAL_FLOOR),
-                        wait=compact_duration(INTERVAL_FLOOR - elapsed),
+                        floor=compact_duration(floor),
+                        wait=compact_duration(floor - elapsed),
                     )
                 )
         self._last_check[target_key] = (now, mono)
