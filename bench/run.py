@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # har
 
 from bench import (
     adaptive,
+    announced,
     bigpage,
     dashboard,
     delay,
@@ -46,6 +47,7 @@ SECTIONS: dict[str, Callable[[], list[Figure]]] = {
     "dashboard": dashboard.measure,
     "takeover": takeover.measure,
     "bigpage": bigpage.measure,
+    "release": announced.measure,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
