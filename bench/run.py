@@ -30,6 +30,7 @@ from bench import (
     history,
     parse,
     politeness,
+    release,
     scale,
     takeover,
 )
@@ -46,6 +47,7 @@ SECTIONS: dict[str, Callable[[], list[Figure]]] = {
     "dashboard": dashboard.measure,
     "takeover": takeover.measure,
     "bigpage": bigpage.measure,
+    "release": release.measure,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

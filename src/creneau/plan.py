@@ -212,7 +212,7 @@ def aimed_checks(
     often as `floor` allows, the rest of the week evenly, spending the same number of checks
     a week as `every` does. The windows take at most `share` of those checks (they are
     checked less often when they would need more). None without a pattern, or when the
-    windows could not be checked more often than `every`."""
+    windows could not be checked more often than `every` (or with none left elsewhere)."""
     minutes = _window_minutes(patterns, zone)
     if not minutes:
         return None
@@ -221,7 +221,12 @@ def aimed_checks(
     if inside >= every:
         return None
     outside = WEEK - timedelta(minutes=len(minutes))
-    rest = outside / (weekly - timedelta(minutes=len(minutes)) / inside)
+    # Each window's opening pulls a check forward, cutting an interval short: one check
+    # each is kept aside for it, so that the week never spends more than `every` would.
+    spare = weekly - timedelta(minutes=len(minutes)) / inside - len(patterns)
+    if spare <= 0:  # so few checks a week that aiming them leaves none for the rest
+        return None
+    rest = outside / spare
     windows = tuple(_window_of(pattern, zone) for pattern in patterns)
     return Aimed(windows, inside, rest)
 

@@ -85,13 +85,15 @@ def test_windows_that_would_need_more_checks_than_their_share_are_checked_less_o
     assert aimed is not None
     assert FLOOR < aimed.every < every
     weekly = timedelta(minutes=40) / aimed.every + (timedelta(weeks=1, minutes=-40)) / aimed.rest
-    assert weekly == pytest.approx(timedelta(weeks=1) / every)
+    # One check kept aside for the window's opening, which cuts an interval short.
+    assert weekly + 1 == pytest.approx(timedelta(weeks=1) / every)
 
 
 def test_no_aim_without_a_pattern_or_when_every_is_the_floor_already() -> None:
     assert aimed_checks([], EVERY, FLOOR, PARIS) is None
     monday_nine = datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)
     assert aimed_checks([learned(monday_nine, 10)], FLOOR, FLOOR, PARIS) is None
+    assert aimed_checks([learned(monday_nine, 10)], timedelta(days=3), FLOOR, PARIS) is None
 
 
 # --- the daemon's schedule ---------------------------------------------------------------------
