@@ -265,7 +265,7 @@ class CheckPlan:
 
     def interval_at(self, instant: datetime) -> timedelta:
         if self.aimed:
-            every = self.aimed.every if self._aimed_at(instant) else self.aimed.rest
+            every = self.aimed.every if self.aimed_at(instant) else self.aimed.rest
         elif self.adaptive:
             every = self.adaptive[hour_of_week(instant, self.zone)]
         else:
@@ -274,7 +274,8 @@ class CheckPlan:
             return min(every, self.burst_every)
         return every
 
-    def _aimed_at(self, instant: datetime) -> bool:
+    def aimed_at(self, instant: datetime) -> bool:
+        """Whether `instant` lies in the window of a learned release pattern."""
         return self.aimed is not None and inside(self.aimed.windows, instant, self.zone)
 
     def next_check(self, previous: datetime, rand: Callable[[], float] = random.random) -> datetime:
@@ -284,7 +285,7 @@ class CheckPlan:
         # Jitter is ± half its value around the interval, so that checks average `every`;
         # it never brings two checks closer than the floor. Inside a learned window the
         # checks keep their interval exactly: jitter would only leave gaps above it.
-        jitter = timedelta(0) if self._aimed_at(previous) else self.jitter
+        jitter = timedelta(0) if self.aimed_at(previous) else self.jitter
         interval = self.interval_at(previous) + jitter * (rand() - 0.5)
         candidate = previous + max(interval, self.floor)
         if self.aimed:

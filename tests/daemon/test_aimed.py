@@ -17,9 +17,9 @@ import pytest
 from creneau.config import Config
 from creneau.daemon import schedule as schedule_module
 from creneau.daemon.context import DaemonContext
-from creneau.daemon.schedule import Schedule
+from creneau.daemon.schedule import BurstAccount, PoliteTrigger, Schedule
 from creneau.expected import ExpectedRelease
-from creneau.plan import Aimed, CheckPlan, Window, aimed_checks
+from creneau.plan import Aimed, CheckPlan, Spacing, Window, aimed_checks
 from creneau.targets import TargetBase
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -179,3 +179,19 @@ async def test_a_store_failure_leaves_an_adaptive_target_on_its_every(
     monkeypatch.setattr(schedule_module.history, "release_times", fails)
     plan = await schedule.plan(schedule.context.config.targets[0])
     assert (plan.aimed, plan.adaptive, plan.every) == (None, None, timedelta(minutes=5))
+
+
+def test_a_burst_s_checks_are_paid_back_outside_the_learned_windows() -> None:
+    monday_nine = datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)
+    aimed = aimed_checks([learned(monday_nine, 10)], EVERY, FLOOR, PARIS)
+    assert aimed is not None
+    account = BurstAccount()
+    account.owe("t")
+    trigger = PoliteTrigger("t", aimed_plan(aimed), Spacing(), account)
+    inside = monday_nine - timedelta(minutes=5)
+    assert trigger.get_next_fire_time(inside, inside) == inside + FLOOR
+    assert account.owed["t"] == 1
+    outside = monday_nine + timedelta(hours=2)
+    later = trigger.get_next_fire_time(outside, outside)
+    assert later - outside >= 2 * (aimed.rest - JITTER / 2)  # one interval counted twice
+    assert account.owed["t"] == 0

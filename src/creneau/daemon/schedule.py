@@ -50,7 +50,10 @@ class PoliteTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no 
                 candidate = self.plan.first_check(now)
             else:
                 candidate = self.plan.next_check(previous_fire_time)
-                if self.burst_account.pay_back(self.key):  # this interval counts twice
+                # This interval counts twice; never one in a learned release window, which
+                # is checked at the floor on purpose: a later one pays instead.
+                aimed = self.plan.aimed_at(previous_fire_time)
+                if not aimed and self.burst_account.pay_back(self.key):
                     candidate += candidate - previous_fire_time
             candidate = self.burst_account.outside_windows(self.key, candidate)
             return self.spacing.reserve(self.key, candidate)
