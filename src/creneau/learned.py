@@ -10,6 +10,7 @@ there by chance (a préfecture that releases at random, on purpose, has no patte
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -102,16 +103,21 @@ def _best(
     """The pattern around the release with the most others near it in the week's time that
     the evidence supports; None if none does. `span`: the history's start, and how many
     weeks back from `now` may count."""
-    minutes = [_minute_of_week(at, zone) for at in left]
-    near = [[m for m in minutes if abs(_apart(m, seed)) <= SEARCH] for seed in minutes]
-    for seed, members in sorted(zip(minutes, near, strict=True), key=lambda pair: -len(pair[1])):
-        if len(members) < MIN_HITS:
+    minutes = sorted(_minute_of_week(at, zone) for at in left)
+    ring = [m - WEEK_MINUTES for m in minutes] + minutes + [m + WEEK_MINUTES for m in minutes]
+    near = {seed: _near(ring, seed) for seed in minutes}
+    rate = len(recent) / ((now - span[0]) / timedelta(minutes=1))
+    ordered, tried = sorted(recent), set()
+    for seed in sorted(near, key=lambda seed: -len(near[seed])):
+        if len(near[seed]) < MIN_HITS:
             break
-        pattern = _around(seed, members)
+        pattern = _around(seed, near[seed])
+        if pattern in tried:  # the seeds of one cluster mostly give the same pattern
+            continue
+        tried.add(pattern)
         occurrences = _occurrences(pattern, now, zone, span)
         window = timedelta(minutes=pattern.window)
-        hits = sum(any(abs(at - when) <= window for at in recent) for when in occurrences)
-        rate = len(recent) / ((now - span[0]) / timedelta(minutes=1))
+        hits = sum(_any_within(ordered, when, window) for when in occurrences)
         if _evident(hits, len(occurrences), rate, pattern.window):
             return ExpectedRelease(
                 target,
@@ -122,6 +128,17 @@ def _best(
                 weeks=len(occurrences),
             )
     return None
+
+
+def _near(ring: Sequence[float], seed: float) -> Sequence[float]:
+    """The minutes of `ring` (sorted, the week repeated either side) within SEARCH of
+    `seed`, unwrapped around it."""
+    return ring[bisect.bisect_left(ring, seed - SEARCH) : bisect.bisect_right(ring, seed + SEARCH)]
+
+
+def _any_within(ordered: Sequence[datetime], when: datetime, window: timedelta) -> bool:
+    first = bisect.bisect_left(ordered, when - window)
+    return first < len(ordered) and ordered[first] <= when + window
 
 
 def _around(seed: float, members: Sequence[float]) -> _Pattern:
