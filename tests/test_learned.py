@@ -116,6 +116,7 @@ def test_only_the_weeks_the_history_covers_count() -> None:
 def test_too_few_weeks_make_no_pattern() -> None:
     times = weekly(0, 9, 0, [None, None, None, None, None, None, 0, 2])
     assert learned_release("t", times, after(7), PARIS, since=MONDAY + timedelta(weeks=6)) is None
+    assert learned_release("t", times, after(7), PARIS, since=after(7)) is None  # just started
 
 
 def test_a_learned_release_reads_in_both_languages() -> None:

@@ -56,6 +56,8 @@ def learned_patterns(
     `now` (from `since` when the history starts later: the weeks before it are not counted
     as observed), each with its next occurrence after `now`, soonest first."""
     start = now - WEEK * weeks if since is None else max(since, now - WEEK * weeks)
+    if start >= now:  # a history that starts now has seen no week yet
+        return []
     recent = [at for at in times if start <= at <= now]
     found: list[ExpectedRelease] = []
     left = recent
