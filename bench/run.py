@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # har
 
 from bench import (
     adaptive,
-    announced,
     bigpage,
     dashboard,
     delay,
@@ -31,6 +30,7 @@ from bench import (
     history,
     parse,
     politeness,
+    release,
     scale,
     takeover,
 )
@@ -47,7 +47,7 @@ SECTIONS: dict[str, Callable[[], list[Figure]]] = {
     "dashboard": dashboard.measure,
     "takeover": takeover.measure,
     "bigpage": bigpage.measure,
-    "release": announced.measure,
+    "release": release.measure,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

@@ -21,7 +21,8 @@ CODES = get_args(Code)
 
 def parameters(text: str) -> set[str]:
     env = Environment()
-    env.filters.update(dict.fromkeys(("q", "moment", "day", "number", "counted"), str))
+    filters = ("q", "moment", "day", "weekday", "clock", "number", "counted")
+    env.filters.update(dict.fromkeys(filters, str))
     return meta.find_undeclared_variables(env.parse(text))
 
 

@@ -2,7 +2,8 @@
 Each code is a Jinja2 template per language, as alerts are (`alerts/messages.py`); its
 parameters are the Detail's. Filters: `q` quotes a text as the language does ("…" / « … »),
 `day` writes a day 31/12/2026, `moment` an instant "31/12/2026 à 09:00:00" in French and
-"2026-12-31 09:00:00" in English (already in the reader's zone), `number` a decimal (1.5 /
+"2026-12-31 09:00:00" in English (already in the reader's zone), `weekday` its day of the week
+("lundi" / "Monday"), `clock` its time of day ("09:00"), `number` a decimal (1.5 /
 1,5), `counted(n, one, many)` "3 créneaux".
 
 The English texts are those creneau has always written (the saved pages' expected readings
@@ -214,6 +215,8 @@ Code = Literal[
     # handing a CAPTCHA to a person (usecases/captcha.py)
     "captcha.not_an_image",
     "captcha.session_not_saved",
+    # expected releases (creneau.learned)
+    "release.learned",
 ]
 
 _BROWSER_ONLY_EN = (
@@ -494,6 +497,9 @@ _EN: dict[Code, str] = {
         "the site's CAPTCHA is not a PNG, JPEG or GIF image: creneau does not pass it on"),
     "captcha.session_not_saved": (
         "the site accepted the code, but the session could not be saved: {{ error }}"),
+    "release.learned": (
+        "{{ at | weekday }}s around {{ at | clock }} ±{{ window }} min, "
+        "{{ hits }} of the last {{ weeks }} weeks"),
 }  # fmt: skip
 
 _FR: dict[Code, str] = {
@@ -808,6 +814,9 @@ _FR: dict[Code, str] = {
         "le CAPTCHA du site n'est pas une image PNG, JPEG ou GIF : creneau ne le transmet pas"),
     "captcha.session_not_saved": (
         "le site a accepté le code, mais la session n'a pas pu être enregistrée : {{ error }}"),
+    "release.learned": (
+        "{{ at | weekday }} vers {{ at | clock }} ±{{ window }} min, "
+        "{{ hits }} des {{ weeks }} dernières semaines"),
 }  # fmt: skip
 
 TEXTS: dict[str, dict[Code, str]] = {"fr": _FR, "en": _EN}

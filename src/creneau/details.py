@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, tzinfo
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Union, cast, overload
 
+from creneau.dates import WEEKDAYS
 from creneau.detail_texts import TEXTS, Code
 from creneau.redact import redact
 
@@ -184,6 +185,8 @@ def _templates(language: str) -> dict[str, Template]:
             f"{at:%d/%m/%Y à %H:%M:%S}" if language == "fr" else f"{at:%Y-%m-%d %H:%M:%S}"
         ),
         day=lambda day: f"{day:%d/%m/%Y}",
+        weekday=lambda at: WEEKDAYS[language][at.weekday()],
+        clock=lambda at: f"{at:%H:%M}",
         number=lambda value: f"{value:g}".replace(".", "," if language == "fr" else "."),
         counted=lambda count, one, many: f"{count} {one if _singular(count, language) else many}",
     )

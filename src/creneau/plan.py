@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from creneau.dates import SHORT_WEEKDAYS
+from creneau.expected import ExpectedRelease
+
 _DAY_NAMES = {
     "mon": 0,
     "tue": 1,
@@ -108,6 +111,10 @@ def _parse_time(text: str, whole: str) -> time:
     return time(hours, minutes)
 
 
+def _openings(windows: Sequence[Window], after: datetime, zone: ZoneInfo) -> list[datetime]:
+    return sorted(start for window in windows for start in window.openings(after, zone))
+
+
 def inside(windows: Sequence[Window], instant: datetime, zone: ZoneInfo) -> bool:
     local = instant.astimezone(zone)
     return any(window.contains(local) for window in windows)
@@ -129,6 +136,8 @@ def next_opening(windows: Sequence[Window], after: datetime, zone: ZoneInfo) -> 
 
 
 HOURS_IN_A_WEEK = 7 * 24
+WEEK = timedelta(weeks=1)
+WEEK_MINUTES = 7 * 24 * 60
 ADAPTIVE_BASELINE = 0.4  # share of checks spread evenly, so that a new pattern is still found
 
 
@@ -183,6 +192,64 @@ def _cap(checks: list[float], most: float) -> list[float]:
 
 
 @dataclass(frozen=True)
+class Aimed:
+    """Checks aimed at the windows of learned release patterns: every `every` inside them
+    (never below the floor), every `rest` elsewhere (see aimed_checks)."""
+
+    windows: tuple[Window, ...]
+    every: timedelta
+    rest: timedelta
+
+
+def aimed_checks(
+    patterns: Sequence[ExpectedRelease],
+    every: timedelta,
+    floor: timedelta,
+    zone: ZoneInfo,
+    share: float = 1 - ADAPTIVE_BASELINE,
+) -> Aimed | None:
+    """Each learned pattern's window (its local weekday and time, ± its window) checked as
+    often as `floor` allows, the rest of the week evenly, spending the same number of checks
+    a week as `every` does. The windows take at most `share` of those checks (they are
+    checked less often when they would need more). None without a pattern, or when the
+    windows could not be checked more often than `every` (or with none left elsewhere)."""
+    minutes = _window_minutes(patterns, zone)
+    if not minutes:
+        return None
+    weekly = WEEK / every
+    inside = max(floor, timedelta(minutes=len(minutes)) / (share * weekly))
+    if inside >= every:
+        return None
+    outside = WEEK - timedelta(minutes=len(minutes))
+    # Each window's opening pulls a check forward, cutting an interval short: one check
+    # each is kept aside for it, so that the week never spends more than `every` would.
+    spare = weekly - timedelta(minutes=len(minutes)) / inside - len(patterns)
+    if spare <= 0:  # so few checks a week that aiming them leaves none for the rest
+        return None
+    rest = outside / spare
+    windows = tuple(_window_of(pattern, zone) for pattern in patterns)
+    return Aimed(windows, inside, rest)
+
+
+def _window_minutes(patterns: Sequence[ExpectedRelease], zone: ZoneInfo) -> set[int]:
+    """The minutes of the week (from Monday 00:00, local) the patterns' windows cover."""
+    covered: set[int] = set()
+    for pattern in patterns:
+        local = pattern.at.astimezone(zone)
+        centre = local.weekday() * 24 * 60 + local.hour * 60 + local.minute
+        half = int(pattern.window.total_seconds()) // 60
+        covered.update(minute % WEEK_MINUTES for minute in range(centre - half, centre + half))
+    return covered
+
+
+def _window_of(pattern: ExpectedRelease, zone: ZoneInfo) -> Window:
+    """The pattern's window as a weekly check window: it belongs to the day it starts."""
+    local = pattern.at.astimezone(zone).replace(second=0, microsecond=0)
+    start, end = local - pattern.window, local + pattern.window
+    return Window.parse(f"{SHORT_WEEKDAYS[start.weekday()]} {start:%H:%M}-{end:%H:%M}")
+
+
+@dataclass(frozen=True)
 class CheckPlan:
     """A target's timing rules."""
 
@@ -194,21 +261,37 @@ class CheckPlan:
     burst_every: timedelta | None = None
     adaptive: tuple[timedelta, ...] | None = None  # by hour of week (see adaptive_intervals)
     floor: timedelta = timedelta(0)  # no two checks closer than this, jitter included
+    aimed: Aimed | None = None  # at learned release windows (see aimed_checks)
 
     def interval_at(self, instant: datetime) -> timedelta:
-        every = self.adaptive[hour_of_week(instant, self.zone)] if self.adaptive else self.every
+        if self.aimed:
+            every = self.aimed.every if self.aimed_at(instant) else self.aimed.rest
+        elif self.adaptive:
+            every = self.adaptive[hour_of_week(instant, self.zone)]
+        else:
+            every = self.every
         if self.burst_every and inside(self.burst_windows, instant, self.zone):
             return min(every, self.burst_every)
         return every
 
+    def aimed_at(self, instant: datetime) -> bool:
+        """Whether `instant` lies in the window of a learned release pattern."""
+        return self.aimed is not None and inside(self.aimed.windows, instant, self.zone)
+
     def next_check(self, previous: datetime, rand: Callable[[], float] = random.random) -> datetime:
         """The next check after one at `previous`: interval plus jitter; pulled forward to
-        the start of a burst window that opens meanwhile; pushed into the next check window
-        when it falls outside all of them."""
+        the start of a burst window, or of a learned release window, that opens meanwhile;
+        pushed into the next check window when it falls outside all of them."""
         # Jitter is ± half its value around the interval, so that checks average `every`;
-        # it never brings two checks closer than the floor.
-        interval = self.interval_at(previous) + self.jitter * (rand() - 0.5)
+        # it never brings two checks closer than the floor. Inside a learned window the
+        # checks keep their interval exactly: jitter would only leave gaps above it.
+        jitter = timedelta(0) if self.aimed_at(previous) else self.jitter
+        interval = self.interval_at(previous) + jitter * (rand() - 0.5)
         candidate = previous + max(interval, self.floor)
+        if self.aimed:
+            for start in _openings(self.aimed.windows, previous, self.zone):
+                if previous < start < candidate:
+                    candidate = max(start, previous + self.floor)
         if self.burst_every:
             for window in self.burst_windows:
                 for start in window.openings(previous, self.zone):

@@ -22,7 +22,7 @@ from pydantic import (
 
 from creneau.dates import compact_duration
 from creneau.expected import DEFAULT_PREPARE
-from creneau.plan import CheckPlan, Window
+from creneau.plan import Aimed, CheckPlan, Window
 
 INTERVAL_FLOOR = timedelta(seconds=60)
 # Every duration is bounded when the config is read, so that no absurd value reaches the
@@ -277,9 +277,15 @@ class TargetBase(BaseModel):
             )
         return burst
 
-    def plan(self, zone: ZoneInfo, adaptive: tuple[timedelta, ...] | None = None) -> CheckPlan:
+    def plan(
+        self,
+        zone: ZoneInfo,
+        adaptive: tuple[timedelta, ...] | None = None,
+        aimed: Aimed | None = None,
+    ) -> CheckPlan:
         return CheckPlan(
             adaptive=adaptive if self.adaptive else None,
+            aimed=aimed if self.adaptive else None,
             every=self.every,
             jitter=self.jitter,
             zone=zone,

@@ -254,6 +254,8 @@ def test_slots_shown_at_the_first_check_are_no_release(store: Store) -> None:
     [summary] = history.summaries(store)
     assert summary.releases == 1
     assert history.release_times(store, "nanterre") == [paris(30, 14, 1) + timedelta(seconds=30)]
+    assert history.first_check(store, "nanterre") == paris(30, 14)  # the weeks it covers
+    assert history.first_check(store, "elsewhere") is None
     [seen] = history.activity(store, paris(30, 0))
     assert seen.last_release == paris(30, 14, 2)
 

@@ -17,7 +17,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from creneau import history
 from creneau.daemon.context import DaemonContext
 from creneau.daemon.reload import ConfigChange
-from creneau.plan import CheckPlan, Spacing, adaptive_intervals, hour_of_week
+from creneau.learned import learned_patterns
+from creneau.plan import CheckPlan, Spacing, adaptive_intervals, aimed_checks, hour_of_week
 from creneau.store import STORE_FAILURES, Superseded
 from creneau.targets import INTERVAL_FLOOR, TargetBase, is_loopback
 
@@ -49,7 +50,10 @@ class PoliteTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no 
                 candidate = self.plan.first_check(now)
             else:
                 candidate = self.plan.next_check(previous_fire_time)
-                if self.burst_account.pay_back(self.key):  # this interval counts twice
+                # This interval counts twice; never one in a learned release window, which
+                # is checked at the floor on purpose: a later one pays instead.
+                aimed = self.plan.aimed_at(previous_fire_time)
+                if not aimed and self.burst_account.pay_back(self.key):
                     candidate += candidate - previous_fire_time
             candidate = self.burst_account.outside_windows(self.key, candidate)
             return self.spacing.reserve(self.key, candidate)
@@ -199,15 +203,22 @@ class Schedule:
         return self.spacing[target.host].reserve(target.name, first)
 
     async def plan(self, target: TargetBase) -> CheckPlan:
-        """The target's timing; for an adaptive one, shaped by its past releases."""
+        """The target's timing; for an adaptive one, shaped by its past releases: aimed at
+        the weekly patterns learned from them, or else by the hours they fell in."""
         zone = self.context.config.creneau.zone
         if not target.adaptive:
             return target.plan(zone)
+        store = self.context.store
         try:
-            times = await self.context.db(history.release_times, self.context.store, target.name)
+            times = await self.context.db(history.release_times, store, target.name)
+            since = await self.context.db(history.first_check, store, target.name)
         except STORE_FAILURES:
-            times = []
+            times, since = [], None
         floor = timedelta(seconds=1) if is_loopback(target.url) else INTERVAL_FLOOR
+        patterns = learned_patterns(target.name, times, self.context.now(), zone, since=since)
+        aimed = aimed_checks(patterns, target.every, floor, zone)
+        if aimed is not None:
+            return target.plan(zone, aimed=aimed)
         hours = [hour_of_week(at, zone) for at in times]
         return target.plan(zone, adaptive_intervals(hours, target.every, floor))
 

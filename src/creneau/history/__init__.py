@@ -141,6 +141,7 @@ __all__ = [
     "ceil_hour",
     "combined_lifetime",
     "epoch_hour",
+    "first_check",
     "floor_hour",
     "heatmap",
     "heatmap_of",
@@ -175,6 +176,13 @@ def release_times(store: Store, target: str) -> list[datetime]:
     the last clear check that did not show its slots and the check that did. For adaptive
     polling; first sightings are not releases."""
     return release_times_of(queries.last_clear_checks(store, Scope(target=target)))
+
+
+def first_check(store: Store, target: str) -> datetime | None:
+    """When a target's history starts: its first check kept (raw or rolled up), None
+    without any."""
+    totals = queries.check_totals(store, target)
+    return totals[0].first_check if totals else None
 
 
 def lifetimes(store: Store, scope: Scope = EVERYTHING) -> list[Lifetime]:
