@@ -12,12 +12,14 @@ import pytest
 
 from creneau.host_budget import HostBudget
 from creneau.page import Page
+from creneau.simulator import simulated as simulated_system
 from creneau.simulator.budget import most_within, over_budget
 from creneau.simulator.wire import Request, Response
 from creneau.sources import get as system_named
 from creneau.sources import rdvpref
 from creneau.sources.rdvpref.simulated_releases import VISIBILITY_DELAY, whole_minute_from
 from creneau.sources.rdvpref.simulator import (
+    ANNOUNCING,
     IDLE_LIFETIME,
     PARIS,
     SESSION_COOKIE,
@@ -242,3 +244,14 @@ def test_the_log_counts_each_host_s_requests_against_its_budget() -> None:
     assert over_budget(times[HOST], HostBudget(per_minute=6, burst=10)) == []
     # Half that rate and a burst of 2: from the third request on, each comes too soon.
     assert over_budget(times[HOST], HostBudget(per_minute=3, burst=2)) == [10, 20, 30, 40]
+
+
+def test_creneau_simulate_serves_a_demarche_announcing_its_next_publication() -> None:
+    before = datetime.now(PARIS)
+    site = simulated_system("rdvpref").make()
+    after = datetime.now(PARIS)
+    [publication] = site.publications
+    assert publication.demarche_id == ANNOUNCING
+    assert publication.at.second == publication.at.microsecond == 0
+    assert before + timedelta(minutes=3) <= publication.at <= after + timedelta(minutes=4)
+    assert site.demarches[ANNOUNCING].next_release == publication.release

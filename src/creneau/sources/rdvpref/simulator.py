@@ -62,6 +62,7 @@ STEP = re.compile(r"^/rdvpref/reservation/demarche/(?P<id>\d+)/(?P<step>.*)$")
 # The steps a watcher may use; any other step of a démarche is booking and is refused.
 ALLOWED_STEPS = {("GET", ""), ("GET", "cgu/"), ("POST", "_validerCaptcha"), ("GET", "creneau/")}
 SLOT_MINUTES = tuple(range(8 * 60 + 30, 11 * 60 + 30, 15))  # 08:30 … 11:15, every 15 min
+ANNOUNCING = "2626"  # the démarche `creneau simulate` has announce its publications
 
 
 @dataclass
@@ -817,6 +818,11 @@ def default_demarches() -> list[Demarche]:
         Demarche("4418", "Remise de titre de séjour - Préfecture de l'Allier", summary="slots"),
         Demarche("16040", "Titre de séjour - Préfecture du Val-de-Marne", summary="never a slot"),
         Demarche(
+            ANNOUNCING,
+            "Titre de séjour - Préfecture du Nord",
+            summary="announces its publications (every 15 min, 3 min ahead; seen 0–60 s after)",
+        ),
+        Demarche(
             "9040",
             "Admission exceptionnelle au séjour - Préfecture du Rhône",
             chained="recaptcha",
@@ -834,6 +840,12 @@ def default_demarches() -> list[Demarche]:
 def _with_slots() -> RdvPrefecture:
     site = RdvPrefecture(default_demarches())
     site.release(next(iter(site.demarches)), 3)
+    site.auto_announce(
+        ANNOUNCING,
+        every=timedelta(minutes=15),
+        lead=timedelta(minutes=3),
+        taken_after=timedelta(minutes=5),
+    )
     return site
 
 
