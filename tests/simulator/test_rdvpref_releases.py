@@ -255,3 +255,19 @@ def test_creneau_simulate_serves_a_demarche_announcing_its_next_publication() ->
     assert publication.at.second == publication.at.microsecond == 0
     assert before + timedelta(minutes=3) <= publication.at <= after + timedelta(minutes=4)
     assert site.demarches[ANNOUNCING].next_release == publication.release
+
+
+def test_on_a_utc_clock_the_page_writes_its_instants_in_paris_time() -> None:
+    clock = Clock()  # the virtual clock's UTC instants
+    site = simulated(clock, rendered=True)
+    cookie = open_session(site)
+    site.release(DEMARCHE, 1)
+    site.take(DEMARCHE)
+    site.announce_next_release(DEMARCHE, clock.now() + timedelta(days=1), date(2026, 12, 9))
+    reading = slots_page(site, cookie)
+    assert reading.releases is not None
+    assert (reading.releases.last_at, reading.releases.next_at) == (
+        clock.now(),
+        clock.now() + timedelta(days=1),
+    )
+    assert "le 24/11/2026 à 09:00" in str(get(site, f"{BASE}/creneau/", cookie).body)

@@ -158,9 +158,10 @@ class RdvPrefecture:
         become the "Dernière mise en ligne". Returns their trhIds."""
         with self._lock:
             demarche = self.demarches[demarche_id]
-            monday = monday_of(week_of or self.now().date() + timedelta(days=14))
+            now = self._paris_now()  # the site writes its times in Paris time
+            monday = monday_of(week_of or now.date() + timedelta(days=14))
             ids = self._put_online(demarche, monday, count)
-            demarche.last_release = (self.now().replace(second=0, microsecond=0), monday)
+            demarche.last_release = (now.replace(second=0, microsecond=0), monday)
             return ids
 
     def schedule_publication(
@@ -242,7 +243,7 @@ class RdvPrefecture:
 
     def announce_next_release(self, demarche_id: str, at: datetime, week_of: date) -> None:
         with self._lock:
-            self.demarches[demarche_id].next_release = (at, monday_of(week_of))
+            self.demarches[demarche_id].next_release = (at.astimezone(PARIS), monday_of(week_of))
 
     def set_behaviour(self, demarche_id: str, behaviour: str) -> None:
         """How every page of the démarche answers: normally, failing, or behind a challenge."""
@@ -366,7 +367,7 @@ class RdvPrefecture:
         session.ctx = _new_ctx()
         page = SlotsPage(
             demarche,
-            self.now().date(),
+            self._paris_now().date(),
             session.ctx,
             self.date_style,
             self.opens_on_first_free_week,
