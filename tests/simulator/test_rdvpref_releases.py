@@ -5,11 +5,13 @@ Time is the test's own (an injected clock), never the real one."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import date, datetime, timedelta
 
 import pytest
 
+from creneau.fetch.client import PoliteClient
 from creneau.host_budget import HostBudget
 from creneau.page import Page
 from creneau.simulator import simulated as simulated_system
@@ -17,7 +19,11 @@ from creneau.simulator.budget import most_within, over_budget
 from creneau.simulator.wire import Request, Response
 from creneau.sources import get as system_named
 from creneau.sources import rdvpref
-from creneau.sources.rdvpref.simulated_releases import VISIBILITY_DELAY, whole_minute_from
+from creneau.sources.rdvpref.simulated_releases import (
+    VISIBILITY_DELAY,
+    Publication,
+    whole_minute_from,
+)
 from creneau.sources.rdvpref.simulator import (
     ANNOUNCING,
     IDLE_LIFETIME,
@@ -26,8 +32,10 @@ from creneau.sources.rdvpref.simulator import (
     RdvPrefecture,
     default_demarches,
 )
+from creneau.sources.reading import FlowOutcome
 from creneau.sources.system import BookingSystem
-from harness.virtual_time import VIRTUAL_START
+from harness.transport import SimulatedInternet
+from harness.virtual_time import VIRTUAL_START, VirtualClock, run_virtual
 
 HOST = "rdvpref.test"
 DEMARCHE = "4418"
@@ -271,3 +279,46 @@ def test_on_a_utc_clock_the_page_writes_its_instants_in_paris_time() -> None:
         clock.now() + timedelta(days=1),
     )
     assert "le 24/11/2026 à 09:00" in str(get(site, f"{BASE}/creneau/", cookie).body)
+
+
+def test_the_real_check_on_the_virtual_clock_sees_the_announcement_then_the_slots() -> None:
+    async def scenario(clock: VirtualClock) -> tuple[FlowOutcome, FlowOutcome, Publication]:
+        site = RdvPrefecture(
+            default_demarches(), clock=clock.monotonic, now=clock.now, rng=random.Random(3)
+        )
+        client = PoliteClient(
+            "t@example.org",
+            lambda host: HostBudget(6000, 60),
+            retry_backoff=0.01,
+            monotonic=clock.monotonic,
+            now=clock.now,
+            transport=SimulatedInternet({HOST: site}, clock=clock.monotonic),
+        )
+        target = rdvpref.Target(name="d4418", url=f"https://{HOST}{BASE}/")
+        async with client.session("captcha", target.url) as session:
+            challenge = await rdvpref.start_captcha(target, session)
+            code = site.captcha_code(session.cookies()[SESSION_COOKIE])
+            await rdvpref.submit_captcha(target, session, challenge, code)
+            cookies = session.cookies()
+        at = whole_minute_from(clock.now() + timedelta(minutes=2))
+        publication = site.schedule_publication(DEMARCHE, at, 2)
+        outcomes = []
+        # Two watchers of the démarche (the client keeps one target's checks a minute apart).
+        for name, moment in (
+            ("early", publication.visible_at - timedelta(seconds=1)),
+            ("on-time", publication.visible_at),
+        ):
+            await asyncio.sleep((moment - clock.now()).total_seconds())
+            async with client.session(name, target.url, cookies=cookies) as session:
+                outcomes.append(await rdvpref.check(target, session))
+        return outcomes[0], outcomes[1], publication
+
+    before, after, publication = run_virtual(scenario)
+    assert before.releases is not None
+    assert after.releases is not None
+    assert (before.status, before.releases.next_at) == (rdvpref.Status.NONE, publication.at)
+    assert (after.status, after.releases.last_at, after.releases.next_at) == (
+        rdvpref.Status.AVAILABLE,
+        publication.at,
+        None,
+    )
