@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo
@@ -113,6 +113,9 @@ class BookingSystem:
     Target: ClassVar[type[TargetBase]]
     HOST_BUDGETS: ClassVar[Mapping[str, HostBudget]] = {}  # below a site's published limit
     KEEPS_SESSION: ClassVar[bool] = False  # the site's cookies are kept between checks
+    # How long the site keeps an idle session (a person's solved CAPTCHA) alive; None: the
+    # system keeps no session, or its lifetime is unknown.
+    session_lifetime: ClassVar[timedelta | None] = None
     # Where a person books when the target is an API (ANTS): its own search page; "" = the
     # target's page.
     search_page: ClassVar[str] = ""

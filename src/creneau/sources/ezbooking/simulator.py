@@ -1,7 +1,8 @@
 """A simulated préfecture running the ezbooking flow: bookings, desks whose slots are
-released and taken on a timetable, sessions, failure behaviours, and a log of every request
-(so tests can count what creneau sent). No sockets here: `handle` maps a request to a
-response; `server.py` puts it on 127.0.0.1.
+released and taken on a timetable (or on a weekly pattern with noise, `weekly_releases`:
+the case where only history tells when slots come), sessions, failure behaviours, and a log
+of every request (so tests can count what creneau sent). No sockets here: `handle` maps a
+request to a response; `server.py` puts it on 127.0.0.1.
 
 It follows the public evidence (fixtures/ezbooking/SOURCES.md): planning ids differ from
 booking ids; the calendar step opens only for a desk with a free slot; ezjscore answers the
@@ -11,6 +12,7 @@ parameter) and the bare HTML otherwise; no class marks a free cell."""
 from __future__ import annotations
 
 import html
+import random
 import re
 import secrets
 import threading
@@ -18,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
 
 from creneau.simulator import Simulated, flood
 from creneau.simulator.pages import PARIS, nginx_error
@@ -84,6 +87,44 @@ class Event:
 
 
 @dataclass(frozen=True)
+class WeeklyRelease:
+    """A release `weekly_releases` planned: at `at`, near the weekly time (`on_pattern`) or
+    at a random time of its week (noise)."""
+
+    at: datetime
+    on_pattern: bool
+
+
+def weekly_release_instants(
+    start: datetime,
+    weeks: int,
+    weekday: int,
+    at: time_of_day,
+    spread: timedelta,
+    noise: float,
+    rng: random.Random,
+) -> list[WeeklyRelease]:
+    """One release a week for `weeks` weeks from `start`'s week: on `weekday` (0 = Monday) at
+    `at` (Paris) give or take a uniform `spread`, or, for a share `noise` of them, at a
+    uniform random instant of that week. Only those after `start`, in order."""
+    local = start.astimezone(PARIS)
+    midnight = time_of_day()
+    monday = datetime.combine(local.date() - timedelta(days=local.weekday()), midnight, PARIS)
+    found = []
+    for week in range(weeks):
+        week_start = monday + timedelta(weeks=week)
+        if rng.random() < noise:
+            instant = week_start + timedelta(seconds=rng.uniform(0, 7 * 24 * 3600))
+            found.append(WeeklyRelease(instant, on_pattern=False))
+            continue
+        day = (week_start + timedelta(days=weekday)).date()
+        aimed = datetime.combine(day, at, PARIS)
+        offset = timedelta(seconds=rng.uniform(-1, 1) * spread.total_seconds())
+        found.append(WeeklyRelease(aimed + offset, on_pattern=True))
+    return sorted((r for r in found if r.at > start), key=lambda release: release.at)
+
+
+@dataclass(frozen=True)
 class LoggedRequest:
     at: float  # the simulator's monotonic clock
     host: str
@@ -106,6 +147,7 @@ class Prefecture:
         *,
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], date] = lambda: datetime.now(PARIS).date(),
+        now: Callable[[], datetime] = lambda: datetime.now(PARIS),
         xhtml_escaped: bool = False,
     ) -> None:
         self.bookings = {booking.id: booking for booking in bookings}
@@ -114,6 +156,7 @@ class Prefecture:
         self.timetable = sorted(timetable or [], key=lambda event: event.at)
         self.clock = clock
         self.today = today
+        self.now = now  # the wall time `weekly_releases` places its instants in
         self.started = clock()
         self.log: list[LoggedRequest] = []
         self.violations: list[str] = []  # requests a monitor must never make
@@ -133,6 +176,37 @@ class Prefecture:
     def take(self, booking_id: str, desk_id: str, count: int = 0) -> None:
         with self._lock:
             self._take(booking_id, desk_id, count)
+
+    def weekly_releases(
+        self,
+        booking_id: str,
+        desk_id: str,
+        *,
+        weekday: int,
+        at: time_of_day,
+        spread: timedelta,
+        noise: float,
+        rng: random.Random,
+        weeks: int = 8,
+        count: int = 2,
+        taken_after: timedelta | None = None,
+    ) -> list[WeeklyRelease]:
+        """Release `count` slots at the desk once a week for `weeks` weeks from now (the
+        simulator's `now`), on the weekly pattern of `weekly_release_instants`; with
+        `taken_after`, others book them that long after. Added to the timetable, so they
+        happen on the simulator's clock. Returns the releases planned."""
+        with self._lock:
+            now = self.now()
+            planned = weekly_release_instants(now, weeks, weekday, at, spread, noise, rng)
+            elapsed = self.clock() - self.started
+            for release in planned:
+                when = elapsed + (release.at - now).total_seconds()
+                self.timetable.append(Event(when, booking_id, desk_id, "release", count))
+                if taken_after is not None:
+                    later = when + taken_after.total_seconds()
+                    self.timetable.append(Event(later, booking_id, desk_id, "take", count))
+            self.timetable.sort(key=lambda event: event.at)
+            return planned
 
     def set_behaviour(self, booking_id: str, behaviour: str) -> None:
         if behaviour not in BEHAVIOURS:

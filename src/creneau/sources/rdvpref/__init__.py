@@ -62,6 +62,9 @@ if TYPE_CHECKING:
     from creneau.sources.session import Session
 
 KEEPS_SESSION = True  # the session a person opened by solving the CAPTCHA serves later checks
+# unconfirmed: no public source gives the site's idle session timeout (SOURCES.md, "The site
+# session's lifetime"): a third of the servlet containers' 30-minute default.
+SESSION_LIFETIME = timedelta(minutes=10)
 # The readings of the creneau/ page (the slots step): what the flow reports as the démarche.
 SLOTS_PAGE_KINDS = frozenset({"creneau", "creneau-later", "creneau-none"})
 SITE_HOST = "www.rdv-prefecture.interieur.gouv.fr"

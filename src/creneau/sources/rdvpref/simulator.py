@@ -4,11 +4,13 @@ are released and taken; a terms page (cgu/) whose <rdv-captchetat> loads a Captc
 CAPTCHA from a PISTE-like endpoint with a bearer token (tests read the code as a person reads
 the image, a real PNG showing it); Vertigo-UI's page state in script#vui-init-data, its CTX
 context that every POST must carry, and the three ways Vertigo writes dates and instants;
-site sessions that expire; the challenges bots met after the code (a reCAPTCHA checkbox, a
-Cloudflare Turnstile page, hCaptcha, an Incapsula wall, an unknown verification page), each
-as a gate in front of a démarche or chained after a right code; banners; failure behaviours;
-and a log of every request. Anything past creneau/ (choosing a slot, personal details,
-confirmation) is refused and recorded as a violation.
+site sessions that end when idle (IDLE_LIFETIME); publications planned for an instant,
+announced on the page and visible a random 0–60 s after it (simulated_releases.py); the
+challenges bots met after the code (a reCAPTCHA checkbox, a Cloudflare Turnstile page,
+hCaptcha, an Incapsula wall, an unknown verification page), each as a gate in front of a
+démarche or chained after a right code; banners; failure behaviours; and a log of every
+request (`request_times`, per host, for budget counts). Anything past creneau/ (choosing a
+slot, personal details, confirmation) is refused and recorded as a violation.
 
 Guesses, marked so in SOURCES.md: where an expired session or a missing CTX sends you
 (cgu/?error=errorSessionInvalide), that creneau/ opens on the week of the first free slot,
@@ -22,6 +24,7 @@ No sockets here: `handle` maps a request to a response; put it on 127.0.0.1 with
 from __future__ import annotations
 
 import json
+import random
 import re
 import secrets
 import struct
@@ -32,14 +35,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from html import escape
-from zoneinfo import ZoneInfo
 
 from creneau.dates import FRENCH_DAYS
 from creneau.simulator import Simulated, flood
-from creneau.simulator.pages import nginx_error
+from creneau.simulator.pages import PARIS, nginx_error
 from creneau.simulator.wire import Request, Response
+from creneau.sources.rdvpref import SESSION_LIFETIME
+from creneau.sources.rdvpref.simulated_releases import (
+    AutoAnnounce,
+    Publication,
+    Releases,
+    monday_of,
+)
 
-PARIS = ZoneInfo("Europe/Paris")
+# The site's idle session lifetime as the simulator plays it: the parser's guess, so that a
+# keep-alive built on SESSION_LIFETIME is tried against the same figure.
+IDLE_LIFETIME = SESSION_LIFETIME
 CHALLENGES = ("recaptcha", "hcaptcha", "turnstile", "bot-wall", "interstitial")
 BEHAVIOURS = ("normal", "forbidden", "bad-gateway", "maintenance", "changed", *CHALLENGES)
 DATE_STYLES = ("encoded-2024", "encoded-2025", "formatted")
@@ -51,6 +62,7 @@ STEP = re.compile(r"^/rdvpref/reservation/demarche/(?P<id>\d+)/(?P<step>.*)$")
 # The steps a watcher may use; any other step of a démarche is booking and is refused.
 ALLOWED_STEPS = {("GET", ""), ("GET", "cgu/"), ("POST", "_validerCaptcha"), ("GET", "creneau/")}
 SLOT_MINUTES = tuple(range(8 * 60 + 30, 11 * 60 + 30, 15))  # 08:30 … 11:15, every 15 min
+ANNOUNCING = "2626"  # the démarche `creneau simulate` has announce its publications
 
 
 @dataclass
@@ -84,6 +96,7 @@ class _Session:
     captcha_id: str | None = None
     code: str | None = None
     opened_at: float | None = None  # when a person passed the CAPTCHA
+    seen: float = 0.0  # the last request made with it
     pending: str = ""  # a chained challenge the session must pass in a browser
 
 
@@ -92,7 +105,9 @@ class RdvPrefecture:
         self,
         demarches: list[Demarche],
         *,
-        session_ttl: float = 20 * 60,
+        session_ttl: float | None = None,
+        idle_lifetime: float = IDLE_LIFETIME.total_seconds(),
+        rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(PARIS),
         inline_captcha: bool = False,
@@ -104,7 +119,10 @@ class RdvPrefecture:
         if date_style not in DATE_STYLES:
             raise ValueError(f"unknown date style {date_style!r} (known: {DATE_STYLES})")
         self.demarches = {demarche.id: demarche for demarche in demarches}
+        # A session ends `idle_lifetime` seconds after its last request, and (a test's
+        # shortcut) `session_ttl` seconds after its CAPTCHA whatever it does.
         self.session_ttl = session_ttl
+        self.idle_lifetime = idle_lifetime
         self.clock = clock
         self.now = now
         self.inline_captcha = inline_captcha  # a plain <img> in the form instead of CaptchEtat
@@ -122,6 +140,8 @@ class RdvPrefecture:
         self._sessions: dict[str, _Session] = {}
         self._next_slot_id = 88120001
         self._lock = threading.Lock()
+        # Seeded: the same visibility delays on every run.
+        self.releases = Releases(self.demarches, rng or random.Random(0), self._put_online, _take)
 
     # --- what a person (or a test) does --------------------------------------------------
 
@@ -138,17 +158,80 @@ class RdvPrefecture:
         become the "Dernière mise en ligne". Returns their trhIds."""
         with self._lock:
             demarche = self.demarches[demarche_id]
-            monday = _monday(week_of or self.now().date() + timedelta(days=14))
-            taken = set(demarche.free.values())
-            starts = [start for start in _week_starts(monday) if start not in taken][:count]
-            ids = []
-            for start in starts:
-                slot_id = str(self._next_slot_id)
-                self._next_slot_id += 1
-                demarche.free[slot_id] = start
-                ids.append(slot_id)
-            demarche.last_release = (self.now().replace(second=0, microsecond=0), monday)
+            now = self._paris_now()  # the site writes its times in Paris time
+            monday = monday_of(week_of or now.date() + timedelta(days=14))
+            ids = self._put_online(demarche, monday, count)
+            demarche.last_release = (now.replace(second=0, microsecond=0), monday)
             return ids
+
+    def schedule_publication(
+        self, demarche_id: str, at: datetime, count: int, week_of: date | None = None
+    ) -> Publication:
+        """An agent plans `count` slots of the week of `week_of` (default: two weeks after
+        `at`) for `at`: announced at once, visible at `at` plus a random 0–60 s (the
+        returned publication's `visible_at`), then the "Dernière mise en ligne"."""
+        with self._lock:
+            now = self._paris_now()
+            publication = self.releases.schedule(demarche_id, at, count, week_of, now)
+            self.releases.advance(now)
+            return publication
+
+    def auto_announce(
+        self,
+        demarche_id: str,
+        *,
+        every: timedelta,
+        lead: timedelta = timedelta(minutes=3),
+        count: int = 3,
+        taken_after: timedelta | None = None,
+    ) -> Publication:
+        """From now on, a publication of `count` slots every `every`: the first at the first
+        whole minute `lead` from now, each announced `lead` before its instant (or as soon
+        as the one before is visible); with `taken_after`, others book its slots that long
+        after they show. Returns the first publication (all: `publications`)."""
+        with self._lock:
+            auto = AutoAnnounce(every, lead, count, taken_after)
+            now = self._paris_now()
+            publication = self.releases.start_auto(demarche_id, auto, now)
+            self.releases.advance(now)
+            return publication
+
+    def stop_announcing(self, demarche_id: str) -> None:
+        with self._lock:
+            self.releases.stop_auto(demarche_id)
+
+    @property
+    def publications(self) -> list[Publication]:
+        """Every publication planned, in the order planned."""
+        with self._lock:
+            return list(self.releases.publications)
+
+    def advance(self) -> None:
+        """Play what is due by the simulator's `now` (every request does it first)."""
+        with self._lock:
+            self.releases.advance(self._paris_now())
+
+    def request_times(self) -> dict[str, list[float]]:
+        """Host → the instants (the simulator's clock) of the requests it received."""
+        with self._lock:
+            times: dict[str, list[float]] = {}
+            for request in self.log:
+                times.setdefault(request.host, []).append(request.at)
+            return times
+
+    def _paris_now(self) -> datetime:
+        return self.now().astimezone(PARIS)
+
+    def _put_online(self, demarche: Demarche, monday: date, count: int) -> list[str]:
+        taken = set(demarche.free.values())
+        starts = [start for start in _week_starts(monday) if start not in taken][:count]
+        ids = []
+        for start in starts:
+            slot_id = str(self._next_slot_id)
+            self._next_slot_id += 1
+            demarche.free[slot_id] = start
+            ids.append(slot_id)
+        return ids
 
     def take(self, demarche_id: str, count: int = 0) -> None:
         """Someone books `count` slots (0 = all)."""
@@ -160,7 +243,7 @@ class RdvPrefecture:
 
     def announce_next_release(self, demarche_id: str, at: datetime, week_of: date) -> None:
         with self._lock:
-            self.demarches[demarche_id].next_release = (at, _monday(week_of))
+            self.demarches[demarche_id].next_release = (at.astimezone(PARIS), monday_of(week_of))
 
     def set_behaviour(self, demarche_id: str, behaviour: str) -> None:
         """How every page of the démarche answers: normally, failing, or behind a challenge."""
@@ -188,6 +271,7 @@ class RdvPrefecture:
 
     def handle(self, request: Request) -> Response:
         with self._lock:
+            self.releases.advance(self._paris_now())
             response = self._route(request)
             self.log.append(
                 LoggedRequest(
@@ -211,10 +295,18 @@ class RdvPrefecture:
         return response
 
     def _session(self, request: Request) -> tuple[_Session, str | None]:
+        """The request's session, or a new one (a new cookie) when it has none or its
+        session ended idle: a servlet container forgets it, so creneau/ and the code's form
+        then send the request to cgu/?error=errorSessionInvalide."""
+        now = self.clock()
         known = self._sessions.get(request.cookies.get(SESSION_COOKIE, ""))
+        if known is not None and now - known.seen >= self.idle_lifetime:
+            del self._sessions[known.id]
+            known = None
         if known is not None:
+            known.seen = now
             return known, None
-        session = _Session(secrets.token_hex(16), secrets.token_urlsafe(24))
+        session = _Session(secrets.token_hex(16), secrets.token_urlsafe(24), seen=now)
         self._sessions[session.id] = session
         return session, session.id
 
@@ -268,14 +360,14 @@ class RdvPrefecture:
 
     def _slots(self, demarche: Demarche, session: _Session) -> Response:
         base = f"/rdvpref/reservation/demarche/{demarche.id}"
-        opened = session.opened_at
-        if opened is None or self.clock() - opened >= self.session_ttl:
+        opened, ttl = session.opened_at, self.session_ttl
+        if opened is None or (ttl is not None and self.clock() - opened >= ttl):
             session.opened_at = None
             return _redirect(f"{base}/cgu/?error=errorSessionInvalide")
         session.ctx = _new_ctx()
         page = SlotsPage(
             demarche,
-            self.now().date(),
+            self._paris_now().date(),
             session.ctx,
             self.date_style,
             self.opens_on_first_free_week,
@@ -350,8 +442,9 @@ def _new_ctx() -> str:
     return f"{secrets.token_hex(16)}${secrets.token_hex(8)}"
 
 
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
+def _take(demarche: Demarche, slot_ids: list[str]) -> None:
+    for slot_id in slot_ids:
+        demarche.free.pop(slot_id, None)
 
 
 def _week_starts(monday: date) -> list[datetime]:
@@ -494,9 +587,9 @@ class SlotsPage:
     def week_shown(self) -> tuple[date, list[tuple[str, datetime]]]:
         """This week, or (a guess) the week of the first free slot."""
         free = self.demarche.free
-        monday = _monday(self.today)
+        monday = monday_of(self.today)
         if free and self.opens_on_first_free_week:
-            monday = max(monday, _monday(min(free.values()).date()))
+            monday = max(monday, monday_of(min(free.values()).date()))
         sunday = monday + timedelta(days=6)
         shown = [(k, start) for k, start in free.items() if monday <= start.date() <= sunday]
         return monday, sorted(shown, key=lambda item: item[1])
@@ -726,6 +819,11 @@ def default_demarches() -> list[Demarche]:
         Demarche("4418", "Remise de titre de séjour - Préfecture de l'Allier", summary="slots"),
         Demarche("16040", "Titre de séjour - Préfecture du Val-de-Marne", summary="never a slot"),
         Demarche(
+            ANNOUNCING,
+            "Titre de séjour - Préfecture du Nord",
+            summary="announces its publications (every 15 min, 3 min ahead; seen 0–60 s after)",
+        ),
+        Demarche(
             "9040",
             "Admission exceptionnelle au séjour - Préfecture du Rhône",
             chained="recaptcha",
@@ -743,6 +841,12 @@ def default_demarches() -> list[Demarche]:
 def _with_slots() -> RdvPrefecture:
     site = RdvPrefecture(default_demarches())
     site.release(next(iter(site.demarches)), 3)
+    site.auto_announce(
+        ANNOUNCING,
+        every=timedelta(minutes=15),
+        lead=timedelta(minutes=3),
+        taken_after=timedelta(minutes=5),
+    )
     return site
 
 

@@ -18,6 +18,7 @@ class Rdvpref(BookingSystem):
     Target = rdvpref.Target
     HOST_BUDGETS = rdvpref.HOST_BUDGETS
     KEEPS_SESSION = rdvpref.KEEPS_SESSION
+    session_lifetime = rdvpref.SESSION_LIFETIME
 
     def parse_page(self, page: Page, target: Any = None) -> Reading:
         return rdvpref.parse_page(page, target)
