@@ -34,6 +34,16 @@ DEFAULT_PREPARE = timedelta(minutes=10)  # the "prepare" alert's lead before T
 # recorded as passed without slots.
 FOLLOWED_FOR = timedelta(minutes=10)
 
+# A site session is used again before this share of its lifetime has passed (the lifetime
+# itself may be a guess: sources/<system> says).
+SESSION_MARGIN = 0.8
+
+
+def session_keeps_for(lifetime: timedelta) -> timedelta:
+    """The longest a site session whose idle lifetime is `lifetime` is left unused."""
+    return lifetime * SESSION_MARGIN
+
+
 Outcome = Literal["pending", "released", "no_slots", "changed", "withdrawn"]
 OUTCOMES: tuple[Outcome, ...] = ("pending", "released", "no_slots", "changed", "withdrawn")
 

@@ -14,9 +14,10 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from creneau import history
+from creneau import history, sources
 from creneau.daemon.context import DaemonContext
 from creneau.daemon.reload import ConfigChange
+from creneau.expected import session_keeps_for
 from creneau.learned import learned_patterns
 from creneau.plan import CheckPlan, Spacing, adaptive_intervals, aimed_checks, hour_of_week
 from creneau.store import STORE_FAILURES, Superseded
@@ -42,6 +43,7 @@ class PoliteTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no 
         self.plan = plan
         self.spacing = spacing
         self.burst_account = burst_account
+        self._paid: tuple[datetime, timedelta] | None = None
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
         # An exception here would stop APScheduler's loop, and every target with it.
@@ -52,9 +54,8 @@ class PoliteTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no 
                 candidate = self.plan.next_check(previous_fire_time)
                 # This interval counts twice; never one in a learned release window, which
                 # is checked at the floor on purpose: a later one pays instead.
-                aimed = self.plan.aimed_at(previous_fire_time)
-                if not aimed and self.burst_account.pay_back(self.key):
-                    candidate += candidate - previous_fire_time
+                if not self.plan.aimed_at(previous_fire_time):
+                    candidate += self._pay_back(previous_fire_time, candidate)
             candidate = self.burst_account.outside_windows(self.key, candidate)
             return self.spacing.reserve(self.key, candidate)
         except (ArithmeticError, ValueError) as failure:
@@ -66,27 +67,43 @@ class PoliteTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no 
             )
             return now + RETRY_PLANNING_AFTER
 
+    def _pay_back(self, previous: datetime, candidate: datetime) -> timedelta:
+        """What the interval after `previous` pays back of the bursts' checks. APScheduler
+        asks for the same next time more than once after a run: it is paid once."""
+        if self._paid is None or self._paid[0] != previous:
+            self._paid = (previous, self.burst_account.pay_back(self.key, candidate - previous))
+        return self._paid[1]
+
     def __str__(self) -> str:
         return f"polite[every={self.plan.every}]"
 
 
 class BurstAccount:
     """Per target, the windows of its bursts (regular checks keep out of them) and the checks
-    its bursts made that regular checks still owe: each doubles one interval, so that a week
-    with bursts makes no more checks than `every` alone. Kept across reloads, not restarts."""
+    its bursts made that regular checks still owe: each owed check lengthens the intervals
+    after it by one interval in all, so that a week with bursts makes no more checks than
+    `every` alone. An interval is never lengthened past what keeps the target's site session
+    alive (`expected.session_keeps_for`). Kept across reloads, not restarts."""
 
     def __init__(self) -> None:
-        self.owed: defaultdict[str, int] = defaultdict(int)
+        self.owed: defaultdict[str, float] = defaultdict(float)
+        self.longest: dict[str, timedelta] = {}  # per target whose site session may end
         self.windows: dict[str, tuple[datetime, datetime]] = {}
 
-    def owe(self, name: str, checks: int = 1) -> None:
+    def owe(self, name: str, checks: float = 1) -> None:
         self.owed[name] += checks
 
-    def pay_back(self, name: str) -> bool:
-        if self.owed[name] <= 0:
-            return False
-        self.owed[name] -= 1
-        return True
+    def pay_back(self, name: str, interval: timedelta) -> timedelta:
+        """How much longer the interval of `interval` is made, paying back that share of
+        a check."""
+        if self.owed[name] <= 0 or interval <= timedelta(0):
+            return timedelta(0)
+        room = interval
+        if (longest := self.longest.get(name)) is not None:
+            room = max(timedelta(0), min(room, longest - interval))
+        longer = min(room, interval * self.owed[name])
+        self.owed[name] -= longer / interval
+        return longer
 
     def hold(self, name: str, start: datetime, end: datetime) -> None:
         self.windows[name] = (start, end)
@@ -157,6 +174,8 @@ class Schedule:
         assert self.scheduler is not None
         first = self.first_run(target, last, index, count)
         plan = await self.plan(target)
+        if (lifetime := sources.get(target.system).session_lifetime) is not None:
+            self.bursts.longest[target.name] = session_keeps_for(lifetime)
         self.scheduler.add_job(
             self.check,
             PoliteTrigger(target.name, plan, self.spacing[target.host], self.bursts),
