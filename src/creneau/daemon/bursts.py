@@ -11,13 +11,23 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from apscheduler.triggers.date import DateTrigger
 
+from creneau import sources
 from creneau.check.record import Recorded
 from creneau.daemon.context import DaemonContext
 from creneau.daemon.schedule import Schedule
-from creneau.expected import BURST_SPAN, NEVER_BEFORE, burst_instants, in_window
+from creneau.expected import (
+    BURST_EVERY,
+    BURST_LEAD,
+    BURST_SPAN,
+    NEVER_BEFORE,
+    burst_instants,
+    in_window,
+    session_keeps_for,
+)
 from creneau.results import Status
 from creneau.targets import TargetBase
 
@@ -51,6 +61,7 @@ class Bursts:
         self.schedule = schedule
         self.watch = watch
         self.planned: dict[str, Burst] = {}
+        self.session_live: dict[str, bool] = {}  # whether its last check read the site
 
     def reset(self) -> None:
         """A new term: its scheduler has no burst job yet."""
@@ -60,6 +71,7 @@ class Bursts:
         """After each check: a release seen ends the burst in progress; an announcement
         (new, moved or gone) plans, moves or drops the target's burst."""
         result, now = recorded.result, self.context.now()
+        self.session_live[result.target] = result.status in CLEAR
         burst = self.planned.get(result.target)
         if burst is not None and not burst.seen and self._release_seen(burst, recorded):
             burst.seen = True
@@ -76,12 +88,15 @@ class Bursts:
                 self._cancel(burst)
             return
         if burst is not None and burst.at == announced:
+            self._keep_session(burst, result.checked_at)
             return
         target = self._target(result.target)
         if target is not None and announced + BURST_SPAN > now:
             if burst is not None:
                 self._cancel(burst)
             self._plan(target, announced, now)
+            if (planned := self.planned.get(target.name)) is not None:
+                self._keep_session(planned, result.checked_at)
 
     def _release_seen(self, burst: Burst, recorded: Recorded) -> bool:
         result = recorded.result
@@ -94,35 +109,64 @@ class Bursts:
         scheduler = self.schedule.scheduler
         if scheduler is None:
             return
+        instants = burst_instants(at)
+        if self.schedule.bursts.owed[target.name] >= len(instants):
+            log.warning(
+                "%s: no checks placed at the release announced for %s: the last burst's "
+                "checks are not paid back yet (no more checks a week than `every` makes)",
+                target.name,
+                self._local(at),
+            )
+            return
         burst = Burst(target.name, at)
         self.planned[target.name] = burst
         self.context.runtime.client.follow_announcement(target.name, at)
         self.schedule.hold(target, at - NEVER_BEFORE, burst.end)
-        instants = burst_instants(at)
         for index, instant in enumerate(instants):
             if instant <= now:
                 continue
+            last = index == len(instants) - 1
             job_id = f"{target.name}#burst{index}"
-            scheduler.add_job(
-                self._check,
-                DateTrigger(instant),
-                args=[burst, target.name, index == len(instants) - 1],
-                id=job_id,
-                replace_existing=True,
-                misfire_grace_time=5,
-            )
-            burst.job_ids.append(job_id)
+            self._add_job(job_id, instant, self._check, burst, target.name, last)
         log.info(
             "%s: the site announces a release at %s; %d checks placed around it",
             target.name,
-            at.astimezone(self.context.config.creneau.zone).strftime("%Y-%m-%d %H:%M"),
+            self._local(at),
             len(burst.job_ids),
         )
+
+    def _keep_session(self, burst: Burst, checked_at: datetime) -> None:
+        """A site session a person opened ends after its idle lifetime: when no check
+        would use it in time before the burst, one check does (a single request when the
+        session is live), as late as the session allows."""
+        target = self._target(burst.target)
+        lifetime = sources.get(target.system).session_lifetime if target else None
+        if target is None or lifetime is None or not self.session_live.get(target.name):
+            return
+        due = checked_at + session_keeps_for(lifetime)
+        following = self.schedule.next_run(target.name)
+        if due >= burst.at - BURST_LEAD or (following is not None and following <= due):
+            return
+        self._add_job(f"{target.name}#keep", due, self._keep_alive, burst, target.name)
+
+    async def _keep_alive(self, burst: Burst, name: str) -> None:
+        target = self._target(name)
+        if target is None or self.planned.get(name) is not burst:
+            return
+        if await self.watch(target) is not None:
+            self.schedule.bursts.owe(name)
 
     async def _check(self, burst: Burst, name: str, last: bool) -> None:
         target = self._target(name)
         if burst.seen or target is None or self.planned.get(name) is not burst:
             return
+        if self._first_in_window(burst) and not self._ready(target):
+            log.warning(
+                "%s: no site session is ready at the announced release (%s): a person has "
+                "not solved the CAPTCHA; checking anyway",
+                name,
+                self._local(burst.at),
+            )
         recorded = await self.watch(target)
         if recorded is not None:
             burst.made += 1
@@ -138,6 +182,29 @@ class Bursts:
         if target is not None:
             self.schedule.after_burst(target, last_check)
 
+    def _add_job(
+        self,
+        job_id: str,
+        at: datetime,
+        job: Callable[..., Awaitable[None]],
+        burst: Burst,
+        *args: Any,
+    ) -> None:
+        scheduler = self.schedule.scheduler
+        if scheduler is None:
+            return
+        trigger = DateTrigger(at)
+        scheduler.add_job(
+            job,
+            trigger,
+            args=[burst, *args],
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=5,
+        )
+        if job_id not in burst.job_ids:
+            burst.job_ids.append(job_id)
+
     def _cancel(self, burst: Burst) -> None:
         self._drop_jobs(burst)
         self.schedule.bursts.release(burst.target)
@@ -150,6 +217,19 @@ class Bursts:
             if scheduler is not None and scheduler.get_job(job_id) is not None:
                 scheduler.remove_job(job_id)
         burst.job_ids = []
+
+    def _first_in_window(self, burst: Burst) -> bool:
+        return abs((self.context.now() - burst.at).total_seconds()) < BURST_EVERY.total_seconds()
+
+    def _ready(self, target: TargetBase) -> bool:
+        """Whether the target's checks can read its slots now: a system without a site
+        session always can; one with a session, once a person opened one still alive."""
+        if sources.get(target.system).session_lifetime is None:
+            return True
+        return self.session_live.get(target.name, False)
+
+    def _local(self, at: datetime) -> str:
+        return at.astimezone(self.context.config.creneau.zone).strftime("%Y-%m-%d %H:%M")
 
     def _target(self, name: str) -> TargetBase | None:
         """The target as the config in force has it (None: removed or paused since)."""
