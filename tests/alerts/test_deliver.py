@@ -26,6 +26,7 @@ from creneau.web.pages.outbox import alert_line
 
 PARIS = ZoneInfo("Europe/Paris")
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
 
 
 class Clock:
@@ -650,3 +651,30 @@ async def test_a_release_of_1200_slots_fits_what_each_channel_accepts(store: Sto
         assert "[Réserver sur le site](https://example.org/nanterre)" in body
     assert len(channel.sent[0][1]) > 1500  # Discord's room is used, not wasted
     assert len([line for line in channel.sent[1][1].splitlines() if line.startswith("- ")]) == 50
+
+
+async def test_a_prepare_alert_waiting_past_the_release_is_not_sent_late(store: Store) -> None:
+    from creneau.alerts.outbox import prepare_event
+
+    at = T0 + timedelta(minutes=10)
+    clock, channel = Clock(), Recorder()
+    send = sender(store, clock, channel)
+    channel.up = False
+    prepared = prepare_event("allier", "rdvpref", "https://pref.example/rdv", at, at - 5 * MINUTE)
+    enqueue(store, prepared, ["json://127.0.0.1:9/"], T0)
+    await send.deliver_due()
+    channel.up = True
+    clock.now = at - MINUTE  # still before: it goes
+    await send.deliver_due()
+    assert [title for title, _ in channel.sent] == ["CAPTCHA à résoudre avant 11:05 — allier"]
+    enqueue(store, prepared, ["json://127.0.0.1:9/"], clock.now)
+    channel.up = False
+    await send.deliver_due()
+    clock.now, channel.up = at + MINUTE, True
+    await send.deliver_due()
+    assert len(channel.sent) == 1
+    row = store.notifications()[-1]
+    assert (row.state, english(row.said_error)) == (
+        "expired",
+        "not sent: the release announced at 2026-11-23 10:10:00 for allier has passed",
+    )
