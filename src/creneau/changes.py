@@ -143,7 +143,7 @@ def follow_announcement(
         last_seen=now if seen_again else latest.last_seen,
         week=said[1] if said is not None and seen_again else latest.week,
         outcome=ended or "pending",
-        released_seen_at=now if ended == "released" else None,
+        released_seen_at=now if ended == "released" and new_slots else None,
     )
     started = _new(result, said) if said is not None and not seen_again else None
     return AnnouncementChange(previous, ended, started)
@@ -163,18 +163,17 @@ def _ending(
     said: tuple[datetime, date | None] | None,
     new_slots: bool,
 ) -> Outcome | None:
-    """How this check ends a pending announcement at T, if it does. Once the site has
-    published, its page says "Dernière mise en ligne … T" and no longer "Prochaine": that is
-    no withdrawal, and slots seen from T on are the release."""
+    """How this check ends a pending announcement at T, if it does. Slots seen from T on are
+    the release; so is the page's "Dernière mise en ligne … T" (the site says it published,
+    and no longer says "Prochaine": no withdrawal), even with no new slot seen."""
     now, at = result.checked_at, latest.at
     if now > at + FOLLOWED_FOR:
         return "no_slots"
-    if new_slots and now >= at:
+    published = result.releases is not None and result.releases.last_at == at
+    if (new_slots and now >= at) or published:
         return "released"
     if said is None:
-        confirmed = result.releases is not None and result.releases.last_at == at
-        clear = result.status in SETTLED
-        return "withdrawn" if clear and now < at and not confirmed else None
+        return "withdrawn" if result.status in SETTLED and now < at else None
     if said[0] == at:
         return None
     return "changed" if now < at else "no_slots"  # past T, the page moved on to the next

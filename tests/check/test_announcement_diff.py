@@ -82,9 +82,10 @@ def test_a_blocked_or_failed_check_says_nothing_before_t() -> None:
         )
 
 
-def test_after_t_the_last_release_at_t_is_no_withdrawal_and_slots_are_the_release() -> None:
+def test_after_t_the_last_release_at_t_is_a_release_not_a_withdrawal() -> None:
     published = check(T + 30 * timedelta(seconds=1), last_at=T)
-    assert follow_announcement(pending(), published, new_slots=False) == AnnouncementChange()
+    change = follow_announcement(pending(), published, new_slots=False)
+    assert change == AnnouncementChange(replace(pending(), outcome="released"), "released")
     seen = T + 40 * timedelta(seconds=1)
     change = follow_announcement(pending(), check(seen, last_at=T, status=Status.AVAILABLE), True)
     assert change.ended == "released"
@@ -154,15 +155,15 @@ def test_a_pending_announcement_ends_only_as_the_rules_say(
         assert now < T
         assert page == "none"
     if change.ended == "released":
-        assert new_slots
-        assert T <= now <= T + FOLLOWED_FOR
+        assert (new_slots and now >= T) or page == "last"
+        assert now <= T + FOLLOWED_FOR
     if change.ended == "changed":
         assert clear
         assert now < T
         assert page == "other"
     if change.ended == "no_slots":
         assert now > T + FOLLOWED_FOR or (now >= T and clear and page == "other")
-    if not clear and now <= T + FOLLOWED_FOR and not (new_slots and now >= T):
+    if not clear and now <= T + FOLLOWED_FOR and not (new_slots and now >= T) and page != "last":
         assert change == AnnouncementChange()  # a check without a clear answer says nothing
     if change.started is not None:
         assert change.started.at == next_at

@@ -156,7 +156,7 @@ def test_a_blocked_check_withdraws_nothing(store: Store) -> None:
 
 def test_a_release_is_recorded_and_what_still_waits_of_it_is_not_sent_late(store: Store) -> None:
     record(store, check(T - timedelta(hours=2), T), ROUTING)
-    record(store, check(T + 20 * timedelta(seconds=1), last_at=T), ROUTING)  # published
+    record(store, check(T + 10 * timedelta(seconds=1), T), ROUTING)  # not yet
     assert store.announcement("prefecture").outcome == "pending"  # type: ignore[union-attr]
     seen = T + 30 * timedelta(seconds=1)
     record(store, check(seen, None, a_slot(16), last_at=T), ROUTING)
@@ -165,6 +165,14 @@ def test_a_release_is_recorded_and_what_still_waits_of_it_is_not_sent_late(store
     assert (latest.outcome, latest.released_seen_at) == ("released", seen)
     assert release_rows(store) == [("release_announced", "phone", "expired")]
     assert [row.kind for row in store.notifications("pending")] == ["slots", "slots"]
+
+
+def test_the_site_saying_it_published_is_a_release_without_slots_seen(store: Store) -> None:
+    record(store, check(T - timedelta(hours=2), T), ROUTING)
+    record(store, check(T + 20 * timedelta(seconds=1), last_at=T), ROUTING)
+    latest = store.announcement("prefecture")
+    assert latest is not None
+    assert (latest.outcome, latest.released_seen_at) == ("released", None)
 
 
 def test_a_passed_announcement_without_slots_is_recorded_as_such(store: Store) -> None:
