@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from creneau.changes import AnnouncementChange, follow_announcement
@@ -141,6 +141,7 @@ statuses = st.sampled_from(list(Status))
 offsets = st.integers(min_value=-3 * 3600, max_value=3 * 3600).map(lambda s: timedelta(seconds=s))
 
 
+@settings(deadline=None)  # pure, but the machine may be busy
 @given(offsets, statuses, st.booleans(), st.sampled_from(["none", "same", "other", "last"]))
 def test_a_pending_announcement_ends_only_as_the_rules_say(
     offset: timedelta, status: Status, new_slots: bool, page: str
