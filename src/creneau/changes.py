@@ -141,7 +141,7 @@ def follow_announcement(
     previous = replace(
         latest,
         last_seen=now if seen_again else latest.last_seen,
-        week=said[1] if said is not None and seen_again else latest.week,
+        week=(said[1] if said is not None and seen_again else None) or latest.week,
         outcome=ended or "pending",
         released_seen_at=now if ended == "released" and new_slots else None,
     )

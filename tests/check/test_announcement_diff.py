@@ -52,6 +52,13 @@ def test_the_same_announcement_seen_again_moves_last_seen_only() -> None:
     assert change == AnnouncementChange(replace(pending(), last_seen=now))
 
 
+def test_a_page_that_does_not_say_the_week_again_keeps_it() -> None:
+    now = T - 10 * MINUTE
+    without_week = replace(check(now, T), releases=ReleaseAnnouncement(next_at=T))
+    change = follow_announcement(pending(), without_week, new_slots=False)
+    assert change.previous == replace(pending(), last_seen=now)
+
+
 def test_another_instant_before_t_is_a_change_and_a_new_announcement() -> None:
     now, later = T - 10 * MINUTE, T + timedelta(days=1)
     change = follow_announcement(pending(), check(now, later), new_slots=False)
