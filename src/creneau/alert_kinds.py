@@ -9,9 +9,15 @@ from typing import Any, Literal, get_args
 
 from creneau.url_keys import url_key
 
-AlertKind = Literal["slots", "trouble", "heartbeat"]
+AlertKind = Literal["slots", "trouble", "heartbeat", "release_announced"]
 KINDS: tuple[AlertKind, ...] = get_args(AlertKind)
-ALL_KINDS: frozenset[str] = frozenset(KINDS)
+# Kinds a channel takes only when its `kinds` lists them: the releases a site announces (one
+# message per announcement, and when it changes or is withdrawn) are news to some, noise to
+# others.
+RELEASE_ANNOUNCED: AlertKind = "release_announced"
+OPT_IN_KINDS: frozenset[str] = frozenset({RELEASE_ANNOUNCED})
+DEFAULT_KINDS: tuple[AlertKind, ...] = tuple(k for k in KINDS if k not in OPT_IN_KINDS)
+TAKEN_BY_DEFAULT: frozenset[str] = frozenset(DEFAULT_KINDS)
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,7 @@ class Destination:
 
     channel: str
     url: str
-    kinds: frozenset[str] = ALL_KINDS
+    kinds: frozenset[str] = TAKEN_BY_DEFAULT
 
     @property
     def key(self) -> str:
@@ -38,5 +44,5 @@ class OutboxEvent:
     `messages.py` only when it is sent."""
 
     target: str
-    kind: str  # slots | trouble | heartbeat
+    kind: str  # an AlertKind
     event: dict[str, Any]

@@ -1,11 +1,13 @@
-"""Which slots are new, still there, back, or gone: previous sightings + this check → changes.
-Pure: no database, no clock."""
+"""Which slots are new, still there, back, or gone: previous sightings + this check → changes;
+and what the check says of the release the site announced (`follow_announcement`). Pure: no
+database, no clock."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
+from creneau.expected import FOLLOWED_FOR, Announcement, Outcome
 from creneau.results import CheckResult, Slot, Status
 
 # Only a guichet that answered "these are the slots" or "no slot" says anything about what
@@ -99,3 +101,99 @@ def _settled_guichets(known: list[KnownSlot], result: CheckResult) -> set[str]:
         # a page only names beside its slots (html tables do).
         settled |= {k.guichet_id for k in known}
     return settled
+
+
+# --- the release a site announced: what one check says of it -------------------------------
+
+
+@dataclass(frozen=True)
+class AnnouncementChange:
+    """What one check did to a target's announced release: `previous`, the latest one as it
+    stands after the check (None: untouched), `ended` if this check ended it (its outcome),
+    and `started`, an announcement this check saw first (or announced anew after it ended).
+    A check may end one and start the next: a changed instant, or a release after which the
+    page announces the following one."""
+
+    previous: Announcement | None = None
+    ended: Outcome | None = None
+    started: Announcement | None = None
+
+    @property
+    def saved(self) -> tuple[Announcement, ...]:
+        """The rows to write, in order."""
+        return tuple(row for row in (self.previous, self.started) if row is not None)
+
+
+def follow_announcement(
+    latest: Announcement | None, result: CheckResult, new_slots: bool
+) -> AnnouncementChange:
+    """The target's latest announcement (or None), one check, and whether it saw new slots
+    → what changed. Only a clear answer (SETTLED) says what the site announces: a blocked or
+    failed check changes nothing, except that time passes (FOLLOWED_FOR)."""
+    said = announced(result)
+    if latest is None or latest.outcome != "pending":
+        return _after_ended(latest, result, said)
+    now = result.checked_at
+    ended = _ending(latest, result, said, new_slots)
+    seen_again = said is not None and said[0] == latest.at
+    if ended is None and not seen_again:
+        return AnnouncementChange()
+    previous = replace(
+        latest,
+        last_seen=now if seen_again else latest.last_seen,
+        week=(said[1] if said is not None and seen_again else None) or latest.week,
+        outcome=ended or "pending",
+        released_seen_at=now if ended == "released" and new_slots else None,
+    )
+    started = _new(result, said) if said is not None and not seen_again else None
+    return AnnouncementChange(previous, ended, started)
+
+
+def announced(result: CheckResult) -> tuple[datetime, date | None] | None:
+    """The instant and week a clear answer announces its next release at, if it does."""
+    releases = result.releases
+    if result.status not in SETTLED or releases is None or releases.next_at is None:
+        return None
+    return releases.next_at, releases.next_week
+
+
+def _ending(
+    latest: Announcement,
+    result: CheckResult,
+    said: tuple[datetime, date | None] | None,
+    new_slots: bool,
+) -> Outcome | None:
+    """How this check ends a pending announcement at T, if it does. Slots seen from T on are
+    the release; so is the page's "Dernière mise en ligne … T" (the site says it published,
+    and no longer says "Prochaine": no withdrawal), even with no new slot seen."""
+    now, at = result.checked_at, latest.at
+    if now > at + FOLLOWED_FOR:
+        return "no_slots"
+    published = result.releases is not None and result.releases.last_at == at
+    if (new_slots and now >= at) or published:
+        return "released"
+    if said is None:
+        return "withdrawn" if result.status in SETTLED and now < at else None
+    if said[0] == at:
+        return None
+    return "changed" if now < at else "no_slots"  # past T, the page moved on to the next
+
+
+def _after_ended(
+    latest: Announcement | None,
+    result: CheckResult,
+    said: tuple[datetime, date | None] | None,
+) -> AnnouncementChange:
+    """No announcement pending: one the page says is new, unless it is the one that just
+    ended as released or without slots (the site's cache shows it a while after T); one
+    that was changed or withdrawn and is announced again starts anew."""
+    if said is None:
+        return AnnouncementChange()
+    if latest is not None and said[0] == latest.at and latest.outcome in ("released", "no_slots"):
+        return AnnouncementChange(replace(latest, last_seen=result.checked_at))
+    return AnnouncementChange(started=_new(result, said))
+
+
+def _new(result: CheckResult, said: tuple[datetime, date | None]) -> Announcement:
+    now = result.checked_at
+    return Announcement(result.target, said[0], said[1], first_seen=now, last_seen=now)

@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from creneau import redact, sources
-from creneau.alert_kinds import KINDS, AlertKind
+from creneau.alert_kinds import DEFAULT_KINDS, AlertKind
 from creneau.changes import HYSTERESIS
 from creneau.database_url import database_problem, sqlite_folder
 from creneau.host_budget import HostBudget
@@ -151,7 +151,7 @@ class Settings(_Strict):
 class Channel(_Strict):
     name: str = Field(min_length=1, max_length=100)
     urls: list[SecretStr] = Field(min_length=1)
-    kinds: list[AlertKind] = Field(default_factory=lambda: list(KINDS), min_length=1)
+    kinds: list[AlertKind] = Field(default_factory=lambda: list(DEFAULT_KINDS), min_length=1)
     quiet: str | None = None  # "23:00-07:00": hold delivery, then send one digest
     wake_for_slots: Flag = False  # during quiet hours, send slot alerts at once anyway
 

@@ -32,6 +32,16 @@ def long_datetime(at: datetime, zone: ZoneInfo, language: str = "fr") -> str:
     return f"{day} {local.day} {month} {local.year}, {local:%H:%M}"
 
 
+def day_in_words(
+    at: datetime | date, zone: ZoneInfo, language: str = "fr", *, weekday: bool = True
+) -> str:
+    """'mardi 9 décembre' / 'Tuesday 9 December' (a day soon, without its year); an instant
+    is taken in `zone`; `weekday=False`: '15 décembre'."""
+    day = at.astimezone(zone).date() if isinstance(at, datetime) else at
+    words = f"{day.day} {MONTHS[language][day.month - 1]}"
+    return f"{WEEKDAYS[language][day.weekday()]} {words}" if weekday else words
+
+
 def local_time(at: datetime | None, zone: ZoneInfo, missing: str = "—") -> str:
     """'2026-12-01 09:00:00' in `zone`, as every table shows a moment."""
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if at else missing

@@ -39,6 +39,9 @@ Code = Literal[
     "outbox.withdrawn_other_state",
     "outbox.withdrawn_host_up",
     "outbox.withdrawn_with_down",
+    "outbox.withdrawn_release_changed",
+    "outbox.withdrawn_release_withdrawn",
+    "outbox.withdrawn_release_passed",
     "slots_not_kept",
     "none_among_read",
     "page_too_large",
@@ -266,6 +269,14 @@ _EN: dict[Code, str] = {
         "withdrawn: {{ target }} is now in another state ({{ state }}), alerted anew"),
     "outbox.withdrawn_host_up": "withdrawn: {{ host }} answers again",
     "outbox.withdrawn_with_down": "withdrawn: the alert that the site was down was withdrawn",
+    "outbox.withdrawn_release_changed": (
+        "withdrawn: the site changed the release it announced at {{ at | moment }} for "
+        "{{ target }}, told anew"),
+    "outbox.withdrawn_release_withdrawn": (
+        "withdrawn: the site no longer announces a release at {{ at | moment }} for "
+        "{{ target }}"),
+    "outbox.withdrawn_release_passed": (
+        "not sent: the release announced at {{ at | moment }} for {{ target }} has passed"),
     "interrupted": "interrupted: creneau stopped during the check",
     "fetch.cooling_down": (
         "{{ host }} is cooling down ({{ reason }}); next attempt at {{ until | moment }}"),
@@ -544,6 +555,15 @@ _FR: dict[Code, str] = {
     "outbox.withdrawn_host_up": "retirée : {{ host }} répond à nouveau",
     "outbox.withdrawn_with_down": (
         "retirée : l'alerte disant que le site était hors service a été retirée"),
+    "outbox.withdrawn_release_changed": (
+        "retirée : le site a changé la mise en ligne annoncée le {{ at | moment }} pour "
+        "{{ target }}, signalée à nouveau"),
+    "outbox.withdrawn_release_withdrawn": (
+        "retirée : le site n'annonce plus de mise en ligne le {{ at | moment }} pour "
+        "{{ target }}"),
+    "outbox.withdrawn_release_passed": (
+        "non envoyée : la mise en ligne annoncée le {{ at | moment }} pour {{ target }} est "
+        "passée"),
     "interrupted": "interrompue : creneau s'est arrêté pendant la vérification",
     "fetch.cooling_down": (
         "{{ host }} est en pause ({{ reason }}) ; prochain essai le {{ until | moment }}"),

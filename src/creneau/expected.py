@@ -77,7 +77,8 @@ class ExpectedRelease:
 class Announcement:
     """A release a site announced for a target, as the store follows it: seen from
     `first_seen` to `last_seen`; `outcome` says how it ended (pending until it does):
-    released (slots seen at `released_seen_at`), no_slots (FOLLOWED_FOR passed without),
+    released (slots seen at `released_seen_at`; None: the page said "Dernière mise en
+    ligne … T" and no new slot was seen), no_slots (FOLLOWED_FOR passed without),
     changed (the site announced another instant), withdrawn (a page read clearly before T
     no longer announced it). `session_ready`: whether a person's site session was live at
     T (None: not known, or not needed)."""

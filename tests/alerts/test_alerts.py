@@ -248,7 +248,7 @@ def test_templates_can_be_overridden_and_bad_ones_are_named() -> None:
     ) == [
         "new_slot: unknown message (known: new_slots, slots_gone, host_down, host_up, "
         "captcha, page_changed, failing, stalled, config_refused, store_failing, heartbeat, test, "
-        "digest)",
+        "digest, release_announced, release_changed, release_withdrawn, prepare_captcha)",
         "captcha.title: unexpected end of template, expected 'end of print statement'.",
         "captcha.subject: unknown key (title or body)",
     ]

@@ -26,6 +26,7 @@ from creneau.web.pages.outbox import alert_line
 
 PARIS = ZoneInfo("Europe/Paris")
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
 
 
 class Clock:
@@ -650,3 +651,61 @@ async def test_a_release_of_1200_slots_fits_what_each_channel_accepts(store: Sto
         assert "[Réserver sur le site](https://example.org/nanterre)" in body
     assert len(channel.sent[0][1]) > 1500  # Discord's room is used, not wasted
     assert len([line for line in channel.sent[1][1].splitlines() if line.startswith("- ")]) == 50
+
+
+async def test_a_prepare_alert_waiting_past_the_release_is_not_sent_late(store: Store) -> None:
+    from creneau.alerts.outbox import prepare_event
+
+    at = T0 + timedelta(minutes=10)
+    clock, channel = Clock(), Recorder()
+    send = sender(store, clock, channel)
+    channel.up = False
+    prepared = prepare_event("allier", "rdvpref", "https://pref.example/rdv", at, at - 5 * MINUTE)
+    enqueue(store, prepared, ["json://127.0.0.1:9/"], T0)
+    await send.deliver_due()
+    channel.up = True
+    clock.now = at - MINUTE  # still before: it goes
+    await send.deliver_due()
+    assert [title for title, _ in channel.sent] == ["CAPTCHA à résoudre avant 11:05 — allier"]
+    enqueue(store, prepared, ["json://127.0.0.1:9/"], clock.now)
+    channel.up = False
+    await send.deliver_due()
+    clock.now, channel.up = at + MINUTE, True
+    await send.deliver_due()
+    assert len(channel.sent) == 1
+    row = store.notifications()[-1]
+    assert (row.state, english(row.said_error)) == (
+        "expired",
+        "not sent: the release announced at 2026-11-23 10:10:00 for allier has passed",
+    )
+
+
+async def test_an_announcement_changed_before_it_went_is_never_sent(store: Store) -> None:
+    """Seen at every check, told once; changed while the channel was down: only the new
+    instant goes, as new (the first was never told)."""
+    from dataclasses import replace
+
+    from creneau.alerts.outbox import Routing
+    from creneau.check.record import record
+    from creneau.results import ReleaseAnnouncement
+
+    wants = Destination("phone", PHONE_URL, frozenset({"slots", "release_announced"}))
+    routing = Routing(PARIS, [wants])
+    first, moved = T0 + timedelta(hours=3), T0 + timedelta(days=1, hours=3)
+    clock, channel = Clock(), Recorder()
+    send = sender(store, clock, channel)
+    channel.up = False
+    for minutes, at in ((0, first), (5, first), (10, moved), (15, moved)):
+        clock.now = T0 + minutes * MINUTE
+        result = replace(offer("allier", clock.now), releases=ReleaseAnnouncement(next_at=at))
+        record(store, result, routing)
+        await send.deliver_due()
+    channel.up, clock.now = True, T0 + timedelta(hours=1)
+    await send.deliver_due()
+    assert [title for title, _ in channel.sent] == [
+        "Mise en ligne annoncée mardi 24 novembre à 14:00 — allier"
+    ]
+    assert [(row.payload["at"], row.state) for row in store.notifications()] == [
+        (first.isoformat(), "expired"),
+        (moved.isoformat(), "sent"),
+    ]

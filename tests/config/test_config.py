@@ -287,7 +287,8 @@ def full(
 MISTAKES += [
     (
         full(notify='kinds = ["sms"]'),
-        'notify "phone".kinds[0]: must be "slots", "trouble" or "heartbeat" (got "sms")',
+        'notify "phone".kinds[0]: must be "slots", "trouble", "heartbeat" or "release_announced" '
+        '(got "sms")',
     ),
     (
         full(notify='quiet = "23-7"'),
@@ -345,7 +346,7 @@ MISTAKES += [
         full(extra='[templates.new_slot]\ntitle = "x"'),
         "templates.new_slot: unknown message (known: new_slots, slots_gone, host_down, host_up, "
         "captcha, page_changed, failing, stalled, config_refused, store_failing, heartbeat, test, "
-        "digest)",
+        "digest, release_announced, release_changed, release_withdrawn, prepare_captcha)",
     ),
     (
         full(extra='[templates.new_slots]\ntitle = "{{ count "'),
@@ -978,3 +979,24 @@ def test_reading_the_config_starts_nothing_and_registers_nothing(
         prepare_config(path)
     assert failure.value.lines[0].startswith(f"{path}: templates.new_slot: unknown message")
     assert redact("123456:PURE-READING-TOKEN") == "***"
+
+
+def test_release_announcements_are_opt_in_per_channel(tmp_path: Path) -> None:
+    from creneau.alerts.outbox import routes
+
+    config = load_config(
+        write(
+            tmp_path,
+            full(
+                notify='[[notify]]\nname = "mail"\nurls = ["json://127.0.0.1:9/m"]\n'
+                'kinds = ["slots", "release_announced"]'
+            ),
+        )
+    )
+    phone, mail = config.notify
+    assert "release_announced" not in phone.kinds  # the default: every kind but opt-in ones
+    assert phone.kinds == ["slots", "trouble", "heartbeat"]
+    assert mail.kinds == ["slots", "release_announced"]
+    by_channel = {d.channel: d.kinds for d in routes(config)["t"].destinations}
+    assert "release_announced" not in by_channel["phone"]
+    assert "release_announced" in by_channel["mail"]

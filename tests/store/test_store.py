@@ -34,7 +34,7 @@ from creneau.store import (
 from creneau.store.database import database_file
 from creneau.store.evidence import target_period
 from creneau.store.history import EVERYTHING, site_release_facts
-from creneau.store.schema import CHECK_HOURS, CHECKS, NOTIFICATIONS, SLOTS, metadata
+from creneau.store.schema import ANNOUNCEMENTS, CHECK_HOURS, CHECKS, NOTIFICATIONS, SLOTS, metadata
 from creneau.store.upgrade import head_revision
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -403,10 +403,12 @@ def test_a_release_is_dated_from_the_last_clear_answer_and_0010_fixes_older_rows
 ) -> None:
     old = Store(f"sqlite:///{tmp_path / 'old.db'}")
     old.upgrade(to="0009")
+    ANNOUNCEMENTS.create(old.engine)  # today's record() follows announcements (0015)
     t = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     record(old, check_result(t, [], Status.NONE), Routing(PARIS))
     record(old, check_result(t + timedelta(minutes=5), [], Status.BLOCKED), Routing(PARIS))
     record(old, check_result(t + timedelta(minutes=10), [a_slot(9)]), Routing(PARIS))
+    ANNOUNCEMENTS.drop(old.engine)
     assert [s.previous_check_at for s in old.slots()] == [t]  # the clear one, not the block
     with old.engine.begin() as connection:  # as versions before 0010 wrote it
         connection.execute(

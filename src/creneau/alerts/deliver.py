@@ -2,9 +2,10 @@
 When anything is due for a URL, everything that waits for it goes as one message, oldest
 first, rendered in the channel's own format (Apprise tells it per URL) and capped to what it
 accepts. What no longer holds is not sent late: slots already gone are left out, an alert
-whose trouble has cleared is withdrawn. A failing URL is retried with backoff and never holds
-back the others. Apprise runs in a child process for each round that has something to send
-(creneau.alerts.channels): the daemon never holds it."""
+whose trouble has cleared is withdrawn, and so is one of a release whose time has passed. A
+failing URL is retried with backoff and never holds back the others. Apprise runs in a child
+process for each round that has something to send (creneau.alerts.channels): the daemon never
+holds it."""
 
 from __future__ import annotations
 
@@ -124,6 +125,24 @@ def stale_alerts(rows: Sequence[PendingNotification], state: CurrentState) -> di
                 recovered.add(host)
         elif name == "host_up" and row.event.get("host") in recovered:
             reasons[row.id] = Detail("outbox.withdrawn_with_down")
+    return reasons
+
+
+# Events about an announced release: once its instant has passed they are no news (the
+# slot alert tells what happened), so one still waiting then (quiet hours, a channel down)
+# is not sent late.
+RELEASE_EVENTS = ("release_announced", "release_changed", "release_withdrawn", "prepare_captcha")
+
+
+def passed_releases(rows: Sequence[PendingNotification], now: datetime) -> dict[int, Detail]:
+    reasons: dict[int, Detail] = {}
+    for row in rows:
+        if row.event.get("event") not in RELEASE_EVENTS:
+            continue
+        at = datetime.fromisoformat(str(row.event["at"]))
+        if at <= now:
+            shown = redact(row.target)
+            reasons[row.id] = Detail("outbox.withdrawn_release_passed", target=shown, at=at)
     return reasons
 
 
@@ -276,6 +295,7 @@ class Sender:
 
     async def _withdraw_stale(self, rows: list[PendingNotification]) -> list[PendingNotification]:
         reasons: dict[int, Detail] = await self.db(stale_alerts, rows, self.state)
+        reasons.update(passed_releases(rows, self.now()))
         by_reason: dict[Detail, list[int]] = {}
         for row_id, reason in reasons.items():
             by_reason.setdefault(reason, []).append(row_id)

@@ -12,16 +12,17 @@ import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
+from creneau.alerts import release_messages
 from creneau.alerts.channels import Channel
 from creneau.config import WebSettings
-from creneau.dates import long_datetime, message_duration
+from creneau.dates import day_in_words, long_datetime, message_duration
 from creneau.details import from_payload, render
 from creneau.redact import booking_link
 from creneau.sources.reading import MAX_SLOTS_PER_PAGE
@@ -31,7 +32,7 @@ KINDS = {
     "new_slots": "slots", "slots_gone": "slots",
     "host_down": "trouble", "host_up": "trouble", "captcha": "trouble",
     "page_changed": "trouble", "failing": "trouble",
-    "heartbeat": "heartbeat", "test": "test",
+    "heartbeat": "heartbeat", "test": "test", **release_messages.RELEASE_KINDS,
 }  # fmt: skip
 EVENTS = tuple(KINDS)
 LANGUAGES = ("fr", "en")
@@ -275,7 +276,10 @@ _EN: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 
-DEFAULTS = {"fr": _FR, "en": _EN}
+DEFAULTS = {
+    "fr": {**_FR, **release_messages.FR},
+    "en": {**_EN, **release_messages.EN},
+}
 
 # What a challenge is called in a message (CheckResult.challenge; "" for the systems that do
 # not name theirs).
@@ -473,6 +477,8 @@ class Messages:
         env.filters["link"] = lambda url, label=None: self._link(url, label, format, data)
         env.filters["when"] = lambda at: self._when(at, data)
         env.filters["clock"] = self._clock
+        env.filters["day"] = lambda at: day_in_words(at, self.zone, self.language)
+        env.filters["week"] = lambda day: day_in_words(day, self.zone, self.language, weekday=False)
         env.filters["duration"] = lambda seconds: message_duration(seconds, self.language)
         return env
 
@@ -490,9 +496,11 @@ class Messages:
 
     def _context(self, event: Mapping[str, Any], listed: int) -> dict[str, Any]:
         context = dict(event)
-        for key in ("since", "until", "last_release"):
+        for key in ("since", "until", "last_release", *release_messages.MOMENTS):
             if isinstance(context.get(key), str):
                 context[key] = datetime.fromisoformat(context[key])
+        if isinstance(context.get("week"), str):
+            context["week"] = date.fromisoformat(context["week"])
         for key in ("detail", "reason"):  # what a check or a host's breaker said
             if key in context:
                 context[key] = render(from_payload(context[key]), self.language, self.zone)
@@ -522,6 +530,8 @@ class Messages:
                 }
                 for line in event["targets"]
             ]
+        if event["event"] == "prepare_captcha":  # a person's session: an image to copy
+            context["captcha_page"] = captcha_page(self.dashboard_url, str(event.get("target")))
         if event["event"] == "captcha":
             challenge = str(event.get("challenge") or "")
             names = CHALLENGE_NAMES[self.language]
@@ -578,6 +588,8 @@ def _bare_environment(finalize: Callable[[Any], str] | None = None) -> Environme
         finalize=finalize,
     )
     for name in ("strong", "em", "code", "heading", "link", "when", "clock", "duration"):
+        env.filters[name] = str
+    for name in ("day", "week"):
         env.filters[name] = str
     return env
 

@@ -1,7 +1,8 @@
 """What to tell whom: turns what a check found into outbox events, and routes each to the
-channel URLs that take its kind (slots, trouble, heartbeat). Pure: the store writes the events
-in the check's own transaction; `messages.py` renders them when they are sent. An event holds
-no secret: links lose their credentials, and every string passes through `redact`."""
+channel URLs that take its kind (slots, trouble, heartbeat, release_announced). Pure: the
+store writes the events in the check's own transaction; `messages.py` renders them when they
+are sent. An event holds no secret: links lose their credentials, and every string passes
+through `redact`."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from creneau.alert_kinds import ALL_KINDS, Destination, OutboxEvent
-from creneau.changes import HYSTERESIS
+from creneau.alert_kinds import RELEASE_ANNOUNCED, TAKEN_BY_DEFAULT, Destination, OutboxEvent
+from creneau.changes import HYSTERESIS, AnnouncementChange
 from creneau.config import Config
+from creneau.detail_texts import Code
 from creneau.details import Detail, Said
+from creneau.expected import Announcement, Outcome
 from creneau.fetch.politeness import HostTransition
 from creneau.redact import booking_link, public_link, redact
 from creneau.results import CheckResult, Slot, Status
@@ -197,6 +200,80 @@ def heartbeat_event(since: datetime, lines: Sequence[dict[str, Any]]) -> OutboxE
     )
 
 
+def prepare_event(
+    target: str, system: str, url: str, at: datetime, solve_before: datetime
+) -> OutboxEvent:
+    """Before a release the site announced at `at`, for a target whose checks need a
+    person's CAPTCHA session: solve it before `solve_before` (the message links to the
+    dashboard's CAPTCHA page, as the captcha alert does)."""
+    event = {
+        "event": "prepare_captcha",
+        "target": shown_target(target),
+        "system": system,
+        "url": public_link(search_page(system) or url),
+        "at": at.isoformat(),
+        "solve_before": solve_before.isoformat(),
+    }
+    return OutboxEvent(target, "trouble", scrubbed(event))
+
+
+def release_event(
+    result: CheckResult, name: str, now: Announcement, before: Announcement | None = None
+) -> OutboxEvent:
+    """`release_announced` (the site announces `now`), `release_changed` (`now` instead of
+    `before`) or `release_withdrawn` (`now` is no longer announced)."""
+    event: dict[str, Any] = {
+        "event": name,
+        "target": shown_target(result.target),
+        "system": result.system,
+        "url": page_link(result),
+        "at": now.at.isoformat(),
+        "week": now.week.isoformat() if now.week else None,
+    }
+    if before is not None:
+        event["before"] = before.at.isoformat()
+    return OutboxEvent(result.target, RELEASE_ANNOUNCED, scrubbed(event))
+
+
+def release_events(
+    result: CheckResult,
+    change: AnnouncementChange,
+    destinations: Sequence[Destination],
+    told: set[tuple[str, str]],
+) -> list[tuple[OutboxEvent, list[Destination]]]:
+    """What to tell of a check's change to the announced release, and to whom: a new
+    announcement to every channel that takes the kind; a changed one as a change where the
+    earlier one was told (channel, URL key in `told`), as new elsewhere; a withdrawn one only
+    where it was told. A release or a passed instant says nothing here (slots alert)."""
+    was_told = [d for d in destinations if (d.channel, d.key) in told]
+    not_told = [d for d in destinations if (d.channel, d.key) not in told]
+    previous, started = change.previous, change.started
+    if change.ended == "withdrawn" and previous is not None:
+        return [(release_event(result, "release_withdrawn", previous), was_told)]
+    if started is None:
+        return []
+    if change.ended == "changed" and previous is not None:
+        return [
+            (release_event(result, "release_changed", started, previous), was_told),
+            (release_event(result, "release_announced", started), not_told),
+        ]
+    return [(release_event(result, "release_announced", started), list(destinations))]
+
+
+WITHDRAWN_BECAUSE: dict[Outcome, Code] = {
+    "changed": "outbox.withdrawn_release_changed",
+    "withdrawn": "outbox.withdrawn_release_withdrawn",
+    "released": "outbox.withdrawn_release_passed",
+    "no_slots": "outbox.withdrawn_release_passed",
+}
+
+
+def release_alerts_withdrawn(ended: Announcement, outcome: Outcome) -> Detail:
+    """Why the release alerts of an announcement that ended before they went are not sent."""
+    code = WITHDRAWN_BECAUSE.get(outcome, "outbox.withdrawn_release_passed")
+    return Detail(code, target=shown_target(ended.target), at=ended.at)
+
+
 def destinations(
     channels: Sequence[tuple[str, Sequence[str]]],
     kinds: Mapping[str, frozenset[str]] | None = None,
@@ -204,7 +281,7 @@ def destinations(
     """(channel name, its URLs) pairs → one destination per URL."""
     kinds = kinds or {}
     return [
-        Destination(name, url, kinds.get(name, ALL_KINDS))
+        Destination(name, url, kinds.get(name, TAKEN_BY_DEFAULT))
         for name, urls in channels
         for url in urls
     ]

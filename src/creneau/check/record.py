@@ -17,7 +17,7 @@ from creneau import sources
 from creneau.alert_kinds import Destination, OutboxEvent
 from creneau.alerts import outbox
 from creneau.alerts.outbox import Routing
-from creneau.changes import diff_slots
+from creneau.changes import diff_slots, follow_announcement
 from creneau.check.run import run_check
 from creneau.fetch.client import Guard, PoliteClient
 from creneau.fetch.politeness import HostState, HostTransition
@@ -146,6 +146,7 @@ def record(
                 result.checked_at,
             )
         queued += _alert_trouble(tx, result, routing, check_id, saved_page)
+        queued += _follow_announcement(tx, result, routing, check_id, bool(changes.appeared))
         if host is not None:
             tx.save_host_state(host.name, host.state, result.checked_at)
             for transition in host.transitions:
@@ -179,6 +180,26 @@ def _alert_trouble(
         return 0
     event = outbox.trouble_event(result, state, saved_page, failing_since)
     return tx.enqueue(event, routing.destinations, result.checked_at, check_id)
+
+
+def _follow_announcement(
+    tx: Transaction, result: CheckResult, routing: Routing, check_id: int, new_slots: bool
+) -> int:
+    """The release the site announced, followed: a new one told once, a changed or
+    withdrawn one told where the earlier one was (and its alerts still waiting withdrawn);
+    one that ends otherwise has its waiting alerts withdrawn too, never to go late."""
+    latest = tx.announcement(result.target)
+    change = follow_announcement(latest, result, new_slots)
+    for row in change.saved:
+        tx.save_announcement(row, check_id)
+    told: set[tuple[str, str]] = set()
+    if change.ended is not None and latest is not None:
+        reason = outbox.release_alerts_withdrawn(latest, change.ended)
+        told = tx.withdraw_release_alerts(result.target, latest.first_seen, reason)
+    queued = 0
+    for event, destinations in outbox.release_events(result, change, routing.destinations, told):
+        queued += tx.enqueue(event, destinations, result.checked_at, check_id)
+    return queued
 
 
 def enqueue_now(

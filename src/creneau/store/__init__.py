@@ -13,7 +13,8 @@ send the same alert.
 
 `Store` is the facade callers hold: its database (`store.fence`) and one module per part:
 `checks`, `outbox` (its sender side as `store.outbox`), `hosts`, `target_states`,
-`daemon_facts`, `retention`, `upgrade`; `transaction` writes one check's rows together."""
+`announcements`, `daemon_facts`, `retention`, `upgrade`; `transaction` writes one check's
+rows together."""
 
 from __future__ import annotations
 
@@ -27,9 +28,18 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from creneau.expected import Announcement
 from creneau.fetch.politeness import HostState, Spend
 from creneau.results import SiteSession
-from creneau.store import checks, daemon_facts, hosts, retention, target_states, upgrade
+from creneau.store import (
+    announcements,
+    checks,
+    daemon_facts,
+    hosts,
+    retention,
+    target_states,
+    upgrade,
+)
 from creneau.store.checks import CLEAR_STATUSES as CLEAR_STATUSES
 from creneau.store.database import database_label as database_label
 from creneau.store.fence import DatabaseGone as DatabaseGone
@@ -144,6 +154,9 @@ class Store:
     def save_facts(self, facts: dict[str, str], at: datetime) -> None:
         daemon_facts.save_facts(self.database, facts, at)
 
+    def mark_session_ready(self, target: str, at: datetime, ready: bool) -> bool:
+        return announcements.mark_session_ready(self.database, target, at, ready)
+
     def roll_up(self, before: datetime, batch: int = 20_000) -> int:
         return retention.roll_up(self.database, before, batch)
 
@@ -186,3 +199,12 @@ class Store:
 
     def facts(self) -> dict[str, tuple[str, datetime]]:
         return daemon_facts.facts(self.engine)
+
+    def announcement(self, target: str) -> Announcement | None:
+        """The target's latest announced release: pending, or how it ended."""
+        return announcements.announcement(self.engine, target)
+
+    def announcements(
+        self, target: str | None = None, since: datetime | None = None
+    ) -> list[Announcement]:
+        return announcements.announcements(self.engine, target, since)

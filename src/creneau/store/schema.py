@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     CursorResult,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -268,6 +269,38 @@ DAEMONS = Table(
     _when("started_at"),
     _when("seen_at"),
     _when("seen_until"),
+)
+
+
+# A release a site announced for a target ("Prochaine mise en ligne … le … à …"), one row per
+# (target, instant), as it was followed: seen from `first_seen` to `last_seen`, and how it
+# ended (`outcome`: expected.OUTCOMES; pending until it does). Kept as long as slots are:
+# history learns from them, and they are few.
+ANNOUNCEMENTS = Table(
+    "announcements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target", String(100), nullable=False),
+    _when("at"),
+    Column("week", Date),  # the first day of the week the site said it opens
+    _when("first_seen"),
+    _when("last_seen"),
+    Column("outcome", String(10), nullable=False, default="pending"),
+    _when("released_seen_at", nullable=True),  # the check that first saw its slots
+    Column("session_ready", Boolean),  # a person's site session was live at `at` (None: n/a)
+    # The checks that saw it first and last; None once rolled into hourly counts.
+    Column(
+        "first_check_id",
+        Integer,
+        ForeignKey("checks.id", name="fk_announcements_first_check", ondelete="SET NULL"),
+    ),
+    Column(
+        "last_check_id",
+        Integer,
+        ForeignKey("checks.id", name="fk_announcements_last_check", ondelete="SET NULL"),
+    ),
+    UniqueConstraint("target", "at", name="uq_announcements_target_at"),
+    Index("ix_announcements_target_first_seen", "target", "first_seen"),
 )
 
 

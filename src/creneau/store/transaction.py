@@ -10,9 +10,11 @@ from sqlalchemy.engine import Connection
 
 from creneau.alert_kinds import Destination, OutboxEvent
 from creneau.changes import KnownSlot, SlotChanges
+from creneau.details import Detail
+from creneau.expected import Announcement
 from creneau.fetch.politeness import HostState
 from creneau.results import CheckResult, SiteSession, Slot
-from creneau.store import checks, hosts, outbox, target_states
+from creneau.store import announcements, checks, hosts, outbox, target_states
 
 
 class Transaction:
@@ -44,6 +46,17 @@ class Transaction:
         self, target: str, used: SiteSession, cookies: SiteSession, at: datetime
     ) -> None:
         target_states.replace_site_session(self.connection, target, used, cookies, at)
+
+    def announcement(self, target: str) -> Announcement | None:
+        return announcements.latest(self.connection, target)
+
+    def save_announcement(self, announcement: Announcement, check_id: int | None) -> None:
+        announcements.save(self.connection, announcement, check_id)
+
+    def withdraw_release_alerts(
+        self, target: str, since: datetime, reason: Detail
+    ) -> set[tuple[str, str]]:
+        return announcements.withdraw_unsent(self.connection, target, since, reason)
 
     def save_host_state(self, host: str, state: HostState, at: datetime) -> None:
         hosts.save_host_state(self.connection, host, state, at)
