@@ -16,7 +16,8 @@ from typing import Any
 from apscheduler.triggers.date import DateTrigger
 
 from creneau import sources
-from creneau.check.record import Recorded
+from creneau.alerts import outbox
+from creneau.check.record import Recorded, enqueue_now
 from creneau.daemon.context import DaemonContext
 from creneau.daemon.schedule import Schedule
 from creneau.expected import (
@@ -128,6 +129,12 @@ class Bursts:
             last = index == len(instants) - 1
             job_id = f"{target.name}#burst{index}"
             self._add_job(job_id, instant, self._check, burst, target.name, last)
+        if sources.get(target.system).session_lifetime is not None:
+            prepare_at = max(now + BURST_EVERY, at - target.prepare)
+            if prepare_at < at - BURST_LEAD:
+                self._add_job(
+                    f"{target.name}#prepare", prepare_at, self._prepare, burst, target.name
+                )
         log.info(
             "%s: the site announces a release at %s; %d checks placed around it",
             target.name,
@@ -160,13 +167,8 @@ class Bursts:
         target = self._target(name)
         if burst.seen or target is None or self.planned.get(name) is not burst:
             return
-        if self._first_in_window(burst) and not self._ready(target):
-            log.warning(
-                "%s: no site session is ready at the announced release (%s): a person has "
-                "not solved the CAPTCHA; checking anyway",
-                name,
-                self._local(burst.at),
-            )
+        if self._first_in_window(burst):
+            await self._say_if_ready(burst, target)
         recorded = await self.watch(target)
         if recorded is not None:
             burst.made += 1
@@ -217,6 +219,41 @@ class Bursts:
             if scheduler is not None and scheduler.get_job(job_id) is not None:
                 scheduler.remove_job(job_id)
         burst.job_ids = []
+
+    async def _say_if_ready(self, burst: Burst, target: TargetBase) -> None:
+        """At T, whether a person's site session is ready: recorded with the announcement
+        (the dashboard shows it), and logged when it is not."""
+        if sources.get(target.system).session_lifetime is None:
+            return
+        ready = self._ready(target)
+        await self.context.write(
+            self.context.store.mark_session_ready, target.name, burst.at, ready
+        )
+        if not ready:
+            log.warning(
+                "%s: no site session is ready at the announced release (%s): nobody solved "
+                "the CAPTCHA; checking anyway",
+                target.name,
+                self._local(burst.at),
+            )
+
+    async def _prepare(self, burst: Burst, name: str) -> None:
+        """Before T, a person is asked to solve the CAPTCHA when no live site session
+        would let the burst read the slots."""
+        target = self._target(name)
+        routing = self.context.runtime.routes.get(name)
+        if target is None or routing is None or self.planned.get(name) is not burst:
+            return
+        if self._ready(target):
+            return
+        solve_before = burst.at - max(BURST_LEAD, target.prepare / 2)
+        event = outbox.prepare_event(name, target.system, target.url, burst.at, solve_before)
+        store, now = self.context.store, self.context.now()
+        if await self.context.write(enqueue_now, store, event, routing.destinations, now):
+            self.context.wake_sender.set()
+            log.info(
+                "%s: asked a person to solve the CAPTCHA before %s", name, self._local(solve_before)
+            )
 
     def _first_in_window(self, burst: Burst) -> bool:
         return abs((self.context.now() - burst.at).total_seconds()) < BURST_EVERY.total_seconds()
