@@ -119,7 +119,7 @@ def test_data_and_csv_are_the_command_line_shapes(recorded: Path) -> None:
 
 def test_what_the_site_says_of_its_releases(recorded: Path) -> None:
     board = dashboard(recorded, "public = true")
-    said = {"last_release_at": "2030-03-04T08:00:00+01:00", "last_release_week": "11/03/2030"}
+    said = {"last_release_at": "2030-03-04T08:00:00+01:00", "last_release_week": "2030-03-11"}
     checked = CheckResult(
         "nanterre", "ezbooking", URL, Status.NONE, NOW - timedelta(minutes=5), facts=said
     )

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         TargetReport,
         UptimeDay,
     )
+    from creneau.results import ReleaseAnnouncement
     from creneau.store import Store
 
 T = TypeVar("T")
@@ -518,7 +519,7 @@ def _report_row(report: TargetReport) -> tuple[object, ...]:
         _seconds(report.lifetime.p90),
         report.lifetime.censored,
         report.recommendation.text(),
-        report.site_says.get("last_release_at"),
+        _iso(report.site_says.last_at if report.site_says else None),
     )
 
 
@@ -562,15 +563,16 @@ def _last_release_text(release: Release, zone: ZoneInfo) -> str:
     )
 
 
-def _site_says_text(said: dict[str, str], zone: ZoneInfo) -> str:
+def _site_says_text(said: ReleaseAnnouncement, zone: ZoneInfo) -> str:
     parts = []
-    for name, label in (("last_release", "slots last put online"), ("next_release", "next")):
-        if f"{name}_at" not in said:
+    for label, at, week in (
+        ("slots last put online", said.last_at, said.last_week),
+        ("next", said.next_at, said.next_week),
+    ):
+        if at is None:
             continue
-        at = datetime.fromisoformat(said[f"{name}_at"]).astimezone(zone)
-        week = said.get(f"{name}_week")
-        for_week = f", for the week of {week}" if week else ""
-        parts.append(f"{label} {at:%a %Y-%m-%d %H:%M}{for_week}")
+        for_week = f", for the week of {week.isoformat()}" if week else ""
+        parts.append(f"{label} {at.astimezone(zone):%a %Y-%m-%d %H:%M}{for_week}")
     return "; ".join(parts)
 
 
