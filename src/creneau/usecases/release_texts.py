@@ -1,0 +1,95 @@
+"""The next release and its burst's cost as people read them, in French or English and the
+configured time zone: the same words in `creneau status`, `history summary`, `run`'s start
+line and the dashboard. Plain text: each screen escapes it its own way (Rich markup in the
+terminal, HTML on a page)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from creneau.dates import WEEKDAYS, day_and_time, day_of_month
+from creneau.expected import BurstCost, ExpectedRelease, Source
+from creneau.usecases.releases import NextRelease
+
+SOURCE_WORDS: dict[str, dict[Source, str]] = {
+    "fr": {"announced": "annoncée par le site", "learned": "apprise de l'historique"},
+    "en": {"announced": "announced by the site", "learned": "learned from history"},
+}
+NONE_KNOWN = {"fr": "aucune connue", "en": "none known"}
+NEXT_RELEASE = {"fr": "prochaine mise en ligne", "en": "next release"}
+
+
+def release_text(found: NextRelease | ExpectedRelease | None, zone: ZoneInfo, language: str) -> str:
+    """'le site annonce mardi 9 décembre à 10:00 (semaine du 15 décembre)' / 'the site says
+    Tuesday 9 December at 10:00 (week of 15 December)'; a learned one as `learned_text`
+    says it; 'aucune connue' / 'none known'."""
+    expected = found.expected if isinstance(found, NextRelease) else found
+    if expected is None:
+        return NONE_KNOWN[language]
+    if expected.source == "learned":
+        return learned_text(expected, zone, language)
+    moment = day_and_time(expected.at, zone, language)
+    text = f"le site annonce {moment}" if language == "fr" else f"the site says {moment}"
+    if expected.week is not None:
+        week = day_of_month(expected.week, language)
+        text += f" (semaine du {week})" if language == "fr" else f" (week of {week})"
+    return text
+
+
+def learned_text(expected: ExpectedRelease, zone: ZoneInfo, language: str) -> str:
+    """'lundi vers 09:00 ±10 min, 7 des 8 dernières semaines' / 'Monday around 09:00 ±10
+    min, 7 of the last 8 weeks': a release learned from history, from its fields."""
+    local = expected.at.astimezone(zone)
+    day = WEEKDAYS[language][local.weekday()]
+    minutes = round(expected.window.total_seconds() / 60)
+    give_or_take = f" ±{minutes} min" if minutes else ""
+    around = "vers" if language == "fr" else "around"
+    text = f"{day} {around} {local:%H:%M}{give_or_take}"
+    if expected.weeks:
+        if language == "fr":
+            text += f", {expected.hits} des {expected.weeks} dernières semaines"
+        else:
+            text += f", {expected.hits} of the last {expected.weeks} weeks"
+    return text
+
+
+def source_text(expected: ExpectedRelease, language: str) -> str:
+    """'annoncée par le site' / 'apprise de l'historique' (and in English)."""
+    return SOURCE_WORDS[language][expected.source]
+
+
+def burst_text(cost: BurstCost, zone: ZoneInfo, language: str) -> str:
+    """'next burst: 9 checks, 9 requests at 10:00; budget 6/min, bursts of 10: fits', or
+    '…: does not fit: 6 on time, the others delayed' (and in French)."""
+    clock = f"{cost.at.astimezone(zone):%H:%M}"
+    rate = _number(cost.budget.per_minute, language)
+    if language == "fr":
+        verdict = (
+            "tient"
+            if cost.fits
+            else f"ne tient pas : {cost.on_time} à l'heure, les autres retardées"
+        )
+        return (
+            f"prochaine rafale : {cost.checks} vérifications, {cost.requests} requêtes à "
+            f"{clock} ; budget {rate}/min, rafales de {cost.budget.burst} : {verdict}"
+        )
+    verdict = "fits" if cost.fits else f"does not fit: {cost.on_time} on time, the others delayed"
+    return (
+        f"next burst: {cost.checks} checks, {cost.requests} requests at {clock}; "
+        f"budget {rate}/min, bursts of {cost.budget.burst}: {verdict}"
+    )
+
+
+def next_release_line(name: str, found: NextRelease | None, zone: ZoneInfo, language: str) -> str:
+    """'nanterre — prochaine mise en ligne : le site annonce … ; prochaine rafale : …': one
+    target's line in the terminal."""
+    colon = " : " if language == "fr" else ": "
+    line = f"{name} — {NEXT_RELEASE[language]}{colon}{release_text(found, zone, language)}"
+    if found is not None and found.cost is not None:
+        line += f"{' ; ' if language == 'fr' else '; '}{burst_text(found.cost, zone, language)}"
+    return line
+
+
+def _number(value: float, language: str) -> str:
+    text = f"{value:g}"
+    return text.replace(".", ",") if language == "fr" else text

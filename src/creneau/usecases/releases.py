@@ -1,0 +1,147 @@
+"""The next release expected for each target, and what the burst of checks at an announced
+one costs its host's budget (issue 26): what `creneau status`, `history summary`, `run` at
+its start, the dashboard, `/api/v1/targets` and `/metrics` show, decided here once.
+
+The site's word comes first: the latest announcement its checks read ("Prochaine mise en
+ligne de nouveaux rendez-vous : le … à …"), kept until expected.BURST_SPAN after its
+instant (the burst placed at it is over then). Without one, a release learned from the
+target's history, when a learner is given (`learned`); otherwise none.
+
+Reading (`read_releases`: the store, once, memoizable) is apart from deciding
+(`next_releases`: the clock), so that a page refreshed every 20 s reads nothing new while
+no check was recorded."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from creneau import history
+from creneau.expected import BURST_SPAN, BurstCost, ExpectedRelease, burst_cost
+
+if TYPE_CHECKING:
+    from creneau.config import Config
+    from creneau.host_budget import HostBudget
+    from creneau.results import ReleaseAnnouncement
+    from creneau.store import Store
+
+# A learner: (target, its past release times oldest first, now, the zone) → the release its
+# pattern expects next, or None (creneau.learned.learned_release has this shape).
+LearnRelease = Callable[[str, Sequence[datetime], datetime, ZoneInfo], ExpectedRelease | None]
+# The learner every caller gets unless it passes its own: none, until one is wired in here.
+LEARNED: LearnRelease | None = None
+
+RECENT_CHECKS = 20  # the checks whose request counts give a burst's requests per check
+# Before any check of the target reached its site: a check of a live RDV Préfecture session
+# is one request (issue 26), and only RDV Préfecture announces its releases.
+REQUESTS_PER_CHECK_UNKNOWN = 1
+
+
+@dataclass(frozen=True)
+class NextRelease:
+    """A target's expected release, and for an announced one what its burst costs (None
+    when the host's budget was not asked for)."""
+
+    expected: ExpectedRelease
+    cost: BurstCost | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        found = self.expected.to_json()
+        if self.cost is not None:
+            found["burst"] = self.cost.to_json()
+        return found
+
+
+@dataclass(frozen=True)
+class ReleaseRecords:
+    """What the store says of some targets' releases, read at once: the site's latest
+    announcement, recent checks' request counts (newest first), and past release times
+    (oldest first; read only for a learner)."""
+
+    announced: Mapping[str, ReleaseAnnouncement]
+    request_counts: Mapping[str, Sequence[int]]
+    release_times: Mapping[str, Sequence[datetime]]
+
+
+def read_releases(store: Store, names: Sequence[str], *, learning: bool) -> ReleaseRecords:
+    """The records `next_releases` decides from; past release times only when `learning`."""
+    only = history.Scope(target=names[0]) if len(names) == 1 else history.EVERYTHING
+    wanted = set(names)
+    announced = {
+        name: said
+        for name, said in history.site_release_facts(store, only).items()
+        if name in wanted
+    }
+    times = {name: history.release_times(store, name) for name in names} if learning else {}
+    return ReleaseRecords(announced, store.request_counts(names, RECENT_CHECKS), times)
+
+
+def next_releases(
+    records: ReleaseRecords,
+    names: Sequence[str],
+    now: datetime,
+    zone: ZoneInfo,
+    budgets: Mapping[str, HostBudget] | None = None,
+    learned: LearnRelease | None = LEARNED,
+) -> dict[str, NextRelease | None]:
+    """Each named target's next release at `now`: announced (with its burst's cost when
+    `budgets` gives the target's host budget), else learned, else None."""
+    found: dict[str, NextRelease | None] = {}
+    for name in names:
+        announced = announced_release(name, records.announced.get(name), now)
+        if announced is not None:
+            budget = budgets.get(name) if budgets is not None else None
+            found[name] = NextRelease(announced, _cost(announced, records, budget))
+        elif learned is not None:
+            pattern = learned(name, records.release_times.get(name, ()), now, zone)
+            found[name] = NextRelease(pattern) if pattern is not None else None
+        else:
+            found[name] = None
+    return found
+
+
+def expected_releases(
+    store: Store, config: Config, now: datetime, learned: LearnRelease | None = LEARNED
+) -> dict[str, NextRelease | None]:
+    """Each configured target's next release at `now`, with its burst's cost against its
+    host's budget (`config.budget_for`), in the config's order."""
+    names = [target.name for target in config.targets]
+    records = read_releases(store, names, learning=learned is not None)
+    return next_releases(records, names, now, config.creneau.zone, budgets_of(config), learned)
+
+
+def budgets_of(config: Config) -> dict[str, HostBudget]:
+    """Each configured target's host budget, by target name."""
+    return {target.name: config.budget_for(target.host) for target in config.targets}
+
+
+def announced_release(
+    target: str, said: ReleaseAnnouncement | None, now: datetime
+) -> ExpectedRelease | None:
+    """The release the site announced, while its burst may still run: until BURST_SPAN
+    after its instant."""
+    if said is None or said.next_at is None or said.next_at + BURST_SPAN < now:
+        return None
+    return ExpectedRelease(target, said.next_at, "announced", week=said.next_week)
+
+
+def requests_per_check(counts: Sequence[int]) -> int:
+    """The median of recent checks' request counts, rounded up (a burst is not cheaper than
+    its checks); REQUESTS_PER_CHECK_UNKNOWN without any."""
+    if not counts:
+        return REQUESTS_PER_CHECK_UNKNOWN
+    return max(1, math.ceil(statistics.median(counts)))
+
+
+def _cost(
+    release: ExpectedRelease, records: ReleaseRecords, budget: HostBudget | None
+) -> BurstCost | None:
+    if budget is None:
+        return None
+    need = requests_per_check(records.request_counts.get(release.target, ()))
+    return burst_cost(release.at, need, budget)
