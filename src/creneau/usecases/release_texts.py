@@ -80,14 +80,21 @@ def burst_text(cost: BurstCost, zone: ZoneInfo, language: str) -> str:
     )
 
 
+def release_and_burst_text(found: NextRelease | None, zone: ZoneInfo, language: str) -> str:
+    """`release_text`, then `burst_text` when the burst's cost is known."""
+    text = release_text(found, zone, language)
+    if found is not None and found.cost is not None:
+        text += f"{' ; ' if language == 'fr' else '; '}{burst_text(found.cost, zone, language)}"
+    return text
+
+
 def next_release_line(name: str, found: NextRelease | None, zone: ZoneInfo, language: str) -> str:
     """'nanterre — prochaine mise en ligne : le site annonce … ; prochaine rafale : …': one
     target's line in the terminal."""
     colon = " : " if language == "fr" else ": "
-    line = f"{name} — {NEXT_RELEASE[language]}{colon}{release_text(found, zone, language)}"
-    if found is not None and found.cost is not None:
-        line += f"{' ; ' if language == 'fr' else '; '}{burst_text(found.cost, zone, language)}"
-    return line
+    return (
+        f"{name} — {NEXT_RELEASE[language]}{colon}{release_and_burst_text(found, zone, language)}"
+    )
 
 
 def _number(value: float, language: str) -> str:

@@ -111,8 +111,21 @@ def expected_releases(
     """Each configured target's next release at `now`, with its burst's cost against its
     host's budget (`config.budget_for`), in the config's order."""
     names = [target.name for target in config.targets]
+    zone = config.creneau.zone
+    return expected_releases_of(store, names, now, zone, budgets_of(config), learned)
+
+
+def expected_releases_of(
+    store: Store,
+    names: Sequence[str],
+    now: datetime,
+    zone: ZoneInfo,
+    budgets: Mapping[str, HostBudget] | None = None,
+    learned: LearnRelease | None = LEARNED,
+) -> dict[str, NextRelease | None]:
+    """`next_releases` of these targets, read from the store."""
     records = read_releases(store, names, learning=learned is not None)
-    return next_releases(records, names, now, config.creneau.zone, budgets_of(config), learned)
+    return next_releases(records, names, now, zone, budgets, learned)
 
 
 def budgets_of(config: Config) -> dict[str, HostBudget]:
