@@ -28,8 +28,16 @@ def release_text(found: NextRelease | ExpectedRelease | None, zone: ZoneInfo, la
         return NONE_KNOWN[language]
     if expected.source == "learned":
         return learned_text(expected, zone, language)
-    moment = day_and_time(expected.at, zone, language)
-    text = f"le site annonce {moment}" if language == "fr" else f"the site says {moment}"
+    moment = moment_text(expected, zone, language)
+    return f"le site annonce {moment}" if language == "fr" else f"the site says {moment}"
+
+
+def moment_text(expected: ExpectedRelease, zone: ZoneInfo, language: str) -> str:
+    """'mardi 9 décembre à 10:00 (semaine du 15 décembre)' for an announced release (what
+    the dashboard shows beside `source_text`); a learned one as `learned_text` says it."""
+    if expected.source == "learned":
+        return learned_text(expected, zone, language)
+    text = day_and_time(expected.at, zone, language)
     if expected.week is not None:
         week = day_of_month(expected.week, language)
         text += f" (semaine du {week})" if language == "fr" else f" (week of {week})"

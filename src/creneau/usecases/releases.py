@@ -68,8 +68,11 @@ class ReleaseRecords:
     release_times: Mapping[str, Sequence[datetime]]
 
 
-def read_releases(store: Store, names: Sequence[str], *, learning: bool) -> ReleaseRecords:
-    """The records `next_releases` decides from; past release times only when `learning`."""
+def read_releases(
+    store: Store, names: Sequence[str], *, learning: bool = LEARNED is not None
+) -> ReleaseRecords:
+    """The records `next_releases` decides from; past release times only when `learning`
+    (by default, when a learner is wired in)."""
     only = history.Scope(target=names[0]) if len(names) == 1 else history.EVERYTHING
     wanted = set(names)
     announced = {
