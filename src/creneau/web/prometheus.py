@@ -22,7 +22,11 @@ What each counter counts:
   lease lapsed), kept in the database: the same whichever daemon is scraped.
 These four are read from rows that retention deletes (see RunningTotal): rows older than a
 horizon an hour or two back are counted once, the newer ones at each scrape (a few index
-ranges per target), so a roll-up never lowers a counter while this process runs."""
+ranges per target), so a roll-up never lowers a counter while this process runs.
+
+And a gauge: `creneau_next_release_timestamp_seconds{target,source}`, when the target's
+slots are expected next, `source` "announced" (its site said so) or "learned" (its history);
+no series for a target with none known."""
 
 from __future__ import annotations
 
@@ -48,6 +52,9 @@ from creneau.store import metrics as queries
 from creneau.web.context import WebContext
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from creneau.expected import ExpectedRelease
     from creneau.fetch.politeness import HostState
 
 # A check is one to a dozen polite, sequential requests to a public booking site: a "no slot"
@@ -199,6 +206,7 @@ class Reading:
     sent: Mapping[Key, int]
     lag_seconds: float
     leadership: LeadershipView | None = None  # None: not read (an older database)
+    next_releases: Mapping[str, ExpectedRelease] = field(default_factory=dict)  # known ones
 
     @property
     def host_names(self) -> list[str]:
@@ -251,6 +259,7 @@ class StoreCollector(Collector):
             sent=self.sent.read(store, channels, now),
             lag_seconds=self._live.lag_seconds,
             leadership=store.leadership(),
+            next_releases=next_releases(store, names, now, config.creneau.zone),
         )
 
     def release_counts(self, store: Store) -> Counter[str]:
@@ -291,6 +300,7 @@ def families(reading: Reading) -> list[Metric]:
             reading,
             lambda name: _timestamp(reading.next_checks.get(name)),
         ),
+        _next_release_family(reading),
         _per_target(
             GaugeMetricFamily(
                 "creneau_slots_available",
@@ -367,6 +377,30 @@ def _per_target(
         found = value(target.name)
         if found is not None:
             family.add_metric([target.name], found)
+    return family
+
+
+def next_releases(
+    store: Store, names: Sequence[str], now: datetime, zone: ZoneInfo
+) -> dict[str, ExpectedRelease]:
+    """The targets whose next release is known, and it (its cost is not a metric)."""
+    from creneau.usecases.releases import expected_releases_of
+
+    found = expected_releases_of(store, names, now, zone)
+    return {name: release.expected for name, release in found.items() if release is not None}
+
+
+def _next_release_family(reading: Reading) -> Metric:
+    family = GaugeMetricFamily(
+        "creneau_next_release_timestamp_seconds",
+        "When the target's slots are expected next (Unix time): announced by its site, or "
+        "learned from its history (source); absent: none known.",
+        labels=["target", "source"],
+    )
+    for target in reading.targets:
+        release = reading.next_releases.get(target.name)
+        if release is not None:
+            family.add_metric([target.name, release.source], release.at.timestamp())
     return family
 
 
