@@ -26,6 +26,7 @@ from creneau.usecases.release_texts import (
 )
 from creneau.usecases.releases import (
     NextRelease,
+    ReleaseMemo,
     ReleaseRecords,
     expected_releases,
     next_releases,
@@ -204,3 +205,14 @@ def test_what_the_checks_stored_is_read_back_typed() -> None:
     assert ReleaseAnnouncement.from_facts(written_wrong) is None
     week_wrong = {"next_release_at": ANNOUNCED.isoformat(), "next_release_week": "15/12"}
     assert ReleaseAnnouncement.from_facts(week_wrong) == ReleaseAnnouncement(next_at=ANNOUNCED)
+
+
+def test_the_memo_reads_again_only_once_a_check_is_recorded(store: Store) -> None:
+    memo = ReleaseMemo()
+    check(store, NOW - timedelta(minutes=20), {})
+    first = memo.read(store, ["cergy"], learning=False)
+    assert memo.read(store, ["cergy"], learning=False) is first
+    check(store, NOW - timedelta(minutes=10), announced())
+    again = memo.read(store, ["cergy"], learning=False)
+    assert again is not first
+    assert again.announced == {"cergy": ReleaseAnnouncement(next_at=ANNOUNCED, next_week=WEEK)}

@@ -84,6 +84,26 @@ def read_releases(
     return ReleaseRecords(announced, store.request_counts(names, RECENT_CHECKS), times)
 
 
+@dataclass
+class ReleaseMemo:
+    """The records last read, kept until a check is recorded: a scraper every 15 s reads
+    one small query while nothing changed."""
+
+    key: tuple[object, ...] = ()
+    records: ReleaseRecords | None = None
+
+    def read(
+        self, store: Store, names: Sequence[str], *, learning: bool = LEARNED is not None
+    ) -> ReleaseRecords:
+        from creneau.store.dashboard import last_check_id
+
+        key = (tuple(names), learning, last_check_id(store))
+        if self.records is None or key != self.key:
+            self.records = read_releases(store, names, learning=learning)
+            self.key = key
+        return self.records
+
+
 def next_releases(
     records: ReleaseRecords,
     names: Sequence[str],

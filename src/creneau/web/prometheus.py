@@ -49,11 +49,10 @@ from creneau import __version__
 from creneau.results import Status
 from creneau.store import LeadershipView, Store
 from creneau.store import metrics as queries
+from creneau.usecases.releases import ReleaseMemo
 from creneau.web.context import WebContext
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
     from creneau.expected import ExpectedRelease
     from creneau.fetch.politeness import HostState
 
@@ -227,6 +226,7 @@ class StoreCollector(Collector):
         self._live = LiveView()
         self._release_inputs: queries.ReleaseInputs | None = None
         self._releases: Counter[str] = Counter()
+        self._release_records = ReleaseMemo()
         self.registry.register(self)
 
     def exposition(self, live: LiveView) -> bytes:
@@ -259,8 +259,18 @@ class StoreCollector(Collector):
             sent=self.sent.read(store, channels, now),
             lag_seconds=self._live.lag_seconds,
             leadership=store.leadership(),
-            next_releases=next_releases(store, names, now, config.creneau.zone),
+            next_releases=self.next_releases(store, names, now),
         )
+
+    def next_releases(
+        self, store: Store, names: Sequence[str], now: datetime
+    ) -> dict[str, ExpectedRelease]:
+        """The targets whose next release is known, and it (its cost is not a metric)."""
+        from creneau.usecases.releases import next_releases
+
+        records = self._release_records.read(store, names)
+        found = next_releases(records, names, now, self.context.config.creneau.zone)
+        return {name: release.expected for name, release in found.items() if release is not None}
 
     def release_counts(self, store: Store) -> Counter[str]:
         """Releases per target (as `creneau history releases` finds them), computed again
@@ -378,16 +388,6 @@ def _per_target(
         if found is not None:
             family.add_metric([target.name], found)
     return family
-
-
-def next_releases(
-    store: Store, names: Sequence[str], now: datetime, zone: ZoneInfo
-) -> dict[str, ExpectedRelease]:
-    """The targets whose next release is known, and it (its cost is not a metric)."""
-    from creneau.usecases.releases import expected_releases_of
-
-    found = expected_releases_of(store, names, now, zone)
-    return {name: release.expected for name, release in found.items() if release is not None}
 
 
 def _next_release_family(reading: Reading) -> Metric:
