@@ -474,6 +474,9 @@ def test_the_overview_in_english(open_dashboard: Callable[..., TestClient]) -> N
         "cergy CAPTCHA to solve checked 3 min ago · next check in 25 min (09:25) Solve the CAPTCHA"
     )
     assert f"Host {CERGY_HOST}: cooling down until 09:25 (HTTP 429)" in text_of(shown["cergy"])
+    assert "Next release: Tuesday 12 March at 10:00 — announced by the site" in text_of(
+        shown["cergy"]
+    )
 
 
 def test_a_fresh_database_shows_targets_never_checked(tmp_path: Path) -> None:
@@ -595,6 +598,16 @@ def test_a_target_page_says_its_next_release_and_the_burst_it_costs(client: Test
         "prochaine rafale : 9 vérifications, 9 requêtes à 10:00 ; budget 4/min, "
         "rafales de 4 : tient"
     )
+
+
+def test_a_target_page_in_english_says_the_burst_s_cost(
+    open_dashboard: Callable[..., TestClient],
+) -> None:
+    page = open_dashboard("en").get("/targets/cergy").text
+    assert (
+        '<p class="muted next-burst">next burst: 9 checks, 9 requests at 10:00; budget 4/min, '
+        "bursts of 4: fits</p>"
+    ) in page
 
 
 def test_the_heatmap_is_an_svg_image_of_its_own(client: TestClient) -> None:
