@@ -114,13 +114,18 @@ def test_a_page_that_only_said_its_last_release_announces_none(store: Store) -> 
 def test_a_learned_release_is_asked_of_the_learner_with_the_release_times(
     store: Store,
 ) -> None:
-    asked: list[tuple[str, tuple[datetime, ...], datetime, ZoneInfo]] = []
+    asked: list[tuple[str, tuple[datetime, ...], datetime, ZoneInfo, datetime | None]] = []
     pattern = datetime(2025, 12, 15, 9, 0, tzinfo=PARIS)
 
     def learner(
-        target: str, times: Sequence[datetime], now: datetime, zone: ZoneInfo
+        target: str,
+        times: Sequence[datetime],
+        now: datetime,
+        zone: ZoneInfo,
+        *,
+        since: datetime | None = None,
     ) -> ExpectedRelease | None:
-        asked.append((target, tuple(times), now, zone))
+        asked.append((target, tuple(times), now, zone, since))
         if target != "nanterre":
             return None
         return ExpectedRelease(target, pattern, "learned", window=timedelta(minutes=10))
@@ -128,7 +133,7 @@ def test_a_learned_release_is_asked_of_the_learner_with_the_release_times(
     check(store, NOW - timedelta(minutes=5), announced())
     found = expected_releases(store, config(), NOW, learned=learner)
     # The site's word first: the learner is asked only of the target without one.
-    assert asked == [("nanterre", (), NOW, PARIS)]
+    assert asked == [("nanterre", (), NOW, PARIS, None)]  # nothing recorded of it
     learned = found["nanterre"]
     assert learned == NextRelease(
         ExpectedRelease("nanterre", pattern, "learned", window=timedelta(minutes=10))
@@ -193,7 +198,7 @@ def test_a_learned_release_in_words() -> None:
         "lundi vers 09:00 ±10 min, 7 des 8 dernières semaines"
     )
     assert release_text(learned, PARIS, "en") == (
-        "Monday around 09:00 ±10 min, 7 of the last 8 weeks"
+        "Mondays around 09:00 ±10 min, 7 of the last 8 weeks"
     )
     assert source_text(learned, "fr") == "apprise de l'historique"
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from creneau.dates import WEEKDAYS, day_and_time, day_of_month
+from creneau.dates import day_and_time, day_of_month
+from creneau.details import render
 from creneau.expected import BurstCost, ExpectedRelease, Source
+from creneau.learned import learned_detail
 from creneau.usecases.releases import NextRelease
 
 SOURCE_WORDS: dict[str, dict[Source, str]] = {
@@ -45,20 +47,9 @@ def moment_text(expected: ExpectedRelease, zone: ZoneInfo, language: str) -> str
 
 
 def learned_text(expected: ExpectedRelease, zone: ZoneInfo, language: str) -> str:
-    """'lundi vers 09:00 ±10 min, 7 des 8 dernières semaines' / 'Monday around 09:00 ±10
-    min, 7 of the last 8 weeks': a release learned from history, from its fields."""
-    local = expected.at.astimezone(zone)
-    day = WEEKDAYS[language][local.weekday()]
-    minutes = round(expected.window.total_seconds() / 60)
-    give_or_take = f" ±{minutes} min" if minutes else ""
-    around = "vers" if language == "fr" else "around"
-    text = f"{day} {around} {local:%H:%M}{give_or_take}"
-    if expected.weeks:
-        if language == "fr":
-            text += f", {expected.hits} des {expected.weeks} dernières semaines"
-        else:
-            text += f", {expected.hits} of the last {expected.weeks} weeks"
-    return text
+    """'lundi vers 09:00 ±10 min, 7 des 8 dernières semaines' / 'Mondays around 09:00 ±10
+    min, 7 of the last 8 weeks': a release learned from history (creneau.learned's words)."""
+    return render(learned_detail(expected), language, zone)
 
 
 def source_text(expected: ExpectedRelease, language: str) -> str:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from creneau import history
@@ -30,9 +30,23 @@ if TYPE_CHECKING:
     from creneau.results import ReleaseAnnouncement
     from creneau.store import Store
 
-# A learner: (target, its past release times oldest first, now, the zone) → the release its
-# pattern expects next, or None (creneau.learned.learned_release has this shape).
-LearnRelease = Callable[[str, Sequence[datetime], datetime, ZoneInfo], ExpectedRelease | None]
+
+class LearnRelease(Protocol):
+    """A learner (creneau.learned.learned_release has this shape): the release a target's
+    pattern expects next, from its past release times (oldest first) and when its history
+    starts (`since`: the weeks before are not counted as observed), or None."""
+
+    def __call__(
+        self,
+        target: str,
+        times: Sequence[datetime],
+        now: datetime,
+        zone: ZoneInfo,
+        *,
+        since: datetime | None = None,
+    ) -> ExpectedRelease | None: ...
+
+
 # The learner every caller gets unless it passes its own: none, until one is wired in here.
 LEARNED: LearnRelease | None = None
 
@@ -60,12 +74,13 @@ class NextRelease:
 @dataclass(frozen=True)
 class ReleaseRecords:
     """What the store says of some targets' releases, read at once: the site's latest
-    announcement, recent checks' request counts (newest first), and past release times
-    (oldest first; read only for a learner)."""
+    announcement, recent checks' request counts (newest first), and for a learner past
+    release times (oldest first) and when each history starts."""
 
     announced: Mapping[str, ReleaseAnnouncement]
     request_counts: Mapping[str, Sequence[int]]
     release_times: Mapping[str, Sequence[datetime]]
+    first_checks: Mapping[str, datetime | None] = field(default_factory=dict)
 
 
 def read_releases(
@@ -81,7 +96,8 @@ def read_releases(
         if name in wanted
     }
     times = {name: history.release_times(store, name) for name in names} if learning else {}
-    return ReleaseRecords(announced, store.request_counts(names, RECENT_CHECKS), times)
+    first = {name: history.first_check(store, name) for name in names} if learning else {}
+    return ReleaseRecords(announced, store.request_counts(names, RECENT_CHECKS), times, first)
 
 
 @dataclass
@@ -121,7 +137,8 @@ def next_releases(
             budget = budgets.get(name) if budgets is not None else None
             found[name] = NextRelease(announced, _cost(announced, records, budget))
         elif learned is not None:
-            pattern = learned(name, records.release_times.get(name, ()), now, zone)
+            times, since = records.release_times.get(name, ()), records.first_checks.get(name)
+            pattern = learned(name, times, now, zone, since=since)
             found[name] = NextRelease(pattern) if pattern is not None else None
         else:
             found[name] = None
