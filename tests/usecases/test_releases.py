@@ -15,7 +15,7 @@ from creneau.check.record import record
 from creneau.config import Config
 from creneau.expected import BURST_SPAN, ExpectedRelease, burst_cost
 from creneau.host_budget import HostBudget
-from creneau.results import CheckResult, ReleaseAnnouncement, Status
+from creneau.results import CheckResult, GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.store import Store
 from creneau.usecases.release_texts import (
     burst_text,
@@ -221,3 +221,29 @@ def test_the_memo_reads_again_only_once_a_check_is_recorded(store: Store) -> Non
     again = memo.read(store, ["cergy"], learning=False)
     assert again is not first
     assert again.announced == {"cergy": ReleaseAnnouncement(next_at=ANNOUNCED, next_week=WEEK)}
+
+
+def test_weekly_releases_in_the_history_are_learned_by_default(store: Store) -> None:
+    """Eight Mondays: no slot at 08:50, a slot at 09:10 (a release placed at 09:00), gone by
+    09:30; the learner creneau.learned gives is asked without being passed."""
+    nanterre = "https://pref.example/booking/create/1001"
+    for week in range(8, 0, -1):
+        monday = datetime(2025, 12, 8, 9, 0, tzinfo=PARIS) - timedelta(weeks=week)
+        shown = Slot(monday + timedelta(days=10), "1", "Guichet 1", f"k{week}")
+        for minutes, found in ((-10, ()), (10, (shown,)), (30, ())):
+            status = Status.AVAILABLE if found else Status.NONE
+            guichet = GuichetResult("1", "Guichet 1", status, found)
+            at = monday + timedelta(minutes=minutes)
+            result = CheckResult("nanterre", "ezbooking", nanterre, status, at, guichets=(guichet,))
+            record(store, result, Routing(PARIS))
+    learned = expected_releases(store, config(), NOW)["nanterre"]
+    assert learned is not None
+    assert learned.cost is None  # only an announced release has a burst
+    # The eight weeks before NOW begin just after the first Monday's release: 7 of 7.
+    assert (learned.expected.source, learned.expected.hits, learned.expected.weeks) == (
+        "learned",
+        7,
+        7,
+    )
+    assert learned.expected.at == datetime(2025, 12, 15, 9, 0, tzinfo=PARIS)
+    assert release_text(learned, PARIS, "fr").startswith("lundi vers 09:00 ±")

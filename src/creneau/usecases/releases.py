@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from creneau import history
 from creneau.expected import BURST_SPAN, BurstCost, ExpectedRelease, burst_cost
+from creneau.learned import learned_release
 
 if TYPE_CHECKING:
     from creneau.config import Config
@@ -47,8 +48,8 @@ class LearnRelease(Protocol):
     ) -> ExpectedRelease | None: ...
 
 
-# The learner every caller gets unless it passes its own: none, until one is wired in here.
-LEARNED: LearnRelease | None = None
+# The learner every caller gets unless it passes its own (None: releases are never learned).
+LEARNED: LearnRelease | None = learned_release
 
 RECENT_CHECKS = 20  # the checks whose request counts give a burst's requests per check
 # Before any check of the target reached its site: a check of a live RDV Préfecture session
