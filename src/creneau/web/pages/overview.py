@@ -1,7 +1,8 @@
 """The overview (`/`): each target's status as a word and a colour, when it was checked and
 will be next, the earliest slot shown per guichet with its booking link, its last release,
-its host's state, and a 24 h strip of statuses. `/fragments/overview` is the same list alone,
-which the page fetches again every 20 s (htmx); without JavaScript the page is whole."""
+its next one when known (announced by the site or learned from history), its host's state,
+and a 24 h strip of statuses. `/fragments/overview` is the same list alone, which the page
+fetches again every 20 s (htmx); without JavaScript the page is whole."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""A target's page (`/targets/<name>`): the slots shown now by guichet, its checks over 24 h
-and 7 days, its latest checks, its releases, how long its slots stay, what its site answered
-per day, what the site says of its releases, the weekday × hour heatmap (an image served at
+"""A target's page (`/targets/<name>`): the slots shown now by guichet, its next release and
+the cost of the burst at an announced one, its checks over 24 h and 7 days, its latest
+checks, its releases, how long its slots stay, what its site answered per day, what the site
+says of its releases, the weekday × hour heatmap (an image served at
 `/targets/<name>/heatmap.svg`, drawn by `creneau.history`) and the evidence export of a chosen
 period as one zip (`/targets/<name>/evidence.zip?since=…&until=…`). An unknown name is a 404."""
 
