@@ -49,11 +49,6 @@ def day_and_time(at: datetime, zone: ZoneInfo, language: str = "fr") -> str:
     return f"{day_in_words(at, zone, language)} {at_word} {at.astimezone(zone):%H:%M}"
 
 
-def day_of_month(day: date, language: str = "fr") -> str:
-    """'15 décembre' / '15 December'."""
-    return f"{day.day} {MONTHS[language][day.month - 1]}"
-
-
 def local_time(at: datetime | None, zone: ZoneInfo, missing: str = "—") -> str:
     """'2026-12-01 09:00:00' in `zone`, as every table shows a moment."""
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if at else missing

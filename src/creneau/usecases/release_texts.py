@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from creneau.dates import day_and_time, day_of_month
+from creneau.dates import day_and_time, day_in_words
 from creneau.details import render
 from creneau.expected import BurstCost, ExpectedRelease, Source
 from creneau.learned import learned_detail
@@ -41,7 +41,7 @@ def moment_text(expected: ExpectedRelease, zone: ZoneInfo, language: str) -> str
         return learned_text(expected, zone, language)
     text = day_and_time(expected.at, zone, language)
     if expected.week is not None:
-        week = day_of_month(expected.week, language)
+        week = day_in_words(expected.week, zone, language, weekday=False)
         text += f" (semaine du {week})" if language == "fr" else f" (week of {week})"
     return text
 
