@@ -42,6 +42,13 @@ def day_in_words(
     return f"{WEEKDAYS[language][day.weekday()]} {words}" if weekday else words
 
 
+def day_and_time(at: datetime, zone: ZoneInfo, language: str = "fr") -> str:
+    """'mardi 9 décembre à 10:00' / 'Tuesday 9 December at 10:00', local time: a moment of
+    the coming days, its year understood."""
+    at_word = "à" if language == "fr" else "at"
+    return f"{day_in_words(at, zone, language)} {at_word} {at.astimezone(zone):%H:%M}"
+
+
 def local_time(at: datetime | None, zone: ZoneInfo, missing: str = "—") -> str:
     """'2026-12-01 09:00:00' in `zone`, as every table shows a moment."""
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if at else missing

@@ -128,6 +128,32 @@ class ReleaseAnnouncement:
                 facts[f"{name}_week"] = week.isoformat()
         return facts
 
+    @classmethod
+    def from_facts(cls, facts: Mapping[str, Any]) -> ReleaseAnnouncement | None:
+        """What `as_facts` wrote, read back; a part written wrong (another version's, a
+        hand-edited row) is left out; None when nothing is left."""
+        last_at, last_week = _release_fact(facts, "last_release")
+        next_at, next_week = _release_fact(facts, "next_release")
+        if last_at is None and next_at is None:
+            return None
+        return cls(last_at, last_week, next_at, next_week)
+
+
+def _release_fact(facts: Mapping[str, Any], name: str) -> tuple[datetime | None, date | None]:
+    """An instant and its week as `ReleaseAnnouncement.as_facts` writes them; (None, None)
+    when the instant is missing or unreadable (a week alone means nothing)."""
+    try:
+        at = datetime.fromisoformat(facts[f"{name}_at"])
+    except (KeyError, TypeError, ValueError):
+        return None, None
+    if at.tzinfo is None:  # as_facts writes aware instants: a naive one is not ours
+        return None, None
+    try:
+        week = date.fromisoformat(facts[f"{name}_week"]) if f"{name}_week" in facts else None
+    except (TypeError, ValueError):
+        week = None
+    return at, week
+
 
 @dataclass(frozen=True)
 class GuichetResult:

@@ -420,7 +420,7 @@ def test_the_typed_booking_pages_challenge_and_releases_are_stored_as_the_check_
         "last_release_week": "2026-05-18",
         "challenge": "recaptcha",
     }
-    assert site_release_facts(store, EVERYTHING)[captcha.target] == {
+    assert site_release_facts(store, EVERYTHING)[captcha.target].as_facts() == {
         "last_release_at": "2026-05-04T11:58:00+02:00",
         "last_release_week": "2026-05-18",
     }

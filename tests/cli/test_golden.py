@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.cli import cli
 from creneau.details import Detail
-from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.results import CheckResult, GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.simulator.server import SimulatorServer
 from creneau.sources.ezbooking.simulator import Prefecture, default_bookings
 from creneau.store import Store
@@ -33,6 +33,12 @@ PARIS = ZoneInfo("Europe/Paris")
 START = datetime(2030, 3, 4, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Paris: the test's clock
 NOW = START + timedelta(days=2, hours=1)
 URL = "https://pref.example/booking/create/1001"
+# What the last checks read of the site's next release: Thursday 10:00, for the week of the
+# 18th (the next release `status` and `history summary` show, with its burst's cost).
+ANNOUNCED = ReleaseAnnouncement(
+    next_at=datetime(2030, 3, 7, 10, 0, tzinfo=ZoneInfo("Europe/Paris")),
+    next_week=date(2030, 3, 18),
+)
 
 
 def same_as_golden(name: str, text: str, tmp_path: Path) -> None:
@@ -81,6 +87,7 @@ def history(store: Store) -> None:
             detail=Detail("ezbooking.no_free_slot") if status is Status.NONE else None,
             guichets=guichets if status in (Status.AVAILABLE, Status.NONE) else (),
             requests=5,
+            facts=ANNOUNCED.as_facts() if at >= NOW - timedelta(hours=1) else {},
         )
         record(store, result, Routing(PARIS, destinations, on_gone=True))
         at += timedelta(minutes=20)

@@ -5,13 +5,17 @@ Rich. Whether stderr is a terminal is set here through TTY_COMPATIBLE, which Ric
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 
 import pytest
 
 from creneau.cli import context
 from creneau.cli.run import print_plan
 from creneau.config import Config
+from creneau.expected import ExpectedRelease, burst_cost
+from creneau.host_budget import HostBudget
+from creneau.usecases.releases import NextRelease
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Fixed moments: the plan shows what it is given, whatever today is.
@@ -96,3 +100,37 @@ def test_on_a_terminal_the_plan_is_still_rich_tables(
         "Mon-Fri 07:30-18:30", "2031-07-14 10:01:00",
     ]  # fmt: skip
     assert not any(" | " in line for line in lines)
+
+
+def announced_release() -> Mapping[str, NextRelease | None]:
+    """cergy's site announced a release on Tuesday 15 July 2031 at 10:00 (Paris), for the
+    week of the 21st; nanterre's said nothing."""
+    at = datetime(2031, 7, 15, 8, 0, tzinfo=UTC)
+    expected = ExpectedRelease("cergy", at, "announced", week=date(2031, 7, 21))
+    cost = burst_cost(at, 1, HostBudget(2, 3))
+    return {"nanterre": None, "cergy": NextRelease(expected, cost)}
+
+
+def test_the_plan_says_each_announced_release_and_what_its_burst_costs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stderr_terminal(monkeypatch, "0")
+    print_plan(plan_config(), FIRST_CHECKS, upcoming=announced_release())
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "cergy — prochaine mise en ligne : le site annonce mardi 15 juillet à 10:00 "
+        "(semaine du 21 juillet) ; prochaine rafale : 9 vérifications, 9 requêtes à 10:00 ; "
+        "budget 2/min, rafales de 3 : ne tient pas : 6 à l'heure, les autres retardées"
+    )
+
+
+def test_on_a_terminal_the_announced_release_is_one_line_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stderr_terminal(monkeypatch, "1")
+    print_plan(plan_config(), FIRST_CHECKS, upcoming=announced_release())
+    shown = [ANSI.sub("", line).rstrip() for line in capsys.readouterr().err.splitlines()]
+    assert [line for line in shown if "—" in line and "prochaine" in line] == [
+        "cergy — prochaine mise en ligne : le site annonce mardi 15 juillet à 10:00 "
+        "(semaine du 21 juillet) ; prochaine rafale : 9 vérifications, 9 requêtes à 10:00 ; "
+        "budget 2/min, rafales de 3 : ne tient pas : 6 à l'heure, les autres retardées"
+    ]

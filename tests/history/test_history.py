@@ -910,9 +910,11 @@ def test_summary_repeats_what_the_site_last_said_of_its_releases(
         record(spring, replace(check_at(at, []), facts=facts), Routing(PARIS))
     spring.close()
     [report] = history.reports(spring, PARIS)
-    assert report.site_says == said
+    assert report.site_says is not None
+    assert report.site_says.as_facts() == said
     [before] = history.reports(spring, PARIS, Scope(until=after + hour))
-    assert before.site_says == older
+    assert before.site_says is not None
+    assert before.site_says.as_facts() == older
     monkeypatch.setenv("COLUMNS", "200")
     code, stdout, _ = run("summary", "--config", str(config))
     assert code == 0

@@ -378,7 +378,9 @@ def test_what_a_site_said_of_its_releases_is_read_back_on_both_databases(store: 
             replace(check_result(t + timedelta(minutes=minutes), []), facts=facts),
             Routing(PARIS),
         )
-    assert site_release_facts(store, EVERYTHING) == {"t": said}
+    assert {t: found.as_facts() for t, found in site_release_facts(store, EVERYTHING).items()} == {
+        "t": said
+    }
 
 
 def test_a_notification_url_is_found_by_a_keyed_digest_kept_per_installation(

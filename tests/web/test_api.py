@@ -97,9 +97,25 @@ def test_targets_from_their_last_recorded_check(recorded: Path) -> None:
         "detail_params": None,
         "guichets": [],
         "slots": [],
+        # What its site announced two checks ago (test_metrics.ANNOUNCED), and the burst at
+        # it: 2 requests a check (the median of its last checks'), the default budget.
+        "next_release": {
+            "at": "2030-03-05T10:00:00+01:00",
+            "source": "announced",
+            "burst": {
+                "at": "2030-03-05T10:00:00+01:00",
+                "checks": 9,
+                "requests": 18,
+                "per_minute": 6,
+                "burst": 10,
+                "on_time": 9,
+                "fits": True,
+            },
+        },
     }
     assert {key: lyon[key] for key in NEVER_CHECKED} == dict.fromkeys(NEVER_CHECKED)
     assert (lyon["guichets"], lyon["slots"], lyon["target"]) == ([], [], "lyon")
+    assert lyon["next_release"] is None
     assert client.get("/api/v1/targets/lyon").json() == lyon
     missing = client.get("/api/v1/targets/gone")
     assert (missing.status_code, missing.json()) == (
@@ -126,7 +142,7 @@ def test_a_target_is_what_creneau_check_json_printed(tmp_path: Path) -> None:
     # The store keeps the check and the slots it showed, not each guichet's answer: the
     # guichets that said "no slot" are in the detail only.
     with_slots = [guichet for guichet in printed["guichets"] if guichet["slots"]]
-    assert shown == {**printed, "guichets": with_slots}
+    assert shown == {**printed, "guichets": with_slots, "next_release": None}
     assert [guichet["id"] for guichet in with_slots] == ["14007"]
 
 

@@ -23,7 +23,7 @@ from creneau.alert_kinds import Destination
 from creneau.alerts.outbox import Routing
 from creneau.check.record import HostReport, record
 from creneau.fetch.politeness import HostState
-from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.results import CheckResult, GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.startup import prepare_config
 from creneau.store import DatabaseThread, Store
 from creneau.store.leadership import Instance, Leases
@@ -39,6 +39,8 @@ URL = "https://pref.example/booking/create/1001"
 LYON = "https://rdv.lyon.example/booking/create/7"
 PARIS_URL = "https://pref.example/booking/create/1002?key=${CRENEAU_TEST_SITE_KEY}"
 COOLING_UNTIL = NOW + timedelta(minutes=30)
+# What the check at 80 minutes read of the site's next release: tomorrow 10:00 (Paris).
+ANNOUNCED = ReleaseAnnouncement(next_at=datetime(2030, 3, 5, 10, 0, tzinfo=PARIS))
 PHONE = "json://user:hunter2-secret@127.0.0.1:9/hook?token=phone-token-123"
 
 FAMILIES = {
@@ -46,6 +48,7 @@ FAMILIES = {
     "creneau_check_duration_seconds": "histogram",
     "creneau_last_check_timestamp_seconds": "gauge",
     "creneau_next_check_timestamp_seconds": "gauge",
+    "creneau_next_release_timestamp_seconds": "gauge",
     "creneau_slots_available": "gauge",
     "creneau_releases": "counter",
     "creneau_host_blocked": "gauge",
@@ -114,6 +117,7 @@ def write_history(store: Store) -> None:
             "nanterre", "ezbooking", URL, status, at,
             duration_ms=duration, http_status=http, requests=requests,
             guichets=(guichet,) if clear else (),
+            facts=ANNOUNCED.as_facts() if minutes == 80 else {},
         )  # fmt: skip
         host = None
         if status is Status.BLOCKED:
@@ -253,6 +257,16 @@ def test_the_values_and_labels_of_a_known_history(recorded: Path) -> None:
     assert (
         value(samples, "creneau_next_check_timestamp_seconds", target="nanterre")
         == (NOW + timedelta(minutes=5)).timestamp()
+    )
+    # Announced by nanterre's site; none known for lyon: no series.
+    assert labelled(samples, "creneau_next_release_timestamp_seconds") == [
+        {"target": "nanterre", "source": "announced"}
+    ]
+    assert (
+        value(
+            samples, "creneau_next_release_timestamp_seconds", target="nanterre", source="announced"
+        )
+        == ANNOUNCED.next_at.timestamp()  # type: ignore[union-attr]
     )
     assert value(samples, "creneau_slots_available", target="nanterre") == 2
     assert value(samples, "creneau_slots_available", target="lyon") == 0

@@ -420,6 +420,7 @@ def test_the_overview_shows_each_target_as_it_stands(client: TestClient) -> None
         "cergy CAPTCHA à résoudre vérifié il y a 3 min · prochaine vérification dans 25 min "
         "(09:25) Résoudre le CAPTCHA the page asks for a CAPTCHA "
         "Dernière mise en ligne : aucune encore "
+        "Prochaine mise en ligne : mardi 12 mars à 10:00 — annoncée par le site "
         f"Site {CERGY_HOST} : en pause jusqu'à 09:25 (HTTP 429) "
         "Dernières 24 h il y a 24 h maintenant"
     )
@@ -473,6 +474,9 @@ def test_the_overview_in_english(open_dashboard: Callable[..., TestClient]) -> N
         "cergy CAPTCHA to solve checked 3 min ago · next check in 25 min (09:25) Solve the CAPTCHA"
     )
     assert f"Host {CERGY_HOST}: cooling down until 09:25 (HTTP 429)" in text_of(shown["cergy"])
+    assert "Next release: Tuesday 12 March at 10:00 — announced by the site" in text_of(
+        shown["cergy"]
+    )
 
 
 def test_a_fresh_database_shows_targets_never_checked(tmp_path: Path) -> None:
@@ -527,7 +531,8 @@ def test_a_target_page_shows_its_slots_checks_releases_and_history(client: TestC
     assert section(page, "Créneaux affichés, par guichet") == (
         f"Créneaux affichés, par guichet {HOSTILE} mercredi 13 mars 2030 à 14:00 réserver "
         f"{REMISE} mardi 12 mars 2030 à 09:15 réserver mardi 12 mars 2030 à 09:30 réserver "
-        f"Dernière mise en ligne : 08:18 — 1 créneau ({HOSTILE}), 2 créneaux ({REMISE})"
+        f"Dernière mise en ligne : 08:18 — 1 créneau ({HOSTILE}), 2 créneaux ({REMISE}) "
+        "Prochaine mise en ligne : aucune connue"
     )
     assert section(page, "Mises en ligne (30 derniers jours)") == (
         "Mises en ligne (30 derniers jours) vue à après la vérification de guichet créneaux "
@@ -581,6 +586,28 @@ def test_a_target_page_says_what_the_site_says_of_its_releases(client: TestClien
         '<a href="https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/reservation/demarche/'
         '1234/" rel="noreferrer">page du site</a>' in page
     )
+
+
+def test_a_target_page_says_its_next_release_and_the_burst_it_costs(client: TestClient) -> None:
+    page = client.get("/targets/cergy").text
+    assert section(page, "Créneaux affichés, par guichet") == (
+        "Créneaux affichés, par guichet Aucun créneau affiché. "
+        "Dernière mise en ligne : aucune encore "
+        "Prochaine mise en ligne : mardi 12 mars à 10:00 — annoncée par le site "
+        # RDV Préfecture's own budget (sources/rdvpref), and one request a check.
+        "prochaine rafale : 9 vérifications, 9 requêtes à 10:00 ; budget 4/min, "
+        "rafales de 4 : tient"
+    )
+
+
+def test_a_target_page_in_english_says_the_burst_s_cost(
+    open_dashboard: Callable[..., TestClient],
+) -> None:
+    page = open_dashboard("en").get("/targets/cergy").text
+    assert (
+        '<p class="muted next-burst">next burst: 9 checks, 9 requests at 10:00; budget 4/min, '
+        "bursts of 4: fits</p>"
+    ) in page
 
 
 def test_the_heatmap_is_an_svg_image_of_its_own(client: TestClient) -> None:

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 from test_metrics import (
+    ANNOUNCED,
     NOW,
     PARIS,
     PHONE,
@@ -108,7 +109,8 @@ def test_data_and_csv_are_the_command_line_shapes(recorded: Path) -> None:
     cells = cli_output("history", "heatmap", *scope, "--json")
     assert data["releases"] == [json.loads(line) for line in releases.splitlines()]
     assert data["heatmap"]["cells"] == [json.loads(line) for line in cells.splitlines()]
-    assert (data["target"], data["timezone"], data["site_says"]) == ("nanterre", "Europe/Paris", {})
+    assert (data["target"], data["timezone"]) == ("nanterre", "Europe/Paris")
+    assert data["site_says"] == ANNOUNCED.as_facts()  # what its last checks read
     assert (data["heatmap"]["releases"], data["heatmap"]["observed_hours"]) == (1, 2)
     csv = client.get("/public/nanterre/releases.csv")
     assert csv.headers["content-type"] == "text/csv; charset=utf-8"
@@ -119,7 +121,7 @@ def test_data_and_csv_are_the_command_line_shapes(recorded: Path) -> None:
 
 def test_what_the_site_says_of_its_releases(recorded: Path) -> None:
     board = dashboard(recorded, "public = true")
-    said = {"last_release_at": "2030-03-04T08:00:00+01:00", "last_release_week": "11/03/2030"}
+    said = {"last_release_at": "2030-03-04T08:00:00+01:00", "last_release_week": "2030-03-11"}
     checked = CheckResult(
         "nanterre", "ezbooking", URL, Status.NONE, NOW - timedelta(minutes=5), facts=said
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
@@ -37,6 +37,7 @@ from creneau.dates import (
 from creneau.terminal import csv_row, json_line, plain
 
 if TYPE_CHECKING:
+    from creneau.config import Config
     from creneau.history import (
         HeatCell,
         Heatmap,
@@ -46,12 +47,15 @@ if TYPE_CHECKING:
         TargetReport,
         UptimeDay,
     )
+    from creneau.results import ReleaseAnnouncement
     from creneau.store import Store
+    from creneau.usecases.releases import NextRelease
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., object])
 
 DEFAULT_ZONE = "Europe/Paris"
+DEFAULT_LANGUAGE = "fr"  # the config's, without a config file
 # The heatmap's colour scale, from "never" to "every observed hour" (ColorBrewer Greens).
 
 
@@ -101,6 +105,7 @@ class Query:
     zone: ZoneInfo
     scope: Scope
     output: str  # "table", "json" or "csv"
+    config: Config | None = None  # None: no config file (the default database)
 
 
 def _query(
@@ -125,7 +130,7 @@ def _query(
         raise click.UsageError(f"--since {since} is not before --until {until}")
     store = open_store(config.creneau.database if config else default_database_url())
     output = "json" if as_json else "csv" if as_csv else "table"
-    return Query(store, zone, Scope(start, end, target_name, guichet), output)
+    return Query(store, zone, Scope(start, end, target_name, guichet), output, config)
 
 
 def parse_when(option: str, text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
@@ -482,8 +487,23 @@ def summary_command(**options: Unpack[QueryOptions]) -> None:
 
     query = _query(**options)
     found = queries.reports(query.store, query.zone, query.scope)
-    show = partial(print_reports, found, query.zone)
-    _answer(query, found, _report_json, SUMMARY_COLUMNS, _report_row, show)
+    upcoming = _next_releases(query, [report.target for report in found])
+    language = query.config.creneau.language if query.config else DEFAULT_LANGUAGE
+    show = partial(print_reports, found, query.zone, upcoming, language)
+    to_json = partial(_report_json, upcoming)
+    to_row = partial(_report_row, upcoming)
+    _answer(query, found, to_json, SUMMARY_COLUMNS, to_row, show)
+
+
+def _next_releases(query: Query, names: Sequence[str]) -> dict[str, NextRelease | None]:
+    """The next release of each reported target, now (whatever period the report covers),
+    with the cost of its burst when the config gives the host's budget."""
+    from creneau.usecases.releases import budgets_of, expected_releases_of
+
+    if not names:
+        return {}
+    budgets = budgets_of(query.config) if query.config else None
+    return expected_releases_of(query.store, names, datetime.now(UTC), query.zone, budgets)
 
 
 SUMMARY_COLUMNS = (
@@ -498,14 +518,32 @@ SUMMARY_COLUMNS = (
     "censored",
     "recommendation",
     "site_last_release_at",
+    "next_release_at",
+    "next_release_source",
 )
 
 
-def _report_json(report: TargetReport) -> dict[str, object]:
-    return report.to_json()
+def _report_json(
+    upcoming: Mapping[str, NextRelease | None], report: TargetReport
+) -> dict[str, object]:
+    release = upcoming.get(report.target)
+    return {**report.to_json(), "next_release": release.to_json() if release else None}
 
 
-def _report_row(report: TargetReport) -> tuple[object, ...]:
+def _report_row(
+    upcoming: Mapping[str, NextRelease | None], report: TargetReport
+) -> tuple[object, ...]:
+    release = upcoming.get(report.target)
+    return (*_report_cells(report), *_release_cells(release))
+
+
+def _release_cells(release: NextRelease | None) -> tuple[str, str]:
+    if release is None:
+        return ("", "")
+    return (release.expected.at.isoformat(), release.expected.source)
+
+
+def _report_cells(report: TargetReport) -> tuple[object, ...]:
     last = report.last_release
     return (
         report.target,
@@ -518,18 +556,30 @@ def _report_row(report: TargetReport) -> tuple[object, ...]:
         _seconds(report.lifetime.p90),
         report.lifetime.censored,
         report.recommendation.text(),
-        report.site_says.get("last_release_at"),
+        _iso(report.site_says.last_at if report.site_says else None),
     )
 
 
-def print_reports(found: Sequence[TargetReport], zone: ZoneInfo) -> None:
+def print_reports(
+    found: Sequence[TargetReport],
+    zone: ZoneInfo,
+    upcoming: Mapping[str, NextRelease | None] | None = None,
+    language: str = DEFAULT_LANGUAGE,
+) -> None:
     if not found:
         out.print("Nothing recorded in this period.")
     for report in found:
-        print_report(report, zone)
+        print_report(report, zone, (upcoming or {}).get(report.target), language)
 
 
-def print_report(report: TargetReport, zone: ZoneInfo) -> None:
+def print_report(
+    report: TargetReport,
+    zone: ZoneInfo,
+    upcoming: NextRelease | None = None,
+    language: str = DEFAULT_LANGUAGE,
+) -> None:
+    from creneau.usecases.release_texts import release_and_burst_text
+
     last = report.last_release
     lines = Table.grid(padding=(0, 2))
     lines.add_column(style="bold", no_wrap=True)
@@ -545,6 +595,7 @@ def print_report(report: TargetReport, zone: ZoneInfo) -> None:
     lines.add_row("When to check", report.recommendation.text())
     if report.site_says:
         lines.add_row("The site says", plain(_site_says_text(report.site_says, zone)))
+    lines.add_row("Next release", plain(release_and_burst_text(upcoming, zone, language)))
     panel = Panel(lines, title=plain(report.target), title_align="left", expand=False)
     out.print(panel, soft_wrap=False)
 
@@ -562,15 +613,16 @@ def _last_release_text(release: Release, zone: ZoneInfo) -> str:
     )
 
 
-def _site_says_text(said: dict[str, str], zone: ZoneInfo) -> str:
+def _site_says_text(said: ReleaseAnnouncement, zone: ZoneInfo) -> str:
     parts = []
-    for name, label in (("last_release", "slots last put online"), ("next_release", "next")):
-        if f"{name}_at" not in said:
+    for label, at, week in (
+        ("slots last put online", said.last_at, said.last_week),
+        ("next", said.next_at, said.next_week),
+    ):
+        if at is None:
             continue
-        at = datetime.fromisoformat(said[f"{name}_at"]).astimezone(zone)
-        week = said.get(f"{name}_week")
-        for_week = f", for the week of {week}" if week else ""
-        parts.append(f"{label} {at:%a %Y-%m-%d %H:%M}{for_week}")
+        for_week = f", for the week of {week.isoformat()}" if week else ""
+        parts.append(f"{label} {at.astimezone(zone):%a %Y-%m-%d %H:%M}{for_week}")
     return "; ".join(parts)
 
 

@@ -25,13 +25,15 @@ from creneau.cli.options import CONFIG_OPTION
 from creneau.dates import compact_duration, local_time
 from creneau.quiet_stop import stop_quietly_on_signals
 from creneau.redact import redact
-from creneau.terminal import clean
+from creneau.terminal import clean, plain
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from creneau.config import Config
+    from creneau.store import Store
     from creneau.targets import TargetBase
+    from creneau.usecases.releases import NextRelease
 
 log = logging.getLogger("creneau")
 
@@ -74,14 +76,27 @@ def run(config_path: Path) -> None:
         dashboard = make_context(config, live=daemon)
         store.fence_alongside(dashboard.store)  # a standby's dashboard is read-only
         companions.append(partial(serve, dashboard))
-    asyncio.run(
-        run_until_signal(
-            daemon, lambda: print_plan(config, daemon.first_checks(), observed), companions
-        )
-    )
+
+    def show_plan() -> None:  # at each term's start: the releases known then
+        upcoming = next_releases(store, config)
+        print_plan(config, daemon.first_checks(), observed, upcoming)
+
+    asyncio.run(run_until_signal(daemon, show_plan, companions))
     stop_quietly_on_signals()  # closing the loop restored the default handlers
     lock.release()
     log.info("stopped")
+
+
+def next_releases(store: Store, config: Config) -> Mapping[str, NextRelease | None]:
+    """Each target's next release now; none when the database cannot be read (the daemon
+    says so in its log as soon as it checks)."""
+    from creneau.store import STORE_FAILURES
+    from creneau.usecases.releases import expected_releases
+
+    try:
+        return expected_releases(store, config, datetime.now(UTC))
+    except STORE_FAILURES:
+        return {}
 
 
 TARGET_COLUMNS = ("target", "system", "host", "every", "burst", "windows", "first check")
@@ -101,9 +116,11 @@ def print_plan(
     config: Config,
     first_checks: Mapping[str, datetime],
     observed: Mapping[str, float] | None = None,
+    upcoming: Mapping[str, NextRelease | None] | None = None,
 ) -> None:
-    """The start-up summary: what is watched, how often, within which budgets; and a
-    warning for a host whose targets need more requests than its budget allows."""
+    """The start-up summary: what is watched, how often, within which budgets, and each
+    release a site announced with what the burst at it costs; and a warning for a host
+    whose targets need more requests than its budget allows."""
     zone = config.creneau.zone
     targets = [_target_row(target, first_checks, zone) for target in config.targets]
     loads = host_loads(config.targets, config.budget_for, observed or {})
@@ -113,6 +130,7 @@ def print_plan(
         _print_tables(plan)
     else:
         _print_lines(plan)
+    _print_announced(upcoming or {}, zone, config.creneau.language)
     for load in loads:
         if load.over_budget:
             log.warning(
@@ -121,6 +139,22 @@ def print_plan(
                 f"{load.slowdown:.1f}× further apart than configured. Check less often, "
                 "watch fewer desks, or accept it: creneau never exceeds the budget."
             )
+
+
+def _print_announced(
+    upcoming: Mapping[str, NextRelease | None], zone: ZoneInfo, language: str
+) -> None:
+    """One line per target whose site announced its next release, with the burst's cost."""
+    from creneau.usecases.release_texts import next_release_line
+
+    for name, release in upcoming.items():
+        if release is None or release.expected.source != "announced":
+            continue
+        line = next_release_line(name, release, zone, language)
+        if context.stderr_is_terminal():
+            context.err.print(plain(line))
+        else:
+            click.echo(clean(line), err=True)
 
 
 def _target_row(target: TargetBase, first_checks: Mapping[str, datetime], zone: ZoneInfo) -> Row:

@@ -1,5 +1,6 @@
 """What the daemon is doing, read from the database: `status` (each target's last and next
-check, its host, the outbox, which daemon is active and which stand by), `health` (exit 1
+check, its host, its next release and the cost of the burst at it, the outbox, which daemon
+is active and which stand by), `health` (exit 1
 when checks are late, for a HEALTHCHECK) and `db upgrade`."""
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from creneau.details import render
 from creneau.terminal import plain
 
 if TYPE_CHECKING:
-    from creneau.store import LeadershipView
+    from creneau.config import Config
+    from creneau.store import LeadershipView, Store
 
 DETAIL_SHOWN = 60  # characters of a check's detail in the status table
 
@@ -36,7 +38,8 @@ DETAIL_SHOWN = 60  # characters of a check's detail in the status table
 @CONFIG_OPTION
 def status(config_path: Path) -> None:
     """Each target's last check, next check and host state (those that need a person first:
-    slots, a CAPTCHA, trouble), and the outbox."""
+    slots, a CAPTCHA, trouble), its next release and the cost of the burst at it, and the
+    outbox."""
     from creneau import history as queries
 
     config = read_config(config_path)
@@ -72,12 +75,24 @@ def status(config_path: Path) -> None:
             plain(host_text),
         )
     out.print(table)
+    for line in release_lines(store, config, now):
+        out.print(plain(line))
     pending = store.notifications("pending")
     failed = store.notifications("failed")
     out.print(f"outbox: {len(pending)} pending, {len(failed)} failed")
     out.print(plain(config_line(store.facts(), config_path, zone)))
     for line in daemon_lines(store.leadership(), zone):
         out.print(plain(line))
+
+
+def release_lines(store: Store, config: Config, now: datetime) -> list[str]:
+    """Each target's next release, and the cost of the burst at an announced one."""
+    from creneau.usecases.release_texts import next_release_line
+    from creneau.usecases.releases import expected_releases
+
+    zone, language = config.creneau.zone, config.creneau.language
+    found = expected_releases(store, config, now)
+    return [next_release_line(name, release, zone, language) for name, release in found.items()]
 
 
 def daemon_lines(view: LeadershipView, zone: ZoneInfo) -> list[str]:

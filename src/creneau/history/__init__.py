@@ -90,6 +90,7 @@ from creneau.history.reports import (
 )
 from creneau.history.svg import heatmap_svg
 from creneau.history.uptime import UptimeDay, uptime_of
+from creneau.results import ReleaseAnnouncement
 from creneau.store import CheckRecord, Store
 from creneau.store import history as queries
 from creneau.store.history import (
@@ -223,7 +224,7 @@ def reports(store: Store, zone: ZoneInfo, scope: Scope = EVERYTHING) -> list[Tar
     return reports_of(hourly_histories(store, scope, same), found, said, zone)
 
 
-def site_release_facts(store: Store, scope: Scope = EVERYTHING) -> dict[str, dict[str, str]]:
+def site_release_facts(store: Store, scope: Scope = EVERYTHING) -> dict[str, ReleaseAnnouncement]:
     """Per target, the release times the site itself announced in the latest of its recent
     checks (in the scope) that carried them."""
     return queries.site_release_facts(store, scope)

@@ -18,6 +18,7 @@ from creneau.history.releases import (
     combined_lifetime,
     lifetimes_of,
 )
+from creneau.results import ReleaseAnnouncement
 from creneau.store.history import CheckTotals
 
 
@@ -45,8 +46,8 @@ class TargetReport:
     recommendation: Recommendation
     heatmap: Heatmap = field(repr=False)
     # What the site itself last said of its releases (RDV Préfecture's "Dernière mise en ligne
-    # de rendez-vous : le … à …"): last_release_at, last_release_week, next_release_at, …
-    site_says: dict[str, str] = field(default_factory=dict)
+    # de rendez-vous : le … à …"); its JSON: last_release_at, last_release_week, …
+    site_says: ReleaseAnnouncement | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,14 +68,14 @@ class TargetReport:
             ],
             "lifetime": self.lifetime.to_json(),
             "recommendation": self.recommendation.to_json(),
-            "site_says": self.site_says,
+            "site_says": self.site_says.as_facts() if self.site_says else {},
         }
 
 
 def reports_of(
     histories: Iterable[HourlyHistory],
     found: Sequence[Release],
-    said: Mapping[str, dict[str, str]],
+    said: Mapping[str, ReleaseAnnouncement],
     zone: ZoneInfo,
 ) -> list[TargetReport]:
     """One report per target history, from its releases and what its site said."""
@@ -84,14 +85,17 @@ def reports_of(
             history,
             [release for release in found if release.target == history.target],
             local,
-            said.get(history.target, {}),
+            said.get(history.target),
         )
         for history in histories
     ]
 
 
 def report_of(
-    history: HourlyHistory, found: Sequence[Release], local: LocalHours, said: dict[str, str]
+    history: HourlyHistory,
+    found: Sequence[Release],
+    local: LocalHours,
+    said: ReleaseAnnouncement | None,
 ) -> TargetReport:
     observed_days = len(local.days(history.observed))
     grid = heatmap_of([history], local)

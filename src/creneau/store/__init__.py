@@ -19,7 +19,7 @@ rows together."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -173,6 +173,9 @@ class Store:
 
     def requests_per_check(self, since: datetime) -> dict[str, float]:
         return checks.requests_per_check(self.engine, since)
+
+    def request_counts(self, targets: Sequence[str], last: int) -> dict[str, list[int]]:
+        return checks.request_counts(self.engine, targets, last)
 
     def floors(self) -> dict[str, datetime]:
         """When each target was last checked, or began a check that reached its site and

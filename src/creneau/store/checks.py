@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from creneau.changes import KnownSlot, SlotChanges
@@ -192,6 +192,25 @@ def requests_per_check(engine: Engine, since: datetime) -> dict[str, float]:
     )
     with engine.connect() as connection:
         return {target: float(mean) for target, mean in row_values(connection.execute(query))}
+
+
+def request_counts(engine: Engine, targets: Sequence[str], last: int) -> dict[str, list[int]]:
+    """Each target's request counts of its `last` most recent checks that reached the site,
+    newest first (a target without any is left out)."""
+    found: dict[str, list[int]] = {}
+    query = (
+        select(CHECKS.c.requests)
+        .where(CHECKS.c.target == bindparam("target"), CHECKS.c.requests > 0)
+        .order_by(CHECKS.c.started_at.desc())
+        .limit(last)
+    )
+    with engine.connect() as connection:
+        for target in targets:
+            rows = connection.execute(query, {"target": target})
+            counts = [int(count) for (count,) in row_values(rows)]
+            if counts:
+                found[target] = counts
+    return found
 
 
 def slots(engine: Engine, target: str | None = None) -> list[SlotRecord]:

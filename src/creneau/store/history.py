@@ -44,7 +44,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
-from creneau.results import Status
+from creneau.results import ReleaseAnnouncement, Status
 from creneau.store import Store
 from creneau.store.checks import CLEAR_STATUSES
 from creneau.store.records import row_values
@@ -696,7 +696,7 @@ def _rolled_status_days(
 # --- what the site said, totals, activity --------------------------------------------------------
 
 
-def site_release_facts(store: Store, scope: Scope) -> dict[str, dict[str, str]]:
+def site_release_facts(store: Store, scope: Scope) -> dict[str, ReleaseAnnouncement]:
     """Per target, the release times the site itself announced in the latest of its recent
     checks (in the scope) that carried them."""
     said = {}
@@ -704,8 +704,8 @@ def site_release_facts(store: Store, scope: Scope) -> dict[str, dict[str, str]]:
     with _reading(store) as db:
         for target in _targets(db, scope):
             facts = db.scalar(query, {**_values(scope), "target": target}) or {}
-            found = {key: facts[key] for key in SITE_RELEASE_FACTS if key in facts}
-            if found:
+            found = ReleaseAnnouncement.from_facts(facts)
+            if found is not None:
                 said[target] = found
     return said
 

@@ -1,10 +1,12 @@
 """`/api/v1`: what the command line prints with `--json`, as JSON over HTTP.
 
 - `/api/v1/targets`: a list with one object per configured target, in the config's order,
-  shaped as `creneau check --json` prints a check, from the target's last recorded check;
-  `/api/v1/targets/<name>` one of them (404 for a name the config does not have). A target
-  never checked has the same keys, with `status`, `checked_at`, `http_status` and
-  `duration_ms` null.
+  shaped as `creneau check --json` prints a check, from the target's last recorded check,
+  and `next_release`: the release expected next (`ExpectedRelease.to_json`, and for one the
+  site announced `burst`, what the checks placed at it cost the host's budget:
+  `BurstCost.to_json`), or null; `/api/v1/targets/<name>` one of them (404 for a name the
+  config does not have). A target never checked has the same keys, with `status`,
+  `checked_at`, `http_status` and `duration_ms` null.
 - `/api/v1/releases`: a list of the objects `creneau history releases --json` prints, for the
   same `since`, `until`, `target` and `guichet` query parameters (a day or an ISO 8601
   moment, in the configured time zone).
@@ -155,16 +157,23 @@ def check_json(
 
 
 def targets_json(context: WebContext, wanted: str | None = None) -> list[dict[str, Any]]:
-    """The configured targets' objects (only `wanted`, when given): on the database thread."""
-    store = context.store
+    """The configured targets' objects (only `wanted`, when given), each with its next
+    release (null: none known): on the database thread."""
+    from creneau.usecases.releases import budgets_of, expected_releases_of
+
+    store, config = context.store, context.config
+    chosen = [target for target in config.targets if wanted in (None, target.name)]
+    names = [target.name for target in chosen]
+    settings = config.creneau
+    upcoming = expected_releases_of(store, names, context.now(), settings.zone, budgets_of(config))
     shapes = []
-    for target in context.config.targets:
-        if wanted is not None and target.name != wanted:
-            continue
+    for target in chosen:
         check = queries.latest_check(store, target.name)
         slots = queries.slots_seen_at(store, target.name, check.started_at) if check else []
-        settings = context.config.creneau
-        shapes.append(check_json(target, check, slots, settings.language, settings.zone))
+        shape = check_json(target, check, slots, settings.language, settings.zone)
+        release = upcoming.get(target.name)
+        shape["next_release"] = release.to_json() if release is not None else None
+        shapes.append(shape)
     return shapes
 
 

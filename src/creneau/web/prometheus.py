@@ -22,7 +22,11 @@ What each counter counts:
   lease lapsed), kept in the database: the same whichever daemon is scraped.
 These four are read from rows that retention deletes (see RunningTotal): rows older than a
 horizon an hour or two back are counted once, the newer ones at each scrape (a few index
-ranges per target), so a roll-up never lowers a counter while this process runs."""
+ranges per target), so a roll-up never lowers a counter while this process runs.
+
+And a gauge: `creneau_next_release_timestamp_seconds{target,source}`, when the target's
+slots are expected next, `source` "announced" (its site said so) or "learned" (its history);
+no series for a target with none known."""
 
 from __future__ import annotations
 
@@ -45,9 +49,11 @@ from creneau import __version__
 from creneau.results import Status
 from creneau.store import LeadershipView, Store
 from creneau.store import metrics as queries
+from creneau.usecases.releases import ReleaseMemo
 from creneau.web.context import WebContext
 
 if TYPE_CHECKING:
+    from creneau.expected import ExpectedRelease
     from creneau.fetch.politeness import HostState
 
 # A check is one to a dozen polite, sequential requests to a public booking site: a "no slot"
@@ -199,6 +205,7 @@ class Reading:
     sent: Mapping[Key, int]
     lag_seconds: float
     leadership: LeadershipView | None = None  # None: not read (an older database)
+    next_releases: Mapping[str, ExpectedRelease] = field(default_factory=dict)  # known ones
 
     @property
     def host_names(self) -> list[str]:
@@ -219,6 +226,7 @@ class StoreCollector(Collector):
         self._live = LiveView()
         self._release_inputs: queries.ReleaseInputs | None = None
         self._releases: Counter[str] = Counter()
+        self._release_records = ReleaseMemo()
         self.registry.register(self)
 
     def exposition(self, live: LiveView) -> bytes:
@@ -251,7 +259,18 @@ class StoreCollector(Collector):
             sent=self.sent.read(store, channels, now),
             lag_seconds=self._live.lag_seconds,
             leadership=store.leadership(),
+            next_releases=self.next_releases(store, names, now),
         )
+
+    def next_releases(
+        self, store: Store, names: Sequence[str], now: datetime
+    ) -> dict[str, ExpectedRelease]:
+        """The targets whose next release is known, and it (its cost is not a metric)."""
+        from creneau.usecases.releases import next_releases
+
+        records = self._release_records.read(store, names)
+        found = next_releases(records, names, now, self.context.config.creneau.zone)
+        return {name: release.expected for name, release in found.items() if release is not None}
 
     def release_counts(self, store: Store) -> Counter[str]:
         """Releases per target (as `creneau history releases` finds them), computed again
@@ -291,6 +310,7 @@ def families(reading: Reading) -> list[Metric]:
             reading,
             lambda name: _timestamp(reading.next_checks.get(name)),
         ),
+        _next_release_family(reading),
         _per_target(
             GaugeMetricFamily(
                 "creneau_slots_available",
@@ -367,6 +387,20 @@ def _per_target(
         found = value(target.name)
         if found is not None:
             family.add_metric([target.name], found)
+    return family
+
+
+def _next_release_family(reading: Reading) -> Metric:
+    family = GaugeMetricFamily(
+        "creneau_next_release_timestamp_seconds",
+        "When the target's slots are expected next (Unix time): announced by its site, or "
+        "learned from its history (source); absent: none known.",
+        labels=["target", "source"],
+    )
+    for target in reading.targets:
+        release = reading.next_releases.get(target.name)
+        if release is not None:
+            family.add_metric([target.name, release.source], release.at.timestamp())
     return family
 
 

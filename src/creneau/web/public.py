@@ -20,7 +20,7 @@ import csv
 import io
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,7 @@ from creneau.web.context import WebContext
 
 if TYPE_CHECKING:
     from creneau.history import Heatmap, Release
+    from creneau.results import ReleaseAnnouncement
 
 RECENT = timedelta(days=28)  # the releases a page lists
 MOST_RELEASES = 200  # and at most these, the newest
@@ -125,7 +126,7 @@ class PublicTarget:
     heatmap: Heatmap | None
     releases: tuple[Release, ...]
     last_release: Release | None
-    site_says: dict[str, str] = field(default_factory=dict)
+    site_says: ReleaseAnnouncement | None = None
 
 
 def public_targets(
@@ -150,25 +151,27 @@ def public_targets(
         grid = history.heatmap(store, zone, scope) if wanted else None
         newest = tuple(reversed(recent[-MOST_RELEASES:]))
         last = mine[-1] if mine else None
-        found.append(PublicTarget(target.name, grid, newest, last, said.get(target.name, {})))
+        found.append(PublicTarget(target.name, grid, newest, last, said.get(target.name)))
     return found
 
 
-def site_says_text(said: dict[str, str], zone: ZoneInfo, language: str) -> str:
+def _day(day: date, language: str) -> str:
+    return f"{day:%d/%m/%Y}" if language == "fr" else day.isoformat()
+
+
+def site_says_text(said: ReleaseAnnouncement | None, zone: ZoneInfo, language: str) -> str:
     """'dernière mise en ligne le lundi 4 mars 2030 à 09:00, pour la semaine du …'."""
+    if said is None:
+        return ""
     words = WORDS[language]
     parts = []
-    for name, label in (("last_release", words["site_last"]), ("next_release", words["site_next"])):
-        if f"{name}_at" not in said:
+    for label, at, week in (
+        (words["site_last"], said.last_at, said.last_week),
+        (words["site_next"], said.next_at, said.next_week),
+    ):
+        if at is None:
             continue
-        try:
-            at = datetime.fromisoformat(said[f"{name}_at"])
-        except ValueError:
-            continue
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=zone)
-        week = said.get(f"{name}_week")
-        for_week = f", {words['for_week']} {clean(week)}" if week else ""
+        for_week = f", {words['for_week']} {_day(week, language)}" if week else ""
         parts.append(f"{label} {long_datetime(at, zone, language)}{for_week}")
     return "; ".join(parts)
 
@@ -223,7 +226,7 @@ def data_json(found: PublicTarget, zone: ZoneInfo) -> dict[str, Any]:
     return {
         "target": found.name,
         "timezone": zone.key,
-        "site_says": found.site_says,
+        "site_says": found.site_says.as_facts() if found.site_says else {},
         "releases": [release.to_json() for release in reversed(found.releases)],  # oldest first
         "heatmap": {
             "releases": grid.releases if grid else 0,

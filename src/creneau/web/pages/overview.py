@@ -1,7 +1,8 @@
 """The overview (`/`): each target's status as a word and a colour, when it was checked and
 will be next, the earliest slot shown per guichet with its booking link, its last release,
-its host's state, and a 24 h strip of statuses. `/fragments/overview` is the same list alone,
-which the page fetches again every 20 s (htmx); without JavaScript the page is whole."""
+its next one when known (announced by the site or learned from history), its host's state,
+and a 24 h strip of statuses. `/fragments/overview` is the same list alone, which the page
+fetches again every 20 s (htmx); without JavaScript the page is whole."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from creneau.store import CheckRecord, Store
 from creneau.store import dashboard as queries
 from creneau.store.dashboard import BucketCount, OpenSlot, ReleasedAt
 from creneau.targets import TargetBase
+from creneau.usecases import release_texts as words
+from creneau.usecases.releases import ReleaseRecords, next_releases, read_releases
 from creneau.web.context import WebContext
 from creneau.web.pages.common import booking_page, page, shown, target_path
 from creneau.web.pages.strips import DAY, Period, Strip, strips_of
@@ -56,6 +59,17 @@ class HostLine:
 
 
 @dataclass(frozen=True)
+class NextReleaseLine:
+    """A target's next release as people read it: when (or 'aucune connue'), where it comes
+    from, and the cost of the burst at an announced one ("" otherwise)."""
+
+    known: bool
+    when: str
+    source: str
+    burst: str
+
+
+@dataclass(frozen=True)
 class TargetLine:
     """One target as the overview (and the top of its page) shows it."""
 
@@ -70,6 +84,7 @@ class TargetLine:
     next_check: str
     slots: tuple[SlotLine, ...]  # the earliest shown per guichet
     last_release: str
+    next_release: NextReleaseLine
     host: HostLine
     strip: Strip
     booking_page: str
@@ -86,6 +101,7 @@ class Records:
     next_checks: dict[str, datetime | None]
     hosts: dict[str, HostState]
     counts: list[BucketCount]
+    upcoming: ReleaseRecords  # what the next releases are decided from
 
 
 @dataclass
@@ -139,6 +155,7 @@ def records_of_one(store: Store, name: str, period: Period, latest: CheckRecord 
         next_checks=store.next_checks(),
         hosts=store.host_states(),
         counts=queries.status_counts(store, [name], period.start, period.bucket, period.buckets),
+        upcoming=read_releases(store, [name]),
     )
 
 
@@ -150,6 +167,7 @@ def _read_records(store: Store, names: Sequence[str], period: Period) -> Records
         next_checks=store.next_checks(),
         hosts=store.host_states(),
         counts=queries.status_counts(store, names, period.start, period.bucket, period.buckets),
+        upcoming=read_releases(store, names),
     )
 
 
@@ -216,6 +234,7 @@ def line_of(
         last_release=release_text(
             [r for r in records.releases if r.target == target.name], now, zone, language
         ),
+        next_release=next_release_line(target, records.upcoming, context, now),
         host=host_line(target.host, records.hosts.get(target.host), now, zone, language),
         strip=strip,
         booking_page=booking_page(target),
@@ -258,6 +277,24 @@ def release_text(
         f"{slots_count(part.slots, language)} ({shown(part.guichet)})" for part in released
     )
     return f"{short_moment(released[0].seen_at, now, zone, language)} — {where}"
+
+
+def next_release_line(
+    target: TargetBase, upcoming: ReleaseRecords, context: WebContext, now: datetime
+) -> NextReleaseLine:
+    settings = context.config.creneau
+    zone, language = settings.zone, settings.language
+    budgets = {target.name: context.config.budget_for(target.host)}
+    found = next_releases(upcoming, [target.name], now, zone, budgets)[target.name]
+    if found is None:
+        return NextReleaseLine(False, words.release_text(None, zone, language), "", "")
+    burst = words.burst_text(found.cost, zone, language) if found.cost is not None else ""
+    return NextReleaseLine(
+        True,
+        words.moment_text(found.expected, zone, language),
+        words.source_text(found.expected, language),
+        burst,
+    )
 
 
 def host_line(

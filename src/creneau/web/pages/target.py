@@ -1,6 +1,7 @@
-"""A target's page (`/targets/<name>`): the slots shown now by guichet, its checks over 24 h
-and 7 days, its latest checks, its releases, how long its slots stay, what its site answered
-per day, what the site says of its releases, the weekday × hour heatmap (an image served at
+"""A target's page (`/targets/<name>`): the slots shown now by guichet, its next release and
+the cost of the burst at an announced one, its checks over 24 h and 7 days, its latest
+checks, its releases, how long its slots stay, what its site answered per day, what the site
+says of its releases, the weekday × hour heatmap (an image served at
 `/targets/<name>/heatmap.svg`, drawn by `creneau.history`) and the evidence export of a chosen
 period as one zip (`/targets/<name>/evidence.zip?since=…&until=…`). An unknown name is a 404."""
 
@@ -28,6 +29,7 @@ from creneau.dates import table_duration
 from creneau.details import render
 from creneau.evidence import EvidenceError, Period, parse_period
 from creneau.history import Lifetime, Release, Scope, UptimeDay
+from creneau.results import ReleaseAnnouncement
 from creneau.store import CheckRecord, Store
 from creneau.store import dashboard as queries
 from creneau.store.dashboard import BucketCount
@@ -132,7 +134,7 @@ class History:
     releases: list[Release]
     lifetimes: list[Lifetime]
     uptime: list[UptimeDay]
-    site_says: dict[str, str]
+    site_says: ReleaseAnnouncement | None
 
     @property
     def latest(self) -> CheckRecord | None:
@@ -161,7 +163,7 @@ def read_history(
         releases=[release for release in over_lifetimes if release.seen_at >= shown_since],
         lifetimes=history.lifetimes_of(over_lifetimes),
         uptime=history.uptime(store, zone, Scope(since=first_day, target=name)),
-        site_says=history.site_release_facts(store, Scope(target=name)).get(name, {}),
+        site_says=history.site_release_facts(store, Scope(target=name)).get(name),
     )
 
 
@@ -301,18 +303,22 @@ def uptime_line(day: UptimeDay, now: datetime, zone: ZoneInfo, language: str) ->
     )
 
 
-def site_says(said: dict[str, str], now: datetime, zone: ZoneInfo, language: str) -> list[str]:
+def site_says(
+    said: ReleaseAnnouncement | None, now: datetime, zone: ZoneInfo, language: str
+) -> list[str]:
     """RDV Préfecture's own words on its releases, as lines."""
-    labels = {
-        "fr": {"last_release": "Dernière mise en ligne", "next_release": "Prochaine mise en ligne"},
-        "en": {"last_release": "Slots last put online", "next_release": "Next put online"},
+    last, upcoming = {
+        "fr": ("Dernière mise en ligne", "Prochaine mise en ligne"),
+        "en": ("Slots last put online", "Next put online"),
     }[language]
+    if said is None:
+        return []
     lines = []
-    for name, label in labels.items():
-        try:
-            at = datetime.fromisoformat(said[f"{name}_at"])
-            week = date.fromisoformat(said[f"{name}_week"]) if f"{name}_week" in said else None
-        except (KeyError, ValueError, TypeError):
+    for label, at, week in (
+        (last, said.last_at, said.last_week),
+        (upcoming, said.next_at, said.next_week),
+    ):
+        if at is None:
             continue
         text = (
             f"{label}{' : ' if language == 'fr' else ': '}{short_moment(at, now, zone, language)}"
