@@ -171,8 +171,8 @@ class Daemon:
         for name, slots in open_slots.items():
             context.outage.seed(name, slots)
         self.runtime.seed(host_states, floors)
-        self.bursts.reset()
         await self.schedule.start(floors, self.heartbeat, self.roll_up)
+        self.bursts.start()
         await self.reloader.say_loaded()
         self._tasks = [
             asyncio.create_task(deliver_until(context, self._term_over)),

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from creneau import sources
 from creneau.alerts import outbox
@@ -30,12 +31,15 @@ from creneau.expected import (
     session_keeps_for,
 )
 from creneau.results import Status
+from creneau.store import STORE_FAILURES
 from creneau.targets import TargetBase
 
 log = logging.getLogger("creneau")
 
 Watch = Callable[[TargetBase], Awaitable[Recorded | None]]
 CLEAR = (Status.AVAILABLE, Status.NONE)
+CLEAR_STATUSES = {status.value for status in CLEAR}
+REFRESH = timedelta(seconds=30)
 
 
 @dataclass
@@ -64,40 +68,73 @@ class Bursts:
         self.planned: dict[str, Burst] = {}
         self.session_live: dict[str, bool] = {}  # whether its last check read the site
 
-    def reset(self) -> None:
-        """A new term: its scheduler has no burst job yet."""
+    def start(self) -> None:
+        """A new term: its scheduler has no burst job yet; what the store knows is read
+        now and every REFRESH."""
         self.planned = {}
+        scheduler = self.schedule.scheduler
+        if scheduler is not None:
+            every = IntervalTrigger(seconds=REFRESH.total_seconds())
+            scheduler.add_job(
+                self.refresh,
+                every,
+                id="#announced",
+                next_run_time=self.context.now(),
+                max_instances=1,
+                coalesce=True,
+            )
 
     def follow(self, recorded: Recorded) -> None:
         """After each check: a release seen ends the burst in progress; an announcement
         (new, moved or gone) plans, moves or drops the target's burst."""
-        result, now = recorded.result, self.context.now()
+        result = recorded.result
         self.session_live[result.target] = result.status in CLEAR
         burst = self.planned.get(result.target)
         if burst is not None and not burst.seen and self._release_seen(burst, recorded):
             burst.seen = True
             self._finish(burst, result.checked_at)
         announced = result.releases.next_at if result.releases else None
+        self._follow(result.target, announced, result.status in CLEAR, result.checked_at)
+
+    async def refresh(self) -> None:
+        """What checks the daemon did not make told (after a CAPTCHA, from the dashboard or
+        another process): the announcements they recorded, whether a site session lives."""
+        store, names = self.context.store, [t.name for t in self.context.config.targets]
+        try:
+            latest = await self.context.db(store.latest_checks)
+            followed = [await self.context.db(store.announcement, name) for name in names]
+        except STORE_FAILURES:
+            return
+        for check in latest:
+            self.session_live[check.target] = check.status in CLEAR_STATUSES
+        last = {check.target: check.started_at for check in latest}
+        for found in followed:
+            if found is not None and found.outcome == "pending":
+                self._follow(found.target, found.at, False, last.get(found.target))
+
+    def _follow(
+        self, name: str, announced: datetime | None, clear: bool, checked_at: datetime | None
+    ) -> None:
+        now, burst = self.context.now(), self.planned.get(name)
         if burst is not None and burst.at - NEVER_BEFORE <= now <= burst.end:
             return  # under way: it runs to its end (the announcement goes once published)
         if burst is not None and now > burst.end:
             self._cancel(burst)
             burst = None
         if announced is None:
-            if burst is not None and result.status in CLEAR:
-                log.info("%s: the site no longer announces its release", result.target)
+            if burst is not None and clear:
+                log.info("%s: the site no longer announces its release", name)
                 self._cancel(burst)
             return
-        if burst is not None and burst.at == announced:
-            self._keep_session(burst, result.checked_at)
+        target = self._target(name)
+        if target is None or announced + BURST_SPAN <= now:
             return
-        target = self._target(result.target)
-        if target is not None and announced + BURST_SPAN > now:
+        if burst is None or burst.at != announced:
             if burst is not None:
                 self._cancel(burst)
             self._plan(target, announced, now)
-            if (planned := self.planned.get(target.name)) is not None:
-                self._keep_session(planned, result.checked_at)
+        if (planned := self.planned.get(name)) is not None and checked_at is not None:
+            self._keep_session(planned, checked_at)
 
     def _release_seen(self, burst: Burst, recorded: Recorded) -> bool:
         result = recorded.result

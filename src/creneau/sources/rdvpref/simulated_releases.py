@@ -84,8 +84,10 @@ class Releases(Generic[D]):
         rng: random.Random,
         put_online: Callable[[D, date, int], list[str]],
         take: Callable[[D, list[str]], None],
+        visibility_delay: timedelta = VISIBILITY_DELAY,
     ) -> None:
         self.demarches = demarches
+        self.visibility_delay = visibility_delay  # slots show up to this long after `at`
         self.rng = rng
         self.put_online = put_online
         self.take = take
@@ -103,7 +105,7 @@ class Releases(Generic[D]):
         announce_at: datetime,
     ) -> Publication:
         at = at.astimezone(PARIS)
-        delay = timedelta(seconds=self.rng.uniform(0, VISIBILITY_DELAY.total_seconds()))
+        delay = timedelta(seconds=self.rng.uniform(0, self.visibility_delay.total_seconds()))
         week = monday_of(week_of or at.date() + timedelta(weeks=WEEKS_AHEAD))
         publication = Publication(demarche_id, at, week, count, announce_at, at + delay)
         self.publications.append(publication)

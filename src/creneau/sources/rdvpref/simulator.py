@@ -42,6 +42,7 @@ from creneau.simulator.pages import PARIS, nginx_error
 from creneau.simulator.wire import Request, Response
 from creneau.sources.rdvpref import SESSION_LIFETIME
 from creneau.sources.rdvpref.simulated_releases import (
+    VISIBILITY_DELAY,
     AutoAnnounce,
     Publication,
     Releases,
@@ -115,6 +116,7 @@ class RdvPrefecture:
         date_style: str = "encoded-2024",
         opens_on_first_free_week: bool = True,
         captchetat_url: str = "",
+        visibility_delay: timedelta = VISIBILITY_DELAY,
     ) -> None:
         if date_style not in DATE_STYLES:
             raise ValueError(f"unknown date style {date_style!r} (known: {DATE_STYLES})")
@@ -141,7 +143,9 @@ class RdvPrefecture:
         self._next_slot_id = 88120001
         self._lock = threading.Lock()
         # Seeded: the same visibility delays on every run.
-        self.releases = Releases(self.demarches, rng or random.Random(0), self._put_online, _take)
+        self.releases = Releases(
+            self.demarches, rng or random.Random(0), self._put_online, _take, visibility_delay
+        )
 
     # --- what a person (or a test) does --------------------------------------------------
 
