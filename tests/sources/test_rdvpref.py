@@ -27,7 +27,7 @@ from creneau.page import Page
 from creneau.results import ReleaseAnnouncement, Status
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import rdvpref
-from creneau.sources.common import visible_text
+from creneau.sources.common import FoldedText, fold, visible_text
 from creneau.sources.rdvpref.simulator import (
     ALLOWED_STEPS,
     PARIS,
@@ -1315,3 +1315,15 @@ def test_the_sentence_round_trips_through_facts_and_needs_its_instant() -> None:
     assert ReleaseAnnouncement.from_facts(alone) == ReleaseAnnouncement(
         last_at=datetime(2026, 5, 4, 11, 58, tzinfo=PARIS)
     )
+
+
+@settings(deadline=None)
+@given(st.text().filter(lambda text: "Σ" not in text))
+def test_the_text_quoted_from_is_folded_as_phrases_are_matched(text: str) -> None:
+    """The release phrases are matched on FoldedText as on `fold`: the same text, each of its
+    characters knowing where it came from. (A capital sigma lowers by its place in a word,
+    which a character alone cannot know: no French phrase has one.)"""
+    folded = FoldedText.of(text)
+    assert folded.folded.strip() == fold(text)
+    assert len(folded.places) == len(folded.folded)
+    assert list(folded.places) == sorted(folded.places)

@@ -84,14 +84,11 @@ class FoldedText:
         folded: list[str] = []
         places: list[int] = []
         for place, char in enumerate(text):
-            if char.isspace():
-                if folded and folded[-1] == " ":
+            for piece in _fold_char(char):  # a cedilla alone folds to a space, for one
+                if piece.isspace() and folded and folded[-1] == " ":
                     continue
-                pieces = " "
-            else:
-                pieces = _fold_char(char)
-            folded.extend(pieces)
-            places.extend([place] * len(pieces))
+                folded.append(" " if piece.isspace() else piece)
+                places.append(place)
         return cls(text, "".join(folded), tuple(places))
 
     def said(self, found: re.Match[str]) -> str:
