@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from creneau.expected import FOLLOWED_FOR, Announcement, Outcome
-from creneau.results import CheckResult, Slot, Status
+from creneau.results import CheckResult, Slot, Status, said_as_kept
 
 # Only a guichet that answered "these are the slots" or "no slot" says anything about what
 # disappeared; a blocked, failed or unrecognised answer leaves earlier slots as they were.
@@ -142,6 +142,7 @@ def follow_announcement(
         latest,
         last_seen=now if seen_again else latest.last_seen,
         week=(said[1] if said is not None and seen_again else None) or latest.week,
+        said=(_sentence(result) if seen_again else "") or latest.said,
         outcome=ended or "pending",
         released_seen_at=now if ended == "released" and new_slots else None,
     )
@@ -190,10 +191,18 @@ def _after_ended(
     if said is None:
         return AnnouncementChange()
     if latest is not None and said[0] == latest.at and latest.outcome in ("released", "no_slots"):
-        return AnnouncementChange(replace(latest, last_seen=result.checked_at))
+        seen = replace(latest, last_seen=result.checked_at, said=_sentence(result) or latest.said)
+        return AnnouncementChange(seen)
     return AnnouncementChange(started=_new(result, said))
 
 
 def _new(result: CheckResult, said: tuple[datetime, date | None]) -> Announcement:
     now = result.checked_at
-    return Announcement(result.target, said[0], said[1], first_seen=now, last_seen=now)
+    return Announcement(
+        result.target, said[0], said[1], first_seen=now, last_seen=now, said=_sentence(result)
+    )
+
+
+def _sentence(result: CheckResult) -> str:
+    """The site's own sentence for the release this check says is next ("" when none)."""
+    return said_as_kept(result.releases.next_said) if result.releases is not None else ""

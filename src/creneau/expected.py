@@ -30,6 +30,9 @@ BURST_SPAN = VISIBLE_WITHIN + BURST_EVERY  # the cache window and one more check
 # never makes the next one too soon.
 WINDOW_FLOOR = BURST_EVERY / 2
 DEFAULT_PREPARE = timedelta(minutes=10)  # the "prepare" alert's lead before T
+# The site's own sentence for a release ("Prochaine mise en ligne … le … à …"), kept as the
+# page writes it (whitespace collapsed) up to this many characters: quoted, never rewritten.
+SAID_LIMIT = 300
 # How long after T an announcement is followed: past it without a release seen, it is
 # recorded as passed without slots.
 FOLLOWED_FOR = timedelta(minutes=10)
@@ -81,7 +84,8 @@ class Announcement:
     ligne … T" and no new slot was seen), no_slots (FOLLOWED_FOR passed without),
     changed (the site announced another instant), withdrawn (a page read clearly before T
     no longer announced it). `session_ready`: whether a person's site session was live at
-    T (None: not known, or not needed)."""
+    T (None: not known, or not needed). `said`: the latest sentence a page showed for it, as
+    the site wrote it ("" when only the page's state announced it)."""
 
     target: str
     at: datetime
@@ -91,6 +95,7 @@ class Announcement:
     outcome: Outcome = "pending"
     released_seen_at: datetime | None = None
     session_ready: bool | None = None
+    said: str = ""
 
     def expected(self) -> ExpectedRelease:
         return ExpectedRelease(self.target, self.at, "announced", week=self.week)

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from creneau.details import Detail, Said, redacted, render
+from creneau.expected import SAID_LIMIT
 from creneau.redact import public_link
 
 if TYPE_CHECKING:
@@ -106,16 +107,19 @@ class Slot:
 @dataclass(frozen=True)
 class ReleaseAnnouncement:
     """What a site announces of when it puts slots online: when it last did (and the first
-    week it then opened), and when it will next."""
+    week it then opened), and when it will next; `next_said`, the sentence the page shows
+    for the next one, as the site wrote it ("" when the page's state alone says it)."""
 
     last_at: datetime | None = None
     last_week: date | None = None
     next_at: datetime | None = None
     next_week: date | None = None
+    next_said: str = ""
 
     def as_facts(self) -> dict[str, str]:
         """As a check's facts store it: last_release_at, last_release_week, next_release_at,
-        next_release_week (ISO; a week only with its instant)."""
+        next_release_week (ISO; a week only with its instant), next_release_said (the site's
+        sentence, with its instant)."""
         facts: dict[str, str] = {}
         for name, at, week in (
             ("last_release", self.last_at, self.last_week),
@@ -126,6 +130,8 @@ class ReleaseAnnouncement:
             facts[f"{name}_at"] = at.isoformat()
             if week is not None:
                 facts[f"{name}_week"] = week.isoformat()
+        if self.next_at is not None and self.next_said:
+            facts[NEXT_SAID_FACT] = self.next_said
         return facts
 
     @classmethod
@@ -136,7 +142,20 @@ class ReleaseAnnouncement:
         next_at, next_week = _release_fact(facts, "next_release")
         if last_at is None and next_at is None:
             return None
-        return cls(last_at, last_week, next_at, next_week)
+        said = facts.get(NEXT_SAID_FACT) if next_at is not None else None
+        return cls(last_at, last_week, next_at, next_week, said_as_kept(said))
+
+
+NEXT_SAID_FACT = "next_release_said"
+
+
+def said_as_kept(said: object) -> str:
+    """A sentence of a site as it is kept: whitespace collapsed, at most SAID_LIMIT
+    characters ("" for anything but text)."""
+    if not isinstance(said, str):
+        return ""
+    text = " ".join(said.split())
+    return text if len(text) <= SAID_LIMIT else text[: SAID_LIMIT - 1].rstrip() + "…"
 
 
 def _release_fact(facts: Mapping[str, Any], name: str) -> tuple[datetime | None, date | None]:

@@ -5,6 +5,7 @@ alert that links to the dashboard's CAPTCHA page. Instants are fixed (mardi 9 d�
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -155,3 +156,89 @@ def test_the_events_carry_no_secret_of_the_page_address() -> None:
     prepared = prepare_event("prefecture", "rdvpref", "https://user:pw@pref.example/rdv", T, T)
     assert prepared.event["url"] == PAGE
     assert prepared.kind == "trouble"
+
+
+# --- the site's own sentence, quoted as page text --------------------------------------------
+
+SAID = (
+    "Prochaine mise en ligne de nouveaux rendez-vous : le 09/12/2025 à 10:00 pour des créneaux "
+    "de la semaine du 15/12/2025"
+)
+QUOTED = replace(NOW, said=SAID)
+QUOTE = {"fr": f"Le site : « {SAID} »", "en": f'The site says: "{SAID}"'}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("name", ["release_announced", "release_changed"])
+@pytest.mark.parametrize("format", ["text", "markdown", "html"])
+def test_a_release_message_quotes_the_site_in_every_format(
+    language: str, name: str, format: str
+) -> None:
+    """The message without a sentence, and the site's own words on a line of their own right
+    after what it announced."""
+    event = release_event(RESULT, name, QUOTED, BEFORE if name == "release_changed" else None)
+    assert event.event["said"] == SAID
+    messages = Messages(language, PARIS, dashboard_url=DASHBOARD)
+    plain = messages.render([EVENTS[name]], Channel(format)).body
+    quoted = messages.render([event.event], Channel(format)).body
+    newline = "<br>" if format == "html" else "\n"
+    cut = plain.index(newline, plain.index(newline) + 1)  # after the announcement's sentence
+    if name == "release_changed":  # its sentence ends the paragraph
+        cut = plain.index(newline + newline)
+    assert quoted == plain[:cut] + newline + QUOTE[language] + plain[cut:]
+
+
+def test_the_issue_s_words_then_the_site_s() -> None:
+    body = Messages("fr", PARIS).render([release_event(RESULT, "release_announced", QUOTED).event])
+    assert (
+        "Le site annonce une mise en ligne mardi 9 décembre à 10:00, pour des créneaux de la "
+        f"semaine du 15 décembre.\nLe site : « {SAID} »\n"
+    ) in body.body
+
+
+def test_a_withdrawal_quotes_nothing() -> None:
+    event = release_event(RESULT, "release_withdrawn", QUOTED).event
+    assert "said" not in event
+    assert "Prochaine" not in Messages("fr", PARIS).render([event], Channel("text")).body
+
+
+HOSTILE = "Prochaine *mise* en ligne <b>le</b> [09/12](https://evil.example)\n# à 10:00 ] `x`"
+
+
+@pytest.mark.parametrize(
+    ("format", "shown"),
+    [
+        (
+            "text",
+            "Prochaine *mise* en ligne <b>le</b> [09/12](https://evil.example) # à 10:00 ] `x`",
+        ),
+        (
+            "markdown",
+            r"Prochaine \*mise\* en ligne \<b\>le\</b\> \[09/12\](https://evil.example) # à "
+            r"10:00 \] \`x\`",
+        ),
+        (
+            "html",
+            "Prochaine *mise* en ligne &lt;b&gt;le&lt;/b&gt; [09/12](https://evil.example) # à "
+            "10:00 ] `x`",
+        ),
+    ],
+)
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_site_s_sentence_is_data_in_every_format(
+    format: str, shown: str, language: str
+) -> None:
+    """Markup in the sentence shows as itself; a newline in it starts no line (no heading)."""
+    event = release_event(RESULT, "release_announced", replace(NOW, said=HOSTILE)).event
+    body = Messages(language, PARIS).render([event], Channel(format)).body
+    quote = {"fr": f"Le site : « {shown} »", "en": f'The site says: "{shown}"'}[language]
+    assert quote in body
+    if format != "text":  # plain text shows it as it is: nothing reads markup there
+        assert "<b>le" not in body
+    assert "\n# " not in body
+
+
+def test_the_sentence_in_an_event_carries_no_secret_of_an_address() -> None:
+    said = f"{SAID} https://user:pw@pref.example/rdv"
+    event = release_event(RESULT, "release_announced", replace(NOW, said=said)).event
+    assert event["said"] == f"{SAID} https://pref.example/rdv"

@@ -177,3 +177,44 @@ def test_a_pending_announcement_ends_only_as_the_rules_say(
         assert change.started.at == next_at
         assert change.started.outcome == "pending"
     assert len({row.at for row in change.saved}) == len(change.saved)  # one row per instant
+
+
+# --- the site's own sentence: the latest one seen for the instant ---------------------------
+
+SAID = "Prochaine mise en ligne de nouveaux rendez-vous : le 09/12/2025 à 10:00"
+
+
+def said(result: CheckResult, sentence: str) -> CheckResult:
+    assert result.releases is not None
+    return replace(result, releases=replace(result.releases, next_said=sentence))
+
+
+def test_a_new_announcement_keeps_the_site_s_sentence() -> None:
+    seen = T - timedelta(hours=1)
+    change = follow_announcement(None, said(check(seen, T), SAID), new_slots=False)
+    assert change.started == Announcement("prefecture", T, WEEK, seen, seen, said=SAID)
+
+
+def test_a_page_without_words_keeps_the_sentence_and_new_words_replace_it() -> None:
+    now, known = T - 10 * MINUTE, replace(pending(), said=SAID)
+    change = follow_announcement(known, check(now, T), new_slots=False)
+    assert change.previous == replace(known, last_seen=now)
+    reworded = SAID.upper()
+    change = follow_announcement(known, said(check(now, T), reworded), new_slots=False)
+    assert change.previous == replace(known, last_seen=now, said=reworded)
+
+
+def test_a_changed_instant_starts_with_its_own_words_not_the_old_ones() -> None:
+    now, later = T - 10 * MINUTE, T + timedelta(days=1)
+    new_words = SAID.replace("09/12/2025", "10/12/2025")
+    known = replace(pending(), said=SAID)
+    change = follow_announcement(known, said(check(now, later), new_words), new_slots=False)
+    assert change.previous == replace(known, outcome="changed")
+    assert change.started == Announcement("prefecture", later, WEEK, now, now, said=new_words)
+
+
+def test_a_released_announcement_seen_again_keeps_its_words() -> None:
+    now = T + 2 * MINUTE
+    released = replace(pending(), outcome="released", said=SAID)
+    change = follow_announcement(released, check(now, T), new_slots=False)
+    assert change == AnnouncementChange(replace(released, last_seen=now))

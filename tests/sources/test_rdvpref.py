@@ -20,13 +20,14 @@ from pydantic import ValidationError
 
 from conftest import FIXTURES, english
 from creneau.captcha_errors import UnsolvableCaptcha
+from creneau.expected import SAID_LIMIT
 from creneau.fetch.client import PoliteClient, Session
 from creneau.host_budget import HostBudget
 from creneau.page import Page
-from creneau.results import Status
+from creneau.results import ReleaseAnnouncement, Status
 from creneau.simulator.server import SimulatorServer
 from creneau.sources import rdvpref
-from creneau.sources.common import visible_text
+from creneau.sources.common import FoldedText, fold, visible_text
 from creneau.sources.rdvpref.simulator import (
     ALLOWED_STEPS,
     PARIS,
@@ -1247,3 +1248,82 @@ def test_every_simulated_demarche_is_served_on_both_hosts_alike() -> None:
     with pytest.raises(ValueError, match="unknown challenge"):
         internet.site.chain_challenge("4418", "captcha-of-the-future")
     assert timedelta(seconds=internet.site.session_ttl) == timedelta(minutes=10)
+
+
+# --- the site's own sentence for its next release, quoted as the page writes it -------------
+
+
+def test_the_next_release_is_quoted_as_the_page_writes_it() -> None:
+    releases = parse("creneau-none-with-last-release.html").releases
+    assert releases is not None
+    assert releases.next_said == (
+        "Prochaine mise en ligne de nouveaux rendez-vous : le 11/05/2026 à 12:00 pour des "
+        "créneaux de la semaine du 25/05/2026"
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["creneau-none-formatted-instants.html", "creneau-none-iso-instants.html"]
+)
+def test_a_release_only_the_page_state_announces_has_no_sentence(name: str) -> None:
+    releases = parse(name).releases
+    assert releases is not None
+    assert releases.next_at is not None
+    assert releases.next_said == ""
+    assert "next_release_said" not in announced(parse(name))
+
+
+def test_the_quoted_sentence_keeps_case_accents_and_entities_and_collapses_whitespace() -> None:
+    body = (
+        "<p>Vous pouvez réessayer. PROCHAINE  MISE EN LIGNE de nouveaux rendez-vous&nbsp;:"
+        "\n le 09/12/2026 &agrave; 10h00<br>pour des CRÉNEAUX de la semaine du 15/12/2026."
+        " Merci.</p>"
+    )
+    releases = rdvpref.parse_page(page_with({}, body)).releases
+    assert releases is not None
+    assert releases.next_at == datetime(2026, 12, 9, 10, 0, tzinfo=PARIS)
+    assert releases.next_said == (
+        "PROCHAINE MISE EN LIGNE de nouveaux rendez-vous : le 09/12/2026 à 10h00 pour des "
+        "CRÉNEAUX de la semaine du 15/12/2026"
+    )
+
+
+def test_a_sentence_without_its_week_is_quoted_up_to_the_time() -> None:
+    body = "<p>Prochaine mise en ligne de rendez-vous : le 09/12/2026 à 10:00. À bientôt</p>"
+    releases = rdvpref.parse_page(page_with({}, body)).releases
+    assert releases is not None
+    assert releases.next_said == "Prochaine mise en ligne de rendez-vous : le 09/12/2026 à 10:00"
+
+
+def test_the_quoted_sentence_is_kept_to_its_limit_in_facts_read_back() -> None:
+    at = datetime(2026, 12, 9, 10, 0, tzinfo=PARIS)
+    said = "Prochaine mise en ligne " + "x" * (2 * SAID_LIMIT)
+    facts = ReleaseAnnouncement(next_at=at, next_said=said).as_facts()
+    back = ReleaseAnnouncement.from_facts(facts)
+    assert back is not None
+    assert back.next_at == at
+    assert len(back.next_said) == SAID_LIMIT
+    assert back.next_said.endswith("…")
+    assert back.next_said.startswith("Prochaine mise en ligne xx")
+
+
+def test_the_sentence_round_trips_through_facts_and_needs_its_instant() -> None:
+    releases = parse("creneau-none-with-last-release.html").releases
+    assert releases is not None
+    assert ReleaseAnnouncement.from_facts(releases.as_facts()) == releases
+    alone = {"last_release_at": "2026-05-04T11:58:00+02:00", "next_release_said": "Prochaine"}
+    assert ReleaseAnnouncement.from_facts(alone) == ReleaseAnnouncement(
+        last_at=datetime(2026, 5, 4, 11, 58, tzinfo=PARIS)
+    )
+
+
+@settings(deadline=None)
+@given(st.text().filter(lambda text: "Σ" not in text))
+def test_the_text_quoted_from_is_folded_as_phrases_are_matched(text: str) -> None:
+    """The release phrases are matched on FoldedText as on `fold`: the same text, each of its
+    characters knowing where it came from. (A capital sigma lowers by its place in a word,
+    which a character alone cannot know: no French phrase has one.)"""
+    folded = FoldedText.of(text)
+    assert folded.folded.strip() == fold(text)
+    assert len(folded.places) == len(folded.folded)
+    assert list(folded.places) == sorted(folded.places)

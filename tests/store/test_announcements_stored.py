@@ -17,7 +17,7 @@ from creneau.alert_kinds import Destination
 from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.details import from_text, render
-from creneau.expected import FOLLOWED_FOR, Announcement
+from creneau.expected import FOLLOWED_FOR, SAID_LIMIT, Announcement
 from creneau.results import CheckResult, GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.store import Store
 
@@ -47,10 +47,11 @@ def check(
     *slots: Slot,
     status: Status | None = None,
     last_at: datetime | None = None,
+    said: str = "",
 ) -> CheckResult:
     status = status or (Status.AVAILABLE if slots else Status.NONE)
     releases = ReleaseAnnouncement(
-        last_at=last_at, next_at=next_at, next_week=WEEK if next_at else None
+        last_at=last_at, next_at=next_at, next_week=WEEK if next_at else None, next_said=said
     )
     return CheckResult(
         "prefecture",
@@ -193,3 +194,37 @@ def test_announcements_outlive_the_checks_rolled_up(store: Store) -> None:
     store.roll_up(T + timedelta(days=400))
     assert store.checks() == []
     assert [a.at for a in store.announcements("prefecture")] == [T]
+
+
+SAID = (
+    "Prochaine mise en ligne de nouveaux rendez-vous : le 09/12/2025 à 10:00 pour des créneaux "
+    "de la semaine du 15/12/2025"
+)
+
+
+def test_the_site_sentence_is_kept_the_latest_one_seen_for_its_instant(store: Store) -> None:
+    record(store, check(T - timedelta(hours=3), T, said=SAID), ROUTING)
+    assert store.announcement("prefecture").said == SAID  # type: ignore[union-attr]
+    record(store, check(T - timedelta(hours=2), T), ROUTING)  # the page state alone: no words
+    assert store.announcement("prefecture").said == SAID  # type: ignore[union-attr]
+    reworded = SAID.replace("Prochaine", "PROCHAINE")
+    record(store, check(T - timedelta(hours=1), T, said=reworded), ROUTING)
+    assert [a.said for a in store.announcements()] == [reworded]
+    [row] = [row for row in store.notifications() if row.kind == "release_announced"]
+    assert row.payload["said"] == SAID  # told once, in the words first seen
+
+
+def test_a_sentence_too_long_for_its_column_is_kept_cut(store: Store) -> None:
+    long = "Prochaine mise en ligne " + "é" * (3 * SAID_LIMIT)
+    record(store, check(T - timedelta(hours=1), T, said=long), ROUTING)
+    said = store.announcement("prefecture").said  # type: ignore[union-attr]
+    assert len(said) == SAID_LIMIT
+    assert said.startswith("Prochaine mise en ligne éé")
+    assert said.endswith("…")
+
+
+def test_an_announcement_without_words_keeps_none(store: Store) -> None:
+    record(store, check(T - timedelta(hours=1), T), ROUTING)
+    assert store.announcement("prefecture").said == ""  # type: ignore[union-attr]
+    [row] = [row for row in store.notifications() if row.kind == "release_announced"]
+    assert "said" not in row.payload

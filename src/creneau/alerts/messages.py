@@ -543,6 +543,7 @@ class Messages:
                 else ""
             )
         context.setdefault("url", "")
+        context.setdefault("said", "")  # a release's sentence, when the site wrote one
         return context
 
     def _when(self, at: Any, data: Callable[[Any], str]) -> Safe:

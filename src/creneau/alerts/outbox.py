@@ -221,7 +221,8 @@ def release_event(
     result: CheckResult, name: str, now: Announcement, before: Announcement | None = None
 ) -> OutboxEvent:
     """`release_announced` (the site announces `now`), `release_changed` (`now` instead of
-    `before`) or `release_withdrawn` (`now` is no longer announced)."""
+    `before`) or `release_withdrawn` (`now` is no longer announced). The first two carry the
+    site's sentence (`said`) when a page showed one."""
     event: dict[str, Any] = {
         "event": name,
         "target": shown_target(result.target),
@@ -232,6 +233,8 @@ def release_event(
     }
     if before is not None:
         event["before"] = before.at.isoformat()
+    if now.said and name != "release_withdrawn":  # the site's own words, quoted as page text
+        event["said"] = now.said
     return OutboxEvent(result.target, RELEASE_ANNOUNCED, scrubbed(event))
 
 

@@ -1,7 +1,9 @@
 """How the alerts of a release a site announced read (kind `release_announced`), and the
 "prepare" alert before one (a CAPTCHA to solve in advance): templates merged into
 `messages.DEFAULTS`, with the same filters. `day` writes "mardi 9 décembre", `week` the
-day a week starts ("15 décembre"), `clock` the time, all in the configured zone."""
+day a week starts ("15 décembre"), `clock` the time, all in the configured zone. `said`, the
+site's own sentence when a page showed one, is quoted as page text (escaped like any value).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ FR: dict[str, dict[str, str]] = {
             "{{ target | strong }}\n"
             "Le site annonce une mise en ligne {{ at | day }} à {{ at | clock }}"
             "{% if week %}, pour des créneaux de la semaine du {{ week | week }}{% endif %}.\n"
+            "{% if said %}Le site : « {{ said }} »\n{% endif %}"
             "creneau regardera dès {{ at | clock }} et vous préviendra des créneaux qui "
             "apparaîtront.\n\n{{ url | link }}"),
     },
@@ -21,7 +24,8 @@ FR: dict[str, dict[str, str]] = {
             "{{ target | strong }}\n"
             "Le site a changé la mise en ligne annoncée : {{ at | day }} à {{ at | clock }}"
             "{% if week %}, pour des créneaux de la semaine du {{ week | week }}{% endif %}, "
-            "au lieu du {{ before | day }} à {{ before | clock }}.\n\n{{ url | link }}"),
+            "au lieu du {{ before | day }} à {{ before | clock }}."
+            "{% if said %}\nLe site : « {{ said }} »{% endif %}\n\n{{ url | link }}"),
     },
     "release_withdrawn": {
         "title": "Mise en ligne retirée — {{ target }}",
@@ -50,6 +54,7 @@ EN: dict[str, dict[str, str]] = {
             "{{ target | strong }}\n"
             "The site announces a release on {{ at | day }} at {{ at | clock }}"
             "{% if week %}, for slots in the week of {{ week | week }}{% endif %}.\n"
+            "{% if said %}The site says: \"{{ said }}\"\n{% endif %}"
             "creneau will look from {{ at | clock }} and tell you of the slots that "
             "appear.\n\n{{ url | link }}"),
     },
@@ -59,7 +64,8 @@ EN: dict[str, dict[str, str]] = {
             "{{ target | strong }}\n"
             "The site changed the release it announced: {{ at | day }} at {{ at | clock }}"
             "{% if week %}, for slots in the week of {{ week | week }}{% endif %}, "
-            "instead of {{ before | day }} at {{ before | clock }}.\n\n{{ url | link }}"),
+            "instead of {{ before | day }} at {{ before | clock }}."
+            "{% if said %}\nThe site says: \"{{ said }}\"{% endif %}\n\n{{ url | link }}"),
     },
     "release_withdrawn": {
         "title": "Release withdrawn — {{ target }}",

@@ -61,7 +61,47 @@ def fold(text: str) -> str:
 
 def visible_text(markup: str) -> str:
     """The page's text without tags, scripts and styles, folded for phrase matching."""
-    return fold(html.unescape(_TAG.sub(" ", markup)))
+    return fold(shown_text(markup))
+
+
+def shown_text(markup: str) -> str:
+    """The page's text without tags, scripts and styles, as it reads (not folded)."""
+    return html.unescape(_TAG.sub(" ", markup))
+
+
+@dataclass(frozen=True)
+class FoldedText:
+    """`text` folded as `fold` does (whitespace collapsed, but not stripped), each folded
+    character knowing the character of `text` it comes from: a phrase matched on the folded
+    text is quoted as the page writes it (`said`)."""
+
+    text: str
+    folded: str
+    places: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> FoldedText:
+        folded: list[str] = []
+        places: list[int] = []
+        for place, char in enumerate(text):
+            for piece in _fold_char(char):  # a cedilla alone folds to a space, for one
+                if piece.isspace() and folded and folded[-1] == " ":
+                    continue
+                folded.append(" " if piece.isspace() else piece)
+                places.append(place)
+        return cls(text, "".join(folded), tuple(places))
+
+    def said(self, found: re.Match[str]) -> str:
+        """What the page writes where `found` (a match on `folded`) is, spaces collapsed."""
+        if found.end() <= found.start():
+            return ""
+        start, end = self.places[found.start()], self.places[found.end() - 1] + 1
+        return " ".join(self.text[start:end].split())
+
+
+def _fold_char(char: str) -> str:
+    lowered = unicodedata.normalize("NFKD", char.replace("\u2019", "'").lower())
+    return "".join(piece for piece in lowered if not unicodedata.combining(piece))
 
 
 def read_failure(page: Page, text: str | None = None) -> Reading | None:

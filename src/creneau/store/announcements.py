@@ -1,7 +1,7 @@
 """The releases sites announce, as the store follows them (`announcements`): one row per
 target and announced instant, written in a check's transaction (`save`), read back as
-`expected.Announcement`. The outbox rows that told of one are withdrawn here when it ends
-before they went (`withdraw_unsent`)."""
+`expected.Announcement` (with the latest sentence the site wrote for it). The outbox rows
+that told of one are withdrawn here when it ends before they went (`withdraw_unsent`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from creneau.alert_kinds import RELEASE_ANNOUNCED
 from creneau.details import Detail, as_text
 from creneau.expected import Announcement
+from creneau.results import said_as_kept
 from creneau.store.fence import FencedDatabase
 from creneau.store.schema import ANNOUNCEMENTS, NOTIFICATIONS, OUTBOX_CLAIMS, rowcount, upsert
 
@@ -30,6 +31,7 @@ def save(connection: Connection, announcement: Announcement, check_id: int | Non
         "outcome": announcement.outcome,
         "released_seen_at": announcement.released_seen_at,
         "session_ready": announcement.session_ready,
+        "said": said_as_kept(announcement.said),
         "last_check_id": check_id,
     }
     if existing is None or existing.first_seen != announcement.first_seen:
@@ -124,4 +126,5 @@ def _announcement(row: Any) -> Announcement:
         outcome=row.outcome,
         released_seen_at=row.released_seen_at,
         session_ready=row.session_ready,
+        said=row.said or "",
     )

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.types import TypeDecorator
 
 from creneau.details import Detail
+from creneau.expected import SAID_LIMIT
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -288,6 +289,8 @@ ANNOUNCEMENTS = Table(
     Column("outcome", String(10), nullable=False, default="pending"),
     _when("released_seen_at", nullable=True),  # the check that first saw its slots
     Column("session_ready", Boolean),  # a person's site session was live at `at` (None: n/a)
+    # The latest sentence a page showed for it, as the site wrote it ("": the state alone).
+    Column("said", String(SAID_LIMIT), nullable=False, default=""),
     # The checks that saw it first and last; None once rolled into hourly counts.
     Column(
         "first_check_id",

@@ -30,17 +30,20 @@ from creneau.detail_texts import Code
 from creneau.details import Detail, joined
 from creneau.host_budget import HostBudget
 from creneau.page import Page
-from creneau.results import GuichetResult, ReleaseAnnouncement, Slot, Status
+from creneau.results import GuichetResult, ReleaseAnnouncement, Slot, Status, said_as_kept
 from creneau.sources.common import (
     MAX_ELEMENTS_READ,
     SITE_ZONE,
     Cut,
+    FoldedText,
     NotJson,
     bounded_soup,
+    fold,
     html_soup,
     load_json,
     page_date,
     read_failure,
+    shown_text,
     status_from_error_title,
     visible_text,
 )
@@ -283,12 +286,13 @@ def parse_page(page: Page, target: Target | None = None) -> Reading:
     Slots seen win over everything; a vendor challenge over banners; a banner over the rest.
     Whatever the page is, it may announce the site's releases."""
     page, _ = status_from_error_title(page)
-    text = visible_text(page.text)
+    shown = shown_text(page.text)
+    text = fold(shown)
     soup, cut = bounded_soup(page.text)
     vue_data = read_vue_data(soup)
     name = target.name if target is not None else "<name>"
     reading = _PageRead(page, name, text, soup, cut, vue_data).reading()
-    releases = read_releases(text, vue_data)
+    releases = read_releases(shown, vue_data)
     return replace(reading, releases=releases) if releases else reading
 
 
@@ -689,22 +693,32 @@ def _read_minutes(value: Any) -> int | None:
 # --- release information ("Dernière mise en ligne de rendez-vous : le … à …") ------------
 
 
-def read_releases(text: str, vue_data: dict[str, Any]) -> ReleaseAnnouncement | None:
-    """When the site last (and next) put slots online, from the page's text or, failing
-    that, from its JSON state; None when it says neither."""
+def read_releases(shown: str, vue_data: dict[str, Any]) -> ReleaseAnnouncement | None:
+    """When the site last (and next) put slots online, from the page's text (`shown`, not
+    folded: the next one's sentence is kept as the page writes it) or, failing that, from its
+    JSON state (no sentence then); None when it says neither."""
+    text = FoldedText.of(shown)
     last = _release(text, vue_data, LAST_RELEASE, PREVIOUS_PUBLICATION_KEY)
     upcoming = _release(text, vue_data, NEXT_RELEASE, NEXT_PUBLICATION_KEY)
     if last is None and upcoming is None:
         return None
-    (last_at, last_week), (next_at, next_week) = last or (None, None), upcoming or (None, None)
-    return ReleaseAnnouncement(last_at, last_week, next_at, next_week)
+    (last_at, last_week, _), (next_at, next_week, said) = (
+        last or (None, None, ""),
+        upcoming or (None, None, ""),
+    )
+    return ReleaseAnnouncement(last_at, last_week, next_at, next_week, said)
 
 
 def _release(
-    text: str, vue_data: dict[str, Any], phrase: re.Pattern[str], key: re.Pattern[str]
-) -> tuple[datetime, date | None] | None:
-    found = phrase.search(text)
-    return _release_from_text(found) if found else _release_from_json(vue_data, key)
+    text: FoldedText, vue_data: dict[str, Any], phrase: re.Pattern[str], key: re.Pattern[str]
+) -> tuple[datetime, date | None, str] | None:
+    """An instant, its week and the sentence that says them ("" from the JSON state)."""
+    found = phrase.search(text.folded)
+    if found is None:
+        from_json = _release_from_json(vue_data, key)
+        return (*from_json, "") if from_json else None
+    from_text = _release_from_text(found)
+    return (*from_text, said_as_kept(text.said(found))) if from_text else None
 
 
 def _release_from_text(found: re.Match[str]) -> tuple[datetime, date | None] | None:

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(10), nullable=False),
         sa.Column("released_seen_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("session_ready", sa.Boolean(), nullable=True),
+        sa.Column("said", sa.String(300), nullable=False),  # expected.SAID_LIMIT
         sa.Column("first_check_id", sa.Integer(), nullable=True),
         sa.Column("last_check_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
