@@ -26,7 +26,7 @@ from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.config import Config, load_config
 from creneau.fetch.politeness import HostState
-from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.results import CheckResult, GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.startup import prepare_config
 from creneau.store import DatabaseThread, Store
 from creneau.web.app import create_app
@@ -161,7 +161,10 @@ def cergy(store: Store, routing: Routing) -> None:
         (NOW - timedelta(minutes=30), Status.NONE, said, "no slot"),
         (NOW - timedelta(minutes=3), Status.CAPTCHA, {}, "the page asks for a CAPTCHA"),
     ):
-        result = CheckResult("cergy", "rdvpref", CERGY_URL, status, at, detail=detail, facts=facts)
+        said_then = ReleaseAnnouncement.from_facts(facts)
+        result = CheckResult(
+            "cergy", "rdvpref", CERGY_URL, status, at, detail=detail, releases=said_then
+        )
         record(store, result, routing)
 
 
