@@ -290,11 +290,18 @@ def _secrets_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class Dashboard:
-    def __init__(self, folder: Path, config: Config, live: Live | None, root_path: str) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        config: Config,
+        live: Live | None,
+        root_path: str,
+        now: datetime = NOW,
+    ) -> None:
         self.store = Store(config.creneau.database)
         self.db = DatabaseThread()
         signer = Signer(load_or_create_secret(folder / "data"))
-        self.context = WebContext(config, self.store, self.db, signer, live, now=lambda: NOW)
+        self.context = WebContext(config, self.store, self.db, signer, live, now=lambda: now)
         self.client = TestClient(create_app(self.context), base_url=BASE, root_path=root_path)
 
     def close(self) -> None:
@@ -308,10 +315,14 @@ def open_dashboard(history_db: Path) -> Iterator[Callable[..., TestClient]]:
     opened: list[Dashboard] = []
 
     def open_one(
-        language: str = "fr", web: str = "", live: Live | None = None, root_path: str = ""
+        language: str = "fr",
+        web: str = "",
+        live: Live | None = None,
+        root_path: str = "",
+        now: datetime = NOW,
     ) -> TestClient:
         config = prepare_config(write_config(history_db, language, web))
-        dashboard = Dashboard(history_db, config, live, root_path)
+        dashboard = Dashboard(history_db, config, live, root_path, now)
         opened.append(dashboard)
         return dashboard.client
 
@@ -611,6 +622,48 @@ def test_a_target_page_in_english_says_the_burst_s_cost(
         '<p class="muted next-burst">next burst: 9 checks, 9 requests at 10:00; budget 4/min, '
         "bursts of 4: fits</p>"
     ) in page
+
+
+# cergy's site announced a release on Tuesday 12 March at 10:00; its last check met a CAPTCHA.
+CERGY_RELEASE = paris(12, 10)
+
+
+def session_notice_of(page: str) -> str:
+    found = re.search(r'<p class="session-notice" id="session-notice">(.*?)</p>', page)
+    return found.group(1) if found else ""
+
+
+def test_before_an_announced_release_the_target_page_asks_for_the_captcha(
+    open_dashboard: Callable[..., TestClient],
+) -> None:
+    # Before T − prepare (10 min by default): nothing yet.
+    early = open_dashboard(now=CERGY_RELEASE - timedelta(minutes=11)).get("/targets/cergy")
+    assert session_notice_of(early.text) == ""
+    page = open_dashboard(now=CERGY_RELEASE - timedelta(minutes=8)).get("/targets/cergy").text
+    assert session_notice_of(page) == (
+        "Mise en ligne annoncée à 10:00 — résolvez le CAPTCHA avant 09:55 pour que creneau "
+        'regarde dès 10:00 <a class="action" href="/captcha/cergy">Résoudre le CAPTCHA</a>'
+    )
+    overview = open_dashboard(now=CERGY_RELEASE - timedelta(minutes=8)).get("/").text
+    assert (
+        '<p class="session-notice">Mise en ligne annoncée à 10:00 — résolvez le CAPTCHA avant '
+        "09:55 pour que creneau regarde dès 10:00</p>"
+    ) in overview
+
+
+def test_after_an_announced_release_without_a_session_the_page_says_so(
+    open_dashboard: Callable[..., TestClient], history_db: Path
+) -> None:
+    store = Store(f"sqlite:///{history_db / 'c.db'}")
+    assert store.mark_session_ready("cergy", CERGY_RELEASE, False)
+    store.close()
+    after = CERGY_RELEASE + timedelta(minutes=1)
+    page = open_dashboard(now=after).get("/targets/cergy").text
+    assert session_notice_of(page) == (
+        "Aucune session n&#39;était prête à 10:00 : creneau a vérifié quand même"
+    )
+    english = open_dashboard("en", now=after).get("/targets/cergy").text
+    assert session_notice_of(english) == "No session was ready at 10:00: creneau checked anyway"
 
 
 def test_the_heatmap_is_an_svg_image_of_its_own(client: TestClient) -> None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from creneau.alerts.release_messages import PREPARE_SENTENCE
 from creneau.dates import day_and_time, day_in_words
 from creneau.details import render
 from creneau.expected import BurstCost, ExpectedRelease, Source
 from creneau.learned import learned_detail
 from creneau.usecases.releases import NextRelease
+from creneau.usecases.session_notice import SessionNotice
 
 SOURCE_WORDS: dict[str, dict[Source, str]] = {
     "fr": {"announced": "annoncée par le site", "learned": "apprise de l'historique"},
@@ -87,13 +89,40 @@ def release_and_burst_text(found: NextRelease | None, zone: ZoneInfo, language: 
     return text
 
 
-def next_release_line(name: str, found: NextRelease | None, zone: ZoneInfo, language: str) -> str:
+def next_release_line(
+    name: str,
+    found: NextRelease | None,
+    zone: ZoneInfo,
+    language: str,
+    notice: SessionNotice | None = None,
+) -> str:
     """'nanterre — prochaine mise en ligne : le site annonce … ; prochaine rafale : …': one
-    target's line in the terminal."""
+    target's line in the terminal, then what `session_text` says of its site session."""
     colon = " : " if language == "fr" else ": "
-    return (
+    line = (
         f"{name} — {NEXT_RELEASE[language]}{colon}{release_and_burst_text(found, zone, language)}"
     )
+    said = session_text(notice, zone, language)
+    return f"{line}{' ; ' if language == 'fr' else '; '}{said}" if said else line
+
+
+NOT_READY = {
+    "fr": "Aucune session n'était prête à {at} : creneau a vérifié quand même",
+    "en": "No session was ready at {at}: creneau checked anyway",
+}
+
+
+def session_text(notice: SessionNotice | None, zone: ZoneInfo, language: str) -> str:
+    """'Mise en ligne annoncée à 10:00 — résolvez le CAPTCHA avant 09:55 pour que creneau
+    regarde dès 10:00' (the prepare alert's words), or 'Aucune session n'était prête à
+    10:00 : creneau a vérifié quand même' (and in English); "" without a notice."""
+    if notice is None:
+        return ""
+    at = f"{notice.at.astimezone(zone):%H:%M}"
+    if notice.kind == "not_ready" or notice.solve_before is None:
+        return NOT_READY[language].format(at=at)
+    before = f"{notice.solve_before.astimezone(zone):%H:%M}"
+    return PREPARE_SENTENCE[language].format(at=at, solve_before=before)
 
 
 def _number(value: float, language: str) -> str:
