@@ -25,6 +25,7 @@ from creneau.alert_kinds import Destination
 from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.config import Config, load_config
+from creneau.expected import Announcement
 from creneau.fetch.politeness import HostState
 from creneau.results import CheckResult, GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.startup import prepare_config
@@ -593,7 +594,9 @@ def test_a_target_page_says_what_the_site_says_of_its_releases(client: TestClien
     assert section(page, "Quand les créneaux sont mis en ligne") == (
         "Quand les créneaux sont mis en ligne Ce que dit le site de ses mises en ligne "
         "Dernière mise en ligne : mar. 5 mars 10:00 (semaine du lun. 11 mars) "
-        "Prochaine mise en ligne : mar. 12 mars 10:00"
+        "Prochaine mise en ligne : mar. 12 mars 10:00 "
+        # What became of its announcements (this one, the only one, is still to come).
+        "Annonces du site : 1 (0 suivie de créneaux ; 0 sans créneau ; 0 retirée ; 1 à venir)"
     )
     assert '<a class="action" href="/captcha/cergy">Résoudre le CAPTCHA</a>' in page
     assert (
@@ -664,6 +667,39 @@ def test_after_an_announced_release_without_a_session_the_page_says_so(
     )
     english = open_dashboard("en", now=after).get("/targets/cergy").text
     assert session_notice_of(english) == "No session was ready at 10:00: creneau checked anyway"
+
+
+def test_a_target_page_says_what_became_of_the_releases_its_site_announced(
+    open_dashboard: Callable[..., TestClient], history_db: Path
+) -> None:
+    """Besides the pending one its checks read (12 March), two released (slots seen 20 and
+    30 s after the instant), one without slots and one withdrawn, the week before."""
+    store = Store(f"sqlite:///{history_db / 'c.db'}")
+    with store.transaction() as tx:
+        for day, outcome, after in (
+            (2, "released", 20),
+            (3, "released", 30),
+            (4, "no_slots", None),
+            (5, "withdrawn", None),
+        ):
+            at = paris(day, 10)
+            seen = at + timedelta(seconds=after) if after is not None else None
+            tx.save_announcement(
+                Announcement("cergy", at, None, at - timedelta(hours=1), at, outcome, seen), None
+            )
+    store.close()
+    page = open_dashboard().get("/targets/cergy").text
+    assert (
+        "Annonces du site : 5 (2 suivies de créneaux, vus en médiane 25 s après l'heure "
+        "annoncée ; 1 sans créneau ; 1 retirée ; 1 à venir)"
+    ) in text_of(page)
+    english = open_dashboard("en").get("/targets/cergy").text
+    assert (
+        "Site announcements: 5 (2 followed by slots, seen a median 25 s after the announced "
+        "time; 1 without slots; 1 withdrawn; 1 to come)</p>"
+    ) in english
+    # A target whose site announced nothing says nothing of it.
+    assert 'id="announced"' not in open_dashboard().get("/targets/nanterre").text
 
 
 def test_the_heatmap_is_an_svg_image_of_its_own(client: TestClient) -> None:
