@@ -42,6 +42,13 @@ FOLLOWED_FOR = timedelta(minutes=10)
 SESSION_MARGIN = 0.8
 
 
+def solve_captcha_before(at: datetime, prepare: timedelta) -> datetime:
+    """By when a person asked `prepare` before a release announced at `at` should solve the
+    CAPTCHA (the prepare alert and the dashboard say the same instant): half the lead before
+    T, and never later than the check before T."""
+    return at - max(BURST_LEAD, prepare / 2)
+
+
 def session_keeps_for(lifetime: timedelta) -> timedelta:
     """The longest a site session whose idle lifetime is `lifetime` is left unused."""
     return lifetime * SESSION_MARGIN

@@ -343,3 +343,41 @@ def test_a_host_s_need_is_each_target_s_requests_per_check_times_its_checks_an_h
     assert (loads[0].allowed, loads[0].over_budget) == (30, True)
     assert loads[0].slowdown == loads[0].needed / 30
     assert (loads[1].needed, loads[1].over_budget) == (REQUESTS_PER_CHECK_GUESS * 12, False)
+
+
+def test_status_says_when_to_solve_the_captcha_before_an_announced_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The release line of `creneau status` says what the dashboard says of the site session
+    (usecases.session_notice): here, a CAPTCHA met 9 minutes before the announced 10:00."""
+    from creneau.results import ReleaseAnnouncement
+
+    monkeypatch.setenv("COLUMNS", "250")
+    url = "https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/reservation/demarche/1234/"
+    config = tmp_path / "config.toml"
+    config.write_text(f"""
+[creneau]
+database = "sqlite:///{tmp_path / "c.db"}"
+contact = "tests@example.org"
+[[target]]
+name = "cergy"
+system = "rdvpref"
+url = "{url}"
+""")
+    at = datetime(2026, 12, 8, 10, 0, tzinfo=PARIS)  # the test's clock, never today's
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}")
+    store.upgrade()
+    for checked_at, status, said in (
+        (at - timedelta(hours=1), Status.NONE, ReleaseAnnouncement(next_at=at)),
+        (at - timedelta(minutes=9), Status.CAPTCHA, None),
+    ):
+        result = CheckResult("cergy", "rdvpref", url, status, checked_at, releases=said)
+        record(store, result, Routing(PARIS))
+    store.close()
+    with time_machine.travel(at - timedelta(minutes=7), tick=False):
+        code, stdout, _ = invoke("status", "--config", str(config))
+    assert code == 0, stdout
+    assert (
+        " ; Mise en ligne annoncée à 10:00 — résolvez le CAPTCHA avant 09:55 pour que creneau "
+        "regarde dès 10:00"
+    ) in stdout

@@ -87,7 +87,7 @@ def history(store: Store) -> None:
             detail=Detail("ezbooking.no_free_slot") if status is Status.NONE else None,
             guichets=guichets if status in (Status.AVAILABLE, Status.NONE) else (),
             requests=5,
-            facts=ANNOUNCED.as_facts() if at >= NOW - timedelta(hours=1) else {},
+            releases=ANNOUNCED if at >= NOW - timedelta(hours=1) else None,
         )
         record(store, result, Routing(PARIS, destinations, on_gone=True))
         at += timedelta(minutes=20)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.config import Config
-from creneau.expected import BURST_SPAN, ExpectedRelease, burst_cost
+from creneau.expected import BURST_SPAN, Announcement, ExpectedRelease, burst_cost
 from creneau.host_budget import HostBudget
 from creneau.results import CheckResult, GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.store import Store
@@ -60,13 +60,15 @@ def config(per_minute: float = 6, burst: int = 10) -> Config:
     )
 
 
-def check(store: Store, at: datetime, facts: dict[str, str], requests: int = 1) -> None:
-    result = CheckResult("cergy", "rdvpref", CERGY, Status.NONE, at, facts=facts, requests=requests)
+def check(store: Store, at: datetime, said: ReleaseAnnouncement | None, requests: int = 1) -> None:
+    result = CheckResult(
+        "cergy", "rdvpref", CERGY, Status.NONE, at, releases=said, requests=requests
+    )
     record(store, result, Routing(PARIS))
 
 
-def announced(at: datetime = ANNOUNCED) -> dict[str, str]:
-    return ReleaseAnnouncement(next_at=at, next_week=WEEK).as_facts()
+def announced(at: datetime = ANNOUNCED) -> ReleaseAnnouncement:
+    return ReleaseAnnouncement(next_at=at, next_week=WEEK)
 
 
 def test_the_announcement_the_checks_read_last_is_the_next_release_with_its_cost(
@@ -75,8 +77,10 @@ def test_the_announcement_the_checks_read_last_is_the_next_release_with_its_cost
     earlier = ANNOUNCED - timedelta(days=1)
     check(store, NOW - timedelta(minutes=30), announced(earlier), requests=3)
     check(store, NOW - timedelta(minutes=20), announced(), requests=1)
-    check(store, NOW - timedelta(minutes=10), {}, requests=2)  # said nothing: still followed
-    found = expected_releases(store, config(), NOW)
+    # A page that says nothing of it after T: still followed (only a clear page before T
+    # that no longer says it withdraws it).
+    check(store, ANNOUNCED + timedelta(seconds=5), None, requests=2)
+    found = expected_releases(store, config(), ANNOUNCED + timedelta(seconds=10))
     assert list(found) == ["cergy", "nanterre"]
     assert found["nanterre"] is None
     expected = ExpectedRelease("cergy", ANNOUNCED, "announced", week=WEEK)
@@ -106,8 +110,44 @@ def test_an_announcement_is_dropped_once_its_burst_is_over(store: Store) -> None
     assert expected_releases(store, config(), after)["cergy"] is None
 
 
+def test_a_withdrawn_announcement_is_not_shown_though_a_check_read_it_last(
+    store: Store,
+) -> None:
+    check(store, NOW - timedelta(minutes=20), announced())
+    # A clear page before T that no longer announces it: the store ends it as withdrawn.
+    check(store, NOW - timedelta(minutes=10), None)
+    assert store.announcement("cergy") is not None
+    assert store.announcement("cergy").outcome == "withdrawn"  # type: ignore[union-attr]
+    assert expected_releases(store, config(), NOW)["cergy"] is None
+
+
+def test_a_changed_announcement_shows_the_new_instant(store: Store) -> None:
+    later = ANNOUNCED + timedelta(hours=2)
+    check(store, NOW - timedelta(minutes=20), announced())
+    check(store, NOW - timedelta(minutes=10), announced(later))
+    found = expected_releases(store, config(), NOW)["cergy"]
+    assert found is not None
+    assert found.expected == ExpectedRelease("cergy", later, "announced", week=WEEK)
+
+
+def test_an_announcement_released_during_its_burst_is_no_longer_shown() -> None:
+    seen = ANNOUNCED + timedelta(seconds=20)
+    done = Announcement("cergy", ANNOUNCED, WEEK, NOW, seen, "released", seen)
+    records = ReleaseRecords({"cergy": done}, {}, {})
+    assert next_releases(records, ["cergy"], seen, PARIS) == {"cergy": None}
+
+
+def test_the_latest_announcement_of_each_target_is_read_at_once(store: Store) -> None:
+    check(store, NOW - timedelta(minutes=20), announced())
+    check(store, NOW - timedelta(minutes=10), announced(ANNOUNCED + timedelta(days=1)))
+    found = store.latest_announcements(["cergy", "nanterre"])
+    assert list(found) == ["cergy"]
+    assert (found["cergy"].at, found["cergy"].outcome) == (ANNOUNCED + timedelta(days=1), "pending")
+    assert store.latest_announcements([]) == {}
+
+
 def test_a_page_that_only_said_its_last_release_announces_none(store: Store) -> None:
-    check(store, NOW, ReleaseAnnouncement(last_at=NOW - timedelta(days=1)).as_facts())
+    check(store, NOW, ReleaseAnnouncement(last_at=NOW - timedelta(days=1)))
     assert expected_releases(store, config(), NOW)["cergy"] is None
 
 
@@ -143,7 +183,8 @@ def test_a_learned_release_is_asked_of_the_learner_with_the_release_times(
 
 
 def test_without_budgets_no_cost_is_worked_out() -> None:
-    records = ReleaseRecords({"cergy": ReleaseAnnouncement(next_at=ANNOUNCED)}, {"cergy": [5]}, {})
+    followed = Announcement("cergy", ANNOUNCED, None, NOW, NOW)
+    records = ReleaseRecords({"cergy": followed}, {"cergy": [5]}, {})
     found = next_releases(records, ["cergy"], NOW, PARIS)
     assert found == {"cergy": NextRelease(ExpectedRelease("cergy", ANNOUNCED, "announced"))}
 
@@ -214,13 +255,14 @@ def test_what_the_checks_stored_is_read_back_typed() -> None:
 
 def test_the_memo_reads_again_only_once_a_check_is_recorded(store: Store) -> None:
     memo = ReleaseMemo()
-    check(store, NOW - timedelta(minutes=20), {})
+    check(store, NOW - timedelta(minutes=20), None)
     first = memo.read(store, ["cergy"], learning=False)
     assert memo.read(store, ["cergy"], learning=False) is first
     check(store, NOW - timedelta(minutes=10), announced())
     again = memo.read(store, ["cergy"], learning=False)
     assert again is not first
-    assert again.announced == {"cergy": ReleaseAnnouncement(next_at=ANNOUNCED, next_week=WEEK)}
+    seen = NOW - timedelta(minutes=10)
+    assert again.announced == {"cergy": Announcement("cergy", ANNOUNCED, WEEK, seen, seen)}
 
 
 def test_weekly_releases_in_the_history_are_learned_by_default(store: Store) -> None:

@@ -117,7 +117,7 @@ def write_history(store: Store) -> None:
             "nanterre", "ezbooking", URL, status, at,
             duration_ms=duration, http_status=http, requests=requests,
             guichets=(guichet,) if clear else (),
-            facts=ANNOUNCED.as_facts() if minutes == 80 else {},
+            releases=ANNOUNCED if minutes == 80 else None,
         )  # fmt: skip
         host = None
         if status is Status.BLOCKED:

@@ -25,8 +25,9 @@ from creneau.alert_kinds import Destination
 from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.config import Config, load_config
+from creneau.expected import Announcement
 from creneau.fetch.politeness import HostState
-from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.results import CheckResult, GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.startup import prepare_config
 from creneau.store import DatabaseThread, Store
 from creneau.web.app import create_app
@@ -161,7 +162,10 @@ def cergy(store: Store, routing: Routing) -> None:
         (NOW - timedelta(minutes=30), Status.NONE, said, "no slot"),
         (NOW - timedelta(minutes=3), Status.CAPTCHA, {}, "the page asks for a CAPTCHA"),
     ):
-        result = CheckResult("cergy", "rdvpref", CERGY_URL, status, at, detail=detail, facts=facts)
+        said_then = ReleaseAnnouncement.from_facts(facts)
+        result = CheckResult(
+            "cergy", "rdvpref", CERGY_URL, status, at, detail=detail, releases=said_then
+        )
         record(store, result, routing)
 
 
@@ -287,11 +291,18 @@ def _secrets_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class Dashboard:
-    def __init__(self, folder: Path, config: Config, live: Live | None, root_path: str) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        config: Config,
+        live: Live | None,
+        root_path: str,
+        now: datetime = NOW,
+    ) -> None:
         self.store = Store(config.creneau.database)
         self.db = DatabaseThread()
         signer = Signer(load_or_create_secret(folder / "data"))
-        self.context = WebContext(config, self.store, self.db, signer, live, now=lambda: NOW)
+        self.context = WebContext(config, self.store, self.db, signer, live, now=lambda: now)
         self.client = TestClient(create_app(self.context), base_url=BASE, root_path=root_path)
 
     def close(self) -> None:
@@ -305,10 +316,14 @@ def open_dashboard(history_db: Path) -> Iterator[Callable[..., TestClient]]:
     opened: list[Dashboard] = []
 
     def open_one(
-        language: str = "fr", web: str = "", live: Live | None = None, root_path: str = ""
+        language: str = "fr",
+        web: str = "",
+        live: Live | None = None,
+        root_path: str = "",
+        now: datetime = NOW,
     ) -> TestClient:
         config = prepare_config(write_config(history_db, language, web))
-        dashboard = Dashboard(history_db, config, live, root_path)
+        dashboard = Dashboard(history_db, config, live, root_path, now)
         opened.append(dashboard)
         return dashboard.client
 
@@ -579,7 +594,9 @@ def test_a_target_page_says_what_the_site_says_of_its_releases(client: TestClien
     assert section(page, "Quand les créneaux sont mis en ligne") == (
         "Quand les créneaux sont mis en ligne Ce que dit le site de ses mises en ligne "
         "Dernière mise en ligne : mar. 5 mars 10:00 (semaine du lun. 11 mars) "
-        "Prochaine mise en ligne : mar. 12 mars 10:00"
+        "Prochaine mise en ligne : mar. 12 mars 10:00 "
+        # What became of its announcements (this one, the only one, is still to come).
+        "Annonces du site : 1 (0 suivie de créneaux ; 0 sans créneau ; 0 retirée ; 1 à venir)"
     )
     assert '<a class="action" href="/captcha/cergy">Résoudre le CAPTCHA</a>' in page
     assert (
@@ -608,6 +625,81 @@ def test_a_target_page_in_english_says_the_burst_s_cost(
         '<p class="muted next-burst">next burst: 9 checks, 9 requests at 10:00; budget 4/min, '
         "bursts of 4: fits</p>"
     ) in page
+
+
+# cergy's site announced a release on Tuesday 12 March at 10:00; its last check met a CAPTCHA.
+CERGY_RELEASE = paris(12, 10)
+
+
+def session_notice_of(page: str) -> str:
+    found = re.search(r'<p class="session-notice" id="session-notice">(.*?)</p>', page)
+    return found.group(1) if found else ""
+
+
+def test_before_an_announced_release_the_target_page_asks_for_the_captcha(
+    open_dashboard: Callable[..., TestClient],
+) -> None:
+    # Before T − prepare (10 min by default): nothing yet.
+    early = open_dashboard(now=CERGY_RELEASE - timedelta(minutes=11)).get("/targets/cergy")
+    assert session_notice_of(early.text) == ""
+    page = open_dashboard(now=CERGY_RELEASE - timedelta(minutes=8)).get("/targets/cergy").text
+    assert session_notice_of(page) == (
+        "Mise en ligne annoncée à 10:00 — résolvez le CAPTCHA avant 09:55 pour que creneau "
+        'regarde dès 10:00 <a class="action" href="/captcha/cergy">Résoudre le CAPTCHA</a>'
+    )
+    overview = open_dashboard(now=CERGY_RELEASE - timedelta(minutes=8)).get("/").text
+    assert (
+        '<p class="session-notice">Mise en ligne annoncée à 10:00 — résolvez le CAPTCHA avant '
+        "09:55 pour que creneau regarde dès 10:00</p>"
+    ) in overview
+
+
+def test_after_an_announced_release_without_a_session_the_page_says_so(
+    open_dashboard: Callable[..., TestClient], history_db: Path
+) -> None:
+    store = Store(f"sqlite:///{history_db / 'c.db'}")
+    assert store.mark_session_ready("cergy", CERGY_RELEASE, False)
+    store.close()
+    after = CERGY_RELEASE + timedelta(minutes=1)
+    page = open_dashboard(now=after).get("/targets/cergy").text
+    assert session_notice_of(page) == (
+        "Aucune session n&#39;était prête à 10:00 : creneau a vérifié quand même"
+    )
+    english = open_dashboard("en", now=after).get("/targets/cergy").text
+    assert session_notice_of(english) == "No session was ready at 10:00: creneau checked anyway"
+
+
+def test_a_target_page_says_what_became_of_the_releases_its_site_announced(
+    open_dashboard: Callable[..., TestClient], history_db: Path
+) -> None:
+    """Besides the pending one its checks read (12 March), two released (slots seen 20 and
+    30 s after the instant), one without slots and one withdrawn, the week before."""
+    store = Store(f"sqlite:///{history_db / 'c.db'}")
+    with store.transaction() as tx:
+        for day, outcome, after in (
+            (2, "released", 20),
+            (3, "released", 30),
+            (4, "no_slots", None),
+            (5, "withdrawn", None),
+        ):
+            at = paris(day, 10)
+            seen = at + timedelta(seconds=after) if after is not None else None
+            tx.save_announcement(
+                Announcement("cergy", at, None, at - timedelta(hours=1), at, outcome, seen), None
+            )
+    store.close()
+    page = open_dashboard().get("/targets/cergy").text
+    assert (
+        "Annonces du site : 5 (2 suivies de créneaux, vus en médiane 25 s après l'heure "
+        "annoncée ; 1 sans créneau ; 1 retirée ; 1 à venir)"
+    ) in text_of(page)
+    english = open_dashboard("en").get("/targets/cergy").text
+    assert (
+        "Site announcements: 5 (2 followed by slots, seen a median 25 s after the announced "
+        "time; 1 without slots; 1 withdrawn; 1 to come)</p>"
+    ) in english
+    # A target whose site announced nothing says nothing of it.
+    assert 'id="announced"' not in open_dashboard().get("/targets/nanterre").text
 
 
 def test_the_heatmap_is_an_svg_image_of_its_own(client: TestClient) -> None:

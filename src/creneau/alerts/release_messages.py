@@ -7,6 +7,23 @@ site's own sentence when a page showed one, is quoted as page text (escaped like
 
 from __future__ import annotations
 
+# The prepare alert's sentence, which the dashboard and `creneau status` show too
+# (usecases.release_texts): `at` and `solve_before` are clock times.
+PREPARE_SENTENCE = {
+    "fr": (
+        "Mise en ligne annoncée à {at} — résolvez le CAPTCHA avant {solve_before} pour que "
+        "creneau regarde dès {at}"
+    ),
+    "en": (
+        "Release announced at {at} — solve the CAPTCHA before {solve_before} so that "
+        "creneau looks from {at}"
+    ),
+}
+_PREPARE = {
+    language: sentence.format(at="{{ at | clock }}", solve_before="{{ solve_before | clock }}")
+    for language, sentence in PREPARE_SENTENCE.items()
+}
+
 FR: dict[str, dict[str, str]] = {
     "release_announced": {
         "title": "Mise en ligne annoncée {{ at | day }} à {{ at | clock }} — {{ target }}",
@@ -38,8 +55,7 @@ FR: dict[str, dict[str, str]] = {
         "title": "CAPTCHA à résoudre avant {{ solve_before | clock }} — {{ target }}",
         "body": (
             "{{ target | strong }}\n"
-            "Mise en ligne annoncée à {{ at | clock }} — résolvez le CAPTCHA avant "
-            "{{ solve_before | clock }} pour que creneau regarde dès {{ at | clock }}.\n"
+            + _PREPARE["fr"] + ".\n"
             "{% if captcha_page %}{{ captcha_page | link('Résoudre le CAPTCHA') }}\n(ou, dans "
             "un terminal, lancez {{ ('creneau captcha ' ~ target) | code }})"
             "{% else %}Lancez {{ ('creneau captcha ' ~ target) | code }} et recopiez le code "
@@ -78,8 +94,7 @@ EN: dict[str, dict[str, str]] = {
         "title": "CAPTCHA to solve before {{ solve_before | clock }} — {{ target }}",
         "body": (
             "{{ target | strong }}\n"
-            "Release announced at {{ at | clock }} — solve the CAPTCHA before "
-            "{{ solve_before | clock }} so that creneau looks from {{ at | clock }}.\n"
+            + _PREPARE["en"] + ".\n"
             "{% if captcha_page %}{{ captcha_page | link('Solve the CAPTCHA') }}\n(or, in a "
             "terminal, run {{ ('creneau captcha ' ~ target) | code }})"
             "{% else %}Run {{ ('creneau captcha ' ~ target) | code }} and type the code from "

@@ -578,7 +578,7 @@ def print_report(
     upcoming: NextRelease | None = None,
     language: str = DEFAULT_LANGUAGE,
 ) -> None:
-    from creneau.usecases.release_texts import release_and_burst_text
+    from creneau.usecases.release_texts import announced_text, release_and_burst_text
 
     last = report.last_release
     lines = Table.grid(padding=(0, 2))
@@ -596,6 +596,8 @@ def print_report(
     if report.site_says:
         lines.add_row("The site says", plain(_site_says_text(report.site_says, zone)))
     lines.add_row("Next release", plain(release_and_burst_text(upcoming, zone, language)))
+    if report.announced is not None and report.announced.announced:
+        lines.add_row("Announced", plain(announced_text(report.announced, language)))
     panel = Panel(lines, title=plain(report.target), title_align="left", expand=False)
     out.print(panel, soft_wrap=False)
 

@@ -86,13 +86,19 @@ def status(config_path: Path) -> None:
 
 
 def release_lines(store: Store, config: Config, now: datetime) -> list[str]:
-    """Each target's next release, and the cost of the burst at an announced one."""
+    """Each target's next release, the cost of the burst at an announced one, and whether a
+    site session is (or was) ready for it."""
     from creneau.usecases.release_texts import next_release_line
     from creneau.usecases.releases import expected_releases
+    from creneau.usecases.session_notice import session_notices
 
     zone, language = config.creneau.zone, config.creneau.language
     found = expected_releases(store, config, now)
-    return [next_release_line(name, release, zone, language) for name, release in found.items()]
+    notices = session_notices(store, config, now)
+    return [
+        next_release_line(name, release, zone, language, notices.get(name))
+        for name, release in found.items()
+    ]
 
 
 def daemon_lines(view: LeadershipView, zone: ZoneInfo) -> list[str]:

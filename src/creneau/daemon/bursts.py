@@ -29,6 +29,7 @@ from creneau.expected import (
     burst_instants,
     in_window,
     session_keeps_for,
+    solve_captcha_before,
 )
 from creneau.results import Status
 from creneau.store import STORE_FAILURES
@@ -283,7 +284,7 @@ class Bursts:
             return
         if self._ready(target):
             return
-        solve_before = burst.at - max(BURST_LEAD, target.prepare / 2)
+        solve_before = solve_captcha_before(burst.at, target.prepare)
         event = outbox.prepare_event(name, target.system, target.url, burst.at, solve_before)
         store, now = self.context.store, self.context.now()
         if await self.context.write(enqueue_now, store, event, routing.destinations, now):

@@ -45,6 +45,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from creneau.history.announced import AnnouncedOutcomes, announced_outcomes, in_period
 from creneau.history.attention import attention_group, needing_a_person_first
 from creneau.history.heatmap import (
     DARK,
@@ -124,6 +125,7 @@ __all__ = [
     "SITE_RELEASE_FACTS",
     "STATUSES",
     "Activity",
+    "AnnouncedOutcomes",
     "HeatCell",
     "Heatmap",
     "HourlyHistory",
@@ -138,6 +140,7 @@ __all__ = [
     "TypicalHour",
     "UptimeDay",
     "activity",
+    "announced_of",
     "attention_group",
     "ceil_hour",
     "combined_lifetime",
@@ -221,7 +224,14 @@ def reports(store: Store, zone: ZoneInfo, scope: Scope = EVERYTHING) -> list[Tar
     said = queries.site_release_facts(store, scope)
     # Over whole hours (a period given in days), the heatmap counts the same releases.
     same = found if scope.whole_hours() == scope else None
-    return reports_of(hourly_histories(store, scope, same), found, said, zone)
+    announced = in_period(store.announcements(scope.target, scope.since), None, scope.until)
+    return reports_of(hourly_histories(store, scope, same), found, said, zone, announced)
+
+
+def announced_of(store: Store, target: str, scope: Scope = EVERYTHING) -> AnnouncedOutcomes:
+    """What became of the releases `target`'s site announced in the scope's period."""
+    found = store.announcements(target, scope.since)
+    return announced_outcomes(target, in_period(found, None, scope.until))
 
 
 def site_release_facts(store: Store, scope: Scope = EVERYTHING) -> dict[str, ReleaseAnnouncement]:

@@ -4,11 +4,13 @@ the daily heartbeat show."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from creneau.expected import Announcement
+from creneau.history.announced import AnnouncedOutcomes, announced_outcomes
 from creneau.history.heatmap import Heatmap, HourlyHistory, LocalHours, heatmap_of
 from creneau.history.recommend import Recommendation, recommend
 from creneau.history.releases import (
@@ -48,6 +50,8 @@ class TargetReport:
     # What the site itself last said of its releases (RDV Préfecture's "Dernière mise en ligne
     # de rendez-vous : le … à …"); its JSON: last_release_at, last_release_week, …
     site_says: ReleaseAnnouncement | None = None
+    # What became of the releases the site announced in the period (none for most systems).
+    announced: AnnouncedOutcomes | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +73,7 @@ class TargetReport:
             "lifetime": self.lifetime.to_json(),
             "recommendation": self.recommendation.to_json(),
             "site_says": self.site_says.as_facts() if self.site_says else {},
+            "announcements": self.announced.to_json() if self.announced else None,
         }
 
 
@@ -77,15 +82,20 @@ def reports_of(
     found: Sequence[Release],
     said: Mapping[str, ReleaseAnnouncement],
     zone: ZoneInfo,
+    announcements: Sequence[Announcement] = (),
 ) -> list[TargetReport]:
-    """One report per target history, from its releases and what its site said."""
+    """One report per target history, from its releases, what its site said, and what
+    became of the releases it announced."""
     local = LocalHours(zone)
     return [
-        report_of(
-            history,
-            [release for release in found if release.target == history.target],
-            local,
-            said.get(history.target),
+        replace(
+            report_of(
+                history,
+                [release for release in found if release.target == history.target],
+                local,
+                said.get(history.target),
+            ),
+            announced=announced_outcomes(history.target, announcements),
         )
         for history in histories
     ]

@@ -211,3 +211,7 @@ class Store:
         self, target: str | None = None, since: datetime | None = None
     ) -> list[Announcement]:
         return announcements.announcements(self.engine, target, since)
+
+    def latest_announcements(self, targets: Sequence[str]) -> dict[str, Announcement]:
+        """Each named target's latest announced release (as `announcement`), at once."""
+        return announcements.latest_announcements(self.engine, targets)

@@ -5,10 +5,11 @@ that told of one are withdrawn here when it ends before they went (`withdraw_uns
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Engine, and_, func, select, update
 from sqlalchemy.engine import Connection
 
 from creneau.alert_kinds import RELEASE_ANNOUNCED
@@ -128,3 +129,25 @@ def _announcement(row: Any) -> Announcement:
         session_ready=row.session_ready,
         said=row.said or "",
     )
+
+
+def latest_announcements(engine: Engine, targets: Sequence[str]) -> dict[str, Announcement]:
+    """Each named target's announcement first seen last (as `latest`), in one query; a
+    target without any is left out."""
+    if not targets:
+        return {}
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=ANNOUNCEMENTS.c.target,
+            order_by=(ANNOUNCEMENTS.c.first_seen.desc(), ANNOUNCEMENTS.c.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(ANNOUNCEMENTS.c.id, rank).where(ANNOUNCEMENTS.c.target.in_(list(targets))).subquery()
+    )
+    newest = select(ranked.c.id).where(ranked.c.rank == 1)
+    query = select(ANNOUNCEMENTS).where(ANNOUNCEMENTS.c.id.in_(newest))
+    with engine.connect() as connection:
+        return {row.target: _announcement(row) for row in connection.execute(query)}

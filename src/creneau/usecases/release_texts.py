@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from creneau.alerts.release_messages import PREPARE_SENTENCE
 from creneau.dates import day_and_time, day_in_words
 from creneau.details import render
 from creneau.expected import BurstCost, ExpectedRelease, Source
+from creneau.history.announced import AnnouncedOutcomes
 from creneau.learned import learned_detail
 from creneau.usecases.releases import NextRelease
+from creneau.usecases.session_notice import SessionNotice
 
 SOURCE_WORDS: dict[str, dict[Source, str]] = {
     "fr": {"announced": "annoncée par le site", "learned": "apprise de l'historique"},
@@ -87,13 +90,67 @@ def release_and_burst_text(found: NextRelease | None, zone: ZoneInfo, language: 
     return text
 
 
-def next_release_line(name: str, found: NextRelease | None, zone: ZoneInfo, language: str) -> str:
+def next_release_line(
+    name: str,
+    found: NextRelease | None,
+    zone: ZoneInfo,
+    language: str,
+    notice: SessionNotice | None = None,
+) -> str:
     """'nanterre — prochaine mise en ligne : le site annonce … ; prochaine rafale : …': one
-    target's line in the terminal."""
+    target's line in the terminal, then what `session_text` says of its site session."""
     colon = " : " if language == "fr" else ": "
-    return (
+    line = (
         f"{name} — {NEXT_RELEASE[language]}{colon}{release_and_burst_text(found, zone, language)}"
     )
+    said = session_text(notice, zone, language)
+    return f"{line}{' ; ' if language == 'fr' else '; '}{said}" if said else line
+
+
+NOT_READY = {
+    "fr": "Aucune session n'était prête à {at} : creneau a vérifié quand même",
+    "en": "No session was ready at {at}: creneau checked anyway",
+}
+
+
+def session_text(notice: SessionNotice | None, zone: ZoneInfo, language: str) -> str:
+    """'Mise en ligne annoncée à 10:00 — résolvez le CAPTCHA avant 09:55 pour que creneau
+    regarde dès 10:00' (the prepare alert's words), or 'Aucune session n'était prête à
+    10:00 : creneau a vérifié quand même' (and in English); "" without a notice."""
+    if notice is None:
+        return ""
+    at = f"{notice.at.astimezone(zone):%H:%M}"
+    if notice.kind == "not_ready" or notice.solve_before is None:
+        return NOT_READY[language].format(at=at)
+    before = f"{notice.solve_before.astimezone(zone):%H:%M}"
+    return PREPARE_SENTENCE[language].format(at=at, solve_before=before)
+
+
+def announced_text(outcomes: AnnouncedOutcomes, language: str) -> str:
+    """'Annonces du site : 5 (4 suivies de créneaux, vus en médiane 23 s après l'heure
+    annoncée ; 1 sans créneau ; 0 retirée)' / 'Site announcements: 5 (4 followed by slots,
+    seen a median 23 s after the announced time; 1 without slots; 0 withdrawn)'; those moved
+    to another instant and those still to come only when there are some."""
+    seen = outcomes.seen_after_s
+    delay = f"{_number(round(seen), language)} s" if seen is not None else ""
+    if language == "fr":
+        released = _fr(outcomes.released, "suivie") + " de créneaux"
+        released += f", vus en médiane {delay} après l'heure annoncée" if delay else ""
+        parts = [released, f"{outcomes.no_slots} sans créneau", _fr(outcomes.withdrawn, "retirée")]
+        parts += [_fr(outcomes.changed, "déplacée")] if outcomes.changed else []
+        parts += [f"{outcomes.pending} à venir"] if outcomes.pending else []
+        return f"Annonces du site : {outcomes.announced} ({' ; '.join(parts)})"
+    released = f"{outcomes.released} followed by slots"
+    released += f", seen a median {delay} after the announced time" if delay else ""
+    parts = [released, f"{outcomes.no_slots} without slots", f"{outcomes.withdrawn} withdrawn"]
+    parts += [f"{outcomes.changed} moved"] if outcomes.changed else []
+    parts += [f"{outcomes.pending} to come"] if outcomes.pending else []
+    return f"Site announcements: {outcomes.announced} ({'; '.join(parts)})"
+
+
+def _fr(count: int, word: str) -> str:
+    """'0 retirée', '1 retirée', '2 retirées': French counts with their agreement."""
+    return f"{count} {word}{'s' if count > 1 else ''}"
 
 
 def _number(value: float, language: str) -> str:

@@ -2,10 +2,12 @@
 one costs its host's budget (issue 26): what `creneau status`, `history summary`, `run` at
 its start, the dashboard, `/api/v1/targets` and `/metrics` show, decided here once.
 
-The site's word comes first: the latest announcement its checks read ("Prochaine mise en
-ligne de nouveaux rendez-vous : le … à …"), kept until expected.BURST_SPAN after its
-instant (the burst placed at it is over then). Without one, a release learned from the
-target's history, when a learner is given (`learned`); otherwise none.
+The site's word comes first: the announcement the store follows ("Prochaine mise en ligne
+de nouveaux rendez-vous : le … à …"), while it is pending and until expected.BURST_SPAN
+after its instant (the burst placed at it is over then). One the site withdrew or changed
+is ended in the store, and so never shown, even if a check's facts still say it. Without
+one, a release learned from the target's history, when a learner is given (`learned`);
+otherwise none.
 
 Reading (`read_releases`: the store, once, memoizable) is apart from deciding
 (`next_releases`: the clock), so that a page refreshed every 20 s reads nothing new while
@@ -16,19 +18,18 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from creneau import history
-from creneau.expected import BURST_SPAN, BurstCost, ExpectedRelease, burst_cost
+from creneau.expected import BURST_SPAN, Announcement, BurstCost, ExpectedRelease, burst_cost
 from creneau.learned import learned_release
 
 if TYPE_CHECKING:
     from creneau.config import Config
     from creneau.host_budget import HostBudget
-    from creneau.results import ReleaseAnnouncement
     from creneau.store import Store
 
 
@@ -74,11 +75,12 @@ class NextRelease:
 
 @dataclass(frozen=True)
 class ReleaseRecords:
-    """What the store says of some targets' releases, read at once: the site's latest
-    announcement, recent checks' request counts (newest first), and for a learner past
-    release times (oldest first) and when each history starts."""
+    """What the store says of some targets' releases, read at once: the latest
+    announcement the store follows (pending, or how it ended), recent checks' request
+    counts (newest first), and for a learner past release times (oldest first) and when
+    each history starts."""
 
-    announced: Mapping[str, ReleaseAnnouncement]
+    announced: Mapping[str, Announcement]
     request_counts: Mapping[str, Sequence[int]]
     release_times: Mapping[str, Sequence[datetime]]
     first_checks: Mapping[str, datetime | None] = field(default_factory=dict)
@@ -89,13 +91,7 @@ def read_releases(
 ) -> ReleaseRecords:
     """The records `next_releases` decides from; past release times only when `learning`
     (by default, when a learner is wired in)."""
-    only = history.Scope(target=names[0]) if len(names) == 1 else history.EVERYTHING
-    wanted = set(names)
-    announced = {
-        name: said
-        for name, said in history.site_release_facts(store, only).items()
-        if name in wanted
-    }
+    announced = store.latest_announcements(names)
     times = {name: history.release_times(store, name) for name in names} if learning else {}
     first = {name: history.first_check(store, name) for name in names} if learning else {}
     return ReleaseRecords(announced, store.request_counts(names, RECENT_CHECKS), times, first)
@@ -133,7 +129,7 @@ def next_releases(
     `budgets` gives the target's host budget), else learned, else None."""
     found: dict[str, NextRelease | None] = {}
     for name in names:
-        announced = announced_release(name, records.announced.get(name), now)
+        announced = announced_release(records.announced.get(name), now, zone)
         if announced is not None:
             budget = budgets.get(name) if budgets is not None else None
             found[name] = NextRelease(announced, _cost(announced, records, budget))
@@ -175,13 +171,14 @@ def budgets_of(config: Config) -> dict[str, HostBudget]:
 
 
 def announced_release(
-    target: str, said: ReleaseAnnouncement | None, now: datetime
+    followed: Announcement | None, now: datetime, zone: ZoneInfo
 ) -> ExpectedRelease | None:
-    """The release the site announced, while its burst may still run: until BURST_SPAN
-    after its instant."""
-    if said is None or said.next_at is None or said.next_at + BURST_SPAN < now:
+    """The release the site announced, while it is pending (not released, changed,
+    withdrawn or passed) and its burst may still run: until BURST_SPAN after its instant.
+    Its instant in `zone` (the store keeps UTC; the API shows the local offset)."""
+    if followed is None or followed.outcome != "pending" or followed.at + BURST_SPAN < now:
         return None
-    return ExpectedRelease(target, said.next_at, "announced", week=said.next_week)
+    return replace(followed.expected(), at=followed.at.astimezone(zone))
 
 
 def requests_per_check(counts: Sequence[int]) -> int:

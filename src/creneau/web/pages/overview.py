@@ -29,6 +29,7 @@ from creneau.store.dashboard import BucketCount, OpenSlot, ReleasedAt
 from creneau.targets import TargetBase
 from creneau.usecases import release_texts as words
 from creneau.usecases.releases import ReleaseRecords, next_releases, read_releases
+from creneau.usecases.session_notice import target_notice
 from creneau.web.context import WebContext
 from creneau.web.pages.common import booking_page, page, shown, target_path
 from creneau.web.pages.strips import DAY, Period, Strip, strips_of
@@ -61,12 +62,15 @@ class HostLine:
 @dataclass(frozen=True)
 class NextReleaseLine:
     """A target's next release as people read it: when (or 'aucune connue'), where it comes
-    from, and the cost of the burst at an announced one ("" otherwise)."""
+    from, the cost of the burst at an announced one ("" otherwise), and what to say of the
+    site session it needs (`session`: "" for nothing; `solve`: with the CAPTCHA's link)."""
 
     known: bool
     when: str
     source: str
     burst: str
+    session: str = ""
+    solve: bool = False
 
 
 @dataclass(frozen=True)
@@ -234,7 +238,7 @@ def line_of(
         last_release=release_text(
             [r for r in records.releases if r.target == target.name], now, zone, language
         ),
-        next_release=next_release_line(target, records.upcoming, context, now),
+        next_release=next_release_line(target, records.upcoming, context, now, status),
         host=host_line(target.host, records.hosts.get(target.host), now, zone, language),
         strip=strip,
         booking_page=booking_page(target),
@@ -280,20 +284,30 @@ def release_text(
 
 
 def next_release_line(
-    target: TargetBase, upcoming: ReleaseRecords, context: WebContext, now: datetime
+    target: TargetBase,
+    upcoming: ReleaseRecords,
+    context: WebContext,
+    now: datetime,
+    status: str = "never",
 ) -> NextReleaseLine:
     settings = context.config.creneau
     zone, language = settings.zone, settings.language
     budgets = {target.name: context.config.budget_for(target.host)}
     found = next_releases(upcoming, [target.name], now, zone, budgets)[target.name]
+    notice = target_notice(target, upcoming.announced, {target.name: status}, now)
+    session = words.session_text(notice, zone, language)
+    solve = notice is not None and notice.kind == "solve_captcha"
     if found is None:
-        return NextReleaseLine(False, words.release_text(None, zone, language), "", "")
+        none = words.release_text(None, zone, language)
+        return NextReleaseLine(False, none, "", "", session, solve)
     burst = words.burst_text(found.cost, zone, language) if found.cost is not None else ""
     return NextReleaseLine(
         True,
         words.moment_text(found.expected, zone, language),
         words.source_text(found.expected, language),
         burst,
+        session,
+        solve,
     )
 
 

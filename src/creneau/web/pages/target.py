@@ -35,6 +35,7 @@ from creneau.store import dashboard as queries
 from creneau.store.dashboard import BucketCount
 from creneau.targets import TargetBase
 from creneau.usecases.evidence import DEFAULT_MAX_PAGES, export
+from creneau.usecases.release_texts import announced_text
 from creneau.web.context import WebContext
 from creneau.web.pages.common import configured_target, page, problem, shown, target_path
 from creneau.web.pages.overview import (
@@ -117,6 +118,7 @@ class TargetPage:
     lifetimes: tuple[LifetimeLine, ...]
     uptime: tuple[UptimeLine, ...]
     site_says: tuple[str, ...]
+    announced: str  # what became of the releases the site announced ("" for none)
     heatmap_path: str
     evidence_path: str
     evidence_since: str
@@ -135,6 +137,7 @@ class History:
     lifetimes: list[Lifetime]
     uptime: list[UptimeDay]
     site_says: ReleaseAnnouncement | None
+    announced: history.AnnouncedOutcomes
 
     @property
     def latest(self) -> CheckRecord | None:
@@ -164,6 +167,7 @@ def read_history(
         lifetimes=history.lifetimes_of(over_lifetimes),
         uptime=history.uptime(store, zone, Scope(since=first_day, target=name)),
         site_says=history.site_release_facts(store, Scope(target=name)).get(name),
+        announced=history.announced_of(store, name, Scope(since=now - LIFETIMES_OVER)),
     )
 
 
@@ -210,6 +214,7 @@ async def target_page(
         lifetimes=tuple(lifetime_line(lifetime, language) for lifetime in read.lifetimes),
         uptime=tuple(uptime_line(day, now, zone, language) for day in reversed(read.uptime)),
         site_says=tuple(site_says(read.site_says, now, zone, language)),
+        announced=announced_text(read.announced, language) if read.announced.announced else "",
         heatmap_path=f"{path}/heatmap.svg",
         evidence_path=f"{path}/evidence.zip",
         evidence_since=(today - timedelta(days=EVIDENCE_DAYS)).isoformat(),
