@@ -40,7 +40,7 @@ log = logging.getLogger("creneau")
 Watch = Callable[[TargetBase], Awaitable[Recorded | None]]
 CLEAR = (Status.AVAILABLE, Status.NONE)
 CLEAR_STATUSES = {status.value for status in CLEAR}
-REFRESH = timedelta(seconds=30)
+REFRESH = timedelta(seconds=15)
 
 
 @dataclass
@@ -51,6 +51,7 @@ class Burst:
     at: datetime
     job_ids: list[str] = field(default_factory=list)
     made: int = 0
+    prepared: bool = False  # a person was asked to solve the CAPTCHA before it
     seen: bool = False  # the release was seen: the checks left are dropped
 
     @property
@@ -96,6 +97,18 @@ class Bursts:
             self._finish(burst, result.checked_at)
         announced = result.releases.next_at if result.releases else None
         self._follow(result.target, announced, result.status in CLEAR, result.checked_at)
+        if (planned := self.planned.get(result.target)) is not None:
+            self._prepare_if_lost(planned, result.status, result.checked_at)
+
+    def _prepare_if_lost(self, burst: Burst, status: Status, checked_at: datetime) -> None:
+        """A site session lost after the prepare alert's time (a check met the CAPTCHA
+        again): a person is asked now, once."""
+        target = self._target(burst.target)
+        if target is None or burst.prepared or status is not Status.CAPTCHA:
+            return
+        if burst.at - target.prepare <= checked_at < burst.at:
+            now = self.context.now()
+            self._add_job(f"{target.name}#prepare", now, self._prepare, burst, target.name)
 
     async def refresh(self) -> None:
         """What checks the daemon did not make told (after a CAPTCHA, from the dashboard or
@@ -103,7 +116,7 @@ class Bursts:
         store, names = self.context.store, [t.name for t in self.context.config.targets]
         try:
             latest = await self.context.db(store.latest_checks)
-            followed = [await self.context.db(store.announcement, name) for name in names]
+            followed = (await self.context.db(store.latest_announcements, names)).values()
         except STORE_FAILURES:
             return
         for check in latest:
@@ -169,7 +182,7 @@ class Bursts:
             self._add_job(job_id, instant, self._check, burst, target.name, last)
         if sources.get(target.system).session_lifetime is not None:
             prepare_at = max(now + BURST_EVERY, at - target.prepare)
-            if prepare_at < at - BURST_LEAD:
+            if prepare_at < at:
                 self._add_job(
                     f"{target.name}#prepare", prepare_at, self._prepare, burst, target.name
                 )
@@ -177,7 +190,7 @@ class Bursts:
             "%s: the site announces a release at %s; %d checks placed around it",
             target.name,
             self._local(at),
-            len(burst.job_ids),
+            sum(1 for instant in instants if instant > now),
         )
 
     def _keep_session(self, burst: Burst, checked_at: datetime) -> None:
@@ -282,9 +295,12 @@ class Bursts:
         routing = self.context.runtime.routes.get(name)
         if target is None or routing is None or self.planned.get(name) is not burst:
             return
-        if self._ready(target):
+        if burst.prepared or self._ready(target):
             return
+        burst.prepared = True
         solve_before = solve_captcha_before(burst.at, target.prepare)
+        if solve_before <= self.context.now():  # asked late: the session was lost since
+            solve_before = burst.at
         event = outbox.prepare_event(name, target.system, target.url, burst.at, solve_before)
         store, now = self.context.store, self.context.now()
         if await self.context.write(enqueue_now, store, event, routing.destinations, now):

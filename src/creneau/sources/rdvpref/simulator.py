@@ -264,6 +264,12 @@ class RdvPrefecture:
         with self._lock:
             self.demarches[demarche_id].chained = challenge
 
+    def end_sessions(self) -> None:
+        """The site ends every session (a restart, a deployment): the next request of each
+        meets the CAPTCHA again."""
+        with self._lock:
+            self._sessions.clear()
+
     def set_banner(self, demarche_id: str, text: str) -> None:
         with self._lock:
             self.demarches[demarche_id].banner = text
