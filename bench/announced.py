@@ -120,12 +120,13 @@ def scenario(workdir: Path, seed: int, bursts: bool = True):  # type: ignore[no-
 
         daemon.sender.send = phone
         if not bursts:
-            daemon.bursts.follow = lambda recorded: None  # type: ignore[method-assign]
+            daemon.bursts._follow = lambda *announced: None  # type: ignore[method-assign]
         stop = asyncio.Event()
         running = asyncio.create_task(daemon.run(stop))
         await asyncio.sleep(30)
         await solve(daemon, site)
         visible_at = await publish(site, clock, chance)
+        await settle(daemon)
         stop.set()
         await running
         store.close()
@@ -153,8 +154,17 @@ async def publish(
         publication = site.schedule_publication(DEMARCHE, at, 1)
         visible_at.append(publication.visible_at)
         await asyncio.sleep((publication.visible_at - clock.now()).total_seconds() + 1)
-    await asyncio.sleep(EVERY.total_seconds() * 3)
     return visible_at
+
+
+async def settle(daemon: Daemon) -> None:
+    """Until the regular checks have paid back the bursts' (the count is over whole weeks
+    of such cycles; at any moment at most one burst's checks are owed)."""
+    await asyncio.sleep(EVERY.total_seconds() * 3)
+    for _ in range(100):
+        if daemon.schedule.bursts.owed["allier"] <= 0:
+            return
+        await asyncio.sleep(EVERY.total_seconds())
 
 
 def measure() -> list[Figure]:

@@ -50,7 +50,6 @@ class Burst:
     target: str
     at: datetime
     job_ids: list[str] = field(default_factory=list)
-    made: int = 0
     prepared: bool = False  # a person was asked to solve the CAPTCHA before it
     seen: bool = False  # the release was seen: the checks left are dropped
 
@@ -69,6 +68,7 @@ class Bursts:
         self.watch = watch
         self.planned: dict[str, Burst] = {}
         self.session_live: dict[str, bool] = {}  # whether its last check read the site
+        self.unpaid: dict[str, datetime] = {}  # an announcement left unplanned, said once
 
     def start(self) -> None:
         """A new term: its scheduler has no burst job yet; what the store knows is read
@@ -163,12 +163,14 @@ class Bursts:
             return
         instants = burst_instants(at)
         if self.schedule.bursts.owed[target.name] >= len(instants):
-            log.warning(
-                "%s: no checks placed at the release announced for %s: the last burst's "
-                "checks are not paid back yet (no more checks a week than `every` makes)",
-                target.name,
-                self._local(at),
-            )
+            if self.unpaid.get(target.name) != at:  # said once; tried again at each check
+                self.unpaid[target.name] = at
+                log.warning(
+                    "%s: no checks placed yet at the release announced for %s: the last "
+                    "burst's checks are not paid back (no more checks a week than `every`)",
+                    target.name,
+                    self._local(at),
+                )
             return
         burst = Burst(target.name, at)
         self.planned[target.name] = burst
@@ -220,9 +222,7 @@ class Bursts:
             return
         if self._first_in_window(burst):
             await self._say_if_ready(burst, target)
-        recorded = await self.watch(target)
-        if recorded is not None:
-            burst.made += 1
+        if await self.watch(target) is not None:
             self.schedule.bursts.owe(name)
         if last and not burst.seen:
             self._finish(burst, self.context.now())
