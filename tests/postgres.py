@@ -13,6 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
+from creneau.store import Store
+
 
 def binary(name: str) -> str | None:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
@@ -66,3 +70,18 @@ def server(folder: Path) -> Iterator[str]:
         subprocess.run(
             _as_postgres([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]), capture_output=True
         )
+
+
+DATABASES = ["sqlite", "postgresql"]
+
+
+def each_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A store fixture's body, parametrized over DATABASES: a real PostgreSQL server (the
+    `postgres_store` fixture) or an SQLite file."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("postgres_store")
+        return
+    database = Store(f"sqlite:///{tmp_path / 'creneau.db'}")
+    database.upgrade()
+    yield database
+    database.close()

@@ -131,6 +131,15 @@ async def until(found: Scene, words: str, limit: timedelta) -> datetime:
     raise AssertionError(f"no alert saying {words!r}: {found.alerts}")
 
 
+async def started_and_solved(found: Scene) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    """The daemon running; its first check met the CAPTCHA, which a person solved."""
+    stop = asyncio.Event()
+    running = asyncio.create_task(found.daemon.run(stop))
+    await until(found, "CAPTCHA", timedelta(minutes=2))
+    await solve(found)
+    return stop, running
+
+
 def in_paris(at: datetime) -> str:
     return at.astimezone(PARIS).strftime("%H:%M")
 
@@ -145,10 +154,7 @@ async def test_announcement_prepare_alert_captcha_burst_and_alert(
     clock = VirtualClock(asyncio.get_running_loop())
     virtual_scheduler(clock)
     found = scene(tmp_path, clock, session_ttl=20 * 60)
-    stop = asyncio.Event()
-    running = asyncio.create_task(found.daemon.run(stop))
-    await until(found, "CAPTCHA", timedelta(minutes=2))
-    await solve(found)
+    stop, running = await started_and_solved(found)
     announced = whole_minute_from(clock.now() + timedelta(minutes=40))
     publication = found.site.schedule_publication(DEMARCHE, announced, 2)
     prepare = DEFAULT_PREPARE
@@ -201,10 +207,7 @@ async def test_without_a_session_at_the_release_the_log_says_so_and_the_checks_g
     clock = VirtualClock(asyncio.get_running_loop())
     virtual_scheduler(clock)
     found = scene(tmp_path, clock, session_ttl=20 * 60)
-    stop = asyncio.Event()
-    running = asyncio.create_task(found.daemon.run(stop))
-    await until(found, "CAPTCHA", timedelta(minutes=2))
-    await solve(found)
+    stop, running = await started_and_solved(found)
     announced = whole_minute_from(clock.now() + timedelta(minutes=40))
     found.site.schedule_publication(DEMARCHE, announced, 2)
     await asyncio.sleep((announced + timedelta(minutes=5) - clock.now()).total_seconds())
@@ -231,10 +234,7 @@ async def test_a_withdrawn_announcement_places_no_checks(
     clock = VirtualClock(asyncio.get_running_loop())
     virtual_scheduler(clock)
     found = scene(tmp_path, clock)
-    stop = asyncio.Event()
-    running = asyncio.create_task(found.daemon.run(stop))
-    await until(found, "CAPTCHA", timedelta(minutes=2))
-    await solve(found)
+    stop, running = await started_and_solved(found)
     announced = whole_minute_from(clock.now() + timedelta(minutes=30))
     found.site.announce_next_release(DEMARCHE, announced, announced.date())
     await asyncio.sleep(12 * 60)

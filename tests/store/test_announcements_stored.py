@@ -20,6 +20,7 @@ from creneau.details import from_text, render
 from creneau.expected import FOLLOWED_FOR, SAID_LIMIT, Announcement
 from creneau.results import CheckResult, GuichetResult, ReleaseAnnouncement, Slot, Status
 from creneau.store import Store
+from postgres import DATABASES, each_database
 
 PARIS = ZoneInfo("Europe/Paris")
 T = datetime(2025, 12, 9, 9, 0, tzinfo=UTC)  # mardi 9 décembre 2025, 10:00 à Paris
@@ -30,15 +31,10 @@ SLOTS_ONLY = Destination("sms", "json://127.0.0.1:9/sms", frozenset({"slots", "t
 ROUTING = Routing(PARIS, [RELEASES, SLOTS_ONLY])
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "postgresql":
-        yield request.getfixturevalue("postgres_store")
-        return
-    database = Store(f"sqlite:///{tmp_path / 'creneau.db'}")
-    database.upgrade()
-    yield database
-    database.close()
+    """Every test here runs on SQLite and on a real PostgreSQL server."""
+    yield from each_database(request, tmp_path)
 
 
 def check(

@@ -36,20 +36,15 @@ from creneau.store.evidence import target_period
 from creneau.store.history import EVERYTHING, site_release_facts
 from creneau.store.schema import ANNOUNCEMENTS, CHECK_HOURS, CHECKS, NOTIFICATIONS, SLOTS, metadata
 from creneau.store.upgrade import head_revision
+from postgres import DATABASES, each_database
 
 PARIS = ZoneInfo("Europe/Paris")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Every test here runs on SQLite and on a real PostgreSQL server."""
-    if request.param == "postgresql":
-        yield request.getfixturevalue("postgres_store")
-        return
-    database = Store(f"sqlite:///{tmp_path / 'creneau.db'}")
-    database.upgrade()
-    yield database
-    database.close()
+    yield from each_database(request, tmp_path)
 
 
 def check_result(at: datetime, slots: list[Slot], status: Status = Status.AVAILABLE) -> CheckResult:
