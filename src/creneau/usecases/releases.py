@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from creneau import history
 from creneau.expected import BURST_SPAN, Announcement, BurstCost, ExpectedRelease, burst_cost
 from creneau.learned import learned_release
+from creneau.store.dashboard import last_check_id
 
 if TYPE_CHECKING:
     from creneau.config import Config
@@ -108,8 +109,6 @@ class ReleaseMemo:
     def read(
         self, store: Store, names: Sequence[str], *, learning: bool = LEARNED is not None
     ) -> ReleaseRecords:
-        from creneau.store.dashboard import last_check_id
-
         key = (tuple(names), learning, last_check_id(store))
         if self.records is None or key != self.key:
             self.records = read_releases(store, names, learning=learning)
