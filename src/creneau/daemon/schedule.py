@@ -52,8 +52,8 @@ class PoliteTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no 
                 candidate = self.plan.first_check(now)
             else:
                 candidate = self.plan.next_check(previous_fire_time)
-                # This interval counts twice; never one in a learned release window, which
-                # is checked at the floor on purpose: a later one pays instead.
+                # Longer, to pay back the bursts' checks; never an interval in a learned
+                # release window, checked at the floor on purpose: a later one pays instead.
                 if not self.plan.aimed_at(previous_fire_time):
                     candidate += self._pay_back(previous_fire_time, candidate)
             candidate = self.burst_account.outside_windows(self.key, candidate)
