@@ -142,9 +142,7 @@ def build_coverage(facts: Facts) -> Coverage:
         local = hour.hour.astimezone(facts.zone)
         add(local.date(), _kind(hour.status, hour.status == Status.AVAILABLE), hour.checks)
         hours[local.hour] += hour.checks
-    days = tuple(
-        _day(day, counts.get(day, Counter()), spans.get(day)) for day in _days_of(facts)
-    )
+    days = tuple(_day(day, counts.get(day, Counter()), spans.get(day)) for day in _days_of(facts))
     return Coverage(days, _weeks(days), tuple(hours), facts.slots_offered)
 
 
