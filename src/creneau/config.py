@@ -71,6 +71,19 @@ Retention = Annotated[
 ]
 
 
+def _existing_file(value: object) -> object:
+    """A file creneau reads, written as text in quotes; it must exist when the config is read
+    (a relative path is relative to the config file: see `_resolve_files`)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be a file, as text in quotes (got {shown(value)})")
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raise ValueError(f'must be a file, not a folder (got "{one_line(str(path))}")')
+    if not path.is_file():
+        raise ValueError(f'no such file: "{one_line(str(path))}"')
+    return path
+
+
 def default_data_dir() -> Path:
     """$XDG_DATA_HOME/creneau (~/.local/share/creneau on Linux; /data/creneau in Docker)."""
     return user_data_path("creneau")
@@ -104,6 +117,8 @@ class Settings(_Strict):
     alert_expiry: AlertExpiry = timedelta(hours=6)  # a slot alert older than this is not sent
     retention: Retention = timedelta(days=90)  # raw checks older than this become hourly counts
     keep_pages: Flag = False  # keep every page as received (deduplicated), for evidence
+    # an association's own letter for `creneau evidence` (lettre.txt), instead of creneau's
+    letter_template: Annotated[Path | None, BeforeValidator(_existing_file)] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -369,6 +384,7 @@ def _load(path: Path, secrets: list[str]) -> Config:
         raise mistakes(name, [f"{_place(loc, raw)}: {why}" for loc, why in problems], secrets)
     secrets += _target_credentials(data)
     data = _resolve_database(data, path.parent)
+    data = _resolve_files(data, path.parent)
     try:
         config = Config.model_validate(data)
     except ValidationError as failure:
@@ -624,6 +640,17 @@ def _resolve_database(data: Any, base: Path) -> Any:
     assert isinstance(settings, dict)  # it held the URL
     resolved = {**settings, "database": f"sqlite:///{(base / file).resolve()}"}
     return {**data, "creneau": resolved}
+
+
+def _resolve_files(data: Any, base: Path) -> Any:
+    """A relative file path (letter_template) is relative to the config file, as the
+    database's."""
+    settings = data.get("creneau") if isinstance(data, dict) else None
+    file = settings.get("letter_template") if isinstance(settings, dict) else None
+    if not isinstance(file, str) or not file.strip() or Path(file).expanduser().is_absolute():
+        return data
+    assert isinstance(settings, dict)  # it held the path
+    return {**data, "creneau": {**settings, "letter_template": str(base / file)}}
 
 
 def _cross_check(config: Config) -> list[str]:

@@ -126,7 +126,9 @@ def test_every_commented_setting_and_table_of_the_example_is_valid(
     uncommented = "\n".join(
         found.group(1) if (found := COMMENTED.match(line)) else line for line in text.splitlines()
     )
+    (tmp_path / "lettre.txt.j2").write_text("{{ target }}\n", encoding="utf-8")
     config = prepare_config(write(tmp_path, uncommented))
+    assert config.creneau.letter_template == tmp_path / "lettre.txt.j2"
     assert [(target.name, target.system) for target in config.targets] == [
         ("nanterre-titres", "ezbooking"),
         ("allier-titres", "rdvpref"),
