@@ -179,6 +179,11 @@ def test_the_dossier_states_the_record_in_french_then_english(tmp_path: Path) ->
     assert "2026-W45 02/11/2026 5 15" in french  # the week table
     assert "02/11/2026 lundi 3 09:00 17:00 2 0 1" in french  # the day table
     assert "checks.csv" in french
+    # The calendar: each weekday its mark and attempts, each weekend day not tried (pdftotext
+    # may drop the space of a centred cell).
+    assert len(re.findall(r"✗ ?3\b", french)) == 20
+    assert len(re.findall(r"· ?0\b", french)) == 8
+    assert len(re.findall(r"✗ ?3\b", english)) == 20
     assert "Attention" not in french  # four weeks: not thinner than the decisions
     assert "« titre de séjour » l’œuvre" in french  # the letter
     assert f"SHA-256 {hashlib.sha256(b'page 1').hexdigest()}" in french  # the band, as text
@@ -245,8 +250,9 @@ def test_no_rendering_prints_why(tmp_path: Path) -> None:
 
 
 def test_each_rendering_gets_its_page(tmp_path: Path) -> None:
-    one = pages(write(tmp_path / "one" if (tmp_path / "one").mkdir() is None else tmp_path,
-                      weeks=2, renderings=1))  # fmt: skip
-    (tmp_path / "three").mkdir()
-    three = pages(write(tmp_path / "three", weeks=2, renderings=3))
-    assert three == one + 2
+    counts = []
+    for renderings in (1, 3):
+        folder = tmp_path / str(renderings)
+        folder.mkdir()
+        counts.append(pages(write(folder, weeks=2, renderings=renderings)))
+    assert counts[1] == counts[0] + 2

@@ -42,7 +42,7 @@ def calendar(coverage: Coverage, language: str) -> list[Flowable]:
             style.append(("BACKGROUND", (column, row_index + 1), (column, row_index + 1), fill))
     table = Table(rows, colWidths=[22 * mm] + [21 * mm] * 7, repeatRows=1)
     table.setStyle(TableStyle(style))
-    return [table, *_legend(language)]
+    return [table, Spacer(0, 4), *_legend(language)]
 
 
 def _day_cell(day: DayCoverage | None, language: str) -> Paragraph:
