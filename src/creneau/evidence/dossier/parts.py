@@ -117,7 +117,7 @@ def _references(language: str) -> list[Flowable]:
         return [para(none)]
     parts: list[Flowable] = []
     for decision in decisions:
-        parts.append(para(decision.citation, "strong"))
+        parts.append(para(decision.citation, "h2"))
         parts.append(para(decision.held_fr if language == "fr" else decision.held_en))
         if decision.source:
             parts.append(para(decision.source, "band"))
