@@ -93,19 +93,21 @@ def facts_of(checks: list[CheckRecord], weeks: int, target: str = "nanterre") ->
     )
 
 
-def rendering(folder: Path, number: int, band_extra: str = "") -> Rendering:
-    """A small PNG in renderings/, as the rendering step writes one."""
+def rendering(
+    folder: Path, number: int, band_extra: str = "", size: tuple[int, int] = (320, 480)
+) -> Rendering:
+    """A PNG in renderings/, as the rendering step writes one."""
     body = f"page {number}".encode()
     sha = hashlib.sha256(body).hexdigest()
     image = f"renderings/{sha}.png"
     (folder / "renderings").mkdir(exist_ok=True)
-    Image.new("RGB", (320, 480), (200, 220, 255)).save(folder / image)
+    Image.new("RGB", size, (200, 220, 255)).save(folder / image)
     received = (MONDAY + timedelta(days=number, hours=9)).astimezone(UTC)
     band = (
         f"{URL} — reçue le 03/11/2026 à 09:00:00 (Europe/Paris) — HTTP 200{band_extra}",
         f"SHA-256 {sha}",
     )
-    return Rendering(sha, image, f"pages/{sha}.html", URL, received, 200, band, 320, 480)
+    return Rendering(sha, image, f"pages/{sha}.html", URL, received, 200, band, *size)
 
 
 def text_of(pdf: Path) -> str:
@@ -233,3 +235,28 @@ def test_each_rendering_gets_its_page(tmp_path: Path) -> None:
         folder.mkdir()
         counts.append(pages(write(folder, weeks=2, renderings=renderings)))
     assert counts[1] == counts[0] + 2
+
+
+def test_a_page_taller_than_a_sheet_is_cut_into_parts_under_its_band(tmp_path: Path) -> None:
+    facts = facts_of(history(1), 1)
+    pdf = tmp_path / "dossier.pdf"
+    tall = rendering(tmp_path, 1, size=(1280, 3 * 1600))  # three sheets at full width
+    write_dossier(pdf, facts, build_coverage(facts), [tall], LETTER, RECORD_SHA)
+    text = flat(text_of(pdf))
+    for part in (1, 2, 3):
+        assert f"Page 1 / 1 — partie {part} / 3" in text
+    assert text.count(f"SHA-256 {tall.sha256}") == 3
+    total = pages(pdf)
+    assert f"page {total} / {total}" in text  # the first layout counted the same pages
+
+
+def test_an_image_that_cannot_be_read_is_said_and_the_rest_printed(tmp_path: Path) -> None:
+    facts = facts_of(history(1), 1)
+    pdf = tmp_path / "dossier.pdf"
+    broken = rendering(tmp_path, 1)
+    (tmp_path / broken.image).write_bytes(b"not a PNG")
+    write_dossier(pdf, facts, build_coverage(facts), [broken], LETTER, RECORD_SHA)
+    text = flat(text_of(pdf))
+    assert f"Image illisible : {broken.image}" in text
+    assert f"SHA-256 {broken.sha256}" in text
+    assert RECORD_SHA in text

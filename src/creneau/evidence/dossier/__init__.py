@@ -21,14 +21,9 @@ from reportlab.platypus import Flowable, PageBreak, SimpleDocTemplate
 
 from creneau import __version__
 from creneau.evidence.coverage import Coverage
-from creneau.evidence.dossier.parts import (
-    attempts,
-    fingerprint,
-    fingerprint_en,
-    letter_part,
-    pages_seen,
-)
+from creneau.evidence.dossier.parts import attempts, fingerprint, fingerprint_en, letter_part
 from creneau.evidence.dossier.printing import GREY, MARGIN, SANS, printable, register_fonts
+from creneau.evidence.dossier.seen import pages_seen
 from creneau.evidence.dossier.statements import TITLE_FR, cover, coverage_fr, english
 from creneau.evidence.facts import Facts
 from creneau.evidence.renderings import Rendering
@@ -49,7 +44,7 @@ def write_dossier(
     """Writes the dossier at `path`; the renderings' images are read relative to its folder
     (`Rendering.image`, "renderings/<sha256>.png")."""
 
-    def story() -> list[Flowable]:
+    def story(draft: bool) -> list[Flowable]:
         return [
             *cover(facts, coverage, applicant),
             PageBreak(),
@@ -57,7 +52,7 @@ def write_dossier(
             PageBreak(),
             *attempts(facts, coverage),
             PageBreak(),
-            *pages_seen(path.parent, renderings, renderings_problem),
+            *pages_seen(path.parent, renderings, renderings_problem, draft=draft),
             PageBreak(),
             *letter_part(letter),
             PageBreak(),
@@ -69,8 +64,9 @@ def write_dossier(
 
     register_fonts()
     footer = f"{facts.target} — {_period_short(facts)}"
-    pages = _build(io.BytesIO(), facts, story(), footer, total=0)  # counts the pages
-    _build(path, facts, story(), footer, total=pages)
+    # The first layout counts the pages ("page X / Y"), with blank boxes for the images.
+    pages = _build(io.BytesIO(), facts, story(draft=True), footer, total=0)
+    _build(path, facts, story(draft=False), footer, total=pages)
 
 
 def _period_short(facts: Facts) -> str:

@@ -1,31 +1,18 @@
-"""The dossier's parts after the coverage: the tables of attempts, the pages as a person saw
-them (their band as text above each image), the letter, and the record's fingerprint with the
-references of the decisions cited."""
+"""The dossier's parts after the coverage: the tables of attempts, the letter, and the
+record's fingerprint with the references of the decisions cited (the pages as a person saw
+them are `seen`'s)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Image, PageBreak, Table, TableStyle
+from reportlab.platypus import Flowable
 
 from creneau.evidence import references
 from creneau.evidence.coverage import Coverage
-from creneau.evidence.dossier.printing import MARGIN, RULE, SANS, para, styles
+from creneau.evidence.dossier.printing import para
 from creneau.evidence.dossier.tables import days_table, weeks_table
 from creneau.evidence.facts import Facts
-from creneau.evidence.renderings import Rendering
 
 RECORD = "RECORD.sha256"
-# The frame the platypus lays out in, less the heading above each image.
-FRAME_WIDTH = A4[0] - 2 * MARGIN
-FRAME_HEIGHT = A4[1] - 2 * MARGIN - 30 * mm
-# The image's frame: a thin box right around it (and its font set: see tables.GRID).
-FLUSH = [("FONT", (0, 0), (-1, -1), SANS, 8)] + [
-    (f"{side}PADDING", (0, 0), (-1, -1), 0) for side in ("LEFT", "RIGHT", "TOP", "BOTTOM")
-]
 
 
 def attempts(facts: Facts, coverage: Coverage) -> list[Flowable]:
@@ -40,36 +27,6 @@ def attempts(facts: Facts, coverage: Coverage) -> list[Flowable]:
         para("Tentatives par semaine ISO", "h2"),
         weeks_table(coverage),
     ]
-
-
-def pages_seen(folder: Path, renderings: Sequence[Rendering], problem: str) -> list[Flowable]:
-    """Each rendering on its own page, as large as fits, its band printed as text above it."""
-    heading = para("Les pages telles qu'elles ont été vues", "h1")
-    if not renderings:
-        return [heading, para(problem or "Aucune page n'a été conservée pour cette période.")]
-    parts: list[Flowable] = [heading]
-    if problem:
-        parts.append(para(problem))
-    for number, rendering in enumerate(renderings, start=1):
-        if number > 1:
-            parts.append(PageBreak())
-        parts.append(para(f"Page {number} / {len(renderings)}", "h2"))
-        parts.extend(para(line, "band") for line in rendering.band)
-        parts.append(para(f"{rendering.page_file} — {rendering.image}", "band"))
-        parts.append(_image(folder, rendering))
-    return parts
-
-
-def _image(folder: Path, rendering: Rendering) -> Flowable:
-    file = folder / rendering.image
-    if not file.is_file() or rendering.width <= 0 or rendering.height <= 0:
-        return para(f"Image absente : {rendering.image}")
-    band_height = (len(rendering.band) + 1) * styles()["band"].leading
-    scale = min(FRAME_WIDTH / rendering.width, (FRAME_HEIGHT - band_height) / rendering.height)
-    image = Image(str(file), width=rendering.width * scale, height=rendering.height * scale)
-    framed = Table([[image]])
-    framed.setStyle(TableStyle([*FLUSH, ("BOX", (0, 0), (-1, -1), 0.5, RULE)]))
-    return framed
 
 
 def letter_part(letter: str) -> list[Flowable]:
