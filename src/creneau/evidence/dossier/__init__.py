@@ -90,6 +90,7 @@ def _build(
         author="creneau",
         creator=f"creneau {__version__}",
         initialFontName=SANS,
+        lang="fr-FR",  # the document's first language (readers, screen readers)
     )
     seen = [0]
     on_page = _footer(printable(footer), total, seen)
