@@ -18,8 +18,9 @@ import pytest
 from PIL import Image
 
 from creneau.evidence import Pages
-from creneau.evidence.coverage import build_coverage
+from creneau.evidence.coverage import DayOutcome, Thinness, build_coverage
 from creneau.evidence.dossier import write_dossier
+from creneau.evidence.dossier.words import OUTCOME_MARKS, coverage_warning
 from creneau.evidence.facts import Facts
 from creneau.evidence.period import Period
 from creneau.evidence.references import DECISIONS
@@ -35,6 +36,7 @@ MONDAY = datetime(2026, 11, 2, tzinfo=PARIS)
 HOSTILE = "<b>x</b> **y** \x07 &amp; <font size=40>"
 LETTER = "Madame, Monsieur,\n\nJe sollicite un rendez-vous « titre de séjour » l’œuvre.\n"
 NNBSP = "\u202f"
+NO_SLOT_MARK = re.escape(OUTCOME_MARKS[DayOutcome.NO_SLOT])
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("pdftotext") and shutil.which("pdffonts")),
@@ -155,12 +157,12 @@ def test_the_dossier_states_the_record_in_french_then_english(tmp_path: Path) ->
     assert "2026-W45 02/11/2026 5 15" in french  # the week table
     assert "02/11/2026 lundi 3 09:00 17:00 2 0 1" in french  # the day table
     assert "checks.csv" in french
-    # The calendar: each weekday its mark and attempts, each weekend day not tried (pdftotext
-    # may drop the space of a centred cell).
-    assert len(re.findall(r"✗ ?3\b", french)) == 20
-    assert len(re.findall(r"· ?0\b", french)) == 8
-    assert len(re.findall(r"✗ ?3\b", english)) == 20
-    assert "Attention" not in french  # four weeks: not thinner than the decisions
+    # The calendar: each weekday its "no slot" mark and attempts (pdftotext may drop the
+    # space of a centred cell).
+    assert len(re.findall(rf"{NO_SLOT_MARK} ?3\b", french)) == 20
+    assert len(re.findall(rf"{NO_SLOT_MARK} ?3\b", english)) == 20
+    thin = build_coverage(facts_of(history(1), 1))  # a week's warning is not in four weeks'
+    assert flat(coverage_warning(thin, "fr")) not in french
     assert "« titre de séjour » l’œuvre" in french  # the letter
     assert f"SHA-256 {hashlib.sha256(b'page 1').hexdigest()}" in french  # the band, as text
     assert "reçue le 03/11/2026 à 09:00:00" in french
@@ -186,12 +188,13 @@ def test_the_dossier_states_the_record_in_french_then_english(tmp_path: Path) ->
 def test_a_one_week_history_gets_the_warning_in_both_languages(tmp_path: Path) -> None:
     text = flat(text_of(write(tmp_path, weeks=1)))
     french, english = text.split("English version:")
-    assert (
-        "Attention : ce relevé est plus mince que ceux retenus par les décisions citées" in french
-    )
-    assert "1 semaine ISO (moins de 3)" in french
-    assert "5 jours (moins de 11)" in french
-    assert "Warning: this record is thinner than those the cited decisions accepted" in english
+    coverage = build_coverage(facts_of(history(1), 1))
+    assert coverage.thinness == (Thinness.FEW_WEEKS, Thinness.FEW_DAYS)
+    warning_fr, warning_en = coverage_warning(coverage, "fr"), coverage_warning(coverage, "en")
+    assert "semaine" in warning_fr
+    assert "week" in warning_en
+    assert flat(warning_fr) in french
+    assert flat(warning_en) in english
     assert "CE, 10 juin 2020, n° 435594" in french
 
 

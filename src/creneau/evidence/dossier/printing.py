@@ -82,8 +82,16 @@ def styles() -> dict[str, ParagraphStyle]:
     }  # fmt: skip
 
 
-def para(text: object, style: str = "body", *, keep_newlines: bool = False) -> Paragraph:
-    """One paragraph of text, never markup; `keep_newlines`: its line breaks kept."""
-    chosen = styles()[style]
+@cache
+def _inked(style: str, ink: str) -> ParagraphStyle:
+    return ParagraphStyle(f"{style}-{ink}", styles()[style], textColor=colors.HexColor(ink))
+
+
+def para(
+    text: object, style: str = "body", *, keep_newlines: bool = False, ink: str = ""
+) -> Paragraph:
+    """One paragraph of text, never markup; `keep_newlines`: its line breaks kept; `ink`: its
+    colour ("#ffffff"), else the style's."""
+    chosen = _inked(style, ink) if ink else styles()[style]
     safe = escape(printable(text, chosen.fontName, keep_newlines=keep_newlines))
     return Paragraph(safe.replace("\n", "<br/>"), chosen)

@@ -14,6 +14,7 @@ from creneau.evidence.coverage import Coverage, DayCoverage, DayOutcome
 from creneau.evidence.dossier.printing import BOLD, RULE, SANS, para
 from creneau.evidence.dossier.words import (
     OUTCOME_COLOURS,
+    OUTCOME_INK,
     OUTCOME_LABELS,
     OUTCOME_MARKS,
     weekday,
@@ -48,14 +49,14 @@ def calendar(coverage: Coverage, language: str) -> list[Flowable]:
 def _day_cell(day: DayCoverage | None, language: str) -> Paragraph:
     if day is None:
         return para("", "day")
-    mark = f"{day.day:%d/%m}\n{OUTCOME_MARKS[day.outcome]} {day.attempts}"
-    return para(mark, "day", keep_newlines=True)
+    mark = f"{day.day:%d/%m}\n{OUTCOME_MARKS[day.outcome]} {day.attempts}".rstrip()
+    return para(mark, "day", keep_newlines=True, ink=OUTCOME_INK[day.outcome])
 
 
 def _legend(language: str) -> list[Flowable]:
     cells = []
     for outcome in DayOutcome:
-        mark = para(OUTCOME_MARKS[outcome], "day")
+        mark = para(OUTCOME_MARKS[outcome], "day", ink=OUTCOME_INK[outcome])
         cells.append([mark, para(OUTCOME_LABELS[language][outcome], "small")])
     table = Table(cells, colWidths=[8 * mm, 80 * mm], hAlign="LEFT")
     style = [

@@ -1,9 +1,11 @@
-"""The dossier's own words in French and English: the coverage figures, the calendar's
-legend, the hours tried.
+"""The dossier's own words in French and English: the calendar's legend, the hours tried,
+the warning of a thin record.
 
-TO REPLACE when they land on main (the lead switches): `coverage_warning` by
-creneau.evidence.texts.coverage_warning, and OUTCOME_COLOURS / OUTCOME_LABELS by those of
-creneau.evidence.calendar (helper "cover" writes both in parallel)."""
+TO REPLACE when they land on main (the lead switches; every other module imports them from
+here, so the switch is this file only): `coverage_warning` by
+creneau.evidence.texts.coverage_warning, and OUTCOME_COLOURS / OUTCOME_MARKS / OUTCOME_INK /
+OUTCOME_LABELS by those of creneau.evidence.calendar (helper "cover" writes both in
+parallel, with the same names and signatures)."""
 
 from __future__ import annotations
 
@@ -11,31 +13,38 @@ from creneau.dates import MONTHS, WEEKDAYS
 from creneau.evidence.coverage import MIN_DAYS, MIN_WEEKS, Coverage, DayOutcome, Thinness
 from creneau.evidence.times import plural
 
-# TO REPLACE by creneau.evidence.calendar's (cover helper): fill colour and a mark each, so
-# that the calendar also reads printed in black and white.
-OUTCOME_COLOURS = {
-    DayOutcome.SLOTS: "#9be39b",
-    DayOutcome.NO_SLOT: "#f4a6a6",
-    DayOutcome.NO_ANSWER: "#f8d77a",
+# TO REPLACE by creneau.evidence.calendar's (cover helper's branch, same names and values):
+# a fill colour, the ink on it, and a mark each, so that the calendar also reads in black and
+# white.
+OUTCOME_COLOURS: dict[DayOutcome, str] = {
+    DayOutcome.SLOTS: "#1a7f3c",
+    DayOutcome.NO_SLOT: "#c62828",
+    DayOutcome.NO_ANSWER: "#f6d860",
     DayOutcome.NOT_TRIED: "#ffffff",
 }
-OUTCOME_MARKS = {
-    DayOutcome.SLOTS: "✓",
-    DayOutcome.NO_SLOT: "✗",
+OUTCOME_MARKS: dict[DayOutcome, str] = {
+    DayOutcome.SLOTS: "●",
+    DayOutcome.NO_SLOT: "×",
     DayOutcome.NO_ANSWER: "?",
-    DayOutcome.NOT_TRIED: "·",
+    DayOutcome.NOT_TRIED: "",
 }
-OUTCOME_LABELS = {
+OUTCOME_INK: dict[DayOutcome, str] = {  # the text on each colour
+    DayOutcome.SLOTS: "#ffffff",
+    DayOutcome.NO_SLOT: "#ffffff",
+    DayOutcome.NO_ANSWER: "#000000",
+    DayOutcome.NOT_TRIED: "#555555",
+}
+OUTCOME_LABELS: dict[str, dict[DayOutcome, str]] = {
     "fr": {
-        DayOutcome.SLOTS: "au moins un créneau proposé",
-        DayOutcome.NO_SLOT: "le site a dit qu'il n'y avait aucun créneau",
-        DayOutcome.NO_ANSWER: "tenté, sans voir les disponibilités",
+        DayOutcome.SLOTS: "créneaux proposés",
+        DayOutcome.NO_SLOT: "aucun créneau (le site l'indique)",
+        DayOutcome.NO_ANSWER: "tentatives sans réponse lisible (refus, surcharge, erreur…)",
         DayOutcome.NOT_TRIED: "aucune tentative",
     },
     "en": {
-        DayOutcome.SLOTS: "at least one slot offered",
-        DayOutcome.NO_SLOT: "the site said there was no slot",
-        DayOutcome.NO_ANSWER: "tried, availability not seen",
+        DayOutcome.SLOTS: "slots offered",
+        DayOutcome.NO_SLOT: "no slot (the site said so)",
+        DayOutcome.NO_ANSWER: "attempts without a readable answer (refused, overloaded, error…)",
         DayOutcome.NOT_TRIED: "no attempt",
     },
 }
