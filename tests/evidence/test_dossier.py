@@ -10,6 +10,7 @@ import hashlib
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from creneau.evidence.renderings import Rendering
 from creneau.results import Status
 from creneau.store import CheckRecord
 from creneau.store.evidence import TargetPeriod
+from creneau.store.records import HourCount
 
 PARIS = ZoneInfo("Europe/Paris")
 URL = "https://pref.example/booking/create/989"
@@ -263,3 +265,25 @@ def test_an_image_that_cannot_be_read_is_said_and_the_rest_printed(tmp_path: Pat
     assert f"Image illisible : {broken.image}" in text
     assert f"SHA-256 {broken.sha256}" in text
     assert RECORD_SHA in text
+
+
+def test_a_day_known_only_by_hourly_counts_has_no_first_or_last_time(tmp_path: Path) -> None:
+    """Past the retention, checks are rolled up into hourly counts: the day's row says how many
+    without inventing the times."""
+    rolled = (MONDAY + timedelta(hours=10)).astimezone(UTC)
+    facts = replace(
+        facts_of(history(1)[3:], 1),  # Monday's three checks rolled up into two hours
+        records=TargetPeriod(
+            tuple(history(1)[3:]),
+            (
+                HourCount("nanterre", rolled, Status.NONE.value, 4, 4),
+                HourCount("nanterre", rolled + timedelta(hours=5), Status.OVERLOADED.value, 1, 1),
+            ),
+            (),
+        ),
+    )
+    pdf = tmp_path / "dossier.pdf"
+    write_dossier(pdf, facts, build_coverage(facts), [], LETTER, RECORD_SHA)
+    text = flat(text_of(pdf))
+    assert "02/11/2026 lundi 5 — — 4 0 1" in text
+    assert "03/11/2026 mardi 3 09:00 17:00 2 0 1" in text
