@@ -159,8 +159,8 @@ def test_the_band_above_the_page_states_its_hash_paris_time_status_and_url(
     band = "\n".join(rendering.band)
     assert f"SHA-256 des octets reçus : {sha256} (fichier pages/{sha256}.html)" in band
     assert f"SHA-256 of the bytes received: {sha256} (file pages/{sha256}.html)" in band
-    assert "le lundi 2 novembre 2026 à 09:00:05, heure de Europe/Paris (UTC+01:00)" in band
-    assert "on Monday 2 November 2026 at 09:00:05, Europe/Paris time (UTC+01:00)" in band
+    assert "le lundi 2 novembre 2026 à 09:00:05, heure locale Europe/Paris (UTC+01:00)" in band
+    assert "on Monday 2 November 2026 at 09:00:05, local time Europe/Paris (UTC+01:00)" in band
     assert "2026-11-02 08:00:05 UTC" in band
     assert "statut HTTP 200" in band
     assert "HTTP status 200" in band

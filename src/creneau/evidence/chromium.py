@@ -168,13 +168,16 @@ class Browser:
             self._profile = ""
 
     def _read(self, fd: int) -> None:
-        buffer = b""
+        pending: list[bytes] = []  # the start of a message (a screenshot spans many reads)
         with os.fdopen(fd, "rb", buffering=0) as answers:
             while chunk := answers.read(1 << 16):
-                buffer += chunk
-                *messages, buffer = buffer.split(b"\0")
-                for message in messages:
+                *ended, rest = chunk.split(b"\0")
+                if ended:
+                    ended[0], pending = b"".join([*pending, ended[0]]), []
+                for message in ended:
                     self._dispatch(json.loads(message))
+                if rest:
+                    pending.append(rest)
         self._events.put(None)  # the browser is gone
         with self._lock:
             self._gone = True

@@ -211,13 +211,14 @@ def band_lines(
     cut_en = f"; page cut at {shot.height} pixels high" if shot.truncated else ""
     return (
         f"Page reçue de : {url}",
-        f"le {long_fr(at, zone)}, heure de {zone.key} (UTC{offset}), soit le "
+        f"le {long_fr(at, zone)}, heure locale {zone.key} (UTC{offset}), soit le "
         f"{utc_clock(at)} UTC ; {status_fr}",
         f"SHA-256 des octets reçus : {page.sha256} (fichier {page.page_file})",
         f"Rendu hors ligne par {engine}, sans les feuilles de style, images ni scripts du "
         f"site, qui n'ont pas été conservés{json_fr}{cut_fr}.",
         f"Page received from: {url}",
-        f"on {english}, {zone.key} time (UTC{offset}), that is {utc_clock(at)} UTC; {status_en}",
+        f"on {english}, local time {zone.key} (UTC{offset}), that is {utc_clock(at)} UTC; "
+        f"{status_en}",
         f"SHA-256 of the bytes received: {page.sha256} (file {page.page_file})",
         f"Rendered offline by {engine}, without the site's style sheets, images and scripts, "
         f"which were not kept{json_en}{cut_en}.",
@@ -229,7 +230,8 @@ def _as_html(body: bytes) -> bytes:
     text = body.decode("utf-8", errors="replace")
     with contextlib.suppress(ValueError):
         text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
-    return f"<!doctype html><meta charset=utf-8><pre>{html.escape(text)}</pre>".encode()
+    wrapped = "<style>pre{white-space:pre-wrap;overflow-wrap:anywhere}</style>"
+    return f"<!doctype html><meta charset=utf-8>{wrapped}<pre>{html.escape(text)}</pre>".encode()
 
 
 BAND_STYLE = (
