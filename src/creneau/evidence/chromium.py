@@ -154,10 +154,10 @@ class Browser:
         if process is not None:
             with contextlib.suppress(BrowserError, OSError):
                 self.send("Browser.close")
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(CLOSE_TIMEOUT_S)
+            _exited_unreaped(process.pid, CLOSE_TIMEOUT_S)
+            # Its own process group (its helpers), while its id cannot be reused: not reaped.
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)  # its own group: its helpers
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         if self._commands >= 0:
             with contextlib.suppress(OSError):
@@ -296,6 +296,15 @@ class Browser:
                     failed = {"requestId": request["requestId"], "errorReason": "BlockedByClient"}
                     self.send("Fetch.failRequest", failed, session)
         self.answer(navigation, max(0.1, deadline - time.monotonic()))
+
+
+def _exited_unreaped(pid: int, timeout_s: float) -> None:
+    """Wait until the process `pid` exited (or `timeout_s` passed), leaving it to reap."""
+    deadline = time.monotonic() + timeout_s
+    flags = os.WEXITED | os.WNOWAIT | os.WNOHANG
+    with contextlib.suppress(ChildProcessError):
+        while os.waitid(os.P_PID, pid, flags) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 def _metrics(width: int, height: int) -> dict[str, Any]:
