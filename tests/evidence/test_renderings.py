@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import stat
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -337,6 +338,9 @@ def test_a_browser_that_cannot_start_writes_nothing(
     broken.write_text("#!/bin/sh\necho 'Chromium 1.0'\nexit 1\n")
     broken.chmod(broken.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("CRENEAU_CHROMIUM", str(broken))
+    profiles = export.parent / "tmp"
+    profiles.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(profiles))
     sha256 = keep(export, b"<p>page</p>")
     facts = facts_of([check(1, T0, "none", sha256)], kept(sha256))
 
@@ -347,3 +351,4 @@ def test_a_browser_that_cannot_start_writes_nothing(
     assert made.problem.startswith(NO_ENGINE_EN)
     assert made.problem_fr.startswith(NO_ENGINE_FR)
     assert not (export / "renderings").exists()
+    assert list(profiles.iterdir()) == []  # its fresh profile removed

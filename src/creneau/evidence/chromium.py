@@ -147,7 +147,11 @@ class Browser:
             os.close(from_browser_w)
         self._commands = to_browser_w
         threading.Thread(target=self._read, args=(from_browser_r,), daemon=True).start()
-        self.call("Browser.getVersion", timeout_s=START_TIMEOUT_S)
+        try:
+            self.call("Browser.getVersion", timeout_s=START_TIMEOUT_S)
+        except BrowserError:
+            self.close()
+            raise
 
     def close(self) -> None:
         process, self._process = self._process, None
