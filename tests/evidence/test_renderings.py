@@ -115,7 +115,7 @@ def test_one_page_a_day_and_result_each_distinct_page_once_earliest_first() -> N
     outcomes["gone"] = PageOutcome(note=NOT_KEPT)
     facts = facts_of(checks, outcomes)
 
-    chosen, left_out = pages_to_render(facts, limit=10)
+    chosen = pages_to_render(facts, limit=10)
 
     assert [(page.sha256, page.check.id, page.page_file) for page in chosen] == [
         ("a", 1, "pages/a.html"),
@@ -124,10 +124,7 @@ def test_one_page_a_day_and_result_each_distinct_page_once_earliest_first() -> N
         ("c", 4, "pages/c.html"),
         ("e", 9, "pages/e.json"),
     ]
-    assert left_out == 0
-    bounded, left_out = pages_to_render(facts, limit=2)
-    assert [page.sha256 for page in bounded] == ["a", "b"]
-    assert left_out == 2
+    assert [page.sha256 for page in pages_to_render(facts, limit=2)] == ["a", "b"]
 
 
 @pytest.fixture
@@ -352,3 +349,17 @@ def test_a_browser_that_cannot_start_writes_nothing(
     assert made.problem_fr.startswith(NO_ENGINE_FR)
     assert not (export / "renderings").exists()
     assert list(profiles.iterdir()) == []  # its fresh profile removed
+
+
+@NEEDS_CHROMIUM
+def test_the_limit_keeps_the_earliest_pages_and_counts_the_others(export: Path) -> None:
+    first, second, third = (keep(export, f"<p>day {day}</p>".encode()) for day in (1, 2, 3))
+    checks = [check(day, T0 + timedelta(days=day), "none", sha) for day, sha in
+              enumerate((first, second, third))]  # fmt: skip
+    facts = facts_of(checks, kept(first, second, third))
+
+    made = render_pages(facts, export, limit=1)
+
+    assert [r.sha256 for r in made.made] == [first]
+    assert made.left_out == 2
+    assert sorted(p.name for p in (export / "renderings").iterdir()) == [f"{first}.png"]

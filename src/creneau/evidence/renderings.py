@@ -87,10 +87,15 @@ class PageToRender:
         return self.page_file.endswith(".json")
 
 
-def pages_to_render(facts: Facts, limit: int = MAX_RENDERINGS) -> tuple[list[PageToRender], int]:
+def pages_to_render(facts: Facts, limit: int = MAX_RENDERINGS) -> list[PageToRender]:
+    """The first `limit` of `pages_worth_rendering`."""
+    return pages_worth_rendering(facts)[: max(0, limit)]
+
+
+def pages_worth_rendering(facts: Facts) -> list[PageToRender]:
     """For each local day and each result seen that day, the first check whose page is in
-    the export; each distinct page once, earliest first, at most `limit`; and how many more
-    there were."""
+    the export; each distinct page once, dated by the first check that received it,
+    earliest first."""
     first_check: dict[str, CheckRecord] = {}
     for check in facts.checks:
         if check.page_sha256:
@@ -106,8 +111,7 @@ def pages_to_render(facts: Facts, limit: int = MAX_RENDERINGS) -> tuple[list[Pag
         sha256 = str(check.page_sha256)
         if sha256 not in chosen:
             chosen[sha256] = PageToRender(sha256, page_file, first_check[sha256])
-    ordered = sorted(chosen.values(), key=lambda page: (page.check.started_at, page.check.id))
-    return ordered[:limit], max(0, len(ordered) - limit)
+    return sorted(chosen.values(), key=lambda page: (page.check.started_at, page.check.id))
 
 
 def render_pages(facts: Facts, export_dir: Path, limit: int = MAX_RENDERINGS) -> Renderings:
@@ -118,7 +122,8 @@ def render_pages(facts: Facts, export_dir: Path, limit: int = MAX_RENDERINGS) ->
     if executable is None:
         return Renderings(made=(), engine="", problem=NO_ENGINE_EN, problem_fr=NO_ENGINE_FR)
     engine = engine_version(executable) or Path(executable).name
-    chosen, left_out = pages_to_render(facts, limit)
+    worth = pages_worth_rendering(facts)
+    chosen, left_out = worth[: max(0, limit)], max(0, len(worth) - limit)
     made: list[Rendering] = []
     failed: list[tuple[str, str]] = []
     browser: Browser | None = None
