@@ -254,10 +254,10 @@ def test_without_the_locks_the_same_page_reaches_the_server(
     monkeypatch.setattr(chromium, "SANDBOX", "default-src *")
     send = Browser.send
 
-    def let_through(browser: Browser, method: str, *args: Any) -> int:
+    def let_through(browser: Browser, method: str, *args: Any, **kwargs: Any) -> int:
         if method == "Fetch.failRequest":
             method, args = "Fetch.continueRequest", ({"requestId": args[0]["requestId"]}, *args[1:])
-        return send(browser, method, *args)
+        return send(browser, method, *args, **kwargs)
 
     monkeypatch.setattr(Browser, "send", let_through)
     page = f'<link rel="stylesheet" href="{base}/style.css"><img src="{base}/img.png">'
@@ -363,3 +363,23 @@ def test_the_limit_keeps_the_earliest_pages_and_counts_the_others(export: Path) 
     assert [r.sha256 for r in made.made] == [first]
     assert made.left_out == 2
     assert sorted(p.name for p in (export / "renderings").iterdir()) == [f"{first}.png"]
+
+
+def test_a_browser_that_never_answers_cannot_hang_the_export(
+    export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mute = export.parent / "mute-chromium"
+    mute.write_text('#!/bin/sh\n[ "$1" = --version ] && echo "Chromium 1.0" && exit 0\nsleep 600\n')
+    mute.chmod(mute.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("CRENEAU_CHROMIUM", str(mute))
+    monkeypatch.setattr(chromium, "START_TIMEOUT_S", 0.5)
+    sha256 = keep(export, b"<p>page</p>")
+    facts = facts_of([check(1, T0, "none", sha256)], kept(sha256))
+    started = time.monotonic()
+
+    made = render_pages(facts, export)
+
+    assert time.monotonic() - started < 0.5 + chromium.CLOSE_TIMEOUT_S + 10
+    assert made.made == ()
+    assert made.problem == f"{NO_ENGINE_EN} (the browser did not answer in time)"
+    assert not (export / "renderings").exists()

@@ -17,6 +17,7 @@ import json
 import math
 import os
 import queue
+import select
 import shutil
 import signal
 import subprocess
@@ -146,6 +147,7 @@ class Browser:
             os.close(to_browser_r)
             os.close(from_browser_w)
         self._commands = to_browser_w
+        os.set_blocking(to_browser_w, False)
         threading.Thread(target=self._read, args=(from_browser_r,), daemon=True).start()
         try:
             self.call("Browser.getVersion", timeout_s=START_TIMEOUT_S)
@@ -157,7 +159,7 @@ class Browser:
         process, self._process = self._process, None
         if process is not None:
             with contextlib.suppress(BrowserError, OSError):
-                self.send("Browser.close")
+                self.send("Browser.close", answered=False)
             _exited_unreaped(process.pid, CLOSE_TIMEOUT_S)
             # Its own process group (its helpers), while its id cannot be reused: not reaped.
             with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -197,25 +199,46 @@ class Browser:
         if waiting is not None:
             waiting.put(message)
 
-    def send(self, method: str, params: dict[str, Any] | None = None, session: str = "") -> int:
+    def send(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        session: str = "",
+        *,
+        answered: bool = True,
+    ) -> int:
+        """Send a command; its id, to wait for its `answer` (unless not `answered`: its
+        answer, or error, is then dropped)."""
         with self._lock:
             if self._gone:
                 raise BrowserError("the browser closed")
             self._next_id += 1
             command_id = self._next_id
-            self._answers[command_id] = queue.Queue(maxsize=1)
+            if answered:
+                self._answers[command_id] = queue.Queue(maxsize=1)
         message: dict[str, Any] = {"id": command_id, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = session
-        data = json.dumps(message).encode() + b"\0"
+        self._write(json.dumps(message).encode() + b"\0")
+        return command_id
+
+    def _write(self, data: bytes) -> None:
+        """All of `data`, or BrowserError: a browser that stopped reading (its pipe full)
+        cannot block the export."""
         if self._commands < 0:
             raise BrowserError("the browser is not running")
-        try:
-            while data:
-                data = data[os.write(self._commands, data) :]
-        except OSError as error:
-            raise BrowserError(f"the browser stopped listening: {error}") from error
-        return command_id
+        deadline = time.monotonic() + self.timeout_s
+        rest = memoryview(data)
+        while rest:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [self._commands], [], left)[1]:
+                raise BrowserError("the browser stopped reading")
+            try:
+                rest = rest[os.write(self._commands, rest) :]
+            except BlockingIOError:
+                continue
+            except OSError as error:
+                raise BrowserError(f"the browser stopped listening: {error}") from error
 
     def answer(self, command_id: int, timeout_s: float | None = None) -> dict[str, Any]:
         try:
@@ -293,12 +316,11 @@ class Browser:
                 request = event["params"]
                 if not served and request["request"]["url"] == DOCUMENT_URL:
                     served = True
-                    self.send(
-                        "Fetch.fulfillRequest", _document(request["requestId"], html), session
-                    )
+                    fulfilled = _document(request["requestId"], html)
+                    self.send("Fetch.fulfillRequest", fulfilled, session, answered=False)
                 else:
                     failed = {"requestId": request["requestId"], "errorReason": "BlockedByClient"}
-                    self.send("Fetch.failRequest", failed, session)
+                    self.send("Fetch.failRequest", failed, session, answered=False)
         self.answer(navigation, max(0.1, deadline - time.monotonic()))
 
 
