@@ -19,7 +19,8 @@ from creneau.evidence.times import iso_local, iso_utc
 from creneau.redact import redact
 from creneau.terminal import csv_row
 
-MANIFEST = "MANIFEST.sha256"
+MANIFEST = "MANIFEST.sha256"  # every file of the export, the dossier included
+RECORD = "RECORD.sha256"  # the files the dossier presents: the record without the dossier
 CHECK_COLUMNS = [
     "utc",
     "local",

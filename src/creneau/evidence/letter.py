@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from jinja2 import BaseLoader, Environment, Template
 
 LETTER = "lettre.txt.j2"
+LETTER_FILE = "lettre.txt"  # in the export: the letter as text to edit
 # What the sender fills in by hand; `applicant` replaces the name.
 PLACEHOLDERS = {
     "sender_name": "[Nom et prénom]",

@@ -1,22 +1,28 @@
 """Export evidence (`creneau evidence`, the dashboard's evidence.zip): read the target's
-records for the period from the store, copy its pages, state the facts, write the files and
-their manifest into a fresh folder, then move it into place. What the export says and how its
-files read is creneau.evidence's."""
+records for the period from the store, copy its pages, state the facts and the coverage,
+render the pages as a browser shows them, write the files, the letter and RECORD.sha256, the
+dossier that presents them, MANIFEST.sha256 over everything, and let the caller seal it (a
+trusted timestamp) — all in a fresh folder, then moved into place. What the export says and
+how its files read is creneau.evidence's."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from creneau.evidence.coverage import Coverage, build_coverage
 from creneau.evidence.facts import Facts, build_facts
-from creneau.evidence.files import MANIFEST, listed, manifest, write_files
+from creneau.evidence.files import MANIFEST, RECORD, listed, manifest, write_files
+from creneau.evidence.letter import LETTER_FILE, letter_text
 from creneau.evidence.pages import PAGES, copy_pages
 from creneau.evidence.period import EvidenceError, Period
+from creneau.evidence.renderings import MAX_RENDERINGS, Renderings, render_pages
 from creneau.store.evidence import target_period
 
 if TYPE_CHECKING:
@@ -33,6 +39,8 @@ class Exported:
     directory: Path
     files: list[str]  # relative paths listed in the manifest
     manifest_sha256: str
+    coverage: Coverage
+    renderings: Renderings
 
 
 def check_out_dir(out: Path) -> None:
@@ -50,9 +58,14 @@ def export(
     out: Path,
     max_pages: int = DEFAULT_MAX_PAGES,
     now: datetime | None = None,
+    *,
+    max_renderings: int = MAX_RENDERINGS,
+    applicant: str | None = None,
+    seal: Callable[[Path], None] | None = None,
 ) -> Exported:
     """Write the export into a fresh folder beside `out`, then move it to `out`: an
-    interrupted export never leaves a partial record under the final name."""
+    interrupted export, or one whose `seal` (run on the finished folder) fails, never leaves a
+    partial record under the final name."""
     check_out_dir(out)
     staging = out.parent / f".{out.name}.{os.getpid()}.partial"
     try:
@@ -64,14 +77,48 @@ def export(
         records = target_period(store, target.name, period.start, period.end)
         pages = copy_pages(records.checks, config.creneau.pages_dir, staging / PAGES, max_pages)
         facts = build_facts(config, target, period, records, pages, now or datetime.now(UTC))
+        coverage = build_coverage(facts)
+        renderings = render_pages(facts, staging, max_renderings)
+        letter = letter_text(facts, coverage, config.creneau.letter_template, applicant)
         write_files(staging, facts)
+        (staging / LETTER_FILE).write_bytes(letter.encode("utf-8"))
+        record = manifest(staging, listed(staging))
+        (staging / RECORD).write_bytes(record)
+        _write_dossier(staging, facts, coverage, renderings, letter, record, applicant)
         files = listed(staging)
         written = manifest(staging, files)
         (staging / MANIFEST).write_bytes(written)
+        if seal is not None:
+            seal(staging)
         if out.is_dir():
             out.rmdir()  # empty, checked above; replaced by the finished export
         staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Exported(facts, out, files, hashlib.sha256(written).hexdigest())
+    sha256 = hashlib.sha256(written).hexdigest()
+    return Exported(facts, out, files, sha256, coverage, renderings)
+
+
+def _write_dossier(
+    folder: Path,
+    facts: Facts,
+    coverage: Coverage,
+    renderings: Renderings,
+    letter: str,
+    record: bytes,
+    applicant: str | None,
+) -> None:
+    # ReportLab takes a tenth of a second to load: only an export pays for it.
+    from creneau.evidence.dossier import DOSSIER, write_dossier
+
+    write_dossier(
+        folder / DOSSIER,
+        facts,
+        coverage,
+        renderings.made,
+        letter,
+        hashlib.sha256(record).hexdigest(),
+        applicant,
+        renderings.problem_fr,
+    )
