@@ -16,8 +16,19 @@ from typing import TYPE_CHECKING
 
 from creneau import __version__
 from creneau.dates import local_time
+from creneau.evidence import references
+from creneau.evidence.calendar import calendar_svg
+from creneau.evidence.coverage import MIN_DAYS, MIN_WEEKS, Coverage, build_coverage
 from creneau.evidence.facts import Facts
-from creneau.evidence.times import days_fr, long_fr, plural, short_fr, utc_clock
+from creneau.evidence.times import (
+    days_fr,
+    hour_minute,
+    hour_spans,
+    long_fr,
+    plural,
+    short_fr,
+    utc_clock,
+)
 from creneau.terminal import html_text
 
 if TYPE_CHECKING:
@@ -42,6 +53,7 @@ STATEMENTS = (
     "method_en",
     "generated_fr",
 )
+COVERAGE_STATEMENTS = ("coverage_fr", "coverage_en")
 
 
 def _paragraph(text: str) -> str:
@@ -73,20 +85,44 @@ def environment() -> Environment:
         "local": local_time,
         "utc": utc_clock,
         "days_fr": days_fr,
+        "hour_spans": hour_spans,
+        "hm": hour_minute,
     }
     templates.filters.update(moments, paragraph=_paragraph, text=text)
-    templates.globals.update(plural=plural, version=__version__)
+    templates.globals.update(
+        plural=plural, version=__version__, min_weeks=MIN_WEEKS, min_days=MIN_DAYS
+    )
     return templates
+
+
+def _macro(name: str) -> Callable[..., object]:
+    macro: Callable[..., object] = getattr(
+        environment().get_template("statements.txt.j2").module, name
+    )
+    return macro
 
 
 def statement(name: str, facts: Facts) -> str:
     """One sentence of the export ("" when it has nothing to say for these facts)."""
-    macro = getattr(environment().get_template("statements.txt.j2").module, name)
-    return str(macro(facts))
+    return str(_macro(name)(facts))
 
 
-def statements(facts: Facts) -> dict[str, str]:
-    return {name: statement(name, facts) for name in STATEMENTS}
+def statements(facts: Facts, coverage: Coverage) -> dict[str, str]:
+    said = {name: statement(name, facts) for name in STATEMENTS}
+    said |= {name: str(_macro(name)(facts, coverage)) for name in COVERAGE_STATEMENTS}
+    said |= {f"thinness_{language}": coverage_warning(coverage, language) for language in LANGUAGES}
+    return said
+
+
+LANGUAGES = ("fr", "en")
+
+
+def coverage_warning(coverage: Coverage, language: str) -> str:
+    """The paragraph that says how the record is thinner than the decisions cited, with their
+    references, in `language` ("fr" or "en"); "" when it is not thinner. The same text for
+    summary.html, summary.csv, the dossier, the command and the dashboard."""
+    # Read at each call: the list of decisions is data the references module may grow.
+    return str(_macro(f"thinness_{language}")(coverage, references.DECISIONS))
 
 
 def verdict_fr(facts: Facts) -> str:
@@ -98,7 +134,18 @@ def verdict_en(facts: Facts) -> str:
     return statement("verdict_en", facts)
 
 
-def summary_html(facts: Facts) -> str:
-    """summary.html: French first, then English."""
+def summary_html(facts: Facts, coverage: Coverage | None = None) -> str:
+    """summary.html: French first, then English; `coverage`: the facts' own, when already
+    built."""
+    from markupsafe import Markup
+
+    coverage = coverage or build_coverage(facts)
     template = environment().get_template("summary.html.j2")
-    return template.render(facts=facts, say=statements(facts))
+    return template.render(
+        facts=facts,
+        coverage=coverage,
+        decisions=references.DECISIONS,
+        # The SVG escapes its own texts (creneau.evidence.calendar).
+        calendar={language: Markup(calendar_svg(coverage, language)) for language in LANGUAGES},
+        say=statements(facts, coverage),
+    )
