@@ -328,9 +328,10 @@ def test_summary_states_period_counts_and_no_slot(setup: Setup, tmp_path: Path) 
     assert facts["coverage_warning_fr"] == (
         "Ce relevé couvre 1 semaine ISO distincte (moins de 3) et compte des tentatives sur "
         "1 jour distinct (moins de 11, soit un jour sur deux pendant 3 semaines). Dans les "
-        "décisions publiées sur le référé « mesures utiles », le juge a tenu compte de "
-        "tentatives réparties sur plusieurs semaines (au moins trois dans les décisions de 2020 "
-        "qui ont fait droit à la demande)."
+        "décisions citées (CE, 10 juin 2020, n° 435594 ; TA Cergy-Pontoise, ord., 2 novembre "
+        "2020, n° 2010725 ; TA Paris, ord., 3 novembre 2020, n° 2016798/9), le juge a tenu "
+        "compte de tentatives réparties sur plusieurs semaines (au moins trois dans les "
+        "décisions de 2020 qui ont fait droit à la demande)."
     )
     assert facts["coverage_warning_en"].startswith(
         "This record covers 1 distinct ISO week (fewer than 3) and has attempts on 1 distinct "
@@ -492,28 +493,31 @@ def test_the_statements_are_read_from_plain_records(
 # --- coverage ---------------------------------------------------------------------------------
 
 
-class Cited(Decision):
-    """A decision as the references list holds one (its citation written here)."""
-
-    @property
-    def citation(self) -> str:
-        return "CE, 10 juin 2020, n° 435594"
-
-
-CITED = Cited(
+CITED = Decision(
     court="Conseil d'État",
+    cited_as="CE",
     decided=date(2020, 6, 10),
     number="n° 435594",
     held_fr="tentatives « n'ayant pas été effectuées la même semaine » & <rejet>",
     held_en="attempts not made in the same week & <rejected>",
     source="https://decisions.example/ce/435594",
 )
+# A decision on online booking itself: the coverage warning does not cite it.
+ELSEWHERE = Decision(
+    court="Conseil d'État",
+    cited_as="CE",
+    decided=date(2019, 11, 27),
+    number="n° 422516",
+    held_fr="le téléservice ne peut être rendu obligatoire",
+    held_en="the online service cannot be made mandatory",
+    source="https://decisions.example/ce/422516",
+)
 
 
 def test_a_one_week_history_gets_the_warning_with_the_references(
     setup: Setup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(references, "DECISIONS", (CITED,))
+    monkeypatch.setattr(references, "DECISIONS", (CITED, ELSEWHERE))
     days = [T0 + timedelta(days=n) for n in range(7)]  # Monday 2 to Sunday 8 November
     checks = [a_check(at, Status.NONE) for at in days]
     period = parse_period("2026-11-02", "2026-11-08", PARIS, T0 + timedelta(days=30))
@@ -550,6 +554,14 @@ def test_a_one_week_history_gets_the_warning_with_the_references(
         "week &amp; &lt;rejected&gt; (source: "
         "https://decisions.example/ce/435594)</li></ul></div>" in page
     )
+    assert "422516" not in page
+    monkeypatch.setattr(references, "DECISIONS", ())
+    assert coverage_warning(coverage, "fr").endswith(
+        "Dans les décisions publiées sur le référé « mesures utiles », le juge a tenu compte de "
+        "tentatives réparties sur plusieurs semaines (au moins trois dans les décisions de 2020 "
+        "qui ont fait droit à la demande)."
+    )
+    monkeypatch.setattr(references, "DECISIONS", (CITED, ELSEWHERE))
     rows_ = dict(summary_rows(facts))
     assert (rows_["coverage_warning_fr"], rows_["coverage_warning_en"]) == (french, english)
     assert rows_["hours_tried"] == "9"

@@ -115,14 +115,22 @@ def statements(facts: Facts, coverage: Coverage) -> dict[str, str]:
 
 
 LANGUAGES = ("fr", "en")
+# The Conseil d'État's condition (CE, 10 juin 2020, n° 435594), in the words of every decision
+# that applies it: those decisions are the ones the coverage warning cites.
+WEEKS_CONDITION = "la même semaine"
+
+
+def on_weeks() -> tuple[references.Decision, ...]:
+    """The decisions cited on how many weeks the attempts span (not those on online booking
+    itself). Read at each call: the list of decisions is data the references module holds."""
+    return tuple(d for d in references.DECISIONS if WEEKS_CONDITION in d.held_fr)
 
 
 def coverage_warning(coverage: Coverage, language: str) -> str:
     """The paragraph that says how the record is thinner than the decisions cited, with their
     references, in `language` ("fr" or "en"); "" when it is not thinner. The same text for
     summary.html, summary.csv, the dossier, the command and the dashboard."""
-    # Read at each call: the list of decisions is data the references module may grow.
-    return str(_macro(f"thinness_{language}")(coverage, references.DECISIONS))
+    return str(_macro(f"thinness_{language}")(coverage, on_weeks()))
 
 
 def verdict_fr(facts: Facts) -> str:
@@ -144,7 +152,7 @@ def summary_html(facts: Facts, coverage: Coverage | None = None) -> str:
     return template.render(
         facts=facts,
         coverage=coverage,
-        decisions=references.DECISIONS,
+        decisions=on_weeks(),
         # The SVG escapes its own texts (creneau.evidence.calendar).
         calendar={language: Markup(calendar_svg(coverage, language)) for language in LANGUAGES},
         say=statements(facts, coverage),
