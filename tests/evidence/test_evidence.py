@@ -355,6 +355,13 @@ def test_summary_states_period_counts_and_no_slot(setup: Setup, tmp_path: Path) 
         '<td class="n">0</td><td class="n">3</td><td>09:00</td><td>09:25</td></tr>'
         "</tbody></table><p>1 jour de la période sans aucune tentative.</p>" in page
     )
+    assert (
+        "<h3>Coverage of the period</h3>\n<p>This record holds 6 attempts to see the "
+        "availability, spread over 1 distinct ISO week (Monday to Sunday; the period touches 2) "
+        "and 1 distinct day (of the 2 days of the period). Hours of the day with attempts "
+        "(Europe/Paris time): 09:00 to 10:00, that is 1 distinct hour. No slot was offered at "
+        "any of these attempts.</p>" in page
+    )
     assert page.index("Couverture de la période") < page.index("Pages reçues")
     assert page.count('<div class="warning" role="note">') == 2  # French, then English
     assert "Attention : couverture inférieure à celle des décisions citées" in page

@@ -31,6 +31,7 @@ from creneau.evidence.files import CALENDAR, MANIFEST, check_rows, hour_rows, su
 from creneau.evidence.pages import Pages, copy_pages
 from creneau.evidence.period import EvidenceError, Period, parse_period
 from creneau.evidence.texts import (
+    coverage_statement,
     coverage_warning,
     statement,
     summary_html,
@@ -56,6 +57,7 @@ __all__ = [
     "calendar_svg",
     "check_rows",
     "copy_pages",
+    "coverage_statement",
     "coverage_warning",
     "hour_rows",
     "parse_period",

@@ -1,7 +1,9 @@
 """Every text of the export, in French and English, from the Jinja2 templates in
 `templates/`: `statements.txt.j2` holds the sentences (one macro each, also written into
 summary.csv and printed by the command), `summary.html.j2` the document around them and
-`sections.html.j2` its parts (tables, headings, the meaning of each result).
+`sections.html.j2` its parts (tables, headings, the meaning of each result). The coverage
+statement and warning (`coverage_statement`, `coverage_warning`) are shared with the dossier,
+the command and the dashboard.
 
 Text from the store or a page is data: in the HTML it goes out through the `text` filter,
 which cleans it and escapes `&`, `<` and `>` (`creneau.terminal.html_text`); anything printed
@@ -53,7 +55,7 @@ STATEMENTS = (
     "method_en",
     "generated_fr",
 )
-COVERAGE_STATEMENTS = ("coverage_fr", "coverage_en")
+LANGUAGES = ("fr", "en")
 
 
 def _paragraph(text: str) -> str:
@@ -109,12 +111,12 @@ def statement(name: str, facts: Facts) -> str:
 
 def statements(facts: Facts, coverage: Coverage) -> dict[str, str]:
     said = {name: statement(name, facts) for name in STATEMENTS}
-    said |= {name: str(_macro(name)(facts, coverage)) for name in COVERAGE_STATEMENTS}
-    said |= {f"thinness_{language}": coverage_warning(coverage, language) for language in LANGUAGES}
+    for language in LANGUAGES:
+        said[f"coverage_{language}"] = coverage_statement(facts, coverage, language)
+        said[f"thinness_{language}"] = coverage_warning(coverage, language)
     return said
 
 
-LANGUAGES = ("fr", "en")
 # The Conseil d'État's condition (CE, 10 juin 2020, n° 435594), in the words of every decision
 # that applies it: those decisions are the ones the coverage warning cites.
 WEEKS_CONDITION = "la même semaine"
@@ -124,6 +126,12 @@ def on_weeks() -> tuple[references.Decision, ...]:
     """The decisions cited on how many weeks the attempts span (not those on online booking
     itself). Read at each call: the list of decisions is data the references module holds."""
     return tuple(d for d in references.DECISIONS if WEEKS_CONDITION in d.held_fr)
+
+
+def coverage_statement(facts: Facts, coverage: Coverage, language: str) -> str:
+    """The paragraph that states the coverage (attempts, distinct weeks and days, hours
+    tried, whether a slot was offered), in `language` ("fr" or "en")."""
+    return str(_macro(f"coverage_{language}")(facts, coverage))
 
 
 def coverage_warning(coverage: Coverage, language: str) -> str:
