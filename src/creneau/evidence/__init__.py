@@ -24,7 +24,13 @@ HTML-escaped, and in every CSV cell it is one line without control characters, w
 apostrophe when a spreadsheet would take it for a formula (`=`, `+`, `-`, `@`): these files
 are opened by people, in spreadsheets (see `creneau.terminal`)."""
 
-from creneau.evidence.calendar import OUTCOME_COLOURS, OUTCOME_LABELS, OUTCOME_MARKS, calendar_svg
+from creneau.evidence.calendar import (
+    OUTCOME_COLOURS,
+    OUTCOME_INK,
+    OUTCOME_LABELS,
+    OUTCOME_MARKS,
+    calendar_svg,
+)
 from creneau.evidence.coverage import Coverage, DayOutcome, Thinness, build_coverage
 from creneau.evidence.facts import Facts, build_facts
 from creneau.evidence.files import CALENDAR, MANIFEST, check_rows, hour_rows, summary_rows
@@ -43,6 +49,7 @@ __all__ = [
     "CALENDAR",
     "MANIFEST",
     "OUTCOME_COLOURS",
+    "OUTCOME_INK",
     "OUTCOME_LABELS",
     "OUTCOME_MARKS",
     "Coverage",
