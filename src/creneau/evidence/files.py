@@ -42,8 +42,10 @@ HOUR_COLUMNS = ["hour_utc", "hour_local", "status", "checks"]
 CALENDAR = "calendar.svg"
 
 
-def write_files(folder: Path, facts: Facts) -> None:
-    coverage = build_coverage(facts)
+def write_files(folder: Path, facts: Facts, coverage: Coverage | None = None) -> None:
+    """summary.html, summary.csv, checks.csv, hours.csv and calendar.svg; `coverage`: the
+    facts' own, when already built."""
+    coverage = coverage or build_coverage(facts)
     (folder / "summary.html").write_bytes(summary_html(facts, coverage).encode("utf-8"))
     summary = [["field", "value"], *summary_rows(facts, coverage)]
     (folder / "summary.csv").write_bytes(csv_bytes(summary))
