@@ -165,3 +165,36 @@ def test_the_file_is_well_formed_and_escaped() -> None:
     assert "<script" not in svg
     assert "url(" not in svg
     assert svg.endswith("</svg>\n")
+
+
+def test_a_period_without_attempts_counts_its_days_in_each_language() -> None:
+    empty = Coverage(
+        days=(day(date(2026, 12, 31)), day(date(2027, 1, 1))),
+        weeks=(WeekCoverage(2026, 53, date(2026, 12, 28), 0, 0),),
+        hours=(0,) * 24,
+        slots_offered=False,
+    )
+    legends = {}
+    for language in ("fr", "en"):
+        root = ET.fromstring(calendar_svg(empty, language))
+        legends[language] = [
+            texts(g)[-1] for g in root.iter(f"{SVG}g") if "data-legend" in g.attrib
+        ]
+    assert legends == {
+        "fr": [
+            "créneaux proposés : 0 jour",
+            "aucun créneau (le site l'indique) : 0 jour",
+            "tentatives sans réponse lisible (refus, surcharge, erreur…) : 0 jour",
+            "aucune tentative : 2 jours",
+        ],
+        "en": [
+            "slots offered: 0 days",
+            "no slot (the site said so): 0 days",
+            "attempts without a readable answer (refused, overloaded, error…): 0 days",
+            "no attempt: 2 days",
+        ],
+    }
+    assert [g.attrib["data-outcome"] for g in cells(calendar_svg(empty, "en"))] == [
+        "not_tried",
+        "not_tried",
+    ]

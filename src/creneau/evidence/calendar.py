@@ -159,7 +159,9 @@ def _legend(coverage: Coverage, top: int, language: str) -> list[str]:
     for n, outcome in enumerate(DayOutcome):
         y = top + n * LEGEND_LINE
         days = sum(1 for day in coverage.days if day.outcome == outcome)
-        label = f"{OUTCOME_LABELS[language][outcome]}{colon}{plural(days, one, many)}"
+        # French counts none as one: « 0 jour ».
+        count = f"{days} {one}" if language == "fr" and days == 0 else plural(days, one, many)
+        label = f"{OUTCOME_LABELS[language][outcome]}{colon}{count}"
         dashed = ' stroke-dasharray="3 2"' if outcome == DayOutcome.NOT_TRIED else ""
         lines.append(
             f'<g data-legend="{outcome.value}">'
