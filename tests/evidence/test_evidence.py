@@ -10,10 +10,11 @@ import hashlib
 import io
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,12 +32,17 @@ from creneau.details import Detail
 from creneau.evidence import (
     EvidenceError,
     Pages,
+    build_coverage,
     build_facts,
+    coverage_warning,
     parse_period,
+    references,
     summary_html,
+    summary_rows,
     verdict_en,
     verdict_fr,
 )
+from creneau.evidence.references import Decision
 from creneau.page import Page
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.simulator.server import SimulatorServer
@@ -182,6 +188,18 @@ def summary(out: Path) -> dict[str, str]:
     return dict(rows(out / "summary.csv")[1:])
 
 
+COVERAGE_ROWS = [
+    "days_in_period",
+    "weeks_covered",
+    "days_tried",
+    "attempts_per_week",
+    "hours_tried",
+    "thinness",
+    "coverage_warning_fr",
+    "coverage_warning_en",
+]
+
+
 def html_text(out: Path) -> str:
     return (out / "summary.html").read_text(encoding="utf-8")
 
@@ -298,6 +316,59 @@ def test_summary_states_period_counts_and_no_slot(setup: Setup, tmp_path: Path) 
     assert facts["first_check_utc"] == "2026-11-02T08:00:00Z"
     assert facts["last_check_utc"] == "2026-11-02T08:25:00Z"
     assert facts["period_start_local"] == "2026-11-01T00:00:00+01:00"
+    # Coverage: one day of two tried, in the second of two ISO weeks, at 09:xx only.
+    assert [[k, facts[k]] for k in COVERAGE_ROWS[:6]] == [
+        ["days_in_period", "2"],
+        ["weeks_covered", "1"],
+        ["days_tried", "1"],
+        ["attempts_per_week", "2026-W44:0;2026-W45:6"],
+        ["hours_tried", "9"],
+        ["thinness", "few_weeks;few_days"],
+    ]
+    assert facts["coverage_warning_fr"] == (
+        "Ce relevé couvre 1 semaine ISO distincte (moins de 3) et compte des tentatives sur "
+        "1 jour distinct (moins de 11, soit un jour sur deux pendant 3 semaines). Dans les "
+        "décisions citées (CE, 10 juin 2020, n° 435594 ; TA Cergy-Pontoise, ord., 2 novembre "
+        "2020, n° 2010725 ; TA Paris, ord., 3 novembre 2020, n° 2016798/9), le juge a tenu "
+        "compte de tentatives réparties sur plusieurs semaines (au moins trois dans les "
+        "décisions de 2020 qui ont fait droit à la demande)."
+    )
+    assert facts["coverage_warning_en"].startswith(
+        "This record covers 1 distinct ISO week (fewer than 3) and has attempts on 1 distinct "
+        "day (fewer than 11, that is every other day for 3 weeks)."
+    )
+    assert (
+        "<h2>Couverture de la période</h2>\n<p>Ce relevé compte 6 tentatives de consultation "
+        "des disponibilités, réparties sur 1 semaine ISO distincte (du lundi au dimanche ; la "
+        "période en touche 2) et sur 1 jour distinct (sur les 2 jours de la période). Heures "
+        "de la journée où des tentatives ont eu lieu (heure légale, fuseau Europe/Paris) : de "
+        "9 h à 10 h, soit 1 heure distincte. Aucun créneau n'a été proposé lors de ces "
+        "tentatives.</p>" in page
+    )
+    assert (
+        '<tr><td>2026-W44</td><td>26/10/2026</td><td class="n">0</td><td class="n">0</td>'
+        '</tr><tr><td>2026-W45</td><td>02/11/2026</td><td class="n">6</td>'
+        '<td class="n">1</td></tr>' in page
+    )
+    assert (
+        '<tr><td>02/11/2026</td><td class="n">6</td><td class="n">3</td>'
+        '<td class="n">0</td><td class="n">3</td><td>09:00</td><td>09:25</td></tr>'
+        "</tbody></table><p>1 jour de la période sans aucune tentative.</p>" in page
+    )
+    assert (
+        "<h3>Coverage of the period</h3>\n<p>This record holds 6 attempts to see the "
+        "availability, spread over 1 distinct ISO week (Monday to Sunday; the period touches 2) "
+        "and 1 distinct day (of the 2 days of the period). Hours of the day with attempts "
+        "(Europe/Paris time): 09:00 to 10:00, that is 1 distinct hour. No slot was offered at "
+        "any of these attempts.</p>" in page
+    )
+    assert page.index("Couverture de la période") < page.index("Pages reçues")
+    assert page.count('<div class="warning" role="note">') == 2  # French, then English
+    assert "Attention : couverture inférieure à celle des décisions citées" in page
+    assert "Note: less coverage than in the decisions cited" in page
+    assert page.count("<svg ") == 2
+    assert page.count('data-day="') == 4  # two days, in each language's calendar
+    assert '<text x="8" y="20" font-size="14" font-weight="bold">Attempts per day' in page
 
 
 def test_slots_offered_are_said_plainly_with_their_dates(setup: Setup, tmp_path: Path) -> None:
@@ -424,6 +495,117 @@ def test_the_statements_are_read_from_plain_records(
     assert f'">{english}</p>' in page
     assert page.startswith('<!DOCTYPE html>\n<html lang="fr">\n')
     assert page.endswith("</body>\n</html>\n")
+
+
+# --- coverage ---------------------------------------------------------------------------------
+
+
+CITED = Decision(
+    court="Conseil d'État",
+    cited_as="CE",
+    decided=date(2020, 6, 10),
+    number="n° 435594",
+    held_fr="tentatives « n'ayant pas été effectuées la même semaine » & <rejet>",
+    held_en="attempts not made in the same week & <rejected>",
+    source="https://decisions.example/ce/435594",
+)
+# A decision on online booking itself: the coverage warning does not cite it.
+ELSEWHERE = Decision(
+    court="Conseil d'État",
+    cited_as="CE",
+    decided=date(2019, 11, 27),
+    number="n° 422516",
+    held_fr="le téléservice ne peut être rendu obligatoire",
+    held_en="the online service cannot be made mandatory",
+    source="https://decisions.example/ce/422516",
+)
+
+
+def test_a_one_week_history_gets_the_warning_with_the_references(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(references, "DECISIONS", (CITED, ELSEWHERE))
+    days = [T0 + timedelta(days=n) for n in range(7)]  # Monday 2 to Sunday 8 November
+    checks = [a_check(at, Status.NONE) for at in days]
+    period = parse_period("2026-11-02", "2026-11-08", PARIS, T0 + timedelta(days=30))
+    target = setup.config.targets[0]
+    records = TargetPeriod(tuple(checks), (), ())
+    facts = build_facts(setup.config, target, period, records, Pages({}, 10, 0), T0)
+    coverage = build_coverage(facts)
+    french = (
+        "Ce relevé couvre 1 semaine ISO distincte (moins de 3) et compte des tentatives sur 7 "
+        "jours distincts (moins de 11, soit un jour sur deux pendant 3 semaines). Dans les "
+        "décisions citées (CE, 10 juin 2020, n° 435594), le juge a tenu compte de tentatives "
+        "réparties sur plusieurs semaines (au moins trois dans les décisions de 2020 qui ont "
+        "fait droit à la demande)."
+    )
+    english = (
+        "This record covers 1 distinct ISO week (fewer than 3) and has attempts on 7 distinct "
+        "days (fewer than 11, that is every other day for 3 weeks). In the decisions cited "
+        "(CE, 10 juin 2020, n° 435594), the judge took into account attempts spread over "
+        "several weeks (at least three in the 2020 decisions that granted the request)."
+    )
+    assert (coverage_warning(coverage, "fr"), coverage_warning(coverage, "en")) == (
+        french,
+        english,
+    )
+    page = summary_html(facts)
+    assert (
+        '<div class="warning" role="note"><p class="title">Attention : couverture inférieure '
+        f"à celle des décisions citées</p><p>{french}</p><ul><li>CE, 10 juin 2020, n° 435594 : "
+        "tentatives « n'ayant pas été effectuées la même semaine » &amp; &lt;rejet&gt; "
+        "(source : https://decisions.example/ce/435594)</li></ul></div>" in page
+    )
+    assert (
+        f"<p>{english}</p><ul><li>CE, 10 juin 2020, n° 435594: attempts not made in the same "
+        "week &amp; &lt;rejected&gt; (source: "
+        "https://decisions.example/ce/435594)</li></ul></div>" in page
+    )
+    assert "422516" not in page
+    monkeypatch.setattr(references, "DECISIONS", ())
+    assert coverage_warning(coverage, "fr").endswith(
+        "Dans les décisions publiées sur le référé « mesures utiles », le juge a tenu compte de "
+        "tentatives réparties sur plusieurs semaines (au moins trois dans les décisions de 2020 "
+        "qui ont fait droit à la demande)."
+    )
+    monkeypatch.setattr(references, "DECISIONS", (CITED, ELSEWHERE))
+    rows_ = dict(summary_rows(facts))
+    assert (rows_["coverage_warning_fr"], rows_["coverage_warning_en"]) == (french, english)
+    assert rows_["hours_tried"] == "9"
+
+
+def test_four_weeks_every_day_need_no_warning(setup: Setup, tmp_path: Path) -> None:
+    for n in range(28):  # Monday 2 to Sunday 29 November, 09:00 and 21:30 in Paris
+        add_check(setup, T0 + timedelta(days=n), Status.NONE, 200, NONE_PAGE)
+        add_check(setup, T0 + timedelta(days=n, hours=12, minutes=30), Status.NONE, 200)
+    add_check(setup, T0 + timedelta(days=9, hours=5), Status.AVAILABLE, 200, SLOT_PAGE)
+    out = tmp_path / "export"
+    done = export(setup, out, "--since", "2026-11-02", "--until", "2026-11-29")
+    assert done.exit_code == 0, done.output
+    facts = summary(out)
+    assert [facts[k] for k in COVERAGE_ROWS] == [
+        "28",
+        "4",
+        "28",
+        "2026-W45:14;2026-W46:15;2026-W47:14;2026-W48:14",
+        "9;14;21",
+        "",
+        "",
+        "",
+    ]
+    page = html_text(out)
+    assert '<div class="warning"' not in page
+    assert (
+        "Des créneaux ont été proposés au moins une fois pendant la période (1 jour concerné)."
+        in page
+    )
+    assert "Slots were offered at least once in the period (on 1 day)." in page
+    calendar = (out / "calendar.svg").read_text(encoding="utf-8")
+    cells = [g for g in ET.fromstring(calendar).iter() if "data-day" in g.attrib]
+    assert len(cells) == 28
+    assert [g.attrib["data-outcome"] for g in cells].count("slots") == 1
+    assert cells[9].attrib == {"data-day": "2026-11-11", "data-outcome": "slots"}
+    assert "calendar.svg" in (out / "MANIFEST.sha256").read_text()
 
 
 # --- the rolled-up past -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ copied (`pages`), every text in French and English (`texts`, from the Jinja2 tem
     summary.csv      the same facts, one per row
     checks.csv       one row per recorded check
     hours.csv        hourly counts, for the part of the period older than the retention
+    calendar.svg     the period as a calendar, one cell a day coloured by what it saw
     pages/           the pages as received, named by their SHA-256
     MANIFEST.sha256  the SHA-256 of every other file (`sha256sum -c MANIFEST.sha256`)
 
@@ -23,21 +24,48 @@ HTML-escaped, and in every CSV cell it is one line without control characters, w
 apostrophe when a spreadsheet would take it for a formula (`=`, `+`, `-`, `@`): these files
 are opened by people, in spreadsheets (see `creneau.terminal`)."""
 
+from creneau.evidence.calendar import (
+    OUTCOME_COLOURS,
+    OUTCOME_INK,
+    OUTCOME_LABELS,
+    OUTCOME_MARKS,
+    calendar_svg,
+)
+from creneau.evidence.coverage import Coverage, DayOutcome, Thinness, build_coverage
 from creneau.evidence.facts import Facts, build_facts
-from creneau.evidence.files import MANIFEST, check_rows, hour_rows, summary_rows
+from creneau.evidence.files import CALENDAR, MANIFEST, check_rows, hour_rows, summary_rows
 from creneau.evidence.pages import Pages, copy_pages
 from creneau.evidence.period import EvidenceError, Period, parse_period
-from creneau.evidence.texts import statement, summary_html, verdict_en, verdict_fr
+from creneau.evidence.texts import (
+    coverage_statement,
+    coverage_warning,
+    statement,
+    summary_html,
+    verdict_en,
+    verdict_fr,
+)
 
 __all__ = [
+    "CALENDAR",
     "MANIFEST",
+    "OUTCOME_COLOURS",
+    "OUTCOME_INK",
+    "OUTCOME_LABELS",
+    "OUTCOME_MARKS",
+    "Coverage",
+    "DayOutcome",
     "EvidenceError",
     "Facts",
     "Pages",
     "Period",
+    "Thinness",
+    "build_coverage",
     "build_facts",
+    "calendar_svg",
     "check_rows",
     "copy_pages",
+    "coverage_statement",
+    "coverage_warning",
     "hour_rows",
     "parse_period",
     "statement",

@@ -106,6 +106,18 @@ class Coverage:
         return [hour for hour, attempts in enumerate(self.hours) if attempts]
 
     @property
+    def hour_ranges(self) -> list[tuple[int, int]]:
+        """The hours tried as runs of consecutive hours, first and last included:
+        [(7, 9), (14, 22)]."""
+        runs: list[tuple[int, int]] = []
+        for hour in self.hours_tried:
+            if runs and runs[-1][1] == hour - 1:
+                runs[-1] = (runs[-1][0], hour)
+            else:
+                runs.append((hour, hour))
+        return runs
+
+    @property
     def thinness(self) -> tuple[Thinness, ...]:
         found = []
         if self.weeks_tried < MIN_WEEKS:
@@ -140,7 +152,10 @@ def build_coverage(facts: Facts) -> Coverage:
         spans[local.date()] = (min(first, check.started_at), max(last, check.started_at))
     for hour in facts.records.hours:
         local = hour.hour.astimezone(facts.zone)
-        add(local.date(), _kind(hour.status, hour.status == Status.AVAILABLE), hour.checks)
+        # An hour that overlaps the period's start counts whole (as in the summary's total):
+        # on the period's first day, not on a day before it.
+        day = max(hour.hour, facts.period.start).astimezone(facts.zone).date()
+        add(day, _kind(hour.status, hour.status == Status.AVAILABLE), hour.checks)
         hours[local.hour] += hour.checks
     days = tuple(_day(day, counts.get(day, Counter()), spans.get(day)) for day in _days_of(facts))
     return Coverage(days, _weeks(days), tuple(hours), facts.slots_offered)

@@ -1,5 +1,6 @@
-"""The files of an export: summary.html (from the templates), summary.csv, checks.csv and
-hours.csv, and the manifest of their SHA-256. Every CSV cell is one line that no spreadsheet
+"""The files of an export: summary.html (from the templates), summary.csv, checks.csv,
+hours.csv and calendar.svg (the period's calendar, in French), and the manifest of their
+SHA-256. Every CSV cell is one line that no spreadsheet
 takes for a formula (`creneau.terminal.csv_row`)."""
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from pathlib import Path
 
 from creneau import __version__
 from creneau.details import render
+from creneau.evidence.calendar import calendar_svg
+from creneau.evidence.coverage import Coverage, build_coverage
 from creneau.evidence.facts import Facts
-from creneau.evidence.texts import summary_html, verdict_en, verdict_fr
-from creneau.evidence.times import iso_local, iso_utc
+from creneau.evidence.texts import coverage_warning, summary_html, verdict_en, verdict_fr
+from creneau.evidence.times import hours_compact, iso_local, iso_utc
 from creneau.redact import redact
 from creneau.terminal import csv_row
 
@@ -36,9 +39,17 @@ CHECK_COLUMNS = [
 HOUR_COLUMNS = ["hour_utc", "hour_local", "status", "checks"]
 
 
-def write_files(folder: Path, facts: Facts) -> None:
-    (folder / "summary.html").write_bytes(summary_html(facts).encode("utf-8"))
-    (folder / "summary.csv").write_bytes(csv_bytes([["field", "value"], *summary_rows(facts)]))
+CALENDAR = "calendar.svg"
+
+
+def write_files(folder: Path, facts: Facts, coverage: Coverage | None = None) -> None:
+    """summary.html, summary.csv, checks.csv, hours.csv and calendar.svg; `coverage`: the
+    facts' own, when already built."""
+    coverage = coverage or build_coverage(facts)
+    (folder / "summary.html").write_bytes(summary_html(facts, coverage).encode("utf-8"))
+    summary = [["field", "value"], *summary_rows(facts, coverage)]
+    (folder / "summary.csv").write_bytes(csv_bytes(summary))
+    (folder / CALENDAR).write_bytes(calendar_svg(coverage, "fr").encode("utf-8"))
     (folder / "checks.csv").write_bytes(csv_bytes([CHECK_COLUMNS, *check_rows(facts)]))
     if facts.records.hours:
         (folder / "hours.csv").write_bytes(csv_bytes([HOUR_COLUMNS, *hour_rows(facts)]))
@@ -77,7 +88,10 @@ def hour_rows(facts: Facts) -> list[list[str]]:
     ]
 
 
-def summary_rows(facts: Facts) -> list[list[str]]:
+def summary_rows(facts: Facts, coverage: Coverage | None = None) -> list[list[str]]:
+    """The facts, one per row; `coverage`: the facts' own, when already built."""
+    coverage = coverage or build_coverage(facts)
+
     def when(at: datetime | None) -> str:
         return iso_utc(at) if at else ""
 
@@ -102,6 +116,7 @@ def summary_rows(facts: Facts) -> list[list[str]]:
         ["slots_offered", "yes" if facts.slots_offered else "no"],
         ["checks_with_slots", str(facts.checks_with_slots)],
         ["slots_seen", str(len(facts.records.slots))],
+        *coverage_rows(coverage),
         ["pages_included", str(facts.pages_included)],
         ["checks_page_not_kept", str(facts.checks_page_not_kept)],
         ["pages_left_out_by_max_pages", str(facts.pages.left_out)],
@@ -111,6 +126,20 @@ def summary_rows(facts: Facts) -> list[list[str]]:
         ["creneau_version", __version__],
     ]
     return rows
+
+
+def coverage_rows(coverage: Coverage) -> list[list[str]]:
+    weeks = ";".join(f"{week.label}:{week.attempts}" for week in coverage.weeks)
+    return [
+        ["days_in_period", str(len(coverage.days))],
+        ["weeks_covered", str(coverage.weeks_tried)],
+        ["days_tried", str(coverage.days_tried)],
+        ["attempts_per_week", weeks],
+        ["hours_tried", hours_compact(coverage.hour_ranges)],
+        ["thinness", ";".join(coverage.thinness)],
+        ["coverage_warning_fr", coverage_warning(coverage, "fr")],
+        ["coverage_warning_en", coverage_warning(coverage, "en")],
+    ]
 
 
 def listed(folder: Path) -> list[str]:
