@@ -19,13 +19,14 @@ import pytest
 from PIL import Image
 
 from creneau.evidence import Pages
+from creneau.evidence.calendar import OUTCOME_MARKS
 from creneau.evidence.coverage import DayOutcome, Thinness, build_coverage
 from creneau.evidence.dossier import write_dossier
-from creneau.evidence.dossier.words import OUTCOME_MARKS, coverage_warning
 from creneau.evidence.facts import Facts
 from creneau.evidence.period import Period
 from creneau.evidence.references import DECISIONS
 from creneau.evidence.renderings import Rendering
+from creneau.evidence.texts import coverage_warning
 from creneau.results import Status
 from creneau.store import CheckRecord
 from creneau.store.evidence import TargetPeriod
@@ -155,7 +156,7 @@ def test_the_dossier_states_the_record_in_french_then_english(tmp_path: Path) ->
     assert "Tentatives : 60" in french
     assert "Semaines ISO distinctes avec au moins une tentative : 4 (sur 4" in french
     assert "Jours avec au moins une tentative : 20 (sur 28 jours)" in french
-    assert "09:00–09:59, 14:00–14:59, 17:00–17:59" in french
+    assert "de 9 h à 10 h, de 14 h à 15 h et de 17 h à 18 h" in french
     assert "2026-W45 02/11/2026 5 15" in french  # the week table
     assert "02/11/2026 lundi 3 09:00 17:00 2 0 1" in french  # the day table
     assert "checks.csv" in french

@@ -80,7 +80,7 @@ def export(
         coverage = build_coverage(facts)
         renderings = render_pages(facts, staging, max_renderings)
         letter = letter_text(facts, coverage, config.creneau.letter_template, applicant)
-        write_files(staging, facts)
+        write_files(staging, facts, coverage)
         (staging / LETTER_FILE).write_bytes(letter.encode("utf-8"))
         record = manifest(staging, listed(staging))
         (staging / RECORD).write_bytes(record)

@@ -11,10 +11,9 @@ from creneau import __version__
 from creneau.evidence.coverage import Coverage
 from creneau.evidence.dossier.printing import para
 from creneau.evidence.dossier.tables import calendar, hours_table
-from creneau.evidence.dossier.words import coverage_warning, hour_ranges
 from creneau.evidence.facts import Facts
-from creneau.evidence.texts import statement, verdict_en, verdict_fr
-from creneau.evidence.times import long_fr, plural, utc_clock
+from creneau.evidence.texts import coverage_warning, statement, verdict_en, verdict_fr
+from creneau.evidence.times import hour_spans, long_fr, plural, utc_clock
 
 TITLE_FR = "Relevé des tentatives de prise de rendez-vous"
 TITLE_EN = "Record of the attempts to book an appointment"
@@ -69,7 +68,7 @@ def coverage_fr(facts: Facts, coverage: Coverage) -> list[Flowable]:
         para(f"Jours avec au moins une tentative : {coverage.days_tried} "
              f"(sur {plural(len(coverage.days), 'jour', 'jours')})"),
         para(f"Heures de la journée essayées ({facts.zone.key}) : "
-             f"{hour_ranges(coverage.hours_tried)}"),
+             f"{_hours(coverage, 'fr')}"),
         para(f"Un créneau a-t-il été proposé au moins une fois ? {offered}", "strong"),
         *_warning(coverage, "fr"),
         para("Tentatives par heure de la journée", "h2"),
@@ -94,7 +93,7 @@ def english(facts: Facts, coverage: Coverage) -> list[Flowable]:
              f"(of {len(coverage.weeks)} the period touches)"),
         para(f"Days with at least one attempt: {coverage.days_tried} "
              f"(of {plural(len(coverage.days), 'day', 'days')})"),
-        para(f"Hours of the day tried ({facts.zone.key}): {hour_ranges(coverage.hours_tried)}"),
+        para(f"Hours of the day tried ({facts.zone.key}): {_hours(coverage, 'en')}"),
         para(f"Was a slot ever offered? {offered}", "strong"),
         *_warning(coverage, "en"),
         para("Calendar", "h2"),
@@ -103,3 +102,7 @@ def english(facts: Facts, coverage: Coverage) -> list[Flowable]:
              "fingerprint are in the French part above; every check is listed in checks.csv.",
              "small"),
     ]  # fmt: skip
+
+
+def _hours(coverage: Coverage, language: str) -> str:
+    return hour_spans(coverage.hour_ranges, language) or "—"

@@ -10,15 +10,10 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
+from creneau.dates import WEEKDAYS
+from creneau.evidence.calendar import OUTCOME_COLOURS, OUTCOME_INK, OUTCOME_LABELS, OUTCOME_MARKS
 from creneau.evidence.coverage import Coverage, DayCoverage, DayOutcome
 from creneau.evidence.dossier.printing import BOLD, RULE, SANS, para
-from creneau.evidence.dossier.words import (
-    OUTCOME_COLOURS,
-    OUTCOME_INK,
-    OUTCOME_LABELS,
-    OUTCOME_MARKS,
-    weekday,
-)
 from creneau.evidence.facts import Facts
 
 OUTSIDE = colors.HexColor("#e6e6e6")  # a day of the week outside the period
@@ -33,7 +28,7 @@ HEADER = [("FONT", (0, 0), (-1, 0), BOLD, 8), ("BACKGROUND", (0, 0), (-1, 0), OU
 
 def calendar(coverage: Coverage, language: str) -> list[Flowable]:
     """The calendar and its legend."""
-    header = [para("", "day")] + [para(weekday(i, language)[:3], "day") for i in range(7)]
+    header = [para("", "day")] + [para(WEEKDAYS[language][i][:3], "day") for i in range(7)]
     rows: list[list[Paragraph]] = [header]
     style = [*GRID, ("BACKGROUND", (0, 0), (-1, 0), OUTSIDE)]
     for row_index, (week, days) in enumerate(zip(coverage.weeks, coverage.calendar(), strict=True)):
@@ -92,7 +87,7 @@ def days_table(facts: Facts, coverage: Coverage) -> Table:
             continue
         first = day.first.astimezone(facts.zone).strftime("%H:%M") if day.first else "—"
         last = day.last.astimezone(facts.zone).strftime("%H:%M") if day.last else "—"
-        rows.append((day.day.strftime("%d/%m/%Y"), weekday(day.day.weekday(), "fr"),
+        rows.append((day.day.strftime("%d/%m/%Y"), WEEKDAYS["fr"][day.day.weekday()],
                      str(day.attempts), first, last, str(day.no_slot), str(day.slots),
                      str(day.no_answer)))  # fmt: skip
     return _plain_table(rows, [22 * mm, 20 * mm, 18 * mm, 17 * mm, 17 * mm, 24 * mm, 17 * mm,
