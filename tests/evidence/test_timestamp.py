@@ -353,6 +353,22 @@ def test_a_link_the_client_refuses_is_one_line_before_any_export(
     assert not out.exists()
 
 
+def test_tsa_ca_alone_or_missing_is_one_line_before_any_export(
+    setup: Setup, authority: LocalTSA, tmp_path: Path
+) -> None:
+    out = tmp_path / "export"
+    done = export(setup, out, "--tsa-ca", authority.root)
+    assert (done.exit_code, done.stderr) == (
+        2, "Error: --tsa-ca needs --tsa (the authority's URL)\n",
+    )  # fmt: skip
+    done = export(setup, out, "--tsa", authority.url, "--tsa-ca", tmp_path / "none.pem")
+    assert (done.exit_code, done.stderr) == (
+        2,
+        f"Error: --tsa-ca {tmp_path / 'none.pem'}: no such file\n",
+    )
+    assert not out.exists()
+
+
 def test_request_timestamp_refuses_a_guarded_loopback_authority(
     authority: LocalTSA, tmp_path: Path
 ) -> None:

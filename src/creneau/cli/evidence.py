@@ -120,9 +120,7 @@ def export_command(
     try:
         period = parse_period(since, until, config.creneau.zone, datetime.now(UTC))
         check_out_dir(out_dir)
-        if tsa_ca is not None and tsa_url is None:
-            raise EvidenceError("--tsa-ca needs --tsa")
-        if tsa_url is not None:
+        if tsa_url is not None or tsa_ca is not None:
             from creneau.usecases.timestamp import check_request
 
             check_request(tsa_url, tsa_ca)

@@ -22,6 +22,7 @@ What `ts -reply -text` prints (OpenSSL 3, crypto/ts/ts_rsp_print.c):
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -101,8 +102,6 @@ def run(*args: str | Path, stdin: bytes | None = None) -> Ran:
 
 def system_roots(environ: dict[str, str] | None = None) -> Path | None:
     """The trust store: SSL_CERT_FILE when set (as httpx reads it), else Debian's bundle."""
-    import os
-
     named = (environ if environ is not None else dict(os.environ)).get("SSL_CERT_FILE")
     for path in (Path(named) if named else None, SYSTEM_ROOTS):
         if path is not None and path.is_file():

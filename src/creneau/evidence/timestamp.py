@@ -222,8 +222,9 @@ def _write(folder: Path, reply: bytes, chain: Sequence[Certificate]) -> None:
             written.append(partial)
             partial.write_bytes(content)
         for name in contents:
-            (folder / f".{name}.partial").rename(folder / name)
             written.append(folder / name)
+            (folder / f".{name}.partial").rename(folder / name)
+        written.append(folder / STAMP)
         (folder / STAMP).write_bytes(stamp_lines(folder))
     except BaseException:
         for path in written:

@@ -27,8 +27,10 @@ def tsa_guard() -> Guard:
     return Guard(allow_private=True)
 
 
-def check_request(tsa_url: str, tsa_ca: Path | None) -> None:
+def check_request(tsa_url: str | None, tsa_ca: Path | None) -> None:
     """Raises EvidenceError (one line) when the time-stamp cannot be asked for."""
+    if tsa_url is None:
+        raise EvidenceError("--tsa-ca needs --tsa (the authority's URL)")
     require_openssl()
     if why := tsa_guard().check_url(tsa_url):
         raise EvidenceError(f"--tsa {redact(tsa_url)}: {why}")
