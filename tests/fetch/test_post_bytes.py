@@ -85,3 +85,30 @@ async def test_an_answer_too_large_is_not_read() -> None:
     with pytest.raises(FetchError, match="larger than 1 KiB"):
         async with client.session("tsa:tsa.example", URL, respect_robots=False) as session:
             await session.post_bytes(URL, QUERY, "application/timestamp-query")
+
+
+async def test_a_307_to_another_host_resends_the_bytes_with_their_type_only() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "tsa.example":
+            moved = {"location": "https://other.example/tsr"}
+            return httpx.Response(307, headers=moved, stream=Streamed(b""))
+        return httpx.Response(200, stream=Streamed(b"reply"))
+
+    client = PoliteClient(
+        None, lambda host: HostBudget(60, 5), retries=0, transport=httpx.MockTransport(answer)
+    )
+    async with client.session("tsa:tsa.example", URL, respect_robots=False) as session:
+        page = await session.post_bytes(
+            URL, QUERY, "application/timestamp-query", headers={"Authorization": "Bearer t"}
+        )
+    assert page.body == b"reply"
+    moved = seen[1]
+    assert (moved.method, str(moved.url), moved.content) == (
+        "POST", "https://other.example/tsr", QUERY,
+    )  # fmt: skip
+    assert moved.headers["content-type"] == "application/timestamp-query"
+    assert "authorization" not in moved.headers
+    assert seen[0].headers["authorization"] == "Bearer t"

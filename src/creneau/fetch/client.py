@@ -160,6 +160,11 @@ def _home_domain(url: str) -> str:
     return host if "." in host else f"{host}.local"
 
 
+def _content_type(headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    kept = {k: v for k, v in (headers or {}).items() if k.lower() == "content-type"}
+    return kept or None
+
+
 def _never(page: Page) -> bool:
     return False
 
@@ -448,7 +453,9 @@ class Session:
             if page.status in (301, 302, 303) and method == "POST":
                 method, data = "GET", None
             if host_of(url) != host_of(page.url):
-                headers = None  # a token meant for one host never follows to another
+                # A token meant for one host never follows to another; raw bytes (307, 308)
+                # keep the type that says what they are.
+                headers = _content_type(headers) if isinstance(data, bytes) else None
         raise FetchError(Detail("fetch.redirect_loop", hops=MAX_REDIRECTS, url=url))
 
     async def _check_robots(self, url: str) -> None:
