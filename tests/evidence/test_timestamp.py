@@ -234,6 +234,37 @@ def test_verify_falls_back_on_the_system_store_then_on_the_stored_root(
     assert f"  {TSR}: the token does not verify (" in done.output
 
 
+def test_a_token_with_an_intermediate_verifies_on_the_system_store(
+    setup: Setup, stranger: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As with a public authority: the token carries the TSA's certificate and the
+    intermediate; the root is in the system's trust store, among others."""
+    with local_tsa(tmp_path / "tsa", intermediate=True) as chained:
+        store = tmp_path / "ca-certificates.crt"
+        store.write_bytes(stranger.read_bytes() + chained.root.read_bytes())
+        monkeypatch.setenv("SSL_CERT_FILE", str(store))
+        out = tmp_path / "export"
+        done = export(setup, out, "--tsa", chained.url)
+        assert done.exit_code == 0, done.output
+    subjects = subprocess.run(
+        ["openssl", "crl2pkcs7", "-nocrl", "-certfile", out / CHAIN],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    listed = subprocess.run(
+        ["openssl", "pkcs7", "-print_certs", "-noout"], input=subjects.decode(),
+        capture_output=True, check=True, text=True,
+    ).stdout  # fmt: skip
+    assert [line for line in listed.splitlines() if line.startswith("subject=")] == [
+        "subject=O = creneau tests, CN = Local Test TSA",
+        "subject=O = creneau tests, CN = Local Test Intermediate",
+        "subject=O = creneau tests, CN = Local Test Root",
+    ]
+    done = run("evidence", "verify", out, "--language", "en")
+    assert done.exit_code == 0, done.output
+    assert f"  Verified on the system's trust store {store} (" in done.output
+    assert openssl_verifies(out, chained.root)
+
+
 # --- any change is caught --------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 SUBJECT_ROOT = "/O=creneau tests/CN=Local Test Root"
 SUBJECT_TSA = "/O=creneau tests/CN=Local Test TSA"
+SUBJECT_INTERMEDIATE = "/O=creneau tests/CN=Local Test Intermediate"
 
 CONFIG = """\
 [ tsa ]
@@ -26,7 +27,7 @@ default_tsa = granted
 [ granted ]
 serial = {dir}/serial
 signer_cert = {dir}/tsa.pem
-certs = {dir}/tsa.pem
+certs = {dir}/{carried}
 signer_key = {dir}/tsa.key
 signer_digest = sha256
 default_policy = 1.2.3.4.1
@@ -62,23 +63,45 @@ def openssl(*args: str | Path, cwd: Path | None = None) -> bytes:
     return done.stdout
 
 
-def make_authority(folder: Path) -> None:
-    """root.pem/root.key (a CA), tsa.pem/tsa.key (its time-stamping certificate), tsa.cnf."""
+def make_authority(folder: Path, *, intermediate: bool = False) -> None:
+    """root.pem/root.key (a CA), tsa.pem/tsa.key (its time-stamping certificate), tsa.cnf.
+    With `intermediate`, the root signs inter.pem, which signs the TSA's certificate, and the
+    tokens carry both (as public authorities' do); else the tokens carry the TSA's only."""
     folder = folder.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
     ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
-    openssl(
-        "req", "-x509", *ec, "-keyout", "root.key", "-out", "root.pem", "-days", "3650",
-        "-subj", SUBJECT_ROOT, "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=folder,
-    )  # fmt: skip
+    ca = ("-addext", "basicConstraints=critical,CA:TRUE",
+          "-addext", "keyUsage=critical,keyCertSign,cRLSign")  # fmt: skip
+    openssl("req", "-x509", *ec, "-keyout", "root.key", "-out", "root.pem", "-days", "3650",
+            "-subj", SUBJECT_ROOT, *ca, cwd=folder)  # fmt: skip
+    issuer = "root"
+    if intermediate:
+        openssl("req", *ec, "-keyout", "inter.key", "-out", "inter.csr",
+                "-subj", SUBJECT_INTERMEDIATE, cwd=folder)  # fmt: skip
+        (folder / "inter.ext").write_text(
+            "basicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n"
+        )
+        _sign(folder, "inter", "root", "inter.ext")
+        issuer = "inter"
     openssl("req", *ec, "-keyout", "tsa.key", "-out", "tsa.csr", "-subj", SUBJECT_TSA, cwd=folder)
     (folder / "tsa.ext").write_text(TSA_EXTENSIONS)
-    openssl(
-        "x509", "-req", "-in", "tsa.csr", "-CA", "root.pem", "-CAkey", "root.key",
-        "-CAcreateserial", "-out", "tsa.pem", "-days", "3650", "-extfile", "tsa.ext", cwd=folder,
-    )  # fmt: skip
+    _sign(folder, "tsa", issuer, "tsa.ext")
+    if intermediate:
+        (folder / "carried.pem").write_bytes(
+            (folder / "tsa.pem").read_bytes() + (folder / "inter.pem").read_bytes()
+        )
+    else:
+        (folder / "carried.pem").write_bytes((folder / "tsa.pem").read_bytes())
     (folder / "serial").write_text("01\n")
-    (folder / "tsa.cnf").write_text(CONFIG.format(dir=folder))
+    (folder / "tsa.cnf").write_text(CONFIG.format(dir=folder, carried="carried.pem"))
+
+
+def _sign(folder: Path, name: str, issuer: str, extensions: str) -> None:
+    openssl(
+        "x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.pem", "-CAkey", f"{issuer}.key",
+        "-CAcreateserial", "-out", f"{name}.pem", "-days", "3650", "-extfile", extensions,
+        cwd=folder,
+    )  # fmt: skip
 
 
 class LocalTSA:
@@ -155,7 +178,7 @@ class LocalTSA:
 
 
 @contextmanager
-def local_tsa(folder: Path) -> Iterator[LocalTSA]:
-    make_authority(folder)
+def local_tsa(folder: Path, *, intermediate: bool = False) -> Iterator[LocalTSA]:
+    make_authority(folder, intermediate=intermediate)
     with LocalTSA(folder).serving() as authority:
         yield authority

@@ -182,26 +182,47 @@ def _trusted_chain(
         )
     trusted = certificates(anchor.read_bytes())
     chain = _towards_root(token_certificates(reply), trusted)
-    with tempfile.TemporaryDirectory(prefix="creneau-chain-") as work:
-        untrusted = Path(work) / CHAIN
-        untrusted.write_bytes(b"".join(cert.pem for cert in chain))
-        verified = verify_token(manifest, reply, anchor, untrusted)
-    root = next((cert for cert in chain if cert.self_signed and cert in trusted), None)
-    if not verified.ok or root is None:
-        why = verified.why if not verified.ok else "no root of the chain is trusted"
+    path = [cert for cert in chain if not (cert.self_signed and cert in trusted)]
+    candidates = [cert for cert in chain if cert.self_signed and cert in trusted]
+    root, why = _verifying_root(manifest, reply, path, candidates or [None], anchor)
+    if root is None:
         raise EvidenceError(
             f"time-stamping authority {authority}: its token does not verify against {anchor} "
             f"({why}); pass --tsa-ca with the authority's root certificate"
         )
-    return Stamped(token, authority, anchor, root, fingerprint(root.pem)), chain
+    return Stamped(token, authority, anchor, root, fingerprint(root.pem)), [*path, root]
+
+
+def _verifying_root(
+    manifest: Path,
+    reply: Path,
+    path: Sequence[Certificate],
+    candidates: Sequence[Certificate | None],
+    anchor: Path,
+) -> tuple[Certificate | None, str]:
+    """The first root (several may share a name) on which `openssl ts -verify` accepts the
+    token, or None and OpenSSL's reason (None as a candidate: the whole `anchor` file)."""
+    why = "no root of the chain is trusted"
+    with tempfile.TemporaryDirectory(prefix="creneau-chain-") as work:
+        untrusted, roots = Path(work) / CHAIN, Path(work) / "root.pem"
+        untrusted.write_bytes(b"".join(cert.pem for cert in path))
+        for candidate in candidates:
+            if candidate is not None:
+                roots.write_bytes(candidate.pem)
+            ran = verify_token(manifest, reply, roots if candidate else anchor, untrusted)
+            if ran.ok and candidate is not None:
+                return candidate, ""
+            why = ran.why if not ran.ok else why
+    return None, why
 
 
 def _towards_root(
     certs: Sequence[Certificate], trusted: Sequence[Certificate]
 ) -> list[Certificate]:
-    """`certs`, then the trusted certificates that issued them, up to a root."""
-    chain = list(certs)
-    frontier = list(certs)
+    """`certs` (each once: a token may carry its signer's twice), then the trusted
+    certificates that issued them, up to a root."""
+    chain = list(dict.fromkeys(certs))
+    frontier = list(chain)
     for _ in range(MAX_CHAIN):
         issuers = {cert.issuer for cert in frontier}
         found = [cert for cert in trusted if cert.subject in issuers and cert not in chain]
