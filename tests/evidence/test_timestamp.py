@@ -480,3 +480,19 @@ def test_the_reply_text_is_read_field_by_field() -> None:
     assert not rejected.granted
     assert parse_time("Feb 29 23:59:59 2028 GMT") == datetime(2028, 2, 29, 23, 59, 59, tzinfo=UTC)
     assert parse_time("Foo 29 23:59:59 2028 GMT") is None
+
+
+def test_openssl_complaints_are_one_short_line() -> None:
+    from creneau.evidence.openssl import Ran
+
+    said = (
+        "Using configuration from /usr/lib/ssl/openssl.cnf\n"
+        "40D7E981D77F0000:error:17800064:time stamp routines:ts_verify_cert:certificate "
+        "verify error:../crypto/ts/ts_rsp_verify.c:188:Verify error:unable to get local "
+        "issuer certificate\n"
+    )
+    assert Ran(1, b"", said).why == (
+        "certificate verify error: Verify error:unable to get local issuer certificate"
+    )
+    assert Ran(1, b"", "Using configuration from x\n").why == "openssl exited with status 1"
+    assert Ran(2, b"", "bad option -x\n").why == "bad option -x"

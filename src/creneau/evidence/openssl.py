@@ -113,7 +113,7 @@ def system_roots(environ: dict[str, str] | None = None) -> Path | None:
 class Token:
     """What a time-stamp reply says, as `openssl ts -reply -text` prints it."""
 
-    status: str  # "Granted.", "Rejection." …
+    status: str  # "Granted.", "Rejected." …
     status_text: str  # the authority's own words, "unspecified" when it gave none
     hash_algorithm: str
     imprint: str  # hex of the message data: the SHA-256 of the stamped file
@@ -137,24 +137,27 @@ def read_reply(reply: Path) -> Token:
 
 
 def parse_reply_text(text: str) -> Token:
+    """Each "Name: value" line under "Status info:" and "TST info:", and the hex dump of
+    the message data (the imprint) after "Message data:"."""
     fields: dict[str, str] = {}
     imprint: list[str] = []
-    section = ""
+    section, in_dump = "", False
     for line in text.splitlines():
-        if (dumped := _DUMP.match(line)) and section == "TST info:Message data":
+        dumped = _DUMP.match(line)
+        if dumped and in_dump:  # "    0000 - 61 fb …-fc dc …   a..r./@…": the hex part
             imprint.extend(re.findall(r"[0-9a-f]{2}", dumped.group(1).split("   ")[0]))
             continue
+        in_dump = False
         found = _FIELD.match(line)
         if found is None:
             continue
         name, value = found.group(1), found.group(2).strip()
         if name in ("Status info", "TST info") and not value:
-            section = name + ":"
-            continue
-        if name == "Message data":
-            section = section.split(":")[0] + ":Message data"
-            continue
-        fields.setdefault(f"{section.split(':')[0]}:{name}", value)
+            section = name
+        elif name == "Message data" and section == "TST info":
+            in_dump = True
+        else:
+            fields.setdefault(f"{section}:{name}", value)
     tst = "TST info:"
     return Token(
         status=fields.get("Status info:Status", ""),
