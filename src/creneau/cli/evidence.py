@@ -21,13 +21,16 @@ from creneau.evidence import MANIFEST, EvidenceError
 from creneau.evidence.times import short_fr, utc_clock
 from creneau.terminal import clean
 from creneau.usecases.evidence import DEFAULT_MAX_PAGES, Exported
+from creneau.usecases.timestamp import SealFailed
 
 PARIS = ZoneInfo("Europe/Paris")
 DEFAULT_LANGUAGE = "fr"  # the config's, without a config file
 
 if TYPE_CHECKING:
     from creneau.config import Config
+    from creneau.evidence.timestamp import Stamped
     from creneau.targets import TargetBase
+    from creneau.usecases.timestamp import Sealer
 
 
 class EvidenceUsageError(click.ClickException):
@@ -55,7 +58,7 @@ def evidence() -> None:
 
 
 class StampFailed(click.ClickException):
-    """The export is written, its time-stamp failed: a run-time failure, exit status 1."""
+    """The time-stamp failed, so no export was written: a run-time failure, exit status 1."""
 
     exit_code = 1
 
@@ -126,32 +129,37 @@ def export_command(
             check_request(tsa_url, tsa_ca)
     except EvidenceError as failure:
         raise EvidenceUsageError(clean(failure)) from None
+    sealer = _sealer(config, tsa_url, tsa_ca)
     store = open_store(config.creneau.database)
     try:
-        done = export(store, config, target, period, out_dir, max_pages)
+        done = export(store, config, target, period, out_dir, max_pages, seal=sealer)
+    except SealFailed as failure:
+        raise StampFailed(f"{clean(failure)} (no export written)") from None
     except EvidenceError as failure:
         raise EvidenceUsageError(clean(failure)) from None
     finally:
         store.close()
     _report(done)
-    if tsa_url is not None:
-        _stamp(config, done.directory, tsa_url, tsa_ca)
+    if sealer is not None and sealer.stamped is not None:
+        _report_stamp(sealer.stamped, done.directory)
 
 
-def _stamp(config: Config, folder: Path, tsa_url: str, tsa_ca: Path | None) -> None:
-    import asyncio
+def _sealer(config: Config, tsa_url: str | None, tsa_ca: Path | None) -> Sealer | None:
+    """The export's seal with --tsa: the time-stamp, asked before the folder is in place."""
+    if tsa_url is None:
+        return None
+    from creneau.usecases.timestamp import Sealer, tsa_client
 
-    from creneau.usecases.timestamp import stamp_export, tsa_client
+    return Sealer(tsa_url, tsa_ca, tsa_client(config))
 
-    try:
-        stamped = asyncio.run(stamp_export(folder, tsa_url, tsa_ca, tsa_client(config)))
-    except EvidenceError as failure:
-        raise StampFailed(f"{clean(failure)} (the export in {folder} has no time-stamp)") from None
+
+def _report_stamp(stamped: Stamped, folder: Path) -> None:
     when = stamped.token.time
     said = f"{utc_clock(when)} UTC ({short_fr(when, PARIS)}, Paris)" if when else "?"
     out.print(f"Time-stamped {said} by {clean(stamped.token.tsa)}", markup=False)
     out.print(
-        f"  authority {clean(stamped.authority)}, root {clean(stamped.root.subject)}", markup=False
+        f"  authority {clean(stamped.authority)}, root {clean(stamped.root.subject)}",
+        markup=False,
     )
     out.print(f"  verify: creneau evidence verify {folder}", markup=False)
 

@@ -1,10 +1,14 @@
 """Time-stamp a finished export (`creneau evidence … --tsa URL`): the authority asked through
 a polite client, its token checked and verified, three files added to the folder
 (creneau.evidence.timestamp). `check_request` refuses a request that cannot succeed before
-the export is made: no openssl, a link the client would refuse, no --tsa-ca file."""
+the export is made: no openssl, a link the client would refuse, no --tsa-ca file. `Sealer`
+is the export's `seal` (creneau.usecases.evidence): run on the finished folder before it is
+moved into place, so a failed time-stamp leaves no export behind."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,3 +61,26 @@ async def stamp_export(
     return await request_timestamp(
         folder, tsa_url, client, roots=tsa_ca, guard=guard if guard is not None else tsa_guard()
     )
+
+
+class SealFailed(EvidenceError):
+    """The time-stamp of a finished export failed (the authority, its answer, its token):
+    a run-time failure, not a bad request."""
+
+
+@dataclass
+class Sealer:
+    """`seal` for creneau.usecases.evidence.export: time-stamps the folder, keeps what the
+    authority stated in `stamped`. Runs its own event loop: call it where none runs (the
+    command line, or a worker thread)."""
+
+    tsa_url: str
+    tsa_ca: Path | None
+    client: PoliteClient
+    stamped: Stamped | None = None
+
+    def __call__(self, folder: Path) -> None:
+        try:
+            self.stamped = asyncio.run(stamp_export(folder, self.tsa_url, self.tsa_ca, self.client))
+        except EvidenceError as failure:
+            raise SealFailed(str(failure)) from None
