@@ -126,6 +126,12 @@ def test_a_symbolic_link_is_never_followed(tmp_path: Path) -> None:
     (folder / "pages" / "aaaa.html").unlink()
     (folder / "pages" / "aaaa.html").symlink_to(tmp_path / "elsewhere.html")
     assert failures(folder) == [Failure("pages/aaaa.html", "link")]
+    (tmp_path / "elsewhere.sha256").write_bytes((folder / "MANIFEST.sha256").read_bytes())
+    (folder / "MANIFEST.sha256").unlink()
+    (folder / "MANIFEST.sha256").symlink_to(tmp_path / "elsewhere.sha256")
+    assert failures(folder) == [Failure("MANIFEST.sha256", "link")]
+    (folder / "MANIFEST.sha256").unlink()
+    assert failures(folder) == [Failure("MANIFEST.sha256", "missing")]
 
 
 def test_the_record_must_agree_with_the_manifest(tmp_path: Path) -> None:

@@ -86,8 +86,9 @@ def verify_export(folder: Path, ca_file: Path | None = None) -> Verification:
         raise EvidenceError(f"--ca {ca_file}: no such file")
     failures: list[Failure] = []
     manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        return Verification(folder, failures=(Failure(MANIFEST, "missing"),))
+    if manifest_path.is_symlink() or not manifest_path.is_file():
+        why = "link" if manifest_path.is_symlink() else "missing"
+        return Verification(folder, failures=(Failure(MANIFEST, why),))
     raw = manifest_path.read_bytes()
     listed = _read_sums(MANIFEST, raw, failures)
     hashes = _hashes(folder)
