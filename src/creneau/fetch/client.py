@@ -71,6 +71,8 @@ class MayNotFetch(BaseException):
 
 
 BeforeRequest = Callable[[Spend], Awaitable[None]]
+# What a request sends: a form (url-encoded), raw bytes (`Session.post_bytes`), or nothing.
+Body = Mapping[str, str] | bytes | None
 
 
 def user_agent(contact: str | None) -> str:
@@ -156,6 +158,11 @@ def _home_domain(url: str) -> str:
         return ""
     host = f"[{host}]" if ":" in host else host
     return host if "." in host else f"{host}.local"
+
+
+def _content_type(headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    kept = {k: v for k, v in (headers or {}).items() if k.lower() == "content-type"}
+    return kept or None
 
 
 def _never(page: Page) -> bool:
@@ -414,11 +421,25 @@ class Session:
     ) -> Page:
         return await self._follow("POST", url, data, headers)
 
+    async def post_bytes(
+        self,
+        url: str,
+        content: bytes,
+        content_type: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> Page:
+        """POST `content` as it is (an RFC 3161 query to a time-stamping authority), with
+        every rule of a form's POST: the guard, the host's budget, Retry-After, the bounded
+        answer."""
+        sent = {**(headers or {}), "Content-Type": content_type}
+        return await self._follow("POST", url, content, sent)
+
     async def _follow(
         self,
         method: str,
         url: str,
-        data: Mapping[str, str] | None,
+        data: Body,
         headers: Mapping[str, str] | None,
     ) -> Page:
         for _hop in range(MAX_REDIRECTS + 1):
@@ -432,7 +453,9 @@ class Session:
             if page.status in (301, 302, 303) and method == "POST":
                 method, data = "GET", None
             if host_of(url) != host_of(page.url):
-                headers = None  # a token meant for one host never follows to another
+                # A token meant for one host never follows to another; raw bytes (307, 308)
+                # keep the type that says what they are.
+                headers = _content_type(headers) if isinstance(data, bytes) else None
         raise FetchError(Detail("fetch.redirect_loop", hops=MAX_REDIRECTS, url=url))
 
     async def _check_robots(self, url: str) -> None:
@@ -475,7 +498,7 @@ class Session:
         self,
         method: str,
         url: str,
-        data: Mapping[str, str] | None,
+        data: Body,
         headers: Mapping[str, str] | None,
     ) -> Page:
         backoff = self._client.retry_backoff
@@ -499,7 +522,7 @@ class Session:
         self,
         method: str,
         url: str,
-        data: Mapping[str, str] | None,
+        data: Body,
         headers: Mapping[str, str] | None,
     ) -> Page:
         host = host_of(url)
@@ -561,7 +584,7 @@ class Session:
         self,
         method: str,
         url: str,
-        data: Mapping[str, str] | None,
+        data: Body,
         headers: Mapping[str, str] | None,
     ) -> Page:
         left = self._client.check_deadline - self.talking
@@ -571,7 +594,10 @@ class Session:
         started = self._client.monotonic()
         try:
             async with asyncio.timeout(timeout):
-                request = self._http.build_request(method, url, data=data, headers=headers)
+                form, content = (None, data) if isinstance(data, bytes) else (data, None)
+                request = self._http.build_request(
+                    method, url, data=form, content=content, headers=headers
+                )
                 response = await self._http.send(request, stream=True)
                 try:
                     body = await self._read_bounded(response)
