@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from creneau.evidence import Facts, Pages, Period, parse_period
 from creneau.evidence.coverage import (
     MIN_DAYS,
+    MIN_SPAN_DAYS,
     MIN_WEEKS,
     DayCoverage,
     DayOutcome,
@@ -212,11 +213,23 @@ def daily(first: date, days: int, hour: int = 10) -> list[CheckRecord]:
 
 
 def test_thinness_against_the_decisions_thresholds() -> None:
-    assert (MIN_WEEKS, MIN_DAYS) == (3, 11)
+    assert (MIN_WEEKS, MIN_DAYS, MIN_SPAN_DAYS) == (3, 11, 21)
     one_week = build_coverage(
         facts_of(period("2026-11-02", "2026-11-08"), daily(date(2026, 11, 2), 7))
     )
-    assert one_week.thinness == (Thinness.FEW_WEEKS, Thinness.FEW_DAYS)
+    assert one_week.thinness == (Thinness.FEW_WEEKS, Thinness.FEW_DAYS, Thinness.SHORT_SPAN)
+    # As the record CE n° 435594 refused: Friday 13 to Wednesday 18, two ISO weeks.
+    refused = build_coverage(
+        facts_of(period("2019-09-13", "2019-09-18"), daily(date(2019, 9, 13), 6))
+    )
+    assert (refused.weeks_tried, refused.span_days) == (2, 6)
+    assert refused.thinness == (Thinness.FEW_WEEKS, Thinness.FEW_DAYS, Thinness.SHORT_SPAN)
+    # Three ISO weeks touched in nine days, every day: still less than three weeks long.
+    nine_days = build_coverage(
+        facts_of(period("2026-11-01", "2026-11-09"), daily(date(2026, 11, 1), 9))
+    )
+    assert (nine_days.weeks_tried, nine_days.span_days) == (3, 9)
+    assert nine_days.thinness == (Thinness.FEW_DAYS, Thinness.SHORT_SPAN)
     four_weeks = build_coverage(
         facts_of(period("2026-11-02", "2026-11-29"), daily(date(2026, 11, 2), 28))
     )
@@ -227,10 +240,10 @@ def test_thinness_against_the_decisions_thresholds() -> None:
     enough = build_coverage(facts_of(period("2026-11-02", "2026-11-22"), sparse))
     assert (enough.weeks_tried, enough.days_tried, enough.thinness) == (3, 11, ())
     fewer = build_coverage(facts_of(period("2026-11-02", "2026-11-22"), sparse[1:]))
-    assert (fewer.weeks_tried, fewer.days_tried) == (3, 10)
-    assert fewer.thinness == (Thinness.FEW_DAYS,)
+    assert (fewer.weeks_tried, fewer.days_tried, fewer.span_days) == (3, 10, 19)
+    assert fewer.thinness == (Thinness.FEW_DAYS, Thinness.SHORT_SPAN)
     nothing = build_coverage(facts_of(period("2026-11-02", "2026-11-29"), []))
-    assert nothing.thinness == (Thinness.FEW_WEEKS, Thinness.FEW_DAYS)
+    assert nothing.thinness == (Thinness.FEW_WEEKS, Thinness.FEW_DAYS, Thinness.SHORT_SPAN)
     assert not nothing.slots_offered
 
 

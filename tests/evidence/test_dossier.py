@@ -192,7 +192,7 @@ def test_a_one_week_history_gets_the_warning_in_both_languages(tmp_path: Path) -
     text = flat(text_of(write(tmp_path, weeks=1)))
     french, english = text.split("English version:")
     coverage = build_coverage(facts_of(history(1), 1))
-    assert coverage.thinness == (Thinness.FEW_WEEKS, Thinness.FEW_DAYS)
+    assert coverage.thinness == (Thinness.FEW_WEEKS, Thinness.FEW_DAYS, Thinness.SHORT_SPAN)
     warning_fr, warning_en = coverage_warning(coverage, "fr"), coverage_warning(coverage, "en")
     assert "semaine" in warning_fr
     assert "week" in warning_en

@@ -323,11 +323,13 @@ def test_summary_states_period_counts_and_no_slot(setup: Setup, tmp_path: Path) 
         ["days_tried", "1"],
         ["attempts_per_week", "2026-W44:0;2026-W45:6"],
         ["hours_tried", "9"],
-        ["thinness", "few_weeks;few_days"],
+        ["thinness", "few_weeks;few_days;short_span"],
     ]
     assert facts["coverage_warning_fr"] == (
         "Ce relevé couvre 1 semaine ISO distincte (moins de 3) et compte des tentatives sur "
-        "1 jour distinct (moins de 11, soit un jour sur deux pendant 3 semaines). Dans les "
+        "1 jour distinct (moins de 11, soit un jour sur deux pendant 3 semaines), qui "
+        "s'étendent sur 1 jour du premier au dernier jour essayé (moins de 21, soit 3 "
+        "semaines). Dans les "
         "décisions citées (CE, 10 juin 2020, n° 435594 ; TA Cergy-Pontoise, ord., 2 novembre "
         "2020, n° 2010725 ; TA Paris, ord., 3 novembre 2020, n° 2016798/9), le juge a tenu "
         "compte de tentatives réparties sur plusieurs semaines (au moins trois dans les "
@@ -335,7 +337,8 @@ def test_summary_states_period_counts_and_no_slot(setup: Setup, tmp_path: Path) 
     )
     assert facts["coverage_warning_en"].startswith(
         "This record covers 1 distinct ISO week (fewer than 3) and has attempts on 1 distinct "
-        "day (fewer than 11, that is every other day for 3 weeks)."
+        "day (fewer than 11, that is every other day for 3 weeks), and they span 1 day from "
+        "the first day tried to the last (fewer than 21, that is 3 weeks)."
     )
     assert (
         "<h2>Couverture de la période</h2>\n<p>Ce relevé compte 6 tentatives de consultation "
@@ -534,14 +537,17 @@ def test_a_one_week_history_gets_the_warning_with_the_references(
     coverage = build_coverage(facts)
     french = (
         "Ce relevé couvre 1 semaine ISO distincte (moins de 3) et compte des tentatives sur 7 "
-        "jours distincts (moins de 11, soit un jour sur deux pendant 3 semaines). Dans les "
-        "décisions citées (CE, 10 juin 2020, n° 435594), le juge a tenu compte de tentatives "
-        "réparties sur plusieurs semaines (au moins trois dans les décisions de 2020 qui ont "
-        "fait droit à la demande)."
+        "jours distincts (moins de 11, soit un jour sur deux pendant 3 semaines), qui "
+        "s'étendent sur 7 jours du premier au dernier jour essayé (moins de 21, soit 3 "
+        "semaines). Dans les décisions citées (CE, 10 juin 2020, n° 435594), le juge a tenu "
+        "compte de tentatives réparties sur plusieurs semaines (au moins trois dans les "
+        "décisions de 2020 qui ont fait droit à la demande)."
     )
     english = (
         "This record covers 1 distinct ISO week (fewer than 3) and has attempts on 7 distinct "
-        "days (fewer than 11, that is every other day for 3 weeks). In the decisions cited "
+        "days (fewer than 11, that is every other day for 3 weeks), and they span 7 days from "
+        "the first day tried to the last (fewer than 21, that is 3 weeks). In the decisions "
+        "cited "
         "(CE, 10 juin 2020, n° 435594), the judge took into account attempts spread over "
         "several weeks (at least three in the 2020 decisions that granted the request)."
     )

@@ -18,12 +18,12 @@ import click
 from creneau.cli.context import open_store, out, read_config
 from creneau.cli.options import config_option
 from creneau.evidence import MANIFEST, EvidenceError
+from creneau.evidence.renderings import MAX_RENDERINGS
 from creneau.evidence.times import short_fr, utc_clock
 from creneau.terminal import clean
 from creneau.usecases.evidence import DEFAULT_MAX_PAGES, Exported
 from creneau.usecases.timestamp import SealFailed
 
-PARIS = ZoneInfo("Europe/Paris")
 DEFAULT_LANGUAGE = "fr"  # the config's, without a config file
 
 if TYPE_CHECKING:
@@ -90,6 +90,20 @@ class StampFailed(click.ClickException):
     help="At most this many distinct saved pages are copied into the export.",
 )
 @click.option(
+    "--max-renderings",
+    default=MAX_RENDERINGS,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="At most this many pages are rendered as a browser shows them (one a day and result, "
+    "earliest first; 0: none).",
+)
+@click.option(
+    "--applicant",
+    default=None,
+    help="The name to print on the dossier's cover and in the letter (written nowhere else). "
+    "Default: a blank to fill in by hand.",
+)
+@click.option(
     "--tsa",
     "tsa_url",
     default=None,
@@ -108,13 +122,16 @@ def export_command(
     until: str | None,
     out_dir: Path,
     max_pages: int,
+    max_renderings: int,
+    applicant: str | None,
     tsa_url: str | None,
     tsa_ca: Path | None,
     config_path: Path,
 ) -> None:
     """Export a dated, verifiable record of target NAME's checks over a period: a summary
-    (HTML, CSV), every check, the pages as received, and a SHA-256 manifest; with --tsa, a
-    trusted time-stamp of the manifest."""
+    (HTML, CSV) with its coverage and calendar, every check, the pages as received and as a
+    browser shows them, the letter to the préfecture, dossier.pdf, and SHA-256 manifests; with
+    --tsa, a trusted time-stamp of the manifest."""
     from creneau.evidence import parse_period
     from creneau.usecases.evidence import check_out_dir, export
 
@@ -132,16 +149,26 @@ def export_command(
     sealer = _sealer(config, tsa_url, tsa_ca)
     store = open_store(config.creneau.database)
     try:
-        done = export(store, config, target, period, out_dir, max_pages, seal=sealer)
+        done = export(
+            store,
+            config,
+            target,
+            period,
+            out_dir,
+            max_pages,
+            max_renderings=max_renderings,
+            applicant=applicant,
+            seal=sealer,
+        )
     except SealFailed as failure:
         raise StampFailed(f"{clean(failure)} (no export written)") from None
     except EvidenceError as failure:
         raise EvidenceUsageError(clean(failure)) from None
     finally:
         store.close()
-    _report(done)
+    _report(done, config.creneau.language)
     if sealer is not None and sealer.stamped is not None:
-        _report_stamp(sealer.stamped, done.directory)
+        _report_stamp(sealer.stamped, done.directory, config.creneau.zone)
 
 
 def _sealer(config: Config, tsa_url: str | None, tsa_ca: Path | None) -> Sealer | None:
@@ -153,9 +180,9 @@ def _sealer(config: Config, tsa_url: str | None, tsa_ca: Path | None) -> Sealer 
     return Sealer(tsa_url, tsa_ca, tsa_client(config))
 
 
-def _report_stamp(stamped: Stamped, folder: Path) -> None:
+def _report_stamp(stamped: Stamped, folder: Path, zone: ZoneInfo) -> None:
     when = stamped.token.time
-    said = f"{utc_clock(when)} UTC ({short_fr(when, PARIS)}, Paris)" if when else "?"
+    said = f"{utc_clock(when)} UTC ({short_fr(when, zone)}, {zone.key})" if when else "?"
     out.print(f"Time-stamped {said} by {clean(stamped.token.tsa)}", markup=False)
     out.print(
         f"  authority {clean(stamped.authority)}, root {clean(stamped.root.subject)}",
@@ -173,17 +200,23 @@ def _target(config: Config, name: str, config_path: Path) -> TargetBase:
     return known[name]
 
 
-def _report(done: Exported) -> None:
-    from creneau.evidence import verdict_fr
+def _report(done: Exported, language: str) -> None:
+    from creneau.evidence import coverage_statement, coverage_warning, verdict_fr
 
-    facts = done.facts
+    facts, renderings = done.facts, done.renderings
     out.print(f"Export written to {done.directory}", markup=False)
     out.print(
         f"  {facts.total} checks ({facts.detailed} detailed, {facts.hourly} from hourly counts), "
-        f"{facts.pages_included} pages, {len(done.files) + 1} files",
+        f"{facts.pages_included} pages, {len(renderings.made)} renderings, "
+        f"{len(done.files) + 1} files",
         markup=False,
     )
     out.print(f"  {verdict_fr(facts)}", markup=False)
+    out.print(f"  {coverage_statement(facts, done.coverage, language)}", markup=False)
+    if warning := coverage_warning(done.coverage, language):
+        out.print(f"  {warning}", markup=False)
+    if problem := (renderings.problem_fr if language == "fr" else renderings.problem):
+        out.print(f"  {clean(problem)}", markup=False)
     out.print(f"  verify: cd {done.directory} && sha256sum -c {MANIFEST}", markup=False)
     out.print(f"SHA-256 of {MANIFEST}: {done.manifest_sha256}", markup=False)
 

@@ -16,11 +16,14 @@ from enum import StrEnum
 from creneau.evidence.facts import Facts, saw_slots
 from creneau.results import Status
 
-# CE 10 juin 2020, n° 435594 asks for attempts "n'ayant pas été effectuées la même semaine";
-# the tribunals that granted (TA Cergy n° 2010725, TA Paris n° 2016798/9) had three weeks.
+# CE 10 juin 2020, n° 435594 asks for attempts "n'ayant pas été effectuées la même semaine"
+# (and refused a record of 13–18 September 2019: six days, yet two ISO weeks); the tribunals
+# that granted (TA Cergy n° 2010725, TA Paris n° 2016798/9) had attempts over at least three
+# weeks. So a record is thin below three ISO weeks, and also below three weeks of span.
 MIN_WEEKS = 3
 # Practitioners advise a try every day or every other day: three weeks every other day.
 MIN_DAYS = math.ceil(MIN_WEEKS * 7 / 2)
+MIN_SPAN_DAYS = MIN_WEEKS * 7  # from the first day tried to the last, both counted
 
 
 class DayOutcome(StrEnum):
@@ -37,6 +40,7 @@ class Thinness(StrEnum):
 
     FEW_WEEKS = "few_weeks"  # attempts in fewer than MIN_WEEKS distinct ISO weeks
     FEW_DAYS = "few_days"  # attempts on fewer than MIN_DAYS distinct days
+    SHORT_SPAN = "short_span"  # first and last attempts less than MIN_SPAN_DAYS apart
 
 
 @dataclass(frozen=True)
@@ -118,12 +122,20 @@ class Coverage:
         return runs
 
     @property
+    def span_days(self) -> int:
+        """Days from the first day tried to the last, both counted (0: no attempt)."""
+        tried = [day.day for day in self.days if day.attempts]
+        return (tried[-1] - tried[0]).days + 1 if tried else 0
+
+    @property
     def thinness(self) -> tuple[Thinness, ...]:
         found = []
         if self.weeks_tried < MIN_WEEKS:
             found.append(Thinness.FEW_WEEKS)
         if self.days_tried < MIN_DAYS:
             found.append(Thinness.FEW_DAYS)
+        if self.span_days < MIN_SPAN_DAYS:
+            found.append(Thinness.SHORT_SPAN)
         return tuple(found)
 
     def calendar(self) -> list[list[DayCoverage | None]]:

@@ -20,7 +20,7 @@ from creneau import __version__
 from creneau.dates import local_time
 from creneau.evidence import references
 from creneau.evidence.calendar import calendar_svg
-from creneau.evidence.coverage import MIN_DAYS, MIN_WEEKS, Coverage, build_coverage
+from creneau.evidence.coverage import MIN_DAYS, MIN_SPAN_DAYS, MIN_WEEKS, Coverage, build_coverage
 from creneau.evidence.facts import Facts
 from creneau.evidence.times import (
     days_fr,
@@ -92,7 +92,11 @@ def environment() -> Environment:
     }
     templates.filters.update(moments, paragraph=_paragraph, text=text)
     templates.globals.update(
-        plural=plural, version=__version__, min_weeks=MIN_WEEKS, min_days=MIN_DAYS
+        plural=plural,
+        version=__version__,
+        min_weeks=MIN_WEEKS,
+        min_days=MIN_DAYS,
+        min_span_days=MIN_SPAN_DAYS,
     )
     return templates
 
