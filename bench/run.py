@@ -26,6 +26,7 @@ from bench import (
     bigpage,
     dashboard,
     delay,
+    dossier,
     footprint,
     history,
     parse,
@@ -48,6 +49,7 @@ SECTIONS: dict[str, Callable[[], list[Figure]]] = {
     "takeover": takeover.measure,
     "bigpage": bigpage.measure,
     "release": release.measure,
+    "dossier": dossier.measure,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
