@@ -26,6 +26,7 @@ from creneau.results import Status
 from creneau.store import CheckRecord
 from creneau.store.evidence import TargetPeriod
 from creneau.store.records import HourCount
+from harness.records import check_record
 
 PARIS = ZoneInfo("Europe/Paris")
 # The test's clock: the export is made at this instant, after every period below.
@@ -33,10 +34,7 @@ NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def a_check(at: datetime, status: Status, slots: int = 0) -> CheckRecord:
-    return CheckRecord(
-        1, "nanterre", "ezbooking", at, 12, status.value, 200, "", None, None, None, slots, 1,
-        None, None,
-    )  # fmt: skip
+    return check_record(at, status, slot_count=slots)
 
 
 def an_hour(hour: datetime, status: Status, checks: int) -> HourCount:

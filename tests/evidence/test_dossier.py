@@ -31,6 +31,7 @@ from creneau.results import Status
 from creneau.store import CheckRecord
 from creneau.store.evidence import TargetPeriod
 from creneau.store.records import HourCount
+from harness.records import check_record
 
 PARIS = ZoneInfo("Europe/Paris")
 URL = "https://pref.example/booking/create/989"
@@ -48,23 +49,8 @@ pytestmark = pytest.mark.skipif(
 
 
 def check(at: datetime, status: Status, number: int) -> CheckRecord:
-    return CheckRecord(
-        id=number,
-        target="nanterre",
-        system="ezbooking",
-        started_at=at.astimezone(UTC),
-        duration_ms=120,
-        status=status.value,
-        http_status=200 if status == Status.NONE else 503,
-        detail="",
-        detail_code=None,
-        detail_params=None,
-        page_sha256=None,
-        slot_count=0,
-        requests=1,
-        facts=None,
-        pages=None,
-    )
+    http_status = 200 if status == Status.NONE else 503
+    return check_record(at, status, number=number, http_status=http_status)
 
 
 def history(weeks: int) -> list[CheckRecord]:

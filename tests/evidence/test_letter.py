@@ -20,6 +20,7 @@ from creneau.evidence.references import DECISIONS
 from creneau.results import Status
 from creneau.store.evidence import TargetPeriod
 from creneau.store.records import CheckRecord
+from harness.records import check_record
 
 PARIS = ZoneInfo("Europe/Paris")
 URL = "https://pref.example/booking/create/989"
@@ -28,22 +29,14 @@ FOUR_WEEKS = Period(MONDAY.astimezone(UTC), (MONDAY + timedelta(days=28)).astime
 
 
 def check(number: int, at: datetime, status: Status, slots: int = 0) -> CheckRecord:
-    return CheckRecord(
-        id=number,
+    http_status = 503 if status == Status.OVERLOADED else 200
+    return check_record(
+        at,
+        status,
+        number=number,
         target="paris-etudiant",
-        system="ezbooking",
-        started_at=at.astimezone(UTC),
-        duration_ms=800,
-        status=status.value,
-        http_status=503 if status == Status.OVERLOADED else 200,
-        detail="",
-        detail_code=None,
-        detail_params=None,
-        page_sha256=None,
+        http_status=http_status,
         slot_count=slots,
-        requests=1,
-        facts=None,
-        pages=None,
     )
 
 

@@ -38,6 +38,7 @@ from creneau.evidence.renderings import (
 )
 from creneau.store.evidence import TargetPeriod
 from creneau.store.records import CheckRecord
+from harness.records import check_record
 
 PARIS = ZoneInfo("Europe/Paris")
 T0 = datetime(2026, 11, 2, 8, 0, 5, tzinfo=UTC)  # Monday, 09:00:05 in Paris
@@ -59,22 +60,8 @@ def check(
     http_status: int | None = 200,
     pages: list[dict[str, Any]] | None = None,
 ) -> CheckRecord:
-    return CheckRecord(
-        id=number,
-        target="nanterre",
-        system="ezbooking",
-        started_at=at,
-        duration_ms=300,
-        status=status,
-        http_status=http_status,
-        detail="",
-        detail_code=None,
-        detail_params=None,
-        page_sha256=sha256,
-        slot_count=0,
-        requests=1,
-        facts=None,
-        pages=pages,
+    return check_record(
+        at, status, number=number, page_sha256=sha256, http_status=http_status, pages=pages
     )
 
 
