@@ -820,6 +820,7 @@ def test_period_dates_are_local_days_and_times_exact() -> None:
         (["--since", "yesterday"], '--since: expected a date such as 2026-11-01 or 2026-11-01T08:00 (got "yesterday")'),  # noqa: E501
         (["--since", "2026-11-01", "--until", "2026-13-01"], '--until: expected a date such as 2026-11-01 or 2026-11-01T08:00 (got "2026-13-01")'),  # noqa: E501
         (["--since", "2026-11-05", "--until", "2026-11-01"], "the period is empty: its end (2026-11-01T23:00:00Z) is not after its start (2026-11-04T23:00:00Z)"),  # noqa: E501
+        (["--since", "2020-01-01", "--until", "2026-11-01"], "the period is 2497 days long: an export covers at most 1098 days (about three years); choose a shorter one"),  # noqa: E501
     ],
 )  # fmt: skip
 def test_bad_dates_are_one_line_exit_2(

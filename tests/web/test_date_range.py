@@ -47,6 +47,20 @@ def test_a_date_out_of_range_is_a_400_with_the_reason(
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_the_first_and_last_years_in_range_are_answered(tmp_path: Path, path: str) -> None:
-    answer = client(tmp_path).get(f"{path}?since=0002-01-01&until=9998-12-31")
+@pytest.mark.parametrize("year", ["0002", "9998"])
+def test_the_first_and_last_years_in_range_are_answered(
+    tmp_path: Path, path: str, year: str
+) -> None:
+    answer = client(tmp_path).get(f"{path}?since={year}-01-01&until={year}-12-31")
     assert answer.status_code == 200
+
+
+def test_the_api_answers_the_whole_range(tmp_path: Path) -> None:
+    answer = client(tmp_path).get("/api/v1/releases?since=0002-01-01&until=9998-12-31")
+    assert answer.status_code == 200
+
+
+def test_an_evidence_period_of_centuries_is_a_400_with_the_reason(tmp_path: Path) -> None:
+    answer = client(tmp_path).get("/targets/t/evidence.zip?since=0002-01-01&until=9998-12-31")
+    assert answer.status_code == 400
+    assert "an export covers at most 1098 days (about three years)" in said(answer.text)

@@ -4,11 +4,15 @@ one-line error of a request that cannot be exported."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from creneau.dates import OutOfRange, moment_from_text
 from creneau.evidence.times import iso_utc
+
+# An export states every day of its period (the calendar, the days tried): a lawyer needs
+# weeks or months, and a period of centuries would only exhaust the machine.
+MAX_PERIOD_DAYS = 3 * 366
 
 
 class EvidenceError(ValueError):
@@ -33,6 +37,11 @@ def parse_period(since: str, until: str | None, zone: ZoneInfo, now: datetime) -
         raise EvidenceError(
             f"the period is empty: its end ({iso_utc(end)}) is not after its start "
             f"({iso_utc(start)})"
+        )
+    if end - start > timedelta(days=MAX_PERIOD_DAYS):
+        raise EvidenceError(
+            f"the period is {(end - start).days} days long: an export covers at most "
+            f"{MAX_PERIOD_DAYS} days (about three years); choose a shorter one"
         )
     return Period(start, end)
 
