@@ -574,7 +574,7 @@ def test_a_target_page_shows_its_slots_checks_releases_and_history(client: TestC
         "mer. 6 mars 27 96.3% bloqué 3.7% mar. 5 mars 72 100% lun. 4 mars 45 100%"
     )
     assert 'src="/targets/nanterre/heatmap.svg"' in page
-    assert '<form class="evidence" method="get" action="/targets/nanterre/evidence.zip">' in page
+    assert '<form class="evidence" method="get" action="/targets/nanterre/evidence">' in page
     assert 'name="since" type="date" value="2030-02-04"' in page
     assert 'name="until" type="date" value="2030-03-06"' in page
     day, week = re.findall(r"<svg.*?</svg>", page, re.S)

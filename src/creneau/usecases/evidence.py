@@ -12,7 +12,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,7 @@ from creneau.evidence.coverage import Coverage, build_coverage
 from creneau.evidence.facts import Facts, build_facts
 from creneau.evidence.files import MANIFEST, RECORD, listed, manifest, write_files
 from creneau.evidence.letter import LETTER_FILE, letter_text
-from creneau.evidence.pages import PAGES, copy_pages
+from creneau.evidence.pages import PAGES, Pages, copy_pages
 from creneau.evidence.period import EvidenceError, Period
 from creneau.evidence.renderings import MAX_RENDERINGS, Renderings, render_pages
 from creneau.store.evidence import target_period
@@ -122,3 +122,33 @@ def _write_dossier(
         applicant,
         renderings.problem_fr,
     )
+
+
+# --- the dashboard's preview of an export --------------------------------------------------------
+
+# The longest period the dashboard previews: its calendar has a row per week, its coverage an
+# entry per day (a period of centuries is a typing slip, not a record to read).
+PREVIEW_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What an export of the period would state, computed without writing a file."""
+
+    facts: Facts
+    coverage: Coverage
+
+
+def preview(
+    store: Store, config: Config, target: TargetBase, period: Period, now: datetime
+) -> Preview:
+    """The facts and coverage of the period as the export states them; no page is copied
+    (the pages' outcomes are the export's, not the coverage's)."""
+    if period.end - period.start > timedelta(days=PREVIEW_DAYS):
+        raise EvidenceError(
+            f"the period is too long to preview: at most {PREVIEW_DAYS} days, choose a shorter one"
+        )
+    records = target_period(store, target.name, period.start, period.end)
+    no_pages = Pages({}, max_pages=0, left_out=0)
+    facts = build_facts(config, target, period, records, no_pages, now)
+    return Preview(facts, build_coverage(facts))

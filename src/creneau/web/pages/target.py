@@ -3,7 +3,9 @@ the cost of the burst at an announced one, its checks over 24 h and 7 days, its 
 checks, its releases, how long its slots stay, what its site answered per day, what the site
 says of its releases, the weekday × hour heatmap (an image served at
 `/targets/<name>/heatmap.svg`, drawn by `creneau.history`) and the evidence export of a chosen
-period as one zip (`/targets/<name>/evidence.zip?since=…&until=…`). An unknown name is a 404."""
+period: first what the period covers (`/targets/<name>/evidence?since=…&until=…`, the
+coverage the export states, with its warning when the record is thin), then the export as one
+zip (`/targets/<name>/evidence.zip?since=…&until=…`). An unknown name is a 404."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -28,13 +31,14 @@ from creneau import history
 from creneau.dates import table_duration
 from creneau.details import render
 from creneau.evidence import EvidenceError, Period, parse_period
+from creneau.evidence.coverage import DayCoverage
 from creneau.history import Lifetime, Release, Scope, UptimeDay
 from creneau.results import ReleaseAnnouncement
 from creneau.store import CheckRecord, Store
 from creneau.store import dashboard as queries
 from creneau.store.dashboard import BucketCount
 from creneau.targets import TargetBase
-from creneau.usecases.evidence import DEFAULT_MAX_PAGES, export
+from creneau.usecases.evidence import DEFAULT_MAX_PAGES, Preview, export, preview
 from creneau.usecases.release_texts import announced_text
 from creneau.web.context import WebContext
 from creneau.web.pages.common import configured_target, page, problem, shown, target_path
@@ -49,10 +53,17 @@ from creneau.web.pages.overview import (
 from creneau.web.pages.strips import DAY, WEEK, Strip, strips_of
 from creneau.web.pages.strips import Period as StripPeriod
 from creneau.web.pages.texts import (
+    SHORT_DAYS,
     STATUS_WORDS,
+    WORDS,
     day_text,
+    hour_ranges,
+    of_total,
     percent,
+    period_words,
     short_moment,
+    slot_offered_words,
+    thin_record_warning,
 )
 
 RECENT_CHECKS = 10
@@ -216,7 +227,7 @@ async def target_page(
         site_says=tuple(site_says(read.site_says, now, zone, language)),
         announced=announced_text(read.announced, language) if read.announced.announced else "",
         heatmap_path=f"{path}/heatmap.svg",
-        evidence_path=f"{path}/evidence.zip",
+        evidence_path=f"{path}/evidence",
         evidence_since=(today - timedelta(days=EVIDENCE_DAYS)).isoformat(),
         evidence_until=today.isoformat(),
     )
@@ -389,11 +400,120 @@ def asked_period(request: Request, context: WebContext) -> Period:
         raise EvidenceError(said) from None
 
 
+# --- the evidence preview: what the period covers, before the download --------------------------
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    label: str  # the day of the month; "" outside the period
+    outcome: str  # a DayOutcome, or "outside"
+    attempts: int
+    title: str  # the day and its attempts, in words
+
+
+@dataclass(frozen=True)
+class CalendarWeek:
+    label: str  # "S45" / "W45"
+    days: tuple[CalendarDay, ...]  # Monday first
+
+
+@dataclass(frozen=True)
+class CoverageShown:
+    period: str
+    attempts: int
+    weeks: str  # distinct ISO weeks with an attempt, of those the period touches
+    days: str
+    hours: str
+    slot_offered: str
+    warning: str  # "" when the record is not thinner than the decisions cited
+    weekdays: tuple[str, ...]  # the calendar's columns, Monday first
+    calendar: tuple[CalendarWeek, ...]
+    download: str  # the zip of the same period: path and query, after the root
+
+
+@dataclass(frozen=True)
+class EvidencePage:
+    name: str
+    target_path: str
+    action: str  # the preview's own path: the form asks it again for another period
+    since: str  # as typed
+    until: str
+    error: str  # why the period cannot be previewed ("" when it can)
+    coverage: CoverageShown | None
+
+
+def asked_bounds(request: Request) -> tuple[str, str]:
+    return (
+        request.query_params.get("since", "").strip(),
+        request.query_params.get("until", "").strip(),
+    )
+
+
+def evidence_page(
+    target: TargetBase,
+    bounds: tuple[str, str],
+    previewed: Preview | None,
+    language: str,
+    error: str = "",
+) -> EvidencePage:
+    path = target_path(target.name)
+    since, until = bounds
+    query = urlencode({"since": since, "until": until} if until else {"since": since})
+    return EvidencePage(
+        name=target.name,
+        target_path=path,
+        action=f"{path}/evidence",
+        since=since,
+        until=until,
+        error=error,
+        coverage=(
+            coverage_shown(previewed, f"{path}/evidence.zip?{query}", language)
+            if previewed is not None
+            else None
+        ),
+    )
+
+
+def coverage_shown(previewed: Preview, download: str, language: str) -> CoverageShown:
+    facts, coverage = previewed.facts, previewed.coverage
+    slots = facts.records.slots
+    guichets = dict.fromkeys(shown(slot.guichet) for slot in slots)
+    return CoverageShown(
+        period=period_words(facts.period.start, facts.period.end, facts.zone, language),
+        attempts=coverage.attempts,
+        weeks=of_total(coverage.weeks_tried, len(coverage.weeks), language),
+        days=of_total(coverage.days_tried, len(coverage.days), language),
+        hours=hour_ranges(coverage.hours_tried, language),
+        slot_offered=slot_offered_words(coverage.slots_offered, len(slots), [*guichets], language),
+        warning=thin_record_warning(coverage, language),
+        weekdays=SHORT_DAYS[language],
+        calendar=tuple(
+            CalendarWeek(
+                f"{WORDS[language]['week_short']}{week.week:02d}",
+                tuple(calendar_day(day, language) for day in row),
+            )
+            for week, row in zip(coverage.weeks, coverage.calendar(), strict=True)
+        ),
+        download=download,
+    )
+
+
+def calendar_day(day: DayCoverage | None, language: str) -> CalendarDay:
+    if day is None:
+        return CalendarDay("", "outside", 0, "")
+    words = WORDS[language]
+    named = f"{SHORT_DAYS[language][day.day.weekday()]} {day.day.isoformat()}"
+    attempts = f"{day.attempts} {words['attempts_made'].lower()}"
+    title = f"{named}{words['colon']}{attempts}, {words[f'legend_{day.outcome.value}']}"
+    return CalendarDay(str(day.day.day), day.outcome.value, day.attempts, title)
+
+
 def routes(context: WebContext) -> list[BaseRoute]:
     memo = HistoryMemo()  # used on the dashboard's database thread only
     return [
         Route("/targets/{name}", partial(target, context, memo), methods=["GET"]),
         Route("/targets/{name}/heatmap.svg", partial(heatmap, context), methods=["GET"]),
+        Route("/targets/{name}/evidence", partial(evidence_preview, context), methods=["GET"]),
         Route("/targets/{name}/evidence.zip", partial(evidence, context), methods=["GET"]),
     ]
 
@@ -442,6 +562,24 @@ async def evidence(context: WebContext, request: Request) -> Response:
             "content-length": str(os.fstat(archive.fileno()).st_size),
         },
     )
+
+
+async def evidence_preview(context: WebContext, request: Request) -> Response:
+    """/targets/<name>/evidence: what the period asked covers, and the link to its zip."""
+    found = configured_target(context, request.path_params["name"])
+    if found is None:
+        return _missing(context, request)
+    bounds, language = asked_bounds(request), context.config.creneau.language
+    try:
+        period = asked_period(request, context)
+        previewed = await context.db(
+            preview, context.store, context.config, found, period, context.now()
+        )
+    except EvidenceError as failure:
+        shown_page = evidence_page(found, bounds, None, language, error=str(failure))
+        return page(request, context, "evidence.html", status=400, page=shown_page)
+    shown_page = evidence_page(found, bounds, previewed, language)
+    return page(request, context, "evidence.html", page=shown_page)
 
 
 def _missing(context: WebContext, request: Request) -> Response:

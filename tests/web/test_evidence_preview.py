@@ -1,0 +1,332 @@
+"""The dashboard's evidence preview (`/targets/<name>/evidence?since=…&until=…`, issue 27
+item 6): on a history this test writes and a clock it sets, the page states what the period
+covers — attempts, distinct ISO weeks, days and hours tried, whether a slot was offered, the
+calendar — warns when the record is thinner than the decisions cited, and links the zip of
+the same period; French and English, text from the pages escaped, a bad period a 400 that
+says why. The use case behind it (`creneau.usecases.evidence.preview`) writes no file."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from starlette.testclient import TestClient
+
+from creneau.alerts.outbox import Routing
+from creneau.check.record import record
+from creneau.config import Config
+from creneau.evidence import parse_period
+from creneau.results import CheckResult, GuichetResult, Slot, Status
+from creneau.startup import prepare_config
+from creneau.store import DatabaseThread, Store
+from creneau.usecases.evidence import preview
+from creneau.web.app import create_app
+from creneau.web.context import WebContext
+from creneau.web.security import Signer, load_or_create_secret
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2030, 3, 6, 8, 0, tzinfo=UTC)  # the test's clock: Wednesday 6 March, 09:00 Paris
+FIRST_MONDAY = date(2030, 2, 4)  # ISO week 2030-W06; four weeks end on Sunday 3 March
+TRIED_AT = (time(8, 5), time(12, 5), time(17, 5))  # Paris, every day tried
+URL = "https://pref.example/booking/create/1001"
+HOSTILE = 'Guichet 1 <script>alert("x")</script> <img src=x onerror=alert(1)>'
+FOUR_WEEKS = "since=2030-02-04&until=2030-03-03"
+ONE_WEEK = "since=2030-02-04&until=2030-02-10"
+
+
+def at_paris(day: date, clock: time) -> datetime:
+    return datetime.combine(day, clock, PARIS)
+
+
+def check(day: date, clock: time, slot_offered: bool) -> CheckResult:
+    at = at_paris(day, clock)
+    if slot_offered:
+        start = at_paris(day + timedelta(days=9), time(9, 30))
+        offered = (Slot(start, "14006", HOSTILE, str(int(start.timestamp()))),)
+        guichets = (GuichetResult("14006", HOSTILE, Status.AVAILABLE, offered),)
+        return CheckResult("nanterre", "ezbooking", URL, Status.AVAILABLE, at, guichets=guichets)
+    return CheckResult("nanterre", "ezbooking", URL, Status.NONE, at, detail="no free slot")
+
+
+def write_history(store: Store) -> None:
+    """Four ISO weeks, three tries a day; slots once, on Thursday 14 February at 12:05 (week
+    W07); nothing recorded after them, so the days up to the clock are not tried."""
+    routing = Routing(PARIS)
+    for offset in range(28):
+        day = FIRST_MONDAY + timedelta(days=offset)
+        for clock in TRIED_AT:
+            offered = day == date(2030, 2, 14) and clock == time(12, 5)
+            record(store, check(day, clock, offered), routing)
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("history")
+    store = Store(f"sqlite:///{folder / 'c.db'}")
+    store.upgrade()
+    write_history(store)
+    store.close()
+    return folder
+
+
+def write_config(folder: Path, language: str) -> Path:
+    path = folder / f"config-{language}.toml"
+    path.write_text(f"""
+[creneau]
+contact = "pages@example.org"
+database = "sqlite:///{folder / "c.db"}"
+data_dir = "{folder / "data"}"
+language = "{language}"
+[[target]]
+name = "nanterre"
+system = "ezbooking"
+url = "{URL}"
+""")
+    return path
+
+
+@pytest.fixture
+def open_dashboard(recorded: Path) -> Iterator[Callable[..., TestClient]]:
+    """The dashboard on the history, in a language, under a sub-path or not."""
+    opened: list[Callable[[], None]] = []
+
+    def open_one(language: str = "fr", root_path: str = "") -> TestClient:
+        config = prepare_config(write_config(recorded, language))
+        store, db = Store(config.creneau.database), DatabaseThread()
+        signer = Signer(load_or_create_secret(recorded / "data"))
+        context = WebContext(config, store, db, signer, None, now=lambda: NOW)
+        client = TestClient(create_app(context), base_url="http://127.0.0.1", root_path=root_path)
+
+        def close() -> None:
+            client.close()
+            db.close()
+            store.close()
+
+        opened.append(close)
+        return client
+
+    yield open_one
+    for close in opened:
+        close()
+
+
+def text_of(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def by_id(page: str, element: str) -> str:
+    found = re.search(rf'<(\w+)[^>]* id="{element}"[^>]*>(.*?)</\1>', page, re.S)
+    assert found, element
+    return text_of(found.group(2))
+
+
+CELL = r'<td class="day day-(\w+)"[^>]*>(?:(\d+)<small>(\d+)</small>)?</td>'
+
+
+def calendar_rows(page: str) -> list[list[str]]:
+    """The calendar's rows: the week, then each day as 'class:day:attempts' ('outside::')."""
+    table = page.split('id="calendar"')[1].split("</table>")[0]
+    rows = []
+    for week, days in re.findall(r"<tr><th>(\w+)</th>(.*?)</tr>", table, re.S):
+        cells = re.findall(CELL, days)
+        rows.append([week, *(":".join(cell) for cell in cells)])
+    return rows
+
+
+# --- the use case ---------------------------------------------------------------------------
+
+
+def test_the_preview_states_the_exports_coverage_and_writes_nothing(recorded: Path) -> None:
+    config: Config = prepare_config(write_config(recorded, "fr"))
+    store = Store(config.creneau.database)
+    before = sorted(path.name for path in recorded.rglob("*"))
+    try:
+        period = parse_period("2030-02-04", "2030-03-03", PARIS, NOW)
+        seen = preview(store, config, config.targets[0], period, NOW)
+    finally:
+        store.close()
+    assert seen.facts.total == 84
+    assert seen.coverage.attempts == 84
+    assert [week.label for week in seen.coverage.weeks if week.attempts] == [
+        "2030-W06",
+        "2030-W07",
+        "2030-W08",
+        "2030-W09",
+    ]
+    assert seen.coverage.days_tried == 28
+    assert seen.coverage.hours_tried == [8, 12, 17]
+    assert seen.coverage.slots_offered is True
+    assert seen.coverage.thinness == ()
+    assert sorted(path.name for path in recorded.rglob("*")) == before
+
+
+def test_a_period_of_centuries_is_not_previewed(recorded: Path) -> None:
+    config: Config = prepare_config(write_config(recorded, "fr"))
+    store = Store(config.creneau.database)
+    try:
+        period = parse_period("2002-01-01", "2030-03-03", PARIS, NOW)
+        with pytest.raises(ValueError, match="the period is too long to preview"):
+            preview(store, config, config.targets[0], period, NOW)
+    finally:
+        store.close()
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+def test_four_weeks_daily_show_their_exact_coverage_and_no_warning(
+    open_dashboard: Callable[..., TestClient],
+) -> None:
+    answer = open_dashboard("fr").get(f"/targets/nanterre/evidence?{FOUR_WEEKS}")
+    assert answer.status_code == 200
+    page = answer.text
+    assert by_id(page, "period") == (
+        "du lundi 4 février 2030 au dimanche 3 mars 2030 inclus (Europe/Paris)"
+    )
+    assert by_id(page, "attempts") == "84"
+    assert by_id(page, "weeks") == "4 sur 4"
+    assert by_id(page, "days") == "28 sur 28"
+    assert by_id(page, "hours") == "08:00–09:00, 12:00–13:00, 17:00–18:00"
+    assert by_id(page, "slot-offered") == f"oui : 1 créneau vu ({HOSTILE})"
+    assert 'id="thin-warning"' not in page
+    every_day = [f"no_slot:{day}:3" for day in range(4, 11)]
+    assert calendar_rows(page)[0] == ["S06", *every_day]
+    assert calendar_rows(page)[1][4] == "slots:14:3"  # Thursday 14 February
+    assert [row[0] for row in calendar_rows(page)] == ["S06", "S07", "S08", "S09"]
+    assert 'title="jeu. 2030-02-14 : 3 tentatives, créneau proposé"' in page
+    assert by_id(page, "download") == "Télécharger le dossier (zip)"
+    assert 'href="/targets/nanterre/evidence.zip?since=2030-02-04&amp;until=2030-03-03"' in page
+
+
+def test_one_week_gets_the_warning_with_the_references_in_english(
+    open_dashboard: Callable[..., TestClient],
+) -> None:
+    page = open_dashboard("en").get(f"/targets/nanterre/evidence?{ONE_WEEK}").text
+    assert by_id(page, "period") == (
+        "from Monday 4 February 2030 to Sunday 10 February 2030 included (Europe/Paris)"
+    )
+    assert by_id(page, "attempts") == "21"
+    assert by_id(page, "weeks") == "1 of 1"
+    assert by_id(page, "days") == "7 of 7"
+    assert by_id(page, "slot-offered") == "no, none in the period"
+    assert by_id(page, "thin-warning") == (
+        "Warning: this record is thinner than those of the decisions cited: attempts in 1 "
+        "distinct ISO week, where the Conseil d'État rejected a record of one week (CE, "
+        "10 June 2020, n° 435594) and the tribunals that granted had at least 3 weeks "
+        "(TA Cergy, 2 Nov. 2020, n° 2010725; TA Paris, 3 Nov. 2020, n° 2016798/9); attempts "
+        "on 7 days, fewer than 11 (every other day for three weeks)."
+    )
+    assert calendar_rows(page) == [["W06", *(f"no_slot:{day}:3" for day in range(4, 11))]]
+    assert "See the coverage" in page
+    assert by_id(page, "download") == "Download the dossier (zip)"
+
+
+def test_the_warning_in_french_counts_the_days_of_a_week_partly_tried(
+    open_dashboard: Callable[..., TestClient],
+) -> None:
+    """Wednesday 27 February to Wednesday 6 March (the clock's day): the record stops on
+    Sunday 3 March, so the period's last three days are not tried."""
+    page = open_dashboard("fr").get("/targets/nanterre/evidence?since=2030-02-27").text
+    assert by_id(page, "period") == (
+        "du mercredi 27 février 2030 au mercredi 6 mars 2030 à 09:00 (Europe/Paris)"
+    )
+    assert by_id(page, "attempts") == "15"
+    assert by_id(page, "weeks") == "1 sur 2"
+    assert by_id(page, "days") == "5 sur 8"
+    assert by_id(page, "thin-warning") == (
+        "Attention : ce relevé est plus mince que ceux des décisions citées : des tentatives "
+        "sur 1 semaine ISO distincte, quand le Conseil d'État a rejeté un relevé d'une seule "
+        "semaine (CE, 10 juin 2020, n° 435594) et que les tribunaux qui ont fait droit avaient "
+        "au moins 3 semaines (TA Cergy, 2 nov. 2020, n° 2010725 ; TA Paris, 3 nov. 2020, "
+        "n° 2016798/9) ; des tentatives sur 5 jours, moins de 11 (un jour sur deux pendant "
+        "trois semaines)."
+    )
+    assert calendar_rows(page) == [
+        ["S09", "outside::", "outside::", *(f"no_slot:{day}:3" for day in (27, 28, 1, 2, 3))],
+        ["S10", "not_tried:4:0", "not_tried:5:0", "not_tried:6:0", *["outside::"] * 4],
+    ]
+    assert 'href="/targets/nanterre/evidence.zip?since=2030-02-27"' in page
+
+
+def test_the_download_link_gives_the_zip_of_the_same_period_under_a_sub_path(
+    open_dashboard: Callable[..., TestClient],
+) -> None:
+    client = open_dashboard("fr", root_path="/creneau")
+    page = client.get(f"/targets/nanterre/evidence?{ONE_WEEK}").text
+    found = re.search(r'id="download" href="([^"]+)"', page)
+    assert found
+    link = html.unescape(found.group(1))
+    assert link == "/creneau/targets/nanterre/evidence.zip?since=2030-02-04&until=2030-02-10"
+    answer = client.get(link.removeprefix("/creneau"))
+    assert answer.status_code == 200
+    folder = "creneau-evidence-nanterre-2030-02-04-2030-02-10"
+    assert answer.headers["content-disposition"] == f'attachment; filename="{folder}.zip"'
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as zipped:
+        checks = zipped.read(f"{folder}/checks.csv").decode().splitlines()
+    assert len(checks) == 1 + 21
+
+
+def test_text_from_the_pages_and_the_query_is_escaped(
+    open_dashboard: Callable[..., TestClient],
+) -> None:
+    client = open_dashboard("en")
+    page = client.get(f"/targets/nanterre/evidence?{FOUR_WEEKS}").text
+    assert "<script>" not in page
+    assert "<img src=x" not in page
+    assert "Guichet 1 &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    typed = '"><script>alert(1)</script>'
+    answer = client.get("/targets/nanterre/evidence", params={"since": typed})
+    assert answer.status_code == 400
+    assert "<script>alert(1)" not in answer.text
+    assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in answer.text
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("", "since: a first day is needed, e.g. 2026-11-01"),
+        (
+            "?since=yesterday",
+            'since: expected a date such as 2026-11-01 or 2026-11-01T08:00 (got "yesterday")',
+        ),
+        ("?since=2030-03-05&until=2030-03-01", "the period is empty"),
+        ("?since=1990-01-01", "the period is too long to preview: at most 1098 days"),
+        (
+            "?since=2026-01-01&until=9999-12-31",
+            "until: 9999-12-31 is out of range: the year must be from 0002 to 9998",
+        ),
+    ],
+)
+def test_a_bad_period_is_a_400_with_the_form_and_the_reason(
+    open_dashboard: Callable[..., TestClient], query: str, said: str
+) -> None:
+    answer = open_dashboard("fr").get(f"/targets/nanterre/evidence{query}")
+    assert answer.status_code == 400
+    assert said in by_id(answer.text, "problem")
+    assert '<form class="evidence" method="get" action="/targets/nanterre/evidence">' in answer.text
+    assert 'id="coverage"' not in answer.text
+    assert 'id="download"' not in answer.text
+
+
+def test_an_unknown_target_is_404(open_dashboard: Callable[..., TestClient]) -> None:
+    answer = open_dashboard("fr").get(f"/targets/lyon/evidence?{ONE_WEEK}")
+    assert answer.status_code == 404
+    assert "Aucune cible nommée lyon." in text_of(answer.text)
+
+
+def test_the_target_page_form_asks_for_the_preview(
+    open_dashboard: Callable[..., TestClient],
+) -> None:
+    page = open_dashboard("fr").get("/targets/nanterre").text
+    form = page.split('<form class="evidence"')[1].split("</form>")[0]
+    assert 'action="/targets/nanterre/evidence"' in form
+    assert 'name="since" type="date" value="2030-02-04"' in form
+    assert 'name="until" type="date" value="2030-03-06"' in form
+    assert "Voir la couverture" in form
