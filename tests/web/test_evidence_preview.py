@@ -330,3 +330,16 @@ def test_the_target_page_form_asks_for_the_preview(
     assert 'name="since" type="date" value="2030-02-04"' in form
     assert 'name="until" type="date" value="2030-03-06"' in form
     assert "Voir la couverture" in form
+
+
+def test_one_day_is_named_once_and_shows_the_slot_it_saw(
+    open_dashboard: Callable[..., TestClient],
+) -> None:
+    client = open_dashboard("en")
+    page = client.get("/targets/nanterre/evidence?since=2030-02-14&until=2030-02-14").text
+    assert by_id(page, "period") == "on Thursday 14 February 2030 (Europe/Paris)"
+    assert by_id(page, "attempts") == "3"
+    assert by_id(page, "hours") == "08:00–09:00, 12:00–13:00, 17:00–18:00"
+    assert by_id(page, "slot-offered") == f"yes: 1 slot seen ({HOSTILE})"
+    assert calendar_rows(page) == [["W07", *["outside::"] * 3, "slots:14:3", *["outside::"] * 3]]
+    assert 'title="Thu 2030-02-14: 3 attempts, slot offered"' in page

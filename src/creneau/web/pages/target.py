@@ -56,6 +56,7 @@ from creneau.web.pages.texts import (
     SHORT_DAYS,
     STATUS_WORDS,
     WORDS,
+    attempts_count,
     day_text,
     hour_ranges,
     of_total,
@@ -503,7 +504,7 @@ def calendar_day(day: DayCoverage | None, language: str) -> CalendarDay:
         return CalendarDay("", "outside", 0, "")
     words = WORDS[language]
     named = f"{SHORT_DAYS[language][day.day.weekday()]} {day.day.isoformat()}"
-    attempts = f"{day.attempts} {words['attempts_made'].lower()}"
+    attempts = attempts_count(day.attempts, language)
     title = f"{named}{words['colon']}{attempts}, {words[f'legend_{day.outcome.value}']}"
     return CalendarDay(str(day.day.day), day.outcome.value, day.attempts, title)
 

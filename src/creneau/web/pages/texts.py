@@ -579,6 +579,11 @@ def percent(share: float) -> str:
 # --- the evidence preview (/targets/<name>/evidence) -------------------------------------------
 
 
+def attempts_count(count: int, language: str) -> str:
+    """'1 tentative', '3 tentatives' / '1 attempt', '0 attempts'."""
+    return f"{count} {'tentative' if language == 'fr' else 'attempt'}{_plural(count, language)}"
+
+
 def of_total(count: int, total: int, language: str) -> str:
     """'2 sur 5' / '2 of 5'."""
     return f"{count} {'sur' if language == 'fr' else 'of'} {total}"
@@ -603,20 +608,26 @@ def period_words(start: datetime, end: datetime, zone: ZoneInfo, language: str) 
     local midnight is a whole day, any other bound its exact time."""
     first = _bound(start, zone, language, end_of_day=False)
     last = _bound(end, zone, language, end_of_day=True)
+    if end - start == timedelta(days=1) and _midnight(start, zone) and _midnight(end, zone):
+        return f"{'le' if language == 'fr' else 'on'} {first} ({zone.key})"  # one whole day
     if language == "fr":
         return f"du {first} au {last} ({zone.key})"
     return f"from {first} to {last} ({zone.key})"
 
 
 def _bound(at: datetime, zone: ZoneInfo, language: str, *, end_of_day: bool) -> str:
-    local = at.astimezone(zone)
-    if local.time() != time(0):
+    if not _midnight(at, zone):
         return long_datetime(at, zone, language)
+    local = at.astimezone(zone)
     day = local.date() - timedelta(days=1) if end_of_day else local.date()
     words = f"{day_in_words(day, zone, language)} {day.year}"
     if not end_of_day:
         return words
     return f"{words} inclus" if language == "fr" else f"{words} included"
+
+
+def _midnight(at: datetime, zone: ZoneInfo) -> bool:
+    return at.astimezone(zone).time() == time(0)
 
 
 def slot_offered_words(offered: bool, slots: int, guichets: Sequence[str], language: str) -> str:
@@ -636,15 +647,15 @@ def slot_offered_words(offered: bool, slots: int, guichets: Sequence[str], langu
 FEW_WEEKS = {
     "fr": (
         "des tentatives sur {weeks} semaine{s} ISO distincte{s}, quand le Conseil d'État a "
-        "rejeté un relevé d'une seule semaine (CE, 10 juin 2020, n° 435594) et que les "
+        "rejeté un relevé d'une seule semaine (CE, 10 juin 2020, n°\u00a0435594) et que les "
         "tribunaux qui ont fait droit avaient au moins {least} semaines (TA Cergy, 2 nov. "
-        "2020, n° 2010725 ; TA Paris, 3 nov. 2020, n° 2016798/9)"
+        "2020, n°\u00a02010725 ; TA Paris, 3 nov. 2020, n°\u00a02016798/9)"
     ),
     "en": (
         "attempts in {weeks} distinct ISO week{s}, where the Conseil d'État rejected a record "
-        "of one week (CE, 10 June 2020, n° 435594) and the tribunals that granted had at "
-        "least {least} weeks (TA Cergy, 2 Nov. 2020, n° 2010725; TA Paris, 3 Nov. 2020, "
-        "n° 2016798/9)"
+        "of one week (CE, 10 June 2020, n°\u00a0435594) and the tribunals that granted had at "
+        "least {least} weeks (TA Cergy, 2 Nov. 2020, n°\u00a02010725; TA Paris, 3 Nov. 2020, "
+        "n°\u00a02016798/9)"
     ),
 }
 FEW_DAYS = {
