@@ -54,10 +54,10 @@ def test_a_person_previews_a_period_sees_the_warning_and_downloads_the_dossier(
     warning = page.locator("#thin-warning")
     assert warning.is_visible()
     assert warning.inner_text().startswith(
-        "Attention : ce relevé est plus mince que ceux des décisions citées : des tentatives "
-        "sur 1 semaine ISO distincte"
+        "Attention : Ce relevé couvre 1 semaine ISO distincte (moins de 3) et compte des "
+        "tentatives sur 1 jour"
     )
-    assert page.locator("#calendar td.day-no_slot").count() == 1
+    assert page.locator('#calendar svg g[data-outcome="no_slot"]').count() == 1
     assert page_width(page) <= PHONE_WIDTH
 
     link = page.locator("#download")

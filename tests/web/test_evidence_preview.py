@@ -23,6 +23,7 @@ from creneau.alerts.outbox import Routing
 from creneau.check.record import record
 from creneau.config import Config
 from creneau.evidence import parse_period
+from creneau.evidence.texts import coverage_warning
 from creneau.results import CheckResult, GuichetResult, Slot, Status
 from creneau.startup import prepare_config
 from creneau.store import DatabaseThread, Store
@@ -127,17 +128,27 @@ def by_id(page: str, element: str) -> str:
     return text_of(found.group(2))
 
 
-CELL = r'<td class="day day-(\w+)"[^>]*>(?:(\d+)<small>(\d+)</small>)?</td>'
+def calendar_days(page: str) -> list[tuple[str, str]]:
+    """The calendar drawn inline (creneau.evidence.calendar): each day's date and outcome."""
+    block = page.split('<div class="calendar" id="calendar">')[1].split("</div>")[0]
+    assert block.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    return re.findall(r'<g data-day="([\d-]+)" data-outcome="(\w+)">', block)
 
 
-def calendar_rows(page: str) -> list[list[str]]:
-    """The calendar's rows: the week, then each day as 'class:day:attempts' ('outside::')."""
-    table = page.split('id="calendar"')[1].split("</table>")[0]
-    rows = []
-    for week, days in re.findall(r"<tr><th>(\w+)</th>(.*?)</tr>", table, re.S):
-        cells = re.findall(CELL, days)
-        rows.append([week, *(":".join(cell) for cell in cells)])
-    return rows
+def days_from(first: date, count: int, outcome: str) -> list[tuple[str, str]]:
+    return [((first + timedelta(days=n)).isoformat(), outcome) for n in range(count)]
+
+
+def warning_of(recorded: Path, since: str, until: str | None, language: str) -> str:
+    """The warning creneau.evidence.texts writes for the period (the dossier's own words)."""
+    config: Config = prepare_config(write_config(recorded, language))
+    store = Store(config.creneau.database)
+    try:
+        period = parse_period(since, until, PARIS, NOW)
+        seen = preview(store, config, config.targets[0], period, NOW)
+    finally:
+        store.close()
+    return coverage_warning(seen.coverage, language)
 
 
 # --- the use case ---------------------------------------------------------------------------
@@ -193,20 +204,19 @@ def test_four_weeks_daily_show_their_exact_coverage_and_no_warning(
     assert by_id(page, "attempts") == "84"
     assert by_id(page, "weeks") == "4 sur 4"
     assert by_id(page, "days") == "28 sur 28"
-    assert by_id(page, "hours") == "08:00–09:00, 12:00–13:00, 17:00–18:00"
+    assert by_id(page, "hours") == "de 8 h à 9 h, de 12 h à 13 h et de 17 h à 18 h"
     assert by_id(page, "slot-offered") == f"oui : 1 créneau vu ({HOSTILE})"
     assert 'id="thin-warning"' not in page
-    every_day = [f"no_slot:{day}:3" for day in range(4, 11)]
-    assert calendar_rows(page)[0] == ["S06", *every_day]
-    assert calendar_rows(page)[1][4] == "slots:14:3"  # Thursday 14 February
-    assert [row[0] for row in calendar_rows(page)] == ["S06", "S07", "S08", "S09"]
-    assert 'title="jeu. 2030-02-14 : 3 tentatives, créneau proposé"' in page
+    days = days_from(FIRST_MONDAY, 28, "no_slot")
+    days[10] = ("2030-02-14", "slots")
+    assert calendar_days(page) == days
+    assert "<title>jeudi 14 février 2030 : 3 tentatives (" in page
     assert by_id(page, "download") == "Télécharger le dossier (zip)"
     assert 'href="/targets/nanterre/evidence.zip?since=2030-02-04&amp;until=2030-03-03"' in page
 
 
 def test_one_week_gets_the_warning_with_the_references_in_english(
-    open_dashboard: Callable[..., TestClient],
+    open_dashboard: Callable[..., TestClient], recorded: Path
 ) -> None:
     page = open_dashboard("en").get(f"/targets/nanterre/evidence?{ONE_WEEK}").text
     assert by_id(page, "period") == (
@@ -216,20 +226,20 @@ def test_one_week_gets_the_warning_with_the_references_in_english(
     assert by_id(page, "weeks") == "1 of 1"
     assert by_id(page, "days") == "7 of 7"
     assert by_id(page, "slot-offered") == "no, none in the period"
-    assert by_id(page, "thin-warning") == (
-        "Warning: this record is thinner than those of the decisions cited: attempts in 1 "
-        "distinct ISO week, where the Conseil d'État rejected a record of one week (CE, "
-        "10 June 2020, n° 435594) and the tribunals that granted had at least 3 weeks "
-        "(TA Cergy, 2 Nov. 2020, n° 2010725; TA Paris, 3 Nov. 2020, n° 2016798/9); attempts "
-        "on 7 days, fewer than 11 (every other day for three weeks)."
+    warning = by_id(page, "thin-warning")
+    assert warning == text_of("Warning: " + warning_of(recorded, "2030-02-04", "2030-02-10", "en"))
+    assert warning.startswith(
+        "Warning: This record covers 1 distinct ISO week (fewer than 3) and has attempts on 7 "
+        "distinct days (fewer than 11, that is every other day for 3 weeks)."
     )
-    assert calendar_rows(page) == [["W06", *(f"no_slot:{day}:3" for day in range(4, 11))]]
+    assert "n° 435594" in warning
+    assert calendar_days(page) == days_from(FIRST_MONDAY, 7, "no_slot")
     assert "See the coverage" in page
     assert by_id(page, "download") == "Download the dossier (zip)"
 
 
 def test_the_warning_in_french_counts_the_days_of_a_week_partly_tried(
-    open_dashboard: Callable[..., TestClient],
+    open_dashboard: Callable[..., TestClient], recorded: Path
 ) -> None:
     """Wednesday 27 February to Wednesday 6 March (the clock's day): the record stops on
     Sunday 3 March, so the period's last three days are not tried."""
@@ -240,17 +250,17 @@ def test_the_warning_in_french_counts_the_days_of_a_week_partly_tried(
     assert by_id(page, "attempts") == "15"
     assert by_id(page, "weeks") == "1 sur 2"
     assert by_id(page, "days") == "5 sur 8"
-    assert by_id(page, "thin-warning") == (
-        "Attention : ce relevé est plus mince que ceux des décisions citées : des tentatives "
-        "sur 1 semaine ISO distincte, quand le Conseil d'État a rejeté un relevé d'une seule "
-        "semaine (CE, 10 juin 2020, n° 435594) et que les tribunaux qui ont fait droit avaient "
-        "au moins 3 semaines (TA Cergy, 2 nov. 2020, n° 2010725 ; TA Paris, 3 nov. 2020, "
-        "n° 2016798/9) ; des tentatives sur 5 jours, moins de 11 (un jour sur deux pendant "
-        "trois semaines)."
+    warning = by_id(page, "thin-warning")
+    assert warning == text_of("Attention : " + warning_of(recorded, "2030-02-27", None, "fr"))
+    assert warning.startswith(
+        "Attention : Ce relevé couvre 1 semaine ISO distincte (moins de 3) et compte des "
+        "tentatives sur 5 jours distincts (moins de 11, soit un jour sur deux pendant 3 "
+        "semaines)."
     )
-    assert calendar_rows(page) == [
-        ["S09", "outside::", "outside::", *(f"no_slot:{day}:3" for day in (27, 28, 1, 2, 3))],
-        ["S10", "not_tried:4:0", "not_tried:5:0", "not_tried:6:0", *["outside::"] * 4],
+    assert "n° 435594" in warning
+    assert calendar_days(page) == [
+        *days_from(date(2030, 2, 27), 5, "no_slot"),
+        *days_from(date(2030, 3, 4), 3, "not_tried"),
     ]
     assert 'href="/targets/nanterre/evidence.zip?since=2030-02-27"' in page
 
@@ -339,7 +349,7 @@ def test_one_day_is_named_once_and_shows_the_slot_it_saw(
     page = client.get("/targets/nanterre/evidence?since=2030-02-14&until=2030-02-14").text
     assert by_id(page, "period") == "on Thursday 14 February 2030 (Europe/Paris)"
     assert by_id(page, "attempts") == "3"
-    assert by_id(page, "hours") == "08:00–09:00, 12:00–13:00, 17:00–18:00"
+    assert by_id(page, "hours") == "08:00 to 09:00, 12:00 to 13:00 and 17:00 to 18:00"
     assert by_id(page, "slot-offered") == f"yes: 1 slot seen ({HOSTILE})"
-    assert calendar_rows(page) == [["W07", *["outside::"] * 3, "slots:14:3", *["outside::"] * 3]]
-    assert 'title="Thu 2030-02-14: 3 attempts, slot offered"' in page
+    assert calendar_days(page) == [("2030-02-14", "slots")]
+    assert "<title>Thursday 14 February 2030: 3 attempts (" in page

@@ -22,6 +22,7 @@ from typing import BinaryIO
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -31,7 +32,9 @@ from creneau import history
 from creneau.dates import table_duration
 from creneau.details import render
 from creneau.evidence import EvidenceError, Period, parse_period
-from creneau.evidence.coverage import DayCoverage
+from creneau.evidence.calendar import calendar_svg
+from creneau.evidence.texts import coverage_warning
+from creneau.evidence.times import hour_spans
 from creneau.history import Lifetime, Release, Scope, UptimeDay
 from creneau.results import ReleaseAnnouncement
 from creneau.store import CheckRecord, Store
@@ -53,18 +56,13 @@ from creneau.web.pages.overview import (
 from creneau.web.pages.strips import DAY, WEEK, Strip, strips_of
 from creneau.web.pages.strips import Period as StripPeriod
 from creneau.web.pages.texts import (
-    SHORT_DAYS,
     STATUS_WORDS,
-    WORDS,
-    attempts_count,
     day_text,
-    hour_ranges,
     of_total,
     percent,
     period_words,
     short_moment,
     slot_offered_words,
-    thin_record_warning,
 )
 
 RECENT_CHECKS = 10
@@ -405,20 +403,6 @@ def asked_period(request: Request, context: WebContext) -> Period:
 
 
 @dataclass(frozen=True)
-class CalendarDay:
-    label: str  # the day of the month; "" outside the period
-    outcome: str  # a DayOutcome, or "outside"
-    attempts: int
-    title: str  # the day and its attempts, in words
-
-
-@dataclass(frozen=True)
-class CalendarWeek:
-    label: str  # "S45" / "W45"
-    days: tuple[CalendarDay, ...]  # Monday first
-
-
-@dataclass(frozen=True)
 class CoverageShown:
     period: str
     attempts: int
@@ -427,8 +411,7 @@ class CoverageShown:
     hours: str
     slot_offered: str
     warning: str  # "" when the record is not thinner than the decisions cited
-    weekdays: tuple[str, ...]  # the calendar's columns, Monday first
-    calendar: tuple[CalendarWeek, ...]
+    calendar: Markup  # creneau's own SVG drawing, its texts escaped
     download: str  # the zip of the same period: path and query, after the root
 
 
@@ -484,29 +467,12 @@ def coverage_shown(previewed: Preview, download: str, language: str) -> Coverage
         attempts=coverage.attempts,
         weeks=of_total(coverage.weeks_tried, len(coverage.weeks), language),
         days=of_total(coverage.days_tried, len(coverage.days), language),
-        hours=hour_ranges(coverage.hours_tried, language),
+        hours=hour_spans(coverage.hour_ranges, language) or "—",
         slot_offered=slot_offered_words(coverage.slots_offered, len(slots), [*guichets], language),
-        warning=thin_record_warning(coverage, language),
-        weekdays=SHORT_DAYS[language],
-        calendar=tuple(
-            CalendarWeek(
-                f"{WORDS[language]['week_short']}{week.week:02d}",
-                tuple(calendar_day(day, language) for day in row),
-            )
-            for week, row in zip(coverage.weeks, coverage.calendar(), strict=True)
-        ),
+        warning=coverage_warning(coverage, language),
+        calendar=Markup(calendar_svg(coverage, language)),
         download=download,
     )
-
-
-def calendar_day(day: DayCoverage | None, language: str) -> CalendarDay:
-    if day is None:
-        return CalendarDay("", "outside", 0, "")
-    words = WORDS[language]
-    named = f"{SHORT_DAYS[language][day.day.weekday()]} {day.day.isoformat()}"
-    attempts = attempts_count(day.attempts, language)
-    title = f"{named}{words['colon']}{attempts}, {words[f'legend_{day.outcome.value}']}"
-    return CalendarDay(str(day.day.day), day.outcome.value, day.attempts, title)
 
 
 def routes(context: WebContext) -> list[BaseRoute]:

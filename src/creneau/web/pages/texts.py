@@ -8,7 +8,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from creneau.dates import day_in_words, long_datetime
-from creneau.evidence.coverage import MIN_DAYS, MIN_WEEKS, Coverage, Thinness
 
 STATUS_WORDS = {
     "fr": {
@@ -110,11 +109,7 @@ WORDS = {
         "hours_tried": "Heures de la journée essayées",
         "slot_offered": "Un créneau proposé",
         "calendar": "Calendrier",
-        "week_short": "S",
-        "legend_slots": "créneau proposé",
-        "legend_no_slot": "aucun créneau",
-        "legend_no_answer": "pas de réponse claire",
-        "legend_not_tried": "pas essayé",
+        "thin_record": "Attention :",
         "download_dossier": "Télécharger le dossier (zip)",
         "back_to_target": "Retour à la cible",
         "site_page": "page du site",
@@ -273,11 +268,7 @@ WORDS = {
         "hours_tried": "Hours of the day tried",
         "slot_offered": "A slot offered",
         "calendar": "Calendar",
-        "week_short": "W",
-        "legend_slots": "slot offered",
-        "legend_no_slot": "no slot",
-        "legend_no_answer": "no clear answer",
-        "legend_not_tried": "not tried",
+        "thin_record": "Warning:",
         "download_dossier": "Download the dossier (zip)",
         "back_to_target": "Back to the target",
         "site_page": "the site's page",
@@ -579,28 +570,9 @@ def percent(share: float) -> str:
 # --- the evidence preview (/targets/<name>/evidence) -------------------------------------------
 
 
-def attempts_count(count: int, language: str) -> str:
-    """'1 tentative', '3 tentatives' / '1 attempt', '0 attempts'."""
-    return f"{count} {'tentative' if language == 'fr' else 'attempt'}{_plural(count, language)}"
-
-
 def of_total(count: int, total: int, language: str) -> str:
     """'2 sur 5' / '2 of 5'."""
     return f"{count} {'sur' if language == 'fr' else 'of'} {total}"
-
-
-def hour_ranges(hours: Sequence[int], language: str) -> str:
-    """'08:00–12:00, 14:00–15:00': the local hours of the day (0–23) with an attempt, each
-    run of hours as the clock times it spans; 'aucune' / 'none' when there is none."""
-    runs: list[list[int]] = []
-    for hour in sorted(hours):
-        if runs and runs[-1][1] == hour:
-            runs[-1][1] = hour + 1
-        else:
-            runs.append([hour, hour + 1])
-    if not runs:
-        return "aucune" if language == "fr" else "none"
-    return ", ".join(f"{first:02d}:00–{end:02d}:00" for first, end in runs)
 
 
 def period_words(start: datetime, end: datetime, zone: ZoneInfo, language: str) -> str:
@@ -641,54 +613,3 @@ def slot_offered_words(offered: bool, slots: int, guichets: Sequence[str], langu
     if language == "fr":
         return f"{said} : {slots_count(slots, language)} vu{'s' if slots > 1 else ''} ({where})"
     return f"{said}: {slots_count(slots, language)} seen ({where})"
-
-
-# References as the issue cites them (creneau.evidence.references holds the verified list).
-FEW_WEEKS = {
-    "fr": (
-        "des tentatives sur {weeks} semaine{s} ISO distincte{s}, quand le Conseil d'État a "
-        "rejeté un relevé d'une seule semaine (CE, 10 juin 2020, n°\u00a0435594) et que les "
-        "tribunaux qui ont fait droit avaient au moins {least} semaines (TA Cergy, 2 nov. "
-        "2020, n°\u00a02010725 ; TA Paris, 3 nov. 2020, n°\u00a02016798/9)"
-    ),
-    "en": (
-        "attempts in {weeks} distinct ISO week{s}, where the Conseil d'État rejected a record "
-        "of one week (CE, 10 June 2020, n°\u00a0435594) and the tribunals that granted had at "
-        "least {least} weeks (TA Cergy, 2 Nov. 2020, n°\u00a02010725; TA Paris, 3 Nov. 2020, "
-        "n°\u00a02016798/9)"
-    ),
-}
-FEW_DAYS = {
-    "fr": (
-        "des tentatives sur {days} jour{s}, moins de {least} (un jour sur deux pendant "
-        "trois semaines)"
-    ),
-    "en": "attempts on {days} day{s}, fewer than {least} (every other day for three weeks)",
-}
-THIN_HEAD = {
-    "fr": "Attention : ce relevé est plus mince que ceux des décisions citées : ",
-    "en": "Warning: this record is thinner than those of the decisions cited: ",
-}
-
-
-def thin_record_warning(coverage: Coverage, language: str) -> str:
-    """Why the record is thinner than the decisions cited, in one paragraph; '' when it is
-    not. (Until creneau.evidence.texts says it in the export's own words.)"""
-    parts = []
-    if Thinness.FEW_WEEKS in coverage.thinness:
-        weeks = coverage.weeks_tried
-        parts.append(
-            FEW_WEEKS[language].format(weeks=weeks, s=_plural(weeks, language), least=MIN_WEEKS)
-        )
-    if Thinness.FEW_DAYS in coverage.thinness:
-        days = coverage.days_tried
-        plural = _plural(days, language)
-        parts.append(FEW_DAYS[language].format(days=days, s=plural, least=MIN_DAYS))
-    if not parts:
-        return ""
-    return THIN_HEAD[language] + ("; " if language == "en" else " ; ").join(parts) + "."
-
-
-def _plural(count: int, language: str) -> str:
-    """The plural's 's': French counts 0 and 1 as one, English 1 alone."""
-    return "s" if (count > 1 if language == "fr" else count != 1) else ""
