@@ -12,7 +12,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -126,10 +126,6 @@ def _write_dossier(
 
 # --- the dashboard's preview of an export --------------------------------------------------------
 
-# The longest period the dashboard previews: its calendar has a row per week, its coverage an
-# entry per day (a period of centuries is a typing slip, not a record to read).
-PREVIEW_DAYS = 3 * 366
-
 
 @dataclass(frozen=True)
 class Preview:
@@ -142,12 +138,9 @@ class Preview:
 def preview(
     store: Store, config: Config, target: TargetBase, period: Period, now: datetime
 ) -> Preview:
-    """The facts and coverage of the period as the export states them; no page is copied
-    (the pages' outcomes are the export's, not the coverage's)."""
-    if period.end - period.start > timedelta(days=PREVIEW_DAYS):
-        raise EvidenceError(
-            f"the period is too long to preview: at most {PREVIEW_DAYS} days, choose a shorter one"
-        )
+    """The facts and coverage of the period as the export states them, for the dashboard to
+    show before the download; no file is written, no page copied (the pages' outcomes are the
+    export's, not the coverage's)."""
     records = target_period(store, target.name, period.start, period.end)
     no_pages = Pages({}, max_pages=0, left_out=0)
     facts = build_facts(config, target, period, records, no_pages, now)
