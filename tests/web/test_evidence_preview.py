@@ -342,3 +342,47 @@ def test_one_day_is_named_once_and_shows_the_slot_it_saw(
     assert by_id(page, "slot-offered") == f"yes: 1 slot seen ({HOSTILE})"
     assert calendar_days(page) == [("2030-02-14", "slots")]
     assert "<title>Thursday 14 February 2030: 3 attempts (" in page
+
+
+async def test_an_export_being_written_leaves_the_dashboard_answering(
+    recorded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The zip's pages are rendered and its PDF laid out off the dashboard's database thread:
+    while one download is being written, the other pages still answer."""
+    import asyncio
+    import threading
+
+    import httpx
+
+    from creneau.evidence.renderings import Renderings
+    from creneau.usecases import evidence as use_case
+
+    rendering, finish = threading.Event(), threading.Event()
+
+    def slow_renderings(*_: object) -> Renderings:
+        rendering.set()
+        finish.wait(30)
+        return Renderings((), "", "")
+
+    monkeypatch.setattr(use_case, "render_pages", slow_renderings)
+    config = prepare_config(write_config(recorded, "fr"))
+    store, db = Store(config.creneau.database), DatabaseThread()
+    context = WebContext(
+        config, store, db, Signer(load_or_create_secret(recorded / "data")), None, now=lambda: NOW
+    )
+    transport = httpx.ASGITransport(app=create_app(context))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            download = asyncio.create_task(
+                client.get("/targets/nanterre/evidence.zip?since=2030-02-04&until=2030-02-10")
+            )
+            assert await asyncio.to_thread(rendering.wait, 30)
+            page = await client.get("/targets/nanterre")
+            assert page.status_code == 200
+            assert not download.done()
+            finish.set()
+            assert (await download).status_code == 200
+    finally:
+        finish.set()
+        db.close()
+        store.close()

@@ -23,7 +23,7 @@ from creneau.evidence.letter import LETTER_FILE, letter_text
 from creneau.evidence.pages import PAGES, Pages, copy_pages
 from creneau.evidence.period import EvidenceError, Period
 from creneau.evidence.renderings import MAX_RENDERINGS, Renderings, render_pages
-from creneau.store.evidence import target_period
+from creneau.store.evidence import TargetPeriod, target_period
 
 if TYPE_CHECKING:
     from creneau.config import Config
@@ -66,6 +66,41 @@ def export(
     """Write the export into a fresh folder beside `out`, then move it to `out`: an
     interrupted export, or one whose `seal` (run on the finished folder) fails, never leaves a
     partial record under the final name."""
+    return write_export(
+        records_of(store, target, period),
+        config,
+        target,
+        period,
+        out,
+        max_pages,
+        now,
+        max_renderings=max_renderings,
+        applicant=applicant,
+        seal=seal,
+    )
+
+
+def records_of(store: Store, target: TargetBase, period: Period) -> TargetPeriod:
+    """What an export of the period states, read from the store (the only part of an export
+    that needs it: the dashboard reads it on its database thread, and writes the rest —
+    renderings, PDF — on another)."""
+    return target_period(store, target.name, period.start, period.end)
+
+
+def write_export(
+    records: TargetPeriod,
+    config: Config,
+    target: TargetBase,
+    period: Period,
+    out: Path,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    now: datetime | None = None,
+    *,
+    max_renderings: int = MAX_RENDERINGS,
+    applicant: str | None = None,
+    seal: Callable[[Path], None] | None = None,
+) -> Exported:
+    """`export` from records already read."""
     check_out_dir(out)
     staging = out.parent / f".{out.name}.{os.getpid()}.partial"
     try:
@@ -74,7 +109,6 @@ def export(
     except OSError as failure:
         raise EvidenceError(f"--out {out}: cannot create the folder: {failure}") from None
     try:
-        records = target_period(store, target.name, period.start, period.end)
         pages = copy_pages(records.checks, config.creneau.pages_dir, staging / PAGES, max_pages)
         facts = build_facts(config, target, period, records, pages, now or datetime.now(UTC))
         coverage = build_coverage(facts)
@@ -141,7 +175,7 @@ def preview(
     """The facts and coverage of the period as the export states them, for the dashboard to
     show before the download; no file is written, no page copied (the pages' outcomes are the
     export's, not the coverage's)."""
-    records = target_period(store, target.name, period.start, period.end)
+    records = records_of(store, target, period)
     no_pages = Pages({}, max_pages=0, left_out=0)
     facts = build_facts(config, target, period, records, no_pages, now)
     return Preview(facts, build_coverage(facts))

@@ -40,8 +40,15 @@ from creneau.results import ReleaseAnnouncement
 from creneau.store import CheckRecord, Store
 from creneau.store import dashboard as queries
 from creneau.store.dashboard import BucketCount
+from creneau.store.evidence import TargetPeriod
 from creneau.targets import TargetBase
-from creneau.usecases.evidence import DEFAULT_MAX_PAGES, Preview, export, preview
+from creneau.usecases.evidence import (
+    DEFAULT_MAX_PAGES,
+    Preview,
+    preview,
+    records_of,
+    write_export,
+)
 from creneau.usecases.release_texts import announced_text
 from creneau.web.context import WebContext
 from creneau.web.pages.common import configured_target, page, problem, shown, target_path
@@ -354,11 +361,14 @@ def heatmap_svg(store: Store, name: str, zone: ZoneInfo, language: str) -> str:
     return history.heatmap_svg(grid, f"{what} — {name} ({zone.key})")
 
 
-def export_zip(context: WebContext, target: TargetBase, period: Period, folder: Path) -> Path:
-    """The evidence export of the period, written into `folder` then zipped beside it."""
+def export_zip(
+    context: WebContext, target: TargetBase, period: Period, records: TargetPeriod, folder: Path
+) -> tuple[Path, BinaryIO]:
+    """The evidence export of the period, written into `folder` then zipped beside it: off
+    the database thread (Chromium renders its pages, the PDF is laid out meanwhile)."""
     out = folder / export_name(target.name, period, context.config.creneau.zone)
-    export(context.store, context.config, target, period, out, DEFAULT_MAX_PAGES, now=context.now())
-    return out
+    write_export(records, context.config, target, period, out, DEFAULT_MAX_PAGES, context.now())
+    return out, open_zip(out)
 
 
 def open_zip(out: Path) -> BinaryIO:
@@ -515,8 +525,8 @@ async def evidence(context: WebContext, request: Request) -> Response:
         return problem(request, context, 400, str(failure))
     folder = Path(tempfile.mkdtemp(prefix="creneau-evidence-"))
     try:
-        out = await context.db(export_zip, context, found, period, folder)
-        archive = await run_in_threadpool(open_zip, out)
+        records = await context.db(records_of, context.store, found, period)
+        out, archive = await run_in_threadpool(export_zip, context, found, period, records, folder)
     except EvidenceError as failure:
         return problem(request, context, 400, str(failure))
     finally:
