@@ -388,6 +388,7 @@ def test_a_link_the_client_refuses_is_one_line_before_any_export(
     assert len(done.stderr.splitlines()) == 1
     assert done.stderr.startswith("Error: --tsa ")
     assert said in done.stderr.lower()
+    assert "pw@" not in done.stderr  # a password in the link is never shown
     assert not out.exists()
 
 

@@ -39,7 +39,7 @@ from creneau.evidence.openssl import (
     verify_token,
 )
 from creneau.evidence.period import EvidenceError
-from creneau.redact import redact
+from creneau.redact import public_link, redact
 
 if TYPE_CHECKING:
     from creneau.fetch.client import PoliteClient
@@ -88,7 +88,7 @@ async def request_timestamp(
     from creneau.fetch.guard import Guard
 
     require_openssl()
-    authority = redact(url)
+    authority = redact(public_link(url))
     guard = guard if guard is not None else Guard(allow_private=True)
     if why := guard.check_url(url):
         raise EvidenceError(f"--tsa {authority}: {why}")
@@ -134,7 +134,9 @@ async def _ask(client: PoliteClient, url: str, query: bytes, guard: Guard) -> Pa
         ) as session:
             return await session.post_bytes(url, query, QUERY_TYPE, headers={"Accept": REPLY_TYPE})
     except FetchError as failure:
-        raise EvidenceError(f"time-stamping authority {redact(url)}: {failure.detail}") from None
+        raise EvidenceError(
+            f"time-stamping authority {redact(public_link(url))}: {failure.detail}"
+        ) from None
 
 
 def _check_answer(page: Page, reply: Path, manifest: Path, nonce: str, authority: str) -> Token:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from creneau.evidence.openssl import require_openssl
 from creneau.evidence.period import EvidenceError
 from creneau.evidence.timestamp import Stamped, request_timestamp
-from creneau.redact import redact
+from creneau.redact import public_link, redact
 
 if TYPE_CHECKING:
     from creneau.config import Config
@@ -37,7 +37,7 @@ def check_request(tsa_url: str | None, tsa_ca: Path | None) -> None:
         raise EvidenceError("--tsa-ca needs --tsa (the authority's URL)")
     require_openssl()
     if why := tsa_guard().check_url(tsa_url):
-        raise EvidenceError(f"--tsa {redact(tsa_url)}: {why}")
+        raise EvidenceError(f"--tsa {redact(public_link(tsa_url))}: {why}")
     if tsa_ca is not None and not tsa_ca.is_file():
         raise EvidenceError(f"--tsa-ca {tsa_ca}: no such file")
 
