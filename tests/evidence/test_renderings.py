@@ -313,6 +313,8 @@ def test_without_a_browser_nothing_is_written_and_the_problem_is_said(
         made=(), engine="", problem=NO_ENGINE_EN, problem_fr=NO_ENGINE_FR
     )
     assert not (export / "renderings").exists()
+    # None asked for (--max-renderings 0): nothing to say about the browser.
+    assert render_pages(facts, export, limit=0) == Renderings(made=(), engine="", problem="")
 
 
 def test_a_browser_that_cannot_start_writes_nothing(

@@ -217,6 +217,10 @@ def _report(done: Exported, language: str) -> None:
         out.print(f"  {warning}", markup=False)
     if problem := (renderings.problem_fr if language == "fr" else renderings.problem):
         out.print(f"  {clean(problem)}", markup=False)
+    if renderings.left_out:
+        out.print(
+            f"  {renderings.left_out} more pages not rendered (--max-renderings)", markup=False
+        )
     out.print(f"  verify: cd {done.directory} && sha256sum -c {MANIFEST}", markup=False)
     out.print(f"SHA-256 of {MANIFEST}: {done.manifest_sha256}", markup=False)
 

@@ -118,6 +118,8 @@ def render_pages(facts: Facts, export_dir: Path, limit: int = MAX_RENDERINGS) ->
     """renderings/<sha256>.png for each page `pages_to_render` chooses; nothing when no
     engine is found or it cannot start (`problem` says why), a page that fails is skipped
     (and named in `problem`)."""
+    if limit <= 0:
+        return Renderings(made=(), engine="", problem="")  # none asked for
     executable = find_engine()
     if executable is None:
         return Renderings(made=(), engine="", problem=NO_ENGINE_EN, problem_fr=NO_ENGINE_FR)
