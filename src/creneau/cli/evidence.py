@@ -133,7 +133,7 @@ def export_command(
     browser shows them, the letter to the préfecture, dossier.pdf, and SHA-256 manifests; with
     --tsa, a trusted time-stamp of the manifest."""
     from creneau.evidence import parse_period
-    from creneau.usecases.evidence import check_out_dir, export
+    from creneau.usecases.evidence import check_out_dir, export, records_of
 
     config = read_config(config_path)
     target = _target(config, name, config_path)
@@ -150,7 +150,7 @@ def export_command(
     store = open_store(config.creneau.database)
     try:
         done = export(
-            store,
+            records_of(store, target, period),
             config,
             target,
             period,

@@ -50,36 +50,6 @@ def check_out_dir(out: Path) -> None:
         raise EvidenceError(f"--out {out}: the folder is not empty (choose a new one)")
 
 
-def export(
-    store: Store,
-    config: Config,
-    target: TargetBase,
-    period: Period,
-    out: Path,
-    max_pages: int = DEFAULT_MAX_PAGES,
-    now: datetime | None = None,
-    *,
-    max_renderings: int = MAX_RENDERINGS,
-    applicant: str | None = None,
-    seal: Callable[[Path], None] | None = None,
-) -> Exported:
-    """Write the export into a fresh folder beside `out`, then move it to `out`: an
-    interrupted export, or one whose `seal` (run on the finished folder) fails, never leaves a
-    partial record under the final name."""
-    return write_export(
-        records_of(store, target, period),
-        config,
-        target,
-        period,
-        out,
-        max_pages,
-        now,
-        max_renderings=max_renderings,
-        applicant=applicant,
-        seal=seal,
-    )
-
-
 def records_of(store: Store, target: TargetBase, period: Period) -> TargetPeriod:
     """What an export of the period states, read from the store (the only part of an export
     that needs it: the dashboard reads it on its database thread, and writes the rest —
@@ -87,7 +57,7 @@ def records_of(store: Store, target: TargetBase, period: Period) -> TargetPeriod
     return target_period(store, target.name, period.start, period.end)
 
 
-def write_export(
+def export(
     records: TargetPeriod,
     config: Config,
     target: TargetBase,
@@ -100,7 +70,9 @@ def write_export(
     applicant: str | None = None,
     seal: Callable[[Path], None] | None = None,
 ) -> Exported:
-    """`export` from records already read."""
+    """Write the export of `records` (`records_of`) into a fresh folder beside `out`, then
+    move it to `out`: an interrupted export, or one whose `seal` (run on the finished folder)
+    fails, never leaves a partial record under the final name."""
     check_out_dir(out)
     staging = out.parent / f".{out.name}.{os.getpid()}.partial"
     try:

@@ -45,9 +45,9 @@ from creneau.targets import TargetBase
 from creneau.usecases.evidence import (
     DEFAULT_MAX_PAGES,
     Preview,
+    export,
     preview,
     records_of,
-    write_export,
 )
 from creneau.usecases.release_texts import announced_text
 from creneau.web.context import WebContext
@@ -367,7 +367,7 @@ def export_zip(
     """The evidence export of the period, written into `folder` then zipped beside it: off
     the database thread (Chromium renders its pages, the PDF is laid out meanwhile)."""
     out = folder / export_name(target.name, period, context.config.creneau.zone)
-    write_export(records, context.config, target, period, out, DEFAULT_MAX_PAGES, context.now())
+    export(records, context.config, target, period, out, DEFAULT_MAX_PAGES, context.now())
     return out, open_zip(out)
 
 
