@@ -84,6 +84,16 @@ def _existing_file(value: object) -> object:
     return path
 
 
+def _web_link(value: object) -> object:
+    """An http(s) link, as text in quotes (what the link may reach is the client's guard's to
+    judge when it is used)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip().startswith(("http://", "https://")):
+        raise ValueError(f"must be an http:// or https:// link, in quotes (got {shown(value)})")
+    return value.strip()
+
+
 def default_data_dir() -> Path:
     """$XDG_DATA_HOME/creneau (~/.local/share/creneau on Linux; /data/creneau in Docker)."""
     return user_data_path("creneau")
@@ -119,6 +129,10 @@ class Settings(_Strict):
     keep_pages: Flag = False  # keep every page as received (deduplicated), for evidence
     # an association's own letter for `creneau evidence` (lettre.txt), instead of creneau's
     letter_template: Annotated[Path | None, BeforeValidator(_existing_file)] = None
+    # an RFC 3161 time-stamping authority for every evidence export (the command's --tsa
+    # default, the dashboard's zip), and its root certificate when not in the system's store
+    tsa: Annotated[str | None, BeforeValidator(_web_link)] = None
+    tsa_ca: Annotated[Path | None, BeforeValidator(_existing_file)] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -642,15 +656,21 @@ def _resolve_database(data: Any, base: Path) -> Any:
     return {**data, "creneau": resolved}
 
 
+FILE_SETTINGS = ("letter_template", "tsa_ca")
+
+
 def _resolve_files(data: Any, base: Path) -> Any:
-    """A relative file path (letter_template) is relative to the config file, as the
+    """A relative file path (letter_template, tsa_ca) is relative to the config file, as the
     database's."""
     settings = data.get("creneau") if isinstance(data, dict) else None
-    file = settings.get("letter_template") if isinstance(settings, dict) else None
-    if not isinstance(file, str) or not file.strip() or Path(file).expanduser().is_absolute():
+    if not isinstance(settings, dict):
         return data
-    assert isinstance(settings, dict)  # it held the path
-    return {**data, "creneau": {**settings, "letter_template": str(base / file)}}
+    resolved = dict(settings)
+    for name in FILE_SETTINGS:
+        file = settings.get(name)
+        if isinstance(file, str) and file.strip() and not Path(file).expanduser().is_absolute():
+            resolved[name] = str(base / file)
+    return {**data, "creneau": resolved}
 
 
 def _cross_check(config: Config) -> list[str]:

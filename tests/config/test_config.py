@@ -127,8 +127,11 @@ def test_every_commented_setting_and_table_of_the_example_is_valid(
         found.group(1) if (found := COMMENTED.match(line)) else line for line in text.splitlines()
     )
     (tmp_path / "lettre.txt.j2").write_text("{{ target }}\n", encoding="utf-8")
+    (tmp_path / "freetsa-cacert.pem").write_text("a root certificate\n", encoding="utf-8")
     config = prepare_config(write(tmp_path, uncommented))
     assert config.creneau.letter_template == tmp_path / "lettre.txt.j2"
+    assert config.creneau.tsa == "https://freetsa.org/tsr"
+    assert config.creneau.tsa_ca == tmp_path / "freetsa-cacert.pem"
     assert [(target.name, target.system) for target in config.targets] == [
         ("nanterre-titres", "ezbooking"),
         ("allier-titres", "rdvpref"),

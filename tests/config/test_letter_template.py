@@ -1,6 +1,7 @@
-"""[creneau] letter_template: an association's own letter for `creneau evidence`. It is a file
-that exists when the config is read, relative to the config file unless absolute; anything
-else is the config's one-line mistake (and `creneau` exits 2 on it)."""
+"""[creneau] letter_template, an association's own letter for `creneau evidence`, and tsa /
+tsa_ca, the authority that time-stamps every export and its root. A file exists when the
+config is read, relative to the config file unless absolute; the authority is an http(s)
+link; anything else is the config's one-line mistake (and `creneau` exits 2 on it)."""
 
 from __future__ import annotations
 
@@ -93,3 +94,34 @@ def test_the_command_line_exits_2_on_a_missing_template(tmp_path: Path) -> None:
         f'{path}: creneau.letter_template: no such file: "{tmp_path}/absente.j2"'
     )
     assert not out.exists()
+
+
+# --- [creneau] tsa and tsa_ca: the authority every evidence export asks -----------------------
+
+
+def test_the_authority_and_its_root_relative_to_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "roots").mkdir()
+    (tmp_path / "roots" / "tsa.pem").write_text("a root\n", encoding="utf-8")
+    monkeypatch.chdir("/")
+    setting = 'tsa = " https://tsa.example/tsr "\ntsa_ca = "roots/tsa.pem"'
+    config = load_config(config_with(tmp_path, setting))
+    assert (config.creneau.tsa, config.creneau.tsa_ca) == (
+        "https://tsa.example/tsr",
+        tmp_path / "roots" / "tsa.pem",
+    )
+    assert load_config(config_with(tmp_path, "")).creneau.tsa is None
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ('tsa = "ftp://tsa.example/"', 'must be an http:// or https:// link, in quotes (got "ftp://tsa.example/")'),
+        ("tsa = 3", "must be an http:// or https:// link, in quotes (got 3)"),
+        ('tsa_ca = "missing.pem"', 'no such file: "'),
+    ],
+)  # fmt: skip
+def test_a_bad_authority_or_root_is_one_line(tmp_path: Path, setting: str, said: str) -> None:
+    [line] = mistakes_of(config_with(tmp_path, setting))
+    assert said in line

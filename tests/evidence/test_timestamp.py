@@ -504,3 +504,60 @@ def test_openssl_complaints_are_one_short_line() -> None:
     )
     assert Ran(1, b"", "Using configuration from x\n").why == "openssl exited with status 1"
     assert Ran(2, b"", "bad option -x\n").why == "bad option -x"
+
+
+def with_authority(setup: Setup, authority: LocalTSA) -> None:
+    """The config names the authority ([creneau] tsa, tsa_ca)."""
+    text = setup.config_path.read_text()
+    setting = f'tsa = "{authority.url}"\ntsa_ca = "{authority.root}"\n'
+    setup.config_path.write_text(
+        text.replace("keep_pages = true\n", f"keep_pages = true\n{setting}")
+    )
+
+
+def test_the_configs_authority_stamps_every_export_unless_no_tsa(
+    setup: Setup, authority: LocalTSA, tmp_path: Path
+) -> None:
+    with_authority(setup, authority)
+    stamped, plain = tmp_path / "stamped", tmp_path / "plain"
+    assert export(setup, stamped).exit_code == 0
+    assert (stamped / TSR).is_file()
+    assert run("evidence", "verify", stamped, "--ca", authority.root).exit_code == 0
+    assert export(setup, plain, "--no-tsa").exit_code == 0
+    assert not (plain / TSR).exists()
+
+
+def test_the_dashboards_zip_is_stamped_by_the_configs_authority(
+    setup: Setup, authority: LocalTSA, tmp_path: Path
+) -> None:
+    import io
+    import zipfile
+
+    from starlette.testclient import TestClient
+
+    from creneau.startup import prepare_config
+    from creneau.store import DatabaseThread
+    from creneau.web.app import create_app
+    from creneau.web.context import WebContext
+    from creneau.web.security import Signer, load_or_create_secret
+
+    with_authority(setup, authority)
+    config = prepare_config(setup.config_path)
+    store, db = Store(config.creneau.database), DatabaseThread()
+    signer = Signer(load_or_create_secret(config.creneau.data_dir))
+    context = WebContext(config, store, db, signer, None)
+    try:
+        with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
+            answer = client.get(f"/targets/nanterre/evidence.zip?since={setup.since}")
+            assert answer.status_code == 200
+            with zipfile.ZipFile(io.BytesIO(answer.content)) as zipped:
+                zipped.extractall(tmp_path / "unzipped")
+            [folder] = (tmp_path / "unzipped").iterdir()
+            assert run("evidence", "verify", folder, "--ca", authority.root).exit_code == 0
+            authority.answer = "error-500"
+            refused = client.get(f"/targets/nanterre/evidence.zip?since={setup.since}")
+            assert refused.status_code == 502
+            assert "time-stamping authority" in refused.text
+    finally:
+        db.close()
+        store.close()

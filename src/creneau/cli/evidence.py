@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from creneau.config import Config
     from creneau.evidence.timestamp import Stamped
     from creneau.targets import TargetBase
-    from creneau.usecases.timestamp import Sealer
 
 
 class EvidenceUsageError(click.ClickException):
@@ -115,6 +114,11 @@ class StampFailed(click.ClickException):
     default=None,
     help="The authority's root certificate (PEM). Default: the system's trust store.",
 )
+@click.option(
+    "--no-tsa",
+    is_flag=True,
+    help="No time-stamp, even if the config names an authority ([creneau] tsa).",
+)
 @config_option()
 def export_command(
     name: str,
@@ -126,17 +130,22 @@ def export_command(
     applicant: str | None,
     tsa_url: str | None,
     tsa_ca: Path | None,
+    no_tsa: bool,
     config_path: Path,
 ) -> None:
     """Export a dated, verifiable record of target NAME's checks over a period: a summary
     (HTML, CSV) with its coverage and calendar, every check, the pages as received and as a
     browser shows them, the letter to the préfecture, dossier.pdf, and SHA-256 manifests; with
-    --tsa, a trusted time-stamp of the manifest."""
+    --tsa (or the config's [creneau] tsa), a trusted time-stamp of the manifest."""
     from creneau.evidence import parse_period
     from creneau.usecases.evidence import check_out_dir, export, records_of
 
     config = read_config(config_path)
     target = _target(config, name, config_path)
+    if no_tsa:
+        tsa_url = tsa_ca = None
+    elif tsa_url is None and tsa_ca is None:
+        tsa_url, tsa_ca = config.creneau.tsa, config.creneau.tsa_ca
     try:
         period = parse_period(since, until, config.creneau.zone, datetime.now(UTC))
         check_out_dir(out_dir)
@@ -146,7 +155,9 @@ def export_command(
             check_request(tsa_url, tsa_ca)
     except EvidenceError as failure:
         raise EvidenceUsageError(clean(failure)) from None
-    sealer = _sealer(config, tsa_url, tsa_ca)
+    from creneau.usecases.timestamp import sealer as sealer_for
+
+    sealer = sealer_for(config, tsa_url, tsa_ca)
     store = open_store(config.creneau.database)
     try:
         done = export(
@@ -169,15 +180,6 @@ def export_command(
     _report(done, config.creneau.language)
     if sealer is not None and sealer.stamped is not None:
         _report_stamp(sealer.stamped, done.directory, config.creneau.zone)
-
-
-def _sealer(config: Config, tsa_url: str | None, tsa_ca: Path | None) -> Sealer | None:
-    """The export's seal with --tsa: the time-stamp, asked before the folder is in place."""
-    if tsa_url is None:
-        return None
-    from creneau.usecases.timestamp import Sealer, tsa_client
-
-    return Sealer(tsa_url, tsa_ca, tsa_client(config))
 
 
 def _report_stamp(stamped: Stamped, folder: Path, zone: ZoneInfo) -> None:

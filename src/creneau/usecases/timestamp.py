@@ -84,3 +84,9 @@ class Sealer:
             self.stamped = asyncio.run(stamp_export(folder, self.tsa_url, self.tsa_ca, self.client))
         except EvidenceError as failure:
             raise SealFailed(str(failure)) from None
+
+
+def sealer(config: Config, tsa_url: str | None, tsa_ca: Path | None) -> Sealer | None:
+    """The export's seal when an authority is named (the command's --tsa, the config's `tsa`
+    for the dashboard's zip); None without one."""
+    return None if tsa_url is None else Sealer(tsa_url, tsa_ca, tsa_client(config))

@@ -50,6 +50,7 @@ from creneau.usecases.evidence import (
     records_of,
 )
 from creneau.usecases.release_texts import announced_text
+from creneau.usecases.timestamp import SealFailed, sealer
 from creneau.web.context import WebContext
 from creneau.web.pages.common import configured_target, page, problem, shown, target_path
 from creneau.web.pages.overview import (
@@ -366,8 +367,12 @@ def export_zip(
 ) -> tuple[Path, BinaryIO]:
     """The evidence export of the period, written into `folder` then zipped beside it: off
     the database thread (Chromium renders its pages, the PDF is laid out meanwhile)."""
-    out = folder / export_name(target.name, period, context.config.creneau.zone)
-    export(records, context.config, target, period, out, DEFAULT_MAX_PAGES, context.now())
+    settings = context.config.creneau
+    out = folder / export_name(target.name, period, settings.zone)
+    # The config's authority time-stamps the zip's manifest (Sealer runs its own event loop).
+    seal = sealer(context.config, settings.tsa, settings.tsa_ca)
+    now = context.now()
+    export(records, context.config, target, period, out, DEFAULT_MAX_PAGES, now, seal=seal)
     return out, open_zip(out)
 
 
@@ -527,6 +532,8 @@ async def evidence(context: WebContext, request: Request) -> Response:
     try:
         records = await context.db(records_of, context.store, found, period)
         out, archive = await run_in_threadpool(export_zip, context, found, period, records, folder)
+    except SealFailed as failure:
+        return problem(request, context, 502, str(failure))
     except EvidenceError as failure:
         return problem(request, context, 400, str(failure))
     finally:
