@@ -157,3 +157,15 @@ def test_a_closed_stream_is_no_terminal(monkeypatch: pytest.MonkeyPatch) -> None
     stream = io.StringIO()
     stream.close()
     assert not is_terminal(stream)
+
+
+def test_the_command_lines_consoles_print_emoji_codes_as_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A fingerprint such as "…:03:CD:48:…" once came out as "…:03💿48:…"."""
+    from creneau.cli import context
+
+    for console in (context.out, context.err):
+        console.print("SHA-256 92:F6:03:CD:48 :warning: :cd:", markup=False)
+    printed = capsys.readouterr()
+    assert printed.out == printed.err == "SHA-256 92:F6:03:CD:48 :warning: :cd:\n"

@@ -49,7 +49,8 @@ def __getattr__(name: str) -> Console:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from rich.console import Console
 
-    console = Console(stderr=CONSOLES[name], highlight=False, soft_wrap=True)
+    # No emoji codes either: a hash written "…:CD:…" is data, not ":cd:" (an optical disc).
+    console = Console(stderr=CONSOLES[name], highlight=False, soft_wrap=True, emoji=False)
     globals()[name] = console
     return console
 
